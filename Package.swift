@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "loyalty-agent",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LoyaltyCore", targets: ["LoyaltyCore"]),
+        .library(name: "LedgerStore", targets: ["LedgerStore"]),
+        .executable(name: "loyalty-agent", targets: ["loyalty-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // Pure loyalty domain: money, cards, program rules, tiers. No I/O.
+        .target(name: "LoyaltyCore", swiftSettings: strictSwift),
+        // The durable SQLite ledger (GRDB over the system libsqlite3).
+        .target(
+            name: "LedgerStore",
+            dependencies: ["LoyaltyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        // CLI + daemon wiring only.
+        .executableTarget(
+            name: "loyalty-agent",
+            dependencies: [
+                "LoyaltyCore", "LedgerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LoyaltyCore"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent"]
+        ),
+    ]
+)

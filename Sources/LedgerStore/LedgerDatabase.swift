@@ -1,0 +1,146 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The store's durable ledger on disk: SQLite in WAL mode with `synchronous=FULL`, so an award
+/// that returned survives `kill -9` and power loss. The file and its WAL are mode 0600.
+public final class LedgerDatabase: Sendable {
+    let queue: DatabaseQueue
+    /// The database file's path.
+    public let path: String
+    /// The store this ledger belongs to; every entry carries it.
+    public let storeId: String
+
+    /// Options for a ledger created on first use.
+    public struct CreationOptions: Sendable {
+        public var storeId: String
+        public var program: LoyaltyProgram
+
+        public init(storeId: String = "local", program: LoyaltyProgram = .standard()) {
+            self.storeId = storeId
+            self.program = program
+        }
+    }
+
+    /// Opens the ledger at `path`, creating it (and its folder, mode 0700) on first use.
+    /// - Throws: ``StorageError`` when the file cannot be created, opened or migrated.
+    public init(path: String, creating options: CreationOptions = CreationOptions(), now: Date = Date()) throws {
+        self.path = path
+        do {
+            try Self.prepareFile(at: path)
+            var configuration = Configuration()
+            configuration.journalMode = .wal
+            configuration.busyMode = .timeout(10)
+            configuration.label = "ledger"
+            configuration.prepareDatabase { db in
+                // FULL: every commit fsyncs the WAL, so an acknowledged award survives power loss.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try LedgerSchema.migrator.migrate(queue)
+            self.storeId = try queue.write { db in
+                try Self.initialiseMeta(db, options: options, now: now)
+            }
+            self.queue = queue
+        } catch {
+            throw StorageError.wrapping(error, path: path)
+        }
+    }
+
+    /// Creates the folder (0700) and an empty file (0600) before SQLite does, so the WAL and
+    /// shared-memory files, which SQLite creates with the database file's mode, are private too.
+    private static func prepareFile(at path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw StorageError(
+                    code: "cannot_open",
+                    message: "ledger \(path): cannot create the folder \(folder); create it and give the agent's user write access")
+            }
+        } else if !isDirectory.boolValue {
+            throw StorageError(code: "cannot_open", message: "ledger \(path): \(folder) is not a folder")
+        }
+        let descriptor = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            // Tighten a file created earlier with looser permissions; failure (not the owner) is harmless.
+            _ = fchmod(descriptor, 0o600)
+            close(descriptor)
+        } else if errno == EISDIR {
+            throw StorageError(code: "cannot_open", message: "ledger \(path) is a folder; give the path of a file")
+        }
+        // Other failures (e.g. read-only file) surface from SQLite with its own message.
+    }
+
+    private static func initialiseMeta(_ db: Database, options: CreationOptions, now: Date) throws -> String {
+        if let storeId = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") {
+            return storeId
+        }
+        try db.execute(
+            sql: "INSERT INTO store_meta (key, value) VALUES ('store_id', ?), ('hq_acknowledged_seq', '0'), ('created_at', ?)",
+            arguments: [options.storeId, now.millisecondsSince1970])
+        let document = String(decoding: try JSONEncoder().encode(options.program), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO program_versions (version, document, installed_at) VALUES (?, ?, ?)",
+            arguments: [options.program.version, document, now.millisecondsSince1970])
+        return options.storeId
+    }
+
+    /// Runs `body` in one IMMEDIATE transaction: everything in it commits together (durably) or
+    /// not at all. Storage errors are translated into ``StorageError``.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as LoyaltyError {
+            throw error
+        } catch {
+            throw StorageError.wrapping(error, path: path)
+        }
+    }
+
+    /// Runs `body` in a read transaction.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as LoyaltyError {
+            throw error
+        } catch {
+            throw StorageError.wrapping(error, path: path)
+        }
+    }
+
+    /// The program version currently in force (the highest installed).
+    func currentProgram(_ db: Database) throws -> LoyaltyProgram {
+        guard let document = try String.fetchOne(db, sql: "SELECT document FROM program_versions ORDER BY version DESC LIMIT 1") else {
+            throw StorageError(code: "corrupt", message: "ledger \(path) has no program installed")
+        }
+        return try JSONDecoder().decode(LoyaltyProgram.self, from: Data(document.utf8))
+    }
+}
+
+extension Date {
+    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    init(millisecondsSince1970 value: Int64) { self.init(timeIntervalSince1970: Double(value) / 1000) }
+}
+
+extension LedgerDatabase {
+    /// The program version in force: its currency, earning and redemption rules.
+    public func program() throws -> LoyaltyProgram {
+        try read { db in try currentProgram(db) }
+    }
+}

@@ -1,0 +1,134 @@
+public import LoyaltyCore
+
+/// What `award` did: the points a sale earned and the member's balance after it.
+public struct AwardResult: Hashable, Sendable, Codable {
+    public var card: String
+    public var memberId: Int64
+    public var receipt: String
+    public var amount: String
+    public var currency: String
+    public var points: Int64
+    /// The member's balance right after this sale's entry.
+    public var balance: Int64
+    public var tier: String
+    public var seq: Int64
+    public var ruleVersion: Int
+    /// True when the sale had already been recorded and this call wrote nothing.
+    public var replayed: Bool
+}
+
+/// What `redeem` did: the points spent, the discount they are worth, the balance after.
+public struct RedeemResult: Hashable, Sendable, Codable {
+    public var card: String
+    public var memberId: Int64
+    public var receipt: String
+    /// Points spent (positive).
+    public var points: Int64
+    /// Discount the points are worth, as a decimal string in ``currency``.
+    public var discount: String
+    public var currency: String
+    public var balance: Int64
+    public var seq: Int64
+    public var replayed: Bool
+}
+
+/// What `refund` did to a sale's points.
+public struct RefundResult: Hashable, Sendable, Codable {
+    public var card: String
+    public var memberId: Int64
+    public var receipt: String
+    public var returnReceipt: String
+    /// The amount this refund covered, as a decimal string.
+    public var refundAmount: String
+    public var currency: String
+    /// Earned points taken back (zero or negative).
+    public var reversedPoints: Int64
+    /// Redeemed points given back (zero or positive).
+    public var restoredPoints: Int64
+    public var balance: Int64
+    public var fullyRefunded: Bool
+    public var replayed: Bool
+}
+
+/// A newly enrolled member.
+public struct EnrollResult: Hashable, Sendable, Codable {
+    public var card: String
+    public var memberId: Int64
+    public var name: String?
+    public var birthday: String?
+    public var tier: String
+    public var balance: Int64
+}
+
+/// One ledger entry as shown to a cashier or manager.
+public struct EntryView: Hashable, Sendable, Codable {
+    public var seq: Int64
+    public var kind: EntryKind
+    public var points: Int64
+    /// Spend effect as a decimal string (sale amount for earn, minus the refunded amount for a reverse).
+    public var amount: String
+    public var balanceAfter: Int64
+    public var receipt: String
+    public var ruleVersion: Int
+    /// UTC, ISO 8601.
+    public var at: String
+}
+
+/// A member as the store sees them.
+public struct MemberView: Hashable, Sendable, Codable {
+    public var card: String
+    public var cardStatus: String
+    public var memberId: Int64
+    public var name: String?
+    public var birthday: String?
+    public var balance: Int64
+    public var tier: String
+    /// Spend over the last 365 days, as a decimal string.
+    public var rollingSpend: String
+    public var currency: String
+    public var cards: [String]
+    public var enrolledAt: String
+    /// Newest first.
+    public var recentEntries: [EntryView]
+}
+
+/// The store's health and today's totals, for the store manager.
+public struct StoreStatus: Hashable, Sendable, Codable {
+    public var storeId: String
+    public var members: Int64
+    public var entries: Int64
+    public var lastSeq: Int64
+    /// The highest sequence head office has acknowledged.
+    public var acknowledgedSeq: Int64
+    /// Entries not yet acknowledged by head office.
+    public var unsyncedEntries: Int64
+    /// Start of "today" (UTC), ISO 8601.
+    public var day: String
+    public var entriesToday: Int64
+    public var pointsIssuedToday: Int64
+    public var pointsRedeemedToday: Int64
+    public var pointsReversedToday: Int64
+    public var salesToday: String
+    public var currency: String
+    public var programVersion: Int
+    public var databasePath: String
+    /// Database file plus its write-ahead log, in bytes.
+    public var databaseBytes: Int64
+    public var journalMode: String
+    /// `ok` when SQLite's quick check passes, else its first complaint.
+    public var health: String
+}
+
+/// The result of `verify`: each invariant checked, and whether all hold.
+public struct VerificationReport: Hashable, Sendable, Codable {
+    public struct Check: Hashable, Sendable, Codable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+    }
+
+    public var ok: Bool { checks.allSatisfy(\.ok) }
+    public var checks: [Check]
+    public var members: Int64
+    public var entries: Int64
+}

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import LoyaltyCore
+
+/// A ledger entry about to be appended.
+struct NewEntry {
+    var memberId: Int64
+    var card: String
+    var kind: EntryKind
+    var points: Int64
+    var amountMinorUnits: Int64
+    var receipt: String
+    var idempotencyKey: String
+    var refersToSeq: Int64?
+    var ruleVersion: Int
+    var reason: String?
+}
+
+/// The card as found at the till: its member, their cached balance and tier.
+struct CardHolder {
+    var memberId: Int64
+    var card: String
+    var cardStatus: String
+    var balance: Int64
+    var tier: String
+}
+
+extension LedgerDatabase {
+    /// Appends one entry; SQLite assigns the next sequence number and the trigger moves the
+    /// balance cache in the same transaction. Returns the entry's sequence and balance after it.
+    func append(_ entry: NewEntry, at millis: Int64, _ db: Database) throws -> (seq: Int64, balanceAfter: Int64) {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after,
+                                     receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?)
+                RETURNING seq, balance_after
+                """)
+        let arguments: StatementArguments = [
+            UUID().uuidString.lowercased(), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
+            entry.amountMinorUnits, entry.memberId, entry.points, entry.receipt, entry.idempotencyKey,
+            entry.refersToSeq, entry.ruleVersion, entry.reason, millis,
+        ]
+        guard let row = try Row.fetchOne(statement, arguments: arguments) else {
+            throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")
+        }
+        return (row[0], row[1])
+    }
+
+    /// The member holding `card`, or a refusal the cashier understands.
+    func cardHolder(_ card: CardNumber, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id
+                WHERE c.number = ?
+                """)
+        guard let row = try Row.fetchOne(statement, arguments: [card.value]) else {
+            throw LoyaltyError.refused(
+                "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll \(card.value)`")
+        }
+        let holder = CardHolder(memberId: row[0], card: card.value, cardStatus: row[1], balance: row[2], tier: row[3])
+        if holder.cardStatus == "blocked" && !allowBlocked {
+            throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
+        }
+        return holder
+    }
+
+    /// Spend over the 365 days before `millis`.
+    func rollingSpend(memberId: Int64, at millis: Int64, _ db: Database) throws -> Int64 {
+        let statement = try db.cachedStatement(
+            sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM entries WHERE member_id = ? AND created_at > ?")
+        return try Int64.fetchOne(statement, arguments: [memberId, millis - LedgerDatabase.rollingWindowMilliseconds]) ?? 0
+    }
+
+    static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
+}

@@ -1,0 +1,42 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+extension LedgerDatabase {
+    /// The member holding `card` (blocked cards included), with their newest entries.
+    public func member(card: CardNumber, recentLimit: Int = 10, at now: Date = Date()) throws -> MemberView {
+        try read { db in
+            let program = try currentProgram(db)
+            let holder = try cardHolder(card, db, allowBlocked: true)
+            let member = try Row.fetchOne(
+                db, sql: "SELECT name, birthday, enrolled_at FROM members WHERE id = ?", arguments: [holder.memberId])!
+            let cards = try String.fetchAll(
+                db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
+            let spend = try rollingSpend(memberId: holder.memberId, at: now.millisecondsSince1970, db)
+            let entries = try Row.fetchAll(
+                db,
+                sql: "SELECT seq, kind, points, amount_minor, balance_after, receipt, rule_version, created_at FROM entries WHERE member_id = ? ORDER BY seq DESC LIMIT ?",
+                arguments: [holder.memberId, recentLimit]
+            ).map { row in
+                EntryView(
+                    seq: row["seq"], kind: EntryKind(rawValue: row["kind"]) ?? .adjust, points: row["points"],
+                    amount: Money(minorUnits: row["amount_minor"], currency: program.currency).decimalString,
+                    balanceAfter: row["balance_after"], receipt: row["receipt"], ruleVersion: row["rule_version"],
+                    at: Date(millisecondsSince1970: row["created_at"]).iso8601)
+            }
+            return MemberView(
+                card: card.value, cardStatus: holder.cardStatus, memberId: holder.memberId, name: member["name"],
+                birthday: member["birthday"], balance: holder.balance, tier: holder.tier,
+                rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
+                currency: program.currency.code, cards: cards,
+                enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries)
+        }
+    }
+}
+
+extension Date {
+    /// UTC, ISO 8601 with milliseconds, e.g. `2026-11-22T09:15:02.123Z`.
+    var iso8601: String {
+        formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

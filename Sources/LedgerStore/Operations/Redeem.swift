@@ -1,0 +1,44 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+extension LedgerDatabase {
+    /// Spends points as a discount on the sale `receipt`, never beyond the member's balance.
+    /// A retry with the same receipt and points returns the original result and writes nothing.
+    public func redeem(card: CardNumber, points: Int64, receipt: ReceiptReference, at now: Date = Date()) throws -> RedeemResult {
+        try write { db in
+            let program = try currentProgram(db)
+            let holder = try cardHolder(card, db)
+            let key = "redeem:\(receipt.value)"
+            if let original = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT seq, member_id, card, points, balance_after FROM entries WHERE idempotency_key = ?"),
+                arguments: [key])
+            {
+                let (seq, memberId, originalCard, spent, balanceAfter): (Int64, Int64, String, Int64, Int64) =
+                    (original[0], original[1], original[2], -(original[3] as Int64), original[4])
+                guard originalCard == card.value, spent == points else {
+                    throw LoyaltyError.refused(
+                        "receipt_conflict",
+                        "receipt \(receipt) already redeemed \(spent) points on card \(CardNumber.maskedValue(originalCard)); a new redemption needs a new receipt reference")
+                }
+                let discount = Money(minorUnits: spent * program.pointValueMinorUnits, currency: program.currency)
+                return RedeemResult(
+                    card: card.value, memberId: memberId, receipt: receipt.value, points: spent,
+                    discount: discount.decimalString, currency: program.currency.code, balance: balanceAfter, seq: seq,
+                    replayed: true)
+            }
+            let discount = try program.redemptionValue(points: points, vouchedBalance: holder.balance)
+            let written = try append(
+                NewEntry(
+                    memberId: holder.memberId, card: card.value, kind: .redeem, points: -points, amountMinorUnits: 0,
+                    receipt: receipt.value, idempotencyKey: key, refersToSeq: nil, ruleVersion: program.version,
+                    reason: nil),
+                at: now.millisecondsSince1970, db)
+            assert(written.balanceAfter >= 0, "a redemption never takes the store's balance below zero")
+            return RedeemResult(
+                card: card.value, memberId: holder.memberId, receipt: receipt.value, points: points,
+                discount: discount.decimalString, currency: program.currency.code, balance: written.balanceAfter,
+                seq: written.seq, replayed: false)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+extension LedgerDatabase {
+    /// Takes back the points of a returned sale (pro rata for a partial refund, never more than was
+    /// earned) and gives back points the sale redeemed.
+    ///
+    /// - Parameters:
+    ///   - amount: the refunded amount; `nil` refunds whatever remains of the sale.
+    ///   - returnReceipt: the POS reference of the return itself; a retry with the same one refunds once.
+    ///     `nil` treats every call as a new return.
+    public func refund(
+        receipt: ReceiptReference, amount: Money?, returnReceipt: ReceiptReference?, at now: Date = Date()
+    ) throws -> RefundResult {
+        try write { db in
+            let program = try currentProgram(db)
+            if let amount, amount.currency != program.currency {
+                throw LoyaltyError.badInput("wrong_currency", "the program counts in \(program.currency.code)")
+            }
+            let sale = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT seq, kind, member_id, card, points, amount_minor FROM entries WHERE receipt = ? AND kind IN ('earn', 'redeem')"),
+                arguments: [receipt.value])
+            guard let first = sale.first else {
+                throw LoyaltyError.refused(
+                    "unknown_receipt", "no sale with receipt \(receipt) is in this store's ledger; check the receipt reference")
+            }
+            let earn = sale.first { $0["kind"] == "earn" }
+            let redeem = sale.first { $0["kind"] == "redeem" }
+            let memberId: Int64 = first["member_id"]
+            let card: String = first["card"]
+            let returnId = returnReceipt?.value ?? UUID().uuidString.lowercased()
+            let keyPrefix = "refund:\(receipt.value):\(returnId)"
+
+            // A retried return: report what it did the first time.
+            let earlier = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT points, amount_minor, balance_after FROM entries WHERE idempotency_key IN (? || ':earn', ? || ':redeem') ORDER BY seq"),
+                arguments: [keyPrefix, keyPrefix])
+            if !earlier.isEmpty {
+                let refunded = -earlier.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
+                if let amount, amount.minorUnits != refunded {
+                    throw LoyaltyError.refused(
+                        "receipt_conflict",
+                        "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refunded, currency: program.currency)); a different refund needs a new return reference")
+                }
+                let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
+                return RefundResult(
+                    card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
+                    refundAmount: Money(minorUnits: refunded, currency: program.currency).decimalString,
+                    currency: program.currency.code,
+                    reversedPoints: earlier.filter { ($0["points"] as Int64) < 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+                    restoredPoints: earlier.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+                    balance: earlier.last!["balance_after"], fullyRefunded: state.isFullyRefunded, replayed: true)
+            }
+
+            let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
+            let plan = try RefundPlan.plan(state, amountMinorUnits: amount?.minorUnits)
+            let millis = now.millisecondsSince1970
+            var balance: Int64 = try Int64.fetchOne(db, sql: "SELECT balance FROM members WHERE id = ?", arguments: [memberId]) ?? 0
+            if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
+                balance = try append(
+                    NewEntry(
+                        memberId: memberId, card: card, kind: .reverse, points: -plan.reverseEarnPoints,
+                        amountMinorUnits: -plan.refundMinorUnits, receipt: receipt.value,
+                        idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: program.version,
+                        reason: "refund \(returnId)"),
+                    at: millis, db
+                ).balanceAfter
+            }
+            if let redeem, plan.restoreRedeemPoints > 0 {
+                balance = try append(
+                    NewEntry(
+                        memberId: memberId, card: card, kind: .reverse, points: plan.restoreRedeemPoints,
+                        amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":redeem",
+                        refersToSeq: redeem["seq"], ruleVersion: program.version, reason: "refund \(returnId)"),
+                    at: millis, db
+                ).balanceAfter
+            }
+            var after = state
+            after.refundedMinorUnits += plan.refundMinorUnits
+            after.reversedEarnPoints += plan.reverseEarnPoints
+            after.restoredRedeemPoints += plan.restoreRedeemPoints
+            return RefundResult(
+                card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
+                refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
+                currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
+                restoredPoints: plan.restoreRedeemPoints, balance: balance, fullyRefunded: after.isFullyRefunded,
+                replayed: false)
+        }
+    }
+
+    /// What the sale earned and redeemed, and what earlier refunds already gave back.
+    private func refundState(receipt: ReceiptReference, earn: Row?, redeem: Row?, _ db: Database) throws -> SaleRefundState {
+        func reversed(of row: Row?) throws -> (points: Int64, amount: Int64) {
+            guard let row else { return (0, 0) }
+            let sums = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT IFNULL(SUM(points), 0), IFNULL(SUM(amount_minor), 0) FROM entries WHERE refers_to_seq = ? AND kind = 'reverse'"),
+                arguments: [row["seq"] as Int64])!
+            return (sums[0], sums[1])
+        }
+        let earnReversed = try reversed(of: earn)
+        let redeemRestored = try reversed(of: redeem)
+        return SaleRefundState(
+            saleMinorUnits: earn?["amount_minor"] ?? 0, earnedPoints: earn?["points"] ?? 0,
+            redeemedPoints: -(redeem?["points"] ?? 0), refundedMinorUnits: -earnReversed.amount,
+            reversedEarnPoints: -earnReversed.points, restoredRedeemPoints: redeemRestored.points)
+    }
+}

@@ -1,0 +1,48 @@
+public import Foundation
+import GRDB
+import LoyaltyCore
+
+extension LedgerDatabase {
+    /// The numbers a store manager checks: members, today's totals (UTC day), the backlog not yet
+    /// acknowledged by head office, database size and health.
+    public func status(at now: Date = Date()) throws -> StoreStatus {
+        try read { db in
+            let program = try currentProgram(db)
+            let millis = now.millisecondsSince1970
+            let dayMilliseconds: Int64 = 24 * 3600 * 1000
+            let dayStart = millis - ((millis % dayMilliseconds) + dayMilliseconds) % dayMilliseconds
+            let today = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*),
+                           IFNULL(SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points END), 0),
+                           IFNULL(-SUM(CASE WHEN kind = 'redeem' THEN points END), 0),
+                           IFNULL(-SUM(CASE WHEN kind = 'reverse' AND points < 0 THEN points END), 0),
+                           IFNULL(SUM(amount_minor), 0)
+                    FROM entries WHERE created_at >= ? AND created_at < ?
+                    """,
+                arguments: [dayStart, dayStart + dayMilliseconds])!
+            let lastSeq = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM entries") ?? 0
+            let entryCount = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries") ?? 0
+            let acknowledged = Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_acknowledged_seq'") ?? "0") ?? 0
+            let quickCheck = try String.fetchAll(db, sql: "PRAGMA quick_check")
+            let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
+            return StoreStatus(
+                storeId: storeId,
+                members: try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members") ?? 0,
+                entries: entryCount, lastSeq: lastSeq, acknowledgedSeq: acknowledged,
+                unsyncedEntries: lastSeq - acknowledged,
+                day: Date(millisecondsSince1970: dayStart).iso8601,
+                entriesToday: today[0], pointsIssuedToday: today[1], pointsRedeemedToday: today[2],
+                pointsReversedToday: today[3],
+                salesToday: Money(minorUnits: today[4], currency: program.currency).decimalString,
+                currency: program.currency.code, programVersion: program.version, databasePath: path,
+                databaseBytes: fileSize(path) + fileSize(path + "-wal"), journalMode: journalMode,
+                health: quickCheck == ["ok"] ? "ok" : quickCheck.prefix(3).joined(separator: "; "))
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}

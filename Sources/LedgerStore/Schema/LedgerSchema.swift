@@ -1,0 +1,77 @@
+import GRDB
+
+/// The ledger's migrations. Append new migrations; never edit a shipped one.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-ledger") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE store_meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE program_versions (
+                        version INTEGER PRIMARY KEY,
+                        document TEXT NOT NULL,
+                        installed_at INTEGER NOT NULL
+                    );
+
+                    CREATE TABLE members (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT,
+                        birthday TEXT,
+                        enrolled_at INTEGER NOT NULL,
+                        -- Cache of SUM(entries.points); kept by the trigger below, checked by verify.
+                        balance INTEGER NOT NULL DEFAULT 0,
+                        tier TEXT NOT NULL
+                    );
+
+                    CREATE TABLE cards (
+                        number TEXT PRIMARY KEY NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'blocked')),
+                        added_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX cards_by_member ON cards(member_id);
+
+                    -- seq is the per-store sequence: SQLite assigns MAX(seq)+1 and rows are never
+                    -- deleted (trigger below), so it is contiguous and never reused. The sync outbox
+                    -- is the range seq > store_meta.hq_acknowledged_seq.
+                    CREATE TABLE entries (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        store_id TEXT NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        card TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'reverse', 'adjust', 'bonus', 'expire')),
+                        points INTEGER NOT NULL,
+                        -- Effect on spend: the sale amount for earn, minus the refunded amount for a
+                        -- reverse of an earn, 0 otherwise.
+                        amount_minor INTEGER NOT NULL,
+                        balance_after INTEGER NOT NULL,
+                        receipt TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        refers_to_seq INTEGER REFERENCES entries(seq),
+                        rule_version INTEGER NOT NULL,
+                        reason TEXT,
+                        created_at INTEGER NOT NULL,
+                        CHECK (kind != 'earn' OR (points >= 0 AND amount_minor > 0)),
+                        CHECK (kind != 'redeem' OR (points < 0 AND amount_minor = 0))
+                    );
+                    CREATE INDEX entries_by_member_time ON entries(member_id, created_at);
+                    CREATE INDEX entries_by_receipt ON entries(receipt);
+                    CREATE INDEX entries_by_time ON entries(created_at);
+
+                    CREATE TRIGGER entries_are_immutable BEFORE UPDATE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable: write a compensating entry'); END;
+                    CREATE TRIGGER entries_are_never_deleted BEFORE DELETE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are never deleted: write a compensating entry'); END;
+                    CREATE TRIGGER entries_update_balance AFTER INSERT ON entries
+                    BEGIN UPDATE members SET balance = balance + NEW.points WHERE id = NEW.member_id; END;
+                    """)
+        }
+        return migrator
+    }
+}

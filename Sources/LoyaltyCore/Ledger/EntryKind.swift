@@ -1,0 +1,15 @@
+/// What a ledger entry records. Entries are immutable; a mistake is corrected by a new entry.
+public enum EntryKind: String, Sendable, Codable, CaseIterable {
+    /// Points earned by a sale.
+    case earn
+    /// Points spent as a discount.
+    case redeem
+    /// A refund or void taking back earned points, or giving back redeemed ones.
+    case reverse
+    /// A manual correction with a reason.
+    case adjust
+    /// Points granted by a promotion or event (enrolment, birthday).
+    case bonus
+    /// Points that lapsed.
+    case expire
+}

@@ -1,0 +1,111 @@
+/// One version of the program's rules: how sales earn points, the tiers, and how points redeem.
+///
+/// Pure data plus pure functions; head office pushes new versions and every ledger entry records
+/// the ``version`` that produced it.
+public struct LoyaltyProgram: Hashable, Sendable, Codable {
+    /// Rises by one with every change head office makes.
+    public var version: Int
+    public var currency: Currency
+    /// Points earned per whole major unit spent (before the tier multiplier).
+    public var pointsPerMajorUnit: Int64
+    public var rounding: Rounding
+    /// Ordered by ``Tier/minimumRollingSpendMinorUnits``, the first at zero.
+    public var tiers: [Tier]
+    /// Discount value of one point, in minor units.
+    public var pointValueMinorUnits: Int64
+    /// The smallest redemption accepted.
+    public var minimumRedemptionPoints: Int64
+    /// Redemptions are whole multiples of this.
+    public var redemptionStepPoints: Int64
+
+    public init(
+        version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],
+        pointValueMinorUnits: Int64, minimumRedemptionPoints: Int64, redemptionStepPoints: Int64
+    ) {
+        precondition(!tiers.isEmpty && tiers[0].minimumRollingSpendMinorUnits == 0, "the first tier starts at zero spend")
+        precondition(
+            zip(tiers, tiers.dropFirst()).allSatisfy { $0.minimumRollingSpendMinorUnits < $1.minimumRollingSpendMinorUnits },
+            "tiers are ordered by rising spend")
+        precondition(pointsPerMajorUnit >= 0 && pointValueMinorUnits > 0 && minimumRedemptionPoints > 0 && redemptionStepPoints > 0)
+        self.version = version
+        self.currency = currency
+        self.pointsPerMajorUnit = pointsPerMajorUnit
+        self.rounding = rounding
+        self.tiers = tiers
+        self.pointValueMinorUnits = pointValueMinorUnits
+        self.minimumRedemptionPoints = minimumRedemptionPoints
+        self.redemptionStepPoints = redemptionStepPoints
+    }
+
+    /// The default program: 1 point per whole currency unit, rounded down; tiers base, silver, gold,
+    /// top at 0, 500, 1,500 and 5,000 units of rolling 12-month spend (all earning the base rate
+    /// until head office pushes multipliers); one point is worth one minor unit.
+    public static func standard(currency: Currency = .euro) -> LoyaltyProgram {
+        let unit = currency.minorUnitsPerMajor
+        return LoyaltyProgram(
+            version: 1, currency: currency, pointsPerMajorUnit: 1, rounding: .down,
+            tiers: [
+                Tier(name: "base", minimumRollingSpendMinorUnits: 0, earnMultiplierPercent: 100),
+                Tier(name: "silver", minimumRollingSpendMinorUnits: 500 * unit, earnMultiplierPercent: 100),
+                Tier(name: "gold", minimumRollingSpendMinorUnits: 1_500 * unit, earnMultiplierPercent: 100),
+                Tier(name: "top", minimumRollingSpendMinorUnits: 5_000 * unit, earnMultiplierPercent: 100),
+            ],
+            pointValueMinorUnits: 1, minimumRedemptionPoints: 1, redemptionStepPoints: 1)
+    }
+
+    /// The tier named `name`, or the first tier when the name is unknown (e.g. from an older program).
+    public func tier(named name: String) -> Tier {
+        tiers.first { $0.name == name } ?? tiers[0]
+    }
+
+    /// The highest tier whose threshold `rollingSpendMinorUnits` reaches.
+    public func tier(forRollingSpend rollingSpendMinorUnits: Int64) -> Tier {
+        tiers.last { $0.minimumRollingSpendMinorUnits <= rollingSpendMinorUnits } ?? tiers[0]
+    }
+
+    /// Tier after a purchase: upgrades happen at once, downgrades only at review time.
+    public func tierAfterPurchase(current: Tier, rollingSpendMinorUnits: Int64) -> Tier {
+        let reached = tier(forRollingSpend: rollingSpendMinorUnits)
+        return reached.minimumRollingSpendMinorUnits > current.minimumRollingSpendMinorUnits ? reached : current
+    }
+
+    /// Points a sale of `amount` earns for a member in `tier`.
+    public func pointsEarned(for amount: Money, tier: Tier) throws(LoyaltyError) -> Int64 {
+        guard amount.currency == currency else {
+            throw .badInput("wrong_currency", "the program counts in \(currency.code), not \(amount.currency.code)")
+        }
+        guard amount.minorUnits > 0 else {
+            throw .badInput("zero_amount", "a sale amount must be greater than zero")
+        }
+        guard amount.minorUnits <= Money.maximumMinorUnits else {
+            throw .badInput("bad_amount", "the amount is larger than any single sale can be")
+        }
+        // amount ≤ 1e12, points per unit and multiplier are small: the product fits in 128 bits.
+        let rate = pointsPerMajorUnit * tier.earnMultiplierPercent
+        return rounding.scale(amount.minorUnits, by: rate, dividedBy: currency.minorUnitsPerMajor * 100)
+    }
+
+    /// Checks a redemption of `points` against the rules and the balance the store can vouch for;
+    /// returns the discount it is worth.
+    public func redemptionValue(points: Int64, vouchedBalance: Int64) throws(LoyaltyError) -> Money {
+        guard points > 0 else {
+            throw .badInput("bad_points", "points to redeem must be a whole number greater than zero")
+        }
+        guard points >= minimumRedemptionPoints else {
+            throw .refused("below_minimum", "the smallest redemption is \(minimumRedemptionPoints) points")
+        }
+        guard points % redemptionStepPoints == 0 else {
+            throw .refused("bad_step", "points are redeemed in steps of \(redemptionStepPoints)")
+        }
+        guard points <= vouchedBalance else {
+            throw .refused(
+                "over_balance",
+                "the member has \(max(0, vouchedBalance)) points; redeem at most that many")
+        }
+        let (value, overflow) = points.multipliedReportingOverflow(by: pointValueMinorUnits)
+        guard !overflow, value <= Money.maximumMinorUnits else {
+            throw .badInput("bad_points", "that many points is more than any redemption can be")
+        }
+        return Money(minorUnits: value, currency: currency)
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import LedgerStore
+import LoyaltyCore
+
+struct Award: LedgerCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Award the points a sale earns.",
+        discussion: "The receipt is the sale's idempotency key: retrying with the same receipt and amount writes nothing and prints the original result.")
+
+    @Argument(help: "The member card number.") var card: String
+    @Option(help: ArgumentHelp("The sale amount, e.g. 12.50.", valueName: "amount")) var amount: String
+    @Option(help: ArgumentHelp("The POS receipt reference of the sale.", valueName: "ref")) var receipt: String
+    @OptionGroup var global: GlobalOptions
+
+    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+        let card = try CardNumber(card)
+        let receipt = try ReceiptReference(receipt)
+        let amount = try Money(parsing: amount, currency: ledger.program().currency)
+        let result = try ledger.award(card: card, amount: amount, receipt: receipt)
+        let human =
+            result.replayed
+            ? "Already recorded: receipt \(result.receipt) earned \(result.points) points. Nothing new was written. Balance after it: \(result.balance) points."
+            : "Awarded \(result.points) points to card \(result.card) for \(result.amount) \(result.currency) (receipt \(result.receipt)). Balance: \(result.balance) points, tier \(result.tier)."
+        return CommandOutput(json: result, human: human)
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import LedgerStore
+import LoyaltyCore
+
+/// Test support for the crash test: awards receipts in a loop and prints each receipt only after
+/// its commit returned, so a test can kill the process at any moment and check every printed
+/// receipt is in the ledger exactly once.
+struct AwardLoop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "award-loop", abstract: "Award receipts PREFIX-FROM, PREFIX-FROM+1, ... (crash testing).",
+        shouldDisplay: false)
+
+    @Argument var card: String
+    @Option var prefix: String = "loop"
+    @Option var from: Int = 1
+    @Option var count: Int = 1_000_000
+    @Option var amount: String = "1.00"
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let ledger = try global.openLedger()
+        let card = try CardNumber(card)
+        if (try? ledger.member(card: card)) == nil {
+            _ = try? ledger.enroll(card: card, name: nil, birthday: nil)
+        }
+        let amount = try Money(parsing: amount, currency: ledger.program().currency)
+        for index in from..<(from + count) {
+            let receipt = try ReceiptReference("\(prefix)-\(index)")
+            _ = try ledger.award(card: card, amount: amount, receipt: receipt)
+            Printer.out(receipt.value)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import LedgerStore
+import LoyaltyCore
+
+struct Member: LedgerCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a member: balance, tier, cards and recent entries.")
+
+    @Argument(help: "The member card number.") var card: String
+    @Option(help: "How many recent entries to show.") var recent: Int = 10
+    @OptionGroup var global: GlobalOptions
+
+    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+        let card = try CardNumber(card)
+        guard (0...1000).contains(recent) else {
+            throw LoyaltyError.badInput("bad_option", "--recent takes 0 to 1000")
+        }
+        let view = try ledger.member(card: card, recentLimit: recent)
+        var lines = [
+            "Member \(view.memberId)\(view.name.map { " — \($0)" } ?? "") (card \(view.card)\(view.cardStatus == "active" ? "" : ", \(view.cardStatus.uppercased())"))",
+            "  balance       \(view.balance) points",
+            "  tier          \(view.tier) (12-month spend \(view.rollingSpend) \(view.currency))",
+            "  cards         \(view.cards.joined(separator: ", "))",
+            "  enrolled      \(view.enrolledAt)",
+        ]
+        if let birthday = view.birthday { lines.append("  birthday      \(birthday)") }
+        if !view.recentEntries.isEmpty {
+            lines.append("  recent entries (newest first):")
+            for entry in view.recentEntries {
+                lines.append(
+                    "    #\(entry.seq)  \(entry.at)  \(entry.kind.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  amount \(entry.amount)  receipt \(entry.receipt)  → \(entry.balanceAfter)")
+            }
+        }
+        return CommandOutput(json: view, human: lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import LedgerStore
+import LoyaltyCore
+
+struct Refund: LedgerCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take back the points of a returned sale; give back points it redeemed.",
+        discussion: "Without --amount the whole remaining sale is refunded. A partial refund takes back points pro rata, never more than were earned.")
+
+    @Option(help: ArgumentHelp("The POS receipt reference of the original sale.", valueName: "ref")) var receipt: String
+    @Option(help: ArgumentHelp("The refunded amount, e.g. 5.00 (default: all that remains).", valueName: "amount")) var amount: String?
+    @Option(help: ArgumentHelp("The POS reference of this return; a retry with the same one refunds once.", valueName: "ref"))
+    var returnReceipt: String?
+    @OptionGroup var global: GlobalOptions
+
+    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+        let receipt = try ReceiptReference(receipt)
+        let returnReceipt = try returnReceipt.map(ReceiptReference.init)
+        let currency = try ledger.program().currency
+        let amount = try amount.map { text throws(LoyaltyError) in try Money(parsing: text, currency: currency) }
+        let result = try ledger.refund(receipt: receipt, amount: amount, returnReceipt: returnReceipt)
+        var human = result.replayed ? "Already recorded: " : "Refunded "
+        human += "\(result.refundAmount) \(result.currency) of receipt \(result.receipt): \(result.reversedPoints) points taken back"
+        if result.restoredPoints > 0 { human += ", \(result.restoredPoints) redeemed points given back" }
+        human += ". Balance: \(result.balance) points."
+        if result.fullyRefunded { human += " The sale is now fully refunded." }
+        if result.balance < 0 { human += " The member's balance is negative: they had already spent these points." }
+        return CommandOutput(json: result, human: human)
+    }
+}

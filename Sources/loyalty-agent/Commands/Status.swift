@@ -1,0 +1,28 @@
+import ArgumentParser
+import LedgerStore
+
+struct Status: LedgerCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The store's health: members, today's totals, entries not yet at head office, database size.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+        let status = try ledger.status()
+        let human = """
+            Store \(status.storeId) — ledger \(status.databasePath)
+              health            \(status.health) (journal \(status.journalMode), \(status.databaseBytes) bytes)
+              members           \(status.members)
+              entries           \(status.entries) (last sequence \(status.lastSeq))
+              not at head office \(status.unsyncedEntries) entries (head office acknowledged up to \(status.acknowledgedSeq))
+              today (UTC, from \(status.day)):
+                entries         \(status.entriesToday)
+                net sales       \(status.salesToday) \(status.currency)
+                points issued   \(status.pointsIssuedToday)
+                points redeemed \(status.pointsRedeemedToday)
+                points reversed \(status.pointsReversedToday)
+              program version   \(status.programVersion)
+            """
+        return CommandOutput(json: status, human: human, exitCode: status.health == "ok" ? 0 : AgentExit.storage.rawValue)
+    }
+}

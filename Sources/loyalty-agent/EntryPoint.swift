@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+
+@main
+enum EntryPoint {
+    static func main() {
+        // A file-size limit must fail the write (SQLite reports it and rolls back), not kill us mid-way.
+        signal(SIGXFSZ, SIG_IGN)
+        // The ledger, its WAL and anything else we create are private to the service user.
+        umask(0o077)
+        let command: any ParsableCommand
+        do {
+            command = try LoyaltyAgent.parseAsRoot()
+        } catch {
+            let code = LoyaltyAgent.exitCode(for: error)
+            if code == .success {
+                Printer.out(LoyaltyAgent.fullMessage(for: error))
+                exit(0)
+            }
+            Printer.err(LoyaltyAgent.fullMessage(for: error))
+            Printer.err("Run `loyalty-agent help` for usage.")
+            exit(AgentExit.badInput.rawValue)
+        }
+        guard let ledgerCommand = command as? any LedgerCommand else {
+            do {
+                var command = command
+                try command.run()
+                exit(0)
+            } catch {
+                report(error, json: false)
+            }
+        }
+        let json = ledgerCommand.global.json
+        do {
+            let ledger = try ledgerCommand.global.openLedger()
+            let output = try ledgerCommand.execute(ledger)
+            Printer.out(json ? Printer.json(output.json) : output.human)
+            exit(output.exitCode)
+        } catch {
+            report(error, json: json)
+        }
+    }
+
+    static func report(_ error: any Error, json: Bool) -> Never {
+        let reported = ReportedError(error)
+        if json { Printer.out(Printer.json(reported)) }
+        Printer.err("error: \(reported.message)")
+        exit(reported.exitCode)
+    }
+}
+
+struct LoyaltyAgent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loyalty-agent",
+        abstract: "The store's loyalty agent: member cards, points awarded and redeemed offline, a durable local ledger.",
+        discussion: """
+            Exit codes: 0 ok, 1 refused by the program's rules, 2 bad input, 3 storage failure, 4 head office unreachable.
+            """,
+        subcommands: [
+            Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Status.self, Verify.self,
+            AwardLoop.self,
+        ])
+}

@@ -1,0 +1,40 @@
+import LedgerStore
+import LoyaltyCore
+
+/// The agent's exit codes, shared with the head-office tool.
+enum AgentExit: Int32 {
+    case ok = 0
+    /// Refused by the program's rules: unknown card, over balance, ...
+    case refused = 1
+    /// Bad input: malformed amount, card, date, option.
+    case badInput = 2
+    /// The ledger could not be read or written, or failed verification.
+    case storage = 3
+    /// Head office unreachable.
+    case network = 4
+}
+
+/// An error as printed: a code, a message with what to do, an exit code.
+struct ReportedError: Encodable {
+    var ok = false
+    var error: String
+    var message: String
+    var exitCode: Int32
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as LoyaltyError:
+            self.error = error.code
+            self.message = error.message
+            self.exitCode = error.category == .refused ? AgentExit.refused.rawValue : AgentExit.badInput.rawValue
+        case let error as StorageError:
+            self.error = error.code
+            self.message = error.message
+            self.exitCode = AgentExit.storage.rawValue
+        default:
+            self.error = "storage_failure"
+            self.message = "unexpected failure: \(error)"
+            self.exitCode = AgentExit.storage.rawValue
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import LedgerStore
+import LoyaltyCore
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The ledger database file. Default: $LOYALTY_AGENT_DB, else /var/lib/loyalty-agent/ledger.db when writable, else ~/.local/share/loyalty-agent/ledger.db.",
+            valueName: "path"))
+    var db: String?
+
+    @Flag(name: .long, help: "Print exactly one JSON object on stdout.")
+    var json = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Store id for a ledger created by this call (default: $LOYALTY_STORE_ID, else 'local').", valueName: "id"))
+    var storeId: String?
+
+    var databasePath: String {
+        if let db, !db.isEmpty { return db }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["LOYALTY_AGENT_DB"], !path.isEmpty { return path }
+        let systemFolder = "/var/lib/loyalty-agent"
+        if access(systemFolder, W_OK) == 0 { return systemFolder + "/ledger.db" }
+        let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        return dataHome + "/loyalty-agent/ledger.db"
+    }
+
+    /// Opens (creating on first use) the ledger these options name.
+    func openLedger() throws -> LedgerDatabase {
+        let environment = ProcessInfo.processInfo.environment
+        let requestedStore = storeId ?? environment["LOYALTY_STORE_ID"]
+        if let requestedStore {
+            guard !requestedStore.isEmpty, requestedStore.count <= 64,
+                requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else {
+                throw LoyaltyError.badInput("bad_store_id", "a store id is 1 to 64 letters, digits, '-' or '_'")
+            }
+        }
+        let currency = try Currency.named(environment["LOYALTY_CURRENCY"] ?? "EUR")
+        let ledger = try LedgerDatabase(
+            path: databasePath,
+            creating: .init(storeId: requestedStore ?? "local", program: .standard(currency: currency)))
+        if let requestedStore, requestedStore != ledger.storeId {
+            throw LoyaltyError.badInput(
+                "store_mismatch", "the ledger at \(databasePath) belongs to store \(ledger.storeId), not \(requestedStore); pick the right --db")
+        }
+        return ledger
+    }
+}
+
+/// What a command prints: one JSON object with `--json`, else `human` text.
+struct CommandOutput {
+    var json: any Encodable
+    var human: String
+    /// 0 unless the command reports a failure that is not an error (e.g. `verify` finding a problem).
+    var exitCode: Int32 = 0
+}
+
+/// A subcommand that works on the ledger and prints one result.
+protocol LedgerCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput
+}

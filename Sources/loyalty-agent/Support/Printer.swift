@@ -1,0 +1,27 @@
+import Foundation
+
+/// Writes results to stdout and errors to stderr, unbuffered, one JSON object or human text.
+enum Printer {
+    static func json(_ value: any Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func out(_ text: String) { write(text.hasSuffix("\n") ? text : text + "\n", to: 1) }
+    static func err(_ text: String) { write(text.hasSuffix("\n") ? text : text + "\n", to: 2) }
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if written <= 0 {
+                if written < 0 && errno == EINTR { continue }
+                return
+            }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
