@@ -33,10 +33,14 @@ public final class LedgerDatabase: Sendable {
         do {
             try Self.prepareFile(at: path)
             var configuration = Configuration()
-            configuration.journalMode = .wal
             configuration.busyMode = .timeout(10)
             configuration.label = "ledger"
             configuration.prepareDatabase { db in
+                // WAL lets the manager's reads run beside the till's writes. Set here rather than via
+                // GRDB's `.wal` option, which lowers synchronous to NORMAL.
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw StorageError(code: "cannot_open", message: "ledger \(path): SQLite could not switch to WAL mode")
+                }
                 // FULL: every commit fsyncs the WAL, so an acknowledged award survives power loss.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }

@@ -1,0 +1,64 @@
+import Testing
+
+@testable import LoyaltyCore
+
+@Suite struct CardTests {
+    @Test func normalisesMemberCards() throws {
+        #expect(try CardNumber("  2900-0007 77774 ").value == "2900000777774")
+        #expect(try CardNumber("ab12cd").value == "AB12CD")
+        #expect(try CardNumber("2900000777774").masked.hasSuffix("7774"))
+        #expect(!(try CardNumber("2900000777774").masked.contains("29000")))
+    }
+
+    @Test(arguments: ["", "123", "abc!", "ä1234", String(repeating: "1", count: 41), "12\u{0}34"])
+    func refusesMalformedCards(_ text: String) {
+        #expect(throws: LoyaltyError.self) { try CardNumber(text) }
+    }
+
+    /// Well-known test numbers of the major schemes.
+    @Test(arguments: [
+        "4111111111111111", "4012888888881881", "5555555555554444", "5105105105105100", "2221000000000009",
+        "378282246310005", "371449635398431", "6011111111111117", "3530111333300000", "6200000000000005",
+        "30569309025904",
+    ])
+    func refusesPaymentCardsWithoutEchoingThem(_ pan: String) {
+        #expect(PaymentCardDetector.isPaymentCard(pan))
+        do {
+            _ = try CardNumber(pan)
+            Issue.record("a payment card was accepted as a member card")
+        } catch {
+            #expect(error.code == "payment_card")
+            #expect(!error.message.contains(pan.suffix(8)))
+        }
+    }
+
+    @Test func memberCardsThatAreNotPaymentCardsPass() throws {
+        // EAN-13 in-store range, 13 digits starting 2: not a payment card length/prefix.
+        #expect(!PaymentCardDetector.isPaymentCard("2900000777774"))
+        // Luhn-invalid 16-digit Visa-like number is not a payment card.
+        #expect(!PaymentCardDetector.isPaymentCard("4111111111111112"))
+        _ = try CardNumber("4111111111111112")
+    }
+
+    @Test func luhnAgreesWithTheDefinitionForRandomNumbers() {
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 1...19, using: &random)
+            let digits = (0..<length).map { _ in Int.random(in: 0...9, using: &random) }
+            // Reference: double every second digit from the right, sum digits, mod 10.
+            var sum = 0
+            for (index, digit) in digits.reversed().enumerated() {
+                let value = index % 2 == 1 ? digit * 2 : digit
+                sum += value / 10 + value % 10
+            }
+            #expect(Luhn.isValid(digits.map(String.init).joined()) == (sum % 10 == 0))
+        }
+    }
+
+    @Test func datesAreRealCalendarDays() throws {
+        #expect(try CalendarDate(parsing: "2024-02-29").description == "2024-02-29")
+        for bad in ["2023-02-29", "1990-13-01", "1990-4-23", "23.04.1990", "1990-04-31", "", "2000-00-10"] {
+            #expect(throws: LoyaltyError.self) { try CalendarDate(parsing: bad) }
+        }
+    }
+}
