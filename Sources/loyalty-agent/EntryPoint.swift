@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoyaltyCore
 
 @main
 enum EntryPoint {
@@ -17,7 +18,11 @@ enum EntryPoint {
                 Printer.out(LoyaltyAgent.fullMessage(for: error))
                 exit(0)
             }
-            Printer.err(LoyaltyAgent.fullMessage(for: error))
+            let message = LoyaltyAgent.fullMessage(for: error)
+            if CommandLine.arguments.contains("--json") {
+                Printer.out(Printer.json(ReportedError(LoyaltyError.badInput("usage", message))))
+            }
+            Printer.err("error: \(message)")
             Printer.err("Run `loyalty-agent help` for usage.")
             exit(AgentExit.badInput.rawValue)
         }

@@ -100,7 +100,7 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         guard points <= vouchedBalance else {
             throw .refused(
                 "over_balance",
-                "the member has \(max(0, vouchedBalance)) points; redeem at most that many")
+                "the member has \(max(0, vouchedBalance)) points; redeem at most \(max(0, vouchedBalance))")
         }
         let (value, overflow) = points.multipliedReportingOverflow(by: pointValueMinorUnits)
         guard !overflow, value <= Money.maximumMinorUnits else {
