@@ -24,7 +24,10 @@ let package = Package(
         // The durable SQLite ledger (GRDB over the system libsqlite3).
         .target(
             name: "LedgerStore",
-            dependencies: ["LoyaltyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LoyaltyCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwift
         ),
         // CLI + daemon wiring only.

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import LoyaltyCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -14,6 +15,9 @@ public final class LedgerDatabase: Sendable {
     public let path: String
     /// The store this ledger belongs to; every entry carries it.
     public let storeId: String
+    /// The decoded program of the newest installed version: decoding JSON on every award would
+    /// cost more than the award's own SQL.
+    private let programCache = Mutex<LoyaltyProgram?>(nil)
 
     /// Options for a ledger created on first use.
     public struct CreationOptions: Sendable {
@@ -130,10 +134,16 @@ public final class LedgerDatabase: Sendable {
 
     /// The program version currently in force (the highest installed).
     func currentProgram(_ db: Database) throws -> LoyaltyProgram {
+        let newest = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(version) FROM program_versions"))
+        if let cached = programCache.withLock({ $0 }), cached.version == newest {
+            return cached
+        }
         guard let document = try String.fetchOne(db, sql: "SELECT document FROM program_versions ORDER BY version DESC LIMIT 1") else {
             throw StorageError(code: "corrupt", message: "ledger \(path) has no program installed")
         }
-        return try JSONDecoder().decode(LoyaltyProgram.self, from: Data(document.utf8))
+        let program = try JSONDecoder().decode(LoyaltyProgram.self, from: Data(document.utf8))
+        programCache.withLock { $0 = program }
+        return program
     }
 }
 

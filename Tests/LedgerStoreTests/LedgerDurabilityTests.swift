@@ -83,3 +83,22 @@ import Testing
         #expect(try setup.verify().ok)
     }
 }
+
+@Suite struct CardLookupTests {
+    @Test func lookupFindsTheMemberAndReportsBlockedAndUnknownCards() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("ledger.db"))
+        let card = try CardNumber("2900000777774")
+        let other = try CardNumber("2900000123458")
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        _ = try ledger.award(card: card, amount: Money(minorUnits: 4_200, currency: .euro), receipt: ReceiptReference("R1"))
+        let found = try #require(try ledger.lookup(card: card))
+        #expect(found.balance == 42 && found.tier == "base" && found.cardStatus == "active")
+        #expect(try ledger.lookup(card: other) == nil)
+        try ledger.queue.write { try $0.execute(sql: "UPDATE cards SET status = 'blocked'") }
+        #expect(try ledger.lookup(card: card)?.cardStatus == "blocked")
+        #expect(throws: LoyaltyError.self) {
+            try ledger.award(card: card, amount: Money(minorUnits: 100, currency: .euro), receipt: ReceiptReference("R2"))
+        }
+    }
+}

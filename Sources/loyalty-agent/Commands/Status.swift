@@ -14,7 +14,7 @@ struct Status: LedgerCommand {
               health            \(status.health) (journal \(status.journalMode), \(status.databaseBytes) bytes)
               members           \(status.members)
               entries           \(status.entries) (last sequence \(status.lastSeq))
-              not at head office \(status.unsyncedEntries) entries (head office acknowledged up to \(status.acknowledgedSeq))
+              unsynced          \(status.unsyncedEntries) entries not yet at head office (acknowledged up to \(status.acknowledgedSeq))
               today (UTC, from \(status.day)):
                 entries         \(status.entriesToday)
                 net sales       \(status.salesToday) \(status.currency)

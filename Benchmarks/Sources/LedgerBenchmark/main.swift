@@ -1,0 +1,92 @@
+// Award and lookup through the agent's ledger vs. the same SQL in a raw SQLite C loop, same run,
+// same pragmas (WAL, synchronous=FULL), same schema, same disk.
+//
+//   swift run -c release --package-path Benchmarks ledger-benchmark [awards] [lookups]
+import Foundation
+import LedgerStore
+import LoyaltyCore
+import RawSQLiteLoop
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let awardCount = arguments.first ?? 2_000
+let lookupCount = arguments.dropFirst().first ?? 200_000
+let memberCount = 1_000
+let rounds = 3
+
+let folder = FileManager.default.currentDirectoryPath + "/.build/benchmark-ledgers"
+try? FileManager.default.removeItem(atPath: folder)
+try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+let clock = ContinuousClock()
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// Two identical ledgers: one for our code, one for the raw loop.
+func makeLedger(_ name: String) throws -> (LedgerDatabase, [String]) {
+    let ledger = try LedgerDatabase(path: "\(folder)/\(name).db", creating: .init(storeId: "bench"))
+    var cards: [String] = []
+    for index in 0..<memberCount {
+        let card = "29\(String(format: "%011d", index))"
+        _ = try ledger.enroll(card: CardNumber(card), name: nil, birthday: nil)
+        cards.append(card)
+    }
+    return (ledger, cards)
+}
+
+let (ours, cards) = try makeLedger("ours")
+let (rawLedger, _) = try makeLedger("raw")
+let rawPath = rawLedger.path
+let amount = Money(minorUnits: 1_250, currency: .euro)
+let card = try CardNumber(cards[7])
+
+print("ledger-benchmark: \(awardCount) durable awards and \(lookupCount) card lookups per round, best of \(rounds) rounds")
+print("  disk folder: \(folder)")
+
+var bestOursAward = Double.infinity
+var bestRawAward = Double.infinity
+var bestOursLookup = Double.infinity
+var bestRawLookup = Double.infinity
+let cardNumbers = try cards.map(CardNumber.init)
+for round in 0..<rounds {
+    let oursAward = try clock.measure {
+        for index in 0..<awardCount {
+            _ = try ours.award(card: card, amount: amount, receipt: ReceiptReference("ours\(round)-\(index)"))
+        }
+    }
+    var rawStatus: Int32 = 0
+    let rawAward = clock.measure {
+        rawStatus = raw_award_loop(rawPath, "bench", cards[7], 1_250, "raw\(round)", Int32(awardCount))
+    }
+    precondition(rawStatus == 0, "raw award loop failed with SQLite code \(rawStatus)")
+    bestOursAward = min(bestOursAward, seconds(oursAward) / Double(awardCount))
+    bestRawAward = min(bestRawAward, seconds(rawAward) / Double(awardCount))
+
+    var found = 0
+    let oursLookup = try clock.measure {
+        for index in 0..<lookupCount where try ours.lookup(card: cardNumbers[index % memberCount]) != nil {
+            found += 1
+        }
+    }
+    precondition(found == lookupCount)
+    let cStrings = cards.map { strdup($0) }
+    defer { cStrings.forEach { free($0) } }
+    var rawFound: Int64 = 0
+    let rawLookup = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+        clock.measure { rawFound = raw_lookup_loop(rawPath, buffer.baseAddress, Int32(memberCount), Int32(lookupCount)) }
+    }
+    precondition(rawFound == lookupCount)
+    bestOursLookup = min(bestOursLookup, seconds(oursLookup) / Double(lookupCount))
+    bestRawLookup = min(bestRawLookup, seconds(rawLookup) / Double(lookupCount))
+}
+let bothVerify = try ours.verify().ok && rawLedger.verify().ok
+precondition(bothVerify, "a ledger failed verification after the benchmark")
+
+func line(_ name: String, _ oursSeconds: Double, _ rawSeconds: Double, goal: String) {
+    print(
+        String(
+            format: "%@\n    ours %9.1f µs/op (%8.0f ops/s)   raw C loop %9.1f µs/op (%8.0f ops/s)   ours/raw time %.2f×   %@",
+            name, oursSeconds * 1e6, 1 / oursSeconds, rawSeconds * 1e6, 1 / rawSeconds, oursSeconds / rawSeconds, goal))
+}
+line("award (lookup + idempotency check + entry + balance, WAL + FULL, one fsync each)", bestOursAward, bestRawAward, goal: "goal: ≤ 1.30×")
+line("member lookup by card", bestOursLookup, bestRawLookup, goal: String(format: "throughput %.2f× raw, goal: ≥ 0.50×", bestRawLookup / bestOursLookup))

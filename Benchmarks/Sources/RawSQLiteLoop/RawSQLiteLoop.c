@@ -1,0 +1,106 @@
+#include "RawSQLiteLoop.h"
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static int open_ledger(const char *path, sqlite3 **db) {
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_busy_timeout(*db, 10000);
+    rc = sqlite3_exec(*db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
+    return rc;
+}
+
+int raw_award_loop(const char *path, const char *store_id, const char *card, long long amount_minor,
+                   const char *receipt_prefix, int count) {
+    sqlite3 *db = NULL;
+    int rc = open_ledger(path, &db);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL;
+    const char *sql[] = {
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+        "SELECT MAX(version) FROM program_versions",
+        "SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?",
+        "SELECT seq, member_id, card, points, amount_minor, balance_after, rule_version FROM entries WHERE idempotency_key = ?",
+        "SELECT IFNULL(SUM(amount_minor), 0) FROM entries WHERE member_id = ? AND created_at > ?",
+        "INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after, "
+        "receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at) "
+        "VALUES (?, ?, ?, ?, 'earn', ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, NULL, 1, NULL, ?) "
+        "RETURNING seq, balance_after",
+    };
+    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert};
+    for (int i = 0; i < 7; i++) {
+        rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, statements[i], NULL);
+        if (rc != SQLITE_OK) goto done;
+    }
+    char receipt[96], key[128], id[64];
+    long long now_ms = 1790000000000LL;
+    for (int i = 0; i < count; i++) {
+        snprintf(receipt, sizeof receipt, "%s-%d", receipt_prefix, i);
+        snprintf(key, sizeof key, "earn:%s", receipt);
+        snprintf(id, sizeof id, "raw-%s-%08d", receipt_prefix, i);
+        if (sqlite3_step(begin) != SQLITE_DONE) { rc = sqlite3_errcode(db); goto done; }
+        sqlite3_reset(begin);
+        sqlite3_step(version); sqlite3_reset(version);
+        sqlite3_bind_text(holder, 1, card, -1, SQLITE_STATIC);
+        if (sqlite3_step(holder) != SQLITE_ROW) { rc = SQLITE_NOTFOUND; goto done; }
+        long long member = sqlite3_column_int64(holder, 0);
+        sqlite3_reset(holder);
+        sqlite3_bind_text(existing, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(existing) == SQLITE_ROW) { rc = SQLITE_CONSTRAINT; goto done; }
+        sqlite3_reset(existing);
+        sqlite3_bind_int64(spend, 1, member);
+        sqlite3_bind_int64(spend, 2, now_ms - 365LL * 24 * 3600 * 1000);
+        sqlite3_step(spend); sqlite3_reset(spend);
+        long long points = amount_minor / 100;
+        sqlite3_bind_text(insert, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 2, store_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 3, member);
+        sqlite3_bind_text(insert, 4, card, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 5, points);
+        sqlite3_bind_int64(insert, 6, amount_minor);
+        sqlite3_bind_int64(insert, 7, member);
+        sqlite3_bind_int64(insert, 8, points);
+        sqlite3_bind_text(insert, 9, receipt, -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 10, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 11, now_ms);
+        if (sqlite3_step(insert) != SQLITE_ROW) { rc = sqlite3_errcode(db); goto done; }
+        sqlite3_reset(insert);
+        if (sqlite3_step(commit) != SQLITE_DONE) { rc = sqlite3_errcode(db); goto done; }
+        sqlite3_reset(commit);
+    }
+    rc = SQLITE_OK;
+done:
+    for (int i = 0; i < 7; i++) sqlite3_finalize(*statements[i]);
+    sqlite3_close(db);
+    return rc;
+}
+
+long long raw_lookup_loop(const char *path, const char *const *cards, int card_count, int count) {
+    sqlite3 *db = NULL;
+    if (open_ledger(path, &db) != SQLITE_OK) return -1;
+    sqlite3_stmt *lookup = NULL;
+    if (sqlite3_prepare_v3(db,
+            "SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?",
+            -1, SQLITE_PREPARE_PERSISTENT, &lookup, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return -1;
+    }
+    long long found = 0;
+    for (int i = 0; i < count; i++) {
+        sqlite3_bind_text(lookup, 1, cards[i % card_count], -1, SQLITE_STATIC);
+        if (sqlite3_step(lookup) == SQLITE_ROW) {
+            // Read every column, as the agent does, so the work is the same.
+            (void)sqlite3_column_int64(lookup, 0);
+            (void)sqlite3_column_text(lookup, 1);
+            (void)sqlite3_column_int64(lookup, 2);
+            (void)sqlite3_column_text(lookup, 3);
+            found++;
+        }
+        sqlite3_reset(lookup);
+    }
+    sqlite3_finalize(lookup);
+    sqlite3_close(db);
+    return found;
+}

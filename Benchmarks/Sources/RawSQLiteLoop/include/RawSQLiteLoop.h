@@ -1,0 +1,14 @@
+#ifndef RAW_SQLITE_LOOP_H
+#define RAW_SQLITE_LOOP_H
+
+/// Runs `count` awards of `amount_minor` on `card` (receipts PREFIX-0...), each in its own
+/// IMMEDIATE transaction with WAL + synchronous=FULL, executing the same SQL statements as the
+/// agent's award. Returns 0 on success, else the SQLite error code.
+int raw_award_loop(const char *path, const char *store_id, const char *card, long long amount_minor,
+                   const char *receipt_prefix, int count);
+
+/// Looks up `count` cards (cycling through `cards`) with the same SELECT the agent's lookup uses.
+/// Returns the number of cards found, or -1 on error.
+long long raw_lookup_loop(const char *path, const char *const *cards, int card_count, int count);
+
+#endif

@@ -1,0 +1,55 @@
+public import LoyaltyCore
+import GRDB
+import GRDBSQLite
+
+/// The member behind a scanned card, as the till needs it at once: no history, one indexed read.
+public struct CardLookup: Hashable, Sendable, Codable {
+    public var card: String
+    public var cardStatus: String
+    public var memberId: Int64
+    public var balance: Int64
+    public var tier: String
+}
+
+extension LedgerDatabase {
+    /// The member holding `card`, or `nil` when the card is not enrolled. Blocked cards are
+    /// returned with their status so the cashier can be told.
+    public func lookup(card: CardNumber) throws -> CardLookup? {
+        do {
+            // One SELECT is atomic on its own: no transaction needed on this hot path.
+            return try queue.unsafeRead { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id
+                        WHERE c.number = ?
+                        """)
+                // The scanner's hot path: bind and read through SQLite's C API on GRDB's cached
+                // statement. GRDB's generic row decoding costs as much as the query itself here.
+                let handle = statement.sqliteStatement
+                sqlite3_reset(handle)
+                defer {
+                    sqlite3_reset(handle)
+                    sqlite3_clear_bindings(handle)
+                }
+                let bound = card.value.withCString { sqlite3_bind_text(handle, 1, $0, -1, SQLITE_TRANSIENT_DESTRUCTOR) }
+                guard bound == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: bound)) }
+                switch sqlite3_step(handle) {
+                case SQLITE_ROW:
+                    return CardLookup(
+                        card: card.value, cardStatus: String(cString: sqlite3_column_text(handle, 1)),
+                        memberId: sqlite3_column_int64(handle, 0), balance: sqlite3_column_int64(handle, 2),
+                        tier: String(cString: sqlite3_column_text(handle, 3)))
+                case SQLITE_DONE:
+                    return nil
+                case let code:
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+            }
+        } catch {
+            throw StorageError.wrapping(error, path: path)
+        }
+    }
+}
+
+/// SQLite copies the bound text (SQLITE_TRANSIENT, which does not import into Swift).
+private let SQLITE_TRANSIENT_DESTRUCTOR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
