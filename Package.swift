@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "LoyaltyCore", targets: ["LoyaltyCore"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
+        .library(name: "CardReader", targets: ["CardReader"]),
         .executable(name: "loyalty-agent", targets: ["loyalty-agent"]),
     ],
     dependencies: [
@@ -30,17 +31,28 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // System libraries and the tiny C shim for the evdev ioctl macros.
+        .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
+        .target(name: "CEvdev"),
+        // Member-card scanners: udev discovery + hot-plug, evdev reading + grab, xkb decoding, scan framing.
+        .target(
+            name: "CardReader",
+            dependencies: ["LoyaltyCore", "CUdev", "CXKBCommon", "CEvdev"],
+            swiftSettings: strictSwift
+        ),
         // CLI + daemon wiring only.
         .executableTarget(
             name: "loyalty-agent",
             dependencies: [
-                "LoyaltyCore", "LedgerStore",
+                "LoyaltyCore", "LedgerStore", "CardReader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LoyaltyCore"]),
+        .testTarget(name: "CardReaderTests", dependencies: ["CardReader", "LoyaltyCore"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent"]

@@ -63,6 +63,6 @@ struct LoyaltyAgent: ParsableCommand {
             """,
         subcommands: [
             Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Status.self, Verify.self,
-            AwardLoop.self,
+            Devices.self, Scan.self, AwardLoop.self,
         ])
 }

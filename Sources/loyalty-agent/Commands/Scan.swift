@@ -1,0 +1,90 @@
+import ArgumentParser
+import CardReader
+import Foundation
+import LedgerStore
+import LoyaltyCore
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Watch the scanners and print each completed scan as one JSON line.",
+        discussion: """
+            Scanners are the configured ones (--scanner, --scanner-name) plus readers of known scanner makers; they are \
+            grabbed, so their keystrokes never reach the POS application. A person's keyboard is never read. \
+            Device changes are logged on stderr. With an existing ledger (--db), a member scan also shows balance and tier.
+            """)
+
+    @OptionGroup var scanner: ScannerOptions
+    @Option(help: "Exit after this many member scans.") var count: Int?
+    @Option(help: ArgumentHelp("Exit after this many seconds.", valueName: "seconds")) var timeout: Double?
+    @Option(help: ArgumentHelp("The ledger file to look members up in (default as for the other commands; not created).", valueName: "path"))
+    var db: String?
+    @Flag(help: "Accepted for symmetry: scan output is always JSON lines.") var json = false
+
+    struct Line: Encodable {
+        var status: String
+        var card: String?
+        var format: String?
+        var reason: String?
+        var message: String?
+        var device: String
+        var enrolled: Bool?
+        var balance: Int64?
+        var tier: String?
+        var cardStatus: String?
+    }
+
+    func run() throws {
+        let configuration = try scanner.configuration()
+        if let count, count < 1 { throw LoyaltyError.badInput("bad_option", "--count takes a number of scans from 1") }
+        if let timeout, !(timeout > 0 && timeout <= 86_400 * 365) { throw LoyaltyError.badInput("bad_option", "--timeout takes seconds above 0") }
+        let ledger = try openExistingLedger()
+        let watcher = try ScannerWatcher(configuration: configuration)
+        installStopSignalHandlers()
+        var members = 0
+        let deadline = timeout.map { ScannerWatcherClock.now() + Int64($0 * 1_000_000) }
+        try watcher.run(deadlineMicroseconds: deadline, shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
+            switch event {
+            case .attached(let info, let role, let layout, let grabbed):
+                Printer.err("attached \(info.stableId) \(info.devnode) \(info.vendorProduct?.description ?? "-") \(role.rawValue) layout \(layout)\(grabbed ? " grabbed" : "")")
+            case .detached(let info, let dropped):
+                Printer.err("detached \(info.stableId) \(info.devnode)\(dropped ? " (partial scan dropped)" : "")")
+            case .likelyScanner(let info, let gap):
+                Printer.err("likely scanner (not configured, not grabbed): \(info.stableId) \(info.vendorProduct?.description ?? "-") mean key gap \(gap) µs")
+            case .problem(let message):
+                Printer.err("problem: \(message)")
+            case .scan(_, let outcome, let device):
+                switch outcome {
+                case .member(let card, let format):
+                    var line = Line(status: "member", card: card.value, format: format.rawValue, device: device.stableId)
+                    if let ledger {
+                        do {
+                            let found = try ledger.lookup(card: card)
+                            line.enrolled = found != nil
+                            line.balance = found?.balance
+                            line.tier = found?.tier
+                            line.cardStatus = found?.cardStatus
+                        } catch {
+                            Printer.err("problem: ledger lookup failed: \(error)")
+                        }
+                    }
+                    Printer.out(Printer.json(line))
+                    members += 1
+                    if let count, members >= count { return false }
+                case .rejected(let reason, let format):
+                    Printer.out(
+                        Printer.json(
+                            Line(status: "rejected", format: format?.rawValue, reason: reason.rawValue, message: reason.advice, device: device.stableId)))
+                }
+            }
+            return true
+        }
+    }
+
+    private func openExistingLedger() throws -> LedgerDatabase? {
+        var options = GlobalOptions()
+        options.db = db
+        let path = options.databasePath
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try LedgerDatabase(path: path)
+    }
+}

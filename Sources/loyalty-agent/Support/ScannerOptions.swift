@@ -1,0 +1,45 @@
+import ArgumentParser
+import CardReader
+import LoyaltyCore
+
+/// Options that say which devices are scanners and how to read them.
+struct ScannerOptions: ParsableArguments {
+    @Option(name: .customLong("scanner"), help: ArgumentHelp("A scanner by USB id (repeatable).", valueName: "VID:PID"))
+    var scanners: [String] = []
+    @Option(name: .customLong("scanner-name"), help: ArgumentHelp("A scanner by part of its name (repeatable).", valueName: "text"))
+    var scannerNames: [String] = []
+    @Option(help: ArgumentHelp("The XKB keyboard layout scanners are set to: us, de, fr, be, ...", valueName: "name"))
+    var layout: String = "us"
+    @Option(name: .customLong("terminator"), help: ArgumentHelp("Key that ends a scan: enter, keypad-enter, tab (repeatable; default enter and keypad-enter).", valueName: "key"))
+    var terminators: [String] = []
+    @Option(help: ArgumentHelp("Longest gap between keys of one scan, in milliseconds.", valueName: "ms"))
+    var maxKeyGapMilliseconds: Int = 50
+    @Option(name: .customLong("member-range"), help: ArgumentHelp("Member card numbers: a prefix or FROM-TO (repeatable).", valueName: "range"))
+    var memberRanges: [String] = []
+    @Option(help: ArgumentHelp("Strip this prefix from scans.", valueName: "text")) var stripPrefix: String = ""
+    @Option(help: ArgumentHelp("Strip this suffix from scans.", valueName: "text")) var stripSuffix: String = ""
+
+    func configuration() throws(LoyaltyError) -> ScannerConfiguration {
+        var allowList: [VendorProduct] = []
+        for text in scanners {
+            guard let id = VendorProduct(text) else {
+                throw .badInput("bad_scanner", "--scanner '\(text.prefix(20))' must be VID:PID in hex, e.g. 05f9:2206")
+            }
+            allowList.append(id)
+        }
+        var keys: [ScanTerminator] = []
+        for text in terminators {
+            guard let key = ScanTerminator(rawValue: text) else {
+                throw .badInput("bad_terminator", "--terminator '\(text.prefix(20))' must be one of enter, keypad-enter, tab")
+            }
+            keys.append(key)
+        }
+        guard (1...1000).contains(maxKeyGapMilliseconds) else {
+            throw .badInput("bad_option", "--max-key-gap-milliseconds takes 1 to 1000")
+        }
+        return ScannerConfiguration(
+            allowList: allowList, namePatterns: scannerNames, defaultLayout: layout,
+            terminators: keys.isEmpty ? [.enter, .keypadEnter] : keys, maximumKeyGapMilliseconds: maxKeyGapMilliseconds,
+            rules: CardScanRules(prefix: stripPrefix, suffix: stripSuffix, memberRanges: memberRanges))
+    }
+}
