@@ -21,6 +21,9 @@ public final class EvdevDevice {
         case empty
         /// The device is gone (unplugged).
         case gone
+        /// The node reports end of file: a real evdev node never does, a replayed recording does
+        /// when it ends. Stop reading it and let udev say when it is removed.
+        case endOfStream
     }
 
     public init(devnode: String, grab: Bool) throws {
@@ -59,7 +62,7 @@ public final class EvdevDevice {
             default: return .gone  // ENODEV after unplug, or any other failure of the node
             }
         }
-        if count == 0 { return .gone }
+        if count == 0 { return .endOfStream }
         let events = buffer.prefix(count / size).map { event in
             var event = event
             return KeyEvent(

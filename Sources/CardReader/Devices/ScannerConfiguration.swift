@@ -72,9 +72,8 @@ public enum DeviceClassifier {
         if configuration.namePatterns.contains(where: { !$0.isEmpty && name.contains($0.lowercased()) }) { return .configuredScanner }
         guard device.isKeyboardLike else { return .other }
         if configuration.useBuiltInScannerList {
-            if let vendor = device.vendorProduct?.vendor, knownScannerVendors[vendor] != nil, !name.contains("keyboard") {
-                return .knownScanner
-            }
+            // These makers build readers only, which often call themselves "USB Keyboard".
+            if let vendor = device.vendorProduct?.vendor, knownScannerVendors[vendor] != nil { return .knownScanner }
             if scannerNameWords.contains(where: name.contains), !name.contains("keyboard") { return .knownScanner }
         }
         if let gap = observedMeanKeyGapMicroseconds, gap < Int64(configuration.maximumKeyGapMilliseconds) * 1000 / 2 {

@@ -26,6 +26,7 @@ public final class ScannerWatcher {
         var framer: ScanFramer<XKBKeyDecoder>
         let role: DeviceRole
         var lastEventUptimeMicroseconds: Int64 = 0
+        var endOfStream = false
         init(info: InputDeviceInfo, device: EvdevDevice, framer: ScanFramer<XKBKeyDecoder>, role: DeviceRole) {
             self.info = info
             self.device = device
@@ -72,7 +73,7 @@ public final class ScannerWatcher {
                 if let scan = reader.framer.flushAfterIdle(), !deliver(scan, from: reader, handler) { return }
             }
             var descriptors = [pollfd(fd: monitor.fileDescriptor, events: Int16(POLLIN), revents: 0)]
-            let ordered = Array(readers.values)
+            let ordered = readers.values.filter { !$0.endOfStream }
             descriptors += ordered.map { pollfd(fd: $0.device.fileDescriptor, events: Int16(POLLIN), revents: 0) }
             var timeoutMilliseconds: Int64 = 100
             if ordered.contains(where: { $0.framer.hasPartialScan }) { timeoutMilliseconds = min(timeoutMilliseconds, Int64(configuration.maximumKeyGapMilliseconds)) }
@@ -104,6 +105,9 @@ public final class ScannerWatcher {
                 return true
             case .gone:
                 if let event = detach(reader.info.devnode) { return handler(event) }
+                return true
+            case .endOfStream:
+                reader.endOfStream = true
                 return true
             case .events(let events):
                 reader.lastEventUptimeMicroseconds = Self.uptimeMicroseconds()

@@ -102,7 +102,9 @@ public struct CardScanParser: Sendable {
     }
 
     private func member(_ text: String, _ format: CardFormat) -> ScanOutcome {
-        guard let card = try? CardNumber(text) else { return .rejected(reason: .unreadable, format: format) }
+        guard let card = try? CardNumber(text, inConfiguredMemberRange: rules.inMemberRange(text.uppercased())) else {
+            return .rejected(reason: .unreadable, format: format)
+        }
         return .member(card, format)
     }
 
@@ -112,8 +114,12 @@ public struct CardScanParser: Sendable {
         var format: CardFormat?
         var rest = text
         while let sentinel = rest.first {
-            guard let end = rest.firstIndex(of: "?") else { return .rejected(reason: .unreadableSwipe, format: format) }
-            let track = rest[rest.index(after: rest.startIndex)..<end]
+            guard sentinel == "%" || sentinel == ";" else { return .rejected(reason: .unreadableSwipe, format: format) }
+            let body = rest.dropFirst()
+            guard let end = body.firstIndex(of: "?") else {
+                return .rejected(reason: .unreadableSwipe, format: format ?? (sentinel == "%" ? .track1 : .track2))
+            }
+            let track = body[..<end]
             rest = rest[rest.index(after: end)...]
             // A longitudinal redundancy check character may follow the end sentinel.
             if let next = rest.first, next != "%" && next != ";" { rest = rest.dropFirst() }

@@ -1,0 +1,69 @@
+import Testing
+
+@testable import CardReader
+@testable import LoyaltyCore
+
+@Suite struct CardScanParserTests {
+    let parser = CardScanParser()
+
+    func member(_ text: String, _ parser: CardScanParser? = nil) -> (String, CardFormat)? {
+        if case .member(let card, let format) = (parser ?? self.parser).parse(text) { return (card.value, format) }
+        return nil
+    }
+
+    func rejection(_ text: String, _ parser: CardScanParser? = nil) -> ScanRejection? {
+        if case .rejected(let reason, _) = (parser ?? self.parser).parse(text) { return reason }
+        return nil
+    }
+
+    @Test func barcodes() {
+        #expect(member("2900000777774")! == ("2900000777774", .ean13))
+        #expect(rejection("4006381333931") == .notAMemberCard)  // a product
+        #expect(rejection("2900000777775") == .badCheckDigit)
+        #expect(member("20123451")! == ("20123451", .ean8))
+        #expect(rejection("96385074") == .notAMemberCard)  // EAN-8 product
+        #expect(member("400000000015")! == ("400000000015", .upcA))
+        #expect(member("ab-12-cd")! == ("AB12CD", .alphanumeric))
+        #expect(member("29000001239")! == ("29000001239", .luhn))
+    }
+
+    @Test func magstripeTracks() {
+        #expect(member("%B9100000000001^MEMBER/ANA^3012?")! == ("9100000000001", .track1))
+        #expect(member(";9100000000001=3012?")! == ("9100000000001", .track2))
+        #expect(member("%B9100000000001^MEMBER/ANA^3012?;9100000000001=3012?")! == ("9100000000001", .track1))
+        #expect(rejection("%B9100000000001^A^1?;9100000000002=3012?") == .unreadableSwipe)  // tracks disagree
+        #expect(rejection("%B91000^NAME") == .unreadableSwipe)
+        #expect(rejection(";=?") == .unreadableSwipe)
+    }
+
+    @Test(arguments: [
+        "%B4111111111111111^DOE/JOHN^2512101000000000?;4111111111111111=25121010000000000?",
+        ";5555555555554444=2512101?", "4111111111111111", "378282246310005",
+    ])
+    func paymentCardsAreRefusedWithoutTheirNumber(_ swipe: String) {
+        let outcome = parser.parse(swipe)
+        #expect(outcome == .rejected(reason: .paymentCard, format: nil))
+        #expect(!"\(outcome)".contains("1111") && !"\(outcome)".contains("4444") && !"\(outcome)".contains("0005"))
+    }
+
+    @Test func rfidUIDs() {
+        #expect(member("04a3b2c1d2e380")! == ("04A3B2C1D2E380", .rfidHex))
+        #expect(member("0012345678")! == ("0012345678", .rfidDecimal))
+    }
+
+    @Test func configuredPrefixesSuffixesAndRanges() {
+        let configured = CardScanParser(rules: CardScanRules(prefix: "]C1", suffix: "#", memberRanges: ["77", "9000-9999"]))
+        #expect(member("]C1770012#", configured)! == ("770012", .alphanumeric))
+        #expect(member("9123", configured)!.0 == "9123")
+        #expect(rejection("8123", configured) == .notAMemberCard)
+        #expect(rejection("ABCD1234", configured) == .notAMemberCard)
+        // A member range that looks like a bank range wins over the bank check (it is configured).
+        let bankLike = CardScanParser(rules: CardScanRules(memberRanges: ["411111"]))
+        #expect(member("4111111111111111", bankLike)?.0 == "4111111111111111")
+    }
+
+    @Test(arguments: ["", "   ", "hello world", "12!", String(repeating: "9", count: 300), "日本語"])
+    func junkIsUnreadable(_ text: String) {
+        #expect(rejection(text) != nil)
+    }
+}
