@@ -38,8 +38,14 @@ public struct InputDeviceInfo: Hashable, Sendable {
     public var name: String
     /// udev says it has keys like a keyboard (scanners in keyboard emulation do).
     public var isKeyboardLike: Bool
+    /// The udev rule in device/ tagged it `LOYALTY_SCANNER=1`.
+    public var taggedAsScanner: Bool
 
-    public init(syspath: String, devnode: String, stableId: String, vendorProduct: VendorProduct?, name: String, isKeyboardLike: Bool) {
+    public init(
+        syspath: String, devnode: String, stableId: String, vendorProduct: VendorProduct?, name: String, isKeyboardLike: Bool,
+        taggedAsScanner: Bool = false
+    ) {
+        self.taggedAsScanner = taggedAsScanner
         self.syspath = syspath
         self.devnode = devnode
         self.stableId = stableId

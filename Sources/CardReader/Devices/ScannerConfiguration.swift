@@ -41,7 +41,7 @@ public struct ScannerConfiguration: Sendable {
 
 /// What a device is to the agent.
 public enum DeviceRole: String, Sendable, Codable {
-    /// Configured (allow-list or name pattern): read and grabbed.
+    /// Configured (allow-list, name pattern, or tagged by the udev rule): read and grabbed.
     case configuredScanner = "configured-scanner"
     /// A known scanner maker's reader: read and grabbed.
     case knownScanner = "known-scanner"
@@ -69,6 +69,7 @@ public enum DeviceClassifier {
     public static func role(of device: InputDeviceInfo, configuration: ScannerConfiguration, observedMeanKeyGapMicroseconds: Int64? = nil) -> DeviceRole {
         let name = device.name.lowercased()
         if let vendorProduct = device.vendorProduct, configuration.allowList.contains(vendorProduct) { return .configuredScanner }
+        if device.taggedAsScanner { return .configuredScanner }
         if configuration.namePatterns.contains(where: { !$0.isEmpty && name.contains($0.lowercased()) }) { return .configuredScanner }
         guard device.isKeyboardLike else { return .other }
         if configuration.useBuiltInScannerList {

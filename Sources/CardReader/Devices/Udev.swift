@@ -82,7 +82,8 @@ public final class Udev {
         let keyboard = property(device, "ID_INPUT_KEYBOARD") == "1" || property(device, "ID_INPUT_KEY") == "1"
         return InputDeviceInfo(
             syspath: syspath, devnode: node, stableId: stableId, vendorProduct: vendorProduct,
-            name: name ?? "unnamed input device", isKeyboardLike: keyboard)
+            name: name ?? "unnamed input device", isKeyboardLike: keyboard,
+            taggedAsScanner: property(device, "LOYALTY_SCANNER") == "1")
     }
 }
 
