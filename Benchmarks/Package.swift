@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package so the main package's builds stay fast.
 // Run: swift run -c release --package-path Benchmarks ledger-benchmark
+//      swift run -c release --package-path Benchmarks scanner-benchmark
 import PackageDescription
 
 let package = Package(
@@ -20,6 +21,17 @@ let package = Package(
                 .product(name: "LoyaltyCore", package: "loyalty-agent"),
             ],
             path: "Sources/LedgerBenchmark"
+        ),
+        .systemLibrary(name: "CXKBRaw", pkgConfig: "xkbcommon"),
+        .executableTarget(
+            name: "scanner-benchmark",
+            dependencies: [
+                "CXKBRaw",
+                .product(name: "CardReader", package: "loyalty-agent"),
+                .product(name: "LedgerStore", package: "loyalty-agent"),
+                .product(name: "LoyaltyCore", package: "loyalty-agent"),
+            ],
+            path: "Sources/ScannerBenchmark"
         ),
     ]
 )

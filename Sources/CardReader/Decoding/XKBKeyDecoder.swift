@@ -10,6 +10,8 @@ public final class XKBKeyDecoder: KeyDecoding {
     private let keymap: OpaquePointer
     private var state: OpaquePointer
     private let numLockOn: Bool
+    /// Reused for every key: one allocation per device, not per key.
+    private var utf8Buffer = [CChar](repeating: 0, count: 16)
 
     public struct UnknownLayout: Error, CustomStringConvertible {
         public var layout: String
@@ -67,11 +69,12 @@ public final class XKBKeyDecoder: KeyDecoding {
 
     public func press(_ code: UInt16) -> String? {
         let keycode = xkb_keycode_t(code) + 8  // evdev → XKB key codes
-        var buffer = [CChar](repeating: 0, count: 16)
-        let length = xkb_state_key_get_utf8(state, keycode, &buffer, buffer.count)
+        let length = Int(xkb_state_key_get_utf8(state, keycode, &utf8Buffer, utf8Buffer.count))
         var text: String?
         if length > 0 {
-            text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            text = utf8Buffer.withUnsafeBufferPointer { characters in
+                characters.withMemoryRebound(to: UInt8.self) { String(decoding: $0.prefix(min(length, 15)), as: UTF8.self) }
+            }
         } else {
             text = Self.spacingCharacter(forDeadKey: xkb_state_key_get_one_sym(state, keycode))
         }
