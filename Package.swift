@@ -13,11 +13,23 @@ let package = Package(
         .library(name: "LoyaltyCore", targets: ["LoyaltyCore"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
         .library(name: "CardReader", targets: ["CardReader"]),
+        .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+        .library(name: "SyncClient", targets: ["SyncClient"]),
+        .library(name: "HeadOffice", targets: ["HeadOffice"]),
         .executable(name: "loyalty-agent", targets: ["loyalty-agent"]),
+        .executable(name: "loyalty-hq", targets: ["loyalty-hq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure loyalty domain: money, cards, program rules, tiers. No I/O.
@@ -41,11 +53,54 @@ let package = Package(
             dependencies: ["LoyaltyCore", "CUdev", "CXKBCommon", "CEvdev"],
             swiftSettings: strictSwift
         ),
+        // Wire types of the sync contract and request signing, shared by agent and head office.
+        .target(
+            name: "SyncProtocol",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
+        // The agent's push/pull loop.
+        .target(
+            name: "SyncClient",
+            dependencies: [
+                "SyncProtocol", "LedgerStore", "LoyaltyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Head office: storage protocol with SQLite and PostgreSQL drivers, HTTP routes, reports.
+        .target(
+            name: "HeadOffice",
+            dependencies: [
+                "SyncProtocol", "LoyaltyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "loyalty-hq",
+            dependencies: [
+                "HeadOffice", "SyncProtocol", "LoyaltyCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // CLI + daemon wiring only.
         .executableTarget(
             name: "loyalty-agent",
             dependencies: [
-                "LoyaltyCore", "LedgerStore", "CardReader",
+                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -55,7 +110,20 @@ let package = Package(
         .testTarget(name: "CardReaderTests", dependencies: ["CardReader", "LoyaltyCore"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent"]
+            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent", "loyalty-hq"]
+        ),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: [
+                "SyncProtocol", "SyncClient", "HeadOffice", "LedgerStore", "LoyaltyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )

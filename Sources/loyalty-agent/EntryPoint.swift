@@ -4,7 +4,7 @@ import LoyaltyCore
 
 @main
 enum EntryPoint {
-    static func main() {
+    static func main() async {
         // A file-size limit must fail the write (SQLite reports it and rolls back), not kill us mid-way.
         signal(SIGXFSZ, SIG_IGN)
         // The ledger, its WAL and anything else we create are private to the service user.
@@ -25,6 +25,17 @@ enum EntryPoint {
             Printer.err("error: \(message)")
             Printer.err("Run `loyalty-agent help` for usage.")
             exit(AgentExit.badInput.rawValue)
+        }
+        if let asyncCommand = command as? any AsyncLedgerCommand {
+            let json = asyncCommand.global.json
+            do {
+                let ledger = try asyncCommand.global.openLedger()
+                let output = try await asyncCommand.execute(ledger)
+                Printer.out(json ? Printer.json(output.json) : output.human)
+                exit(output.exitCode)
+            } catch {
+                report(error, json: json)
+            }
         }
         guard let ledgerCommand = command as? any LedgerCommand else {
             do {
@@ -63,6 +74,6 @@ struct LoyaltyAgent: ParsableCommand {
             """,
         subcommands: [
             Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Status.self, Verify.self,
-            Devices.self, Scan.self, AwardLoop.self,
+            Sync.self, Daemon.self, Devices.self, Scan.self, AwardLoop.self,
         ])
 }

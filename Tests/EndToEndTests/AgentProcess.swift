@@ -24,7 +24,8 @@ enum AgentProcess {
     }
 
     /// Runs `arguments` (optionally behind a `launcher` such as `prlimit ... --`) and waits.
-    static func run(_ arguments: [String], launcher: [String] = [], environment: [String: String] = [:]) throws -> Outcome {
+    static func run(_ arguments: [String], launcher: [String] = [], environment: [String: String] = [:], executable: String? = nil) throws -> Outcome {
+        let binary = executable ?? Self.binary
         let folder = TemporaryFolder()
         let process = Process()
         if launcher.isEmpty {

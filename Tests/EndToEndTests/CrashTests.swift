@@ -31,7 +31,15 @@ import LoyaltyCore
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32.random(in: 2_000...120_000, using: &random))
+            if Int.random(in: 0..<5, using: &random) == 0 {
+                // Sometimes early: during start-up, opening or migrating the ledger.
+                usleep(UInt32.random(in: 0...50_000, using: &random))
+            } else {
+                // Mostly mid-loop: once awards are flowing (however slow the machine is), at a random moment.
+                var ready = pollfd(fd: pipe.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                _ = poll(&ready, 1, 10_000)
+                usleep(UInt32.random(in: 0...40_000, using: &random))
+            }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus != 0)
@@ -46,7 +54,7 @@ import LoyaltyCore
                 next = max(next, index + 1)
             }
         }
-        #expect(killedMidLoop > Self.kills / 4, "most kills should land while awarding")
+        #expect(killedMidLoop > Self.kills / 2, "most kills should land while awarding")
 
         let verify = try AgentProcess.run(["verify", "--db", db, "--json"])
         #expect(verify.exitCode == 0, "\(verify.stdout)")

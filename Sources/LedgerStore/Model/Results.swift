@@ -81,7 +81,13 @@ public struct MemberView: Hashable, Sendable, Codable {
     public var memberId: Int64
     public var name: String?
     public var birthday: String?
+    /// What the member has: head office's balance across stores plus this store's newer entries
+    /// (this store's ledger alone before the first sync).
     public var balance: Int64
+    /// Σ of this store's own entries for the member.
+    public var localBalance: Int64
+    /// Head office's balance at the last pull, if any.
+    public var headOfficeBalance: Int64?
     public var tier: String
     /// Spend over the last 365 days, as a decimal string.
     public var rollingSpend: String
@@ -102,6 +108,11 @@ public struct StoreStatus: Hashable, Sendable, Codable {
     public var acknowledgedSeq: Int64
     /// Entries not yet acknowledged by head office.
     public var unsyncedEntries: Int64
+    /// Last successful sync with head office (ISO 8601), if any.
+    public var lastSyncSuccess: String?
+    /// The last sync failure's message and time, if the last attempt failed.
+    public var lastSyncError: String?
+    public var lastSyncErrorAt: String?
     /// Start of "today" (UTC), ISO 8601.
     public var day: String
     public var entriesToday: Int64

@@ -44,7 +44,8 @@ extension LedgerDatabase {
             }
             return AwardResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
-                currency: amount.currency.code, points: points, balance: written.balanceAfter, tier: newTier.name,
+                currency: amount.currency.code, points: points,
+                balance: try vouchedBalance(memberId: holder.memberId, localBalance: written.balanceAfter, db), tier: newTier.name,
                 seq: written.seq, ruleVersion: program.version, replayed: false)
         }
     }

@@ -21,8 +21,12 @@ struct CardHolder {
     var memberId: Int64
     var card: String
     var cardStatus: String
+    /// Σ of this store's entries (the ledger's own cache).
     var balance: Int64
     var tier: String
+    /// The balance the store can vouch for: head office's last snapshot plus this store's entries
+    /// not yet in it; the local balance when head office has not described the member yet.
+    var vouchedBalance: Int64
 }
 
 extension LedgerDatabase {
@@ -51,18 +55,46 @@ extension LedgerDatabase {
     func cardHolder(_ card: CardNumber, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
         let statement = try db.cachedStatement(
             sql: """
-                SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id
+                SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier
+                FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
         guard let row = try Row.fetchOne(statement, arguments: [card.value]) else {
             throw LoyaltyError.refused(
                 "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll \(card.value)`")
         }
-        let holder = CardHolder(memberId: row[0], card: card.value, cardStatus: row[1], balance: row[2], tier: row[3])
+        let memberId: Int64 = row[0]
+        var vouched: Int64 = row[2]
+        var tier: String = row[3]
+        if let snapshotBalance = row[4] as Int64?, let included = row[5] as Int64? {
+            vouched = try snapshotBalance + unsnapshottedPoints(memberId: memberId, after: included, db)
+            // Head office knows the member's spend at every store: its tier wins when higher.
+            if let hqTier = row[6] as String?, hqTier != tier, let program = try? currentProgram(db),
+                program.tier(named: hqTier).minimumRollingSpendMinorUnits > program.tier(named: tier).minimumRollingSpendMinorUnits
+            {
+                tier = hqTier
+            }
+        }
+        let holder = CardHolder(memberId: memberId, card: card.value, cardStatus: row[1], balance: row[2], tier: tier, vouchedBalance: vouched)
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
         return holder
+    }
+
+    /// Points of this store's entries for the member after head office's snapshot.
+    func unsnapshottedPoints(memberId: Int64, after seq: Int64, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND seq > ?"),
+            arguments: [memberId, seq]) ?? 0
+    }
+
+    /// The vouched balance right after a write (see ``CardHolder/vouchedBalance``).
+    func vouchedBalance(memberId: Int64, localBalance: Int64, _ db: Database) throws -> Int64 {
+        guard let snapshot = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT balance, includes_store_seq FROM member_snapshots WHERE member_id = ?"), arguments: [memberId])
+        else { return localBalance }
+        return try (snapshot[0] as Int64) + unsnapshottedPoints(memberId: memberId, after: snapshot[1], db)
     }
 
     /// Spend over the 365 days before `millis`.

@@ -3,6 +3,7 @@ import GRDB
 import GRDBSQLite
 
 /// The member behind a scanned card, as the till needs it at once: no history, one indexed read.
+/// `balance` is the vouched balance (head office's snapshot plus this store's newer entries).
 public struct CardLookup: Hashable, Sendable, Codable {
     public var card: String
     public var cardStatus: String
@@ -20,7 +21,11 @@ extension LedgerDatabase {
             return try queue.unsafeRead { db in
                 let statement = try db.cachedStatement(
                     sql: """
-                        SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id
+                        SELECT m.id, c.status,
+                               IFNULL(s.balance + (SELECT IFNULL(SUM(e.points), 0) FROM entries e
+                                                   WHERE e.member_id = m.id AND e.seq > s.includes_store_seq), m.balance),
+                               m.tier
+                        FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                         WHERE c.number = ?
                         """)
                 // The scanner's hot path: bind and read through SQLite's C API on GRDB's cached

@@ -26,7 +26,9 @@ extension LedgerDatabase {
             }
             return MemberView(
                 card: card.value, cardStatus: holder.cardStatus, memberId: holder.memberId, name: member["name"],
-                birthday: member["birthday"], balance: holder.balance, tier: holder.tier,
+                birthday: member["birthday"], balance: holder.vouchedBalance, localBalance: holder.balance,
+                headOfficeBalance: try Int64.fetchOne(db, sql: "SELECT balance FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId]),
+                tier: holder.tier,
                 rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
                 currency: program.currency.code, cards: cards,
                 enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries)

@@ -5,7 +5,11 @@ public import LoyaltyCore
 extension LedgerDatabase {
     /// Spends points as a discount on the sale `receipt`, never beyond the member's balance.
     /// A retry with the same receipt and points returns the original result and writes nothing.
-    public func redeem(card: CardNumber, points: Int64, receipt: ReceiptReference, at now: Date = Date()) throws -> RedeemResult {
+    /// - Parameter offlineCap: when set and head office has not confirmed a sync within
+    ///   ``offlineAfterSeconds``, a single redemption may not exceed this many points.
+    public func redeem(
+        card: CardNumber, points: Int64, receipt: ReceiptReference, offlineCap: Int64? = nil, at now: Date = Date()
+    ) throws -> RedeemResult {
         try write { db in
             let program = try currentProgram(db)
             let holder = try cardHolder(card, db)
@@ -27,17 +31,23 @@ extension LedgerDatabase {
                     discount: discount.decimalString, currency: program.currency.code, balance: balanceAfter, seq: seq,
                     replayed: true)
             }
-            let discount = try program.redemptionValue(points: points, vouchedBalance: holder.balance)
+            if let offlineCap, points > offlineCap, try isOffline(at: now, db) {
+                throw LoyaltyError.refused(
+                    "offline_cap",
+                    "the till has not reached head office recently: at most \(offlineCap) points can be redeemed at once until it syncs")
+            }
+            let discount = try program.redemptionValue(points: points, vouchedBalance: holder.vouchedBalance)
             let written = try append(
                 NewEntry(
                     memberId: holder.memberId, card: card.value, kind: .redeem, points: -points, amountMinorUnits: 0,
                     receipt: receipt.value, idempotencyKey: key, refersToSeq: nil, ruleVersion: program.version,
                     reason: nil),
                 at: now.millisecondsSince1970, db)
-            assert(written.balanceAfter >= 0, "a redemption never takes the store's balance below zero")
+            let vouchedAfter = try vouchedBalance(memberId: holder.memberId, localBalance: written.balanceAfter, db)
+            assert(vouchedAfter >= 0, "a redemption never takes the vouched balance below zero")
             return RedeemResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, points: points,
-                discount: discount.decimalString, currency: program.currency.code, balance: written.balanceAfter,
+                discount: discount.decimalString, currency: program.currency.code, balance: vouchedAfter,
                 seq: written.seq, replayed: false)
         }
     }

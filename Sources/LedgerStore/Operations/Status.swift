@@ -26,12 +26,15 @@ extension LedgerDatabase {
             let entryCount = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries") ?? 0
             let acknowledged = Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_acknowledged_seq'") ?? "0") ?? 0
             let quickCheck = try String.fetchAll(db, sql: "PRAGMA quick_check")
+            let sync = try syncMeta(db)
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
             return StoreStatus(
                 storeId: storeId,
                 members: try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members") ?? 0,
                 entries: entryCount, lastSeq: lastSeq, acknowledgedSeq: acknowledged,
                 unsyncedEntries: lastSeq - acknowledged,
+                lastSyncSuccess: sync["last_sync_ok_ms"].flatMap(Int64.init).map { Date(millisecondsSince1970: $0).iso8601 },
+                lastSyncError: sync["last_sync_error"], lastSyncErrorAt: sync["last_sync_error_ms"].flatMap(Int64.init).map { Date(millisecondsSince1970: $0).iso8601 },
                 day: Date(millisecondsSince1970: dayStart).iso8601,
                 entriesToday: today[0], pointsIssuedToday: today[1], pointsRedeemedToday: today[2],
                 pointsReversedToday: today[3],

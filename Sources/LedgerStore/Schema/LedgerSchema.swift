@@ -72,6 +72,23 @@ enum LedgerSchema {
                     BEGIN UPDATE members SET balance = balance + NEW.points WHERE id = NEW.member_id; END;
                     """)
         }
+        migrator.registerMigration("v2-sync") { db in
+            try db.execute(
+                sql: """
+                    -- The member as head office last described them: balance across every store, which
+                    -- already includes this store's own entries up to includes_store_seq.
+                    CREATE TABLE member_snapshots (
+                        member_id INTEGER PRIMARY KEY REFERENCES members(id),
+                        balance INTEGER NOT NULL,
+                        tier TEXT NOT NULL,
+                        rolling_spend_minor INTEGER NOT NULL,
+                        includes_store_seq INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX entries_by_member_seq ON entries(member_id, seq);
+                    INSERT INTO store_meta (key, value) VALUES ('hq_cursor', '0') ON CONFLICT DO NOTHING;
+                    """)
+        }
         return migrator
     }
 }

@@ -17,7 +17,7 @@ struct Member: LedgerCommand {
         let view = try ledger.member(card: card, recentLimit: recent)
         var lines = [
             "Member \(view.memberId)\(view.name.map { " — \($0)" } ?? "") (card \(view.card)\(view.cardStatus == "active" ? "" : ", \(view.cardStatus.uppercased())"))",
-            "  balance       \(view.balance) points",
+            "  balance       \(view.balance) points\(view.headOfficeBalance.map { " (head office \($0) + this store's newer entries)" } ?? " (this store's ledger; not yet synced)")",
             "  tier          \(view.tier) (12-month spend \(view.rollingSpend) \(view.currency))",
             "  cards         \(view.cards.joined(separator: ", "))",
             "  enrolled      \(view.enrolledAt)",

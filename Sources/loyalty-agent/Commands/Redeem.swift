@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LedgerStore
 import LoyaltyCore
 
@@ -9,6 +10,8 @@ struct Redeem: LedgerCommand {
     @Argument(help: "The member card number.") var card: String
     @Option(help: "Points to redeem.") var points: String
     @Option(help: ArgumentHelp("The POS receipt reference of the sale.", valueName: "ref")) var receipt: String
+    @Option(help: ArgumentHelp("While the till has not reached head office for 15 minutes, refuse redemptions above this many points (default: $LOYALTY_OFFLINE_REDEEM_CAP).", valueName: "points"))
+    var offlineCap: Int64?
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
@@ -17,7 +20,9 @@ struct Redeem: LedgerCommand {
         guard let points = Int64(points), points > 0 else {
             throw LoyaltyError.badInput("bad_points", "points to redeem must be a whole number greater than zero, e.g. 500")
         }
-        let result = try ledger.redeem(card: card, points: points, receipt: receipt)
+        let cap = offlineCap ?? ProcessInfo.processInfo.environment["LOYALTY_OFFLINE_REDEEM_CAP"].flatMap { Int64($0) }
+        if let cap, cap < 0 { throw LoyaltyError.badInput("bad_option", "--offline-cap takes a number of points ≥ 0") }
+        let result = try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap)
         let human =
             result.replayed
             ? "Already recorded: receipt \(result.receipt) redeemed \(result.points) points. Nothing new was written."

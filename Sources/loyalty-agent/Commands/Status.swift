@@ -15,6 +15,7 @@ struct Status: LedgerCommand {
               members           \(status.members)
               entries           \(status.entries) (last sequence \(status.lastSeq))
               unsynced          \(status.unsyncedEntries) entries not yet at head office (acknowledged up to \(status.acknowledgedSeq))
+              last sync         \(status.lastSyncSuccess ?? "never")\(status.lastSyncError.map { "\n              last sync error   \($0) (at \(status.lastSyncErrorAt ?? "?"))" } ?? "")
               today (UTC, from \(status.day)):
                 entries         \(status.entriesToday)
                 net sales       \(status.salesToday) \(status.currency)

@@ -1,5 +1,6 @@
 import LedgerStore
 import LoyaltyCore
+import SyncClient
 
 /// The agent's exit codes, shared with the head-office tool.
 enum AgentExit: Int32 {
@@ -31,6 +32,19 @@ struct ReportedError: Encodable {
             self.error = error.code
             self.message = error.message
             self.exitCode = AgentExit.storage.rawValue
+        case let error as SyncFailure:
+            switch error {
+            case .unreachable, .headOfficeError:
+                self.error = "hq_unreachable"
+                self.exitCode = AgentExit.network.rawValue
+            case .refused(_, let code, _):
+                self.error = code
+                self.exitCode = AgentExit.refused.rawValue
+            case .configuration:
+                self.error = "bad_configuration"
+                self.exitCode = AgentExit.badInput.rawValue
+            }
+            self.message = error.description + (error.isTransient ? "; the sale data is safe in the local ledger, sync again later" : "")
         default:
             self.error = "storage_failure"
             self.message = "unexpected failure: \(error)"

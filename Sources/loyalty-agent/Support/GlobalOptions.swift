@@ -67,3 +67,9 @@ protocol LedgerCommand: ParsableCommand {
     var global: GlobalOptions { get }
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput
 }
+
+/// A subcommand that works on the ledger asynchronously (network).
+protocol AsyncLedgerCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput
+}

@@ -1,0 +1,171 @@
+import CompressNIO
+public import Foundation
+public import Hummingbird
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import HTTPTypes
+import SyncProtocol
+
+/// The head-office HTTP API (`/v1/...`, see sync/openapi.yaml): signed push and pull per store.
+public struct HeadOfficeAPI: Sendable {
+    public let store: any HeadOfficeStore
+    /// Injected for tests of the replay window.
+    public let clock: @Sendable () -> Date
+
+    public init(store: any HeadOfficeStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// A router with every route of the API.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/health") { _, _ in
+            APIResponse.json(.ok, ["status": "ok"])
+        }
+        router.post("/v1/stores/{storeId}/batches") { request, context in
+            await self.push(request, storeId: context.parameters.get("storeId") ?? "")
+        }
+        router.get("/v1/stores/{storeId}/updates") { request, context in
+            await self.pull(request, storeId: context.parameters.get("storeId") ?? "")
+        }
+        return router
+    }
+
+    func push(_ request: Request, storeId: String) async -> Response {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: PushBatch.maximumBodyBytes)
+        } catch {
+            return APIResponse.error(.contentTooLarge, "batch_too_large", "a batch body may be at most \(PushBatch.maximumBodyBytes) bytes; send fewer entries per batch")
+        }
+        if let refusal = await authenticate(request, body: body, storeId: storeId) { return refusal }
+        var json = body
+        if request.headers[.contentEncoding]?.lowercased() == "gzip" {
+            do {
+                json = try json.decompress(with: .gzip, maxSize: PushBatch.maximumBodyBytes)
+            } catch {
+                return APIResponse.error(.badRequest, "bad_encoding", "the body is not valid gzip, or inflates beyond \(PushBatch.maximumBodyBytes) bytes")
+            }
+        }
+        let batch: PushBatch
+        do {
+            batch = try JSONDecoder().decode(PushBatch.self, from: Data(buffer: json))
+        } catch {
+            return APIResponse.error(.badRequest, "malformed_batch", "the batch is not valid JSON of the documented shape: \(APIResponse.describe(error))")
+        }
+        guard batch.entries.count <= PushBatch.maximumEntries else {
+            return APIResponse.error(.contentTooLarge, "batch_too_large", "a batch may hold at most \(PushBatch.maximumEntries) entries")
+        }
+        guard batch.backlog >= 0 else {
+            return APIResponse.error(.badRequest, "malformed_batch", "backlog must not be negative")
+        }
+        do {
+            let result = try await store.ingest(storeId: storeId, batch: batch, now: clock())
+            return APIResponse.json(.ok, result)
+        } catch let refusal as IngestRefusal {
+            return APIResponse.refusal(refusal)
+        } catch {
+            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office could not store the batch; nothing was stored, retry later")
+        }
+    }
+
+    func pull(_ request: Request, storeId: String) async -> Response {
+        var since: Int64 = 0
+        if let text = request.uri.queryParameters.get("since") {
+            guard let value = Int64(text), value >= 0 else {
+                return APIResponse.error(.badRequest, "bad_cursor", "since must be a whole number ≥ 0 (the cursor from the last pull)")
+            }
+            since = value
+        }
+        if let refusal = await authenticate(request, body: ByteBuffer(), storeId: storeId) { return refusal }
+        do {
+            return APIResponse.json(.ok, try await store.updates(storeId: storeId, since: since, now: clock()))
+        } catch let refusal as IngestRefusal {
+            return APIResponse.refusal(refusal)
+        } catch {
+            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office could not read updates; retry later")
+        }
+    }
+
+    /// Checks the request's HMAC signature, timestamp window, nonce and store; nil when it may proceed.
+    func authenticate(_ request: Request, body: ByteBuffer, storeId: String) async -> Response? {
+        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+        guard let caller = header(RequestSigning.storeHeader), let timestampText = header(RequestSigning.timestampHeader),
+            let nonce = header(RequestSigning.nonceHeader), let signature = header(RequestSigning.signatureHeader)
+        else {
+            return APIResponse.error(.unauthorized, "unsigned", "requests must carry the \(RequestSigning.storeHeader), \(RequestSigning.timestampHeader), \(RequestSigning.nonceHeader) and \(RequestSigning.signatureHeader) headers")
+        }
+        let now = clock()
+        guard let timestamp = Int64(timestampText), abs(Int64(now.timeIntervalSince1970) - timestamp) <= RequestSigning.maximumClockSkewSeconds else {
+            return APIResponse.error(.unauthorized, "stale", "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head office's clock; check the store's clock (NTP)")
+        }
+        guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 64 else {
+            return APIResponse.error(.unauthorized, "bad_signature", "malformed nonce or store header")
+        }
+        let secret: String?
+        do {
+            secret = try await store.secret(storeId: caller)
+        } catch {
+            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later")
+        }
+        guard let secret,
+            RequestSigning.isValid(
+                signature: signature, secret: secret, method: request.method.rawValue, path: request.uri.string,
+                body: body.readableBytesView, timestamp: timestamp, nonce: nonce)
+        else {
+            return APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file")
+        }
+        guard caller == storeId else {
+            return APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(storeId.prefix(64))'s")
+        }
+        do {
+            guard try await store.useNonce(storeId: caller, nonce: nonce, now: now) else {
+                return APIResponse.error(.unauthorized, "replayed", "this request was already received (nonce reused); sign every request afresh")
+            }
+        } catch {
+            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later")
+        }
+        return nil
+    }
+}
+
+/// JSON responses and error bodies.
+enum APIResponse {
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, expectedSeq: Int64? = nil) -> Response {
+        json(status, ErrorBody(error: code, message: message, expectedSeq: expectedSeq))
+    }
+
+    static func refusal(_ refusal: IngestRefusal) -> Response {
+        switch refusal.kind {
+        case .unknownStore: error(.notFound, refusal.kind.rawValue, refusal.message)
+        case .conflict: error(.conflict, refusal.kind.rawValue, refusal.message)
+        case .invalid: error(.badRequest, refusal.kind.rawValue, refusal.message)
+        }
+    }
+
+    /// A short, safe description of a decoding error: the path and what was expected.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "unreadable JSON" }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)' at '\(path(context))'"
+        case .typeMismatch(let type, let context): return "'\(path(context))' should be \(type)"
+        case .valueNotFound(let type, let context): return "'\(path(context))' should be \(type), found null"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not JSON" : "bad value at '\(path(context))'"
+        @unknown default: return "unreadable JSON"
+        }
+    }
+}

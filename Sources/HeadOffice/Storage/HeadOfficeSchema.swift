@@ -1,0 +1,87 @@
+/// Head office's tables, one dialect each. Entries are keyed by (store, seq): each is stored at most
+/// once, permanently. `version` columns take the value of a single counter bumped once per
+/// changing transaction, so a pull's cursor is one number and commit order equals cursor order.
+enum HeadOfficeSchema {
+    static let sqlite = """
+        CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq INTEGER NOT NULL);
+        INSERT INTO hq_counter (id, change_seq) VALUES (1, 0);
+        CREATE TABLE hq_stores (
+            id TEXT PRIMARY KEY NOT NULL, secret TEXT NOT NULL, acknowledged_seq INTEGER NOT NULL,
+            reported_backlog INTEGER NOT NULL, last_contact_ms INTEGER, created_at_ms INTEGER NOT NULL);
+        CREATE TABLE hq_nonces (
+            store_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (store_id, nonce));
+        CREATE INDEX hq_nonces_expiry ON hq_nonces(expires_at);
+        CREATE TABLE hq_members (
+            id INTEGER PRIMARY KEY, first_card TEXT NOT NULL, balance INTEGER NOT NULL,
+            lifetime_spend_minor INTEGER NOT NULL, overdrawn BOOLEAN NOT NULL DEFAULT 0, version INTEGER NOT NULL,
+            created_at_ms INTEGER NOT NULL);
+        CREATE INDEX hq_members_version ON hq_members(version);
+        CREATE TABLE hq_cards (
+            card TEXT PRIMARY KEY NOT NULL, member_id INTEGER NOT NULL REFERENCES hq_members(id),
+            blocked BOOLEAN NOT NULL DEFAULT 0, version INTEGER NOT NULL);
+        CREATE INDEX hq_cards_member ON hq_cards(member_id);
+        CREATE TABLE hq_entries (
+            store_id TEXT NOT NULL REFERENCES hq_stores(id), seq INTEGER NOT NULL, id TEXT NOT NULL,
+            member_id INTEGER NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL, kind TEXT NOT NULL,
+            points INTEGER NOT NULL, amount_minor INTEGER NOT NULL, currency TEXT NOT NULL, receipt TEXT NOT NULL,
+            refers_to_seq INTEGER, rule_version INTEGER NOT NULL, reason TEXT, created_at_ms INTEGER NOT NULL,
+            received_at_ms INTEGER NOT NULL, PRIMARY KEY (store_id, seq));
+        CREATE INDEX hq_entries_member_time ON hq_entries(member_id, created_at_ms);
+        CREATE TABLE hq_overdrafts (
+            member_id INTEGER NOT NULL, store_id TEXT NOT NULL, seq INTEGER NOT NULL, balance_after INTEGER NOT NULL,
+            at_ms INTEGER NOT NULL, PRIMARY KEY (store_id, seq));
+        CREATE TRIGGER hq_entries_are_immutable BEFORE UPDATE ON hq_entries
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are immutable'); END;
+        CREATE TRIGGER hq_entries_are_never_deleted BEFORE DELETE ON hq_entries
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are never deleted'); END;
+        """
+
+    static let postgres: [String] = [
+        "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
+        "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",
+        "INSERT INTO hq_counter (id, change_seq) VALUES (1, 0)",
+        """
+        CREATE TABLE hq_stores (
+            id TEXT PRIMARY KEY, secret TEXT NOT NULL, acknowledged_seq BIGINT NOT NULL,
+            reported_backlog BIGINT NOT NULL, last_contact_ms BIGINT, created_at_ms BIGINT NOT NULL)
+        """,
+        """
+        CREATE TABLE hq_nonces (
+            store_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (store_id, nonce))
+        """,
+        "CREATE INDEX hq_nonces_expiry ON hq_nonces(expires_at)",
+        """
+        CREATE TABLE hq_members (
+            id BIGSERIAL PRIMARY KEY, first_card TEXT NOT NULL, balance BIGINT NOT NULL,
+            lifetime_spend_minor BIGINT NOT NULL, overdrawn BOOLEAN NOT NULL DEFAULT FALSE, version BIGINT NOT NULL,
+            created_at_ms BIGINT NOT NULL)
+        """,
+        "CREATE INDEX hq_members_version ON hq_members(version)",
+        """
+        CREATE TABLE hq_cards (
+            card TEXT PRIMARY KEY, member_id BIGINT NOT NULL REFERENCES hq_members(id),
+            blocked BOOLEAN NOT NULL DEFAULT FALSE, version BIGINT NOT NULL)
+        """,
+        "CREATE INDEX hq_cards_member ON hq_cards(member_id)",
+        """
+        CREATE TABLE hq_entries (
+            store_id TEXT NOT NULL REFERENCES hq_stores(id), seq BIGINT NOT NULL, id TEXT NOT NULL,
+            member_id BIGINT NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL, kind TEXT NOT NULL,
+            points BIGINT NOT NULL, amount_minor BIGINT NOT NULL, currency TEXT NOT NULL, receipt TEXT NOT NULL,
+            refers_to_seq BIGINT, rule_version INTEGER NOT NULL, reason TEXT, created_at_ms BIGINT NOT NULL,
+            received_at_ms BIGINT NOT NULL, PRIMARY KEY (store_id, seq))
+        """,
+        "CREATE INDEX hq_entries_member_time ON hq_entries(member_id, created_at_ms)",
+        """
+        CREATE TABLE hq_overdrafts (
+            member_id BIGINT NOT NULL, store_id TEXT NOT NULL, seq BIGINT NOT NULL, balance_after BIGINT NOT NULL,
+            at_ms BIGINT NOT NULL, PRIMARY KEY (store_id, seq))
+        """,
+        """
+        CREATE FUNCTION hq_entries_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'head-office entries are immutable'; END $$
+        """,
+        "CREATE TRIGGER hq_entries_no_update BEFORE UPDATE OR DELETE ON hq_entries FOR EACH ROW EXECUTE FUNCTION hq_entries_immutable()",
+        "INSERT INTO hq_schema (version) VALUES (1)",
+    ]
+}

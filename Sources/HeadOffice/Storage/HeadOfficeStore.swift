@@ -1,0 +1,95 @@
+public import Foundation
+public import SyncProtocol
+
+/// Head office's storage. Two drivers implement it — ``SQLiteHeadOfficeStore`` (zero configuration)
+/// and ``PostgresHeadOfficeStore`` (production) — and one test suite runs against both. Server
+/// processes keep no state of their own: everything, nonces included, lives here.
+public protocol HeadOfficeStore: Sendable {
+    /// Creates or upgrades the schema.
+    func migrate() async throws
+    /// Registers a store with its secret; refuses an id that exists.
+    func addStore(id: String, secret: String, now: Date) async throws
+    /// The store's secret, or nil for an unknown store.
+    func secret(storeId: String) async throws -> String?
+    /// Records a request nonce; false when the store already used it (a replay).
+    func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool
+    /// Stores each (store, seq) at most once, in one transaction with the member balances.
+    func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult
+    /// Member snapshots and blocked cards changed since `cursor`.
+    func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage
+    func stores() async throws -> [StoreSummary]
+    func member(card: String, now: Date) async throws -> HeadOfficeMember?
+    func overdrafts() async throws -> [Overdraft]
+    /// Blocks a card everywhere after the stores' next pull.
+    func blockCard(_ card: String, now: Date) async throws
+    /// Σ points and entry count per store, for reconciliation.
+    func totals() async throws -> [StoreTotal]
+}
+
+/// A store as head office sees it.
+public struct StoreSummary: Codable, Hashable, Sendable {
+    public var storeId: String
+    public var acknowledgedSeq: Int64
+    /// Milliseconds since 1970 of the last authenticated request, if any.
+    public var lastContactMilliseconds: Int64?
+    /// Entries the store said were still waiting, at its last push.
+    public var reportedBacklog: Int64
+}
+
+/// A member's one true balance across stores.
+public struct HeadOfficeMember: Codable, Hashable, Sendable {
+    public struct StoreShare: Codable, Hashable, Sendable {
+        public var storeId: String
+        public var points: Int64
+        public var spendMinor: Int64
+        public var entries: Int64
+    }
+
+    public var card: String
+    public var cards: [String]
+    public var balance: Int64
+    public var tier: String
+    public var rollingSpendMinor: Int64
+    public var overdrawn: Bool
+    public var blocked: Bool
+    public var stores: [StoreShare]
+}
+
+/// A redemption that took a member below zero across stores (both happened offline).
+public struct Overdraft: Codable, Hashable, Sendable {
+    public var card: String
+    public var storeId: String
+    public var seq: Int64
+    public var receipt: String
+    public var points: Int64
+    public var balanceAfter: Int64
+    public var atMilliseconds: Int64
+}
+
+public struct StoreTotal: Codable, Hashable, Sendable {
+    public var storeId: String
+    public var entries: Int64
+    public var points: Int64
+
+    public init(storeId: String, entries: Int64, points: Int64) {
+        self.storeId = storeId
+        self.entries = entries
+        self.points = points
+    }
+}
+
+/// Head office refuses a batch; nothing was stored.
+public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Unknown store (404).
+        case unknownStore = "unknown_store"
+        /// An entry's (store, seq) exists with different content (409).
+        case conflict
+        /// A malformed entry (400).
+        case invalid = "invalid_entry"
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,87 @@
+import LoyaltyCore
+import SyncProtocol
+
+/// What one batch changes, decided without I/O from the store's acknowledged sequence and the
+/// already-stored entries the batch repeats. Both drivers execute the same plan.
+struct IngestPlan {
+    /// Entries to store, contiguous from `acknowledgedBefore + 1`.
+    var newEntries: [SyncEntry]
+    var duplicates: Int
+    var acknowledgedAfter: Int64
+    /// Set when the batch left a gap: the sequence head office expects next.
+    var expectedSeq: Int64?
+
+    /// - Parameters:
+    ///   - acknowledged: the store's contiguous acknowledged sequence before this batch.
+    ///   - stored: entries already stored among the batch's sequences (by seq).
+    static func make(acknowledged: Int64, batch: [SyncEntry], stored: [Int64: SyncEntry]) throws(IngestRefusal) -> IngestPlan {
+        var seen = Set<Int64>()
+        for entry in batch {
+            if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
+            guard seen.insert(entry.seq).inserted else {
+                throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")
+            }
+        }
+        var plan = IngestPlan(newEntries: [], duplicates: 0, acknowledgedAfter: acknowledged, expectedSeq: nil)
+        for entry in batch.sorted(by: { $0.seq < $1.seq }) {
+            if entry.seq <= plan.acknowledgedAfter {
+                let existing = stored[entry.seq] ?? plan.newEntries.first { $0.seq == entry.seq }
+                guard let existing else {
+                    throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) is acknowledged but not stored")
+                }
+                if let difference = existing.difference(from: entry) {
+                    throw IngestRefusal(
+                        kind: .conflict,
+                        message: "entry \(entry.seq) is already stored with different content (\(difference)); a store's entries never change")
+                }
+                plan.duplicates += 1
+            } else if entry.seq == plan.acknowledgedAfter + 1 {
+                plan.newEntries.append(entry)
+                plan.acknowledgedAfter = entry.seq
+            } else {
+                // A gap: keep what is contiguous, ask for the rest from the mark.
+                plan.expectedSeq = plan.acknowledgedAfter + 1
+                break
+            }
+        }
+        if batch.isEmpty == false, plan.newEntries.isEmpty, plan.duplicates == 0, plan.expectedSeq == nil {
+            plan.expectedSeq = plan.acknowledgedAfter + 1
+        }
+        return plan
+    }
+
+    /// Balance and spend changes per card, in batch order.
+    var memberDeltas: [(card: String, points: Int64, spendMinor: Int64)] {
+        var order: [String] = []
+        var totals: [String: (Int64, Int64)] = [:]
+        for entry in newEntries {
+            if totals[entry.card] == nil { order.append(entry.card) }
+            totals[entry.card, default: (0, 0)].0 += entry.points
+            totals[entry.card, default: (0, 0)].1 += entry.amountMinor
+        }
+        return order.map { ($0, totals[$0]!.0, totals[$0]!.1) }
+    }
+}
+
+extension SyncEntry {
+    /// The first field that differs, for a 409 that says what.
+    func difference(from other: SyncEntry) -> String? {
+        let fields: [(String, Bool)] = [
+            ("id", id == other.id), ("card", card == other.card), ("kind", kind == other.kind),
+            ("points", points == other.points), ("amount_minor", amountMinor == other.amountMinor),
+            ("currency", currency == other.currency), ("receipt", receipt == other.receipt),
+            ("refers_to_seq", refersToSeq == other.refersToSeq), ("rule_version", ruleVersion == other.ruleVersion),
+            ("reason", reason == other.reason), ("created_at_ms", createdAtMilliseconds == other.createdAtMilliseconds),
+        ]
+        return fields.first { !$0.1 }.map { "\($0.0) differs" }
+    }
+}
+
+/// Tier at head office: by rolling 12-month spend with the standard program until head office
+/// pushes its own rules.
+enum HeadOfficeProgram {
+    static let program = LoyaltyProgram.standard()
+    static func tier(rollingSpendMinor: Int64) -> String { program.tier(forRollingSpend: rollingSpendMinor).name }
+    static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
+    static let nonceLifetimeSeconds: Int64 = 2 * RequestSigning.maximumClockSkewSeconds
+}

@@ -1,0 +1,316 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+public import SyncProtocol
+
+/// Head office on PostgreSQL: the production store. Server processes are stateless, so several can
+/// run against one database behind a load balancer; ingests serialise on the store row and the
+/// change counter, so each (store, seq) is stored once and cursors follow commit order.
+public final class PostgresHeadOfficeStore: HeadOfficeStore {
+    public let client: PostgresClient
+    private let logger: Logger
+
+    /// `client` must be running (`client.run()` in a task or a service group).
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Parses `postgres://user[:password]@host[:port]/database`.
+    public static func configuration(url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, let user = components.user
+        else {
+            throw IngestRefusal(kind: .invalid, message: "--postgres must look like postgres://user:password@host:5432/database")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+
+    public func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // One migrator at a time, even with several servers starting together.
+            try await connection.query("SELECT pg_advisory_xact_lock(7318001)", logger: logger)
+            let exists = try await connection.query("SELECT to_regclass('hq_schema') IS NOT NULL", logger: logger)
+            var installed = false
+            for try await value in exists.decode(Bool.self) { installed = value }
+            if installed {
+                let rows = try await connection.query("SELECT COUNT(*) FROM hq_schema WHERE version = 1", logger: logger)
+                for try await count in rows.decode(Int64.self) where count > 0 { return }
+            }
+            for statement in HeadOfficeSchema.postgres {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    public func addStore(id: String, secret: String, now: Date) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                "INSERT INTO hq_stores (id, secret, acknowledged_seq, reported_backlog, created_at_ms) VALUES (\(id), \(secret), 0, 0, \(now.milliseconds)) ON CONFLICT DO NOTHING RETURNING id",
+                logger: logger)
+            var inserted = false
+            for try await _ in rows.decode(String.self) { inserted = true }
+            if !inserted { throw IngestRefusal(kind: .invalid, message: "store \(id) is already registered") }
+        }
+    }
+
+    public func secret(storeId: String) async throws -> String? {
+        let rows = try await client.query("SELECT secret FROM hq_stores WHERE id = \(storeId)", logger: logger)
+        for try await secret in rows.decode(String.self) { return secret }
+        return nil
+    }
+
+    public func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool {
+        let seconds = Int64(now.timeIntervalSince1970)
+        let expires = seconds + HeadOfficeProgram.nonceLifetimeSeconds
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("DELETE FROM hq_nonces WHERE expires_at < \(seconds)", logger: logger)
+            let rows = try await connection.query(
+                "INSERT INTO hq_nonces (store_id, nonce, expires_at) VALUES (\(storeId), \(nonce), \(expires)) ON CONFLICT DO NOTHING RETURNING 1",
+                logger: logger)
+            var fresh = false
+            for try await _ in rows.decode(Int.self) { fresh = true }
+            try await connection.query("UPDATE hq_stores SET last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)", logger: logger)
+            return fresh
+        }
+    }
+
+    public func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult {
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { connection in
+            let lock = try await connection.query("SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId) FOR UPDATE", logger: logger)
+            var acknowledged: Int64?
+            for try await value in lock.decode(Int64.self) { acknowledged = value }
+            guard let acknowledged else {
+                throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
+            }
+            var stored: [Int64: SyncEntry] = [:]
+            let repeated = batch.entries.map(\.seq).filter { $0 <= acknowledged }
+            if let low = repeated.min(), let high = repeated.max() {
+                let rows = try await connection.query(
+                    """
+                    SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms
+                    FROM hq_entries WHERE store_id = \(storeId) AND seq BETWEEN \(low) AND \(high)
+                    """, logger: logger)
+                for try await row in rows.decode((Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64).self) {
+                    stored[row.0] = SyncEntry(
+                        seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
+                        receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11)
+                }
+            }
+            let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
+            if !plan.newEntries.isEmpty {
+                // The counter row lock serialises changing transactions: versions commit in order.
+                let counter = try await connection.query("UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger)
+                var version: Int64 = 0
+                for try await value in counter.decode(Int64.self) { version = value }
+                let deltas = plan.memberDeltas
+                let cards = deltas.map(\.card)
+                // Members first seen in this batch, then every card's member id in one query.
+                try await connection.query(
+                    """
+                    WITH new_cards AS (
+                        SELECT c FROM UNNEST(\(cards)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
+                    ), created AS (
+                        INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
+                        SELECT c, 0, 0, \(version), \(now.milliseconds) FROM new_cards RETURNING id, first_card
+                    )
+                    INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, \(version) FROM created
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    UPDATE hq_members m SET balance = m.balance + d.points, lifetime_spend_minor = m.lifetime_spend_minor + d.spend,
+                        version = \(version)
+                    FROM UNNEST(\(cards)::text[], \(deltas.map(\.points))::bigint[], \(deltas.map(\.spendMinor))::bigint[]) AS d(card, points, spend)
+                    JOIN hq_cards c ON c.card = d.card WHERE m.id = c.member_id
+                    """, logger: logger)
+                let entries = plan.newEntries
+                try await connection.query(
+                    """
+                    INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
+                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
+                    SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
+                           NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds)
+                    FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
+                                \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
+                                \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
+                                \(entries.map { $0.refersToSeq ?? 0 })::bigint[], \(entries.map { Int64($0.ruleVersion) })::bigint[],
+                                \(entries.map { $0.reason ?? "" })::text[], \(entries.map(\.createdAtMilliseconds))::bigint[])
+                         AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created)
+                    JOIN hq_cards c ON c.card = e.card
+                    """, logger: logger)
+                let redeemed = entries.filter { $0.kind == "redeem" }
+                if !redeemed.isEmpty {
+                    // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
+                    try await connection.query(
+                        """
+                        WITH overdrawn AS (
+                            UPDATE hq_members m SET overdrawn = TRUE FROM hq_cards c
+                            WHERE c.member_id = m.id AND c.card = ANY(\(redeemed.map(\.card))::text[]) AND m.balance < 0
+                            RETURNING m.id, m.balance
+                        )
+                        INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms)
+                        SELECT o.id, \(storeId), r.seq, o.balance, r.created
+                        FROM UNNEST(\(redeemed.map(\.seq))::bigint[], \(redeemed.map(\.card))::text[], \(redeemed.map(\.createdAtMilliseconds))::bigint[])
+                             AS r(seq, card, created)
+                        JOIN hq_cards c ON c.card = r.card JOIN overdrawn o ON o.id = c.member_id
+                        ON CONFLICT DO NOTHING
+                        """, logger: logger)
+                }
+            }
+            try await connection.query(
+                "UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)), last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)",
+                logger: logger)
+            return PushResult(
+                acknowledgedSeq: plan.acknowledgedAfter, accepted: plan.newEntries.count, duplicates: plan.duplicates,
+                expectedSeq: plan.expectedSeq)
+        }
+    }
+
+    public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            var acknowledged: Int64?
+            for try await value in try await connection.query("SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId)", logger: logger).decode(Int64.self) {
+                acknowledged = value
+            }
+            guard let acknowledged else {
+                throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
+            }
+            let limit = UpdatesPage.maximumMembers
+            let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
+            func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
+                var result: [(MemberSnapshot, Int64, Int64)] = []
+                let rows = try await connection.query(query, logger: logger)
+                for try await (id, card, balance, version, spend, cards) in rows.decode((Int64, String, Int64, Int64, Int64, [String]).self) {
+                    result.append(
+                        (MemberSnapshot(
+                            card: card, cards: cards, balance: balance, tier: HeadOfficeProgram.tier(rollingSpendMinor: spend),
+                            rollingSpendMinor: spend, includesStoreSeq: acknowledged), version, id))
+                }
+                return result
+            }
+            let select = """
+                SELECT m.id, m.first_card, m.balance, m.version,
+                       COALESCE((SELECT SUM(amount_minor) FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1), 0)::bigint,
+                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card)
+                FROM hq_members m
+                """
+            var bindings = PostgresBindings()
+            bindings.append(since)
+            bindings.append(cursor)
+            bindings.append(Int64(limit))
+            var page = try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version > $2 ORDER BY m.version, m.id LIMIT $3", binds: bindings))
+            var more = false
+            if page.count == limit, let last = page.last {
+                var rest = PostgresBindings()
+                rest.append(since)
+                rest.append(last.1)
+                rest.append(last.2)
+                page += try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version = $2 AND m.id > $3 ORDER BY m.id", binds: rest))
+                for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.1) LIMIT 1", logger: logger).decode(Int.self) {
+                    more = true
+                }
+            }
+            var newCursor = page.last?.1 ?? cursor
+            let ceiling = more ? newCursor : Int64.max
+            var blocked: [String] = []
+            for try await (card, version) in try await connection.query(
+                "SELECT card, version FROM hq_cards WHERE blocked AND version > \(cursor) AND version <= \(ceiling) ORDER BY version",
+                logger: logger
+            ).decode((String, Int64).self) {
+                blocked.append(card)
+                if !more { newCursor = max(newCursor, version) }
+            }
+            return UpdatesPage(members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged)
+        }
+    }
+
+    public func stores() async throws -> [StoreSummary] {
+        var result: [StoreSummary] = []
+        for try await (id, acknowledged, contact, backlog) in try await client.query(
+            "SELECT id, acknowledged_seq, last_contact_ms, reported_backlog FROM hq_stores ORDER BY id", logger: logger
+        ).decode((String, Int64, Int64?, Int64).self) {
+            result.append(StoreSummary(storeId: id, acknowledgedSeq: acknowledged, lastContactMilliseconds: contact, reportedBacklog: backlog))
+        }
+        return result
+    }
+
+    public func member(card: String, now: Date) async throws -> HeadOfficeMember? {
+        var found: (Int64, Int64, Bool, Bool)?
+        for try await row in try await client.query(
+            "SELECT m.id, m.balance, m.overdrawn, c.blocked FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = \(card)",
+            logger: logger
+        ).decode((Int64, Int64, Bool, Bool).self) { found = row }
+        guard let (memberId, balance, overdrawn, blocked) = found else { return nil }
+        let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
+        var spend: Int64 = 0
+        for try await value in try await client.query(
+            "SELECT COALESCE(SUM(amount_minor), 0)::bigint FROM hq_entries WHERE member_id = \(memberId) AND created_at_ms > \(since)", logger: logger
+        ).decode(Int64.self) { spend = value }
+        var shares: [HeadOfficeMember.StoreShare] = []
+        for try await (store, points, spent, count) in try await client.query(
+            "SELECT store_id, SUM(points)::bigint, SUM(amount_minor)::bigint, COUNT(*) FROM hq_entries WHERE member_id = \(memberId) GROUP BY store_id ORDER BY store_id",
+            logger: logger
+        ).decode((String, Int64, Int64, Int64).self) {
+            shares.append(.init(storeId: store, points: points, spendMinor: spent, entries: count))
+        }
+        var cards: [String] = []
+        for try await value in try await client.query("SELECT card FROM hq_cards WHERE member_id = \(memberId) ORDER BY card", logger: logger).decode(String.self) {
+            cards.append(value)
+        }
+        return HeadOfficeMember(
+            card: card, cards: cards, balance: balance, tier: HeadOfficeProgram.tier(rollingSpendMinor: spend), rollingSpendMinor: spend,
+            overdrawn: overdrawn, blocked: blocked, stores: shares)
+    }
+
+    public func overdrafts() async throws -> [Overdraft] {
+        var result: [Overdraft] = []
+        for try await (card, store, seq, receipt, points, balance, at) in try await client.query(
+            """
+            SELECT m.first_card, o.store_id, o.seq, e.receipt, e.points, o.balance_after, o.at_ms FROM hq_overdrafts o
+            JOIN hq_members m ON m.id = o.member_id JOIN hq_entries e ON e.store_id = o.store_id AND e.seq = o.seq
+            ORDER BY o.at_ms, o.store_id, o.seq
+            """, logger: logger
+        ).decode((String, String, Int64, String, Int64, Int64, Int64).self) {
+            result.append(Overdraft(card: card, storeId: store, seq: seq, receipt: receipt, points: points, balanceAfter: balance, atMilliseconds: at))
+        }
+        return result
+    }
+
+    public func blockCard(_ card: String, now: Date) async throws {
+        let logger = self.logger
+        try await client.withTransaction(logger: logger) { connection in
+            var version: Int64 = 0
+            for try await value in try await connection.query(
+                "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger
+            ).decode(Int64.self) { version = value }
+            try await connection.query(
+                """
+                WITH created AS (
+                    INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
+                    SELECT \(card), 0, 0, \(version), \(now.milliseconds) WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = \(card))
+                    RETURNING id
+                )
+                INSERT INTO hq_cards (card, member_id, blocked, version) SELECT \(card), id, TRUE, \(version) FROM created
+                """, logger: logger)
+            try await connection.query("UPDATE hq_cards SET blocked = TRUE, version = \(version) WHERE card = \(card)", logger: logger)
+        }
+    }
+
+    public func totals() async throws -> [StoreTotal] {
+        var result: [StoreTotal] = []
+        for try await (store, count, points) in try await client.query(
+            "SELECT store_id, COUNT(*), COALESCE(SUM(points), 0)::bigint FROM hq_entries GROUP BY store_id ORDER BY store_id", logger: logger
+        ).decode((String, Int64, Int64).self) {
+            result.append(StoreTotal(storeId: store, entries: count, points: points))
+        }
+        return result
+    }
+}

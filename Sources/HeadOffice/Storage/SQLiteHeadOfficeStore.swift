@@ -1,0 +1,254 @@
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// Head office on SQLite: the zero-configuration default (one server process).
+public final class SQLiteHeadOfficeStore: HeadOfficeStore {
+    private let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+    }
+
+    public func migrate() async throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("hq-v1") { db in
+            try db.execute(sql: HeadOfficeSchema.sqlite)
+        }
+        try migrator.migrate(pool)
+    }
+
+    public func addStore(id: String, secret: String, now: Date) async throws {
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_stores WHERE id = ?", arguments: [id]) == true {
+                throw IngestRefusal(kind: .invalid, message: "store \(id) is already registered")
+            }
+            try db.execute(
+                sql: "INSERT INTO hq_stores (id, secret, acknowledged_seq, reported_backlog, created_at_ms) VALUES (?, ?, 0, 0, ?)",
+                arguments: [id, secret, now.milliseconds])
+        }
+    }
+
+    public func secret(storeId: String) async throws -> String? {
+        try await pool.read { try String.fetchOne($0, sql: "SELECT secret FROM hq_stores WHERE id = ?", arguments: [storeId]) }
+    }
+
+    public func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            let seconds = Int64(now.timeIntervalSince1970)
+            try db.execute(sql: "DELETE FROM hq_nonces WHERE expires_at < ?", arguments: [seconds])
+            try db.execute(
+                sql: "INSERT INTO hq_nonces (store_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [storeId, nonce, seconds + HeadOfficeProgram.nonceLifetimeSeconds])
+            let fresh = db.changesCount == 1
+            try db.execute(sql: "UPDATE hq_stores SET last_contact_ms = ? WHERE id = ?", arguments: [now.milliseconds, storeId])
+            return fresh
+        }
+    }
+
+    public func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult {
+        try await pool.write { db in
+            guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
+                throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
+            }
+            let seqs = batch.entries.map(\.seq).filter { $0 <= acknowledged }
+            var stored: [Int64: SyncEntry] = [:]
+            if let low = seqs.min(), let high = seqs.max() {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT * FROM hq_entries WHERE store_id = ? AND seq BETWEEN ? AND ?", arguments: [storeId, low, high])
+                {
+                    stored[row["seq"]] = SyncEntry(row: row)
+                }
+            }
+            let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
+            if !plan.newEntries.isEmpty {
+                try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+                let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+                var memberIds: [String: Int64] = [:]
+                for (card, points, spend) in plan.memberDeltas {
+                    var memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card])
+                    if memberId == nil {
+                        try db.execute(
+                            sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                            arguments: [card, version, now.milliseconds])
+                        memberId = db.lastInsertedRowID
+                        try db.execute(
+                            sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)",
+                            arguments: [card, memberId, version])
+                    }
+                    memberIds[card] = memberId
+                    try db.execute(
+                        sql: "UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?, version = ? WHERE id = ?",
+                        arguments: [points, spend, version, memberId])
+                }
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
+                                                refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                var running: [Int64: Int64] = [:]
+                for entry in plan.newEntries {
+                    let memberId = memberIds[entry.card]!
+                    try insert.execute(arguments: [
+                        storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
+                        entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
+                        entry.createdAtMilliseconds, now.milliseconds,
+                    ])
+                    running[memberId, default: 0] += entry.points
+                }
+                // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
+                for entry in plan.newEntries where entry.kind == "redeem" {
+                    let memberId = memberIds[entry.card]!
+                    let balance = try Int64.fetchOne(db, sql: "SELECT balance FROM hq_members WHERE id = ?", arguments: [memberId])!
+                    if balance < 0 {
+                        try db.execute(sql: "UPDATE hq_members SET overdrawn = 1 WHERE id = ?", arguments: [memberId])
+                        try db.execute(
+                            sql: "INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            arguments: [memberId, storeId, entry.seq, balance, entry.createdAtMilliseconds])
+                    }
+                }
+            }
+            try db.execute(
+                sql: "UPDATE hq_stores SET acknowledged_seq = ?, reported_backlog = ?, last_contact_ms = ? WHERE id = ?",
+                arguments: [plan.acknowledgedAfter, max(0, batch.backlog), now.milliseconds, storeId])
+            return PushResult(
+                acknowledgedSeq: plan.acknowledgedAfter, accepted: plan.newEntries.count, duplicates: plan.duplicates,
+                expectedSeq: plan.expectedSeq)
+        }
+    }
+
+    public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
+        try await pool.read { db in
+            guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
+                throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
+            }
+            let limit = UpdatesPage.maximumMembers
+            var rows = try Row.fetchAll(
+                db, sql: "SELECT id, first_card, balance, version FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
+                arguments: [cursor, limit])
+            var more = false
+            if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
+                // Never split one version across pages: the cursor is a version.
+                let lastId: Int64 = rows.last!["id"]
+                rows += try Row.fetchAll(
+                    db, sql: "SELECT id, first_card, balance, version FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
+                    arguments: [lastVersion, lastId])
+                more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
+            }
+            let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
+            let members = try rows.map { row -> MemberSnapshot in
+                let memberId: Int64 = row["id"]
+                let cards = try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card", arguments: [memberId])
+                let spend = try Int64.fetchOne(
+                    db, sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM hq_entries WHERE member_id = ? AND created_at_ms > ?",
+                    arguments: [memberId, since]) ?? 0
+                return MemberSnapshot(
+                    card: row["first_card"], cards: cards, balance: row["balance"], tier: HeadOfficeProgram.tier(rollingSpendMinor: spend),
+                    rollingSpendMinor: spend, includesStoreSeq: acknowledged)
+            }
+            var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
+            let blockedCeiling = more ? newCursor : Int64.max
+            let blocked = try Row.fetchAll(
+                db, sql: "SELECT card, version FROM hq_cards WHERE blocked = 1 AND version > ? AND version <= ? ORDER BY version",
+                arguments: [cursor, blockedCeiling])
+            if !more { newCursor = max(newCursor, blocked.last.map { $0["version"] as Int64 } ?? cursor) }
+            return UpdatesPage(
+                members: members, blockedCards: blocked.map { $0["card"] }, cursor: newCursor, more: more, acknowledgedSeq: acknowledged)
+        }
+    }
+
+    public func stores() async throws -> [StoreSummary] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, acknowledged_seq, last_contact_ms, reported_backlog FROM hq_stores ORDER BY id").map {
+                StoreSummary(storeId: $0[0], acknowledgedSeq: $0[1], lastContactMilliseconds: $0[2], reportedBacklog: $0[3])
+            }
+        }
+    }
+
+    public func member(card: String, now: Date) async throws -> HeadOfficeMember? {
+        try await pool.read { db in
+            guard let member = try Row.fetchOne(
+                db, sql: "SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = ?",
+                arguments: [card])
+            else { return nil }
+            let memberId: Int64 = member["id"]
+            let spend = try Int64.fetchOne(
+                db, sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM hq_entries WHERE member_id = ? AND created_at_ms > ?",
+                arguments: [memberId, now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds]) ?? 0
+            let shares = try Row.fetchAll(
+                db, sql: "SELECT store_id, SUM(points), SUM(amount_minor), COUNT(*) FROM hq_entries WHERE member_id = ? GROUP BY store_id ORDER BY store_id",
+                arguments: [memberId]
+            ).map { HeadOfficeMember.StoreShare(storeId: $0[0], points: $0[1], spendMinor: $0[2], entries: $0[3]) }
+            return HeadOfficeMember(
+                card: card, cards: try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY card", arguments: [memberId]),
+                balance: member["balance"], tier: HeadOfficeProgram.tier(rollingSpendMinor: spend), rollingSpendMinor: spend,
+                overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares)
+        }
+    }
+
+    public func overdrafts() async throws -> [Overdraft] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.first_card, o.store_id, o.seq, e.receipt, e.points, o.balance_after, o.at_ms FROM hq_overdrafts o
+                    JOIN hq_members m ON m.id = o.member_id JOIN hq_entries e ON e.store_id = o.store_id AND e.seq = o.seq
+                    ORDER BY o.at_ms, o.store_id, o.seq
+                    """
+            ).map { Overdraft(card: $0[0], storeId: $0[1], seq: $0[2], receipt: $0[3], points: $0[4], balanceAfter: $0[5], atMilliseconds: $0[6]) }
+        }
+    }
+
+    public func blockCard(_ card: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_cards WHERE card = ?", arguments: [card]) == true {
+                try db.execute(sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, card])
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                    arguments: [card, version, now.milliseconds])
+                try db.execute(
+                    sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 1, ?)",
+                    arguments: [card, db.lastInsertedRowID, version])
+            }
+        }
+    }
+
+    public func totals() async throws -> [StoreTotal] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT store_id, COUNT(*), IFNULL(SUM(points), 0) FROM hq_entries GROUP BY store_id ORDER BY store_id").map {
+                StoreTotal(storeId: $0[0], entries: $0[1], points: $0[2])
+            }
+        }
+    }
+}
+
+extension SyncEntry {
+    init(row: Row) {
+        self.init(
+            seq: row["seq"], id: row["id"], card: row["card"], kind: row["kind"], points: row["points"],
+            amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
+            refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
+            createdAtMilliseconds: row["created_at_ms"])
+    }
+}
+
+extension Date {
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+}

@@ -1,0 +1,184 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+/// One ledger entry as it leaves the store for head office.
+public struct OutboxEntry: Hashable, Sendable {
+    public var seq: Int64
+    public var id: String
+    public var card: String
+    public var kind: String
+    public var points: Int64
+    public var amountMinor: Int64
+    public var currency: String
+    public var receipt: String
+    public var refersToSeq: Int64?
+    public var ruleVersion: Int
+    public var reason: String?
+    public var createdAtMilliseconds: Int64
+}
+
+/// A member as head office described them in a pull.
+public struct HeadOfficeSnapshot: Hashable, Sendable {
+    public var cards: [String]
+    public var balance: Int64
+    public var tier: String
+    public var rollingSpendMinor: Int64
+    public var includesStoreSeq: Int64
+
+    public init(cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64) {
+        self.cards = cards
+        self.balance = balance
+        self.tier = tier
+        self.rollingSpendMinor = rollingSpendMinor
+        self.includesStoreSeq = includesStoreSeq
+    }
+}
+
+/// Where the store stands with head office.
+public struct SyncPosition: Hashable, Sendable {
+    public var acknowledgedSeq: Int64
+    public var lastSeq: Int64
+    public var cursor: Int64
+    public var backlog: Int64 { lastSeq - acknowledgedSeq }
+}
+
+extension LedgerDatabase {
+    /// The outbox: entries after head office's acknowledged sequence, oldest first, at most `limit`.
+    /// An index range on the sequence, however long the history.
+    public func outbox(limit: Int) throws -> [OutboxEntry] {
+        precondition(limit > 0)
+        return try read { db in
+            let acknowledged = try acknowledgedSeq(db)
+            let currency = try currentProgram(db).currency.code
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at
+                    FROM entries WHERE seq > ? ORDER BY seq LIMIT ?
+                    """,
+                arguments: [acknowledged, limit]
+            ).map {
+                OutboxEntry(
+                    seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
+                    refersToSeq: $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10])
+            }
+        }
+    }
+
+    public func syncPosition() throws -> SyncPosition {
+        try read { db in
+            SyncPosition(
+                acknowledgedSeq: try acknowledgedSeq(db),
+                lastSeq: try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM entries") ?? 0,
+                cursor: Int64(try syncMeta(db)["hq_cursor"] ?? "0") ?? 0)
+        }
+    }
+
+    /// Moves head office's acknowledged mark to what head office answered — forward after a push,
+    /// or back when head office asks to resend (its database was restored). Never beyond the ledger.
+    /// - Returns: the mark now stored.
+    @discardableResult
+    public func acknowledge(upTo seq: Int64) throws -> Int64 {
+        try write { db in
+            let last = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM entries") ?? 0
+            guard seq <= last else {
+                throw StorageError(
+                    code: "hq_ahead",
+                    message: "head office says it has entries up to \(seq) but this ledger ends at \(last); this box's ledger may have been replaced — call support")
+            }
+            let mark = max(0, seq)
+            try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_acknowledged_seq'", arguments: [String(mark)])
+            return mark
+        }
+    }
+
+    /// Stores what a pull brought: member snapshots (members enrolled at other stores become known
+    /// here), blocked cards, and the cursor for the next pull — all in one transaction.
+    public func applyHeadOfficeUpdates(members: [HeadOfficeSnapshot], blockedCards: [String], cursor: Int64, at now: Date = Date()) throws {
+        try write { db in
+            let millis = now.millisecondsSince1970
+            for snapshot in members {
+                let cards = snapshot.cards.compactMap { try? CardNumber($0, inConfiguredMemberRange: true).value }
+                guard !cards.isEmpty else { continue }
+                let memberId = try memberId(forAnyOf: cards, at: millis, db)
+                try db.execute(
+                    sql: """
+                        INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
+                            rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
+                            received_at = excluded.received_at
+                        """,
+                    arguments: [memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis])
+            }
+            for text in blockedCards {
+                guard let card = try? CardNumber(text, inConfiguredMemberRange: true).value else { continue }
+                _ = try memberId(forAnyOf: [card], at: millis, db)
+                try db.execute(sql: "UPDATE cards SET status = 'blocked' WHERE number = ?", arguments: [card])
+            }
+            try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_cursor'", arguments: [String(cursor)])
+        }
+    }
+
+    /// Records the outcome of a sync attempt for `status`.
+    public func recordSync(error message: String?, at now: Date = Date()) throws {
+        try write { db in
+            let millis = String(now.millisecondsSince1970)
+            if let message {
+                try setMeta("last_sync_error", String(message.prefix(300)), db)
+                try setMeta("last_sync_error_ms", millis, db)
+            } else {
+                try setMeta("last_sync_ok_ms", millis, db)
+                try db.execute(sql: "DELETE FROM store_meta WHERE key IN ('last_sync_error', 'last_sync_error_ms')")
+            }
+        }
+    }
+
+    /// Whether head office has not confirmed a sync within ``offlineAfterSeconds``.
+    func isOffline(at now: Date, _ db: Database) throws -> Bool {
+        guard let last = try syncMeta(db)["last_sync_ok_ms"].flatMap(Int64.init) else { return true }
+        return now.millisecondsSince1970 - last > LedgerDatabase.offlineAfterSeconds * 1000
+    }
+
+    /// A till that has not reached head office for this long counts as offline.
+    public static let offlineAfterSeconds: Int64 = 15 * 60
+
+    private func memberId(forAnyOf cards: [String], at millis: Int64, _ db: Database) throws -> Int64 {
+        for card in cards {
+            if let id = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card]) {
+                for other in cards where other != card {
+                    try db.execute(
+                        sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        arguments: [other, id, millis])
+                }
+                return id
+            }
+        }
+        // Enrolled at another store: known here from now on.
+        let program = try currentProgram(db)
+        try db.execute(
+            sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (NULL, NULL, ?, ?)", arguments: [millis, program.tiers[0].name])
+        let id = db.lastInsertedRowID
+        for card in cards {
+            try db.execute(sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", arguments: [card, id, millis])
+        }
+        return id
+    }
+
+    func acknowledgedSeq(_ db: Database) throws -> Int64 {
+        Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_acknowledged_seq'") ?? "0") ?? 0
+    }
+
+    func syncMeta(_ db: Database) throws -> [String: String] {
+        var meta: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM store_meta") { meta[row[0]] = row[1] }
+        return meta
+    }
+
+    private func setMeta(_ key: String, _ value: String, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            arguments: [key, value])
+    }
+}

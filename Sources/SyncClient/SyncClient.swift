@@ -1,0 +1,147 @@
+public import AsyncHTTPClient
+import CompressNIO
+public import Foundation
+public import LedgerStore
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SyncProtocol
+
+/// What one sync run moved.
+public struct SyncReport: Codable, Hashable, Sendable {
+    public var pushedEntries: Int
+    public var duplicateEntries: Int
+    public var batches: Int
+    public var acknowledgedSeq: Int64
+    public var backlog: Int64
+    public var membersUpdated: Int
+    public var blockedCards: Int
+    public var cursor: Int64
+}
+
+/// The agent's side of the sync contract: push the outbox in bounded, gzip'd, signed batches and
+/// advance only from head office's answer; then pull member snapshots and blocked cards.
+public struct SyncClient: Sendable {
+    public let ledger: LedgerDatabase
+    public let settings: SyncSettings
+    let http: HTTPClient
+
+    public init(ledger: LedgerDatabase, settings: SyncSettings, http: HTTPClient = .shared) {
+        self.ledger = ledger
+        self.settings = settings
+        self.http = http
+    }
+
+    /// One push of everything waiting (bounded by ``SyncSettings/maximumBatchesPerRun``) and one
+    /// pull of everything changed. Records the outcome for `status`.
+    public func syncOnce() async throws -> SyncReport {
+        do {
+            var report = try await push()
+            try await pull(into: &report)
+            try ledger.recordSync(error: nil)
+            return report
+        } catch {
+            try? ledger.recordSync(error: "\(error)")
+            throw error
+        }
+    }
+
+    func push() async throws -> SyncReport {
+        var report = SyncReport(pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0, blockedCards: 0, cursor: 0)
+        var limit = settings.batchMaximumEntries
+        for _ in 0..<settings.maximumBatchesPerRun {
+            let position = try ledger.syncPosition()
+            report.acknowledgedSeq = position.acknowledgedSeq
+            report.backlog = position.backlog
+            guard position.backlog > 0 else { break }
+            let outbox = try ledger.outbox(limit: limit)
+            let entries = outbox.map { SyncEntry($0) }
+            let body = try JSONEncoder().encode(PushBatch(entries: entries, backlog: position.backlog - Int64(entries.count)))
+            if body.count > settings.batchMaximumBytes && limit > 1 {
+                limit = max(1, limit / 2)  // stay under the byte bound: fewer entries per batch
+                continue
+            }
+            let result: PushResult = try await send(.POST, path: "/v1/stores/\(settings.storeId)/batches", body: body, gzip: true)
+            report.batches += 1
+            report.pushedEntries += result.accepted
+            report.duplicateEntries += result.duplicates
+            // Advance only from head office's answer; on a gap it names where to resend from.
+            let mark = result.expectedSeq.map { min(result.acknowledgedSeq, $0 - 1) } ?? result.acknowledgedSeq
+            report.acknowledgedSeq = try ledger.acknowledge(upTo: mark)
+            report.backlog = position.lastSeq - report.acknowledgedSeq
+            if result.accepted == 0 && result.expectedSeq == nil && result.duplicates == 0 { break }
+        }
+        return report
+    }
+
+    func pull(into report: inout SyncReport) async throws {
+        var cursor = try ledger.syncPosition().cursor
+        for _ in 0..<settings.maximumBatchesPerRun {
+            let page: UpdatesPage = try await send(.GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)", body: Data(), gzip: false)
+            try ledger.applyHeadOfficeUpdates(
+                members: page.members.map {
+                    HeadOfficeSnapshot(cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor, includesStoreSeq: $0.includesStoreSeq)
+                },
+                blockedCards: page.blockedCards, cursor: page.cursor)
+            report.membersUpdated += page.members.count
+            report.blockedCards += page.blockedCards.count
+            cursor = page.cursor
+            // Head office's mark is authoritative: after a restore it may ask to resend.
+            report.acknowledgedSeq = try ledger.acknowledge(upTo: page.acknowledgedSeq)
+            report.backlog = try ledger.syncPosition().backlog
+            if !page.more { break }
+        }
+        report.cursor = cursor
+    }
+
+    /// Sends one signed request and decodes the answer, mapping failures to ``SyncFailure``.
+    func send<Answer: Decodable>(_ method: HTTPMethod, path: String, body: Data, gzip: Bool) async throws -> Answer {
+        var payload = ByteBuffer(bytes: body)
+        if gzip { payload = try payload.compress(with: .gzip) }
+        var base = settings.headOfficeURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (name, value) in RequestSigning.headers(
+            storeId: settings.storeId, secret: settings.secret, method: method.rawValue, path: path, body: payload.readableBytesView)
+        {
+            request.headers.add(name: name, value: value)
+        }
+        if method == .POST {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if gzip { request.headers.add(name: "Content-Encoding", value: "gzip") }
+            request.body = .bytes(payload)
+        }
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .seconds(settings.requestTimeoutSeconds))
+            answer = try await response.body.collect(upTo: 8 << 20)
+        } catch {
+            throw SyncFailure.unreachable("\(error)")
+        }
+        let data = Data(buffer: answer)
+        switch response.status.code {
+        case 200..<300:
+            do {
+                return try JSONDecoder().decode(Answer.self, from: data)
+            } catch {
+                throw SyncFailure.headOfficeError(status: Int(response.status.code), message: "unreadable answer")
+            }
+        case 400..<500:
+            let body = try? JSONDecoder().decode(ErrorBody.self, from: data)
+            throw SyncFailure.refused(status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
+        default:
+            throw SyncFailure.headOfficeError(status: Int(response.status.code), message: response.status.reasonPhrase)
+        }
+    }
+}
+
+extension SyncEntry {
+    init(_ entry: OutboxEntry) {
+        self.init(
+            seq: entry.seq, id: entry.id, card: entry.card, kind: entry.kind, points: entry.points, amountMinor: entry.amountMinor,
+            currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq, ruleVersion: entry.ruleVersion, reason: entry.reason,
+            createdAtMilliseconds: entry.createdAtMilliseconds)
+    }
+}

@@ -1,0 +1,72 @@
+public import Foundation
+
+/// How the agent reaches head office.
+public struct SyncSettings: Sendable {
+    /// Base URL, e.g. `https://hq.example.com` (a TLS-terminating proxy in front of loyalty-hq).
+    public var headOfficeURL: URL
+    public var storeId: String
+    public var secret: String
+    /// Bounds on one batch.
+    public var batchMaximumEntries: Int
+    public var batchMaximumBytes: Int
+    /// Bound on batches per sync run, so one run always ends.
+    public var maximumBatchesPerRun: Int
+    public var requestTimeoutSeconds: Int64
+
+    public init(
+        headOfficeURL: URL, storeId: String, secret: String, batchMaximumEntries: Int = 500, batchMaximumBytes: Int = 1 << 20,
+        maximumBatchesPerRun: Int = 1_000, requestTimeoutSeconds: Int64 = 15
+    ) {
+        precondition(batchMaximumEntries > 0 && batchMaximumBytes > 1024 && maximumBatchesPerRun > 0)
+        self.headOfficeURL = headOfficeURL
+        self.storeId = storeId
+        self.secret = secret
+        self.batchMaximumEntries = batchMaximumEntries
+        self.batchMaximumBytes = batchMaximumBytes
+        self.maximumBatchesPerRun = maximumBatchesPerRun
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+    }
+
+    /// Reads the store secret from a file (never from argv): one line, surrounding spaces ignored.
+    public static func readSecret(path: String) throws -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SyncFailure.configuration("cannot read the store secret file \(path); create it (mode 0600) with the secret `loyalty-hq stores add` printed")
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty, !secret.contains("\n") else {
+            throw SyncFailure.configuration("the store secret file \(path) must hold the secret on one line")
+        }
+        return secret
+    }
+}
+
+/// Why a sync did not complete.
+public enum SyncFailure: Error, CustomStringConvertible, Sendable {
+    /// Head office could not be reached or did not answer in time; retry later.
+    case unreachable(String)
+    /// Head office refused the request (authentication, bad payload, conflict); retrying will not help.
+    case refused(status: Int, code: String, message: String)
+    /// Head office is up but failed (5xx); retry later.
+    case headOfficeError(status: Int, message: String)
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let message): "head office unreachable: \(message)"
+        case .refused(let status, let code, let message): "head office refused (\(status) \(code)): \(message)"
+        case .headOfficeError(let status, let message): "head office error \(status): \(message)"
+        case .configuration(let message): message
+        }
+    }
+
+    /// Worth retrying with backoff.
+    public var isTransient: Bool {
+        switch self {
+        case .unreachable, .headOfficeError: true
+        case .refused, .configuration: false
+        }
+    }
+}

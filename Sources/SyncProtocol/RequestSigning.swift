@@ -1,0 +1,50 @@
+import Crypto
+public import Foundation
+
+/// HMAC-SHA256 request signatures: each request is signed with the store's secret over its method,
+/// path (with query), the SHA-256 of its body, a timestamp and a nonce.
+public enum RequestSigning {
+    public static let storeHeader = "X-Loyalty-Store"
+    public static let timestampHeader = "X-Loyalty-Timestamp"
+    public static let nonceHeader = "X-Loyalty-Nonce"
+    public static let signatureHeader = "X-Loyalty-Signature"
+    /// Requests older or newer than this are refused (clock skew allowance).
+    public static let maximumClockSkewSeconds: Int64 = 300
+
+    /// The signed string: one field per line.
+    public static func canonical(method: String, path: String, body: some DataProtocol, timestamp: Int64, nonce: String) -> String {
+        let bodyDigest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        return "\(method.uppercased())\n\(path)\n\(bodyDigest)\n\(timestamp)\n\(nonce)"
+    }
+
+    /// The signature header value (lower-case hex).
+    public static func signature(secret: String, method: String, path: String, body: some DataProtocol, timestamp: Int64, nonce: String) -> String {
+        let key = SymmetricKey(data: Data(secret.utf8))
+        let message = canonical(method: method, path: path, body: body, timestamp: timestamp, nonce: nonce)
+        return HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The headers a store adds to a request.
+    public static func headers(storeId: String, secret: String, method: String, path: String, body: some DataProtocol, now: Date = Date()) -> [(String, String)] {
+        let timestamp = Int64(now.timeIntervalSince1970)
+        let nonce = UUID().uuidString.lowercased()
+        return [
+            (storeHeader, storeId), (timestampHeader, String(timestamp)), (nonceHeader, nonce),
+            (signatureHeader, signature(secret: secret, method: method, path: path, body: body, timestamp: timestamp, nonce: nonce)),
+        ]
+    }
+
+    /// Constant-time check of a presented signature against the expected one.
+    public static func isValid(signature presented: String, secret: String, method: String, path: String, body: some DataProtocol, timestamp: Int64, nonce: String) -> Bool {
+        let expected = signature(secret: secret, method: method, path: path, body: body, timestamp: timestamp, nonce: nonce)
+        guard presented.utf8.count == expected.utf8.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(presented.utf8, expected.utf8) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    /// A new store secret: 32 random bytes, hex.
+    public static func newSecret() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+    }
+}

@@ -1,0 +1,179 @@
+/// One store ledger entry on the wire. The store's (storeId, seq) is its identity at head office.
+public struct SyncEntry: Codable, Hashable, Sendable {
+    public var seq: Int64
+    /// Globally unique id (UUID).
+    public var id: String
+    public var card: String
+    public var kind: String
+    public var points: Int64
+    public var amountMinor: Int64
+    public var currency: String
+    /// The POS receipt reference: the sale's idempotency key.
+    public var receipt: String
+    public var refersToSeq: Int64?
+    public var ruleVersion: Int
+    public var reason: String?
+    /// The store's wall clock, milliseconds since 1970 (UTC).
+    public var createdAtMilliseconds: Int64
+
+    public init(
+        seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
+        receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64
+    ) {
+        self.seq = seq
+        self.id = id
+        self.card = card
+        self.kind = kind
+        self.points = points
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.receipt = receipt
+        self.refersToSeq = refersToSeq
+        self.ruleVersion = ruleVersion
+        self.reason = reason
+        self.createdAtMilliseconds = createdAtMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, id, card, kind, points, currency, receipt, reason
+        case amountMinor = "amount_minor"
+        case refersToSeq = "refers_to_seq"
+        case ruleVersion = "rule_version"
+        case createdAtMilliseconds = "created_at_ms"
+    }
+
+    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire"]
+
+    /// Why this entry cannot be a store ledger entry, or nil when it can.
+    public var problem: String? {
+        if seq < 1 { return "seq \(seq) must be 1 or more" }
+        if id.isEmpty || id.count > 64 { return "entry \(seq): id must be 1 to 64 characters" }
+        if card.isEmpty || card.count > 40 || !card.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            return "entry \(seq): card must be 1 to 40 letters or digits"
+        }
+        if !Self.kinds.contains(kind) { return "entry \(seq): kind '\(kind.prefix(20))' is not one of \(Self.kinds.sorted().joined(separator: ", "))" }
+        if abs(points) > 1_000_000_000_000 || abs(amountMinor) > 1_000_000_000_000 { return "entry \(seq): points or amount out of range" }
+        if kind == "earn" && (points < 0 || amountMinor <= 0) { return "entry \(seq): an earn has points ≥ 0 and an amount > 0" }
+        if kind == "redeem" && points >= 0 { return "entry \(seq): a redeem has negative points" }
+        if currency.count != 3 { return "entry \(seq): currency must be a 3-letter code" }
+        if receipt.isEmpty || receipt.count > 64 { return "entry \(seq): receipt must be 1 to 64 characters" }
+        if let refersToSeq, refersToSeq < 1 || refersToSeq >= seq { return "entry \(seq): refers_to_seq must be an earlier entry" }
+        if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
+        if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
+        return nil
+    }
+}
+
+/// `POST /v1/stores/{storeId}/batches`: entries after head office's acknowledged sequence.
+public struct PushBatch: Codable, Hashable, Sendable {
+    public var entries: [SyncEntry]
+    /// How many entries the store still had waiting when it sent this batch (for `stores list`).
+    public var backlog: Int64
+
+    public init(entries: [SyncEntry], backlog: Int64) {
+        self.entries = entries
+        self.backlog = backlog
+    }
+
+    /// Bounds on one batch: the agent never sends more, head office refuses more.
+    public static let maximumEntries = 1_000
+    public static let maximumBodyBytes = 4 * 1024 * 1024
+}
+
+/// Head office's answer to a push: its contiguous acknowledged sequence for the store.
+public struct PushResult: Codable, Hashable, Sendable {
+    /// Every entry up to and including this sequence is stored at head office.
+    public var acknowledgedSeq: Int64
+    /// Entries newly stored by this batch.
+    public var accepted: Int
+    /// Entries that were already stored (identical): accepted again, nothing changed.
+    public var duplicates: Int
+    /// Set when the batch did not continue at `acknowledgedSeq + 1` (a gap): send from here.
+    public var expectedSeq: Int64?
+
+    public init(acknowledgedSeq: Int64, accepted: Int, duplicates: Int, expectedSeq: Int64?) {
+        self.acknowledgedSeq = acknowledgedSeq
+        self.accepted = accepted
+        self.duplicates = duplicates
+        self.expectedSeq = expectedSeq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accepted, duplicates
+        case acknowledgedSeq = "acknowledged_seq"
+        case expectedSeq = "expected_seq"
+    }
+}
+
+/// A member's state at head office, across every store.
+public struct MemberSnapshot: Codable, Hashable, Sendable {
+    public var card: String
+    /// Every card of the member (the first is the one they were first seen with).
+    public var cards: [String]
+    public var balance: Int64
+    public var tier: String
+    public var rollingSpendMinor: Int64
+    /// The pulling store's own entries up to this sequence are included in `balance`.
+    public var includesStoreSeq: Int64
+
+    public init(card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64) {
+        self.card = card
+        self.cards = cards
+        self.balance = balance
+        self.tier = tier
+        self.rollingSpendMinor = rollingSpendMinor
+        self.includesStoreSeq = includesStoreSeq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case card, cards, balance, tier
+        case rollingSpendMinor = "rolling_spend_minor"
+        case includesStoreSeq = "includes_store_seq"
+    }
+}
+
+/// `GET /v1/stores/{storeId}/updates?since=CURSOR`: what changed at head office since the cursor.
+public struct UpdatesPage: Codable, Hashable, Sendable {
+    public var members: [MemberSnapshot]
+    public var blockedCards: [String]
+    /// Pass as `since` on the next pull.
+    public var cursor: Int64
+    /// More changes wait beyond this page.
+    public var more: Bool
+    /// Head office's acknowledged sequence for this store.
+    public var acknowledgedSeq: Int64
+
+    public init(members: [MemberSnapshot], blockedCards: [String], cursor: Int64, more: Bool, acknowledgedSeq: Int64) {
+        self.members = members
+        self.blockedCards = blockedCards
+        self.cursor = cursor
+        self.more = more
+        self.acknowledgedSeq = acknowledgedSeq
+    }
+
+    public static let maximumMembers = 500
+
+    enum CodingKeys: String, CodingKey {
+        case members, cursor, more
+        case blockedCards = "blocked_cards"
+        case acknowledgedSeq = "acknowledged_seq"
+    }
+}
+
+/// Every 4xx/5xx body.
+public struct ErrorBody: Codable, Hashable, Sendable {
+    public var error: String
+    public var message: String
+    public var expectedSeq: Int64?
+
+    public init(error: String, message: String, expectedSeq: Int64? = nil) {
+        self.error = error
+        self.message = message
+        self.expectedSeq = expectedSeq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case error, message
+        case expectedSeq = "expected_seq"
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import LedgerStore
+import SyncClient
+
+/// Where head office is and how this store proves who it is.
+struct SyncOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Head office base URL (default: $LOYALTY_HQ_URL).", valueName: "url"))
+    var hqURL: String?
+    @Option(help: ArgumentHelp("File holding this store's secret (default: $LOYALTY_STORE_SECRET_FILE, else /etc/loyalty-agent/store-secret).", valueName: "path"))
+    var storeSecretFile: String?
+
+    func settings(storeId: String) throws -> SyncSettings {
+        let environment = ProcessInfo.processInfo.environment
+        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"], !text.isEmpty else {
+            throw SyncFailure.configuration("no head office URL: pass --hq-url https://hq.example.com or set LOYALTY_HQ_URL")
+        }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw SyncFailure.configuration("--hq-url '\(text.prefix(80))' must be an http(s) URL, e.g. https://hq.example.com")
+        }
+        let secretPath = storeSecretFile ?? environment["LOYALTY_STORE_SECRET_FILE"] ?? "/etc/loyalty-agent/store-secret"
+        return SyncSettings(headOfficeURL: url, storeId: storeId, secret: try SyncSettings.readSecret(path: secretPath))
+    }
+}
+
+struct Sync: AsyncLedgerCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Push the entries head office has not acknowledged, pull member balances and blocked cards; print what moved.",
+        discussion: "Exit 4 when head office is unreachable: nothing is lost, the entries stay in the outbox.")
+
+    @OptionGroup var sync: SyncOptions
+    @OptionGroup var global: GlobalOptions
+
+    func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
+        let report = try await SyncClient(ledger: ledger, settings: sync.settings(storeId: ledger.storeId)).syncOnce()
+        return CommandOutput(
+            json: report,
+            human: """
+                Synced store \(ledger.storeId) with head office: pushed \(report.pushedEntries) entries in \(report.batches) batches\
+                \(report.duplicateEntries > 0 ? " (\(report.duplicateEntries) already there)" : ""); acknowledged up to \(report.acknowledgedSeq); \
+                \(report.backlog) still waiting. Pulled \(report.membersUpdated) member updates and \(report.blockedCards) blocked cards.
+                """)
+    }
+}
+
+struct Daemon: AsyncLedgerCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the sync loop: sync every --interval seconds; on failure back off (exponential, jittered, capped).",
+        discussion: "Stops on SIGTERM or SIGINT. Each attempt is logged as one JSON line on stdout.")
+
+    @OptionGroup var sync: SyncOptions
+    @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double = 30
+    @Option(help: ArgumentHelp("Longest wait between retries.", valueName: "seconds")) var maxBackoff: Double = 300
+    @OptionGroup var global: GlobalOptions
+
+    struct LogLine: Encodable {
+        var event: String
+        var report: SyncReport?
+        var error: String?
+    }
+
+    func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
+        guard interval > 0, interval <= 86_400, maxBackoff >= 1, maxBackoff <= 86_400 else {
+            throw SyncFailure.configuration("--interval and --max-backoff take 1 to 86400 seconds")
+        }
+        let loop = SyncLoop(
+            client: SyncClient(ledger: ledger, settings: try sync.settings(storeId: ledger.storeId)),
+            intervalSeconds: interval, maximumBackoffSeconds: maxBackoff)
+        installStopSignalHandlers()
+        let task = Task {
+            await loop.run { result in
+                switch result {
+                case .success(let report): Printer.out(Printer.json(LogLine(event: "synced", report: report)))
+                case .failure(let error): Printer.out(Printer.json(LogLine(event: "sync_failed", error: "\(error)")))
+                }
+            }
+        }
+        while !stopRequested.load(ordering: .relaxed) {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        task.cancel()
+        await task.value
+        return CommandOutput(json: ["event": "stopped"], human: "sync loop stopped")
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import Hummingbird
+import Logging
+import SyncProtocol
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the head-office HTTP API (/v1/...).")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one; the chosen port is printed).") var port = 8080
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        guard (0...65535).contains(port) else { throw CommandFailure(code: "bad_option", message: "--port takes 0 to 65535", exitCode: 2) }
+        let description = storage.storageDescription
+        let host = host
+        try await storage.withStore { store, _ in
+            var logger = Logger(label: "loyalty-hq")
+            logger.logLevel = .notice
+            let app = Application(
+                router: HeadOfficeAPI(store: store).router(),
+                configuration: .init(address: .hostname(host, port: port), serverName: "loyalty-hq"),
+                onServerRunning: { channel in
+                    let actual = channel.localAddress?.port ?? 0
+                    Output.out("loyalty-hq listening on http://\(host):\(actual) (storage: \(description))")
+                },
+                logger: logger)
+            try await app.runService()
+        }
+    }
+}
+
+struct Stores: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Register stores and see how far each is synced.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a store; prints its secret once, alone on the last line of stdout.",
+            discussion: "Put the secret in a file on the store's box (mode 0600) and point the agent's --store-secret-file at it.")
+        @Argument(help: "The store id (letters, digits, '-', '_').") var storeId: String
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            guard !storeId.isEmpty, storeId.count <= 64, storeId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw CommandFailure(code: "bad_store_id", message: "a store id is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
+            }
+            let secret = RequestSigning.newSecret()
+            let storeId = storeId
+            try await storage.withStore { store, _ in try await store.addStore(id: storeId, secret: secret, now: Date()) }
+            if storage.json {
+                struct Body: Encodable { var storeId: String; var secret: String }
+                Output.out(Output.json(Body(storeId: storeId, secret: secret)))
+            } else {
+                Output.out("Registered store \(storeId). Its secret (shown once; store it in the agent's secret file, mode 0600):")
+                Output.out(secret)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each store's acknowledged sequence, last contact and reported backlog.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let stores = try await storage.withStore { store, _ in try await store.stores() }
+            if storage.json {
+                struct Body: Encodable { var stores: [StoreSummary] }
+                Output.out(Output.json(Body(stores: stores)))
+                return
+            }
+            if stores.isEmpty { Output.out("No stores yet: register one with `loyalty-hq stores add STORE_ID`.") }
+            for store in stores {
+                Output.out("\(store.storeId)  acknowledged up to \(store.acknowledgedSeq)  backlog \(store.reportedBacklog)  last contact \(Output.iso(store.lastContactMilliseconds))")
+            }
+        }
+    }
+}
+
+struct Member: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A member's head-office balance, tier and per-store totals.")
+    @Argument var card: String
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let card = card.uppercased().filter { $0 != " " && $0 != "-" }
+        guard let member = try await storage.withStore({ store, _ in try await store.member(card: card, now: Date()) }) else {
+            throw CommandFailure(code: "unknown_card", message: "head office has no entries for card \(card.suffix(4)) yet", exitCode: 1)
+        }
+        if storage.json {
+            Output.out(Output.json(member))
+            return
+        }
+        Output.out("Card \(member.card): balance \(member.balance) points, tier \(member.tier)\(member.overdrawn ? ", OVERDRAWN while offline" : "")\(member.blocked ? ", BLOCKED" : "")")
+        for share in member.stores {
+            Output.out("  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(share.spendMinor) minor units")
+        }
+    }
+}
+
+struct Cards: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Block lost cards everywhere (after each store's next sync).", subcommands: [Block.self])
+
+    struct Block: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Block a card at every store.")
+        @Argument var card: String
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let card = card.uppercased().filter { $0 != " " && $0 != "-" }
+            guard (4...40).contains(card.count), card.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw CommandFailure(code: "bad_card", message: "a card number has 4 to 40 letters or digits", exitCode: 2)
+            }
+            try await storage.withStore { store, _ in try await store.blockCard(card, now: Date()) }
+            Output.out(storage.json ? Output.json(["card": card, "status": "blocked"]) : "Card \(card) is blocked; stores refuse it after their next sync.")
+        }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reports: overdrafts, stores, totals.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case overdrafts, stores, totals }
+
+    @Argument(help: "overdrafts | stores | totals") var kind: Kind
+    @Flag(help: "CSV instead of a table.") var csv = false
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let kind = kind
+        let rows: [[String]]
+        let header: [String]
+        let json: String
+        switch kind {
+        case .overdrafts:
+            let overdrafts = try await storage.withStore { store, _ in try await store.overdrafts() }
+            header = ["card", "store", "seq", "receipt", "points", "balance_after", "at"]
+            rows = overdrafts.map { [$0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter), Output.iso($0.atMilliseconds)] }
+            struct Body: Encodable { var overdrafts: [Overdraft] }
+            json = Output.json(Body(overdrafts: overdrafts))
+        case .stores:
+            let stores = try await storage.withStore { store, _ in try await store.stores() }
+            header = ["store", "acknowledged_seq", "reported_backlog", "last_contact"]
+            rows = stores.map { [$0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog), Output.iso($0.lastContactMilliseconds)] }
+            struct Body: Encodable { var stores: [StoreSummary] }
+            json = Output.json(Body(stores: stores))
+        case .totals:
+            let totals = try await storage.withStore { store, _ in try await store.totals() }
+            header = ["store", "entries", "points"]
+            rows = totals.map { [$0.storeId, String($0.entries), String($0.points)] }
+            struct Body: Encodable { var totals: [StoreTotal] }
+            json = Output.json(Body(totals: totals))
+        }
+        if storage.json {
+            Output.out(json)
+        } else if csv {
+            Output.out(([header] + rows).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n"))
+        } else {
+            if rows.isEmpty { Output.out("No \(kind.rawValue) to report.") }
+            for row in rows { Output.out(zip(header, row).map { "\($0)=\($1)" }.joined(separator: "  ")) }
+        }
+    }
+
+    static func csvField(_ value: String) -> String {
+        value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+
+@main
+enum HQEntryPoint {
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        umask(0o077)
+        var command: any ParsableCommand
+        do {
+            command = try LoyaltyHQ.parseAsRoot()
+        } catch {
+            if LoyaltyHQ.exitCode(for: error) == .success {
+                Output.out(LoyaltyHQ.fullMessage(for: error))
+                exit(0)
+            }
+            fail(CommandFailure(code: "usage", message: LoyaltyHQ.fullMessage(for: error), exitCode: 2))
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch let failure as CommandFailure {
+            fail(failure)
+        } catch let refusal as IngestRefusal {
+            fail(CommandFailure(code: refusal.kind.rawValue, message: refusal.message, exitCode: refusal.kind == .invalid ? 2 : 1))
+        } catch {
+            // Anything else comes from the database: unreachable server, unwritable file, ...
+            fail(CommandFailure(
+                code: "storage_failure",
+                message: "head-office storage failed: \(String(describing: error).prefix(400)); check --db / --postgres and that the database is reachable",
+                exitCode: 3))
+        }
+    }
+
+    static func fail(_ failure: CommandFailure) -> Never {
+        if CommandLine.arguments.contains("--json") {
+            struct Body: Encodable {
+                var ok = false
+                var error: String
+                var message: String
+            }
+            Output.out(Output.json(Body(error: failure.code, message: failure.message)))
+        }
+        Output.err("error: \(failure.message)")
+        exit(failure.exitCode)
+    }
+}
+
+struct LoyaltyHQ: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loyalty-hq",
+        abstract: "Head office: receives the stores' ledger batches, holds every member's true balance, reports.",
+        discussion: "Exit codes: 0 ok, 1 refused, 2 bad input, 3 storage failure, 4 network.",
+        subcommands: [Serve.self, Stores.self, Member.self, Cards.self, Report.self])
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import Logging
+import PostgresNIO
+
+/// `--db PATH` (SQLite, the default) or `--postgres URL`, plus `--json`.
+struct StorageOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("SQLite database (default: $LOYALTY_HQ_DB, else /var/lib/loyalty-hq/hq.db when writable, else ~/.local/share/loyalty-hq/hq.db).", valueName: "path"))
+    var db: String?
+    @Option(help: ArgumentHelp("PostgreSQL instead of SQLite: postgres://user:password@host:5432/database (default: $LOYALTY_HQ_POSTGRES).", valueName: "url"))
+    var postgres: String?
+    @Flag(help: "Print exactly one JSON object.") var json = false
+
+    var sqlitePath: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let db, !db.isEmpty { return db }
+        if let path = environment["LOYALTY_HQ_DB"], !path.isEmpty { return path }
+        if access("/var/lib/loyalty-hq", W_OK) == 0 { return "/var/lib/loyalty-hq/hq.db" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/loyalty-hq/hq.db"
+    }
+
+    var postgresURL: String? {
+        if let postgres, !postgres.isEmpty { return postgres }
+        if db != nil { return nil }
+        return ProcessInfo.processInfo.environment["LOYALTY_HQ_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var storageDescription: String { postgresURL.map { "postgresql \(Self.redacted($0))" } ?? "sqlite \(sqlitePath)" }
+
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
+    /// Opens the store (running the PostgreSQL client for the duration), migrates it, runs `body`.
+    func withStore<T: Sendable>(_ body: @Sendable (any HeadOfficeStore, PostgresClient?) async throws -> T) async throws -> T {
+        var logger = Logger(label: "loyalty-hq")
+        logger.logLevel = .warning
+        if let url = postgresURL {
+            let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let store = PostgresHeadOfficeStore(client: client, logger: logger)
+                try await store.migrate()
+                return try await body(store, client)
+            }
+        }
+        let store = try SQLiteHeadOfficeStore(path: sqlitePath)
+        try await store.migrate()
+        return try await body(store, nil)
+    }
+}
+
+/// Prints results and errors the same way as the agent.
+enum Output {
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    static func iso(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "never" }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
+    }
+}
+
+/// A refusal or bad input with the agent's exit codes.
+struct CommandFailure: Error {
+    var code: String
+    var message: String
+    var exitCode: Int32
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import LedgerStore
+import LoyaltyCore
+
+/// Invariant 4 with real processes on loopback: three agents with random entries, head office
+/// killed (-9) and restarted at random moments, and a fault-injecting proxy between them that drops
+/// requests, loses responses after head office committed, duplicates and delays requests. Afterwards
+/// head office's total per store and per member equals the stores' ledgers, every entry is stored
+/// once, and every agent's backlog is 0. Against SQLite and PostgreSQL.
+@Suite(.serialized) struct SyncChaosTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var hqBinary: String { URL(fileURLWithPath: AgentProcess.binary).deletingLastPathComponent().appendingPathComponent("loyalty-hq").path }
+
+    static func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A background process whose stdout goes to a file.
+    final class Background {
+        let process = Process()
+        let output: String
+        init(_ executable: String, _ arguments: [String], output: String) throws {
+            self.output = output
+            FileManager.default.createFile(atPath: output, contents: nil)
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.standardOutput = FileHandle(forWritingAtPath: output)
+            FileManager.default.createFile(atPath: output + ".err", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: output + ".err")
+            try process.run()
+        }
+        func waitFor(_ text: String, seconds: Double = 60) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let content = try? String(contentsOfFile: output, encoding: .utf8), content.contains(text) { return true }
+                if !process.isRunning { return false }
+                usleep(50_000)
+            }
+            return false
+        }
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    @Test(arguments: ["sqlite", "postgres"])
+    func everyEntryReachesHeadOfficeExactlyOnceThroughFaults(_ driver: String) throws {
+        let folder = TemporaryFolder()
+        var storage = ["--db", folder.file("hq.db")]
+        if driver == "postgres" {
+            let url = try #require(ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"], "run through scripts/test, which starts PostgreSQL")
+            let database = "chaos_" + UUID().uuidString.prefix(8).lowercased()
+            let created = try AgentProcess.run(["-q", url, "-c", "CREATE DATABASE \(database)"], executable: "/usr/bin/psql")
+            try #require(created.exitCode == 0, "\(created.stderr)")
+            storage = ["--postgres", url.replacingOccurrences(of: "/postgres", with: "/\(database)")]
+        }
+        var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+        let stores = ["S1", "S2", "S3"]
+        let cards = ["2900000777774", "2900000123458", "2900000555552", "2900000999996"]
+        var secrets: [String: String] = [:]
+        for store in stores {
+            let added = try AgentProcess.run(["stores", "add", store] + storage, executable: Self.hqBinary)
+            try #require(added.exitCode == 0, "\(added.stderr)")
+            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+            FileManager.default.createFile(atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            secrets[store] = secret
+            for card in cards {
+                _ = try AgentProcess.run(["enroll", card, "--db", folder.file("\(store).db"), "--store-id", store])
+            }
+        }
+        let hqPort = Self.freePort()
+        let proxyPort = Self.freePort()
+        var hq = try Background(Self.hqBinary, ["serve", "--port", String(hqPort)] + storage, output: folder.file("hq.out"))
+        try #require(hq.waitFor("listening"), "head office did not start")
+        let proxy = try Background(
+            "/usr/bin/python3", [Self.packageRoot.appendingPathComponent("scripts/fault-proxy.py").path, String(proxyPort), String(hqPort), "--seed", "7"],
+            output: folder.file("proxy.out"))
+        try #require(proxy.waitFor("listening"), "the fault proxy did not start")
+        defer {
+            proxy.stop()
+            hq.stop()
+        }
+
+        func syncAll() throws -> [Int32] {
+            // The three stores sync at the same time, each through the faulty proxy.
+            let processes = try stores.map { store -> Process in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: AgentProcess.binary)
+                process.arguments = [
+                    "sync", "--db", folder.file("\(store).db"), "--hq-url", "http://127.0.0.1:\(proxyPort)",
+                    "--store-secret-file", folder.file("\(store).secret"), "--json",
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
+            return processes.map {
+                $0.waitUntilExit()
+                return $0.terminationStatus
+            }
+        }
+
+        var restarts = 0
+        var prefix = 0
+        for round in 0..<10 {
+            for store in stores {
+                prefix += 1
+                let card = cards.randomElement(using: &random)!
+                _ = try AgentProcess.run(["award-loop", card, "--prefix", "\(store)-\(prefix)", "--count", String(Int.random(in: 5...25, using: &random)), "--db", folder.file("\(store).db")])
+                _ = try AgentProcess.run(["redeem", card, "--points", String(Int.random(in: 1...8, using: &random)), "--receipt", "X\(prefix)", "--db", folder.file("\(store).db")])
+            }
+            let codes = try syncAll()
+            #expect(codes.allSatisfy { [0, 4].contains($0) }, "a sync was refused: \(codes)")
+            if round == 3 || Int.random(in: 0..<3, using: &random) == 0 {
+                hq.kill9()
+                restarts += 1
+                hq = try Background(Self.hqBinary, ["serve", "--port", String(hqPort)] + storage, output: folder.file("hq-\(restarts).out"))
+                try #require(hq.waitFor("listening"), "head office did not restart")
+            }
+        }
+        // Keep syncing (faults still on) until every store reports an empty outbox.
+        var settled = false
+        for _ in 0..<40 where !settled {
+            _ = try syncAll()
+            settled = try stores.allSatisfy { try LedgerDatabase(path: folder.file("\($0).db")).status().unsyncedEntries == 0 }
+        }
+        #expect(settled, "some store still has a backlog")
+
+        let totals = try AgentProcess.run(["report", "totals", "--json"] + storage, executable: Self.hqBinary)
+        let rows = try #require((try JSONSerialization.jsonObject(with: Data(totals.stdout.utf8)) as? [String: Any])?["totals"] as? [[String: Any]])
+        var expectedPerCard: [String: Int64] = [:]
+        for store in stores {
+            let ledger = try LedgerDatabase(path: folder.file("\(store).db"))
+            #expect(try ledger.verify().ok)
+            let (count, points) = try ledger.queue.read { db in
+                (try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries")!, try Int64.fetchOne(db, sql: "SELECT IFNULL(SUM(points), 0) FROM entries")!)
+            }
+            for row in try ledger.queue.read({ try Row.fetchAll($0, sql: "SELECT card, SUM(points) FROM entries GROUP BY card") }) {
+                expectedPerCard[row[0], default: 0] += row[1]
+            }
+            let atHeadOffice = try #require(rows.first { $0["store_id"] as? String == store })
+            #expect((atHeadOffice["entries"] as? Int).map(Int64.init) == count, "\(store): every entry stored once")
+            #expect((atHeadOffice["points"] as? Int).map(Int64.init) == points, "\(store): points")
+            #expect(count > 50)
+        }
+        for card in cards {
+            let member = try AgentProcess.run(["member", card, "--json"] + storage, executable: Self.hqBinary)
+            let balance = (try JSONSerialization.jsonObject(with: Data(member.stdout.utf8)) as? [String: Any])?["balance"] as? Int
+            #expect(balance.map(Int64.init) == expectedPerCard[card, default: 0], "member \(card)")
+        }
+        proxy.stop()
+        let faults = (try? String(contentsOfFile: folder.file("proxy.out.err"), encoding: .utf8)) ?? ""
+        #expect(faults.contains("lose_response"), "the proxy should have injected faults: \(faults)")
+    }
+}

@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import HeadOffice
+import Hummingbird
+import Logging
+import PostgresNIO
+import SyncProtocol
+import Testing
+
+/// Both head-office storage drivers; every store test runs against each.
+enum Driver: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+    var testDescription: String { rawValue }
+}
+
+enum Harness {
+    static var logger: Logger {
+        var logger = Logger(label: "tests")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// A fresh, migrated head-office store of `driver`, removed afterwards. PostgreSQL comes from
+    /// $LOYALTY_TEST_POSTGRES_URL (scripts/test starts a private server); without it the test fails.
+    static func withStore<T: Sendable>(_ driver: Driver, _ body: (any HeadOfficeStore) async throws -> T) async throws -> T {
+        switch driver {
+        case .sqlite:
+            let folder = TemporaryFolder()
+            let store = try SQLiteHeadOfficeStore(path: folder.file("hq.db"))
+            try await store.migrate()
+            let result = try await body(store)
+            withExtendedLifetime(folder) {}
+            return result
+        case .postgres:
+            let url = try #require(
+                ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"],
+                "PostgreSQL tests need LOYALTY_TEST_POSTGRES_URL: run them through scripts/test (or scripts/with-postgres swift test)")
+            let database = "hq_test_" + UUID().uuidString.prefix(8).lowercased()
+            try await withPostgres(url) { client in
+                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"), logger: logger)
+            }
+            var configuration = try PostgresHeadOfficeStore.configuration(url: url)
+            configuration.database = database
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            let result: T = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let store = PostgresHeadOfficeStore(client: client, logger: logger)
+                try await store.migrate()
+                return try await body(store)
+            }
+            try? await withPostgres(url) { client in
+                try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"), logger: logger)
+            }
+            return result
+        }
+    }
+
+    static func withPostgres(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
+        let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(client)
+        }
+    }
+
+    /// The head-office HTTP API on a free loopback port, for the duration of `body`.
+    static func withServer<T: Sendable>(
+        _ store: any HeadOfficeStore, clock: @escaping @Sendable () -> Date = { Date() }, _ body: (URL) async throws -> T
+    ) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: HeadOfficeAPI(store: store, clock: clock).router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            defer { group.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            return try await body(URL(string: "http://127.0.0.1:\(port)")!)
+        }
+    }
+
+    /// An entry as a store would send it.
+    static func entry(_ seq: Int64, card: String = "2900000777774", kind: String = "earn", points: Int64 = 10, amount: Int64? = nil, at: Int64 = 1_795_340_000_000) -> SyncEntry {
+        SyncEntry(
+            seq: seq, id: "id-\(seq)-\(card)", card: card, kind: kind, points: points,
+            amountMinor: amount ?? (kind == "earn" ? points * 100 : 0), currency: "EUR", receipt: "R\(seq)",
+            refersToSeq: nil, ruleVersion: 1, reason: nil, createdAtMilliseconds: at)
+    }
+
+    /// A raw signed request (or a deliberately broken one).
+    static func request(
+        _ base: URL, method: HTTPMethod, path: String, body: Data = Data(), storeId: String, secret: String,
+        headerStore: String? = nil, timestamp: Date = Date(), nonce: String = UUID().uuidString, sign: Bool = true,
+        extraHeaders: [(String, String)] = []
+    ) async throws -> (status: Int, body: [String: Any]) {
+        var request = HTTPClientRequest(url: base.absoluteString + path)
+        request.method = method
+        let seconds = Int64(timestamp.timeIntervalSince1970)
+        if sign {
+            request.headers.add(name: RequestSigning.storeHeader, value: headerStore ?? storeId)
+            request.headers.add(name: RequestSigning.timestampHeader, value: String(seconds))
+            request.headers.add(name: RequestSigning.nonceHeader, value: nonce)
+            request.headers.add(
+                name: RequestSigning.signatureHeader,
+                value: RequestSigning.signature(secret: secret, method: method.rawValue, path: path, body: body, timestamp: seconds, nonce: nonce))
+        }
+        for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
+        if method == .POST { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+        let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
+        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+    }
+
+    static func json(_ value: some Encodable) -> Data { try! JSONEncoder().encode(value) }
+}

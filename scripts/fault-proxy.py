@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy for the sync tests: one request per connection, and at random
+drops the connection before forwarding, loses the response after head office answered (and
+committed), sends the request twice, or delays it.
+
+    fault-proxy.py LISTEN_PORT TARGET_PORT [--seed N] [--fault-percent P]
+
+Prints "fault-proxy listening on PORT" when ready; counts of each fault on SIGTERM (stderr).
+"""
+import random, signal, socket, socketserver, sys, threading, time
+
+listen_port, target_port = int(sys.argv[1]), int(sys.argv[2])
+seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
+fault_percent = int(sys.argv[sys.argv.index("--fault-percent") + 1]) if "--fault-percent" in sys.argv else 40
+rng = random.Random(seed)
+lock = threading.Lock()
+counts = {"pass": 0, "drop_request": 0, "lose_response": 0, "duplicate": 0, "delay": 0, "upstream_down": 0}
+
+def read_request(conn):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    lines = head.split(b"\r\n")
+    kept = []
+    for line in lines:
+        name = line.split(b":", 1)[0].strip().lower()
+        if name == b"content-length":
+            length = int(line.split(b":", 1)[1])
+        if name == b"connection":
+            continue
+        kept.append(line)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        body += chunk
+    return b"\r\n".join(kept) + b"\r\nConnection: close\r\n\r\n" + body
+
+def forward(request):
+    upstream = socket.create_connection(("127.0.0.1", target_port), timeout=30)
+    try:
+        upstream.sendall(request)
+        response = b""
+        while True:
+            chunk = upstream.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+        return response
+    finally:
+        upstream.close()
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        request = read_request(self.request)
+        if request is None:
+            return
+        with lock:
+            roll = rng.randrange(100)
+            kind = "pass"
+            if roll < fault_percent:
+                kind = ["drop_request", "lose_response", "duplicate", "delay"][roll % 4]
+            delay = rng.uniform(0.05, 0.4)
+        try:
+            if kind == "drop_request":
+                pass
+            elif kind == "lose_response":
+                forward(request)  # head office processes (and commits) it; the answer is lost
+            elif kind == "duplicate":
+                forward(request)
+                self.request.sendall(forward(request))
+            else:
+                if kind == "delay":
+                    time.sleep(delay)
+                self.request.sendall(forward(request))
+        except OSError:
+            kind = "upstream_down"
+        with lock:
+            counts[kind] += 1
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+def stop(*_):
+    sys.stderr.write("fault-proxy: %s\n" % counts)
+    sys.stderr.flush()
+    sys.exit(0)
+
+signal.signal(signal.SIGTERM, stop)
+server = Server(("127.0.0.1", listen_port), Handler)
+print("fault-proxy listening on %d" % listen_port, flush=True)
+server.serve_forever()
