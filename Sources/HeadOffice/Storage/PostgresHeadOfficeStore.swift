@@ -31,8 +31,18 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         return configuration
     }
 
+    /// One transaction; a refusal thrown inside comes out as itself, not wrapped.
+    private func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        do {
+            return try await client.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let refusal = error.closureError as? IngestRefusal { throw refusal }
+            throw error
+        }
+    }
+
     public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             // One migrator at a time, even with several servers starting together.
             try await connection.query("SELECT pg_advisory_xact_lock(7318001)", logger: logger)
             let exists = try await connection.query("SELECT to_regclass('hq_schema') IS NOT NULL", logger: logger)
@@ -49,7 +59,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     public func addStore(id: String, secret: String, now: Date) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             let rows = try await connection.query(
                 "INSERT INTO hq_stores (id, secret, acknowledged_seq, reported_backlog, created_at_ms) VALUES (\(id), \(secret), 0, 0, \(now.milliseconds)) ON CONFLICT DO NOTHING RETURNING id",
                 logger: logger)
@@ -68,7 +78,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     public func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool {
         let seconds = Int64(now.timeIntervalSince1970)
         let expires = seconds + HeadOfficeProgram.nonceLifetimeSeconds
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query("DELETE FROM hq_nonces WHERE expires_at < \(seconds)", logger: logger)
             let rows = try await connection.query(
                 "INSERT INTO hq_nonces (store_id, nonce, expires_at) VALUES (\(storeId), \(nonce), \(expires)) ON CONFLICT DO NOTHING RETURNING 1",
@@ -82,7 +92,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
 
     public func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             let lock = try await connection.query("SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId) FOR UPDATE", logger: logger)
             var acknowledged: Int64?
             for try await value in lock.decode(Int64.self) { acknowledged = value }
@@ -174,7 +184,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
 
     public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             var acknowledged: Int64?
             for try await value in try await connection.query("SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId)", logger: logger).decode(Int64.self) {
@@ -286,7 +296,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
 
     public func blockCard(_ card: String, now: Date) async throws {
         let logger = self.logger
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             var version: Int64 = 0
             for try await value in try await connection.query(
                 "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger
