@@ -2,6 +2,7 @@
 // Benchmarks live in their own package so the main package's builds stay fast.
 // Run: swift run -c release --package-path Benchmarks ledger-benchmark
 //      swift run -c release --package-path Benchmarks scanner-benchmark
+//      scripts/with-postgres swift run -c release --package-path Benchmarks sync-benchmark
 import PackageDescription
 
 let package = Package(
@@ -9,6 +10,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "loyalty-agent", path: ".."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The baseline: the same SQL and pragmas through the SQLite C API, no Swift in the loop.
@@ -32,6 +38,22 @@ let package = Package(
                 .product(name: "LoyaltyCore", package: "loyalty-agent"),
             ],
             path: "Sources/ScannerBenchmark"
+        ),
+        .executableTarget(
+            name: "sync-benchmark",
+            dependencies: [
+                .product(name: "HeadOffice", package: "loyalty-agent"),
+                .product(name: "SyncProtocol", package: "loyalty-agent"),
+                .product(name: "SyncClient", package: "loyalty-agent"),
+                .product(name: "LedgerStore", package: "loyalty-agent"),
+                .product(name: "LoyaltyCore", package: "loyalty-agent"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Sources/SyncBenchmark"
         ),
     ]
 )

@@ -92,6 +92,8 @@ def stop(*_):
     sys.stderr.flush()
     sys.exit(0)
 
+# A parent may have spawned us with SIGTERM blocked (threads of test runners often block signals).
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 signal.signal(signal.SIGTERM, stop)
 server = Server(("127.0.0.1", listen_port), Handler)
 print("fault-proxy listening on %d" % listen_port, flush=True)

@@ -130,6 +130,11 @@ public struct SyncClient: Sendable {
             }
         case 400..<500:
             let body = try? JSONDecoder().decode(ErrorBody.self, from: data)
+            if body?.error == "replayed" {
+                // Our own request arrived twice (duplicated in transit): the first copy was handled and
+                // its answer lost. Nothing is wrong; the next attempt is signed afresh.
+                throw SyncFailure.unreachable("the request reached head office twice and its answer was lost; retrying")
+            }
             throw SyncFailure.refused(status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
         default:
             throw SyncFailure.headOfficeError(status: Int(response.status.code), message: response.status.reasonPhrase)

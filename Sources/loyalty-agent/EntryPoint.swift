@@ -7,6 +7,12 @@ enum EntryPoint {
     static func main() async {
         // A file-size limit must fail the write (SQLite reports it and rolls back), not kill us mid-way.
         signal(SIGXFSZ, SIG_IGN)
+        // A parent may have started us with SIGTERM/SIGINT blocked; a daemon must hear them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         // The ledger, its WAL and anything else we create are private to the service user.
         umask(0o077)
         let command: any ParsableCommand

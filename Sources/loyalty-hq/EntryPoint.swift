@@ -6,6 +6,12 @@ import HeadOffice
 enum HQEntryPoint {
     static func main() async {
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with SIGTERM/SIGINT blocked; a daemon must hear them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         umask(0o077)
         var command: any ParsableCommand
         do {

@@ -54,8 +54,12 @@ import LoyaltyCore
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        /// SIGTERM, then SIGKILL if it has not exited within 10 s.
         func stop() {
             if process.isRunning { process.terminate() }
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
     }
@@ -69,7 +73,9 @@ import LoyaltyCore
             let database = "chaos_" + UUID().uuidString.prefix(8).lowercased()
             let created = try AgentProcess.run(["-q", url, "-c", "CREATE DATABASE \(database)"], executable: "/usr/bin/psql")
             try #require(created.exitCode == 0, "\(created.stderr)")
-            storage = ["--postgres", url.replacingOccurrences(of: "/postgres", with: "/\(database)")]
+            var components = try #require(URLComponents(string: url))
+            components.path = "/" + database
+            storage = ["--postgres", try #require(components.string)]
         }
         var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
         let stores = ["S1", "S2", "S3"]
