@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP proxy for the sync tests: one request per connection, and at random
 drops the connection before forwarding, loses the response after head office answered (and
-committed), sends the request twice, or delays it.
+committed), sends the request twice, or delays it. With --sign it instead signs every request as
+a store (for schemathesis, whose generated requests cannot sign themselves).
 
-    fault-proxy.py LISTEN_PORT TARGET_PORT [--seed N] [--fault-percent P]
+    fault-proxy.py LISTEN_PORT TARGET_PORT [--seed N] [--fault-percent P] [--sign STORE_ID SECRET_FILE]
 
 Prints "fault-proxy listening on PORT" when ready; counts of each fault on SIGTERM (stderr).
 """
-import random, signal, socket, socketserver, sys, threading, time
+import hashlib, hmac, random, signal, socket, socketserver, sys, threading, time, uuid
 
 listen_port, target_port = int(sys.argv[1]), int(sys.argv[2])
 seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
 fault_percent = int(sys.argv[sys.argv.index("--fault-percent") + 1]) if "--fault-percent" in sys.argv else 40
+signing = None
+if "--sign" in sys.argv:
+    at = sys.argv.index("--sign")
+    signing = (sys.argv[at + 1], open(sys.argv[at + 2]).read().strip())
+    fault_percent = 0
 rng = random.Random(seed)
 lock = threading.Lock()
 counts = {"pass": 0, "drop_request": 0, "lose_response": 0, "duplicate": 0, "delay": 0, "upstream_down": 0}
@@ -31,7 +37,7 @@ def read_request(conn):
         name = line.split(b":", 1)[0].strip().lower()
         if name == b"content-length":
             length = int(line.split(b":", 1)[1])
-        if name == b"connection":
+        if name == b"connection" or (signing and name.startswith(b"x-loyalty-")):
             continue
         kept.append(line)
     while len(body) < length:
@@ -39,6 +45,21 @@ def read_request(conn):
         if not chunk:
             return None
         body += chunk
+    if signing:
+        store, secret = signing
+        # Aim every generated request at the signing store, so fuzzing reaches past authentication.
+        method, path, version = kept[0].decode().split(" ", 2)
+        parts = path.split("/")
+        if len(parts) > 4 and parts[1:3] == ["v1", "stores"]:
+            parts[3] = store
+            path = "/".join(parts)
+            kept[0] = ("%s %s %s" % (method, path, version)).encode()
+        ts, nonce = str(int(time.time())), str(uuid.uuid4())
+        message = "%s\n%s\n%s\n%s\n%s" % (method, path, hashlib.sha256(body).hexdigest(), ts, nonce)
+        signature = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+        for header in ["X-Loyalty-Store: " + store, "X-Loyalty-Timestamp: " + ts, "X-Loyalty-Nonce: " + nonce,
+                       "X-Loyalty-Signature: " + signature]:
+            kept.append(header.encode())
     return b"\r\n".join(kept) + b"\r\nConnection: close\r\n\r\n" + body
 
 def forward(request):
