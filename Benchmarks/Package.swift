@@ -53,7 +53,9 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
-            path: "Sources/SyncBenchmark"
+            path: "Sources/SyncBenchmark",
+            // A straight-line script: Swift 5 mode keeps its top-level code free of actor ceremony.
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]
 )

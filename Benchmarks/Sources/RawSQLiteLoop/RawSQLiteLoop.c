@@ -16,21 +16,24 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
     sqlite3 *db = NULL;
     int rc = open_ledger(path, &db);
     if (rc != SQLITE_OK) return rc;
-    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL;
+    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL,
+                 *snapshot = NULL;
     const char *sql[] = {
         "BEGIN IMMEDIATE",
         "COMMIT",
         "SELECT MAX(version) FROM program_versions",
-        "SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?",
+        "SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier "
+        "FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE c.number = ?",
         "SELECT seq, member_id, card, points, amount_minor, balance_after, rule_version FROM entries WHERE idempotency_key = ?",
         "SELECT IFNULL(SUM(amount_minor), 0) FROM entries WHERE member_id = ? AND created_at > ?",
         "INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after, "
         "receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at) "
         "VALUES (?, ?, ?, ?, 'earn', ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, NULL, 1, NULL, ?) "
         "RETURNING seq, balance_after",
+        "SELECT balance, includes_store_seq FROM member_snapshots WHERE member_id = ?",
     };
-    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert};
-    for (int i = 0; i < 7; i++) {
+    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert, &snapshot};
+    for (int i = 0; i < 8; i++) {
         rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, statements[i], NULL);
         if (rc != SQLITE_OK) goto done;
     }
@@ -67,12 +70,14 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         sqlite3_bind_int64(insert, 11, now_ms);
         if (sqlite3_step(insert) != SQLITE_ROW) { rc = sqlite3_errcode(db); goto done; }
         sqlite3_reset(insert);
+        sqlite3_bind_int64(snapshot, 1, member);
+        sqlite3_step(snapshot); sqlite3_reset(snapshot);
         if (sqlite3_step(commit) != SQLITE_DONE) { rc = sqlite3_errcode(db); goto done; }
         sqlite3_reset(commit);
     }
     rc = SQLITE_OK;
 done:
-    for (int i = 0; i < 7; i++) sqlite3_finalize(*statements[i]);
+    for (int i = 0; i < 8; i++) sqlite3_finalize(*statements[i]);
     sqlite3_close(db);
     return rc;
 }
@@ -82,7 +87,9 @@ long long raw_lookup_loop(const char *path, const char *const *cards, int card_c
     if (open_ledger(path, &db) != SQLITE_OK) return -1;
     sqlite3_stmt *lookup = NULL;
     if (sqlite3_prepare_v3(db,
-            "SELECT m.id, c.status, m.balance, m.tier FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?",
+            "SELECT m.id, c.status, IFNULL(s.balance + (SELECT IFNULL(SUM(e.points), 0) FROM entries e "
+            "WHERE e.member_id = m.id AND e.seq > s.includes_store_seq), m.balance), m.tier "
+            "FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE c.number = ?",
             -1, SQLITE_PREPARE_PERSISTENT, &lookup, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return -1;

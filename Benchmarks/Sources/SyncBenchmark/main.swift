@@ -25,19 +25,28 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let storeCount = arguments.first ?? 4
 let batchesPerStore = arguments.dropFirst().first ?? 20
 let catchUpEntries = arguments.dropFirst(2).first ?? 50_000
-let batchSize = 500
-var logger = Logger(label: "sync-benchmark")
-logger.logLevel = .error
+enum Bench {
+    static let batchSize = 500
+    static let logger: Logger = {
+        var logger = Logger(label: "sync-benchmark")
+        logger.logLevel = .error
+        return logger
+    }()
+    static let baseURL = ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"]
+}
+let batchSize = Bench.batchSize
+let logger = Bench.logger
 let clock = ContinuousClock()
 func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
 
-guard let baseURL = ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"] else {
+guard Bench.baseURL != nil else {
     print("sync-benchmark needs PostgreSQL: run it as `scripts/with-postgres swift run -c release --package-path Benchmarks sync-benchmark`")
     exit(2)
 }
 
 func withClient<T>(database: String?, _ body: (PostgresClient) async throws -> T) async throws -> T {
-    var configuration = try PostgresHeadOfficeStore.configuration(url: baseURL)
+    let logger = Bench.logger
+    var configuration = try PostgresHeadOfficeStore.configuration(url: Bench.baseURL!)
     if let database { configuration.database = database }
     configuration.options.maximumConnections = 32
     let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -49,6 +58,7 @@ func withClient<T>(database: String?, _ body: (PostgresClient) async throws -> T
 }
 
 func freshDatabase(_ name: String) async throws {
+    let logger = Bench.logger
     try await withClient(database: nil) { client in
         try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
         try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
@@ -56,7 +66,8 @@ func freshDatabase(_ name: String) async throws {
 }
 
 func entries(store: Int, batch: Int) -> [SyncEntry] {
-    (0..<batchSize).map { index in
+    let batchSize = Bench.batchSize
+    return (0..<batchSize).map { index in
         let seq = Int64(batch * batchSize + index + 1)
         let card = "29\(String(format: "%011d", (store * 7919 + index * 31 + batch) % 20_000))"
         return SyncEntry(
@@ -66,6 +77,7 @@ func entries(store: Int, batch: Int) -> [SyncEntry] {
 }
 
 func withServer<T>(_ store: any HeadOfficeStore, _ body: (URL) async throws -> T) async throws -> T {
+    let logger = Bench.logger
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = Application(
         router: HeadOfficeAPI(store: store).router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),

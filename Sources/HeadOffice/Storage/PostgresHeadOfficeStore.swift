@@ -115,27 +115,24 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
             if !plan.newEntries.isEmpty {
-                // The counter row lock serialises changing transactions: versions commit in order.
-                let counter = try await connection.query("UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger)
-                var version: Int64 = 0
-                for try await value in counter.decode(Int64.self) { version = value }
                 let deltas = plan.memberDeltas
                 let cards = deltas.map(\.card)
-                // Members first seen in this batch, then every card's member id in one query.
+                // Members first seen in this batch. Two stores may meet the same new card at once: the
+                // second waits on the card's key and keeps the first's member.
                 try await connection.query(
                     """
                     WITH new_cards AS (
                         SELECT c FROM UNNEST(\(cards)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
                     ), created AS (
                         INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
-                        SELECT c, 0, 0, \(version), \(now.milliseconds) FROM new_cards RETURNING id, first_card
+                        SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards RETURNING id, first_card
                     )
-                    INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, \(version) FROM created
+                    INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM created
+                    ON CONFLICT (card) DO NOTHING
                     """, logger: logger)
                 try await connection.query(
                     """
-                    UPDATE hq_members m SET balance = m.balance + d.points, lifetime_spend_minor = m.lifetime_spend_minor + d.spend,
-                        version = \(version)
+                    UPDATE hq_members m SET balance = m.balance + d.points, lifetime_spend_minor = m.lifetime_spend_minor + d.spend
                     FROM UNNEST(\(cards)::text[], \(deltas.map(\.points))::bigint[], \(deltas.map(\.spendMinor))::bigint[]) AS d(card, points, spend)
                     JOIN hq_cards c ON c.card = d.card WHERE m.id = c.member_id
                     """, logger: logger)
@@ -172,6 +169,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         ON CONFLICT DO NOTHING
                         """, logger: logger)
                 }
+                // Last, so the lock is held briefly: the counter row lock serialises the end of changing
+                // transactions, so versions (pull cursors) follow commit order.
+                var version: Int64 = 0
+                for try await value in try await connection.query(
+                    "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger
+                ).decode(Int64.self) { version = value }
+                try await connection.query(
+                    """
+                    UPDATE hq_members m SET version = \(version) FROM hq_cards c
+                    WHERE c.card = ANY(\(cards)::text[]) AND m.id = c.member_id
+                    """, logger: logger)
+                try await connection.query(
+                    "UPDATE hq_cards SET version = \(version) WHERE card = ANY(\(cards)::text[]) AND version = 0", logger: logger)
             }
             try await connection.query(
                 "UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)), last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)",
