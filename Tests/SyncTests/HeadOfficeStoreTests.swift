@@ -12,12 +12,12 @@ import Testing
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "s", now: now)
             let batch = PushBatch(entries: (1...5).map { Harness.entry($0) }, backlog: 0)
-            let first = try await store.ingest(storeId: "A", batch: batch, now: now)
+            let first = try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now)
             #expect(first == PushResult(acknowledgedSeq: 5, accepted: 5, duplicates: 0, expectedSeq: nil))
-            let again = try await store.ingest(storeId: "A", batch: batch, now: now)
+            let again = try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now)
             #expect(again == PushResult(acknowledgedSeq: 5, accepted: 0, duplicates: 5, expectedSeq: nil))
             // Overlapping resend: 4, 5 repeat, 6, 7 are new.
-            let overlap = try await store.ingest(storeId: "A", batch: PushBatch(entries: (4...7).map { Harness.entry($0) }, backlog: 3), now: now)
+            let overlap = try await store.ingest(storeId: "A", batch: PushBatch(entries: (4...7).map { Harness.entry($0) }, backlog: 3), nonce: nil, now: now)
             #expect(overlap == PushResult(acknowledgedSeq: 7, accepted: 2, duplicates: 2, expectedSeq: nil))
             #expect(try await store.totals() == [StoreTotal(storeId: "A", entries: 7, points: 70)])
             #expect(try await store.member(card: "2900000777774", now: now)?.balance == 70)
@@ -29,14 +29,14 @@ import Testing
     func aChangedEntryIsAConflictAndNothingIsStored(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "s", now: now)
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: (1...3).map { Harness.entry($0) }, backlog: 0), now: now)
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: (1...3).map { Harness.entry($0) }, backlog: 0), nonce: nil, now: now)
             var changed = Harness.entry(2)
             changed.points = 999
             await #expect(throws: IngestRefusal.self) {
-                try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed, Harness.entry(4)], backlog: 0), now: now)
+                try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed, Harness.entry(4)], backlog: 0), nonce: nil, now: now)
             }
             do {
-                _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), now: now)
+                _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), nonce: nil, now: now)
             } catch let refusal as IngestRefusal {
                 #expect(refusal.kind == .conflict && refusal.message.contains("points"))
             }
@@ -48,9 +48,9 @@ import Testing
     func aGapKeepsTheContiguousPartAndNamesTheExpectedSequence(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "s", now: now)
-            let gap = try await store.ingest(storeId: "A", batch: PushBatch(entries: [1, 2, 4, 5].map { Harness.entry($0) }, backlog: 0), now: now)
+            let gap = try await store.ingest(storeId: "A", batch: PushBatch(entries: [1, 2, 4, 5].map { Harness.entry($0) }, backlog: 0), nonce: nil, now: now)
             #expect(gap == PushResult(acknowledgedSeq: 2, accepted: 2, duplicates: 0, expectedSeq: 3))
-            let ahead = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(9)], backlog: 0), now: now)
+            let ahead = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(9)], backlog: 0), nonce: nil, now: now)
             #expect(ahead.expectedSeq == 3 && ahead.acknowledgedSeq == 2 && ahead.accepted == 0)
             #expect(try await store.totals().first?.entries == 2)
         }
@@ -61,13 +61,13 @@ import Testing
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "s", now: now)
             for bad in [Harness.entry(0), Harness.entry(-5), Harness.entry(1, kind: "steal"), Harness.entry(1, kind: "redeem", points: 5)] {
-                await #expect(throws: IngestRefusal.self) { try await store.ingest(storeId: "A", batch: PushBatch(entries: [bad], backlog: 0), now: now) }
+                await #expect(throws: IngestRefusal.self) { try await store.ingest(storeId: "A", batch: PushBatch(entries: [bad], backlog: 0), nonce: nil, now: now) }
             }
             await #expect(throws: IngestRefusal.self) {
-                try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1), Harness.entry(1)], backlog: 0), now: now)
+                try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1), Harness.entry(1)], backlog: 0), nonce: nil, now: now)
             }
             await #expect(throws: IngestRefusal.self) {
-                try await store.ingest(storeId: "nobody", batch: PushBatch(entries: [Harness.entry(1)], backlog: 0), now: now)
+                try await store.ingest(storeId: "nobody", batch: PushBatch(entries: [Harness.entry(1)], backlog: 0), nonce: nil, now: now)
             }
             await #expect(throws: (any Error).self) { try await store.addStore(id: "A", secret: "other", now: now) }
             #expect(try await store.totals().isEmpty)
@@ -81,10 +81,10 @@ import Testing
             try await store.addStore(id: "A", secret: "a", now: now)
             try await store.addStore(id: "B", secret: "b", now: now)
             let card = "2900000123458"
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: card, points: 100)], backlog: 0), now: now)
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: card, points: 100)], backlog: 0), nonce: nil, now: now)
             // Both stores saw 100 points and redeemed 80 while offline: a fact, recorded, flagged.
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(2, card: card, kind: "redeem", points: -80)], backlog: 0), now: now)
-            _ = try await store.ingest(storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: card, kind: "redeem", points: -80)], backlog: 0), now: now)
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(2, card: card, kind: "redeem", points: -80)], backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: card, kind: "redeem", points: -80)], backlog: 0), nonce: nil, now: now)
             let member = try #require(try await store.member(card: card, now: now))
             #expect(member.balance == -60 && member.overdrawn)
             #expect(member.stores.map(\.storeId) == ["A", "B"] && member.stores.map(\.points) == [20, -80])
@@ -98,13 +98,13 @@ import Testing
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "a", now: now)
             try await store.addStore(id: "B", secret: "b", now: now)
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: "1111", points: 40), Harness.entry(2, card: "2222", points: 7)], backlog: 0), now: now)
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: "1111", points: 40), Harness.entry(2, card: "2222", points: 7)], backlog: 0), nonce: nil, now: now)
             let first = try await store.updates(storeId: "B", since: 0, now: now)
             #expect(Set(first.members.map(\.card)) == ["1111", "2222"] && !first.more)
             #expect(first.members.first { $0.card == "1111" }?.balance == 40)
             #expect(first.members.allSatisfy { $0.includesStoreSeq == 0 })
             #expect(try await store.updates(storeId: "B", since: first.cursor, now: now).members.isEmpty)
-            _ = try await store.ingest(storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: "1111", kind: "redeem", points: -15)], backlog: 0), now: now)
+            _ = try await store.ingest(storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: "1111", kind: "redeem", points: -15)], backlog: 0), nonce: nil, now: now)
             try await store.blockCard("3333", now: now)
             let second = try await store.updates(storeId: "B", since: first.cursor, now: now)
             #expect(second.members.map(\.card) == ["1111", "3333"] || second.members.map(\.card) == ["1111"])
@@ -123,7 +123,7 @@ import Testing
             // 1,200 members over 3 batches: pages of ~500 that keep each batch's version whole.
             for batch in 0..<3 {
                 let entries = (1...400).map { Harness.entry(Int64(batch * 400 + $0), card: "C\(batch * 400 + $0)", points: 1) }
-                _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: entries, backlog: 0), now: now)
+                _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             }
             var cursor: Int64 = 0
             var seen = Set<String>()
@@ -172,7 +172,7 @@ import Testing
                 let end = min(ledger.count, start + Int.random(in: 0...30, using: &random))
                 var entries = Array(ledger[(start - 1)..<end])
                 entries.shuffle(using: &random)
-                let result = try await store.ingest(storeId: storeId, batch: PushBatch(entries: entries, backlog: 0), now: now)
+                let result = try await store.ingest(storeId: storeId, batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
                 #expect(result.acknowledgedSeq >= acknowledged[storeId, default: 0], "the mark went backwards")
                 acknowledged[storeId] = result.acknowledgedSeq
             }
@@ -180,7 +180,7 @@ import Testing
             for (storeId, ledger) in ledgers {
                 let from = Int(acknowledged[storeId, default: 0])
                 if from < ledger.count {
-                    _ = try await store.ingest(storeId: storeId, batch: PushBatch(entries: Array(ledger[from...]), backlog: 0), now: now)
+                    _ = try await store.ingest(storeId: storeId, batch: PushBatch(entries: Array(ledger[from...]), backlog: 0), nonce: nil, now: now)
                 }
             }
             let totals = try await store.totals()

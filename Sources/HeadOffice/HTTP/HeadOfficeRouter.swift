@@ -12,6 +12,7 @@ public struct HeadOfficeAPI: Sendable {
     public let store: any HeadOfficeStore
     /// Injected for tests of the replay window.
     public let clock: @Sendable () -> Date
+    let secrets = SecretCache()
 
     public init(store: any HeadOfficeStore, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
@@ -41,7 +42,12 @@ public struct HeadOfficeAPI: Sendable {
         } catch {
             return APIResponse.error(.contentTooLarge, "batch_too_large", "a batch body may be at most \(PushBatch.maximumBodyBytes) bytes; send fewer entries per batch")
         }
-        if let refusal = await authenticate(request, body: body, storeId: storeId) { return refusal }
+        // The nonce is recorded by the ingest transaction itself: one commit per batch.
+        let nonce: String
+        switch await authenticate(request, body: body, storeId: storeId, consumeNonce: false) {
+        case .refused(let response): return response
+        case .accepted(let requestNonce): nonce = requestNonce
+        }
         var json = body
         if request.headers[.contentEncoding]?.lowercased() == "gzip" {
             do {
@@ -63,7 +69,7 @@ public struct HeadOfficeAPI: Sendable {
             return APIResponse.error(.badRequest, "malformed_batch", "backlog must not be negative")
         }
         do {
-            let result = try await store.ingest(storeId: storeId, batch: batch, now: clock())
+            let result = try await store.ingest(storeId: storeId, batch: batch, nonce: nonce, now: clock())
             return APIResponse.json(.ok, result)
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)
@@ -80,7 +86,9 @@ public struct HeadOfficeAPI: Sendable {
             }
             since = value
         }
-        if let refusal = await authenticate(request, body: ByteBuffer(), storeId: storeId) { return refusal }
+        if case .refused(let response) = await authenticate(request, body: ByteBuffer(), storeId: storeId, consumeNonce: true) {
+            return response
+        }
         do {
             return APIResponse.json(.ok, try await store.updates(storeId: storeId, since: since, now: clock()))
         } catch let refusal as IngestRefusal {
@@ -90,45 +98,51 @@ public struct HeadOfficeAPI: Sendable {
         }
     }
 
-    /// Checks the request's HMAC signature, timestamp window, nonce and store; nil when it may proceed.
-    func authenticate(_ request: Request, body: ByteBuffer, storeId: String) async -> Response? {
+    enum Authentication {
+        case accepted(nonce: String)
+        case refused(Response)
+    }
+
+    /// Checks the request's HMAC signature, timestamp window, store and (when `consumeNonce`) nonce.
+    func authenticate(_ request: Request, body: ByteBuffer, storeId: String, consumeNonce: Bool) async -> Authentication {
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
         guard let caller = header(RequestSigning.storeHeader), let timestampText = header(RequestSigning.timestampHeader),
             let nonce = header(RequestSigning.nonceHeader), let signature = header(RequestSigning.signatureHeader)
         else {
-            return APIResponse.error(.unauthorized, "unsigned", "requests must carry the \(RequestSigning.storeHeader), \(RequestSigning.timestampHeader), \(RequestSigning.nonceHeader) and \(RequestSigning.signatureHeader) headers")
+            return .refused(APIResponse.error(.unauthorized, "unsigned", "requests must carry the \(RequestSigning.storeHeader), \(RequestSigning.timestampHeader), \(RequestSigning.nonceHeader) and \(RequestSigning.signatureHeader) headers"))
         }
         let now = clock()
         guard let timestamp = Int64(timestampText), abs(Int64(now.timeIntervalSince1970) - timestamp) <= RequestSigning.maximumClockSkewSeconds else {
-            return APIResponse.error(.unauthorized, "stale", "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head office's clock; check the store's clock (NTP)")
+            return .refused(APIResponse.error(.unauthorized, "stale", "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head office's clock; check the store's clock (NTP)"))
         }
         guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 64 else {
-            return APIResponse.error(.unauthorized, "bad_signature", "malformed nonce or store header")
+            return .refused(APIResponse.error(.unauthorized, "bad_signature", "malformed nonce or store header"))
         }
         let secret: String?
         do {
-            secret = try await store.secret(storeId: caller)
+            secret = try await secrets.secret(storeId: caller, now: now) { try await store.secret(storeId: $0) }
         } catch {
-            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later")
+            return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
         guard let secret,
             RequestSigning.isValid(
                 signature: signature, secret: secret, method: request.method.rawValue, path: request.uri.string,
                 body: body.readableBytesView, timestamp: timestamp, nonce: nonce)
         else {
-            return APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file")
+            return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
         }
         guard caller == storeId else {
-            return APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(storeId.prefix(64))'s")
+            return .refused(APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(storeId.prefix(64))'s"))
         }
+        guard consumeNonce else { return .accepted(nonce: nonce) }
         do {
             guard try await store.useNonce(storeId: caller, nonce: nonce, now: now) else {
-                return APIResponse.error(.unauthorized, "replayed", "this request was already received (nonce reused); sign every request afresh")
+                return .refused(APIResponse.error(.unauthorized, "replayed", "this request was already received (nonce reused); sign every request afresh"))
             }
         } catch {
-            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later")
+            return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
-        return nil
+        return .accepted(nonce: nonce)
     }
 }
 
@@ -151,6 +165,7 @@ enum APIResponse {
         case .unknownStore: error(.notFound, refusal.kind.rawValue, refusal.message)
         case .conflict: error(.conflict, refusal.kind.rawValue, refusal.message)
         case .invalid: error(.badRequest, refusal.kind.rawValue, refusal.message)
+        case .replayed: error(.unauthorized, refusal.kind.rawValue, refusal.message + "; sign every request afresh")
         }
     }
 

@@ -14,7 +14,9 @@ public protocol HeadOfficeStore: Sendable {
     /// Records a request nonce; false when the store already used it (a replay).
     func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool
     /// Stores each (store, seq) at most once, in one transaction with the member balances.
-    func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult
+    /// - Parameter nonce: the request's nonce, recorded in the same transaction (one commit per
+    ///   batch); a nonce used before refuses the batch as a replay.
+    func ingest(storeId: String, batch: PushBatch, nonce: String?, now: Date) async throws -> PushResult
     /// Member snapshots and blocked cards changed since `cursor`.
     func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage
     func stores() async throws -> [StoreSummary]
@@ -87,6 +89,8 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case conflict
         /// A malformed entry (400).
         case invalid = "invalid_entry"
+        /// The request's nonce was used before (401).
+        case replayed
     }
 
     public var kind: Kind

@@ -90,14 +90,30 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult {
+    public func ingest(storeId: String, batch: PushBatch, nonce: String?, now: Date) async throws -> PushResult {
         let logger = self.logger
         return try await transaction { connection in
-            let lock = try await connection.query("SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId) FOR UPDATE", logger: logger)
+            // One round trip: record the nonce (a reused one is a replay) and lock the store's row.
+            let expires = Int64(now.timeIntervalSince1970) + HeadOfficeProgram.nonceLifetimeSeconds
+            let lock = try await connection.query(
+                """
+                WITH recorded AS (
+                    INSERT INTO hq_nonces (store_id, nonce, expires_at) SELECT \(storeId), \(nonce ?? ""), \(expires)
+                    WHERE \(nonce != nil) ON CONFLICT DO NOTHING RETURNING 1
+                )
+                SELECT acknowledged_seq, (SELECT COUNT(*) FROM recorded) FROM hq_stores WHERE id = \(storeId) FOR UPDATE
+                """, logger: logger)
             var acknowledged: Int64?
-            for try await value in lock.decode(Int64.self) { acknowledged = value }
+            var recordedNonce = false
+            for try await (value, recorded) in lock.decode((Int64, Int64).self) {
+                acknowledged = value
+                recordedNonce = recorded == 1
+            }
             guard let acknowledged else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
+            }
+            if nonce != nil && !recordedNonce {
+                throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)")
             }
             var stored: [Int64: SyncEntry] = [:]
             let repeated = batch.entries.map(\.seq).filter { $0 <= acknowledged }
@@ -170,22 +186,27 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         """, logger: logger)
                 }
                 // Last, so the lock is held briefly: the counter row lock serialises the end of changing
-                // transactions, so versions (pull cursors) follow commit order.
-                var version: Int64 = 0
-                for try await value in try await connection.query(
-                    "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger
-                ).decode(Int64.self) { version = value }
+                // transactions, so versions (pull cursors) follow commit order. One statement (data-changing
+                // WITH parts always run to completion).
                 try await connection.query(
                     """
-                    UPDATE hq_members m SET version = \(version) FROM hq_cards c
-                    WHERE c.card = ANY(\(cards)::text[]) AND m.id = c.member_id
+                    WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),
+                    members AS (
+                        UPDATE hq_members m SET version = (SELECT change_seq FROM version) FROM hq_cards c
+                        WHERE c.card = ANY(\(cards)::text[]) AND m.id = c.member_id
+                    ),
+                    cards AS (
+                        UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE card = ANY(\(cards)::text[]) AND version = 0
+                    )
+                    UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)),
+                        last_contact_ms = \(now.milliseconds)
+                    WHERE id = \(storeId)
                     """, logger: logger)
+            } else {
                 try await connection.query(
-                    "UPDATE hq_cards SET version = \(version) WHERE card = ANY(\(cards)::text[]) AND version = 0", logger: logger)
+                    "UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)), last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)",
+                    logger: logger)
             }
-            try await connection.query(
-                "UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)), last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)",
-                logger: logger)
             return PushResult(
                 acknowledgedSeq: plan.acknowledgedAfter, accepted: plan.newEntries.count, duplicates: plan.duplicates,
                 expectedSeq: plan.expectedSeq)

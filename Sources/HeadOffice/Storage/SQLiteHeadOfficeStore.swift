@@ -59,8 +59,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func ingest(storeId: String, batch: PushBatch, now: Date) async throws -> PushResult {
+    public func ingest(storeId: String, batch: PushBatch, nonce: String?, now: Date) async throws -> PushResult {
         try await pool.write { db in
+            if let nonce {
+                let seconds = Int64(now.timeIntervalSince1970)
+                try db.execute(
+                    sql: "INSERT INTO hq_nonces (store_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    arguments: [storeId, nonce, seconds + HeadOfficeProgram.nonceLifetimeSeconds])
+                guard db.changesCount == 1 else { throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)") }
+            }
             guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
