@@ -47,7 +47,7 @@ var bestOursAward = Double.infinity
 var bestRawAward = Double.infinity
 var bestOursLookup = Double.infinity
 var bestRawLookup = Double.infinity
-let cardNumbers = try cards.map(CardNumber.init)
+let cardNumbers = try cards.map { try CardNumber($0) }
 for round in 0..<rounds {
     let oursAward = try clock.measure {
         for index in 0..<awardCount {
