@@ -177,3 +177,44 @@ import LoyaltyCore
         #expect(faults.contains("lose_response"), "the proxy should have injected faults: \(faults)")
     }
 }
+
+/// The agent's daemon: syncs on its own, retries while head office is down, stops on SIGTERM.
+@Suite struct SyncDaemonTests {
+    @Test func theDaemonCatchesUpAfterHeadOfficeComesBackAndStopsOnSIGTERM() throws {
+        let folder = TemporaryFolder()
+        let storage = ["--db", folder.file("hq.db")]
+        let added = try AgentProcess.run(["stores", "add", "S1"] + storage, executable: SyncChaosTests.hqBinary)
+        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        FileManager.default.createFile(atPath: folder.file("S1.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        let db = folder.file("S1.db")
+        _ = try AgentProcess.run(["enroll", "2900000777774", "--db", db, "--store-id", "S1"])
+        for index in 0..<5 {
+            _ = try AgentProcess.run(["award", "2900000777774", "--amount", "10", "--receipt", "R\(index)", "--db", db])
+        }
+        let port = SyncChaosTests.freePort()
+        // Head office is down when the daemon starts: it must back off and keep trying.
+        let daemon = try SyncChaosTests.Background(
+            AgentProcess.binary,
+            ["daemon", "--db", db, "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("S1.secret"),
+             "--interval", "1", "--max-backoff", "1"],
+            output: folder.file("daemon.out"))
+        #expect(daemon.waitFor("sync_failed", seconds: 30))
+        let hq = try SyncChaosTests.Background(SyncChaosTests.hqBinary, ["serve", "--port", String(port)] + storage, output: folder.file("hq.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        #expect(daemon.waitFor("\"event\":\"synced\"", seconds: 30), "the daemon never synced")
+        let deadline = Date().addingTimeInterval(30)
+        var status = try AgentProcess.run(["status", "--db", db, "--json"]).json
+        while (status["unsynced_entries"] as? Int) != 0 && Date() < deadline {
+            usleep(200_000)
+            status = try AgentProcess.run(["status", "--db", db, "--json"]).json
+        }
+        #expect(status["unsynced_entries"] as? Int == 0)
+        #expect(status["last_sync_success"] as? String != nil)
+        daemon.process.terminate()
+        daemon.process.waitUntilExit()
+        #expect(daemon.process.terminationReason == .exit && daemon.process.terminationStatus == 0, "the daemon did not stop cleanly on SIGTERM")
+        let member = try AgentProcess.run(["member", "2900000777774", "--json"] + storage, executable: SyncChaosTests.hqBinary)
+        #expect(member.json["balance"] as? Int == 50)
+    }
+}

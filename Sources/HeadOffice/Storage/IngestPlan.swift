@@ -44,9 +44,6 @@ struct IngestPlan {
                 break
             }
         }
-        if batch.isEmpty == false, plan.newEntries.isEmpty, plan.duplicates == 0, plan.expectedSeq == nil {
-            plan.expectedSeq = plan.acknowledgedAfter + 1
-        }
         return plan
     }
 
