@@ -105,17 +105,19 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LoyaltyCore"]),
-        .testTarget(name: "CardReaderTests", dependencies: ["CardReader", "LoyaltyCore"]),
+        // Helpers shared by the test targets: a seeded random generator, temporary folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore", "TestSupport"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LoyaltyCore", "TestSupport"]),
+        .testTarget(name: "CardReaderTests", dependencies: ["CardReader", "LoyaltyCore", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent", "loyalty-hq"]
+            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent", "loyalty-hq", "TestSupport"]
         ),
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "SyncProtocol", "SyncClient", "HeadOffice", "LedgerStore", "LoyaltyCore",
+                "SyncProtocol", "SyncClient", "HeadOffice", "LedgerStore", "LoyaltyCore", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

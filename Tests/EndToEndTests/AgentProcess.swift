@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 
 /// Runs the real `loyalty-agent` binary, as a POS script would.
