@@ -76,3 +76,15 @@ import Testing
         #expect(throws: XKBKeyDecoder.UnknownLayout.self) { try XKBKeyDecoder(layout: layout) }
     }
 }
+
+@Suite struct ResynchronisationTests {
+    /// After SYN_DROPPED the framer forgets modifiers, then re-applies the ones the kernel says are held.
+    @Test func aShiftHeldAcrossDroppedEventsStillCounts() throws {
+        var framer = ScanFramer(decoder: try XKBKeyDecoder(layout: "us"))
+        _ = framer.decoder.press(29)  // Ctrl, released while events were dropped
+        framer.resynchronise(heldKeys: [42, 30])  // Shift and A held; A is not a modifier
+        #expect(framer.decoder.press(48) == "B")
+        framer.resynchronise(heldKeys: [])
+        #expect(framer.decoder.press(48) == "b")
+    }
+}

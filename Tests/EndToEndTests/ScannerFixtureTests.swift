@@ -89,6 +89,16 @@ import Testing
         #expect((scannerDevice["stable_id"] as? String)?.contains("B0A1234") == true)
     }
 
+    /// One scanner set to German while the till's default is US: only --device-layout decodes it right.
+    @Test func aPerDeviceLayoutOverridesTheDefault() throws {
+        let launcher = Self.underUmockdev("datalogic-de-alphanumeric")
+        let right = try AgentProcess.run(["scan", "--layout", "us", "--device-layout", "05f9:2206=de", "--count", "1", "--timeout", "5"], launcher: launcher)
+        #expect(Self.lines(right.stdout).first?["card"] as? String == "ZYMZ42YZ")
+        let wrong = try AgentProcess.run(["scan", "--layout", "us", "--count", "1", "--timeout", "5"], launcher: launcher)
+        #expect(Self.lines(wrong.stdout).first?["card"] as? String != "ZYMZ42YZ")
+        #expect(try AgentProcess.run(["scan", "--device-layout", "05f9:2206"]).exitCode == 2)
+    }
+
     @Test func badScannerOptionsAreBadInput() throws {
         #expect(try AgentProcess.run(["scan", "--scanner", "zzzz"]).exitCode == 2)
         #expect(try AgentProcess.run(["scan", "--terminator", "space"]).exitCode == 2)

@@ -45,6 +45,18 @@ public final class EvdevDevice {
         }
     }
 
+    /// The keys the kernel says are down now (`EVIOCGKEY`), or nil when the state cannot be read
+    /// (umockdev does not fake this ioctl; callers then assume no key is held).
+    public func heldKeys() -> Set<UInt16>? {
+        var bits = [UInt8](repeating: 0, count: 96)  // KEY_MAX (0x2ff) / 8 + 1
+        guard cevdev_key_state(fileDescriptor, &bits, Int32(bits.count)) >= 0 else { return nil }
+        var keys = Set<UInt16>()
+        for (index, byte) in bits.enumerated() where byte != 0 {
+            for bit in 0..<8 where byte & (1 << bit) != 0 { keys.insert(UInt16(index * 8 + bit)) }
+        }
+        return keys
+    }
+
     deinit {
         if isGrabbed { _ = cevdev_grab(fileDescriptor, 0) }
         close(fileDescriptor)

@@ -92,6 +92,18 @@ public struct ScanFramer<Decoder: KeyDecoding> {
         finish(.gap)
     }
 
+    /// After `SYN_DROPPED`: forgets the modifier state and re-applies the keys the kernel says are
+    /// held now (re-read with `EVIOCGKEY`), so a Shift held across the overflow still counts.
+    public mutating func resynchronise(heldKeys: Set<UInt16>) {
+        decoder.reset()
+        for key in heldKeys.sorted() where Self.modifierKeys.contains(key) {
+            _ = decoder.press(key)
+        }
+    }
+
+    /// Shift, Ctrl, Alt/AltGr, Meta (Linux key codes): the keys whose held state changes text.
+    static var modifierKeys: Set<UInt16> { [42, 54, 29, 97, 56, 100, 125, 126] }
+
     /// Drops the partial scan (unplug, `SYN_DROPPED`).
     public mutating func discardPartialScan() {
         buffer = ""

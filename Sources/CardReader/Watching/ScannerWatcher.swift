@@ -113,6 +113,10 @@ public final class ScannerWatcher {
                 reader.lastEventUptimeMicroseconds = Self.uptimeMicroseconds()
                 for event in events {
                     if let scan = reader.framer.handle(event), !deliver(scan, from: reader, handler) { return false }
+                    if event.type == KeyEvent.typeSynchronisation && event.code == KeyEvent.codeSynDropped {
+                        // The kernel dropped events: re-read which keys are held rather than guess.
+                        reader.framer.resynchronise(heldKeys: reader.device.heldKeys() ?? [])
+                    }
                 }
             }
         }

@@ -10,6 +10,8 @@ struct ScannerOptions: ParsableArguments {
     var scannerNames: [String] = []
     @Option(help: ArgumentHelp("The XKB keyboard layout scanners are set to: us, de, fr, be, ...", valueName: "name"))
     var layout: String = "us"
+    @Option(name: .customLong("device-layout"), help: ArgumentHelp("A layout for one scanner, e.g. 05f9:2206=de (repeatable; others use --layout).", valueName: "VID:PID=layout"))
+    var deviceLayouts: [String] = []
     @Option(name: .customLong("terminator"), help: ArgumentHelp("Key that ends a scan: enter, keypad-enter, tab (repeatable; default enter and keypad-enter).", valueName: "key"))
     var terminators: [String] = []
     @Option(help: ArgumentHelp("Longest gap between keys of one scan, in milliseconds.", valueName: "ms"))
@@ -27,6 +29,14 @@ struct ScannerOptions: ParsableArguments {
             }
             allowList.append(id)
         }
+        var layouts: [VendorProduct: String] = [:]
+        for text in deviceLayouts {
+            let parts = text.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let id = VendorProduct(String(parts[0])), !parts[1].isEmpty else {
+                throw .badInput("bad_device_layout", "--device-layout '\(text.prefix(30))' must be VID:PID=layout, e.g. 05f9:2206=de")
+            }
+            layouts[id] = String(parts[1])
+        }
         var keys: [ScanTerminator] = []
         for text in terminators {
             guard let key = ScanTerminator(rawValue: text) else {
@@ -38,7 +48,7 @@ struct ScannerOptions: ParsableArguments {
             throw .badInput("bad_option", "--max-key-gap-milliseconds takes 1 to 1000")
         }
         return ScannerConfiguration(
-            allowList: allowList, namePatterns: scannerNames, defaultLayout: layout,
+            allowList: allowList, namePatterns: scannerNames, layouts: layouts, defaultLayout: layout,
             terminators: keys.isEmpty ? [.enter, .keypadEnter] : keys, maximumKeyGapMilliseconds: maxKeyGapMilliseconds,
             rules: CardScanRules(prefix: stripPrefix, suffix: stripSuffix, memberRanges: memberRanges))
     }
