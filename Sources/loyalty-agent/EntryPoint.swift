@@ -15,6 +15,12 @@ enum EntryPoint {
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         // The ledger, its WAL and anything else we create are private to the service user.
         umask(0o077)
+        do {
+            let file = try await AgentConfigFile.load(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+            AgentConfigFile.current.withLock { $0 = file }
+        } catch {
+            report(error, json: CommandLine.arguments.contains("--json"))
+        }
         let command: any ParsableCommand
         do {
             command = try LoyaltyAgent.parseAsRoot()

@@ -219,3 +219,67 @@ import LoyaltyCore
         #expect(member.json["balance"] as? Int == 50)
     }
 }
+
+/// The agent's configuration file: head office URL, store id and secret come from it, flags and
+/// environment override it, and a bad key or value stops start-up naming the key.
+@Suite struct AgentConfigFileTests {
+    @Test func theConfigFileDrivesTheAgentAndFlagsOverrideIt() throws {
+        let folder = TemporaryFolder()
+        let storage = ["--db", folder.file("hq.db")]
+        let added = try AgentProcess.run(["stores", "add", "store-0042"] + storage, executable: SyncChaosTests.hqBinary)
+        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        FileManager.default.createFile(atPath: folder.file("secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        let port = SyncChaosTests.freePort()
+        let config = folder.file("agent.yaml")
+        try """
+            # a till's settings
+            db: \(folder.file("ledger.db"))
+            store_id: store-0042
+            offline_redeem_cap: 5
+            hq:
+              url: http://127.0.0.1:\(port)
+              store_secret_file: \(folder.file("secret"))
+            scanner:
+              layout: de
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try AgentProcess.run(["enroll", "2900000777774", "--config", config]).exitCode == 0)
+        #expect(try AgentProcess.run(["award", "2900000777774", "--amount", "30", "--receipt", "R1", "--config", config]).exitCode == 0)
+        let status = try AgentProcess.run(["status", "--json"], environment: ["LOYALTY_AGENT_CONFIG": config]).json
+        #expect(status["store_id"] as? String == "store-0042")
+        #expect(status["database_path"] as? String == folder.file("ledger.db"))
+        // Offline (never synced): the configured cap applies.
+        let capped = try AgentProcess.run(["redeem", "2900000777774", "--points", "10", "--receipt", "R2", "--config", config, "--json"])
+        #expect(capped.exitCode == 1 && capped.json["error"] as? String == "offline_cap")
+        // A flag overrides the file.
+        #expect(try AgentProcess.run(["status", "--config", config, "--db", folder.file("other.db"), "--json"]).json["database_path"] as? String == folder.file("other.db"))
+
+        let hq = try SyncChaosTests.Background(SyncChaosTests.hqBinary, ["serve", "--port", String(port)] + storage, output: folder.file("hq.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        let synced = try AgentProcess.run(["sync", "--config", config, "--json"])
+        #expect(synced.exitCode == 0, "\(synced.stderr)")
+        #expect(synced.json["pushed_entries"] as? Int == 1)
+    }
+
+    @Test(arguments: [
+        ("hq:\n  ulr: http://x\n", "hq.ulr"),
+        ("stor_id: s1\n", "stor_id"),
+        ("offline_redeem_cap: lots\n", "offline_redeem_cap"),
+        ("store_id: [1, 2]\n", "store_id"),
+        ("currency: EURO\n", "EURO"),
+        ("db: [unclosed\n", "YAML"),
+    ])
+    func aBadKeyOrValueStopsStartUpNamingIt(_ yaml: String, _ named: String) throws {
+        let folder = TemporaryFolder()
+        try yaml.write(toFile: folder.file("agent.yaml"), atomically: true, encoding: .utf8)
+        let outcome = try AgentProcess.run(["status", "--config", folder.file("agent.yaml"), "--db", folder.file("x.db")])
+        #expect(outcome.exitCode == 2)
+        #expect(outcome.stderr.contains(named), "\(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("x.db")), "started despite a bad configuration")
+    }
+
+    @Test func aNamedConfigFileThatDoesNotExistIsAnError() throws {
+        let outcome = try AgentProcess.run(["status", "--config", "/nonexistent/agent.yaml"])
+        #expect(outcome.exitCode == 2 && outcome.stderr.contains("/nonexistent/agent.yaml"))
+    }
+}

@@ -21,6 +21,7 @@ struct Redeem: LedgerCommand {
             throw LoyaltyError.badInput("bad_points", "points to redeem must be a whole number greater than zero, e.g. 500")
         }
         let cap = offlineCap ?? ProcessInfo.processInfo.environment["LOYALTY_OFFLINE_REDEEM_CAP"].flatMap { Int64($0) }
+            ?? AgentConfigFile.current.withLock { $0.int("offline_redeem_cap") }.map(Int64.init)
         if let cap, cap < 0 { throw LoyaltyError.badInput("bad_option", "--offline-cap takes a number of points ≥ 0") }
         let result = try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap)
         let human =

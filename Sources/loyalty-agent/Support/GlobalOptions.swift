@@ -15,6 +15,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print exactly one JSON object on stdout.")
     var json = false
 
+    @Option(help: ArgumentHelp("Configuration file (default: $LOYALTY_AGENT_CONFIG, else /etc/loyalty-agent/agent.yaml if present).", valueName: "path"))
+    var config: String?
+
     @Option(
         name: .long,
         help: ArgumentHelp("Store id for a ledger created by this call (default: $LOYALTY_STORE_ID, else 'local').", valueName: "id"))
@@ -24,6 +27,7 @@ struct GlobalOptions: ParsableArguments {
         if let db, !db.isEmpty { return db }
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["LOYALTY_AGENT_DB"], !path.isEmpty { return path }
+        if let path = AgentConfigFile.current.withLock({ $0.string("db") }) { return path }
         let systemFolder = "/var/lib/loyalty-agent"
         if access(systemFolder, W_OK) == 0 { return systemFolder + "/ledger.db" }
         let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
@@ -34,7 +38,8 @@ struct GlobalOptions: ParsableArguments {
     /// Opens (creating on first use) the ledger these options name.
     func openLedger() throws -> LedgerDatabase {
         let environment = ProcessInfo.processInfo.environment
-        let requestedStore = storeId ?? environment["LOYALTY_STORE_ID"]
+        let file = AgentConfigFile.current.withLock { $0 }
+        let requestedStore = storeId ?? environment["LOYALTY_STORE_ID"] ?? file.string("store_id")
         if let requestedStore {
             guard !requestedStore.isEmpty, requestedStore.count <= 64,
                 requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
@@ -42,7 +47,7 @@ struct GlobalOptions: ParsableArguments {
                 throw LoyaltyError.badInput("bad_store_id", "a store id is 1 to 64 letters, digits, '-' or '_'")
             }
         }
-        let currency = try Currency.named(environment["LOYALTY_CURRENCY"] ?? "EUR")
+        let currency = try Currency.named(environment["LOYALTY_CURRENCY"] ?? file.string("currency") ?? "EUR")
         let ledger = try LedgerDatabase(
             path: databasePath,
             creating: .init(storeId: requestedStore ?? "local", program: .standard(currency: currency)))

@@ -9,7 +9,9 @@ struct ScannerOptions: ParsableArguments {
     @Option(name: .customLong("scanner-name"), help: ArgumentHelp("A scanner by part of its name (repeatable).", valueName: "text"))
     var scannerNames: [String] = []
     @Option(help: ArgumentHelp("The XKB keyboard layout scanners are set to: us, de, fr, be, ...", valueName: "name"))
-    var layout: String = "us"
+    var layout: String?
+    @Option(help: ArgumentHelp("Configuration file (as for the other commands).", valueName: "path"))
+    var config: String?
     @Option(name: .customLong("device-layout"), help: ArgumentHelp("A layout for one scanner, e.g. 05f9:2206=de (repeatable; others use --layout).", valueName: "VID:PID=layout"))
     var deviceLayouts: [String] = []
     @Option(name: .customLong("terminator"), help: ArgumentHelp("Key that ends a scan: enter, keypad-enter, tab (repeatable; default enter and keypad-enter).", valueName: "key"))
@@ -48,7 +50,8 @@ struct ScannerOptions: ParsableArguments {
             throw .badInput("bad_option", "--max-key-gap-milliseconds takes 1 to 1000")
         }
         return ScannerConfiguration(
-            allowList: allowList, namePatterns: scannerNames, layouts: layouts, defaultLayout: layout,
+            allowList: allowList, namePatterns: scannerNames, layouts: layouts,
+            defaultLayout: layout ?? AgentConfigFile.current.withLock { $0.string("scanner.layout") } ?? "us",
             terminators: keys.isEmpty ? [.enter, .keypadEnter] : keys, maximumKeyGapMilliseconds: maxKeyGapMilliseconds,
             rules: CardScanRules(prefix: stripPrefix, suffix: stripSuffix, memberRanges: memberRanges))
     }

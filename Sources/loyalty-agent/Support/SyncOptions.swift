@@ -12,13 +12,15 @@ struct SyncOptions: ParsableArguments {
 
     func settings(storeId: String) throws -> SyncSettings {
         let environment = ProcessInfo.processInfo.environment
-        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"], !text.isEmpty else {
-            throw SyncFailure.configuration("no head office URL: pass --hq-url https://hq.example.com or set LOYALTY_HQ_URL")
+        let file = AgentConfigFile.current.withLock { $0 }
+        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"] ?? file.string("hq.url"), !text.isEmpty else {
+            throw SyncFailure.configuration("no head office URL: pass --hq-url https://hq.example.com, set LOYALTY_HQ_URL, or set hq.url in agent.yaml")
         }
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw SyncFailure.configuration("--hq-url '\(text.prefix(80))' must be an http(s) URL, e.g. https://hq.example.com")
         }
-        let secretPath = storeSecretFile ?? environment["LOYALTY_STORE_SECRET_FILE"] ?? "/etc/loyalty-agent/store-secret"
+        let secretPath = storeSecretFile ?? environment["LOYALTY_STORE_SECRET_FILE"] ?? file.string("hq.store_secret_file")
+            ?? "/etc/loyalty-agent/store-secret"
         return SyncSettings(headOfficeURL: url, storeId: storeId, secret: try SyncSettings.readSecret(path: secretPath))
     }
 }
