@@ -16,8 +16,7 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
     sqlite3 *db = NULL;
     int rc = open_ledger(path, &db);
     if (rc != SQLITE_OK) return rc;
-    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL,
-                 *snapshot = NULL;
+    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL;
     const char *sql[] = {
         "BEGIN IMMEDIATE",
         "COMMIT",
@@ -30,10 +29,9 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         "receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at) "
         "VALUES (?, ?, ?, ?, 'earn', ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, NULL, 1, NULL, ?) "
         "RETURNING seq, balance_after",
-        "SELECT balance, includes_store_seq FROM member_snapshots WHERE member_id = ?",
     };
-    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert, &snapshot};
-    for (int i = 0; i < 8; i++) {
+    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert};
+    for (int i = 0; i < 7; i++) {
         rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, statements[i], NULL);
         if (rc != SQLITE_OK) goto done;
     }
@@ -70,14 +68,12 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         sqlite3_bind_int64(insert, 11, now_ms);
         if (sqlite3_step(insert) != SQLITE_ROW) { rc = sqlite3_errcode(db); goto done; }
         sqlite3_reset(insert);
-        sqlite3_bind_int64(snapshot, 1, member);
-        sqlite3_step(snapshot); sqlite3_reset(snapshot);
         if (sqlite3_step(commit) != SQLITE_DONE) { rc = sqlite3_errcode(db); goto done; }
         sqlite3_reset(commit);
     }
     rc = SQLITE_OK;
 done:
-    for (int i = 0; i < 8; i++) sqlite3_finalize(*statements[i]);
+    for (int i = 0; i < 7; i++) sqlite3_finalize(*statements[i]);
     sqlite3_close(db);
     return rc;
 }

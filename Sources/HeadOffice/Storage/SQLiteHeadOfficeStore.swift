@@ -107,7 +107,6 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
-                var running: [Int64: Int64] = [:]
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
                     try insert.execute(arguments: [
@@ -115,7 +114,6 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds,
                     ])
-                    running[memberId, default: 0] += entry.points
                 }
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
                 for entry in plan.newEntries where entry.kind == "redeem" {

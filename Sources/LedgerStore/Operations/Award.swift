@@ -9,7 +9,7 @@ extension LedgerDatabase {
     public func award(card: CardNumber, amount: Money, receipt: ReceiptReference, at now: Date = Date()) throws -> AwardResult {
         try write { db in
             let program = try currentProgram(db)
-            let holder = try cardHolder(card, db)
+            let holder = try cardHolder(card, program: program, db)
             let key = "earn:\(receipt.value)"
             if let original = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT seq, member_id, card, points, amount_minor, balance_after, rule_version FROM entries WHERE idempotency_key = ?"),
@@ -45,7 +45,8 @@ extension LedgerDatabase {
             return AwardResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
                 currency: amount.currency.code, points: points,
-                balance: try vouchedBalance(memberId: holder.memberId, localBalance: written.balanceAfter, db), tier: newTier.name,
+                // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
+                balance: holder.vouchedBalance + points, tier: newTier.name,
                 seq: written.seq, ruleVersion: program.version, replayed: false)
         }
     }

@@ -52,7 +52,7 @@ extension LedgerDatabase {
     }
 
     /// The member holding `card`, or a refusal the cashier understands.
-    func cardHolder(_ card: CardNumber, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
+    func cardHolder(_ card: CardNumber, program: LoyaltyProgram, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier
@@ -69,7 +69,7 @@ extension LedgerDatabase {
         if let snapshotBalance = row[4] as Int64?, let included = row[5] as Int64? {
             vouched = try snapshotBalance + unsnapshottedPoints(memberId: memberId, after: included, db)
             // Head office knows the member's spend at every store: its tier wins when higher.
-            if let hqTier = row[6] as String?, hqTier != tier, let program = try? currentProgram(db),
+            if let hqTier = row[6] as String?, hqTier != tier,
                 program.tier(named: hqTier).minimumRollingSpendMinorUnits > program.tier(named: tier).minimumRollingSpendMinorUnits
             {
                 tier = hqTier
@@ -87,14 +87,6 @@ extension LedgerDatabase {
         try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND seq > ?"),
             arguments: [memberId, seq]) ?? 0
-    }
-
-    /// The vouched balance right after a write (see ``CardHolder/vouchedBalance``).
-    func vouchedBalance(memberId: Int64, localBalance: Int64, _ db: Database) throws -> Int64 {
-        guard let snapshot = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT balance, includes_store_seq FROM member_snapshots WHERE member_id = ?"), arguments: [memberId])
-        else { return localBalance }
-        return try (snapshot[0] as Int64) + unsnapshottedPoints(memberId: memberId, after: snapshot[1], db)
     }
 
     /// Spend over the 365 days before `millis`.

@@ -7,7 +7,7 @@ extension LedgerDatabase {
     public func member(card: CardNumber, recentLimit: Int = 10, at now: Date = Date()) throws -> MemberView {
         try read { db in
             let program = try currentProgram(db)
-            let holder = try cardHolder(card, db, allowBlocked: true)
+            let holder = try cardHolder(card, program: program, db, allowBlocked: true)
             let member = try Row.fetchOne(
                 db, sql: "SELECT name, birthday, enrolled_at FROM members WHERE id = ?", arguments: [holder.memberId])!
             let cards = try String.fetchAll(

@@ -12,7 +12,7 @@ extension LedgerDatabase {
     ) throws -> RedeemResult {
         try write { db in
             let program = try currentProgram(db)
-            let holder = try cardHolder(card, db)
+            let holder = try cardHolder(card, program: program, db)
             let key = "redeem:\(receipt.value)"
             if let original = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT seq, member_id, card, points, balance_after FROM entries WHERE idempotency_key = ?"),
@@ -43,7 +43,8 @@ extension LedgerDatabase {
                     receipt: receipt.value, idempotencyKey: key, refersToSeq: nil, ruleVersion: program.version,
                     reason: nil),
                 at: now.millisecondsSince1970, db)
-            let vouchedAfter = try vouchedBalance(memberId: holder.memberId, localBalance: written.balanceAfter, db)
+            // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
+            let vouchedAfter = holder.vouchedBalance - points
             assert(vouchedAfter >= 0, "a redemption never takes the vouched balance below zero")
             return RedeemResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, points: points,
