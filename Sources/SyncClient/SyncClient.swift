@@ -77,7 +77,16 @@ public struct SyncClient: Sendable {
     func pull(into report: inout SyncReport) async throws {
         var cursor = try ledger.syncPosition().cursor
         for _ in 0..<settings.maximumBatchesPerRun {
-            let page: UpdatesPage = try await send(.GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)", body: Data(), gzip: false)
+            // Our mark tells head office when its history was rewound (restored): it then starts a new epoch.
+            let mark = try ledger.syncPosition().acknowledgedSeq
+            let page: UpdatesPage = try await send(
+                .GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)&acknowledged=\(mark)", body: Data(), gzip: false)
+            // A new epoch: head office's history was rewound, the cursor means nothing there. From 0.
+            let epochCursor = try ledger.adoptHeadOfficeEpoch(page.epoch)
+            if epochCursor != cursor {
+                cursor = epochCursor
+                continue
+            }
             try ledger.applyHeadOfficeUpdates(
                 members: page.members.map {
                     HeadOfficeSnapshot(cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor, includesStoreSeq: $0.includesStoreSeq)
@@ -85,11 +94,13 @@ public struct SyncClient: Sendable {
                 blockedCards: page.blockedCards, cursor: page.cursor)
             report.membersUpdated += page.members.count
             report.blockedCards += page.blockedCards.count
-            cursor = page.cursor
-            // Head office's mark is authoritative: after a restore it may ask to resend.
+            // Head office's mark is authoritative: after a restore it may ask to resend, and a rewound
+            // mark resets the cursor (the ledger does both in one transaction).
             report.acknowledgedSeq = try ledger.acknowledge(upTo: page.acknowledgedSeq)
-            report.backlog = try ledger.syncPosition().backlog
-            if !page.more { break }
+            let position = try ledger.syncPosition()
+            report.backlog = position.backlog
+            cursor = position.cursor
+            if !page.more && cursor == page.cursor { break }
         }
         report.cursor = cursor
     }

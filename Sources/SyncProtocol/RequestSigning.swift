@@ -11,6 +11,13 @@ public enum RequestSigning {
     /// Requests older or newer than this are refused (clock skew allowance).
     public static let maximumClockSkewSeconds: Int64 = 300
 
+    /// Whether `timestamp` lies within ``maximumClockSkewSeconds`` of `nowSeconds`. Overflow-safe for
+    /// any pair of values (a timestamp comes from the wire before anything is verified).
+    public static func isWithinClockSkew(timestamp: Int64, nowSeconds: Int64) -> Bool {
+        let (difference, overflow) = nowSeconds.subtractingReportingOverflow(timestamp)
+        return !overflow && difference.magnitude <= UInt64(maximumClockSkewSeconds)
+    }
+
     /// The signed string: one field per line.
     public static func canonical(method: String, path: String, body: some DataProtocol, timestamp: Int64, nonce: String) -> String {
         let bodyDigest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()

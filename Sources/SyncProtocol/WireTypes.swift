@@ -42,6 +42,11 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case createdAtMilliseconds = "created_at_ms"
     }
 
+    /// Largest |points| or |amount_minor| head office accepts on one entry.
+    public static let maximumMagnitude: UInt64 = 1_000_000_000_000
+    /// Rule versions head office can store (a 32-bit column in both drivers).
+    public static let ruleVersions: ClosedRange<Int> = 0...Int(Int32.max)
+
     public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire"]
 
     /// Why this entry cannot be a store ledger entry, or nil when it can.
@@ -52,7 +57,13 @@ public struct SyncEntry: Codable, Hashable, Sendable {
             return "entry \(seq): card must be 1 to 40 letters or digits"
         }
         if !Self.kinds.contains(kind) { return "entry \(seq): kind '\(kind.prefix(20))' is not one of \(Self.kinds.sorted().joined(separator: ", "))" }
-        if abs(points) > 1_000_000_000_000 || abs(amountMinor) > 1_000_000_000_000 { return "entry \(seq): points or amount out of range" }
+        // `magnitude`, not `abs`: abs(Int64.min) traps, and these values come from the wire.
+        if points.magnitude > Self.maximumMagnitude || amountMinor.magnitude > Self.maximumMagnitude {
+            return "entry \(seq): points and amount_minor must lie within ±\(Self.maximumMagnitude)"
+        }
+        if !Self.ruleVersions.contains(ruleVersion) {
+            return "entry \(seq): rule_version must be \(Self.ruleVersions.lowerBound) to \(Self.ruleVersions.upperBound)"
+        }
         if kind == "earn" && (points < 0 || amountMinor <= 0) { return "entry \(seq): an earn has points ≥ 0 and an amount > 0" }
         if kind == "redeem" && points >= 0 { return "entry \(seq): a redeem has negative points" }
         if currency.count != 3 { return "entry \(seq): currency must be a 3-letter code" }
@@ -142,19 +153,26 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     public var more: Bool
     /// Head office's acknowledged sequence for this store.
     public var acknowledgedSeq: Int64
+    /// Identity of head office's history. Cursors are only meaningful within one epoch: when it
+    /// differs from the one the store last saw (head office was restored), the store pulls from 0.
+    public var epoch: String
 
-    public init(members: [MemberSnapshot], blockedCards: [String], cursor: Int64, more: Bool, acknowledgedSeq: Int64) {
+    public init(
+        members: [MemberSnapshot], blockedCards: [String], cursor: Int64, more: Bool, acknowledgedSeq: Int64,
+        epoch: String
+    ) {
         self.members = members
         self.blockedCards = blockedCards
         self.cursor = cursor
         self.more = more
         self.acknowledgedSeq = acknowledgedSeq
+        self.epoch = epoch
     }
 
     public static let maximumMembers = 500
 
     enum CodingKeys: String, CodingKey {
-        case members, cursor, more
+        case members, cursor, more, epoch
         case blockedCards = "blocked_cards"
         case acknowledgedSeq = "acknowledged_seq"
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoyaltyCore
 import HeadOffice
 import Logging
 import PostgresNIO
@@ -63,12 +64,18 @@ enum Output {
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
+    /// Everything printed passes through the payment-card redactor (errors may repeat user input).
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        FileHandle.standardOutput.write(Data(line(text).utf8))
     }
 
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        FileHandle.standardError.write(Data(line(text).utf8))
+    }
+
+    private static func line(_ text: String) -> String {
+        let safe = PaymentCardDetector.redacted(text)
+        return safe.hasSuffix("\n") ? safe : safe + "\n"
     }
 
     static func iso(_ milliseconds: Int64?) -> String {

@@ -57,9 +57,38 @@ import Testing
         #expect(member("9123", configured)!.0 == "9123")
         #expect(rejection("8123", configured) == .notAMemberCard)
         #expect(rejection("ABCD1234", configured) == .notAMemberCard)
-        // A member range that looks like a bank range wins over the bank check (it is configured).
+        // No member range lets a bank card through, and a range that overlaps bank cards is refused.
         let bankLike = CardScanParser(rules: CardScanRules(memberRanges: ["411111"]))
-        #expect(member("4111111111111111", bankLike)?.0 == "4111111111111111")
+        #expect(rejection("4111111111111111", bankLike) == .paymentCard)
+        for range in ["411111", "4", "2", "51", "5100000000000000-5199999999999999", "6011"] {
+            #expect(throws: LoyaltyError.self, "\(range)") { try CardScanRules(memberRanges: [range]).validated() }
+        }
+        for range in ["29", "77", "9000-9999", "2900000000000-2999999999999", "B0A"] {
+            #expect(throws: Never.self, "\(range)") { try CardScanRules(memberRanges: [range]).validated() }
+        }
+        #expect(throws: LoyaltyError.self) { try CardScanRules(memberRanges: ["99-1"]).validated() }
+        #expect(throws: LoyaltyError.self) { try CardScanRules(memberRanges: ["12-345"]).validated() }
+    }
+
+    /// One definition of a member card: a typed number is accepted exactly when its scan would be.
+    @Test(arguments: [
+        "2900000777774", "4111111111111111", "4006381333931", "2900000777775", "B0A1234", "04a3b2c1d2e380",
+        "%B4111111111111111^DOE/JOHN^2512101000000000?", "12!", "0012345678", "2900 0007 7777 4",
+    ])
+    func typedNumbersFollowTheScanRules(_ text: String) {
+        for rules in [CardScanRules(), CardScanRules(memberRanges: ["29"])] {
+            let scanned = CardScanParser(rules: rules).parse(text.replacingOccurrences(of: " ", with: ""))
+            let typed = Result { () throws(LoyaltyError) -> CardNumber in try rules.memberCard(typed: text) }
+            switch (scanned, typed) {
+            case (.member(let card, _), .success(let typedCard)):
+                #expect(card == typedCard)
+            case (.rejected(let reason, _), .failure(let error)):
+                if reason != .unreadable { #expect(error.code == reason.rawValue) }
+                #expect(!error.message.contains("1111111"))
+            default:
+                Issue.record("scan \(scanned) but typed \(typed) for \(text) with \(rules.memberRanges)")
+            }
+        }
     }
 
     @Test(arguments: ["", "   ", "hello world", "12!", String(repeating: "9", count: 300), "日本語"])

@@ -17,7 +17,7 @@ import LoyaltyCore
         let folder = TemporaryFolder()
         let db = folder.file("crash.db")
         let card = "2900000777774"
-        var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+        var random = SeededRandom(seed: TestSeed.make("kill -9"))
         var acknowledged = Set<Int>()
         var next = 1
         var killedMidLoop = 0

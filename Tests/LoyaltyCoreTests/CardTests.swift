@@ -63,3 +63,23 @@ import Testing
         }
     }
 }
+
+/// Bank card numbers never leave a message: the redactor every printed line passes through.
+@Suite struct PaymentCardRedactionTests {
+    @Test(arguments: [
+        "amount '4111111111111111' is too large", "card 4111 1111 1111 1111 refused", "x5555-5555-5555-4444y",
+        "--port 378282246310005", "99414111111111111111",
+    ])
+    func aBankCardNumberIsRemovedFromText(_ text: String) {
+        let safe = PaymentCardDetector.redacted(text)
+        #expect(safe.contains("[bank card number removed]"), "\(safe)")
+        for digits in ["1111111", "4444", "310005"] { #expect(!safe.contains(digits), "\(safe)") }
+    }
+
+    @Test(arguments: [
+        "Awarded 12 points to card 2900000777774 for 12.50 EUR", "seq 1795340000000", "2026-11-23 12:00", "",
+    ])
+    func otherNumbersAreLeftAlone(_ text: String) {
+        #expect(PaymentCardDetector.redacted(text) == text)
+    }
+}

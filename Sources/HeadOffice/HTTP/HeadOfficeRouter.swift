@@ -86,11 +86,18 @@ public struct HeadOfficeAPI: Sendable {
             }
             since = value
         }
+        var storeAcknowledged: Int64?
+        if let text = request.uri.queryParameters.get("acknowledged") {
+            guard let value = Int64(text), value >= 0 else {
+                return APIResponse.error(.badRequest, "bad_cursor", "acknowledged must be a whole number ≥ 0 (the store's acknowledged mark)")
+            }
+            storeAcknowledged = value
+        }
         if case .refused(let response) = await authenticate(request, body: ByteBuffer(), storeId: storeId, consumeNonce: true) {
             return response
         }
         do {
-            return APIResponse.json(.ok, try await store.updates(storeId: storeId, since: since, now: clock()))
+            return APIResponse.json(.ok, try await store.updates(storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, now: clock()))
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)
         } catch {
@@ -112,7 +119,10 @@ public struct HeadOfficeAPI: Sendable {
             return .refused(APIResponse.error(.unauthorized, "unsigned", "requests must carry the \(RequestSigning.storeHeader), \(RequestSigning.timestampHeader), \(RequestSigning.nonceHeader) and \(RequestSigning.signatureHeader) headers"))
         }
         let now = clock()
-        guard let timestamp = Int64(timestampText), abs(Int64(now.timeIntervalSince1970) - timestamp) <= RequestSigning.maximumClockSkewSeconds else {
+        // Compared as a distance without subtracting: a timestamp from the wire may be any Int64.
+        guard let timestamp = Int64(timestampText),
+            RequestSigning.isWithinClockSkew(timestamp: timestamp, nowSeconds: Int64(now.timeIntervalSince1970))
+        else {
             return .refused(APIResponse.error(.unauthorized, "stale", "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head office's clock; check the store's clock (NTP)"))
         }
         guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 64 else {

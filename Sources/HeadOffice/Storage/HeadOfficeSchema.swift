@@ -36,6 +36,23 @@ enum HeadOfficeSchema {
         BEGIN SELECT RAISE(ABORT, 'head-office entries are never deleted'); END;
         """
 
+    /// Version 2: head office's epoch, a random identity of this database's history. It changes when
+    /// the history is rewound (a restore from backup), and a store that sees it change pulls from zero.
+    static let sqliteEpoch = """
+        CREATE TABLE hq_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, rotated_at_ms INTEGER NOT NULL);
+        INSERT INTO hq_identity (id, epoch, rotated_at_ms) VALUES (1, lower(hex(randomblob(16))), 0);
+        """
+
+    static let postgresEpoch: [String] = [
+        """
+        CREATE TABLE hq_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, rotated_at_ms BIGINT NOT NULL)
+        """,
+        "INSERT INTO hq_identity (id, epoch, rotated_at_ms) VALUES (1, replace(gen_random_uuid()::text, '-', ''), 0)",
+        "INSERT INTO hq_schema (version) VALUES (2)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -18,7 +18,9 @@ public protocol HeadOfficeStore: Sendable {
     ///   batch); a nonce used before refuses the batch as a replay.
     func ingest(storeId: String, batch: PushBatch, nonce: String?, now: Date) async throws -> PushResult
     /// Member snapshots and blocked cards changed since `cursor`.
-    func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage
+    /// - Parameter storeAcknowledged: the mark the store holds from head office's earlier answers. Beyond
+    ///   head office's own mark, it proves head office's history was rewound: the epoch rotates.
+    func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage
     func stores() async throws -> [StoreSummary]
     func member(card: String, now: Date) async throws -> HeadOfficeMember?
     func overdrafts() async throws -> [Overdraft]
@@ -26,6 +28,21 @@ public protocol HeadOfficeStore: Sendable {
     func blockCard(_ card: String, now: Date) async throws
     /// Σ points and entry count per store, for reconciliation.
     func totals() async throws -> [StoreTotal]
+    /// Head office's current epoch (see ``UpdatesPage/epoch``).
+    func epoch() async throws -> String
+    /// Starts a new epoch: every store pulls everything again at its next sync. Run after restoring
+    /// the database from a backup. Returns the new epoch.
+    func rotateEpoch(now: Date) async throws -> String
+}
+
+/// When head office rotates its epoch by itself: on evidence that its history was rewound (a store
+/// holds an acknowledged mark beyond head office's, or pulls with a cursor beyond its change counter).
+enum EpochPolicy {
+    /// Evidence within this long of the last rotation does not rotate again: one restore, one rotation,
+    /// however many stores report it.
+    static let minimumMillisecondsBetweenRotations: Int64 = 10 * 60 * 1000
+
+    static func newEpoch() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
 }
 
 /// A store as head office sees it.
@@ -96,4 +113,11 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
     public var kind: Kind
     public var message: String
     public var description: String { message }
+}
+
+extension HeadOfficeStore {
+    /// ``updates(storeId:since:storeAcknowledged:now:)`` without the store's mark.
+    public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
+        try await updates(storeId: storeId, since: cursor, storeAcknowledged: nil, now: now)
+    }
 }

@@ -10,6 +10,9 @@ struct IngestPlan {
     var acknowledgedAfter: Int64
     /// Set when the batch left a gap: the sequence head office expects next.
     var expectedSeq: Int64?
+    /// The batch starts beyond head office's mark + 1: the store was acknowledged further than head
+    /// office now remembers, so head office's history was rewound (restored from a backup).
+    var storeIsAhead = false
 
     /// - Parameters:
     ///   - acknowledged: the store's contiguous acknowledged sequence before this batch.
@@ -18,11 +21,13 @@ struct IngestPlan {
         var seen = Set<Int64>()
         for entry in batch {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
+            try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
             guard seen.insert(entry.seq).inserted else {
                 throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")
             }
         }
         var plan = IngestPlan(newEntries: [], duplicates: 0, acknowledgedAfter: acknowledged, expectedSeq: nil)
+        if let first = batch.map(\.seq).min(), first > acknowledged + 1 { plan.storeIsAhead = true }
         for entry in batch.sorted(by: { $0.seq < $1.seq }) {
             if entry.seq <= plan.acknowledgedAfter {
                 let existing = stored[entry.seq] ?? plan.newEntries.first { $0.seq == entry.seq }
@@ -47,16 +52,15 @@ struct IngestPlan {
         return plan
     }
 
-    /// Balance and spend changes per card, in batch order.
+    /// Balance and spend changes per card, sorted by card: every driver touches cards (and takes
+    /// their locks) in this one order, so concurrent batches sharing cards cannot deadlock.
     var memberDeltas: [(card: String, points: Int64, spendMinor: Int64)] {
-        var order: [String] = []
         var totals: [String: (Int64, Int64)] = [:]
         for entry in newEntries {
-            if totals[entry.card] == nil { order.append(entry.card) }
             totals[entry.card, default: (0, 0)].0 += entry.points
             totals[entry.card, default: (0, 0)].1 += entry.amountMinor
         }
-        return order.map { ($0, totals[$0]!.0, totals[$0]!.1) }
+        return totals.keys.sorted().map { ($0, totals[$0]!.0, totals[$0]!.1) }
     }
 }
 
@@ -81,4 +85,17 @@ enum HeadOfficeProgram {
     static func tier(rollingSpendMinor: Int64) -> String { program.tier(forRollingSpend: rollingSpendMinor).name }
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
     static let nonceLifetimeSeconds: Int64 = 2 * RequestSigning.maximumClockSkewSeconds
+}
+
+/// Card checks shared by the drivers.
+enum HeadOfficeCards {
+    /// Refuses a number the payment-card detector flags, without repeating it: head office never
+    /// stores, logs or sends down a bank card number.
+    static func refusePaymentCard(_ card: String, context: String) throws(IngestRefusal) {
+        if PaymentCardDetector.isPaymentCard(card) {
+            throw IngestRefusal(
+                kind: .invalid,
+                message: "\(context): the card number looks like a bank card number; it is not stored")
+        }
+    }
 }

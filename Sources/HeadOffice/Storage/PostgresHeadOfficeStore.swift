@@ -48,12 +48,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let exists = try await connection.query("SELECT to_regclass('hq_schema') IS NOT NULL", logger: logger)
             var installed = false
             for try await value in exists.decode(Bool.self) { installed = value }
+            var versions: Set<Int> = []
             if installed {
-                let rows = try await connection.query("SELECT COUNT(*) FROM hq_schema WHERE version = 1", logger: logger)
-                for try await count in rows.decode(Int64.self) where count > 0 { return }
+                let rows = try await connection.query("SELECT version FROM hq_schema", logger: logger)
+                for try await version in rows.decode(Int.self) { versions.insert(version) }
             }
-            for statement in HeadOfficeSchema.postgres {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            let migrations = [(1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch)]
+            for (version, statements) in migrations where !versions.contains(version) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
             }
         }
     }
@@ -115,36 +119,31 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             if nonce != nil && !recordedNonce {
                 throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)")
             }
-            var stored: [Int64: SyncEntry] = [:]
-            let repeated = batch.entries.map(\.seq).filter { $0 <= acknowledged }
-            if let low = repeated.min(), let high = repeated.max() {
-                let rows = try await connection.query(
-                    """
-                    SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms
-                    FROM hq_entries WHERE store_id = \(storeId) AND seq BETWEEN \(low) AND \(high)
-                    """, logger: logger)
-                for try await row in rows.decode((Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64).self) {
-                    stored[row.0] = SyncEntry(
-                        seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
-                        receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11)
-                }
-            }
+            let stored = try await Self.storedEntries(
+                storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, connection, logger)
             let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
+            if plan.storeIsAhead { try await Self.rotateEpoch(now: now, onlyIfDue: true, connection, logger) }
             if !plan.newEntries.isEmpty {
                 let deltas = plan.memberDeltas
                 let cards = deltas.map(\.card)
-                // Members first seen in this batch. Two stores may meet the same new card at once: the
-                // second waits on the card's key and keeps the first's member.
+                // One lock order everywhere (ingest and `cards block`): the cards' advisory locks in
+                // sorted order, then their members by id, the change counter last. A card's lock is held
+                // until commit, so a card first seen by two stores at once gets one member, never an orphan.
+                try await Self.lockCards(cards, connection, logger)
                 try await connection.query(
                     """
                     WITH new_cards AS (
                         SELECT c FROM UNNEST(\(cards)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
                     ), created AS (
                         INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
-                        SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards RETURNING id, first_card
+                        SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards ORDER BY c RETURNING id, first_card
                     )
                     INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM created
-                    ON CONFLICT (card) DO NOTHING
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    SELECT m.id FROM hq_members m WHERE m.id IN (SELECT member_id FROM hq_cards WHERE card = ANY(\(cards)::text[]))
+                    ORDER BY m.id FOR UPDATE
                     """, logger: logger)
                 try await connection.query(
                     """
@@ -213,8 +212,78 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
+    /// The stored entries among `seqs`: exactly those, never a range (a batch repeating seq 1 and the
+    /// last acknowledged seq must not load the store's whole history).
+    static func storedEntries(
+        storeId: String, seqs: [Int64], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Int64: SyncEntry] {
+        guard !seqs.isEmpty else { return [:] }
+        var stored: [Int64: SyncEntry] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms
+            FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
+            """, logger: logger)
+        typealias Columns = (Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64)
+        for try await row in rows.decode(Columns.self) {
+            stored[row.0] = SyncEntry(
+                seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
+                receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11)
+        }
+        return stored
+    }
+
+    /// Test access to ``storedEntries(storeId:seqs:_:_:)``.
+    func storedEntries(storeId: String, seqs: [Int64]) async throws -> [Int64: SyncEntry] {
         let logger = self.logger
+        return try await client.withConnection { try await Self.storedEntries(storeId: storeId, seqs: seqs, $0, logger) }
+    }
+
+    public func epoch() async throws -> String {
+        let logger = self.logger
+        return try await client.withConnection { try await Self.epoch($0, logger) }
+    }
+
+    public func rotateEpoch(now: Date) async throws -> String {
+        let logger = self.logger
+        return try await transaction { connection in
+            try await Self.rotateEpoch(now: now, onlyIfDue: false, connection, logger)
+            return try await Self.epoch(connection, logger)
+        }
+    }
+
+    static func epoch(_ connection: PostgresConnection, _ logger: Logger) async throws -> String {
+        for try await epoch in try await connection.query("SELECT epoch FROM hq_identity WHERE id = 1", logger: logger)
+            .decode(String.self)
+        {
+            return epoch
+        }
+        throw IngestRefusal(kind: .invalid, message: "head office's database has no epoch; run a current loyalty-hq")
+    }
+
+    static func rotateEpoch(now: Date, onlyIfDue: Bool, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        let dueBefore = onlyIfDue ? now.milliseconds - EpochPolicy.minimumMillisecondsBetweenRotations : Int64.max
+        try await connection.query(
+            """
+            UPDATE hq_identity SET epoch = \(EpochPolicy.newEpoch()), rotated_at_ms = \(now.milliseconds)
+            WHERE id = 1 AND rotated_at_ms < \(dueBefore)
+            """, logger: logger)
+    }
+
+    public func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+        let logger = self.logger
+        // A cursor beyond the change counter, or a store mark beyond ours, comes from a history head
+        // office no longer has (restored from a backup).
+        var rewound = false
+        for try await (counter, acknowledged) in try await client.query(
+            "SELECT change_seq, (SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId)) FROM hq_counter WHERE id = 1",
+            logger: logger
+        ).decode((Int64, Int64?).self) {
+            rewound = cursor > counter || (storeAcknowledged ?? 0) > (acknowledged ?? Int64.max)
+        }
+        if rewound {
+            try await transaction { try await Self.rotateEpoch(now: now, onlyIfDue: true, $0, logger) }
+        }
         return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             var acknowledged: Int64?
@@ -269,7 +338,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 blocked.append(card)
                 if !more { newCursor = max(newCursor, version) }
             }
-            return UpdatesPage(members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged)
+            return UpdatesPage(
+                members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
+                epoch: try await Self.epoch(connection, logger))
         }
     }
 
@@ -326,24 +397,44 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     public func blockCard(_ card: String, now: Date) async throws {
+        try HeadOfficeCards.refusePaymentCard(card, context: "cards block")
         let logger = self.logger
         try await transaction { connection in
-            var version: Int64 = 0
-            for try await value in try await connection.query(
-                "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger
-            ).decode(Int64.self) { version = value }
+            // The same lock order as ingest: the card first, the change counter last.
+            try await Self.lockCards([card], connection, logger)
             try await connection.query(
                 """
                 WITH created AS (
                     INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
-                    SELECT \(card), 0, 0, \(version), \(now.milliseconds) WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = \(card))
+                    SELECT \(card), 0, 0, 0, \(now.milliseconds) WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = \(card))
                     RETURNING id
                 )
-                INSERT INTO hq_cards (card, member_id, blocked, version) SELECT \(card), id, TRUE, \(version) FROM created
+                INSERT INTO hq_cards (card, member_id, blocked, version) SELECT \(card), id, TRUE, 0 FROM created
                 """, logger: logger)
-            try await connection.query("UPDATE hq_cards SET blocked = TRUE, version = \(version) WHERE card = \(card)", logger: logger)
+            try await connection.query(
+                """
+                WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),
+                members AS (
+                    UPDATE hq_members m SET version = (SELECT change_seq FROM version) FROM hq_cards c
+                    WHERE c.card = \(card) AND m.id = c.member_id AND m.version = 0
+                )
+                UPDATE hq_cards SET blocked = TRUE, version = (SELECT change_seq FROM version) WHERE card = \(card)
+                """, logger: logger)
         }
     }
+
+    /// Takes each card's transaction-scoped advisory lock, in one global order (by lock key).
+    static func lockCards(_ cards: [String], _ connection: PostgresConnection, _ logger: Logger) async throws {
+        guard !cards.isEmpty else { return }
+        try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(\(Self.cardLockNamespace), k)
+            FROM (SELECT DISTINCT hashtext(c) AS k FROM UNNEST(\(cards)::text[]) AS c ORDER BY k) AS keys
+            """, logger: logger)
+    }
+
+    /// The first key of the per-card advisory locks (the migrator uses another).
+    static let cardLockNamespace: Int32 = 7_318_002
 
     public func totals() async throws -> [StoreTotal] {
         var result: [StoreTotal] = []

@@ -28,6 +28,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v1") { db in
             try db.execute(sql: HeadOfficeSchema.sqlite)
         }
+        migrator.registerMigration("hq-v2-epoch") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteEpoch)
+        }
         try migrator.migrate(pool)
     }
 
@@ -71,16 +74,10 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
-            let seqs = batch.entries.map(\.seq).filter { $0 <= acknowledged }
-            var stored: [Int64: SyncEntry] = [:]
-            if let low = seqs.min(), let high = seqs.max() {
-                for row in try Row.fetchAll(
-                    db, sql: "SELECT * FROM hq_entries WHERE store_id = ? AND seq BETWEEN ? AND ?", arguments: [storeId, low, high])
-                {
-                    stored[row["seq"]] = SyncEntry(row: row)
-                }
-            }
+            let stored = try Self.storedEntries(
+                storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, db)
             let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
+            if plan.storeIsAhead { try Self.rotateEpoch(now: now, onlyIfDue: true, db) }
             if !plan.newEntries.isEmpty {
                 try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
                 let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
@@ -136,8 +133,67 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
-        try await pool.read { db in
+    /// The stored entries among `seqs`: exactly those, never a range (a batch repeating seq 1 and the
+    /// last acknowledged seq must not load the store's whole history).
+    static func storedEntries(storeId: String, seqs: [Int64], _ db: Database) throws -> [Int64: SyncEntry] {
+        let distinct = Array(Set(seqs))
+        guard !distinct.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: distinct.count).joined(separator: ", ")
+        var stored: [Int64: SyncEntry] = [:]
+        let arguments: StatementArguments = [storeId] + StatementArguments(distinct)
+        for row in try Row.fetchAll(
+            db, sql: "SELECT * FROM hq_entries WHERE store_id = ? AND seq IN (\(placeholders))", arguments: arguments)
+        {
+            stored[row["seq"]] = SyncEntry(row: row)
+        }
+        return stored
+    }
+
+    /// Test access to ``storedEntries(storeId:seqs:_:)``.
+    func storedEntries(storeId: String, seqs: [Int64]) async throws -> [Int64: SyncEntry] {
+        try await pool.read { try Self.storedEntries(storeId: storeId, seqs: seqs, $0) }
+    }
+
+    /// Copies the database to `path` (a consistent online backup, WAL included).
+    public func backup(to path: String) throws {
+        let destination = try DatabaseQueue(path: path)
+        try pool.backup(to: destination)
+    }
+
+    public func epoch() async throws -> String {
+        try await pool.read { try Self.epoch($0) }
+    }
+
+    public func rotateEpoch(now: Date) async throws -> String {
+        try await pool.write { db in
+            try Self.rotateEpoch(now: now, onlyIfDue: false, db)
+            return try Self.epoch(db)
+        }
+    }
+
+    static func epoch(_ db: Database) throws -> String {
+        try String.fetchOne(db, sql: "SELECT epoch FROM hq_identity WHERE id = 1")!
+    }
+
+    static func rotateEpoch(now: Date, onlyIfDue: Bool, _ db: Database) throws {
+        let dueBefore = onlyIfDue ? now.milliseconds - EpochPolicy.minimumMillisecondsBetweenRotations : Int64.max
+        try db.execute(
+            sql: "UPDATE hq_identity SET epoch = ?, rotated_at_ms = ? WHERE id = 1 AND rotated_at_ms < ?",
+            arguments: [EpochPolicy.newEpoch(), now.milliseconds, dueBefore])
+    }
+
+    public func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+        // A cursor beyond the change counter, or a store mark beyond ours, comes from a history head
+        // office no longer has (restored from a backup).
+        let rewound = try await pool.read { db in
+            let counter = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter")!
+            let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId])
+            return cursor > counter || (storeAcknowledged ?? 0) > (acknowledged ?? Int64.max)
+        }
+        if rewound {
+            try await pool.write { try Self.rotateEpoch(now: now, onlyIfDue: true, $0) }
+        }
+        return try await pool.read { db in
             guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
@@ -172,7 +228,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 arguments: [cursor, blockedCeiling])
             if !more { newCursor = max(newCursor, blocked.last.map { $0["version"] as Int64 } ?? cursor) }
             return UpdatesPage(
-                members: members, blockedCards: blocked.map { $0["card"] }, cursor: newCursor, more: more, acknowledgedSeq: acknowledged)
+                members: members, blockedCards: blocked.map { $0["card"] }, cursor: newCursor, more: more,
+                acknowledgedSeq: acknowledged, epoch: try Self.epoch(db))
         }
     }
 
@@ -219,6 +276,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
     }
 
     public func blockCard(_ card: String, now: Date) async throws {
+        try HeadOfficeCards.refusePaymentCard(card, context: "cards block")
         try await pool.write { db in
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!

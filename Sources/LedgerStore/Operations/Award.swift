@@ -9,14 +9,19 @@ extension LedgerDatabase {
     public func award(card: CardNumber, amount: Money, receipt: ReceiptReference, at now: Date = Date()) throws -> AwardResult {
         try write { db in
             let program = try currentProgram(db)
-            let holder = try cardHolder(card, program: program, db)
             let key = "earn:\(receipt.value)"
+            // A retry first, before anything that may have changed since (a card blocked after the sale).
             if let original = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT seq, member_id, card, points, amount_minor, balance_after, rule_version FROM entries WHERE idempotency_key = ?"),
+                db.cachedStatement(
+                    sql: """
+                        SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version,
+                               e.reported_balance, IFNULL(e.reported_tier, m.tier)
+                        FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?
+                        """),
                 arguments: [key])
             {
-                let (seq, memberId, originalCard, points, originalAmount, balanceAfter, ruleVersion): (Int64, Int64, String, Int64, Int64, Int64, Int) =
-                    (original[0], original[1], original[2], original[3], original[4], original[5], original[6])
+                let (seq, memberId, originalCard, points, originalAmount): (Int64, Int64, String, Int64, Int64) =
+                    (original[0], original[1], original[2], original[3], original[4])
                 guard originalCard == card.value, originalAmount == amount.minorUnits else {
                     let earlier = Money(minorUnits: originalAmount, currency: program.currency)
                     throw LoyaltyError.refused(
@@ -25,28 +30,30 @@ extension LedgerDatabase {
                 }
                 return AwardResult(
                     card: card.value, memberId: memberId, receipt: receipt.value, amount: amount.decimalString,
-                    currency: amount.currency.code, points: points, balance: balanceAfter, tier: holder.tier, seq: seq,
-                    ruleVersion: ruleVersion, replayed: true)
+                    currency: amount.currency.code, points: points, balance: original[7] ?? original[5], tier: original[8],
+                    seq: seq, ruleVersion: original[6], replayed: true)
             }
+            let holder = try cardHolder(card, program: program, db)
+            try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             let millis = now.millisecondsSince1970
             let tier = program.tier(named: holder.tier)
             let points = try program.pointsEarned(for: amount, tier: tier)
             let spendBefore = try rollingSpend(memberId: holder.memberId, at: millis, db)
+            let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spendBefore + amount.minorUnits)
+            // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
+            let reportedBalance = holder.vouchedBalance + points
             let written = try append(
                 NewEntry(
                     memberId: holder.memberId, card: card.value, kind: .earn, points: points,
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
-                    ruleVersion: program.version, reason: nil),
+                    ruleVersion: program.version, reason: nil, reportedBalance: reportedBalance, reportedTier: newTier.name),
                 at: millis, db)
-            let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spendBefore + amount.minorUnits)
             if newTier != tier {
                 try db.execute(sql: "UPDATE members SET tier = ? WHERE id = ?", arguments: [newTier.name, holder.memberId])
             }
             return AwardResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
-                currency: amount.currency.code, points: points,
-                // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
-                balance: holder.vouchedBalance + points, tier: newTier.name,
+                currency: amount.currency.code, points: points, balance: reportedBalance, tier: newTier.name,
                 seq: written.seq, ruleVersion: program.version, replayed: false)
         }
     }

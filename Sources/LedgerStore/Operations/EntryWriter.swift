@@ -14,6 +14,10 @@ struct NewEntry {
     var refersToSeq: Int64?
     var ruleVersion: Int
     var reason: String?
+    /// The balance the till was told (award/redeem): a retry reports it again.
+    var reportedBalance: Int64? = nil
+    /// The tier the till was told (award).
+    var reportedTier: String? = nil
 }
 
 /// The card as found at the till: its member, their cached balance and tier.
@@ -36,19 +40,33 @@ extension LedgerDatabase {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after,
-                                     receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?)
+                                     receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at,
+                                     reported_balance, reported_tier)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING seq, balance_after
                 """)
         let arguments: StatementArguments = [
             UUID().uuidString.lowercased(), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
             entry.amountMinorUnits, entry.memberId, entry.points, entry.receipt, entry.idempotencyKey,
-            entry.refersToSeq, entry.ruleVersion, entry.reason, millis,
+            entry.refersToSeq, entry.ruleVersion, entry.reason, millis, entry.reportedBalance, entry.reportedTier,
         ]
         guard let row = try Row.fetchOne(statement, arguments: arguments) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")
         }
         return (row[0], row[1])
+    }
+
+    /// Refuses a sale receipt that already carries entries of another member: a receipt's entries stay
+    /// with one member, so a refund can never move points between members.
+    func requireReceiptBelongs(to memberId: Int64, receipt: ReceiptReference, _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem') LIMIT 1")
+        if let other = try String.fetchOne(statement, arguments: [receipt.value, memberId]) {
+            throw LoyaltyError.refused(
+                "receipt_other_member",
+                "receipt \(receipt) belongs to card \(CardNumber.maskedValue(other)), another member; one sale has one member, "
+                    + "so use that card or a new receipt reference")
+        }
     }
 
     /// The member holding `card`, or a refusal the cashier understands.

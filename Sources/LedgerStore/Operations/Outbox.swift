@@ -88,6 +88,11 @@ extension LedgerDatabase {
                     message: "head office says it has entries up to \(seq) but this ledger ends at \(last); this box's ledger may have been replaced — call support")
             }
             let mark = max(0, seq)
+            if mark < (try acknowledgedSeq(db)) {
+                // Head office lost entries it had acknowledged (restored from a backup): the pull cursor
+                // is from that lost history too. Pull everything again.
+                try setMeta("hq_cursor", "0", db)
+            }
             try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_acknowledged_seq'", arguments: [String(mark)])
             return mark
         }
@@ -99,7 +104,7 @@ extension LedgerDatabase {
         try write { db in
             let millis = now.millisecondsSince1970
             for snapshot in members {
-                let cards = snapshot.cards.compactMap { try? CardNumber($0, inConfiguredMemberRange: true).value }
+                let cards = snapshot.cards.compactMap { try? CardNumber($0).value }
                 guard !cards.isEmpty else { continue }
                 let memberId = try memberId(forAnyOf: cards, at: millis, db)
                 try db.execute(
@@ -113,11 +118,25 @@ extension LedgerDatabase {
                     arguments: [memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis])
             }
             for text in blockedCards {
-                guard let card = try? CardNumber(text, inConfiguredMemberRange: true).value else { continue }
+                guard let card = try? CardNumber(text).value else { continue }
                 _ = try memberId(forAnyOf: [card], at: millis, db)
                 try db.execute(sql: "UPDATE cards SET status = 'blocked' WHERE number = ?", arguments: [card])
             }
             try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_cursor'", arguments: [String(cursor)])
+        }
+    }
+
+    /// Compares head office's epoch with the one this store last pulled under. A different epoch
+    /// (head office was restored from a backup) resets the pull cursor to 0.
+    /// - Returns: the cursor to pull from.
+    public func adoptHeadOfficeEpoch(_ epoch: String) throws -> Int64 {
+        try write { db in
+            let meta = try syncMeta(db)
+            let cursor = Int64(meta["hq_cursor"] ?? "0") ?? 0
+            guard meta["hq_epoch"] != epoch else { return cursor }
+            try setMeta("hq_epoch", epoch, db)
+            try setMeta("hq_cursor", "0", db)
+            return 0
         }
     }
 
@@ -126,7 +145,7 @@ extension LedgerDatabase {
         try write { db in
             let millis = String(now.millisecondsSince1970)
             if let message {
-                try setMeta("last_sync_error", String(message.prefix(300)), db)
+                try setMeta("last_sync_error", PaymentCardDetector.redacted(String(message.prefix(300))), db)
                 try setMeta("last_sync_error_ms", millis, db)
             } else {
                 try setMeta("last_sync_ok_ms", millis, db)

@@ -12,14 +12,15 @@ extension LedgerDatabase {
     ) throws -> RedeemResult {
         try write { db in
             let program = try currentProgram(db)
-            let holder = try cardHolder(card, program: program, db)
             let key = "redeem:\(receipt.value)"
+            // A retry first, before anything that may have changed since (a card blocked after the sale).
             if let original = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT seq, member_id, card, points, balance_after FROM entries WHERE idempotency_key = ?"),
+                db.cachedStatement(
+                    sql: "SELECT seq, member_id, card, points, balance_after, reported_balance FROM entries WHERE idempotency_key = ?"),
                 arguments: [key])
             {
-                let (seq, memberId, originalCard, spent, balanceAfter): (Int64, Int64, String, Int64, Int64) =
-                    (original[0], original[1], original[2], -(original[3] as Int64), original[4])
+                let (seq, memberId, originalCard, spent): (Int64, Int64, String, Int64) =
+                    (original[0], original[1], original[2], -(original[3] as Int64))
                 guard originalCard == card.value, spent == points else {
                     throw LoyaltyError.refused(
                         "receipt_conflict",
@@ -28,24 +29,26 @@ extension LedgerDatabase {
                 let discount = Money(minorUnits: spent * program.pointValueMinorUnits, currency: program.currency)
                 return RedeemResult(
                     card: card.value, memberId: memberId, receipt: receipt.value, points: spent,
-                    discount: discount.decimalString, currency: program.currency.code, balance: balanceAfter, seq: seq,
-                    replayed: true)
+                    discount: discount.decimalString, currency: program.currency.code,
+                    balance: original[5] ?? original[4], seq: seq, replayed: true)
             }
+            let holder = try cardHolder(card, program: program, db)
+            try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             if let offlineCap, points > offlineCap, try isOffline(at: now, db) {
                 throw LoyaltyError.refused(
                     "offline_cap",
                     "the till has not reached head office recently: at most \(offlineCap) points can be redeemed at once until it syncs")
             }
             let discount = try program.redemptionValue(points: points, vouchedBalance: holder.vouchedBalance)
+            // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
+            let vouchedAfter = holder.vouchedBalance - points
+            assert(vouchedAfter >= 0, "a redemption never takes the vouched balance below zero")
             let written = try append(
                 NewEntry(
                     memberId: holder.memberId, card: card.value, kind: .redeem, points: -points, amountMinorUnits: 0,
                     receipt: receipt.value, idempotencyKey: key, refersToSeq: nil, ruleVersion: program.version,
-                    reason: nil),
+                    reason: nil, reportedBalance: vouchedAfter),
                 at: now.millisecondsSince1970, db)
-            // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
-            let vouchedAfter = holder.vouchedBalance - points
-            assert(vouchedAfter >= 0, "a redemption never takes the vouched balance below zero")
             return RedeemResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, points: points,
                 discount: discount.decimalString, currency: program.currency.code, balance: vouchedAfter,

@@ -28,8 +28,11 @@ extension LedgerDatabase {
             }
             let earn = sale.first { $0["kind"] == "earn" }
             let redeem = sale.first { $0["kind"] == "redeem" }
-            let memberId: Int64 = first["member_id"]
-            let card: String = first["card"]
+            // The result describes the sale's member (the earn's, else the redemption's). Each reversal
+            // below goes to the member and card of the entry it reverses, never to another.
+            let owner = earn ?? first
+            let memberId: Int64 = owner["member_id"]
+            let card: String = owner["card"]
             let returnId = returnReceipt?.value ?? UUID().uuidString.lowercased()
             let keyPrefix = "refund:\(receipt.value):\(returnId)"
 
@@ -61,7 +64,7 @@ extension LedgerDatabase {
             if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
                 balance = try append(
                     NewEntry(
-                        memberId: memberId, card: card, kind: .reverse, points: -plan.reverseEarnPoints,
+                        memberId: earn["member_id"], card: earn["card"], kind: .reverse, points: -plan.reverseEarnPoints,
                         amountMinorUnits: -plan.refundMinorUnits, receipt: receipt.value,
                         idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: program.version,
                         reason: "refund \(returnId)"),
@@ -69,13 +72,14 @@ extension LedgerDatabase {
                 ).balanceAfter
             }
             if let redeem, plan.restoreRedeemPoints > 0 {
-                balance = try append(
+                let restored = try append(
                     NewEntry(
-                        memberId: memberId, card: card, kind: .reverse, points: plan.restoreRedeemPoints,
+                        memberId: redeem["member_id"], card: redeem["card"], kind: .reverse, points: plan.restoreRedeemPoints,
                         amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":redeem",
                         refersToSeq: redeem["seq"], ruleVersion: program.version, reason: "refund \(returnId)"),
                     at: millis, db
                 ).balanceAfter
+                if (redeem["member_id"] as Int64) == memberId { balance = restored }
             }
             var after = state
             after.refundedMinorUnits += plan.refundMinorUnits

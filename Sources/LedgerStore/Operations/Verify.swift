@@ -58,6 +58,15 @@ extension LedgerDatabase {
             ).map { "receipt \($0[0] as String): \($0[1] as String) of \($0[2] as Int64) points reversed by \($0[3] as Int64)" }
             check("refunds", overRefunds, "no refund gave back more than its sale earned or redeemed")
 
+            let movedReversals = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.seq, o.seq, o.receipt FROM entries r JOIN entries o ON o.seq = r.refers_to_seq
+                    WHERE r.kind = 'reverse' AND r.member_id != o.member_id LIMIT 100
+                    """
+            ).map { "entry \($0[0] as Int64) reverses entry \($0[1] as Int64) (receipt \($0[2] as String)) but credits another member" }
+            check("reversal_members", movedReversals, "every reversal went to the member of the entry it reverses")
+
             let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
             let missing = ["entries_are_immutable", "entries_are_never_deleted", "entries_update_balance"].filter { !triggers.contains($0) }
             check("immutability", missing.map { "trigger \($0) is missing" }, "entries cannot be edited or deleted")

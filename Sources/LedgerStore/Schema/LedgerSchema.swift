@@ -89,6 +89,15 @@ enum LedgerSchema {
                     INSERT INTO store_meta (key, value) VALUES ('hq_cursor', '0') ON CONFLICT DO NOTHING;
                     """)
         }
+        migrator.registerMigration("v3-reported-results") { db in
+            // What award/redeem reported to the till (the vouched balance and the tier), so that a retry
+            // prints exactly the original answer. NULL on entries written before this migration.
+            try db.execute(
+                sql: """
+                    ALTER TABLE entries ADD COLUMN reported_balance INTEGER;
+                    ALTER TABLE entries ADD COLUMN reported_tier TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -9,9 +9,8 @@ public struct CardNumber: Hashable, Sendable, Codable, CustomStringConvertible, 
     public static let minimumLength = 4
 
     /// Normalises `text` (trims spaces, upper-cases, removes `-` and inner spaces) and validates it.
-    /// - Parameter inConfiguredMemberRange: the number is in a member range the store configured,
-    ///   so it is a member card even if it looks like a payment card (co-branded ranges).
-    public init(_ text: String, inConfiguredMemberRange: Bool = false) throws(LoyaltyError) {
+    /// A number the payment-card detector flags is refused whatever the store's member ranges say.
+    public init(_ text: String) throws(LoyaltyError) {
         var normalised = ""
         normalised.reserveCapacity(text.utf8.count)
         for character in text where character != " " && character != "-" && character != "\t" {
@@ -25,7 +24,7 @@ public struct CardNumber: Hashable, Sendable, Codable, CustomStringConvertible, 
                 "bad_card",
                 "a member card number has \(Self.minimumLength) to \(Self.maximumLength) letters or digits; check the card and scan again")
         }
-        guard inConfiguredMemberRange || !PaymentCardDetector.isPaymentCard(normalised) else {
+        guard !PaymentCardDetector.isPaymentCard(normalised) else {
             throw .badInput("payment_card", "this is a bank card, not a member card; ask the customer for their loyalty card")
         }
         self.value = normalised

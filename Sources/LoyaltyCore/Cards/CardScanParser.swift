@@ -52,7 +52,7 @@ public struct CardScanParser: Sendable {
     private func parseCode(_ text: String) -> ScanOutcome {
         let isDigits = text.allSatisfy { $0.isASCII && $0.isNumber }
         if isDigits {
-            if PaymentCardDetector.isPaymentCard(text) && !rules.inMemberRange(text) {
+            if PaymentCardDetector.isPaymentCard(text) {
                 return .rejected(reason: .paymentCard, format: nil)
             }
             let gtin: CardFormat? =
@@ -102,7 +102,7 @@ public struct CardScanParser: Sendable {
     }
 
     private func member(_ text: String, _ format: CardFormat) -> ScanOutcome {
-        guard let card = try? CardNumber(text, inConfiguredMemberRange: rules.inMemberRange(text.uppercased())) else {
+        guard let card = try? CardNumber(text) else {
             return .rejected(reason: .unreadable, format: format)
         }
         return .member(card, format)
@@ -148,7 +148,7 @@ public struct CardScanParser: Sendable {
         }
         guard let number, let format else { return .rejected(reason: .unreadableSwipe, format: nil) }
         let digits = String(number)
-        if PaymentCardDetector.isPaymentCard(digits) && !rules.inMemberRange(digits) {
+        if PaymentCardDetector.isPaymentCard(digits) {
             return .rejected(reason: .paymentCard, format: nil)
         }
         if !rules.memberRanges.isEmpty && !rules.inMemberRange(digits) {

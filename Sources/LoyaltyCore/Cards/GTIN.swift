@@ -10,4 +10,14 @@ public enum GTIN {
         }
         return (10 - sum % 10) % 10 == values.last!
     }
+
+    /// `digits` followed by their GS1 check digit, e.g. a 12-digit body becomes an EAN-13.
+    public static func withCheckDigit(_ digits: String) -> String {
+        precondition(!digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }, "digits only")
+        var sum = 0
+        for (index, value) in digits.compactMap(\.wholeNumberValue).reversed().enumerated() {
+            sum += index % 2 == 0 ? value * 3 : value
+        }
+        return digits + String((10 - sum % 10) % 10)
+    }
 }

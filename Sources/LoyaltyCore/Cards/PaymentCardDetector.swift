@@ -1,29 +1,109 @@
 /// Recognises bank (payment) card numbers so that one swiped or typed by mistake is refused
 /// before it can reach storage, logs or output.
 public enum PaymentCardDetector {
+    /// One issuer range of a card scheme: numbers whose first `prefixDigits` digits lie in `prefixes`
+    /// and whose length is in `lengths`.
+    struct IssuerRange {
+        var prefixes: ClosedRange<Int>
+        var prefixDigits: Int
+        var lengths: ClosedRange<Int>
+    }
+
+    /// The major schemes: Visa, Mastercard, American Express, Discover, JCB, UnionPay, Diners, Maestro.
+    static let issuerRanges: [IssuerRange] = [
+        IssuerRange(prefixes: 4...4, prefixDigits: 1, lengths: 13...19),  // Visa (13, 16, 19; see below)
+        IssuerRange(prefixes: 51...55, prefixDigits: 2, lengths: 16...16),  // Mastercard
+        IssuerRange(prefixes: 2221...2720, prefixDigits: 4, lengths: 16...16),  // Mastercard 2-series
+        IssuerRange(prefixes: 50...50, prefixDigits: 2, lengths: 12...19),  // Maestro
+        IssuerRange(prefixes: 56...58, prefixDigits: 2, lengths: 12...19),  // Maestro
+        IssuerRange(prefixes: 34...34, prefixDigits: 2, lengths: 15...15),  // American Express
+        IssuerRange(prefixes: 37...37, prefixDigits: 2, lengths: 15...15),  // American Express
+        IssuerRange(prefixes: 3528...3589, prefixDigits: 4, lengths: 16...19),  // JCB
+        IssuerRange(prefixes: 300...305, prefixDigits: 3, lengths: 12...19),  // Diners
+        IssuerRange(prefixes: 309...309, prefixDigits: 3, lengths: 12...19),  // Diners
+        IssuerRange(prefixes: 36...36, prefixDigits: 2, lengths: 12...19),  // Diners
+        IssuerRange(prefixes: 38...39, prefixDigits: 2, lengths: 12...19),  // Diners
+        IssuerRange(prefixes: 6011...6011, prefixDigits: 4, lengths: 16...19),  // Discover
+        IssuerRange(prefixes: 65...65, prefixDigits: 2, lengths: 16...19),  // Discover
+        IssuerRange(prefixes: 644...649, prefixDigits: 3, lengths: 16...19),  // Discover
+        IssuerRange(prefixes: 62...62, prefixDigits: 2, lengths: 16...19),  // UnionPay
+        IssuerRange(prefixes: 6304...6304, prefixDigits: 4, lengths: 12...19),  // Maestro
+        IssuerRange(prefixes: 6759...6759, prefixDigits: 4, lengths: 12...19),  // Maestro
+        IssuerRange(prefixes: 6761...6763, prefixDigits: 4, lengths: 12...19),  // Maestro
+    ]
+
     /// Whether `digits` looks like a payment card: a Luhn-valid number whose prefix and length
-    /// match a major card scheme (Visa, Mastercard, American Express, Discover, JCB, UnionPay,
-    /// Diners, Maestro).
+    /// match a major card scheme.
     public static func isPaymentCard<S: StringProtocol>(_ digits: S) -> Bool {
         let length = digits.count
         guard (12...19).contains(length), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
         guard Luhn.isValid(digits) else { return false }
-        func prefix(_ count: Int) -> Int { Int(digits.prefix(count))! }
-        switch digits.first! {
-        case "4": return [13, 16, 19].contains(length)  // Visa
-        case "5":
-            if (51...55).contains(prefix(2)) { return length == 16 }  // Mastercard
-            return (12...19).contains(length) && [50, 56, 57, 58].contains(prefix(2))  // Maestro
-        case "2": return length == 16 && (2221...2720).contains(prefix(4))  // Mastercard 2-series
-        case "3":
-            if [34, 37].contains(prefix(2)) { return length == 15 }  // American Express
-            if (3528...3589).contains(prefix(4)) { return (16...19).contains(length) }  // JCB
-            return [300, 301, 302, 303, 304, 305, 309].contains(prefix(3)) || [36, 38, 39].contains(prefix(2))  // Diners
-        case "6":
-            if prefix(4) == 6011 || prefix(2) == 65 || (644...649).contains(prefix(3)) { return (16...19).contains(length) }  // Discover
-            if prefix(2) == 62 { return (16...19).contains(length) }  // UnionPay
-            return [6304, 6759, 6761, 6762, 6763].contains(prefix(4))  // Maestro
-        default: return false
+        if digits.first == "4" { return [13, 16, 19].contains(length) }
+        return issuerRanges.contains { range in
+            range.lengths.contains(length) && range.prefixes.contains(Int(digits.prefix(range.prefixDigits))!)
         }
+    }
+
+    /// Whether some number of `lengths` digits starting with a number in `lowPrefix...highPrefix`
+    /// (equal-length digit strings) could be a payment card: member-card ranges must not overlap one.
+    public static func overlapsPaymentRanges(lowPrefix: String, highPrefix: String, lengths: ClosedRange<Int>) -> Bool {
+        guard !lowPrefix.isEmpty, lowPrefix.count == highPrefix.count,
+            (lowPrefix + highPrefix).allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return false }
+        let possibleLengths = lengths.clamped(to: 12...19)
+        guard possibleLengths.count > 0, lengths.overlaps(12...19) else { return false }
+        return issuerRanges.contains { range in
+            guard range.lengths.overlaps(possibleLengths) else { return false }
+            let digits = range.prefixDigits
+            // Compare on the issuer prefix's digits: pad or cut the member range's bounds to that width.
+            func widened(_ text: String, filler: Character) -> Int {
+                if text.count >= digits { return Int(text.prefix(digits))! }
+                return Int(text + String(repeating: filler, count: digits - text.count))!
+            }
+            let low = widened(lowPrefix, filler: "0")
+            let high = widened(highPrefix, filler: "9")
+            return low <= range.prefixes.upperBound && range.prefixes.lowerBound <= high
+        }
+    }
+
+    /// `text` with every run of digits (spaces and dashes allowed inside) that looks like a payment
+    /// card replaced: for error messages that would otherwise repeat what the user typed.
+    public static func redacted(_ text: String) -> String {
+        var output = ""
+        var run = ""
+        func flush() {
+            let digits = run.filter { $0.isASCII && $0.isNumber }
+            if containsPaymentCard(digits) {
+                output += "[bank card number removed]"
+                if let last = run.last, !(last.isASCII && last.isNumber) { output.append(last) }
+            } else {
+                output += run
+            }
+            run = ""
+        }
+        for character in text {
+            if character.isASCII && character.isNumber {
+                run.append(character)
+            } else if (character == " " || character == "-") && !run.isEmpty {
+                run.append(character)
+            } else {
+                flush()
+                output.append(character)
+            }
+        }
+        flush()
+        return output
+    }
+
+    /// Whether any 12–19 digit window of `digits` is a payment card (a PAN inside a longer number).
+    static func containsPaymentCard(_ digits: String) -> Bool {
+        guard digits.count >= 12 else { return false }
+        let characters = Array(digits)
+        for start in 0..<characters.count {
+            for length in 12...19 where start + length <= characters.count {
+                if isPaymentCard(String(characters[start..<(start + length)])) { return true }
+            }
+        }
+        return false
     }
 }

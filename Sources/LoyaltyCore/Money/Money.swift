@@ -18,10 +18,10 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(parsing text: String, currency: Currency) throws(LoyaltyError) {
         let example = currency.minorUnitDigits == 0 ? "12" : "12." + String(repeating: "5", count: currency.minorUnitDigits)
         func bad(_ why: String) -> LoyaltyError {
-            .badInput("bad_amount", "amount '\(text.prefix(40))' \(why); write it like \(example)")
+            .badInput("bad_amount", "amount '\(PaymentCardDetector.redacted(String(text.prefix(40))))' \(why); write it like \(example)")
         }
         guard !text.isEmpty else { throw bad("is empty") }
-        if text.hasPrefix("-") { throw .badInput("negative_amount", "amount '\(text.prefix(40))' is negative; amounts are never negative (use refund for a return)") }
+        if text.hasPrefix("-") { throw .badInput("negative_amount", "amount '\(PaymentCardDetector.redacted(String(text.prefix(40))))' is negative; amounts are never negative (use refund for a return)") }
         let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count <= 2 else { throw bad("has more than one decimal point") }
         let whole = parts[0]

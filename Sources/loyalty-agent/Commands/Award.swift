@@ -13,7 +13,7 @@ struct Award: LedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
-        let card = try CardNumber(card)
+        let card = try global.memberCard(card)
         let receipt = try ReceiptReference(receipt)
         let amount = try Money(parsing: amount, currency: ledger.program().currency)
         let result = try ledger.award(card: card, amount: amount, receipt: receipt)

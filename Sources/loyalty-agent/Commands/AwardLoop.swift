@@ -19,7 +19,7 @@ struct AwardLoop: ParsableCommand {
 
     func run() throws {
         let ledger = try global.openLedger()
-        let card = try CardNumber(card)
+        let card = try global.memberCard(card)
         if (try? ledger.member(card: card)) == nil {
             _ = try? ledger.enroll(card: card, name: nil, birthday: nil)
         }

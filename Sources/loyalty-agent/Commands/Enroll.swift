@@ -11,7 +11,7 @@ struct Enroll: LedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
-        let card = try CardNumber(card)
+        let card = try global.memberCard(card)
         let name = try name.map(MemberName.validated)
         let birthday = try birthday.map(CalendarDate.init(parsing:))
         let result = try ledger.enroll(card: card, name: name, birthday: birthday)

@@ -10,7 +10,7 @@ struct Member: LedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
-        let card = try CardNumber(card)
+        let card = try global.memberCard(card)
         guard (0...1000).contains(recent) else {
             throw LoyaltyError.badInput("bad_option", "--recent takes 0 to 1000")
         }

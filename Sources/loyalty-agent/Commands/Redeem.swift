@@ -15,7 +15,7 @@ struct Redeem: LedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
-        let card = try CardNumber(card)
+        let card = try global.memberCard(card)
         let receipt = try ReceiptReference(receipt)
         guard let points = Int64(points), points > 0 else {
             throw LoyaltyError.badInput("bad_points", "points to redeem must be a whole number greater than zero, e.g. 500")

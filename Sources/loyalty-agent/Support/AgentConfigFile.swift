@@ -27,6 +27,7 @@ struct AgentConfigFile: Sendable {
     static let keys: [String: String] = [
         "db": "string", "store_id": "string", "currency": "string", "offline_redeem_cap": "integer",
         "hq.url": "string", "hq.store_secret_file": "string", "scanner.layout": "string",
+        "member_ranges": "string",
     ]
 
     let path: String?

@@ -23,6 +23,23 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp("Store id for a ledger created by this call (default: $LOYALTY_STORE_ID, else 'local').", valueName: "id"))
     var storeId: String?
 
+    @Option(
+        name: .customLong("member-range"),
+        help: ArgumentHelp(
+            "Member card numbers: a prefix or FROM-TO (repeatable; default: $LOYALTY_MEMBER_RANGES or member_ranges in agent.yaml, comma-separated).",
+            valueName: "range"))
+    var memberRanges: [String] = []
+
+    /// The one definition of a member card for this call (the same as `scan` uses).
+    func cardRules() throws(LoyaltyError) -> CardScanRules {
+        try MemberRanges.rules(flags: memberRanges)
+    }
+
+    /// A typed card number, checked by the member-card rules.
+    func memberCard(_ text: String) throws(LoyaltyError) -> CardNumber {
+        try cardRules().memberCard(typed: text)
+    }
+
     var databasePath: String {
         if let db, !db.isEmpty { return db }
         let environment = ProcessInfo.processInfo.environment
@@ -77,4 +94,18 @@ protocol LedgerCommand: ParsableCommand {
 protocol AsyncLedgerCommand: ParsableCommand {
     var global: GlobalOptions { get }
     func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput
+}
+
+/// Where the member-card ranges come from: flags, else $LOYALTY_MEMBER_RANGES, else agent.yaml.
+enum MemberRanges {
+    static func rules(flags: [String], prefix: String = "", suffix: String = "") throws(LoyaltyError) -> CardScanRules {
+        var ranges = flags
+        if ranges.isEmpty {
+            let text =
+                ProcessInfo.processInfo.environment["LOYALTY_MEMBER_RANGES"]
+                ?? AgentConfigFile.current.withLock { $0.string("member_ranges") } ?? ""
+            ranges = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return try CardScanRules(prefix: prefix, suffix: suffix, memberRanges: ranges).validated()
+    }
 }

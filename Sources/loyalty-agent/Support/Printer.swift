@@ -1,6 +1,9 @@
 import Foundation
+import LoyaltyCore
 
 /// Writes results to stdout and errors to stderr, unbuffered, one JSON object or human text.
+/// Everything printed passes through the payment-card redactor: an error message that repeats what
+/// the user typed can never print a bank card number.
 enum Printer {
     static func json(_ value: any Encodable) -> String {
         let encoder = JSONEncoder()
@@ -10,8 +13,13 @@ enum Printer {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func out(_ text: String) { write(text.hasSuffix("\n") ? text : text + "\n", to: 1) }
-    static func err(_ text: String) { write(text.hasSuffix("\n") ? text : text + "\n", to: 2) }
+    static func out(_ text: String) { write(line(text), to: 1) }
+    static func err(_ text: String) { write(line(text), to: 2) }
+
+    private static func line(_ text: String) -> String {
+        let safe = PaymentCardDetector.redacted(text)
+        return safe.hasSuffix("\n") ? safe : safe + "\n"
+    }
 
     private static func write(_ text: String, to descriptor: Int32) {
         var bytes = Array(text.utf8)[...]

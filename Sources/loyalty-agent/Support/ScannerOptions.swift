@@ -18,7 +18,7 @@ struct ScannerOptions: ParsableArguments {
     var terminators: [String] = []
     @Option(help: ArgumentHelp("Longest gap between keys of one scan, in milliseconds.", valueName: "ms"))
     var maxKeyGapMilliseconds: Int = 50
-    @Option(name: .customLong("member-range"), help: ArgumentHelp("Member card numbers: a prefix or FROM-TO (repeatable).", valueName: "range"))
+    @Option(name: .customLong("member-range"), help: ArgumentHelp("Member card numbers: a prefix or FROM-TO (repeatable; default as for the other commands).", valueName: "range"))
     var memberRanges: [String] = []
     @Option(help: ArgumentHelp("Strip this prefix from scans.", valueName: "text")) var stripPrefix: String = ""
     @Option(help: ArgumentHelp("Strip this suffix from scans.", valueName: "text")) var stripSuffix: String = ""
@@ -53,6 +53,6 @@ struct ScannerOptions: ParsableArguments {
             allowList: allowList, namePatterns: scannerNames, layouts: layouts,
             defaultLayout: layout ?? AgentConfigFile.current.withLock { $0.string("scanner.layout") } ?? "us",
             terminators: keys.isEmpty ? [.enter, .keypadEnter] : keys, maximumKeyGapMilliseconds: maxKeyGapMilliseconds,
-            rules: CardScanRules(prefix: stripPrefix, suffix: stripSuffix, memberRanges: memberRanges))
+            rules: try MemberRanges.rules(flags: memberRanges, prefix: stripPrefix, suffix: stripSuffix))
     }
 }
