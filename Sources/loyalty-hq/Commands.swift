@@ -44,7 +44,10 @@ struct Stores: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            guard !storeId.isEmpty, storeId.count <= 64, storeId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            guard !storeId.isEmpty, storeId.count <= 64,
+                storeId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
+                !PaymentCardDetector.mentionsPaymentCard(storeId)
+            else {
                 throw CommandFailure(code: "bad_store_id", message: "a store id is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
             }
             let secret = RequestSigning.newSecret()

@@ -22,6 +22,10 @@ struct IngestPlan {
         for entry in batch {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
+            for text in [entry.id, entry.receipt, entry.reason ?? ""] where PaymentCardDetector.mentionsPaymentCard(text) {
+                throw IngestRefusal(
+                    kind: .invalid, message: "entry \(entry.seq): a text field holds a bank card number; it is not stored")
+            }
             guard seen.insert(entry.seq).inserted else {
                 throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")
             }

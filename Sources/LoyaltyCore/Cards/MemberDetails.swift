@@ -49,6 +49,9 @@ public enum MemberName {
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .badInput("bad_name", "a member name is 1 to 100 printable characters")
         }
+        guard !PaymentCardDetector.mentionsPaymentCard(trimmed) else {
+            throw .badInput("payment_card", "the name holds a bank card number; type the member's name only")
+        }
         return trimmed
     }
 }

@@ -95,6 +95,12 @@ public enum PaymentCardDetector {
         return output
     }
 
+    /// Whether free text (a receipt reference, a name, a store id) holds a payment card number,
+    /// possibly split by spaces or dashes: such text is refused before it is stored.
+    public static func mentionsPaymentCard(_ text: String) -> Bool {
+        redacted(text) != text
+    }
+
     /// Whether any 12–19 digit window of `digits` is a payment card (a PAN inside a longer number).
     static func containsPaymentCard(_ digits: String) -> Bool {
         guard digits.count >= 12 else { return false }

@@ -12,6 +12,10 @@ public struct ReceiptReference: Hashable, Sendable, Codable, CustomStringConvert
                 "bad_receipt",
                 "a receipt reference is 1 to \(Self.maximumLength) printable characters without spaces, e.g. R-0001-2345")
         }
+        guard !PaymentCardDetector.mentionsPaymentCard(text) else {
+            throw .badInput(
+                "payment_card", "the receipt reference holds a bank card number; use the POS receipt number instead")
+        }
         self.value = text
     }
 

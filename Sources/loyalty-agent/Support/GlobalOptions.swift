@@ -59,7 +59,8 @@ struct GlobalOptions: ParsableArguments {
         let requestedStore = storeId ?? environment["LOYALTY_STORE_ID"] ?? file.string("store_id")
         if let requestedStore {
             guard !requestedStore.isEmpty, requestedStore.count <= 64,
-                requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+                requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
+                !PaymentCardDetector.mentionsPaymentCard(requestedStore)
             else {
                 throw LoyaltyError.badInput("bad_store_id", "a store id is 1 to 64 letters, digits, '-' or '_'")
             }
