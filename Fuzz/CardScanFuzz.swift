@@ -7,11 +7,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let rules = CardScanRules(prefix: "]C1", suffix: "#", memberRanges: size % 2 == 0 ? [] : ["29", "9000-9999"])
     switch CardScanParser(rules: rules).parse(text) {
     case .member(let card, _):
-        // A member card is never a payment card outside the configured ranges, and always normalised.
+        // A member card is never a payment card, whatever the ranges, and always normalised.
         precondition(card.value.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) })
-        if !rules.inMemberRange(card.value) { precondition(!PaymentCardDetector.isPaymentCard(card.value)) }
+        precondition(!PaymentCardDetector.isPaymentCard(card.value))
     case .rejected: break
     }
+    // A typed number follows the same rules, and no message repeats a bank card number.
+    do {
+        let card = try rules.memberCard(typed: text)
+        precondition(!PaymentCardDetector.isPaymentCard(card.value))
+    } catch {
+        precondition(!PaymentCardDetector.mentionsPaymentCard(error.message))
+    }
+    _ = try? CardScanRules(memberRanges: [text]).validated()
+    let redacted = PaymentCardDetector.redacted(text)
+    precondition(PaymentCardDetector.redacted(redacted) == redacted, "redaction leaves no bank card number")
     _ = try? CardNumber(text)
     if let money = try? Money(parsing: text, currency: .euro) {
         precondition(money.minorUnits >= 0 && (try? Money(parsing: money.decimalString, currency: .euro)) == money)

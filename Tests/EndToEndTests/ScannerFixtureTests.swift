@@ -95,7 +95,8 @@ import Testing
         let right = try AgentProcess.run(["scan", "--layout", "us", "--device-layout", "05f9:2206=de", "--count", "1", "--timeout", "5"], launcher: launcher)
         #expect(Self.lines(right.stdout).first?["card"] as? String == "ZYMZ42YZ")
         let wrong = try AgentProcess.run(["scan", "--layout", "us", "--count", "1", "--timeout", "5"], launcher: launcher)
-        #expect(Self.lines(wrong.stdout).first?["card"] as? String != "ZYMZ42YZ")
+        // Read as US, the German keys' Y and Z swap: a scan must arrive, and read wrong.
+        #expect(Self.lines(wrong.stdout).first?["card"] as? String == "YZMY42ZY", "\(wrong.stdout)")
         #expect(try AgentProcess.run(["scan", "--device-layout", "05f9:2206"]).exitCode == 2)
     }
 
