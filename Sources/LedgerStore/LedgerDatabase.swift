@@ -59,6 +59,17 @@ public final class LedgerDatabase: Sendable {
         }
     }
 
+    /// Sets `synchronous=OFF` on this connection: commits no longer reach the disk before they return.
+    /// Only for showing that the power-loss test detects exactly that; never used by a command.
+    public func lowerDurabilityForCrashTesting() throws {
+        try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = OFF") }
+    }
+
+    /// The connection's `PRAGMA synchronous` (2 = FULL).
+    public func synchronousMode() throws -> Int {
+        try queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
     /// Creates the folder (0700) and an empty file (0600) before SQLite does, so the WAL and
     /// shared-memory files, which SQLite creates with the database file's mode, are private too.
     private static func prepareFile(at path: String) throws {

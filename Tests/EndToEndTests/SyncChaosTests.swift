@@ -32,8 +32,11 @@ import LoyaltyCore
     final class Background {
         let process = Process()
         let output: String
-        init(_ executable: String, _ arguments: [String], output: String) throws {
+        init(_ executable: String, _ arguments: [String], output: String, environment: [String: String] = [:]) throws {
             self.output = output
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             FileManager.default.createFile(atPath: output, contents: nil)
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments

@@ -15,10 +15,18 @@ struct AwardLoop: ParsableCommand {
     @Option var from: Int = 1
     @Option var count: Int = 1_000_000
     @Option var amount: String = "1.00"
+    /// `off` shows what the power-loss test catches: commits that never reached the disk.
+    @Option(help: ArgumentHelp("SQLite synchronous mode for this run: full (the agent's) or off.", visibility: .hidden))
+    var synchronous: String = "full"
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let ledger = try global.openLedger()
+        switch synchronous {
+        case "full": break
+        case "off": try ledger.lowerDurabilityForCrashTesting()
+        default: throw LoyaltyError.badInput("bad_option", "--synchronous takes full or off")
+        }
         let card = try global.memberCard(card)
         if (try? ledger.member(card: card)) == nil {
             _ = try? ledger.enroll(card: card, name: nil, birthday: nil)
