@@ -13,18 +13,25 @@ public final class LedgerDatabase: Sendable {
     let queue: DatabaseQueue
     /// The database file's path.
     public let path: String
-    /// The store this ledger belongs to; every entry carries it.
-    public let storeId: String
+    /// The store this ledger is bound to, or nil while it is unassigned (a till used before it was
+    /// configured). Bound once (``bindStore(_:)``); entries made before are pushed under the bound id.
+    public var assignedStoreId: String? { storeIdentity.withLock { $0 } }
+    /// The bound store id, or an empty string while unassigned.
+    public var storeId: String { assignedStoreId ?? "" }
+    /// This ledger file's own identity: head office records which ledger writes each store.
+    public let ledgerId: String
+    private let storeIdentity: Mutex<String?>
     /// The decoded program of the newest installed version: decoding JSON on every award would
     /// cost more than the award's own SQL.
     private let programCache = Mutex<LoyaltyProgram?>(nil)
 
     /// Options for a ledger created on first use.
     public struct CreationOptions: Sendable {
-        public var storeId: String
+        /// nil: the ledger stays unassigned until ``bindStore(_:)``.
+        public var storeId: String?
         public var program: LoyaltyProgram
 
-        public init(storeId: String = "local", program: LoyaltyProgram = .standard()) {
+        public init(storeId: String? = nil, program: LoyaltyProgram = .standard()) {
             self.storeId = storeId
             self.program = program
         }
@@ -50,9 +57,11 @@ public final class LedgerDatabase: Sendable {
             }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try LedgerSchema.migrator.migrate(queue)
-            self.storeId = try queue.write { db in
+            let (storeId, ledgerId) = try queue.write { db in
                 try Self.initialiseMeta(db, options: options, now: now)
             }
+            self.storeIdentity = Mutex(storeId)
+            self.ledgerId = ledgerId
             self.queue = queue
         } catch {
             throw StorageError.wrapping(error, path: path)
@@ -99,18 +108,50 @@ public final class LedgerDatabase: Sendable {
         // Other failures (e.g. read-only file) surface from SQLite with its own message.
     }
 
-    private static func initialiseMeta(_ db: Database, options: CreationOptions, now: Date) throws -> String {
-        if let storeId = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") {
-            return storeId
+    /// Store ids written by earlier versions when none was configured: they mean "unassigned".
+    static let unassignedStoreIds: Set<String> = ["", "local"]
+    /// Names that cannot be a store id (they mean "unassigned").
+    public static var unassignedStoreIdNames: Set<String> { unassignedStoreIds }
+
+    private static func initialiseMeta(_ db: Database, options: CreationOptions, now: Date) throws -> (String?, String) {
+        if try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") == nil {
+            try db.execute(
+                sql: "INSERT INTO store_meta (key, value) VALUES ('store_id', ?), ('hq_acknowledged_seq', '0'), ('created_at', ?)",
+                arguments: [options.storeId ?? "", now.millisecondsSince1970])
+            let document = String(decoding: try JSONEncoder().encode(options.program), as: UTF8.self)
+            try db.execute(
+                sql: "INSERT INTO program_versions (version, document, installed_at) VALUES (?, ?, ?)",
+                arguments: [options.program.version, document, now.millisecondsSince1970])
         }
+        // Ledgers from before ledger ids get theirs on first open.
         try db.execute(
-            sql: "INSERT INTO store_meta (key, value) VALUES ('store_id', ?), ('hq_acknowledged_seq', '0'), ('created_at', ?)",
-            arguments: [options.storeId, now.millisecondsSince1970])
-        let document = String(decoding: try JSONEncoder().encode(options.program), as: UTF8.self)
-        try db.execute(
-            sql: "INSERT INTO program_versions (version, document, installed_at) VALUES (?, ?, ?)",
-            arguments: [options.program.version, document, now.millisecondsSince1970])
-        return options.storeId
+            sql: "INSERT INTO store_meta (key, value) VALUES ('ledger_id', ?) ON CONFLICT DO NOTHING",
+            arguments: [UUID().uuidString.lowercased()])
+        let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") ?? ""
+        let ledgerId = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'ledger_id'")!
+        return (unassignedStoreIds.contains(stored) ? nil : stored, ledgerId)
+    }
+
+    /// Binds an unassigned ledger to `storeId` (once). The same id again is a no-op; a different id is
+    /// refused with how to recover.
+    /// - Returns: true when this call bound the ledger.
+    @discardableResult
+    public func bindStore(_ storeId: String) throws -> Bool {
+        precondition(!Self.unassignedStoreIds.contains(storeId), "a store id to bind")
+        return try write { db in
+            let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") ?? ""
+            if stored == storeId { return false }
+            guard Self.unassignedStoreIds.contains(stored) else {
+                throw LoyaltyError.badInput(
+                    "store_mismatch",
+                    "the ledger at \(path) belongs to store \(stored), not \(storeId); a ledger is bound to one store for good. "
+                        + "Use that store's ledger (--db), start a new ledger file for \(storeId), or register the box anew "
+                        + "with head office (`loyalty-hq stores add`)")
+            }
+            try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'store_id'", arguments: [storeId])
+            storeIdentity.withLock { $0 = storeId }
+            return true
+        }
     }
 
     /// Runs `body` in one IMMEDIATE transaction: everything in it commits together (durably) or

@@ -56,7 +56,7 @@ public struct SyncClient: Sendable {
             guard position.backlog > 0 else { break }
             let outbox = try ledger.outbox(limit: limit)
             let entries = outbox.map { SyncEntry($0) }
-            let body = try JSONEncoder().encode(PushBatch(entries: entries, backlog: position.backlog - Int64(entries.count)))
+            let body = try JSONEncoder().encode(PushBatch(entries: entries, backlog: position.backlog - Int64(entries.count), ledgerId: ledger.ledgerId))
             if body.count > settings.batchMaximumBytes && limit > 1 {
                 limit = max(1, limit / 2)  // stay under the byte bound: fewer entries per batch
                 continue

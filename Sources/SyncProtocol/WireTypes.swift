@@ -80,10 +80,19 @@ public struct PushBatch: Codable, Hashable, Sendable {
     public var entries: [SyncEntry]
     /// How many entries the store still had waiting when it sent this batch (for `stores list`).
     public var backlog: Int64
+    /// The sending ledger file's identity: head office binds a store to one ledger, so two boxes
+    /// cannot write one store's sequence by accident.
+    public var ledgerId: String?
 
-    public init(entries: [SyncEntry], backlog: Int64) {
+    public init(entries: [SyncEntry], backlog: Int64, ledgerId: String? = nil) {
         self.entries = entries
         self.backlog = backlog
+        self.ledgerId = ledgerId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case entries, backlog
+        case ledgerId = "ledger_id"
     }
 
     /// Bounds on one batch: the agent never sends more, head office refuses more.

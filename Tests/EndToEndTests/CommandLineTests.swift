@@ -95,7 +95,7 @@ import LoyaltyCore
             (["enroll", card], 1, "card_taken"),
             (["enroll", "2900000777781", "--birthday", "1990-02-30"], 2, "bad_date"),
             (["member", "29000007777"], 1, "unknown_card"),
-            (["status", "--store-id", "other-store"], 2, "store_mismatch"),
+            (["status", "--store-id", "local"], 2, "bad_store_id"),
         ]
         for (arguments, exitCode, error) in cases {
             let outcome = try AgentProcess.run(arguments + ["--db", db, "--json"])

@@ -95,8 +95,9 @@ import Testing
         let right = try AgentProcess.run(["scan", "--layout", "us", "--device-layout", "05f9:2206=de", "--count", "1", "--timeout", "5"], launcher: launcher)
         #expect(Self.lines(right.stdout).first?["card"] as? String == "ZYMZ42YZ")
         let wrong = try AgentProcess.run(["scan", "--layout", "us", "--count", "1", "--timeout", "5"], launcher: launcher)
-        // Read as US, the German keys' Y and Z swap: a scan must arrive, and read wrong.
-        #expect(Self.lines(wrong.stdout).first?["card"] as? String == "YZMY42ZY", "\(wrong.stdout)")
+        // Read as US, the German scanner's keys make no card: a scan must arrive, and be rejected.
+        let misread = try #require(Self.lines(wrong.stdout).first, "no scan arrived: \(wrong.stdout)")
+        #expect(misread["status"] as? String == "rejected" && misread["card"] == nil, "\(misread)")
         #expect(try AgentProcess.run(["scan", "--device-layout", "05f9:2206"]).exitCode == 2)
     }
 

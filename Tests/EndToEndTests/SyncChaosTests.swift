@@ -83,7 +83,7 @@ import LoyaltyCore
         }
         var random = SeededRandom(seed: TestSeed.make("sync chaos \(driver)"))
         let stores = ["S1", "S2", "S3"]
-        let cards = ["2900000777774", "2900000123458", "2900000555552", "2900000999996"]
+        let cards = ["2900000777774", "2900000123458", GTIN.withCheckDigit("290000055555"), GTIN.withCheckDigit("290000099999")]
         var secrets: [String: String] = [:]
         for store in stores {
             let added = try AgentProcess.run(["stores", "add", store] + storage, executable: Self.hqBinary)

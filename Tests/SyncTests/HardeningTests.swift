@@ -265,4 +265,19 @@ import Testing
             #expect(blocked.count == rounds * 4)
         }
     }
+
+    /// The agent's own ids and refund reasons (UUIDs) never trip the bank-card check: a false match
+    /// would refuse the store's stream for ever.
+    @Test func agentGeneratedIdsAndReasonsAreNeverMistakenForBankCards() throws {
+        for chunk in 0..<100 {
+            let batch = (1...1_000).map { index -> SyncEntry in
+                var entry = Harness.entry(Int64(index))
+                entry.id = UUID().uuidString.lowercased()
+                entry.reason = "refund \(UUID().uuidString.lowercased())"
+                return entry
+            }
+            let plan = try IngestPlan.make(acknowledged: 0, batch: batch, stored: [:])
+            #expect(plan.newEntries.count == 1_000, "chunk \(chunk)")
+        }
+    }
 }

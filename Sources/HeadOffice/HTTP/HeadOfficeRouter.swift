@@ -173,7 +173,7 @@ enum APIResponse {
     static func refusal(_ refusal: IngestRefusal) -> Response {
         switch refusal.kind {
         case .unknownStore: error(.notFound, refusal.kind.rawValue, refusal.message)
-        case .conflict: error(.conflict, refusal.kind.rawValue, refusal.message)
+        case .conflict, .ledgerConflict: error(.conflict, refusal.kind.rawValue, refusal.message)
         case .invalid: error(.badRequest, refusal.kind.rawValue, refusal.message)
         case .replayed: error(.unauthorized, refusal.kind.rawValue, refusal.message + "; sign every request afresh")
         }

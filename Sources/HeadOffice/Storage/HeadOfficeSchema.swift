@@ -53,6 +53,14 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (2)",
     ]
 
+    /// Version 3: the ledger file bound to each store.
+    static let sqliteLedgerBinding = "ALTER TABLE hq_stores ADD COLUMN ledger_id TEXT;"
+
+    static let postgresLedgerBinding: [String] = [
+        "ALTER TABLE hq_stores ADD COLUMN ledger_id TEXT",
+        "INSERT INTO hq_schema (version) VALUES (3)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -108,6 +108,8 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case invalid = "invalid_entry"
         /// The request's nonce was used before (401).
         case replayed
+        /// The store already has entries from another ledger file (409).
+        case ledgerConflict = "ledger_conflict"
     }
 
     public var kind: Kind
@@ -119,5 +121,28 @@ extension HeadOfficeStore {
     /// ``updates(storeId:since:storeAcknowledged:now:)`` without the store's mark.
     public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
         try await updates(storeId: storeId, since: cursor, storeAcknowledged: nil, now: now)
+    }
+}
+
+/// Which ledger file writes a store: recorded on its first batch, refused when another claims it.
+enum LedgerBinding {
+    /// What to store for the store's ledger, or a refusal.
+    /// - Parameters:
+    ///   - recorded: the ledger id head office holds for the store (nil before the first one).
+    ///   - presented: the ledger id of this batch (nil from agents older than ledger ids).
+    ///   - acknowledged: the store's acknowledged sequence: a store with entries keeps its ledger.
+    static func resolve(storeId: String, recorded: String?, presented: String?, acknowledged: Int64) throws(IngestRefusal) -> String? {
+        guard let presented, presented != recorded else { return recorded }
+        guard presented.count <= 64, !presented.isEmpty else {
+            throw IngestRefusal(kind: .invalid, message: "ledger_id must be 1 to 64 characters")
+        }
+        if let recorded, recorded != presented, acknowledged > 0 {
+            throw IngestRefusal(
+                kind: .ledgerConflict,
+                message: "store \(storeId) already has \(acknowledged) entries from another ledger file (another box, or a "
+                    + "replaced ledger); nothing was stored. Give this box its own store id (`loyalty-hq stores add`), "
+                    + "or keep using the original ledger file")
+        }
+        return presented
     }
 }

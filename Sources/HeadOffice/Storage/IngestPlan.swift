@@ -22,9 +22,11 @@ struct IngestPlan {
         for entry in batch {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
-            for text in [entry.id, entry.receipt, entry.reason ?? ""] where PaymentCardDetector.mentionsPaymentCard(text) {
+            // The same check the agent applies to a receipt at the till (ids and reasons are the agent's
+            // own UUIDs and words: checking them could refuse a store's stream for ever on a false match).
+            if PaymentCardDetector.mentionsPaymentCard(entry.receipt) {
                 throw IngestRefusal(
-                    kind: .invalid, message: "entry \(entry.seq): a text field holds a bank card number; it is not stored")
+                    kind: .invalid, message: "entry \(entry.seq): the receipt holds a bank card number; it is not stored")
             }
             guard seen.insert(entry.seq).inserted else {
                 throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")

@@ -53,7 +53,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 let rows = try await connection.query("SELECT version FROM hq_schema", logger: logger)
                 for try await version in rows.decode(Int.self) { versions.insert(version) }
             }
-            let migrations = [(1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch)]
+            let migrations = [
+                (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
+            ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -105,19 +107,26 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     INSERT INTO hq_nonces (store_id, nonce, expires_at) SELECT \(storeId), \(nonce ?? ""), \(expires)
                     WHERE \(nonce != nil) ON CONFLICT DO NOTHING RETURNING 1
                 )
-                SELECT acknowledged_seq, (SELECT COUNT(*) FROM recorded) FROM hq_stores WHERE id = \(storeId) FOR UPDATE
+                SELECT acknowledged_seq, (SELECT COUNT(*) FROM recorded), ledger_id FROM hq_stores WHERE id = \(storeId) FOR UPDATE
                 """, logger: logger)
             var acknowledged: Int64?
             var recordedNonce = false
-            for try await (value, recorded) in lock.decode((Int64, Int64).self) {
+            var recordedLedger: String?
+            for try await (value, recorded, ledger) in lock.decode((Int64, Int64, String?).self) {
                 acknowledged = value
                 recordedNonce = recorded == 1
+                recordedLedger = ledger
             }
             guard let acknowledged else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
             if nonce != nil && !recordedNonce {
                 throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)")
+            }
+            let ledger = try LedgerBinding.resolve(
+                storeId: storeId, recorded: recordedLedger, presented: batch.ledgerId, acknowledged: acknowledged)
+            if ledger != recordedLedger {
+                try await connection.query("UPDATE hq_stores SET ledger_id = \(ledger) WHERE id = \(storeId)", logger: logger)
             }
             let stored = try await Self.storedEntries(
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, connection, logger)

@@ -31,6 +31,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v2-epoch") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteEpoch)
         }
+        migrator.registerMigration("hq-v3-ledger-binding") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteLedgerBinding)
+        }
         try migrator.migrate(pool)
     }
 
@@ -71,8 +74,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     arguments: [storeId, nonce, seconds + HeadOfficeProgram.nonceLifetimeSeconds])
                 guard db.changesCount == 1 else { throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)") }
             }
-            guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
+            guard let store = try Row.fetchOne(db, sql: "SELECT acknowledged_seq, ledger_id FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
+            }
+            let acknowledged: Int64 = store[0]
+            let recordedLedger: String? = store[1]
+            let ledger = try LedgerBinding.resolve(
+                storeId: storeId, recorded: recordedLedger, presented: batch.ledgerId, acknowledged: acknowledged)
+            if ledger != recordedLedger {
+                try db.execute(sql: "UPDATE hq_stores SET ledger_id = ? WHERE id = ?", arguments: [ledger, storeId])
             }
             let stored = try Self.storedEntries(
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, db)

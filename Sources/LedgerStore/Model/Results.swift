@@ -100,7 +100,10 @@ public struct MemberView: Hashable, Sendable, Codable {
 
 /// The store's health and today's totals, for the store manager.
 public struct StoreStatus: Hashable, Sendable, Codable {
-    public var storeId: String
+    /// nil while the ledger is unassigned (`loyalty-agent init --store-id` binds it).
+    public var storeId: String?
+    /// This ledger file's identity, as head office records it.
+    public var ledgerId: String
     public var members: Int64
     public var entries: Int64
     public var lastSeq: Int64

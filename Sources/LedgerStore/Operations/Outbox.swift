@@ -47,9 +47,14 @@ extension LedgerDatabase {
     /// The outbox: entries after head office's acknowledged sequence, oldest first, at most `limit`.
     /// An index range on the sequence, however long the history.
     public func outbox(limit: Int) throws -> [OutboxEntry] {
+        try outbox(after: nil, limit: limit)
+    }
+
+    /// Entries after `seq` (nil: after head office's acknowledged sequence), oldest first, at most `limit`.
+    public func outbox(after seq: Int64?, limit: Int) throws -> [OutboxEntry] {
         precondition(limit > 0)
         return try read { db in
-            let acknowledged = try acknowledgedSeq(db)
+            let acknowledged = try seq ?? acknowledgedSeq(db)
             let currency = try currentProgram(db).currency.code
             return try Row.fetchAll(
                 db,

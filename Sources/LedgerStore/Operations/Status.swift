@@ -29,7 +29,7 @@ extension LedgerDatabase {
             let sync = try syncMeta(db)
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
             return StoreStatus(
-                storeId: storeId,
+                storeId: assignedStoreId, ledgerId: ledgerId,
                 members: try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members") ?? 0,
                 entries: entryCount, lastSeq: lastSeq, acknowledgedSeq: acknowledged,
                 unsyncedEntries: lastSeq - acknowledged,

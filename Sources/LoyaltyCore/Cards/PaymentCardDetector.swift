@@ -66,26 +66,46 @@ public enum PaymentCardDetector {
         }
     }
 
-    /// `text` with every run of digits (spaces and dashes allowed inside) that looks like a payment
-    /// card replaced: for error messages that would otherwise repeat what the user typed.
+    /// `text` with every number that looks like a payment card replaced: for error messages that
+    /// would otherwise repeat what the user typed. A number is a run of digits, or digit groups of at
+    /// least three joined by single spaces or dashes as cards are printed (`4111 1111 1111 1111`), so
+    /// dates and the short groups of ids do not join into false card numbers.
     public static func redacted(_ text: String) -> String {
         var output = ""
-        var run = ""
-        func flush() {
-            let digits = run.filter { $0.isASCII && $0.isNumber }
-            if containsPaymentCard(digits) {
+        // The current run: digit groups, each with the separator that followed it (if any).
+        var run: [(digits: String, separator: Character?)] = []
+        var digits = ""
+        func emit(_ piece: ArraySlice<(digits: String, separator: Character?)>) {
+            guard let last = piece.last else { return }
+            if containsPaymentCard(piece.map(\.digits).joined()) {
                 output += "[bank card number removed]"
-                if let last = run.last, !(last.isASCII && last.isNumber) { output.append(last) }
+                if let separator = last.separator { output.append(separator) }
             } else {
-                output += run
+                for group in piece {
+                    output += group.digits
+                    if let separator = group.separator { output.append(separator) }
+                }
             }
-            run = ""
+        }
+        func flush() {
+            if !digits.isEmpty { run.append((digits, nil)) }
+            digits = ""
+            // A short group in a multi-group run stands alone: it is not part of a printed card number.
+            var start = 0
+            for index in run.indices where run.count > 1 && run[index].digits.count < 3 {
+                emit(run[start..<index])
+                emit(run[index...index])
+                start = index + 1
+            }
+            emit(run[start...])
+            run = []
         }
         for character in text {
             if character.isASCII && character.isNumber {
-                run.append(character)
-            } else if (character == " " || character == "-") && !run.isEmpty {
-                run.append(character)
+                digits.append(character)
+            } else if (character == " " || character == "-") && !digits.isEmpty {
+                run.append((digits, character))
+                digits = ""
             } else {
                 flush()
                 output.append(character)

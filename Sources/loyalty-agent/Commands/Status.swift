@@ -10,7 +10,7 @@ struct Status: LedgerCommand {
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
         let status = try ledger.status()
         let human = """
-            Store \(status.storeId) — ledger \(status.databasePath)
+            Store \(status.storeId ?? "unassigned (run `loyalty-agent init --store-id STORE_ID`)") — ledger \(status.databasePath)
               health            \(status.health) (journal \(status.journalMode), \(status.databaseBytes) bytes)
               members           \(status.members)
               entries           \(status.entries) (last sequence \(status.lastSeq))

@@ -20,7 +20,7 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Store id for a ledger created by this call (default: $LOYALTY_STORE_ID, else 'local').", valueName: "id"))
+        help: ArgumentHelp("The store this ledger belongs to; binds an unassigned ledger (default: $LOYALTY_STORE_ID, else store_id in agent.yaml).", valueName: "id"))
     var storeId: String?
 
     @Option(
@@ -58,21 +58,18 @@ struct GlobalOptions: ParsableArguments {
         let file = AgentConfigFile.current.withLock { $0 }
         let requestedStore = storeId ?? environment["LOYALTY_STORE_ID"] ?? file.string("store_id")
         if let requestedStore {
-            guard !requestedStore.isEmpty, requestedStore.count <= 64,
+            guard !LedgerDatabase.unassignedStoreIdNames.contains(requestedStore), requestedStore.count <= 64,
                 requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
                 !PaymentCardDetector.mentionsPaymentCard(requestedStore)
             else {
-                throw LoyaltyError.badInput("bad_store_id", "a store id is 1 to 64 letters, digits, '-' or '_'")
+                throw LoyaltyError.badInput("bad_store_id", "a store id is 1 to 64 letters, digits, '-' or '_' (not 'local')")
             }
         }
         let currency = try Currency.named(environment["LOYALTY_CURRENCY"] ?? file.string("currency") ?? "EUR")
         let ledger = try LedgerDatabase(
-            path: databasePath,
-            creating: .init(storeId: requestedStore ?? "local", program: .standard(currency: currency)))
-        if let requestedStore, requestedStore != ledger.storeId {
-            throw LoyaltyError.badInput(
-                "store_mismatch", "the ledger at \(databasePath) belongs to store \(ledger.storeId), not \(requestedStore); pick the right --db")
-        }
+            path: databasePath, creating: .init(storeId: requestedStore, program: .standard(currency: currency)))
+        // A till used before it was configured binds to the store id it is given first.
+        if let requestedStore { try ledger.bindStore(requestedStore) }
         return ledger
     }
 }

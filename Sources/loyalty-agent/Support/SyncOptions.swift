@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerStore
+import LoyaltyCore
 import SyncClient
 
 /// Where head office is and how this store proves who it is.
@@ -10,7 +11,13 @@ struct SyncOptions: ParsableArguments {
     @Option(help: ArgumentHelp("File holding this store's secret (default: $LOYALTY_STORE_SECRET_FILE, else /etc/loyalty-agent/store-secret).", valueName: "path"))
     var storeSecretFile: String?
 
-    func settings(storeId: String) throws -> SyncSettings {
+    func settings(for ledger: LedgerDatabase) throws -> SyncSettings {
+        guard let storeId = ledger.assignedStoreId else {
+            throw LoyaltyError.badInput(
+                "store_unassigned",
+                "this ledger has no store id yet: run `loyalty-agent init --store-id STORE_ID` once (or pass --store-id, "
+                    + "set LOYALTY_STORE_ID or store_id in agent.yaml); sales made so far are pushed under that id")
+        }
         let environment = ProcessInfo.processInfo.environment
         let file = AgentConfigFile.current.withLock { $0 }
         guard let text = hqURL ?? environment["LOYALTY_HQ_URL"] ?? file.string("hq.url"), !text.isEmpty else {
@@ -34,7 +41,7 @@ struct Sync: AsyncLedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
-        let report = try await SyncClient(ledger: ledger, settings: sync.settings(storeId: ledger.storeId)).syncOnce()
+        let report = try await SyncClient(ledger: ledger, settings: sync.settings(for: ledger)).syncOnce()
         return CommandOutput(
             json: report,
             human: """
@@ -66,7 +73,7 @@ struct Daemon: AsyncLedgerCommand {
             throw SyncFailure.configuration("--interval and --max-backoff take 1 to 86400 seconds")
         }
         let loop = SyncLoop(
-            client: SyncClient(ledger: ledger, settings: try sync.settings(storeId: ledger.storeId)),
+            client: SyncClient(ledger: ledger, settings: try sync.settings(for: ledger)),
             intervalSeconds: interval, maximumBackoffSeconds: maxBackoff)
         installStopSignalHandlers()
         let task = Task {
