@@ -15,6 +15,8 @@ public struct AwardResult: Hashable, Sendable, Codable {
     public var ruleVersion: Int
     /// True when the sale had already been recorded and this call wrote nothing.
     public var replayed: Bool
+    /// The card earned as a provisional member (not enrolled at this till yet).
+    public var provisional: Bool = false
 }
 
 /// What `redeem` did: the points spent, the discount they are worth, the balance after.
@@ -78,6 +80,8 @@ public struct EntryView: Hashable, Sendable, Codable {
 public struct MemberView: Hashable, Sendable, Codable {
     public var card: String
     public var cardStatus: String
+    /// Earning on a card this till had not heard of; redeems once enrolled here or described by head office.
+    public var provisional: Bool
     public var memberId: Int64
     public var name: String?
     public var birthday: String?

@@ -6,7 +6,13 @@ extension LedgerDatabase {
     /// Records the points a sale earns. The receipt is the idempotency key: a retry with the same
     /// card and amount returns the original result and writes nothing; the same receipt with a
     /// different card or amount is refused.
-    public func award(card: CardNumber, amount: Money, receipt: ReceiptReference, at now: Date = Date()) throws -> AwardResult {
+    ///
+    /// - Parameter provisionalIfUnknown: the card is in the chain's member ranges: if this till has not
+    ///   heard of it (enrolled this morning at another store), it earns as a provisional member instead
+    ///   of being refused; head office attaches the points to the member.
+    public func award(
+        card: CardNumber, amount: Money, receipt: ReceiptReference, provisionalIfUnknown: Bool = false, at now: Date = Date()
+    ) throws -> AwardResult {
         try write { db in
             let program = try currentProgram(db)
             let key = "earn:\(receipt.value)"
@@ -33,9 +39,9 @@ extension LedgerDatabase {
                     currency: amount.currency.code, points: points, balance: original[7] ?? original[5], tier: original[8],
                     seq: seq, ruleVersion: original[6], replayed: true)
             }
-            let holder = try cardHolder(card, program: program, db)
-            try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             let millis = now.millisecondsSince1970
+            let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)
+            try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             let tier = program.tier(named: holder.tier)
             let points = try program.pointsEarned(for: amount, tier: tier)
             let spendBefore = try rollingSpend(memberId: holder.memberId, at: millis, db)
@@ -54,7 +60,7 @@ extension LedgerDatabase {
             return AwardResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
                 currency: amount.currency.code, points: points, balance: reportedBalance, tier: newTier.name,
-                seq: written.seq, ruleVersion: program.version, replayed: false)
+                seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional)
         }
     }
 }

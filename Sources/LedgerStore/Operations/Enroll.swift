@@ -7,11 +7,24 @@ extension LedgerDatabase {
     public func enroll(card: CardNumber, name: String?, birthday: CalendarDate?, at now: Date = Date()) throws -> EnrollResult {
         try write { db in
             let program = try currentProgram(db)
+            let millis = now.millisecondsSince1970
+            if let owner = try Row.fetchOne(
+                db, sql: "SELECT m.id, m.provisional, m.balance FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?",
+                arguments: [card.value]), owner["provisional"] as Bool
+            {
+                // The card earned here before it was enrolled: the same member, now enrolled, keeps its points.
+                let memberId: Int64 = owner["id"]
+                try db.execute(
+                    sql: "UPDATE members SET name = ?, birthday = ?, enrolled_at = ?, provisional = 0 WHERE id = ?",
+                    arguments: [name, birthday?.description, millis, memberId])
+                return EnrollResult(
+                    card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
+                    tier: program.tiers[0].name, balance: owner["balance"])
+            }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
                 throw LoyaltyError.refused(
                     "card_taken", "card \(card.masked) already belongs to member \(owner); look them up with `loyalty-agent member \(card.value)`")
             }
-            let millis = now.millisecondsSince1970
             try db.execute(
                 sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (?, ?, ?, ?)",
                 arguments: [name, birthday?.description, millis, program.tiers[0].name])

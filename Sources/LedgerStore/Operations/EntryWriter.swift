@@ -31,6 +31,8 @@ struct CardHolder {
     /// The balance the store can vouch for: head office's last snapshot plus this store's entries
     /// not yet in it; the local balance when head office has not described the member yet.
     var vouchedBalance: Int64
+    /// Earning on a card this till had not heard of: not enrolled here, not described by head office.
+    var provisional: Bool
 }
 
 extension LedgerDatabase {
@@ -73,7 +75,7 @@ extension LedgerDatabase {
     func cardHolder(_ card: CardNumber, program: LoyaltyProgram, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
         let statement = try db.cachedStatement(
             sql: """
-                SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier
+                SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional
                 FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
@@ -93,11 +95,31 @@ extension LedgerDatabase {
                 tier = hqTier
             }
         }
-        let holder = CardHolder(memberId: memberId, card: card.value, cardStatus: row[1], balance: row[2], tier: tier, vouchedBalance: vouched)
+        let holder = CardHolder(
+            memberId: memberId, card: card.value, cardStatus: row[1], balance: row[2], tier: tier, vouchedBalance: vouched,
+            provisional: row[7])
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
         return holder
+    }
+
+    /// The holder of `card`; a card this till has not heard of becomes a provisional member when
+    /// `provisionalIfUnknown` (it is in the chain's member ranges), else the refusal stands.
+    func cardHolder(
+        _ card: CardNumber, program: LoyaltyProgram, provisionalIfUnknown: Bool, at millis: Int64, _ db: Database
+    ) throws -> CardHolder {
+        if provisionalIfUnknown,
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cards WHERE number = ?"), arguments: [card.value]) == nil
+        {
+            try db.execute(
+                sql: "INSERT INTO members (name, birthday, enrolled_at, tier, provisional) VALUES (NULL, NULL, ?, ?, 1)",
+                arguments: [millis, program.tiers[0].name])
+            try db.execute(
+                sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
+                arguments: [card.value, db.lastInsertedRowID, millis])
+        }
+        return try cardHolder(card, program: program, db)
     }
 
     /// Points of this store's entries for the member after head office's snapshot.

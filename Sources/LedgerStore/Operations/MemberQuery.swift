@@ -25,7 +25,8 @@ extension LedgerDatabase {
                     at: Date(millisecondsSince1970: row["created_at"]).iso8601)
             }
             return MemberView(
-                card: card.value, cardStatus: holder.cardStatus, memberId: holder.memberId, name: member["name"],
+                card: card.value, cardStatus: holder.cardStatus, provisional: holder.provisional, memberId: holder.memberId,
+                name: member["name"],
                 birthday: member["birthday"], balance: holder.vouchedBalance, localBalance: holder.balance,
                 headOfficeBalance: try Int64.fetchOne(db, sql: "SELECT balance FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId]),
                 tier: holder.tier,

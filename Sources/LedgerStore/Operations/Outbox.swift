@@ -112,6 +112,8 @@ extension LedgerDatabase {
                 let cards = snapshot.cards.compactMap { try? CardNumber($0).value }
                 guard !cards.isEmpty else { continue }
                 let memberId = try memberId(forAnyOf: cards, at: millis, db)
+                // Head office knows the member: its balance is vouched for from now on.
+                try db.execute(sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])
                 try db.execute(
                     sql: """
                         INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at)

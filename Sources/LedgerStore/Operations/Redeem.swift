@@ -33,6 +33,12 @@ extension LedgerDatabase {
                     balance: original[5] ?? original[4], seq: seq, replayed: true)
             }
             let holder = try cardHolder(card, program: program, db)
+            guard !holder.provisional else {
+                throw LoyaltyError.refused(
+                    "provisional_member",
+                    "card \(card.masked) is not enrolled at this till yet, so no balance can be vouched for; it keeps earning. "
+                        + "Points can be redeemed once the member is enrolled here or the till has synced with head office")
+            }
             try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             if let offlineCap, points > offlineCap, try isOffline(at: now, db) {
                 throw LoyaltyError.refused(

@@ -98,6 +98,11 @@ enum LedgerSchema {
                     ALTER TABLE entries ADD COLUMN reported_tier TEXT;
                     """)
         }
+        migrator.registerMigration("v4-provisional-members") { db in
+            // A card in the chain's member ranges that this till has not heard of earns as a provisional
+            // member; it redeems only once enrolled here or described by head office.
+            try db.execute(sql: "ALTER TABLE members ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -61,4 +61,12 @@ extension CardScanRules {
             throw .badInput(reason.rawValue, reason.advice)
         }
     }
+
+    /// Whether `card` lies in the chain's member-card ranges: the configured ranges, else the in-store
+    /// EAN-13 numbers (prefix 2, GS1 check digit) chains print on their cards. Such a card earns at a
+    /// till that has not heard of it yet, as a provisional member.
+    public func isChainMemberCard(_ card: CardNumber) -> Bool {
+        if !memberRanges.isEmpty { return inMemberRange(card.value) }
+        return card.value.count == 13 && card.value.first == "2" && GTIN.hasValidCheckDigit(card.value)
+    }
 }

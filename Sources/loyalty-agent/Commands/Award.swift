@@ -13,14 +13,18 @@ struct Award: LedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
-        let card = try global.memberCard(card)
+        let rules = try global.cardRules()
+        let card = try rules.memberCard(typed: self.card)
         let receipt = try ReceiptReference(receipt)
         let amount = try Money(parsing: amount, currency: ledger.program().currency)
-        let result = try ledger.award(card: card, amount: amount, receipt: receipt)
+        // A card from the chain's ranges that this till has not heard of still earns (provisionally).
+        let result = try ledger.award(
+            card: card, amount: amount, receipt: receipt, provisionalIfUnknown: rules.isChainMemberCard(card))
         let human =
             result.replayed
             ? "Already recorded: receipt \(result.receipt) earned \(result.points) points. Nothing new was written. Balance after it: \(result.balance) points."
             : "Awarded \(result.points) points to card \(result.card) for \(result.amount) \(result.currency) (receipt \(result.receipt)). Balance: \(result.balance) points, tier \(result.tier)."
+                + (result.provisional ? " The card is not enrolled at this till yet: it earns now, and redeems once enrolled or synced." : "")
         return CommandOutput(json: result, human: human)
     }
 }

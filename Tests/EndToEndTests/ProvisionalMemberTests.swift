@@ -1,0 +1,73 @@
+import Foundation
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// A card handed out this morning at store A is scanned at store B before either has synced: B
+/// earns the sale as a provisional member (nothing is lost), refuses redemption (nothing is vouched),
+/// and head office attaches the points to the member; after the next pull both stores agree.
+@Suite(.serialized) struct ProvisionalMemberTests {
+    let folder = TemporaryFolder()
+    let card = "2900000777774"
+
+    func agent(_ arguments: [String], store: String) throws -> AgentProcess.Outcome {
+        try AgentProcess.run(arguments + ["--db", folder.file("\(store).db"), "--json"])
+    }
+
+    @Test func aCardNoTillHasSeenEarnsAndConvergesAtHeadOffice() throws {
+        let hqDb = folder.file("hq.db")
+        var secrets: [String: String] = [:]
+        for store in ["A", "B"] {
+            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
+            secrets[store] = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+            FileManager.default.createFile(
+                atPath: folder.file("\(store).secret"), contents: Data(secrets[store]!.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
+        }
+        #expect(try agent(["enroll", card, "--name", "Ana"], store: "A").exitCode == 0)
+        #expect(try agent(["award", card, "--amount", "30", "--receipt", "A-1"], store: "A").exitCode == 0)
+
+        // B has never heard of the card: the sale still earns, provisionally.
+        let earned = try agent(["award", card, "--amount", "20", "--receipt", "B-1"], store: "B")
+        #expect(earned.exitCode == 0 && earned.json["points"] as? Int == 20 && earned.json["provisional"] as? Bool == true)
+        #expect(try AgentProcess.run(["award", card, "--amount", "1", "--receipt", "B-9", "--db", folder.file("B.db")]).stdout
+            .contains("not enrolled at this till yet"))
+        let redeem = try agent(["redeem", card, "--points", "5", "--receipt", "B-2"], store: "B")
+        #expect(redeem.exitCode == 1 && redeem.json["error"] as? String == "provisional_member", "\(redeem.stdout)")
+        // Outside the chain's ranges (not an in-store EAN-13): refused as before.
+        let outside = try agent(["award", "B0A1234", "--amount", "5", "--receipt", "B-3"], store: "B")
+        #expect(outside.exitCode == 1 && outside.json["error"] as? String == "unknown_card")
+        #expect(try agent(["member", card], store: "B").json["provisional"] as? Bool == true)
+
+        let port = SyncChaosTests.freePort()
+        let hq = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        func sync(_ store: String) throws -> AgentProcess.Outcome {
+            try agent(
+                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
+        }
+        for store in ["B", "A", "B"] { #expect(try sync(store).exitCode == 0) }
+        let atHeadOffice = try AgentProcess.run(["member", card, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(atHeadOffice.json["balance"] as? Int == 51, "\(atHeadOffice.stdout)")
+        // B now vouches for the member's whole balance and can redeem from it.
+        let member = try agent(["member", card], store: "B")
+        #expect(member.json["provisional"] as? Bool == false && member.json["balance"] as? Int == 51, "\(member.stdout)")
+        #expect(try agent(["redeem", card, "--points", "40", "--receipt", "B-4"], store: "B").json["balance"] as? Int == 11)
+        for store in ["B", "A"] { #expect(try sync(store).exitCode == 0) }
+        #expect(try agent(["member", card], store: "A").json["balance"] as? Int == 11)
+        for store in ["A", "B"] { #expect(try agent(["verify"], store: store).exitCode == 0) }
+    }
+
+    @Test func enrollingAProvisionalCardKeepsItsPoints() throws {
+        let other = GTIN.withCheckDigit("290000012121")
+        #expect(try agent(["award", other, "--amount", "12", "--receipt", "R-1"], store: "C").json["provisional"] as? Bool == true)
+        let enrolled = try agent(["enroll", other, "--name", "Bo"], store: "C")
+        #expect(enrolled.exitCode == 0 && enrolled.json["balance"] as? Int == 12, "\(enrolled.stdout)")
+        #expect(try agent(["enroll", other], store: "C").json["error"] as? String == "card_taken")
+        let redeemed = try agent(["redeem", other, "--points", "10", "--receipt", "R-2"], store: "C")
+        #expect(redeemed.exitCode == 0 && redeemed.json["balance"] as? Int == 2)
+        #expect(try agent(["verify"], store: "C").exitCode == 0)
+    }
+}
