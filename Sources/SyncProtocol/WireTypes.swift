@@ -15,11 +15,17 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var reason: String?
     /// The store's wall clock, milliseconds since 1970 (UTC).
     public var createdAtMilliseconds: Int64
+    /// An `enroll` entry's profile: the member's name and birthday (YYYY-MM-DD), if given.
+    public var memberName: String?
+    public var memberBirthday: String?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
-        receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64
+        receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
+        memberName: String? = nil, memberBirthday: String? = nil
     ) {
+        self.memberName = memberName
+        self.memberBirthday = memberBirthday
         self.seq = seq
         self.id = id
         self.card = card
@@ -40,6 +46,8 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case refersToSeq = "refers_to_seq"
         case ruleVersion = "rule_version"
         case createdAtMilliseconds = "created_at_ms"
+        case memberName = "member_name"
+        case memberBirthday = "member_birthday"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -47,7 +55,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     /// Rule versions head office can store (a 32-bit column in both drivers).
     public static let ruleVersions: ClosedRange<Int> = 0...Int(Int32.max)
 
-    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire"]
+    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll"]
 
     /// Why this entry cannot be a store ledger entry, or nil when it can.
     public var problem: String? {
@@ -71,6 +79,14 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if let refersToSeq, refersToSeq < 1 || refersToSeq >= seq { return "entry \(seq): refers_to_seq must be an earlier entry" }
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
+        if kind == "enroll" && (points != 0 || amountMinor != 0) { return "entry \(seq): an enroll has 0 points and 0 amount" }
+        if kind != "enroll" && (memberName != nil || memberBirthday != nil) {
+            return "entry \(seq): only an enroll entry carries member_name and member_birthday"
+        }
+        if let memberName, memberName.isEmpty || memberName.count > 100 {
+            return "entry \(seq): member_name must be 1 to 100 characters"
+        }
+        if let memberBirthday, memberBirthday.count != 10 { return "entry \(seq): member_birthday must be YYYY-MM-DD" }
         return nil
     }
 }

@@ -97,6 +97,11 @@ struct Member: AsyncParsableCommand {
             return
         }
         Output.out("Card \(member.card): balance \(member.balance) points, tier \(member.tier)\(member.overdrawn ? ", OVERDRAWN while offline" : "")\(member.blocked ? ", BLOCKED" : "")")
+        if let store = member.enrolledStore {
+            Output.out("  enrolled at \(store) on \(Output.iso(member.enrolledAtMilliseconds))\(member.name.map { " as \($0)" } ?? "")")
+        } else {
+            Output.out("  no enrolment has reached head office yet (earned on the card at a store first)")
+        }
         for share in member.stores {
             Output.out("  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(share.spendMinor) minor units")
         }

@@ -51,6 +51,8 @@ import Testing
         for store in ["B", "A", "B"] { #expect(try sync(store).exitCode == 0) }
         let atHeadOffice = try AgentProcess.run(["member", card, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(atHeadOffice.json["balance"] as? Int == 51, "\(atHeadOffice.stdout)")
+        // B's provisional sale sits on the member A enrolled: one member, A's enrolment.
+        #expect(atHeadOffice.json["name"] as? String == "Ana" && atHeadOffice.json["enrolled_store"] as? String == "A")
         // B now vouches for the member's whole balance and can redeem from it.
         let member = try agent(["member", card], store: "B")
         #expect(member.json["provisional"] as? Bool == false && member.json["balance"] as? Int == 51, "\(member.stdout)")
@@ -69,5 +71,47 @@ import Testing
         let redeemed = try agent(["redeem", other, "--points", "10", "--receipt", "R-2"], store: "C")
         #expect(redeemed.exitCode == 0 && redeemed.json["balance"] as? Int == 2)
         #expect(try agent(["verify"], store: "C").exitCode == 0)
+    }
+
+    /// A member who enrols and buys nothing is known at head office (balance 0) after the store's next
+    /// sync, and at every other store after its next pull.
+    @Test func anEnrolmentWithoutAPurchaseReachesHeadOfficeAndOtherStores() throws {
+        let hqDb = folder.file("hq2.db")
+        for store in ["D", "E"] {
+            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
+            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+            FileManager.default.createFile(
+                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
+        }
+        let member = GTIN.withCheckDigit("290000034343")
+        #expect(try agent(["enroll", member, "--name", "Cy Lee", "--birthday", "1991-07-04"], store: "D").exitCode == 0)
+        let port = SyncChaosTests.freePort()
+        let hq = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq2.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        func sync(_ store: String) throws -> AgentProcess.Outcome {
+            try agent(
+                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
+        }
+        #expect(try sync("D").json["pushed_entries"] as? Int == 1)
+        let known = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(known.exitCode == 0 && known.json["balance"] as? Int == 0, "\(known.stdout) \(known.stderr)")
+        #expect(known.json["name"] as? String == "Cy Lee" && known.json["birthday"] as? String == "1991-07-04")
+        #expect(known.json["enrolled_store"] as? String == "D")
+        let human = try AgentProcess.run(["member", member, "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(human.stdout.contains("enrolled at D"), "\(human.stdout)")
+        // E pulls: it knows the member (not provisional) and can serve them at once.
+        #expect(try sync("E").exitCode == 0)
+        let atE = try agent(["member", member], store: "E")
+        #expect(atE.exitCode == 0 && atE.json["provisional"] as? Bool == false && atE.json["balance"] as? Int == 0, "\(atE.stdout)")
+        let sale = try agent(["award", member, "--amount", "8", "--receipt", "E-1"], store: "E")
+        #expect(sale.json["provisional"] as? Bool == false && sale.json["balance"] as? Int == 8)
+        // Syncing again moves nothing twice.
+        #expect(try sync("D").json["pushed_entries"] as? Int == 0)
+        #expect(try sync("E").json["pushed_entries"] as? Int == 1)
+        let after = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(after.json["balance"] as? Int == 8)
     }
 }

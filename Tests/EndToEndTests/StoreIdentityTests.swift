@@ -32,7 +32,7 @@ import Testing
         let secretFile = folder.file("S1.secret")
         FileManager.default.createFile(atPath: secretFile, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
         let bound = try agent(["init", "--store-id", "S1"], db: db)
-        #expect(bound.exitCode == 0 && bound.json["store_id"] as? String == "S1" && bound.json["entries"] as? Int == 1)
+        #expect(bound.exitCode == 0 && bound.json["store_id"] as? String == "S1" && bound.json["entries"] as? Int == 2)
         #expect(try agent(["init", "--store-id", "S1"], db: db).exitCode == 0, "binding the same id again is fine")
         let other = try agent(["status", "--store-id", "S2"], db: db)
         #expect(other.exitCode == 2 && other.json["error"] as? String == "store_mismatch")
@@ -45,7 +45,8 @@ import Testing
         try #require(hq.waitFor("listening"))
         let sync = ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", secretFile]
         let synced = try agent(sync, db: db)
-        #expect(synced.exitCode == 0 && synced.json["acknowledged_seq"] as? Int == 1, "\(synced.stdout) \(synced.stderr)")
+        // The enrolment and the sale, pushed under S1.
+        #expect(synced.exitCode == 0 && synced.json["acknowledged_seq"] as? Int == 2, "\(synced.stdout) \(synced.stderr)")
 
         // A second box (another ledger file) claiming S1, which has entries: refused, nothing stored.
         let second = folder.file("second.db")
@@ -54,10 +55,10 @@ import Testing
         let claimed = try agent(sync, db: second)
         #expect(claimed.exitCode == 1 && claimed.json["error"] as? String == "ledger_conflict", "\(claimed.stdout) \(claimed.stderr)")
         let totals = try AgentProcess.run(["report", "totals", "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
-        #expect(totals.stdout.contains("\"entries\":1"), "\(totals.stdout)")
+        #expect(totals.stdout.contains("\"entries\":2"), "\(totals.stdout)")
         // The original box keeps syncing.
         #expect(try agent(["award", card, "--amount", "3", "--receipt", "R-2"], db: db).exitCode == 0)
-        #expect(try agent(sync, db: db).json["acknowledged_seq"] as? Int == 2)
+        #expect(try agent(sync, db: db).json["acknowledged_seq"] as? Int == 3)
     }
 
     @Test(arguments: ["local", "", "a b", "S/1", String(repeating: "x", count: 65), "4111111111111111"])

@@ -61,6 +61,27 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (3)",
     ]
 
+    /// Version 4: enrolments reach head office: the member's profile, and the entry columns that
+    /// carry it (so a resent enrol entry compares equal).
+    static let sqliteEnrolments = """
+        ALTER TABLE hq_members ADD COLUMN name TEXT;
+        ALTER TABLE hq_members ADD COLUMN birthday TEXT;
+        ALTER TABLE hq_members ADD COLUMN enrolled_store TEXT;
+        ALTER TABLE hq_members ADD COLUMN enrolled_at_ms INTEGER;
+        ALTER TABLE hq_entries ADD COLUMN member_name TEXT;
+        ALTER TABLE hq_entries ADD COLUMN member_birthday TEXT;
+        """
+
+    static let postgresEnrolments: [String] = [
+        "ALTER TABLE hq_members ADD COLUMN name TEXT",
+        "ALTER TABLE hq_members ADD COLUMN birthday TEXT",
+        "ALTER TABLE hq_members ADD COLUMN enrolled_store TEXT",
+        "ALTER TABLE hq_members ADD COLUMN enrolled_at_ms BIGINT",
+        "ALTER TABLE hq_entries ADD COLUMN member_name TEXT",
+        "ALTER TABLE hq_entries ADD COLUMN member_birthday TEXT",
+        "INSERT INTO hq_schema (version) VALUES (4)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -72,6 +72,11 @@ public struct HeadOfficeMember: Codable, Hashable, Sendable {
     public var overdrawn: Bool
     public var blocked: Bool
     public var stores: [StoreShare]
+    /// The profile from the first enrolment that reached head office (nil before one did).
+    public var name: String? = nil
+    public var birthday: String? = nil
+    public var enrolledStore: String? = nil
+    public var enrolledAtMilliseconds: Int64? = nil
 }
 
 /// A redemption that took a member below zero across stores (both happened offline).

@@ -24,9 +24,12 @@ struct IngestPlan {
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
             // The same check the agent applies to a receipt at the till (ids and reasons are the agent's
             // own UUIDs and words: checking them could refuse a store's stream for ever on a false match).
-            if PaymentCardDetector.mentionsPaymentCard(entry.receipt) {
+            if let birthday = entry.memberBirthday, (try? CalendarDate(parsing: birthday)) == nil {
+                throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): member_birthday is not a real YYYY-MM-DD date")
+            }
+            if PaymentCardDetector.mentionsPaymentCard(entry.receipt) || PaymentCardDetector.mentionsPaymentCard(entry.memberName ?? "") {
                 throw IngestRefusal(
-                    kind: .invalid, message: "entry \(entry.seq): the receipt holds a bank card number; it is not stored")
+                    kind: .invalid, message: "entry \(entry.seq): the receipt or name holds a bank card number; it is not stored")
             }
             guard seen.insert(entry.seq).inserted else {
                 throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")
@@ -58,6 +61,9 @@ struct IngestPlan {
         return plan
     }
 
+    /// New `enroll` entries: the member profiles this batch brings.
+    var enrolments: [SyncEntry] { newEntries.filter { $0.kind == "enroll" } }
+
     /// Balance and spend changes per card, sorted by card: every driver touches cards (and takes
     /// their locks) in this one order, so concurrent batches sharing cards cannot deadlock.
     var memberDeltas: [(card: String, points: Int64, spendMinor: Int64)] {
@@ -79,6 +85,7 @@ extension SyncEntry {
             ("currency", currency == other.currency), ("receipt", receipt == other.receipt),
             ("refers_to_seq", refersToSeq == other.refersToSeq), ("rule_version", ruleVersion == other.ruleVersion),
             ("reason", reason == other.reason), ("created_at_ms", createdAtMilliseconds == other.createdAtMilliseconds),
+            ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

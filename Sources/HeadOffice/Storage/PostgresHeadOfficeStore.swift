@@ -55,6 +55,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             let migrations = [
                 (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
+                (4, HeadOfficeSchema.postgresEnrolments),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -164,17 +165,35 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 try await connection.query(
                     """
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
-                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
+                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
-                           NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds)
+                           NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
+                           NULLIF(e.name, ''), NULLIF(e.birthday, '')
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
                                 \(entries.map { $0.refersToSeq ?? 0 })::bigint[], \(entries.map { Int64($0.ruleVersion) })::bigint[],
-                                \(entries.map { $0.reason ?? "" })::text[], \(entries.map(\.createdAtMilliseconds))::bigint[])
-                         AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created)
+                                \(entries.map { $0.reason ?? "" })::text[], \(entries.map(\.createdAtMilliseconds))::bigint[],
+                                \(entries.map { $0.memberName ?? "" })::text[], \(entries.map { $0.memberBirthday ?? "" })::text[])
+                         AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
+                let enrolments = plan.enrolments
+                if !enrolments.isEmpty {
+                    // Enrolments: the member is known (balance 0 without sales); the first profile stays.
+                    try await connection.query(
+                        """
+                        UPDATE hq_members m SET name = COALESCE(m.name, NULLIF(p.name, '')),
+                            birthday = COALESCE(m.birthday, NULLIF(p.birthday, '')),
+                            enrolled_store = COALESCE(m.enrolled_store, \(storeId)), enrolled_at_ms = COALESCE(m.enrolled_at_ms, p.created)
+                        FROM (SELECT DISTINCT ON (card) card, name, birthday, created
+                              FROM UNNEST(\(enrolments.map(\.card))::text[], \(enrolments.map { $0.memberName ?? "" })::text[],
+                                          \(enrolments.map { $0.memberBirthday ?? "" })::text[],
+                                          \(enrolments.map(\.createdAtMilliseconds))::bigint[]) AS u(card, name, birthday, created)
+                              ORDER BY card, created) AS p
+                        JOIN hq_cards c ON c.card = p.card WHERE m.id = c.member_id
+                        """, logger: logger)
+                }
                 let redeemed = entries.filter { $0.kind == "redeem" }
                 if !redeemed.isEmpty {
                     // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
@@ -230,14 +249,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         var stored: [Int64: SyncEntry] = [:]
         let rows = try await connection.query(
             """
-            SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms
+            SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms,
+                   member_name, member_birthday
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
-        typealias Columns = (Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64)
+        typealias Columns = (Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?)
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
                 seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
-                receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11)
+                receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11,
+                memberName: row.12, memberBirthday: row.13)
         }
         return stored
     }
@@ -364,12 +385,15 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     public func member(card: String, now: Date) async throws -> HeadOfficeMember? {
-        var found: (Int64, Int64, Bool, Bool)?
+        var found: (Int64, Int64, Bool, Bool, String?, String?, String?, Int64?)?
         for try await row in try await client.query(
-            "SELECT m.id, m.balance, m.overdrawn, c.blocked FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = \(card)",
+            """
+            SELECT m.id, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms
+            FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = \(card)
+            """,
             logger: logger
-        ).decode((Int64, Int64, Bool, Bool).self) { found = row }
-        guard let (memberId, balance, overdrawn, blocked) = found else { return nil }
+        ).decode((Int64, Int64, Bool, Bool, String?, String?, String?, Int64?).self) { found = row }
+        guard let (memberId, balance, overdrawn, blocked, name, birthday, enrolledStore, enrolledAt) = found else { return nil }
         let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
         var spend: Int64 = 0
         for try await value in try await client.query(
@@ -388,7 +412,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
         return HeadOfficeMember(
             card: card, cards: cards, balance: balance, tier: HeadOfficeProgram.tier(rollingSpendMinor: spend), rollingSpendMinor: spend,
-            overdrawn: overdrawn, blocked: blocked, stores: shares)
+            overdrawn: overdrawn, blocked: blocked, stores: shares, name: name, birthday: birthday, enrolledStore: enrolledStore,
+            enrolledAtMilliseconds: enrolledAt)
     }
 
     public func overdrafts() async throws -> [Overdraft] {

@@ -34,6 +34,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v3-ledger-binding") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteLedgerBinding)
         }
+        migrator.registerMigration("hq-v4-enrolments") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteEnrolments)
+        }
         try migrator.migrate(pool)
     }
 
@@ -111,16 +114,27 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 let insert = try db.cachedStatement(
                     sql: """
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
-                                                refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
+                                                member_name, member_birthday)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
                     try insert.execute(arguments: [
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
-                        entry.createdAtMilliseconds, now.milliseconds,
+                        entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday,
                     ])
+                }
+                // Enrolments: the member is known (balance 0 without sales); the first profile stays.
+                for entry in plan.enrolments {
+                    try db.execute(
+                        sql: """
+                            UPDATE hq_members SET name = COALESCE(name, ?), birthday = COALESCE(birthday, ?),
+                                enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(enrolled_at_ms, ?)
+                            WHERE id = ?
+                            """,
+                        arguments: [entry.memberName, entry.memberBirthday, storeId, entry.createdAtMilliseconds, memberIds[entry.card]!])
                 }
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
                 for entry in plan.newEntries where entry.kind == "redeem" {
@@ -254,7 +268,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
     public func member(card: String, now: Date) async throws -> HeadOfficeMember? {
         try await pool.read { db in
             guard let member = try Row.fetchOne(
-                db, sql: "SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = ?",
+                db,
+                sql: """
+                    SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms
+                    FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = ?
+                    """,
                 arguments: [card])
             else { return nil }
             let memberId: Int64 = member["id"]
@@ -268,7 +286,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             return HeadOfficeMember(
                 card: card, cards: try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY card", arguments: [memberId]),
                 balance: member["balance"], tier: HeadOfficeProgram.tier(rollingSpendMinor: spend), rollingSpendMinor: spend,
-                overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares)
+                overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares, name: member["name"],
+                birthday: member["birthday"], enrolledStore: member["enrolled_store"], enrolledAtMilliseconds: member["enrolled_at_ms"])
         }
     }
 
@@ -318,7 +337,7 @@ extension SyncEntry {
             seq: row["seq"], id: row["id"], card: row["card"], kind: row["kind"], points: row["points"],
             amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
-            createdAtMilliseconds: row["created_at_ms"])
+            createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"])
     }
 }
 

@@ -17,6 +17,7 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: "UPDATE members SET name = ?, birthday = ?, enrolled_at = ?, provisional = 0 WHERE id = ?",
                     arguments: [name, birthday?.description, millis, memberId])
+                try appendEnrolment(memberId: memberId, card: card, name: name, birthday: birthday, program: program, at: millis, db)
                 return EnrollResult(
                     card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
                     tier: program.tiers[0].name, balance: owner["balance"])
@@ -32,9 +33,23 @@ extension LedgerDatabase {
             try db.execute(
                 sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                 arguments: [card.value, memberId, millis])
+            try appendEnrolment(memberId: memberId, card: card, name: name, birthday: birthday, program: program, at: millis, db)
             return EnrollResult(
                 card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
                 tier: program.tiers[0].name, balance: 0)
         }
+    }
+
+    /// The 0-point entry that carries an enrolment (and the profile) to head office.
+    private func appendEnrolment(
+        memberId: Int64, card: CardNumber, name: String?, birthday: CalendarDate?, program: LoyaltyProgram, at millis: Int64,
+        _ db: Database
+    ) throws {
+        _ = try append(
+            NewEntry(
+                memberId: memberId, card: card.value, kind: .enroll, points: 0, amountMinorUnits: 0,
+                receipt: "enroll-\(card.value)", idempotencyKey: "enroll:\(card.value)", refersToSeq: nil,
+                ruleVersion: program.version, reason: nil, memberName: name, memberBirthday: birthday?.description),
+            at: millis, db)
     }
 }

@@ -16,6 +16,9 @@ public struct OutboxEntry: Hashable, Sendable {
     public var ruleVersion: Int
     public var reason: String?
     public var createdAtMilliseconds: Int64
+    /// The profile of an enrol entry.
+    public var memberName: String?
+    public var memberBirthday: String?
 }
 
 /// A member as head office described them in a pull.
@@ -59,14 +62,16 @@ extension LedgerDatabase {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at
+                    SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at,
+                           member_name, member_birthday
                     FROM entries WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
                 arguments: [acknowledged, limit]
             ).map {
                 OutboxEntry(
                     seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
-                    refersToSeq: $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10])
+                    refersToSeq: $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10], memberName: $0[11],
+                    memberBirthday: $0[12])
             }
         }
     }

@@ -103,6 +103,56 @@ enum LedgerSchema {
             // member; it redeems only once enrolled here or described by head office.
             try db.execute(sql: "ALTER TABLE members ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v5-enrolment-entries", foreignKeyChecks: .deferred) { db in
+            // Enrolments travel in the ledger stream as 0-point entries with the member's profile. The
+            // kind CHECK constraint cannot be altered in place: the table is rebuilt, rows unchanged.
+            try db.execute(
+                sql: """
+                    CREATE TABLE entries_v5 (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        store_id TEXT NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        card TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'reverse', 'adjust', 'bonus', 'expire', 'enroll')),
+                        points INTEGER NOT NULL,
+                        amount_minor INTEGER NOT NULL,
+                        balance_after INTEGER NOT NULL,
+                        receipt TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        refers_to_seq INTEGER REFERENCES entries(seq),
+                        rule_version INTEGER NOT NULL,
+                        reason TEXT,
+                        created_at INTEGER NOT NULL,
+                        reported_balance INTEGER,
+                        reported_tier TEXT,
+                        -- The profile an enrol entry carries (name, birthday YYYY-MM-DD).
+                        member_name TEXT,
+                        member_birthday TEXT,
+                        CHECK (kind != 'earn' OR (points >= 0 AND amount_minor > 0)),
+                        CHECK (kind != 'redeem' OR (points < 0 AND amount_minor = 0)),
+                        CHECK (kind != 'enroll' OR (points = 0 AND amount_minor = 0))
+                    );
+                    INSERT INTO entries_v5 (seq, id, store_id, member_id, card, kind, points, amount_minor, balance_after, receipt,
+                                            idempotency_key, refers_to_seq, rule_version, reason, created_at, reported_balance,
+                                            reported_tier)
+                    SELECT seq, id, store_id, member_id, card, kind, points, amount_minor, balance_after, receipt, idempotency_key,
+                           refers_to_seq, rule_version, reason, created_at, reported_balance, reported_tier
+                    FROM entries ORDER BY seq;
+                    DROP TABLE entries;
+                    ALTER TABLE entries_v5 RENAME TO entries;
+                    CREATE INDEX entries_by_member_time ON entries(member_id, created_at);
+                    CREATE INDEX entries_by_receipt ON entries(receipt);
+                    CREATE INDEX entries_by_time ON entries(created_at);
+                    CREATE INDEX entries_by_member_seq ON entries(member_id, seq);
+                    CREATE TRIGGER entries_are_immutable BEFORE UPDATE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable: write a compensating entry'); END;
+                    CREATE TRIGGER entries_are_never_deleted BEFORE DELETE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are never deleted: write a compensating entry'); END;
+                    CREATE TRIGGER entries_update_balance AFTER INSERT ON entries
+                    BEGIN UPDATE members SET balance = balance + NEW.points WHERE id = NEW.member_id; END;
+                    """)
+        }
         return migrator
     }
 }

@@ -12,4 +12,7 @@ public enum EntryKind: String, Sendable, Codable, CaseIterable {
     case bonus
     /// Points that lapsed.
     case expire
+    /// A member enrolled at this store (0 points): carries the profile to head office in the same
+    /// acknowledged stream as the points, so every store and head office learn the member.
+    case enroll
 }
