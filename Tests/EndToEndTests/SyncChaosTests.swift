@@ -10,7 +10,9 @@ import LoyaltyCore
 /// killed (-9) and restarted at random moments, and a fault-injecting proxy between them that drops
 /// requests, loses responses after head office committed, duplicates and delays requests. Afterwards
 /// head office's total per store and per member equals the stores' ledgers, every entry is stored
-/// once, and every agent's backlog is 0. Against SQLite and PostgreSQL.
+/// once, and every agent's backlog is 0. On PostgreSQL two head-office processes share the database
+/// (stateless servers), the stores' requests alternating between them at random. Against SQLite and
+/// PostgreSQL.
 @Suite(.serialized) struct SyncChaosTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var hqBinary: String { URL(fileURLWithPath: AgentProcess.binary).deletingLastPathComponent().appendingPathComponent("loyalty-hq").path }
@@ -95,31 +97,47 @@ import LoyaltyCore
                 _ = try AgentProcess.run(["enroll", card, "--db", folder.file("\(store).db"), "--store-id", store])
             }
         }
-        let hqPort = Self.freePort()
-        let proxyPort = Self.freePort()
-        var hq = try Background(Self.hqBinary, ["serve", "--port", String(hqPort)] + storage, output: folder.file("hq.out"))
-        try #require(hq.waitFor("listening"), "head office did not start")
-        let proxy = try Background(
-            "/usr/bin/python3", [Self.packageRoot.appendingPathComponent("scripts/fault-proxy.py").path, String(proxyPort), String(hqPort), "--seed", "7"],
-            output: folder.file("proxy.out"))
-        try #require(proxy.waitFor("listening"), "the fault proxy did not start")
+        // On PostgreSQL, two stateless head-office processes share the database, each behind its own fault
+        // proxy; every sync goes to one of them at random, so a store's requests alternate servers. SQLite
+        // is the one-process default (sync/README.md): one server.
+        let serverCount = driver == "postgres" ? 2 : 1
+        var hqPorts: [Int] = []
+        var proxyPorts: [Int] = []
+        while hqPorts.count < serverCount * 2 {
+            let port = Self.freePort()
+            if !hqPorts.contains(port) { hqPorts.append(port) }
+        }
+        proxyPorts = Array(hqPorts[serverCount...])
+        hqPorts = Array(hqPorts[..<serverCount])
+        var servers = try hqPorts.enumerated().map { index, port in
+            try Background(Self.hqBinary, ["serve", "--port", String(port)] + storage, output: folder.file("hq\(index).out"))
+        }
+        for server in servers { try #require(server.waitFor("listening"), "head office did not start") }
+        let proxies = try zip(proxyPorts, hqPorts).enumerated().map { index, ports in
+            try Background(
+                "/usr/bin/python3",
+                [Self.packageRoot.appendingPathComponent("scripts/fault-proxy.py").path, String(ports.0), String(ports.1), "--seed", String(7 + index)],
+                output: folder.file("proxy\(index).out"))
+        }
+        for proxy in proxies { try #require(proxy.waitFor("listening"), "the fault proxy did not start") }
         defer {
-            proxy.stop()
-            hq.stop()
+            for proxy in proxies { proxy.stop() }
+            for server in servers { server.stop() }
         }
 
         func syncAll(port: Int? = nil) throws -> [Int32] {
-            // The three stores sync at the same time, each through the faulty proxy (or `port`).
-            let port = port ?? proxyPort
+            // The three stores sync at the same time, each through a faulty proxy picked at random (or `port`).
             let processes = try stores.map { store -> Process in
+                let target = port ?? proxyPorts.randomElement(using: &random)!
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: AgentProcess.binary)
                 process.arguments = [
-                    "sync", "--db", folder.file("\(store).db"), "--hq-url", "http://127.0.0.1:\(port)",
+                    "sync", "--db", folder.file("\(store).db"), "--hq-url", "http://127.0.0.1:\(target)",
                     "--store-secret-file", folder.file("\(store).secret"), "--json",
                 ]
                 process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
+                FileManager.default.createFile(atPath: folder.file("\(store).sync.err"), contents: nil)
+                process.standardError = FileHandle(forWritingAtPath: folder.file("\(store).sync.err"))
                 try process.run()
                 return process
             }
@@ -127,6 +145,9 @@ import LoyaltyCore
                 $0.waitUntilExit()
                 return $0.terminationStatus
             }
+        }
+        func syncErrors() -> String {
+            stores.map { (try? String(contentsOfFile: folder.file("\($0).sync.err"), encoding: .utf8)) ?? "" }.joined(separator: " | ")
         }
 
         var restarts = 0
@@ -139,12 +160,14 @@ import LoyaltyCore
                 _ = try AgentProcess.run(["redeem", card, "--points", String(Int.random(in: 1...8, using: &random)), "--receipt", "X\(prefix)", "--db", folder.file("\(store).db")])
             }
             let codes = try syncAll()
-            #expect(codes.allSatisfy { [0, 4].contains($0) }, "a sync was refused: \(codes)")
+            #expect(codes.allSatisfy { [0, 4].contains($0) }, "a sync was refused: \(codes): \(syncErrors())")
             if round == 3 || Int.random(in: 0..<3, using: &random) == 0 {
-                hq.kill9()
+                let victim = Int.random(in: 0..<servers.count, using: &random)
+                servers[victim].kill9()
                 restarts += 1
-                hq = try Background(Self.hqBinary, ["serve", "--port", String(hqPort)] + storage, output: folder.file("hq-\(restarts).out"))
-                try #require(hq.waitFor("listening"), "head office did not restart")
+                servers[victim] = try Background(
+                    Self.hqBinary, ["serve", "--port", String(hqPorts[victim])] + storage, output: folder.file("hq-\(restarts).out"))
+                try #require(servers[victim].waitFor("listening"), "head office did not restart")
             }
         }
         // Keep syncing (faults still on) until every store reports an empty outbox.
@@ -155,7 +178,9 @@ import LoyaltyCore
         }
         #expect(settled, "some store still has a backlog")
         // Faults off: every sync must now succeed (exit 0), not merely fail "acceptably" with 4.
-        #expect(try syncAll(port: hqPort) == [0, 0, 0], "a sync straight to head office failed")
+        for port in hqPorts {
+            #expect(try syncAll(port: port) == [0, 0, 0], "a sync straight to head office (port \(port)) failed")
+        }
 
         let totals = try AgentProcess.run(["report", "totals", "--json"] + storage, executable: Self.hqBinary)
         let rows = try #require((try JSONSerialization.jsonObject(with: Data(totals.stdout.utf8)) as? [String: Any])?["totals"] as? [[String: Any]])
@@ -183,9 +208,9 @@ import LoyaltyCore
                 #expect(member.exitCode == 1, "a card no store used is unknown at head office")
             }
         }
-        proxy.stop()
-        let faults = (try? String(contentsOfFile: folder.file("proxy.out.err"), encoding: .utf8)) ?? ""
-        #expect(faults.contains("lose_response"), "the proxy should have injected faults: \(faults)")
+        for proxy in proxies { proxy.stop() }
+        let faults = (0..<serverCount).map { (try? String(contentsOfFile: folder.file("proxy\($0).out.err"), encoding: .utf8)) ?? "" }
+        #expect(faults.allSatisfy { $0.contains("lose_response") }, "every proxy should have injected faults: \(faults)")
     }
 }
 
