@@ -109,7 +109,40 @@ struct Member: AsyncParsableCommand {
 }
 
 struct Cards: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Block lost cards everywhere (after each store's next sync).", subcommands: [Block.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Block lost cards everywhere, or replace them (after each store's next sync).", subcommands: [Block.self, Replace.self])
+
+    struct Replace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a lost card: OLD is blocked everywhere, NEW carries the member's balance and history.",
+            discussion: "Recorded in the audit trail (`loyalty-hq report audit`) with who and why.")
+        @Argument(help: "The lost card.") var old: String
+        @Argument(help: "The new card, not yet used by any member.") var new: String
+        @Option(help: "Why (kept in the audit trail).") var reason: String?
+        @Option(help: "Who (default: $USER).") var by: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let (old, new): (String, String)
+            do {
+                (old, new) = (try CardNumber(self.old).value, try CardNumber(self.new).value)
+            } catch {
+                throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+            }
+            guard old != new else {
+                throw CommandFailure(code: "same_card", message: "OLD and NEW are the same card; give the new card's number", exitCode: 2)
+            }
+            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            let reason = reason
+            try await storage.withStore { store, _ in
+                try await store.replaceCard(old, with: new, actor: actor, reason: reason, now: Date())
+            }
+            Output.out(
+                storage.json
+                    ? Output.json(["old": old, "new": new, "status": "replaced"])
+                    : "Card \(old) is blocked and \(new) carries its member's balance and history at every store after their next sync.")
+        }
+    }
 
     struct Block: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Block a card at every store.")
@@ -131,11 +164,11 @@ struct Cards: AsyncParsableCommand {
 }
 
 struct Report: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reports: overdrafts, stores, totals.")
+    static let configuration = CommandConfiguration(abstract: "Reports: overdrafts, stores, totals, audit.")
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case overdrafts, stores, totals }
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case overdrafts, stores, totals, audit }
 
-    @Argument(help: "overdrafts | stores | totals") var kind: Kind
+    @Argument(help: "overdrafts | stores | totals | audit") var kind: Kind
     @Flag(help: "CSV instead of a table.") var csv = false
     @OptionGroup var storage: StorageOptions
 
@@ -157,6 +190,12 @@ struct Report: AsyncParsableCommand {
             rows = stores.map { [$0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog), Output.iso($0.lastContactMilliseconds)] }
             struct Body: Encodable { var stores: [StoreSummary] }
             json = Output.json(Body(stores: stores))
+        case .audit:
+            let records = try await storage.withStore { store, _ in try await store.auditTrail() }
+            header = ["at", "by", "action", "detail", "reason"]
+            rows = records.map { [Output.iso($0.atMilliseconds), $0.actor, $0.action, $0.detail, $0.reason ?? ""] }
+            struct Body: Encodable { var audit: [AuditRecord] }
+            json = Output.json(Body(audit: records))
         case .totals:
             let totals = try await storage.withStore { store, _ in try await store.totals() }
             header = ["store", "entries", "points"]

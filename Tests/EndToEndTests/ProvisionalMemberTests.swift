@@ -114,4 +114,44 @@ import Testing
         let after = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(after.json["balance"] as? Int == 8)
     }
+
+    /// Lost card: head office replaces it; after the next sync the till serves the member on the new
+    /// card with the same balance and refuses the old one.
+    @Test func aReplacedCardWorksAtTheTillAfterTheNextSync() throws {
+        let hqDb = folder.file("hq3.db")
+        let added = try AgentProcess.run(["stores", "add", "F", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        FileManager.default.createFile(atPath: folder.file("F.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        let newCard = GTIN.withCheckDigit("290000056565")
+        #expect(try agent(["enroll", card, "--store-id", "F"], store: "F").exitCode == 0)
+        #expect(try agent(["award", card, "--amount", "40", "--receipt", "F-1"], store: "F").exitCode == 0)
+        let port = SyncChaosTests.freePort()
+        let hq = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq3.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        let sync = ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("F.secret")]
+        #expect(try agent(sync, store: "F").exitCode == 0)
+
+        let replace = ["cards", "replace", card, newCard, "--reason", "lost", "--by", "ana.ops", "--db", hqDb]
+        let replaced = try AgentProcess.run(replace + ["--json"], executable: SyncChaosTests.hqBinary)
+        #expect(replaced.exitCode == 0, "\(replaced.stdout) \(replaced.stderr)")
+        let again = try AgentProcess.run(replace + ["--json"], executable: SyncChaosTests.hqBinary)
+        #expect(again.exitCode == 1 && again.json["error"] as? String == "card_in_use", "\(again.stdout)")
+        let bank = try AgentProcess.run(
+            ["cards", "replace", card, "4111111111111111", "--db", hqDb, "--json"], executable: SyncChaosTests.hqBinary)
+        #expect(bank.exitCode == 2 && !bank.stdout.contains("1111111111"))
+        let audit = try AgentProcess.run(["report", "audit", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(audit.stdout.contains("ana.ops") && audit.stdout.contains("lost"), "\(audit.stdout)")
+
+        #expect(try agent(sync, store: "F").exitCode == 0)
+        let member = try agent(["member", newCard], store: "F")
+        #expect(member.exitCode == 0 && member.json["balance"] as? Int == 40 && member.json["provisional"] as? Bool == false)
+        #expect(try agent(["award", card, "--amount", "5", "--receipt", "F-2"], store: "F").json["error"] as? String == "blocked_card")
+        #expect(try agent(["award", newCard, "--amount", "5", "--receipt", "F-3"], store: "F").json["balance"] as? Int == 45)
+        #expect(try agent(sync, store: "F").exitCode == 0)
+        let atHeadOffice = try AgentProcess.run(["member", card, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(atHeadOffice.json["balance"] as? Int == 45 && atHeadOffice.json["blocked"] as? Bool == true)
+        #expect(try agent(["verify"], store: "F").exitCode == 0)
+    }
 }

@@ -172,8 +172,8 @@ enum APIResponse {
 
     static func refusal(_ refusal: IngestRefusal) -> Response {
         switch refusal.kind {
-        case .unknownStore: error(.notFound, refusal.kind.rawValue, refusal.message)
-        case .conflict, .ledgerConflict: error(.conflict, refusal.kind.rawValue, refusal.message)
+        case .unknownStore, .unknownCard: error(.notFound, refusal.kind.rawValue, refusal.message)
+        case .conflict, .ledgerConflict, .cardInUse: error(.conflict, refusal.kind.rawValue, refusal.message)
         case .invalid: error(.badRequest, refusal.kind.rawValue, refusal.message)
         case .replayed: error(.unauthorized, refusal.kind.rawValue, refusal.message + "; sign every request afresh")
         }

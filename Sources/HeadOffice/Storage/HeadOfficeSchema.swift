@@ -82,6 +82,22 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (4)",
     ]
 
+    /// Version 5: the audit trail of operator actions.
+    static let sqliteAudit = """
+        CREATE TABLE hq_audit (
+            id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+            detail TEXT NOT NULL, reason TEXT);
+        """
+
+    static let postgresAudit: [String] = [
+        """
+        CREATE TABLE hq_audit (
+            id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+            detail TEXT NOT NULL, reason TEXT)
+        """,
+        "INSERT INTO hq_schema (version) VALUES (5)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -26,6 +26,11 @@ public protocol HeadOfficeStore: Sendable {
     func overdrafts() async throws -> [Overdraft]
     /// Blocks a card everywhere after the stores' next pull.
     func blockCard(_ card: String, now: Date) async throws
+    /// A lost card: `old` is blocked everywhere after the stores' next pull, `new` joins its member and
+    /// carries the balance and history. Refused when `old` is unknown or `new` already has a member.
+    func replaceCard(_ old: String, with new: String, actor: String, reason: String?, now: Date) async throws
+    /// The audit trail of operator actions (card replacements), oldest first.
+    func auditTrail() async throws -> [AuditRecord]
     /// Σ points and entry count per store, for reconciliation.
     func totals() async throws -> [StoreTotal]
     /// Head office's current epoch (see ``UpdatesPage/epoch``).
@@ -115,6 +120,10 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case replayed
         /// The store already has entries from another ledger file (409).
         case ledgerConflict = "ledger_conflict"
+        /// Head office has no such card (operator commands).
+        case unknownCard = "unknown_card"
+        /// The card already belongs to a member (operator commands).
+        case cardInUse = "card_in_use"
     }
 
     public var kind: Kind
@@ -149,5 +158,37 @@ enum LedgerBinding {
                     + "or keep using the original ledger file")
         }
         return presented
+    }
+}
+
+/// One operator action at head office: who, when, what, why.
+public struct AuditRecord: Codable, Hashable, Sendable {
+    public var atMilliseconds: Int64
+    public var actor: String
+    public var action: String
+    public var detail: String
+    public var reason: String?
+
+    public init(atMilliseconds: Int64, actor: String, action: String, detail: String, reason: String?) {
+        self.atMilliseconds = atMilliseconds
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+        self.reason = reason
+    }
+}
+
+extension HeadOfficeCards {
+    /// The refusals of a card replacement, shared by the drivers.
+    static func unknown(_ card: String) -> IngestRefusal {
+        IngestRefusal(
+            kind: .unknownCard,
+            message: "head office has no card ending \(card.suffix(4)); check the number (it must have synced from a store)")
+    }
+
+    static func inUse(_ card: String) -> IngestRefusal {
+        IngestRefusal(
+            kind: .cardInUse,
+            message: "card ending \(card.suffix(4)) already belongs to a member; hand out an unused card")
     }
 }

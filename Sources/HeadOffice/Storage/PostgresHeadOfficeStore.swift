@@ -55,7 +55,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             let migrations = [
                 (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
-                (4, HeadOfficeSchema.postgresEnrolments),
+                (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -455,6 +455,51 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 UPDATE hq_cards SET blocked = TRUE, version = (SELECT change_seq FROM version) WHERE card = \(card)
                 """, logger: logger)
         }
+    }
+
+    public func replaceCard(_ old: String, with new: String, actor: String, reason: String?, now: Date) async throws {
+        try HeadOfficeCards.refusePaymentCard(new, context: "cards replace")
+        let logger = self.logger
+        try await transaction { connection in
+            // The lock order of ingest and blocks: the cards first, the change counter last.
+            try await Self.lockCards([old, new], connection, logger)
+            var memberId: Int64?
+            var newTaken = false
+            for try await (card, member) in try await connection.query(
+                "SELECT card, member_id FROM hq_cards WHERE card = ANY(\([old, new])::text[])", logger: logger
+            ).decode((String, Int64).self) {
+                if card == old { memberId = member } else { newTaken = true }
+            }
+            guard let memberId else { throw HeadOfficeCards.unknown(old) }
+            if newTaken { throw HeadOfficeCards.inUse(new) }
+            try await connection.query(
+                "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (\(new), \(memberId), FALSE, 0)", logger: logger)
+            try await connection.query("SELECT id FROM hq_members WHERE id = \(memberId) FOR UPDATE", logger: logger)
+            try await connection.query(
+                """
+                WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),
+                member AS (UPDATE hq_members SET version = (SELECT change_seq FROM version) WHERE id = \(memberId)),
+                replaced AS (
+                    UPDATE hq_cards SET blocked = TRUE, version = (SELECT change_seq FROM version) WHERE card = \(old)
+                )
+                UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE card = \(new)
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+                VALUES (\(now.milliseconds), \(actor), 'cards replace', \("card \(old) replaced by \(new) (member \(memberId))"), \(reason))
+                """, logger: logger)
+        }
+    }
+
+    public func auditTrail() async throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        for try await (at, actor, action, detail, reason) in try await client.query(
+            "SELECT at_ms, actor, action, detail, reason FROM hq_audit ORDER BY id", logger: logger
+        ).decode((Int64, String, String, String, String?).self) {
+            records.append(AuditRecord(atMilliseconds: at, actor: actor, action: action, detail: detail, reason: reason))
+        }
+        return records
     }
 
     /// Takes each card's transaction-scoped advisory lock, in one global order (by lock key).

@@ -37,6 +37,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v4-enrolments") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteEnrolments)
         }
+        migrator.registerMigration("hq-v5-audit") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteAudit)
+        }
         try migrator.migrate(pool)
     }
 
@@ -318,6 +321,35 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 try db.execute(
                     sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 1, ?)",
                     arguments: [card, db.lastInsertedRowID, version])
+            }
+        }
+    }
+
+    public func replaceCard(_ old: String, with new: String, actor: String, reason: String?, now: Date) async throws {
+        try HeadOfficeCards.refusePaymentCard(new, context: "cards replace")
+        try await pool.write { db in
+            guard let memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [old]) else {
+                throw HeadOfficeCards.unknown(old)
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_cards WHERE card = ?", arguments: [new]) == true {
+                throw HeadOfficeCards.inUse(new)
+            }
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            try db.execute(sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, old])
+            try db.execute(
+                sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)", arguments: [new, memberId, version])
+            try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, memberId])
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'cards replace', ?, ?)",
+                arguments: [now.milliseconds, actor, "card \(old) replaced by \(new) (member \(memberId))", reason])
+        }
+    }
+
+    public func auditTrail() async throws -> [AuditRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at_ms, actor, action, detail, reason FROM hq_audit ORDER BY id").map {
+                AuditRecord(atMilliseconds: $0[0], actor: $0[1], action: $0[2], detail: $0[3], reason: $0[4])
             }
         }
     }

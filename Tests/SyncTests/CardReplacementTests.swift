@@ -1,0 +1,49 @@
+import Foundation
+import HeadOffice
+import SyncProtocol
+import Testing
+
+/// A lost card replaced at head office: the old card is blocked at every store after its next pull,
+/// the new one carries the member's balance and history; bad replacements change nothing.
+@Suite struct CardReplacementTests {
+    let old = "2900000777774"
+    let new = "2900000123458"
+
+    @Test(arguments: Driver.allCases)
+    func aReplacedCardCarriesTheMemberAndTheOldOneIsBlocked(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: id, now: Date()) }
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: old, points: 40)], backlog: 0), nonce: nil, now: Date())
+            let before = try await store.updates(storeId: "B", since: 0, now: Date())
+            try await store.replaceCard(old, with: new, actor: "ops", reason: "lost at the beach", now: Date())
+
+            let member = try #require(try await store.member(card: new, now: Date()))
+            #expect(member.balance == 40 && Set(member.cards) == [old, new] && !member.blocked)
+            #expect(try await store.member(card: old, now: Date())?.blocked == true)
+            let page = try await store.updates(storeId: "B", since: before.cursor, now: Date())
+            #expect(page.members.count == 1 && Set(page.members[0].cards) == [old, new] && page.members[0].balance == 40)
+            #expect(page.blockedCards == [old])
+            // The new card earns on the same member.
+            _ = try await store.ingest(
+                storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: new, points: 5)], backlog: 0), nonce: nil, now: Date())
+            #expect(try await store.member(card: old, now: Date())?.balance == 45)
+
+            // Bad replacements: each refused, nothing changes.
+            for (from, to, kind) in [
+                (old, new, IngestRefusal.Kind.cardInUse), ("2900000999990", "2900000555555", .unknownCard),
+                (new, "4111111111111111", .invalid),
+            ] {
+                do {
+                    try await store.replaceCard(from, with: to, actor: "ops", reason: nil, now: Date())
+                    Issue.record("replacing \(from) with \(to) was accepted")
+                } catch let refusal as IngestRefusal {
+                    #expect(refusal.kind == kind && !refusal.message.contains("4111111111111111"))
+                }
+            }
+            let audit = try await store.auditTrail()
+            #expect(audit.count == 1 && audit[0].actor == "ops" && audit[0].reason == "lost at the beach")
+            #expect(audit[0].action == "cards replace" && audit[0].detail.contains(old) && audit[0].detail.contains(new))
+        }
+    }
+}
