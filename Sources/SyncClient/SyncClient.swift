@@ -66,7 +66,8 @@ public struct SyncClient: Sendable {
             report.pushedEntries += result.accepted
             report.duplicateEntries += result.duplicates
             // Advance only from head office's answer; on a gap it names where to resend from.
-            let mark = result.expectedSeq.map { min(result.acknowledgedSeq, $0 - 1) } ?? result.acknowledgedSeq
+            // Overflow-safe: these numbers come from the network.
+            let mark = result.expectedSeq.map { min(result.acknowledgedSeq, $0 > 0 ? $0 - 1 : 0) } ?? result.acknowledgedSeq
             report.acknowledgedSeq = try ledger.acknowledge(upTo: mark)
             report.backlog = position.lastSeq - report.acknowledgedSeq
             if result.accepted == 0 && result.expectedSeq == nil && result.duplicates == 0 { break }

@@ -103,6 +103,10 @@ import Testing
             let report = try await again.syncOnce()
             #expect(report.acknowledgedSeq == 6 && report.backlog == 0)
             #expect(try await restored.totals() == [StoreTotal(storeId: "A", entries: 6, points: 15)])
+            // A card blocked after the restore reaches the store (its pull cursor came from the lost history).
+            try await restored.blockCard(card.value, now: Date())
+            _ = try await again.syncOnce()
+            #expect(try till.ledger.lookup(card: card)?.cardStatus == "blocked")
         }
     }
 

@@ -36,11 +36,11 @@ import Testing
             await #expect(throws: IngestRefusal.self) {
                 try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed, Harness.entry(4)], backlog: 0), nonce: nil, now: now)
             }
-            do {
-                _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), nonce: nil, now: now)
-            } catch let refusal as IngestRefusal {
-                #expect(refusal.kind == .conflict && refusal.message.contains("points"))
+            // The refusal must come (a do/catch alone would pass when nothing is thrown) and name the field.
+            let refusal = await #expect(throws: IngestRefusal.self) {
+                try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), nonce: nil, now: now)
             }
+            #expect(refusal?.kind == .conflict && refusal?.message.contains("points") == true)
             #expect(try await store.totals() == [StoreTotal(storeId: "A", entries: 3, points: 30)])
         }
     }
