@@ -18,12 +18,15 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     /// An `enroll` entry's profile: the member's name and birthday (YYYY-MM-DD), if given.
     public var memberName: String?
     public var memberBirthday: String?
+    /// An `enroll` entry for a card added to an existing member: a card that member already holds.
+    public var joinsCard: String?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
         receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
-        memberName: String? = nil, memberBirthday: String? = nil
+        memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil
     ) {
+        self.joinsCard = joinsCard
         self.memberName = memberName
         self.memberBirthday = memberBirthday
         self.seq = seq
@@ -48,6 +51,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case createdAtMilliseconds = "created_at_ms"
         case memberName = "member_name"
         case memberBirthday = "member_birthday"
+        case joinsCard = "joins_card"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -80,7 +84,12 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
         if kind == "enroll" && (points != 0 || amountMinor != 0) { return "entry \(seq): an enroll has 0 points and 0 amount" }
-        if kind != "enroll" && (memberName != nil || memberBirthday != nil) {
+        if let joinsCard, joinsCard.isEmpty || joinsCard.count > 40 || joinsCard == card
+            || !joinsCard.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        {
+            return "entry \(seq): joins_card must be another card of 1 to 40 letters or digits"
+        }
+        if kind != "enroll" && (memberName != nil || memberBirthday != nil || joinsCard != nil) {
             return "entry \(seq): only an enroll entry carries member_name and member_birthday"
         }
         if let memberName, memberName.isEmpty || memberName.count > 100 {

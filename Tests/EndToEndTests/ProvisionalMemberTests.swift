@@ -154,4 +154,47 @@ import Testing
         #expect(atHeadOffice.json["balance"] as? Int == 45 && atHeadOffice.json["blocked"] as? Bool == true)
         #expect(try agent(["verify"], store: "F").exitCode == 0)
     }
+
+    /// Several cards on one member: a phone barcode added at one store earns and redeems on the same
+    /// balance, and the other stores and head office learn it after syncing.
+    @Test func aPhoneBarcodeAddedAtOneStoreIsKnownEverywhere() throws {
+        let hqDb = folder.file("hq4.db")
+        for store in ["G", "H"] {
+            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
+            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+            FileManager.default.createFile(
+                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
+        }
+        let phone = "PHONE77AB"
+        #expect(try agent(["enroll", card, "--name", "Ana"], store: "G").exitCode == 0)
+        let added = try agent(["cards", "add", card, phone], store: "G")
+        #expect(added.exitCode == 0 && (added.json["cards"] as? [String]).map(Set.init) == [card, phone], "\(added.stdout)")
+        #expect(try agent(["award", phone, "--amount", "25", "--receipt", "G-1"], store: "G").json["balance"] as? Int == 25)
+        #expect(try agent(["member", card], store: "G").json["balance"] as? Int == 25)
+        // Bad input, nothing changes.
+        #expect(try agent(["cards", "add", card, phone], store: "G").json["error"] as? String == "card_taken")
+        #expect(try agent(["cards", "add", "2900000123458", "PHONE99"], store: "G").json["error"] as? String == "unknown_card")
+        #expect(try agent(["cards", "add", card, card], store: "G").exitCode == 2)
+        #expect(try agent(["cards", "add", card, "4111111111111111"], store: "G").json["error"] as? String == "payment_card")
+
+        let port = SyncChaosTests.freePort()
+        let hq = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq4.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        func sync(_ store: String) throws -> AgentProcess.Outcome {
+            try agent(
+                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
+        }
+        #expect(try sync("G").exitCode == 0)
+        let atHeadOffice = try AgentProcess.run(["member", phone, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect((atHeadOffice.json["cards"] as? [String]).map(Set.init) == [card, phone] && atHeadOffice.json["balance"] as? Int == 25)
+        #expect(try sync("H").exitCode == 0)
+        let listed = try agent(["cards", "list", phone], store: "H")
+        #expect((listed.json["cards"] as? [String]).map(Set.init) == [card, phone], "\(listed.stdout)")
+        #expect(try agent(["redeem", card, "--points", "20", "--receipt", "H-1"], store: "H").json["balance"] as? Int == 5)
+        for store in ["H", "G"] { #expect(try sync(store).exitCode == 0) }
+        #expect(try agent(["member", phone], store: "G").json["balance"] as? Int == 5)
+    }
 }

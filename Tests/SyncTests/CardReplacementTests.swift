@@ -47,3 +47,39 @@ import Testing
         }
     }
 }
+
+/// A card added to a member at a store (a phone barcode beside the plastic card) joins that member at
+/// head office through the ledger stream.
+@Suite struct AddedCardTests {
+    func added(_ seq: Int64, card: String, joins: String) -> SyncEntry {
+        var entry = Harness.entry(seq, card: card, kind: "enroll", points: 0, amount: 0)
+        entry.joinsCard = joins
+        return entry
+    }
+
+    @Test(arguments: Driver.allCases)
+    func anAddedCardJoinsTheMemberEvenBeforeHeadOfficeKnewThem(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "A", now: Date())
+            let (plastic, phone, other) = ("2900000777774", "PHONE1234", "2900000123458")
+            let batch = PushBatch(
+                entries: [
+                    Harness.entry(1, card: plastic, kind: "enroll", points: 0, amount: 0), added(2, card: phone, joins: plastic),
+                    Harness.entry(3, card: phone, points: 9),
+                    // The member of `other` is not at head office yet: it is created, the card joins it.
+                    added(4, card: "PHONE5678", joins: other), Harness.entry(5, card: other, points: 4),
+                ], backlog: 0)
+            #expect(try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: Date()).accepted == 5)
+            let member = try #require(try await store.member(card: plastic, now: Date()))
+            #expect(Set(member.cards) == [plastic, phone] && member.balance == 9)
+            let second = try #require(try await store.member(card: "PHONE5678", now: Date()))
+            #expect(Set(second.cards) == [other, "PHONE5678"] && second.balance == 4)
+            #expect(try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: Date()).duplicates == 5)
+            var selfJoin = added(6, card: phone, joins: phone)
+            selfJoin.seq = 6
+            await #expect(throws: IngestRefusal.self) {
+                try await store.ingest(storeId: "A", batch: PushBatch(entries: [selfJoin], backlog: 0), nonce: nil, now: Date())
+            }
+        }
+    }
+}

@@ -98,6 +98,14 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (5)",
     ]
 
+    /// Version 6: enrol entries of cards added to an existing member name a card of that member.
+    static let sqliteAddedCards = "ALTER TABLE hq_entries ADD COLUMN joins_card TEXT;"
+
+    static let postgresAddedCards: [String] = [
+        "ALTER TABLE hq_entries ADD COLUMN joins_card TEXT",
+        "INSERT INTO hq_schema (version) VALUES (6)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

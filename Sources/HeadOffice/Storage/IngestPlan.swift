@@ -22,6 +22,7 @@ struct IngestPlan {
         for entry in batch {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
+            if let joins = entry.joinsCard { try HeadOfficeCards.refusePaymentCard(joins, context: "entry \(entry.seq)") }
             // The same check the agent applies to a receipt at the till (ids and reasons are the agent's
             // own UUIDs and words: checking them could refuse a store's stream for ever on a false match).
             if let birthday = entry.memberBirthday, (try? CalendarDate(parsing: birthday)) == nil {
@@ -61,6 +62,11 @@ struct IngestPlan {
         return plan
     }
 
+    /// Cards added to existing members by this batch: (new card, a card of the member it joins).
+    var addedCards: [(card: String, joins: String)] {
+        newEntries.compactMap { entry in entry.joinsCard.map { (entry.card, $0) } }
+    }
+
     /// New `enroll` entries: the member profiles this batch brings.
     var enrolments: [SyncEntry] { newEntries.filter { $0.kind == "enroll" } }
 
@@ -86,6 +92,7 @@ extension SyncEntry {
             ("refers_to_seq", refersToSeq == other.refersToSeq), ("rule_version", ruleVersion == other.ruleVersion),
             ("reason", reason == other.reason), ("created_at_ms", createdAtMilliseconds == other.createdAtMilliseconds),
             ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
+            ("joins_card", joinsCard == other.joinsCard),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

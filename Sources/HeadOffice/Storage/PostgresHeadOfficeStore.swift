@@ -56,6 +56,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let migrations = [
                 (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
                 (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
+                (6, HeadOfficeSchema.postgresAddedCards),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -135,11 +136,37 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             if plan.storeIsAhead { try await Self.rotateEpoch(now: now, onlyIfDue: true, connection, logger) }
             if !plan.newEntries.isEmpty {
                 let deltas = plan.memberDeltas
-                let cards = deltas.map(\.card)
+                let added = plan.addedCards
+                // Every card this batch touches, the cards that added cards join included, sorted.
+                let cards = Array(Set(deltas.map(\.card) + added.map(\.joins))).sorted()
                 // One lock order everywhere (ingest and `cards block`): the cards' advisory locks in
                 // sorted order, then their members by id, the change counter last. A card's lock is held
                 // until commit, so a card first seen by two stores at once gets one member, never an orphan.
                 try await Self.lockCards(cards, connection, logger)
+                if !added.isEmpty {
+                    // A card added to an existing member joins that member (created first if head office has
+                    // not seen it yet); a card head office already knows keeps its member.
+                    let joins = Array(Set(added.map(\.joins))).sorted()
+                    try await connection.query(
+                        """
+                        WITH new_cards AS (
+                            SELECT c FROM UNNEST(\(joins)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
+                        ), created AS (
+                            INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
+                            SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards ORDER BY c RETURNING id, first_card
+                        )
+                        INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM created
+                        """, logger: logger)
+                    try await connection.query(
+                        """
+                        INSERT INTO hq_cards (card, member_id, blocked, version)
+                        SELECT a.card, j.member_id, FALSE, 0
+                        FROM UNNEST(\(added.map(\.card))::text[], \(added.map(\.joins))::text[]) AS a(card, joins)
+                        JOIN hq_cards j ON j.card = a.joins
+                        WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = a.card)
+                        ON CONFLICT (card) DO NOTHING
+                        """, logger: logger)
+                }
                 try await connection.query(
                     """
                     WITH new_cards AS (
@@ -158,24 +185,33 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 try await connection.query(
                     """
                     UPDATE hq_members m SET balance = m.balance + d.points, lifetime_spend_minor = m.lifetime_spend_minor + d.spend
-                    FROM UNNEST(\(cards)::text[], \(deltas.map(\.points))::bigint[], \(deltas.map(\.spendMinor))::bigint[]) AS d(card, points, spend)
-                    JOIN hq_cards c ON c.card = d.card WHERE m.id = c.member_id
+                    FROM (
+                        -- Summed per member: several cards of one member in a batch must all count (an
+                        -- UPDATE ... FROM applies only one joined row per target row).
+                        SELECT c.member_id, SUM(u.points)::bigint AS points, SUM(u.spend)::bigint AS spend
+                        FROM UNNEST(\(deltas.map(\.card))::text[], \(deltas.map(\.points))::bigint[], \(deltas.map(\.spendMinor))::bigint[])
+                             AS u(card, points, spend)
+                        JOIN hq_cards c ON c.card = u.card GROUP BY c.member_id
+                    ) AS d
+                    WHERE m.id = d.member_id
                     """, logger: logger)
                 let entries = plan.newEntries
                 try await connection.query(
                     """
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
-                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday)
+                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
+                                            joins_card)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
-                           NULLIF(e.name, ''), NULLIF(e.birthday, '')
+                           NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, '')
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
                                 \(entries.map { $0.refersToSeq ?? 0 })::bigint[], \(entries.map { Int64($0.ruleVersion) })::bigint[],
                                 \(entries.map { $0.reason ?? "" })::text[], \(entries.map(\.createdAtMilliseconds))::bigint[],
-                                \(entries.map { $0.memberName ?? "" })::text[], \(entries.map { $0.memberBirthday ?? "" })::text[])
-                         AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday)
+                                \(entries.map { $0.memberName ?? "" })::text[], \(entries.map { $0.memberBirthday ?? "" })::text[],
+                                \(entries.map { $0.joinsCard ?? "" })::text[])
+                         AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -250,15 +286,17 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         let rows = try await connection.query(
             """
             SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms,
-                   member_name, member_birthday
+                   member_name, member_birthday, joins_card
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
-        typealias Columns = (Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?)
+        typealias Columns = (
+            Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?
+        )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
                 seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
                 receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11,
-                memberName: row.12, memberBirthday: row.13)
+                memberName: row.12, memberBirthday: row.13, joinsCard: row.14)
         }
         return stored
     }

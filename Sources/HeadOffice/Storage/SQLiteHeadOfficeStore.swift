@@ -40,6 +40,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v5-audit") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteAudit)
         }
+        migrator.registerMigration("hq-v6-added-cards") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteAddedCards)
+        }
         try migrator.migrate(pool)
     }
 
@@ -98,6 +101,25 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
                 let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
                 var memberIds: [String: Int64] = [:]
+                // A card added to an existing member joins that member (created first if head office has
+                // not seen it yet); a card head office already knows keeps its member.
+                for (card, joins) in plan.addedCards
+                where try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card]) == nil {
+                    var memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [joins])
+                    if memberId == nil {
+                        try db.execute(
+                            sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                            arguments: [joins, version, now.milliseconds])
+                        memberId = db.lastInsertedRowID
+                        try db.execute(
+                            sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)",
+                            arguments: [joins, memberId, version])
+                    }
+                    try db.execute(
+                        sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)",
+                        arguments: [card, memberId, version])
+                    try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, memberId])
+                }
                 for (card, points, spend) in plan.memberDeltas {
                     var memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card])
                     if memberId == nil {
@@ -118,15 +140,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     sql: """
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
-                                                member_name, member_birthday)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                member_name, member_birthday, joins_card)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
                     try insert.execute(arguments: [
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
-                        entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday,
+                        entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
                     ])
                 }
                 // Enrolments: the member is known (balance 0 without sales); the first profile stays.
@@ -369,7 +391,8 @@ extension SyncEntry {
             seq: row["seq"], id: row["id"], card: row["card"], kind: row["kind"], points: row["points"],
             amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
-            createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"])
+            createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"],
+            joinsCard: row["joins_card"])
     }
 }
 

@@ -52,4 +52,28 @@ extension LedgerDatabase {
                 ruleVersion: program.version, reason: nil, memberName: name, memberBirthday: birthday?.description),
             at: millis, db)
     }
+
+    /// Adds `new` to the member holding `existing` (a phone barcode beside the plastic card, a second
+    /// card). The change reaches head office in the ledger stream, so every store learns it.
+    public func addCard(_ new: CardNumber, toMemberOf existing: CardNumber, at now: Date = Date()) throws -> [String] {
+        try write { db in
+            let program = try currentProgram(db)
+            let holder = try cardHolder(existing, program: program, db, allowBlocked: true)
+            if try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [new.value]) != nil {
+                throw LoyaltyError.refused(
+                    "card_taken", "card \(new.masked) already belongs to a member here; hand out an unused card")
+            }
+            let millis = now.millisecondsSince1970
+            try db.execute(
+                sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)", arguments: [new.value, holder.memberId, millis])
+            _ = try append(
+                NewEntry(
+                    memberId: holder.memberId, card: new.value, kind: .enroll, points: 0, amountMinorUnits: 0,
+                    receipt: "card-\(new.value)", idempotencyKey: "enroll:\(new.value)", refersToSeq: nil,
+                    ruleVersion: program.version, reason: nil, joinsCard: existing.value),
+                at: millis, db)
+            return try String.fetchAll(
+                db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
+        }
+    }
 }

@@ -153,6 +153,10 @@ enum LedgerSchema {
                     BEGIN UPDATE members SET balance = balance + NEW.points WHERE id = NEW.member_id; END;
                     """)
         }
+        migrator.registerMigration("v6-added-cards") { db in
+            // An enrol entry for a card added to an existing member names a card that member already holds.
+            try db.execute(sql: "ALTER TABLE entries ADD COLUMN joins_card TEXT")
+        }
         return migrator
     }
 }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import LedgerStore
+import LoyaltyCore
+
+/// A member's cards at this till: a phone barcode beside the plastic card, a second card.
+struct Cards: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A member's cards: add one, list them.", subcommands: [Add.self, List.self])
+
+    struct Add: LedgerCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add NEW to the member holding EXISTING (both earn and redeem on one balance).",
+            discussion: "Head office and every other store learn the new card after their next sync.")
+        @Argument(help: "A card the member already holds.") var existing: String
+        @Argument(help: "The card to add (unused).") var new: String
+        @OptionGroup var global: GlobalOptions
+
+        struct Result: Encodable {
+            var card: String
+            var cards: [String]
+        }
+
+        func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+            let rules = try global.cardRules()
+            let existing = try rules.memberCard(typed: self.existing)
+            let new = try rules.memberCard(typed: self.new)
+            guard existing != new else {
+                throw LoyaltyError.badInput("same_card", "EXISTING and NEW are the same card; give the card to add")
+            }
+            let cards = try ledger.addCard(new, toMemberOf: existing)
+            return CommandOutput(
+                json: Result(card: new.value, cards: cards),
+                human: "Card \(new.value) added; the member now holds \(cards.joined(separator: ", ")).")
+        }
+    }
+
+    struct List: LedgerCommand {
+        static let configuration = CommandConfiguration(abstract: "The cards of the member holding CARD, and their status.")
+        @Argument(help: "Any card of the member.") var card: String
+        @OptionGroup var global: GlobalOptions
+
+        struct Result: Encodable {
+            var memberId: Int64
+            var cards: [String]
+        }
+
+        func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+            let member = try ledger.member(card: try global.memberCard(card))
+            return CommandOutput(
+                json: Result(memberId: member.memberId, cards: member.cards),
+                human: "Member \(member.memberId) holds \(member.cards.joined(separator: ", ")).")
+        }
+    }
+}
