@@ -54,6 +54,10 @@ enum EntryPoint {
                 var command = command
                 try command.run()
                 exit(0)
+            } catch where LoyaltyAgent.exitCode(for: error) == .success {
+                // `help` / `--help` on a subcommand: argument-parser hands back a command that throws its help.
+                Printer.out(LoyaltyAgent.fullMessage(for: error))
+                exit(0)
             } catch {
                 report(error, json: false)
             }

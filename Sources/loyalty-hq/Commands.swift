@@ -250,3 +250,48 @@ struct Epoch: AsyncParsableCommand {
         }
     }
 }
+
+struct Members: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Member records at head office: merge two records of one person.", subcommands: [Merge.self])
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge the member holding OTHER into the member holding KEEP.",
+            discussion: """
+                Nothing is lost: every entry keeps its store, seq and id; balance, spend and history become one; OTHER's \
+                cards keep working as cards of KEEP's member. Stores converge at their next sync. Recorded in the \
+                audit trail (`loyalty-hq report audit`).
+                """)
+        @Argument(help: "A card of the member to keep.") var keep: String
+        @Argument(help: "A card of the member to merge into it.") var other: String
+        @Option(help: "Why (kept in the audit trail).") var reason: String?
+        @Option(help: "Who (default: $USER).") var by: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let (keep, other): (String, String)
+            do {
+                (keep, other) = (try CardNumber(self.keep).value, try CardNumber(self.other).value)
+            } catch {
+                throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+            }
+            guard keep != other else {
+                throw CommandFailure(code: "same_member", message: "KEEP and OTHER are the same card: a member cannot be merged into itself", exitCode: 2)
+            }
+            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            let reason = reason
+            do {
+                try await storage.withStore { store, _ in
+                    try await store.mergeMembers(keep: keep, other: other, actor: actor, reason: reason, now: Date())
+                }
+            } catch let refusal as IngestRefusal where refusal.kind == .sameMember {
+                throw CommandFailure(code: refusal.kind.rawValue, message: refusal.message, exitCode: 2)
+            }
+            Output.out(
+                storage.json
+                    ? Output.json(["keep": keep, "other": other, "status": "merged"])
+                    : "Merged the member of \(other) into the member of \(keep); stores converge at their next sync.")
+        }
+    }
+}

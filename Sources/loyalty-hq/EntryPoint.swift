@@ -32,6 +32,10 @@ enum HQEntryPoint {
             exit(0)
         } catch let failure as CommandFailure {
             fail(failure)
+        } catch where LoyaltyHQ.exitCode(for: error) == .success {
+            // `help` / `--help` on a subcommand: argument-parser hands back a command that throws its help.
+            Output.out(LoyaltyHQ.fullMessage(for: error))
+            exit(0)
         } catch let refusal as IngestRefusal {
             fail(CommandFailure(code: refusal.kind.rawValue, message: refusal.message, exitCode: refusal.kind == .invalid ? 2 : 1))
         } catch {
@@ -62,5 +66,5 @@ struct LoyaltyHQ: AsyncParsableCommand {
         commandName: "loyalty-hq",
         abstract: "Head office: receives the stores' ledger batches, holds every member's true balance, reports.",
         discussion: "Exit codes: 0 ok, 1 refused, 2 bad input, 3 storage failure, 4 network.",
-        subcommands: [Serve.self, Stores.self, Member.self, Cards.self, Report.self, Epoch.self])
+        subcommands: [Serve.self, Stores.self, Member.self, Members.self, Cards.self, Report.self, Epoch.self])
 }

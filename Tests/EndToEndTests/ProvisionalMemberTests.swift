@@ -197,4 +197,60 @@ import Testing
         for store in ["H", "G"] { #expect(try sync(store).exitCode == 0) }
         #expect(try agent(["member", phone], store: "G").json["balance"] as? Int == 5)
     }
+
+    /// One person enrolled twice at two offline stores: head office merges the records, both stores
+    /// converge on one balance over both cards at their next sync, and every ledger still verifies.
+    @Test func aMergeAtHeadOfficeConvergesAtTheStores() throws {
+        let hqDb = folder.file("hq5.db")
+        for store in ["J", "K"] {
+            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
+            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+            FileManager.default.createFile(
+                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
+        }
+        let (keep, other) = (card, GTIN.withCheckDigit("290000078787"))
+        #expect(try agent(["enroll", keep, "--name", "Ana"], store: "J").exitCode == 0)
+        #expect(try agent(["award", keep, "--amount", "30", "--receipt", "J-1"], store: "J").exitCode == 0)
+        #expect(try agent(["enroll", other, "--name", "Ana"], store: "K").exitCode == 0)
+        #expect(try agent(["award", other, "--amount", "12", "--receipt", "K-1"], store: "K").exitCode == 0)
+        let port = SyncChaosTests.freePort()
+        let hq = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq5.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        func sync(_ store: String) throws -> AgentProcess.Outcome {
+            try agent(
+                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
+        }
+        for store in ["J", "K", "J"] { #expect(try sync(store).exitCode == 0) }
+        // J now knows both records (K's member came down in the pull).
+        #expect(try agent(["member", other], store: "J").json["balance"] as? Int == 12)
+
+        let merge = ["members", "merge", keep, other, "--reason", "same person", "--by", "ops", "--db", hqDb, "--json"]
+        let merged = try AgentProcess.run(merge, executable: SyncChaosTests.hqBinary)
+        #expect(merged.exitCode == 0, "\(merged.stdout) \(merged.stderr)")
+        let again = try AgentProcess.run(merge, executable: SyncChaosTests.hqBinary)
+        #expect(again.exitCode == 2 && again.json["error"] as? String == "same_member", "\(again.stdout)")
+        let itself = try AgentProcess.run(["members", "merge", keep, keep, "--db", hqDb, "--json"], executable: SyncChaosTests.hqBinary)
+        #expect(itself.exitCode == 2)
+
+        for store in ["J", "K"] {
+            #expect(try sync(store).exitCode == 0)
+            for held in [keep, other] {
+                let member = try agent(["member", held], store: store)
+                #expect(member.json["balance"] as? Int == 42, "\(store) \(held): \(member.stdout)")
+            }
+        }
+        // The merged-away card keeps working, on the one balance.
+        #expect(try agent(["redeem", other, "--points", "40", "--receipt", "J-2"], store: "J").json["balance"] as? Int == 2)
+        #expect(try agent(["award", other, "--amount", "5", "--receipt", "K-2"], store: "K").exitCode == 0)
+        for store in ["J", "K", "J"] { #expect(try sync(store).exitCode == 0) }
+        let atHeadOffice = try AgentProcess.run(["member", keep, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(atHeadOffice.json["balance"] as? Int == 7, "\(atHeadOffice.stdout)")
+        #expect(try agent(["member", keep], store: "J").json["balance"] as? Int == 7)
+        for store in ["J", "K"] { #expect(try agent(["verify"], store: store).exitCode == 0) }
+        let audit = try AgentProcess.run(["report", "audit", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(audit.stdout.contains("members merge") && audit.stdout.contains("same person"))
+    }
 }

@@ -68,3 +68,24 @@ import Testing
         #expect(outcome.exitCode == 2 && outcome.json["error"] as? String == "bad_store_id", "\(id): \(outcome.stdout)")
     }
 }
+
+/// A new user's first step: `--help` on every command prints its usage and exits 0.
+@Suite struct HelpTests {
+    @Test(arguments: [
+        ["--help"], ["init", "--help"], ["enroll", "--help"], ["award", "--help"], ["cards", "add", "--help"],
+        ["cards", "list", "--help"], ["sync", "--help"], ["scan", "--help"], ["help", "cards", "add"],
+    ])
+    func agentHelp(_ arguments: [String]) throws {
+        let outcome = try AgentProcess.run(arguments)
+        #expect(outcome.exitCode == 0 && outcome.stdout.contains("USAGE"), "\(arguments): \(outcome.stdout) \(outcome.stderr)")
+    }
+
+    @Test(arguments: [
+        ["--help"], ["serve", "--help"], ["stores", "add", "--help"], ["cards", "replace", "--help"],
+        ["members", "merge", "--help"], ["epoch", "rotate", "--help"], ["report", "--help"],
+    ])
+    func headOfficeHelp(_ arguments: [String]) throws {
+        let outcome = try AgentProcess.run(arguments, executable: SyncChaosTests.hqBinary)
+        #expect(outcome.exitCode == 0 && outcome.stdout.contains("USAGE"), "\(arguments): \(outcome.stdout) \(outcome.stderr)")
+    }
+}

@@ -10,7 +10,8 @@ import LoyaltyCore
 /// killed (-9) and restarted at random moments, and a fault-injecting proxy between them that drops
 /// requests, loses responses after head office committed, duplicates and delays requests. Afterwards
 /// head office's total per store and per member equals the stores' ledgers, every entry is stored
-/// once, and every agent's backlog is 0. On PostgreSQL two head-office processes share the database
+/// once, and every agent's backlog is 0. Members enrol, earn on cards a store has not seen, a lost card
+/// is replaced and two records are merged along the way. On PostgreSQL two head-office processes share the database
 /// (stateless servers), the stores' requests alternating between them at random. Against SQLite and
 /// PostgreSQL.
 @Suite(.serialized) struct SyncChaosTests {
@@ -187,6 +188,12 @@ import LoyaltyCore
                 #expect(replaced.exitCode == 0, "\(replaced.stderr)")
                 usable.append(replacement)
                 everyCard.append(replacement)
+            }
+            if round == 7, enrolled.count >= 2 {
+                // One person, two records: merged at head office while the stores keep selling.
+                let merged = try AgentProcess.run(
+                    ["members", "merge", enrolled[0], enrolled[1], "--reason", "chaos"] + storage, executable: Self.hqBinary)
+                #expect([0, 1].contains(merged.exitCode), "\(merged.stderr)")  // 1: a card not at head office yet
             }
             let codes = try syncAll()
             #expect(codes.allSatisfy { [0, 4].contains($0) }, "a sync was refused: \(codes): \(syncErrors())")

@@ -83,3 +83,49 @@ import Testing
         }
     }
 }
+
+/// One person, two member records (the same card enrolled at two offline stores, or two cards):
+/// merged at head office, nothing lost, the merged-away card keeps working, recorded in the audit.
+@Suite struct MemberMergeTests {
+    @Test(arguments: Driver.allCases)
+    func mergingKeepsEveryEntryAndTheUnionOfBalances(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: id, now: Date()) }
+            let (keep, other) = ("2900000777774", "2900000123458")
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: keep, points: 30)], backlog: 0), nonce: nil, now: Date())
+            _ = try await store.ingest(
+                storeId: "B",
+                batch: PushBatch(
+                    entries: [Harness.entry(1, card: other, points: 12), Harness.entry(2, card: other, kind: "redeem", points: -50)],
+                    backlog: 0),
+                nonce: nil, now: Date())
+            let totalsBefore = try await store.totals()
+            #expect(try await store.member(card: other, now: Date())?.overdrawn == true)
+            let cursor = try await store.updates(storeId: "A", since: 0, now: Date()).cursor
+            try await store.mergeMembers(keep: keep, other: other, actor: "ops", reason: "same person", now: Date())
+
+            for card in [keep, other] {
+                let member = try #require(try await store.member(card: card, now: Date()))
+                #expect(member.balance == -8 && Set(member.cards) == [keep, other] && member.overdrawn, "\(card)")
+                #expect(member.stores.map(\.storeId) == ["A", "B"] && member.stores.map(\.entries) == [1, 2])
+            }
+            #expect(try await store.totals() == totalsBefore, "every entry kept its store and seq")
+            #expect(try await store.overdrafts().count == 1)
+            let page = try await store.updates(storeId: "A", since: cursor, now: Date())
+            #expect(page.members.count == 1 && Set(page.members[0].cards) == [keep, other] && page.members[0].balance == -8)
+            // The merged-away card keeps earning on the kept member.
+            _ = try await store.ingest(
+                storeId: "B", batch: PushBatch(entries: [Harness.entry(3, card: other, points: 10)], backlog: 0), nonce: nil, now: Date())
+            #expect(try await store.member(card: keep, now: Date())?.balance == 2)
+            await #expect(throws: IngestRefusal.self) {
+                try await store.mergeMembers(keep: keep, other: other, actor: "ops", reason: nil, now: Date())
+            }
+            await #expect(throws: IngestRefusal.self) {
+                try await store.mergeMembers(keep: keep, other: "2900000999990", actor: "ops", reason: nil, now: Date())
+            }
+            let audit = try await store.auditTrail()
+            #expect(audit.map(\.action) == ["members merge"] && audit[0].reason == "same person")
+        }
+    }
+}

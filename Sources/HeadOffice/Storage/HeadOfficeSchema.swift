@@ -106,6 +106,35 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (6)",
     ]
 
+    /// Version 7: merging two members moves entries to the kept member. An entry's member is the only
+    /// thing that may change: its store, seq, id and content stay as the store sent them.
+    static let sqliteMerge = """
+        DROP TRIGGER hq_entries_are_immutable;
+        CREATE TRIGGER hq_entries_are_immutable
+        BEFORE UPDATE OF store_id, seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version,
+                         reason, created_at_ms, received_at_ms, member_name, member_birthday, joins_card ON hq_entries
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are immutable'); END;
+        """
+
+    static let postgresMerge: [String] = [
+        """
+        CREATE OR REPLACE FUNCTION hq_entries_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND (NEW.store_id, NEW.seq, NEW.id, NEW.card, NEW.kind, NEW.points, NEW.amount_minor, NEW.currency,
+                NEW.receipt, NEW.refers_to_seq, NEW.rule_version, NEW.reason, NEW.created_at_ms, NEW.received_at_ms,
+                NEW.member_name, NEW.member_birthday, NEW.joins_card)
+                IS NOT DISTINCT FROM (OLD.store_id, OLD.seq, OLD.id, OLD.card, OLD.kind, OLD.points, OLD.amount_minor, OLD.currency,
+                OLD.receipt, OLD.refers_to_seq, OLD.rule_version, OLD.reason, OLD.created_at_ms, OLD.received_at_ms,
+                OLD.member_name, OLD.member_birthday, OLD.joins_card)
+            THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'head-office entries are immutable';
+        END $$
+        """,
+        "INSERT INTO hq_schema (version) VALUES (7)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

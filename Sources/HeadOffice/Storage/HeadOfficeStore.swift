@@ -29,7 +29,10 @@ public protocol HeadOfficeStore: Sendable {
     /// A lost card: `old` is blocked everywhere after the stores' next pull, `new` joins its member and
     /// carries the balance and history. Refused when `old` is unknown or `new` already has a member.
     func replaceCard(_ old: String, with new: String, actor: String, reason: String?, now: Date) async throws
-    /// The audit trail of operator actions (card replacements), oldest first.
+    /// One person held two member records: `other`'s cards, entries (store, seq and id unchanged),
+    /// balance and spend move to `keep`'s member; stores converge at their next pull.
+    func mergeMembers(keep: String, other: String, actor: String, reason: String?, now: Date) async throws
+    /// The audit trail of operator actions (card replacements, merges), oldest first.
     func auditTrail() async throws -> [AuditRecord]
     /// Σ points and entry count per store, for reconciliation.
     func totals() async throws -> [StoreTotal]
@@ -124,6 +127,8 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case unknownCard = "unknown_card"
         /// The card already belongs to a member (operator commands).
         case cardInUse = "card_in_use"
+        /// Both cards belong to the same member (operator commands).
+        case sameMember = "same_member"
     }
 
     public var kind: Kind
@@ -190,5 +195,11 @@ extension HeadOfficeCards {
         IngestRefusal(
             kind: .cardInUse,
             message: "card ending \(card.suffix(4)) already belongs to a member; hand out an unused card")
+    }
+}
+
+extension HeadOfficeCards {
+    static func sameMember() -> IngestRefusal {
+        IngestRefusal(kind: .sameMember, message: "both cards already belong to the same member: nothing to merge")
     }
 }

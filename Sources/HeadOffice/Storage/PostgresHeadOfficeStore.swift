@@ -56,7 +56,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let migrations = [
                 (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
                 (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
-                (6, HeadOfficeSchema.postgresAddedCards),
+                (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -526,6 +526,52 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 """
                 INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
                 VALUES (\(now.milliseconds), \(actor), 'cards replace', \("card \(old) replaced by \(new) (member \(memberId))"), \(reason))
+                """, logger: logger)
+        }
+    }
+
+    public func mergeMembers(keep: String, other: String, actor: String, reason: String?, now: Date) async throws {
+        let logger = self.logger
+        try await transaction { connection in
+            // The lock order of ingest: the cards of both members, then the members by id, the counter last.
+            var cardsOfBoth: [String] = []
+            for try await card in try await connection.query(
+                """
+                SELECT card FROM hq_cards WHERE member_id IN (SELECT member_id FROM hq_cards WHERE card = ANY(\([keep, other])::text[]))
+                """, logger: logger
+            ).decode(String.self) { cardsOfBoth.append(card) }
+            try await Self.lockCards(Array(Set(cardsOfBoth + [keep, other])).sorted(), connection, logger)
+            var members: [String: Int64] = [:]
+            for try await (card, member) in try await connection.query(
+                "SELECT card, member_id FROM hq_cards WHERE card = ANY(\([keep, other])::text[])", logger: logger
+            ).decode((String, Int64).self) { members[card] = member }
+            guard let kept = members[keep] else { throw HeadOfficeCards.unknown(keep) }
+            guard let merged = members[other] else { throw HeadOfficeCards.unknown(other) }
+            guard kept != merged else { throw HeadOfficeCards.sameMember() }
+            try await connection.query(
+                "SELECT id FROM hq_members WHERE id IN (\(kept), \(merged)) ORDER BY id FOR UPDATE", logger: logger)
+            try await connection.query("UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query("UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query("UPDATE hq_cards SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                """
+                UPDATE hq_members k SET balance = k.balance + o.balance, lifetime_spend_minor = k.lifetime_spend_minor + o.lifetime_spend_minor,
+                    overdrawn = k.overdrawn OR o.overdrawn, name = COALESCE(k.name, o.name), birthday = COALESCE(k.birthday, o.birthday),
+                    enrolled_store = COALESCE(k.enrolled_store, o.enrolled_store), enrolled_at_ms = COALESCE(k.enrolled_at_ms, o.enrolled_at_ms)
+                FROM hq_members o WHERE k.id = \(kept) AND o.id = \(merged)
+                """, logger: logger)
+            try await connection.query("DELETE FROM hq_members WHERE id = \(merged)", logger: logger)
+            try await connection.query(
+                """
+                WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),
+                member AS (UPDATE hq_members SET version = (SELECT change_seq FROM version) WHERE id = \(kept))
+                UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE member_id = \(kept)
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+                VALUES (\(now.milliseconds), \(actor), 'members merge',
+                        \("member \(merged) (card \(other)) merged into member \(kept) (card \(keep))"), \(reason))
                 """, logger: logger)
         }
     }

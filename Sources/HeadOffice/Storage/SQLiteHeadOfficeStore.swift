@@ -43,6 +43,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v6-added-cards") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteAddedCards)
         }
+        migrator.registerMigration("hq-v7-merge") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteMerge)
+        }
         try migrator.migrate(pool)
     }
 
@@ -365,6 +368,40 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'cards replace', ?, ?)",
                 arguments: [now.milliseconds, actor, "card \(old) replaced by \(new) (member \(memberId))", reason])
+        }
+    }
+
+    public func mergeMembers(keep: String, other: String, actor: String, reason: String?, now: Date) async throws {
+        try await pool.write { db in
+            guard let kept = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [keep]) else {
+                throw HeadOfficeCards.unknown(keep)
+            }
+            guard let merged = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [other]) else {
+                throw HeadOfficeCards.unknown(other)
+            }
+            guard kept != merged else { throw HeadOfficeCards.sameMember() }
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            let absorbed = try Row.fetchOne(
+                db, sql: "SELECT balance, lifetime_spend_minor, overdrawn, name, birthday, enrolled_store, enrolled_at_ms FROM hq_members WHERE id = ?",
+                arguments: [merged])!
+            try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: "UPDATE hq_cards SET member_id = ?, version = ? WHERE member_id = ?", arguments: [kept, version, merged])
+            try db.execute(
+                sql: """
+                    UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?,
+                        overdrawn = overdrawn OR ?, name = COALESCE(name, ?), birthday = COALESCE(birthday, ?),
+                        enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(enrolled_at_ms, ?), version = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    absorbed[0], absorbed[1], absorbed[2], absorbed[3], absorbed[4], absorbed[5], absorbed[6], version, kept,
+                ])
+            try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'members merge', ?, ?)",
+                arguments: [now.milliseconds, actor, "member \(merged) (card \(other)) merged into member \(kept) (card \(keep))", reason])
         }
     }
 

@@ -128,11 +128,16 @@ extension LedgerDatabase {
         return try cardHolder(card, program: program, db)
     }
 
-    /// Points of this store's entries for the member after head office's snapshot.
+    /// Points of this store's entries for the member after head office's snapshot: entries of the
+    /// member, and of members merged into it here (their cards now belong to it).
     func unsnapshottedPoints(memberId: Int64, after seq: Int64, _ db: Database) throws -> Int64 {
         try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND seq > ?"),
-            arguments: [memberId, seq]) ?? 0
+            db.cachedStatement(
+                sql: """
+                    SELECT IFNULL(SUM(points), 0) FROM entries
+                    WHERE seq > ? AND (member_id = ? OR member_id IN (SELECT id FROM members WHERE merged_into = ?))
+                    """),
+            arguments: [seq, memberId, memberId]) ?? 0
     }
 
     /// Spend over the 365 days before `millis`.

@@ -185,6 +185,17 @@ extension LedgerDatabase {
                         sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         arguments: [other, id, millis])
                 }
+                // Head office holds these cards on one member (a merge, a replacement): cards that are
+                // another member here move to it. Entries keep their member; balances count by card.
+                let absorbed = try Int64.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT member_id FROM cards WHERE number IN (\(cards.map { _ in "?" }.joined(separator: ", "))) AND member_id != ?",
+                    arguments: StatementArguments(cards) + [id])
+                for member in absorbed {
+                    try db.execute(sql: "UPDATE cards SET member_id = ? WHERE member_id = ?", arguments: [id, member])
+                    try db.execute(sql: "DELETE FROM member_snapshots WHERE member_id = ?", arguments: [member])
+                    try db.execute(sql: "UPDATE members SET merged_into = ? WHERE id = ?", arguments: [id, member])
+                }
                 return id
             }
         }

@@ -157,6 +157,10 @@ enum LedgerSchema {
             // An enrol entry for a card added to an existing member names a card that member already holds.
             try db.execute(sql: "ALTER TABLE entries ADD COLUMN joins_card TEXT")
         }
+        migrator.registerMigration("v7-merged-members") { db in
+            // A member head office merged into another: its cards moved; its entries stay (immutable).
+            try db.execute(sql: "ALTER TABLE members ADD COLUMN merged_into INTEGER REFERENCES members(id)")
+        }
         return migrator
     }
 }
