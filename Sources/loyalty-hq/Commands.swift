@@ -164,11 +164,12 @@ struct Cards: AsyncParsableCommand {
 }
 
 struct Report: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reports: overdrafts, stores, totals, audit.")
+    static let configuration = CommandConfiguration(
+        abstract: "Reports: overdrafts, stores, totals, audit, members (with who enrolled and never bought).")
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case overdrafts, stores, totals, audit }
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case overdrafts, stores, totals, audit, members }
 
-    @Argument(help: "overdrafts | stores | totals | audit") var kind: Kind
+    @Argument(help: "overdrafts | stores | totals | audit | members") var kind: Kind
     @Flag(help: "CSV instead of a table.") var csv = false
     @OptionGroup var storage: StorageOptions
 
@@ -190,6 +191,25 @@ struct Report: AsyncParsableCommand {
             rows = stores.map { [$0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog), Output.iso($0.lastContactMilliseconds)] }
             struct Body: Encodable { var stores: [StoreSummary] }
             json = Output.json(Body(stores: stores))
+        case .members:
+            let members = try await storage.withStore { store, _ in try await store.memberList() }
+            header = ["card", "name", "birthday", "enrolled_store", "enrolled_at", "balance", "purchases"]
+            rows = members.map {
+                [
+                    $0.card, $0.name ?? "", $0.birthday ?? "", $0.enrolledStore ?? "",
+                    $0.enrolledAtMilliseconds.map { Output.iso($0) } ?? "", String($0.balance), String($0.purchases),
+                ]
+            }
+            struct Summary: Encodable {
+                var members: Int
+                var enrolledNeverBought: Int
+            }
+            struct Body: Encodable {
+                var members: [MemberSummary]
+                var summary: Summary
+            }
+            let neverBought = members.filter { $0.enrolledStore != nil && $0.purchases == 0 }.count
+            json = Output.json(Body(members: members, summary: Summary(members: members.count, enrolledNeverBought: neverBought)))
         case .audit:
             let records = try await storage.withStore { store, _ in try await store.auditTrail() }
             header = ["at", "by", "action", "detail", "reason"]

@@ -102,6 +102,13 @@ import Testing
         #expect(known.json["enrolled_store"] as? String == "D")
         let human = try AgentProcess.run(["member", member, "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(human.stdout.contains("enrolled at D"), "\(human.stdout)")
+        func report() throws -> [String: Any] {
+            try AgentProcess.run(["report", "members", "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary).json
+        }
+        let before = try report()
+        #expect((before["summary"] as? [String: Any])?["enrolled_never_bought"] as? Int == 1, "\(before)")
+        let row = (before["members"] as? [[String: Any]])?.first { $0["card"] as? String == member }
+        #expect(row?["purchases"] as? Int == 0 && row?["name"] as? String == "Cy Lee" && row?["birthday"] as? String == "1991-07-04")
         // E pulls: it knows the member (not provisional) and can serve them at once.
         #expect(try sync("E").exitCode == 0)
         let atE = try agent(["member", member], store: "E")
@@ -113,6 +120,7 @@ import Testing
         #expect(try sync("E").json["pushed_entries"] as? Int == 1)
         let after = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(after.json["balance"] as? Int == 8)
+        #expect((try report()["summary"] as? [String: Any])?["enrolled_never_bought"] as? Int == 0)
     }
 
     /// Lost card: head office replaces it; after the next sync the till serves the member on the new

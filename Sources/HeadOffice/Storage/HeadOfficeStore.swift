@@ -32,6 +32,8 @@ public protocol HeadOfficeStore: Sendable {
     /// One person held two member records: `other`'s cards, entries (store, seq and id unchanged),
     /// balance and spend move to `keep`'s member; stores converge at their next pull.
     func mergeMembers(keep: String, other: String, actor: String, reason: String?, now: Date) async throws
+    /// Every member head office knows, with profile and purchase count, ordered by first card.
+    func memberList() async throws -> [MemberSummary]
     /// The audit trail of operator actions (card replacements, merges), oldest first.
     func auditTrail() async throws -> [AuditRecord]
     /// Σ points and entry count per store, for reconciliation.
@@ -202,4 +204,37 @@ extension HeadOfficeCards {
     static func sameMember() -> IngestRefusal {
         IngestRefusal(kind: .sameMember, message: "both cards already belong to the same member: nothing to merge")
     }
+}
+
+/// One member in `report members`: who, where they enrolled, what they have and how often they bought.
+public struct MemberSummary: Codable, Hashable, Sendable {
+    public var card: String
+    public var name: String?
+    public var birthday: String?
+    public var enrolledStore: String?
+    public var enrolledAtMilliseconds: Int64?
+    public var balance: Int64
+    /// Sales (earn entries) across every store: 0 for a member who enrolled and never bought.
+    public var purchases: Int64
+
+    public init(
+        card: String, name: String?, birthday: String?, enrolledStore: String?, enrolledAtMilliseconds: Int64?, balance: Int64,
+        purchases: Int64
+    ) {
+        self.card = card
+        self.name = name
+        self.birthday = birthday
+        self.enrolledStore = enrolledStore
+        self.enrolledAtMilliseconds = enrolledAtMilliseconds
+        self.balance = balance
+        self.purchases = purchases
+    }
+}
+
+enum MemberListQuery {
+    static let sql = """
+        SELECT m.first_card, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms, m.balance,
+               (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn') AS purchases
+        FROM hq_members m ORDER BY m.first_card
+        """
 }

@@ -576,6 +576,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
+    public func memberList() async throws -> [MemberSummary] {
+        var result: [MemberSummary] = []
+        for try await (card, name, birthday, store, at, balance, purchases) in try await client.query(
+            PostgresQuery(unsafeSQL: MemberListQuery.sql), logger: logger
+        ).decode((String, String?, String?, String?, Int64?, Int64, Int64).self) {
+            result.append(
+                MemberSummary(
+                    card: card, name: name, birthday: birthday, enrolledStore: store, enrolledAtMilliseconds: at, balance: balance,
+                    purchases: purchases))
+        }
+        return result
+    }
+
     public func auditTrail() async throws -> [AuditRecord] {
         var records: [AuditRecord] = []
         for try await (at, actor, action, detail, reason) in try await client.query(

@@ -405,6 +405,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
     }
 
+    public func memberList() async throws -> [MemberSummary] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: MemberListQuery.sql).map {
+                MemberSummary(
+                    card: $0[0], name: $0[1], birthday: $0[2], enrolledStore: $0[3], enrolledAtMilliseconds: $0[4], balance: $0[5],
+                    purchases: $0[6])
+            }
+        }
+    }
+
     public func auditTrail() async throws -> [AuditRecord] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT at_ms, actor, action, detail, reason FROM hq_audit ORDER BY id").map {
