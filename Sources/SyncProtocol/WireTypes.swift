@@ -59,7 +59,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     /// Rule versions head office can store (a 32-bit column in both drivers).
     public static let ruleVersions: ClosedRange<Int> = 0...Int(Int32.max)
 
-    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll"]
+    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll", "profile"]
 
     /// Why this entry cannot be a store ledger entry, or nil when it can.
     public var problem: String? {
@@ -83,14 +83,19 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if let refersToSeq, refersToSeq < 1 || refersToSeq >= seq { return "entry \(seq): refers_to_seq must be an earlier entry" }
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
-        if kind == "enroll" && (points != 0 || amountMinor != 0) { return "entry \(seq): an enroll has 0 points and 0 amount" }
+        if (kind == "enroll" || kind == "profile") && (points != 0 || amountMinor != 0) {
+            return "entry \(seq): an enroll or profile entry has 0 points and 0 amount"
+        }
+        if kind == "profile" && (joinsCard != nil || (memberName == nil && memberBirthday == nil)) {
+            return "entry \(seq): a profile entry carries member_name or member_birthday, and no joins_card"
+        }
         if let joinsCard, joinsCard.isEmpty || joinsCard.count > 40 || joinsCard == card
             || !joinsCard.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         {
             return "entry \(seq): joins_card must be another card of 1 to 40 letters or digits"
         }
-        if kind != "enroll" && (memberName != nil || memberBirthday != nil || joinsCard != nil) {
-            return "entry \(seq): only an enroll entry carries member_name and member_birthday"
+        if kind != "enroll" && kind != "profile" && (memberName != nil || memberBirthday != nil || joinsCard != nil) {
+            return "entry \(seq): only an enroll or profile entry carries member_name, member_birthday or joins_card"
         }
         if let memberName, memberName.isEmpty || memberName.count > 100 {
             return "entry \(seq): member_name must be 1 to 100 characters"

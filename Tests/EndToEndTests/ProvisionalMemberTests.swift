@@ -121,6 +121,13 @@ import Testing
         let after = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(after.json["balance"] as? Int == 8)
         #expect((try report()["summary"] as? [String: Any])?["enrolled_never_bought"] as? Int == 0)
+        // A profile change at another store reaches head office too; the newest wins.
+        let changed = try agent(["profile", member, "--name", "Cy Lee-Park"], store: "E")
+        #expect(changed.exitCode == 0 && changed.json["name"] as? String == "Cy Lee-Park", "\(changed.stdout)")
+        #expect(try agent(["profile", member], store: "E").json["error"] as? String == "nothing_to_change")
+        #expect(try sync("E").json["pushed_entries"] as? Int == 1)
+        let renamed = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(renamed.json["name"] as? String == "Cy Lee-Park" && renamed.json["birthday"] as? String == "1991-07-04")
     }
 
     /// Lost card: head office replaces it; after the next sync the till serves the member on the new

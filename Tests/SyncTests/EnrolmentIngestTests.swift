@@ -33,6 +33,12 @@ import Testing
             #expect(try await store.ingest(storeId: "B", batch: second, nonce: nil, now: Date()).accepted == 2)
             let merged = try #require(try await store.member(card: card, now: Date()))
             #expect(merged.balance == 7 && merged.name == "Ana" && merged.enrolledStore == "A")
+            // A profile change (at any store) wins over the enrolment's profile; the newest change wins.
+            var change = Harness.entry(3, card: card, kind: "profile", points: 0, amount: 0)
+            change.memberName = "Ana Li"
+            #expect(try await store.ingest(storeId: "B", batch: PushBatch(entries: [change], backlog: 0), nonce: nil, now: Date()).accepted == 1)
+            #expect(try await store.member(card: card, now: Date())?.name == "Ana Li")
+            #expect(try await store.member(card: card, now: Date())?.birthday == "1990-04-23")
             // Other stores learn the member from the pull.
             let page = try await store.updates(storeId: "B", since: 0, now: Date())
             #expect(page.members.map(\.card) == [card])

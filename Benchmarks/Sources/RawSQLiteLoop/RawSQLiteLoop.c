@@ -16,22 +16,27 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
     sqlite3 *db = NULL;
     int rc = open_ledger(path, &db);
     if (rc != SQLITE_OK) return rc;
-    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL;
+    sqlite3_stmt *begin = NULL, *commit = NULL, *version = NULL, *holder = NULL, *existing = NULL, *spend = NULL, *insert = NULL,
+                 *owner = NULL;
     const char *sql[] = {
         "BEGIN IMMEDIATE",
         "COMMIT",
         "SELECT MAX(version) FROM program_versions",
-        "SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier "
+        "SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional "
         "FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE c.number = ?",
-        "SELECT seq, member_id, card, points, amount_minor, balance_after, rule_version FROM entries WHERE idempotency_key = ?",
+        "SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version, e.reported_balance, "
+        "IFNULL(e.reported_tier, m.tier) FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?",
         "SELECT IFNULL(SUM(amount_minor), 0) FROM entries WHERE member_id = ? AND created_at > ?",
         "INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after, "
-        "receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at) "
-        "VALUES (?, ?, ?, ?, 'earn', ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, NULL, 1, NULL, ?) "
-        "RETURNING seq, balance_after",
+        "receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at, reported_balance, reported_tier, "
+        "member_name, member_birthday, joins_card) "
+        "VALUES (?, ?, ?, ?, 'earn', ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, NULL, 1, NULL, ?, ?, 'base', "
+        "NULL, NULL, NULL) RETURNING seq, balance_after",
+        // One receipt, one member: no other member's entries on it.
+        "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem') LIMIT 1",
     };
-    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert};
-    for (int i = 0; i < 7; i++) {
+    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert, &owner};
+    for (int i = 0; i < 8; i++) {
         rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, statements[i], NULL);
         if (rc != SQLITE_OK) goto done;
     }
@@ -47,10 +52,15 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         sqlite3_bind_text(holder, 1, card, -1, SQLITE_STATIC);
         if (sqlite3_step(holder) != SQLITE_ROW) { rc = SQLITE_NOTFOUND; goto done; }
         long long member = sqlite3_column_int64(holder, 0);
+        long long balance = sqlite3_column_int64(holder, 2);
         sqlite3_reset(holder);
         sqlite3_bind_text(existing, 1, key, -1, SQLITE_STATIC);
         if (sqlite3_step(existing) == SQLITE_ROW) { rc = SQLITE_CONSTRAINT; goto done; }
         sqlite3_reset(existing);
+        sqlite3_bind_text(owner, 1, receipt, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(owner, 2, member);
+        if (sqlite3_step(owner) == SQLITE_ROW) { rc = SQLITE_CONSTRAINT; goto done; }
+        sqlite3_reset(owner);
         sqlite3_bind_int64(spend, 1, member);
         sqlite3_bind_int64(spend, 2, now_ms - 365LL * 24 * 3600 * 1000);
         sqlite3_step(spend); sqlite3_reset(spend);
@@ -66,6 +76,7 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         sqlite3_bind_text(insert, 9, receipt, -1, SQLITE_STATIC);
         sqlite3_bind_text(insert, 10, key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(insert, 11, now_ms);
+        sqlite3_bind_int64(insert, 12, balance + points);
         if (sqlite3_step(insert) != SQLITE_ROW) { rc = sqlite3_errcode(db); goto done; }
         sqlite3_reset(insert);
         if (sqlite3_step(commit) != SQLITE_DONE) { rc = sqlite3_errcode(db); goto done; }
@@ -73,7 +84,7 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
     }
     rc = SQLITE_OK;
 done:
-    for (int i = 0; i < 7; i++) sqlite3_finalize(*statements[i]);
+    for (int i = 0; i < 8; i++) sqlite3_finalize(*statements[i]);
     sqlite3_close(db);
     return rc;
 }

@@ -70,6 +70,9 @@ struct IngestPlan {
     /// New `enroll` entries: the member profiles this batch brings.
     var enrolments: [SyncEntry] { newEntries.filter { $0.kind == "enroll" } }
 
+    /// New `profile` entries, in sequence order: the newest name or birthday wins.
+    var profileChanges: [SyncEntry] { newEntries.filter { $0.kind == "profile" } }
+
     /// Balance and spend changes per card, sorted by card: every driver touches cards (and takes
     /// their locks) in this one order, so concurrent batches sharing cards cannot deadlock.
     var memberDeltas: [(card: String, points: Int64, spendMinor: Int64)] {

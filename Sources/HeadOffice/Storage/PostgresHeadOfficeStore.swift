@@ -230,6 +230,15 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         JOIN hq_cards c ON c.card = p.card WHERE m.id = c.member_id
                         """, logger: logger)
                 }
+                // Profile changes, oldest first: the newest name or birthday wins.
+                for change in plan.profileChanges {
+                    try await connection.query(
+                        """
+                        UPDATE hq_members m SET name = COALESCE(\(change.memberName), m.name),
+                            birthday = COALESCE(\(change.memberBirthday), m.birthday)
+                        FROM hq_cards c WHERE c.card = \(change.card) AND m.id = c.member_id
+                        """, logger: logger)
+                }
                 let redeemed = entries.filter { $0.kind == "redeem" }
                 if !redeemed.isEmpty {
                     // Offline redemptions at several stores can overdraw a member: record it, never refuse it.

@@ -154,6 +154,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
                     ])
                 }
+                for entry in plan.profileChanges {
+                    try db.execute(
+                        sql: "UPDATE hq_members SET name = COALESCE(?, name), birthday = COALESCE(?, birthday) WHERE id = ?",
+                        arguments: [entry.memberName, entry.memberBirthday, memberIds[entry.card]!])
+                }
                 // Enrolments: the member is known (balance 0 without sales); the first profile stays.
                 for entry in plan.enrolments {
                     try db.execute(

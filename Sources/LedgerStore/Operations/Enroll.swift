@@ -76,4 +76,27 @@ extension LedgerDatabase {
                 db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
         }
     }
+
+    /// Changes the member's name and/or birthday; the change reaches head office in the ledger stream
+    /// (the newest change wins there).
+    public func updateProfile(card: CardNumber, name: String?, birthday: CalendarDate?, at now: Date = Date()) throws -> MemberView {
+        guard name != nil || birthday != nil else {
+            throw LoyaltyError.badInput("nothing_to_change", "give --name and/or --birthday")
+        }
+        try write { db in
+            let program = try currentProgram(db)
+            let holder = try cardHolder(card, program: program, db, allowBlocked: true)
+            try db.execute(
+                sql: "UPDATE members SET name = COALESCE(?, name), birthday = COALESCE(?, birthday) WHERE id = ?",
+                arguments: [name, birthday?.description, holder.memberId])
+            _ = try append(
+                NewEntry(
+                    memberId: holder.memberId, card: card.value, kind: .profile, points: 0, amountMinorUnits: 0,
+                    receipt: "profile-\(card.value)", idempotencyKey: "profile:\(card.value):\(UUID().uuidString.lowercased())",
+                    refersToSeq: nil, ruleVersion: program.version, reason: nil, memberName: name,
+                    memberBirthday: birthday?.description),
+                at: now.millisecondsSince1970, db)
+        }
+        return try member(card: card, at: now)
+    }
 }

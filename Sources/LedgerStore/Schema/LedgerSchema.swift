@@ -104,7 +104,7 @@ enum LedgerSchema {
             try db.execute(sql: "ALTER TABLE members ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0")
         }
         migrator.registerMigration("v5-enrolment-entries", foreignKeyChecks: .deferred) { db in
-            // Enrolments travel in the ledger stream as 0-point entries with the member's profile. The
+            // Enrolments and profile changes travel in the ledger stream as 0-point entries. The
             // kind CHECK constraint cannot be altered in place: the table is rebuilt, rows unchanged.
             try db.execute(
                 sql: """
@@ -114,7 +114,8 @@ enum LedgerSchema {
                         store_id TEXT NOT NULL,
                         member_id INTEGER NOT NULL REFERENCES members(id),
                         card TEXT NOT NULL,
-                        kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'reverse', 'adjust', 'bonus', 'expire', 'enroll')),
+                        kind TEXT NOT NULL
+                            CHECK (kind IN ('earn', 'redeem', 'reverse', 'adjust', 'bonus', 'expire', 'enroll', 'profile')),
                         points INTEGER NOT NULL,
                         amount_minor INTEGER NOT NULL,
                         balance_after INTEGER NOT NULL,
@@ -131,7 +132,7 @@ enum LedgerSchema {
                         member_birthday TEXT,
                         CHECK (kind != 'earn' OR (points >= 0 AND amount_minor > 0)),
                         CHECK (kind != 'redeem' OR (points < 0 AND amount_minor = 0)),
-                        CHECK (kind != 'enroll' OR (points = 0 AND amount_minor = 0))
+                        CHECK (kind NOT IN ('enroll', 'profile') OR (points = 0 AND amount_minor = 0))
                     );
                     INSERT INTO entries_v5 (seq, id, store_id, member_id, card, kind, points, amount_minor, balance_after, receipt,
                                             idempotency_key, refers_to_seq, rule_version, reason, created_at, reported_balance,

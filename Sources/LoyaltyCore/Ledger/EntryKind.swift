@@ -15,4 +15,6 @@ public enum EntryKind: String, Sendable, Codable, CaseIterable {
     /// A member enrolled at this store (0 points): carries the profile to head office in the same
     /// acknowledged stream as the points, so every store and head office learn the member.
     case enroll
+    /// The member's name or birthday changed at this store (0 points): head office takes the newest.
+    case profile
 }
