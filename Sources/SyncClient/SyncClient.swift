@@ -5,6 +5,7 @@ public import LedgerStore
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import LoyaltyCore
 import SyncProtocol
 
 /// What one sync run moved.
@@ -93,6 +94,10 @@ public struct SyncClient: Sendable {
                     HeadOfficeSnapshot(cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor, includesStoreSeq: $0.includesStoreSeq)
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor)
+            // Ranges head office refuses to validate are not adopted: the till keeps what it had.
+            if (try? CardScanRules(memberRanges: page.memberRanges ?? []).validated()) != nil {
+                try ledger.setHeadOfficeMemberRanges(page.memberRanges)
+            }
             report.membersUpdated += page.members.count
             report.blockedCards += page.blockedCards.count
             // Head office's mark is authoritative: after a restore it may ask to resend, and a rewound

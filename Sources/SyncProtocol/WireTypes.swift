@@ -195,11 +195,15 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     /// Identity of head office's history. Cursors are only meaningful within one epoch: when it
     /// differs from the one the store last saw (head office was restored), the store pulls from 0.
     public var epoch: String
+    /// The chain's member-card ranges set at head office (nil: none set; stores use their own or the
+    /// in-store EAN-13 default). A card in them earns at a till that has not heard of it yet.
+    public var memberRanges: [String]?
 
     public init(
         members: [MemberSnapshot], blockedCards: [String], cursor: Int64, more: Bool, acknowledgedSeq: Int64,
-        epoch: String
+        epoch: String, memberRanges: [String]? = nil
     ) {
+        self.memberRanges = memberRanges
         self.members = members
         self.blockedCards = blockedCards
         self.cursor = cursor
@@ -212,6 +216,7 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case members, cursor, more, epoch
+        case memberRanges = "member_ranges"
         case blockedCards = "blocked_cards"
         case acknowledgedSeq = "acknowledged_seq"
     }

@@ -315,3 +315,62 @@ struct Members: AsyncParsableCommand {
         }
     }
 }
+
+struct MemberRangesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "member-ranges",
+        abstract: "The chain's member-card ranges, pushed to every store with its next pull.",
+        discussion: """
+            A card in these ranges earns at a till that has not heard of it yet (provisionally). Stores use their own \
+            member_ranges setting when they have one, else these, else in-store EAN-13 numbers starting with 2.
+            """,
+        subcommands: [Show.self, Set.self, Clear.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the ranges.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let ranges = try await storage.withStore { store, _ in try await store.memberRanges() }
+            Output.out(
+                storage.json
+                    ? Output.json(["member_ranges": ranges ?? []])
+                    : ranges.map { "Member ranges: \($0.joined(separator: ", "))" } ?? "No member ranges set (stores use in-store EAN-13 numbers starting with 2).")
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the ranges: each a prefix or FROM-TO of equal length.")
+        @Argument(help: "Ranges, e.g. 29 or 2900000000000-2999999999999.") var ranges: [String]
+        @Option(help: "Who (default: $USER).") var by: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            guard !ranges.isEmpty else { throw CommandFailure(code: "bad_member_range", message: "give at least one range", exitCode: 2) }
+            do {
+                _ = try CardScanRules(memberRanges: ranges).validated()
+            } catch {
+                throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+            }
+            let ranges = ranges
+            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            try await storage.withStore { store, _ in try await store.setMemberRanges(ranges, actor: actor, now: Date()) }
+            Output.out(
+                storage.json
+                    ? Output.json(["member_ranges": ranges])
+                    : "Member ranges set to \(ranges.joined(separator: ", ")); stores adopt them at their next sync.")
+        }
+    }
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove the ranges (stores fall back to the in-store default).")
+        @Option(help: "Who (default: $USER).") var by: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            try await storage.withStore { store, _ in try await store.setMemberRanges(nil, actor: actor, now: Date()) }
+            Output.out(storage.json ? Output.json(["member_ranges": [String]()]) : "Member ranges cleared.")
+        }
+    }
+}

@@ -66,5 +66,7 @@ struct LoyaltyHQ: AsyncParsableCommand {
         commandName: "loyalty-hq",
         abstract: "Head office: receives the stores' ledger batches, holds every member's true balance, reports.",
         discussion: "Exit codes: 0 ok, 1 refused, 2 bad input, 3 storage failure, 4 network.",
-        subcommands: [Serve.self, Stores.self, Member.self, Members.self, Cards.self, Report.self, Epoch.self])
+        subcommands: [
+            Serve.self, Stores.self, Member.self, Members.self, Cards.self, MemberRangesCommand.self, Report.self, Epoch.self,
+        ])
 }

@@ -268,4 +268,38 @@ import Testing
         let audit = try AgentProcess.run(["report", "audit", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(audit.stdout.contains("members merge") && audit.stdout.contains("same person"))
     }
+
+    /// The chain's member ranges are a head-office setting every store adopts at its next pull.
+    @Test func memberRangesSetAtHeadOfficeReachTheTills() throws {
+        let hqDb = folder.file("hq6.db")
+        let added = try AgentProcess.run(["stores", "add", "L", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        FileManager.default.createFile(atPath: folder.file("L.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        #expect(try agent(["init", "--store-id", "L"], store: "L").exitCode == 0)
+        let bad = try AgentProcess.run(["member-ranges", "set", "4", "--db", hqDb, "--json"], executable: SyncChaosTests.hqBinary)
+        #expect(bad.exitCode == 2 && bad.json["error"] as? String == "member_range_covers_payment_cards", "\(bad.stdout)")
+        let set = try AgentProcess.run(["member-ranges", "set", "77", "--by", "ops", "--db", hqDb], executable: SyncChaosTests.hqBinary)
+        #expect(set.exitCode == 0, "\(set.stderr)")
+        let shown = try AgentProcess.run(["member-ranges", "show", "--db", hqDb, "--json"], executable: SyncChaosTests.hqBinary)
+        #expect(shown.json["member_ranges"] as? [String] == ["77"])
+
+        let port = SyncChaosTests.freePort()
+        let hq = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq6.out"))
+        defer { hq.stop() }
+        try #require(hq.waitFor("listening"))
+        // Before the pull: the in-store default; after it: the chain's ranges.
+        #expect(try agent(["award", card, "--amount", "3", "--receipt", "L-0"], store: "L").json["provisional"] as? Bool == true)
+        let sync = ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("L.secret")]
+        #expect(try agent(sync, store: "L").exitCode == 0)
+        let inRange = try agent(["award", "7700123456", "--amount", "9", "--receipt", "L-1"], store: "L")
+        #expect(inRange.exitCode == 0 && inRange.json["provisional"] as? Bool == true, "\(inRange.stdout)")
+        let outside = try agent(["award", GTIN.withCheckDigit("290000091919"), "--amount", "9", "--receipt", "L-2"], store: "L")
+        #expect(outside.exitCode == 2 && outside.json["error"] as? String == "not_a_member_card", "\(outside.stdout)")
+        // A till's own setting wins over head office's.
+        let local = try AgentProcess.run(
+            ["award", GTIN.withCheckDigit("290000091919"), "--amount", "9", "--receipt", "L-3", "--db", folder.file("L.db"), "--json"],
+            environment: ["LOYALTY_MEMBER_RANGES": "29"])
+        #expect(local.exitCode == 0 && local.json["provisional"] as? Bool == true, "\(local.stdout)")
+    }
 }

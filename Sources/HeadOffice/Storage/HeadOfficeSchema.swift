@@ -135,6 +135,14 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (7)",
     ]
 
+    /// Version 8: chain settings pushed to every store (the member-card ranges).
+    static let sqliteSettings = "CREATE TABLE hq_settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
+
+    static let postgresSettings: [String] = [
+        "CREATE TABLE hq_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "INSERT INTO hq_schema (version) VALUES (8)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

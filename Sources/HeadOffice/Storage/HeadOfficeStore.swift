@@ -32,6 +32,10 @@ public protocol HeadOfficeStore: Sendable {
     /// One person held two member records: `other`'s cards, entries (store, seq and id unchanged),
     /// balance and spend move to `keep`'s member; stores converge at their next pull.
     func mergeMembers(keep: String, other: String, actor: String, reason: String?, now: Date) async throws
+    /// Sets the chain's member-card ranges that every store pulls (nil clears them).
+    func setMemberRanges(_ ranges: [String]?, actor: String, now: Date) async throws
+    /// The chain's member-card ranges, if set.
+    func memberRanges() async throws -> [String]?
     /// Every member head office knows, with profile and purchase count, ordered by first card.
     func memberList() async throws -> [MemberSummary]
     /// The audit trail of operator actions (card replacements, merges), oldest first.
@@ -228,6 +232,14 @@ public struct MemberSummary: Codable, Hashable, Sendable {
         self.enrolledAtMilliseconds = enrolledAtMilliseconds
         self.balance = balance
         self.purchases = purchases
+    }
+}
+
+/// The chain's member-card ranges, stored as one comma-separated setting.
+enum MemberRangeSetting {
+    static func encode(_ ranges: [String]?) -> String? { ranges.map { $0.joined(separator: ",") } }
+    static func decode(_ text: String?) -> [String]? {
+        text.map { $0.split(separator: ",").map(String.init) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

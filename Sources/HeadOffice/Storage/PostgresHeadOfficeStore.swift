@@ -56,7 +56,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let migrations = [
                 (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
                 (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
-                (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge),
+                (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge), (8, HeadOfficeSchema.postgresSettings),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -417,7 +417,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             return UpdatesPage(
                 members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
-                epoch: try await Self.epoch(connection, logger))
+                epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger))
         }
     }
 
@@ -583,6 +583,40 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         \("member \(merged) (card \(other)) merged into member \(kept) (card \(keep))"), \(reason))
                 """, logger: logger)
         }
+    }
+
+    public func setMemberRanges(_ ranges: [String]?, actor: String, now: Date) async throws {
+        let logger = self.logger
+        try await transaction { connection in
+            if let value = MemberRangeSetting.encode(ranges) {
+                try await connection.query(
+                    """
+                    INSERT INTO hq_settings (key, value) VALUES ('member_ranges', \(value))
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """, logger: logger)
+            } else {
+                try await connection.query("DELETE FROM hq_settings WHERE key = 'member_ranges'", logger: logger)
+            }
+            try await connection.query(
+                """
+                INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+                VALUES (\(now.milliseconds), \(actor), 'member-ranges set', \(MemberRangeSetting.encode(ranges) ?? "(cleared)"), NULL)
+                """, logger: logger)
+        }
+    }
+
+    public func memberRanges() async throws -> [String]? {
+        let logger = self.logger
+        return try await client.withConnection { try await Self.memberRanges($0, logger) }
+    }
+
+    static func memberRanges(_ connection: PostgresConnection, _ logger: Logger) async throws -> [String]? {
+        for try await value in try await connection.query(
+            "SELECT value FROM hq_settings WHERE key = 'member_ranges'", logger: logger
+        ).decode(String.self) {
+            return MemberRangeSetting.decode(value)
+        }
+        return nil
     }
 
     public func memberList() async throws -> [MemberSummary] {

@@ -46,6 +46,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v7-merge") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteMerge)
         }
+        migrator.registerMigration("hq-v8-settings") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteSettings)
+        }
         try migrator.migrate(pool)
     }
 
@@ -286,7 +289,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             if !more { newCursor = max(newCursor, blocked.last.map { $0["version"] as Int64 } ?? cursor) }
             return UpdatesPage(
                 members: members, blockedCards: blocked.map { $0["card"] }, cursor: newCursor, more: more,
-                acknowledgedSeq: acknowledged, epoch: try Self.epoch(db))
+                acknowledgedSeq: acknowledged, epoch: try Self.epoch(db),
+                memberRanges: MemberRangeSetting.decode(
+                    try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'")))
         }
     }
 
@@ -407,6 +412,27 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'members merge', ?, ?)",
                 arguments: [now.milliseconds, actor, "member \(merged) (card \(other)) merged into member \(kept) (card \(keep))", reason])
+        }
+    }
+
+    public func setMemberRanges(_ ranges: [String]?, actor: String, now: Date) async throws {
+        try await pool.write { db in
+            if let value = MemberRangeSetting.encode(ranges) {
+                try db.execute(
+                    sql: "INSERT INTO hq_settings (key, value) VALUES ('member_ranges', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    arguments: [value])
+            } else {
+                try db.execute(sql: "DELETE FROM hq_settings WHERE key = 'member_ranges'")
+            }
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'member-ranges set', ?, NULL)",
+                arguments: [now.milliseconds, actor, MemberRangeSetting.encode(ranges) ?? "(cleared)"])
+        }
+    }
+
+    public func memberRanges() async throws -> [String]? {
+        try await pool.read { db in
+            MemberRangeSetting.decode(try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'"))
         }
     }
 

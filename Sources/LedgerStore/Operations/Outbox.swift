@@ -154,6 +154,22 @@ extension LedgerDatabase {
         }
     }
 
+    /// The chain's member-card ranges as head office last pushed them (nil: none).
+    public func headOfficeMemberRanges() throws -> [String]? {
+        try read { db in try syncMeta(db)["hq_member_ranges"].map { $0.split(separator: ",").map(String.init) } }
+    }
+
+    /// Stores the member-card ranges head office pushed with a pull (nil clears them).
+    public func setHeadOfficeMemberRanges(_ ranges: [String]?) throws {
+        try write { db in
+            if let ranges, !ranges.isEmpty {
+                try setMeta("hq_member_ranges", ranges.joined(separator: ","), db)
+            } else {
+                try db.execute(sql: "DELETE FROM store_meta WHERE key = 'hq_member_ranges'")
+            }
+        }
+    }
+
     /// Records the outcome of a sync attempt for `status`.
     public func recordSync(error message: String?, at now: Date = Date()) throws {
         try write { db in

@@ -5,7 +5,8 @@ public struct CardScanRules: Hashable, Sendable, Codable {
     /// Stripped from the end of a scan when present.
     public var suffix: String
     /// Member-card number ranges: each a prefix (`"29"`) or an inclusive numeric range
-    /// (`"2900000000000-2999999999999"`). Empty: in-store EAN/UPC ranges and any non-product code.
+    /// (`"2900000000000-2999999999999"`). Empty: in-store EAN/UPC ranges and any non-product code;
+    /// set: only numbers in them.
     public var memberRanges: [String]
 
     public init(prefix: String = "", suffix: String = "", memberRanges: [String] = []) {
@@ -68,8 +69,9 @@ public struct CardScanParser: Sendable {
                     if rules.inMemberRange(text) { return member(text, .alphanumeric) }
                     return .rejected(reason: .badCheckDigit, format: gtin)
                 }
-                return isInStore(text, gtin) || rules.inMemberRange(text)
-                    ? member(text, gtin) : .rejected(reason: .notAMemberCard, format: gtin)
+                // Configured ranges replace the in-store default: one definition of a member card.
+                let isMember = rules.memberRanges.isEmpty ? isInStore(text, gtin) : rules.inMemberRange(text)
+                return isMember ? member(text, gtin) : .rejected(reason: .notAMemberCard, format: gtin)
             }
             if !rules.memberRanges.isEmpty && !rules.inMemberRange(text) {
                 return .rejected(reason: .notAMemberCard, format: nil)

@@ -34,10 +34,11 @@ struct Scan: ParsableCommand {
     }
 
     func run() throws {
+        let ledger = try openExistingLedger()
+        if let ledger { MemberRanges.adopt(from: ledger) }
         let configuration = try scanner.configuration()
         if let count, count < 1 { throw LoyaltyError.badInput("bad_option", "--count takes a number of scans from 1") }
         if let timeout, !(timeout > 0 && timeout <= 86_400 * 365) { throw LoyaltyError.badInput("bad_option", "--timeout takes seconds above 0") }
-        let ledger = try openExistingLedger()
         let watcher = try ScannerWatcher(configuration: configuration)
         installStopSignalHandlers()
         var members = 0

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LedgerStore
 import LoyaltyCore
 
@@ -70,6 +71,7 @@ struct GlobalOptions: ParsableArguments {
             path: databasePath, creating: .init(storeId: requestedStore, program: .standard(currency: currency)))
         // A till used before it was configured binds to the store id it is given first.
         if let requestedStore { try ledger.bindStore(requestedStore) }
+        MemberRanges.adopt(from: ledger)
         return ledger
     }
 }
@@ -94,8 +96,18 @@ protocol AsyncLedgerCommand: ParsableCommand {
     func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput
 }
 
-/// Where the member-card ranges come from: flags, else $LOYALTY_MEMBER_RANGES, else agent.yaml.
+/// Where the member-card ranges come from: flags, else $LOYALTY_MEMBER_RANGES, else agent.yaml, else
+/// the chain's ranges head office pushed with the last pull, else the in-store EAN-13 default.
 enum MemberRanges {
+    /// Head office's ranges, read from the ledger when a command opens it.
+    static let pushed = Mutex<[String]?>(nil)
+
+    /// Remembers the ranges head office pushed to this ledger, for the rules of this call.
+    static func adopt(from ledger: LedgerDatabase) {
+        let ranges = try? ledger.headOfficeMemberRanges()
+        pushed.withLock { $0 = ranges ?? nil }
+    }
+
     static func rules(flags: [String], prefix: String = "", suffix: String = "") throws(LoyaltyError) -> CardScanRules {
         var ranges = flags
         if ranges.isEmpty {
@@ -104,6 +116,7 @@ enum MemberRanges {
                 ?? AgentConfigFile.current.withLock { $0.string("member_ranges") } ?? ""
             ranges = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if ranges.isEmpty { ranges = pushed.withLock { $0 } ?? [] }
         return try CardScanRules(prefix: prefix, suffix: suffix, memberRanges: ranges).validated()
     }
 }
