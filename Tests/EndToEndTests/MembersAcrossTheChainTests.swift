@@ -6,7 +6,7 @@ import Testing
 /// A card handed out this morning at store A is scanned at store B before either has synced: B
 /// earns the sale as a provisional member (nothing is lost), refuses redemption (nothing is vouched),
 /// and head office attaches the points to the member; after the next pull both stores agree.
-@Suite(.serialized) struct ProvisionalMemberTests {
+@Suite(.serialized) struct MembersAcrossTheChainTests {
     let folder = TemporaryFolder()
     let card = "2900000777774"
 
@@ -15,15 +15,8 @@ import Testing
     }
 
     @Test func aCardNoTillHasSeenEarnsAndConvergesAtHeadOffice() throws {
-        let hqDb = folder.file("hq.db")
-        var secrets: [String: String] = [:]
-        for store in ["A", "B"] {
-            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
-            secrets[store] = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-            FileManager.default.createFile(
-                atPath: folder.file("\(store).secret"), contents: Data(secrets[store]!.utf8), attributes: [.posixPermissions: 0o600])
-            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
-        }
+        let chain = try ChainHarness(folder: folder, name: "hq", stores: ["A", "B"])
+        let hqDb = chain.database
         #expect(try agent(["enroll", card, "--name", "Ana"], store: "A").exitCode == 0)
         #expect(try agent(["award", card, "--amount", "30", "--receipt", "A-1"], store: "A").exitCode == 0)
 
@@ -39,15 +32,9 @@ import Testing
         #expect(outside.exitCode == 1 && outside.json["error"] as? String == "unknown_card")
         #expect(try agent(["member", card], store: "B").json["provisional"] as? Bool == true)
 
-        let port = SyncChaosTests.freePort()
-        let hq = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq.out"))
-        defer { hq.stop() }
-        try #require(hq.waitFor("listening"))
-        func sync(_ store: String) throws -> AgentProcess.Outcome {
-            try agent(
-                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
-        }
+        try chain.start()
+        defer { chain.stop() }
+        func sync(_ store: String) throws -> AgentProcess.Outcome { try chain.sync(store) }
         for store in ["B", "A", "B"] { #expect(try sync(store).exitCode == 0) }
         let atHeadOffice = try AgentProcess.run(["member", card, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(atHeadOffice.json["balance"] as? Int == 51, "\(atHeadOffice.stdout)")
@@ -76,25 +63,13 @@ import Testing
     /// A member who enrols and buys nothing is known at head office (balance 0) after the store's next
     /// sync, and at every other store after its next pull.
     @Test func anEnrolmentWithoutAPurchaseReachesHeadOfficeAndOtherStores() throws {
-        let hqDb = folder.file("hq2.db")
-        for store in ["D", "E"] {
-            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
-            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-            FileManager.default.createFile(
-                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
-        }
+        let chain = try ChainHarness(folder: folder, name: "hq2", stores: ["D", "E"])
+        let hqDb = chain.database
         let member = GTIN.withCheckDigit("290000034343")
         #expect(try agent(["enroll", member, "--name", "Cy Lee", "--birthday", "1991-07-04"], store: "D").exitCode == 0)
-        let port = SyncChaosTests.freePort()
-        let hq = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq2.out"))
-        defer { hq.stop() }
-        try #require(hq.waitFor("listening"))
-        func sync(_ store: String) throws -> AgentProcess.Outcome {
-            try agent(
-                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
-        }
+        try chain.start()
+        defer { chain.stop() }
+        func sync(_ store: String) throws -> AgentProcess.Outcome { try chain.sync(store) }
         #expect(try sync("D").json["pushed_entries"] as? Int == 1)
         let known = try AgentProcess.run(["member", member, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect(known.exitCode == 0 && known.json["balance"] as? Int == 0, "\(known.stdout) \(known.stderr)")
@@ -133,19 +108,14 @@ import Testing
     /// Lost card: head office replaces it; after the next sync the till serves the member on the new
     /// card with the same balance and refuses the old one.
     @Test func aReplacedCardWorksAtTheTillAfterTheNextSync() throws {
-        let hqDb = folder.file("hq3.db")
-        let added = try AgentProcess.run(["stores", "add", "F", "--db", hqDb], executable: SyncChaosTests.hqBinary)
-        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-        FileManager.default.createFile(atPath: folder.file("F.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        let chain = try ChainHarness(folder: folder, name: "hq3", stores: ["F"])
+        let hqDb = chain.database
         let newCard = GTIN.withCheckDigit("290000056565")
         #expect(try agent(["enroll", card, "--store-id", "F"], store: "F").exitCode == 0)
         #expect(try agent(["award", card, "--amount", "40", "--receipt", "F-1"], store: "F").exitCode == 0)
-        let port = SyncChaosTests.freePort()
-        let hq = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq3.out"))
-        defer { hq.stop() }
-        try #require(hq.waitFor("listening"))
-        let sync = ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("F.secret")]
+        try chain.start()
+        defer { chain.stop() }
+        let sync = ["sync", "--hq-url", "http://127.0.0.1:\(chain.port)", "--store-secret-file", folder.file("F.secret")]
         #expect(try agent(sync, store: "F").exitCode == 0)
 
         let replace = ["cards", "replace", card, newCard, "--reason", "lost", "--by", "ana.ops", "--db", hqDb]
@@ -173,14 +143,8 @@ import Testing
     /// Several cards on one member: a phone barcode added at one store earns and redeems on the same
     /// balance, and the other stores and head office learn it after syncing.
     @Test func aPhoneBarcodeAddedAtOneStoreIsKnownEverywhere() throws {
-        let hqDb = folder.file("hq4.db")
-        for store in ["G", "H"] {
-            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
-            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-            FileManager.default.createFile(
-                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
-        }
+        let chain = try ChainHarness(folder: folder, name: "hq4", stores: ["G", "H"])
+        let hqDb = chain.database
         let phone = "PHONE77AB"
         #expect(try agent(["enroll", card, "--name", "Ana"], store: "G").exitCode == 0)
         let added = try agent(["cards", "add", card, phone], store: "G")
@@ -193,15 +157,9 @@ import Testing
         #expect(try agent(["cards", "add", card, card], store: "G").exitCode == 2)
         #expect(try agent(["cards", "add", card, "4111111111111111"], store: "G").json["error"] as? String == "payment_card")
 
-        let port = SyncChaosTests.freePort()
-        let hq = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq4.out"))
-        defer { hq.stop() }
-        try #require(hq.waitFor("listening"))
-        func sync(_ store: String) throws -> AgentProcess.Outcome {
-            try agent(
-                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
-        }
+        try chain.start()
+        defer { chain.stop() }
+        func sync(_ store: String) throws -> AgentProcess.Outcome { try chain.sync(store) }
         #expect(try sync("G").exitCode == 0)
         let atHeadOffice = try AgentProcess.run(["member", phone, "--json", "--db", hqDb], executable: SyncChaosTests.hqBinary)
         #expect((atHeadOffice.json["cards"] as? [String]).map(Set.init) == [card, phone] && atHeadOffice.json["balance"] as? Int == 25)
@@ -216,28 +174,16 @@ import Testing
     /// One person enrolled twice at two offline stores: head office merges the records, both stores
     /// converge on one balance over both cards at their next sync, and every ledger still verifies.
     @Test func aMergeAtHeadOfficeConvergesAtTheStores() throws {
-        let hqDb = folder.file("hq5.db")
-        for store in ["J", "K"] {
-            let added = try AgentProcess.run(["stores", "add", store, "--db", hqDb], executable: SyncChaosTests.hqBinary)
-            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-            FileManager.default.createFile(
-                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-            #expect(try agent(["init", "--store-id", store], store: store).exitCode == 0)
-        }
+        let chain = try ChainHarness(folder: folder, name: "hq5", stores: ["J", "K"])
+        let hqDb = chain.database
         let (keep, other) = (card, GTIN.withCheckDigit("290000078787"))
         #expect(try agent(["enroll", keep, "--name", "Ana"], store: "J").exitCode == 0)
         #expect(try agent(["award", keep, "--amount", "30", "--receipt", "J-1"], store: "J").exitCode == 0)
         #expect(try agent(["enroll", other, "--name", "Ana"], store: "K").exitCode == 0)
         #expect(try agent(["award", other, "--amount", "12", "--receipt", "K-1"], store: "K").exitCode == 0)
-        let port = SyncChaosTests.freePort()
-        let hq = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq5.out"))
-        defer { hq.stop() }
-        try #require(hq.waitFor("listening"))
-        func sync(_ store: String) throws -> AgentProcess.Outcome {
-            try agent(
-                ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")], store: store)
-        }
+        try chain.start()
+        defer { chain.stop() }
+        func sync(_ store: String) throws -> AgentProcess.Outcome { try chain.sync(store) }
         for store in ["J", "K", "J"] { #expect(try sync(store).exitCode == 0) }
         // J now knows both records (K's member came down in the pull).
         #expect(try agent(["member", other], store: "J").json["balance"] as? Int == 12)
@@ -271,11 +217,8 @@ import Testing
 
     /// The chain's member ranges are a head-office setting every store adopts at its next pull.
     @Test func memberRangesSetAtHeadOfficeReachTheTills() throws {
-        let hqDb = folder.file("hq6.db")
-        let added = try AgentProcess.run(["stores", "add", "L", "--db", hqDb], executable: SyncChaosTests.hqBinary)
-        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-        FileManager.default.createFile(atPath: folder.file("L.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-        #expect(try agent(["init", "--store-id", "L"], store: "L").exitCode == 0)
+        let chain = try ChainHarness(folder: folder, name: "hq6", stores: ["L"])
+        let hqDb = chain.database
         let bad = try AgentProcess.run(["member-ranges", "set", "4", "--db", hqDb, "--json"], executable: SyncChaosTests.hqBinary)
         #expect(bad.exitCode == 2 && bad.json["error"] as? String == "member_range_covers_payment_cards", "\(bad.stdout)")
         let set = try AgentProcess.run(["member-ranges", "set", "77", "--by", "ops", "--db", hqDb], executable: SyncChaosTests.hqBinary)
@@ -283,14 +226,11 @@ import Testing
         let shown = try AgentProcess.run(["member-ranges", "show", "--db", hqDb, "--json"], executable: SyncChaosTests.hqBinary)
         #expect(shown.json["member_ranges"] as? [String] == ["77"])
 
-        let port = SyncChaosTests.freePort()
-        let hq = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", hqDb], output: folder.file("hq6.out"))
-        defer { hq.stop() }
-        try #require(hq.waitFor("listening"))
+        try chain.start()
+        defer { chain.stop() }
         // Before the pull: the in-store default; after it: the chain's ranges.
         #expect(try agent(["award", card, "--amount", "3", "--receipt", "L-0"], store: "L").json["provisional"] as? Bool == true)
-        let sync = ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("L.secret")]
+        let sync = ["sync", "--hq-url", "http://127.0.0.1:\(chain.port)", "--store-secret-file", folder.file("L.secret")]
         #expect(try agent(sync, store: "L").exitCode == 0)
         let inRange = try agent(["award", "7700123456", "--amount", "9", "--receipt", "L-1"], store: "L")
         #expect(inRange.exitCode == 0 && inRange.json["provisional"] as? Bool == true, "\(inRange.stdout)")

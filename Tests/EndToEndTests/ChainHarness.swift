@@ -1,0 +1,52 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A head office on SQLite (real `loyalty-hq`) with registered stores whose tills are bound, for the
+/// end-to-end tests of members across the chain.
+final class ChainHarness {
+    let folder: TemporaryFolder
+    let database: String
+    private var server: SyncChaosTests.Background?
+    private(set) var port = 0
+
+    /// Registers `stores` at a new head office and binds each till's ledger (`STORE.db`) to its id.
+    init(folder: TemporaryFolder, name: String, stores: [String]) throws {
+        self.folder = folder
+        database = folder.file("\(name).db")
+        for store in stores {
+            let added = try hq(["stores", "add", store])
+            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init), "\(added.stderr)")
+            FileManager.default.createFile(
+                atPath: folder.file("\(store).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(try till(store, ["init", "--store-id", store]).exitCode == 0)
+        }
+    }
+
+    /// Starts `loyalty-hq serve` on a free port.
+    func start() throws {
+        port = SyncChaosTests.freePort()
+        let server = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", database], output: database + ".out")
+        self.server = server
+        try #require(server.waitFor("listening"), "head office did not start")
+    }
+
+    func stop() { server?.stop() }
+
+    /// A `loyalty-hq` command on this head office's database.
+    @discardableResult
+    func hq(_ arguments: [String]) throws -> AgentProcess.Outcome {
+        try AgentProcess.run(arguments + ["--db", database], executable: SyncChaosTests.hqBinary)
+    }
+
+    /// A `loyalty-agent` command at `store`'s till, with `--json`.
+    func till(_ store: String, _ arguments: [String]) throws -> AgentProcess.Outcome {
+        try AgentProcess.run(arguments + ["--db", folder.file("\(store).db"), "--json"])
+    }
+
+    /// One sync of `store` with the running head office.
+    func sync(_ store: String) throws -> AgentProcess.Outcome {
+        try till(store, ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")])
+    }
+}
