@@ -123,16 +123,9 @@ struct Cards: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let (old, new): (String, String)
-            do {
-                (old, new) = (try CardNumber(self.old).value, try CardNumber(self.new).value)
-            } catch {
-                throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
-            }
-            guard old != new else {
-                throw CommandFailure(code: "same_card", message: "OLD and NEW are the same card; give the new card's number", exitCode: 2)
-            }
-            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            let (old, new) = try OperatorInput.twoCards(
+                self.old, self.new, sameCode: "same_card", sameMessage: "OLD and NEW are the same card; give the new card's number")
+            let actor = OperatorInput.actor(by)
             let reason = reason
             try await storage.withStore { store, _ in
                 try await store.replaceCard(old, with: new, actor: actor, reason: reason, now: Date())
@@ -290,16 +283,10 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let (keep, other): (String, String)
-            do {
-                (keep, other) = (try CardNumber(self.keep).value, try CardNumber(self.other).value)
-            } catch {
-                throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
-            }
-            guard keep != other else {
-                throw CommandFailure(code: "same_member", message: "KEEP and OTHER are the same card: a member cannot be merged into itself", exitCode: 2)
-            }
-            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            let (keep, other) = try OperatorInput.twoCards(
+                self.keep, self.other, sameCode: "same_member",
+                sameMessage: "KEEP and OTHER are the same card: a member cannot be merged into itself")
+            let actor = OperatorInput.actor(by)
             let reason = reason
             do {
                 try await storage.withStore { store, _ in
@@ -353,7 +340,7 @@ struct MemberRangesCommand: AsyncParsableCommand {
                 throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
             }
             let ranges = ranges
-            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            let actor = OperatorInput.actor(by)
             try await storage.withStore { store, _ in try await store.setMemberRanges(ranges, actor: actor, now: Date()) }
             Output.out(
                 storage.json
@@ -368,9 +355,29 @@ struct MemberRangesCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            let actor = OperatorInput.actor(by)
             try await storage.withStore { store, _ in try await store.setMemberRanges(nil, actor: actor, now: Date()) }
             Output.out(storage.json ? Output.json(["member_ranges": [String]()]) : "Member ranges cleared.")
         }
+    }
+}
+
+/// What the operator commands that change members (replace, merge, ranges) read from their arguments.
+enum OperatorInput {
+    /// Two member cards, validated (a bank card is refused without being repeated) and distinct.
+    static func twoCards(_ first: String, _ second: String, sameCode: String, sameMessage: String) throws -> (String, String) {
+        let cards: (String, String)
+        do {
+            cards = (try CardNumber(first).value, try CardNumber(second).value)
+        } catch {
+            throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+        }
+        guard cards.0 != cards.1 else { throw CommandFailure(code: sameCode, message: sameMessage, exitCode: 2) }
+        return cards
+    }
+
+    /// Who acts, for the audit trail: `--by`, else the login name.
+    static func actor(_ by: String?) -> String {
+        by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
     }
 }
