@@ -75,7 +75,7 @@ import Testing
         let pieces = [
             "", "0", "-1", "9223372036854775807", "-9223372036854775808", "18446744073709551616", "1e3", " 1", "0x10",
             String(Int64(Date().timeIntervalSince1970)), "A", "B", "../A", "A\u{0}", String(repeating: "9", count: 300),
-            String(repeating: "n", count: 65), "%00", "ff", String(repeating: "0", count: 64),
+            String(repeating: "n", count: 65), String(repeating: "x", count: 10_240), "%00", "ff", String(repeating: "0", count: 64),
         ]
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: secret, now: Date())

@@ -147,16 +147,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     // A card added to an existing member joins that member (created first if head office has
                     // not seen it yet); a card head office already knows keeps its member.
                     let joins = Array(Set(added.map(\.joins))).sorted()
-                    try await connection.query(
-                        """
-                        WITH new_cards AS (
-                            SELECT c FROM UNNEST(\(joins)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
-                        ), created AS (
-                            INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
-                            SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards ORDER BY c RETURNING id, first_card
-                        )
-                        INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM created
-                        """, logger: logger)
+                    try await Self.createMembers(forUnknownCards: joins, now: now, connection, logger)
                     try await connection.query(
                         """
                         INSERT INTO hq_cards (card, member_id, blocked, version)
@@ -167,16 +158,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         ON CONFLICT (card) DO NOTHING
                         """, logger: logger)
                 }
-                try await connection.query(
-                    """
-                    WITH new_cards AS (
-                        SELECT c FROM UNNEST(\(cards)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
-                    ), created AS (
-                        INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
-                        SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards ORDER BY c RETURNING id, first_card
-                    )
-                    INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM created
-                    """, logger: logger)
+                try await Self.createMembers(forUnknownCards: cards, now: now, connection, logger)
                 try await connection.query(
                     """
                     SELECT m.id FROM hq_members m WHERE m.id IN (SELECT member_id FROM hq_cards WHERE card = ANY(\(cards)::text[]))
@@ -640,6 +622,23 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             records.append(AuditRecord(atMilliseconds: at, actor: actor, action: action, detail: detail, reason: reason))
         }
         return records
+    }
+
+    /// A new member (balance 0, version 0 until the batch's counter bump) for each card head office
+    /// has not seen. The caller holds the cards' advisory locks, so no card gets two members.
+    static func createMembers(
+        forUnknownCards cards: [String], now: Date, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            WITH new_cards AS (
+                SELECT c FROM UNNEST(\(cards)::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = c)
+            ), created AS (
+                INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms)
+                SELECT c, 0, 0, 0, \(now.milliseconds) FROM new_cards ORDER BY c RETURNING id, first_card
+            )
+            INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM created
+            """, logger: logger)
     }
 
     /// Takes each card's transaction-scoped advisory lock, in one global order (by lock key).
