@@ -158,16 +158,27 @@ struct Cards: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reports: overdrafts, stores, totals, audit, members (with who enrolled and never bought).")
+        abstract: "Reports: overdrafts, stores, totals, audit, members; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back.",
+        discussion: """
+            The segment reports count whole days in the chain's time zone (`loyalty-hq settings`) up to --as-of.             A sale is an earn entry's receipt (or an imported sale), dated by its first entry, net of its refunds             up to the as-of date; the window is the 365 days ending on the as-of date.
+            """)
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case overdrafts, stores, totals, audit, members }
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case overdrafts, stores, totals, audit, members
+        case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
+    }
 
-    @Argument(help: "overdrafts | stores | totals | audit | members") var kind: Kind
+    @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
     @Flag(help: "CSV instead of a table.") var csv = false
+    @OptionGroup var asOf: AsOfOption
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
         let kind = kind
+        if let analytics = try await analyticsReport(kind) {
+            analytics.print(json: storage.json, csv: csv)
+            return
+        }
         let rows: [[String]]
         let header: [String]
         let json: String
@@ -215,6 +226,8 @@ struct Report: AsyncParsableCommand {
             rows = totals.map { [$0.storeId, String($0.entries), String($0.points)] }
             struct Body: Encodable { var totals: [StoreTotal] }
             json = Output.json(Body(totals: totals))
+        case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack:
+            preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }
         if storage.json {
             Output.out(json)
@@ -223,6 +236,26 @@ struct Report: AsyncParsableCommand {
         } else {
             if rows.isEmpty { Output.out("No \(kind.rawValue) to report.") }
             for row in rows { Output.out(zip(header, row).map { "\($0)=\($1)" }.joined(separator: "  ")) }
+        }
+    }
+
+    /// The segment and model reports; nil for the operational ones.
+    func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
+        switch kind {
+        case .overdrafts, .stores, .totals, .audit, .members: return nil
+        default: break
+        }
+        let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
+        switch kind {
+        case .rfm: return AnalyticsReports.rfm(context)
+        case .lifecycle: return AnalyticsReports.lifecycle(context)
+        case .superUsers: return AnalyticsReports.superUsers(context)
+        case .clv: return try AnalyticsReports.lifetimeValue(context, churnOnly: false)
+        case .churn: return try AnalyticsReports.lifetimeValue(context, churnOnly: true)
+        case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
+        case .tiers: return AnalyticsReports.tiers(context)
+        case .winBack: return AnalyticsReports.winBack(context)
+        case .overdrafts, .stores, .totals, .audit, .members: return nil
         }
     }
 

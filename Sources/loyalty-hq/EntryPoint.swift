@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadOffice
+import LoyaltyCore
 
 @main
 enum HQEntryPoint {
@@ -36,6 +37,10 @@ enum HQEntryPoint {
             // `help` / `--help` on a subcommand: argument-parser hands back a command that throws its help.
             Output.out(LoyaltyHQ.fullMessage(for: error))
             exit(0)
+        } catch let problems as HistoryImportError {
+            fail(CommandFailure(code: "bad_history", message: "nothing was imported; fix these lines and import again:\n\(problems)", exitCode: 2))
+        } catch let error as LoyaltyError {
+            fail(CommandFailure(code: error.code, message: error.message, exitCode: error.category == .badInput ? 2 : 1))
         } catch let refusal as IngestRefusal {
             fail(CommandFailure(code: refusal.kind.rawValue, message: refusal.message, exitCode: refusal.kind == .invalid ? 2 : 1))
         } catch {
@@ -68,5 +73,6 @@ struct LoyaltyHQ: AsyncParsableCommand {
         discussion: "Exit codes: 0 ok, 1 refused, 2 bad input, 3 storage failure, 4 network.",
         subcommands: [
             Serve.self, Stores.self, Member.self, Members.self, Cards.self, MemberRangesCommand.self, Report.self, Epoch.self,
+            Import.self, Clv.self, Export.self, Settings.self,
         ])
 }

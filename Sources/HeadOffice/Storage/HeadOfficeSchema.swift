@@ -143,6 +143,31 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (8)",
     ]
 
+    /// Version 9: sales history imported from the chain's previous loyalty system (analytics only:
+    /// it earns no points and is not part of any store's ledger).
+    static let sqliteImportedSales = """
+        CREATE TABLE hq_imported_sales (
+            store_id TEXT NOT NULL, receipt TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('sale', 'refund')),
+            member_id INTEGER NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL, at_ms INTEGER NOT NULL,
+            amount_minor INTEGER NOT NULL, imported_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (store_id, receipt, kind, at_ms, amount_minor));
+        CREATE UNIQUE INDEX hq_imported_one_sale ON hq_imported_sales(store_id, receipt) WHERE kind = 'sale';
+        CREATE INDEX hq_imported_member ON hq_imported_sales(member_id);
+        """
+
+    static let postgresImportedSales: [String] = [
+        """
+        CREATE TABLE hq_imported_sales (
+            store_id TEXT NOT NULL, receipt TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('sale', 'refund')),
+            member_id BIGINT NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL, at_ms BIGINT NOT NULL,
+            amount_minor BIGINT NOT NULL, imported_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (store_id, receipt, kind, at_ms, amount_minor))
+        """,
+        "CREATE UNIQUE INDEX hq_imported_one_sale ON hq_imported_sales(store_id, receipt) WHERE kind = 'sale'",
+        "CREATE INDEX hq_imported_member ON hq_imported_sales(member_id)",
+        "INSERT INTO hq_schema (version) VALUES (9)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

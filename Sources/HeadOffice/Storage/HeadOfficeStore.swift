@@ -1,4 +1,5 @@
 public import Foundation
+public import LoyaltyCore
 public import SyncProtocol
 
 /// Head office's storage. Two drivers implement it — ``SQLiteHeadOfficeStore`` (zero configuration)
@@ -47,6 +48,19 @@ public protocol HeadOfficeStore: Sendable {
     /// Starts a new epoch: every store pulls everything again at its next sync. Run after restoring
     /// the database from a backup. Returns the new epoch.
     func rotateEpoch(now: Date) async throws -> String
+
+    // MARK: Analytics (see `Analytics/`)
+
+    /// The segment and model settings (defaults for keys never set).
+    func analyticsSettings() async throws -> AnalyticsSettings
+    /// Stores one setting, checked, in the audit trail; returns all settings.
+    func setAnalyticsSetting(_ key: String, to value: String, actor: String, now: Date) async throws -> AnalyticsSettings
+    /// Every member who existed on `asOfDay` with their sales folded in, ordered by card. Streams the
+    /// history: memory grows with members, not with entries.
+    func memberFacts(asOfDay: Int, calendar: ChainCalendar) async throws -> [MemberFacts]
+    /// Adds a history file's sales and refunds, all or nothing; throws ``HistoryImportError`` naming
+    /// every line that conflicts with what head office holds.
+    func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary
 }
 
 /// When head office rotates its epoch by itself: on evidence that its history was rewound (a store

@@ -8,7 +8,7 @@ public import SyncProtocol
 /// change counter, so each (store, seq) is stored once and cursors follow commit order.
 public final class PostgresHeadOfficeStore: HeadOfficeStore {
     public let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
 
     /// `client` must be running (`client.run()` in a task or a service group).
     public init(client: PostgresClient, logger: Logger) {
@@ -32,7 +32,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     /// One transaction; a refusal thrown inside comes out as itself, not wrapped.
-    private func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+    func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         do {
             return try await client.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
@@ -57,6 +57,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
                 (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
                 (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge), (8, HeadOfficeSchema.postgresSettings),
+                (9, HeadOfficeSchema.postgresImportedSales),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -542,6 +543,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             try await connection.query(
                 "SELECT id FROM hq_members WHERE id IN (\(kept), \(merged)) ORDER BY id FOR UPDATE", logger: logger)
             try await connection.query("UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query("UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_cards SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(

@@ -4,7 +4,7 @@ public import SyncProtocol
 
 /// Head office on SQLite: the zero-configuration default (one server process).
 public final class SQLiteHeadOfficeStore: HeadOfficeStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     public let path: String
 
     public init(path: String) throws {
@@ -48,6 +48,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
         migrator.registerMigration("hq-v8-settings") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteSettings)
+        }
+        migrator.registerMigration("hq-v9-imported-sales") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteImportedSales)
         }
         try migrator.migrate(pool)
     }
@@ -396,6 +399,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 db, sql: "SELECT balance, lifetime_spend_minor, overdrawn, name, birthday, enrolled_store, enrolled_at_ms FROM hq_members WHERE id = ?",
                 arguments: [merged])!
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_cards SET member_id = ?, version = ? WHERE member_id = ?", arguments: [kept, version, merged])
             try db.execute(

@@ -1,0 +1,59 @@
+import LoyaltyCore
+
+/// The history queries behind the reports. A sale is an earn entry's receipt (per store), dated by
+/// its first entry, net of the refunds dated before `end`, the instant the day after the as-of date
+/// starts; imported sales join in the same shape. Streamed in (member, date) order.
+enum AnalyticsQueries {
+    static let members = """
+        SELECT id, first_card, name, birthday, COALESCE(enrolled_at_ms, created_at_ms) AS first_seen_ms FROM hq_members
+        """
+
+    /// SQLite: `?1` is `end`.
+    static let sqliteSales = """
+        SELECT member_id, store_id, first_ms, net, incentive FROM (
+            SELECT MIN(member_id) AS member_id, store_id, MIN(created_at_ms) AS first_ms,
+                   SUM(CASE WHEN kind = 'earn' OR (kind = 'reverse' AND created_at_ms < ?1) THEN amount_minor ELSE 0 END) AS net,
+                   MAX(kind = 'redeem' AND created_at_ms < ?1) AS incentive
+            FROM hq_entries WHERE kind IN ('earn', 'redeem', 'reverse')
+            GROUP BY store_id, receipt
+            HAVING SUM(kind = 'earn') > 0 AND MIN(created_at_ms) < ?1
+            UNION ALL
+            SELECT MIN(member_id), store_id, MIN(CASE WHEN kind = 'sale' THEN at_ms END),
+                   SUM(CASE WHEN kind = 'sale' OR at_ms < ?1 THEN amount_minor ELSE 0 END), 0
+            FROM hq_imported_sales GROUP BY store_id, receipt
+            HAVING MIN(CASE WHEN kind = 'sale' THEN at_ms END) < ?1
+        ) ORDER BY member_id, first_ms
+        """
+
+    /// PostgreSQL: `$1` is `end`.
+    static let postgresSales = """
+        SELECT member_id, store_id, first_ms, net, incentive FROM (
+            SELECT MIN(member_id) AS member_id, store_id, MIN(created_at_ms) AS first_ms,
+                   SUM(CASE WHEN kind = 'earn' OR (kind = 'reverse' AND created_at_ms < $1) THEN amount_minor ELSE 0 END)::bigint AS net,
+                   BOOL_OR(kind = 'redeem' AND created_at_ms < $1) AS incentive
+            FROM hq_entries WHERE kind IN ('earn', 'redeem', 'reverse')
+            GROUP BY store_id, receipt
+            HAVING COUNT(*) FILTER (WHERE kind = 'earn') > 0 AND MIN(created_at_ms) < $1
+            UNION ALL
+            SELECT MIN(member_id), store_id, MIN(at_ms) FILTER (WHERE kind = 'sale'),
+                   SUM(CASE WHEN kind = 'sale' OR at_ms < $1 THEN amount_minor ELSE 0 END)::bigint, FALSE
+            FROM hq_imported_sales GROUP BY store_id, receipt
+            HAVING MIN(at_ms) FILTER (WHERE kind = 'sale') < $1
+        ) AS sales ORDER BY member_id, first_ms
+        """
+
+    static let settingPrefix = "analytics."
+}
+
+extension AnalyticsSettings {
+    /// Settings from `hq_settings` rows (`analytics.KEY`); a value that no longer checks is ignored.
+    init(storedRows: [(String, String)]) {
+        self.init()
+        for (key, value) in storedRows where key.hasPrefix(AnalyticsQueries.settingPrefix) {
+            var candidate = self
+            if (try? candidate.set(String(key.dropFirst(AnalyticsQueries.settingPrefix.count)), to: value, isKnownTimeZone: ChainCalendar.isKnown)) != nil {
+                self = candidate
+            }
+        }
+    }
+}

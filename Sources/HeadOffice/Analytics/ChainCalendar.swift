@@ -1,0 +1,122 @@
+public import Foundation
+public import LoyaltyCore
+
+/// Whole calendar days in the chain's time zone, numbered from 1970-01-01 (day 0). Reports count
+/// days here, so "days since the last visit" means the same in every store of the chain.
+public struct ChainCalendar: Sendable {
+    public let timeZone: TimeZone
+
+    public init(identifier: String) throws(LoyaltyError) {
+        guard let zone = TimeZone(identifier: identifier) else {
+            throw .badInput("bad_time_zone", "'\(identifier)' is not an IANA time zone such as Europe/Berlin or UTC")
+        }
+        timeZone = zone
+    }
+
+    public static func isKnown(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
+
+    /// The chain's day of an instant.
+    public func day(milliseconds: Int64) -> Int {
+        let seconds = Self.floorDivide(milliseconds, 1000)
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds))))
+        return Int(Self.floorDivide(seconds + offset, 86_400))
+    }
+
+    /// The instant the chain's day `day` starts (local midnight), in milliseconds.
+    public func startMilliseconds(ofDay day: Int) -> Int64 {
+        let local = Int64(day) * 86_400
+        var utc = local - Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local))))
+        // Once more with the offset in force at that instant (a day that starts near a DST change).
+        utc = local - Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc))))
+        return utc * 1000
+    }
+
+    /// Today in the chain's time zone.
+    public func today(_ now: Date = Date()) -> Int { day(milliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down))) }
+
+    /// `YYYY-MM-DD` → day number; nil when it is not a real date.
+    public static func day(_ text: String) -> Int? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let dayOfMonth = Int(parts[2]),
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(dayOfMonth)
+        else { return nil }
+        return daysFromCivil(year: year, month: month, day: dayOfMonth)
+    }
+
+    /// Day number → `YYYY-MM-DD`.
+    public static func string(day: Int) -> String {
+        let (year, month, dayOfMonth) = civil(fromDays: day)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(year)-\(two(month))-\(two(dayOfMonth))"
+    }
+
+    /// Month and day of a day number.
+    public static func monthDay(day: Int) -> (month: Int, day: Int) {
+        let (_, month, dayOfMonth) = civil(fromDays: day)
+        return (month, dayOfMonth)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    // Proleptic Gregorian calendar ↔ days since 1970-01-01 (H. Hinnant's algorithms).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civil(fromDays days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let quotient = value / divisor
+        return value % divisor < 0 ? quotient - 1 : quotient
+    }
+}
+
+/// Converts many instants to days, remembering each hour's offset: offsets change on hour boundaries
+/// in every zone of the time-zone database that matters to a retail chain, and a report converts
+/// millions of instants.
+struct DayConverter {
+    let calendar: ChainCalendar
+    private let isUTC: Bool
+    private var offsetByHour: [Int64: Int64] = [:]
+
+    init(_ calendar: ChainCalendar) {
+        self.calendar = calendar
+        isUTC = calendar.timeZone.secondsFromGMT() == 0 && calendar.timeZone.nextDaylightSavingTimeTransition == nil
+    }
+
+    mutating func day(milliseconds: Int64) -> Int {
+        let seconds = ChainCalendar.floorDivide(milliseconds, 1000)
+        if isUTC { return Int(ChainCalendar.floorDivide(seconds, 86_400)) }
+        let hour = ChainCalendar.floorDivide(seconds, 3600)
+        let offset: Int64
+        if let known = offsetByHour[hour] {
+            offset = known
+        } else {
+            offset = Int64(calendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds))))
+            if offsetByHour.count < 1_000_000 { offsetByHour[hour] = offset }
+        }
+        return Int(ChainCalendar.floorDivide(seconds + offset, 86_400))
+    }
+}

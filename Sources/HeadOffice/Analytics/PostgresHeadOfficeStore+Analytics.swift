@@ -1,0 +1,130 @@
+public import Foundation
+public import LoyaltyCore
+import PostgresNIO
+
+extension PostgresHeadOfficeStore {
+    public func analyticsSettings() async throws -> AnalyticsSettings {
+        var rows: [(String, String)] = []
+        for try await row in try await client.query("SELECT key, value FROM hq_settings", logger: logger).decode((String, String).self) {
+            rows.append(row)
+        }
+        return AnalyticsSettings(storedRows: rows)
+    }
+
+    public func setAnalyticsSetting(_ key: String, to value: String, actor: String, now: Date) async throws -> AnalyticsSettings {
+        var settings = try await analyticsSettings()
+        try settings.set(key, to: value, isKnownTimeZone: ChainCalendar.isKnown)
+        let stored = AnalyticsQueries.settingPrefix + key
+        let detail = "\(key) = \(value)"
+        let logger = self.logger
+        try await transaction { connection in
+            try await connection.query(
+                "INSERT INTO hq_settings (key, value) VALUES (\(stored), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                logger: logger)
+            try await connection.query(
+                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'settings set', \(detail), NULL)",
+                logger: logger)
+        }
+        return settings
+    }
+
+    public func memberFacts(asOfDay: Int, calendar: ChainCalendar) async throws -> [MemberFacts] {
+        let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
+        var days = DayConverter(calendar)
+        var members: [MemberFacts] = []
+        for try await (id, card, name, birthday, firstSeen) in try await client.query(
+            PostgresQuery(unsafeSQL: AnalyticsQueries.members), logger: logger
+        ).decode((Int64, String, String?, String?, Int64).self) {
+            members.append(MemberFacts(
+                memberId: id, card: card, firstSeenDay: days.day(milliseconds: firstSeen), name: name, birthday: birthday))
+        }
+        var builder = MemberFactsBuilder(asOfDay: asOfDay, members: members)
+        var bindings = PostgresBindings()
+        bindings.append(end)
+        for try await (member, store, first, net, incentive) in try await client.query(
+            PostgresQuery(unsafeSQL: AnalyticsQueries.postgresSales, binds: bindings), logger: logger
+        ).decode((Int64, String, Int64, Int64, Bool).self) {
+            builder.add(SaleFact(
+                memberId: member, storeId: store, day: days.day(milliseconds: first), netMinorUnits: net, incentive: incentive))
+        }
+        return builder.facts()
+    }
+
+    public func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary {
+        let logger = self.logger
+        return try await transaction { connection in
+            typealias Key = HistoryImportPlan.ReceiptKey
+            // One importer at a time: two imports of the same file must not both add it.
+            try await connection.query("SELECT pg_advisory_xact_lock(7318003)", logger: logger)
+            var storedSales: [Key: HistoryImportPlan.Stored] = [:]
+            var storedRefunds: [Key: [HistoryImportPlan.Stored]] = [:]
+            var ledgerReceipts: Set<Key> = []
+            let keys = Array(Set(rows.map { Key(storeId: $0.storeId, receipt: $0.receipt) }))
+            for chunkStart in stride(from: 0, to: keys.count, by: Self.importChunk) {
+                let chunk = keys[chunkStart..<min(keys.count, chunkStart + Self.importChunk)]
+                let stores = chunk.map(\.storeId)
+                let receipts = chunk.map(\.receipt)
+                for try await (store, receipt, kind, card, at, amount) in try await connection.query(
+                    """
+                    SELECT i.store_id, i.receipt, i.kind, i.card, i.at_ms, i.amount_minor
+                    FROM UNNEST(\(stores)::text[], \(receipts)::text[]) AS k(store_id, receipt)
+                    JOIN hq_imported_sales i ON i.store_id = k.store_id AND i.receipt = k.receipt
+                    """, logger: logger
+                ).decode((String, String, String, String, Int64, Int64).self) {
+                    let key = Key(storeId: store, receipt: receipt)
+                    let stored = HistoryImportPlan.Stored(card: card, atMilliseconds: at, amountMinor: amount)
+                    if kind == "sale" { storedSales[key] = stored } else { storedRefunds[key, default: []].append(stored) }
+                }
+                for try await (store, receipt) in try await connection.query(
+                    """
+                    SELECT DISTINCT e.store_id, e.receipt
+                    FROM UNNEST(\(stores)::text[], \(receipts)::text[]) AS k(store_id, receipt)
+                    JOIN hq_entries e ON e.store_id = k.store_id AND e.receipt = k.receipt AND e.kind = 'earn'
+                    """, logger: logger
+                ).decode((String, String).self) {
+                    ledgerReceipts.insert(Key(storeId: store, receipt: receipt))
+                }
+            }
+            let plan = try HistoryImportPlan.make(
+                rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerReceipts: ledgerReceipts)
+            var summary = plan.summary
+            let newRows = plan.sales + plan.refunds
+            guard !newRows.isEmpty else { return summary }
+            let cards = Array(Set(newRows.map(\.card))).sorted()
+            try await Self.lockCards(cards, connection, logger)
+            var known = 0
+            for try await count in try await connection.query(
+                "SELECT COUNT(*) FROM hq_cards WHERE card = ANY(\(cards)::text[])", logger: logger
+            ).decode(Int64.self) { known = Int(count) }
+            try await Self.createMembers(forUnknownCards: cards, now: now, connection, logger)
+            summary.membersCreated = cards.count - known
+            // New members reach the stores' pulls like any other change: one counter bump.
+            try await connection.query(
+                """
+                WITH bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
+                UPDATE hq_members SET version = (SELECT change_seq FROM bumped) WHERE version = 0
+                """, logger: logger)
+            for chunkStart in stride(from: 0, to: newRows.count, by: Self.importChunk) {
+                let chunk = newRows[chunkStart..<min(newRows.count, chunkStart + Self.importChunk)]
+                try await connection.query(
+                    """
+                    INSERT INTO hq_imported_sales (store_id, receipt, kind, member_id, card, at_ms, amount_minor, imported_at_ms)
+                    SELECT r.store_id, r.receipt, r.kind, c.member_id, r.card, r.at_ms, r.amount_minor, \(now.milliseconds)
+                    FROM UNNEST(\(chunk.map(\.storeId))::text[], \(chunk.map(\.receipt))::text[],
+                                \(chunk.map { $0.isRefund ? "refund" : "sale" })::text[], \(chunk.map(\.card))::text[],
+                                \(chunk.map(\.atMilliseconds))::bigint[], \(chunk.map(\.amountMinor))::bigint[])
+                         AS r(store_id, receipt, kind, card, at_ms, amount_minor)
+                    JOIN hq_cards c ON c.card = r.card
+                    """, logger: logger)
+            }
+            let detail = "\(summary.sales) sales, \(summary.refunds) refunds, \(summary.membersCreated) new members"
+            try await connection.query(
+                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'history import', \(detail), NULL)",
+                logger: logger)
+            return summary
+        }
+    }
+
+    /// Rows per round trip of an import: bounded, so a million-line file never builds one huge query.
+    static let importChunk = 5_000
+}

@@ -1,0 +1,108 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+extension SQLiteHeadOfficeStore {
+    public func analyticsSettings() async throws -> AnalyticsSettings {
+        try await pool.read { db in try Self.analyticsSettings(db) }
+    }
+
+    static func analyticsSettings(_ db: Database) throws -> AnalyticsSettings {
+        AnalyticsSettings(storedRows: try Row.fetchAll(db, sql: "SELECT key, value FROM hq_settings").map { ($0[0], $0[1]) })
+    }
+
+    public func setAnalyticsSetting(_ key: String, to value: String, actor: String, now: Date) async throws -> AnalyticsSettings {
+        try await pool.write { db in
+            var settings = try Self.analyticsSettings(db)
+            try settings.set(key, to: value, isKnownTimeZone: ChainCalendar.isKnown)
+            try db.execute(
+                sql: "INSERT INTO hq_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                arguments: [AnalyticsQueries.settingPrefix + key, value])
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'settings set', ?, NULL)",
+                arguments: [now.milliseconds, actor, "\(key) = \(value)"])
+            return settings
+        }
+    }
+
+    public func memberFacts(asOfDay: Int, calendar: ChainCalendar) async throws -> [MemberFacts] {
+        let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
+        return try await pool.read { db in
+            var days = DayConverter(calendar)
+            var members: [MemberFacts] = []
+            let memberRows = try Row.fetchCursor(db, sql: AnalyticsQueries.members)
+            while let row = try memberRows.next() {
+                members.append(MemberFacts(
+                    memberId: row[0], card: row[1], firstSeenDay: days.day(milliseconds: row[4]), name: row[2], birthday: row[3]))
+            }
+            var builder = MemberFactsBuilder(asOfDay: asOfDay, members: members)
+            let sales = try Row.fetchCursor(db, sql: AnalyticsQueries.sqliteSales, arguments: [end])
+            while let row = try sales.next() {
+                builder.add(SaleFact(
+                    memberId: row[0], storeId: row[1], day: days.day(milliseconds: row[2]), netMinorUnits: row[3],
+                    incentive: row[4]))
+            }
+            return builder.facts()
+        }
+    }
+
+    public func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary {
+        try await pool.write { db in
+            typealias Key = HistoryImportPlan.ReceiptKey
+            var storedSales: [Key: HistoryImportPlan.Stored] = [:]
+            var storedRefunds: [Key: [HistoryImportPlan.Stored]] = [:]
+            var ledgerReceipts: Set<Key> = []
+            let imported = try db.cachedStatement(
+                sql: "SELECT kind, card, at_ms, amount_minor FROM hq_imported_sales WHERE store_id = ? AND receipt = ?")
+            let ledger = try db.cachedStatement(
+                sql: "SELECT 1 FROM hq_entries WHERE store_id = ? AND receipt = ? AND kind = 'earn' LIMIT 1")
+            for key in Set(rows.map { Key(storeId: $0.storeId, receipt: $0.receipt) }) {
+                for row in try Row.fetchAll(imported, arguments: [key.storeId, key.receipt]) {
+                    let stored = HistoryImportPlan.Stored(card: row[1], atMilliseconds: row[2], amountMinor: row[3])
+                    if row[0] == "sale" { storedSales[key] = stored } else { storedRefunds[key, default: []].append(stored) }
+                }
+                if try Bool.fetchOne(ledger, arguments: [key.storeId, key.receipt]) == true { ledgerReceipts.insert(key) }
+            }
+            let plan = try HistoryImportPlan.make(
+                rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerReceipts: ledgerReceipts)
+            var summary = plan.summary
+            let newRows = plan.sales + plan.refunds
+            guard !newRows.isEmpty else { return summary }
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            var memberIds: [String: Int64] = [:]
+            for card in Set(newRows.map(\.card)).sorted() {
+                if let known = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card]) {
+                    memberIds[card] = known
+                    continue
+                }
+                try db.execute(
+                    sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                    arguments: [card, version, now.milliseconds])
+                memberIds[card] = db.lastInsertedRowID
+                try db.execute(
+                    sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)",
+                    arguments: [card, db.lastInsertedRowID, version])
+                summary.membersCreated += 1
+            }
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO hq_imported_sales (store_id, receipt, kind, member_id, card, at_ms, amount_minor, imported_at_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for row in newRows {
+                try insert.execute(arguments: [
+                    row.storeId, row.receipt, row.isRefund ? "refund" : "sale", memberIds[row.card], row.card,
+                    row.atMilliseconds, row.amountMinor, now.milliseconds,
+                ])
+            }
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'history import', ?, NULL)",
+                arguments: [
+                    now.milliseconds, actor,
+                    "\(summary.sales) sales, \(summary.refunds) refunds, \(summary.membersCreated) new members",
+                ])
+            return summary
+        }
+    }
+}

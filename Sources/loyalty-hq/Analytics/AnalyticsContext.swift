@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import LoyaltyCore
+
+/// `--as-of YYYY-MM-DD` (default: today in the chain's time zone).
+struct AsOfOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The day the report is as of (default: today in the chain's time zone).", valueName: "YYYY-MM-DD"))
+    var asOf: String?
+}
+
+/// What every analytics report starts from: the settings, the as-of day and each member's facts.
+struct AnalyticsContext: Sendable {
+    var settings: AnalyticsSettings
+    var calendar: ChainCalendar
+    var asOfDay: Int
+    var facts: [MemberFacts]
+
+    var asOfText: String { ChainCalendar.string(day: asOfDay) }
+
+    static func load(_ storage: StorageOptions, asOf: String?) async throws -> AnalyticsContext {
+        var requestedDay: Int?
+        if let asOf {
+            guard let day = ChainCalendar.day(asOf) else {
+                throw CommandFailure(code: "bad_date", message: "--as-of takes a date like 2026-03-31, not '\(asOf)'", exitCode: 2)
+            }
+            requestedDay = day
+        }
+        let day = requestedDay
+        return try await storage.withStore { store, _ in
+            let settings = try await store.analyticsSettings()
+            let calendar = try ChainCalendar(identifier: settings.timeZone)
+            let asOfDay = day ?? calendar.today()
+            let facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
+            return AnalyticsContext(settings: settings, calendar: calendar, asOfDay: asOfDay, facts: facts)
+        }
+    }
+
+    func money(_ minor: Int64) -> String {
+        let currency = settings.currency
+        guard currency.minorUnitDigits > 0 else { return String(minor) }
+        let unit = currency.minorUnitsPerMajor
+        let sign = minor < 0 ? "-" : ""
+        let fraction = String(minor.magnitude % UInt64(unit))
+        return "\(sign)\(minor.magnitude / UInt64(unit)).\(String(repeating: "0", count: currency.minorUnitDigits - fraction.count))\(fraction)"
+    }
+}
