@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import LoyaltyCore
 public import PostgresNIO
 public import SyncProtocol
 
@@ -37,6 +38,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             return try await client.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
             if let refusal = error.closureError as? IngestRefusal { throw refusal }
+            if let problems = error.closureError as? HistoryImportError { throw problems }
+            if let refusal = error.closureError as? LoyaltyError { throw refusal }
             throw error
         }
     }

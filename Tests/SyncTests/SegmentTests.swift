@@ -1,0 +1,259 @@
+import TestSupport
+import Foundation
+import HeadOffice
+import LoyaltyCore
+import SyncProtocol
+import Testing
+
+/// The segment reports against an independent, deliberately naive calculation from the raw rows,
+/// on generated history (imported and delivered by a store's ledger), for both drivers.
+@Suite struct SegmentTests {
+    /// A sale as the generator made it; `refunds` are (instant, amount > 0).
+    struct GeneratedSale {
+        var card: String
+        var store: String
+        var receipt: String
+        var atMilliseconds: Int64
+        var amount: Int64
+        var refunds: [(Int64, Int64)]
+        var redeemed: Bool
+    }
+
+    static let asOf = "2026-06-30"
+    static let zone = "America/New_York"
+
+    @Test(arguments: Driver.allCases)
+    func segmentsAgreeWithAStraightforwardCalculation(_ driver: Driver) async throws {
+        var random = SeededRandom(seed: TestSeed.make("segmentsAgreeWithAStraightforwardCalculation"))
+        let calendar = try ChainCalendar(identifier: Self.zone)
+        let asOfDay = try #require(ChainCalendar.day(Self.asOf))
+        let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
+        let (imported, live) = Self.generate(members: 1_500, liveMembers: 150, asOfDay: asOfDay, calendar: calendar, &random)
+        let created = Date(timeIntervalSince1970: Double(end) / 1000 + 86_400 * 3)
+        try await Harness.withStore(driver) { store in
+            _ = try await store.setAnalyticsSetting("time_zone", to: Self.zone, actor: "test", now: created)
+            let rows = Self.historyRows(imported)
+            let summary = try await store.importHistory(rows, actor: "test", now: created)
+            #expect(summary.sales == imported.count)
+            #expect(summary.refunds == imported.reduce(0) { $0 + $1.refunds.count })
+            try await store.addStore(id: "LIVE", secret: "s", now: created)
+            _ = try await store.ingest(storeId: "LIVE", batch: PushBatch(entries: Self.entries(live), backlog: 0), nonce: nil, now: created)
+
+            let settings = try await store.analyticsSettings()
+            #expect(settings.timeZone == Self.zone)
+            let facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
+            let expected = Self.naive(imported + live, asOfDay: asOfDay, end: end)
+
+            let scores = RFMAnalysis.scores(facts, asOfDay: asOfDay, settings: settings)
+            #expect(scores.count == expected.rfm.count)
+            #expect(scores.count > 500, "the generator must give the scores something to rank")
+            for (score, naive) in zip(scores, expected.rfm) {
+                #expect(score.card == naive.card)
+                #expect([score.recencyDays, score.frequency, score.recencyScore, score.frequencyScore, score.monetaryScore] == naive.numbers)
+                #expect(score.monetaryMinor == naive.monetary)
+                #expect(score.segment.rawValue == naive.segment, "card \(score.card)")
+            }
+            let stages = LifecycleAnalysis.stages(facts, asOfDay: asOfDay, settings: settings)
+            #expect(stages.map(\.card) == expected.lifecycle.map(\.0))
+            #expect(stages.map(\.stage.rawValue) == expected.lifecycle.map(\.1))
+            #expect(Set(stages.map(\.stage)).count >= 4, "the generator must reach most stages")
+
+            let superUsers = SuperUsers(facts, settings: settings)
+            #expect(superUsers.k == expected.superUsers.k && superUsers.n == expected.superUsers.n)
+            #expect(abs(superUsers.share - expected.superUsers.share) < 1e-12)
+
+            // Importing the same history again changes nothing.
+            let again = try await store.importHistory(rows, actor: "test", now: created)
+            #expect(again.sales == 0 && again.refunds == 0 && again.alreadyImported == rows.count)
+            #expect(try await store.memberFacts(asOfDay: asOfDay, calendar: calendar) == facts)
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func aConflictingImportNamesItsLinesAndImportsNothing(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            let card = GTIN.withCheckDigit("290000012345")
+            func row(_ line: Int, _ receipt: String, _ amount: Int64, at: Int64 = 1_780_000_000_000) -> HistoryRow {
+                HistoryRow(line: line, card: card, storeId: "OLD", receipt: receipt, atMilliseconds: at, amountMinor: amount)
+            }
+            _ = try await store.importHistory([row(2, "R1", 1000)], actor: "test", now: now)
+            let error = await #expect(throws: HistoryImportError.self) {
+                try await store.importHistory(
+                    [row(2, "R1", 1200), row(3, "R2", 500), row(4, "R3", -100), row(5, "R2", -600)], actor: "test", now: now)
+            }
+            #expect(error?.problems.map(\.line) == [2, 4, 5])
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            #expect(facts.map(\.sales) == [1], "nothing of the refused file was imported")
+        }
+    }
+
+    // MARK: Generation
+
+    static func generate(
+        members: Int, liveMembers: Int, asOfDay: Int, calendar: ChainCalendar, _ random: inout SeededRandom
+    ) -> (imported: [GeneratedSale], live: [GeneratedSale]) {
+        var imported: [GeneratedSale] = []
+        var live: [GeneratedSale] = []
+        let firstDay = asOfDay - 800
+        for index in 0..<members {
+            let card = GTIN.withCheckDigit("29" + String(format: "%010d", index * 7919 % 10_000_000_000))
+            let isLive = index < liveMembers
+            // Some members buy often, some rarely; a member's sales cluster after a random start.
+            let start = Int.random(in: firstDay...(asOfDay + 5), using: &random)
+            let count = Int.random(in: 1...(index % 5 == 0 ? 25 : 6), using: &random)
+            for sale in 0..<count {
+                let day = min(start + Int.random(in: 0...400, using: &random), asOfDay + 10)
+                let at = calendar.startMilliseconds(ofDay: day) + Int64.random(in: 0..<86_400_000, using: &random)
+                let amount = Int64.random(in: 1...40_000, using: &random)
+                var refunds: [(Int64, Int64)] = []
+                var left = amount
+                while left > 1, Int.random(in: 0..<5, using: &random) == 0 {
+                    let part = Int64.random(in: 1...left, using: &random)
+                    refunds.append((at + Int64.random(in: 1...(40 * 86_400_000), using: &random), part))
+                    left -= part
+                }
+                let generated = GeneratedSale(
+                    card: card, store: isLive ? "LIVE" : "S\(index % 7)", receipt: "R\(index)-\(sale)", atMilliseconds: at,
+                    amount: amount, refunds: refunds, redeemed: isLive && Bool.random(using: &random))
+                if isLive { live.append(generated) } else { imported.append(generated) }
+            }
+        }
+        return (imported, live)
+    }
+
+    static func historyRows(_ sales: [GeneratedSale]) -> [HistoryRow] {
+        var rows: [HistoryRow] = []
+        for sale in sales {
+            rows.append(HistoryRow(
+                line: rows.count + 2, card: sale.card, storeId: sale.store, receipt: sale.receipt,
+                atMilliseconds: sale.atMilliseconds, amountMinor: sale.amount))
+            for (at, amount) in sale.refunds {
+                rows.append(HistoryRow(
+                    line: rows.count + 2, card: sale.card, storeId: sale.store, receipt: sale.receipt, atMilliseconds: at,
+                    amountMinor: -amount))
+            }
+        }
+        return rows
+    }
+
+    /// The store's ledger entries for `sales`: earn, a redemption on some receipts, reversals; seqs contiguous.
+    static func entries(_ sales: [GeneratedSale]) -> [SyncEntry] {
+        var entries: [SyncEntry] = []
+        func append(_ sale: GeneratedSale, kind: String, points: Int64, amount: Int64, at: Int64, refersTo: Int64?) {
+            let seq = Int64(entries.count + 1)
+            entries.append(SyncEntry(
+                seq: seq, id: "live-\(seq)", card: sale.card, kind: kind, points: points, amountMinor: amount, currency: "EUR",
+                receipt: sale.receipt, refersToSeq: refersTo, ruleVersion: 1, reason: kind == "reverse" ? "refund" : nil,
+                createdAtMilliseconds: at))
+        }
+        // The ledger writes in time order.
+        var events: [(Int64, GeneratedSale, Int)] = []
+        for sale in sales {
+            events.append((sale.atMilliseconds, sale, -1))
+            for index in sale.refunds.indices { events.append((sale.refunds[index].0, sale, index)) }
+        }
+        var earnSeq: [String: Int64] = [:]
+        for (at, sale, refund) in events.sorted(by: { ($0.0, $0.2) < ($1.0, $1.2) }) {
+            if refund < 0 {
+                if sale.redeemed { append(sale, kind: "redeem", points: -5, amount: 0, at: at, refersTo: nil) }
+                append(sale, kind: "earn", points: sale.amount / 100, amount: sale.amount, at: at, refersTo: nil)
+                earnSeq[sale.receipt] = Int64(entries.count)
+            } else {
+                append(sale, kind: "reverse", points: 0, amount: -sale.refunds[refund].1, at: at, refersTo: earnSeq[sale.receipt])
+            }
+        }
+        return entries
+    }
+
+    // MARK: The straightforward calculation
+
+    struct Expected {
+        struct Score {
+            var card: String
+            var numbers: [Int]
+            var monetary: Int64
+            var segment: String
+        }
+
+        var rfm: [Score]
+        var lifecycle: [(String, String)]
+        var superUsers: (k: Int, n: Int, share: Double)
+    }
+
+    /// Straight from the definitions, with Foundation's calendar for the days and O(n²) ranking.
+    static func naive(_ sales: [GeneratedSale], asOfDay: Int, end: Int64) -> Expected {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: zone)!
+        let epoch = calendar.startOfDay(for: Date(timeIntervalSince1970: 0).addingTimeInterval(86_400 * 2))
+        func day(_ milliseconds: Int64) -> Int {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            // `epoch` is the chain's day 1 (1970-01-02 there).
+            return calendar.dateComponents([.day], from: epoch, to: calendar.startOfDay(for: date)).day! + 1
+        }
+        struct Member {
+            var days: [Int] = []
+            var windowSales = 0
+            var windowSpend: Int64 = 0
+        }
+        var members: [String: Member] = [:]
+        for sale in sales where sale.atMilliseconds < end {
+            let saleDay = day(sale.atMilliseconds)
+            let net = sale.amount - sale.refunds.filter { $0.0 < end }.reduce(0) { $0 + $1.1 }
+            members[sale.card, default: Member()].days.append(saleDay)
+            if saleDay > asOfDay - 365 {
+                members[sale.card]!.windowSales += 1
+                members[sale.card]!.windowSpend += net
+            }
+        }
+        let scored = members.filter { $0.value.windowSales > 0 }
+        let n = scored.count
+        var rfm: [Expected.Score] = []
+        for (card, member) in scored {
+            let recency = asOfDay - member.days.max()!
+            var worse = (r: 0, f: 0, m: 0)
+            for (_, other) in scored {
+                if asOfDay - other.days.max()! > recency { worse.r += 1 }
+                if other.windowSales < member.windowSales { worse.f += 1 }
+                if other.windowSpend < member.windowSpend { worse.m += 1 }
+            }
+            let (r, f, m) = (1 + 5 * worse.r / n, 1 + 5 * worse.f / n, 1 + 5 * worse.m / n)
+            let segment: String
+            if r >= 4 && f >= 4 && m >= 4 {
+                segment = "champions"
+            } else if f >= 4 && r >= 3 {
+                segment = "loyal"
+            } else if r <= 2 && f >= 3 {
+                segment = "at_risk"
+            } else if r <= 2 && f <= 2 {
+                segment = "hibernating"
+            } else if asOfDay - member.days.min()! <= 30 {
+                segment = "new"
+            } else {
+                segment = "needs_attention"
+            }
+            rfm.append(.init(
+                card: card, numbers: [recency, member.windowSales, r, f, m], monetary: member.windowSpend, segment: segment))
+        }
+        var lifecycle: [(String, String)] = []
+        for (card, member) in members {
+            let sinceFirst = asOfDay - member.days.min()!
+            let sinceLast = asOfDay - member.days.max()!
+            let stage = sinceFirst <= 30 ? "new" : sinceLast <= 60 ? "active" : sinceLast <= 120 ? "at_risk"
+                : sinceLast <= 365 ? "dormant" : "churned"
+            lifecycle.append((card, stage))
+        }
+        let ranked = scored.sorted { ($1.value.windowSpend, $0.key) < ($0.value.windowSpend, $1.key) }
+        let total = ranked.reduce(Int64(0)) { $0 + $1.value.windowSpend }
+        var cumulative: Int64 = 0
+        var k = 0
+        for (_, member) in ranked where Double(cumulative) < 0.8 * Double(total) {
+            cumulative += member.windowSpend
+            k += 1
+        }
+        return Expected(
+            rfm: rfm.sorted { $0.card < $1.card }, lifecycle: lifecycle.sorted { $0.0 < $1.0 },
+            superUsers: (k, n, Double(cumulative) / Double(total)))
+    }
+}
