@@ -61,8 +61,20 @@ enum Output {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? encoder.encode(value)).map { shortenFractions(String(decoding: $0, as: UTF8.self)) } ?? "{}"
     }
+
+    /// Model outputs (probabilities, expected sales) to 9 significant digits: a 16-digit fraction could
+    /// look like a bank card number to the redactor, and no one needs more digits than the fit has.
+    static func shortenFractions(_ json: String) -> String {
+        guard let pattern = try? Regex(#"-?[0-9]+\.[0-9]{10,}(e[-+]?[0-9]+)?"#) else { return json }
+        return json.replacing(pattern) { match in
+            Double(json[match.range]).map { String(format: "%.9g", $0) } ?? String(json[match.range])
+        }
+    }
+
+    /// A model figure for a person or a checker: 9 significant digits.
+    static func figure(_ value: Double) -> String { String(format: "%.9g", value) }
 
     /// Everything printed passes through the payment-card redactor (errors may repeat user input).
     static func out(_ text: String) {

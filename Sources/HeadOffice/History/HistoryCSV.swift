@@ -12,9 +12,8 @@ public enum HistoryCSV {
     public static func parse(
         _ text: String, currency: Currency, calendar: ChainCalendar, memberRules: CardScanRules
     ) throws(HistoryImportError) -> [HistoryRow] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-            line.hasSuffix("\r") ? line.dropLast() : line
-        }
+        // "\r\n" is one Character in Swift: split on any newline, so CRLF files read like LF ones.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         guard let headerLine = lines.first else {
             throw .line(1, "the file is empty; it needs the header \(columns.joined(separator: ","))")

@@ -70,14 +70,20 @@ struct Clv: AsyncParsableCommand {
                 Output.out(Output.json(body))
                 return
             }
-            Output.out("BG/NBD on \(body.rows) rows: r=\(purchases.r) alpha=\(purchases.alpha) a=\(purchases.a) b=\(purchases.b) log_likelihood=\(purchases.logLikelihood)")
+            let f = Output.figure
+            Output.out(
+                "BG/NBD on \(body.rows) rows: r=\(f(purchases.r)) alpha=\(f(purchases.alpha)) a=\(f(purchases.a)) b=\(f(purchases.b)) "
+                    + "log_likelihood=\(f(purchases.logLikelihood))")
             if let spend {
-                Output.out("Gamma-Gamma: p=\(spend.p) q=\(spend.q) gamma=\(spend.gamma) log_likelihood=\(spend.logLikelihood)")
+                Output.out(
+                    "Gamma-Gamma: p=\(f(spend.p)) q=\(f(spend.q)) gamma=\(f(spend.gamma)) log_likelihood=\(f(spend.logLikelihood))")
             } else {
                 Output.out("Gamma-Gamma: not fitted (the table has no monetary_value column)")
             }
             for (index, row) in (predictions ?? []).enumerated() {
-                Output.out("row=\(index + 1)  p_alive=\(row.pAlive)  expected_purchases=\(row.expectedPurchases)" + (row.expectedValue.map { "  expected_value=\($0)" } ?? ""))
+                Output.out(
+                    "row=\(index + 1)  p_alive=\(f(row.pAlive))  expected_purchases=\(f(row.expectedPurchases))"
+                        + (row.expectedValue.map { "  expected_value=\(f($0))" } ?? ""))
             }
         }
     }
