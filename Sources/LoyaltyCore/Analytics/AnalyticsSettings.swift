@@ -39,7 +39,14 @@ public struct AnalyticsSettings: Hashable, Sendable, Codable {
     public static var keys: [String] { AnalyticsSettings().values.map(\.key) }
 
     /// Sets `key` from text, checking the value; `isKnownTimeZone` is the caller's time-zone database.
+    /// A refused value changes nothing.
     public mutating func set(_ key: String, to text: String, isKnownTimeZone: (String) -> Bool) throws(LoyaltyError) {
+        var candidate = self
+        try candidate.apply(key, text, isKnownTimeZone: isKnownTimeZone)
+        self = candidate
+    }
+
+    private mutating func apply(_ key: String, _ text: String, isKnownTimeZone: (String) -> Bool) throws(LoyaltyError) {
         func integer(_ range: ClosedRange<Int>) throws(LoyaltyError) -> Int {
             guard let value = Int(text), range.contains(value) else {
                 throw .badInput("bad_setting", "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
