@@ -3,6 +3,7 @@
 // Run: swift run -c release --package-path Benchmarks ledger-benchmark
 //      swift run -c release --package-path Benchmarks scanner-benchmark
 //      scripts/with-postgres swift run -c release --package-path Benchmarks sync-benchmark
+//      swift run -c release --package-path Benchmarks segments-benchmark sqlite 200000 4000000
 import PackageDescription
 
 let package = Package(
@@ -38,6 +39,17 @@ let package = Package(
                 .product(name: "LoyaltyCore", package: "loyalty-agent"),
             ],
             path: "Sources/ScannerBenchmark"
+        ),
+        .executableTarget(
+            name: "segments-benchmark",
+            dependencies: [
+                "RawSQLiteLoop",
+                .product(name: "HeadOffice", package: "loyalty-agent"),
+                .product(name: "LoyaltyCore", package: "loyalty-agent"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Sources/SegmentsBenchmark",
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
             name: "sync-benchmark",

@@ -118,3 +118,36 @@ long long raw_lookup_loop(const char *path, const char *const *cards, int card_c
     sqlite3_close(db);
     return found;
 }
+
+int raw_exec(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Written after every scan so the column reads cannot be optimised away. */
+volatile long long raw_scan_checksum = 0;
+
+long long raw_scan(const char *path, const char *sql, long long parameter) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *statement = NULL;
+    long long rows = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &statement, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(statement, 1, parameter);
+        long long checksum = 0;
+        rows = 0;
+        int rc;
+        while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+            int columns = sqlite3_column_count(statement);
+            for (int column = 0; column < columns; column++) checksum += sqlite3_column_int64(statement, column);
+            rows++;
+        }
+        if (rc != SQLITE_DONE) rows = -1;
+        raw_scan_checksum = checksum;
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return rows;
+}

@@ -3,13 +3,13 @@ import LoyaltyCore
 /// The history queries behind the reports. A sale is an earn entry's receipt (per store), dated by
 /// its first entry, net of the refunds dated before `end`, the instant the day after the as-of date
 /// starts; imported sales join in the same shape. Streamed in (member, date) order.
-enum AnalyticsQueries {
-    static let members = """
+public enum AnalyticsQueries {
+    public static let members = """
         SELECT id, first_card, name, birthday, COALESCE(enrolled_at_ms, created_at_ms) AS first_seen_ms FROM hq_members
         """
 
     /// SQLite: `?1` is `end`.
-    static let sqliteSales = """
+    public static let sqliteSales = """
         SELECT member_id, store_id, first_ms, net, incentive FROM (
             SELECT MIN(member_id) AS member_id, store_id, MIN(created_at_ms) AS first_ms,
                    SUM(CASE WHEN kind = 'earn' OR (kind = 'reverse' AND created_at_ms < ?1) THEN amount_minor ELSE 0 END) AS net,
@@ -26,7 +26,7 @@ enum AnalyticsQueries {
         """
 
     /// PostgreSQL: `$1` is `end`.
-    static let postgresSales = """
+    public static let postgresSales = """
         SELECT member_id, store_id, first_ms, net, incentive FROM (
             SELECT MIN(member_id) AS member_id, store_id, MIN(created_at_ms) AS first_ms,
                    SUM(CASE WHEN kind = 'earn' OR (kind = 'reverse' AND created_at_ms < $1) THEN amount_minor ELSE 0 END)::bigint AS net,

@@ -11,4 +11,12 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
 /// Returns the number of cards found, or -1 on error.
 long long raw_lookup_loop(const char *path, const char *const *cards, int card_count, int count);
 
+/// Executes `sql` (several statements allowed) on the database at `path`. Returns 0 or the SQLite error code.
+int raw_exec(const char *path, const char *sql);
+
+/// Steps through every row of the one-parameter query `sql` (bound to `parameter`), reading each
+/// column as an integer: the database's own cost of a report query, no Swift in the loop.
+/// Returns the number of rows, or -1 on error.
+long long raw_scan(const char *path, const char *sql, long long parameter);
+
 #endif

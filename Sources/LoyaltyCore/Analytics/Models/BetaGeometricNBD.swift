@@ -31,6 +31,12 @@ public struct BetaGeometricNBD: Hashable, Sendable, Codable {
     public var b: Double
     /// Σ log-likelihood of the fitted histories at these parameters.
     public var logLikelihood: Double
+    /// Likelihood evaluations the fit took (bounded by ``maximumFitEvaluations``).
+    public var fitEvaluations = 0
+
+    /// The fit's work bound: a likelihood with its maximum at infinity (no dropout in the data, say)
+    /// would otherwise be followed for ever.
+    public static let maximumFitEvaluations = 6_000
 
     public init(r: Double, alpha: Double, a: Double, b: Double, logLikelihood: Double = .nan) {
         self.r = r
@@ -60,16 +66,18 @@ public struct BetaGeometricNBD: Hashable, Sendable, Codable {
         let longest = histories.map(\.age).max() ?? 1
         let scale = longest > 0 ? 10 / longest : 1
         let data = CompressedHistories(histories, scale: scale)
-        let result = NelderMead.minimize(start: [0, 0, 0, 0]) { point in
+        let result = NelderMead.minimize(start: [0, 0, 0, 0], maximumEvaluations: maximumFitEvaluations) { point in
             -data.logLikelihood(r: exp(point[0]), alpha: exp(point[1]), a: exp(point[2]), b: exp(point[3]))
         }
         let point = result.point.map { exp($0) }
         let logLikelihoodScaled = -result.value
         // Rescaling time by s changes each member's density by s^x (one factor per repeat purchase).
         let totalRepeats = histories.reduce(0) { $0 + $1.frequency }
-        return BetaGeometricNBD(
+        var model = BetaGeometricNBD(
             r: point[0], alpha: point[1] / scale, a: point[2], b: point[3],
             logLikelihood: logLikelihoodScaled + totalRepeats * log(scale))
+        model.fitEvaluations = result.evaluations
+        return model
     }
 
     /// Σ log-likelihood of `histories` at these parameters.
@@ -102,44 +110,49 @@ public struct BetaGeometricNBD: Hashable, Sendable, Codable {
     }
 }
 
-/// Histories grouped by identical (x, tₓ, T) with a count, and the per-frequency terms computed once
-/// per evaluation: a fit evaluates the likelihood thousands of times.
+/// Histories grouped by identical (x, tₓ, T) with a count, with the distinct recencies and ages listed
+/// once: a fit evaluates the likelihood thousands of times, and each evaluation then takes one
+/// logarithm per distinct time and per distinct frequency, not several per member.
 private struct CompressedHistories {
     var frequencies: [Double] = []
-    /// Index into `frequencies`, scaled recency, scaled age, count.
-    var rows: [(frequencyIndex: Int, recency: Double, age: Double, count: Double)] = []
+    var times: [Double] = []
+    /// Indexes into `frequencies` and `times` (recency, age), and how many members share the row.
+    var rows: [(frequency: Int32, recency: Int32, age: Int32, count: Double)] = []
 
     init(_ histories: [RepeatPurchaseHistory], scale: Double) {
-        var frequencyIndex: [Double: Int] = [:]
+        var frequencyIndex: [Double: Int32] = [:]
+        var timeIndex: [Double: Int32] = [:]
+        func index(_ value: Double, _ table: inout [Double: Int32], _ list: inout [Double]) -> Int32 {
+            if let known = table[value] { return known }
+            list.append(value)
+            table[value] = Int32(list.count - 1)
+            return Int32(list.count - 1)
+        }
         var counts: [RepeatPurchaseHistory: Double] = [:]
         for history in histories { counts[history, default: 0] += 1 }
-        for (history, count) in counts.sorted(by: { ($0.key.frequency, $0.key.age, $0.key.recency) < ($1.key.frequency, $1.key.age, $1.key.recency) }) {
-            let index: Int
-            if let known = frequencyIndex[history.frequency] {
-                index = known
-            } else {
-                frequencies.append(history.frequency)
-                index = frequencies.count - 1
-                frequencyIndex[history.frequency] = index
-            }
-            rows.append((index, history.recency * scale, history.age * scale, count))
+        let ordered = counts.sorted {
+            ($0.key.frequency, $0.key.age, $0.key.recency) < ($1.key.frequency, $1.key.age, $1.key.recency)
+        }
+        for (history, count) in ordered {
+            rows.append((
+                index(history.frequency, &frequencyIndex, &frequencies),
+                index(history.recency * scale, &timeIndex, &times), index(history.age * scale, &timeIndex, &times), count))
         }
     }
 
     func logLikelihood(r: Double, alpha: Double, a: Double, b: Double) -> Double {
-        let logAlpha = log(alpha)
         let logA = log(a)
-        let shared = lgamma(a + b) - lgamma(b) - lgamma(r) + r * logAlpha
-        // Per frequency: the gamma-function terms and log(a / (b + x − 1)).
+        let shared = lgamma(a + b) - lgamma(b) - lgamma(r) + r * log(alpha)
+        // Per frequency: the gamma-function terms, r + x, and log(a / (b + x − 1)).
         let perFrequency = frequencies.map { x in
-            (lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x), x > 0 ? logA - log(b + x - 1) : -Double.infinity)
+            (lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x), r + x, x > 0 ? logA - log(b + x - 1) : -Double.infinity)
         }
+        let logTimes = times.map { log(alpha + $0) }
         var total = 0.0
         for row in rows {
-            let x = frequencies[row.frequencyIndex]
-            let (gammaTerms, dropout) = perFrequency[row.frequencyIndex]
-            let survived = -(r + x) * log(alpha + row.age)
-            let droppedOut = x > 0 ? dropout - (r + x) * log(alpha + row.recency) : -Double.infinity
+            let (gammaTerms, rx, dropout) = perFrequency[Int(row.frequency)]
+            let survived = -rx * logTimes[Int(row.age)]
+            let droppedOut = dropout == -.infinity ? -Double.infinity : dropout - rx * logTimes[Int(row.recency)]
             total += row.count * (shared + gammaTerms + Special.logAddExp(survived, droppedOut))
         }
         return total

@@ -31,16 +31,33 @@ public struct GammaGammaSpend: Hashable, Sendable, Codable {
                 "not_enough_history",
                 "the spend model needs at least two members with repeat purchases of positive value; it has \(usable.count)")
         }
-        var counts: [[Double]: Double] = [:]
-        for member in usable { counts[[member.frequency, member.meanValue], default: 0] += 1 }
-        let rows = counts.map { (x: $0.key[0], m: $0.key[1], count: $0.value, logX: log($0.key[0]), logM: log($0.key[1])) }
+        // Grouped by frequency: the gamma-function terms depend on x alone, so each evaluation takes
+        // one logarithm per member and a few gamma functions per distinct frequency.
+        var frequencies: [Double] = []
+        var frequencyIndex: [Double: Int] = [:]
+        var rows: [(frequency: Int, m: Double, logM: Double)] = []
+        for member in usable {
+            let index: Int
+            if let known = frequencyIndex[member.frequency] {
+                index = known
+            } else {
+                frequencies.append(member.frequency)
+                index = frequencies.count - 1
+                frequencyIndex[member.frequency] = index
+            }
+            rows.append((index, member.meanValue, log(member.meanValue)))
+        }
+        let logFrequencies = frequencies.map { log($0) }
         func logLikelihood(_ p: Double, _ q: Double, _ gamma: Double) -> Double {
             let shared = -lgamma(q) + q * log(gamma)
+            let perFrequency = frequencies.indices.map { index in
+                let px = p * frequencies[index]
+                return (lgamma(px + q) - lgamma(px) + shared + px * logFrequencies[index], px)
+            }
             var total = 0.0
             for row in rows {
-                let px = p * row.x
-                total += row.count * (lgamma(px + q) - lgamma(px) + shared + (px - 1) * row.logM + px * row.logX
-                    - (px + q) * log(row.x * row.m + gamma))
+                let (terms, px) = perFrequency[row.frequency]
+                total += terms + (px - 1) * row.logM - (px + q) * log(frequencies[row.frequency] * row.m + gamma)
             }
             return total
         }

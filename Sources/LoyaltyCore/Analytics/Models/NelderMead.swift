@@ -19,6 +19,8 @@ enum NelderMead {
         var evaluations = 0
         func evaluate(_ point: [Double]) -> Double {
             evaluations += 1
+            // Log-parameters beyond ±30 (e^30 ≈ 1e13) are outside any meaningful model.
+            guard point.allSatisfy({ abs($0) <= 30 }) else { return .infinity }
             let value = function(point)
             return value.isNaN ? .infinity : value
         }
@@ -61,7 +63,10 @@ enum NelderMead {
             values = order.map { values[$0] }
             let spread = abs(values[dimension] - values[0])
             let size = simplex.dropFirst().map { point in zip(point, simplex[0]).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
-            if spread <= tolerance * (abs(values[0]) + 1) && size <= 1e-9 { break }
+            // Converged: the values agree and the simplex is small (log-parameters to 1e-7), or the
+            // values agree to rounding (a flat ridge, e.g. a parameter drifting to a boundary).
+            let scale = abs(values[0]) + 1
+            if (spread <= tolerance * scale && size <= 1e-7) || spread <= 1e-15 * scale { break }
             var centroid = [Double](repeating: 0, count: dimension)
             for point in simplex.dropLast() {
                 for axis in 0..<dimension { centroid[axis] += point[axis] / Double(dimension) }
