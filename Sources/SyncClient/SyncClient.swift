@@ -91,7 +91,9 @@ public struct SyncClient: Sendable {
             }
             try ledger.applyHeadOfficeUpdates(
                 members: page.members.map {
-                    HeadOfficeSnapshot(cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor, includesStoreSeq: $0.includesStoreSeq)
+                    HeadOfficeSnapshot(
+                        cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor,
+                        includesStoreSeq: $0.includesStoreSeq, flags: $0.flags ?? [])
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor)
             // Ranges head office refuses to validate are not adopted: the till keeps what it had.

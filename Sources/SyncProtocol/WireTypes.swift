@@ -165,18 +165,25 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     public var rollingSpendMinor: Int64
     /// The pulling store's own entries up to this sequence are included in `balance`.
     public var includesStoreSeq: Int64
+    /// What the cashier should know at the till, from head office's segments (`loyalty-hq segments
+    /// publish`): e.g. `welcome_back` (dormant), `at_risk`, `super_user`. Absent when none.
+    public var flags: [String]?
 
-    public init(card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64) {
+    public init(
+        card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
+        flags: [String]? = nil
+    ) {
         self.card = card
         self.cards = cards
         self.balance = balance
         self.tier = tier
         self.rollingSpendMinor = rollingSpendMinor
         self.includesStoreSeq = includesStoreSeq
+        self.flags = flags
     }
 
     enum CodingKeys: String, CodingKey {
-        case card, cards, balance, tier
+        case card, cards, balance, tier, flags
         case rollingSpendMinor = "rolling_spend_minor"
         case includesStoreSeq = "includes_store_seq"
     }

@@ -89,6 +89,35 @@ import Testing
         }
     }
 
+    @Test(arguments: Driver.allCases)
+    func publishedFlagsTravelInThePullAndPublishingAgainChangesNothing(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            let cards = (1...3).map { GTIN.withCheckDigit("29000001234\($0)") }
+            let rows = cards.enumerated().map { index, card in
+                HistoryRow(
+                    line: index + 2, card: card, storeId: "OLD", receipt: "R\(index)",
+                    atMilliseconds: 1_780_000_000_000, amountMinor: 1000)
+            }
+            _ = try await store.importHistory(rows, actor: "test", now: now)
+            try await store.addStore(id: "A", secret: "s", now: now)
+            let before = try await store.updates(storeId: "A", since: 0, now: now)
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            let ids = Dictionary(uniqueKeysWithValues: facts.map { ($0.card, $0.memberId) })
+            let flags = [ids[cards[0]]!: ["welcome_back", "super_user"], ids[cards[1]]!: ["at_risk"]]
+            #expect(try await store.publishFlags(flags, actor: "test", now: now) == 2)
+            #expect(try await store.publishFlags(flags, actor: "test", now: now) == 0)
+            let pulled = try await store.updates(storeId: "A", since: before.cursor, now: now)
+            #expect(Dictionary(uniqueKeysWithValues: pulled.members.map { ($0.card, $0.flags ?? []) })
+                == [cards[0]: ["welcome_back", "super_user"], cards[1]: ["at_risk"]])
+            // Clearing a member's flags is a change the stores must hear about too.
+            #expect(try await store.publishFlags([ids[cards[0]]!: ["welcome_back", "super_user"]], actor: "test", now: now) == 1)
+            let cleared = try await store.updates(storeId: "A", since: pulled.cursor, now: now)
+            #expect(cleared.members.map(\.card) == [cards[1]] && cleared.members[0].flags == nil)
+        }
+    }
+
     // MARK: Generation
 
     static func generate(

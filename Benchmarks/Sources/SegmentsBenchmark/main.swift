@@ -154,7 +154,7 @@ case "postgres":
         let store = PostgresHeadOfficeStore(client: client, logger: logger)
         try await store.migrate()
         let generated = clock.now
-        for statement in generation(series: "generate_series(1, COUNT) AS i", pad: { "lpad((\($0))::text, 11, '0')" }) {
+        for statement in generation(series: "generate_series(1::bigint, COUNT) AS i", pad: { "lpad((\($0))::text, 11, '0')" }) {
             try await client.query(PostgresQuery(unsafeSQL: statement), logger: logger)
         }
         try await client.query("ANALYZE", logger: logger)

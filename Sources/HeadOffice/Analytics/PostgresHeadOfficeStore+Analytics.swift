@@ -128,3 +128,46 @@ extension PostgresHeadOfficeStore {
     /// Rows per round trip of an import: bounded, so a million-line file never builds one huge query.
     static let importChunk = 5_000
 }
+
+extension PostgresHeadOfficeStore {
+    public func publishFlags(_ flags: [Int64: [String]], actor: String, now: Date) async throws -> Int {
+        let logger = self.logger
+        let ids = Array(flags.keys)
+        let texts = ids.map { MemberFlags.encode(flags[$0]!) ?? "" }
+        return try await transaction { connection in
+            // Lock order: members by id, then the counter last (as every other writer).
+            try await connection.query(
+                """
+                CREATE TEMP TABLE published_flags (id BIGINT PRIMARY KEY, flags TEXT) ON COMMIT DROP
+                """, logger: logger)
+            for chunkStart in stride(from: 0, to: ids.count, by: Self.importChunk) {
+                let range = chunkStart..<min(ids.count, chunkStart + Self.importChunk)
+                try await connection.query(
+                    """
+                    INSERT INTO published_flags (id, flags)
+                    SELECT * FROM UNNEST(\(Array(ids[range]))::bigint[], \(Array(texts[range]))::text[])
+                    """, logger: logger)
+            }
+            var changedIds: [Int64] = []
+            for try await id in try await connection.query(
+                """
+                SELECT m.id FROM hq_members m LEFT JOIN published_flags p ON p.id = m.id
+                WHERE m.flags IS DISTINCT FROM NULLIF(p.flags, '') ORDER BY m.id FOR UPDATE OF m
+                """, logger: logger
+            ).decode(Int64.self) { changedIds.append(id) }
+            guard !changedIds.isEmpty else { return 0 }
+            try await connection.query(
+                """
+                WITH bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
+                UPDATE hq_members m SET flags = NULLIF(p.flags, ''), version = (SELECT change_seq FROM bumped)
+                FROM (SELECT c.id, f.flags FROM UNNEST(\(changedIds)::bigint[]) AS c(id) LEFT JOIN published_flags f ON f.id = c.id) AS p
+                WHERE m.id = p.id
+                """, logger: logger)
+            let detail = "flags changed for \(changedIds.count) members"
+            try await connection.query(
+                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'segments publish', \(detail), NULL)",
+                logger: logger)
+            return changedIds.count
+        }
+    }
+}

@@ -168,6 +168,14 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (9)",
     ]
 
+    /// Version 10: the segment flags head office publishes to the tills (`segments publish`).
+    static let sqliteMemberFlags = "ALTER TABLE hq_members ADD COLUMN flags TEXT;"
+
+    static let postgresMemberFlags: [String] = [
+        "ALTER TABLE hq_members ADD COLUMN flags TEXT",
+        "INSERT INTO hq_schema (version) VALUES (10)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -61,6 +61,9 @@ public protocol HeadOfficeStore: Sendable {
     /// Adds a history file's sales and refunds, all or nothing; throws ``HistoryImportError`` naming
     /// every line that conflicts with what head office holds.
     func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary
+    /// Replaces every member's published flags with `flags` (members not named get none); members
+    /// whose flags changed reach the stores with their next pull. Returns how many changed.
+    func publishFlags(_ flags: [Int64: [String]], actor: String, now: Date) async throws -> Int
 }
 
 /// When head office rotates its epoch by itself: on evidence that its history was rewound (a store

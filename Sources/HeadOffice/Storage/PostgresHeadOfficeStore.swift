@@ -61,6 +61,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
                 (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge), (8, HeadOfficeSchema.postgresSettings),
                 (9, HeadOfficeSchema.postgresImportedSales),
+                (10, HeadOfficeSchema.postgresMemberFlags),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -361,18 +362,20 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, spend, cards) in rows.decode((Int64, String, Int64, Int64, Int64, [String]).self) {
+                for try await (id, card, balance, version, spend, cards, flags) in rows.decode(
+                    (Int64, String, Int64, Int64, Int64, [String], String?).self)
+                {
                     result.append(
                         (MemberSnapshot(
                             card: card, cards: cards, balance: balance, tier: HeadOfficeProgram.tier(rollingSpendMinor: spend),
-                            rollingSpendMinor: spend, includesStoreSeq: acknowledged), version, id))
+                            rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags)), version, id))
                 }
                 return result
             }
             let select = """
                 SELECT m.id, m.first_card, m.balance, m.version,
                        COALESCE((SELECT SUM(amount_minor) FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1), 0)::bigint,
-                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card)
+                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()

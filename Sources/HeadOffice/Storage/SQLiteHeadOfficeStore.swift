@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import LoyaltyCore
 public import SyncProtocol
 
 /// Head office on SQLite: the zero-configuration default (one server process).
@@ -51,6 +52,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
         migrator.registerMigration("hq-v9-imported-sales") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteImportedSales)
+        }
+        migrator.registerMigration("hq-v10-member-flags") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteMemberFlags)
         }
         try migrator.migrate(pool)
     }
@@ -262,14 +266,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let limit = UpdatesPage.maximumMembers
             var rows = try Row.fetchAll(
-                db, sql: "SELECT id, first_card, balance, version FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
+                db, sql: "SELECT id, first_card, balance, version, flags FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
                 arguments: [cursor, limit])
             var more = false
             if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
                 // Never split one version across pages: the cursor is a version.
                 let lastId: Int64 = rows.last!["id"]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, first_card, balance, version FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
+                    db, sql: "SELECT id, first_card, balance, version, flags FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
                     arguments: [lastVersion, lastId])
                 more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
             }
@@ -282,7 +286,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     arguments: [memberId, since]) ?? 0
                 return MemberSnapshot(
                     card: row["first_card"], cards: cards, balance: row["balance"], tier: HeadOfficeProgram.tier(rollingSpendMinor: spend),
-                    rollingSpendMinor: spend, includesStoreSeq: acknowledged)
+                    rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]))
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max

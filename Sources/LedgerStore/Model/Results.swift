@@ -95,6 +95,13 @@ public struct MemberView: Hashable, Sendable, Codable {
     public var tier: String
     /// Spend over the last 365 days, as a decimal string.
     public var rollingSpend: String
+    /// The next tier up and the 12-month spend still needed to reach it (nil at the top tier).
+    public var nextTier: String?
+    public var spendToNextTier: String?
+    /// The member's birthday falls within the next 7 days (today included, UTC).
+    public var birthdayThisWeek: Bool
+    /// Head office's segment flags at the last pull (e.g. `welcome_back`, `super_user`).
+    public var flags: [String]
     public var currency: String
     public var cards: [String]
     public var enrolledAt: String

@@ -24,6 +24,8 @@ extension LedgerDatabase {
                     balanceAfter: row["balance_after"], receipt: row["receipt"], ruleVersion: row["rule_version"],
                     at: Date(millisecondsSince1970: row["created_at"]).iso8601)
             }
+            let next = program.tiers.first { $0.minimumRollingSpendMinorUnits > max(spend, program.tier(named: holder.tier).minimumRollingSpendMinorUnits) }
+            let flags = try String.fetchOne(db, sql: "SELECT flags FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId])
             return MemberView(
                 card: card.value, cardStatus: holder.cardStatus, provisional: holder.provisional, memberId: holder.memberId,
                 name: member["name"],
@@ -31,8 +33,28 @@ extension LedgerDatabase {
                 headOfficeBalance: try Int64.fetchOne(db, sql: "SELECT balance FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId]),
                 tier: holder.tier,
                 rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
+                nextTier: next?.name,
+                spendToNextTier: next.map { Money(minorUnits: $0.minimumRollingSpendMinorUnits - spend, currency: program.currency).decimalString },
+                birthdayThisWeek: Self.isWithinAWeek(birthday: member["birthday"], of: now),
+                flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [],
                 currency: program.currency.code, cards: cards,
                 enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries)
+        }
+    }
+}
+
+extension LedgerDatabase {
+    /// Whether a `YYYY-MM-DD` or `MM-DD` birthday falls on one of the 7 UTC days starting at `now`.
+    static func isWithinAWeek(birthday: String?, of now: Date) -> Bool {
+        guard let birthday else { return false }
+        let parts = birthday.split(separator: "-")
+        guard parts.count >= 2, let month = Int(parts[parts.count - 2]), let day = Int(parts[parts.count - 1]) else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return (0..<7).contains { offset in
+            let date = now.addingTimeInterval(Double(offset) * 86_400)
+            let components = calendar.dateComponents([.month, .day], from: date)
+            return components.month == month && components.day == day
         }
     }
 }

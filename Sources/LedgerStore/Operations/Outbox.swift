@@ -30,13 +30,18 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var tier: String
     public var rollingSpendMinor: Int64
     public var includesStoreSeq: Int64
+    /// Head office's segment flags for the cashier; unknown-looking names are dropped.
+    public var flags: [String]
 
-    public init(cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64) {
+    public init(
+        cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = []
+    ) {
         self.cards = cards
         self.balance = balance
         self.tier = tier
         self.rollingSpendMinor = rollingSpendMinor
         self.includesStoreSeq = includesStoreSeq
+        self.flags = flags.filter { (1...32).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0 == "_") } }
     }
 }
 
@@ -123,13 +128,16 @@ extension LedgerDatabase {
                 try db.execute(sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])
                 try db.execute(
                     sql: """
-                        INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
+                        INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
                             rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
-                            received_at = excluded.received_at
+                            received_at = excluded.received_at, flags = excluded.flags
                         """,
-                    arguments: [memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis])
+                    arguments: [
+                        memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
+                        snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","),
+                    ])
             }
             for text in blockedCards {
                 guard let card = try? CardNumber(text).value else { continue }

@@ -162,6 +162,10 @@ enum LedgerSchema {
             // A member head office merged into another: its cards moved; its entries stay (immutable).
             try db.execute(sql: "ALTER TABLE members ADD COLUMN merged_into INTEGER REFERENCES members(id)")
         }
+        migrator.registerMigration("v8-member-flags") { db in
+            // Head office's segment flags for the cashier (welcome_back, super_user, ...), comma-separated.
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN flags TEXT")
+        }
         return migrator
     }
 }

@@ -18,11 +18,17 @@ struct Member: LedgerCommand {
         var lines = [
             "Member \(view.memberId)\(view.name.map { " — \($0)" } ?? "") (card \(view.card)\(view.cardStatus == "active" ? "" : ", \(view.cardStatus.uppercased())"))",
             "  balance       \(view.balance) points\(view.headOfficeBalance.map { " (head office \($0) + this store's newer entries)" } ?? " (this store's ledger; not yet synced)")",
-            "  tier          \(view.tier) (12-month spend \(view.rollingSpend) \(view.currency))",
+            "  tier          \(view.tier) (12-month spend \(view.rollingSpend) \(view.currency))"
+                + (view.nextTier.map { " — \(view.spendToNextTier ?? "") \(view.currency) more to \($0)" } ?? ""),
             "  cards         \(view.cards.joined(separator: ", "))",
             "  enrolled      \(view.enrolledAt)",
         ]
-        if let birthday = view.birthday { lines.append("  birthday      \(birthday)") }
+        if let birthday = view.birthday {
+            lines.append("  birthday      \(birthday)\(view.birthdayThisWeek ? " — birthday this week!" : "")")
+        }
+        for flag in view.flags {
+            lines.append("  note          \(MemberFlag(rawValue: flag)?.advice ?? flag)")
+        }
         if !view.recentEntries.isEmpty {
             lines.append("  recent entries (newest first):")
             for entry in view.recentEntries {

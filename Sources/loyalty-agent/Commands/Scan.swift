@@ -31,6 +31,11 @@ struct Scan: ParsableCommand {
         var balance: Int64?
         var tier: String?
         var cardStatus: String?
+        /// What the cashier should know: progress to the next tier, a birthday, head office's flags.
+        var nextTier: String?
+        var spendToNextTier: String?
+        var birthdayThisWeek: Bool?
+        var flags: [String]?
     }
 
     func run() throws {
@@ -64,6 +69,12 @@ struct Scan: ParsableCommand {
                             line.balance = found?.balance
                             line.tier = found?.tier
                             line.cardStatus = found?.cardStatus
+                            if found != nil, let view = try? ledger.member(card: card, recentLimit: 0) {
+                                line.nextTier = view.nextTier
+                                line.spendToNextTier = view.spendToNextTier
+                                line.birthdayThisWeek = view.birthdayThisWeek
+                                line.flags = view.flags
+                            }
                         } catch {
                             Printer.err("problem: ledger lookup failed: \(error)")
                         }

@@ -1,0 +1,48 @@
+import Foundation
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// Head office's segments reach the till: after `loyalty-hq segments publish` and a sync, the cashier
+/// sees "welcome back" for a dormant member, a new member's greeting, the distance to the next tier
+/// and a birthday this week.
+@Suite(.serialized) struct MemberFlagsTests {
+    let folder = TemporaryFolder()
+
+    @Test func publishedFlagsReachTheTillWithTheNextSync() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-flags", stores: ["A"])
+        try chain.start()
+        defer { chain.stop() }
+        let dormant = GTIN.withCheckDigit("290000055501")
+        let newcomer = GTIN.withCheckDigit("290000055502")
+        let formatter = ISO8601DateFormatter()
+        let history = folder.file("history.csv")
+        FileManager.default.createFile(atPath: history, contents: Data([
+            "card,store,receipt,time,amount",
+            "\(dormant),OLD,D1,\(formatter.string(from: Date().addingTimeInterval(-400 * 86_400))),80.00",
+            "\(dormant),OLD,D2,\(formatter.string(from: Date().addingTimeInterval(-200 * 86_400))),20.00",
+        ].joined(separator: "\n").utf8))
+        #expect(try chain.hq(["import", history]).exitCode == 0)
+        let birthday = Date().addingTimeInterval(2 * 86_400).formatted(.iso8601.year().month().day())
+        let enrolled = try chain.till("A", ["enroll", newcomer, "--name", "Ada", "--birthday", "1990" + birthday.dropFirst(4)])
+        #expect(enrolled.exitCode == 0, "\(enrolled.stderr)")
+        #expect(try chain.sync("A").exitCode == 0)
+
+        let published = try chain.hq(["segments", "publish", "--json"])
+        #expect(published.exitCode == 0, "\(published.stderr)")
+        #expect(published.json["changed"] as? Int == 2, "\(published.stdout)")
+        #expect(try chain.hq(["segments", "publish", "--json"]).json["changed"] as? Int == 0, "publishing again changes nothing")
+        #expect(try chain.sync("A").exitCode == 0)
+
+        let back = try chain.till("A", ["member", dormant])
+        // The only member with spend in the window also carries all of it: a super user too.
+        #expect(back.json["flags"] as? [String] == ["welcome_back", "super_user"], "\(back.stdout)")
+        let text = try AgentProcess.run(["member", dormant, "--db", folder.file("A.db")])
+        #expect(text.stdout.contains("dormant: welcome back"), "\(text.stdout)")
+
+        let greeted = try chain.till("A", ["member", newcomer])
+        #expect((greeted.json["flags"] as? [String])?.contains("new_member") == true, "\(greeted.stdout)")
+        #expect(greeted.json["next_tier"] as? String == "silver" && greeted.json["spend_to_next_tier"] as? String == "500.00")
+        #expect(greeted.json["birthday_this_week"] as? Bool == true)
+    }
+}
