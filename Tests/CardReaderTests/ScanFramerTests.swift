@@ -55,11 +55,28 @@ struct TableDecoder: KeyDecoding {
         #expect(frame(events).map(\.text) == ["1234"])
     }
 
-    @Test func synDroppedDropsThePartialScan() {
-        var events = Self.keys(Self.digits("99999"))
-        events.append(KeyEvent(timestampMicroseconds: 1_020_000, type: 0, code: 3, value: 0))
-        events += Self.keys(Self.digits("1234") + [Self.enter], start: 1_021_000)
-        #expect(frame(events).map(\.text) == ["1234"])
+    @Test func synDroppedDropsTheWholeInterruptedScanNotOnlyItsStart() {
+        // "29000" then the kernel's buffer overflowed; "00777774" + Enter is the corrupted scan's tail.
+        var events = Self.keys(Self.digits("29000"))
+        events.append(KeyEvent(timestampMicroseconds: 1_016_000, type: 0, code: 3, value: 0))
+        events += Self.keys(Self.digits("00777774") + [Self.enter], start: 1_017_000)
+        // The next scan is reported whole.
+        events += Self.keys(Self.digits("2900000777774") + [Self.enter], start: 1_400_000)
+        #expect(frame(events).map(\.text) == ["2900000777774"])
+    }
+
+    @Test func aScannerWithoutTerminatorRecoversFromADropAtTheNextGap() {
+        var framer = ScanFramer(decoder: TableDecoder(), terminators: [])
+        var events = Self.keys(Self.digits("1234"))
+        events.append(KeyEvent(timestampMicroseconds: 1_013_000, type: 0, code: 3, value: 0))
+        events += Self.keys(Self.digits("5678"), start: 1_014_000)  // the tail: never a scan of its own
+        events += Self.keys(Self.digits("24680"), start: 1_500_000)  // after the gap: a new scan
+        var texts = events.compactMap { framer.handle($0) }.map(\.text)
+        if let last = framer.flushAfterIdle() { texts.append(last.text) }
+        #expect(texts == ["24680"])
+        // A drop at the very end, then silence: the idle flush ends the discard and reports nothing.
+        _ = framer.handle(KeyEvent(timestampMicroseconds: 2_000_000, type: 0, code: 3, value: 0))
+        #expect(framer.hasPartialScan && framer.flushAfterIdle() == nil && !framer.hasPartialScan)
     }
 
     @Test func aLongGapEndsTheScanAndAPersonsTypingNeverMakesOne() {

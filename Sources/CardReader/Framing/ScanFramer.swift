@@ -17,7 +17,9 @@ public struct FramedScan: Hashable, Sendable {
 /// Frames one device's key events into scans. Pure: the decoder is the only state besides the
 /// partial scan, and time is the kernel's event timestamps.
 ///
-/// Key repeats are not characters; `SYN_DROPPED` drops the partial scan and resets the key state;
+/// Key repeats are not characters; `SYN_DROPPED` drops the whole interrupted scan — the keys before
+/// it and the keys after it up to the scan's terminator or the next inter-key gap, which belong to a
+/// corrupted scan and must never be reported as a scan of their own — and resets the key state;
 /// a gap between key presses longer than ``maximumKeyGapMicroseconds`` ends the scan; scans shorter
 /// than ``minimumLength`` (a person's stray key) are dropped.
 public struct ScanFramer<Decoder: KeyDecoding> {
@@ -33,6 +35,8 @@ public struct ScanFramer<Decoder: KeyDecoding> {
     private var firstPressMicroseconds: Int64 = 0
     private var lastPressMicroseconds: Int64?
     private var overflowed = false
+    /// After `SYN_DROPPED`: the rest of the interrupted scan is being swallowed.
+    private var discardingInterruptedScan = false
 
     public init(decoder: Decoder, terminators: [ScanTerminator] = [.enter, .keypadEnter], maximumKeyGapMilliseconds: Int = 50, minimumLength: Int = 4) {
         precondition(maximumKeyGapMilliseconds > 0 && minimumLength > 0)
@@ -42,14 +46,16 @@ public struct ScanFramer<Decoder: KeyDecoding> {
         self.minimumLength = minimumLength
     }
 
-    /// Whether a partial scan is waiting for more keys.
-    public var hasPartialScan: Bool { !buffer.isEmpty }
+    /// Whether a partial scan is waiting for more keys (or the rest of an interrupted one for its end).
+    public var hasPartialScan: Bool { !buffer.isEmpty || discardingInterruptedScan }
 
     /// Feeds one event; returns the scan it completed, if any.
     public mutating func handle(_ event: KeyEvent) -> FramedScan? {
         if event.type == KeyEvent.typeSynchronisation && event.code == KeyEvent.codeSynDropped {
             discardPartialScan()
             decoder.reset()
+            discardingInterruptedScan = true
+            lastPressMicroseconds = event.timestampMicroseconds
             return nil
         }
         guard event.type == KeyEvent.typeKey else { return nil }
@@ -61,6 +67,24 @@ public struct ScanFramer<Decoder: KeyDecoding> {
             break
         default:
             return nil  // repeat (2) or anything unexpected: never a character
+        }
+        if discardingInterruptedScan {
+            let afterGap = lastPressMicroseconds.map { event.timestampMicroseconds - $0 > maximumKeyGapMicroseconds } ?? true
+            if afterGap {
+                // The interrupted scan ended long ago: this key starts a new one.
+                discardingInterruptedScan = false
+                lastPressMicroseconds = nil
+            } else {
+                // Still the interrupted scan: keep the modifier state, report nothing, end at its terminator.
+                if terminators.contains(event.code) {
+                    discardingInterruptedScan = false
+                    lastPressMicroseconds = nil
+                } else {
+                    _ = decoder.press(event.code)
+                    lastPressMicroseconds = event.timestampMicroseconds
+                }
+                return nil
+            }
         }
         var completed: FramedScan?
         if let last = lastPressMicroseconds, event.timestampMicroseconds - last > maximumKeyGapMicroseconds {
@@ -89,7 +113,12 @@ public struct ScanFramer<Decoder: KeyDecoding> {
     /// Ends a partial scan when no key came for longer than the gap bound (a scanner without a
     /// terminator). Called by the reader when its wait timed out.
     public mutating func flushAfterIdle() -> FramedScan? {
-        finish(.gap)
+        if discardingInterruptedScan {
+            discardingInterruptedScan = false
+            lastPressMicroseconds = nil
+            return nil
+        }
+        return finish(.gap)
     }
 
     /// After `SYN_DROPPED`: forgets the modifier state and re-applies the keys the kernel says are
