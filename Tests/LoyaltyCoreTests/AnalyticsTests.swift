@@ -105,6 +105,18 @@ import Testing
         #expect(model.expectedPurchases(quiet, weeks: 26) > 0)
     }
 
+    @Test func superUsersOfHugeSpendsNeitherOverflowNorMiscount() {
+        // Totals near Int64.max: the 80 % comparison is done in full width.
+        let spends: [Int64] = [Int64.max / 4, Int64.max / 4, Int64.max / 8, Int64.max / 8, 1]
+        let members = spends.enumerated().map { index, spend in
+            member(Int64(index), firstSeen: 0, sales: [(990, spend)], asOf: 1000)
+        }
+        let result = SuperUsers(members, settings: settings)
+        // 1/4 + 1/4 = 2/3 of the total; with the first 1/8 it is 5/6: three members.
+        #expect(result.n == 5 && result.k == 3)
+        #expect(abs(result.share - 5.0 / 6.0) < 1e-9)
+    }
+
     @Test func settingsRefuseNonsenseWithTheKeyAndReason() {
         var settings = AnalyticsSettings()
         #expect(throws: LoyaltyError.self) { try settings.set("margin", to: "1.5", isKnownTimeZone: { _ in true }) }

@@ -35,8 +35,10 @@ public struct SuperUsers: Hashable, Sendable, Codable {
                 group.append(Member(
                     card: member.card, monetaryMinor: member.windowSpendMinorUnits,
                     cumulativeShare: Double(cumulative) / Double(total)))
-                // Exact in integers: cumulative / total ≥ percent / 100.
-                if cumulative * 100 >= total * Int64(settings.superUserSharePercent) { break }
+                // Exact in integers, full width so no total can overflow: cumulative / total ≥ percent / 100.
+                let reached = cumulative.multipliedFullWidth(by: 100)
+                let target = total.multipliedFullWidth(by: Int64(settings.superUserSharePercent))
+                if (reached.high, reached.low) >= (target.high, target.low) { break }
             }
         }
         members = group

@@ -52,8 +52,10 @@ struct Clv: AsyncParsableCommand {
             }
             var predictions: [Row]?
             if let predict {
-                guard predict > 0, predict.isFinite else {
-                    throw CommandFailure(code: "bad_option", message: "--predict takes a positive duration", exitCode: 2)
+                guard predict > 0, predict <= 10_000 else {
+                    throw CommandFailure(
+                        code: "bad_option", message: "--predict takes a duration above 0 and up to 10000 (in the table's time unit)",
+                        exitCode: 2)
                 }
                 predictions = table.histories.enumerated().map { index, history in
                     Row(
