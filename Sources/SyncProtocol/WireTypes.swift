@@ -20,13 +20,16 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var memberBirthday: String?
     /// An `enroll` entry for a card added to an existing member: a card that member already holds.
     public var joinsCard: String?
+    /// An `enroll` entry of a new member who was referred: the referring member's card.
+    public var referredBy: String?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
         receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
-        memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil
+        memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil, referredBy: String? = nil
     ) {
         self.joinsCard = joinsCard
+        self.referredBy = referredBy
         self.memberName = memberName
         self.memberBirthday = memberBirthday
         self.seq = seq
@@ -52,6 +55,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case memberName = "member_name"
         case memberBirthday = "member_birthday"
         case joinsCard = "joins_card"
+        case referredBy = "referred_by"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -93,6 +97,11 @@ public struct SyncEntry: Codable, Hashable, Sendable {
             || !joinsCard.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         {
             return "entry \(seq): joins_card must be another card of 1 to 40 letters or digits"
+        }
+        if let referredBy, kind != "enroll" || joinsCard != nil || referredBy.isEmpty || referredBy.count > 40
+            || referredBy == card || !referredBy.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        {
+            return "entry \(seq): referred_by belongs on a new member's enroll entry: another card of 1 to 40 letters or digits"
         }
         if kind != "enroll" && kind != "profile" && (memberName != nil || memberBirthday != nil || joinsCard != nil) {
             return "entry \(seq): only an enroll or profile entry carries member_name, member_birthday or joins_card"

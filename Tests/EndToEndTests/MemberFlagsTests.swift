@@ -45,4 +45,26 @@ import Testing
         #expect(greeted.json["next_tier"] as? String == "silver" && greeted.json["spend_to_next_tier"] as? String == "500.00")
         #expect(greeted.json["birthday_this_week"] as? Bool == true)
     }
+
+    @Test func aReferralTravelsWithTheEnrolmentAndMakesTheReferrerLatent() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-referrals", stores: ["R"])
+        try chain.start()
+        defer { chain.stop() }
+        let referrer = GTIN.withCheckDigit("290000066601")
+        let friend = GTIN.withCheckDigit("290000066602")
+        #expect(try chain.till("R", ["enroll", referrer]).exitCode == 0)
+        let selfReferral = try chain.till("R", ["enroll", friend, "--referred-by", friend])
+        #expect(selfReferral.exitCode == 2 && selfReferral.json["error"] as? String == "self_referral", "\(selfReferral.stdout)")
+        let bankCard = try chain.till("R", ["enroll", friend, "--referred-by", "4111111111111111"])
+        #expect(bankCard.exitCode == 2 && !(bankCard.stdout + bankCard.stderr).contains("4111111111111111"))
+        let enrolled = try chain.till("R", ["enroll", friend, "--referred-by", referrer])
+        #expect(enrolled.exitCode == 0 && enrolled.json["referred_by"] as? String == referrer, "\(enrolled.stdout)")
+        #expect(try chain.sync("R").exitCode == 0)
+        let types = try chain.hq(["report", "loyalty-types", "--json"])
+        let byCard = Dictionary(
+            uniqueKeysWithValues: (types.json["members"] as? [[String: Any]] ?? []).map { ($0["card"] as? String ?? "", $0) })
+        #expect(byCard[referrer]?["type"] as? String == "latent", "\(types.stdout)")
+        #expect(byCard[referrer]?["attitude_high"] as? Bool == true)
+        #expect(byCard[friend]?["type"] as? String == "none")
+    }
 }

@@ -118,6 +118,39 @@ import Testing
         }
     }
 
+    @Test(arguments: Driver.allCases)
+    func referralsAreCountedForTheReferrerAndResendsCompareEqual(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            let (referrer, first, second) = (
+                GTIN.withCheckDigit("290000077701"), GTIN.withCheckDigit("290000077702"), GTIN.withCheckDigit("290000077703")
+            )
+            func enrol(_ seq: Int64, _ card: String, referredBy: String?) -> SyncEntry {
+                SyncEntry(
+                    seq: seq, id: "enrol-\(seq)", card: card, kind: "enroll", points: 0, amountMinor: 0, currency: "EUR",
+                    receipt: "enroll-\(card)", refersToSeq: nil, ruleVersion: 1, reason: nil,
+                    createdAtMilliseconds: 1_789_000_000_000 + seq, referredBy: referredBy)
+            }
+            try await store.addStore(id: "A", secret: "s", now: now)
+            let batch = PushBatch(
+                entries: [enrol(1, referrer, referredBy: nil), enrol(2, first, referredBy: referrer), enrol(3, second, referredBy: referrer)],
+                backlog: 0)
+            #expect(try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now).accepted == 3)
+            #expect(try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now).duplicates == 3, "a resend compares equal")
+            var changed = batch.entries[2]
+            changed.referredBy = first
+            let refusal = await #expect(throws: IngestRefusal.self) {
+                try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), nonce: nil, now: now)
+            }
+            #expect(refusal?.message.contains("referred_by") == true)
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            #expect(Dictionary(uniqueKeysWithValues: facts.map { ($0.card, $0.referrals) }) == [referrer: 2, first: 0, second: 0])
+            let types = LoyaltyTypeAnalysis.types(facts, asOfDay: calendar.today(now), settings: AnalyticsSettings())
+            #expect(types.first { $0.card == referrer }?.type == .latent, "referred others, has not bought: latent")
+        }
+    }
+
     // MARK: Generation
 
     static func generate(

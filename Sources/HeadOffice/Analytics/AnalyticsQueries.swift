@@ -8,6 +8,12 @@ public enum AnalyticsQueries {
         SELECT id, first_card, name, birthday, COALESCE(enrolled_at_ms, created_at_ms) AS first_seen_ms FROM hq_members
         """
 
+    /// Referrals per referring member: new members naming one of the member's cards (attitudinal loyalty).
+    public static let referrals = """
+        SELECT c.member_id, COUNT(*) FROM hq_members m JOIN hq_cards c ON c.card = m.referred_by_card
+        WHERE m.id <> c.member_id GROUP BY c.member_id
+        """
+
     /// SQLite: `?1` is `end`.
     public static let sqliteSales = """
         SELECT member_id, store_id, first_ms, net, incentive FROM (

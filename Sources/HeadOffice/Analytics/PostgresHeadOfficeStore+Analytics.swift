@@ -31,12 +31,18 @@ extension PostgresHeadOfficeStore {
     public func memberFacts(asOfDay: Int, calendar: ChainCalendar) async throws -> [MemberFacts] {
         let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
         var days = DayConverter(calendar)
+        var referrals: [Int64: Int] = [:]
+        for try await (id, count) in try await client.query(
+            PostgresQuery(unsafeSQL: AnalyticsQueries.referrals), logger: logger
+        ).decode((Int64, Int64).self) { referrals[id] = Int(count) }
         var members: [MemberFacts] = []
         for try await (id, card, name, birthday, firstSeen) in try await client.query(
             PostgresQuery(unsafeSQL: AnalyticsQueries.members), logger: logger
         ).decode((Int64, String, String?, String?, Int64).self) {
-            members.append(MemberFacts(
-                memberId: id, card: card, firstSeenDay: days.day(milliseconds: firstSeen), name: name, birthday: birthday))
+            var member = MemberFacts(
+                memberId: id, card: card, firstSeenDay: days.day(milliseconds: firstSeen), name: name, birthday: birthday)
+            member.referrals = referrals[id] ?? 0
+            members.append(member)
         }
         var builder = MemberFactsBuilder(asOfDay: asOfDay, members: members)
         var bindings = PostgresBindings()

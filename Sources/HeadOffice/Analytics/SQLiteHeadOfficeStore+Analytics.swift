@@ -29,11 +29,15 @@ extension SQLiteHeadOfficeStore {
         let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
         return try await pool.read { db in
             var days = DayConverter(calendar)
+            var referrals: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: AnalyticsQueries.referrals) { referrals[row[0]] = row[1] }
             var members: [MemberFacts] = []
             let memberRows = try Row.fetchCursor(db, sql: AnalyticsQueries.members)
             while let row = try memberRows.next() {
-                members.append(MemberFacts(
-                    memberId: row[0], card: row[1], firstSeenDay: days.day(milliseconds: row[4]), name: row[2], birthday: row[3]))
+                var member = MemberFacts(
+                    memberId: row[0], card: row[1], firstSeenDay: days.day(milliseconds: row[4]), name: row[2], birthday: row[3])
+                member.referrals = referrals[member.memberId] ?? 0
+                members.append(member)
             }
             var builder = MemberFactsBuilder(asOfDay: asOfDay, members: members)
             let sales = try Row.fetchCursor(db, sql: AnalyticsQueries.sqliteSales, arguments: [end])

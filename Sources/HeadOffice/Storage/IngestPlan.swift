@@ -23,6 +23,7 @@ struct IngestPlan {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
             if let joins = entry.joinsCard { try HeadOfficeCards.refusePaymentCard(joins, context: "entry \(entry.seq)") }
+            if let referrer = entry.referredBy { try HeadOfficeCards.refusePaymentCard(referrer, context: "entry \(entry.seq)") }
             // The same check the agent applies to a receipt at the till (ids and reasons are the agent's
             // own UUIDs and words: checking them could refuse a store's stream for ever on a false match).
             if let birthday = entry.memberBirthday, (try? CalendarDate(parsing: birthday)) == nil {
@@ -95,7 +96,7 @@ extension SyncEntry {
             ("refers_to_seq", refersToSeq == other.refersToSeq), ("rule_version", ruleVersion == other.ruleVersion),
             ("reason", reason == other.reason), ("created_at_ms", createdAtMilliseconds == other.createdAtMilliseconds),
             ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
-            ("joins_card", joinsCard == other.joinsCard),
+            ("joins_card", joinsCard == other.joinsCard), ("referred_by", referredBy == other.referredBy),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

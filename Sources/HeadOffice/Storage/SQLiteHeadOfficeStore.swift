@@ -56,6 +56,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v10-member-flags") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteMemberFlags)
         }
+        migrator.registerMigration("hq-v11-referrals") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteReferrals)
+        }
         try migrator.migrate(pool)
     }
 
@@ -153,8 +156,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     sql: """
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
-                                                member_name, member_birthday, joins_card)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                member_name, member_birthday, joins_card, referred_by)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -162,6 +165,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
+                        entry.referredBy,
                     ])
                 }
                 for entry in plan.profileChanges {
@@ -174,10 +178,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     try db.execute(
                         sql: """
                             UPDATE hq_members SET name = COALESCE(name, ?), birthday = COALESCE(birthday, ?),
-                                enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(enrolled_at_ms, ?)
+                                enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(enrolled_at_ms, ?),
+                                referred_by_card = COALESCE(referred_by_card, ?)
                             WHERE id = ?
                             """,
-                        arguments: [entry.memberName, entry.memberBirthday, storeId, entry.createdAtMilliseconds, memberIds[entry.card]!])
+                        arguments: [
+                            entry.memberName, entry.memberBirthday, storeId, entry.createdAtMilliseconds, entry.referredBy,
+                            memberIds[entry.card]!,
+                        ])
                 }
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
                 for entry in plan.newEntries where entry.kind == "redeem" {
@@ -478,7 +486,7 @@ extension SyncEntry {
             amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
             createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"],
-            joinsCard: row["joins_card"])
+            joinsCard: row["joins_card"], referredBy: row["referred_by"])
     }
 }
 

@@ -60,6 +60,8 @@ public struct EnrollResult: Hashable, Sendable, Codable {
     public var birthday: String?
     public var tier: String
     public var balance: Int64
+    /// The card of the member who referred this one, if any.
+    public var referredBy: String? = nil
 }
 
 /// One ledger entry as shown to a cashier or manager.

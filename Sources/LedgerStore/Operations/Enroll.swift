@@ -3,9 +3,21 @@ import GRDB
 public import LoyaltyCore
 
 extension LedgerDatabase {
-    /// Enrols a new member holding `card`. A card can belong to one member only.
-    public func enroll(card: CardNumber, name: String?, birthday: CalendarDate?, at now: Date = Date()) throws -> EnrollResult {
-        try write { db in
+    /// Enrols a new member holding `card`. A card can belong to one member only. `referredBy` is the
+    /// card of the member who brought them (head office counts referrals); it may be a member this
+    /// till has not heard of, but never the new member themselves.
+    public func enroll(
+        card: CardNumber, name: String?, birthday: CalendarDate?, referredBy: CardNumber? = nil, at now: Date = Date()
+    ) throws -> EnrollResult {
+        if let referredBy, referredBy == card {
+            throw LoyaltyError.badInput("self_referral", "a member cannot refer themselves; --referred-by takes the card of the member who brought them")
+        }
+        return try write { db in
+            if let referredBy, let referrer = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [referredBy.value]),
+                referrer == (try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]))
+            {
+                throw LoyaltyError.badInput("self_referral", "card \(referredBy.masked) belongs to the member being enrolled")
+            }
             let program = try currentProgram(db)
             let millis = now.millisecondsSince1970
             if let owner = try Row.fetchOne(
@@ -17,10 +29,11 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: "UPDATE members SET name = ?, birthday = ?, enrolled_at = ?, provisional = 0 WHERE id = ?",
                     arguments: [name, birthday?.description, millis, memberId])
-                try appendEnrolment(memberId: memberId, card: card, name: name, birthday: birthday, program: program, at: millis, db)
+                try appendEnrolment(
+                    memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
                 return EnrollResult(
                     card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                    tier: program.tiers[0].name, balance: owner["balance"])
+                    tier: program.tiers[0].name, balance: owner["balance"], referredBy: referredBy?.value)
             }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
                 throw LoyaltyError.refused(
@@ -33,23 +46,25 @@ extension LedgerDatabase {
             try db.execute(
                 sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                 arguments: [card.value, memberId, millis])
-            try appendEnrolment(memberId: memberId, card: card, name: name, birthday: birthday, program: program, at: millis, db)
+            try appendEnrolment(
+                memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
             return EnrollResult(
                 card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                tier: program.tiers[0].name, balance: 0)
+                tier: program.tiers[0].name, balance: 0, referredBy: referredBy?.value)
         }
     }
 
     /// The 0-point entry that carries an enrolment (and the profile) to head office.
     private func appendEnrolment(
-        memberId: Int64, card: CardNumber, name: String?, birthday: CalendarDate?, program: LoyaltyProgram, at millis: Int64,
-        _ db: Database
+        memberId: Int64, card: CardNumber, name: String?, birthday: CalendarDate?, referredBy: CardNumber?,
+        program: LoyaltyProgram, at millis: Int64, _ db: Database
     ) throws {
         _ = try append(
             NewEntry(
                 memberId: memberId, card: card.value, kind: .enroll, points: 0, amountMinorUnits: 0,
                 receipt: "enroll-\(card.value)", idempotencyKey: "enroll:\(card.value)", refersToSeq: nil,
-                ruleVersion: program.version, reason: nil, memberName: name, memberBirthday: birthday?.description),
+                ruleVersion: program.version, reason: nil, memberName: name, memberBirthday: birthday?.description,
+                referredBy: referredBy?.value),
             at: millis, db)
     }
 

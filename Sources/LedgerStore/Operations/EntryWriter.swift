@@ -23,6 +23,8 @@ struct NewEntry {
     var memberBirthday: String? = nil
     /// For a card added to an existing member: a card that member already holds.
     var joinsCard: String? = nil
+    /// For a referred new member: the referring member's card.
+    var referredBy: String? = nil
 }
 
 /// The card as found at the till: its member, their cached balance and tier.
@@ -48,15 +50,15 @@ extension LedgerDatabase {
             sql: """
                 INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after,
                                      receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at,
-                                     reported_balance, reported_tier, member_name, member_birthday, joins_card)
-                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     reported_balance, reported_tier, member_name, member_birthday, joins_card, referred_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING seq, balance_after
                 """)
         let arguments: StatementArguments = [
             UUID().uuidString.lowercased(), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
             entry.amountMinorUnits, entry.memberId, entry.points, entry.receipt, entry.idempotencyKey,
             entry.refersToSeq, entry.ruleVersion, entry.reason, millis, entry.reportedBalance, entry.reportedTier,
-            entry.memberName, entry.memberBirthday, entry.joinsCard,
+            entry.memberName, entry.memberBirthday, entry.joinsCard, entry.referredBy,
         ]
         guard let row = try Row.fetchOne(statement, arguments: arguments) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")

@@ -166,6 +166,10 @@ enum LedgerSchema {
             // Head office's segment flags for the cashier (welcome_back, super_user, ...), comma-separated.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN flags TEXT")
         }
+        migrator.registerMigration("v9-referrals") { db in
+            // A new member's enrol entry names the member who referred them (head office counts referrals).
+            try db.execute(sql: "ALTER TABLE entries ADD COLUMN referred_by TEXT")
+        }
         return migrator
     }
 }

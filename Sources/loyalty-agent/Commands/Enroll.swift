@@ -8,15 +8,19 @@ struct Enroll: LedgerCommand {
     @Argument(help: "The member card number (as scanned or typed).") var card: String
     @Option(help: "The member's name.") var name: String?
     @Option(help: ArgumentHelp("The member's birthday.", valueName: "YYYY-MM-DD")) var birthday: String?
+    @Option(help: ArgumentHelp("The card of the member who referred them (head office counts referrals).", valueName: "card"))
+    var referredBy: String?
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
         let card = try global.memberCard(card)
         let name = try name.map(MemberName.validated)
         let birthday = try birthday.map(CalendarDate.init(parsing:))
-        let result = try ledger.enroll(card: card, name: name, birthday: birthday)
+        let referrer = try referredBy.map { try global.memberCard($0) }
+        let result = try ledger.enroll(card: card, name: name, birthday: birthday, referredBy: referrer)
         return CommandOutput(
             json: result,
-            human: "Enrolled card \(result.card) as member \(result.memberId)\(name.map { " (\($0))" } ?? ""): tier \(result.tier), balance 0 points.")
+            human: "Enrolled card \(result.card) as member \(result.memberId)\(name.map { " (\($0))" } ?? ""): tier \(result.tier), balance 0 points."
+                + (referrer.map { " Referred by card \($0.value)." } ?? ""))
     }
 }
