@@ -167,6 +167,6 @@ extension SyncEntry {
             seq: entry.seq, id: entry.id, card: entry.card, kind: entry.kind, points: entry.points, amountMinor: entry.amountMinor,
             currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq, ruleVersion: entry.ruleVersion, reason: entry.reason,
             createdAtMilliseconds: entry.createdAtMilliseconds, memberName: entry.memberName, memberBirthday: entry.memberBirthday,
-            joinsCard: entry.joinsCard, referredBy: entry.referredBy)
+            joinsCard: entry.joinsCard, referredBy: entry.referredBy, feedbackScore: entry.feedbackScore)
     }
 }

@@ -22,12 +22,16 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var joinsCard: String?
     /// An `enroll` entry of a new member who was referred: the referring member's card.
     public var referredBy: String?
+    /// A `profile` entry recording the member's answer to the satisfaction question, 1 (poor) to 5.
+    public var feedbackScore: Int?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
         receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
-        memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil, referredBy: String? = nil
+        memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil, referredBy: String? = nil,
+        feedbackScore: Int? = nil
     ) {
+        self.feedbackScore = feedbackScore
         self.joinsCard = joinsCard
         self.referredBy = referredBy
         self.memberName = memberName
@@ -56,6 +60,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case memberBirthday = "member_birthday"
         case joinsCard = "joins_card"
         case referredBy = "referred_by"
+        case feedbackScore = "feedback_score"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -90,8 +95,11 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if (kind == "enroll" || kind == "profile") && (points != 0 || amountMinor != 0) {
             return "entry \(seq): an enroll or profile entry has 0 points and 0 amount"
         }
-        if kind == "profile" && (joinsCard != nil || (memberName == nil && memberBirthday == nil)) {
-            return "entry \(seq): a profile entry carries member_name or member_birthday, and no joins_card"
+        if kind == "profile" && (joinsCard != nil || (memberName == nil && memberBirthday == nil && feedbackScore == nil)) {
+            return "entry \(seq): a profile entry carries member_name, member_birthday or feedback_score, and no joins_card"
+        }
+        if let feedbackScore, kind != "profile" || !(1...5).contains(feedbackScore) {
+            return "entry \(seq): feedback_score belongs on a profile entry and is 1 to 5"
         }
         if let joinsCard, joinsCard.isEmpty || joinsCard.count > 40 || joinsCard == card
             || !joinsCard.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })

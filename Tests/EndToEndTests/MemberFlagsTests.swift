@@ -66,5 +66,16 @@ import Testing
         #expect(byCard[referrer]?["type"] as? String == "latent", "\(types.stdout)")
         #expect(byCard[referrer]?["attitude_high"] as? Bool == true)
         #expect(byCard[friend]?["type"] as? String == "none")
+
+        // A satisfied answer (kiosk or `feedback`) makes the friend's attitude high too.
+        let refused = try chain.till("R", ["feedback", friend, "--score", "6"])
+        #expect(refused.exitCode == 2 && refused.json["error"] as? String == "bad_score", "\(refused.stdout)")
+        #expect(try chain.till("R", ["feedback", friend, "--score", "5"]).exitCode == 0)
+        #expect(try chain.till("R", ["feedback", friend, "--score", "4"]).exitCode == 0)
+        #expect(try chain.sync("R").exitCode == 0)
+        let after = try chain.hq(["report", "loyalty-types", "--json"])
+        let friendAfter = (after.json["members"] as? [[String: Any]] ?? []).first { $0["card"] as? String == friend }
+        #expect(friendAfter?["type"] as? String == "latent" && friendAfter?["attitude_high"] as? Bool == true, "\(after.stdout)")
+        #expect(try chain.till("R", ["verify"]).exitCode == 0, "the ledger still verifies")
     }
 }

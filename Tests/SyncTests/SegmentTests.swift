@@ -148,6 +148,27 @@ import Testing
             #expect(Dictionary(uniqueKeysWithValues: facts.map { ($0.card, $0.referrals) }) == [referrer: 2, first: 0, second: 0])
             let types = LoyaltyTypeAnalysis.types(facts, asOfDay: calendar.today(now), settings: AnalyticsSettings())
             #expect(types.first { $0.card == referrer }?.type == .latent, "referred others, has not bought: latent")
+
+            // Satisfaction answers arrive as profile entries; head office averages them per member.
+            func answer(_ seq: Int64, _ card: String, _ score: Int) -> SyncEntry {
+                SyncEntry(
+                    seq: seq, id: "answer-\(seq)", card: card, kind: "profile", points: 0, amountMinor: 0, currency: "EUR",
+                    receipt: "feedback-\(card)", refersToSeq: nil, ruleVersion: 1, reason: nil,
+                    createdAtMilliseconds: 1_789_000_000_000 + seq, feedbackScore: score)
+            }
+            let answers = PushBatch(entries: [answer(4, first, 5), answer(5, first, 4), answer(6, second, 2)], backlog: 0)
+            #expect(try await store.ingest(storeId: "A", batch: answers, nonce: nil, now: now).accepted == 3)
+            #expect(try await store.ingest(storeId: "A", batch: answers, nonce: nil, now: now).duplicates == 3)
+            var outOfRange = answer(7, first, 5)
+            outOfRange.feedbackScore = 6
+            await #expect(throws: IngestRefusal.self) {
+                try await store.ingest(storeId: "A", batch: PushBatch(entries: [outOfRange], backlog: 0), nonce: nil, now: now)
+            }
+            let withAnswers = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            #expect(Dictionary(uniqueKeysWithValues: withAnswers.map { ($0.card, $0.averageFeedback) })
+                == [referrer: nil, first: 4.5, second: 2.0])
+            let attitude = LoyaltyTypeAnalysis.types(withAnswers, asOfDay: calendar.today(now), settings: AnalyticsSettings())
+            #expect(attitude.map(\.attitudeHigh) == withAnswers.map { $0.card != second })
         }
     }
 

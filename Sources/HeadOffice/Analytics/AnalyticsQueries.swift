@@ -14,6 +14,17 @@ public enum AnalyticsQueries {
         WHERE m.id <> c.member_id GROUP BY c.member_id
         """
 
+    /// Each member's average satisfaction answer (kiosk or `loyalty-agent feedback`) before `end`
+    /// (`?1` / `$1`).
+    public static let sqliteFeedback = """
+        SELECT member_id, AVG(feedback_score) FROM hq_entries
+        WHERE kind = 'profile' AND feedback_score IS NOT NULL AND created_at_ms < ?1 GROUP BY member_id
+        """
+    public static let postgresFeedback = """
+        SELECT member_id, AVG(feedback_score)::float8 FROM hq_entries
+        WHERE kind = 'profile' AND feedback_score IS NOT NULL AND created_at_ms < $1 GROUP BY member_id
+        """
+
     /// SQLite: `?1` is `end`.
     public static let sqliteSales = """
         SELECT member_id, store_id, first_ms, net, incentive FROM (

@@ -35,6 +35,12 @@ extension PostgresHeadOfficeStore {
         for try await (id, count) in try await client.query(
             PostgresQuery(unsafeSQL: AnalyticsQueries.referrals), logger: logger
         ).decode((Int64, Int64).self) { referrals[id] = Int(count) }
+        var feedback: [Int64: Double] = [:]
+        var feedbackBindings = PostgresBindings()
+        feedbackBindings.append(end)
+        for try await (id, average) in try await client.query(
+            PostgresQuery(unsafeSQL: AnalyticsQueries.postgresFeedback, binds: feedbackBindings), logger: logger
+        ).decode((Int64, Double).self) { feedback[id] = average }
         var members: [MemberFacts] = []
         for try await (id, card, name, birthday, firstSeen) in try await client.query(
             PostgresQuery(unsafeSQL: AnalyticsQueries.members), logger: logger
@@ -42,6 +48,7 @@ extension PostgresHeadOfficeStore {
             var member = MemberFacts(
                 memberId: id, card: card, firstSeenDay: days.day(milliseconds: firstSeen), name: name, birthday: birthday)
             member.referrals = referrals[id] ?? 0
+            member.averageFeedback = feedback[id]
             members.append(member)
         }
         var builder = MemberFactsBuilder(asOfDay: asOfDay, members: members)

@@ -31,12 +31,15 @@ extension SQLiteHeadOfficeStore {
             var days = DayConverter(calendar)
             var referrals: [Int64: Int] = [:]
             for row in try Row.fetchAll(db, sql: AnalyticsQueries.referrals) { referrals[row[0]] = row[1] }
+            var feedback: [Int64: Double] = [:]
+            for row in try Row.fetchAll(db, sql: AnalyticsQueries.sqliteFeedback, arguments: [end]) { feedback[row[0]] = row[1] }
             var members: [MemberFacts] = []
             let memberRows = try Row.fetchCursor(db, sql: AnalyticsQueries.members)
             while let row = try memberRows.next() {
                 var member = MemberFacts(
                     memberId: row[0], card: row[1], firstSeenDay: days.day(milliseconds: row[4]), name: row[2], birthday: row[3])
                 member.referrals = referrals[member.memberId] ?? 0
+                member.averageFeedback = feedback[member.memberId]
                 members.append(member)
             }
             var builder = MemberFactsBuilder(asOfDay: asOfDay, members: members)

@@ -176,22 +176,26 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (10)",
     ]
 
-    /// Version 11: referrals. A referred member's enrol entry names the referrer's card; the member
-    /// keeps it (resolved to the referrer through `hq_cards` when counted, so card replacements and
-    /// merges keep the count right). Entries stay immutable, the new column included.
+    /// Version 11: referrals and satisfaction answers. A referred member's enrol entry names the
+    /// referrer's card; the member keeps it (resolved to the referrer through `hq_cards` when counted,
+    /// so card replacements and merges keep the count right). A profile entry may carry a satisfaction
+    /// answer (1–5). Entries stay immutable, the new columns included.
     static let sqliteReferrals = """
         ALTER TABLE hq_entries ADD COLUMN referred_by TEXT;
+        ALTER TABLE hq_entries ADD COLUMN feedback_score INTEGER;
         ALTER TABLE hq_members ADD COLUMN referred_by_card TEXT;
         CREATE INDEX hq_members_referred_by ON hq_members(referred_by_card) WHERE referred_by_card IS NOT NULL;
         DROP TRIGGER hq_entries_are_immutable;
         CREATE TRIGGER hq_entries_are_immutable
         BEFORE UPDATE OF store_id, seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version,
-                         reason, created_at_ms, received_at_ms, member_name, member_birthday, joins_card, referred_by ON hq_entries
+                         reason, created_at_ms, received_at_ms, member_name, member_birthday, joins_card, referred_by,
+                         feedback_score ON hq_entries
         BEGIN SELECT RAISE(ABORT, 'head-office entries are immutable'); END;
         """
 
     static let postgresReferrals: [String] = [
         "ALTER TABLE hq_entries ADD COLUMN referred_by TEXT",
+        "ALTER TABLE hq_entries ADD COLUMN feedback_score INTEGER",
         "ALTER TABLE hq_members ADD COLUMN referred_by_card TEXT",
         "CREATE INDEX hq_members_referred_by ON hq_members(referred_by_card) WHERE referred_by_card IS NOT NULL",
         """
@@ -199,10 +203,10 @@ enum HeadOfficeSchema {
         BEGIN
             IF TG_OP = 'UPDATE' AND (NEW.store_id, NEW.seq, NEW.id, NEW.card, NEW.kind, NEW.points, NEW.amount_minor, NEW.currency,
                 NEW.receipt, NEW.refers_to_seq, NEW.rule_version, NEW.reason, NEW.created_at_ms, NEW.received_at_ms,
-                NEW.member_name, NEW.member_birthday, NEW.joins_card, NEW.referred_by)
+                NEW.member_name, NEW.member_birthday, NEW.joins_card, NEW.referred_by, NEW.feedback_score)
                 IS NOT DISTINCT FROM (OLD.store_id, OLD.seq, OLD.id, OLD.card, OLD.kind, OLD.points, OLD.amount_minor, OLD.currency,
                 OLD.receipt, OLD.refers_to_seq, OLD.rule_version, OLD.reason, OLD.created_at_ms, OLD.received_at_ms,
-                OLD.member_name, OLD.member_birthday, OLD.joins_card, OLD.referred_by)
+                OLD.member_name, OLD.member_birthday, OLD.joins_card, OLD.referred_by, OLD.feedback_score)
             THEN
                 RETURN NEW;
             END IF;

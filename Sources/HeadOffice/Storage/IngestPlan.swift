@@ -97,6 +97,7 @@ extension SyncEntry {
             ("reason", reason == other.reason), ("created_at_ms", createdAtMilliseconds == other.createdAtMilliseconds),
             ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
             ("joins_card", joinsCard == other.joinsCard), ("referred_by", referredBy == other.referredBy),
+            ("feedback_score", feedbackScore == other.feedbackScore),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

@@ -156,8 +156,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     sql: """
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
-                                                member_name, member_birthday, joins_card, referred_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                member_name, member_birthday, joins_card, referred_by, feedback_score)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -165,7 +165,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
-                        entry.referredBy,
+                        entry.referredBy, entry.feedbackScore,
                     ])
                 }
                 for entry in plan.profileChanges {
@@ -486,7 +486,7 @@ extension SyncEntry {
             amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
             createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"],
-            joinsCard: row["joins_card"], referredBy: row["referred_by"])
+            joinsCard: row["joins_card"], referredBy: row["referred_by"], feedbackScore: row["feedback_score"])
     }
 }
 

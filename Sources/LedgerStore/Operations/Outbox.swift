@@ -23,6 +23,8 @@ public struct OutboxEntry: Hashable, Sendable {
     public var joinsCard: String?
     /// For a referred new member's enrolment: the referring member's card.
     public var referredBy: String?
+    /// A satisfaction answer (1–5) on a profile entry.
+    public var feedbackScore: Int?
 }
 
 /// A member as head office described them in a pull.
@@ -72,7 +74,7 @@ extension LedgerDatabase {
                 db,
                 sql: """
                     SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at,
-                           member_name, member_birthday, joins_card, referred_by
+                           member_name, member_birthday, joins_card, referred_by, feedback_score
                     FROM entries WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
                 arguments: [acknowledged, limit]
@@ -80,7 +82,7 @@ extension LedgerDatabase {
                 OutboxEntry(
                     seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
                     refersToSeq: $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10], memberName: $0[11],
-                    memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14])
+                    memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14], feedbackScore: $0[15])
             }
         }
     }

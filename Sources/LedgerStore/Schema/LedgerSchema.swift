@@ -166,9 +166,11 @@ enum LedgerSchema {
             // Head office's segment flags for the cashier (welcome_back, super_user, ...), comma-separated.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN flags TEXT")
         }
-        migrator.registerMigration("v9-referrals") { db in
-            // A new member's enrol entry names the member who referred them (head office counts referrals).
+        migrator.registerMigration("v9-referrals-and-feedback") { db in
+            // A new member's enrol entry names the member who referred them (head office counts referrals);
+            // a profile entry may carry the member's satisfaction answer (head office averages them).
             try db.execute(sql: "ALTER TABLE entries ADD COLUMN referred_by TEXT")
+            try db.execute(sql: "ALTER TABLE entries ADD COLUMN feedback_score INTEGER CHECK (feedback_score BETWEEN 1 AND 5)")
         }
         return migrator
     }

@@ -1,0 +1,33 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+/// The member's answer to the satisfaction question, as recorded.
+public struct FeedbackResult: Hashable, Sendable, Codable {
+    public var card: String
+    public var memberId: Int64
+    public var score: Int
+    public var at: String
+}
+
+extension LedgerDatabase {
+    /// Records the member's answer to the satisfaction question (1 poor … 5 excellent). It reaches head
+    /// office in the ledger stream as a 0-point profile entry; head office averages a member's answers.
+    public func recordFeedback(card: CardNumber, score: Int, at now: Date = Date()) throws -> FeedbackResult {
+        guard (1...5).contains(score) else {
+            throw LoyaltyError.badInput("bad_score", "the answer is a whole number from 1 (poor) to 5 (excellent), not \(score)")
+        }
+        return try write { db in
+            let program = try currentProgram(db)
+            let holder = try cardHolder(card, program: program, db)
+            let millis = now.millisecondsSince1970
+            _ = try append(
+                NewEntry(
+                    memberId: holder.memberId, card: card.value, kind: .profile, points: 0, amountMinorUnits: 0,
+                    receipt: "feedback-\(card.value)", idempotencyKey: "feedback:\(card.value):\(UUID().uuidString.lowercased())",
+                    refersToSeq: nil, ruleVersion: program.version, reason: nil, feedbackScore: score),
+                at: millis, db)
+            return FeedbackResult(card: card.value, memberId: holder.memberId, score: score, at: Date(millisecondsSince1970: millis).iso8601)
+        }
+    }
+}
