@@ -32,6 +32,10 @@ spec = yaml.safe_load(open(os.path.join(HERE, "openapi.yaml")))
 for name, schema in [("push-batch.json", "push-batch.schema.json"), ("push-result.json", "push-result.schema.json"),
                      ("updates-page.json", "updates-page.schema.json")]:
     validate(json.load(open(os.path.join(HERE, "examples", name))), schema, "example " + name)
+# The example program file (YAML reads its timestamp as a datetime: the schema sees the text form).
+program = yaml.safe_load(open(os.path.join(HERE, "examples", "program.yaml")))
+program["valid_from"] = program["valid_from"].isoformat().replace("+00:00", "Z")
+validate(program, "program.schema.json", "example program.yaml")
 
 def documented(path, method, status):
     responses = spec["paths"][path][method]["responses"]

@@ -23,7 +23,8 @@ public final class LedgerDatabase: Sendable {
     private let storeIdentity: Mutex<String?>
     /// The decoded program of the newest installed version: decoding JSON on every award would
     /// cost more than the award's own SQL.
-    private let programCache = Mutex<LoyaltyProgram?>(nil)
+    /// Every installed program version, oldest first; reloaded when a newer version is installed.
+    private let programCache = Mutex<[LoyaltyProgram]?>(nil)
 
     /// Options for a ledger created on first use.
     public struct CreationOptions: Sendable {
@@ -185,17 +186,23 @@ public final class LedgerDatabase: Sendable {
     }
 
     /// The program version currently in force (the highest installed).
-    func currentProgram(_ db: Database) throws -> LoyaltyProgram {
+    /// The program in force now: the highest installed version whose valid_from has come (head
+    /// office publishes versions ahead of time; a till offline keeps the last one it has).
+    func currentProgram(_ db: Database, at now: Date = Date()) throws -> LoyaltyProgram {
         let newest = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(version) FROM program_versions"))
-        if let cached = programCache.withLock({ $0 }), cached.version == newest {
-            return cached
+        var programs = programCache.withLock { $0 }
+        if programs?.last?.version != newest {
+            programs = try String.fetchAll(db, sql: "SELECT document FROM program_versions ORDER BY version").map {
+                try JSONDecoder().decode(LoyaltyProgram.self, from: Data($0.utf8))
+            }
+            let loaded = programs
+            programCache.withLock { $0 = loaded }
         }
-        guard let document = try String.fetchOne(db, sql: "SELECT document FROM program_versions ORDER BY version DESC LIMIT 1") else {
+        guard let programs, let first = programs.first else {
             throw StorageError(code: "corrupt", message: "ledger \(path) has no program installed")
         }
-        let program = try JSONDecoder().decode(LoyaltyProgram.self, from: Data(document.utf8))
-        programCache.withLock { $0 = program }
-        return program
+        let millis = now.millisecondsSince1970
+        return programs.last { ($0.validFromMilliseconds ?? 0) <= millis } ?? first
     }
 }
 

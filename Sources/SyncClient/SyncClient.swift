@@ -95,7 +95,8 @@ public struct SyncClient: Sendable {
                         cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor,
                         includesStoreSeq: $0.includesStoreSeq, flags: $0.flags ?? [])
                 },
-                blockedCards: page.blockedCards, cursor: page.cursor)
+                blockedCards: page.blockedCards, cursor: page.cursor,
+                programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })
             // Ranges head office refuses to validate are not adopted: the till keeps what it had.
             if (try? CardScanRules(memberRanges: page.memberRanges ?? []).validated()) != nil {
                 try ledger.setHeadOfficeMemberRanges(page.memberRanges)

@@ -222,12 +222,16 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     /// The chain's member-card ranges set at head office (nil: none set; stores use their own or the
     /// in-store EAN-13 default). A card in them earns at a till that has not heard of it yet.
     public var memberRanges: [String]?
+    /// The program versions a store needs: the one in force now and any published for later (nil when
+    /// head office has published none; stores keep the built-in version 1).
+    public var programs: [ProgramRelease]?
 
     public init(
         members: [MemberSnapshot], blockedCards: [String], cursor: Int64, more: Bool, acknowledgedSeq: Int64,
-        epoch: String, memberRanges: [String]? = nil
+        epoch: String, memberRanges: [String]? = nil, programs: [ProgramRelease]? = nil
     ) {
         self.memberRanges = memberRanges
+        self.programs = programs
         self.members = members
         self.blockedCards = blockedCards
         self.cursor = cursor
@@ -239,10 +243,30 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     public static let maximumMembers = 500
 
     enum CodingKeys: String, CodingKey {
-        case members, cursor, more, epoch
+        case members, cursor, more, epoch, programs
         case memberRanges = "member_ranges"
         case blockedCards = "blocked_cards"
         case acknowledgedSeq = "acknowledged_seq"
+    }
+}
+
+/// One published program version, as stores receive it.
+public struct ProgramRelease: Codable, Hashable, Sendable {
+    public var version: Int
+    /// When stores switch to it (milliseconds since 1970, UTC).
+    public var validFromMilliseconds: Int64
+    /// The version's rules as JSON (the agent stores it as is).
+    public var document: String
+
+    public init(version: Int, validFromMilliseconds: Int64, document: String) {
+        self.version = version
+        self.validFromMilliseconds = validFromMilliseconds
+        self.document = document
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, document
+        case validFromMilliseconds = "valid_from_ms"
     }
 }
 

@@ -216,6 +216,22 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (11)",
     ]
 
+    /// Version 12: program versions published by head office (version 1 is the built-in standard).
+    static let sqlitePrograms = """
+        CREATE TABLE hq_programs (
+            version INTEGER PRIMARY KEY, document TEXT NOT NULL, valid_from_ms INTEGER NOT NULL,
+            published_at_ms INTEGER NOT NULL, published_by TEXT NOT NULL);
+        """
+
+    static let postgresPrograms: [String] = [
+        """
+        CREATE TABLE hq_programs (
+            version INTEGER PRIMARY KEY, document TEXT NOT NULL, valid_from_ms BIGINT NOT NULL,
+            published_at_ms BIGINT NOT NULL, published_by TEXT NOT NULL)
+        """,
+        "INSERT INTO hq_schema (version) VALUES (12)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -64,6 +64,53 @@ public protocol HeadOfficeStore: Sendable {
     /// Replaces every member's published flags with `flags` (members not named get none); members
     /// whose flags changed reach the stores with their next pull. Returns how many changed.
     func publishFlags(_ flags: [Int64: [String]], actor: String, now: Date) async throws -> Int
+
+    // MARK: Program versions (see `Program/`)
+
+    /// Stores `program` as the next version (2, 3, ...; version 1 is the built-in standard) and
+    /// returns it with its number. Stores receive it with their next pull and switch at its valid_from.
+    func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram
+    /// Every published version, oldest first.
+    func programs() async throws -> [PublishedProgram]
+}
+
+/// A program version as head office published it.
+public struct PublishedProgram: Hashable, Sendable, Codable {
+    public var program: LoyaltyProgram
+    public var publishedAtMilliseconds: Int64
+    public var publishedBy: String
+
+    public init(program: LoyaltyProgram, publishedAtMilliseconds: Int64, publishedBy: String) {
+        self.program = program
+        self.publishedAtMilliseconds = publishedAtMilliseconds
+        self.publishedBy = publishedBy
+    }
+
+    /// What a pull carries: the version in force at `now` and every later one.
+    static func releases(_ published: [PublishedProgram], now: Date) -> [ProgramRelease]? {
+        guard !published.isEmpty else { return nil }
+        let nowMilliseconds = now.milliseconds
+        let inForce = published.last { ($0.program.validFromMilliseconds ?? 0) <= nowMilliseconds }
+        let later = published.filter { ($0.program.validFromMilliseconds ?? 0) > nowMilliseconds }
+        return ([inForce].compactMap { $0 } + later).map {
+            ProgramRelease(
+                version: $0.program.version, validFromMilliseconds: $0.program.validFromMilliseconds ?? 0,
+                document: ProgramDocument.encode($0.program))
+        }
+    }
+}
+
+/// The JSON form of a program version, the same the agent stores.
+enum ProgramDocument {
+    static func encode(_ program: LoyaltyProgram) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(program)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> LoyaltyProgram {
+        try JSONDecoder().decode(LoyaltyProgram.self, from: Data(text.utf8))
+    }
 }
 
 /// When head office rotates its epoch by itself: on evidence that its history was rewound (a store

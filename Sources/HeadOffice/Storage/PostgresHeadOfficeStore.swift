@@ -63,6 +63,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (9, HeadOfficeSchema.postgresImportedSales),
                 (10, HeadOfficeSchema.postgresMemberFlags),
                 (11, HeadOfficeSchema.postgresReferrals),
+                (12, HeadOfficeSchema.postgresPrograms),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -412,7 +413,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             return UpdatesPage(
                 members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
-                epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger))
+                epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger),
+                programs: PublishedProgram.releases(try await Self.programs(connection, logger), now: now))
         }
     }
 

@@ -59,6 +59,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v11-referrals") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteReferrals)
         }
+        migrator.registerMigration("hq-v12-programs") { db in
+            try db.execute(sql: HeadOfficeSchema.sqlitePrograms)
+        }
         try migrator.migrate(pool)
     }
 
@@ -306,7 +309,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 members: members, blockedCards: blocked.map { $0["card"] }, cursor: newCursor, more: more,
                 acknowledgedSeq: acknowledged, epoch: try Self.epoch(db),
                 memberRanges: MemberRangeSetting.decode(
-                    try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'")))
+                    try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'")),
+                programs: PublishedProgram.releases(try Self.programs(db), now: now))
         }
     }
 

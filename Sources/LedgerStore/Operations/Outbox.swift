@@ -121,9 +121,22 @@ extension LedgerDatabase {
 
     /// Stores what a pull brought: member snapshots (members enrolled at other stores become known
     /// here), blocked cards, and the cursor for the next pull — all in one transaction.
-    public func applyHeadOfficeUpdates(members: [HeadOfficeSnapshot], blockedCards: [String], cursor: Int64, at now: Date = Date()) throws {
+    public func applyHeadOfficeUpdates(
+        members: [HeadOfficeSnapshot], blockedCards: [String], cursor: Int64, programs: [(version: Int, document: String)] = [],
+        at now: Date = Date()
+    ) throws {
         try write { db in
             let millis = now.millisecondsSince1970
+            // Program versions are installed once and never changed; a document this agent cannot
+            // read (or whose number disagrees) is skipped, and the till keeps the version it has.
+            for release in programs where release.version > 1 {
+                guard let program = try? JSONDecoder().decode(LoyaltyProgram.self, from: Data(release.document.utf8)),
+                    program.version == release.version
+                else { continue }
+                try db.execute(
+                    sql: "INSERT INTO program_versions (version, document, installed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    arguments: [release.version, release.document, millis])
+            }
             for snapshot in members {
                 let cards = snapshot.cards.compactMap { try? CardNumber($0).value }
                 guard !cards.isEmpty else { continue }

@@ -20,7 +20,10 @@ extension LedgerDatabase {
             }
             let sale = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT seq, kind, member_id, card, points, amount_minor FROM entries WHERE receipt = ? AND kind IN ('earn', 'redeem')"),
+                    sql: """
+                        SELECT seq, kind, member_id, card, points, amount_minor, rule_version FROM entries
+                        WHERE receipt = ? AND kind IN ('earn', 'redeem')
+                        """),
                 arguments: [receipt.value])
             guard let first = sale.first else {
                 throw LoyaltyError.refused(
@@ -66,7 +69,8 @@ extension LedgerDatabase {
                     NewEntry(
                         memberId: earn["member_id"], card: earn["card"], kind: .reverse, points: -plan.reverseEarnPoints,
                         amountMinorUnits: -plan.refundMinorUnits, receipt: receipt.value,
-                        idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: program.version,
+                        // A refund is computed from what the sale earned, under the sale's program version.
+                        idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: earn["rule_version"],
                         reason: "refund \(returnId)"),
                     at: millis, db
                 ).balanceAfter
@@ -76,7 +80,7 @@ extension LedgerDatabase {
                     NewEntry(
                         memberId: redeem["member_id"], card: redeem["card"], kind: .reverse, points: plan.restoreRedeemPoints,
                         amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":redeem",
-                        refersToSeq: redeem["seq"], ruleVersion: program.version, reason: "refund \(returnId)"),
+                        refersToSeq: redeem["seq"], ruleVersion: redeem["rule_version"], reason: "refund \(returnId)"),
                     at: millis, db
                 ).balanceAfter
                 if (redeem["member_id"] as Int64) == memberId { balance = restored }

@@ -17,6 +17,8 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     public var minimumRedemptionPoints: Int64
     /// Redemptions are whole multiples of this.
     public var redemptionStepPoints: Int64
+    /// When stores switch to this version (milliseconds since 1970, UTC); nil: from the start.
+    public var validFromMilliseconds: Int64?
 
     public init(
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],

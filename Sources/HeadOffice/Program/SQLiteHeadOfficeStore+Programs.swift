@@ -1,0 +1,29 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+extension SQLiteHeadOfficeStore {
+    public func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram {
+        try await pool.write { db in
+            let version = max(1, try Int.fetchOne(db, sql: "SELECT MAX(version) FROM hq_programs") ?? 1) + 1
+            let program = try definition.program(version: version)
+            try db.execute(
+                sql: "INSERT INTO hq_programs (version, document, valid_from_ms, published_at_ms, published_by) VALUES (?, ?, ?, ?, ?)",
+                arguments: [version, ProgramDocument.encode(program), definition.validFromMilliseconds, now.milliseconds, actor])
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'program publish', ?, NULL)",
+                arguments: [now.milliseconds, actor, "version \(version), valid from \(Date(timeIntervalSince1970: Double(definition.validFromMilliseconds) / 1000).formatted(.iso8601))"])
+            return PublishedProgram(program: program, publishedAtMilliseconds: now.milliseconds, publishedBy: actor)
+        }
+    }
+
+    public func programs() async throws -> [PublishedProgram] {
+        try await pool.read { db in try Self.programs(db) }
+    }
+
+    static func programs(_ db: Database) throws -> [PublishedProgram] {
+        try Row.fetchAll(db, sql: "SELECT document, published_at_ms, published_by FROM hq_programs ORDER BY version").map {
+            PublishedProgram(program: try ProgramDocument.decode($0[0]), publishedAtMilliseconds: $0[1], publishedBy: $0[2])
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/// A program version as head office writes it (`loyalty-hq program publish FILE`), before it has a
+/// version number. ``program(version:)`` checks every rule and names the field that breaks one.
+public struct ProgramDefinition: Hashable, Sendable {
+    public struct TierDefinition: Hashable, Sendable {
+        public var name: String
+        /// Rolling 12-month spend, in minor units, at which a member reaches the tier.
+        public var minimumRollingSpendMinor: Int64
+        public var earnMultiplierPercent: Int64
+        /// 1-based line of the tier in the file, for messages (0 when unknown).
+        public var line: Int
+
+        public init(name: String, minimumRollingSpendMinor: Int64, earnMultiplierPercent: Int64, line: Int = 0) {
+            self.name = name
+            self.minimumRollingSpendMinor = minimumRollingSpendMinor
+            self.earnMultiplierPercent = earnMultiplierPercent
+            self.line = line
+        }
+    }
+
+    public var validFromMilliseconds: Int64
+    public var currency: Currency
+    public var pointsPerUnit: Int64
+    public var rounding: Rounding
+    public var tiers: [TierDefinition]
+    public var pointValueMinor: Int64
+    public var minimumRedemptionPoints: Int64
+    public var redemptionStepPoints: Int64
+
+    public init(
+        validFromMilliseconds: Int64, currency: Currency, pointsPerUnit: Int64, rounding: Rounding, tiers: [TierDefinition],
+        pointValueMinor: Int64, minimumRedemptionPoints: Int64, redemptionStepPoints: Int64
+    ) {
+        self.validFromMilliseconds = validFromMilliseconds
+        self.currency = currency
+        self.pointsPerUnit = pointsPerUnit
+        self.rounding = rounding
+        self.tiers = tiers
+        self.pointValueMinor = pointValueMinor
+        self.minimumRedemptionPoints = minimumRedemptionPoints
+        self.redemptionStepPoints = redemptionStepPoints
+    }
+
+    /// The checked program with its version number.
+    public func program(version: Int) throws(LoyaltyError) -> LoyaltyProgram {
+        func bad(_ field: String, line: Int = 0, _ why: String) -> LoyaltyError {
+            .badInput("bad_program", (line > 0 ? "line \(line): " : "") + "\(field): \(why)")
+        }
+        guard (0...1_000).contains(pointsPerUnit) else { throw bad("earning.points_per_unit", "must be 0 to 1000") }
+        guard (1...1_000_000).contains(pointValueMinor) else { throw bad("redemption.point_value_minor", "must be 1 to 1000000") }
+        guard (1...10_000_000).contains(minimumRedemptionPoints) else {
+            throw bad("redemption.minimum_points", "must be 1 to 10000000")
+        }
+        guard (1...10_000_000).contains(redemptionStepPoints) else { throw bad("redemption.step_points", "must be 1 to 10000000") }
+        guard !tiers.isEmpty else { throw bad("tiers", "at least one tier is needed, the first at min_rolling_spend 0") }
+        guard tiers[0].minimumRollingSpendMinor == 0 else {
+            throw bad("tiers[0].min_rolling_spend", line: tiers[0].line, "the first tier starts at 0")
+        }
+        var names = Set<String>()
+        for (index, tier) in tiers.enumerated() {
+            guard (1...32).contains(tier.name.count), tier.name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") })
+            else {
+                throw bad("tiers[\(index)].name", line: tier.line, "must be 1 to 32 lower-case letters, digits, '-' or '_'")
+            }
+            guard names.insert(tier.name).inserted else { throw bad("tiers[\(index)].name", line: tier.line, "'\(tier.name)' is used twice") }
+            guard (100...1_000).contains(tier.earnMultiplierPercent) else {
+                throw bad("tiers[\(index)].earn_multiplier_percent", line: tier.line, "must be 100 to 1000")
+            }
+            guard (0...Money.maximumMinorUnits).contains(tier.minimumRollingSpendMinor) else {
+                throw bad("tiers[\(index)].min_rolling_spend", line: tier.line, "must be 0 or more and at most \(Money.maximumMinorUnits) minor units")
+            }
+            if index > 0, tier.minimumRollingSpendMinor <= tiers[index - 1].minimumRollingSpendMinor {
+                throw bad("tiers[\(index)].min_rolling_spend", line: tier.line, "tiers must be ordered by rising min_rolling_spend")
+            }
+        }
+        var program = LoyaltyProgram(
+            version: version, currency: currency, pointsPerMajorUnit: pointsPerUnit, rounding: rounding,
+            tiers: tiers.map {
+                Tier(name: $0.name, minimumRollingSpendMinorUnits: $0.minimumRollingSpendMinor, earnMultiplierPercent: $0.earnMultiplierPercent)
+            },
+            pointValueMinorUnits: pointValueMinor, minimumRedemptionPoints: minimumRedemptionPoints,
+            redemptionStepPoints: redemptionStepPoints)
+        program.validFromMilliseconds = validFromMilliseconds
+        return program
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import LoyaltyCore
+
+/// `loyalty-hq program publish|show|history`: the versioned program the stores earn and redeem by.
+struct ProgramCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "program",
+        abstract: "The loyalty program's versions: publish a new one, show one, list them.",
+        discussion: """
+            A program file is YAML (or JSON): see sync/examples/program.yaml and sync/schemas/program.schema.json. \
+            Stores receive a published version with their next sync and switch to it at its valid_from; a store \
+            offline keeps earning on the last version it has. Every entry records the version that produced it.
+            """,
+        subcommands: [Publish.self, Show.self, History.self])
+
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a program file and store it as the next version.")
+        @Argument(help: "The program file (YAML or JSON).") var file: String
+        @Option(help: "Who publishes, for the audit trail (default: the login name).") var by: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CommandFailure(code: "unreadable_file", message: "cannot read \(file) as UTF-8 text: check the path", exitCode: 2)
+            }
+            let definition = try ProgramFile.parse(text)
+            _ = try definition.program(version: 2)  // every rule checked before anything is stored
+            let actor = OperatorInput.actor(by)
+            let published = try await storage.withStore { store, _ in try await store.publishProgram(definition, actor: actor, now: Date()) }
+            if storage.json {
+                Output.out(Output.json(published))
+            } else {
+                Output.out(
+                    "Published program version \(published.program.version), valid from "
+                        + "\(Output.iso(published.program.validFromMilliseconds)); stores switch to it at their next sync after that.")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a version (default: the one in force now).")
+        @Option(help: "The version to show.") var version: Int?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let published = try await storage.withStore { store, _ in try await store.programs() }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let standard = PublishedProgram(program: .standard(), publishedAtMilliseconds: 0, publishedBy: "built in")
+            let chosen: PublishedProgram?
+            if let version {
+                chosen = version == 1 ? standard : published.first { $0.program.version == version }
+            } else {
+                chosen = published.last { ($0.program.validFromMilliseconds ?? 0) <= now } ?? standard
+            }
+            guard let chosen else {
+                throw CommandFailure(code: "unknown_version", message: "there is no program version \(version ?? 0); see `loyalty-hq program history`", exitCode: 2)
+            }
+            if storage.json {
+                Output.out(Output.json(chosen))
+                return
+            }
+            let program = chosen.program
+            var lines = [
+                "Program version \(program.version)\(program.validFromMilliseconds.map { " valid from \(Output.iso($0))" } ?? " (built in)")",
+                "  earning     \(program.pointsPerMajorUnit) point(s) per \(program.currency.code), rounded \(program.rounding.rawValue)",
+                "  redemption  1 point = \(program.pointValueMinorUnits) minor unit(s); minimum \(program.minimumRedemptionPoints), steps of \(program.redemptionStepPoints)",
+            ]
+            for tier in program.tiers {
+                lines.append(
+                    "  tier        \(tier.name): from \(Money(minorUnits: tier.minimumRollingSpendMinorUnits, currency: program.currency).decimalString) "
+                        + "\(program.currency.code) 12-month spend, earns \(tier.earnMultiplierPercent) %")
+            }
+            Output.out(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every version: number, valid from, published when and by whom.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let published = try await storage.withStore { store, _ in try await store.programs() }
+            struct Row: Encodable {
+                var version: Int
+                var validFrom: String
+                var publishedAt: String
+                var publishedBy: String
+            }
+            let rows = [Row(version: 1, validFrom: "always", publishedAt: "built in", publishedBy: "built in")] + published.map {
+                Row(
+                    version: $0.program.version, validFrom: Output.iso($0.program.validFromMilliseconds),
+                    publishedAt: Output.iso($0.publishedAtMilliseconds), publishedBy: $0.publishedBy)
+            }
+            if storage.json {
+                struct Body: Encodable { var versions: [Row] }
+                Output.out(Output.json(Body(versions: rows)))
+            } else {
+                for row in rows {
+                    Output.out("version=\(row.version)  valid_from=\(row.validFrom)  published_at=\(row.publishedAt)  by=\(row.publishedBy)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// Head office publishes program versions; tills switch at valid_from after a sync, a till offline
+/// keeps earning on the version it has, and a refund keeps the version of its sale.
+@Suite(.serialized) struct ProgramSwitchTests {
+    let folder = TemporaryFolder()
+
+    func program(validFrom: String, pointsPerUnit: Int, silverMultiplier: Int = 100) -> String {
+        let path = folder.file("program-\(pointsPerUnit).yaml")
+        let text = """
+            valid_from: \(validFrom)
+            currency: EUR
+            earning:
+              points_per_unit: \(pointsPerUnit)
+              rounding: down
+            tiers:
+              - name: base
+                min_rolling_spend: "0"
+                earn_multiplier_percent: 100
+              - name: silver
+                min_rolling_spend: "500.00"
+                earn_multiplier_percent: \(silverMultiplier)
+            redemption:
+              point_value_minor: 1
+              minimum_points: 1
+              step_points: 1
+            """
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+
+    @Test func tillsSwitchAtValidFromAfterASyncAndAnOfflineTillKeepsItsVersion() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-program", stores: ["A", "B"])
+        try chain.start()
+        defer { chain.stop() }
+        let card = GTIN.withCheckDigit("290000088801")
+        #expect(try chain.till("A", ["enroll", card]).exitCode == 0)
+        let before = try chain.till("A", ["award", card, "--amount", "10.00", "--receipt", "P-1"])
+        #expect(before.json["rule_version"] as? Int == 1 && before.json["points"] as? Int == 10, "\(before.stdout)")
+
+        // Version 2 is in force already (valid from the past); version 3 only from 2099.
+        let published = try chain.hq(["program", "publish", program(validFrom: "2026-01-01T00:00:00Z", pointsPerUnit: 3), "--json"])
+        #expect(published.exitCode == 0, "\(published.stderr)")
+        #expect((published.json["program"] as? [String: Any])?["version"] as? Int == 2)
+        #expect(try chain.hq(["program", "publish", program(validFrom: "2099-01-01T00:00:00Z", pointsPerUnit: 7)]).exitCode == 0)
+        let history = try chain.hq(["program", "history", "--json"])
+        #expect((history.json["versions"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1, 2, 3])
+
+        // Store B has not synced: it keeps earning on version 1.
+        #expect(try chain.till("B", ["enroll", GTIN.withCheckDigit("290000088802")]).exitCode == 0)
+        let offline = try chain.till("B", ["award", GTIN.withCheckDigit("290000088802"), "--amount", "10.00", "--receipt", "B-1"])
+        #expect(offline.json["rule_version"] as? Int == 1 && offline.json["points"] as? Int == 10)
+
+        let synced = try chain.sync("A")
+        #expect(synced.exitCode == 0, "\(synced.stdout) \(synced.stderr)")
+        let after = try chain.till("A", ["award", card, "--amount", "10.00", "--receipt", "P-2"])
+        #expect(after.json["rule_version"] as? Int == 2 && after.json["points"] as? Int == 30, "\(after.stdout)")
+        #expect(try chain.till("A", ["status"]).json["program_version"] as? Int == 2)
+
+        // The refund of the sale made under version 1 takes back its 10 points, as version 1 gave them.
+        let refund = try chain.till("A", ["refund", "--receipt", "P-1"])
+        #expect(refund.exitCode == 0 && refund.json["reversed_points"] as? Int == -10, "\(refund.stdout)")
+        let member = try chain.till("A", ["member", card])
+        let reversal = (member.json["recent_entries"] as? [[String: Any]])?.first { $0["kind"] as? String == "reverse" }
+        #expect(reversal?["rule_version"] as? Int == 1, "\(member.stdout)")
+        #expect(try chain.till("A", ["verify"]).exitCode == 0)
+
+        // A bad file is refused with the field and its line, and publishes nothing.
+        let bad = folder.file("bad.yaml")
+        FileManager.default.createFile(
+            atPath: bad, contents: Data(try String(contentsOfFile: program(validFrom: "2026-01-01T00:00:00Z", pointsPerUnit: 2), encoding: .utf8)
+                .replacingOccurrences(of: "rounding: down", with: "rounding: nearest").utf8))
+        let refused = try chain.hq(["program", "publish", bad])
+        #expect(refused.exitCode == 2 && refused.stderr.contains("line 5: earning.rounding"), "\(refused.stderr)")
+        #expect((try chain.hq(["program", "history", "--json"]).json["versions"] as? [Any])?.count == 3)
+    }
+}

@@ -1,0 +1,77 @@
+import TestSupport
+import Foundation
+import HeadOffice
+import LoyaltyCore
+import SyncProtocol
+import Testing
+
+/// Program files, their versions at head office, and what a pull carries.
+@Suite struct ProgramVersionTests {
+    static var example: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return (try? String(contentsOf: root.appendingPathComponent("sync/examples/program.yaml"), encoding: .utf8)) ?? ""
+    }
+
+    static func file(validFrom: String, pointsPerUnit: Int = 1) -> String {
+        """
+        valid_from: \(validFrom)
+        earning: {points_per_unit: \(pointsPerUnit), rounding: down}
+        tiers:
+          - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+        redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+        """
+    }
+
+    @Test func theExampleProgramReadsAsDocumented() throws {
+        let program = try ProgramFile.parse(Self.example).program(version: 2)
+        #expect(program.validFromMilliseconds == 1_767_225_600_000)
+        #expect(program.tiers.map(\.name) == ["base", "silver", "gold", "top"])
+        #expect(program.tiers.map(\.earnMultiplierPercent) == [100, 125, 150, 200])
+        #expect(program.tiers[1].minimumRollingSpendMinorUnits == 50_000)
+        #expect(program.minimumRedemptionPoints == 100 && program.redemptionStepPoints == 50 && program.rounding == .down)
+    }
+
+    @Test(arguments: [
+        ("valid_from: tomorrow", "line 1: valid_from"),
+        ("earning: {points_per_unit: 1, rounding: sideways}", "line 2: earning.rounding: must be one of down, half_up, up"),
+        ("earning: {points_per_unit: -1, rounding: down}", "line 2: earning.points_per_unit"),
+        ("  - {name: base, min_rolling_spend: \"0\", earn_multiplier_percent: 100, colour: red}", "line 4: tiers[0]: unknown field 'colour'"),
+        ("  - {name: base, min_rolling_spend: \"5\", earn_multiplier_percent: 100}", "line 4: tiers[0].min_rolling_spend: the first tier starts at 0"),
+        ("redemption: {point_value_minor: 1, minimum_points: 1}", "redemption.step_points: is missing"),
+    ])
+    func everyProblemNamesTheFieldAndItsLine(_ replacement: String, _ expected: String) throws {
+        var lines = Self.file(validFrom: "2026-01-01T00:00:00Z").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let field = replacement.trimmingCharacters(in: .whitespaces).prefix(while: { $0 != ":" && $0 != "{" })
+        let index = lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(String(field)) }!
+        lines[index] = replacement
+        let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(lines.joined(separator: "\n")).program(version: 2) }
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
+        #expect(error?.category == .badInput)
+    }
+
+    @Test func tiersOutOfOrderAreRefusedWithTheirLine() throws {
+        let text = Self.example.replacingOccurrences(of: "min_rolling_spend: \"1500.00\"", with: "min_rolling_spend: \"400.00\"")
+        let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(text).program(version: 2) }
+        #expect(error?.message.contains("tiers[2].min_rolling_spend") == true && error?.message.hasPrefix("line ") == true, "\(error?.message ?? "")")
+    }
+
+    @Test(arguments: Driver.allCases)
+    func publishedVersionsAreNumberedAndPullsCarryTheOneInForceAndLaterOnes(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21
+            try await store.addStore(id: "A", secret: "s", now: now)
+            #expect(try await store.updates(storeId: "A", since: 0, now: now).programs == nil, "nothing published yet")
+            for (validFrom, points) in [("2026-01-01T00:00:00Z", 2), ("2026-06-01T00:00:00Z", 3), ("2027-01-01T00:00:00Z", 4)] {
+                _ = try await store.publishProgram(
+                    try ProgramFile.parse(Self.file(validFrom: validFrom, pointsPerUnit: points)), actor: "test", now: now)
+            }
+            let published = try await store.programs()
+            #expect(published.map(\.program.version) == [2, 3, 4])
+            #expect(published.map(\.program.pointsPerMajorUnit) == [2, 3, 4])
+            let releases = try #require(try await store.updates(storeId: "A", since: 0, now: now).programs)
+            #expect(releases.map(\.version) == [3, 4], "version 2 is superseded; 3 is in force; 4 comes later")
+            let document = try JSONDecoder().decode(LoyaltyProgram.self, from: Data(releases[1].document.utf8))
+            #expect(document.version == 4 && document.validFromMilliseconds == releases[1].validFromMilliseconds)
+        }
+    }
+}
