@@ -23,13 +23,16 @@ final class ChainHarness {
         }
     }
 
-    /// Starts `loyalty-hq serve` on a free port.
+    /// Starts `loyalty-hq serve` on a port the kernel picks (read back from its first line), so two
+    /// suites running at once never share a port.
     func start() throws {
-        port = SyncChaosTests.freePort()
         let server = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", String(port), "--db", database], output: database + ".out")
+            SyncChaosTests.hqBinary, ["serve", "--port", "0", "--db", database], output: database + ".out")
         self.server = server
         try #require(server.waitFor("listening"), "head office did not start")
+        let line = try String(contentsOfFile: database + ".out", encoding: .utf8)
+        let digits = line.split(separator: "http://127.0.0.1:").last?.prefix { $0.isNumber } ?? ""
+        port = try #require(Int(digits), "no port in: \(line)")
     }
 
     func stop() { server?.stop() }
