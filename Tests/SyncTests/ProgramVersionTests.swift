@@ -56,6 +56,47 @@ import Testing
     }
 
     @Test(arguments: Driver.allCases)
+    func aReviewedDowngradeReachesThePullAndALaterUpgradeWinsOverIt(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            let card = GTIN.withCheckDigit("290000044401")
+            try await store.addStore(id: "A", secret: "s", now: now)
+            let sale = SyncEntry(
+                seq: 1, id: "sale-1", card: card, kind: "earn", points: 600, amountMinor: 60_000, currency: "EUR", receipt: "S1",
+                refersToSeq: nil, ruleVersion: 1, reason: nil, createdAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000) - 1000)
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
+            #expect(try await store.updates(storeId: "A", since: 0, now: now).members.first?.tier == "silver")
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now) + 400, calendar: calendar)
+            let reviewed = TierReview.tiers(facts, program: .standard())
+            #expect(reviewed.values.sorted() == ["base"])
+            let cursor = try await store.updates(storeId: "A", since: 0, now: now).cursor
+            #expect(try await store.publishReviewedTiers(reviewed, actor: "test", now: now) == 1)
+            #expect(try await store.publishReviewedTiers(reviewed, actor: "test", now: now) == 0)
+            // 400 days later the spend has left the window: the reviewed base tier is what stores see.
+            let later = now.addingTimeInterval(400 * 86_400)
+            let pulled = try await store.updates(storeId: "A", since: cursor, now: later)
+            #expect(pulled.members.map(\.tier) == ["base"])
+            // Today the live spend still reaches silver: an upgrade wins over the review at once.
+            #expect(try await store.updates(storeId: "A", since: cursor, now: now).members.map(\.tier) == ["silver"])
+        }
+    }
+
+    @Test func aPercentileTierGoesToTheTopSpendersAtReview() throws {
+        var program = LoyaltyProgram.standard()
+        program.tiers[3].topPercent = 10
+        let facts = (1...20).map { index -> MemberFacts in
+            var member = MemberFacts(memberId: Int64(index), card: "c\(100 + index)", firstSeenDay: 0)
+            member.windowSpendMinorUnits = Int64(index) * 1_000  // 10.00 … 200.00: all base by threshold
+            member.windowSales = 1
+            return member
+        }
+        let tiers = TierReview.tiers(facts, program: program)
+        #expect(tiers.filter { $0.value == "top" }.keys.sorted() == [19, 20], "the top 10 % of 20 members")
+        #expect(tiers.filter { $0.value == "base" }.count == 18)
+    }
+
+    @Test(arguments: Driver.allCases)
     func publishedVersionsAreNumberedAndPullsCarryTheOneInForceAndLaterOnes(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             let now = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21

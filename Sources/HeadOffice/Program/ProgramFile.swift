@@ -91,14 +91,19 @@ public enum ProgramFile {
             var tiers: [ProgramDefinition.TierDefinition] = []
             for (index, tierNode) in tierNodes.enumerated() {
                 let tier = Reader(tierNode, path: "tiers[\(index)]")
-                let values = try tier.fields(["name", "min_rolling_spend", "earn_multiplier_percent"])
+                let values = try tier.fields(["name", "min_rolling_spend", "earn_multiplier_percent", "top_percent"])
                 let spendReader = try tier.child(values, "min_rolling_spend")!
+                var topPercent: Int?
+                if let percentReader = try tier.child(values, "top_percent", required: false) {
+                    topPercent = Int(try percentReader.integer(1...100))
+                }
                 let spend: Money
                 do { spend = try Money(parsing: try spendReader.text(), currency: currency) } catch { throw spendReader.bad(error.message) }
                 tiers.append(
                     ProgramDefinition.TierDefinition(
                         name: try tier.child(values, "name")!.text(), minimumRollingSpendMinor: spend.minorUnits,
                         earnMultiplierPercent: try tier.child(values, "earn_multiplier_percent")!.integer(100...1_000),
+                        topPercent: topPercent,
                         line: tier.line))
             }
             let redemptionReader = try child(top, "redemption")!

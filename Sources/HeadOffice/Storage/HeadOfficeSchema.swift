@@ -232,6 +232,14 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (12)",
     ]
 
+    /// Version 13: the tier head office's last review gave each member (`tiers review`).
+    static let sqliteReviewedTiers = "ALTER TABLE hq_members ADD COLUMN reviewed_tier TEXT;"
+
+    static let postgresReviewedTiers: [String] = [
+        "ALTER TABLE hq_members ADD COLUMN reviewed_tier TEXT",
+        "INSERT INTO hq_schema (version) VALUES (13)",
+    ]
+
     static let postgres: [String] = [
         "CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER PRIMARY KEY)",
         "CREATE TABLE hq_counter (id INTEGER PRIMARY KEY CHECK (id = 1), change_seq BIGINT NOT NULL)",

@@ -72,6 +72,9 @@ public protocol HeadOfficeStore: Sendable {
     func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram
     /// Every published version, oldest first.
     func programs() async throws -> [PublishedProgram]
+    /// Stores the tiers of a review (`tiers review`); members whose tier changed reach the stores
+    /// with their next pull. Returns how many changed.
+    func publishReviewedTiers(_ tiers: [Int64: String], actor: String, now: Date) async throws -> Int
 }
 
 /// A program version as head office published it.

@@ -1,3 +1,4 @@
+import Foundation
 import LoyaltyCore
 import SyncProtocol
 
@@ -108,6 +109,21 @@ extension SyncEntry {
 enum HeadOfficeProgram {
     static let program = LoyaltyProgram.standard()
     static func tier(rollingSpendMinor: Int64) -> String { program.tier(forRollingSpend: rollingSpendMinor).name }
+
+    /// A member's tier: the one head office's last review gave (`tiers review`), or higher when the
+    /// 12-month spend has reached a higher threshold since (upgrades at once, downgrades only at review).
+    static func tier(rollingSpendMinor: Int64, reviewed: String?, program: LoyaltyProgram) -> String {
+        let live = program.tier(forRollingSpend: rollingSpendMinor)
+        guard let reviewed, let reviewedIndex = program.tiers.firstIndex(where: { $0.name == reviewed }),
+            let liveIndex = program.tiers.firstIndex(where: { $0.name == live.name })
+        else { return live.name }
+        return reviewedIndex > liveIndex ? reviewed : live.name
+    }
+
+    /// The published version in force at `now`, else the built-in standard.
+    static func inForce(_ published: [PublishedProgram], now: Date) -> LoyaltyProgram {
+        published.last { ($0.program.validFromMilliseconds ?? 0) <= now.milliseconds }?.program ?? program
+    }
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
     static let nonceLifetimeSeconds: Int64 = 2 * RequestSigning.maximumClockSkewSeconds
 }

@@ -64,6 +64,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (10, HeadOfficeSchema.postgresMemberFlags),
                 (11, HeadOfficeSchema.postgresReferrals),
                 (12, HeadOfficeSchema.postgresPrograms),
+                (13, HeadOfficeSchema.postgresReviewedTiers),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -366,15 +367,18 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             let limit = UpdatesPage.maximumMembers
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
+            let published = try await Self.programs(connection, logger)
+            let program = HeadOfficeProgram.inForce(published, now: now)
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, spend, cards, flags) in rows.decode(
-                    (Int64, String, Int64, Int64, Int64, [String], String?).self)
+                for try await (id, card, balance, version, spend, cards, flags, reviewed) in rows.decode(
+                    (Int64, String, Int64, Int64, Int64, [String], String?, String?).self)
                 {
                     result.append(
                         (MemberSnapshot(
-                            card: card, cards: cards, balance: balance, tier: HeadOfficeProgram.tier(rollingSpendMinor: spend),
+                            card: card, cards: cards, balance: balance,
+                            tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program),
                             rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags)), version, id))
                 }
                 return result
@@ -382,7 +386,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let select = """
                 SELECT m.id, m.first_card, m.balance, m.version,
                        COALESCE((SELECT SUM(amount_minor) FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1), 0)::bigint,
-                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags
+                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()
@@ -414,7 +418,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             return UpdatesPage(
                 members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
                 epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger),
-                programs: PublishedProgram.releases(try await Self.programs(connection, logger), now: now))
+                programs: PublishedProgram.releases(published, now: now))
         }
     }
 
@@ -429,15 +433,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     public func member(card: String, now: Date) async throws -> HeadOfficeMember? {
-        var found: (Int64, Int64, Bool, Bool, String?, String?, String?, Int64?)?
+        var found: (Int64, Int64, Bool, Bool, String?, String?, String?, Int64?, String?)?
         for try await row in try await client.query(
             """
-            SELECT m.id, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms
+            SELECT m.id, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms, m.reviewed_tier
             FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = \(card)
             """,
             logger: logger
-        ).decode((Int64, Int64, Bool, Bool, String?, String?, String?, Int64?).self) { found = row }
-        guard let (memberId, balance, overdrawn, blocked, name, birthday, enrolledStore, enrolledAt) = found else { return nil }
+        ).decode((Int64, Int64, Bool, Bool, String?, String?, String?, Int64?, String?).self) { found = row }
+        guard let (memberId, balance, overdrawn, blocked, name, birthday, enrolledStore, enrolledAt, reviewed) = found else { return nil }
+        let program = HeadOfficeProgram.inForce(try await programs(), now: now)
         let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
         var spend: Int64 = 0
         for try await value in try await client.query(
@@ -455,7 +460,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             cards.append(value)
         }
         return HeadOfficeMember(
-            card: card, cards: cards, balance: balance, tier: HeadOfficeProgram.tier(rollingSpendMinor: spend), rollingSpendMinor: spend,
+            card: card, cards: cards, balance: balance,
+            tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program), rollingSpendMinor: spend,
             overdrawn: overdrawn, blocked: blocked, stores: shares, name: name, birthday: birthday, enrolledStore: enrolledStore,
             enrolledAtMilliseconds: enrolledAt)
     }

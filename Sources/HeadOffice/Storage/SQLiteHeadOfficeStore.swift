@@ -62,6 +62,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v12-programs") { db in
             try db.execute(sql: HeadOfficeSchema.sqlitePrograms)
         }
+        migrator.registerMigration("hq-v13-reviewed-tiers") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteReviewedTiers)
+        }
         try migrator.migrate(pool)
     }
 
@@ -277,18 +280,20 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let limit = UpdatesPage.maximumMembers
             var rows = try Row.fetchAll(
-                db, sql: "SELECT id, first_card, balance, version, flags FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
+                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
                 arguments: [cursor, limit])
             var more = false
             if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
                 // Never split one version across pages: the cursor is a version.
                 let lastId: Int64 = rows.last!["id"]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, first_card, balance, version, flags FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
+                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
                     arguments: [lastVersion, lastId])
                 more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
             }
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
+            let published = try Self.programs(db)
+            let program = HeadOfficeProgram.inForce(published, now: now)
             let members = try rows.map { row -> MemberSnapshot in
                 let memberId: Int64 = row["id"]
                 let cards = try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card", arguments: [memberId])
@@ -296,7 +301,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     db, sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM hq_entries WHERE member_id = ? AND created_at_ms > ?",
                     arguments: [memberId, since]) ?? 0
                 return MemberSnapshot(
-                    card: row["first_card"], cards: cards, balance: row["balance"], tier: HeadOfficeProgram.tier(rollingSpendMinor: spend),
+                    card: row["first_card"], cards: cards, balance: row["balance"],
+                    tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: row["reviewed_tier"], program: program),
                     rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]))
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
@@ -310,7 +316,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 acknowledgedSeq: acknowledged, epoch: try Self.epoch(db),
                 memberRanges: MemberRangeSetting.decode(
                     try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'")),
-                programs: PublishedProgram.releases(try Self.programs(db), now: now))
+                programs: PublishedProgram.releases(published, now: now))
         }
     }
 
@@ -327,7 +333,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             guard let member = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms
+                    SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms,
+                           m.reviewed_tier
                     FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = ?
                     """,
                 arguments: [card])
@@ -342,7 +349,10 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             ).map { HeadOfficeMember.StoreShare(storeId: $0[0], points: $0[1], spendMinor: $0[2], entries: $0[3]) }
             return HeadOfficeMember(
                 card: card, cards: try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY card", arguments: [memberId]),
-                balance: member["balance"], tier: HeadOfficeProgram.tier(rollingSpendMinor: spend), rollingSpendMinor: spend,
+                balance: member["balance"],
+                tier: HeadOfficeProgram.tier(
+                    rollingSpendMinor: spend, reviewed: member["reviewed_tier"], program: HeadOfficeProgram.inForce(try Self.programs(db), now: now)),
+                rollingSpendMinor: spend,
                 overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares, name: member["name"],
                 birthday: member["birthday"], enrolledStore: member["enrolled_store"], enrolledAtMilliseconds: member["enrolled_at_ms"])
         }

@@ -155,6 +155,14 @@ extension LedgerDatabase {
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","),
                     ])
+                // Head office's tier wins, a review's downgrade included, once it has seen every entry
+                // this till wrote for the member (a newer local upgrade stays until it has).
+                try db.execute(
+                    sql: """
+                        UPDATE members SET tier = ? WHERE id = ?
+                        AND NOT EXISTS (SELECT 1 FROM entries WHERE member_id = ? AND seq > ?)
+                        """,
+                    arguments: [snapshot.tier, memberId, memberId, snapshot.includesStoreSeq])
             }
             for text in blockedCards {
                 guard let card = try? CardNumber(text).value else { continue }

@@ -6,10 +6,15 @@ public struct ProgramDefinition: Hashable, Sendable {
         /// Rolling 12-month spend, in minor units, at which a member reaches the tier.
         public var minimumRollingSpendMinor: Int64
         public var earnMultiplierPercent: Int64
+        /// Also reached at review by the top this-many percent of members by 12-month spend.
+        public var topPercent: Int?
         /// 1-based line of the tier in the file, for messages (0 when unknown).
         public var line: Int
 
-        public init(name: String, minimumRollingSpendMinor: Int64, earnMultiplierPercent: Int64, line: Int = 0) {
+        public init(
+            name: String, minimumRollingSpendMinor: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, line: Int = 0
+        ) {
+            self.topPercent = topPercent
             self.name = name
             self.minimumRollingSpendMinor = minimumRollingSpendMinor
             self.earnMultiplierPercent = earnMultiplierPercent
@@ -68,6 +73,9 @@ public struct ProgramDefinition: Hashable, Sendable {
             guard (0...Money.maximumMinorUnits).contains(tier.minimumRollingSpendMinor) else {
                 throw bad("tiers[\(index)].min_rolling_spend", line: tier.line, "must be 0 or more and at most \(Money.maximumMinorUnits) minor units")
             }
+            if let percent = tier.topPercent, !(1...100).contains(percent) || index == 0 {
+                throw bad("tiers[\(index)].top_percent", line: tier.line, index == 0 ? "the first tier is everyone's; give top_percent to a higher tier" : "must be 1 to 100")
+            }
             if index > 0, tier.minimumRollingSpendMinor <= tiers[index - 1].minimumRollingSpendMinor {
                 throw bad("tiers[\(index)].min_rolling_spend", line: tier.line, "tiers must be ordered by rising min_rolling_spend")
             }
@@ -75,7 +83,9 @@ public struct ProgramDefinition: Hashable, Sendable {
         var program = LoyaltyProgram(
             version: version, currency: currency, pointsPerMajorUnit: pointsPerUnit, rounding: rounding,
             tiers: tiers.map {
-                Tier(name: $0.name, minimumRollingSpendMinorUnits: $0.minimumRollingSpendMinor, earnMultiplierPercent: $0.earnMultiplierPercent)
+                Tier(
+                    name: $0.name, minimumRollingSpendMinorUnits: $0.minimumRollingSpendMinor,
+                    earnMultiplierPercent: $0.earnMultiplierPercent, topPercent: $0.topPercent)
             },
             pointValueMinorUnits: pointValueMinor, minimumRedemptionPoints: minimumRedemptionPoints,
             redemptionStepPoints: redemptionStepPoints)

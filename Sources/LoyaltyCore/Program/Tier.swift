@@ -6,8 +6,12 @@ public struct Tier: Hashable, Sendable, Codable {
     public var minimumRollingSpendMinorUnits: Int64
     /// Earn multiplier in percent: 100 earns the base rate, 200 earns double.
     public var earnMultiplierPercent: Int64
+    /// Also reached, at head office's review, by the top this-many percent of members by 12-month
+    /// spend (a percentile tier); nil: by the spend threshold only.
+    public var topPercent: Int?
 
-    public init(name: String, minimumRollingSpendMinorUnits: Int64, earnMultiplierPercent: Int64) {
+    public init(name: String, minimumRollingSpendMinorUnits: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil) {
+        self.topPercent = topPercent
         self.name = name
         self.minimumRollingSpendMinorUnits = minimumRollingSpendMinorUnits
         self.earnMultiplierPercent = earnMultiplierPercent

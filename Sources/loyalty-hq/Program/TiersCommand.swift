@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import LoyaltyCore
+
+/// `loyalty-hq tiers review`: the only time a member moves down a tier.
+struct Tiers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tier reviews: every member's tier recomputed from their 12-month spend (run monthly).",
+        subcommands: [Review.self])
+
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute every member's tier as of a day and push the changes to the stores.",
+            discussion: """
+                A member's tier is the highest whose min_rolling_spend their net 12-month spend reaches, or whose \
+                top_percent covers their rank by spend (the program version in force on that day). Between reviews \
+                tiers only go up (at once, at the till); a review is what moves a member down. Stores receive the \
+                changed members with their next sync.
+                """)
+        @OptionGroup var asOf: AsOfOption
+        @Option(help: "Who reviews, for the audit trail (default: the login name).") var by: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
+            let actor = OperatorInput.actor(by)
+            let asOfEnd = Date(timeIntervalSince1970: Double(context.calendar.startMilliseconds(ofDay: context.asOfDay + 1)) / 1000 - 0.001)
+            let (changed, program, tiers) = try await storage.withStore { store, _ in
+                let published = try await store.programs()
+                let program = published.last { ($0.program.validFromMilliseconds ?? 0) <= Int64(asOfEnd.timeIntervalSince1970 * 1000) }?
+                    .program ?? LoyaltyProgram.standard()
+                let tiers = TierReview.tiers(context.facts, program: program)
+                return (try await store.publishReviewedTiers(tiers, actor: actor, now: Date()), program, tiers)
+            }
+            var counts: [String: Int] = [:]
+            for tier in tiers.values { counts[tier, default: 0] += 1 }
+            struct Body: Encodable {
+                var asOf: String
+                var programVersion: Int
+                var changed: Int
+                var tiers: [String: Int]
+            }
+            if storage.json {
+                Output.out(Output.json(Body(asOf: context.asOfText, programVersion: program.version, changed: changed, tiers: counts)))
+            } else {
+                let summary = program.tiers.map { "\($0.name) \(counts[$0.name] ?? 0)" }.joined(separator: ", ")
+                Output.out(
+                    "Tiers as of \(context.asOfText) (program version \(program.version)): \(summary). "
+                        + "\(changed) members changed; stores receive them at their next sync.")
+            }
+        }
+    }
+}
