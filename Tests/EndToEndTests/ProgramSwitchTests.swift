@@ -8,8 +8,8 @@ import Testing
 @Suite(.serialized) struct ProgramSwitchTests {
     let folder = TemporaryFolder()
 
-    func program(validFrom: String, pointsPerUnit: Int, silverMultiplier: Int = 100) -> String {
-        let path = folder.file("program-\(pointsPerUnit).yaml")
+    func program(validFrom: String, pointsPerUnit: Int, silverMultiplier: Int = 100, maxSharePercent: Int? = nil) -> String {
+        let path = folder.file("program-\(pointsPerUnit)-\(maxSharePercent ?? 0).yaml")
         let text = """
             valid_from: \(validFrom)
             currency: EUR
@@ -27,7 +27,7 @@ import Testing
               point_value_minor: 1
               minimum_points: 1
               step_points: 1
-            """
+            """ + (maxSharePercent.map { "\n  max_share_percent: \($0)" } ?? "")
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
@@ -76,5 +76,30 @@ import Testing
         let refused = try chain.hq(["program", "publish", bad])
         #expect(refused.exitCode == 2 && refused.stderr.contains("line 5: earning.rounding"), "\(refused.stderr)")
         #expect((try chain.hq(["program", "history", "--json"]).json["versions"] as? [Any])?.count == 3)
+    }
+
+    @Test func pointsPayAtMostTheProgramsShareOfASale() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-share", stores: ["S"])
+        try chain.start()
+        defer { chain.stop() }
+        let card = GTIN.withCheckDigit("290000088803")
+        #expect(try chain.till("S", ["enroll", card]).exitCode == 0)
+        #expect(try chain.till("S", ["award", card, "--amount", "20.00", "--receipt", "S-1"]).json["points"] as? Int == 20)
+        // Without a limit, a redemption needs no sale amount.
+        #expect(try chain.till("S", ["redeem", card, "--points", "5", "--receipt", "S-2"]).exitCode == 0)
+        let share = program(validFrom: "2026-01-01T00:00:00Z", pointsPerUnit: 100, maxSharePercent: 50)
+        #expect(try chain.hq(["program", "publish", share]).exitCode == 0)
+        #expect(try chain.sync("S").exitCode == 0)
+        let award = try chain.till("S", ["award", card, "--amount", "10.00", "--receipt", "S-3"])
+        #expect(award.json["points"] as? Int == 1_000 && award.json["rule_version"] as? Int == 2)
+        // 50 % of a 10.00 sale is 5.00: 500 points at one cent each.
+        let noSale = try chain.till("S", ["redeem", card, "--points", "500", "--receipt", "S-4"])
+        #expect(noSale.exitCode == 2 && noSale.json["error"] as? String == "sale_amount_needed", "\(noSale.stdout)")
+        let over = try chain.till("S", ["redeem", card, "--points", "501", "--receipt", "S-4", "--sale-amount", "10.00"])
+        #expect(over.exitCode == 1 && over.json["error"] as? String == "over_sale_share", "\(over.stdout)")
+        #expect(over.stderr.contains("at most 500 points"))
+        let within = try chain.till("S", ["redeem", card, "--points", "500", "--receipt", "S-4", "--sale-amount", "10.00"])
+        #expect(within.exitCode == 0 && within.json["discount"] as? String == "5.00", "\(within.stdout)")
+        #expect(try chain.till("S", ["verify"]).exitCode == 0)
     }
 }

@@ -107,13 +107,19 @@ public enum ProgramFile {
                         line: tier.line))
             }
             let redemptionReader = try child(top, "redemption")!
-            let redemption = try redemptionReader.fields(["point_value_minor", "minimum_points", "step_points"])
-            return ProgramDefinition(
+            let redemption = try redemptionReader.fields(["point_value_minor", "minimum_points", "step_points", "max_share_percent"])
+            var maximumShare: Int64?
+            if let share = try redemptionReader.child(redemption, "max_share_percent", required: false) {
+                maximumShare = try share.integer(1...100)
+            }
+            var definition = ProgramDefinition(
                 validFromMilliseconds: Int64((validFrom.timeIntervalSince1970 * 1000).rounded(.down)), currency: currency,
                 pointsPerUnit: pointsPerUnit, rounding: rounding, tiers: tiers,
                 pointValueMinor: try redemptionReader.child(redemption, "point_value_minor")!.integer(1...1_000_000),
                 minimumRedemptionPoints: try redemptionReader.child(redemption, "minimum_points")!.integer(1...10_000_000),
                 redemptionStepPoints: try redemptionReader.child(redemption, "step_points")!.integer(1...10_000_000))
+            definition.maximumRedemptionSharePercent = maximumShare
+            return definition
         }
     }
 }

@@ -8,7 +8,8 @@ extension LedgerDatabase {
     /// - Parameter offlineCap: when set and head office has not confirmed a sync within
     ///   ``offlineAfterSeconds``, a single redemption may not exceed this many points.
     public func redeem(
-        card: CardNumber, points: Int64, receipt: ReceiptReference, offlineCap: Int64? = nil, at now: Date = Date()
+        card: CardNumber, points: Int64, receipt: ReceiptReference, offlineCap: Int64? = nil, saleAmount: Money? = nil,
+        at now: Date = Date()
     ) throws -> RedeemResult {
         try write { db in
             let program = try currentProgram(db)
@@ -45,6 +46,7 @@ extension LedgerDatabase {
                     "offline_cap",
                     "the till has not reached head office recently: at most \(offlineCap) points can be redeemed at once until it syncs")
             }
+            try program.checkRedemptionShare(points: points, sale: saleAmount)
             let discount = try program.redemptionValue(points: points, vouchedBalance: holder.vouchedBalance)
             // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
             let vouchedAfter = holder.vouchedBalance - points

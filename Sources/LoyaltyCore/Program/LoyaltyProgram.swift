@@ -19,6 +19,8 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     public var redemptionStepPoints: Int64
     /// When stores switch to this version (milliseconds since 1970, UTC); nil: from the start.
     public var validFromMilliseconds: Int64?
+    /// A redemption's discount may be at most this share of the sale (percent); nil: no limit.
+    public var maximumRedemptionSharePercent: Int64?
 
     public init(
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],
@@ -85,6 +87,27 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         // amount ≤ 1e12, points per unit and multiplier are small: the product fits in 128 bits.
         let rate = pointsPerMajorUnit * tier.earnMultiplierPercent
         return rounding.scale(amount.minorUnits, by: rate, dividedBy: currency.minorUnitsPerMajor * 100)
+    }
+
+    /// Checks a redemption against the share of the sale it may pay (when the program limits it):
+    /// the discount of `points` may be at most `maximumRedemptionSharePercent` % of `sale`.
+    public func checkRedemptionShare(points: Int64, sale: Money?) throws(LoyaltyError) {
+        guard let percent = maximumRedemptionSharePercent else { return }
+        guard let sale else {
+            throw .badInput(
+                "sale_amount_needed",
+                "this program lets points pay at most \(percent) % of a sale: give the sale amount (--sale-amount)")
+        }
+        guard sale.currency == currency, sale.minorUnits > 0 else {
+            throw .badInput("bad_amount", "the sale amount must be above zero, in \(currency.code)")
+        }
+        // Largest whole number of points whose value fits the share: floor(sale × percent / 100 / value).
+        let allowed = Rounding.down.scale(sale.minorUnits, by: percent, dividedBy: 100 * pointValueMinorUnits)
+        guard points <= allowed else {
+            throw .refused(
+                "over_sale_share",
+                "points may pay at most \(percent) % of this \(sale.decimalString) \(currency.code) sale: redeem at most \(allowed) points")
+        }
     }
 
     /// Checks a redemption of `points` against the rules and the balance the store can vouch for;

@@ -30,6 +30,8 @@ public struct ProgramDefinition: Hashable, Sendable {
     public var pointValueMinor: Int64
     public var minimumRedemptionPoints: Int64
     public var redemptionStepPoints: Int64
+    /// A redemption may pay at most this share (percent) of the sale; nil: no limit.
+    public var maximumRedemptionSharePercent: Int64?
 
     public init(
         validFromMilliseconds: Int64, currency: Currency, pointsPerUnit: Int64, rounding: Rounding, tiers: [TierDefinition],
@@ -89,7 +91,11 @@ public struct ProgramDefinition: Hashable, Sendable {
             },
             pointValueMinorUnits: pointValueMinor, minimumRedemptionPoints: minimumRedemptionPoints,
             redemptionStepPoints: redemptionStepPoints)
+        if let share = maximumRedemptionSharePercent, !(1...100).contains(share) {
+            throw bad("redemption.max_share_percent", "must be 1 to 100")
+        }
         program.validFromMilliseconds = validFromMilliseconds
+        program.maximumRedemptionSharePercent = maximumRedemptionSharePercent
         return program
     }
 }

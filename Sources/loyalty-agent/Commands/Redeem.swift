@@ -12,6 +12,8 @@ struct Redeem: LedgerCommand {
     @Option(help: ArgumentHelp("The POS receipt reference of the sale.", valueName: "ref")) var receipt: String
     @Option(help: ArgumentHelp("While the till has not reached head office for 15 minutes, refuse redemptions above this many points (default: $LOYALTY_OFFLINE_REDEEM_CAP).", valueName: "points"))
     var offlineCap: Int64?
+    @Option(help: ArgumentHelp("The sale's amount, when the program limits the share of a sale points may pay.", valueName: "amount"))
+    var saleAmount: String?
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
@@ -23,7 +25,8 @@ struct Redeem: LedgerCommand {
         let cap = offlineCap ?? ProcessInfo.processInfo.environment["LOYALTY_OFFLINE_REDEEM_CAP"].flatMap { Int64($0) }
             ?? AgentConfigFile.current.withLock { $0.int("offline_redeem_cap") }.map(Int64.init)
         if let cap, cap < 0 { throw LoyaltyError.badInput("bad_option", "--offline-cap takes a number of points ≥ 0") }
-        let result = try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap)
+        let sale = try saleAmount.map { try Money(parsing: $0, currency: ledger.program().currency) }
+        let result = try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap, saleAmount: sale)
         let human =
             result.replayed
             ? "Already recorded: receipt \(result.receipt) redeemed \(result.points) points. Nothing new was written."
