@@ -144,41 +144,53 @@ extension PostgresHeadOfficeStore {
 
 extension PostgresHeadOfficeStore {
     public func publishFlags(_ flags: [Int64: [String]], actor: String, now: Date) async throws -> Int {
+        try await publishMemberColumn(
+            "flags", values: flags.mapValues { MemberFlags.encode($0) ?? "" }, clearOthers: true, action: "segments publish",
+            actor: actor, now: now)
+    }
+
+    /// Sets a published member column (`flags`, `reviewed_tier`) from `values` ("" clears it; with
+    /// `clearOthers`, members not named are cleared too). Members that change get one new version,
+    /// so they travel with the next pull. Lock order as every writer: members by id, the counter last.
+    func publishMemberColumn(
+        _ column: StaticString, values: [Int64: String], clearOthers: Bool, action: String, actor: String, now: Date
+    ) async throws -> Int {
         let logger = self.logger
-        let ids = Array(flags.keys)
-        let texts = ids.map { MemberFlags.encode(flags[$0]!) ?? "" }
+        let ids = Array(values.keys)
+        let texts = ids.map { values[$0]! }
+        let name = "\(column)"
+        precondition(["flags", "reviewed_tier"].contains(name), "only published member columns")
         return try await transaction { connection in
-            // Lock order: members by id, then the counter last (as every other writer).
             try await connection.query(
-                """
-                CREATE TEMP TABLE published_flags (id BIGINT PRIMARY KEY, flags TEXT) ON COMMIT DROP
-                """, logger: logger)
+                "CREATE TEMP TABLE published_values (id BIGINT PRIMARY KEY, value TEXT NOT NULL) ON COMMIT DROP", logger: logger)
             for chunkStart in stride(from: 0, to: ids.count, by: Self.importChunk) {
                 let range = chunkStart..<min(ids.count, chunkStart + Self.importChunk)
                 try await connection.query(
-                    """
-                    INSERT INTO published_flags (id, flags)
-                    SELECT * FROM UNNEST(\(Array(ids[range]))::bigint[], \(Array(texts[range]))::text[])
-                    """, logger: logger)
+                    "INSERT INTO published_values (id, value) SELECT * FROM UNNEST(\(Array(ids[range]))::bigint[], \(Array(texts[range]))::text[])",
+                    logger: logger)
             }
+            let join = clearOthers ? "LEFT JOIN" : "JOIN"
             var changedIds: [Int64] = []
             for try await id in try await connection.query(
-                """
-                SELECT m.id FROM hq_members m LEFT JOIN published_flags p ON p.id = m.id
-                WHERE m.flags IS DISTINCT FROM NULLIF(p.flags, '') ORDER BY m.id FOR UPDATE OF m
-                """, logger: logger
+                PostgresQuery(unsafeSQL: """
+                    SELECT m.id FROM hq_members m \(join) published_values p ON p.id = m.id
+                    WHERE m.\(name) IS DISTINCT FROM NULLIF(p.value, '') ORDER BY m.id FOR UPDATE OF m
+                    """), logger: logger
             ).decode(Int64.self) { changedIds.append(id) }
             guard !changedIds.isEmpty else { return 0 }
+            var bindings = PostgresBindings()
+            bindings.append(changedIds)
             try await connection.query(
-                """
-                WITH bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
-                UPDATE hq_members m SET flags = NULLIF(p.flags, ''), version = (SELECT change_seq FROM bumped)
-                FROM (SELECT c.id, f.flags FROM UNNEST(\(changedIds)::bigint[]) AS c(id) LEFT JOIN published_flags f ON f.id = c.id) AS p
-                WHERE m.id = p.id
-                """, logger: logger)
-            let detail = "flags changed for \(changedIds.count) members"
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
+                        UPDATE hq_members m SET \(name) = NULLIF(p.value, ''), version = (SELECT change_seq FROM bumped)
+                        FROM (SELECT c.id, v.value FROM UNNEST($1::bigint[]) AS c(id) LEFT JOIN published_values v ON v.id = c.id) AS p
+                        WHERE m.id = p.id
+                        """, binds: bindings), logger: logger)
+            let detail = "\(name) changed for \(changedIds.count) members"
             try await connection.query(
-                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'segments publish', \(detail), NULL)",
+                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), \(action), \(detail), NULL)",
                 logger: logger)
             return changedIds.count
         }

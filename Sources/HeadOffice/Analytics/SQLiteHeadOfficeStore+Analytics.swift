@@ -117,22 +117,37 @@ extension SQLiteHeadOfficeStore {
 extension SQLiteHeadOfficeStore {
     public func publishFlags(_ flags: [Int64: [String]], actor: String, now: Date) async throws -> Int {
         try await pool.write { db in
-            var changed: [(Int64, String?)] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, flags FROM hq_members")
-            while let row = try rows.next() {
-                let id: Int64 = row[0]
-                let published = MemberFlags.encode(flags[id] ?? [])
-                if published != row[1] as String? { changed.append((id, published)) }
-            }
-            guard !changed.isEmpty else { return 0 }
-            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
-            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
-            let update = try db.cachedStatement(sql: "UPDATE hq_members SET flags = ?, version = ? WHERE id = ?")
-            for (id, published) in changed { try update.execute(arguments: [published, version, id]) }
-            try db.execute(
-                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'segments publish', ?, NULL)",
-                arguments: [now.milliseconds, actor, "flags changed for \(changed.count) members"])
-            return changed.count
+            try Self.publishMemberColumn(
+                .flags, desired: { .some(MemberFlags.encode(flags[$0] ?? [])) }, action: "segments publish", actor: actor, now: now, db)
         }
+    }
+
+    /// A member column head office publishes to the stores (flags, reviewed tier).
+    enum PublishedColumn: String {
+        case flags
+        case reviewedTier = "reviewed_tier"
+    }
+
+    /// Sets `column` to `desired(id)` for every member it gives a value for (`.some(nil)` clears it,
+    /// `nil` leaves the member alone); the members that change get one new version, so they travel
+    /// with the next pull, and the audit trail records how many.
+    static func publishMemberColumn(
+        _ column: PublishedColumn, desired: (Int64) -> String??, action: String, actor: String, now: Date, _ db: Database
+    ) throws -> Int {
+        var changed: [(Int64, String?)] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, \(column.rawValue) FROM hq_members")
+        while let row = try rows.next() {
+            let id: Int64 = row[0]
+            if let value = desired(id), value != row[1] as String? { changed.append((id, value)) }
+        }
+        guard !changed.isEmpty else { return 0 }
+        try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+        let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+        let update = try db.cachedStatement(sql: "UPDATE hq_members SET \(column.rawValue) = ?, version = ? WHERE id = ?")
+        for (id, value) in changed { try update.execute(arguments: [value, version, id]) }
+        try db.execute(
+            sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, ?, ?, NULL)",
+            arguments: [now.milliseconds, actor, action, "\(column.rawValue) changed for \(changed.count) members"])
+        return changed.count
     }
 }

@@ -45,38 +45,6 @@ extension PostgresHeadOfficeStore {
 
 extension PostgresHeadOfficeStore {
     public func publishReviewedTiers(_ tiers: [Int64: String], actor: String, now: Date) async throws -> Int {
-        let logger = self.logger
-        let ids = Array(tiers.keys)
-        let names = ids.map { tiers[$0]! }
-        return try await transaction { connection in
-            try await connection.query(
-                "CREATE TEMP TABLE reviewed_tiers (id BIGINT PRIMARY KEY, tier TEXT NOT NULL) ON COMMIT DROP", logger: logger)
-            for chunkStart in stride(from: 0, to: ids.count, by: Self.importChunk) {
-                let range = chunkStart..<min(ids.count, chunkStart + Self.importChunk)
-                try await connection.query(
-                    "INSERT INTO reviewed_tiers (id, tier) SELECT * FROM UNNEST(\(Array(ids[range]))::bigint[], \(Array(names[range]))::text[])",
-                    logger: logger)
-            }
-            // Lock order: members by id, then the counter last.
-            var changedIds: [Int64] = []
-            for try await id in try await connection.query(
-                """
-                SELECT m.id FROM hq_members m JOIN reviewed_tiers r ON r.id = m.id
-                WHERE m.reviewed_tier IS DISTINCT FROM r.tier ORDER BY m.id FOR UPDATE OF m
-                """, logger: logger
-            ).decode(Int64.self) { changedIds.append(id) }
-            guard !changedIds.isEmpty else { return 0 }
-            try await connection.query(
-                """
-                WITH bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
-                UPDATE hq_members m SET reviewed_tier = r.tier, version = (SELECT change_seq FROM bumped)
-                FROM reviewed_tiers r WHERE r.id = m.id AND m.id = ANY(\(changedIds)::bigint[])
-                """, logger: logger)
-            let detail = "reviewed tier changed for \(changedIds.count) members"
-            try await connection.query(
-                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'tiers review', \(detail), NULL)",
-                logger: logger)
-            return changedIds.count
-        }
+        try await publishMemberColumn("reviewed_tier", values: tiers, clearOthers: false, action: "tiers review", actor: actor, now: now)
     }
 }

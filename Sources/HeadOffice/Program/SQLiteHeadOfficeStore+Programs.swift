@@ -31,21 +31,8 @@ extension SQLiteHeadOfficeStore {
 extension SQLiteHeadOfficeStore {
     public func publishReviewedTiers(_ tiers: [Int64: String], actor: String, now: Date) async throws -> Int {
         try await pool.write { db in
-            var changed: [(Int64, String)] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, reviewed_tier FROM hq_members")
-            while let row = try rows.next() {
-                let id: Int64 = row[0]
-                if let tier = tiers[id], tier != row[1] as String? { changed.append((id, tier)) }
-            }
-            guard !changed.isEmpty else { return 0 }
-            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
-            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
-            let update = try db.cachedStatement(sql: "UPDATE hq_members SET reviewed_tier = ?, version = ? WHERE id = ?")
-            for (id, tier) in changed { try update.execute(arguments: [tier, version, id]) }
-            try db.execute(
-                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'tiers review', ?, NULL)",
-                arguments: [now.milliseconds, actor, "reviewed tier changed for \(changed.count) members"])
-            return changed.count
+            try Self.publishMemberColumn(
+                .reviewedTier, desired: { tiers[$0].map { .some($0) } }, action: "tiers review", actor: actor, now: now, db)
         }
     }
 }
