@@ -35,6 +35,10 @@ for name, schema in [("push-batch.json", "push-batch.schema.json"), ("push-resul
 # The example program file (YAML reads its timestamp as a datetime: the schema sees the text form).
 program = yaml.safe_load(open(os.path.join(HERE, "examples", "program.yaml")))
 program["valid_from"] = program["valid_from"].isoformat().replace("+00:00", "Z")
+for promotion in program.get("promotions", []):
+    for field in ("from", "until"):
+        if field in promotion:
+            promotion[field] = promotion[field].isoformat()
 validate(program, "program.schema.json", "example program.yaml")
 
 def documented(path, method, status):

@@ -78,6 +78,37 @@ import Testing
         #expect((try chain.hq(["program", "history", "--json"]).json["versions"] as? [Any])?.count == 3)
     }
 
+    @Test func saleLinesEarnByTheExampleProgramWithABreakdownForTheReceipt() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-lines", stores: ["L"])
+        try chain.start()
+        defer { chain.stop() }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        #expect(try chain.hq(["program", "publish", root.appendingPathComponent("sync/examples/program.yaml").path]).exitCode == 0)
+        #expect(try chain.sync("L").exitCode == 0)
+        let card = GTIN.withCheckDigit("290000088804")
+        #expect(try chain.till("L", ["enroll", card]).exitCode == 0)
+        let award = try chain.till("L", [
+            "award", card, "--receipt", "L-1", "--line", "4006381333931:fresh:10.00", "--line", "cig:tobacco:20.00",
+            "--line", "soap:household:5.55",
+        ])
+        #expect(award.exitCode == 0, "\(award.stderr)")
+        #expect(award.json["amount"] as? String == "35.55", "the sale is all its lines")
+        let breakdown = try #require(award.json["breakdown"] as? [String: Any], "\(award.stdout)")
+        // 10.00 fresh ×2 + 5.55 (tobacco excluded) = 25.55 units → 25 points at base tier; any weekend
+        // or birthday multiplier of the day adds on top, so check the parts add up to the total.
+        #expect(breakdown["eligible_minor"] as? Int == 1_555 && breakdown["base"] as? Int == 25)
+        let promotions = (breakdown["promotions"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["points"] as? Int ?? 0) }
+        let total = (breakdown["base"] as? Int ?? 0) + (breakdown["tier"] as? Int ?? 0) + promotions + (breakdown["birthday"] as? Int ?? 0)
+            - (breakdown["capped"] as? Int ?? 0)
+        #expect(award.json["points"] as? Int == total && total >= 25)
+        let mismatch = try chain.till("L", ["award", card, "--receipt", "L-2", "--amount", "9.00", "--line", "x:fresh:10.00"])
+        #expect(mismatch.exitCode == 2 && mismatch.json["error"] as? String == "lines_mismatch")
+        let malformed = try chain.till("L", ["award", card, "--receipt", "L-3", "--line", "just-a-sku"])
+        #expect(malformed.exitCode == 2 && malformed.json["error"] as? String == "bad_line")
+        let text = try AgentProcess.run(["award", card, "--receipt", "L-4", "--line", "bread:bakery:2.00", "--db", folder.file("L.db")])
+        #expect(text.stdout.contains("points: base 2"), "\(text.stdout)")
+    }
+
     @Test func pointsPayAtMostTheProgramsShareOfASale() throws {
         let chain = try ChainHarness(folder: folder, name: "hq-share", stores: ["S"])
         try chain.start()

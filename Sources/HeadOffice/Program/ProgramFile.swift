@@ -62,6 +62,18 @@ public enum ProgramFile {
             return value
         }
 
+        func strings() throws(LoyaltyError) -> [String] {
+            guard let items = node.sequence else { throw bad("must be a list") }
+            var result: [String] = []
+            for item in items {
+                guard let text = item.string, !text.isEmpty, text.count <= 64 else {
+                    throw bad("each item must be a single value of 1 to 64 characters", at: item.mark?.line)
+                }
+                result.append(text)
+            }
+            return result
+        }
+
         func integer(_ range: ClosedRange<Int64>) throws(LoyaltyError) -> Int64 {
             guard let value = Int64(try text()), range.contains(value) else {
                 throw bad("must be a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -70,7 +82,7 @@ public enum ProgramFile {
         }
 
         func definition() throws(LoyaltyError) -> ProgramDefinition {
-            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption"])
+            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption", "promotions"])
             let validFromText = try child(top, "valid_from")!.text()
             guard let validFrom = try? Date.ISO8601FormatStyle().parse(validFromText) else {
                 throw bad("must be an ISO 8601 time such as 2026-12-01T00:00:00Z", field: "valid_from", at: top["valid_from"]?.mark?.line)
@@ -80,7 +92,43 @@ public enum ProgramFile {
                 do { currency = try Currency.named(try code.text()) } catch { throw code.bad(error.message) }
             }
             let earningReader = try child(top, "earning")!
-            let earning = try earningReader.fields(["points_per_unit", "rounding"])
+            let earning = try earningReader.fields([
+                "points_per_unit", "rounding", "excluded_categories", "category_multipliers", "combine",
+                "birthday_month_multiplier_percent", "per_sale_cap_points", "per_member_day_cap_points", "time_zone",
+            ])
+            var rules = EarningRules()
+            if let excluded = try earningReader.child(earning, "excluded_categories", required: false) {
+                rules.excludedCategories = try excluded.strings()
+            }
+            if let multipliers = try earningReader.child(earning, "category_multipliers", required: false) {
+                guard let mapping = multipliers.node.mapping else { throw multipliers.bad("must map categories to percents") }
+                for (key, value) in mapping {
+                    guard let category = key.string, !category.isEmpty else { throw multipliers.bad("a category name is missing", at: key.mark?.line) }
+                    rules.categoryMultiplierPercent[category] = try Reader(value, path: multipliers.path + "." + category).integer(0...1_000)
+                }
+            }
+            if let combine = try earningReader.child(earning, "combine", required: false) {
+                guard let combination = EarningRules.Combination(rawValue: try combine.text()) else {
+                    throw combine.bad("must be one of \(EarningRules.Combination.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                rules.combination = combination
+            }
+            rules.birthdayMonthMultiplierPercent = try earningReader.child(earning, "birthday_month_multiplier_percent", required: false)?
+                .integer(100...1_000)
+            rules.perSaleCapPoints = try earningReader.child(earning, "per_sale_cap_points", required: false)?.integer(1...1_000_000_000)
+            rules.perMemberDayCapPoints = try earningReader.child(earning, "per_member_day_cap_points", required: false)?
+                .integer(1...1_000_000_000)
+            if let zone = try earningReader.child(earning, "time_zone", required: false) {
+                let name = try zone.text()
+                guard TimeZone(identifier: name) != nil else { throw zone.bad("must be an IANA time zone such as Europe/Berlin") }
+                rules.timeZone = name
+            }
+            if let promotionsReader = try child(top, "promotions", required: false) {
+                guard let items = promotionsReader.node.sequence else { throw promotionsReader.bad("must be a list of promotions") }
+                for (index, item) in items.enumerated() {
+                    rules.promotions.append(try Reader(item, path: "promotions[\(index)]").promotion())
+                }
+            }
             let pointsPerUnit = try earningReader.child(earning, "points_per_unit")!.integer(0...1_000)
             let roundingReader = try earningReader.child(earning, "rounding")!
             guard let rounding = Rounding(rawValue: try roundingReader.text()) else {
@@ -119,7 +167,38 @@ public enum ProgramFile {
                 minimumRedemptionPoints: try redemptionReader.child(redemption, "minimum_points")!.integer(1...10_000_000),
                 redemptionStepPoints: try redemptionReader.child(redemption, "step_points")!.integer(1...10_000_000))
             definition.maximumRedemptionSharePercent = maximumShare
+            definition.earningRules = rules
             return definition
+        }
+
+        static let weekdays = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]
+
+        func promotion() throws(LoyaltyError) -> Promotion {
+            let values = try fields(["name", "multiplier_percent", "from", "until", "weekdays", "hours", "tiers"])
+            var promotion = Promotion(
+                name: try child(values, "name")!.text(), multiplierPercent: try child(values, "multiplier_percent")!.integer(100...1_000))
+            for (field, keyPath) in [("from", \Promotion.fromDay), ("until", \Promotion.untilDay)] {
+                guard let reader = try child(values, field, required: false) else { continue }
+                let day = try reader.text()
+                guard ChainCalendar.day(day) != nil else { throw reader.bad("must be a date like 2026-12-24") }
+                promotion[keyPath: keyPath] = day
+            }
+            if let weekdays = try child(values, "weekdays", required: false) {
+                promotion.weekdays = try weekdays.strings().map { name throws(LoyaltyError) -> Int in
+                    guard let day = Self.weekdays[name.lowercased()] else { throw weekdays.bad("'\(name)' is not mon … sun") }
+                    return day
+                }
+            }
+            if let hours = try child(values, "hours", required: false) {
+                let parts = try hours.text().split(separator: "-").compactMap { Int($0) }
+                guard parts.count == 2, (0...23).contains(parts[0]), (1...24).contains(parts[1]), parts[0] < parts[1] else {
+                    throw hours.bad("must be FROM-UNTIL in whole hours, e.g. 10-14 (10:00 until 14:00)")
+                }
+                promotion.fromHour = parts[0]
+                promotion.untilHour = parts[1]
+            }
+            if let tiers = try child(values, "tiers", required: false) { promotion.tiers = try tiers.strings() }
+            return promotion
         }
     }
 }

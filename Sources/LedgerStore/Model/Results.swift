@@ -17,6 +17,9 @@ public struct AwardResult: Hashable, Sendable, Codable {
     public var replayed: Bool
     /// The card earned as a provisional member (not enrolled at this till yet).
     public var provisional: Bool = false
+    /// How the points came about (base, tier, promotions, birthday, caps), for the receipt; absent on
+    /// a retry and under a version with no earning rules and no sale lines.
+    public var breakdown: EarningBreakdown? = nil
 }
 
 /// What `redeem` did: the points spent, the discount they are worth, the balance after.

@@ -11,9 +11,22 @@ extension LedgerDatabase {
     ///   heard of it (enrolled this morning at another store), it earns as a provisional member instead
     ///   of being refused; head office attaches the points to the member.
     public func award(
-        card: CardNumber, amount: Money, receipt: ReceiptReference, provisionalIfUnknown: Bool = false, at now: Date = Date()
+        card: CardNumber, amount: Money, receipt: ReceiptReference, lines: [SaleLine]? = nil, provisionalIfUnknown: Bool = false,
+        at now: Date = Date()
     ) throws -> AwardResult {
-        try write { db in
+        if let lines {
+            guard !lines.isEmpty, lines.allSatisfy({ $0.amountMinor > 0 }) else {
+                throw LoyaltyError.badInput("bad_line", "each sale line needs an amount above zero")
+            }
+            let (total, overflow) = lines.reduce((Int64(0), false)) { sum, line in
+                let (value, over) = sum.0.addingReportingOverflow(line.amountMinor)
+                return (value, sum.1 || over)
+            }
+            guard !overflow, total == amount.minorUnits else {
+                throw LoyaltyError.badInput("lines_mismatch", "the sale lines add up to another amount than --amount; give one or make them agree")
+            }
+        }
+        return try write { db in
             let program = try currentProgram(db)
             let key = "earn:\(receipt.value)"
             // A retry first, before anything that may have changed since (a card blocked after the sale).
@@ -43,7 +56,20 @@ extension LedgerDatabase {
             let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)
             try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             let tier = program.tier(named: holder.tier)
-            let points = try program.pointsEarned(for: amount, tier: tier)
+            var points = try program.pointsEarned(for: amount, tier: tier)
+            var breakdown: EarningBreakdown?
+            if program.earningRules != nil || lines != nil {
+                let rules = program.earningRules ?? EarningRules()
+                let moment = Self.saleMoment(now, timeZone: rules.timeZone)
+                let birthday = try String.fetchOne(db, sql: "SELECT birthday FROM members WHERE id = ?", arguments: [holder.memberId])
+                let earnedToday = rules.perMemberDayCapPoints == nil ? 0 : try pointsEarnedToday(
+                    memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
+                let computed = program.earning(
+                    lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
+                    birthdayMonth: birthday.flatMap(Self.month(ofBirthday:)), earnedToday: earnedToday)
+                points = computed.points
+                breakdown = computed
+            }
             let spendBefore = try rollingSpend(memberId: holder.memberId, at: millis, db)
             let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spendBefore + amount.minorUnits)
             // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
@@ -60,8 +86,37 @@ extension LedgerDatabase {
             return AwardResult(
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
                 currency: amount.currency.code, points: points, balance: reportedBalance, tier: newTier.name,
-                seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional)
+                seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional,
+                breakdown: breakdown)
         }
+    }
+
+    /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown).
+    static func saleMoment(_ now: Date, timeZone: String) -> SaleMoment {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour], from: now)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        // Foundation counts Sunday as 1; ISO weekdays start on Monday.
+        let isoWeekday = (parts.weekday! + 5) % 7 + 1
+        return SaleMoment(
+            day: "\(parts.year!)-\(two(parts.month!))-\(two(parts.day!))", weekday: isoWeekday, hour: parts.hour!, month: parts.month!)
+    }
+
+    /// The month of a `YYYY-MM-DD` or `MM-DD` birthday.
+    static func month(ofBirthday birthday: String) -> Int? {
+        let parts = birthday.split(separator: "-")
+        return parts.count >= 2 ? Int(parts[parts.count - 2]) : nil
+    }
+
+    /// Points the member's earn entries at this till gave since the start of today in `timeZone`.
+    func pointsEarnedToday(memberId: Int64, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
+        let start = calendar.startOfDay(for: now).millisecondsSince1970
+        return try Int64.fetchOne(
+            db, sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ?",
+            arguments: [memberId, start]) ?? 0
     }
 }
 

@@ -21,6 +21,8 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     public var validFromMilliseconds: Int64?
     /// A redemption's discount may be at most this share of the sale (percent); nil: no limit.
     public var maximumRedemptionSharePercent: Int64?
+    /// Categories, promotions, the birthday month and caps; nil: the plain rate × the tier multiplier.
+    public var earningRules: EarningRules?
 
     public init(
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],

@@ -32,6 +32,8 @@ public struct ProgramDefinition: Hashable, Sendable {
     public var redemptionStepPoints: Int64
     /// A redemption may pay at most this share (percent) of the sale; nil: no limit.
     public var maximumRedemptionSharePercent: Int64?
+    /// Categories, promotions, birthday month, caps; nil or empty: the plain rate.
+    public var earningRules: EarningRules?
 
     public init(
         validFromMilliseconds: Int64, currency: Currency, pointsPerUnit: Int64, rounding: Rounding, tiers: [TierDefinition],
@@ -96,6 +98,29 @@ public struct ProgramDefinition: Hashable, Sendable {
         }
         program.validFromMilliseconds = validFromMilliseconds
         program.maximumRedemptionSharePercent = maximumRedemptionSharePercent
+        if let rules = earningRules {
+            for (category, percent) in rules.categoryMultiplierPercent where !(0...1_000).contains(percent) {
+                throw bad("earning.category_multipliers.\(category)", "must be 0 to 1000")
+            }
+            if let percent = rules.birthdayMonthMultiplierPercent, !(100...1_000).contains(percent) {
+                throw bad("earning.birthday_month_multiplier_percent", "must be 100 to 1000")
+            }
+            for (index, promotion) in rules.promotions.enumerated() {
+                guard (100...1_000).contains(promotion.multiplierPercent) else {
+                    throw bad("promotions[\(index)].multiplier_percent", "must be 100 to 1000")
+                }
+                if let unknown = promotion.tiers.first(where: { name in !tiers.contains { $0.name == name } }) {
+                    throw bad("promotions[\(index)].tiers", "'\(unknown)' is not one of this version's tiers")
+                }
+                if let from = promotion.fromDay, let until = promotion.untilDay, from > until {
+                    throw bad("promotions[\(index)].until", "is before from")
+                }
+                if let from = promotion.fromHour, let until = promotion.untilHour, from >= until {
+                    throw bad("promotions[\(index)].hours", "the first hour must come before the last")
+                }
+            }
+            program.earningRules = rules.isEmpty ? nil : rules
+        }
         return program
     }
 }

@@ -8,23 +8,66 @@ struct Award: LedgerCommand {
         discussion: "The receipt is the sale's idempotency key: retrying with the same receipt and amount writes nothing and prints the original result.")
 
     @Argument(help: "The member card number.") var card: String
-    @Option(help: ArgumentHelp("The sale amount, e.g. 12.50.", valueName: "amount")) var amount: String
+    @Option(help: ArgumentHelp("The sale amount, e.g. 12.50 (default: the sum of the --line amounts).", valueName: "amount"))
+    var amount: String?
     @Option(help: ArgumentHelp("The POS receipt reference of the sale.", valueName: "ref")) var receipt: String
+    @Option(
+        name: .customLong("line"),
+        help: ArgumentHelp(
+            "A sale line, repeatable: the program's excluded categories and category multipliers apply per line.",
+            valueName: "SKU:CATEGORY:AMOUNT"))
+    var lines: [String] = []
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
         let rules = try global.cardRules()
         let card = try rules.memberCard(typed: self.card)
         let receipt = try ReceiptReference(receipt)
-        let amount = try Money(parsing: amount, currency: ledger.program().currency)
+        let currency = try ledger.program().currency
+        let saleLines = try lines.map { try Self.line($0, currency: currency) }
+        guard lines.count <= 1_000 else { throw LoyaltyError.badInput("bad_line", "a sale has at most 1000 lines") }
+        let amount: Money
+        if let text = self.amount {
+            amount = try Money(parsing: text, currency: currency)
+        } else {
+            guard !saleLines.isEmpty else {
+                throw LoyaltyError.badInput("missing_amount", "give the sale amount (--amount 12.50) or its lines (--line SKU:CATEGORY:AMOUNT)")
+            }
+            let total = saleLines.reduce(Int64(0)) { $0 + $1.amountMinor }
+            guard total <= Money.maximumMinorUnits else { throw LoyaltyError.badInput("bad_amount", "the lines add up to more than any sale can be") }
+            amount = Money(minorUnits: total, currency: currency)
+        }
         // A card from the chain's ranges that this till has not heard of still earns (provisionally).
         let result = try ledger.award(
-            card: card, amount: amount, receipt: receipt, provisionalIfUnknown: rules.isChainMemberCard(card))
+            card: card, amount: amount, receipt: receipt, lines: saleLines.isEmpty ? nil : saleLines,
+            provisionalIfUnknown: rules.isChainMemberCard(card))
         let human =
             result.replayed
             ? "Already recorded: receipt \(result.receipt) earned \(result.points) points. Nothing new was written. Balance after it: \(result.balance) points."
             : "Awarded \(result.points) points to card \(result.card) for \(result.amount) \(result.currency) (receipt \(result.receipt)). Balance: \(result.balance) points, tier \(result.tier)."
                 + (result.provisional ? " The card is not enrolled at this till yet: it earns now, and redeems once enrolled or synced." : "")
-        return CommandOutput(json: result, human: human)
+        var detail = ""
+        if let breakdown = result.breakdown {
+            var parts = ["base \(breakdown.base)"]
+            if breakdown.tier > 0 { parts.append("tier +\(breakdown.tier)") }
+            parts += breakdown.promotions.map { "\($0.name) +\($0.points)" }
+            if breakdown.birthday > 0 { parts.append("birthday month +\(breakdown.birthday)") }
+            if breakdown.capped > 0 { parts.append("capped −\(breakdown.capped)") }
+            detail = "\n  points: " + parts.joined(separator: ", ") + " = \(breakdown.points)"
+        }
+        return CommandOutput(json: result, human: human + detail)
+    }
+
+    /// `SKU:CATEGORY:AMOUNT`, e.g. `4006381333931:fresh:3.49`.
+    static func line(_ text: String, currency: Currency) throws -> SaleLine {
+        let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, (1...64).contains(parts[0].count), (1...64).contains(parts[1].count),
+            !PaymentCardDetector.mentionsPaymentCard(parts[0])
+        else {
+            throw LoyaltyError.badInput("bad_line", "a sale line is SKU:CATEGORY:AMOUNT, e.g. 4006381333931:fresh:3.49")
+        }
+        let amount = try Money(parsing: parts[2], currency: currency)
+        guard amount.minorUnits > 0 else { throw LoyaltyError.badInput("bad_line", "a sale line's amount must be above zero") }
+        return SaleLine(sku: parts[0], category: parts[1], amountMinor: amount.minorUnits)
     }
 }

@@ -1,0 +1,80 @@
+/// How a sale's points came about, for the receipt: base, tier, each promotion, the birthday month,
+/// what the caps took, and the total. `base + tier + Σ promotions + birthday − capped == points`.
+public struct EarningBreakdown: Hashable, Sendable, Codable {
+    public struct Step: Hashable, Sendable, Codable {
+        public var name: String
+        public var multiplierPercent: Int64
+        public var points: Int64
+    }
+
+    /// Amount that earns (excluded categories left out), in minor units.
+    public var eligibleMinor: Int64
+    public var base: Int64
+    public var tier: Int64
+    public var promotions: [Step]
+    public var birthday: Int64
+    /// Points the per-sale and per-day caps took away (≥ 0).
+    public var capped: Int64
+    public var points: Int64
+}
+
+extension LoyaltyProgram {
+    /// Points a sale earns under this version's rules, with the breakdown.
+    ///
+    /// 1. base = rounding(Σ eligible line amount × category multiplier × points per unit);
+    /// 2. the tier multiplier adds rounding(base × (m − 100) %);
+    /// 3. promotions that apply (window, weekday, hour, tier) and the birthday-month multiplier follow,
+    ///    each adding rounding(running total × (m − 100) %) (`multiply`), or only the largest (`best`);
+    /// 4. the per-sale cap, then the per-member-per-day cap (given the points already earned that day),
+    ///    apply last.
+    public func earning(
+        lines: [SaleLine], tier: Tier, moment: SaleMoment, birthdayMonth: Int?, earnedToday: Int64
+    ) -> EarningBreakdown {
+        let rules = earningRules ?? EarningRules()
+        let excluded = Set(rules.excludedCategories)
+        var weighted: (high: Int64, low: UInt64) = (0, 0)
+        var eligible: Int64 = 0
+        for line in lines where !excluded.contains(line.category) && line.amountMinor > 0 {
+            eligible += line.amountMinor
+            let percent = rules.categoryMultiplierPercent[line.category] ?? 100
+            let product = line.amountMinor.multipliedFullWidth(by: percent * pointsPerMajorUnit)
+            let (low, carry) = weighted.low.addingReportingOverflow(product.low)
+            weighted = (weighted.high + product.high + (carry ? 1 : 0), low)
+        }
+        let base = rounding.divide(weighted, by: currency.minorUnitsPerMajor * 100)
+        func extra(_ running: Int64, _ percent: Int64) -> Int64 {
+            rounding.scale(running, by: max(0, percent - 100), dividedBy: 100)
+        }
+        let tierExtra = extra(base, tier.earnMultiplierPercent)
+        var running = base + tierExtra
+        var candidates = rules.promotions.filter { $0.applies(at: moment, tier: tier.name) }.map {
+            (name: $0.name, percent: $0.multiplierPercent, isBirthday: false)
+        }
+        if let birthdayPercent = rules.birthdayMonthMultiplierPercent, birthdayMonth == moment.month {
+            candidates.append((name: "birthday month", percent: birthdayPercent, isBirthday: true))
+        }
+        if rules.combination == .best, let best = candidates.max(by: { $0.percent < $1.percent }) {
+            candidates = [best]
+        }
+        var steps: [EarningBreakdown.Step] = []
+        var birthday: Int64 = 0
+        for candidate in candidates {
+            let points = extra(running, candidate.percent)
+            running += points
+            if candidate.isBirthday {
+                birthday = points
+            } else {
+                steps.append(.init(name: candidate.name, multiplierPercent: candidate.percent, points: points))
+            }
+        }
+        var total = running
+        if let cap = rules.perSaleCapPoints { total = min(total, cap) }
+        if let dayCap = rules.perMemberDayCapPoints { total = min(total, max(0, dayCap - earnedToday)) }
+        let breakdown = EarningBreakdown(
+            eligibleMinor: eligible, base: base, tier: tierExtra, promotions: steps, birthday: birthday, capped: running - total,
+            points: total)
+        assert(breakdown.base + breakdown.tier + breakdown.promotions.reduce(0) { $0 + $1.points } + breakdown.birthday
+            - breakdown.capped == breakdown.points, "the breakdown adds up")
+        return breakdown
+    }
+}
