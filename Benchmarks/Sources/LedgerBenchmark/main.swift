@@ -1,7 +1,11 @@
 // Award and lookup through the agent's ledger vs. the same SQL in a raw SQLite C loop, same run,
 // same pragmas (WAL, synchronous=FULL), same schema, same disk.
 //
-//   swift run -c release --package-path Benchmarks ledger-benchmark [awards] [lookups]
+//   swift run -c release --package-path Benchmarks ledger-benchmark [awards] [lookups] [--example-program]
+//
+// With --example-program our ledger earns by a program version like sync/examples/program.yaml (a
+// promotion window, tier multipliers, a birthday-month rule, per-sale and per-day caps); the raw C
+// loop stays the plain award's SQL, the baseline the goal is stated against.
 import Foundation
 import LedgerStore
 import LoyaltyCore
@@ -35,6 +39,32 @@ func makeLedger(_ name: String) throws -> (LedgerDatabase, [String]) {
 }
 
 let (ours, cards) = try makeLedger("ours")
+let exampleProgram = CommandLine.arguments.contains("--example-program")
+if exampleProgram {
+    var program = LoyaltyProgram.standard()
+    program.version = 2
+    program.validFromMilliseconds = 0
+    program.tiers[1].earnMultiplierPercent = 125
+    program.tiers[2].earnMultiplierPercent = 150
+    program.tiers[3].earnMultiplierPercent = 200
+    var rules = EarningRules()
+    rules.excludedCategories = ["tobacco", "gift_cards"]
+    rules.categoryMultiplierPercent = ["fresh": 200]
+    var weekend = Promotion(name: "double points weekend", multiplierPercent: 200)
+    weekend.weekdays = [6, 7]
+    var happyHour = Promotion(name: "gold happy hour", multiplierPercent: 150)
+    (happyHour.fromHour, happyHour.untilHour) = (17, 19)
+    happyHour.tiers = ["gold", "top"]
+    rules.promotions = [weekend, happyHour]
+    rules.birthdayMonthMultiplierPercent = 200
+    rules.perSaleCapPoints = 5_000
+    rules.perMemberDayCapPoints = 1_000_000_000
+    rules.timeZone = "Europe/Berlin"
+    program.earningRules = rules
+    let document = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)
+    try ours.applyHeadOfficeUpdates(members: [], blockedCards: [], cursor: 0, programs: [(version: 2, document: document)])
+    print("  our ledger earns by an example-like program version 2 (promotions, tier multipliers, birthday month, caps)")
+}
 let (rawLedger, _) = try makeLedger("raw")
 let rawPath = rawLedger.path
 let amount = Money(minorUnits: 1_250, currency: .euro)
