@@ -109,6 +109,27 @@ import Testing
         #expect(text.stdout.contains("points: base 2"), "\(text.stdout)")
     }
 
+    @Test func theDailyCapCountsTheMembersEarlierSalesThatDay() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-daycap", stores: ["D"])
+        try chain.start()
+        defer { chain.stop() }
+        let path = program(validFrom: "2026-01-01T00:00:00Z", pointsPerUnit: 1)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "  rounding: down", with: "  rounding: down\n  per_member_day_cap_points: 15\n  per_sale_cap_points: 12")
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        #expect(try chain.hq(["program", "publish", path]).exitCode == 0)
+        #expect(try chain.sync("D").exitCode == 0)
+        let card = GTIN.withCheckDigit("290000088805")
+        #expect(try chain.till("D", ["enroll", card]).exitCode == 0)
+        let points = try (1...3).map { index in
+            try chain.till("D", ["award", card, "--amount", "20.00", "--receipt", "D-\(index)"]).json["points"] as? Int
+        }
+        // 20 points each: the per-sale cap gives 12; the day's cap of 15 leaves 3, then nothing.
+        #expect(points == [12, 3, 0])
+        let retry = try chain.till("D", ["award", card, "--amount", "20.00", "--receipt", "D-2"])
+        #expect(retry.json["replayed"] as? Bool == true && retry.json["points"] as? Int == 3, "a retry prints the original")
+    }
+
     @Test func pointsPayAtMostTheProgramsShareOfASale() throws {
         let chain = try ChainHarness(folder: folder, name: "hq-share", stores: ["S"])
         try chain.start()

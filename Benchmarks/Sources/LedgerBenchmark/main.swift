@@ -58,7 +58,7 @@ if exampleProgram {
     rules.promotions = [weekend, happyHour]
     rules.birthdayMonthMultiplierPercent = 200
     rules.perSaleCapPoints = 5_000
-    rules.perMemberDayCapPoints = 1_000_000_000
+    rules.perMemberDayCapPoints = CommandLine.arguments.contains("--no-day-cap") ? nil : 1_000_000_000
     rules.timeZone = "Europe/Berlin"
     program.earningRules = rules
     let document = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 public import LoyaltyCore
 
 extension LedgerDatabase {
@@ -58,20 +59,26 @@ extension LedgerDatabase {
             let tier = program.tier(named: holder.tier)
             var points = try program.pointsEarned(for: amount, tier: tier)
             var breakdown: EarningBreakdown?
+            var spendBefore: Int64?
             if program.earningRules != nil || lines != nil {
                 let rules = program.earningRules ?? EarningRules()
                 let moment = Self.saleMoment(now, timeZone: rules.timeZone)
-                let birthday = try String.fetchOne(db, sql: "SELECT birthday FROM members WHERE id = ?", arguments: [holder.memberId])
-                let earnedToday = rules.perMemberDayCapPoints == nil ? 0 : try pointsEarnedToday(
-                    memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
+                let birthday = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT birthday FROM members WHERE id = ?"), arguments: [holder.memberId])
+                var earnedToday: Int64 = 0
+                if rules.perMemberDayCapPoints != nil {
+                    // One pass over the member's year: the rolling spend and today's points together.
+                    (spendBefore, earnedToday) = try spendAndPointsToday(
+                        memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
+                }
                 let computed = program.earning(
                     lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
                     birthdayMonth: birthday.flatMap(Self.month(ofBirthday:)), earnedToday: earnedToday)
                 points = computed.points
                 breakdown = computed
             }
-            let spendBefore = try rollingSpend(memberId: holder.memberId, at: millis, db)
-            let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spendBefore + amount.minorUnits)
+            let spend = try spendBefore ?? rollingSpend(memberId: holder.memberId, at: millis, db)
+            let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spend + amount.minorUnits)
             // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
             let reportedBalance = holder.vouchedBalance + points
             let written = try append(
@@ -93,8 +100,7 @@ extension LedgerDatabase {
 
     /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown).
     static func saleMoment(_ now: Date, timeZone: String) -> SaleMoment {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
+        let calendar = calendar(timeZone)
         let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour], from: now)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
         // Foundation counts Sunday as 1; ISO weekdays start on Monday.
@@ -103,20 +109,38 @@ extension LedgerDatabase {
             day: "\(parts.year!)-\(two(parts.month!))-\(two(parts.day!))", weekday: isoWeekday, hour: parts.hour!, month: parts.month!)
     }
 
+    /// A Gregorian calendar in `timeZone`, made once per zone: loading a zone's rules reads the
+    /// time-zone database, far too slow for every award.
+    static func calendar(_ timeZone: String) -> Calendar {
+        calendars.withLock { cache in
+            if let known = cache[timeZone] { return known }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
+            if cache.count < 64 { cache[timeZone] = calendar }
+            return calendar
+        }
+    }
+
+    private static let calendars = Mutex<[String: Calendar]>([:])
+
     /// The month of a `YYYY-MM-DD` or `MM-DD` birthday.
     static func month(ofBirthday birthday: String) -> Int? {
         let parts = birthday.split(separator: "-")
         return parts.count >= 2 ? Int(parts[parts.count - 2]) : nil
     }
 
-    /// Points the member's earn entries at this till gave since the start of today in `timeZone`.
-    func pointsEarnedToday(memberId: Int64, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let start = calendar.startOfDay(for: now).millisecondsSince1970
-        return try Int64.fetchOne(
-            db, sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ?",
-            arguments: [memberId, start]) ?? 0
+    /// The member's rolling 12-month spend at this till and the points their earn entries gave since
+    /// the start of today in `timeZone`, in one pass over the member's year of entries.
+    func spendAndPointsToday(memberId: Int64, now: Date, timeZone: String, _ db: Database) throws -> (Int64, Int64) {
+        let start = Self.calendar(timeZone).startOfDay(for: now).millisecondsSince1970
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(CASE WHEN kind = 'earn' AND created_at >= ? THEN points END), 0)
+                    FROM entries WHERE member_id = ? AND created_at > ?
+                    """),
+            arguments: [start, memberId, now.millisecondsSince1970 - LedgerDatabase.rollingWindowMilliseconds])
+        return (row?[0] ?? 0, row?[1] ?? 0)
     }
 }
 
