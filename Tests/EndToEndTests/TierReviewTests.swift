@@ -32,5 +32,10 @@ import Testing
         #expect(try chain.sync("T").exitCode == 0)
         #expect(try chain.till("T", ["member", card]).json["tier"] as? String == "silver")
         #expect(try chain.till("T", ["verify"]).exitCode == 0)
+        // The tier report counts members as a review would place them.
+        let report = try chain.hq(["report", "tiers", "--json"])
+        #expect(report.json["summary"] as? [String: Int] == ["silver": 1], "\(report.stdout)")
+        let laterReport = try chain.hq(["report", "tiers", "--as-of", later, "--json"])
+        #expect(laterReport.json["summary"] as? [String: Int] == ["base": 1])
     }
 }

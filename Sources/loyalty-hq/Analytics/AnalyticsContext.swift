@@ -15,6 +15,8 @@ struct AnalyticsContext: Sendable {
     var calendar: ChainCalendar
     var asOfDay: Int
     var facts: [MemberFacts]
+    /// The program version in force at the end of the as-of day (the built-in one until a publish).
+    var program: LoyaltyProgram
 
     var asOfText: String { ChainCalendar.string(day: asOfDay) }
 
@@ -32,7 +34,10 @@ struct AnalyticsContext: Sendable {
             let calendar = try ChainCalendar(identifier: settings.timeZone)
             let asOfDay = day ?? calendar.today()
             let facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
-            return AnalyticsContext(settings: settings, calendar: calendar, asOfDay: asOfDay, facts: facts)
+            let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
+            let program = try await store.programs().last { ($0.program.validFromMilliseconds ?? 0) < end }?.program
+                ?? LoyaltyProgram.standard(currency: settings.currency)
+            return AnalyticsContext(settings: settings, calendar: calendar, asOfDay: asOfDay, facts: facts, program: program)
         }
     }
 

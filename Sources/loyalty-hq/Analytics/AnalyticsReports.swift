@@ -144,16 +144,18 @@ enum AnalyticsReports {
             summaryLine: LoyaltyType.allCases.map { "\($0.rawValue) \(counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
     }
 
-    /// Members per tier by net spend in the 365 days to the as-of date.
+    /// Members per tier as a review on the as-of date would give them (net 12-month spend and
+    /// percentile tiers, under the program version in force then).
     static func tiers(_ context: AnalyticsContext) -> ReportTable {
-        let program = LoyaltyProgram.standard(currency: context.settings.currency)
+        let program = context.program
+        let reviewed = TierReview.tiers(context.facts, program: program)
         struct Member: Encodable {
             var card: String
             var tier: String
             var rollingSpendMinor: Int64
         }
         let members = context.facts.map {
-            Member(card: $0.card, tier: program.tier(forRollingSpend: $0.windowSpendMinorUnits).name, rollingSpendMinor: $0.windowSpendMinorUnits)
+            Member(card: $0.card, tier: reviewed[$0.memberId] ?? program.tiers[0].name, rollingSpendMinor: $0.windowSpendMinorUnits)
         }
         let counts = Dictionary(grouping: members, by: \.tier).mapValues(\.count)
         struct Body: Encodable {
@@ -170,7 +172,7 @@ enum AnalyticsReports {
                 return [$0.name, String(count), ReportTable.decimal(members.isEmpty ? 0 : Double(count) / Double(members.count))]
             },
             json: Output.json(Body(asOf: context.asOfText, members: members, summary: counts)),
-            summaryLine: "\(members.count) members by spend in the 365 days to \(context.asOfText).")
+            summaryLine: "\(members.count) members by spend in the 365 days to \(context.asOfText) (program version \(program.version)).")
     }
 
     /// Dormant members with their last store and visit: whom to win back, and where.
