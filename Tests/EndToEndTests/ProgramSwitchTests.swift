@@ -84,7 +84,8 @@ import Testing
         defer { chain.stop() }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         #expect(try chain.hq(["program", "publish", root.appendingPathComponent("sync/examples/program.yaml").path]).exitCode == 0)
-        #expect(try chain.sync("L").exitCode == 0)
+        let synced = try chain.sync("L")
+        #expect(synced.exitCode == 0, "\(synced.stdout) \(synced.stderr)")
         let card = GTIN.withCheckDigit("290000088804")
         #expect(try chain.till("L", ["enroll", card]).exitCode == 0)
         let award = try chain.till("L", [

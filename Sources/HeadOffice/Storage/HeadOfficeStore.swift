@@ -89,11 +89,17 @@ public struct PublishedProgram: Hashable, Sendable, Codable {
         self.publishedBy = publishedBy
     }
 
+    /// The published version in force at `milliseconds` (the highest whose valid_from has come), nil
+    /// before the first one: the built-in standard program is then in force.
+    public static func inForce(_ published: [PublishedProgram], atMilliseconds milliseconds: Int64) -> PublishedProgram? {
+        published.last { ($0.program.validFromMilliseconds ?? 0) <= milliseconds }
+    }
+
     /// What a pull carries: the version in force at `now` and every later one.
     static func releases(_ published: [PublishedProgram], now: Date) -> [ProgramRelease]? {
         guard !published.isEmpty else { return nil }
         let nowMilliseconds = now.milliseconds
-        let inForce = published.last { ($0.program.validFromMilliseconds ?? 0) <= nowMilliseconds }
+        let inForce = inForce(published, atMilliseconds: nowMilliseconds)
         let later = published.filter { ($0.program.validFromMilliseconds ?? 0) > nowMilliseconds }
         return ([inForce].compactMap { $0 } + later).map {
             ProgramRelease(

@@ -122,7 +122,7 @@ enum HeadOfficeProgram {
 
     /// The published version in force at `now`, else the built-in standard.
     static func inForce(_ published: [PublishedProgram], now: Date) -> LoyaltyProgram {
-        published.last { ($0.program.validFromMilliseconds ?? 0) <= now.milliseconds }?.program ?? program
+        PublishedProgram.inForce(published, atMilliseconds: now.milliseconds)?.program ?? program
     }
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
     static let nonceLifetimeSeconds: Int64 = 2 * RequestSigning.maximumClockSkewSeconds

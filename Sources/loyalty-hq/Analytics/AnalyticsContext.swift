@@ -35,7 +35,7 @@ struct AnalyticsContext: Sendable {
             let asOfDay = day ?? calendar.today()
             let facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
             let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
-            let program = try await store.programs().last { ($0.program.validFromMilliseconds ?? 0) < end }?.program
+            let program = PublishedProgram.inForce(try await store.programs(), atMilliseconds: end - 1)?.program
                 ?? LoyaltyProgram.standard(currency: settings.currency)
             return AnalyticsContext(settings: settings, calendar: calendar, asOfDay: asOfDay, facts: facts, program: program)
         }

@@ -52,7 +52,7 @@ struct ProgramCommand: AsyncParsableCommand {
             if let version {
                 chosen = version == 1 ? standard : published.first { $0.program.version == version }
             } else {
-                chosen = published.last { ($0.program.validFromMilliseconds ?? 0) <= now } ?? standard
+                chosen = PublishedProgram.inForce(published, atMilliseconds: now) ?? standard
             }
             guard let chosen else {
                 throw CommandFailure(code: "unknown_version", message: "there is no program version \(version ?? 0); see `loyalty-hq program history`", exitCode: 2)

@@ -25,13 +25,11 @@ struct Tiers: AsyncParsableCommand {
         func run() async throws {
             let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
             let actor = OperatorInput.actor(by)
-            let asOfEnd = Date(timeIntervalSince1970: Double(context.calendar.startMilliseconds(ofDay: context.asOfDay + 1)) / 1000 - 0.001)
-            let (changed, program, tiers) = try await storage.withStore { store, _ in
-                let published = try await store.programs()
-                let program = published.last { ($0.program.validFromMilliseconds ?? 0) <= Int64(asOfEnd.timeIntervalSince1970 * 1000) }?
-                    .program ?? LoyaltyProgram.standard()
-                let tiers = TierReview.tiers(context.facts, program: program)
-                return (try await store.publishReviewedTiers(tiers, actor: actor, now: Date()), program, tiers)
+            // The program version in force at the end of the as-of day.
+            let program = context.program
+            let tiers = TierReview.tiers(context.facts, program: program)
+            let changed = try await storage.withStore { store, _ in
+                try await store.publishReviewedTiers(tiers, actor: actor, now: Date())
             }
             var counts: [String: Int] = [:]
             for tier in tiers.values { counts[tier, default: 0] += 1 }
