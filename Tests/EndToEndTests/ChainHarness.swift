@@ -29,7 +29,8 @@ final class ChainHarness {
         let server = try SyncChaosTests.Background(
             SyncChaosTests.hqBinary, ["serve", "--port", "0", "--db", database], output: database + ".out")
         self.server = server
-        try #require(server.waitFor("listening"), "head office did not start")
+        // Wait for the whole line (the port and what follows it): a read can catch the line half-written.
+        try #require(server.waitFor(" (storage:"), "head office did not start")
         let line = try String(contentsOfFile: database + ".out", encoding: .utf8)
         let digits = line.split(separator: "http://127.0.0.1:").last?.prefix { $0.isNumber } ?? ""
         port = try #require(Int(digits), "no port in: \(line)")
