@@ -73,7 +73,7 @@ extension LedgerDatabase {
                 }
                 let computed = program.earning(
                     lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
-                    birthdayMonth: birthday.flatMap(Self.month(ofBirthday:)), earnedToday: earnedToday)
+                    birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month, earnedToday: earnedToday)
                 points = computed.points
                 breakdown = computed
             }
@@ -122,12 +122,6 @@ extension LedgerDatabase {
     }
 
     private static let calendars = Mutex<[String: Calendar]>([:])
-
-    /// The month of a `YYYY-MM-DD` or `MM-DD` birthday.
-    static func month(ofBirthday birthday: String) -> Int? {
-        let parts = birthday.split(separator: "-")
-        return parts.count >= 2 ? Int(parts[parts.count - 2]) : nil
-    }
 
     /// The member's rolling 12-month spend at this till and the points their earn entries gave since
     /// the start of today in `timeZone`, in one pass over the member's year of entries.

@@ -46,9 +46,7 @@ extension LedgerDatabase {
 extension LedgerDatabase {
     /// Whether a `YYYY-MM-DD` or `MM-DD` birthday falls on one of the 7 UTC days starting at `now`.
     static func isWithinAWeek(birthday: String?, of now: Date) -> Bool {
-        guard let birthday else { return false }
-        let parts = birthday.split(separator: "-")
-        guard parts.count >= 2, let month = Int(parts[parts.count - 2]), let day = Int(parts[parts.count - 1]) else { return false }
+        guard let birthday, let (month, day) = BirthdayMonthDay(birthday).map({ ($0.month, $0.day) }) else { return false }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return (0..<7).contains { offset in

@@ -66,8 +66,6 @@ struct Export: AsyncParsableCommand {
 
     /// `MM-DD` or `YYYY-MM-DD` → "M-D".
     static func monthDay(_ birthday: String) -> String? {
-        let parts = birthday.split(separator: "-")
-        guard parts.count >= 2, let month = Int(parts[parts.count - 2]), let day = Int(parts[parts.count - 1]) else { return nil }
-        return "\(month)-\(day)"
+        BirthdayMonthDay(birthday).map { "\($0.month)-\($0.day)" }
     }
 }
