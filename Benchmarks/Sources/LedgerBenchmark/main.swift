@@ -15,7 +15,7 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let awardCount = arguments.first ?? 2_000
 let lookupCount = arguments.dropFirst().first ?? 200_000
 let memberCount = 1_000
-let rounds = 3
+let rounds = 5
 
 let folder = FileManager.default.currentDirectoryPath + "/.build/benchmark-ledgers"
 try? FileManager.default.removeItem(atPath: folder)
@@ -39,8 +39,9 @@ func makeLedger(_ name: String) throws -> (LedgerDatabase, [String]) {
 }
 
 let (ours, cards) = try makeLedger("ours")
-let exampleProgram = CommandLine.arguments.contains("--example-program")
-if exampleProgram {
+/// A version like sync/examples/program.yaml: categories, a weekend and a tier-only happy hour, tier
+/// multipliers, the birthday month and both caps, counted in Europe/Berlin.
+func exampleLikeProgram(dayCap: Bool) -> LoyaltyProgram {
     var program = LoyaltyProgram.standard()
     program.version = 2
     program.validFromMilliseconds = 0
@@ -55,12 +56,20 @@ if exampleProgram {
     var happyHour = Promotion(name: "gold happy hour", multiplierPercent: 150)
     (happyHour.fromHour, happyHour.untilHour) = (17, 19)
     happyHour.tiers = ["gold", "top"]
-    rules.promotions = [weekend, happyHour]
+    var christmas = Promotion(name: "christmas week", multiplierPercent: 300)
+    (christmas.fromDay, christmas.untilDay) = ("2026-12-20", "2026-12-26")
+    rules.promotions = [weekend, happyHour, christmas]
     rules.birthdayMonthMultiplierPercent = 200
     rules.perSaleCapPoints = 5_000
-    rules.perMemberDayCapPoints = CommandLine.arguments.contains("--no-day-cap") ? nil : 1_000_000_000
+    rules.perMemberDayCapPoints = dayCap ? 1_000_000_000 : nil
     rules.timeZone = "Europe/Berlin"
     program.earningRules = rules
+    return program
+}
+
+let exampleProgram = CommandLine.arguments.contains("--example-program")
+if exampleProgram {
+    let program = exampleLikeProgram(dayCap: !CommandLine.arguments.contains("--no-day-cap"))
     let document = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)
     try ours.applyHeadOfficeUpdates(members: [], blockedCards: [], cursor: 0, programs: [(version: 2, document: document)])
     print("  our ledger earns by an example-like program version 2 (promotions, tier multipliers, birthday month, caps)")
@@ -120,3 +129,41 @@ func line(_ name: String, _ oursSeconds: Double, _ rawSeconds: Double, goal: Str
 }
 line("award (lookup + idempotency check + entry + balance, WAL + FULL, one fsync each)", bestOursAward, bestRawAward, goal: "goal: ≤ 1.30×")
 line("member lookup by card", bestOursLookup, bestRawLookup, goal: String(format: "throughput %.2f× raw, goal: ≥ 0.50×", bestRawLookup / bestOursLookup))
+
+// Rule evaluation alone, pure and in memory: the example-like program on sales of three lines at
+// varying moments, tiers and birthdays, against the plain rate × tier multiplier in the same run.
+let evaluationProgram = exampleLikeProgram(dayCap: true)
+let saleCount = 2_000_000
+let moments = (0..<168).map { hour in
+    SaleMoment(day: "2026-12-\(10 + hour / 24)", weekday: 1 + (hour / 24) % 7, hour: hour % 24, month: 12)
+}
+let saleLines = [
+    SaleLine(sku: "1", category: "fresh", amountMinor: 1_250), SaleLine(sku: "2", category: "dry", amountMinor: 3_499),
+    SaleLine(sku: "3", category: "tobacco", amountMinor: 900),
+]
+var bestRules = Double.infinity
+var bestPlain = Double.infinity
+var pointsChecksum: Int64 = 0
+for _ in 0..<rounds {
+    let rules = clock.measure {
+        for index in 0..<saleCount {
+            let breakdown = evaluationProgram.earning(
+                lines: saleLines, tier: evaluationProgram.tiers[index & 3], moment: moments[index % moments.count],
+                birthdayMonth: index % 12 + 1, earnedToday: Int64(index & 1023))
+            pointsChecksum &+= breakdown.points
+        }
+    }
+    let plain = clock.measure {
+        for index in 0..<saleCount {
+            pointsChecksum &+= (try? evaluationProgram.pointsEarned(
+                for: Money(minorUnits: 5_649 + Int64(index & 7), currency: .euro), tier: evaluationProgram.tiers[index & 3])) ?? 0
+        }
+    }
+    bestRules = min(bestRules, seconds(rules) / Double(saleCount))
+    bestPlain = min(bestPlain, seconds(plain) / Double(saleCount))
+}
+print(
+    String(
+        format: "rule evaluation, example-like program (pure, in memory; checksum %lld)\n    ours %9.3f µs/sale (%10.0f sales/s)   "
+            + "plain rate %9.3f µs/sale (%10.0f sales/s)   goal: ≥ 1000000 sales/s",
+        pointsChecksum, bestRules * 1e6, 1 / bestRules, bestPlain * 1e6, 1 / bestPlain))

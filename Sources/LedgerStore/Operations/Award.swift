@@ -59,17 +59,21 @@ extension LedgerDatabase {
             let tier = program.tier(named: holder.tier)
             var points = try program.pointsEarned(for: amount, tier: tier)
             var breakdown: EarningBreakdown?
-            var spendBefore: Int64?
+            var dayCounted: String?
+            var earnedToday: Int64 = 0
             if program.earningRules != nil || lines != nil {
                 let rules = program.earningRules ?? EarningRules()
                 let moment = Self.saleMoment(now, timeZone: rules.timeZone)
-                let birthday = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT birthday FROM members WHERE id = ?"), arguments: [holder.memberId])
-                var earnedToday: Int64 = 0
+                // One read of the member's row: the birthday and the points of their latest earning day.
+                let member = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT birthday, earned_day, earned_day_points FROM members WHERE id = ?"),
+                    arguments: [holder.memberId])
+                let birthday: String? = member?[0]
                 if rules.perMemberDayCapPoints != nil {
-                    // One pass over the member's year: the rolling spend and today's points together.
-                    (spendBefore, earnedToday) = try spendAndPointsToday(
-                        memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
+                    earnedToday = try (member?[1] as String?) == moment.day
+                        ? member?[2] ?? 0
+                        : pointsEarnedBefore(memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
+                    dayCounted = moment.day
                 }
                 let computed = program.earning(
                     lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
@@ -77,7 +81,7 @@ extension LedgerDatabase {
                 points = computed.points
                 breakdown = computed
             }
-            let spend = try spendBefore ?? rollingSpend(memberId: holder.memberId, at: millis, db)
+            let spend = try rollingSpend(memberId: holder.memberId, at: millis, db)
             let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spend + amount.minorUnits)
             // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
             let reportedBalance = holder.vouchedBalance + points
@@ -87,6 +91,11 @@ extension LedgerDatabase {
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
                     ruleVersion: program.version, reason: nil, reportedBalance: reportedBalance, reportedTier: newTier.name),
                 at: millis, db)
+            if let dayCounted {
+                // The member's row is written anyway (the balance): the day's count adds no page to the commit.
+                try db.cachedStatement(sql: "UPDATE members SET earned_day = ?, earned_day_points = ? WHERE id = ?")
+                    .execute(arguments: [dayCounted, earnedToday + points, holder.memberId])
+            }
             if newTier != tier {
                 try db.execute(sql: "UPDATE members SET tier = ? WHERE id = ?", arguments: [newTier.name, holder.memberId])
             }
@@ -123,18 +132,15 @@ extension LedgerDatabase {
 
     private static let calendars = Mutex<[String: Calendar]>([:])
 
-    /// The member's rolling 12-month spend at this till and the points their earn entries gave since
-    /// the start of today in `timeZone`, in one pass over the member's year of entries.
-    func spendAndPointsToday(memberId: Int64, now: Date, timeZone: String, _ db: Database) throws -> (Int64, Int64) {
+    /// Points the member's sales earned today (the rules' time zone) before this sale, for the per-day
+    /// cap, counted from the entries. Only the first award of a member's day needs it: the member's row
+    /// then keeps the day's count (`earned_day`, `earned_day_points`), so later awards scan nothing.
+    func pointsEarnedBefore(memberId: Int64, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
         let start = Self.calendar(timeZone).startOfDay(for: now).millisecondsSince1970
-        let row = try Row.fetchOne(
+        return try Int64.fetchOne(
             db.cachedStatement(
-                sql: """
-                    SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(CASE WHEN kind = 'earn' AND created_at >= ? THEN points END), 0)
-                    FROM entries WHERE member_id = ? AND created_at > ?
-                    """),
-            arguments: [start, memberId, now.millisecondsSince1970 - LedgerDatabase.rollingWindowMilliseconds])
-        return (row?[0] ?? 0, row?[1] ?? 0)
+                sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND created_at >= ? AND kind = 'earn'"),
+            arguments: [memberId, start]) ?? 0
     }
 }
 

@@ -57,7 +57,7 @@ extension LedgerDatabase {
                 RETURNING seq, balance_after
                 """)
         let arguments: StatementArguments = [
-            UUID().uuidString.lowercased(), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
+            EntryIdentifier.make(atMilliseconds: millis), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
             entry.amountMinorUnits, entry.memberId, entry.points, entry.receipt, entry.idempotencyKey,
             entry.refersToSeq, entry.ruleVersion, entry.reason, millis, entry.reportedBalance, entry.reportedTier,
             entry.memberName, entry.memberBirthday, entry.joinsCard, entry.referredBy, entry.feedbackScore,

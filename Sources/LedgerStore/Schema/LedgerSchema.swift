@@ -172,6 +172,12 @@ enum LedgerSchema {
             try db.execute(sql: "ALTER TABLE entries ADD COLUMN referred_by TEXT")
             try db.execute(sql: "ALTER TABLE entries ADD COLUMN feedback_score INTEGER CHECK (feedback_score BETWEEN 1 AND 5)")
         }
+        migrator.registerMigration("v10-member-day-points") { db in
+            // The points the member's sales earned on their latest earning day (the program's time zone),
+            // for the per-day cap: an award reads its member's row instead of scanning their entries.
+            try db.execute(sql: "ALTER TABLE members ADD COLUMN earned_day TEXT")
+            try db.execute(sql: "ALTER TABLE members ADD COLUMN earned_day_points INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }
