@@ -93,7 +93,14 @@ public struct SyncClient: Sendable {
                 members: page.members.map {
                     HeadOfficeSnapshot(
                         cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor,
-                        includesStoreSeq: $0.includesStoreSeq, flags: $0.flags ?? [])
+                        includesStoreSeq: $0.includesStoreSeq, flags: $0.flags ?? [], purchases: $0.purchases,
+                        headOfficeEntries: ($0.headOfficeEntries ?? []).compactMap { entry in
+                            EntryKind(rawValue: entry.kind).map {
+                                HeadOfficeIssuedEntry(
+                                    id: entry.id, kind: $0, points: entry.points, reason: entry.reason,
+                                    atMilliseconds: entry.createdAtMilliseconds)
+                            }
+                        })
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor,
                 programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })

@@ -185,11 +185,19 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     /// What the cashier should know at the till, from head office's segments (`loyalty-hq segments
     /// publish`): e.g. `welcome_back` (dormant), `at_risk`, `super_user`. Absent when none.
     public var flags: [String]?
+    /// Sales the member made across every store (imported history included): a till gives the
+    /// first-purchase bonus only to a member with none. Absent from older head offices.
+    public var purchases: Int64?
+    /// Entries head office itself wrote for the member since the pull's cursor (expiry, referral
+    /// bonuses). Already in `balance`; a store records each id once, to show it.
+    public var headOfficeEntries: [HeadOfficeEntry]?
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
-        flags: [String]? = nil
+        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil
     ) {
+        self.purchases = purchases
+        self.headOfficeEntries = headOfficeEntries
         self.card = card
         self.cards = cards
         self.balance = balance
@@ -200,9 +208,36 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case card, cards, balance, tier, flags
+        case card, cards, balance, tier, flags, purchases
         case rollingSpendMinor = "rolling_spend_minor"
         case includesStoreSeq = "includes_store_seq"
+        case headOfficeEntries = "head_office_entries"
+    }
+}
+
+/// An entry head office wrote for a member itself: points that expired (negative), a correction of
+/// expiry for points a refund already took back (positive), or a referral bonus.
+public struct HeadOfficeEntry: Codable, Hashable, Sendable {
+    /// Globally unique id: a store records each one once, however often it is pulled.
+    public var id: String
+    /// `expire` or `bonus`.
+    public var kind: String
+    public var points: Int64
+    public var reason: String
+    /// When it takes effect, milliseconds since 1970 (UTC).
+    public var createdAtMilliseconds: Int64
+
+    public init(id: String, kind: String, points: Int64, reason: String, createdAtMilliseconds: Int64) {
+        self.id = id
+        self.kind = kind
+        self.points = points
+        self.reason = reason
+        self.createdAtMilliseconds = createdAtMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, points, reason
+        case createdAtMilliseconds = "created_at_ms"
     }
 }
 

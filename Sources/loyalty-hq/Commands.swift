@@ -158,7 +158,7 @@ struct Cards: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reports: overdrafts, stores, totals, audit, members; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back.",
+        abstract: "Reports: overdrafts, stores, totals, audit, members; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
         discussion: """
             The segment reports count whole days in the chain's time zone (`loyalty-hq settings`) up to --as-of.             A sale is an earn entry's receipt (or an imported sale), dated by its first entry, net of its refunds             up to the as-of date; the window is the 365 days ending on the as-of date.
             """)
@@ -166,10 +166,12 @@ struct Report: AsyncParsableCommand {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case overdrafts, stores, totals, audit, members
         case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
+        case expiring
     }
 
     @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
     @Flag(help: "CSV instead of a table.") var csv = false
+    @Option(help: ArgumentHelp("For `expiring`: how far ahead to look (30d, 4w).", valueName: "days")) var within = "30d"
     @OptionGroup var asOf: AsOfOption
     @OptionGroup var storage: StorageOptions
 
@@ -226,7 +228,7 @@ struct Report: AsyncParsableCommand {
             rows = totals.map { [$0.storeId, String($0.entries), String($0.points)] }
             struct Body: Encodable { var totals: [StoreTotal] }
             json = Output.json(Body(totals: totals))
-        case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack:
+        case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:
             preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }
         if storage.json {
@@ -243,6 +245,7 @@ struct Report: AsyncParsableCommand {
     func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
         switch kind {
         case .overdrafts, .stores, .totals, .audit, .members: return nil
+        case .expiring: return try await ExpiringReport.table(storage, asOf: asOf.asOf, within: within)
         default: break
         }
         let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
@@ -255,7 +258,7 @@ struct Report: AsyncParsableCommand {
         case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
         case .tiers: return AnalyticsReports.tiers(context)
         case .winBack: return AnalyticsReports.winBack(context)
-        case .overdrafts, .stores, .totals, .audit, .members: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .expiring: return nil
         }
     }
 

@@ -73,6 +73,6 @@ struct LoyaltyHQ: AsyncParsableCommand {
         discussion: "Exit codes: 0 ok, 1 refused, 2 bad input, 3 storage failure, 4 network.",
         subcommands: [
             Serve.self, Stores.self, Member.self, Members.self, Cards.self, MemberRangesCommand.self, Report.self, Epoch.self,
-            Import.self, Clv.self, Export.self, Settings.self, Segments.self, ProgramCommand.self, Tiers.self,
+            Import.self, Clv.self, Export.self, Settings.self, Segments.self, ProgramCommand.self, Tiers.self, Expire.self, Referrals.self,
         ])
 }

@@ -70,6 +70,11 @@ public struct HeadOfficeAPI: Sendable {
         }
         do {
             let result = try await store.ingest(storeId: storeId, batch: batch, nonce: nonce, now: clock())
+            // A referred member's first sale may have arrived: pay the referral bonuses now. The batch is
+            // stored whatever happens here; the next batch (or `loyalty-hq referrals pay`) retries.
+            if batch.entries.contains(where: { $0.kind == "earn" }) {
+                _ = try? await store.grantReferralBonuses(now: clock())
+            }
             return APIResponse.json(.ok, result)
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)

@@ -82,7 +82,7 @@ public enum ProgramFile {
         }
 
         func definition() throws(LoyaltyError) -> ProgramDefinition {
-            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption", "promotions"])
+            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption", "promotions", "bonuses", "expiry"])
             let validFromText = try child(top, "valid_from")!.text()
             guard let validFrom = try? Date.ISO8601FormatStyle().parse(validFromText) else {
                 throw bad("must be an ISO 8601 time such as 2026-12-01T00:00:00Z", field: "valid_from", at: top["valid_from"]?.mark?.line)
@@ -168,6 +168,19 @@ public enum ProgramFile {
                 redemptionStepPoints: try redemptionReader.child(redemption, "step_points")!.integer(1...10_000_000))
             definition.maximumRedemptionSharePercent = maximumShare
             definition.earningRules = rules
+            if let bonusesReader = try child(top, "bonuses", required: false) {
+                let values = try bonusesReader.fields(["enrolment_points", "first_purchase_points", "referral_points"])
+                var bonuses = ProgramBonuses()
+                let range = 0...ProgramBonuses.maximumPoints
+                bonuses.enrolmentPoints = try bonusesReader.child(values, "enrolment_points", required: false)?.integer(range) ?? 0
+                bonuses.firstPurchasePoints = try bonusesReader.child(values, "first_purchase_points", required: false)?.integer(range) ?? 0
+                bonuses.referralPoints = try bonusesReader.child(values, "referral_points", required: false)?.integer(range) ?? 0
+                definition.bonuses = bonuses
+            }
+            if let expiryReader = try child(top, "expiry", required: false) {
+                let values = try expiryReader.fields(["after_days"])
+                definition.pointsExpireAfterDays = Int(try expiryReader.child(values, "after_days")!.integer(30...3_650))
+            }
             return definition
         }
 

@@ -288,4 +288,34 @@ enum HeadOfficeSchema {
         "CREATE TRIGGER hq_entries_no_update BEFORE UPDATE OR DELETE ON hq_entries FOR EACH ROW EXECUTE FUNCTION hq_entries_immutable()",
         "INSERT INTO hq_schema (version) VALUES (1)",
     ]
+
+    /// Version 14: head office's own entries (expiry, referral bonuses): they move a member's balance
+    /// like a store's entries, travel to the stores in the member snapshots (from `version`), and are
+    /// written once each (`idempotency_key`).
+    static let sqliteIssuedEntries = """
+        CREATE TABLE hq_issued (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+            member_id INTEGER NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('expire', 'bonus')), points INTEGER NOT NULL, reason TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE, created_at_ms INTEGER NOT NULL, issued_at_ms INTEGER NOT NULL,
+            issued_by TEXT NOT NULL, version INTEGER NOT NULL);
+        CREATE INDEX hq_issued_member ON hq_issued(member_id, version);
+        CREATE TRIGGER hq_issued_are_immutable BEFORE UPDATE OF id, kind, points, reason, idempotency_key, created_at_ms ON hq_issued
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are immutable'); END;
+        CREATE TRIGGER hq_issued_are_never_deleted BEFORE DELETE ON hq_issued
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are never deleted'); END;
+        """
+
+    static let postgresIssuedEntries: [String] = [
+        """
+        CREATE TABLE hq_issued (
+            seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+            member_id BIGINT NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('expire', 'bonus')), points BIGINT NOT NULL, reason TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE, created_at_ms BIGINT NOT NULL, issued_at_ms BIGINT NOT NULL,
+            issued_by TEXT NOT NULL, version BIGINT NOT NULL)
+        """,
+        "CREATE INDEX hq_issued_member ON hq_issued(member_id, version)",
+        "INSERT INTO hq_schema (version) VALUES (14)",
+    ]
 }

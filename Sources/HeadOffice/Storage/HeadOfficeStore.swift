@@ -75,6 +75,19 @@ public protocol HeadOfficeStore: Sendable {
     /// Stores the tiers of a review (`tiers review`); members whose tier changed reach the stores
     /// with their next pull. Returns how many changed.
     func publishReviewedTiers(_ tiers: [Int64: String], actor: String, now: Date) async throws -> Int
+
+    // MARK: Head office's own entries (see `Points/`)
+
+    /// Writes head office's own entries (expiry, referral bonuses), each at most once by its key, moving
+    /// the members' balances; the members reach the stores with their next pull. Returns how many were new.
+    func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int
+    /// Folds every member's points history (every store's entries and head office's own, in time order)
+    /// into a result, one member at a time: memory grows with one member's history, not everyone's.
+    func foldPointHistories<Result: Sendable>(
+        into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
+    ) async throws -> Result
+    /// Referred members whose first sale has reached head office and whose referral bonus is not given.
+    func pendingReferrals() async throws -> [PendingReferral]
 }
 
 /// A program version as head office published it.

@@ -65,6 +65,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (11, HeadOfficeSchema.postgresReferrals),
                 (12, HeadOfficeSchema.postgresPrograms),
                 (13, HeadOfficeSchema.postgresReviewedTiers),
+                (14, HeadOfficeSchema.postgresIssuedEntries),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -372,27 +373,36 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, spend, cards, flags, reviewed) in rows.decode(
-                    (Int64, String, Int64, Int64, Int64, [String], String?, String?).self)
+                for try await (id, card, balance, version, spend, cards, flags, reviewed, purchases, issued) in rows.decode(
+                    (Int64, String, Int64, Int64, Int64, [String], String?, String?, Int64, String?).self)
                 {
+                    let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
                     result.append(
                         (MemberSnapshot(
                             card: card, cards: cards, balance: balance,
                             tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program),
-                            rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags)), version, id))
+                            rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
+                            purchases: purchases, headOfficeEntries: entries), version, id))
                 }
                 return result
             }
+            // $1 the rolling window's start, $4 the pull's cursor (head office's own entries newer than it).
             let select = """
                 SELECT m.id, m.first_card, m.balance, m.version,
                        COALESCE((SELECT SUM(amount_minor) FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1), 0)::bigint,
-                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier
+                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier,
+                       ((SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
+                        + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = m.id AND s.kind = 'sale'))::bigint,
+                       (SELECT json_agg(json_build_object('id', i.id, 'kind', i.kind, 'points', i.points, 'reason', i.reason,
+                                                          'created_at_ms', i.created_at_ms) ORDER BY i.seq)::text
+                        FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4)
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()
             bindings.append(since)
             bindings.append(cursor)
             bindings.append(Int64(limit))
+            bindings.append(cursor)
             var page = try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version > $2 ORDER BY m.version, m.id LIMIT $3", binds: bindings))
             var more = false
             if page.count == limit, let last = page.last {
@@ -400,6 +410,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 rest.append(since)
                 rest.append(last.1)
                 rest.append(last.2)
+                rest.append(cursor)
                 page += try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version = $2 AND m.id > $3 ORDER BY m.id", binds: rest))
                 for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.1) LIMIT 1", logger: logger).decode(Int.self) {
                     more = true
@@ -565,6 +576,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             try await connection.query("UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query("UPDATE hq_issued SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_cards SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 """

@@ -65,6 +65,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v13-reviewed-tiers") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteReviewedTiers)
         }
+        migrator.registerMigration("hq-v14-issued-entries") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteIssuedEntries)
+        }
         try migrator.migrate(pool)
     }
 
@@ -300,10 +303,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 let spend = try Int64.fetchOne(
                     db, sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM hq_entries WHERE member_id = ? AND created_at_ms > ?",
                     arguments: [memberId, since]) ?? 0
+                let (purchases, issued) = try Self.snapshotExtras(memberId: memberId, since: cursor, db)
                 return MemberSnapshot(
                     card: row["first_card"], cards: cards, balance: row["balance"],
                     tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: row["reviewed_tier"], program: program),
-                    rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]))
+                    rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
+                    purchases: purchases, headOfficeEntries: issued)
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max
@@ -427,6 +432,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: "UPDATE hq_issued SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_cards SET member_id = ?, version = ? WHERE member_id = ?", arguments: [kept, version, merged])
             try db.execute(
                 sql: """

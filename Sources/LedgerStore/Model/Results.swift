@@ -20,6 +20,8 @@ public struct AwardResult: Hashable, Sendable, Codable {
     /// How the points came about (base, tier, promotions, birthday, caps), for the receipt; absent on
     /// a retry and under a version with no earning rules and no sale lines.
     public var breakdown: EarningBreakdown? = nil
+    /// The program's first-purchase bonus, when this was the member's first sale (already in ``balance``).
+    public var firstPurchaseBonus: Int64? = nil
 }
 
 /// What `redeem` did: the points spent, the discount they are worth, the balance after.
@@ -50,6 +52,9 @@ public struct RefundResult: Hashable, Sendable, Codable {
     public var reversedPoints: Int64
     /// Redeemed points given back (zero or positive).
     public var restoredPoints: Int64
+    /// Bonuses that depended on the sale taken back with its full refund (zero or negative): the
+    /// first-purchase bonus.
+    public var reversedBonusPoints: Int64 = 0
     public var balance: Int64
     public var fullyRefunded: Bool
     public var replayed: Bool
@@ -65,6 +70,8 @@ public struct EnrollResult: Hashable, Sendable, Codable {
     public var balance: Int64
     /// The card of the member who referred this one, if any.
     public var referredBy: String? = nil
+    /// The program's enrolment bonus (already in ``balance``).
+    public var enrolmentBonus: Int64? = nil
 }
 
 /// One ledger entry as shown to a cashier or manager.
@@ -112,6 +119,9 @@ public struct MemberView: Hashable, Sendable, Codable {
     public var enrolledAt: String
     /// Newest first.
     public var recentEntries: [EntryView]
+    /// Entries head office wrote for the member (expiry, referral bonuses), newest first; already in
+    /// ``balance`` through head office's snapshot.
+    public var headOfficeEntries: [HeadOfficeIssuedEntry] = []
 }
 
 /// The store's health and today's totals, for the store manager.

@@ -83,14 +83,23 @@ extension LedgerDatabase {
             }
             let spend = try rollingSpend(memberId: holder.memberId, at: millis, db)
             let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spend + amount.minorUnits)
-            // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
-            let reportedBalance = holder.vouchedBalance + points
+            let firstPurchaseBonus = try firstPurchaseBonus(for: holder, program: program, db)
+            // The new entries are newer than any snapshot: the vouched balance moves by exactly their points.
+            let reportedBalance = holder.vouchedBalance + points + (firstPurchaseBonus ?? 0)
             let written = try append(
                 NewEntry(
                     memberId: holder.memberId, card: card.value, kind: .earn, points: points,
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
                     ruleVersion: program.version, reason: nil, reportedBalance: reportedBalance, reportedTier: newTier.name),
                 at: millis, db)
+            if let firstPurchaseBonus {
+                _ = try append(
+                    NewEntry(
+                        memberId: holder.memberId, card: card.value, kind: .bonus, points: firstPurchaseBonus, amountMinorUnits: 0,
+                        receipt: receipt.value, idempotencyKey: "bonus:first-purchase:\(receipt.value)", refersToSeq: written.seq,
+                        ruleVersion: program.version, reason: "first-purchase bonus"),
+                    at: millis, db)
+            }
             if let dayCounted {
                 // The member's row is written anyway (the balance): the day's count adds no page to the commit.
                 try db.cachedStatement(sql: "UPDATE members SET earned_day = ?, earned_day_points = ? WHERE id = ?")
@@ -103,8 +112,24 @@ extension LedgerDatabase {
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
                 currency: amount.currency.code, points: points, balance: reportedBalance, tier: newTier.name,
                 seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional,
-                breakdown: breakdown)
+                breakdown: breakdown, firstPurchaseBonus: firstPurchaseBonus)
         }
+    }
+
+    /// The program's first-purchase bonus if this sale is the member's first anywhere: no earn entry of
+    /// theirs here and none at any store head office knows of. A provisional card gets none (this till
+    /// cannot tell).
+    func firstPurchaseBonus(for holder: CardHolder, program: LoyaltyProgram, _ db: Database) throws -> Int64? {
+        guard let bonus = program.bonuses?.firstPurchasePoints, bonus > 0, !holder.provisional else { return nil }
+        let boughtBefore = try Bool.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM entries WHERE kind = 'earn'
+                                   AND (member_id = ?1 OR member_id IN (SELECT id FROM members WHERE merged_into = ?1)))
+                        OR IFNULL((SELECT purchases FROM member_snapshots WHERE member_id = ?1), 0) > 0
+                    """),
+            arguments: [holder.memberId]) ?? true
+        return boughtBefore ? nil : bonus
     }
 
     /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown).

@@ -29,11 +29,12 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: "UPDATE members SET name = ?, birthday = ?, enrolled_at = ?, provisional = 0 WHERE id = ?",
                     arguments: [name, birthday?.description, millis, memberId])
-                try appendEnrolment(
+                let bonus = try appendEnrolment(
                     memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
                 return EnrollResult(
                     card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                    tier: program.tiers[0].name, balance: owner["balance"], referredBy: referredBy?.value)
+                    tier: program.tiers[0].name, balance: owner["balance"] + (bonus ?? 0), referredBy: referredBy?.value,
+                    enrolmentBonus: bonus)
             }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
                 throw LoyaltyError.refused(
@@ -46,19 +47,20 @@ extension LedgerDatabase {
             try db.execute(
                 sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                 arguments: [card.value, memberId, millis])
-            try appendEnrolment(
+            let bonus = try appendEnrolment(
                 memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
             return EnrollResult(
                 card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                tier: program.tiers[0].name, balance: 0, referredBy: referredBy?.value)
+                tier: program.tiers[0].name, balance: bonus ?? 0, referredBy: referredBy?.value, enrolmentBonus: bonus)
         }
     }
 
-    /// The 0-point entry that carries an enrolment (and the profile) to head office.
+    /// The 0-point entry that carries an enrolment (and the profile) to head office, and the program's
+    /// enrolment bonus if it has one. Returns the bonus.
     private func appendEnrolment(
         memberId: Int64, card: CardNumber, name: String?, birthday: CalendarDate?, referredBy: CardNumber?,
         program: LoyaltyProgram, at millis: Int64, _ db: Database
-    ) throws {
+    ) throws -> Int64? {
         _ = try append(
             NewEntry(
                 memberId: memberId, card: card.value, kind: .enroll, points: 0, amountMinorUnits: 0,
@@ -66,6 +68,14 @@ extension LedgerDatabase {
                 ruleVersion: program.version, reason: nil, memberName: name, memberBirthday: birthday?.description,
                 referredBy: referredBy?.value),
             at: millis, db)
+        guard let points = program.bonuses?.enrolmentPoints, points > 0 else { return nil }
+        _ = try append(
+            NewEntry(
+                memberId: memberId, card: card.value, kind: .bonus, points: points, amountMinorUnits: 0,
+                receipt: "enroll-\(card.value)", idempotencyKey: "bonus:enrolment:\(card.value)", refersToSeq: nil,
+                ruleVersion: program.version, reason: "enrolment bonus"),
+            at: millis, db)
+        return points
     }
 
     /// Adds `new` to the member holding `existing` (a phone barcode beside the plastic card, a second

@@ -38,7 +38,14 @@ extension LedgerDatabase {
                 birthdayThisWeek: Self.isWithinAWeek(birthday: member["birthday"], of: now),
                 flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [],
                 currency: program.currency.code, cards: cards,
-                enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries)
+                enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries,
+                headOfficeEntries: try Row.fetchAll(
+                    db,
+                    sql: "SELECT id, kind, points, reason, created_at FROM head_office_entries WHERE member_id = ? ORDER BY created_at DESC, id LIMIT ?",
+                    arguments: [holder.memberId, recentLimit]
+                ).map {
+                    HeadOfficeIssuedEntry(id: $0[0], kind: EntryKind(rawValue: $0[1]) ?? .bonus, points: $0[2], reason: $0[3], atMilliseconds: $0[4])
+                })
         }
     }
 }

@@ -36,16 +36,40 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var includesStoreSeq: Int64
     /// Head office's segment flags for the cashier; unknown-looking names are dropped.
     public var flags: [String]
+    /// Sales across every store, if head office said (nil: unknown).
+    public var purchases: Int64?
+    /// Entries head office wrote for the member (expiry, referral bonuses), already in ``balance``.
+    public var headOfficeEntries: [HeadOfficeIssuedEntry]
 
     public init(
-        cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = []
+        cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
+        purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = []
     ) {
+        self.purchases = purchases
+        self.headOfficeEntries = headOfficeEntries
         self.cards = cards
         self.balance = balance
         self.tier = tier
         self.rollingSpendMinor = rollingSpendMinor
         self.includesStoreSeq = includesStoreSeq
         self.flags = flags.filter { (1...32).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0 == "_") } }
+    }
+}
+
+/// An entry head office wrote for a member (expiry, a referral bonus), as the store records it.
+public struct HeadOfficeIssuedEntry: Hashable, Sendable, Codable {
+    public var id: String
+    public var kind: EntryKind
+    public var points: Int64
+    public var reason: String
+    public var atMilliseconds: Int64
+
+    public init(id: String, kind: EntryKind, points: Int64, reason: String, atMilliseconds: Int64) {
+        self.id = id
+        self.kind = kind
+        self.points = points
+        self.reason = reason
+        self.atMilliseconds = atMilliseconds
     }
 }
 
@@ -145,16 +169,31 @@ extension LedgerDatabase {
                 try db.execute(sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])
                 try db.execute(
                     sql: """
-                        INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags,
+                                                      purchases)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
                             rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
-                            received_at = excluded.received_at, flags = excluded.flags
+                            received_at = excluded.received_at, flags = excluded.flags, purchases = excluded.purchases
                         """,
                     arguments: [
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
-                        snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","),
+                        snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
                     ])
+                // Head office's own entries are recorded once each (their id), whatever the pull repeats;
+                // their points are already in the snapshot's balance.
+                for entry in snapshot.headOfficeEntries.prefix(Self.maximumHeadOfficeEntriesPerMember)
+                where entry.kind == .expire || entry.kind == .bonus {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO head_office_entries (id, member_id, kind, points, reason, created_at, received_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                            """,
+                        arguments: [
+                            String(entry.id.prefix(64)), memberId, entry.kind.rawValue, entry.points, String(entry.reason.prefix(200)),
+                            entry.atMilliseconds, millis,
+                        ])
+                }
                 // Head office's tier wins, a review's downgrade included, once it has seen every entry
                 // this till wrote for the member (a newer local upgrade stays until it has).
                 try db.execute(
@@ -172,6 +211,9 @@ extension LedgerDatabase {
             try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_cursor'", arguments: [String(cursor)])
         }
     }
+
+    /// The most head-office entries one snapshot may carry into the ledger (a bound against a bad page).
+    static let maximumHeadOfficeEntriesPerMember = 1_000
 
     /// Compares head office's epoch with the one this store last pulled under. A different epoch
     /// (head office was restored from a backup) resets the pull cursor to 0.

@@ -41,8 +41,12 @@ extension LedgerDatabase {
 
             // A retried return: report what it did the first time.
             let earlier = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT points, amount_minor, balance_after FROM entries WHERE idempotency_key IN (? || ':earn', ? || ':redeem') ORDER BY seq"),
-                arguments: [keyPrefix, keyPrefix])
+                db.cachedStatement(
+                    sql: """
+                        SELECT points, amount_minor, balance_after, idempotency_key LIKE ? || ':bonus:%' AS bonus FROM entries
+                        WHERE idempotency_key IN (? || ':earn', ? || ':redeem') OR idempotency_key LIKE ? || ':bonus:%' ORDER BY seq
+                        """),
+                arguments: [keyPrefix, keyPrefix, keyPrefix, keyPrefix])
             if !earlier.isEmpty {
                 let refunded = -earlier.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
                 if let amount, amount.minorUnits != refunded {
@@ -55,8 +59,9 @@ extension LedgerDatabase {
                     card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
                     refundAmount: Money(minorUnits: refunded, currency: program.currency).decimalString,
                     currency: program.currency.code,
-                    reversedPoints: earlier.filter { ($0["points"] as Int64) < 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+                    reversedPoints: earlier.filter { ($0["points"] as Int64) < 0 && !$0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
                     restoredPoints: earlier.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+                    reversedBonusPoints: earlier.filter { $0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
                     balance: earlier.last!["balance_after"], fullyRefunded: state.isFullyRefunded, replayed: true)
             }
 
@@ -89,12 +94,36 @@ extension LedgerDatabase {
             after.refundedMinorUnits += plan.refundMinorUnits
             after.reversedEarnPoints += plan.reverseEarnPoints
             after.restoredRedeemPoints += plan.restoreRedeemPoints
+            // Bonuses the sale brought (the first-purchase bonus) go back with its full refund: a partial
+            // refund still leaves a purchase.
+            var reversedBonus: Int64 = 0
+            if let earn, after.isFullyRefunded {
+                let bonuses = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT b.seq, b.member_id, b.card, b.points, b.rule_version FROM entries b
+                            WHERE b.refers_to_seq = ? AND b.kind = 'bonus'
+                              AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.refers_to_seq = b.seq AND r.kind = 'reverse')
+                            """),
+                    arguments: [earn["seq"] as Int64])
+                for bonus in bonuses {
+                    let bonusSeq: Int64 = bonus["seq"]
+                    let written = try append(
+                        NewEntry(
+                            memberId: bonus["member_id"], card: bonus["card"], kind: .reverse, points: -(bonus["points"] as Int64),
+                            amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":bonus:\(bonusSeq)",
+                            refersToSeq: bonusSeq, ruleVersion: bonus["rule_version"], reason: "refund \(returnId): bonus of the sale"),
+                        at: millis, db)
+                    reversedBonus -= bonus["points"] as Int64
+                    if (bonus["member_id"] as Int64) == memberId { balance = written.balanceAfter }
+                }
+            }
             return RefundResult(
                 card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
                 refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
                 currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
-                restoredPoints: plan.restoreRedeemPoints, balance: balance, fullyRefunded: after.isFullyRefunded,
-                replayed: false)
+                restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus, balance: balance,
+                fullyRefunded: after.isFullyRefunded, replayed: false)
         }
     }
 

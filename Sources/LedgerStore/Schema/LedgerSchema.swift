@@ -178,6 +178,25 @@ enum LedgerSchema {
             try db.execute(sql: "ALTER TABLE members ADD COLUMN earned_day TEXT")
             try db.execute(sql: "ALTER TABLE members ADD COLUMN earned_day_points INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v11-head-office-entries") { db in
+            // Entries head office wrote itself (expiry, referral bonuses), recorded once each by id. They
+            // are already in head office's snapshot balance, so they never enter this store's own ledger
+            // (whose sum is this store's share) nor its outbox.
+            try db.execute(
+                sql: """
+                    CREATE TABLE head_office_entries (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('expire', 'bonus')),
+                        points INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX head_office_entries_by_member ON head_office_entries(member_id, created_at);
+                    ALTER TABLE member_snapshots ADD COLUMN purchases INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -23,6 +23,11 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     public var maximumRedemptionSharePercent: Int64?
     /// Categories, promotions, the birthday month and caps; nil: the plain rate × the tier multiplier.
     public var earningRules: EarningRules?
+    /// Enrolment, first-purchase and referral bonuses; nil: none.
+    public var bonuses: ProgramBonuses?
+    /// Points lapse this many days after they were earned, oldest first (decided at head office by
+    /// `loyalty-hq expire`); nil: points never expire.
+    public var pointsExpireAfterDays: Int?
 
     public init(
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],

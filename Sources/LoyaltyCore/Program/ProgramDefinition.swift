@@ -34,6 +34,8 @@ public struct ProgramDefinition: Hashable, Sendable {
     public var maximumRedemptionSharePercent: Int64?
     /// Categories, promotions, birthday month, caps; nil or empty: the plain rate.
     public var earningRules: EarningRules?
+    public var bonuses: ProgramBonuses?
+    public var pointsExpireAfterDays: Int?
 
     public init(
         validFromMilliseconds: Int64, currency: Currency, pointsPerUnit: Int64, rounding: Rounding, tiers: [TierDefinition],
@@ -121,6 +123,19 @@ public struct ProgramDefinition: Hashable, Sendable {
             }
             program.earningRules = rules.isEmpty ? nil : rules
         }
+        if let bonuses {
+            for (field, points) in [
+                ("bonuses.enrolment_points", bonuses.enrolmentPoints), ("bonuses.first_purchase_points", bonuses.firstPurchasePoints),
+                ("bonuses.referral_points", bonuses.referralPoints),
+            ] where !(0...ProgramBonuses.maximumPoints).contains(points) {
+                throw bad(field, "must be 0 to \(ProgramBonuses.maximumPoints)")
+            }
+            program.bonuses = bonuses.isEmpty ? nil : bonuses
+        }
+        if let days = pointsExpireAfterDays, !(30...3_650).contains(days) {
+            throw bad("expiry.after_days", "must be 30 to 3650 days")
+        }
+        program.pointsExpireAfterDays = pointsExpireAfterDays
         return program
     }
 }

@@ -17,6 +17,12 @@ struct Award: LedgerCommand {
             "A sale line, repeatable: the program's excluded categories and category multipliers apply per line.",
             valueName: "SKU:CATEGORY:AMOUNT"))
     var lines: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "The sale as JSON from a file, or '-' for stdin: {\"amount\": \"12.50\", \"lines\": [{\"sku\": \"…\", "
+                + "\"category\": \"fresh\", \"amount\": \"3.49\"}]} (amount optional when lines are given).",
+            valueName: "file"))
+    var sale: String?
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
@@ -24,10 +30,21 @@ struct Award: LedgerCommand {
         let card = try rules.memberCard(typed: self.card)
         let receipt = try ReceiptReference(receipt)
         let currency = try ledger.program().currency
-        let saleLines = try lines.map { try Self.line($0, currency: currency) }
-        guard lines.count <= 1_000 else { throw LoyaltyError.badInput("bad_line", "a sale has at most 1000 lines") }
+        var saleLines = try lines.map { try Self.line($0, currency: currency) }
+        var amountText = self.amount
+        if let sale {
+            guard lines.isEmpty, self.amount == nil else {
+                throw LoyaltyError.badInput("bad_sale", "give the sale either as --sale JSON or as --amount/--line, not both")
+            }
+            let document = try SaleDocument.read(sale)
+            amountText = document.amount
+            saleLines = try (document.lines ?? []).map {
+                try Self.line(sku: $0.sku, category: $0.category, amount: $0.amount, currency: currency)
+            }
+        }
+        guard saleLines.count <= 1_000 else { throw LoyaltyError.badInput("bad_line", "a sale has at most 1000 lines") }
         let amount: Money
-        if let text = self.amount {
+        if let text = amountText {
             amount = try Money(parsing: text, currency: currency)
         } else {
             guard !saleLines.isEmpty else {
@@ -55,19 +72,29 @@ struct Award: LedgerCommand {
             if breakdown.capped > 0 { parts.append("capped −\(breakdown.capped)") }
             detail = "\n  points: " + parts.joined(separator: ", ") + " = \(breakdown.points)"
         }
+        if let bonus = result.firstPurchaseBonus {
+            detail += "\n  first purchase: +\(bonus) bonus points (in the balance)"
+        }
         return CommandOutput(json: result, human: human + detail)
     }
 
     /// `SKU:CATEGORY:AMOUNT`, e.g. `4006381333931:fresh:3.49`.
     static func line(_ text: String, currency: Currency) throws -> SaleLine {
         let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, (1...64).contains(parts[0].count), (1...64).contains(parts[1].count),
-            !PaymentCardDetector.mentionsPaymentCard(parts[0])
-        else {
+        guard parts.count == 3 else {
             throw LoyaltyError.badInput("bad_line", "a sale line is SKU:CATEGORY:AMOUNT, e.g. 4006381333931:fresh:3.49")
         }
-        let amount = try Money(parsing: parts[2], currency: currency)
+        return try line(sku: parts[0], category: parts[1], amount: parts[2], currency: currency)
+    }
+
+    /// One checked sale line: SKU and category of 1 to 64 characters (never a payment card number), an
+    /// amount above zero.
+    static func line(sku: String, category: String, amount text: String, currency: Currency) throws -> SaleLine {
+        guard (1...64).contains(sku.count), (1...64).contains(category.count), !PaymentCardDetector.mentionsPaymentCard(sku) else {
+            throw LoyaltyError.badInput("bad_line", "a sale line needs a SKU and a category of 1 to 64 characters each")
+        }
+        let amount = try Money(parsing: text, currency: currency)
         guard amount.minorUnits > 0 else { throw LoyaltyError.badInput("bad_line", "a sale line's amount must be above zero") }
-        return SaleLine(sku: parts[0], category: parts[1], amountMinor: amount.minorUnits)
+        return SaleLine(sku: sku, category: category, amountMinor: amount.minorUnits)
     }
 }

@@ -36,6 +36,12 @@ struct Member: LedgerCommand {
                     "    #\(entry.seq)  \(entry.at)  \(entry.kind.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  amount \(entry.amount)  receipt \(entry.receipt)  → \(entry.balanceAfter)")
             }
         }
+        if !view.headOfficeEntries.isEmpty {
+            lines.append("  from head office (newest first):")
+            for entry in view.headOfficeEntries {
+                lines.append("    \(entry.kind.rawValue) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  \(entry.reason)")
+            }
+        }
         return CommandOutput(json: view, human: lines.joined(separator: "\n"))
     }
 }

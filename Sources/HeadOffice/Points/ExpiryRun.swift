@@ -1,0 +1,149 @@
+public import Foundation
+public import LoyaltyCore
+
+/// What `loyalty-hq expire --as-of DATE` did.
+public struct ExpiryRunSummary: Codable, Hashable, Sendable {
+    public struct Member: Codable, Hashable, Sendable {
+        public var card: String
+        /// Points that lapsed (positive here; the entry carries them negated).
+        public var expired: Int64
+        /// Points an earlier run expired that a refund then took back as well: given back.
+        public var givenBack: Int64
+    }
+
+    public var asOf: String
+    public var programVersion: Int
+    /// nil: the program in force lets points live for ever, and nothing expired.
+    public var afterDays: Int?
+    public var expiredPoints: Int64
+    public var givenBackPoints: Int64
+    public var members: [Member]
+}
+
+/// Points about to lapse, for `report expiring --within`.
+public struct ExpiringPoints: Codable, Hashable, Sendable {
+    public var card: String
+    public var points: Int64
+    /// The first day (chain time zone) on which some of them lapse.
+    public var firstExpiryDay: String
+    public var balance: Int64
+}
+
+/// Why an expiry run refused to start.
+public struct ExpiryRefusal: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+extension HeadOfficeStore {
+    /// Expires every member's points that lapsed by the end of `asOfDay` (chain time zone), oldest lots
+    /// first, under the program in force then, and gives back points an earlier run expired that a
+    /// refund also took. Each member gets at most one entry of each kind per run; running again writes
+    /// nothing new. The entries reach the members' stores with their next pull.
+    public func runExpiry(asOfDay: Int, calendar: ChainCalendar, actor: String, now: Date) async throws -> ExpiryRunSummary {
+        guard asOfDay <= calendar.today(now) else {
+            throw ExpiryRefusal(message: "--as-of \(ChainCalendar.string(day: asOfDay)) is in the future: points expire on days that have come")
+        }
+        let asOfEnd = calendar.startMilliseconds(ofDay: asOfDay + 1) - 1
+        let program = HeadOfficeProgram.inForce(try await programs(), now: Date(timeIntervalSince1970: Double(asOfEnd) / 1000))
+        let dayText = ChainCalendar.string(day: asOfDay)
+        var summary = ExpiryRunSummary(
+            asOf: dayText, programVersion: program.version, afterDays: program.pointsExpireAfterDays, expiredPoints: 0,
+            givenBackPoints: 0, members: [])
+        guard let days = program.pointsExpireAfterDays else { return summary }
+        let lifetime = Int64(days) * 86_400_000
+        let (requests, latestRun) = try await foldPointHistories(into: ([IssuedEntryRequest](), Int64.min)) { state, history in
+            var lots = PointLots(lifetimeMilliseconds: lifetime)
+            var expiries = 0
+            for event in history.events {
+                if event.kind == .expire && event.key.hasPrefix("hq:") {
+                    state.1 = max(state.1, event.atMilliseconds)
+                    expiries += 1
+                }
+                guard event.atMilliseconds <= asOfEnd else { continue }
+                lots.apply(event)
+            }
+            let givenBack = lots.owedBack
+            let due = lots.dueForExpiry(atMilliseconds: asOfEnd)
+            // The member's count of expiry entries makes the key: a second run that finds the same work
+            // (two operators at once) writes it once; one that finds new work writes it under a new key.
+            let key = "expire:\(history.memberId):\(dayText):\(expiries)"
+            if givenBack > 0 {
+                state.0.append(
+                    IssuedEntryRequest(
+                        memberId: history.memberId, card: history.card, kind: .expire, points: givenBack,
+                        reason: "expired points given back: a refund took them too", idempotencyKey: key + ":given-back",
+                        createdAtMilliseconds: asOfEnd))
+            }
+            if due > 0 {
+                state.0.append(
+                    IssuedEntryRequest(
+                        memberId: history.memberId, card: history.card, kind: .expire, points: -due,
+                        reason: "points earned more than \(days) days before \(dayText) expired", idempotencyKey: key + ":expired",
+                        createdAtMilliseconds: asOfEnd))
+            }
+        }
+        guard latestRun <= asOfEnd else {
+            throw ExpiryRefusal(
+                message: "expiry already ran as of \(ChainCalendar.string(day: calendar.day(milliseconds: latestRun))); runs move "
+                    + "forward: give that day or a later one")
+        }
+        _ = try await issue(requests, actor: actor, now: now)
+        var byCard: [String: ExpiryRunSummary.Member] = [:]
+        for request in requests {
+            var member = byCard[request.card] ?? .init(card: request.card, expired: 0, givenBack: 0)
+            if request.points < 0 { member.expired -= request.points } else { member.givenBack += request.points }
+            byCard[request.card] = member
+        }
+        summary.members = byCard.values.sorted { $0.card < $1.card }
+        summary.expiredPoints = summary.members.reduce(0) { $0 + $1.expired }
+        summary.givenBackPoints = summary.members.reduce(0) { $0 + $1.givenBack }
+        return summary
+    }
+
+    /// Members whose points lapse after `asOfDay` and within `withinDays` days, by card: what the next
+    /// expiry runs will take unless the points are spent first.
+    public func expiringPoints(asOfDay: Int, withinDays: Int, calendar: ChainCalendar) async throws -> [ExpiringPoints] {
+        let asOfEnd = calendar.startMilliseconds(ofDay: asOfDay + 1) - 1
+        let untilEnd = calendar.startMilliseconds(ofDay: asOfDay + withinDays + 1) - 1
+        let program = HeadOfficeProgram.inForce(try await programs(), now: Date(timeIntervalSince1970: Double(asOfEnd) / 1000))
+        guard let days = program.pointsExpireAfterDays else { return [] }
+        let lifetime = Int64(days) * 86_400_000
+        let rows = try await foldPointHistories(into: [ExpiringPoints]()) { rows, history in
+            var lots = PointLots(lifetimeMilliseconds: lifetime)
+            for event in history.events where event.atMilliseconds <= asOfEnd { lots.apply(event) }
+            let soon = lots.expiring(after: asOfEnd, until: untilEnd)
+            // Never more than the member can lose: the balance caps what expiry takes.
+            let points = min(soon.reduce(0) { $0 + $1.points }, max(0, lots.balance))
+            guard points > 0, let first = soon.first else { return }
+            rows.append(
+                ExpiringPoints(
+                    card: history.card, points: points,
+                    firstExpiryDay: ChainCalendar.string(day: calendar.day(milliseconds: first.expiresAtMilliseconds)),
+                    balance: lots.balance))
+        }
+        return rows.sorted { $0.card < $1.card }
+    }
+
+    /// Gives the program's referral bonus to both members once a referred member's first sale has
+    /// reached head office. Each pair is paid once, however often this runs. Returns the bonuses written.
+    @discardableResult
+    public func grantReferralBonuses(now: Date) async throws -> Int {
+        let program = HeadOfficeProgram.inForce(try await programs(), now: now)
+        guard let points = program.bonuses?.referralPoints, points > 0 else { return 0 }
+        let pending = try await pendingReferrals()
+        let requests = pending.flatMap { referral in
+            [
+                IssuedEntryRequest(
+                    memberId: referral.memberId, card: referral.card, kind: .bonus, points: points,
+                    reason: "referral bonus: referred by card ending \(referral.referrerCard.suffix(4))",
+                    idempotencyKey: "referral:new:\(referral.card)", createdAtMilliseconds: now.milliseconds),
+                IssuedEntryRequest(
+                    memberId: referral.referrerMemberId, card: referral.referrerCard, kind: .bonus, points: points,
+                    reason: "referral bonus: referred card ending \(referral.card.suffix(4))",
+                    idempotencyKey: "referral:referrer:\(referral.card)", createdAtMilliseconds: now.milliseconds),
+            ]
+        }
+        return try await issue(requests, actor: "referrals", now: now)
+    }
+}

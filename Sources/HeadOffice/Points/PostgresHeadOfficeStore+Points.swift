@@ -1,0 +1,75 @@
+public import Foundation
+public import LoyaltyCore
+import PostgresNIO
+
+extension PostgresHeadOfficeStore {
+    public func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        let logger = self.logger
+        return try await transaction { connection in
+            var version: Int64 = 0
+            for try await value in try await connection.query(
+                "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq", logger: logger
+            ).decode(Int64.self) {
+                version = value
+            }
+            var written = 0
+            for entry in entries {
+                let id = UUID().uuidString.lowercased()
+                var inserted = false
+                for try await _ in try await connection.query(
+                    """
+                    INSERT INTO hq_issued (id, member_id, card, kind, points, reason, idempotency_key, created_at_ms,
+                                           issued_at_ms, issued_by, version)
+                    VALUES (\(id), \(entry.memberId), \(entry.card), \(entry.kind.rawValue), \(entry.points), \(entry.reason),
+                            \(entry.idempotencyKey), \(entry.createdAtMilliseconds), \(now.milliseconds), \(actor), \(version))
+                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq
+                    """, logger: logger
+                ).decode(Int64.self) {
+                    inserted = true
+                }
+                guard inserted else { continue }
+                written += 1
+                try await connection.query(
+                    "UPDATE hq_members SET balance = balance + \(entry.points), version = \(version) WHERE id = \(entry.memberId)",
+                    logger: logger)
+            }
+            return written
+        }
+    }
+
+    public func foldPointHistories<Result: Sendable>(
+        into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
+    ) async throws -> Result {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            var result = initial
+            var current: MemberPointHistory?
+            for try await (memberId, card, key, kindText, points, at, refersTo) in try await connection.query(
+                PostgresQuery(unsafeSQL: IssuedEntryQueries.pointHistory), logger: logger
+            ).decode((Int64, String, String, String, Int64, Int64, String?).self) {
+                if current?.memberId != memberId {
+                    if let current { try step(&result, current) }
+                    current = MemberPointHistory(memberId: memberId, card: card, events: [])
+                }
+                guard let kind = EntryKind(rawValue: kindText) else { continue }
+                current!.events.append(PointEvent(key: key, kind: kind, points: points, atMilliseconds: at, refersTo: refersTo))
+            }
+            if let current { try step(&result, current) }
+            return result
+        }
+    }
+
+    public func pendingReferrals() async throws -> [PendingReferral] {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            var result: [PendingReferral] = []
+            for try await (memberId, card, referrerId, referrerCard) in try await connection.query(
+                PostgresQuery(unsafeSQL: IssuedEntryQueries.pendingReferrals), logger: logger
+            ).decode((Int64, String, Int64, String).self) {
+                result.append(PendingReferral(memberId: memberId, card: card, referrerMemberId: referrerId, referrerCard: referrerCard))
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,72 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+import SyncProtocol
+
+extension SQLiteHeadOfficeStore {
+    public func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        return try await pool.write { db in
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            var written = 0
+            for entry in entries {
+                try db.execute(
+                    sql: """
+                        INSERT INTO hq_issued (id, member_id, card, kind, points, reason, idempotency_key, created_at_ms,
+                                               issued_at_ms, issued_by, version)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                        """,
+                    arguments: [
+                        UUID().uuidString.lowercased(), entry.memberId, entry.card, entry.kind.rawValue, entry.points, entry.reason,
+                        entry.idempotencyKey, entry.createdAtMilliseconds, now.milliseconds, actor, version,
+                    ])
+                guard db.changesCount > 0 else { continue }
+                written += 1
+                try db.execute(
+                    sql: "UPDATE hq_members SET balance = balance + ?, version = ? WHERE id = ?",
+                    arguments: [entry.points, version, entry.memberId])
+            }
+            return written
+        }
+    }
+
+    public func foldPointHistories<Result: Sendable>(
+        into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
+    ) async throws -> Result {
+        try await pool.read { db in
+            var result = initial
+            let rows = try Row.fetchCursor(db, sql: IssuedEntryQueries.pointHistory)
+            var current: MemberPointHistory?
+            while let row = try rows.next() {
+                let memberId: Int64 = row[0]
+                if current?.memberId != memberId {
+                    if let current { try step(&result, current) }
+                    current = MemberPointHistory(memberId: memberId, card: row[1], events: [])
+                }
+                guard let kind = EntryKind(rawValue: row[3]) else { continue }
+                current!.events.append(PointEvent(key: row[2], kind: kind, points: row[4], atMilliseconds: row[5], refersTo: row[6]))
+            }
+            if let current { try step(&result, current) }
+            return result
+        }
+    }
+
+    public func pendingReferrals() async throws -> [PendingReferral] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: IssuedEntryQueries.pendingReferrals).map {
+                PendingReferral(memberId: $0[0], card: $0[1], referrerMemberId: $0[2], referrerCard: $0[3])
+            }
+        }
+    }
+
+    /// The member's sales count and head office's own entries newer than `cursor`, for a snapshot.
+    static func snapshotExtras(memberId: Int64, since cursor: Int64, _ db: Database) throws -> (Int64, [HeadOfficeEntry]?) {
+        let purchases = try Int64.fetchOne(db, sql: "SELECT " + IssuedEntryQueries.purchasesSQLite, arguments: [memberId]) ?? 0
+        let issued = try Row.fetchAll(
+            db, sql: "SELECT id, kind, points, reason, created_at_ms FROM hq_issued WHERE member_id = ? AND version > ? ORDER BY seq",
+            arguments: [memberId, cursor]
+        ).map { HeadOfficeEntry(id: $0[0], kind: $0[1], points: $0[2], reason: $0[3], createdAtMilliseconds: $0[4]) }
+        return (purchases, issued.isEmpty ? nil : issued)
+    }
+}
