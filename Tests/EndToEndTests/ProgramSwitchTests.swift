@@ -54,6 +54,15 @@ import Testing
         let offline = try chain.till("B", ["award", GTIN.withCheckDigit("290000088802"), "--amount", "10.00", "--receipt", "B-1"])
         #expect(offline.json["rule_version"] as? Int == 1 && offline.json["points"] as? Int == 10)
 
+        // Back online, B's sale from before the sync keeps the version it was made under; its next sale
+        // uses the version in force.
+        #expect(try chain.sync("B").exitCode == 0)
+        let online = try chain.till("B", ["award", GTIN.withCheckDigit("290000088802"), "--amount", "10.00", "--receipt", "B-2"])
+        #expect(online.json["rule_version"] as? Int == 2 && online.json["points"] as? Int == 30, "\(online.stdout)")
+        let offlineEntry = (try chain.till("B", ["member", GTIN.withCheckDigit("290000088802")]).json["recent_entries"] as? [[String: Any]])?
+            .first { $0["receipt"] as? String == "B-1" }
+        #expect(offlineEntry?["rule_version"] as? Int == 1)
+
         let synced = try chain.sync("A")
         #expect(synced.exitCode == 0, "\(synced.stdout) \(synced.stderr)")
         let after = try chain.till("A", ["award", card, "--amount", "10.00", "--receipt", "P-2"])
