@@ -100,6 +100,9 @@ public struct SyncClient: Sendable {
                                     id: entry.id, kind: $0, points: entry.points, reason: entry.reason,
                                     atMilliseconds: entry.createdAtMilliseconds)
                             }
+                        },
+                        coupons: ($0.coupons ?? []).map {
+                            HeadOfficeCoupon(code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion, issuedAtMilliseconds: $0.issuedAtMilliseconds)
                         })
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor,
@@ -175,6 +178,7 @@ extension SyncEntry {
             seq: entry.seq, id: entry.id, card: entry.card, kind: entry.kind, points: entry.points, amountMinor: entry.amountMinor,
             currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq, ruleVersion: entry.ruleVersion, reason: entry.reason,
             createdAtMilliseconds: entry.createdAtMilliseconds, memberName: entry.memberName, memberBirthday: entry.memberBirthday,
-            joinsCard: entry.joinsCard, referredBy: entry.referredBy, feedbackScore: entry.feedbackScore)
+            joinsCard: entry.joinsCard, referredBy: entry.referredBy, feedbackScore: entry.feedbackScore,
+            couponCode: entry.couponCode)
     }
 }

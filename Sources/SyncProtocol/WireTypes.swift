@@ -24,13 +24,16 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var referredBy: String?
     /// A `profile` entry recording the member's answer to the satisfaction question, 1 (poor) to 5.
     public var feedbackScore: Int?
+    /// A `coupon` entry's coupon (`NAME-CARD`); `reason` is `issued`, `used` or `voided`.
+    public var couponCode: String?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
         receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
         memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil, referredBy: String? = nil,
-        feedbackScore: Int? = nil
+        feedbackScore: Int? = nil, couponCode: String? = nil
     ) {
+        self.couponCode = couponCode
         self.feedbackScore = feedbackScore
         self.joinsCard = joinsCard
         self.referredBy = referredBy
@@ -61,6 +64,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case joinsCard = "joins_card"
         case referredBy = "referred_by"
         case feedbackScore = "feedback_score"
+        case couponCode = "coupon_code"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -68,7 +72,9 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     /// Rule versions head office can store (a 32-bit column in both drivers).
     public static let ruleVersions: ClosedRange<Int> = 0...Int(Int32.max)
 
-    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll", "profile"]
+    /// What a coupon entry records.
+    public static let couponEvents: Set<String> = ["issued", "used", "voided"]
+    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll", "profile", "coupon"]
 
     /// Why this entry cannot be a store ledger entry, or nil when it can.
     public var problem: String? {
@@ -118,6 +124,17 @@ public struct SyncEntry: Codable, Hashable, Sendable {
             return "entry \(seq): member_name must be 1 to 100 characters"
         }
         if let memberBirthday, memberBirthday.count != 10 { return "entry \(seq): member_birthday must be YYYY-MM-DD" }
+        if kind == "coupon" {
+            guard points == 0, amountMinor == 0, let couponCode, (1...64).contains(couponCode.count),
+                couponCode.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_" || $0 == "-") }),
+                let reason, Self.couponEvents.contains(reason)
+            else {
+                return "entry \(seq): a coupon entry has 0 points and amount, a coupon_code of 1 to 64 characters (A-Z, 0-9, '-', '_') "
+                    + "and reason issued, used or voided"
+            }
+        } else if couponCode != nil {
+            return "entry \(seq): only a coupon entry carries coupon_code"
+        }
         return nil
     }
 }
@@ -191,11 +208,14 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     /// Entries head office itself wrote for the member since the pull's cursor (expiry, referral
     /// bonuses). Already in `balance`; a store records each id once, to show it.
     public var headOfficeEntries: [HeadOfficeEntry]?
+    /// The member's coupons (issued by program rules at any store), with head office's view of each.
+    public var coupons: [CouponState]?
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
-        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil
+        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil
     ) {
+        self.coupons = coupons
         self.purchases = purchases
         self.headOfficeEntries = headOfficeEntries
         self.card = card
@@ -208,10 +228,32 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case card, cards, balance, tier, flags, purchases
+        case card, cards, balance, tier, flags, purchases, coupons
         case rollingSpendMinor = "rolling_spend_minor"
         case includesStoreSeq = "includes_store_seq"
         case headOfficeEntries = "head_office_entries"
+    }
+}
+
+/// A coupon as head office knows it: `open`, `used` (at least once, anywhere) or `voided`.
+public struct CouponState: Codable, Hashable, Sendable {
+    public var code: String
+    public var status: String
+    /// The program version whose rule issued it (its discount and validity).
+    public var ruleVersion: Int
+    public var issuedAtMilliseconds: Int64
+
+    public init(code: String, status: String, ruleVersion: Int, issuedAtMilliseconds: Int64) {
+        self.code = code
+        self.status = status
+        self.ruleVersion = ruleVersion
+        self.issuedAtMilliseconds = issuedAtMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, status
+        case ruleVersion = "rule_version"
+        case issuedAtMilliseconds = "issued_at_ms"
     }
 }
 

@@ -89,7 +89,7 @@ struct LoyaltyAgent: ParsableCommand {
             Exit codes: 0 ok, 1 refused by the program's rules, 2 bad input, 3 storage failure, 4 head office unreachable.
             """,
         subcommands: [
-            Init.self, Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Profile.self, Feedback.self, Cards.self, Status.self,
+            Init.self, Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Profile.self, Feedback.self, Cards.self, Coupons.self, Status.self,
             Verify.self,
             Sync.self, Daemon.self, Devices.self, Scan.self, AwardLoop.self,
         ])

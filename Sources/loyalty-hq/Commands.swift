@@ -166,7 +166,7 @@ struct Report: AsyncParsableCommand {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case overdrafts, stores, totals, audit, members
         case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
-        case expiring
+        case expiring, coupons
     }
 
     @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
@@ -228,6 +228,12 @@ struct Report: AsyncParsableCommand {
             rows = totals.map { [$0.storeId, String($0.entries), String($0.points)] }
             struct Body: Encodable { var totals: [StoreTotal] }
             json = Output.json(Body(totals: totals))
+        case .coupons:
+            let uses = try await storage.withStore { store, _ in try await store.couponDoubleUses() }
+            header = ["code", "card", "store", "receipt", "at"]
+            rows = uses.map { [$0.code, $0.card, $0.storeId, $0.receipt, Output.iso($0.atMilliseconds)] }
+            struct Body: Encodable { var couponsUsedTwice: [CouponUse] }
+            json = Output.json(Body(couponsUsedTwice: uses))
         case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:
             preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }
@@ -244,7 +250,7 @@ struct Report: AsyncParsableCommand {
     /// The segment and model reports; nil for the operational ones.
     func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
         switch kind {
-        case .overdrafts, .stores, .totals, .audit, .members: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .coupons: return nil
         case .expiring: return try await ExpiringReport.table(storage, asOf: asOf.asOf, within: within)
         default: break
         }
@@ -258,7 +264,7 @@ struct Report: AsyncParsableCommand {
         case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
         case .tiers: return AnalyticsReports.tiers(context)
         case .winBack: return AnalyticsReports.winBack(context)
-        case .overdrafts, .stores, .totals, .audit, .members, .expiring: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons: return nil
         }
     }
 

@@ -6,7 +6,8 @@ import Testing
 /// One member's scripted history through the real binaries, with the points worked out by hand at
 /// every step: a double-points day, the birthday month, bonuses, a tier upgrade in the middle of a
 /// series of sales, a partial refund of a promoted sale, a full refund taking its first-purchase bonus
-/// back, a referral bonus from head office, a redemption, and the points about to expire.
+/// back, a referral bonus from head office, a welcome coupon used once, a redemption, and the points
+/// about to expire.
 @Suite(.serialized) struct ProgramGoldenTests {
     let folder = TemporaryFolder()
 
@@ -39,6 +40,8 @@ import Testing
             redemption: {point_value_minor: 1, minimum_points: 10, step_points: 10}
             bonuses: {enrolment_points: 50, first_purchase_points: 100, referral_points: 25}
             expiry: {after_days: 365}
+            coupons:
+              - {name: welcome, when: enrolment, discount: "5.00", valid_days: 30}
             """
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
@@ -60,6 +63,7 @@ import Testing
         #expect(int(enrolR.json["balance"]) == 50, "enrolment bonus: \(enrolR.stdout)")
         let enrolM = try chain.till("G", ["enroll", member, "--referred-by", referrer, "--birthday", birthday])
         #expect(int(enrolM.json["balance"]) == 50 && int(enrolM.json["enrolment_bonus"]) == 50)
+        #expect(enrolM.json["coupons_issued"] as? [String] == ["WELCOME-\(member)"], "\(enrolM.stdout)")
 
         // 40.00 at base: 40, double day +40 = 80, birthday month +40 = 120; first purchase +100.
         let first = try chain.till("G", ["award", member, "--amount", "40.00", "--receipt", "G-1"])
@@ -92,6 +96,13 @@ import Testing
         #expect(int(view.json["balance"]) == 375, "\(view.stdout)")
         #expect((view.json["head_office_entries"] as? [[String: Any]])?.map { int($0["points"]) } == [25])
         #expect(int(try chain.till("G", ["member", referrer]).json["balance"]) == 75)
+
+        // The welcome coupon pays 5.00 off one sale, once.
+        let coupon = try chain.till("G", ["coupon", "use", "WELCOME-\(member)", "--receipt", "G-4"])
+        #expect(coupon.exitCode == 0 && coupon.json["discount"] as? String == "5.00", "\(coupon.stdout) \(coupon.stderr)")
+        let again = try chain.till("G", ["coupon", "use", "WELCOME-\(member)", "--receipt", "G-6"])
+        #expect(again.exitCode == 1 && again.json["error"] as? String == "coupon_used")
+        #expect(int(try chain.till("G", ["member", member]).json["balance"]) == 375, "a coupon is no points")
 
         let redeemed = try chain.till("G", ["redeem", member, "--points", "100", "--receipt", "G-5"])
         #expect(int(redeemed.json["balance"]) == 275)

@@ -1,5 +1,6 @@
 public import Foundation
 public import LoyaltyCore
+import SyncProtocol
 
 /// An entry head office writes itself (expiry, a referral bonus), before it has an id.
 public struct IssuedEntryRequest: Hashable, Sendable {
@@ -57,8 +58,52 @@ public struct PendingReferral: Hashable, Sendable {
     }
 }
 
+/// One use of a coupon that was used more than once (two stores accepted it offline).
+public struct CouponUse: Codable, Hashable, Sendable {
+    public var code: String
+    public var card: String
+    public var storeId: String
+    public var receipt: String
+    public var atMilliseconds: Int64
+
+    public init(code: String, card: String, storeId: String, receipt: String, atMilliseconds: Int64) {
+        self.code = code
+        self.card = card
+        self.storeId = storeId
+        self.receipt = receipt
+        self.atMilliseconds = atMilliseconds
+    }
+}
+
 /// SQL shared by the drivers.
 enum IssuedEntryQueries {
+    /// Each coupon of the members `$MEMBERS` names (a placeholder each driver fills): voided, uses, and
+    /// the issuing version and time; the newest 100 per page of members at most.
+    static func couponStates(members: String) -> String {
+        """
+        SELECT member_id, coupon_code, MAX(CASE WHEN reason = 'voided' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN reason = 'used' THEN 1 ELSE 0 END), MIN(CASE WHEN reason = 'issued' THEN rule_version END),
+               MIN(CASE WHEN reason = 'issued' THEN created_at_ms END)
+        FROM hq_entries WHERE kind = 'coupon' AND member_id \(members)
+        GROUP BY member_id, coupon_code ORDER BY member_id, coupon_code
+        """
+    }
+
+    /// A coupon's state from its entries, nil while its issue has not arrived.
+    static func couponState(code: String, voided: Bool, uses: Int64, ruleVersion: Int?, issuedAt: Int64?) -> CouponState? {
+        guard let ruleVersion, let issuedAt else { return nil }
+        return CouponState(code: code, status: voided ? "voided" : uses > 0 ? "used" : "open", ruleVersion: ruleVersion, issuedAtMilliseconds: issuedAt)
+    }
+
+    /// Every use of a coupon used more than once, by code and time.
+    static let couponDoubleUses = """
+        SELECT coupon_code, card, store_id, receipt, created_at_ms FROM hq_entries
+        WHERE kind = 'coupon' AND reason = 'used'
+          AND coupon_code IN (SELECT coupon_code FROM hq_entries WHERE kind = 'coupon' AND reason = 'used'
+                              GROUP BY coupon_code HAVING COUNT(*) > 1)
+        ORDER BY coupon_code, created_at_ms, store_id
+        """
+
     /// Every points-moving entry, ordered by member and time (the key breaks ties the same way in both drivers).
     static let pointHistory = """
         SELECT x.member_id, m.first_card, x.key, x.kind, x.points, x.at_ms, x.refers_to FROM (

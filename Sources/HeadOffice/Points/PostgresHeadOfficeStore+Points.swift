@@ -1,6 +1,7 @@
 public import Foundation
 public import LoyaltyCore
 import PostgresNIO
+import SyncProtocol
 
 extension PostgresHeadOfficeStore {
     public func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int {
@@ -58,6 +59,35 @@ extension PostgresHeadOfficeStore {
             if let current { try step(&result, current) }
             return result
         }
+    }
+
+    public func couponDoubleUses() async throws -> [CouponUse] {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            var result: [CouponUse] = []
+            for try await (code, card, store, receipt, at) in try await connection.query(
+                PostgresQuery(unsafeSQL: IssuedEntryQueries.couponDoubleUses), logger: logger
+            ).decode((String, String, String, String, Int64).self) {
+                result.append(CouponUse(code: code, card: card, storeId: store, receipt: receipt, atMilliseconds: at))
+            }
+            return result
+        }
+    }
+
+    /// The coupons of `memberIds` as head office knows them.
+    static func couponStates(memberIds: [Int64], _ connection: PostgresConnection, _ logger: Logger) async throws -> [Int64: [CouponState]] {
+        guard !memberIds.isEmpty else { return [:] }
+        var bindings = PostgresBindings()
+        bindings.append(memberIds)
+        var result: [Int64: [CouponState]] = [:]
+        for try await (memberId, code, voided, uses, version, issuedAt) in try await connection.query(
+            PostgresQuery(unsafeSQL: IssuedEntryQueries.couponStates(members: "= ANY($1::bigint[])"), binds: bindings), logger: logger
+        ).decode((Int64, String, Int32, Int64, Int?, Int64?).self) {
+            if let state = IssuedEntryQueries.couponState(code: code, voided: voided == 1, uses: uses, ruleVersion: version, issuedAt: issuedAt) {
+                result[memberId, default: []].append(state)
+            }
+        }
+        return result
     }
 
     public func pendingReferrals() async throws -> [PendingReferral] {

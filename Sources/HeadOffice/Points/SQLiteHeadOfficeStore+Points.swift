@@ -60,6 +60,22 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func couponDoubleUses() async throws -> [CouponUse] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: IssuedEntryQueries.couponDoubleUses).map {
+                CouponUse(code: $0[0], card: $0[1], storeId: $0[2], receipt: $0[3], atMilliseconds: $0[4])
+            }
+        }
+    }
+
+    /// The member's coupons as head office knows them.
+    static func couponStates(memberId: Int64, _ db: Database) throws -> [CouponState]? {
+        let states = try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: "= ?"), arguments: [memberId]).compactMap {
+            IssuedEntryQueries.couponState(code: $0[1], voided: $0[2] as Int64 == 1, uses: $0[3], ruleVersion: $0[4], issuedAt: $0[5])
+        }
+        return states.isEmpty ? nil : states
+    }
+
     /// The member's sales count and head office's own entries newer than `cursor`, for a snapshot.
     static func snapshotExtras(memberId: Int64, since cursor: Int64, _ db: Database) throws -> (Int64, [HeadOfficeEntry]?) {
         let purchases = try Int64.fetchOne(db, sql: "SELECT " + IssuedEntryQueries.purchasesSQLite, arguments: [memberId]) ?? 0

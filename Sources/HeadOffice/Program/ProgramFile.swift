@@ -82,7 +82,7 @@ public enum ProgramFile {
         }
 
         func definition() throws(LoyaltyError) -> ProgramDefinition {
-            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption", "promotions", "bonuses", "expiry"])
+            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption", "promotions", "bonuses", "expiry", "coupons"])
             let validFromText = try child(top, "valid_from")!.text()
             guard let validFrom = try? Date.ISO8601FormatStyle().parse(validFromText) else {
                 throw bad("must be an ISO 8601 time such as 2026-12-01T00:00:00Z", field: "valid_from", at: top["valid_from"]?.mark?.line)
@@ -181,7 +181,37 @@ public enum ProgramFile {
                 let values = try expiryReader.fields(["after_days"])
                 definition.pointsExpireAfterDays = Int(try expiryReader.child(values, "after_days")!.integer(30...3_650))
             }
+            if let couponsReader = try child(top, "coupons", required: false) {
+                guard let items = couponsReader.node.sequence else { throw couponsReader.bad("must be a list of coupon rules") }
+                for (index, item) in items.enumerated() {
+                    definition.coupons.append(try Reader(item, path: "coupons[\(index)]").coupon(currency: currency))
+                }
+            }
             return definition
+        }
+
+        func coupon(currency: Currency) throws(LoyaltyError) -> CouponRule {
+            let values = try fields(["name", "when", "discount", "valid_days"])
+            let whenReader = try child(values, "when")!
+            let trigger: CouponRule.Trigger
+            if whenReader.node.string == "enrolment" {
+                trigger = .enrolment
+            } else if whenReader.node.mapping != nil {
+                let visits = try whenReader.fields(["visits", "within_days"])
+                trigger = .earlyVisits(
+                    visits: Int(try whenReader.child(visits, "visits")!.integer(1...100)),
+                    withinDays: Int(try whenReader.child(visits, "within_days")!.integer(1...365)))
+            } else {
+                throw whenReader.bad("must be 'enrolment' or {visits: N, within_days: D}")
+            }
+            let discountReader = try child(values, "discount")!
+            let discount: Money
+            do { discount = try Money(parsing: try discountReader.text(), currency: currency) } catch {
+                throw discountReader.bad(error.message)
+            }
+            return CouponRule(
+                name: try child(values, "name")!.text(), trigger: trigger, discountMinor: discount.minorUnits,
+                validDays: Int(try child(values, "valid_days", required: false)?.integer(1...3_650) ?? 90))
         }
 
         static let weekdays = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]

@@ -318,4 +318,38 @@ enum HeadOfficeSchema {
         "CREATE INDEX hq_issued_member ON hq_issued(member_id, version)",
         "INSERT INTO hq_schema (version) VALUES (14)",
     ]
+
+    /// Version 15: coupon entries name their coupon (`coupon_code`); head office derives each coupon's
+    /// state from them and flags a coupon used twice (two stores offline).
+    static let sqliteCoupons = """
+        ALTER TABLE hq_entries ADD COLUMN coupon_code TEXT;
+        CREATE INDEX hq_entries_coupon ON hq_entries(coupon_code) WHERE coupon_code IS NOT NULL;
+        DROP TRIGGER hq_entries_are_immutable;
+        CREATE TRIGGER hq_entries_are_immutable
+        BEFORE UPDATE OF store_id, seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version,
+                         reason, created_at_ms, received_at_ms, member_name, member_birthday, joins_card, referred_by,
+                         feedback_score, coupon_code ON hq_entries
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are immutable'); END;
+        """
+
+    static let postgresCoupons: [String] = [
+        "ALTER TABLE hq_entries ADD COLUMN coupon_code TEXT",
+        "CREATE INDEX hq_entries_coupon ON hq_entries(coupon_code) WHERE coupon_code IS NOT NULL",
+        """
+        CREATE OR REPLACE FUNCTION hq_entries_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND (NEW.store_id, NEW.seq, NEW.id, NEW.card, NEW.kind, NEW.points, NEW.amount_minor, NEW.currency,
+                NEW.receipt, NEW.refers_to_seq, NEW.rule_version, NEW.reason, NEW.created_at_ms, NEW.received_at_ms,
+                NEW.member_name, NEW.member_birthday, NEW.joins_card, NEW.referred_by, NEW.feedback_score, NEW.coupon_code)
+                IS NOT DISTINCT FROM (OLD.store_id, OLD.seq, OLD.id, OLD.card, OLD.kind, OLD.points, OLD.amount_minor, OLD.currency,
+                OLD.receipt, OLD.refers_to_seq, OLD.rule_version, OLD.reason, OLD.created_at_ms, OLD.received_at_ms,
+                OLD.member_name, OLD.member_birthday, OLD.joins_card, OLD.referred_by, OLD.feedback_score, OLD.coupon_code)
+            THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'head-office entries are immutable';
+        END $$
+        """,
+        "INSERT INTO hq_schema (version) VALUES (15)",
+    ]
 }

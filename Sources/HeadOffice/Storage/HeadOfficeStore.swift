@@ -88,6 +88,9 @@ public protocol HeadOfficeStore: Sendable {
     ) async throws -> Result
     /// Referred members whose first sale has reached head office and whose referral bonus is not given.
     func pendingReferrals() async throws -> [PendingReferral]
+    /// Every use of a coupon used more than once: two stores accepted it while offline (like an
+    /// overdraft, the fact stands and is reported).
+    func couponDoubleUses() async throws -> [CouponUse]
 }
 
 /// A program version as head office published it.

@@ -99,6 +99,7 @@ extension SyncEntry {
             ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
             ("joins_card", joinsCard == other.joinsCard), ("referred_by", referredBy == other.referredBy),
             ("feedback_score", feedbackScore == other.feedbackScore),
+            ("coupon_code", couponCode == other.couponCode),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

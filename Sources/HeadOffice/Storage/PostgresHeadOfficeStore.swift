@@ -66,6 +66,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (12, HeadOfficeSchema.postgresPrograms),
                 (13, HeadOfficeSchema.postgresReviewedTiers),
                 (14, HeadOfficeSchema.postgresIssuedEntries),
+                (15, HeadOfficeSchema.postgresCoupons),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -191,10 +192,11 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     """
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                             refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
-                                            joins_card, referred_by, feedback_score)
+                                            joins_card, referred_by, feedback_score, coupon_code)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
-                           NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer
+                           NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer,
+                           NULLIF(e.coupon, '')
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
@@ -202,9 +204,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 \(entries.map { $0.reason ?? "" })::text[], \(entries.map(\.createdAtMilliseconds))::bigint[],
                                 \(entries.map { $0.memberName ?? "" })::text[], \(entries.map { $0.memberBirthday ?? "" })::text[],
                                 \(entries.map { $0.joinsCard ?? "" })::text[], \(entries.map { $0.referredBy ?? "" })::text[],
-                                \(entries.map { Int64($0.feedbackScore ?? 0) })::bigint[])
+                                \(entries.map { Int64($0.feedbackScore ?? 0) })::bigint[], \(entries.map { $0.couponCode ?? "" })::text[])
                          AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins,
-                              referrer, feedback)
+                              referrer, feedback, coupon)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -290,18 +292,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         let rows = try await connection.query(
             """
             SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms,
-                   member_name, member_birthday, joins_card, referred_by, feedback_score
+                   member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (
             Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?,
-            String?, Int?
+            String?, Int?, String?
         )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
                 seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
                 receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11,
-                memberName: row.12, memberBirthday: row.13, joinsCard: row.14, referredBy: row.15, feedbackScore: row.16)
+                memberName: row.12, memberBirthday: row.13, joinsCard: row.14, referredBy: row.15, feedbackScore: row.16,
+                couponCode: row.17)
         }
         return stored
     }
@@ -426,8 +429,13 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 blocked.append(card)
                 if !more { newCursor = max(newCursor, version) }
             }
+            let coupons = try await Self.couponStates(memberIds: page.map(\.2), connection, logger)
             return UpdatesPage(
-                members: page.map(\.0), blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
+                members: page.map { entry in
+                    var snapshot = entry.0
+                    snapshot.coupons = coupons[entry.2]
+                    return snapshot
+                }, blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
                 epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger),
                 programs: PublishedProgram.releases(published, now: now))
         }

@@ -68,6 +68,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v14-issued-entries") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteIssuedEntries)
         }
+        migrator.registerMigration("hq-v15-coupons") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCoupons)
+        }
         try migrator.migrate(pool)
     }
 
@@ -165,8 +168,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     sql: """
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
-                                                member_name, member_birthday, joins_card, referred_by, feedback_score)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -174,7 +177,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
-                        entry.referredBy, entry.feedbackScore,
+                        entry.referredBy, entry.feedbackScore, entry.couponCode,
                     ])
                 }
                 for entry in plan.profileChanges {
@@ -308,7 +311,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     card: row["first_card"], cards: cards, balance: row["balance"],
                     tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: row["reviewed_tier"], program: program),
                     rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
-                    purchases: purchases, headOfficeEntries: issued)
+                    purchases: purchases, headOfficeEntries: issued, coupons: try Self.couponStates(memberId: memberId, db))
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max
@@ -506,7 +509,8 @@ extension SyncEntry {
             amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
             createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"],
-            joinsCard: row["joins_card"], referredBy: row["referred_by"], feedbackScore: row["feedback_score"])
+            joinsCard: row["joins_card"], referredBy: row["referred_by"], feedbackScore: row["feedback_score"],
+            couponCode: row["coupon_code"])
     }
 }
 

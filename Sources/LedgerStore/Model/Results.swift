@@ -22,6 +22,8 @@ public struct AwardResult: Hashable, Sendable, Codable {
     public var breakdown: EarningBreakdown? = nil
     /// The program's first-purchase bonus, when this was the member's first sale (already in ``balance``).
     public var firstPurchaseBonus: Int64? = nil
+    /// Coupons this sale earned (a high-potential new member's offer).
+    public var couponsIssued: [String]? = nil
 }
 
 /// What `redeem` did: the points spent, the discount they are worth, the balance after.
@@ -55,6 +57,8 @@ public struct RefundResult: Hashable, Sendable, Codable {
     /// Bonuses that depended on the sale taken back with its full refund (zero or negative): the
     /// first-purchase bonus.
     public var reversedBonusPoints: Int64 = 0
+    /// Unused coupons the sale had earned, voided with its full refund.
+    public var voidedCoupons: [String]? = nil
     public var balance: Int64
     public var fullyRefunded: Bool
     public var replayed: Bool
@@ -72,6 +76,8 @@ public struct EnrollResult: Hashable, Sendable, Codable {
     public var referredBy: String? = nil
     /// The program's enrolment bonus (already in ``balance``).
     public var enrolmentBonus: Int64? = nil
+    /// Coupons issued at enrolment (a welcome coupon).
+    public var couponsIssued: [String]? = nil
 }
 
 /// One ledger entry as shown to a cashier or manager.
@@ -122,6 +128,8 @@ public struct MemberView: Hashable, Sendable, Codable {
     /// Entries head office wrote for the member (expiry, referral bonuses), newest first; already in
     /// ``balance`` through head office's snapshot.
     public var headOfficeEntries: [HeadOfficeIssuedEntry] = []
+    /// The member's coupons this till knows (issued here or pulled from head office), newest first.
+    public var coupons: [CouponView] = []
 }
 
 /// The store's health and today's totals, for the store manager.

@@ -100,6 +100,8 @@ extension LedgerDatabase {
                         ruleVersion: program.version, reason: "first-purchase bonus"),
                     at: millis, db)
             }
+            let coupons = try issueEarlyVisitCoupons(
+                memberId: holder.memberId, program: program, saleSeq: written.seq, receipt: receipt.value, at: millis, db)
             if let dayCounted {
                 // The member's row is written anyway (the balance): the day's count adds no page to the commit.
                 try db.cachedStatement(sql: "UPDATE members SET earned_day = ?, earned_day_points = ? WHERE id = ?")
@@ -112,7 +114,7 @@ extension LedgerDatabase {
                 card: card.value, memberId: holder.memberId, receipt: receipt.value, amount: amount.decimalString,
                 currency: amount.currency.code, points: points, balance: reportedBalance, tier: newTier.name,
                 seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional,
-                breakdown: breakdown, firstPurchaseBonus: firstPurchaseBonus)
+                breakdown: breakdown, firstPurchaseBonus: firstPurchaseBonus, couponsIssued: coupons.isEmpty ? nil : coupons)
         }
     }
 

@@ -31,10 +31,11 @@ extension LedgerDatabase {
                     arguments: [name, birthday?.description, millis, memberId])
                 let bonus = try appendEnrolment(
                     memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
+                let coupons = try issueEnrolmentCoupons(memberId: memberId, card: card, program: program, at: millis, db)
                 return EnrollResult(
                     card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
                     tier: program.tiers[0].name, balance: owner["balance"] + (bonus ?? 0), referredBy: referredBy?.value,
-                    enrolmentBonus: bonus)
+                    enrolmentBonus: bonus, couponsIssued: coupons)
             }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
                 throw LoyaltyError.refused(
@@ -49,10 +50,22 @@ extension LedgerDatabase {
                 arguments: [card.value, memberId, millis])
             let bonus = try appendEnrolment(
                 memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
+            let coupons = try issueEnrolmentCoupons(memberId: memberId, card: card, program: program, at: millis, db)
             return EnrollResult(
                 card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                tier: program.tiers[0].name, balance: bonus ?? 0, referredBy: referredBy?.value, enrolmentBonus: bonus)
+                tier: program.tiers[0].name, balance: bonus ?? 0, referredBy: referredBy?.value, enrolmentBonus: bonus,
+                couponsIssued: coupons)
         }
+    }
+
+    /// The program's enrolment coupons (a welcome coupon), nil when it has none.
+    private func issueEnrolmentCoupons(memberId: Int64, card: CardNumber, program: LoyaltyProgram, at millis: Int64, _ db: Database) throws
+        -> [String]?
+    {
+        let codes = try (program.coupons ?? []).filter { $0.trigger == .enrolment }.compactMap {
+            try issueCoupon($0, memberId: memberId, program: program, issuedBySeq: nil, receipt: "enroll-\(card.value)", at: millis, db)
+        }
+        return codes.isEmpty ? nil : codes
     }
 
     /// The 0-point entry that carries an enrolment (and the profile) to head office, and the program's

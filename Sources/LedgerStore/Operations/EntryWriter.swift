@@ -27,6 +27,8 @@ struct NewEntry {
     var referredBy: String? = nil
     /// A satisfaction answer (1–5) on a profile entry.
     var feedbackScore: Int? = nil
+    /// A coupon entry's coupon.
+    var couponCode: String? = nil
 }
 
 /// The card as found at the till: its member, their cached balance and tier.
@@ -52,15 +54,15 @@ extension LedgerDatabase {
             sql: """
                 INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after,
                                      receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at,
-                                     reported_balance, reported_tier, member_name, member_birthday, joins_card, referred_by, feedback_score)
-                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     reported_balance, reported_tier, member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING seq, balance_after
                 """)
         let arguments: StatementArguments = [
             EntryIdentifier.make(atMilliseconds: millis), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
             entry.amountMinorUnits, entry.memberId, entry.points, entry.receipt, entry.idempotencyKey,
             entry.refersToSeq, entry.ruleVersion, entry.reason, millis, entry.reportedBalance, entry.reportedTier,
-            entry.memberName, entry.memberBirthday, entry.joinsCard, entry.referredBy, entry.feedbackScore,
+            entry.memberName, entry.memberBirthday, entry.joinsCard, entry.referredBy, entry.feedbackScore, entry.couponCode,
         ]
         guard let row = try Row.fetchOne(statement, arguments: arguments) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")

@@ -45,7 +45,8 @@ extension LedgerDatabase {
                     arguments: [holder.memberId, recentLimit]
                 ).map {
                     HeadOfficeIssuedEntry(id: $0[0], kind: EntryKind(rawValue: $0[1]) ?? .bonus, points: $0[2], reason: $0[3], atMilliseconds: $0[4])
-                })
+                },
+                coupons: try coupons(memberId: holder.memberId, currency: program.currency, db))
         }
     }
 }

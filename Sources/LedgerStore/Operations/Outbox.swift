@@ -25,6 +25,8 @@ public struct OutboxEntry: Hashable, Sendable {
     public var referredBy: String?
     /// A satisfaction answer (1–5) on a profile entry.
     public var feedbackScore: Int?
+    /// A coupon entry's coupon.
+    public var couponCode: String?
 }
 
 /// A member as head office described them in a pull.
@@ -40,11 +42,14 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var purchases: Int64?
     /// Entries head office wrote for the member (expiry, referral bonuses), already in ``balance``.
     public var headOfficeEntries: [HeadOfficeIssuedEntry]
+    /// The member's coupons as head office knows them (issued anywhere; used or voided anywhere).
+    public var coupons: [HeadOfficeCoupon]
 
     public init(
         cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
-        purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = []
+        purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = []
     ) {
+        self.coupons = coupons
         self.purchases = purchases
         self.headOfficeEntries = headOfficeEntries
         self.cards = cards
@@ -98,7 +103,7 @@ extension LedgerDatabase {
                 db,
                 sql: """
                     SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at,
-                           member_name, member_birthday, joins_card, referred_by, feedback_score
+                           member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code
                     FROM entries WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
                 arguments: [acknowledged, limit]
@@ -106,7 +111,7 @@ extension LedgerDatabase {
                 OutboxEntry(
                     seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
                     refersToSeq: $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10], memberName: $0[11],
-                    memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14], feedbackScore: $0[15])
+                    memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14], feedbackScore: $0[15], couponCode: $0[16])
             }
         }
     }
@@ -180,6 +185,7 @@ extension LedgerDatabase {
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
                     ])
+                try applyHeadOfficeCoupons(snapshot.coupons, memberId: memberId, db)
                 // Head office's own entries are recorded once each (their id), whatever the pull repeats;
                 // their points are already in the snapshot's balance.
                 for entry in snapshot.headOfficeEntries.prefix(Self.maximumHeadOfficeEntriesPerMember)

@@ -97,6 +97,7 @@ extension LedgerDatabase {
             // Bonuses the sale brought (the first-purchase bonus) go back with its full refund: a partial
             // refund still leaves a purchase.
             var reversedBonus: Int64 = 0
+            var voided: [String] = []
             if let earn, after.isFullyRefunded {
                 let bonuses = try Row.fetchAll(
                     db.cachedStatement(
@@ -117,12 +118,14 @@ extension LedgerDatabase {
                     reversedBonus -= bonus["points"] as Int64
                     if (bonus["member_id"] as Int64) == memberId { balance = written.balanceAfter }
                 }
+                voided = try voidCoupons(issuedBySeq: earn["seq"], receipt: receipt.value, refundKey: keyPrefix, at: millis, db)
             }
             return RefundResult(
                 card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
                 refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
                 currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
-                restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus, balance: balance,
+                restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus,
+                voidedCoupons: voided.isEmpty ? nil : voided, balance: balance,
                 fullyRefunded: after.isFullyRefunded, replayed: false)
         }
     }

@@ -197,6 +197,77 @@ enum LedgerSchema {
                     ALTER TABLE member_snapshots ADD COLUMN purchases INTEGER;
                     """)
         }
+        migrator.registerMigration("v12-coupons", foreignKeyChecks: .deferred) { db in
+            // Coupon entries (0 points) name their coupon; the kind CHECK constraint cannot be altered in
+            // place, so the table is rebuilt with every row unchanged. `coupons` is the till's view of each
+            // coupon it knows: issued here, or pulled from head office.
+            try db.execute(
+                sql: """
+                    CREATE TABLE entries_v12 (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        store_id TEXT NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        card TEXT NOT NULL,
+                        kind TEXT NOT NULL
+                            CHECK (kind IN ('earn', 'redeem', 'reverse', 'adjust', 'bonus', 'expire', 'enroll', 'profile', 'coupon')),
+                        points INTEGER NOT NULL,
+                        amount_minor INTEGER NOT NULL,
+                        balance_after INTEGER NOT NULL,
+                        receipt TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        refers_to_seq INTEGER REFERENCES entries(seq),
+                        rule_version INTEGER NOT NULL,
+                        reason TEXT,
+                        created_at INTEGER NOT NULL,
+                        reported_balance INTEGER,
+                        reported_tier TEXT,
+                        member_name TEXT,
+                        member_birthday TEXT,
+                        joins_card TEXT,
+                        referred_by TEXT,
+                        feedback_score INTEGER CHECK (feedback_score BETWEEN 1 AND 5),
+                        coupon_code TEXT,
+                        CHECK (kind != 'earn' OR (points >= 0 AND amount_minor > 0)),
+                        CHECK (kind != 'redeem' OR (points < 0 AND amount_minor = 0)),
+                        CHECK (kind NOT IN ('enroll', 'profile', 'coupon') OR (points = 0 AND amount_minor = 0)),
+                        CHECK ((kind = 'coupon') = (coupon_code IS NOT NULL))
+                    );
+                    INSERT INTO entries_v12 (seq, id, store_id, member_id, card, kind, points, amount_minor, balance_after, receipt,
+                                             idempotency_key, refers_to_seq, rule_version, reason, created_at, reported_balance,
+                                             reported_tier, member_name, member_birthday, joins_card, referred_by, feedback_score)
+                    SELECT seq, id, store_id, member_id, card, kind, points, amount_minor, balance_after, receipt, idempotency_key,
+                           refers_to_seq, rule_version, reason, created_at, reported_balance, reported_tier, member_name,
+                           member_birthday, joins_card, referred_by, feedback_score
+                    FROM entries ORDER BY seq;
+                    DROP TABLE entries;
+                    ALTER TABLE entries_v12 RENAME TO entries;
+                    CREATE INDEX entries_by_member_time ON entries(member_id, created_at);
+                    CREATE INDEX entries_by_receipt ON entries(receipt);
+                    CREATE INDEX entries_by_time ON entries(created_at);
+                    CREATE INDEX entries_by_member_seq ON entries(member_id, seq);
+                    CREATE TRIGGER entries_are_immutable BEFORE UPDATE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable: write a compensating entry'); END;
+                    CREATE TRIGGER entries_are_never_deleted BEFORE DELETE ON entries
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are never deleted: write a compensating entry'); END;
+                    CREATE TRIGGER entries_update_balance AFTER INSERT ON entries
+                    BEGIN UPDATE members SET balance = balance + NEW.points WHERE id = NEW.member_id; END;
+
+                    CREATE TABLE coupons (
+                        code TEXT PRIMARY KEY NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        rule_version INTEGER NOT NULL,
+                        discount_minor INTEGER NOT NULL CHECK (discount_minor > 0),
+                        issued_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('open', 'used', 'voided')),
+                        -- The sale that earned the coupon, if one did (its full refund voids an unused coupon).
+                        issued_by_seq INTEGER REFERENCES entries(seq),
+                        used_receipt TEXT
+                    ) WITHOUT ROWID;
+                    CREATE INDEX coupons_by_member ON coupons(member_id);
+                    """)
+        }
         return migrator
     }
 }

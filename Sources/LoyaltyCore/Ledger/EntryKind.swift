@@ -17,4 +17,6 @@ public enum EntryKind: String, Sendable, Codable, CaseIterable {
     case enroll
     /// The member's name or birthday changed at this store (0 points): head office takes the newest.
     case profile
+    /// A coupon issued, used or voided (0 points): `coupon_code` names it, `reason` says which.
+    case coupon
 }

@@ -28,6 +28,8 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     /// Points lapse this many days after they were earned, oldest first (decided at head office by
     /// `loyalty-hq expire`); nil: points never expire.
     public var pointsExpireAfterDays: Int?
+    /// Coupons issued by rules (a welcome coupon, an offer for high-potential new members); nil: none.
+    public var coupons: [CouponRule]?
 
     public init(
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],

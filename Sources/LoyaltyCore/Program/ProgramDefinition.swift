@@ -36,6 +36,7 @@ public struct ProgramDefinition: Hashable, Sendable {
     public var earningRules: EarningRules?
     public var bonuses: ProgramBonuses?
     public var pointsExpireAfterDays: Int?
+    public var coupons: [CouponRule] = []
 
     public init(
         validFromMilliseconds: Int64, currency: Currency, pointsPerUnit: Int64, rounding: Rounding, tiers: [TierDefinition],
@@ -136,6 +137,23 @@ public struct ProgramDefinition: Hashable, Sendable {
             throw bad("expiry.after_days", "must be 30 to 3650 days")
         }
         program.pointsExpireAfterDays = pointsExpireAfterDays
+        var couponNames = Set<String>()
+        for (index, rule) in coupons.enumerated() {
+            guard (1...24).contains(rule.name.count),
+                rule.name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+            else {
+                throw bad("coupons[\(index)].name", "must be 1 to 24 lower-case letters, digits or '_'")
+            }
+            guard couponNames.insert(rule.name).inserted else { throw bad("coupons[\(index)].name", "'\(rule.name)' is used twice") }
+            guard (1...Money.maximumMinorUnits).contains(rule.discountMinor) else {
+                throw bad("coupons[\(index)].discount", "must be above zero")
+            }
+            guard (1...3_650).contains(rule.validDays) else { throw bad("coupons[\(index)].valid_days", "must be 1 to 3650") }
+            if case .earlyVisits(let visits, let days) = rule.trigger, !(1...100).contains(visits) || !(1...365).contains(days) {
+                throw bad("coupons[\(index)].when", "visits must be 1 to 100 and within_days 1 to 365")
+            }
+        }
+        program.coupons = coupons.isEmpty ? nil : coupons
         return program
     }
 }

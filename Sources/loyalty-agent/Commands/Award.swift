@@ -75,6 +75,9 @@ struct Award: LedgerCommand {
         if let bonus = result.firstPurchaseBonus {
             detail += "\n  first purchase: +\(bonus) bonus points (in the balance)"
         }
+        for code in result.couponsIssued ?? [] {
+            detail += "\n  coupon issued: \(code) (hand it to the member)"
+        }
         return CommandOutput(json: result, human: human + detail)
     }
 

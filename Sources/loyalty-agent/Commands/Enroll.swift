@@ -22,6 +22,7 @@ struct Enroll: LedgerCommand {
             json: result,
             human: "Enrolled card \(result.card) as member \(result.memberId)\(name.map { " (\($0))" } ?? ""): tier \(result.tier), balance \(result.balance) points."
                 + (result.enrolmentBonus.map { " Includes the enrolment bonus of \($0) points." } ?? "")
-                + (referrer.map { " Referred by card \($0.value)." } ?? ""))
+                + (referrer.map { " Referred by card \($0.value)." } ?? "")
+                + (result.couponsIssued.map { " Coupons issued: \($0.joined(separator: ", "))." } ?? ""))
     }
 }

@@ -22,6 +22,7 @@ struct Refund: LedgerCommand {
         var human = result.replayed ? "Already recorded: " : "Refunded "
         human += "\(result.refundAmount) \(result.currency) of receipt \(result.receipt): \(result.reversedPoints) points taken back"
         if result.restoredPoints > 0 { human += ", \(result.restoredPoints) redeemed points given back" }
+        if let voided = result.voidedCoupons { human += ", coupons voided: \(voided.joined(separator: ", "))" }
         if result.reversedBonusPoints < 0 { human += ", \(result.reversedBonusPoints) bonus points of the sale taken back" }
         human += ". Balance: \(result.balance) points."
         if result.fullyRefunded { human += " The sale is now fully refunded." }

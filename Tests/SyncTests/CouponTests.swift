@@ -1,0 +1,94 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// Coupons issued by program rules, on both drivers, through the real HTTP sync: a welcome coupon at
+/// enrolment and an offer for a high-potential new member; single use across stores, a double use by
+/// two offline stores reported at head office; a coupon earned by a refunded sale is voided.
+@Suite struct CouponTests {
+    static func program() throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            coupons:
+              - {name: welcome, when: enrolment, discount: "5.00", valid_days: 30}
+              - {name: come_back, when: {visits: 2, within_days: 14}, discount: "10.00"}
+            """)
+    }
+
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    @Test(arguments: Driver.allCases)
+    func aCouponWorksOnceAnywhereAndTwoOfflineUsesAreReported(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                let card = try CardNumber(GTIN.withCheckDigit("290000077701"))
+                let enrolled = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+                let code = "WELCOME-\(card.value)"
+                #expect(enrolled.couponsIssued == [code])
+                // B has not heard of the coupon before a sync.
+                #expect(throws: LoyaltyError.self) { try b.ledger.useCoupon(code: code, receipt: ReceiptReference("B-1")) }
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                #expect(try b.ledger.member(card: card).coupons.map(\.code) == [code])
+                #expect(try b.ledger.member(card: card).coupons.first?.discount == "5.00")
+
+                // Both stores offline: each accepts the coupon once; a retry is the same use.
+                let atA = try a.ledger.useCoupon(code: code, receipt: ReceiptReference("A-1"))
+                #expect(atA.discount == "5.00" && !atA.replayed)
+                #expect(try a.ledger.useCoupon(code: code, receipt: ReceiptReference("A-1")).replayed)
+                #expect(throws: LoyaltyError.self) { try a.ledger.useCoupon(code: code, receipt: ReceiptReference("A-2")) }
+                _ = try b.ledger.useCoupon(code: code, receipt: ReceiptReference("B-1"))
+                #expect(try await store.couponDoubleUses().isEmpty)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                let uses = try await store.couponDoubleUses()
+                #expect(uses.map(\.storeId).sorted() == ["A", "B"] && Set(uses.map(\.code)) == [code])
+                _ = try await a.client.syncOnce()
+                #expect(try a.ledger.member(card: card).coupons.first?.status == "used")
+                #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+            }
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func aNewMembersSecondVisitEarnsTheOfferAndItsRefundVoidsIt(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                let card = try CardNumber(GTIN.withCheckDigit("290000077702"))
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-1")).couponsIssued == nil)
+                let second = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-2"))
+                #expect(second.couponsIssued == ["COME_BACK-\(card.value)"])
+                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-3")).couponsIssued == nil)
+                let refund = try a.ledger.refund(receipt: ReceiptReference("V-2"), amount: nil, returnReceipt: nil)
+                #expect(refund.voidedCoupons == ["COME_BACK-\(card.value)"])
+                #expect(throws: LoyaltyError.self) { try a.ledger.useCoupon(code: "COME_BACK-\(card.value)", receipt: ReceiptReference("V-4")) }
+                _ = try await a.client.syncOnce()
+                let page = try await store.updates(storeId: "A", since: 0, now: Date())
+                let states = page.members.first?.coupons?.sorted { $0.code < $1.code }.map(\.status)
+                #expect(states == ["voided", "open"], "\(String(describing: page.members.first?.coupons))")
+            }
+        }
+    }
+}
