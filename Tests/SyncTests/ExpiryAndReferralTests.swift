@@ -138,3 +138,26 @@ import Testing
         }
     }
 }
+
+/// Sales that earned promotion extras count as incentive-driven at head office (the mercenary type).
+@Suite struct PromotionIncentiveTests {
+    @Test(arguments: Driver.allCases)
+    func salesMarkedAsPromotedCountAsIncentiveSales(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            try await store.addStore(id: "A", secret: "s", now: now)
+            let card = GTIN.withCheckDigit("290000088811")
+            let at = Int64(now.timeIntervalSince1970 * 1000) - 86_400_000
+            let entries = (1...3).map { seq in
+                SyncEntry(
+                    seq: seq, id: "promo-\(seq)", card: card, kind: "earn", points: 20, amountMinor: 1_000, currency: "EUR",
+                    receipt: "P\(seq)", refersToSeq: nil, ruleVersion: 1, reason: seq == 3 ? nil : "promotion: double points day",
+                    createdAtMilliseconds: at + seq)
+            }
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            #expect(facts.map(\.windowSales) == [3] && facts.map(\.windowIncentiveSales) == [2])
+        }
+    }
+}

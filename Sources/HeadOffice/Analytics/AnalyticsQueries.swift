@@ -30,7 +30,7 @@ public enum AnalyticsQueries {
         SELECT member_id, store_id, first_ms, net, incentive FROM (
             SELECT MIN(member_id) AS member_id, store_id, MIN(created_at_ms) AS first_ms,
                    SUM(CASE WHEN kind = 'earn' OR (kind = 'reverse' AND created_at_ms < ?1) THEN amount_minor ELSE 0 END) AS net,
-                   MAX(kind = 'redeem' AND created_at_ms < ?1) AS incentive
+                   MAX((kind = 'redeem' AND created_at_ms < ?1) OR (kind = 'earn' AND IFNULL(reason, '') LIKE 'promotion:%')) AS incentive
             FROM hq_entries WHERE kind IN ('earn', 'redeem', 'reverse')
             GROUP BY store_id, receipt
             HAVING SUM(kind = 'earn') > 0 AND MIN(created_at_ms) < ?1
@@ -47,7 +47,7 @@ public enum AnalyticsQueries {
         SELECT member_id, store_id, first_ms, net, incentive FROM (
             SELECT MIN(member_id) AS member_id, store_id, MIN(created_at_ms) AS first_ms,
                    SUM(CASE WHEN kind = 'earn' OR (kind = 'reverse' AND created_at_ms < $1) THEN amount_minor ELSE 0 END)::bigint AS net,
-                   BOOL_OR(kind = 'redeem' AND created_at_ms < $1) AS incentive
+                   BOOL_OR((kind = 'redeem' AND created_at_ms < $1) OR (kind = 'earn' AND COALESCE(reason, '') LIKE 'promotion:%')) AS incentive
             FROM hq_entries WHERE kind IN ('earn', 'redeem', 'reverse')
             GROUP BY store_id, receipt
             HAVING COUNT(*) FILTER (WHERE kind = 'earn') > 0 AND MIN(created_at_ms) < $1

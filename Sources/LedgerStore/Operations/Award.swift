@@ -90,7 +90,8 @@ extension LedgerDatabase {
                 NewEntry(
                     memberId: holder.memberId, card: card.value, kind: .earn, points: points,
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
-                    ruleVersion: program.version, reason: nil, reportedBalance: reportedBalance, reportedTier: newTier.name),
+                    ruleVersion: program.version, reason: Self.promotionReason(breakdown), reportedBalance: reportedBalance,
+                    reportedTier: newTier.name),
                 at: millis, db)
             if let firstPurchaseBonus {
                 _ = try append(
@@ -116,6 +117,13 @@ extension LedgerDatabase {
                 seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional,
                 breakdown: breakdown, firstPurchaseBonus: firstPurchaseBonus, couponsIssued: coupons.isEmpty ? nil : coupons)
         }
+    }
+
+    /// `promotion: NAME, ...` when promotions added points to the sale: head office counts such sales
+    /// as incentive-driven (the mercenary loyalty type).
+    static func promotionReason(_ breakdown: EarningBreakdown?) -> String? {
+        let names = (breakdown?.promotions ?? []).filter { $0.points > 0 }.map(\.name)
+        return names.isEmpty ? nil : String(("promotion: " + names.joined(separator: ", ")).prefix(200))
     }
 
     /// The program's first-purchase bonus if this sale is the member's first anywhere: no earn entry of

@@ -6,16 +6,17 @@ import LoyaltyCore
 /// `loyalty-hq export welcome|win-back|birthday`: member lists for a messaging tool.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Member lists for a messaging tool (CSV by default, or --json): welcome, win-back, birthday.",
+        abstract: "Member lists for a messaging tool (CSV by default, or --json): welcome, win-back, birthday, expiring.",
         discussion: """
             welcome: members who enrolled (or were first seen) in the last new_member_days days. \
             win-back: dormant members, with their last visit and store. \
-            birthday: members whose birthday falls in the next --within-days days (default 7).
+            birthday: members whose birthday falls in the next --within-days days (default 7). \
+            expiring: members whose points lapse in the next --within-days days (set it, e.g. 30), with the points.
             """)
 
-    enum List: String, ExpressibleByArgument, CaseIterable { case welcome, winBack = "win-back", birthday }
+    enum List: String, ExpressibleByArgument, CaseIterable { case welcome, winBack = "win-back", birthday, expiring }
 
-    @Argument(help: "welcome | win-back | birthday") var list: List
+    @Argument(help: "welcome | win-back | birthday | expiring") var list: List
     @Option(help: "For birthday: days ahead, counting the as-of day.") var withinDays = 7
     @OptionGroup var asOf: AsOfOption
     @OptionGroup var storage: StorageOptions
@@ -24,9 +25,15 @@ struct Export: AsyncParsableCommand {
         guard (1...366).contains(withinDays) else {
             throw CommandFailure(code: "bad_option", message: "--within-days takes 1 to 366", exitCode: 2)
         }
+        if list == .expiring {
+            try await ExpiringReport.table(storage, asOf: asOf.asOf, within: "\(withinDays)d").print(json: storage.json, csv: true)
+            return
+        }
         let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
         let members: [MemberFacts]
         switch list {
+        case .expiring:
+            preconditionFailure("exported above")
         case .welcome:
             members = context.facts.filter {
                 LifecycleAnalysis.stage($0, asOfDay: context.asOfDay, settings: context.settings) == .new
