@@ -1,7 +1,7 @@
 // Award and lookup through the agent's ledger vs. the same SQL in a raw SQLite C loop, same run,
 // same pragmas (WAL, synchronous=FULL), same schema, same disk.
 //
-//   swift run -c release --package-path Benchmarks ledger-benchmark [awards] [lookups] [--example-program]
+//   swift run -c release --package-path Benchmarks ledger-benchmark [awards] [lookups] [--example-program [--rules-only]]
 //
 // With --example-program our ledger earns by a program version like sync/examples/program.yaml (a
 // promotion window, tier multipliers, a birthday-month rule, per-sale and per-day caps); the raw C
@@ -40,8 +40,9 @@ func makeLedger(_ name: String) throws -> (LedgerDatabase, [String]) {
 
 let (ours, cards) = try makeLedger("ours")
 /// A version like sync/examples/program.yaml: categories, a weekend and a tier-only happy hour, tier
-/// multipliers, the birthday month and both caps, counted in Europe/Berlin.
-func exampleLikeProgram(dayCap: Bool) -> LoyaltyProgram {
+/// multipliers, the birthday month and both caps, counted in Europe/Berlin, enrolment and first-purchase
+/// bonuses, a welcome coupon and a coupon for a new member's 3rd sale within 14 days.
+func exampleLikeProgram(dayCap: Bool, bonusesAndCoupons: Bool = true) -> LoyaltyProgram {
     var program = LoyaltyProgram.standard()
     program.version = 2
     program.validFromMilliseconds = 0
@@ -64,15 +65,25 @@ func exampleLikeProgram(dayCap: Bool) -> LoyaltyProgram {
     rules.perMemberDayCapPoints = dayCap ? 1_000_000_000 : nil
     rules.timeZone = "Europe/Berlin"
     program.earningRules = rules
+    guard bonusesAndCoupons else { return program }
+    program.bonuses = ProgramBonuses(enrolmentPoints: 100, firstPurchasePoints: 200, referralPoints: 500)
+    program.coupons = [
+        CouponRule(name: "welcome", trigger: .enrolment, discountMinor: 500, validDays: 30),
+        CouponRule(name: "come_back", trigger: .earlyVisits(visits: 3, withinDays: 14), discountMinor: 1_000, validDays: 30),
+    ]
+    program.pointsExpireAfterDays = 730
     return program
 }
 
 let exampleProgram = CommandLine.arguments.contains("--example-program")
 if exampleProgram {
-    let program = exampleLikeProgram(dayCap: !CommandLine.arguments.contains("--no-day-cap"))
+    let program = exampleLikeProgram(
+        dayCap: !CommandLine.arguments.contains("--no-day-cap"), bonusesAndCoupons: !CommandLine.arguments.contains("--rules-only"))
     let document = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)
     try ours.applyHeadOfficeUpdates(members: [], blockedCards: [], cursor: 0, programs: [(version: 2, document: document)])
-    print("  our ledger earns by an example-like program version 2 (promotions, tier multipliers, birthday month, caps)")
+    print(
+        "  our ledger earns by an example-like program version 2 (promotions, tier multipliers, birthday month, caps"
+            + (CommandLine.arguments.contains("--rules-only") ? ")" : ", bonuses, coupons)"))
 }
 let (rawLedger, _) = try makeLedger("raw")
 let rawPath = rawLedger.path

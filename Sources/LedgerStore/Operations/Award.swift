@@ -61,13 +61,18 @@ extension LedgerDatabase {
             var breakdown: EarningBreakdown?
             var dayCounted: String?
             var earnedToday: Int64 = 0
+            var standing: SaleStanding?
+            let needsStanding = Self.needsStanding(program)
             if program.earningRules != nil || lines != nil {
                 let rules = program.earningRules ?? EarningRules()
                 let moment = Self.saleMoment(now, timeZone: rules.timeZone)
-                // One read of the member's row: the birthday and the points of their latest earning day.
+                // One read of the member's row: the birthday, the points of their latest earning day and,
+                // when the program needs them, what the first-purchase bonus and the coupons ask.
                 let member = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT birthday, earned_day, earned_day_points FROM members WHERE id = ?"),
-                    arguments: [holder.memberId])
+                    db.cachedStatement(sql: needsStanding ? Self.memberRowWithStanding : Self.memberRow), arguments: [holder.memberId])
+                if needsStanding, let member {
+                    standing = SaleStanding(enrolledAt: member[3], boughtBefore: member[4], firstCard: member[5])
+                }
                 let birthday: String? = member?[0]
                 if rules.perMemberDayCapPoints != nil {
                     earnedToday = try (member?[1] as String?) == moment.day
@@ -83,7 +88,9 @@ extension LedgerDatabase {
             }
             let spend = try rollingSpend(memberId: holder.memberId, at: millis, db)
             let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spend + amount.minorUnits)
-            let firstPurchaseBonus = try firstPurchaseBonus(for: holder, program: program, db)
+            if needsStanding && standing == nil { standing = try saleStanding(memberId: holder.memberId, db) }
+            var firstPurchaseBonus: Int64?
+            if let standing { firstPurchaseBonus = self.firstPurchaseBonus(for: holder, standing: standing, program: program) }
             // The new entries are newer than any snapshot: the vouched balance moves by exactly their points.
             let reportedBalance = holder.vouchedBalance + points + (firstPurchaseBonus ?? 0)
             let written = try append(
@@ -101,8 +108,12 @@ extension LedgerDatabase {
                         ruleVersion: program.version, reason: "first-purchase bonus"),
                     at: millis, db)
             }
-            let coupons = try issueEarlyVisitCoupons(
-                memberId: holder.memberId, program: program, saleSeq: written.seq, receipt: receipt.value, at: millis, db)
+            var coupons: [String] = []
+            if let standing {
+                coupons = try issueEarlyVisitCoupons(
+                    memberId: holder.memberId, standing: standing, program: program, saleSeq: written.seq, receipt: receipt.value,
+                    at: millis, db)
+            }
             if let dayCounted {
                 // The member's row is written anyway (the balance): the day's count adds no page to the commit.
                 try db.cachedStatement(sql: "UPDATE members SET earned_day = ?, earned_day_points = ? WHERE id = ?")
@@ -126,31 +137,52 @@ extension LedgerDatabase {
         return names.isEmpty ? nil : String(("promotion: " + names.joined(separator: ", ")).prefix(200))
     }
 
+    /// What the first-purchase bonus and the early-visit coupons ask of a member, read in one statement
+    /// before the sale is written; nil when the program has neither.
+    struct SaleStanding {
+        var enrolledAt: Int64
+        /// An earn entry here, or sales at head office's last pull.
+        var boughtBefore: Bool
+        /// The member's first card here (coupon codes are made from it).
+        var firstCard: String?
+    }
+
+    /// Whether the program has a first-purchase bonus or early-visit coupons.
+    static func needsStanding(_ program: LoyaltyProgram) -> Bool {
+        (program.bonuses?.firstPurchasePoints ?? 0) > 0 || (program.coupons ?? []).contains { $0.trigger != .enrolment }
+    }
+
+    static let memberRow = "SELECT birthday, earned_day, earned_day_points FROM members WHERE id = ?"
+    static let memberRowWithStanding = """
+        SELECT m.birthday, m.earned_day, m.earned_day_points, m.enrolled_at,
+               EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0,
+               (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1)
+        FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
+        """
+
+    func saleStanding(memberId: Int64, _ db: Database) throws -> SaleStanding? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.memberRowWithStanding), arguments: [memberId]) else { return nil }
+        return SaleStanding(enrolledAt: row[3], boughtBefore: row[4], firstCard: row[5])
+    }
+
     /// The program's first-purchase bonus if this sale is the member's first anywhere: no earn entry of
     /// theirs here and none at any store head office knows of. A provisional card gets none (this till
     /// cannot tell).
-    func firstPurchaseBonus(for holder: CardHolder, program: LoyaltyProgram, _ db: Database) throws -> Int64? {
-        guard let bonus = program.bonuses?.firstPurchasePoints, bonus > 0, !holder.provisional else { return nil }
-        let boughtBefore = try Bool.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM entries WHERE kind = 'earn'
-                                   AND (member_id = ?1 OR member_id IN (SELECT id FROM members WHERE merged_into = ?1)))
-                        OR IFNULL((SELECT purchases FROM member_snapshots WHERE member_id = ?1), 0) > 0
-                    """),
-            arguments: [holder.memberId]) ?? true
-        return boughtBefore ? nil : bonus
+    func firstPurchaseBonus(for holder: CardHolder, standing: SaleStanding, program: LoyaltyProgram) -> Int64? {
+        guard let bonus = program.bonuses?.firstPurchasePoints, bonus > 0, !holder.provisional, !standing.boughtBefore else { return nil }
+        return bonus
     }
 
-    /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown).
+    /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown): the zone's offset at
+    /// that instant, then integer date arithmetic (a calendar object costs more than the rest of the rules).
     static func saleMoment(_ now: Date, timeZone: String) -> SaleMoment {
-        let calendar = calendar(timeZone)
-        let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour], from: now)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        // Foundation counts Sunday as 1; ISO weekdays start on Monday.
-        let isoWeekday = (parts.weekday! + 5) % 7 + 1
+        let zone = calendar(timeZone).timeZone
+        let local = Int64((now.timeIntervalSince1970).rounded(.down)) + Int64(zone.secondsFromGMT(for: now))
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let date = CivilDay.date(fromDays: Int(days))
         return SaleMoment(
-            day: "\(parts.year!)-\(two(parts.month!))-\(two(parts.day!))", weekday: isoWeekday, hour: parts.hour!, month: parts.month!)
+            day: CivilDay.string(year: date.year, month: date.month, day: date.day), weekday: CivilDay.isoWeekday(days: Int(days)),
+            hour: Int((local - days * 86_400) / 3_600), month: date.month)
     }
 
     /// A Gregorian calendar in `timeZone`, made once per zone: loading a zone's rules reads the

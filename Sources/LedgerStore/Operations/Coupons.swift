@@ -73,21 +73,28 @@ extension LedgerDatabase {
 
     /// Coupons for a new member's `n`-th sale within the rules' days of enrolling (high-potential new
     /// members), issued with the sale that reaches the count.
-    func issueEarlyVisitCoupons(memberId: Int64, program: LoyaltyProgram, saleSeq: Int64, receipt: String, at millis: Int64, _ db: Database) throws
-        -> [String]
-    {
+    func issueEarlyVisitCoupons(
+        memberId: Int64, standing: SaleStanding, program: LoyaltyProgram, saleSeq: Int64, receipt: String, at millis: Int64, _ db: Database
+    ) throws -> [String] {
         let rules = (program.coupons ?? []).compactMap { rule -> (CouponRule, Int, Int)? in
             if case .earlyVisits(let visits, let days) = rule.trigger { return (rule, visits, days) }
             return nil
         }
-        guard !rules.isEmpty,
-            let enrolledAt = try Int64.fetchOne(db, sql: "SELECT enrolled_at FROM members WHERE id = ?", arguments: [memberId])
-        else { return [] }
+        let enrolledAt = standing.enrolledAt
+        guard !rules.isEmpty, let card = standing.firstCard else { return [] }
         var issued: [String] = []
         for (rule, visits, days) in rules where millis <= enrolledAt + Int64(days) * Self.millisecondsPerDay {
+            // Issued already (the usual case after the N-th visit): one key lookup, no count.
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE code = ?"), arguments: [rule.code(card: card)]) == true {
+                continue
+            }
+            // Counting stops at `visits` sales: the scan is bounded whatever the member's history.
             let sales = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ?",
-                arguments: [memberId, enrolledAt]) ?? 0
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ? LIMIT ?)
+                        """),
+                arguments: [memberId, enrolledAt, visits]) ?? 0
             if sales >= visits,
                 let code = try issueCoupon(rule, memberId: memberId, program: program, issuedBySeq: saleSeq, receipt: receipt, at: millis, db)
             {
