@@ -72,6 +72,20 @@ import Testing
             .promotions.map(\.name) == ["happy hour"], "after the date range")
     }
 
+    @Test func aSegmentPromotionAppliesOnlyToMembersWithOneOfItsFlags() {
+        let program = Self.program { rules in
+            rules.promotions = [Promotion(name: "welcome back", multiplierPercent: 300)]
+            rules.promotions[0].segments = ["welcome_back", "at_risk"]
+        }
+        let moment = SaleMoment(day: "2026-05-11", weekday: 1, hour: 10, month: 5)
+        func promotions(_ flags: [String]) -> [String] {
+            program.earning(lines: Self.lines, tier: program.tiers[0], moment: moment, birthdayMonth: nil, earnedToday: 0, flags: flags)
+                .promotions.map(\.name)
+        }
+        #expect(promotions(["welcome_back"]) == ["welcome back"] && promotions(["super_user", "at_risk"]) == ["welcome back"])
+        #expect(promotions([]).isEmpty && promotions(["super_user"]).isEmpty)
+    }
+
     @Test func everyBreakdownAddsUpNeverGoesNegativeAndRespectsItsCaps() {
         var random = SeededRandom(seed: TestSeed.make("earningBreakdowns"))
         for _ in 0..<2_000 {

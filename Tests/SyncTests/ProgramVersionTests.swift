@@ -38,6 +38,10 @@ import Testing
         ("  - {name: base, min_rolling_spend: \"0\", earn_multiplier_percent: 100, colour: red}", "line 4: tiers[0]: unknown field 'colour'"),
         ("  - {name: base, min_rolling_spend: \"5\", earn_multiplier_percent: 100}", "line 4: tiers[0].min_rolling_spend: the first tier starts at 0"),
         ("redemption: {point_value_minor: 1, minimum_points: 1}", "redemption.step_points: is missing"),
+        (
+            "earning: {points_per_unit: 1, rounding: down, excluded_categories: [fresh], category_multipliers: {fresh: 200}}",
+            "earning.category_multipliers.fresh: 'fresh' is also in excluded_categories"
+        ),
     ])
     func everyProblemNamesTheFieldAndItsLine(_ replacement: String, _ expected: String) throws {
         var lines = Self.file(validFrom: "2026-01-01T00:00:00Z").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -47,6 +51,15 @@ import Testing
         let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(lines.joined(separator: "\n")).program(version: 2) }
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
         #expect(error?.category == .badInput)
+    }
+
+    @Test func aPromotionForAnUnknownSegmentOrTierIsRefused() throws {
+        let unknownSegment = Self.example.replacingOccurrences(of: "segments: [welcome_back]", with: "segments: [sleepy]")
+        let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(unknownSegment).program(version: 2) }
+        #expect(error?.message.contains("promotions[2].segments: 'sleepy' is not a segment") == true, "\(error?.message ?? "")")
+        let unknownTier = Self.example.replacingOccurrences(of: "tiers: [gold, top]", with: "tiers: [gold, platinum]")
+        let tierError = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(unknownTier).program(version: 2) }
+        #expect(tierError?.message.contains("promotions[1].tiers: 'platinum'") == true, "\(tierError?.message ?? "")")
     }
 
     @Test func tiersOutOfOrderAreRefusedWithTheirLine() throws {

@@ -99,18 +99,25 @@ var bestOursLookup = Double.infinity
 var bestRawLookup = Double.infinity
 let cardNumbers = try cards.map { try CardNumber($0) }
 for round in 0..<rounds {
-    let oursAward = try clock.measure {
-        for index in 0..<awardCount {
-            _ = try ours.award(card: card, amount: amount, receipt: ReceiptReference("ours\(round)-\(index)"))
+    // Ours and the raw loop take turns in chunks, so a slow stretch of the disk hits both alike.
+    let chunks = 5
+    let chunkSize = max(1, awardCount / chunks)
+    var oursAward = Duration.zero
+    var rawAward = Duration.zero
+    for chunk in 0..<chunks {
+        oursAward += try clock.measure {
+            for index in 0..<chunkSize {
+                _ = try ours.award(card: card, amount: amount, receipt: ReceiptReference("ours\(round)-\(chunk)-\(index)"))
+            }
         }
+        var rawStatus: Int32 = 0
+        rawAward += clock.measure {
+            rawStatus = raw_award_loop(rawPath, "bench", cards[7], 1_250, "raw\(round)-\(chunk)", Int32(chunkSize))
+        }
+        precondition(rawStatus == 0, "raw award loop failed with SQLite code \(rawStatus)")
     }
-    var rawStatus: Int32 = 0
-    let rawAward = clock.measure {
-        rawStatus = raw_award_loop(rawPath, "bench", cards[7], 1_250, "raw\(round)", Int32(awardCount))
-    }
-    precondition(rawStatus == 0, "raw award loop failed with SQLite code \(rawStatus)")
-    bestOursAward = min(bestOursAward, seconds(oursAward) / Double(awardCount))
-    bestRawAward = min(bestRawAward, seconds(rawAward) / Double(awardCount))
+    bestOursAward = min(bestOursAward, seconds(oursAward) / Double(chunkSize * chunks))
+    bestRawAward = min(bestRawAward, seconds(rawAward) / Double(chunkSize * chunks))
 
     var found = 0
     let oursLookup = try clock.measure {

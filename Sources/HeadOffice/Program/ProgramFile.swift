@@ -217,7 +217,7 @@ public enum ProgramFile {
         static let weekdays = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]
 
         func promotion() throws(LoyaltyError) -> Promotion {
-            let values = try fields(["name", "multiplier_percent", "from", "until", "weekdays", "hours", "tiers"])
+            let values = try fields(["name", "multiplier_percent", "from", "until", "weekdays", "hours", "tiers", "segments"])
             var promotion = Promotion(
                 name: try child(values, "name")!.text(), multiplierPercent: try child(values, "multiplier_percent")!.integer(100...1_000))
             for (field, keyPath) in [("from", \Promotion.fromDay), ("until", \Promotion.untilDay)] {
@@ -241,6 +241,7 @@ public enum ProgramFile {
                 promotion.untilHour = parts[1]
             }
             if let tiers = try child(values, "tiers", required: false) { promotion.tiers = try tiers.strings() }
+            if let segments = try child(values, "segments", required: false) { promotion.segments = try segments.strings() }
             return promotion
         }
     }

@@ -71,7 +71,7 @@ extension LedgerDatabase {
                 let member = try Row.fetchOne(
                     db.cachedStatement(sql: needsStanding ? Self.memberRowWithStanding : Self.memberRow), arguments: [holder.memberId])
                 if needsStanding, let member {
-                    standing = SaleStanding(enrolledAt: member[3], boughtBefore: member[4], firstCard: member[5])
+                    standing = SaleStanding(enrolledAt: member[4], boughtBefore: member[5], firstCard: member[6])
                 }
                 let birthday: String? = member?[0]
                 if rules.perMemberDayCapPoints != nil {
@@ -82,7 +82,8 @@ extension LedgerDatabase {
                 }
                 let computed = program.earning(
                     lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
-                    birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month, earnedToday: earnedToday)
+                    birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month, earnedToday: earnedToday,
+                    flags: (member?[3] as String?).map { $0.split(separator: ",").map(String.init) } ?? [])
                 points = computed.points
                 breakdown = computed
             }
@@ -152,9 +153,12 @@ extension LedgerDatabase {
         (program.bonuses?.firstPurchasePoints ?? 0) > 0 || (program.coupons ?? []).contains { $0.trigger != .enrolment }
     }
 
-    static let memberRow = "SELECT birthday, earned_day, earned_day_points FROM members WHERE id = ?"
+    static let memberRow = """
+        SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags
+        FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
+        """
     static let memberRowWithStanding = """
-        SELECT m.birthday, m.earned_day, m.earned_day_points, m.enrolled_at,
+        SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags, m.enrolled_at,
                EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0,
                (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1)
         FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
@@ -162,7 +166,7 @@ extension LedgerDatabase {
 
     func saleStanding(memberId: Int64, _ db: Database) throws -> SaleStanding? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.memberRowWithStanding), arguments: [memberId]) else { return nil }
-        return SaleStanding(enrolledAt: row[3], boughtBefore: row[4], firstCard: row[5])
+        return SaleStanding(enrolledAt: row[4], boughtBefore: row[5], firstCard: row[6])
     }
 
     /// The program's first-purchase bonus if this sale is the member's first anywhere: no earn entry of
@@ -176,8 +180,7 @@ extension LedgerDatabase {
     /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown): the zone's offset at
     /// that instant, then integer date arithmetic (a calendar object costs more than the rest of the rules).
     static func saleMoment(_ now: Date, timeZone: String) -> SaleMoment {
-        let zone = calendar(timeZone).timeZone
-        let local = Int64((now.timeIntervalSince1970).rounded(.down)) + Int64(zone.secondsFromGMT(for: now))
+        let local = Int64((now.timeIntervalSince1970).rounded(.down)) + Int64(utcOffsetSeconds(timeZone, at: now))
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let date = CivilDay.date(fromDays: Int(days))
         return SaleMoment(
@@ -198,6 +201,23 @@ extension LedgerDatabase {
     }
 
     private static let calendars = Mutex<[String: Calendar]>([:])
+
+    /// The zone's UTC offset at `now`, kept per zone until its next transition: asking the time-zone
+    /// database on every award costs more than the rest of the rules.
+    static func utcOffsetSeconds(_ timeZone: String, at now: Date) -> Int {
+        if let cached = offsets.withLock({ $0[timeZone] }), cached.from <= now, now < cached.until { return cached.seconds }
+        let zone = calendar(timeZone).timeZone
+        let seconds = zone.secondsFromGMT(for: now)
+        // Valid until the next daylight-saving change (at most a day ahead, so a zone's changed rules apply soon).
+        let until = min(zone.nextDaylightSavingTimeTransition(after: now) ?? .distantFuture, now.addingTimeInterval(86_400))
+        offsets.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[timeZone] = (now, until, seconds)
+        }
+        return seconds
+    }
+
+    private static let offsets = Mutex<[String: (from: Date, until: Date, seconds: Int)]>([:])
 
     /// Points the member's sales earned today (the rules' time zone) before this sale, for the per-day
     /// cap, counted from the entries. Only the first award of a member's day needs it: the member's row

@@ -105,6 +105,10 @@ public struct ProgramDefinition: Hashable, Sendable {
             for (category, percent) in rules.categoryMultiplierPercent where !(0...1_000).contains(percent) {
                 throw bad("earning.category_multipliers.\(category)", "must be 0 to 1000")
             }
+            // A category cannot both earn nothing and earn a multiple: the file contradicts itself.
+            if let both = rules.categoryMultiplierPercent.keys.sorted().first(where: rules.excludedCategories.contains) {
+                throw bad("earning.category_multipliers.\(both)", "'\(both)' is also in excluded_categories; keep it in one of them")
+            }
             if let percent = rules.birthdayMonthMultiplierPercent, !(100...1_000).contains(percent) {
                 throw bad("earning.birthday_month_multiplier_percent", "must be 100 to 1000")
             }
@@ -114,6 +118,11 @@ public struct ProgramDefinition: Hashable, Sendable {
                 }
                 if let unknown = promotion.tiers.first(where: { name in !tiers.contains { $0.name == name } }) {
                     throw bad("promotions[\(index)].tiers", "'\(unknown)' is not one of this version's tiers")
+                }
+                if let unknown = promotion.segments.first(where: { MemberFlag(rawValue: $0) == nil }) {
+                    throw bad(
+                        "promotions[\(index)].segments",
+                        "'\(unknown)' is not a segment; the segments are \(MemberFlag.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 if let from = promotion.fromDay, let until = promotion.untilDay, from > until {
                     throw bad("promotions[\(index)].until", "is before from")

@@ -23,12 +23,12 @@ extension LoyaltyProgram {
     ///
     /// 1. base = rounding(Σ eligible line amount × category multiplier × points per unit);
     /// 2. the tier multiplier adds rounding(base × (m − 100) %);
-    /// 3. promotions that apply (window, weekday, hour, tier) and the birthday-month multiplier follow,
+    /// 3. promotions that apply (window, weekday, hour, tier, segment) and the birthday-month multiplier follow,
     ///    each adding rounding(running total × (m − 100) %) (`multiply`), or only the largest (`best`);
     /// 4. the per-sale cap, then the per-member-per-day cap (given the points already earned that day),
     ///    apply last.
     public func earning(
-        lines: [SaleLine], tier: Tier, moment: SaleMoment, birthdayMonth: Int?, earnedToday: Int64
+        lines: [SaleLine], tier: Tier, moment: SaleMoment, birthdayMonth: Int?, earnedToday: Int64, flags: [String] = []
     ) -> EarningBreakdown {
         let rules = earningRules ?? EarningRules()
         let excluded = Set(rules.excludedCategories)
@@ -47,7 +47,7 @@ extension LoyaltyProgram {
         }
         let tierExtra = extra(base, tier.earnMultiplierPercent)
         var running = base + tierExtra
-        var candidates = rules.promotions.filter { $0.applies(at: moment, tier: tier.name) }.map {
+        var candidates = rules.promotions.filter { $0.applies(at: moment, tier: tier.name, flags: flags) }.map {
             (name: $0.name, percent: $0.multiplierPercent, isBirthday: false)
         }
         if let birthdayPercent = rules.birthdayMonthMultiplierPercent, birthdayMonth == moment.month {

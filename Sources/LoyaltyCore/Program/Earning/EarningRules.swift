@@ -48,20 +48,24 @@ public struct Promotion: Hashable, Sendable, Codable {
     public var untilHour: Int?
     /// Tier names it applies to; empty: every tier.
     public var tiers: [String] = []
+    /// Head office's segment flags it applies to (e.g. `welcome_back`, `at_risk`): the member needs one
+    /// of them at the till's last pull; empty: every member.
+    public var segments: [String] = []
 
     public init(name: String, multiplierPercent: Int64) {
         self.name = name
         self.multiplierPercent = multiplierPercent
     }
 
-    /// Whether the promotion applies to a sale at `moment` by a member in `tier`.
-    public func applies(at moment: SaleMoment, tier: String) -> Bool {
+    /// Whether the promotion applies to a sale at `moment` by a member in `tier` with segment `flags`.
+    public func applies(at moment: SaleMoment, tier: String, flags: [String] = []) -> Bool {
         if let fromDay, moment.day < fromDay { return false }
         if let untilDay, moment.day > untilDay { return false }
         if !weekdays.isEmpty && !weekdays.contains(moment.weekday) { return false }
         if let fromHour, moment.hour < fromHour { return false }
         if let untilHour, moment.hour >= untilHour { return false }
         if !tiers.isEmpty && !tiers.contains(tier) { return false }
+        if !segments.isEmpty && !segments.contains(where: flags.contains) { return false }
         return true
     }
 }
