@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-configuration", exact: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // Pure loyalty domain: money, cards, program rules, tiers. No I/O.
@@ -99,12 +100,24 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The local POS API the daemon serves on loopback: sales, redemptions, refunds, members, scans (SSE).
+        .target(
+            name: "PointOfSaleAPI",
+            dependencies: [
+                "LoyaltyCore", "LedgerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // CLI + daemon wiring only.
         .executableTarget(
             name: "loyalty-agent",
             dependencies: [
-                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol",
+                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
             ],

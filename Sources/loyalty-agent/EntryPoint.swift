@@ -38,6 +38,16 @@ enum EntryPoint {
             Printer.err("Run `loyalty-agent help` for usage.")
             exit(AgentExit.badInput.rawValue)
         }
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            do {
+                try await asyncCommand.run()
+                exit(0)
+            } catch let code as ExitCode {
+                exit(code.rawValue)
+            } catch {
+                report(error, json: CommandLine.arguments.contains("--json"))
+            }
+        }
         if let asyncCommand = command as? any AsyncLedgerCommand {
             let json = asyncCommand.global.json
             do {
@@ -91,6 +101,6 @@ struct LoyaltyAgent: ParsableCommand {
         subcommands: [
             Init.self, Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Profile.self, Feedback.self, Cards.self, Coupons.self, Status.self,
             Verify.self,
-            Sync.self, Daemon.self, Devices.self, Scan.self, AwardLoop.self,
+            Sync.self, Daemon.self, Run.self, Devices.self, Scan.self, AwardLoop.self,
         ])
 }

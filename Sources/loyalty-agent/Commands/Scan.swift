@@ -59,36 +59,41 @@ struct Scan: ParsableCommand {
             case .problem(let message):
                 Printer.err("problem: \(message)")
             case .scan(_, let outcome, let device):
-                switch outcome {
-                case .member(let card, let format):
-                    var line = Line(status: "member", card: card.value, format: format.rawValue, device: device.stableId)
-                    if let ledger {
-                        do {
-                            let found = try ledger.lookup(card: card)
-                            line.enrolled = found != nil
-                            line.balance = found?.balance
-                            line.tier = found?.tier
-                            line.cardStatus = found?.cardStatus
-                            if found != nil, let view = try? ledger.member(card: card, recentLimit: 0) {
-                                line.nextTier = view.nextTier
-                                line.spendToNextTier = view.spendToNextTier
-                                line.birthdayThisWeek = view.birthdayThisWeek
-                                line.flags = view.flags
-                            }
-                        } catch {
-                            Printer.err("problem: ledger lookup failed: \(error)")
-                        }
-                    }
-                    Printer.out(Printer.json(line))
+                Printer.out(Printer.json(Self.line(outcome, device: device, ledger: ledger)))
+                if case .member = outcome {
                     members += 1
                     if let count, members >= count { return false }
-                case .rejected(let reason, let format):
-                    Printer.out(
-                        Printer.json(
-                            Line(status: "rejected", format: format?.rawValue, reason: reason.rawValue, message: reason.advice, device: device.stableId)))
                 }
             }
             return true
+        }
+    }
+
+    /// What a scan says: the member with balance, tier, progress and flags (from `ledger`), or the
+    /// rejection with its reason. The same for `scan` and the daemon's scan stream.
+    static func line(_ outcome: ScanOutcome, device: InputDeviceInfo, ledger: LedgerDatabase?) -> Line {
+        switch outcome {
+        case .member(let card, let format):
+            var line = Line(status: "member", card: card.value, format: format.rawValue, device: device.stableId)
+            guard let ledger else { return line }
+            do {
+                let found = try ledger.lookup(card: card)
+                line.enrolled = found != nil
+                line.balance = found?.balance
+                line.tier = found?.tier
+                line.cardStatus = found?.cardStatus
+                if found != nil, let view = try? ledger.member(card: card, recentLimit: 0) {
+                    line.nextTier = view.nextTier
+                    line.spendToNextTier = view.spendToNextTier
+                    line.birthdayThisWeek = view.birthdayThisWeek
+                    line.flags = view.flags
+                }
+            } catch {
+                Printer.err("problem: ledger lookup failed: \(error)")
+            }
+            return line
+        case .rejected(let reason, let format):
+            return Line(status: "rejected", format: format?.rawValue, reason: reason.rawValue, message: reason.advice, device: device.stableId)
         }
     }
 

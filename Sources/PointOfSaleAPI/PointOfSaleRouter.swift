@@ -1,0 +1,125 @@
+public import Hummingbird
+public import LedgerStore
+public import LoyaltyCore
+import Foundation
+import NIOCore
+import HTTPTypes
+
+/// The local POS API (`sync/pos-api.yaml`), served by `loyalty-agent run` on loopback: the same rules,
+/// errors and idempotency as the CLI, on the same ledger (the CLI keeps working beside it).
+public struct PointOfSaleRouter: Sendable {
+    public let ledger: LedgerDatabase
+    public let scans: ScanFeed
+    /// The member-card rules (chain ranges) a typed card number is checked by.
+    public let cardRules: @Sendable () -> CardScanRules
+
+    /// Request bodies are small; anything larger is refused before it is read.
+    public static let maximumBodyBytes = 256 * 1024
+
+    public init(ledger: LedgerDatabase, scans: ScanFeed, cardRules: @escaping @Sendable () -> CardScanRules) {
+        self.ledger = ledger
+        self.scans = scans
+        self.cardRules = cardRules
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/health") { _, _ in JSONResponses.json(.ok, ["status": "ok"]) }
+        router.get("/v1/members/:card") { _, context in
+            await handle {
+                let card = try cardRules().memberCard(typed: context.parameters.get("card") ?? "")
+                return JSONResponses.json(.ok, try ledger.member(card: card))
+            }
+        }
+        router.post("/v1/sales") { request, context in
+            await handle {
+                let sale = try await decode(SaleRequest.self, request, context)
+                return JSONResponses.json(.ok, try award(sale))
+            }
+        }
+        router.post("/v1/redemptions") { request, context in
+            await handle {
+                let body = try await decode(RedemptionRequest.self, request, context)
+                let currency = try ledger.program().currency
+                let result = try ledger.redeem(
+                    card: try cardRules().memberCard(typed: body.card), points: body.points, receipt: try ReceiptReference(body.receipt),
+                    saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
+                return JSONResponses.json(.ok, result)
+            }
+        }
+        router.post("/v1/refunds") { request, context in
+            await handle {
+                let body = try await decode(RefundRequest.self, request, context)
+                let currency = try ledger.program().currency
+                let result = try ledger.refund(
+                    receipt: try ReceiptReference(body.receipt), amount: try body.amount.map { try Money(parsing: $0, currency: currency) },
+                    returnReceipt: try ReceiptReference(body.returnReceipt))
+                return JSONResponses.json(.ok, result)
+            }
+        }
+        router.get("/v1/scans") { request, _ in
+            // A client that reconnects names the last scan it saw; it first gets the kept scans after it.
+            let lastEventId = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
+            guard let stream = scans.subscribe(after: lastEventId) else {
+                return JSONResponses.error(.serviceUnavailable, "too_many_listeners", "\(ScanFeed.maximumListeners) listeners already follow the scans")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    // A comment first, so a client knows it is subscribed before the first scan.
+                    try await writer.write(ByteBuffer(string: ": scans\n\n"))
+                    for await event in stream {
+                        try await writer.write(ByteBuffer(string: "id: \(event.id)\nevent: scan\ndata: \(event.json)\n\n"))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+        return router
+    }
+
+    private func award(_ sale: SaleRequest) throws -> AwardResult {
+        let rules = cardRules()
+        let card = try rules.memberCard(typed: sale.card)
+        let currency = try ledger.program().currency
+        let lines = try (sale.lines ?? []).map { line -> SaleLine in
+            guard (1...64).contains(line.sku.count), (1...64).contains(line.category.count), !PaymentCardDetector.mentionsPaymentCard(line.sku)
+            else { throw LoyaltyError.badInput("bad_line", "a sale line needs a sku and a category of 1 to 64 characters each") }
+            let amount = try Money(parsing: line.amount, currency: currency)
+            guard amount.minorUnits > 0 else { throw LoyaltyError.badInput("bad_line", "a sale line's amount must be above zero") }
+            return SaleLine(sku: line.sku, category: line.category, amountMinor: amount.minorUnits)
+        }
+        guard lines.count <= 1_000 else { throw LoyaltyError.badInput("bad_line", "a sale has at most 1000 lines") }
+        let amount: Money
+        if let text = sale.amount {
+            amount = try Money(parsing: text, currency: currency)
+        } else {
+            guard !lines.isEmpty else { throw LoyaltyError.badInput("missing_amount", "give the sale's amount or its lines") }
+            let (total, overflow) = lines.reduce((Int64(0), false)) { sum, line in
+                let (value, over) = sum.0.addingReportingOverflow(line.amountMinor)
+                return (value, sum.1 || over)
+            }
+            guard !overflow, total <= Money.maximumMinorUnits else {
+                throw LoyaltyError.badInput("bad_amount", "the lines add up to more than any sale can be")
+            }
+            amount = Money(minorUnits: total, currency: currency)
+        }
+        return try ledger.award(
+            card: card, amount: amount, receipt: try ReceiptReference(sale.receipt), lines: lines.isEmpty ? nil : lines,
+            provisionalIfUnknown: rules.isChainMemberCard(card))
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
+        return try JSONResponses.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    private func handle(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as HTTPError {
+            return JSONResponses.error(error.status, "bad_request", error.body ?? "the request is too large or malformed")
+        } catch {
+            return JSONResponses.failure(error)
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// `loyalty-agent run`: the local POS API over real HTTP on loopback, beside the CLI on the same
+/// ledger; SIGTERM stops it cleanly, and after SIGKILL the ledger still verifies.
+@Suite(.serialized) struct DaemonAPITests {
+    let folder = TemporaryFolder()
+
+    /// The running daemon and its base URL.
+    final class Daemon {
+        let process = Process()
+        let url: String
+
+        init(database: String, folder: TemporaryFolder) throws {
+            let out = folder.file("daemon-\(UUID().uuidString.prefix(6)).out")
+            FileManager.default.createFile(atPath: out, contents: nil)
+            process.executableURL = URL(fileURLWithPath: AgentProcess.binary)
+            process.arguments = ["run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", database]
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "LOYALTY_HQ_URL")
+            process.environment = environment
+            process.standardOutput = FileHandle(forWritingAtPath: out)
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var found: String?
+            for _ in 0..<200 where found == nil {
+                let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+                if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { found = String(text[range]) }
+                if found == nil { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            url = try #require(found, "the daemon printed its address")
+        }
+
+        /// `curl` a request; returns the status and the JSON body.
+        func request(_ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, json: [String: Any]) {
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            curl.arguments = ["curl", "-s", "-X", method, "-w", "\n%{http_code}", url + path] + (body.map { ["-d", $0] } ?? [])
+            let pipe = Pipe()
+            curl.standardOutput = pipe
+            try curl.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            curl.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self)
+            let status = Int(text.split(separator: "\n").last ?? "") ?? 0
+            let json = (try? JSONSerialization.jsonObject(with: Data(text.split(separator: "\n").dropLast().joined(separator: "\n").utf8)))
+            return (status, json as? [String: Any] ?? [:])
+        }
+    }
+
+    @Test func salesRedemptionsAndRefundsOverTheAPIAreIdempotentAndSigtermStopsCleanly() throws {
+        let database = folder.file("till.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S1", "--db", database]).exitCode == 0)
+        let card = GTIN.withCheckDigit("290000099901")
+        #expect(try AgentProcess.run(["enroll", card, "--db", database]).exitCode == 0)
+        let daemon = try Daemon(database: database, folder: folder)
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+
+        let sale = #"{"card": "\#(card)", "receipt": "API-1", "amount": "12.50"}"#
+        let first = try daemon.request("POST", "/v1/sales", sale)
+        #expect(first.status == 200 && first.json["points"] as? Int == 12 && first.json["replayed"] as? Bool == false, "\(first)")
+        let retry = try daemon.request("POST", "/v1/sales", sale)
+        #expect(retry.status == 200 && retry.json["replayed"] as? Bool == true && retry.json["seq"] as? Int == first.json["seq"] as? Int)
+        let conflict = try daemon.request("POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "API-1", "amount": "99.00"}"#)
+        #expect(conflict.status == 409 && conflict.json["error"] as? String == "receipt_conflict")
+        let malformed = try daemon.request("POST", "/v1/sales", #"{"card": 12}"#)
+        #expect(malformed.status == 400 && malformed.json["ok"] as? Bool == false)
+        let badCard = try daemon.request("POST", "/v1/sales", #"{"card": "4111111111111111", "receipt": "API-2", "amount": "1.00"}"#)
+        #expect(badCard.status == 400 && badCard.json["error"] as? String == "payment_card")
+
+        // The CLI keeps working beside the daemon, on the same ledger.
+        let cli = try AgentProcess.run(["award", card, "--amount", "5.00", "--receipt", "CLI-1", "--db", database, "--json"])
+        #expect(cli.exitCode == 0 && cli.json["balance"] as? Int == 17, "\(cli.stdout) \(cli.stderr)")
+
+        let redemption = try daemon.request("POST", "/v1/redemptions", #"{"card": "\#(card)", "receipt": "API-3", "points": 10}"#)
+        #expect(redemption.status == 200 && redemption.json["balance"] as? Int == 7)
+        let over = try daemon.request("POST", "/v1/redemptions", #"{"card": "\#(card)", "receipt": "API-4", "points": 100}"#)
+        #expect(over.status == 409 && over.json["error"] as? String == "over_balance")
+        let refund = #"{"receipt": "API-1", "return_receipt": "RET-1", "amount": "2.50"}"#
+        let refunded = try daemon.request("POST", "/v1/refunds", refund)
+        #expect(refunded.status == 200 && refunded.json["reversed_points"] as? Int == -2, "\(refunded)")
+        #expect(try daemon.request("POST", "/v1/refunds", refund).json["replayed"] as? Bool == true)
+        let member = try daemon.request("GET", "/v1/members/\(card)")
+        #expect(member.status == 200 && member.json["balance"] as? Int == 5)
+        #expect(try daemon.request("GET", "/v1/members/2900000000000").status == 400, "a misread check digit")
+
+        kill(daemon.process.processIdentifier, SIGTERM)
+        daemon.process.waitUntilExit()
+        #expect(daemon.process.terminationStatus == 0, "SIGTERM stops the daemon cleanly")
+        #expect(try AgentProcess.run(["verify", "--db", database]).exitCode == 0)
+    }
+
+    @Test func afterSigkillMidStreamTheLedgerVerifiesAndAcknowledgedSalesSurvive() throws {
+        let database = folder.file("killed.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S2", "--db", database]).exitCode == 0)
+        let card = GTIN.withCheckDigit("290000099902")
+        #expect(try AgentProcess.run(["enroll", card, "--db", database]).exitCode == 0)
+        let daemon = try Daemon(database: database, folder: folder)
+        var acknowledged = 0
+        for index in 0..<40 {
+            let result = try daemon.request("POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "K-\#(index)", "amount": "1.00"}"#)
+            if result.status == 200 { acknowledged += 1 }
+        }
+        kill(daemon.process.processIdentifier, SIGKILL)
+        daemon.process.waitUntilExit()
+        #expect(acknowledged == 40)
+        #expect(try AgentProcess.run(["verify", "--db", database]).exitCode == 0)
+        let restarted = try Daemon(database: database, folder: folder)
+        defer { kill(restarted.process.processIdentifier, SIGTERM); restarted.process.waitUntilExit() }
+        #expect(try restarted.request("GET", "/v1/members/\(card)").json["balance"] as? Int == 40, "every acknowledged sale survived")
+    }
+}
+
+/// The daemon's scan stream under umockdev: a recorded scanner's scans reach an SSE listener with the
+/// member's balance from the ledger (a listener that connects late resumes with Last-Event-ID).
+@Suite(.serialized) struct DaemonScanStreamTests {
+    let folder = TemporaryFolder()
+
+    @Test func aReplayedScanReachesTheEventStreamWithTheMembersBalance() throws {
+        let database = folder.file("scans.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S3", "--db", database]).exitCode == 0)
+        #expect(try AgentProcess.run(["enroll", "2900000777774", "--db", database]).exitCode == 0)
+        #expect(try AgentProcess.run(["award", "2900000777774", "--amount", "42.00", "--receipt", "R-1", "--db", database]).exitCode == 0)
+        let out = folder.file("run.out")
+        FileManager.default.createFile(atPath: out, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ScannerFixtureTests.underUmockdev("honeywell-us-ean13") + [
+            AgentProcess.binary, "run", "--listen", "127.0.0.1:0", "--db", database, "--layout", "us",
+        ]
+        process.standardOutput = FileHandle(forWritingAtPath: out)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // umockdev-run does not pass signals on: stop the agent, its child, directly.
+        func stopAgent() throws {
+            let pkill = Process()
+            pkill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            pkill.arguments = ["pkill", "-TERM", "-P", String(process.processIdentifier)]
+            try pkill.run()
+            pkill.waitUntilExit()
+        }
+        defer {
+            if process.isRunning { try? stopAgent() }
+            process.waitUntilExit()
+        }
+        var url: String?
+        for _ in 0..<200 where url == nil {
+            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { url = String(text[range]) }
+            if url == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let base = try #require(url)
+        // The fixture plays as soon as the scanner is opened: resume from the start of the stream.
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        curl.arguments = ["curl", "-s", "-N", "--max-time", "4", "-H", "Last-Event-ID: 0", base + "/v1/scans"]
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        try curl.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        curl.waitUntilExit()
+        let events = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("data: ") }
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] }
+        let member = events.first { $0["status"] as? String == "member" }
+        #expect(member?["card"] as? String == "2900000777774", "\(events)")
+        #expect(member?["balance"] as? Int == 42 && member?["enrolled"] as? Bool == true)
+        #expect(events.contains { $0["status"] as? String == "rejected" && $0["reason"] as? String == "not_a_member_card" })
+        try stopAgent()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "SIGTERM releases the scanner and exits cleanly")
+    }
+}
