@@ -57,8 +57,12 @@ public final class ScannerWatcher {
     }
 
     /// Runs until `handler` returns false, `deadlineMicroseconds` (monotonic) passes, or `shouldStop`
-    /// says so (checked at least every 100 ms).
-    public func run(deadlineMicroseconds: Int64?, shouldStop: () -> Bool, handler: (WatcherEvent) -> Bool) throws {
+    /// says so. With a `wake` signal the watcher sleeps until a device or udev event (or the end of a
+    /// scan's key gap) and checks `shouldStop` when woken; without one it checks every 100 ms (and on a
+    /// signal that interrupts `poll`).
+    public func run(
+        deadlineMicroseconds: Int64?, wake: WakeSignal? = nil, shouldStop: () -> Bool, handler: (WatcherEvent) -> Bool
+    ) throws {
         let monitor = try udev.monitor()
         defer { readers.removeAll() }  // closes every device, releasing grabs
         for info in udev.inputDevices() {
@@ -75,15 +79,22 @@ public final class ScannerWatcher {
             var descriptors = [pollfd(fd: monitor.fileDescriptor, events: Int16(POLLIN), revents: 0)]
             let ordered = readers.values.filter { !$0.endOfStream }
             descriptors += ordered.map { pollfd(fd: $0.device.fileDescriptor, events: Int16(POLLIN), revents: 0) }
-            var timeoutMilliseconds: Int64 = 100
+            if let wake { descriptors.append(pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0)) }
+            // Idle with a wake signal: no timer at all (-1); otherwise a 100 ms check of shouldStop.
+            var timeoutMilliseconds: Int64 = wake == nil ? 100 : Int64(Int32.max)
             if ordered.contains(where: { $0.framer.hasPartialScan }) { timeoutMilliseconds = min(timeoutMilliseconds, Int64(configuration.maximumKeyGapMilliseconds)) }
             if let deadlineMicroseconds { timeoutMilliseconds = max(0, min(timeoutMilliseconds, (deadlineMicroseconds - now) / 1000 + 1)) }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(timeoutMilliseconds))
+            let ready = poll(
+                &descriptors, nfds_t(descriptors.count), timeoutMilliseconds >= Int64(Int32.max) ? -1 : Int32(timeoutMilliseconds))
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw Udev.Failure(description: "poll failed: \(String(cString: strerror(errno)))")
             }
             if ready == 0 { continue }
+            if let wake, descriptors.last?.revents ?? 0 != 0 {
+                wake.drain()
+                continue
+            }
             if descriptors[0].revents != 0 {
                 while let (action, info) = monitor.receive() {
                     let event: WatcherEvent? = action == .add ? attach(info) : detach(info.devnode)

@@ -105,6 +105,7 @@ struct ScannerService: Service {
 
     func run() async throws {
         let stop = StopFlag()
+        let wake = try WakeSignal()
         let configuration = self.configuration
         let ledger = self.ledger
         let scans = self.scans
@@ -113,8 +114,8 @@ struct ScannerService: Service {
                 let thread = Thread {
                     do {
                         let watcher = try ScannerWatcher(configuration: configuration)
-                        // The watcher wakes on device events and on a bounded poll timeout to notice the stop flag.
-                        try watcher.run(deadlineMicroseconds: nil, shouldStop: { stop.isSet }) { event in
+                        // The watcher sleeps until a device event, or until the shutdown below wakes it.
+                        try watcher.run(deadlineMicroseconds: nil, wake: wake, shouldStop: { stop.isSet }) { event in
                             switch event {
                             case .scan(_, let outcome, let device):
                                 scans.publish(Printer.json(Scan.line(outcome, device: device, ledger: ledger)))
@@ -138,6 +139,7 @@ struct ScannerService: Service {
             }
         } onGracefulShutdown: {
             stop.set()
+            wake.signal()
         }
     }
 }
