@@ -116,6 +116,10 @@ import Testing
         #expect(rows.map { $0["card"] as? String } == [referrer, member].sorted(), "\(expiring.stdout)")
         #expect(rows.first { $0["card"] as? String == member }.map { int($0["points"]) } == 275)
         #expect(((try chain.hq(["report", "expiring", "--within", "30d", "--json"]).json["members"]) as? [Any])?.isEmpty == true)
+        for extreme in ["2000000000000000000w", "99999999999999999999d", "0d", "-5d", "soon", ""] {
+            let refused = try chain.hq(["report", "expiring", "--within", extreme])
+            #expect(refused.exitCode == 2 && refused.stderr.contains("--within"), "\(extreme): \(refused.stderr)")
+        }
         let expire = try chain.hq(["expire", "--json"])
         #expect(expire.exitCode == 0 && int(expire.json["expired_points"]) == 0, "\(expire.stdout) \(expire.stderr)")
         let future = try chain.hq(["expire", "--as-of", "2099-01-01"])

@@ -8,10 +8,13 @@ enum ExpiringReport {
     static func days(_ text: String) throws -> Int {
         let lower = text.lowercased()
         let (digits, factor) = lower.hasSuffix("w") ? (String(lower.dropLast()), 7) : (lower.hasSuffix("d") ? String(lower.dropLast()) : lower, 1)
-        guard let value = Int(digits), (1...3_650).contains(value * factor) else {
+        // Overflow-safe: the text comes from the command line.
+        guard let value = Int(digits), case let (days, overflow) = value.multipliedReportingOverflow(by: factor), !overflow,
+            (1...3_650).contains(days)
+        else {
             throw CommandFailure(code: "bad_within", message: "--within takes days like 30d (or weeks like 4w), 1 day to 10 years", exitCode: 2)
         }
-        return value * factor
+        return value * factor  // checked above: no overflow
     }
 
     static func table(_ storage: StorageOptions, asOf: String?, within: String) async throws -> ReportTable {
