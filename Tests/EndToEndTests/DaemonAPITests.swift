@@ -13,13 +13,14 @@ import Testing
         let process = Process()
         let url: String
 
-        init(database: String, folder: TemporaryFolder) throws {
+        init(database: String, folder: TemporaryFolder, environment extra: [String: String] = [:]) throws {
             let out = folder.file("daemon-\(UUID().uuidString.prefix(6)).out")
             FileManager.default.createFile(atPath: out, contents: nil)
             process.executableURL = URL(fileURLWithPath: AgentProcess.binary)
             process.arguments = ["run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", database]
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "LOYALTY_HQ_URL")
+            environment.merge(extra) { $1 }
             process.environment = environment
             process.standardOutput = FileHandle(forWritingAtPath: out)
             process.standardError = FileHandle.nullDevice
@@ -90,6 +91,53 @@ import Testing
         daemon.process.waitUntilExit()
         #expect(daemon.process.terminationStatus == 0, "SIGTERM stops the daemon cleanly")
         #expect(try AgentProcess.run(["verify", "--db", database]).exitCode == 0)
+    }
+
+    /// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
+    struct NotifySocket {
+        let path: String
+        let descriptor: Int32
+
+        init(path: String) throws {
+            self.path = path
+            descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+                for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            try #require(bound == 0)
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        /// The next message, or nil after 10 s.
+        func receive() -> String? {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
+        }
+    }
+
+    @Test func theDaemonTellsSystemdItIsReadyPingsTheWatchdogAndSaysWhenItStops() throws {
+        let database = folder.file("notify.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S4", "--db", database]).exitCode == 0)
+        let socket = try NotifySocket(path: folder.file("notify.sock"))
+        defer { close(socket.descriptor) }
+        let daemon = try Daemon(
+            database: database, folder: folder, environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"])
+        var messages: [String] = []
+        for _ in 0..<3 { if let message = socket.receive() { messages.append(message) } }
+        #expect(messages.contains { $0.hasPrefix("READY=1") && $0.contains(daemon.url) }, "\(messages)")
+        #expect(messages.contains("WATCHDOG=1"), "pings at half of WATCHDOG_USEC: \(messages)")
+        kill(daemon.process.processIdentifier, SIGTERM)
+        var stopping = false
+        for _ in 0..<5 where !stopping { stopping = socket.receive() == "STOPPING=1" }
+        daemon.process.waitUntilExit()
+        #expect(stopping && daemon.process.terminationStatus == 0)
     }
 
     @Test func afterSigkillMidStreamTheLedgerVerifiesAndAcknowledgedSalesSurvive() throws {

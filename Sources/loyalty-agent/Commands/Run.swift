@@ -50,6 +50,7 @@ struct Run: AsyncParsableCommand {
         MemberRanges.adopt(from: ledger)
         let memberRanges = global.memberRanges
         let scans = ScanFeed()
+        let notifier = SystemdNotifier()
         var logger = Logger(label: "loyalty-agent")
         logger.logLevel = .warning
         let api = PointOfSaleRouter(ledger: ledger, scans: scans) {
@@ -58,7 +59,9 @@ struct Run: AsyncParsableCommand {
         let app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in
-                Printer.out("loyalty-agent ready on http://\(host):\(channel.localAddress?.port ?? port)")
+                let url = "http://\(host):\(channel.localAddress?.port ?? port)"
+                Printer.out("loyalty-agent ready on \(url)")
+                notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
             },
             logger: logger)
         var services: [any Service] = [app]
@@ -74,8 +77,11 @@ struct Run: AsyncParsableCommand {
         } else {
             Printer.err("loyalty-agent run: no head office configured (--hq-url, LOYALTY_HQ_URL or hq.url in agent.yaml): not syncing")
         }
+        if let interval = SystemdNotifier.watchdogIntervalMicroseconds() {
+            services.append(WatchdogService(notifier: notifier, intervalMicroseconds: interval))
+        }
         // Last, so it stops first: ending the scan streams lets the server's graceful shutdown finish.
-        services.append(ScanFeedService(scans: scans))
+        services.append(ScanFeedService(scans: scans, notifier: notifier))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -148,10 +154,28 @@ struct ScannerService: Service {
 /// HTTP server's graceful shutdown waiting for its connection.
 struct ScanFeedService: Service {
     let scans: ScanFeed
+    let notifier: SystemdNotifier
 
     func run() async throws {
         try? await gracefulShutdown()
+        notifier.notify("STOPPING=1")
         scans.finish()
+    }
+}
+
+/// Pings systemd's watchdog at half its `WatchdogSec` (only when systemd asked for it): the one timer
+/// the daemon keeps when idle, apart from the sync interval.
+struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let intervalMicroseconds: Int64
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                notifier.notify("WATCHDOG=1")
+                try? await Task.sleep(for: .microseconds(intervalMicroseconds))
+            }
+        }
     }
 }
 
