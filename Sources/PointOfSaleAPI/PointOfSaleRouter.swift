@@ -81,28 +81,13 @@ public struct PointOfSaleRouter: Sendable {
         let rules = cardRules()
         let card = try rules.memberCard(typed: sale.card)
         let currency = try ledger.program().currency
-        let lines = try (sale.lines ?? []).map { line -> SaleLine in
-            guard (1...64).contains(line.sku.count), (1...64).contains(line.category.count), !PaymentCardDetector.mentionsPaymentCard(line.sku)
-            else { throw LoyaltyError.badInput("bad_line", "a sale line needs a sku and a category of 1 to 64 characters each") }
-            let amount = try Money(parsing: line.amount, currency: currency)
-            guard amount.minorUnits > 0 else { throw LoyaltyError.badInput("bad_line", "a sale line's amount must be above zero") }
-            return SaleLine(sku: line.sku, category: line.category, amountMinor: amount.minorUnits)
+        guard (sale.lines?.count ?? 0) <= SaleLine.maximumLines else {
+            throw LoyaltyError.badInput("bad_line", "a sale has at most \(SaleLine.maximumLines) lines")
         }
-        guard lines.count <= 1_000 else { throw LoyaltyError.badInput("bad_line", "a sale has at most 1000 lines") }
-        let amount: Money
-        if let text = sale.amount {
-            amount = try Money(parsing: text, currency: currency)
-        } else {
-            guard !lines.isEmpty else { throw LoyaltyError.badInput("missing_amount", "give the sale's amount or its lines") }
-            let (total, overflow) = lines.reduce((Int64(0), false)) { sum, line in
-                let (value, over) = sum.0.addingReportingOverflow(line.amountMinor)
-                return (value, sum.1 || over)
-            }
-            guard !overflow, total <= Money.maximumMinorUnits else {
-                throw LoyaltyError.badInput("bad_amount", "the lines add up to more than any sale can be")
-            }
-            amount = Money(minorUnits: total, currency: currency)
+        let lines = try (sale.lines ?? []).map {
+            try SaleLine.checked(sku: $0.sku, category: $0.category, amount: $0.amount, currency: currency)
         }
+        let amount = try sale.amount.map { try Money(parsing: $0, currency: currency) } ?? SaleLine.total(of: lines, currency: currency)
         return try ledger.award(
             card: card, amount: amount, receipt: try ReceiptReference(sale.receipt), lines: lines.isEmpty ? nil : lines,
             provisionalIfUnknown: rules.isChainMemberCard(card))

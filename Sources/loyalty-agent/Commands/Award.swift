@@ -39,21 +39,13 @@ struct Award: LedgerCommand {
             let document = try SaleDocument.read(sale)
             amountText = document.amount
             saleLines = try (document.lines ?? []).map {
-                try Self.line(sku: $0.sku, category: $0.category, amount: $0.amount, currency: currency)
+                try SaleLine.checked(sku: $0.sku, category: $0.category, amount: $0.amount, currency: currency)
             }
         }
-        guard saleLines.count <= 1_000 else { throw LoyaltyError.badInput("bad_line", "a sale has at most 1000 lines") }
-        let amount: Money
-        if let text = amountText {
-            amount = try Money(parsing: text, currency: currency)
-        } else {
-            guard !saleLines.isEmpty else {
-                throw LoyaltyError.badInput("missing_amount", "give the sale amount (--amount 12.50) or its lines (--line SKU:CATEGORY:AMOUNT)")
-            }
-            let total = saleLines.reduce(Int64(0)) { $0 + $1.amountMinor }
-            guard total <= Money.maximumMinorUnits else { throw LoyaltyError.badInput("bad_amount", "the lines add up to more than any sale can be") }
-            amount = Money(minorUnits: total, currency: currency)
+        guard saleLines.count <= SaleLine.maximumLines else {
+            throw LoyaltyError.badInput("bad_line", "a sale has at most \(SaleLine.maximumLines) lines")
         }
+        let amount = try amountText.map { try Money(parsing: $0, currency: currency) } ?? SaleLine.total(of: saleLines, currency: currency)
         // A card from the chain's ranges that this till has not heard of still earns (provisionally).
         let result = try ledger.award(
             card: card, amount: amount, receipt: receipt, lines: saleLines.isEmpty ? nil : saleLines,
@@ -87,17 +79,6 @@ struct Award: LedgerCommand {
         guard parts.count == 3 else {
             throw LoyaltyError.badInput("bad_line", "a sale line is SKU:CATEGORY:AMOUNT, e.g. 4006381333931:fresh:3.49")
         }
-        return try line(sku: parts[0], category: parts[1], amount: parts[2], currency: currency)
-    }
-
-    /// One checked sale line: SKU and category of 1 to 64 characters (never a payment card number), an
-    /// amount above zero.
-    static func line(sku: String, category: String, amount text: String, currency: Currency) throws -> SaleLine {
-        guard (1...64).contains(sku.count), (1...64).contains(category.count), !PaymentCardDetector.mentionsPaymentCard(sku) else {
-            throw LoyaltyError.badInput("bad_line", "a sale line needs a SKU and a category of 1 to 64 characters each")
-        }
-        let amount = try Money(parsing: text, currency: currency)
-        guard amount.minorUnits > 0 else { throw LoyaltyError.badInput("bad_line", "a sale line's amount must be above zero") }
-        return SaleLine(sku: sku, category: category, amountMinor: amount.minorUnits)
+        return try SaleLine.checked(sku: parts[0], category: parts[1], amount: parts[2], currency: currency)
     }
 }
