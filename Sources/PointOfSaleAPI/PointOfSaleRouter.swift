@@ -94,13 +94,20 @@ public struct PointOfSaleRouter: Sendable {
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
-        let buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
+        } catch {
+            throw BodyTooLarge()
+        }
         return try JSONResponses.decoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 
     private func handle(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
+        } catch is BodyTooLarge {
+            return JSONResponses.error(.contentTooLarge, "body_too_large", "a request body is at most \(Self.maximumBodyBytes / 1024) KiB")
         } catch let error as HTTPError {
             return JSONResponses.error(error.status, "bad_request", error.body ?? "the request is too large or malformed")
         } catch {
@@ -108,3 +115,6 @@ public struct PointOfSaleRouter: Sendable {
         }
     }
 }
+
+/// A request body beyond ``PointOfSaleRouter/maximumBodyBytes`` (or one that could not be read).
+struct BodyTooLarge: Error {}

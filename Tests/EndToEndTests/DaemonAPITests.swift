@@ -38,10 +38,15 @@ import Testing
         func request(_ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, json: [String: Any]) {
             let curl = Process()
             curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            curl.arguments = ["curl", "-s", "-X", method, "-w", "\n%{http_code}", url + path] + (body.map { ["-d", $0] } ?? [])
+            // The body goes through stdin: it may be larger than a command line can hold.
+            curl.arguments = ["curl", "-s", "-X", method, "-w", "\n%{http_code}", url + path] + (body == nil ? [] : ["--data-binary", "@-"])
             let pipe = Pipe()
+            let input = Pipe()
             curl.standardOutput = pipe
+            curl.standardInput = input
             try curl.run()
+            input.fileHandleForWriting.write(Data((body ?? "").utf8))
+            try input.fileHandleForWriting.close()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             curl.waitUntilExit()
             let text = String(decoding: data, as: UTF8.self)
@@ -90,6 +95,46 @@ import Testing
         kill(daemon.process.processIdentifier, SIGTERM)
         daemon.process.waitUntilExit()
         #expect(daemon.process.terminationStatus == 0, "SIGTERM stops the daemon cleanly")
+        #expect(try AgentProcess.run(["verify", "--db", database]).exitCode == 0)
+    }
+
+    @Test func extremeValuesFromThePOSGetA4xxAndTheDaemonKeepsServing() throws {
+        let database = folder.file("extremes.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S5", "--db", database]).exitCode == 0)
+        let card = GTIN.withCheckDigit("290000099903")
+        #expect(try AgentProcess.run(["enroll", card, "--db", database]).exitCode == 0)
+        let daemon = try Daemon(database: database, folder: folder)
+        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        let long = String(repeating: "x", count: 10_000)
+        let bodies: [(String, String)] = [
+            ("/v1/redemptions", #"{"card": "\#(card)", "receipt": "E-1", "points": 9223372036854775807}"#),
+            ("/v1/redemptions", #"{"card": "\#(card)", "receipt": "E-2", "points": -9223372036854775808}"#),
+            ("/v1/redemptions", #"{"card": "\#(card)", "receipt": "E-3", "points": 0}"#),
+            ("/v1/redemptions", #"{"card": "\#(card)", "receipt": "E-3b", "points": 1, "sale_amount": "-1"}"#),
+            ("/v1/sales", #"{"card": "\#(card)", "receipt": "E-4", "amount": "99999999999999999999999"}"#),
+            ("/v1/sales", #"{"card": "\#(card)", "receipt": "E-5", "amount": "-12.50"}"#),
+            ("/v1/sales", #"{"card": "\#(card)", "receipt": "\#(long)", "amount": "1.00"}"#),
+            ("/v1/sales", #"{"card": "\#(card)", "receipt": "", "amount": "1.00"}"#),
+            ("/v1/sales", #"{"card": "カード🎫", "receipt": "E-6", "amount": "1.00"}"#),
+            ("/v1/sales", #"{"card": "\#(card)", "receipt": "E-7", "lines": [{"sku": "\#(long)", "category": "x", "amount": "1"}]}"#),
+            ("/v1/sales", #"{"card": "\#(card)", "receipt": "E-8", "lines": []}"#),
+            ("/v1/refunds", #"{"receipt": "nope", "return_receipt": "R", "amount": "99999999999999999999"}"#),
+            ("/v1/refunds", #"{"receipt": "E-9", "return_receipt": "\#(long)"}"#),
+            ("/v1/sales", String(repeating: " ", count: 300_000) + "{}"),
+            ("/v1/sales", ""),
+        ]
+        for (path, body) in bodies {
+            let result = try daemon.request("POST", path, body)
+            #expect((400..<500).contains(result.status) && result.json["ok"] as? Bool == false, "\(path) \(body.prefix(80)): \(result)")
+        }
+        // Another member's receipt: one sale has one member.
+        let other = GTIN.withCheckDigit("290000099904")
+        #expect(try AgentProcess.run(["enroll", other, "--db", database]).exitCode == 0)
+        #expect(try daemon.request("POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "SHARED", "amount": "5.00"}"#).status == 200)
+        let stolen = try daemon.request("POST", "/v1/redemptions", #"{"card": "\#(other)", "receipt": "SHARED", "points": 1}"#)
+        #expect(stolen.status == 409, "\(stolen)")
+        #expect(try daemon.request("GET", "/v1/members/\(long)").status == 400)
+        #expect(try daemon.request("GET", "/v1/health").status == 200, "still serving")
         #expect(try AgentProcess.run(["verify", "--db", database]).exitCode == 0)
     }
 
