@@ -42,11 +42,14 @@ extension LedgerDatabase {
             // A retried return: report what it did the first time.
             let earlier = try Row.fetchAll(
                 db.cachedStatement(
+                    // A key range, not LIKE: receipts may hold '%' or '_', which LIKE would read as wildcards.
                     sql: """
-                        SELECT points, amount_minor, balance_after, idempotency_key LIKE ? || ':bonus:%' AS bonus FROM entries
-                        WHERE idempotency_key IN (? || ':earn', ? || ':redeem') OR idempotency_key LIKE ? || ':bonus:%' ORDER BY seq
+                        SELECT points, amount_minor, balance_after, idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;' AS bonus
+                        FROM entries
+                        WHERE idempotency_key IN (?1 || ':earn', ?1 || ':redeem') OR idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;'
+                        ORDER BY seq
                         """),
-                arguments: [keyPrefix, keyPrefix, keyPrefix, keyPrefix])
+                arguments: [keyPrefix])
             if !earlier.isEmpty {
                 let refunded = -earlier.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
                 if let amount, amount.minorUnits != refunded {
