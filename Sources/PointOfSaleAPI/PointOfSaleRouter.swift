@@ -12,13 +12,25 @@ public struct PointOfSaleRouter: Sendable {
     public let scans: ScanFeed
     /// The member-card rules (chain ranges) a typed card number is checked by.
     public let cardRules: @Sendable () -> CardScanRules
+    /// The scanners as the manager's page shows them.
+    public let board: ScannerBoard
+    /// Exported on `GET /metrics`; nil: no metrics endpoint.
+    public let metrics: AgentMetrics?
+    public let facts: AgentFacts
 
     /// Request bodies are small; anything larger is refused before it is read.
     public static let maximumBodyBytes = 256 * 1024
 
-    public init(ledger: LedgerDatabase, scans: ScanFeed, cardRules: @escaping @Sendable () -> CardScanRules) {
+    public init(
+        ledger: LedgerDatabase, scans: ScanFeed, board: ScannerBoard = ScannerBoard(), metrics: AgentMetrics? = nil,
+        facts: AgentFacts = AgentFacts(scannersWatched: false, headOfficeConfigured: false),
+        cardRules: @escaping @Sendable () -> CardScanRules
+    ) {
         self.ledger = ledger
         self.scans = scans
+        self.board = board
+        self.metrics = metrics
+        self.facts = facts
         self.cardRules = cardRules
     }
 
@@ -34,7 +46,9 @@ public struct PointOfSaleRouter: Sendable {
         router.post("/v1/sales") { request, context in
             await handle {
                 let sale = try await decode(SaleRequest.self, request, context)
-                return JSONResponses.json(.ok, try award(sale))
+                let result = try award(sale)
+                if !result.replayed { metrics?.awards.increment() }
+                return JSONResponses.json(.ok, result)
             }
         }
         router.post("/v1/redemptions") { request, context in
@@ -44,6 +58,7 @@ public struct PointOfSaleRouter: Sendable {
                 let result = try ledger.redeem(
                     card: try cardRules().memberCard(typed: body.card), points: body.points, receipt: try ReceiptReference(body.receipt),
                     saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
+                if !result.replayed { metrics?.redemptions.increment() }
                 return JSONResponses.json(.ok, result)
             }
         }
@@ -54,6 +69,7 @@ public struct PointOfSaleRouter: Sendable {
                 let result = try ledger.refund(
                     receipt: try ReceiptReference(body.receipt), amount: try body.amount.map { try Money(parsing: $0, currency: currency) },
                     returnReceipt: try ReceiptReference(body.returnReceipt))
+                if !result.replayed { metrics?.refunds.increment() }
                 return JSONResponses.json(.ok, result)
             }
         }
@@ -74,6 +90,7 @@ public struct PointOfSaleRouter: Sendable {
                     try await writer.finish(nil)
                 })
         }
+        addPages(to: router)
         return router
     }
 
@@ -93,7 +110,7 @@ public struct PointOfSaleRouter: Sendable {
             provisionalIfUnknown: rules.isChainMemberCard(card))
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
@@ -103,7 +120,7 @@ public struct PointOfSaleRouter: Sendable {
         return try JSONResponses.decoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 
-    private func handle(_ body: () async throws -> Response) async -> Response {
+    func handle(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
         } catch is BodyTooLarge {

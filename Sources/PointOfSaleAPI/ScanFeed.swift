@@ -23,6 +23,8 @@ public final class ScanFeed: Sendable {
     }
 
     private let state = Mutex(State())
+    /// This daemon run's id: event ids restart at 1 with each run, so (run, id) names one scan.
+    public let runId = String(UUID().uuidString.prefix(8)).lowercased()
 
     public init() {}
 

@@ -27,7 +27,7 @@ public enum ScanOutcome: Hashable, Sendable {
 }
 
 /// Why a scan is not a member card; each says what the cashier should do.
-public enum ScanRejection: String, Sendable, Codable {
+public enum ScanRejection: String, Sendable, Codable, CaseIterable {
     /// A bank card: refused, and its number is not kept anywhere.
     case paymentCard = "payment_card"
     /// A product barcode (EAN/UPC outside the in-store ranges) or a number outside the member ranges.

@@ -32,6 +32,8 @@ struct Scan: ParsableCommand {
         var tier: String?
         var cardStatus: String?
         /// What the cashier should know: progress to the next tier, a birthday, head office's flags.
+        var name: String?
+        var rollingSpend: String?
         var nextTier: String?
         var spendToNextTier: String?
         var birthdayThisWeek: Bool?
@@ -83,6 +85,8 @@ struct Scan: ParsableCommand {
                 line.tier = found?.tier
                 line.cardStatus = found?.cardStatus
                 if found != nil, let view = try? ledger.member(card: card, recentLimit: 0) {
+                    line.name = view.name
+                    line.rollingSpend = view.rollingSpend
                     line.nextTier = view.nextTier
                     line.spendToNextTier = view.spendToNextTier
                     line.birthdayThisWeek = view.birthdayThisWeek

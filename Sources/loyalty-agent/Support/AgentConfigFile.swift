@@ -16,8 +16,11 @@ import Yams
 /// hq:
 ///   url: https://hq.example.com
 ///   store_secret_file: /etc/loyalty-agent/store-secret
+/// listen: 127.0.0.1:8787
 /// scanner:
 ///   layout: de
+///   allow: 05f9:2206, 0c2e:0b61
+///   device_layouts: 05f9:2206=fr
 /// ```
 /// A key the agent does not know, or a value of the wrong type, stops start-up with the key and
 /// the reason.
@@ -27,7 +30,7 @@ struct AgentConfigFile: Sendable {
     static let keys: [String: String] = [
         "db": "string", "store_id": "string", "currency": "string", "offline_redeem_cap": "integer",
         "hq.url": "string", "hq.store_secret_file": "string", "scanner.layout": "string",
-        "member_ranges": "string",
+        "member_ranges": "string", "listen": "string", "scanner.allow": "string", "scanner.device_layouts": "string",
     ]
 
     let path: String?

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import CardReader
 import LoyaltyCore
@@ -24,6 +25,10 @@ struct ScannerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Strip this suffix from scans.", valueName: "text")) var stripSuffix: String = ""
 
     func configuration() throws(LoyaltyError) -> ScannerConfiguration {
+        let file = AgentConfigFile.current.withLock { $0 }
+        // Flags win; else agent.yaml's comma-separated scanner.allow and scanner.device_layouts.
+        let scanners = !self.scanners.isEmpty ? self.scanners : Self.list(file.string("scanner.allow"))
+        let deviceLayouts = !self.deviceLayouts.isEmpty ? self.deviceLayouts : Self.list(file.string("scanner.device_layouts"))
         var allowList: [VendorProduct] = []
         for text in scanners {
             guard let id = VendorProduct(text) else {
@@ -51,8 +56,12 @@ struct ScannerOptions: ParsableArguments {
         }
         return ScannerConfiguration(
             allowList: allowList, namePatterns: scannerNames, layouts: layouts,
-            defaultLayout: layout ?? AgentConfigFile.current.withLock { $0.string("scanner.layout") } ?? "us",
+            defaultLayout: layout ?? file.string("scanner.layout") ?? "us",
             terminators: keys.isEmpty ? [.enter, .keypadEnter] : keys, maximumKeyGapMilliseconds: maxKeyGapMilliseconds,
             rules: try MemberRanges.rules(flags: memberRanges, prefix: stripPrefix, suffix: stripSuffix))
+    }
+
+    private static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import LedgerStore
+import LoyaltyCore
+
+/// `POST /v1/feedback`: the kiosk's one-tap answer; `key` makes a second tap on the same scan keep the first.
+struct FeedbackRequest: Decodable {
+    var card: String
+    var score: Int
+    var key: String?
+}
+
+extension PointOfSaleRouter {
+    /// The kiosk and manager pages, the feedback endpoint they use, and `/metrics`.
+    func addPages(to router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in
+            Response(status: .seeOther, headers: [.location: "/manager"])
+        }
+        router.get("/kiosk") { _, _ in
+            HTML.response(KioskPage.render(run: scans.runId))
+        }
+        router.get("/manager") { _, _ in
+            do {
+                let view = ManagerPage.View(
+                    status: try ledger.status(), facts: facts, scanners: board.attachedScanners,
+                    likelyScanners: board.likelyScanners, scannerProblems: board.problems,
+                    prospects: try ledger.tierProspects(), now: Date())
+                return HTML.response(ManagerPage.render(view))
+            } catch {
+                let message = "The ledger could not be read: \(error). Check the disk and run `loyalty-agent verify`."
+                return HTML.response(
+                    HTML.document(
+                        title: "Loyalty agent — problem", bodyClass: "manager",
+                        body: "<main><h1>Problem</h1><p class=\"bad\" id=\"problems\">\(HTML.escape(message))</p></main>"),
+                    status: .serviceUnavailable)
+            }
+        }
+        router.post("/v1/feedback") { request, context in
+            await handle {
+                let body = try await decode(FeedbackRequest.self, request, context)
+                if let key = body.key {
+                    guard (1...80).contains(key.utf8.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                        throw LoyaltyError.badInput("bad_key", "key is 1 to 80 printable ASCII characters without spaces")
+                    }
+                }
+                let card = try cardRules().memberCard(typed: body.card)
+                let result = try ledger.recordFeedback(card: card, score: body.score, key: body.key)
+                if !result.replayed { metrics?.feedbackAnswers.increment() }
+                return JSONResponses.json(.ok, result)
+            }
+        }
+        router.get("/metrics") { _, _ in
+            guard let metrics else { return JSONResponses.error(.notFound, "no_metrics", "metrics are not enabled") }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: .init(string: metrics.exposition(ledger: ledger))))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import LoyaltyCore
+import Logging
+import PointOfSaleAPI
+import ServiceLifecycle
+import SyncClient
+import UnixSignals
+
+/// Ends every scan stream when the agent shuts down: an open event stream would otherwise keep the
+/// HTTP server's graceful shutdown waiting for its connection.
+struct ScanFeedService: Service {
+    let scans: ScanFeed
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1")
+        scans.finish()
+    }
+}
+
+/// Pings systemd's watchdog at half its `WatchdogSec` (only when systemd asked for it): the one timer
+/// the daemon keeps when idle, apart from the sync interval.
+struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let intervalMicroseconds: Int64
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                notifier.notify("WATCHDOG=1")
+                try? await Task.sleep(for: .microseconds(intervalMicroseconds))
+            }
+        }
+    }
+}
+
+/// The sync loop as a service: stops at the next wait when the group shuts down.
+struct SyncService: Service {
+    let loop: SyncLoop
+    let metrics: AgentMetrics
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await loop.run { result in
+                if case .failure(let error) = result {
+                    metrics.syncFailed()
+                    logger.warning("sync failed: \(error)")
+                }
+            }
+        }
+    }
+}
+
+/// SIGHUP: re-reads agent.yaml (a bad file is refused and the running settings kept) and asks the
+/// scanners to restart with it. Sleeps in the signal sequence: no timer.
+struct ReloadService: Service {
+    let reload: ReloadRequest
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                notifier.notify("RELOADING=1")
+                do {
+                    let file = try await AgentConfigFile.load(
+                        arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+                    AgentConfigFile.current.withLock { $0 = file }
+                    logger.notice("reload: read \(file.path ?? "no configuration file")")
+                    reload.request()
+                } catch {
+                    logger.error("reload refused, the running settings stay: \((error as? LoyaltyError)?.message ?? "\(error)")")
+                }
+                notifier.notify("READY=1")
+            }
+        }
+    }
+}

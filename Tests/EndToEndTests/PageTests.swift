@@ -1,0 +1,92 @@
+import Foundation
+import LedgerStore
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// The kiosk and manager pages in headless Chromium, live from scans replayed under umockdev. Each
+/// test asserts on the rendered DOM and keeps its screenshots in `.build/page-screenshots/`.
+@Suite(.serialized) struct PageTests {
+    let folder = TemporaryFolder()
+    static let card = "2900000777774"
+
+    /// A till with a member (Ada, 42.00 spent) and `extra` sales for another member close to silver.
+    func till() throws -> String {
+        let database = folder.file("till.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S-PAGES", "--db", database]).exitCode == 0)
+        #expect(try AgentProcess.run(["enroll", Self.card, "--name", "Ada", "--db", database]).exitCode == 0)
+        #expect(try AgentProcess.run(["award", Self.card, "--amount", "42.00", "--receipt", "R-1", "--db", database]).exitCode == 0)
+        let close = GTIN.withCheckDigit("290000012345")
+        #expect(try AgentProcess.run(["enroll", close, "--name", "Grace", "--db", database]).exitCode == 0)
+        #expect(try AgentProcess.run(["award", close, "--amount", "460.00", "--receipt", "R-2", "--db", database]).exitCode == 0)
+        return database
+    }
+
+    @Test func theKioskShowsTheScannedMemberAndStoresTheFeedbackTap() throws {
+        let database = try till()
+        let daemon = try PluggedDaemon(
+            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5)], arguments: ["--db", database, "--layout", "us"],
+            folder: folder)
+        defer { daemon.stop() }
+        let shots = PageDriver.screenshots
+        let dom = folder.file("kiosk-member.html")
+        try PageDriver.run(
+            [
+                ["open": daemon.url + "/kiosk"],
+                // The page follows the scan stream before the customer scans.
+                ["waitFor": "#kiosk[data-state=waiting]"],
+                ["screenshot": shots.appendingPathComponent("kiosk-waiting.png").path],
+                ["signal": Int(daemon.pid), "name": "SIGUSR1"],
+                ["waitFor": "#kiosk[data-state=member]"],
+                ["dom": dom],
+                ["screenshot": shots.appendingPathComponent("kiosk-member.png").path],
+                ["tap": "[data-score='4']"],
+                ["waitFor": "#thanks:not([hidden])"],
+                ["screenshot": shots.appendingPathComponent("kiosk-thanks.png").path],
+            ], folder: folder)
+        let html = try String(contentsOfFile: dom, encoding: .utf8)
+        #expect(html.contains("Welcome, Ada"), "the member's name")
+        #expect(html.contains(#"<span id="member-balance">42</span>"#), "the balance from the ledger")
+        #expect(html.contains(#"<strong id="member-tier">base</strong>"#))
+        #expect(html.contains("458.00 more to spend for silver"), "progress to the next tier")
+        #expect(!html.contains(Self.card), "the full card number is never shown")
+        #expect(daemon.stop() == 0)
+
+        // The tap is in the ledger as the member's answer, on its way to head office.
+        let ledger = try LedgerDatabase(path: database)
+        let answers = try ledger.outbox(limit: 100).filter { $0.feedbackScore != nil }
+        #expect(answers.count == 1 && answers.first?.feedbackScore == 4 && answers.first?.card == Self.card, "\(answers)")
+    }
+
+    @Test func theManagerPageShowsScannersTotalsTierProspectsAndProblems() throws {
+        let database = try till()
+        let daemon = try PluggedDaemon(
+            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5), .init(fixture: "unknown-fast-typist", eventNumber: 7)],
+            arguments: ["--db", database, "--layout", "us", "--scanner", "0c2e:0b61"], folder: folder)
+        defer { daemon.stop() }
+        try daemon.plugNext()
+        kill(daemon.pid, SIGUSR1)
+        try daemon.waitForLog { $0.contains("likely scanner") }
+        let dom = folder.file("manager.html")
+        try PageDriver.run(
+            [
+                ["open": daemon.url + "/manager"],
+                ["waitFor": "#scanners table"],
+                ["dom": dom],
+                ["screenshot": PageDriver.screenshots.appendingPathComponent("manager.png").path],
+            ], folder: folder)
+        let html = try String(contentsOfFile: dom, encoding: .utf8)
+        #expect(html.contains("Store S-PAGES"))
+        #expect(html.contains("usb-0c2e:0b61-Honeywell"), "the attached scanner")
+        #expect(html.contains(#"id="likely-scanners""#) && html.contains("1a2b:3c4d"), "the unconfigured device that types like a scanner")
+        #expect(html.contains(#"<div class="figure" id="sales-today">502.00</div>"#), "today's net sales")
+        #expect(html.contains(#"<div class="figure" id="points-issued">502</div>"#))
+        #expect(html.contains("<td>Grace</td><td>••••\(GTIN.withCheckDigit("290000012345").suffix(4))</td><td>base</td><td>40.00 EUR to silver</td>"), "a member close to silver")
+        #expect(!html.contains("Ada</td>"), "Ada is far from silver")
+        #expect(html.contains("No head office is configured"), "problems in plain words")
+        #expect(html.contains("add 1a2b:3c4d to scanner.allow"))
+        #expect(!html.contains("No scanner is attached"))
+        #expect(html.contains(#"id="ledger-health" class="ok">ok<"#))
+        #expect(daemon.stop() == 0)
+    }
+}
