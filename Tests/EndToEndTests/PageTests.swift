@@ -26,7 +26,7 @@ import Testing
         let database = try till()
         let daemon = try PluggedDaemon(
             devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5)], arguments: ["--db", database, "--layout", "us"],
-            folder: folder)
+            folder: folder, environment: ["JOURNAL_STREAM": "8:1234"])
         defer { daemon.stop() }
         let shots = PageDriver.screenshots
         let dom = folder.file("kiosk-member.html")
@@ -50,7 +50,22 @@ import Testing
         #expect(html.contains(#"<strong id="member-tier">base</strong>"#))
         #expect(html.contains("458.00 more to spend for silver"), "progress to the next tier")
         #expect(!html.contains(Self.card), "the full card number is never shown")
+
+        // The metrics count what happened: three scans (one member), one attached scanner, one answer.
+        try daemon.waitForLog { $0.components(separatedBy: "scan card=").count > 3 }
+        let metrics = try daemon.get("/metrics")
+        for line in [
+            #"loyalty_scans_total{outcome="member"} 1"#, #"loyalty_scans_total{outcome="not_a_member_card"} 1"#,
+            #"loyalty_scans_total{outcome="bad_check_digit"} 1"#, "loyalty_scanners_attached 1", "loyalty_feedback_answers_total 1",
+            "loyalty_sync_backlog_entries 5",
+        ] {
+            #expect(metrics.contains(line + "\n") || metrics.contains(line + ".0\n"), "\(line) in \(metrics)")
+        }
         #expect(daemon.stop() == 0)
+        // Under systemd the log lines carry their syslog priority, and never a full card number.
+        let log = daemon.logText
+        #expect(log.contains("<5>attached usb-0c2e:0b61") && log.contains("<6>scan card=…7774"), "\(log)")
+        #expect(!log.contains(Self.card), "a full card number in the log: \(log)")
 
         // The tap is in the ledger as the member's answer, on its way to head office.
         let ledger = try LedgerDatabase(path: database)

@@ -32,6 +32,7 @@ final class PluggedDaemon {
         process.arguments = ["umockdev-wrapper", helper] + deviceArguments + ["--", AgentProcess.binary, "run", "--listen", "127.0.0.1:0"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "LOYALTY_HQ_URL")
+        environment.removeValue(forKey: "JOURNAL_STREAM")  // plain log lines unless a test asks for the journal's
         environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: out)
@@ -85,6 +86,19 @@ final class PluggedDaemon {
         curl.waitUntilExit()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("data: ") }
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] }
+    }
+
+    /// `GET path` as text.
+    func get(_ path: String) throws -> String {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        curl.arguments = ["curl", "-s", "--max-time", "5", url + path]
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        try curl.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        curl.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The helper, compiled once per folder (needs libumockdev-dev).
