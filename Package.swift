@@ -80,7 +80,8 @@ let package = Package(
         .target(
             name: "HeadOffice",
             dependencies: [
-                "SyncProtocol", "LoyaltyCore",
+                "SyncProtocol", "LoyaltyCore", "HTMLRendering",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -102,11 +103,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Server-rendered HTML and SVG charts, shared by the agent's pages and head office's dashboard. No I/O.
+        .target(name: "HTMLRendering", swiftSettings: strictSwift),
         // The local POS API the daemon serves on loopback: sales, redemptions, refunds, members, scans (SSE).
         .target(
             name: "PointOfSaleAPI",
             dependencies: [
-                "LoyaltyCore", "LedgerStore",
+                "LoyaltyCore", "LedgerStore", "HTMLRendering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -11,25 +11,53 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one; the chosen port is printed).") var port = 8080
+    @Option(help: ArgumentHelp(
+        "A file holding the dashboard's password (HTTP Basic, any user name); required to serve /dashboard beyond loopback.",
+        valueName: "path"))
+    var dashboardPasswordFile: String?
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CommandFailure(code: "bad_option", message: "--port takes 0 to 65535", exitCode: 2) }
         let description = storage.storageDescription
         let host = host
+        let dashboard = try dashboardAccess()
         try await storage.withStore { store, _ in
             var logger = Logger(label: "loyalty-hq")
             logger.logLevel = .notice
             let app = Application(
-                router: HeadOfficeAPI(store: store).router(),
+                router: HeadOfficeAPI(store: store, dashboard: dashboard).router(),
                 configuration: .init(address: .hostname(host, port: port), serverName: "loyalty-hq"),
                 onServerRunning: { channel in
                     let actual = channel.localAddress?.port ?? 0
-                    Output.out("loyalty-hq listening on http://\(host):\(actual) (storage: \(description))")
+                    // One line, one address: scripts read the port from it.
+                    let pages = if case .disabled = dashboard { "dashboard off: no --dashboard-password-file" } else { "dashboard at /dashboard" }
+                    Output.out("loyalty-hq listening on http://\(host):\(actual) (storage: \(description); \(pages))")
                 },
                 logger: logger)
             try await app.runService()
         }
+    }
+
+    /// Loopback needs no password; beyond it the dashboard is served only with one (read from a file,
+    /// never from argv; the file must not be readable by others).
+    private func dashboardAccess() throws -> DashboardAccess {
+        guard let path = dashboardPasswordFile else {
+            return ["127.0.0.1", "::1", "localhost"].contains(host) ? .loopbackOnly : .disabled
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure(code: "bad_option", message: "--dashboard-password-file \(path) cannot be read", exitCode: 2)
+        }
+        if let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
+            throw CommandFailure(
+                code: "bad_option", message: "\(path) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it", exitCode: 2)
+        }
+        let password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard password.count >= 12 else {
+            throw CommandFailure(code: "bad_option", message: "the dashboard password in \(path) needs at least 12 characters", exitCode: 2)
+        }
+        return .password(password)
     }
 }
 

@@ -25,9 +25,9 @@ final class ChainHarness {
 
     /// Starts `loyalty-hq serve` on a port the kernel picks (read back from its first line), so two
     /// suites running at once never share a port.
-    func start() throws {
+    func start(_ extraArguments: [String] = []) throws {
         let server = try SyncChaosTests.Background(
-            SyncChaosTests.hqBinary, ["serve", "--port", "0", "--db", database], output: database + ".out")
+            SyncChaosTests.hqBinary, ["serve", "--port", "0", "--db", database] + extraArguments, output: database + ".out")
         self.server = server
         // Wait for the whole line (the port and what follows it): a read can catch the line half-written.
         try #require(server.waitFor(" (storage:"), "head office did not start")

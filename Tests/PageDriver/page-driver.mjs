@@ -8,6 +8,7 @@
 //   {"dom": FILE}                        write document.documentElement.outerHTML
 //   {"screenshot": FILE}                 write a PNG of the viewport
 //   {"signal": PID, "name": "SIGUSR1"}   send a signal to a process (e.g. plug a scanner in)
+//   {"headers": {NAME: VALUE}}           send these headers with every later request (e.g. Authorization)
 // Exits 0 when every step passed; otherwise prints the failing step and exits 1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
@@ -103,6 +104,9 @@ for (const [index, step] of plan.steps.entries()) {
     } else if (step.screenshot) {
       const { data } = await page('Page.captureScreenshot', { format: 'png' });
       writeFileSync(step.screenshot, Buffer.from(data, 'base64'));
+    } else if (step.headers) {
+      await page('Network.enable');
+      await page('Network.setExtraHTTPHeaders', { headers: step.headers });
     } else if (step.signal) {
       process.kill(step.signal, step.name ?? 'SIGUSR1');
     } else {

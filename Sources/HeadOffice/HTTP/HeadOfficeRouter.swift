@@ -12,10 +12,13 @@ public struct HeadOfficeAPI: Sendable {
     public let store: any HeadOfficeStore
     /// Injected for tests of the replay window.
     public let clock: @Sendable () -> Date
+    /// Who may open `GET /dashboard`.
+    public let dashboard: DashboardAccess
     let secrets = SecretCache()
 
-    public init(store: any HeadOfficeStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any HeadOfficeStore, dashboard: DashboardAccess = .loopbackOnly, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.dashboard = dashboard
         self.clock = clock
     }
 
@@ -31,6 +34,7 @@ public struct HeadOfficeAPI: Sendable {
         router.get("/v1/stores/{storeId}/updates") { request, context in
             await self.pull(request, storeId: context.parameters.get("storeId") ?? "")
         }
+        addDashboard(to: router)
         return router
     }
 

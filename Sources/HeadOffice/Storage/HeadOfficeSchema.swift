@@ -352,4 +352,12 @@ enum HeadOfficeSchema {
         """,
         "INSERT INTO hq_schema (version) VALUES (15)",
     ]
+
+    /// Version 16: the dashboard's totals per store and day read a range of days, not every entry.
+    static let sqliteEntriesByTime = "CREATE INDEX hq_entries_time ON hq_entries(created_at_ms);"
+
+    static let postgresEntriesByTime: [String] = [
+        "CREATE INDEX hq_entries_time ON hq_entries(created_at_ms)",
+        "INSERT INTO hq_schema (version) VALUES (16)",
+    ]
 }

@@ -5,7 +5,7 @@ public import SyncProtocol
 /// Head office's storage. Two drivers implement it — ``SQLiteHeadOfficeStore`` (zero configuration)
 /// and ``PostgresHeadOfficeStore`` (production) — and one test suite runs against both. Server
 /// processes keep no state of their own: everything, nonces included, lives here.
-public protocol HeadOfficeStore: Sendable {
+public protocol HeadOfficeStore: DashboardFigures {
     /// Creates or upgrades the schema.
     func migrate() async throws
     /// Registers a store with its secret; refuses an id that exists.

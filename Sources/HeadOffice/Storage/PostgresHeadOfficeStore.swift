@@ -67,6 +67,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (13, HeadOfficeSchema.postgresReviewedTiers),
                 (14, HeadOfficeSchema.postgresIssuedEntries),
                 (15, HeadOfficeSchema.postgresCoupons),
+                (16, HeadOfficeSchema.postgresEntriesByTime),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {

@@ -71,6 +71,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v15-coupons") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCoupons)
         }
+        migrator.registerMigration("hq-v16-entries-by-time") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteEntriesByTime)
+        }
         try migrator.migrate(pool)
     }
 

@@ -1,3 +1,5 @@
+import HTMLRendering
+
 /// The customer's kiosk (`GET /kiosk`): "scan your card", then the member's name, balance, tier and
 /// progress to the next tier, and a one-tap satisfaction question (1–5) stored for the member.
 /// Live from the scan stream; after ``idleSeconds`` without a tap it asks for the next card.

@@ -1,3 +1,4 @@
+import HTMLRendering
 import Foundation
 import Hummingbird
 import LedgerStore

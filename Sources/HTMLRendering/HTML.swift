@@ -1,12 +1,8 @@
-import Foundation
-import Hummingbird
-import NIOCore
-
-/// Server-rendered HTML: escaping and the shell every page shares (sized for a small touch screen,
-/// no JavaScript framework; a page's few lines of script only follow the scan stream).
-enum HTML {
+/// Server-rendered HTML for the agent's pages and head office's dashboard: escaping and the shell
+/// every page shares (sized for a small touch screen, no JavaScript framework).
+public enum HTML {
     /// Text made safe for element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var escaped = ""
         escaped.reserveCapacity(text.utf8.count)
         for character in text {
@@ -23,7 +19,7 @@ enum HTML {
     }
 
     /// A whole document: `body` and `script` are already HTML (callers escape what they interpolate).
-    static func document(title: String, bodyClass: String, refreshSeconds: Int? = nil, body: String, script: String = "") -> String {
+    public static func document(title: String, bodyClass: String, refreshSeconds: Int? = nil, body: String, script: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="en">
@@ -42,15 +38,8 @@ enum HTML {
         """
     }
 
-    static func response(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-    }
-
     /// Large type and touch targets of at least 48 px; readable on a 7" screen at arm's length.
-    static let styleSheet = """
+    public static let styleSheet = """
         *{box-sizing:border-box}body{margin:0;font:18px/1.4 system-ui,sans-serif;color:#1d2330;background:#f4f5f7}
         main{max-width:900px;margin:0 auto;padding:16px}h1{font-size:1.8em;margin:.3em 0}h2{font-size:1.2em;margin:1.2em 0 .4em}
         .card{background:#fff;border-radius:12px;padding:16px 20px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.12)}
@@ -64,5 +53,7 @@ enum HTML {
         .answers{display:flex;gap:12px;justify-content:center;flex-wrap:wrap}
         .answers button{min-width:64px;min-height:64px;font-size:1.6em;border-radius:32px;border:2px solid #2d6cdf;background:#fff}
         .answers button:active{background:#2d6cdf;color:#fff}
+        svg text{font:13px system-ui,sans-serif;fill:#1d2330}svg .bar{fill:#2d6cdf}svg .bar.bad{fill:#a4161a}
+        svg .axis{stroke:#c5c9d2}
         """
 }

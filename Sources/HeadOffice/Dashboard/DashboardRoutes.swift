@@ -1,0 +1,66 @@
+public import Foundation
+import Crypto
+import HTMLRendering
+import Hummingbird
+import NIOCore
+
+/// Who may open the dashboard. It shows every store and (masked) members' cards, so on anything but
+/// loopback it needs a password.
+public enum DashboardAccess: Sendable {
+    /// No password: served because the server listens on loopback only.
+    case loopbackOnly
+    /// HTTP Basic authentication with this password (any user name).
+    case password(String)
+    /// Not served (listening beyond loopback without a password).
+    case disabled
+}
+
+extension HeadOfficeAPI {
+    func addDashboard(to router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/dashboard"]) }
+        router.get("/dashboard") { request, _ in
+            switch dashboard {
+            case .disabled:
+                return APIResponse.error(
+                    .notFound, "dashboard_disabled",
+                    "the dashboard needs a password when head office listens beyond loopback: start with --dashboard-password-file")
+            case .password(let password) where !Self.authorised(request, password: password):
+                return Response(
+                    status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"loyalty-hq dashboard\", charset=\"UTF-8\""])
+            default:
+                break
+            }
+            do {
+                let now = clock()
+                let program = HeadOfficeProgram.inForce(try await store.programs(), now: now)
+                let view = DashboardPage.View(
+                    stores: try await store.stores(), overdrafts: try await store.overdrafts(),
+                    dailyTotals: try await store.dailyTotals(
+                        sinceMilliseconds: (now.milliseconds / 86_400_000 - Int64(DashboardPage.daysShown) + 1) * 86_400_000),
+                    tierCounts: try await store.tierCounts(now: now), tierOrder: program.tiers.map(\.name),
+                    currency: program.currency, now: now)
+                return Self.html(DashboardPage.render(view))
+            } catch {
+                return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office's database could not be read: \(error)")
+            }
+        }
+    }
+
+    /// `Authorization: Basic …` with the password (compared in constant time).
+    static func authorised(_ request: Request, password: String) -> Bool {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return false }
+        let given = SHA256.hash(data: Data(text[text.index(after: colon)...].utf8))
+        let expected = SHA256.hash(data: Data(password.utf8))
+        // Equal-length digests compared without an early exit.
+        return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,45 @@
+public import Foundation
+import LoyaltyCore
+import PostgresNIO
+
+extension PostgresHeadOfficeStore {
+    public func dailyTotals(sinceMilliseconds: Int64) async throws -> [DailyStoreTotal] {
+        var result: [DailyStoreTotal] = []
+        var bindings = PostgresBindings()
+        bindings.append(sinceMilliseconds)
+        let rows = try await client.query(PostgresQuery(unsafeSQL: Self.dailyTotalsSQL, binds: bindings), logger: logger)
+        for try await (store, day, sales, earned, redeemed, entries) in rows.decode((String, Int64, Int64, Int64, Int64, Int64).self) {
+            result.append(
+                DailyStoreTotal(storeId: store, day: Int(day), salesMinor: sales, pointsEarned: earned, pointsRedeemed: redeemed, entries: entries))
+        }
+        return result
+    }
+
+    public func tierCounts(now: Date) async throws -> [String: Int] {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            let program = HeadOfficeProgram.inForce(try await Self.programs(connection, logger), now: now)
+            var bindings = PostgresBindings()
+            bindings.append(now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds)
+            var counts: [String: Int] = [:]
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.tierInputsSQL, binds: bindings), logger: logger)
+            for try await (reviewed, spend) in rows.decode((String?, Int64).self) {
+                counts[HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program), default: 0] += 1
+            }
+            return counts
+        }
+    }
+
+    static let dailyTotalsSQL = """
+        SELECT store_id, (created_at_ms / 86400000)::bigint AS day, SUM(amount_minor)::bigint,
+               SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points ELSE 0 END)::bigint,
+               (-SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END))::bigint, COUNT(*)::bigint
+        FROM hq_entries WHERE created_at_ms >= $1 GROUP BY store_id, day ORDER BY day, store_id
+        """
+
+    static let tierInputsSQL = """
+        SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint FROM hq_members m
+        LEFT JOIN (SELECT member_id, SUM(amount_minor) AS spend FROM hq_entries WHERE created_at_ms > $1 GROUP BY member_id) s
+               ON s.member_id = m.id
+        """
+}

@@ -1,0 +1,42 @@
+public import Foundation
+import GRDB
+import LoyaltyCore
+
+extension SQLiteHeadOfficeStore {
+    public func dailyTotals(sinceMilliseconds: Int64) async throws -> [DailyStoreTotal] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: Self.dailyTotalsSQL, arguments: [sinceMilliseconds]).map {
+                DailyStoreTotal(storeId: $0[0], day: $0[1], salesMinor: $0[2], pointsEarned: $0[3], pointsRedeemed: $0[4], entries: $0[5])
+            }
+        }
+    }
+
+    public func tierCounts(now: Date) async throws -> [String: Int] {
+        try await pool.read { db in
+            let program = HeadOfficeProgram.inForce(try Self.programs(db), now: now)
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: Self.tierInputsSQL,
+                arguments: [now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds])
+            while let row = try rows.next() {
+                counts[HeadOfficeProgram.tier(rollingSpendMinor: row[1], reviewed: row[0], program: program), default: 0] += 1
+            }
+            return counts
+        }
+    }
+
+    /// Integer division gives the UTC day; the time index limits the scan to the days shown.
+    static let dailyTotalsSQL = """
+        SELECT store_id, created_at_ms / 86400000 AS day, SUM(amount_minor),
+               SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points ELSE 0 END),
+               -SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END), COUNT(*)
+        FROM hq_entries WHERE created_at_ms >= ? GROUP BY store_id, day ORDER BY day, store_id
+        """
+
+    /// Each member's reviewed tier and 12-month spend (members without entries in the window too).
+    static let tierInputsSQL = """
+        SELECT m.reviewed_tier, IFNULL(s.spend, 0) FROM hq_members m
+        LEFT JOIN (SELECT member_id, SUM(amount_minor) AS spend FROM hq_entries WHERE created_at_ms > ? GROUP BY member_id) s
+               ON s.member_id = m.id
+        """
+}
