@@ -1,0 +1,24 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `loyalty-agent demo`, the README's first command: the whole story runs and its checks pass, with
+/// the scans read through udev + evdev under umockdev, and without umockdev straight through the decoder.
+@Suite(.serialized) struct DemoTests {
+    @Test(arguments: [true, false])
+    func theDemoRunsTheWholeStoryAndItsChecksPass(withUmockdev: Bool) throws {
+        // Without umockdev: a PATH that has no umockdev-run.
+        let environment = withUmockdev ? [:] : ["PATH": "/nonexistent"]
+        let outcome = try AgentProcess.run(["demo", "--serve-seconds", "0"], environment: environment)
+        #expect(outcome.exitCode == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+        let text = outcome.stdout
+        #expect(text.contains(withUmockdev ? "udev + evdev under umockdev" : "straight through the XKB decoder"))
+        #expect(text.contains("/dashboard") && text.contains("/kiosk") && text.contains("/manager"), "where the pages are")
+        #expect(text.contains("member card 2900000777774 (ean-13)") && text.contains("rejected: bad_check_digit"))
+        #expect(text.contains("replayed=true, balance still 42"))
+        #expect(text.contains("sync: head office unreachable"), "south was offline")
+        #expect(text.contains("provisional: true"))
+        #expect(text.contains("member •••••••••7774: balance 57"), "head office's one balance across both stores")
+        #expect(text.contains("head office's total points 64 == the stores' ledgers 64: true"))
+    }
+}
