@@ -18,6 +18,9 @@ struct AwardLoop: ParsableCommand {
     /// `off` shows what the power-loss test catches: commits that never reached the disk.
     @Option(help: ArgumentHelp("SQLite synchronous mode for this run: full (the agent's) or off.", visibility: .hidden))
     var synchronous: String = "full"
+    /// For the daemon benchmark: each line also gives the award's duration, `RECEIPT MICROSECONDS`.
+    @Flag(help: ArgumentHelp("Print each award's duration in microseconds after its receipt.", visibility: .hidden))
+    var timings = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -34,8 +37,11 @@ struct AwardLoop: ParsableCommand {
         let amount = try Money(parsing: amount, currency: ledger.program().currency)
         for index in from..<(from + count) {
             let receipt = try ReceiptReference("\(prefix)-\(index)")
+            let start = ContinuousClock.now
             _ = try ledger.award(card: card, amount: amount, receipt: receipt)
-            Printer.out(receipt.value)
+            let elapsed = ContinuousClock.now - start
+            let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+            Printer.out(timings ? "\(receipt.value) \(microseconds)" : receipt.value)
         }
     }
 }

@@ -66,14 +66,14 @@ struct Run: AsyncParsableCommand {
         ) {
             (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
         }
-        let app = Application(
-            router: api.router(), configuration: .init(address: .hostname(host, port: port)),
-            onServerRunning: { channel in
-                let url = "http://\(host):\(channel.localAddress?.port ?? port)"
-                Printer.out("loyalty-agent ready on \(url)")
-                notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
-            },
-            logger: serverLogger)
+        // Not Hummingbird's Application: its date cache would wake the idle daemon every second.
+        let app = TimerlessHTTPService(
+            router: api.router(), address: .hostname(host, port: port), logger: serverLogger
+        ) { channel in
+            let url = "http://\(host):\(channel.localAddress?.port ?? port)"
+            Printer.out("loyalty-agent ready on \(url)")
+            notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
+        }
         let reload = ReloadRequest()
         var services: [any Service] = [app, ReloadService(reload: reload, notifier: notifier, logger: logger)]
         if !noScanners {

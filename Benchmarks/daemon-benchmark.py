@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The agent daemon's benchmark (issue 9), each figure beside a baseline measured in the same run.
+
+  python3 Benchmarks/daemon-benchmark.py [--binary .build/release/loyalty-agent] [--idle-seconds 60] [--awards 2000]
+
+- start to ready: spawn -> sd_notify READY=1 on our $NOTIFY_SOCKET (baseline: `loyalty-agent --help`,
+  the same binary starting and exiting);
+- idle: context switches per second of every thread of `run --no-scanners` with no head office, and
+  with a head office that is down (the sync interval's backoff), over --idle-seconds (baseline: `sleep`);
+- resident memory after the idle period (baseline: `loyalty-agent scan`, the CLI blocked in poll);
+- API award round trip on loopback, p50/p99 over --awards sales with keep-alive (baseline: the same
+  awards in-process, `award-loop --timings`), interleaved in chunks so both see the same disk.
+"""
+import argparse, glob, http.client, json, os, socket, statistics, subprocess, sys, tempfile, time
+
+
+def threads_switches(pid):
+    total = 0
+    for status in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            for line in open(status):
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_daemon(binary, work, name, extra=(), notify=None):
+    env = dict(os.environ)
+    env.pop("LOYALTY_HQ_URL", None)
+    env.pop("JOURNAL_STREAM", None)
+    if notify:
+        env["NOTIFY_SOCKET"] = notify
+    args = [binary, "run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", f"{work}/{name}.db", *extra]
+    out = open(f"{work}/{name}.out", "w+")
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, env=env)
+    for _ in range(400):
+        out.seek(0)
+        text = out.read()
+        if "ready on http://" in text:
+            return process, text.split("ready on ")[1].split()[0]
+        time.sleep(0.025)
+    raise SystemExit(f"{name}: the daemon did not start")
+
+
+def start_to_ready(binary, work, runs=5):
+    figures, baseline = [], []
+    for run in range(runs):
+        path = f"{work}/notify-{run}.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(10)
+        begin = time.monotonic()
+        process, _ = None, None
+        env = dict(os.environ, NOTIFY_SOCKET=path)
+        env.pop("LOYALTY_HQ_URL", None)
+        process = subprocess.Popen(
+            [binary, "run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", f"{work}/ready-{run}.db"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        while True:
+            message = sock.recv(4096).decode()
+            if "READY=1" in message:
+                figures.append((time.monotonic() - begin) * 1000)
+                break
+        process.terminate(); process.wait(); sock.close()
+        begin = time.monotonic()
+        subprocess.run([binary, "--help"], stdout=subprocess.DEVNULL, check=True)
+        baseline.append((time.monotonic() - begin) * 1000)
+    return figures, baseline
+
+
+def idle(binary, work, seconds):
+    quiet, _ = start_daemon(binary, work, "idle")
+    down, _ = start_daemon(binary, work, "idle-hq-down", ["--hq-url", "http://127.0.0.1:9", "--interval", "30"])
+    open(f"{work}/secret", "w").write("x" * 32)
+    scan = subprocess.Popen([binary, "scan", "--timeout", str(seconds + 30), "--db", f"{work}/idle.db"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sleeper = subprocess.Popen(["sleep", str(seconds + 30)])
+    time.sleep(3)  # past start-up
+    processes = {"run (no head office)": quiet, "run (head office down, interval 30 s)": down,
+                 "baseline: scan CLI": scan, "baseline: sleep": sleeper}
+    before = {name: threads_switches(p.pid) for name, p in processes.items()}
+    time.sleep(seconds)
+    result = {}
+    for name, p in processes.items():
+        result[name] = ((threads_switches(p.pid) - before[name]) / seconds, rss_kib(p.pid) / 1024)
+    for p in processes.values():
+        p.terminate(); p.wait()
+    return result
+
+
+def api_vs_in_process(binary, work, awards, chunks=5):
+    card = "2900000777774"
+    daemon, url = start_daemon(binary, work, "api")
+    subprocess.run([binary, "enroll", card, "--db", f"{work}/api.db"], stdout=subprocess.DEVNULL, check=True)
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port))
+    api, local = [], []
+    per_chunk = awards // chunks
+    for chunk in range(chunks):
+        for index in range(per_chunk):
+            body = json.dumps({"card": card, "receipt": f"API-{chunk}-{index}", "amount": "1.00"})
+            begin = time.perf_counter()
+            connection.request("POST", "/v1/sales", body, {"Content-Type": "application/json"})
+            response = connection.getresponse(); response.read()
+            api.append((time.perf_counter() - begin) * 1e6)
+            assert response.status == 200, response.status
+        lines = subprocess.run(
+            [binary, "award-loop", card, "--prefix", f"LOCAL-{chunk}", "--count", str(per_chunk), "--timings",
+             "--db", f"{work}/local.db"], capture_output=True, text=True, check=True).stdout.split()
+        local += [int(value) for value in lines[1::2]]
+    daemon.terminate(); daemon.wait()
+    return api, local
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=".build/release/loyalty-agent")
+    parser.add_argument("--idle-seconds", type=int, default=60)
+    parser.add_argument("--awards", type=int, default=2000)
+    options = parser.parse_args()
+    binary = os.path.abspath(options.binary)
+    with tempfile.TemporaryDirectory() as work:
+        ready, help_ms = start_to_ready(binary, work)
+        print(f"start to ready (ms, 5 runs): {min(ready):.1f}-{max(ready):.1f} median {statistics.median(ready):.1f}"
+              f"   baseline --help start+exit: {min(help_ms):.1f}-{max(help_ms):.1f}   goal <= 100")
+        for name, (switches, rss) in idle(binary, work, options.idle_seconds).items():
+            print(f"idle {options.idle_seconds} s, {name}: {switches:.2f} context switches/s, RSS {rss:.1f} MiB")
+        api, local = api_vs_in_process(binary, work, options.awards)
+        print(f"award (µs), {len(api)} each: API p50 {percentile(api, 50):.0f} p99 {percentile(api, 99):.0f}   "
+              f"in-process p50 {percentile(local, 50):.0f} p99 {percentile(local, 99):.0f}   "
+              f"p99 ratio {percentile(api, 99) / percentile(local, 99):.2f} (goal <= 2)")
+
+
+if __name__ == "__main__":
+    main()
