@@ -9,21 +9,25 @@
   with a head office that is down (the sync interval's backoff), over --idle-seconds (baseline: `sleep`);
 - resident memory after the idle period (baseline: `loyalty-agent scan`, the CLI blocked in poll);
 - API award round trip on loopback, p50/p99 over --awards sales with keep-alive (baseline: the same
-  awards in-process, `award-loop --timings`), interleaved in chunks so both see the same disk.
+  awards in-process, `award-loop --timings`), interleaved in chunks so both see the same disk; paced
+  one sale per millisecond on both sides (a till between customers), and back to back.
 """
 import argparse, glob, http.client, json, os, socket, statistics, subprocess, sys, tempfile, time
 
 
 def threads_switches(pid):
-    total = 0
+    """Context switches so far of each thread of `pid`, by thread id."""
+    counts = {}
     for status in glob.glob(f"/proc/{pid}/task/*/status"):
         try:
+            total = 0
             for line in open(status):
                 if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                     total += int(line.split()[1])
-        except FileNotFoundError:
+            counts[status.split("/")[4]] = total
+        except (FileNotFoundError, ProcessLookupError):
             pass
-    return total
+    return counts
 
 
 def rss_kib(pid):
@@ -87,20 +91,29 @@ def idle(binary, work, seconds):
     time.sleep(3)  # past start-up
     processes = {"run (no head office)": quiet, "run (head office down, interval 30 s)": down,
                  "baseline: scan CLI": scan, "baseline: sleep": sleeper}
-    before = {name: threads_switches(p.pid) for name, p in processes.items()}
-    time.sleep(seconds)
+    # Sampled every second (reading /proc does not wake the process): a thread that ends between
+    # two samples keeps the count it had, one that starts counts from zero.
+    first = {name: threads_switches(p.pid) for name, p in processes.items()}
+    last = {name: dict(counts) for name, counts in first.items()}
+    for _ in range(seconds):
+        time.sleep(1)
+        for name, p in processes.items():
+            last[name].update(threads_switches(p.pid))
     result = {}
     for name, p in processes.items():
-        result[name] = ((threads_switches(p.pid) - before[name]) / seconds, rss_kib(p.pid) / 1024)
+        switches = sum(count - first[name].get(tid, 0) for tid, count in last[name].items())
+        result[name] = (switches / seconds, rss_kib(p.pid) / 1024)
     for p in processes.values():
         p.terminate(); p.wait()
     return result
 
 
-def api_vs_in_process(binary, work, awards, chunks=5):
+def api_vs_in_process(binary, work, awards, pause_us, chunks=5):
+    """Both sides award one sale at a time with `pause_us` between sales (a till between customers);
+    0: back to back."""
     card = "2900000777774"
-    daemon, url = start_daemon(binary, work, "api")
-    subprocess.run([binary, "enroll", card, "--db", f"{work}/api.db"], stdout=subprocess.DEVNULL, check=True)
+    daemon, url = start_daemon(binary, work, f"api-{pause_us}")
+    subprocess.run([binary, "enroll", card, "--db", f"{work}/api-{pause_us}.db"], stdout=subprocess.DEVNULL, check=True)
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port))
     api, local = [], []
@@ -113,9 +126,12 @@ def api_vs_in_process(binary, work, awards, chunks=5):
             response = connection.getresponse(); response.read()
             api.append((time.perf_counter() - begin) * 1e6)
             assert response.status == 200, response.status
+            if pause_us:
+                time.sleep(pause_us / 1e6)
         lines = subprocess.run(
-            [binary, "award-loop", card, "--prefix", f"LOCAL-{chunk}", "--count", str(per_chunk), "--timings",
-             "--db", f"{work}/local.db"], capture_output=True, text=True, check=True).stdout.split()
+            [binary, "award-loop", card, "--prefix", f"LOCAL-{pause_us}-{chunk}", "--count", str(per_chunk), "--timings",
+             "--pause-microseconds", str(pause_us),
+             "--db", f"{work}/local-{pause_us}.db"], capture_output=True, text=True, check=True).stdout.split()
         local += [int(value) for value in lines[1::2]]
     daemon.terminate(); daemon.wait()
     return api, local
@@ -139,10 +155,12 @@ def main():
               f"   baseline --help start+exit: {min(help_ms):.1f}-{max(help_ms):.1f}   goal <= 100")
         for name, (switches, rss) in idle(binary, work, options.idle_seconds).items():
             print(f"idle {options.idle_seconds} s, {name}: {switches:.2f} context switches/s, RSS {rss:.1f} MiB")
-        api, local = api_vs_in_process(binary, work, options.awards)
-        print(f"award (µs), {len(api)} each: API p50 {percentile(api, 50):.0f} p99 {percentile(api, 99):.0f}   "
-              f"in-process p50 {percentile(local, 50):.0f} p99 {percentile(local, 99):.0f}   "
-              f"p99 ratio {percentile(api, 99) / percentile(local, 99):.2f} (goal <= 2)")
+        for pause in (1000, 0):
+            api, local = api_vs_in_process(binary, work, options.awards, pause)
+            label = f"one sale every {pause} µs + its time" if pause else "back to back"
+            print(f"award (µs), {len(api)} each, {label}: API p50 {percentile(api, 50):.0f} p99 {percentile(api, 99):.0f}   "
+                  f"in-process p50 {percentile(local, 50):.0f} p99 {percentile(local, 99):.0f}   "
+                  f"p99 ratio {percentile(api, 99) / percentile(local, 99):.2f} (goal <= 2)")
 
 
 if __name__ == "__main__":

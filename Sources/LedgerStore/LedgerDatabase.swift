@@ -221,4 +221,12 @@ extension LedgerDatabase {
     public func program() throws -> LoyaltyProgram {
         try read { db in try currentProgram(db) }
     }
+
+    /// The currency amounts are parsed in: the cached program's, without a transaction (the local
+    /// API asks on every request). A program version with another currency is refused by the write
+    /// itself, so a stale answer can never record a wrong amount.
+    public func currency() throws -> Currency {
+        if let cached = programCache.withLock({ $0?.last?.currency }) { return cached }
+        return try program().currency
+    }
 }

@@ -54,7 +54,7 @@ public struct PointOfSaleRouter: Sendable {
         router.post("/v1/redemptions") { request, context in
             await handle {
                 let body = try await decode(RedemptionRequest.self, request, context)
-                let currency = try ledger.program().currency
+                let currency = try ledger.currency()
                 let result = try ledger.redeem(
                     card: try cardRules().memberCard(typed: body.card), points: body.points, receipt: try ReceiptReference(body.receipt),
                     saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
@@ -65,7 +65,7 @@ public struct PointOfSaleRouter: Sendable {
         router.post("/v1/refunds") { request, context in
             await handle {
                 let body = try await decode(RefundRequest.self, request, context)
-                let currency = try ledger.program().currency
+                let currency = try ledger.currency()
                 let result = try ledger.refund(
                     receipt: try ReceiptReference(body.receipt), amount: try body.amount.map { try Money(parsing: $0, currency: currency) },
                     returnReceipt: try ReceiptReference(body.returnReceipt))
@@ -97,7 +97,7 @@ public struct PointOfSaleRouter: Sendable {
     private func award(_ sale: SaleRequest) throws -> AwardResult {
         let rules = cardRules()
         let card = try rules.memberCard(typed: sale.card)
-        let currency = try ledger.program().currency
+        let currency = try ledger.currency()
         guard (sale.lines?.count ?? 0) <= SaleLine.maximumLines else {
             throw LoyaltyError.badInput("bad_line", "a sale has at most \(SaleLine.maximumLines) lines")
         }

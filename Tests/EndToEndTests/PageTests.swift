@@ -10,10 +10,11 @@ import Testing
     let folder = TemporaryFolder()
     static let card = "2900000777774"
 
-    /// A till with a member (Ada, 42.00 spent) and `extra` sales for another member close to silver.
-    func till() throws -> String {
-        let database = folder.file("till.db")
-        #expect(try AgentProcess.run(["init", "--store-id", "S-PAGES", "--db", database]).exitCode == 0)
+    /// A till with a member (Ada, 42.00 spent) and another member (Grace) close to silver; nil
+    /// `database`: a till of its own (`till.db`), else one a chain harness already bound.
+    func till(_ bound: String? = nil) throws -> String {
+        let database = bound ?? folder.file("till.db")
+        if bound == nil { #expect(try AgentProcess.run(["init", "--store-id", "S-PAGES", "--db", database]).exitCode == 0) }
         #expect(try AgentProcess.run(["enroll", Self.card, "--name", "Ada", "--db", database]).exitCode == 0)
         #expect(try AgentProcess.run(["award", Self.card, "--amount", "42.00", "--receipt", "R-1", "--db", database]).exitCode == 0)
         let close = GTIN.withCheckDigit("290000012345")
@@ -23,7 +24,8 @@ import Testing
     }
 
     @Test func theKioskShowsTheScannedMemberAndStoresTheFeedbackTap() throws {
-        let database = try till()
+        let chain = try ChainHarness(folder: folder, name: "hq-kiosk", stores: ["S-PAGES"])
+        let database = try till(folder.file("S-PAGES.db"))
         let daemon = try PluggedDaemon(
             devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5)], arguments: ["--db", database, "--layout", "us"],
             folder: folder, environment: ["JOURNAL_STREAM": "8:1234"])
@@ -71,6 +73,16 @@ import Testing
         let ledger = try LedgerDatabase(path: database)
         let answers = try ledger.outbox(limit: 100).filter { $0.feedbackScore != nil }
         #expect(answers.count == 1 && answers.first?.feedbackScore == 4 && answers.first?.card == Self.card, "\(answers)")
+
+        // At head office the answer makes Ada's attitude high (average kiosk answer ≥ 4).
+        try chain.start()
+        defer { chain.stop() }
+        #expect(try chain.sync("S-PAGES").exitCode == 0)
+        let types = try chain.hq(["report", "loyalty-types", "--json"]).json["members"] as? [[String: Any]] ?? []
+        let ada = types.first { $0["card"] as? String == Self.card }
+        #expect(ada?["attitude_high"] as? Bool == true, "\(types)")
+        let grace = types.first { $0["card"] as? String == GTIN.withCheckDigit("290000012345") }
+        #expect(grace?["attitude_high"] as? Bool == false, "no answer, no referral")
     }
 
     @Test func theManagerPageShowsScannersTotalsTierProspectsAndProblems() throws {

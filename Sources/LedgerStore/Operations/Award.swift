@@ -29,6 +29,10 @@ extension LedgerDatabase {
         }
         return try write { db in
             let program = try currentProgram(db)
+            guard amount.currency == program.currency else {
+                throw LoyaltyError.badInput(
+                    "currency_mismatch", "the amount is in \(amount.currency.code), the program in force counts \(program.currency.code)")
+            }
             let key = "earn:\(receipt.value)"
             // A retry first, before anything that may have changed since (a card blocked after the sale).
             if let original = try Row.fetchOne(

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import LedgerStore
 import LoyaltyCore
@@ -21,6 +22,10 @@ struct AwardLoop: ParsableCommand {
     /// For the daemon benchmark: each line also gives the award's duration, `RECEIPT MICROSECONDS`.
     @Flag(help: ArgumentHelp("Print each award's duration in microseconds after its receipt.", visibility: .hidden))
     var timings = false
+    /// For the daemon benchmark: a pause between awards, as between two customers (and between two
+    /// requests to the API), so both are measured from the same idle start.
+    @Option(help: ArgumentHelp("Pause this long between awards.", visibility: .hidden))
+    var pauseMicroseconds: Int = 0
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -42,6 +47,7 @@ struct AwardLoop: ParsableCommand {
             let elapsed = ContinuousClock.now - start
             let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             Printer.out(timings ? "\(receipt.value) \(microseconds)" : receipt.value)
+            if pauseMicroseconds > 0 { usleep(UInt32(min(pauseMicroseconds, 10_000_000))) }
         }
     }
 }

@@ -108,12 +108,14 @@ enum MemberRanges {
         pushed.withLock { $0 = ranges ?? nil }
     }
 
+    /// `$LOYALTY_MEMBER_RANGES`, read once: the daemon checks a card on every request.
+    static let environmentRanges = ProcessInfo.processInfo.environment["LOYALTY_MEMBER_RANGES"]
+
     static func rules(flags: [String], prefix: String = "", suffix: String = "") throws(LoyaltyError) -> CardScanRules {
         var ranges = flags
         if ranges.isEmpty {
             let text =
-                ProcessInfo.processInfo.environment["LOYALTY_MEMBER_RANGES"]
-                ?? AgentConfigFile.current.withLock { $0.string("member_ranges") } ?? ""
+                environmentRanges ?? AgentConfigFile.current.withLock { $0.string("member_ranges") } ?? ""
             ranges = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if ranges.isEmpty { ranges = pushed.withLock { $0 } ?? [] }
