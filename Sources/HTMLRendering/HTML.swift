@@ -19,7 +19,9 @@ public enum HTML {
     }
 
     /// A whole document: `body` and `script` are already HTML (callers escape what they interpolate).
-    public static func document(title: String, bodyClass: String, refreshSeconds: Int? = nil, body: String, script: String = "") -> String {
+    public static func document(
+        title: String, bodyClass: String, refreshSeconds: Int? = nil, body: String, script: String = ""
+    ) -> String {
         """
         <!DOCTYPE html>
         <html lang="en">

@@ -15,7 +15,10 @@ import Testing
         // The scanner types US keys, but the till says French AZERTY: digits come out as symbols.
         try "scanner:\n  layout: fr\n  allow: 0c2e:0b61\n".write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try PluggedDaemon(
-            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5), .init(fixture: "honeywell-us-ean13", eventNumber: 7)],
+            devices: [
+                .init(fixture: "honeywell-us-ean13", eventNumber: 5),
+                .init(fixture: "honeywell-us-ean13", eventNumber: 7),
+            ],
             arguments: ["--db", database, "--config", config], folder: folder)
         defer { daemon.stop() }
         try daemon.plugNext()
@@ -37,7 +40,9 @@ import Testing
         try daemon.waitForLog { $0.components(separatedBy: "INFO scan").count > 6 }
         let after = try daemon.keptScans().dropFirst(3)
         #expect(after.map { $0["status"] as? String } == ["rejected", "member", "rejected"], "\(after)")
-        #expect(after.dropFirst().first?["card"] as? String == "2900000777774" && after.dropFirst().first?["balance"] as? Int == 0)
+        #expect(
+            after.dropFirst().first?["card"] as? String == "2900000777774"
+                && after.dropFirst().first?["balance"] as? Int == 0)
         #expect(daemon.logText.contains("layout=us node=/dev/input/event7"))
         #expect(daemon.stop() == 0, "SIGTERM after reloads still stops cleanly")
     }

@@ -12,7 +12,8 @@ import Testing
         let chain = try ChainHarness(folder: folder, name: "hq-dashboard", stores: ["north", "south"])
         let password = "correct horse battery"
         let passwordFile = folder.file("dashboard-password")
-        FileManager.default.createFile(atPath: passwordFile, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(
+            atPath: passwordFile, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
         try chain.start(["--dashboard-password-file", passwordFile])
         defer { chain.stop() }
         let ada = "2900000777774"
@@ -51,17 +52,23 @@ import Testing
         #expect(html.contains("Every store is in step."))
         #expect(html.contains("1 redemption overdrew a member"), "the second store's redemption overdrew Ada")
         #expect(html.contains("<td>••••7774</td><td>south</td><td>S-2</td><td>-500</td><td class=\"bad\">-400</td>"))
-        let today = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
-        #expect(html.contains("<tr><td>\(today)</td><td>north</td><td>600.00</td><td>600</td><td>500</td>"), "north's day")
-        #expect(html.contains("<tr><td>\(today)</td><td>south</td><td>20.00</td><td>20</td><td>500</td>"), "south's day")
+        let today = ISO8601DateFormatter.string(
+            from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+        #expect(
+            html.contains("<tr><td>\(today)</td><td>north</td><td>600.00</td><td>600</td><td>500</td>"), "north's day")
+        #expect(
+            html.contains("<tr><td>\(today)</td><td>south</td><td>20.00</td><td>20</td><td>500</td>"), "south's day")
         #expect(html.contains(">620.00</text>"), "today's column: every store's net sales")
-        #expect(html.contains(#"<g class="row" data-label="silver">"#) && html.contains(">1 (50.0 %)</text>"), "Ada in silver, Ben in base")
+        #expect(
+            html.contains(#"<g class="row" data-label="silver">"#) && html.contains(">1 (50.0 %)</text>"),
+            "Ada in silver, Ben in base")
     }
 
     private func curlStatus(_ url: String, user: String?) throws -> Int {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"] + (user.map { ["-u", $0] } ?? []) + [url]
+        curl.arguments =
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"] + (user.map { ["-u", $0] } ?? []) + [url]
         let pipe = Pipe()
         curl.standardOutput = pipe
         try curl.run()

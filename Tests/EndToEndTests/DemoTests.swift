@@ -13,7 +13,8 @@ import Testing
         #expect(outcome.exitCode == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         let text = outcome.stdout
         #expect(text.contains(withUmockdev ? "udev + evdev under umockdev" : "straight through the XKB decoder"))
-        #expect(text.contains("/dashboard") && text.contains("/kiosk") && text.contains("/manager"), "where the pages are")
+        #expect(
+            text.contains("/dashboard") && text.contains("/kiosk") && text.contains("/manager"), "where the pages are")
         #expect(text.contains("member card 2900000777774 (ean-13)") && text.contains("rejected: bad_check_digit"))
         #expect(text.contains("replayed=true, balance still 42"))
         #expect(text.contains("sync: head office unreachable"), "south was offline")

@@ -14,12 +14,18 @@ import Testing
     /// `database`: a till of its own (`till.db`), else one a chain harness already bound.
     func till(_ bound: String? = nil) throws -> String {
         let database = bound ?? folder.file("till.db")
-        if bound == nil { #expect(try AgentProcess.run(["init", "--store-id", "S-PAGES", "--db", database]).exitCode == 0) }
+        if bound == nil {
+            #expect(try AgentProcess.run(["init", "--store-id", "S-PAGES", "--db", database]).exitCode == 0)
+        }
         #expect(try AgentProcess.run(["enroll", Self.card, "--name", "Ada", "--db", database]).exitCode == 0)
-        #expect(try AgentProcess.run(["award", Self.card, "--amount", "42.00", "--receipt", "R-1", "--db", database]).exitCode == 0)
+        #expect(
+            try AgentProcess.run(["award", Self.card, "--amount", "42.00", "--receipt", "R-1", "--db", database])
+                .exitCode == 0)
         let close = GTIN.withCheckDigit("290000012345")
         #expect(try AgentProcess.run(["enroll", close, "--name", "Grace", "--db", database]).exitCode == 0)
-        #expect(try AgentProcess.run(["award", close, "--amount", "460.00", "--receipt", "R-2", "--db", database]).exitCode == 0)
+        #expect(
+            try AgentProcess.run(["award", close, "--amount", "460.00", "--receipt", "R-2", "--db", database]).exitCode
+                == 0)
         return database
     }
 
@@ -27,7 +33,8 @@ import Testing
         let chain = try ChainHarness(folder: folder, name: "hq-kiosk", stores: ["S-PAGES"])
         let database = try till(folder.file("S-PAGES.db"))
         let daemon = try PluggedDaemon(
-            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5)], arguments: ["--db", database, "--layout", "us"],
+            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5)],
+            arguments: ["--db", database, "--layout", "us"],
             folder: folder, environment: ["JOURNAL_STREAM": "8:1234"])
         defer { daemon.stop() }
         let shots = PageDriver.screenshots
@@ -58,7 +65,8 @@ import Testing
         let metrics = try daemon.get("/metrics")
         for line in [
             #"loyalty_scans_total{outcome="member"} 1"#, #"loyalty_scans_total{outcome="not_a_member_card"} 1"#,
-            #"loyalty_scans_total{outcome="bad_check_digit"} 1"#, "loyalty_scanners_attached 1", "loyalty_feedback_answers_total 1",
+            #"loyalty_scans_total{outcome="bad_check_digit"} 1"#, "loyalty_scanners_attached 1",
+            "loyalty_feedback_answers_total 1",
             "loyalty_sync_backlog_entries 5",
         ] {
             #expect(metrics.contains(line + "\n") || metrics.contains(line + ".0\n"), "\(line) in \(metrics)")
@@ -72,7 +80,8 @@ import Testing
         // The tap is in the ledger as the member's answer, on its way to head office.
         let ledger = try LedgerDatabase(path: database)
         let answers = try ledger.outbox(limit: 100).filter { $0.feedbackScore != nil }
-        #expect(answers.count == 1 && answers.first?.feedbackScore == 4 && answers.first?.card == Self.card, "\(answers)")
+        #expect(
+            answers.count == 1 && answers.first?.feedbackScore == 4 && answers.first?.card == Self.card, "\(answers)")
 
         // At head office the answer makes Ada's attitude high (average kiosk answer ≥ 4).
         try chain.start()
@@ -88,7 +97,10 @@ import Testing
     @Test func theManagerPageShowsScannersTotalsTierProspectsAndProblems() throws {
         let database = try till()
         let daemon = try PluggedDaemon(
-            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5), .init(fixture: "unknown-fast-typist", eventNumber: 7)],
+            devices: [
+                .init(fixture: "honeywell-us-ean13", eventNumber: 5),
+                .init(fixture: "unknown-fast-typist", eventNumber: 7),
+            ],
             arguments: ["--db", database, "--layout", "us", "--scanner", "0c2e:0b61"], folder: folder)
         defer { daemon.stop() }
         try daemon.plugNext()
@@ -105,10 +117,15 @@ import Testing
         let html = try String(contentsOfFile: dom, encoding: .utf8)
         #expect(html.contains("Store S-PAGES"))
         #expect(html.contains("usb-0c2e:0b61-Honeywell"), "the attached scanner")
-        #expect(html.contains(#"id="likely-scanners""#) && html.contains("1a2b:3c4d"), "the unconfigured device that types like a scanner")
+        #expect(
+            html.contains(#"id="likely-scanners""#) && html.contains("1a2b:3c4d"),
+            "the unconfigured device that types like a scanner")
         #expect(html.contains(#"<div class="figure" id="sales-today">502.00</div>"#), "today's net sales")
         #expect(html.contains(#"<div class="figure" id="points-issued">502</div>"#))
-        #expect(html.contains("<td>Grace</td><td>••••\(GTIN.withCheckDigit("290000012345").suffix(4))</td><td>base</td><td>40.00 EUR to silver</td>"), "a member close to silver")
+        #expect(
+            html.contains(
+                "<td>Grace</td><td>••••\(GTIN.withCheckDigit("290000012345").suffix(4))</td><td>base</td><td>40.00 EUR to silver</td>"
+            ), "a member close to silver")
         #expect(!html.contains("Ada</td>"), "Ada is far from silver")
         #expect(html.contains("No head office is configured"), "problems in plain words")
         #expect(html.contains("add 1a2b:3c4d to scanner.allow"))

@@ -16,7 +16,9 @@ final class PluggedDaemon {
     let log: String
 
     /// Starts the agent with `arguments` after `run --listen 127.0.0.1:0`; `devices` wait for ``plugNext()``.
-    init(devices: [Device], arguments: [String], folder: TemporaryFolder, environment extra: [String: String] = [:]) throws {
+    init(
+        devices: [Device], arguments: [String], folder: TemporaryFolder, environment extra: [String: String] = [:]
+    ) throws {
         let helper = try Self.helper(folder)
         var deviceArguments: [String] = []
         for device in devices {
@@ -29,7 +31,10 @@ final class PluggedDaemon {
         FileManager.default.createFile(atPath: out, contents: nil)
         FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["umockdev-wrapper", helper] + deviceArguments + ["--", AgentProcess.binary, "run", "--listen", "127.0.0.1:0"] + arguments
+        process.arguments =
+            ["umockdev-wrapper", helper] + deviceArguments + [
+                "--", AgentProcess.binary, "run", "--listen", "127.0.0.1:0",
+            ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "LOYALTY_HQ_URL")
         environment.removeValue(forKey: "JOURNAL_STREAM")  // plain log lines unless a test asks for the journal's
@@ -41,11 +46,14 @@ final class PluggedDaemon {
         var found: String?
         for _ in 0..<300 where found == nil {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { found = String(text[range]) }
+            if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                found = String(text[range])
+            }
             if found == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
         let log = self.log
-        url = try #require(found, "the daemon printed its address: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        url = try #require(
+            found, "the daemon printed its address: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     deinit { stop() }
@@ -103,7 +111,9 @@ final class PluggedDaemon {
 
     /// The helper, compiled once per folder (needs libumockdev-dev).
     static func helper(_ folder: TemporaryFolder) throws -> String {
-        let source = ScannerFixtureTests.fixtures.deletingLastPathComponent().appendingPathComponent("test-helpers/plug-on-signal.c").path
+        let source = ScannerFixtureTests.fixtures.deletingLastPathComponent().appendingPathComponent(
+            "test-helpers/plug-on-signal.c"
+        ).path
         let helper = folder.file("plug-on-signal")
         guard !FileManager.default.isExecutableFile(atPath: helper) else { return helper }
         let compile = Process()
@@ -117,8 +127,11 @@ final class PluggedDaemon {
 
     /// A fixture's description as device `eventN` (umockdev cannot plug two devices under one node),
     /// and its sysfs path.
-    static func renumbered(_ fixture: String, to number: Int, in folder: TemporaryFolder) throws -> (path: String, syspath: String) {
-        let original = try String(contentsOf: ScannerFixtureTests.fixtures.appendingPathComponent(fixture + ".umockdev"), encoding: .utf8)
+    static func renumbered(
+        _ fixture: String, to number: Int, in folder: TemporaryFolder
+    ) throws -> (path: String, syspath: String) {
+        let original = try String(
+            contentsOf: ScannerFixtureTests.fixtures.appendingPathComponent(fixture + ".umockdev"), encoding: .utf8)
         let description = original.replacingOccurrences(of: "event5", with: "event\(number)")
             .replacingOccurrences(of: "input5", with: "input\(number)")
             .replacingOccurrences(of: "MINOR=69", with: "MINOR=\(64 + number)")
@@ -133,7 +146,8 @@ final class PluggedDaemon {
 enum PageDriver {
     /// Where screenshots are kept after the run: `.build/page-screenshots/`.
     static let screenshots: URL = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let folder = root.appendingPathComponent(".build/page-screenshots")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
@@ -144,7 +158,8 @@ enum PageDriver {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("PageDriver/page-driver.mjs").path
         let plan = folder.file("steps-\(UUID().uuidString.prefix(6)).json")
-        try JSONSerialization.data(withJSONObject: ["viewport": [1024, 600], "steps": steps]).write(to: URL(fileURLWithPath: plan))
+        try JSONSerialization.data(withJSONObject: ["viewport": [1024, 600], "steps": steps]).write(
+            to: URL(fileURLWithPath: plan))
         let node = Process()
         node.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         node.arguments = ["node", "--no-warnings", "--experimental-websocket", script, plan]

@@ -139,7 +139,7 @@ import Testing
             let rows = (try JSONSerialization.jsonObject(with: Data(stores.stdout.utf8)) as? [String: Any])?["stores"] as? [[String: Any]]
             let headOfficeMark = (rows?.first?["acknowledged_seq"] as? Int).map(Int64.init) ?? 0
             #expect(headOfficeMark >= agentMark, "round \(round): head office acknowledged \(agentMark) but kept \(headOfficeMark)")
-            if sync.exitCode == 0 { checked += 1 }
+            if sync.exitCode == 0 { checked += 1 } else { print("head office power loss, round \(round): sync failed: \(sync.stderr)") }
         }
         #expect(checked >= 6, "most syncs should complete before the power fails")
         let totals = try AgentProcess.run(

@@ -25,7 +25,9 @@ import Testing
                 // Up to 400 days back: some entries fall outside the 12-month window and the days shown.
                 let at = nowMilliseconds - Int64.random(in: 0...(400 * 86_400_000), using: &random)
                 let kind = ["earn", "earn", "earn", "redeem"].randomElement(using: &random)!
-                let points = kind == "earn" ? Int64.random(in: 1...900, using: &random) : -Int64.random(in: 1...5, using: &random)
+                let points =
+                    kind == "earn"
+                    ? Int64.random(in: 1...900, using: &random) : -Int64.random(in: 1...5, using: &random)
                 var entry = Harness.entry(seq, card: card, kind: kind, points: points, at: at)
                 entry.id = "\(store)-\(seq)"
                 batches[store, default: []].append(entry)
@@ -34,7 +36,8 @@ import Testing
         try await Harness.withStore(driver) { store in
             for (id, entries) in batches {
                 try await store.addStore(id: id, secret: "s", now: now)
-                _ = try await store.ingest(storeId: id, batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+                _ = try await store.ingest(
+                    storeId: id, batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             }
             // Totals per store and day, straightforwardly.
             let since = nowMilliseconds - 30 * 86_400_000
@@ -42,10 +45,16 @@ import Testing
             for (id, entries) in batches {
                 for entry in entries where entry.createdAtMilliseconds >= since {
                     let day = Int(entry.createdAtMilliseconds / 86_400_000)
-                    var total = expected["\(id) \(day)"] ?? DailyStoreTotal(
-                        storeId: id, day: day, salesMinor: 0, pointsEarned: 0, pointsRedeemed: 0, entries: 0)
+                    var total =
+                        expected["\(id) \(day)"]
+                        ?? DailyStoreTotal(
+                            storeId: id, day: day, salesMinor: 0, pointsEarned: 0, pointsRedeemed: 0, entries: 0)
                     total.salesMinor += entry.amountMinor
-                    if entry.kind == "earn" { total.pointsEarned += entry.points } else { total.pointsRedeemed -= entry.points }
+                    if entry.kind == "earn" {
+                        total.pointsEarned += entry.points
+                    } else {
+                        total.pointsRedeemed -= entry.points
+                    }
                     total.entries += 1
                     expected["\(id) \(day)"] = total
                 }
@@ -57,12 +66,14 @@ import Testing
             var spend: [String: Int64] = [:]
             for entries in batches.values {
                 for entry in entries {
-                    spend[entry.card, default: 0] += entry.createdAtMilliseconds > nowMilliseconds - 365 * 86_400_000 ? entry.amountMinor : 0
+                    spend[entry.card, default: 0] +=
+                        entry.createdAtMilliseconds > nowMilliseconds - 365 * 86_400_000 ? entry.amountMinor : 0
                 }
             }
             var tiers: [String: Int] = [:]
             for value in spend.values {
-                let tier = value >= 50_000 ? (value >= 150_000 ? (value >= 500_000 ? "top" : "gold") : "silver") : "base"
+                let tier =
+                    value >= 50_000 ? (value >= 150_000 ? (value >= 500_000 ? "top" : "gold") : "silver") : "base"
                 tiers[tier, default: 0] += 1
             }
             let counted = try await store.tierCounts(now: now)

@@ -13,17 +13,22 @@ public struct EvemuRecording: Sendable {
     /// - Throws: ``LoyaltyError`` (bad input) naming the line that is not an event.
     public init(text: String) throws(LoyaltyError) {
         var events: [KeyEvent] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.hasPrefix("E: ") {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where line.hasPrefix("E: ") {
             let fields = line.dropFirst(3).split(separator: " ")
             guard fields.count == 4, let seconds = Double(fields[0]), seconds >= 0, seconds < 1e9,
-                let type = UInt16(fields[1], radix: 16), let code = UInt16(fields[2], radix: 16), let value = Int32(fields[3], radix: 16)
+                let type = UInt16(fields[1], radix: 16), let code = UInt16(fields[2], radix: 16),
+                let value = Int32(fields[3], radix: 16)
             else {
                 throw .badInput("bad_recording", "line \(index + 1) is not an evemu event `E: SECONDS TYPE CODE VALUE`")
             }
             guard events.count < Self.maximumEvents else {
                 throw .badInput("bad_recording", "a recording holds at most \(Self.maximumEvents) events")
             }
-            events.append(KeyEvent(timestampMicroseconds: Int64((seconds * 1_000_000).rounded()), type: type, code: code, value: value))
+            events.append(
+                KeyEvent(
+                    timestampMicroseconds: Int64((seconds * 1_000_000).rounded()), type: type, code: code, value: value)
+            )
         }
         self.events = events
     }

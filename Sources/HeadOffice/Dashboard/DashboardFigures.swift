@@ -12,7 +12,9 @@ public struct DailyStoreTotal: Codable, Hashable, Sendable {
     public var pointsRedeemed: Int64
     public var entries: Int64
 
-    public init(storeId: String, day: Int, salesMinor: Int64, pointsEarned: Int64, pointsRedeemed: Int64, entries: Int64) {
+    public init(
+        storeId: String, day: Int, salesMinor: Int64, pointsEarned: Int64, pointsRedeemed: Int64, entries: Int64
+    ) {
         self.storeId = storeId
         self.day = day
         self.salesMinor = salesMinor

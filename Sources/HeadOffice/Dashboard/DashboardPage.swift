@@ -33,24 +33,34 @@ enum DashboardPage {
             }
             let minutes = max(0, nowMilliseconds - contact) / 60_000
             return .init(
-                label: store.storeId, value: Double(minutes), text: "\(Self.duration(minutes: minutes)) · \(store.reportedBacklog) waiting",
+                label: store.storeId, value: Double(minutes),
+                text: "\(Self.duration(minutes: minutes)) · \(store.reportedBacklog) waiting",
                 isProblem: minutes > Int64(lateAfterMinutes) || store.reportedBacklog > 0)
         }
         let late = lagBars.filter(\.isProblem).count
         let storeRows = view.stores.map { store in
-            let contact = store.lastContactMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) } ?? "never"
-            return "<tr><td>\(HTML.escape(store.storeId))</td><td>\(HTML.escape(contact))</td><td>\(store.acknowledgedSeq)</td>"
+            let contact =
+                store.lastContactMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) }
+                ?? "never"
+            return
+                "<tr><td>\(HTML.escape(store.storeId))</td><td>\(HTML.escape(contact))</td><td>\(store.acknowledgedSeq)</td>"
                 + "<td>\(store.reportedBacklog)</td></tr>"
         }.joined()
 
         // Sales per day, all stores, and the table per store and day.
         let firstDay = today - daysShown + 1
         var salesByDay: [Int: Int64] = [:]
-        for total in view.dailyTotals where total.day >= firstDay { salesByDay[total.day, default: 0] += total.salesMinor }
-        let dayBars = (firstDay...today).map { day in
-            BarChart.Bar(label: String(ChainCalendar.string(day: day).suffix(5)), value: Double(max(0, salesByDay[day] ?? 0)), text: money(salesByDay[day] ?? 0))
+        for total in view.dailyTotals where total.day >= firstDay {
+            salesByDay[total.day, default: 0] += total.salesMinor
         }
-        let totalRows = view.dailyTotals.filter { $0.day > today - 7 }.sorted { ($1.day, $0.storeId) < ($0.day, $1.storeId) }.map { total in
+        let dayBars = (firstDay...today).map { day in
+            BarChart.Bar(
+                label: String(ChainCalendar.string(day: day).suffix(5)), value: Double(max(0, salesByDay[day] ?? 0)),
+                text: money(salesByDay[day] ?? 0))
+        }
+        let totalRows = view.dailyTotals.filter { $0.day > today - 7 }.sorted {
+            ($1.day, $0.storeId) < ($0.day, $1.storeId)
+        }.map { total in
             "<tr><td>\(HTML.escape(ChainCalendar.string(day: total.day)))</td><td>\(HTML.escape(total.storeId))</td>"
                 + "<td>\(HTML.escape(money(total.salesMinor)))</td><td>\(total.pointsEarned)</td><td>\(total.pointsRedeemed)</td>"
                 + "<td>\(total.entries)</td></tr>"

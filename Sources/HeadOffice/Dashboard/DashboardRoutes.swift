@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 import HTMLRendering
 import Hummingbird
 import NIOCore
@@ -23,10 +23,12 @@ extension HeadOfficeAPI {
             case .disabled:
                 return APIResponse.error(
                     .notFound, "dashboard_disabled",
-                    "the dashboard needs a password when head office listens beyond loopback: start with --dashboard-password-file")
+                    "the dashboard needs a password when head office listens beyond loopback: start with --dashboard-password-file"
+                )
             case .password(let password) where !Self.authorised(request, password: password):
                 return Response(
-                    status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"loyalty-hq dashboard\", charset=\"UTF-8\""])
+                    status: .unauthorized,
+                    headers: [.wwwAuthenticate: "Basic realm=\"loyalty-hq dashboard\", charset=\"UTF-8\""])
             default:
                 break
             }
@@ -36,12 +38,14 @@ extension HeadOfficeAPI {
                 let view = DashboardPage.View(
                     stores: try await store.stores(), overdrafts: try await store.overdrafts(),
                     dailyTotals: try await store.dailyTotals(
-                        sinceMilliseconds: (now.milliseconds / 86_400_000 - Int64(DashboardPage.daysShown) + 1) * 86_400_000),
+                        sinceMilliseconds: (now.milliseconds / 86_400_000 - Int64(DashboardPage.daysShown) + 1)
+                            * 86_400_000),
                     tierCounts: try await store.tierCounts(now: now), tierOrder: program.tiers.map(\.name),
                     currency: program.currency, now: now)
                 return Self.html(DashboardPage.render(view))
             } catch {
-                return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office's database could not be read: \(error)")
+                return APIResponse.error(
+                    .serviceUnavailable, "storage_unavailable", "head office's database could not be read: \(error)")
             }
         }
     }

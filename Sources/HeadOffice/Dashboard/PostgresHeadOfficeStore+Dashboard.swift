@@ -7,10 +7,15 @@ extension PostgresHeadOfficeStore {
         var result: [DailyStoreTotal] = []
         var bindings = PostgresBindings()
         bindings.append(sinceMilliseconds)
-        let rows = try await client.query(PostgresQuery(unsafeSQL: Self.dailyTotalsSQL, binds: bindings), logger: logger)
-        for try await (store, day, sales, earned, redeemed, entries) in rows.decode((String, Int64, Int64, Int64, Int64, Int64).self) {
+        let rows = try await client.query(
+            PostgresQuery(unsafeSQL: Self.dailyTotalsSQL, binds: bindings), logger: logger)
+        for try await (store, day, sales, earned, redeemed, entries) in rows.decode(
+            (String, Int64, Int64, Int64, Int64, Int64).self)
+        {
             result.append(
-                DailyStoreTotal(storeId: store, day: Int(day), salesMinor: sales, pointsEarned: earned, pointsRedeemed: redeemed, entries: entries))
+                DailyStoreTotal(
+                    storeId: store, day: Int(day), salesMinor: sales, pointsEarned: earned, pointsRedeemed: redeemed,
+                    entries: entries))
         }
         return result
     }
@@ -22,9 +27,12 @@ extension PostgresHeadOfficeStore {
             var bindings = PostgresBindings()
             bindings.append(now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds)
             var counts: [String: Int] = [:]
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.tierInputsSQL, binds: bindings), logger: logger)
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: Self.tierInputsSQL, binds: bindings), logger: logger)
             for try await (reviewed, spend) in rows.decode((String?, Int64).self) {
-                counts[HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program), default: 0] += 1
+                counts[
+                    HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program), default: 0] +=
+                    1
             }
             return counts
         }

@@ -6,7 +6,9 @@ extension SQLiteHeadOfficeStore {
     public func dailyTotals(sinceMilliseconds: Int64) async throws -> [DailyStoreTotal] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: Self.dailyTotalsSQL, arguments: [sinceMilliseconds]).map {
-                DailyStoreTotal(storeId: $0[0], day: $0[1], salesMinor: $0[2], pointsEarned: $0[3], pointsRedeemed: $0[4], entries: $0[5])
+                DailyStoreTotal(
+                    storeId: $0[0], day: $0[1], salesMinor: $0[2], pointsEarned: $0[3], pointsRedeemed: $0[4],
+                    entries: $0[5])
             }
         }
     }
@@ -19,7 +21,9 @@ extension SQLiteHeadOfficeStore {
                 db, sql: Self.tierInputsSQL,
                 arguments: [now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds])
             while let row = try rows.next() {
-                counts[HeadOfficeProgram.tier(rollingSpendMinor: row[1], reviewed: row[0], program: program), default: 0] += 1
+                counts[
+                    HeadOfficeProgram.tier(rollingSpendMinor: row[1], reviewed: row[0], program: program), default: 0] +=
+                    1
             }
             return counts
         }

@@ -16,7 +16,8 @@ public struct TierProspect: Codable, Hashable, Sendable {
 extension LedgerDatabase {
     /// Members whose rolling 12-month spend here has reached `withinPercent` % short of their next
     /// tier's threshold, closest first, at most `limit`. One grouped pass over the window's entries.
-    public func tierProspects(withinPercent: Int = 20, limit: Int = 10, at now: Date = Date()) throws -> [TierProspect] {
+    public func tierProspects(withinPercent: Int = 20, limit: Int = 10, at now: Date = Date()) throws -> [TierProspect]
+    {
         precondition((0...100).contains(withinPercent) && limit > 0)
         return try read { db in
             let program = try currentProgram(db)
@@ -41,12 +42,16 @@ extension LedgerDatabase {
                 guard gap * 100 <= next.minimumRollingSpendMinorUnits * Int64(withinPercent) else { continue }
                 let card: String = row["card"] ?? ""
                 prospects.append(
-                    (gap, TierProspect(
-                        cardLast4: String(card.suffix(4)), name: row["name"], tier: tierName, nextTier: next.name,
-                        rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
-                        spendToNextTier: Money(minorUnits: gap, currency: program.currency).decimalString)))
+                    (
+                        gap,
+                        TierProspect(
+                            cardLast4: String(card.suffix(4)), name: row["name"], tier: tierName, nextTier: next.name,
+                            rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
+                            spendToNextTier: Money(minorUnits: gap, currency: program.currency).decimalString)
+                    ))
             }
-            return prospects.sorted { ($0.gap, $0.prospect.cardLast4) < ($1.gap, $1.prospect.cardLast4) }.prefix(limit).map(\.prospect)
+            return prospects.sorted { ($0.gap, $0.prospect.cardLast4) < ($1.gap, $1.prospect.cardLast4) }.prefix(limit)
+                .map(\.prospect)
         }
     }
 }

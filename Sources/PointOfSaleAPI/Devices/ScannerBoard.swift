@@ -44,13 +44,15 @@ public final class ScannerBoard: Sendable {
     public init() {}
 
     public func attached(
-        id: String, node: String, name: String, usbId: String?, role: String, layout: String, grabbed: Bool, at now: Date = Date()
+        id: String, node: String, name: String, usbId: String?, role: String, layout: String, grabbed: Bool,
+        at now: Date = Date()
     ) {
         let count = state.withLock { state -> Int in
             state.likely.removeValue(forKey: id)
             if state.attached[id] != nil || state.attached.count < Self.maximumDevices {
                 state.attached[id] = Device(
-                    id: id, node: node, name: name, usbId: usbId, role: role, layout: layout, grabbed: grabbed, since: now)
+                    id: id, node: node, name: name, usbId: usbId, role: role, layout: layout, grabbed: grabbed,
+                    since: now)
             }
             return state.attached.count
         }
@@ -73,14 +75,17 @@ public final class ScannerBoard: Sendable {
         state.withLock { state in
             guard state.likely[id] != nil || state.likely.count < Self.maximumDevices else { return }
             state.likely[id] = Device(
-                id: id, node: node, name: name, usbId: usbId, role: "likely-scanner", layout: nil, grabbed: false, since: now)
+                id: id, node: node, name: name, usbId: usbId, role: "likely-scanner", layout: nil, grabbed: false,
+                since: now)
         }
     }
 
     public func problem(_ message: String, at now: Date = Date()) {
         state.withLock { state in
             state.problems.append(Problem(message: message, at: now))
-            if state.problems.count > Self.maximumProblems { state.problems.removeFirst(state.problems.count - Self.maximumProblems) }
+            if state.problems.count > Self.maximumProblems {
+                state.problems.removeFirst(state.problems.count - Self.maximumProblems)
+            }
         }
     }
 

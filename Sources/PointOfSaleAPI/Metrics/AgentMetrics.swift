@@ -2,6 +2,7 @@ import Foundation
 public import LedgerStore
 import LoyaltyCore
 import Metrics
+
 public import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
 

@@ -1,5 +1,5 @@
-import HTMLRendering
 import Foundation
+import HTMLRendering
 import LedgerStore
 
 /// The store manager's page (`GET /manager`): problems in plain words first, then the scanners,
@@ -24,15 +24,22 @@ enum ManagerPage {
         var problems: [String] = []
         let status = view.status
         if status.health != "ok" {
-            problems.append("The ledger database reports damage (\(status.health)). Stop the agent and call support; do not delete the file.")
+            problems.append(
+                "The ledger database reports damage (\(status.health)). Stop the agent and call support; do not delete the file."
+            )
         }
         if status.storeId == nil {
-            problems.append("This till is not assigned to a store yet: run `loyalty-agent init --store-id STORE_ID`. Sales are kept meanwhile.")
+            problems.append(
+                "This till is not assigned to a store yet: run `loyalty-agent init --store-id STORE_ID`. Sales are kept meanwhile."
+            )
         }
         if !view.facts.scannersWatched {
-            problems.append("Scanners are not watched (the agent runs with --no-scanners): cards must be typed at the till.")
+            problems.append(
+                "Scanners are not watched (the agent runs with --no-scanners): cards must be typed at the till.")
         } else if view.scanners.isEmpty {
-            problems.append("No scanner is attached: check the scanner's cable, and that it is configured (scanner.allow in agent.yaml).")
+            problems.append(
+                "No scanner is attached: check the scanner's cable, and that it is configured (scanner.allow in agent.yaml)."
+            )
         }
         for device in view.likelyScanners {
             let usbId = device.usbId ?? "its VID:PID"
@@ -41,9 +48,13 @@ enum ManagerPage {
                     + "scanner.allow in agent.yaml, then reload the agent (systemctl reload loyalty-agent).")
         }
         if !view.facts.headOfficeConfigured {
-            problems.append("No head office is configured (hq.url in agent.yaml): points stay on this till until it is.")
-        } else if let error = status.lastSyncError, let at = status.lastSyncErrorAt, at > (status.lastSyncSuccess ?? "") {
-            problems.append("The last sync with head office failed (\(error)). Sales keep working offline; \(status.unsyncedEntries) entries wait to be sent.")
+            problems.append(
+                "No head office is configured (hq.url in agent.yaml): points stay on this till until it is.")
+        } else if let error = status.lastSyncError, let at = status.lastSyncErrorAt, at > (status.lastSyncSuccess ?? "")
+        {
+            problems.append(
+                "The last sync with head office failed (\(error)). Sales keep working offline; \(status.unsyncedEntries) entries wait to be sent."
+            )
         } else if status.lastSyncSuccess == nil {
             problems.append("This till has never synced with head office yet.")
         }
@@ -56,7 +67,8 @@ enum ManagerPage {
     static func render(_ view: View) -> String {
         let status = view.status
         let problems = problems(view)
-        let problemList = problems.isEmpty
+        let problemList =
+            problems.isEmpty
             ? "<p id=\"all-well\" class=\"ok\">All is well: scanners attached, ledger healthy, in step with head office.</p>"
             : "<ul id=\"problems\">" + problems.map { "<li class=\"bad\">\(HTML.escape($0))</li>" }.joined() + "</ul>"
         let scannerRows = view.scanners.map { device in
@@ -106,7 +118,8 @@ enum ManagerPage {
             </main>
             """
         return HTML.document(
-            title: "Store \(status.storeId ?? "(unassigned)") — loyalty agent", bodyClass: "manager", refreshSeconds: refreshSeconds,
+            title: "Store \(status.storeId ?? "(unassigned)") — loyalty agent", bodyClass: "manager",
+            refreshSeconds: refreshSeconds,
             body: body, script: script)
     }
 

@@ -1,5 +1,5 @@
-import HTMLRendering
 import Foundation
+import HTMLRendering
 import Hummingbird
 import LedgerStore
 import LoyaltyCore
@@ -32,7 +32,8 @@ extension PointOfSaleRouter {
                 return HTML.response(
                     HTML.document(
                         title: "Loyalty agent — problem", bodyClass: "manager",
-                        body: "<main><h1>Problem</h1><p class=\"bad\" id=\"problems\">\(HTML.escape(message))</p></main>"),
+                        body:
+                            "<main><h1>Problem</h1><p class=\"bad\" id=\"problems\">\(HTML.escape(message))</p></main>"),
                     status: .serviceUnavailable)
             }
         }
@@ -41,7 +42,8 @@ extension PointOfSaleRouter {
                 let body = try await decode(FeedbackRequest.self, request, context)
                 if let key = body.key {
                     guard (1...80).contains(key.utf8.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-                        throw LoyaltyError.badInput("bad_key", "key is 1 to 80 printable ASCII characters without spaces")
+                        throw LoyaltyError.badInput(
+                            "bad_key", "key is 1 to 80 printable ASCII characters without spaces")
                     }
                 }
                 let card = try cardRules().memberCard(typed: body.card)

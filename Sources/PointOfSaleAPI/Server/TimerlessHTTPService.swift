@@ -31,7 +31,8 @@ public struct TimerlessHTTPService: Service {
         let logger = self.logger
         let dates = HTTPDateHeader()
         let server = try HTTPServerBuilder.http1().buildServer(
-            configuration: ServerConfiguration(address: address), eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger
+            configuration: ServerConfiguration(address: address), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger
         ) { (request, responseWriter: consuming ResponseWriter, channel) in
             let context = BasicRequestContext(source: .init(channel: channel, logger: logger))
             var response: Response
@@ -70,7 +71,8 @@ final class HTTPDateHeader: Sendable {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(1900 + parts.tm_year) "
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(1900 + parts.tm_year) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

@@ -14,7 +14,8 @@ import SyncClient
 /// or SIGINT stops them gracefully: the scanners are released, the write in flight finishes.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the store agent: the local POS API (sales, redemptions, refunds, members, a scan stream), the scanners and the sync loop.",
+        abstract:
+            "Run the store agent: the local POS API (sales, redemptions, refunds, members, a scan stream), the scanners and the sync loop.",
         discussion: """
             The API (sync/pos-api.yaml) listens on loopback; the CLI keeps working beside it on the same ledger. Scanners \
             are watched and grabbed as by `scan`; each scan goes to the API's event stream (GET /v1/scans). With a head \
@@ -22,16 +23,20 @@ struct Run: AsyncParsableCommand {
             when ready: `loyalty-agent ready on http://HOST:PORT`. Stops on SIGTERM or SIGINT.
             """)
 
-    @Option(help: ArgumentHelp(
-        "Where the API and pages listen: HOST:PORT on loopback (port 0: any free one; default: listen in agent.yaml, else 127.0.0.1:8787).",
-        valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the API and pages listen: HOST:PORT on loopback (port 0: any free one; default: listen in agent.yaml, else 127.0.0.1:8787).",
+            valueName: "host:port"))
     var listen: String?
     @Flag(help: "Do not watch scanners (a till without readers, or tests).") var noScanners = false
     @Option(name: .customLong("scanner"), help: ArgumentHelp("A scanner by USB id (repeatable).", valueName: "VID:PID"))
     var scanners: [String] = []
-    @Option(help: ArgumentHelp("The XKB layout scanners are set to (default: scanner.layout in agent.yaml, else us).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The XKB layout scanners are set to (default: scanner.layout in agent.yaml, else us).", valueName: "name"))
     var layout: String?
-    @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double = 30
+    @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double =
+        30
     @OptionGroup var sync: SyncOptions
     @OptionGroup var global: GlobalOptions
 
@@ -45,8 +50,12 @@ struct Run: AsyncParsableCommand {
     }
 
     private func serve() async throws {
-        let (host, port) = try Self.address(listen ?? AgentConfigFile.current.withLock { $0.string("listen") } ?? "127.0.0.1:8787")
-        guard interval >= 1, interval <= 86_400 else { throw LoyaltyError.badInput("bad_option", "--interval takes 1 to 86400 seconds") }
+        CodePageAdvice.adviseRandomAccessToOwnCode()
+        let (host, port) = try Self.address(
+            listen ?? AgentConfigFile.current.withLock { $0.string("listen") } ?? "127.0.0.1:8787")
+        guard interval >= 1, interval <= 86_400 else {
+            throw LoyaltyError.badInput("bad_option", "--interval takes 1 to 86400 seconds")
+        }
         let ledger = try global.openLedger()
         MemberRanges.adopt(from: ledger)
         let memberRanges = global.memberRanges
@@ -78,13 +87,17 @@ struct Run: AsyncParsableCommand {
         var services: [any Service] = [app, ReloadService(reload: reload, notifier: notifier, logger: logger)]
         if !noScanners {
             // The scanner settings as `scan` reads them (agent.yaml's scanner.* included), read again on SIGHUP.
-            let arguments = scanners.flatMap { ["--scanner", $0] } + (layout.map { ["--layout", $0] } ?? [])
+            let arguments =
+                scanners.flatMap { ["--scanner", $0] } + (layout.map { ["--layout", $0] } ?? [])
                 + memberRanges.flatMap { ["--member-range", $0] }
-            let configuration: @Sendable () throws -> ScannerConfiguration = { try ScannerOptions.parse(arguments).configuration() }
+            let configuration: @Sendable () throws -> ScannerConfiguration = {
+                try ScannerOptions.parse(arguments).configuration()
+            }
             _ = try configuration()  // a bad setting stops start-up with its reason
             services.append(
                 ScannerService(
-                    configuration: configuration, ledger: ledger, scans: scans, board: board, metrics: metrics, reload: reload,
+                    configuration: configuration, ledger: ledger, scans: scans, board: board, metrics: metrics,
+                    reload: reload,
                     logger: logger))
         }
         if let syncSettings {
@@ -107,12 +120,16 @@ struct Run: AsyncParsableCommand {
 
     /// `HOST:PORT` on loopback.
     static func address(_ text: String) throws(LoyaltyError) -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else {
             throw .badInput("bad_listen", "--listen takes HOST:PORT, e.g. 127.0.0.1:8787")
         }
         let host = String(text[..<colon])
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
-            throw .badInput("bad_listen", "--listen serves on loopback only (127.0.0.1, ::1 or localhost): the API has no authentication")
+            throw .badInput(
+                "bad_listen",
+                "--listen serves on loopback only (127.0.0.1, ::1 or localhost): the API has no authentication")
         }
         return (host, port)
     }

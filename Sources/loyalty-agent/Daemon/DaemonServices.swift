@@ -1,6 +1,6 @@
 import Foundation
-import LoyaltyCore
 import Logging
+import LoyaltyCore
 import PointOfSaleAPI
 import ServiceLifecycle
 import SyncClient
@@ -72,7 +72,8 @@ struct ReloadService: Service {
                     logger.notice("reload: read \(file.path ?? "no configuration file")")
                     reload.request()
                 } catch {
-                    logger.error("reload refused, the running settings stay: \((error as? LoyaltyError)?.message ?? "\(error)")")
+                    logger.error(
+                        "reload refused, the running settings stay: \((error as? LoyaltyError)?.message ?? "\(error)")")
                 }
                 notifier.notify("READY=1")
             }

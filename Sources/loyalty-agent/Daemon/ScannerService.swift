@@ -50,7 +50,8 @@ struct ScannerService: Service {
             // Keyboards are read for their key timing only (never grabbed, their text never kept), so the
             // manager learns of a scanner that is plugged in but not configured.
             let watcher = try ScannerWatcher(configuration: current, observeKeyboards: true)
-            try watcher.run(deadlineMicroseconds: nil, wake: wake, shouldStop: { stop.isSet || reload.isPending }) { event in
+            try watcher.run(deadlineMicroseconds: nil, wake: wake, shouldStop: { stop.isSet || reload.isPending }) {
+                event in
                 handle(event)
                 return true
             }
@@ -58,9 +59,13 @@ struct ScannerService: Service {
             board.reset()
             do {
                 current = try configuration()
-                logger.notice("scanners reloaded", metadata: ["layout": "\(current.defaultLayout)", "allowed": "\(current.allowList.count)"])
+                logger.notice(
+                    "scanners reloaded",
+                    metadata: ["layout": "\(current.defaultLayout)", "allowed": "\(current.allowList.count)"])
             } catch {
-                logger.error("reload: the new scanner settings are refused, keeping the previous ones", metadata: ["reason": "\(error)"])
+                logger.error(
+                    "reload: the new scanner settings are refused, keeping the previous ones",
+                    metadata: ["reason": "\(error)"])
                 board.problem("the scanner settings in agent.yaml were refused at reload: \(error)")
             }
         }
@@ -73,19 +78,32 @@ struct ScannerService: Service {
             metrics.scanned(outcome: line.status == "member" ? "member" : line.reason ?? "unreadable")
             scans.publish(Printer.json(line))
             // Never a full card number in the logs: the last 4 digits at most.
-            logger.info("scan", metadata: ["outcome": "\(line.reason ?? line.status)", "card": "\(line.card.map { "…" + $0.suffix(4) } ?? "-")", "device": "\(device.stableId)"])
+            logger.info(
+                "scan",
+                metadata: [
+                    "outcome": "\(line.reason ?? line.status)",
+                    "card": "\(line.card.map { "…" + $0.suffix(4) } ?? "-")", "device": "\(device.stableId)",
+                ])
         case .attached(let info, let role, _, _) where !role.isScanner:
             logger.debug("watching key timing of \(info.stableId)", metadata: ["role": "\(role.rawValue)"])
         case .attached(let info, let role, let layout, let grabbed):
             board.attached(
-                id: info.stableId, node: info.devnode, name: info.name, usbId: info.vendorProduct?.description, role: role.rawValue, layout: layout, grabbed: grabbed)
-            logger.notice("attached \(info.stableId)", metadata: ["node": "\(info.devnode)", "role": "\(role.rawValue)", "layout": "\(layout)", "grabbed": "\(grabbed)"])
+                id: info.stableId, node: info.devnode, name: info.name, usbId: info.vendorProduct?.description,
+                role: role.rawValue, layout: layout, grabbed: grabbed)
+            logger.notice(
+                "attached \(info.stableId)",
+                metadata: [
+                    "node": "\(info.devnode)", "role": "\(role.rawValue)", "layout": "\(layout)",
+                    "grabbed": "\(grabbed)",
+                ])
         case .detached(let info, _):
             board.detached(id: info.stableId)
             logger.notice("detached \(info.stableId)")
         case .likelyScanner(let info, _):
-            board.likelyScanner(id: info.stableId, node: info.devnode, name: info.name, usbId: info.vendorProduct?.description)
-            logger.warning("likely scanner (not configured, not grabbed): \(info.stableId)", metadata: ["node": "\(info.devnode)"])
+            board.likelyScanner(
+                id: info.stableId, node: info.devnode, name: info.name, usbId: info.vendorProduct?.description)
+            logger.warning(
+                "likely scanner (not configured, not grabbed): \(info.stableId)", metadata: ["node": "\(info.devnode)"])
         case .problem(let message):
             board.problem(message)
             logger.warning("problem: \(message)")

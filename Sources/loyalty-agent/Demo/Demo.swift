@@ -14,23 +14,38 @@ import SyncProtocol
 /// office's report. Every step is the code a real till and head office run.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a whole store day on embedded defaults: head office, two stores, scans, sales, an offline store, sync, report.",
+        abstract:
+            "Run a whole store day on embedded defaults: head office, two stores, scans, sales, an offline store, sync, report.",
         discussion: """
             Prints where the pages are (kiosk, manager, head-office dashboard) while it runs. With a terminal it keeps them \
             up until Enter; --serve-seconds N keeps them up N seconds (0: stop at once). Exit 0 when every ledger verifies \
             and head office's total equals the stores' ledgers, else 3.
             """)
 
-    @Option(help: ArgumentHelp("Where the scanner recordings are (default: device/fixtures, else /usr/share/loyalty-agent/fixtures).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the scanner recordings are (default: device/fixtures, else /usr/share/loyalty-agent/fixtures).",
+            valueName: "path"))
     var fixtures: String?
-    @Option(help: ArgumentHelp("Keep the pages up this many seconds at the end (default: until Enter on a terminal, else 0).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep the pages up this many seconds at the end (default: until Enter on a terminal, else 0).",
+            valueName: "seconds"))
     var serveSeconds: Int?
-    @Option(help: ArgumentHelp("Keep the demo's databases in this folder (default: a temporary folder, removed at the end).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep the demo's databases in this folder (default: a temporary folder, removed at the end).",
+            valueName: "path"))
     var folder: String?
 
     func run() async throws {
-        let work = try folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("loyalty-demo-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let work =
+            try folder
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "loyalty-demo-\(UUID().uuidString.prefix(8))"
+            ).path
+        try FileManager.default.createDirectory(
+            atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: work) } }
         let script = DemoScript(work: work, fixtures: try fixtureFolder())
         let ok = try await script.run(serveSeconds: serveSeconds ?? (isatty(0) == 1 ? -1 : 0))
@@ -39,11 +54,19 @@ struct Demo: AsyncParsableCommand {
 
     private func fixtureFolder() throws -> String {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [fixtures, "device/fixtures",
+        let candidates = [
+            fixtures, "device/fixtures",
             executable.deletingLastPathComponent().appendingPathComponent("../../device/fixtures").standardized.path,
-            "/usr/share/loyalty-agent/fixtures"].compactMap { $0 }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/honeywell-us-ean13.evemu") }) else {
-            throw LoyaltyError.badInput("no_fixtures", "no scanner recordings found (looked in \(candidates.joined(separator: ", "))); pass --fixtures PATH")
+            "/usr/share/loyalty-agent/fixtures",
+        ].compactMap { $0 }
+        guard
+            let found = candidates.first(where: {
+                FileManager.default.fileExists(atPath: $0 + "/honeywell-us-ean13.evemu")
+            })
+        else {
+            throw LoyaltyError.badInput(
+                "no_fixtures",
+                "no scanner recordings found (looked in \(candidates.joined(separator: ", "))); pass --fixtures PATH")
         }
         return found
     }

@@ -32,7 +32,8 @@ struct DemoScript {
         try await servers.start(
             headOffice: headOffice, stores: [("north", north, northScans), ("south", south, ScanFeed())])
         defer { Task { await servers.stop() } }
-        say("""
+        say(
+            """
 
             Pages (open them in a browser while the demo runs):
               head office dashboard  \(servers.url("hq"))/dashboard
@@ -41,7 +42,11 @@ struct DemoScript {
               south manager          \(servers.url("south"))/manager
             """)
         func client(_ store: String, _ ledger: LedgerDatabase, url: String) -> SyncClient {
-            SyncClient(ledger: ledger, settings: SyncSettings(headOfficeURL: URL(string: url)!, storeId: store, secret: secrets[store]!, requestTimeoutSeconds: 3))
+            SyncClient(
+                ledger: ledger,
+                settings: SyncSettings(
+                    headOfficeURL: URL(string: url)!, storeId: store, secret: secrets[store]!, requestTimeoutSeconds: 3)
+            )
         }
 
         // 1. A customer scans at north: the recorded scanner, through the real decoder.
@@ -75,7 +80,8 @@ struct DemoScript {
         let redeemed = try north.redeem(card: ana, points: 30, receipt: try ReceiptReference("N-0003"))
         say("   redeem 30 points on N-0003: \(redeemed.discount) \(eur.code) off, balance \(redeemed.balance)")
         let refund = try north.refund(
-            receipt: try ReceiptReference("N-0002"), amount: try money("40.00"), returnReceipt: try ReceiptReference("RET-N-1"))
+            receipt: try ReceiptReference("N-0002"), amount: try money("40.00"),
+            returnReceipt: try ReceiptReference("RET-N-1"))
         say("   return 40.00 of N-0002: -\(abs(refund.reversedPoints)) points, balance \(refund.balance)")
 
         step("3. North syncs with head office")
@@ -93,14 +99,19 @@ struct DemoScript {
         _ = try south.enroll(card: benCard, name: "Ben Okafor", birthday: nil)
         let benSale = try south.award(card: benCard, amount: try money("7.35"), receipt: try ReceiptReference("S-0001"))
         say("   Ben enrols and buys for 7.35: +\(benSale.points) points")
-        let anaAtSouth = try south.award(card: ana, amount: try money("15.00"), receipt: try ReceiptReference("S-0002"), provisionalIfUnknown: true)
-        say("   Ana buys for 15.00 at south, which has not heard of her: +\(anaAtSouth.points) points (provisional: \(anaAtSouth.provisional))")
+        let anaAtSouth = try south.award(
+            card: ana, amount: try money("15.00"), receipt: try ReceiptReference("S-0002"), provisionalIfUnknown: true)
+        say(
+            "   Ana buys for 15.00 at south, which has not heard of her: +\(anaAtSouth.points) points (provisional: \(anaAtSouth.provisional))"
+        )
 
         step("5. South is back online: it syncs and learns Ana's balance from head office")
         let southReport = try await client("south", south, url: servers.url("hq")).syncOnce()
         say("   pushed \(southReport.pushedEntries) entries, \(southReport.membersUpdated) members updated")
         let anaAtSouthView = try south.member(card: ana, recentLimit: 0)
-        say("   south now shows Ana with \(anaAtSouthView.balance) points (head office's balance plus what south added since)")
+        say(
+            "   south now shows Ana with \(anaAtSouthView.balance) points (head office's balance plus what south added since)"
+        )
         let southRedeem = try south.redeem(card: ana, points: 50, receipt: try ReceiptReference("S-0003"))
         say("   Ana redeems 50 points at south: balance \(southRedeem.balance)")
         _ = try await client("south", south, url: servers.url("hq")).syncOnce()
@@ -110,7 +121,9 @@ struct DemoScript {
         step("6. Head office's report")
         let now = Date()
         for store in try await headOffice.stores() {
-            say("   store \(store.storeId): acknowledged up to \(store.acknowledgedSeq), \(store.reportedBacklog) entries waiting")
+            say(
+                "   store \(store.storeId): acknowledged up to \(store.acknowledgedSeq), \(store.reportedBacklog) entries waiting"
+            )
         }
         for card in [ana, benCard] {
             if let member = try await headOffice.member(card: card.value, now: now) {
@@ -130,7 +143,9 @@ struct DemoScript {
             total + (try ledger.outbox(after: 0, limit: 10_000).reduce(Int64(0)) { $0 + $1.points })
         }
         say("   north ledger verifies: \(northVerified); south ledger verifies: \(southVerified)")
-        say("   head office's total points \(headOfficeTotal) == the stores' ledgers \(storesTotal): \(headOfficeTotal == storesTotal)")
+        say(
+            "   head office's total points \(headOfficeTotal) == the stores' ledgers \(storesTotal): \(headOfficeTotal == storesTotal)"
+        )
 
         try await keepServing(serveSeconds, servers: servers, scans: northScans, ana: ana, north: north)
         return northVerified && southVerified && headOfficeTotal == storesTotal
@@ -145,7 +160,8 @@ struct DemoScript {
             process.executableURL = URL(fileURLWithPath: umockdev)
             process.arguments = [
                 "-d", base + ".umockdev", "-e", "/dev/input/event5=\(base).evemu", "--",
-                URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path, "scan", "--layout", "us", "--timeout", "2.5",
+                URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path, "scan", "--layout", "us",
+                "--timeout", "2.5",
                 "--db", work + "/north.db",
             ]
             let output = Pipe()
@@ -157,7 +173,9 @@ struct DemoScript {
             say("   (udev + evdev under umockdev, as on a till)")
             let parser = CardScanParser()
             return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    return nil
+                }
                 if let card = object["card"] as? String { return parser.parse(card) }
                 let reason = (object["reason"] as? String).flatMap(ScanRejection.init(rawValue:)) ?? .unreadable
                 return .rejected(reason: reason, format: nil)
@@ -168,7 +186,9 @@ struct DemoScript {
         return try EvemuRecording(text: text).scans(layout: "us", rules: CardScanRules())
     }
 
-    private func keepServing(_ seconds: Int, servers: DemoServers, scans: ScanFeed, ana: CardNumber, north: LedgerDatabase) async throws {
+    private func keepServing(
+        _ seconds: Int, servers: DemoServers, scans: ScanFeed, ana: CardNumber, north: LedgerDatabase
+    ) async throws {
         guard seconds != 0 else { return }
         say(seconds < 0 ? "\nThe pages stay up: press Enter to stop." : "\nThe pages stay up for \(seconds) s.")
         // Ana scans again every 10 s, so an open kiosk shows her.
@@ -187,7 +207,8 @@ struct DemoScript {
     }
 
     static let recordedDevice = InputDeviceInfo(
-        syspath: "", devnode: "(recording)", stableId: "recorded-honeywell-1900", vendorProduct: VendorProduct("0c2e:0b61"),
+        syspath: "", devnode: "(recording)", stableId: "recorded-honeywell-1900",
+        vendorProduct: VendorProduct("0c2e:0b61"),
         name: "Honeywell 1900 (recording)", isKeyboardLike: true)
 
     static func which(_ program: String) -> String? {

@@ -15,7 +15,9 @@ final class DemoServers: Sendable {
     private let group: Mutex<ServiceGroup?> = Mutex(nil)
 
     /// Starts head office (`hq`) and one POS API per store; returns once every server listens.
-    func start(headOffice: any HeadOfficeStore, stores: [(id: String, ledger: LedgerDatabase, scans: ScanFeed)]) async throws {
+    func start(
+        headOffice: any HeadOfficeStore, stores: [(id: String, ledger: LedgerDatabase, scans: ScanFeed)]
+    ) async throws {
         var logger = Logger(label: "loyalty-demo")
         logger.logLevel = .error
         var services: [any Service] = []
