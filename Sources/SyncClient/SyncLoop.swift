@@ -7,6 +7,9 @@ public struct SyncLoop: Sendable {
     public var intervalSeconds: Double
     public var initialBackoffSeconds: Double
     public var maximumBackoffSeconds: Double
+    /// How the loop waits (throws when cancelled). The daemon waits on an NIO timer rather than
+    /// `Task.sleep`, which on Linux starts Dispatch's worker pool and its once-a-second monitor.
+    public var sleep: @Sendable (_ milliseconds: Int64) async throws -> Void = { try await Task.sleep(for: .milliseconds($0)) }
 
     public init(client: SyncClient, intervalSeconds: Double = 30, initialBackoffSeconds: Double = 1, maximumBackoffSeconds: Double = 300) {
         precondition(intervalSeconds > 0 && initialBackoffSeconds > 0 && maximumBackoffSeconds >= initialBackoffSeconds)
@@ -37,7 +40,7 @@ public struct SyncLoop: Sendable {
                 failures += 1
                 wait = backoffSeconds(attempt: failures, using: &random)
             }
-            try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            try? await sleep(Int64(wait * 1000))
         }
     }
 }

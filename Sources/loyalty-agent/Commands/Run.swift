@@ -84,7 +84,7 @@ struct Run: AsyncParsableCommand {
             notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
         }
         let reload = ReloadRequest()
-        var services: [any Service] = [app, ReloadService(reload: reload, notifier: notifier, logger: logger)]
+        var services: [any Service] = [app]
         if !noScanners {
             // The scanner settings as `scan` reads them (agent.yaml's scanner.* included), read again on SIGHUP.
             let arguments =
@@ -101,7 +101,8 @@ struct Run: AsyncParsableCommand {
                     logger: logger))
         }
         if let syncSettings {
-            let loop = SyncLoop(client: SyncClient(ledger: ledger, settings: syncSettings), intervalSeconds: interval)
+            var loop = SyncLoop(client: SyncClient(ledger: ledger, settings: syncSettings), intervalSeconds: interval)
+            loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
             services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
         } else {
             logger.warning("no head office configured (--hq-url, LOYALTY_HQ_URL or hq.url in agent.yaml): not syncing")
@@ -112,7 +113,15 @@ struct Run: AsyncParsableCommand {
         // Last, so it stops first: ending the scan streams lets the server's graceful shutdown finish.
         services.append(ScanFeedService(scans: scans, notifier: notifier))
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, logger: logger))
+        // SIGTERM/SIGINT stop the group gracefully, SIGHUP reloads; a thread in sigwait hears them
+        // (a Dispatch signal source would start Dispatch's pool and its once-a-second monitor).
+        let reloader = ConfigReloader(reload: reload, notifier: notifier, logger: logger)
+        SignalWaiter { signal in
+            Task {
+                if signal == SIGHUP { await reloader.reloadNow() } else { await group.triggerGracefulShutdown() }
+            }
+        }.start()
         try await group.run()
         scans.finish()
         logger.notice("stopped")

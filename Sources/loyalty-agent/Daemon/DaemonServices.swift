@@ -4,7 +4,6 @@ import LoyaltyCore
 import PointOfSaleAPI
 import ServiceLifecycle
 import SyncClient
-import UnixSignals
 
 /// Ends every scan stream when the agent shuts down: an open event stream would otherwise keep the
 /// HTTP server's graceful shutdown waiting for its connection.
@@ -29,7 +28,7 @@ struct WatchdogService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 notifier.notify("WATCHDOG=1")
-                try? await Task.sleep(for: .microseconds(intervalMicroseconds))
+                try? await DispatchFreeWaiting.sleep(milliseconds: max(1, intervalMicroseconds / 1000))
             }
         }
     }
@@ -54,29 +53,23 @@ struct SyncService: Service {
 }
 
 /// SIGHUP: re-reads agent.yaml (a bad file is refused and the running settings kept) and asks the
-/// scanners to restart with it. Sleeps in the signal sequence: no timer.
-struct ReloadService: Service {
+/// scanners to restart with it.
+struct ConfigReloader: Sendable {
     let reload: ReloadRequest
     let notifier: SystemdNotifier
     let logger: Logger
 
-    func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        await cancelWhenGracefulShutdown {
-            for await _ in signals {
-                notifier.notify("RELOADING=1")
-                do {
-                    let file = try await AgentConfigFile.load(
-                        arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
-                    AgentConfigFile.current.withLock { $0 = file }
-                    logger.notice("reload: read \(file.path ?? "no configuration file")")
-                    reload.request()
-                } catch {
-                    logger.error(
-                        "reload refused, the running settings stay: \((error as? LoyaltyError)?.message ?? "\(error)")")
-                }
-                notifier.notify("READY=1")
-            }
+    func reloadNow() async {
+        notifier.notify("RELOADING=1")
+        do {
+            let file = try await AgentConfigFile.load(
+                arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+            AgentConfigFile.current.withLock { $0 = file }
+            logger.notice("reload: read \(file.path ?? "no configuration file")")
+            reload.request()
+        } catch {
+            logger.error("reload refused, the running settings stay: \(error.message)")
         }
+        notifier.notify("READY=1")
     }
 }
