@@ -246,16 +246,7 @@ import Testing
         }
         let base = try #require(url)
         // The fixture plays as soon as the scanner is opened: resume from the start of the stream.
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "-N", "--max-time", "4", "-H", "Last-Event-ID: 0", base + "/v1/scans"]
-        let pipe = Pipe()
-        curl.standardOutput = pipe
-        try curl.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        curl.waitUntilExit()
-        let events = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("data: ") }
-            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] }
+        let events = try PluggedDaemon.keptScans(base, waitingSeconds: 4)
         let member = events.first { $0["status"] as? String == "member" }
         #expect(member?["card"] as? String == "2900000777774", "\(events)")
         #expect(member?["balance"] as? Int == 42 && member?["enrolled"] as? Bool == true)

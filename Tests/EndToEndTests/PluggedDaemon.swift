@@ -83,10 +83,13 @@ final class PluggedDaemon {
     }
 
     /// The scans the stream kept (at most its buffer), read from the start with `Last-Event-ID: 0`.
-    func keptScans() throws -> [[String: Any]] {
+    func keptScans() throws -> [[String: Any]] { try Self.keptScans(url, waitingSeconds: 2) }
+
+    /// The scan events `GET /v1/scans` sends within `waitingSeconds`, from the first one kept.
+    static func keptScans(_ base: String, waitingSeconds: Int) throws -> [[String: Any]] {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "-N", "--max-time", "2", "-H", "Last-Event-ID: 0", url + "/v1/scans"]
+        curl.arguments = ["curl", "-s", "-N", "--max-time", "\(waitingSeconds)", "-H", "Last-Event-ID: 0", base + "/v1/scans"]
         let pipe = Pipe()
         curl.standardOutput = pipe
         try curl.run()
@@ -110,18 +113,19 @@ final class PluggedDaemon {
     }
 
     /// The helper, compiled once per folder (needs libumockdev-dev).
-    static func helper(_ folder: TemporaryFolder) throws -> String {
-        let source = ScannerFixtureTests.fixtures.deletingLastPathComponent().appendingPathComponent(
-            "test-helpers/plug-on-signal.c"
-        ).path
-        let helper = folder.file("plug-on-signal")
+    static func helper(_ folder: TemporaryFolder) throws -> String { try compileHelper("plug-on-signal", in: folder) }
+
+    /// A C helper from `device/test-helpers/NAME.c`, compiled against libumockdev once per folder.
+    static func compileHelper(_ name: String, in folder: TemporaryFolder) throws -> String {
+        let source = ScannerFixtureTests.fixtures.deletingLastPathComponent().appendingPathComponent("test-helpers/\(name).c").path
+        let helper = folder.file(name)
         guard !FileManager.default.isExecutableFile(atPath: helper) else { return helper }
         let compile = Process()
         compile.executableURL = URL(fileURLWithPath: "/bin/sh")
         compile.arguments = ["-c", "cc -o '\(helper)' '\(source)' $(pkg-config --cflags --libs umockdev-1.0)"]
         try compile.run()
         compile.waitUntilExit()
-        try #require(compile.terminationStatus == 0, "plug-on-signal did not compile (libumockdev-dev installed?)")
+        try #require(compile.terminationStatus == 0, "\(name) did not compile (libumockdev-dev installed?)")
         return helper
     }
 

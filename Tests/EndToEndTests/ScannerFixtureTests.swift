@@ -114,14 +114,7 @@ import Testing
 @Suite struct HotPlugTests {
     @Test func aScannerIsAttachedDetachedAndReattached() throws {
         let folder = TemporaryFolder()
-        let source = ScannerFixtureTests.fixtures.deletingLastPathComponent().appendingPathComponent("test-helpers/hotplug-helper.c").path
-        let helper = folder.file("hotplug-helper")
-        let compile = Process()
-        compile.executableURL = URL(fileURLWithPath: "/bin/sh")
-        compile.arguments = ["-c", "cc -o '\(helper)' '\(source)' $(pkg-config --cflags --libs umockdev-1.0)"]
-        try compile.run()
-        compile.waitUntilExit()
-        try #require(compile.terminationStatus == 0, "the hot-plug helper did not compile (libumockdev-dev installed?)")
+        let helper = try PluggedDaemon.compileHelper("hotplug-helper", in: folder)
 
         let fixture = ScannerFixtureTests.fixtures.appendingPathComponent("honeywell-us-ean13").path
         let first = try String(contentsOfFile: fixture + ".umockdev", encoding: .utf8)

@@ -50,7 +50,6 @@ struct Run: AsyncParsableCommand {
     }
 
     private func serve() async throws {
-        CodePageAdvice.adviseRandomAccessToOwnCode()
         let (host, port) = try Self.address(
             listen ?? AgentConfigFile.current.withLock { $0.string("listen") } ?? "127.0.0.1:8787")
         guard interval >= 1, interval <= 86_400 else {
@@ -82,6 +81,7 @@ struct Run: AsyncParsableCommand {
             let url = "http://\(host):\(channel.localAddress?.port ?? port)"
             Printer.out("loyalty-agent ready on \(url)")
             notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
+            CodePageAdvice.releaseStartUpCodePages()
         }
         let reload = ReloadRequest()
         var services: [any Service] = [app]
