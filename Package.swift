@@ -52,6 +52,8 @@ let package = Package(
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
         .target(name: "CEvdev"),
+        // The Swift runtime's global-executor hook, reachable when the runtime is linked statically.
+        .target(name: "CConcurrencyHook"),
         // Member-card scanners: udev discovery + hot-plug, evdev reading + grab, xkb decoding, scan framing.
         .target(
             name: "CardReader",
@@ -125,6 +127,7 @@ let package = Package(
             name: "loyalty-agent",
             dependencies: [
                 "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI", "HeadOffice",
+                "CConcurrencyHook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import LoyaltyCore
-import NIOCore
-import NIOPosix
 
 @main
 enum EntryPoint {
@@ -10,7 +8,7 @@ enum EntryPoint {
         if CommandLine.arguments.dropFirst().first == "run" {
             // The daemon's tasks run on NIO's event-loop threads rather than Dispatch's worker pool:
             // on Linux libdispatch wakes once a second to watch that pool, even when nothing runs.
-            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            Run.tasksOnEventLoops = EventLoopGlobalExecutor.install()
         }
         // A file-size limit must fail the write (SQLite reports it and rolls back), not kill us mid-way.
         signal(SIGXFSZ, SIG_IGN)

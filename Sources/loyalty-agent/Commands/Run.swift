@@ -40,6 +40,9 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var sync: SyncOptions
     @OptionGroup var global: GlobalOptions
 
+    /// Whether the entry point moved Swift's global executor onto NIO's event loops (logged at start).
+    nonisolated(unsafe) static var tasksOnEventLoops = false
+
     func run() async throws {
         do {
             try await serve()
@@ -61,6 +64,7 @@ struct Run: AsyncParsableCommand {
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         let metrics = AgentMetrics(registry: AgentMetrics.bootstrap())
         let logger = Logger(label: "loyalty-agent")
+        logger.debug("starting", metadata: ["tasks_on_event_loops": "\(Self.tasksOnEventLoops)"])
         // The HTTP server's own messages: warnings and worse only.
         var serverLogger = logger
         serverLogger.logLevel = .warning
