@@ -85,7 +85,7 @@ struct Run: AsyncParsableCommand {
             let url = "http://\(host):\(channel.localAddress?.port ?? port)"
             Printer.out("loyalty-agent ready on \(url)")
             notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
-            CodePageAdvice.releaseStartUpCodePages()
+            CodePageAdvice.releaseCodePages()
         }
         let reload = ReloadRequest()
         var services: [any Service] = [app]

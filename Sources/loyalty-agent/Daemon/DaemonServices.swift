@@ -47,6 +47,8 @@ struct SyncService: Service {
                     metrics.syncFailed()
                     logger.warning("sync failed: \(error)")
                 }
+                // The HTTP client and TLS code ran once; until the next sync it need not stay mapped.
+                CodePageAdvice.releaseCodePages()
             }
         }
     }

@@ -2,15 +2,16 @@ import Foundation
 import Glibc
 
 /// The agent binary carries the Swift runtime and Foundation statically (about 90 MB). Start-up runs
-/// through a lot of that code once (argument parsing, configuration, migrations, server set-up) and
-/// the kernel maps up to 16 neighbouring pages per fault: the idle daemon kept 23 MiB of its own
-/// code resident. Once ready, it lets go of those mappings; the pages stay in the page cache and the
-/// code it runs afterwards is mapped again as it runs.
+/// through a lot of that code once (argument parsing, configuration, migrations, server set-up), so
+/// does each sync (HTTP client, TLS, gzip), and the kernel maps up to 16 neighbouring pages per fault:
+/// the idle daemon kept 23 MiB of its own code resident. Once ready, and after each sync, it lets go
+/// of those mappings; the pages stay in the page cache (nothing is read from disk again) and the code
+/// it runs next is mapped again as it runs.
 enum CodePageAdvice {
     /// `MADV_DONTNEED` on this executable's code mappings (`r-xp`: never written, so nothing is lost;
     /// data and relocated read-only mappings are left alone). Returns the bytes released.
     @discardableResult
-    static func releaseStartUpCodePages() -> Int {
+    static func releaseCodePages() -> Int {
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
             let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
         else { return 0 }
