@@ -89,8 +89,37 @@ def start_to_ready(binary, work, runs=5):
     return figures, baseline
 
 
-def idle(binary, work, seconds):
+def idle(binary, work, seconds, hq_binary):
     quiet, _ = start_daemon(binary, work, "idle")
+    processes = {"run (no head office)": quiet}
+    hq = None
+    if os.path.exists(hq_binary):
+        # Head office up: the loop syncs every 30 s (the allowed wake-ups), after a few sales.
+        secret = subprocess.run([hq_binary, "stores", "add", "S2", "--db", f"{work}/hq.db"], capture_output=True,
+                                text=True, check=True).stdout.strip().split("\n")[-1]
+        open(f"{work}/secret-up", "w").write(secret)
+        os.chmod(f"{work}/secret-up", 0o600)
+        hq_out = open(f"{work}/hq.out", "w+")
+        hq = subprocess.Popen([hq_binary, "serve", "--port", "0", "--db", f"{work}/hq.db"], stdout=hq_out,
+                              stderr=subprocess.STDOUT)
+        for _ in range(200):
+            hq_out.seek(0)
+            if "listening on" in hq_out.read():
+                break
+            time.sleep(0.05)
+        hq_out.seek(0)
+        hq_url = hq_out.read().split("listening on ")[1].split()[0]
+        subprocess.run([binary, "init", "--store-id", "S2", "--db", f"{work}/idle-hq-up.db"], stdout=subprocess.DEVNULL,
+                       check=True)
+        up, up_url = start_daemon(binary, work, "idle-hq-up", ["--hq-url", hq_url, "--store-secret-file",
+                                                                f"{work}/secret-up", "--interval", "30"])
+        host, port = up_url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port))
+        for index in range(3):
+            connection.request("POST", "/v1/sales", json.dumps({"card": "2900000777774", "receipt": f"UP-{index}",
+                                                                 "amount": "1.00"}))
+            connection.getresponse().read()
+        processes["run (head office up, interval 30 s)"] = up
     # Head office down: the loop tries, backs off (1 s, 2 s, ... with jitter, capped at 300 s) and tries again.
     open(f"{work}/secret", "w").write("x" * 32)
     os.chmod(f"{work}/secret", 0o600)
@@ -101,8 +130,8 @@ def idle(binary, work, seconds):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sleeper = subprocess.Popen(["sleep", str(seconds + 30)])
     time.sleep(3)  # past start-up
-    processes = {"run (no head office)": quiet, "run (head office down, interval 30 s)": down,
-                 "baseline: scan CLI": scan, "baseline: sleep": sleeper}
+    processes.update({"run (head office down, interval 30 s)": down, "baseline: scan CLI": scan,
+                      "baseline: sleep": sleeper})
     # Sampled every second (reading /proc does not wake the process): a thread that ends between
     # two samples keeps the count it had, one that starts counts from zero.
     first = {name: threads_switches(p.pid) for name, p in processes.items()}
@@ -117,6 +146,8 @@ def idle(binary, work, seconds):
         result[name] = (switches / seconds, rss_kib(p.pid) / 1024, anonymous_kib(p.pid) / 1024)
     for p in processes.values():
         p.terminate(); p.wait()
+    if hq:
+        hq.terminate(); hq.wait()
     return result
 
 
@@ -157,6 +188,7 @@ def percentile(values, p):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=".build/release/loyalty-agent")
+    parser.add_argument("--hq-binary", default=".build/release/loyalty-hq")
     parser.add_argument("--idle-seconds", type=int, default=60)
     parser.add_argument("--awards", type=int, default=2000)
     options = parser.parse_args()
@@ -165,7 +197,7 @@ def main():
         ready, help_ms = start_to_ready(binary, work)
         print(f"start to ready (ms, 5 runs): {min(ready):.1f}-{max(ready):.1f} median {statistics.median(ready):.1f}"
               f"   baseline --help start+exit: {min(help_ms):.1f}-{max(help_ms):.1f}   goal <= 100")
-        for name, (switches, rss, anonymous) in idle(binary, work, options.idle_seconds).items():
+        for name, (switches, rss, anonymous) in idle(binary, work, options.idle_seconds, os.path.abspath(options.hq_binary)).items():
             print(f"idle {options.idle_seconds} s, {name}: {switches:.2f} context switches/s, RSS {rss:.1f} MiB "
                   f"(private {anonymous:.1f} MiB)   goal 0 and <= 20")
         for pause in (1000, 0):

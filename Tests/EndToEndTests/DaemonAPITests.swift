@@ -122,6 +122,14 @@ import Testing
             ("/v1/refunds", #"{"receipt": "E-9", "return_receipt": "\#(long)"}"#),
             ("/v1/sales", String(repeating: " ", count: 300_000) + "{}"),
             ("/v1/sales", ""),
+            ("/v1/feedback", #"{"card": "\#(card)", "score": 9223372036854775807}"#),
+            ("/v1/feedback", #"{"card": "\#(card)", "score": -9223372036854775808}"#),
+            ("/v1/feedback", #"{"card": "\#(card)", "score": 0}"#),
+            ("/v1/feedback", #"{"card": "\#(card)", "score": 4, "key": "\#(long)"}"#),
+            ("/v1/feedback", #"{"card": "\#(card)", "score": 4, "key": "clé 🎫"}"#),
+            ("/v1/feedback", #"{"card": "\#(card)", "score": 4, "key": ""}"#),
+            ("/v1/feedback", #"{"card": "4111111111111111", "score": 4}"#),
+            ("/v1/feedback", ""),
         ]
         for (path, body) in bodies {
             let result = try daemon.request("POST", path, body)
@@ -134,6 +142,10 @@ import Testing
         let stolen = try daemon.request("POST", "/v1/redemptions", #"{"card": "\#(other)", "receipt": "SHARED", "points": 1}"#)
         #expect(stolen.status == 409, "\(stolen)")
         #expect(try daemon.request("GET", "/v1/members/\(long)").status == 400)
+        // One answer per kiosk scan: the second tap under the same key keeps the first.
+        let tap = try daemon.request("POST", "/v1/feedback", #"{"card": "\#(card)", "score": 5, "key": "kiosk-run-1"}"#)
+        let again = try daemon.request("POST", "/v1/feedback", #"{"card": "\#(card)", "score": 1, "key": "kiosk-run-1"}"#)
+        #expect(tap.json["replayed"] as? Bool == false && again.json["replayed"] as? Bool == true && again.json["score"] as? Int == 5)
         #expect(try daemon.request("GET", "/v1/health").status == 200, "still serving")
         #expect(try AgentProcess.run(["verify", "--db", database]).exitCode == 0)
     }

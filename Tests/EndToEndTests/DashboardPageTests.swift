@@ -35,6 +35,15 @@ import Testing
         #expect(refused == 401, "no password, no dashboard")
         #expect(try curlStatus(url, user: "hq:wrong password!") == 401)
         #expect(try curlStatus(url, user: "anyone:\(password)") == 200)
+        for header in [
+            "Authorization: Basic !!!not-base64", "Authorization: Bearer \(password)", "Authorization: Basic ",
+            "Authorization: Basic " + Data("no colon at all".utf8).base64EncodedString(),
+            "Authorization: Basic " + Data("hq:\(password)\u{0}".utf8).base64EncodedString(),
+            "Authorization: Basic " + String(repeating: "A", count: 10_000),
+        ] {
+            let status = try curlStatus(url, user: nil, header: header)
+            #expect(status == 401 || status == 431 || status == 400, "\(header.prefix(40)): \(status)")
+        }
 
         let dom = folder.file("dashboard.html")
         let token = Data("hq:\(password)".utf8).base64EncodedString()
@@ -64,11 +73,12 @@ import Testing
             "Ada in silver, Ben in base")
     }
 
-    private func curlStatus(_ url: String, user: String?) throws -> Int {
+    private func curlStatus(_ url: String, user: String?, header: String? = nil) throws -> Int {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         curl.arguments =
-            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"] + (user.map { ["-u", $0] } ?? []) + [url]
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"] + (user.map { ["-u", $0] } ?? [])
+            + (header.map { ["-H", $0] } ?? []) + [url]
         let pipe = Pipe()
         curl.standardOutput = pipe
         try curl.run()

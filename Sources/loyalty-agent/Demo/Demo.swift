@@ -39,8 +39,11 @@ struct Demo: AsyncParsableCommand {
     var folder: String?
 
     func run() async throws {
+        if let serveSeconds, !(0...86_400).contains(serveSeconds) {
+            throw LoyaltyError.badInput("bad_option", "--serve-seconds takes 0 to 86400")
+        }
         let work =
-            try folder
+            folder
             ?? FileManager.default.temporaryDirectory.appendingPathComponent(
                 "loyalty-demo-\(UUID().uuidString.prefix(8))"
             ).path
