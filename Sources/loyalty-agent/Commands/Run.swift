@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import CardReader
 import Foundation
 import Hummingbird
@@ -105,7 +106,8 @@ struct Run: AsyncParsableCommand {
                     logger: logger))
         }
         if let syncSettings {
-            var loop = SyncLoop(client: SyncClient(ledger: ledger, settings: syncSettings), intervalSeconds: interval)
+            var loop = SyncLoop(
+                client: SyncClient(ledger: ledger, settings: syncSettings, http: Self.syncHTTPClient), intervalSeconds: interval)
             loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
             services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
         } else {
@@ -130,6 +132,16 @@ struct Run: AsyncParsableCommand {
         scans.finish()
         logger.notice("stopped")
     }
+
+    /// The sync loop's HTTP client. An unreachable head office fails the attempt at once (no
+    /// connection retries inside one attempt, 10 s to connect): the loop's own backoff is the retry,
+    /// and the till goes back to sleep instead of keeping the client busy for the whole attempt.
+    static let syncHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// `HOST:PORT` on loopback.
     static func address(_ text: String) throws(LoyaltyError) -> (String, Int) {
