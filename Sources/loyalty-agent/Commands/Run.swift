@@ -148,13 +148,13 @@ struct Run: AsyncParsableCommand {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65_535).contains(port)
         else {
-            throw .badInput("bad_listen", "--listen takes HOST:PORT, e.g. 127.0.0.1:8787")
+            throw .badInput("bad_listen", "--listen (listen in agent.yaml) takes HOST:PORT, e.g. 127.0.0.1:8787")
         }
         let host = String(text[..<colon])
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
             throw .badInput(
                 "bad_listen",
-                "--listen serves on loopback only (127.0.0.1, ::1 or localhost): the API has no authentication")
+                "--listen (listen in agent.yaml) serves on loopback only (127.0.0.1, ::1 or localhost): the API has no authentication")
         }
         return (host, port)
     }

@@ -32,7 +32,7 @@ struct ScannerOptions: ParsableArguments {
         var allowList: [VendorProduct] = []
         for text in scanners {
             guard let id = VendorProduct(text) else {
-                throw .badInput("bad_scanner", "--scanner '\(text.prefix(20))' must be VID:PID in hex, e.g. 05f9:2206")
+                throw .badInput("bad_scanner", "--scanner (scanner.allow in agent.yaml) '\(text.prefix(20))' must be VID:PID in hex, e.g. 05f9:2206")
             }
             allowList.append(id)
         }
@@ -40,7 +40,7 @@ struct ScannerOptions: ParsableArguments {
         for text in deviceLayouts {
             let parts = text.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, let id = VendorProduct(String(parts[0])), !parts[1].isEmpty else {
-                throw .badInput("bad_device_layout", "--device-layout '\(text.prefix(30))' must be VID:PID=layout, e.g. 05f9:2206=de")
+                throw .badInput("bad_device_layout", "--device-layout (scanner.device_layouts in agent.yaml) '\(text.prefix(30))' must be VID:PID=layout, e.g. 05f9:2206=de")
             }
             layouts[id] = String(parts[1])
         }
