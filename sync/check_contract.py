@@ -32,14 +32,19 @@ spec = yaml.safe_load(open(os.path.join(HERE, "openapi.yaml")))
 for name, schema in [("push-batch.json", "push-batch.schema.json"), ("push-result.json", "push-result.schema.json"),
                      ("updates-page.json", "updates-page.schema.json")]:
     validate(json.load(open(os.path.join(HERE, "examples", name))), schema, "example " + name)
-# The example program file (YAML reads its timestamp as a datetime: the schema sees the text form).
-program = yaml.safe_load(open(os.path.join(HERE, "examples", "program.yaml")))
-program["valid_from"] = program["valid_from"].isoformat().replace("+00:00", "Z")
-for promotion in program.get("promotions", []):
-    for field in ("from", "until"):
-        if field in promotion:
-            promotion[field] = promotion[field].isoformat()
-validate(program, "program.schema.json", "example program.yaml")
+# The example program files (YAML reads its timestamp as a datetime: the schema sees the text form).
+for example in ("program.yaml", "program-points-tiers.yaml"):
+    program = yaml.safe_load(open(os.path.join(HERE, "examples", example)))
+    program["valid_from"] = program["valid_from"].isoformat().replace("+00:00", "Z")
+    for promotion in program.get("promotions", []):
+        for field in ("from", "until"):
+            if field in promotion:
+                promotion[field] = promotion[field].isoformat()
+    validate(program, "program.schema.json", "example " + example)
+# The schema refuses a threshold that does not match tiers_by, as the publish does.
+mixed = dict(program, tiers=[{"name": "base", "min_rolling_spend": "0", "earn_multiplier_percent": 100}])
+if not list(jsonschema.Draft202012Validator(schemas["program.schema.json"], registry=registry).iter_errors(mixed)):
+    sys.exit("contract: program.schema.json accepts min_rolling_spend in a program with tiers_by: points")
 
 def documented(path, method, status):
     responses = spec["paths"][path][method]["responses"]

@@ -15,7 +15,7 @@ import Testing
 
     @Test func earningMatchesIntegerArithmeticForRandomSales() throws {
         var random = SeededRandom(seed: 3)
-        let doubleTier = Tier(name: "double", minimumRollingSpendMinorUnits: 0, earnMultiplierPercent: 250)
+        let doubleTier = Tier(name: "double", threshold: 0, earnMultiplierPercent: 250)
         for _ in 0..<20_000 {
             let minor = Int64.random(in: 1...Money.maximumMinorUnits, using: &random)
             let amount = Money(minorUnits: minor, currency: .euro)
@@ -34,11 +34,11 @@ import Testing
 
     @Test func tiersUpgradeAtOnceAndNeverDowngradeOnPurchase() {
         let gold = program.tier(named: "gold")
-        #expect(program.tier(forRollingSpend: 0).name == "base")
-        #expect(program.tier(forRollingSpend: 50_000).name == "silver")
-        #expect(program.tier(forRollingSpend: 49_999).name == "base")
-        #expect(program.tierAfterPurchase(current: program.tiers[0], rollingSpendMinorUnits: 150_000).name == "gold")
-        #expect(program.tierAfterPurchase(current: gold, rollingSpendMinorUnits: 10).name == "gold")
+        #expect(program.tier(for: TierProgress(spendMinorUnits: 0, pointsEarned: 9_999_999)).name == "base")
+        #expect(program.tier(for: TierProgress(spendMinorUnits: 50_000, pointsEarned: 0)).name == "silver")
+        #expect(program.tier(for: TierProgress(spendMinorUnits: 49_999, pointsEarned: 0)).name == "base")
+        #expect(program.tierAfterPurchase(current: program.tiers[0], progress: TierProgress(spendMinorUnits: 150_000, pointsEarned: 0)).name == "gold")
+        #expect(program.tierAfterPurchase(current: gold, progress: TierProgress(spendMinorUnits: 10, pointsEarned: 0)).name == "gold")
     }
 
     @Test func redemptionNeverExceedsTheBalance() throws {

@@ -27,7 +27,7 @@ import Testing
         #expect(program.validFromMilliseconds == 1_767_225_600_000)
         #expect(program.tiers.map(\.name) == ["base", "silver", "gold", "top"])
         #expect(program.tiers.map(\.earnMultiplierPercent) == [100, 125, 150, 200])
-        #expect(program.tiers[1].minimumRollingSpendMinorUnits == 50_000)
+        #expect(program.tiers[1].threshold == 50_000)
         #expect(program.minimumRedemptionPoints == 100 && program.redemptionStepPoints == 50 && program.rounding == .down)
     }
 

@@ -63,6 +63,17 @@ extension PostgresHeadOfficeStore {
         return builder.facts()
     }
 
+    public func pointsEarned(fromMilliseconds: Int64, untilMilliseconds: Int64) async throws -> [Int64: Int64] {
+        var bindings = PostgresBindings()
+        bindings.append(fromMilliseconds)
+        bindings.append(untilMilliseconds)
+        var earned: [Int64: Int64] = [:]
+        for try await (member, points) in try await client.query(
+            PostgresQuery(unsafeSQL: AnalyticsQueries.pointsEarned(placeholders: ("$1", "$2")), binds: bindings), logger: logger
+        ).decode((Int64, Int64).self) { earned[member] = points }
+        return earned
+    }
+
     public func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary {
         let logger = self.logger
         return try await transaction { connection in

@@ -53,6 +53,17 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func pointsEarned(fromMilliseconds: Int64, untilMilliseconds: Int64) async throws -> [Int64: Int64] {
+        try await pool.read { db in
+            var earned: [Int64: Int64] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: AnalyticsQueries.pointsEarned(placeholders: ("?", "?")),
+                arguments: [fromMilliseconds, untilMilliseconds])
+            while let row = try rows.next() { earned[row[0]] = row[1] }
+            return earned
+        }
+    }
+
     public func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary {
         try await pool.write { db in
             typealias Key = HistoryImportPlan.ReceiptKey

@@ -29,10 +29,9 @@ extension PostgresHeadOfficeStore {
             var counts: [String: Int] = [:]
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: Self.tierInputsSQL, binds: bindings), logger: logger)
-            for try await (reviewed, spend) in rows.decode((String?, Int64).self) {
-                counts[
-                    HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program), default: 0] +=
-                    1
+            for try await (reviewed, spend, earned) in rows.decode((String?, Int64, Int64).self) {
+                let progress = TierProgress(spendMinorUnits: spend, pointsEarned: earned)
+                counts[HeadOfficeProgram.tier(progress: progress, reviewed: reviewed, program: program), default: 0] += 1
             }
             return counts
         }
@@ -46,8 +45,10 @@ extension PostgresHeadOfficeStore {
         """
 
     static let tierInputsSQL = """
-        SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint FROM hq_members m
-        LEFT JOIN (SELECT member_id, SUM(amount_minor) AS spend FROM hq_entries WHERE created_at_ms > $1 GROUP BY member_id) s
-               ON s.member_id = m.id
+        SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint, COALESCE(s.earned, 0)::bigint FROM hq_members m
+        LEFT JOIN (
+            SELECT member_id, SUM(amount_minor) AS spend, SUM(\(HeadOfficeProgram.pointsEarnedSQL)) AS earned
+            FROM hq_entries WHERE created_at_ms > $1 GROUP BY member_id) s
+        ON s.member_id = m.id
         """
 }

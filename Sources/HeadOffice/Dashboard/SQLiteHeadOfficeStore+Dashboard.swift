@@ -21,9 +21,8 @@ extension SQLiteHeadOfficeStore {
                 db, sql: Self.tierInputsSQL,
                 arguments: [now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds])
             while let row = try rows.next() {
-                counts[
-                    HeadOfficeProgram.tier(rollingSpendMinor: row[1], reviewed: row[0], program: program), default: 0] +=
-                    1
+                let progress = TierProgress(spendMinorUnits: row[1], pointsEarned: row[2])
+                counts[HeadOfficeProgram.tier(progress: progress, reviewed: row[0], program: program), default: 0] += 1
             }
             return counts
         }
@@ -37,10 +36,13 @@ extension SQLiteHeadOfficeStore {
         FROM hq_entries WHERE created_at_ms >= ? GROUP BY store_id, day ORDER BY day, store_id
         """
 
-    /// Each member's reviewed tier and 12-month spend (members without entries in the window too).
+    /// Each member's reviewed tier, 12-month spend and points earned (members without entries in the
+    /// window too).
     static let tierInputsSQL = """
-        SELECT m.reviewed_tier, IFNULL(s.spend, 0) FROM hq_members m
-        LEFT JOIN (SELECT member_id, SUM(amount_minor) AS spend FROM hq_entries WHERE created_at_ms > ? GROUP BY member_id) s
-               ON s.member_id = m.id
+        SELECT m.reviewed_tier, IFNULL(s.spend, 0), IFNULL(s.earned, 0) FROM hq_members m
+        LEFT JOIN (
+            SELECT member_id, SUM(amount_minor) AS spend, SUM(\(HeadOfficeProgram.pointsEarnedSQL)) AS earned
+            FROM hq_entries WHERE created_at_ms > ? GROUP BY member_id) s
+        ON s.member_id = m.id
         """
 }

@@ -81,8 +81,38 @@ public enum ProgramFile {
             return value
         }
 
+        /// One tier; its threshold key follows `tiers_by`: `min_rolling_spend` (money) or `min_rolling_points`.
+        func tier(basis: TierBasis, currency: Currency) throws(LoyaltyError) -> ProgramDefinition.TierDefinition {
+            let values = try fields(["name", "min_rolling_spend", "min_rolling_points", "earn_multiplier_percent", "top_percent"])
+            let (wanted, other) = basis == .points ? ("min_rolling_points", "min_rolling_spend") : ("min_rolling_spend", "min_rolling_points")
+            if let misplaced = try child(values, other, required: false) {
+                throw misplaced.bad(
+                    "this program's tiers count \(basis == .points ? "points earned" : "spend") (tiers_by: \(basis.rawValue)): "
+                        + "give \(wanted) instead")
+            }
+            let thresholdReader = try child(values, wanted)!
+            let threshold: Int64
+            if basis == .points {
+                threshold = try thresholdReader.integer(0...Money.maximumMinorUnits)
+            } else {
+                do { threshold = try Money(parsing: try thresholdReader.text(), currency: currency).minorUnits } catch {
+                    throw thresholdReader.bad(error.message)
+                }
+            }
+            var topPercent: Int?
+            if let percentReader = try child(values, "top_percent", required: false) {
+                topPercent = Int(try percentReader.integer(1...100))
+            }
+            return ProgramDefinition.TierDefinition(
+                name: try child(values, "name")!.text(), threshold: threshold,
+                earnMultiplierPercent: try child(values, "earn_multiplier_percent")!.integer(100...1_000),
+                topPercent: topPercent, line: line)
+        }
+
         func definition() throws(LoyaltyError) -> ProgramDefinition {
-            let top = try fields(["valid_from", "currency", "earning", "tiers", "redemption", "promotions", "bonuses", "expiry", "coupons"])
+            let top = try fields([
+                "valid_from", "currency", "earning", "tiers_by", "tiers", "redemption", "promotions", "bonuses", "expiry", "coupons",
+            ])
             let validFromText = try child(top, "valid_from")!.text()
             guard let validFrom = try? Date.ISO8601FormatStyle().parse(validFromText) else {
                 throw bad("must be an ISO 8601 time such as 2026-12-01T00:00:00Z", field: "valid_from", at: top["valid_from"]?.mark?.line)
@@ -134,25 +164,18 @@ public enum ProgramFile {
             guard let rounding = Rounding(rawValue: try roundingReader.text()) else {
                 throw roundingReader.bad("must be one of \(Rounding.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            var tierBasis = TierBasis.spend
+            if let basisReader = try child(top, "tiers_by", required: false) {
+                guard let basis = TierBasis(rawValue: try basisReader.text()) else {
+                    throw basisReader.bad("must be one of \(TierBasis.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                tierBasis = basis
+            }
             let tiersReader = try child(top, "tiers")!
             guard let tierNodes = tiersReader.node.sequence else { throw tiersReader.bad("must be a list of tiers") }
             var tiers: [ProgramDefinition.TierDefinition] = []
             for (index, tierNode) in tierNodes.enumerated() {
-                let tier = Reader(tierNode, path: "tiers[\(index)]")
-                let values = try tier.fields(["name", "min_rolling_spend", "earn_multiplier_percent", "top_percent"])
-                let spendReader = try tier.child(values, "min_rolling_spend")!
-                var topPercent: Int?
-                if let percentReader = try tier.child(values, "top_percent", required: false) {
-                    topPercent = Int(try percentReader.integer(1...100))
-                }
-                let spend: Money
-                do { spend = try Money(parsing: try spendReader.text(), currency: currency) } catch { throw spendReader.bad(error.message) }
-                tiers.append(
-                    ProgramDefinition.TierDefinition(
-                        name: try tier.child(values, "name")!.text(), minimumRollingSpendMinor: spend.minorUnits,
-                        earnMultiplierPercent: try tier.child(values, "earn_multiplier_percent")!.integer(100...1_000),
-                        topPercent: topPercent,
-                        line: tier.line))
+                tiers.append(try Reader(tierNode, path: "tiers[\(index)]").tier(basis: tierBasis, currency: currency))
             }
             let redemptionReader = try child(top, "redemption")!
             let redemption = try redemptionReader.fields(["point_value_minor", "minimum_points", "step_points", "max_share_percent"])
@@ -167,6 +190,7 @@ public enum ProgramFile {
                 minimumRedemptionPoints: try redemptionReader.child(redemption, "minimum_points")!.integer(1...10_000_000),
                 redemptionStepPoints: try redemptionReader.child(redemption, "step_points")!.integer(1...10_000_000))
             definition.maximumRedemptionSharePercent = maximumShare
+            definition.tierBasis = tierBasis
             definition.earningRules = rules
             if let bonusesReader = try child(top, "bonuses", required: false) {
                 let values = try bonusesReader.fields(["enrolment_points", "first_purchase_points", "referral_points"])

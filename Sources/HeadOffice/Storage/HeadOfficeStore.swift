@@ -58,6 +58,10 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// Every member who existed on `asOfDay` with their sales folded in, ordered by card. Streams the
     /// history: memory grows with members, not with entries.
     func memberFacts(asOfDay: Int, calendar: ChainCalendar) async throws -> [MemberFacts]
+    /// Each member's points earned from entries in `[fromMilliseconds, untilMilliseconds)`: earn and
+    /// bonus entries less the earned points refunds took back (what tiers count under
+    /// ``TierBasis/points``). Members without such entries are left out.
+    func pointsEarned(fromMilliseconds: Int64, untilMilliseconds: Int64) async throws -> [Int64: Int64]
     /// Adds a history file's sales and refunds, all or nothing; throws ``HistoryImportError`` naming
     /// every line that conflicts with what head office holds.
     func importHistory(_ rows: [HistoryRow], actor: String, now: Date) async throws -> HistoryImportSummary
@@ -172,6 +176,8 @@ public struct HeadOfficeMember: Codable, Hashable, Sendable {
     public var balance: Int64
     public var tier: String
     public var rollingSpendMinor: Int64
+    /// Points earned over the same 12 months (what tiers count when the program says `tiers_by: points`).
+    public var rollingPointsEarned: Int64
     public var overdrawn: Bool
     public var blocked: Bool
     public var stores: [StoreShare]

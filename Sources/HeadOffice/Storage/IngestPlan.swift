@@ -109,17 +109,21 @@ extension SyncEntry {
 /// pushes its own rules.
 enum HeadOfficeProgram {
     static let program = LoyaltyProgram.standard()
-    static func tier(rollingSpendMinor: Int64) -> String { program.tier(forRollingSpend: rollingSpendMinor).name }
 
     /// A member's tier: the one head office's last review gave (`tiers review`), or higher when the
-    /// 12-month spend has reached a higher threshold since (upgrades at once, downgrades only at review).
-    static func tier(rollingSpendMinor: Int64, reviewed: String?, program: LoyaltyProgram) -> String {
-        let live = program.tier(forRollingSpend: rollingSpendMinor)
+    /// 12-month figure has reached a higher threshold since (upgrades at once, downgrades only at review).
+    static func tier(progress: TierProgress, reviewed: String?, program: LoyaltyProgram) -> String {
+        let live = program.tier(for: progress)
         guard let reviewed, let reviewedIndex = program.tiers.firstIndex(where: { $0.name == reviewed }),
             let liveIndex = program.tiers.firstIndex(where: { $0.name == live.name })
         else { return live.name }
         return reviewedIndex > liveIndex ? reviewed : live.name
     }
+
+    /// The points an entry adds to what a member earned (SQL over `kind` and `points`): earn and bonus
+    /// entries, less the earned points a refund takes back (a reversal restoring redeemed points is
+    /// positive and does not count).
+    static let pointsEarnedSQL = "CASE WHEN kind IN ('earn', 'bonus') OR (kind = 'reverse' AND points < 0) THEN points ELSE 0 END"
 
     /// The published version in force at `now`, else the built-in standard.
     static func inForce(_ published: [PublishedProgram], now: Date) -> LoyaltyProgram {

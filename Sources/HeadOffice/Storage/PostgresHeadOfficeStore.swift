@@ -377,14 +377,17 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, spend, cards, flags, reviewed, purchases, issued) in rows.decode(
-                    (Int64, String, Int64, Int64, Int64, [String], String?, String?, Int64, String?).self)
+                for try await (id, card, balance, version, progress, cards, flags, reviewed, purchases, issued) in rows.decode(
+                    (Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?).self)
                 {
                     let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
+                    let spend = progress[0]
                     result.append(
                         (MemberSnapshot(
                             card: card, cards: cards, balance: balance,
-                            tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program),
+                            tier: HeadOfficeProgram.tier(
+                                progress: TierProgress(spendMinorUnits: spend, pointsEarned: progress[1]), reviewed: reviewed,
+                                program: program),
                             rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
                             purchases: purchases, headOfficeEntries: entries), version, id))
                 }
@@ -393,7 +396,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             // $1 the rolling window's start, $4 the pull's cursor (head office's own entries newer than it).
             let select = """
                 SELECT m.id, m.first_card, m.balance, m.version,
-                       COALESCE((SELECT SUM(amount_minor) FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1), 0)::bigint,
+                       (SELECT ARRAY[COALESCE(SUM(amount_minor), 0)::bigint,
+                                     COALESCE(SUM(\(HeadOfficeProgram.pointsEarnedSQL)), 0)::bigint]
+                        FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1),
                        ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier,
                        ((SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
                         + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = m.id AND s.kind = 'sale'))::bigint,
@@ -464,10 +469,17 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         guard let (memberId, balance, overdrawn, blocked, name, birthday, enrolledStore, enrolledAt, reviewed) = found else { return nil }
         let program = HeadOfficeProgram.inForce(try await programs(), now: now)
         let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
-        var spend: Int64 = 0
-        for try await value in try await client.query(
-            "SELECT COALESCE(SUM(amount_minor), 0)::bigint FROM hq_entries WHERE member_id = \(memberId) AND created_at_ms > \(since)", logger: logger
-        ).decode(Int64.self) { spend = value }
+        var progress = TierProgress(spendMinorUnits: 0, pointsEarned: 0)
+        var bindings = PostgresBindings()
+        bindings.append(memberId)
+        bindings.append(since)
+        for try await (spend, earned) in try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT COALESCE(SUM(amount_minor), 0)::bigint, COALESCE(SUM(\(HeadOfficeProgram.pointsEarnedSQL)), 0)::bigint
+                    FROM hq_entries WHERE member_id = $1 AND created_at_ms > $2
+                    """, binds: bindings), logger: logger
+        ).decode((Int64, Int64).self) { progress = TierProgress(spendMinorUnits: spend, pointsEarned: earned) }
         var shares: [HeadOfficeMember.StoreShare] = []
         for try await (store, points, spent, count) in try await client.query(
             "SELECT store_id, SUM(points)::bigint, SUM(amount_minor)::bigint, COUNT(*) FROM hq_entries WHERE member_id = \(memberId) GROUP BY store_id ORDER BY store_id",
@@ -481,7 +493,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
         return HeadOfficeMember(
             card: card, cards: cards, balance: balance,
-            tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: reviewed, program: program), rollingSpendMinor: spend,
+            tier: HeadOfficeProgram.tier(progress: progress, reviewed: reviewed, program: program),
+            rollingSpendMinor: progress.spendMinorUnits, rollingPointsEarned: progress.pointsEarned,
             overdrawn: overdrawn, blocked: blocked, stores: shares, name: name, birthday: birthday, enrolledStore: enrolledStore,
             enrolledAtMilliseconds: enrolledAt)
     }

@@ -306,14 +306,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             let members = try rows.map { row -> MemberSnapshot in
                 let memberId: Int64 = row["id"]
                 let cards = try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card", arguments: [memberId])
-                let spend = try Int64.fetchOne(
-                    db, sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM hq_entries WHERE member_id = ? AND created_at_ms > ?",
-                    arguments: [memberId, since]) ?? 0
+                let progress = try Self.rollingProgress(memberId: memberId, since: since, db)
                 let (purchases, issued) = try Self.snapshotExtras(memberId: memberId, since: cursor, db)
                 return MemberSnapshot(
                     card: row["first_card"], cards: cards, balance: row["balance"],
-                    tier: HeadOfficeProgram.tier(rollingSpendMinor: spend, reviewed: row["reviewed_tier"], program: program),
-                    rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
+                    tier: HeadOfficeProgram.tier(progress: progress, reviewed: row["reviewed_tier"], program: program),
+                    rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
                     purchases: purchases, headOfficeEntries: issued, coupons: try Self.couponStates(memberId: memberId, db))
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
@@ -351,9 +349,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 arguments: [card])
             else { return nil }
             let memberId: Int64 = member["id"]
-            let spend = try Int64.fetchOne(
-                db, sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM hq_entries WHERE member_id = ? AND created_at_ms > ?",
-                arguments: [memberId, now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds]) ?? 0
+            let progress = try Self.rollingProgress(
+                memberId: memberId, since: now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds, db)
             let shares = try Row.fetchAll(
                 db, sql: "SELECT store_id, SUM(points), SUM(amount_minor), COUNT(*) FROM hq_entries WHERE member_id = ? GROUP BY store_id ORDER BY store_id",
                 arguments: [memberId]
@@ -362,8 +359,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 card: card, cards: try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY card", arguments: [memberId]),
                 balance: member["balance"],
                 tier: HeadOfficeProgram.tier(
-                    rollingSpendMinor: spend, reviewed: member["reviewed_tier"], program: HeadOfficeProgram.inForce(try Self.programs(db), now: now)),
-                rollingSpendMinor: spend,
+                    progress: progress, reviewed: member["reviewed_tier"],
+                    program: HeadOfficeProgram.inForce(try Self.programs(db), now: now)),
+                rollingSpendMinor: progress.spendMinorUnits, rollingPointsEarned: progress.pointsEarned,
                 overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares, name: member["name"],
                 birthday: member["birthday"], enrolledStore: member["enrolled_store"], enrolledAtMilliseconds: member["enrolled_at_ms"])
         }
@@ -519,4 +517,18 @@ extension SyncEntry {
 
 extension Date {
     var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
+extension SQLiteHeadOfficeStore {
+    /// A member's spend and points earned in entries after `since` (milliseconds).
+    static func rollingProgress(memberId: Int64, since: Int64, _ db: Database) throws -> TierProgress {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(HeadOfficeProgram.pointsEarnedSQL)), 0)
+                    FROM hq_entries WHERE member_id = ? AND created_at_ms > ?
+                    """),
+            arguments: [memberId, since])
+        return TierProgress(spendMinorUnits: row?[0] ?? 0, pointsEarned: row?[1] ?? 0)
+    }
 }

@@ -111,11 +111,17 @@ public struct MemberView: Hashable, Sendable, Codable {
     /// Head office's balance at the last pull, if any.
     public var headOfficeBalance: Int64?
     public var tier: String
-    /// Spend over the last 365 days, as a decimal string.
+    /// What the program's tiers count: `spend` or `points` (points earned).
+    public var tiersBy: String
+    /// Spend here over the last 365 days, as a decimal string.
     public var rollingSpend: String
-    /// The next tier up and the 12-month spend still needed to reach it (nil at the top tier).
+    /// Points earned here over the last 365 days (earn and bonus entries less what refunds took back).
+    public var rollingPointsEarned: Int64
+    /// The next tier up (nil at the top tier) and what is still needed to reach it: 12-month spend
+    /// when tiers count spend, points earned when they count points.
     public var nextTier: String?
     public var spendToNextTier: String?
+    public var pointsToNextTier: Int64?
     /// The member's birthday falls within the next 7 days (today included, UTC).
     public var birthdayThisWeek: Bool
     /// Head office's segment flags at the last pull (e.g. `welcome_back`, `super_user`).

@@ -91,11 +91,15 @@ extension LedgerDatabase {
                 points = computed.points
                 breakdown = computed
             }
-            let spend = try rollingSpend(memberId: holder.memberId, at: millis, db)
-            let newTier = program.tierAfterPurchase(current: tier, rollingSpendMinorUnits: spend + amount.minorUnits)
             if needsStanding && standing == nil { standing = try saleStanding(memberId: holder.memberId, db) }
             var firstPurchaseBonus: Int64?
             if let standing { firstPurchaseBonus = self.firstPurchaseBonus(for: holder, standing: standing, program: program) }
+            var progress = try rollingProgress(
+                memberId: holder.memberId, at: millis, pointsToo: program.tiersCountPoints, db)
+            // The sale counts at once: its spend, and its points with the bonus it brings.
+            progress.spendMinorUnits += amount.minorUnits
+            progress.pointsEarned += points + (firstPurchaseBonus ?? 0)
+            let newTier = program.tierAfterPurchase(current: tier, progress: progress)
             // The new entries are newer than any snapshot: the vouched balance moves by exactly their points.
             let reportedBalance = holder.vouchedBalance + points + (firstPurchaseBonus ?? 0)
             let written = try append(

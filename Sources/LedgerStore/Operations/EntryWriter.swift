@@ -100,9 +100,9 @@ extension LedgerDatabase {
         var tier: String = row[3]
         if let snapshotBalance = row[4] as Int64?, let included = row[5] as Int64? {
             vouched = try snapshotBalance + unsnapshottedPoints(memberId: memberId, after: included, db)
-            // Head office knows the member's spend at every store: its tier wins when higher.
+            // Head office knows the member's figures at every store: its tier wins when higher.
             if let hqTier = row[6] as String?, hqTier != tier,
-                program.tier(named: hqTier).minimumRollingSpendMinorUnits > program.tier(named: tier).minimumRollingSpendMinorUnits
+                program.tier(named: hqTier).threshold > program.tier(named: tier).threshold
             {
                 tier = hqTier
             }
@@ -146,12 +146,21 @@ extension LedgerDatabase {
             arguments: [seq, memberId, memberId]) ?? 0
     }
 
-    /// Spend over the 365 days before `millis`.
-    func rollingSpend(memberId: Int64, at millis: Int64, _ db: Database) throws -> Int64 {
+    /// The member's spend and points earned here over the 365 days before `millis`. `pointsToo`
+    /// false leaves the points at 0 (a program whose tiers count spend needs no more at the till).
+    func rollingProgress(memberId: Int64, at millis: Int64, pointsToo: Bool, _ db: Database) throws -> TierProgress {
         let statement = try db.cachedStatement(
-            sql: "SELECT IFNULL(SUM(amount_minor), 0) FROM entries WHERE member_id = ? AND created_at > ?")
-        return try Int64.fetchOne(statement, arguments: [memberId, millis - LedgerDatabase.rollingWindowMilliseconds]) ?? 0
+            sql: pointsToo
+                ? "SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(Self.pointsEarnedSQL)), 0) FROM entries "
+                    + "WHERE member_id = ? AND created_at > ?"
+                : "SELECT IFNULL(SUM(amount_minor), 0), 0 FROM entries WHERE member_id = ? AND created_at > ?")
+        let row = try Row.fetchOne(statement, arguments: [memberId, millis - LedgerDatabase.rollingWindowMilliseconds])
+        return TierProgress(spendMinorUnits: row?[0] ?? 0, pointsEarned: row?[1] ?? 0)
     }
+
+    /// The points an entry adds to what the member earned: earn and bonus entries, less the earned
+    /// points a refund takes back (a reversal restoring redeemed points is positive and does not count).
+    static let pointsEarnedSQL = "CASE WHEN kind IN ('earn', 'bonus') OR (kind = 'reverse' AND points < 0) THEN points ELSE 0 END"
 
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
 }

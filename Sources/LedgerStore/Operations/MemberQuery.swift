@@ -12,7 +12,7 @@ extension LedgerDatabase {
                 db, sql: "SELECT name, birthday, enrolled_at FROM members WHERE id = ?", arguments: [holder.memberId])!
             let cards = try String.fetchAll(
                 db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
-            let spend = try rollingSpend(memberId: holder.memberId, at: now.millisecondsSince1970, db)
+            let progress = try rollingProgress(memberId: holder.memberId, at: now.millisecondsSince1970, pointsToo: true, db)
             let entries = try Row.fetchAll(
                 db,
                 sql: "SELECT seq, kind, points, amount_minor, balance_after, receipt, rule_version, created_at FROM entries WHERE member_id = ? ORDER BY seq DESC LIMIT ?",
@@ -24,7 +24,7 @@ extension LedgerDatabase {
                     balanceAfter: row["balance_after"], receipt: row["receipt"], ruleVersion: row["rule_version"],
                     at: Date(millisecondsSince1970: row["created_at"]).iso8601)
             }
-            let next = program.tiers.first { $0.minimumRollingSpendMinorUnits > max(spend, program.tier(named: holder.tier).minimumRollingSpendMinorUnits) }
+            let next = program.nextTier(current: program.tier(named: holder.tier), progress: progress)
             let flags = try String.fetchOne(db, sql: "SELECT flags FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId])
             return MemberView(
                 card: card.value, cardStatus: holder.cardStatus, provisional: holder.provisional, memberId: holder.memberId,
@@ -32,9 +32,13 @@ extension LedgerDatabase {
                 birthday: member["birthday"], balance: holder.vouchedBalance, localBalance: holder.balance,
                 headOfficeBalance: try Int64.fetchOne(db, sql: "SELECT balance FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId]),
                 tier: holder.tier,
-                rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
-                nextTier: next?.name,
-                spendToNextTier: next.map { Money(minorUnits: $0.minimumRollingSpendMinorUnits - spend, currency: program.currency).decimalString },
+                tiersBy: (program.tierBasis ?? .spend).rawValue,
+                rollingSpend: Money(minorUnits: progress.spendMinorUnits, currency: program.currency).decimalString,
+                rollingPointsEarned: progress.pointsEarned,
+                nextTier: next?.tier.name,
+                spendToNextTier: program.tiersCountPoints
+                    ? nil : next.map { Money(minorUnits: $0.missing, currency: program.currency).decimalString },
+                pointsToNextTier: program.tiersCountPoints ? next?.missing : nil,
                 birthdayThisWeek: Self.isWithinAWeek(birthday: member["birthday"], of: now),
                 flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [],
                 currency: program.currency.code, cards: cards,

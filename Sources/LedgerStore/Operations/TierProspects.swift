@@ -2,7 +2,8 @@ public import Foundation
 import GRDB
 import LoyaltyCore
 
-/// A member whose 12-month spend at this store is close to the next tier: the manager can mention it.
+/// A member whose 12-month spend (or points earned, when tiers count points) at this store is close
+/// to the next tier: the manager can mention it.
 public struct TierProspect: Codable, Hashable, Sendable {
     /// The card's last 4 digits (the manager's page is on a screen customers may see).
     public var cardLast4: String
@@ -10,22 +11,26 @@ public struct TierProspect: Codable, Hashable, Sendable {
     public var tier: String
     public var nextTier: String
     public var rollingSpend: String
-    public var spendToNextTier: String
+    public var rollingPointsEarned: Int64
+    /// What is missing to the next tier: spend when tiers count spend, else nil.
+    public var spendToNextTier: String?
+    /// What is missing to the next tier: points earned when tiers count points, else nil.
+    public var pointsToNextTier: Int64?
 }
 
 extension LedgerDatabase {
-    /// Members whose rolling 12-month spend here has reached `withinPercent` % short of their next
-    /// tier's threshold, closest first, at most `limit`. One grouped pass over the window's entries.
+    /// Members whose rolling 12-month figure here (spend, or points earned) has come within
+    /// `withinPercent` % of their next tier's threshold, closest first, at most `limit`. One grouped
+    /// pass over the window's entries.
     public func tierProspects(withinPercent: Int = 20, limit: Int = 10, at now: Date = Date()) throws -> [TierProspect]
     {
         precondition((0...100).contains(withinPercent) && limit > 0)
         return try read { db in
             let program = try currentProgram(db)
-            let tiers = program.tiers.sorted { $0.minimumRollingSpendMinorUnits < $1.minimumRollingSpendMinorUnits }
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.id, m.name, m.tier, SUM(e.amount_minor) AS spend,
+                    SELECT m.id, m.name, m.tier, SUM(e.amount_minor) AS spend, SUM(\(Self.pointsEarnedSQL)) AS earned,
                            (SELECT number FROM cards WHERE member_id = m.id ORDER BY added_at, number LIMIT 1) AS card
                     FROM entries e JOIN members m ON m.id = e.member_id
                     WHERE e.created_at > ? AND m.provisional = 0
@@ -34,20 +39,21 @@ extension LedgerDatabase {
                 arguments: [now.millisecondsSince1970 - Self.rollingWindowMilliseconds])
             var prospects: [(gap: Int64, prospect: TierProspect)] = []
             for row in rows {
-                let spend: Int64 = row["spend"]
+                let progress = TierProgress(spendMinorUnits: row["spend"], pointsEarned: row["earned"])
                 let tierName: String = row["tier"]
-                let current = max(spend, program.tier(named: tierName).minimumRollingSpendMinorUnits)
-                guard let next = tiers.first(where: { $0.minimumRollingSpendMinorUnits > current }) else { continue }
-                let gap = next.minimumRollingSpendMinorUnits - spend
-                guard gap * 100 <= next.minimumRollingSpendMinorUnits * Int64(withinPercent) else { continue }
+                guard let (next, gap) = program.nextTier(current: program.tier(named: tierName), progress: progress),
+                    gap * 100 <= next.threshold * Int64(withinPercent)
+                else { continue }
                 let card: String = row["card"] ?? ""
+                let spendGap = program.tiersCountPoints ? nil : Money(minorUnits: gap, currency: program.currency).decimalString
                 prospects.append(
                     (
                         gap,
                         TierProspect(
                             cardLast4: String(card.suffix(4)), name: row["name"], tier: tierName, nextTier: next.name,
-                            rollingSpend: Money(minorUnits: spend, currency: program.currency).decimalString,
-                            spendToNextTier: Money(minorUnits: gap, currency: program.currency).decimalString)
+                            rollingSpend: Money(minorUnits: progress.spendMinorUnits, currency: program.currency).decimalString,
+                            rollingPointsEarned: progress.pointsEarned, spendToNextTier: spendGap,
+                            pointsToNextTier: program.tiersCountPoints ? gap : nil)
                     ))
             }
             return prospects.sorted { ($0.gap, $0.prospect.cardLast4) < ($1.gap, $1.prospect.cardLast4) }.prefix(limit)

@@ -26,6 +26,9 @@ public struct MemberFacts: Hashable, Sendable {
     public var windowSales = 0
     /// Net spend of the window's sales.
     public var windowSpendMinorUnits: Int64 = 0
+    /// Points earned in the window (earn and bonus entries less the earned points refunds took back),
+    /// filled only for programs whose tiers count points (``TierBasis/points``).
+    public var windowPointsEarned: Int64 = 0
     /// Window sales that redeemed points or fell in a promotion window.
     public var windowIncentiveSales = 0
     /// Members this member referred (attitudinal loyalty).

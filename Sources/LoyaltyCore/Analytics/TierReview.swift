@@ -1,22 +1,28 @@
-/// Head office's tier review: every member's tier recomputed from their 12-month spend as of a day,
-/// so a member whose spend fell moves down (the only time a member moves down).
+/// Head office's tier review: every member's tier recomputed from their 12-month figures as of a day
+/// (spend, or points earned when the program's tiers count points), so a member whose figure fell
+/// moves down (the only time a member moves down).
 public enum TierReview {
-    /// The tier of each member: the highest tier whose threshold their window spend reaches, or whose
-    /// `topPercent` covers their rank (members with spend, by spend descending, ties by card; the top
-    /// ⌈p·n/100⌉ of n).
+    /// The tier of each member: the highest tier whose threshold their window figure reaches, or whose
+    /// `topPercent` covers their rank (members with a figure above zero, by it descending, ties by
+    /// card; the top ⌈p·n/100⌉ of n).
     public static func tiers(_ members: [MemberFacts], program: LoyaltyProgram) -> [Int64: String] {
-        let ranked = members.filter { $0.windowSpendMinorUnits > 0 }.sorted {
-            $0.windowSpendMinorUnits != $1.windowSpendMinorUnits
-                ? $0.windowSpendMinorUnits > $1.windowSpendMinorUnits : $0.card < $1.card
+        func measure(_ member: MemberFacts) -> Int64 {
+            program.tierMeasure(
+                TierProgress(spendMinorUnits: member.windowSpendMinorUnits, pointsEarned: member.windowPointsEarned))
+        }
+        let measured: [(member: MemberFacts, measure: Int64)] = members.map { ($0, measure($0)) }
+        let ranked = measured.filter { $0.measure > 0 }.sorted { (left, right) -> Bool in
+            left.measure != right.measure ? left.measure > right.measure : left.member.card < right.member.card
         }
         var rank: [Int64: Int] = [:]
-        for (index, member) in ranked.enumerated() { rank[member.memberId] = index + 1 }
+        for (index, entry) in ranked.enumerated() { rank[entry.member.memberId] = index + 1 }
         let n = ranked.count
         var result: [Int64: String] = [:]
         for member in members {
-            var tier = program.tier(forRollingSpend: member.windowSpendMinorUnits)
+            var tier = program.tier(
+                for: TierProgress(spendMinorUnits: member.windowSpendMinorUnits, pointsEarned: member.windowPointsEarned))
             if let position = rank[member.memberId] {
-                for candidate in program.tiers where candidate.minimumRollingSpendMinorUnits > tier.minimumRollingSpendMinorUnits {
+                for candidate in program.tiers where candidate.threshold > tier.threshold {
                     if let percent = candidate.topPercent, position <= (percent * n + 99) / 100 { tier = candidate }
                 }
             }

@@ -9,8 +9,10 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     /// Points earned per whole major unit spent (before the tier multiplier).
     public var pointsPerMajorUnit: Int64
     public var rounding: Rounding
-    /// Ordered by ``Tier/minimumRollingSpendMinorUnits``, the first at zero.
+    /// Ordered by ``Tier/threshold``, the first at zero.
     public var tiers: [Tier]
+    /// What the tier thresholds count; nil: spend (versions published before tiers could count points).
+    public var tierBasis: TierBasis?
     /// Discount value of one point, in minor units.
     public var pointValueMinorUnits: Int64
     /// The smallest redemption accepted.
@@ -35,10 +37,8 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],
         pointValueMinorUnits: Int64, minimumRedemptionPoints: Int64, redemptionStepPoints: Int64
     ) {
-        precondition(!tiers.isEmpty && tiers[0].minimumRollingSpendMinorUnits == 0, "the first tier starts at zero spend")
-        precondition(
-            zip(tiers, tiers.dropFirst()).allSatisfy { $0.minimumRollingSpendMinorUnits < $1.minimumRollingSpendMinorUnits },
-            "tiers are ordered by rising spend")
+        precondition(!tiers.isEmpty && tiers[0].threshold == 0, "the first tier starts at zero")
+        precondition(zip(tiers, tiers.dropFirst()).allSatisfy { $0.threshold < $1.threshold }, "tiers are ordered by rising threshold")
         precondition(pointsPerMajorUnit >= 0 && pointValueMinorUnits > 0 && minimumRedemptionPoints > 0 && redemptionStepPoints > 0)
         self.version = version
         self.currency = currency
@@ -58,10 +58,10 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         return LoyaltyProgram(
             version: 1, currency: currency, pointsPerMajorUnit: 1, rounding: .down,
             tiers: [
-                Tier(name: "base", minimumRollingSpendMinorUnits: 0, earnMultiplierPercent: 100),
-                Tier(name: "silver", minimumRollingSpendMinorUnits: 500 * unit, earnMultiplierPercent: 100),
-                Tier(name: "gold", minimumRollingSpendMinorUnits: 1_500 * unit, earnMultiplierPercent: 100),
-                Tier(name: "top", minimumRollingSpendMinorUnits: 5_000 * unit, earnMultiplierPercent: 100),
+                Tier(name: "base", threshold: 0, earnMultiplierPercent: 100),
+                Tier(name: "silver", threshold: 500 * unit, earnMultiplierPercent: 100),
+                Tier(name: "gold", threshold: 1_500 * unit, earnMultiplierPercent: 100),
+                Tier(name: "top", threshold: 5_000 * unit, earnMultiplierPercent: 100),
             ],
             pointValueMinorUnits: 1, minimumRedemptionPoints: 1, redemptionStepPoints: 1)
     }
@@ -71,15 +71,32 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         tiers.first { $0.name == name } ?? tiers[0]
     }
 
-    /// The highest tier whose threshold `rollingSpendMinorUnits` reaches.
-    public func tier(forRollingSpend rollingSpendMinorUnits: Int64) -> Tier {
-        tiers.last { $0.minimumRollingSpendMinorUnits <= rollingSpendMinorUnits } ?? tiers[0]
+    /// Whether the tier thresholds count points earned (else spend).
+    public var tiersCountPoints: Bool { tierBasis == .points }
+
+    /// The figure of `progress` the tier thresholds count.
+    public func tierMeasure(_ progress: TierProgress) -> Int64 {
+        tiersCountPoints ? progress.pointsEarned : progress.spendMinorUnits
+    }
+
+    /// The highest tier whose threshold `progress` reaches.
+    public func tier(for progress: TierProgress) -> Tier {
+        let measure = tierMeasure(progress)
+        return tiers.last { $0.threshold <= measure } ?? tiers[0]
     }
 
     /// Tier after a purchase: upgrades happen at once, downgrades only at review time.
-    public func tierAfterPurchase(current: Tier, rollingSpendMinorUnits: Int64) -> Tier {
-        let reached = tier(forRollingSpend: rollingSpendMinorUnits)
-        return reached.minimumRollingSpendMinorUnits > current.minimumRollingSpendMinorUnits ? reached : current
+    public func tierAfterPurchase(current: Tier, progress: TierProgress) -> Tier {
+        let reached = tier(for: progress)
+        return reached.threshold > current.threshold ? reached : current
+    }
+
+    /// The next tier above both `current` and what `progress` reaches, and how much of the tier
+    /// measure is still missing to it; nil at the top.
+    public func nextTier(current: Tier, progress: TierProgress) -> (tier: Tier, missing: Int64)? {
+        let measure = tierMeasure(progress)
+        guard let next = tiers.first(where: { $0.threshold > max(measure, current.threshold) }) else { return nil }
+        return (next, next.threshold - measure)
     }
 
     /// Points a sale of `amount` earns for a member in `tier`.

@@ -3,20 +3,21 @@
 public struct ProgramDefinition: Hashable, Sendable {
     public struct TierDefinition: Hashable, Sendable {
         public var name: String
-        /// Rolling 12-month spend, in minor units, at which a member reaches the tier.
-        public var minimumRollingSpendMinor: Int64
+        /// Where the tier starts, in the definition's ``tierBasis``: rolling 12-month spend in minor
+        /// units (`min_rolling_spend`), or rolling 12-month points earned (`min_rolling_points`).
+        public var threshold: Int64
         public var earnMultiplierPercent: Int64
-        /// Also reached at review by the top this-many percent of members by 12-month spend.
+        /// Also reached at review by the top this-many percent of members by the same 12-month figure.
         public var topPercent: Int?
         /// 1-based line of the tier in the file, for messages (0 when unknown).
         public var line: Int
 
         public init(
-            name: String, minimumRollingSpendMinor: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, line: Int = 0
+            name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, line: Int = 0
         ) {
             self.topPercent = topPercent
             self.name = name
-            self.minimumRollingSpendMinor = minimumRollingSpendMinor
+            self.threshold = threshold
             self.earnMultiplierPercent = earnMultiplierPercent
             self.line = line
         }
@@ -27,6 +28,8 @@ public struct ProgramDefinition: Hashable, Sendable {
     public var pointsPerUnit: Int64
     public var rounding: Rounding
     public var tiers: [TierDefinition]
+    /// What the tier thresholds count (`tiers_by` in the file).
+    public var tierBasis: TierBasis = .spend
     public var pointValueMinor: Int64
     public var minimumRedemptionPoints: Int64
     public var redemptionStepPoints: Int64
@@ -63,35 +66,46 @@ public struct ProgramDefinition: Hashable, Sendable {
             throw bad("redemption.minimum_points", "must be 1 to 10000000")
         }
         guard (1...10_000_000).contains(redemptionStepPoints) else { throw bad("redemption.step_points", "must be 1 to 10000000") }
-        guard !tiers.isEmpty else { throw bad("tiers", "at least one tier is needed, the first at min_rolling_spend 0") }
-        guard tiers[0].minimumRollingSpendMinor == 0 else {
-            throw bad("tiers[0].min_rolling_spend", line: tiers[0].line, "the first tier starts at 0")
+        let thresholdField = tierBasis == .points ? "min_rolling_points" : "min_rolling_spend"
+        guard !tiers.isEmpty else { throw bad("tiers", "at least one tier is needed, the first at \(thresholdField) 0") }
+        guard tiers[0].threshold == 0 else {
+            throw bad("tiers[0].\(thresholdField)", line: tiers[0].line, "the first tier starts at 0")
         }
         var names = Set<String>()
         for (index, tier) in tiers.enumerated() {
-            guard (1...32).contains(tier.name.count), tier.name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") })
+            guard (1...32).contains(tier.name.count),
+                tier.name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") })
             else {
                 throw bad("tiers[\(index)].name", line: tier.line, "must be 1 to 32 lower-case letters, digits, '-' or '_'")
             }
-            guard names.insert(tier.name).inserted else { throw bad("tiers[\(index)].name", line: tier.line, "'\(tier.name)' is used twice") }
+            guard names.insert(tier.name).inserted else {
+                throw bad("tiers[\(index)].name", line: tier.line, "'\(tier.name)' is used twice")
+            }
             guard (100...1_000).contains(tier.earnMultiplierPercent) else {
                 throw bad("tiers[\(index)].earn_multiplier_percent", line: tier.line, "must be 100 to 1000")
             }
-            guard (0...Money.maximumMinorUnits).contains(tier.minimumRollingSpendMinor) else {
-                throw bad("tiers[\(index)].min_rolling_spend", line: tier.line, "must be 0 or more and at most \(Money.maximumMinorUnits) minor units")
+            let unit = tierBasis == .points ? "points" : "minor units"
+            guard (0...Money.maximumMinorUnits).contains(tier.threshold) else {
+                throw bad(
+                    "tiers[\(index)].\(thresholdField)", line: tier.line,
+                    "must be 0 or more and at most \(Money.maximumMinorUnits) \(unit)")
             }
             if let percent = tier.topPercent, !(1...100).contains(percent) || index == 0 {
-                throw bad("tiers[\(index)].top_percent", line: tier.line, index == 0 ? "the first tier is everyone's; give top_percent to a higher tier" : "must be 1 to 100")
+                throw bad(
+                    "tiers[\(index)].top_percent", line: tier.line,
+                    index == 0 ? "the first tier is everyone's; give top_percent to a higher tier" : "must be 1 to 100")
             }
-            if index > 0, tier.minimumRollingSpendMinor <= tiers[index - 1].minimumRollingSpendMinor {
-                throw bad("tiers[\(index)].min_rolling_spend", line: tier.line, "tiers must be ordered by rising min_rolling_spend")
+            if index > 0, tier.threshold <= tiers[index - 1].threshold {
+                throw bad(
+                    "tiers[\(index)].\(thresholdField)", line: tier.line,
+                    "tiers must be ordered by rising \(thresholdField)")
             }
         }
         var program = LoyaltyProgram(
             version: version, currency: currency, pointsPerMajorUnit: pointsPerUnit, rounding: rounding,
             tiers: tiers.map {
                 Tier(
-                    name: $0.name, minimumRollingSpendMinorUnits: $0.minimumRollingSpendMinor,
+                    name: $0.name, threshold: $0.threshold,
                     earnMultiplierPercent: $0.earnMultiplierPercent, topPercent: $0.topPercent)
             },
             pointValueMinorUnits: pointValueMinor, minimumRedemptionPoints: minimumRedemptionPoints,
@@ -100,6 +114,7 @@ public struct ProgramDefinition: Hashable, Sendable {
             throw bad("redemption.max_share_percent", "must be 1 to 100")
         }
         program.validFromMilliseconds = validFromMilliseconds
+        program.tierBasis = tierBasis == .points ? .points : nil
         program.maximumRedemptionSharePercent = maximumRedemptionSharePercent
         if let rules = earningRules {
             for (category, percent) in rules.categoryMultiplierPercent where !(0...1_000).contains(percent) {

@@ -1,19 +1,44 @@
-/// A member level reached by rolling 12-month spend, with its earn multiplier.
+/// A member level reached by rolling 12-month spend or points earned, with its earn multiplier.
 public struct Tier: Hashable, Sendable, Codable {
     /// A short stable name, e.g. `silver`.
     public var name: String
-    /// Rolling 12-month spend (minor units) at which a member reaches this tier.
-    public var minimumRollingSpendMinorUnits: Int64
+    /// Where the tier starts, in the program's ``LoyaltyProgram/tierBasis``: minor units of rolling
+    /// 12-month spend, or rolling 12-month points earned.
+    public var threshold: Int64
     /// Earn multiplier in percent: 100 earns the base rate, 200 earns double.
     public var earnMultiplierPercent: Int64
-    /// Also reached, at head office's review, by the top this-many percent of members by 12-month
-    /// spend (a percentile tier); nil: by the spend threshold only.
+    /// Also reached, at head office's review, by the top this-many percent of members by the same
+    /// 12-month figure (a percentile tier); nil: by the threshold only.
     public var topPercent: Int?
 
-    public init(name: String, minimumRollingSpendMinorUnits: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil) {
+    public init(name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil) {
         self.topPercent = topPercent
         self.name = name
-        self.minimumRollingSpendMinorUnits = minimumRollingSpendMinorUnits
+        self.threshold = threshold
         self.earnMultiplierPercent = earnMultiplierPercent
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, threshold, earnMultiplierPercent, topPercent
+        /// The threshold's name before tiers could count points: program versions stored then use it.
+        case minimumRollingSpendMinorUnits
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        threshold =
+            try container.decodeIfPresent(Int64.self, forKey: .threshold)
+            ?? container.decode(Int64.self, forKey: .minimumRollingSpendMinorUnits)
+        earnMultiplierPercent = try container.decode(Int64.self, forKey: .earnMultiplierPercent)
+        topPercent = try container.decodeIfPresent(Int.self, forKey: .topPercent)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(threshold, forKey: .threshold)
+        try container.encode(earnMultiplierPercent, forKey: .earnMultiplierPercent)
+        try container.encodeIfPresent(topPercent, forKey: .topPercent)
     }
 }

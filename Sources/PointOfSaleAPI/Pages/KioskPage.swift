@@ -85,12 +85,14 @@ enum KioskPage {
           $('member-name').textContent = scan.name ? 'Welcome, ' + scan.name : 'Welcome, member ••••' + scan.card.slice(-4);
           $('member-balance').textContent = scan.balance;
           $('member-tier').textContent = scan.tier;
-          const spend = parseFloat(scan.rolling_spend || '0'), missing = parseFloat(scan.spend_to_next_tier || '0');
-          const percent = scan.next_tier ? Math.min(100, Math.round(100 * spend / (spend + missing))) : 100;
+          const byPoints = scan.points_to_next_tier != null;
+          const reached = byPoints ? (scan.rolling_points_earned || 0) : parseFloat(scan.rolling_spend || '0');
+          const missing = byPoints ? scan.points_to_next_tier : parseFloat(scan.spend_to_next_tier || '0');
+          const percent = scan.next_tier ? Math.min(100, Math.round(100 * reached / (reached + missing))) : 100;
           $('member-progress-bar').style.width = percent + '%';
-          $('member-progress').textContent = scan.next_tier
-            ? scan.spend_to_next_tier + ' more to spend for ' + scan.next_tier
-            : 'You are in our highest tier.';
+          $('member-progress').textContent = !scan.next_tier ? 'You are in our highest tier.'
+            : byPoints ? scan.points_to_next_tier + ' more points for ' + scan.next_tier
+            : scan.spend_to_next_tier + ' more to spend for ' + scan.next_tier;
           const notes = [];
           if (scan.birthday_this_week) notes.push('Happy birthday this week!');
           if ((scan.flags || []).includes('welcome_back')) notes.push('Welcome back — we missed you.');

@@ -80,9 +80,11 @@ enum ManagerPage {
                 + "\(HTML.escape(device.node))</span></li>"
         }.joined()
         let prospectRows = view.prospects.map { prospect in
-            "<tr><td>\(HTML.escape(prospect.name ?? "—"))</td><td>••••\(HTML.escape(prospect.cardLast4))</td>"
-                + "<td>\(HTML.escape(prospect.tier))</td><td>\(HTML.escape(prospect.spendToNextTier)) \(HTML.escape(status.currency)) "
-                + "to \(HTML.escape(prospect.nextTier))</td></tr>"
+            let missing =
+                prospect.pointsToNextTier.map { "\($0) points" }
+                ?? "\(prospect.spendToNextTier ?? "") \(status.currency)"
+            return "<tr><td>\(HTML.escape(prospect.name ?? "—"))</td><td>••••\(HTML.escape(prospect.cardLast4))</td>"
+                + "<td>\(HTML.escape(prospect.tier))</td><td>\(HTML.escape(missing)) to \(HTML.escape(prospect.nextTier))</td></tr>"
         }.joined()
         let body = """
             <main id="manager">

@@ -18,8 +18,7 @@ struct Member: LedgerCommand {
         var lines = [
             "Member \(view.memberId)\(view.name.map { " — \($0)" } ?? "") (card \(view.card)\(view.cardStatus == "active" ? "" : ", \(view.cardStatus.uppercased())"))",
             "  balance       \(view.balance) points\(view.headOfficeBalance.map { " (head office \($0) + this store's newer entries)" } ?? " (this store's ledger; not yet synced)")",
-            "  tier          \(view.tier) (12-month spend \(view.rollingSpend) \(view.currency))"
-                + (view.nextTier.map { " — \(view.spendToNextTier ?? "") \(view.currency) more to \($0)" } ?? ""),
+            "  tier          \(view.tier) " + Self.tierProgress(view),
             "  cards         \(view.cards.joined(separator: ", "))",
             "  enrolled      \(view.enrolledAt)",
         ]
@@ -43,5 +42,15 @@ struct Member: LedgerCommand {
             }
         }
         return CommandOutput(json: view, human: lines.joined(separator: "\n"))
+    }
+
+    /// `(12-month spend 42.00 EUR) — 458.00 EUR more to silver`, or in points when tiers count points.
+    static func tierProgress(_ view: MemberView) -> String {
+        if view.tiersBy == TierBasis.points.rawValue {
+            return "(12-month points earned \(view.rollingPointsEarned))"
+                + (view.nextTier.map { " — \(view.pointsToNextTier ?? 0) more points to \($0)" } ?? "")
+        }
+        return "(12-month spend \(view.rollingSpend) \(view.currency))"
+            + (view.nextTier.map { " — \(view.spendToNextTier ?? "") \(view.currency) more to \($0)" } ?? "")
     }
 }

@@ -36,6 +36,8 @@ struct Scan: ParsableCommand {
         var rollingSpend: String?
         var nextTier: String?
         var spendToNextTier: String?
+        var rollingPointsEarned: Int64?
+        var pointsToNextTier: Int64?
         var birthdayThisWeek: Bool?
         var flags: [String]?
     }
@@ -89,6 +91,8 @@ struct Scan: ParsableCommand {
                     line.rollingSpend = view.rollingSpend
                     line.nextTier = view.nextTier
                     line.spendToNextTier = view.spendToNextTier
+                    line.rollingPointsEarned = view.rollingPointsEarned
+                    line.pointsToNextTier = view.pointsToNextTier
                     line.birthdayThisWeek = view.birthdayThisWeek
                     line.flags = view.flags
                 }

@@ -33,10 +33,16 @@ struct AnalyticsContext: Sendable {
             let settings = try await store.analyticsSettings()
             let calendar = try ChainCalendar(identifier: settings.timeZone)
             let asOfDay = day ?? calendar.today()
-            let facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
+            var facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
             let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
             let program = PublishedProgram.inForce(try await store.programs(), atMilliseconds: end - 1)?.program
                 ?? LoyaltyProgram.standard(currency: settings.currency)
+            if program.tiersCountPoints {
+                // The same 365 days as the facts' window: the day after (as-of − 365 days) to the as-of date.
+                let earned = try await store.pointsEarned(
+                    fromMilliseconds: calendar.startMilliseconds(ofDay: asOfDay - 364), untilMilliseconds: end)
+                for index in facts.indices { facts[index].windowPointsEarned = earned[facts[index].memberId] ?? 0 }
+            }
             return AnalyticsContext(settings: settings, calendar: calendar, asOfDay: asOfDay, facts: facts, program: program)
         }
     }

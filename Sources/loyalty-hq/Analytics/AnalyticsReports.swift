@@ -153,9 +153,13 @@ enum AnalyticsReports {
             var card: String
             var tier: String
             var rollingSpendMinor: Int64
+            /// Present when the program's tiers count points.
+            var rollingPointsEarned: Int64?
         }
         let members = context.facts.map {
-            Member(card: $0.card, tier: reviewed[$0.memberId] ?? program.tiers[0].name, rollingSpendMinor: $0.windowSpendMinorUnits)
+            Member(
+                card: $0.card, tier: reviewed[$0.memberId] ?? program.tiers[0].name, rollingSpendMinor: $0.windowSpendMinorUnits,
+                rollingPointsEarned: program.tiersCountPoints ? $0.windowPointsEarned : nil)
         }
         let counts = Dictionary(grouping: members, by: \.tier).mapValues(\.count)
         struct Body: Encodable {
@@ -172,7 +176,9 @@ enum AnalyticsReports {
                 return [$0.name, String(count), ReportTable.decimal(members.isEmpty ? 0 : Double(count) / Double(members.count))]
             },
             json: Output.json(Body(asOf: context.asOfText, members: members, summary: counts)),
-            summaryLine: "\(members.count) members by spend in the 365 days to \(context.asOfText) (program version \(program.version)).")
+            summaryLine:
+                "\(members.count) members by \(program.tiersCountPoints ? "points earned" : "spend") in the 365 days to "
+                + "\(context.asOfText) (program version \(program.version)).")
     }
 
     /// Dormant members with their last store and visit: whom to win back, and where.

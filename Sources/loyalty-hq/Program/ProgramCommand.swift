@@ -68,9 +68,13 @@ struct ProgramCommand: AsyncParsableCommand {
                 "  redemption  1 point = \(program.pointValueMinorUnits) minor unit(s); minimum \(program.minimumRedemptionPoints), steps of \(program.redemptionStepPoints)",
             ]
             for tier in program.tiers {
+                let threshold =
+                    program.tiersCountPoints
+                    ? "\(tier.threshold) points earned in 12 months"
+                    : "\(Money(minorUnits: tier.threshold, currency: program.currency).decimalString) \(program.currency.code) 12-month spend"
                 lines.append(
-                    "  tier        \(tier.name): from \(Money(minorUnits: tier.minimumRollingSpendMinorUnits, currency: program.currency).decimalString) "
-                        + "\(program.currency.code) 12-month spend, earns \(tier.earnMultiplierPercent) %")
+                    "  tier        \(tier.name): from \(threshold), earns \(tier.earnMultiplierPercent) %"
+                        + (tier.topPercent.map { ", or the top \($0) % at review" } ?? ""))
             }
             Output.out(lines.joined(separator: "\n"))
         }

@@ -6,15 +6,16 @@ import LoyaltyCore
 /// `loyalty-hq tiers review`: the only time a member moves down a tier.
 struct Tiers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tier reviews: every member's tier recomputed from their 12-month spend (run monthly).",
+        abstract: "Tier reviews: every member's tier recomputed from their 12-month spend or points (run monthly).",
         subcommands: [Review.self])
 
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every member's tier as of a day and push the changes to the stores.",
             discussion: """
-                A member's tier is the highest whose min_rolling_spend their net 12-month spend reaches, or whose \
-                top_percent covers their rank by spend (the program version in force on that day). Between reviews \
+                A member's tier is the highest whose min_rolling_spend their net 12-month spend reaches (or, with \
+                tiers_by: points, whose min_rolling_points their 12-month points earned reach), or whose top_percent \
+                covers their rank by that figure (the program version in force on that day). Between reviews \
                 tiers only go up (at once, at the till); a review is what moves a member down. Stores receive the \
                 changed members with their next sync.
                 """)
