@@ -194,7 +194,9 @@ public final class LedgerDatabase: Sendable {
     /// The program in force now: the highest installed version whose valid_from has come (head
     /// office publishes versions ahead of time; a till offline keeps the last one it has).
     func currentProgram(_ db: Database, at now: Date = Date()) throws -> LoyaltyProgram {
-        let newest = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(version) FROM program_versions"))
+        let newest = try db.cachedStatement(sql: "SELECT MAX(version) FROM program_versions").firstRow([]) { row in
+            row.optionalInt64(0).map(Int.init)
+        } ?? nil
         var programs = programCache.withLock { $0 }
         if programs?.last?.version != newest {
             programs = try String.fetchAll(db, sql: "SELECT document FROM program_versions ORDER BY version").map {

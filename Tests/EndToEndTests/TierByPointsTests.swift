@@ -40,7 +40,8 @@ import Testing
         #expect(text.stdout.contains("base (12-month points earned 450) — 50 more points to silver"), "\(text.stdout)")
 
         // Spending points lowers the balance, not what the member earned.
-        #expect(int(try chain.till("P", ["redeem", ada, "--points", "200", "--receipt", "P-2"]).json["balance"]) == 250)
+        #expect(
+            int(try chain.till("P", ["redeem", ada, "--points", "200", "--receipt", "P-2"]).json["balance"]) == 250)
         view = try member(ada)
         #expect(int(view["rolling_points_earned"]) == 450 && int(view["points_to_next_tier"]) == 50)
 
@@ -66,23 +67,34 @@ import Testing
 
         #expect(try chain.sync("P").exitCode == 0)
         let atHeadOffice = try chain.hq(["member", ada, "--json"]).json
-        #expect(atHeadOffice["tier"] as? String == "silver" && int(atHeadOffice["rolling_points_earned"]) == 575, "\(atHeadOffice)")
+        #expect(
+            atHeadOffice["tier"] as? String == "silver" && int(atHeadOffice["rolling_points_earned"]) == 575,
+            "\(atHeadOffice)")
         let review = try chain.hq(["tiers", "review", "--json"])
-        #expect(review.json["tiers"] as? [String: Int] == ["silver": 1, "base": 1], "\(review.stdout) \(review.stderr)")
+        #expect(
+            review.json["tiers"] as? [String: Int] == ["silver": 1, "base": 1], "\(review.stdout) \(review.stderr)")
         let report = try chain.hq(["report", "tiers", "--json"])
         let reported = (report.json["members"] as? [[String: Any]]) ?? []
-        #expect(reported.first { $0["card"] as? String == ada }.map { int($0["rolling_points_earned"]) } == 575, "\(report.stdout)")
+        #expect(
+            reported.first { $0["card"] as? String == ada }.map { int($0["rolling_points_earned"]) } == 575,
+            "\(report.stdout)")
 
         // The 100.00 sale returned too: 450 earned, below silver. The till keeps silver, and so does head
         // office (its last review said silver), until the next review moves Ada down.
-        #expect(int(try chain.till("P", ["refund", "--receipt", "P-4", "--return-receipt", "R-2"]).json["reversed_points"]) == -125)
+        #expect(
+            int(try chain.till("P", ["refund", "--receipt", "P-4", "--return-receipt", "R-2"]).json["reversed_points"])
+                == -125)
         #expect(try chain.sync("P").exitCode == 0)
         #expect(try member(ada)["tier"] as? String == "silver")
         let downgrade = try chain.hq(["tiers", "review", "--json"])
-        #expect(int(downgrade.json["changed"]) == 1 && downgrade.json["tiers"] as? [String: Int] == ["base": 2], "\(downgrade.stdout)")
+        #expect(
+            int(downgrade.json["changed"]) == 1 && downgrade.json["tiers"] as? [String: Int] == ["base": 2],
+            "\(downgrade.stdout)")
         #expect(try chain.sync("P").exitCode == 0)
         view = try member(ada)
-        #expect(view["tier"] as? String == "base" && int(view["points_to_next_tier"]) == 50 && int(view["balance"]) == 250, "\(view)")
+        #expect(
+            view["tier"] as? String == "base" && int(view["points_to_next_tier"]) == 50 && int(view["balance"]) == 250,
+            "\(view)")
         #expect(try chain.till("P", ["verify"]).exitCode == 0)
     }
 
@@ -90,18 +102,30 @@ import Testing
         let chain = try ChainHarness(folder: folder, name: "hq-points-bad", stores: [])
         let example = try String(contentsOfFile: Self.example, encoding: .utf8)
         for (replace, with, expected) in [
-            ("min_rolling_points: 500", "min_rolling_spend: \"500.00\"", "tiers[1].min_rolling_spend: this program's tiers count points earned"),
+            (
+                "min_rolling_points: 500", "min_rolling_spend: \"500.00\"",
+                "tiers[1].min_rolling_spend: this program's tiers count points earned"
+            ),
             ("tiers_by: points", "tiers_by: visits", "tiers_by: must be one of spend, points"),
-            ("min_rolling_points: 1500", "min_rolling_points: 400", "tiers[2].min_rolling_points: tiers must be ordered by rising"),
-            ("min_rolling_points: 500", "min_rolling_points: -5", "tiers[1].min_rolling_points: must be a whole number"),
+            (
+                "min_rolling_points: 1500", "min_rolling_points: 400",
+                "tiers[2].min_rolling_points: tiers must be ordered by rising"
+            ),
+            (
+                "min_rolling_points: 500", "min_rolling_points: -5",
+                "tiers[1].min_rolling_points: must be a whole number"
+            ),
             ("tiers_by: points\n", "", "tiers[0].min_rolling_points: this program's tiers count spend"),
         ] {
             let path = folder.file("bad-\(expected.prefix(12)).yaml")
-            FileManager.default.createFile(atPath: path, contents: Data(example.replacingOccurrences(of: replace, with: with).utf8))
+            FileManager.default.createFile(
+                atPath: path, contents: Data(example.replacingOccurrences(of: replace, with: with).utf8))
             let refused = try chain.hq(["program", "publish", path])
             #expect(refused.exitCode == 2 && refused.stderr.contains(expected), "\(with): \(refused.stderr)")
             #expect(refused.stderr.contains("line "), "the line is named: \(refused.stderr)")
         }
-        #expect((try chain.hq(["program", "history", "--json"]).json["versions"] as? [Any])?.count == 1, "nothing was published")
+        #expect(
+            (try chain.hq(["program", "history", "--json"]).json["versions"] as? [Any])?.count == 1,
+            "nothing was published")
     }
 }

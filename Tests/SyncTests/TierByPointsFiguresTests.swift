@@ -39,7 +39,8 @@ import Testing
             let card = cards.randomElement(using: &random)!
             // Up to 400 days back: some entries fall outside the 12-month window.
             let at = nowMilliseconds - Int64.random(in: 0...(400 * 86_400_000), using: &random)
-            let kind = ["earn", "earn", "earn", "bonus", "redeem", "reverse", "reverse", "adjust"].randomElement(using: &random)!
+            let kind = ["earn", "earn", "earn", "bonus", "redeem", "reverse", "reverse", "adjust"].randomElement(
+                using: &random)!
             let points: Int64 =
                 switch kind {
                 case "earn", "bonus": Int64.random(in: 1...300, using: &random)
@@ -53,11 +54,13 @@ import Testing
         try await Harness.withStore(driver) { store in
             _ = try await store.publishProgram(try ProgramFile.parse(Self.program), actor: "test", now: now)
             try await store.addStore(id: "A", secret: "s", now: now)
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
 
             let from = nowMilliseconds - 200 * 86_400_000
             var expected: [String: Int64] = [:]
-            for entry in entries where entry.createdAtMilliseconds >= from && entry.createdAtMilliseconds < nowMilliseconds {
+            for entry in entries
+            where entry.createdAtMilliseconds >= from && entry.createdAtMilliseconds < nowMilliseconds {
                 expected[entry.card, default: 0] += Self.earned(entry)
             }
             let computed = try await store.pointsEarned(fromMilliseconds: from, untilMilliseconds: nowMilliseconds)
@@ -85,7 +88,8 @@ import Testing
 
     /// Member ids by card, through head office's member lookup.
     func memberIds(_ store: any HeadOfficeStore, cards: [String]) async throws -> [(Int64, String)] {
-        let facts = try await store.memberFacts(asOfDay: Int(now.timeIntervalSince1970 / 86_400), calendar: ChainCalendar(identifier: "UTC"))
+        let facts = try await store.memberFacts(
+            asOfDay: Int(now.timeIntervalSince1970 / 86_400), calendar: ChainCalendar(identifier: "UTC"))
         return facts.filter { cards.contains($0.card) }.map { ($0.memberId, $0.card) }
     }
 

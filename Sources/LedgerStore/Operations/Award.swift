@@ -35,17 +35,21 @@ extension LedgerDatabase {
             }
             let key = "earn:\(receipt.value)"
             // A retry first, before anything that may have changed since (a card blocked after the sale).
-            if let original = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version,
-                               e.reported_balance, IFNULL(e.reported_tier, m.tier)
-                        FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?
-                        """),
-                arguments: [key])
-            {
-                let (seq, memberId, originalCard, points, originalAmount): (Int64, Int64, String, Int64, Int64) =
-                    (original[0], original[1], original[2], original[3], original[4])
+            let retried = try db.cachedStatement(
+                sql: """
+                    SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version,
+                           e.reported_balance, IFNULL(e.reported_tier, m.tier)
+                    FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?
+                    """
+            ).firstRow([.text(key)]) { row in
+                (
+                    seq: row.int64(0), memberId: row.int64(1), card: row.text(2), points: row.int64(3), amount: row.int64(4),
+                    balance: row.optionalInt64(7) ?? row.int64(5), ruleVersion: Int(row.int64(6)), tier: row.text(8)
+                )
+            }
+            if let original = retried {
+                let (seq, memberId, originalCard, points, originalAmount) =
+                    (original.seq, original.memberId, original.card, original.points, original.amount)
                 guard originalCard == card.value, originalAmount == amount.minorUnits else {
                     let earlier = Money(minorUnits: originalAmount, currency: program.currency)
                     throw LoyaltyError.refused(
@@ -54,8 +58,8 @@ extension LedgerDatabase {
                 }
                 return AwardResult(
                     card: card.value, memberId: memberId, receipt: receipt.value, amount: amount.decimalString,
-                    currency: amount.currency.code, points: points, balance: original[7] ?? original[5], tier: original[8],
-                    seq: seq, ruleVersion: original[6], replayed: true)
+                    currency: amount.currency.code, points: points, balance: original.balance, tier: original.tier,
+                    seq: seq, ruleVersion: original.ruleVersion, replayed: true)
             }
             let millis = now.millisecondsSince1970
             let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)
@@ -72,22 +76,28 @@ extension LedgerDatabase {
                 let moment = Self.saleMoment(now, timeZone: rules.timeZone)
                 // One read of the member's row: the birthday, the points of their latest earning day and,
                 // when the program needs them, what the first-purchase bonus and the coupons ask.
-                let member = try Row.fetchOne(
-                    db.cachedStatement(sql: needsStanding ? Self.memberRowWithStanding : Self.memberRow), arguments: [holder.memberId])
-                if needsStanding, let member {
-                    standing = SaleStanding(enrolledAt: member[4], boughtBefore: member[5], firstCard: member[6])
-                }
-                let birthday: String? = member?[0]
+                let member = try db.cachedStatement(sql: needsStanding ? Self.memberRowWithStanding : Self.memberRow)
+                    .firstRow([.integer(holder.memberId)]) { row in
+                        (
+                            birthday: row.optionalText(0), earnedDay: row.optionalText(1), earnedDayPoints: row.optionalInt64(2),
+                            flags: row.optionalText(3),
+                            standing: needsStanding
+                                ? SaleStanding(enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6))
+                                : nil
+                        )
+                    }
+                if needsStanding { standing = member?.standing }
+                let birthday = member?.birthday
                 if rules.perMemberDayCapPoints != nil {
-                    earnedToday = try (member?[1] as String?) == moment.day
-                        ? member?[2] ?? 0
+                    earnedToday = try member?.earnedDay == moment.day
+                        ? member?.earnedDayPoints ?? 0
                         : pointsEarnedBefore(memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
                     dayCounted = moment.day
                 }
                 let computed = program.earning(
                     lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
                     birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month, earnedToday: earnedToday,
-                    flags: (member?[3] as String?).map { $0.split(separator: ",").map(String.init) } ?? [])
+                    flags: member?.flags.map { $0.split(separator: ",").map(String.init) } ?? [])
                 points = computed.points
                 breakdown = computed
             }
@@ -173,8 +183,9 @@ extension LedgerDatabase {
         """
 
     func saleStanding(memberId: Int64, _ db: Database) throws -> SaleStanding? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.memberRowWithStanding), arguments: [memberId]) else { return nil }
-        return SaleStanding(enrolledAt: row[4], boughtBefore: row[5], firstCard: row[6])
+        try db.cachedStatement(sql: Self.memberRowWithStanding).firstRow([.integer(memberId)]) { row in
+            SaleStanding(enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6))
+        }
     }
 
     /// The program's first-purchase bonus if this sale is the member's first anywhere: no earn entry of

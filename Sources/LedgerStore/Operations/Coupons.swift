@@ -85,16 +85,13 @@ extension LedgerDatabase {
         var issued: [String] = []
         for (rule, visits, days) in rules where millis <= enrolledAt + Int64(days) * Self.millisecondsPerDay {
             // Issued already (the usual case after the N-th visit): one key lookup, no count.
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE code = ?"), arguments: [rule.code(card: card)]) == true {
+            if try db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE code = ?").firstRow([.text(rule.code(card: card))], { _ in true }) == true {
                 continue
             }
             // Counting stops at `visits` sales: the scan is bounded whatever the member's history.
-            let sales = try Int.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ? LIMIT ?)
-                        """),
-                arguments: [memberId, enrolledAt, visits]) ?? 0
+            let sales = try db.cachedStatement(
+                sql: "SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ? LIMIT ?)"
+            ).firstRow([.integer(memberId), .integer(enrolledAt), .integer(Int64(visits))]) { Int($0.int64(0)) } ?? 0
             if sales >= visits,
                 let code = try issueCoupon(rule, memberId: memberId, program: program, issuedBySeq: saleSeq, receipt: receipt, at: millis, db)
             {

@@ -58,16 +58,19 @@ extension LedgerDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING seq, balance_after
                 """)
-        let arguments: StatementArguments = [
-            EntryIdentifier.make(atMilliseconds: millis), storeId, entry.memberId, entry.card, entry.kind.rawValue, entry.points,
-            entry.amountMinorUnits, entry.memberId, entry.points, entry.receipt, entry.idempotencyKey,
-            entry.refersToSeq, entry.ruleVersion, entry.reason, millis, entry.reportedBalance, entry.reportedTier,
-            entry.memberName, entry.memberBirthday, entry.joinsCard, entry.referredBy, entry.feedbackScore, entry.couponCode,
+        let arguments: [SQLiteArgument] = [
+            .text(EntryIdentifier.make(atMilliseconds: millis)), SQLiteArgument(storeId), .integer(entry.memberId), .text(entry.card),
+            .text(entry.kind.rawValue), .integer(entry.points), .integer(entry.amountMinorUnits), .integer(entry.memberId),
+            .integer(entry.points), .text(entry.receipt), .text(entry.idempotencyKey), SQLiteArgument(entry.refersToSeq),
+            .integer(Int64(entry.ruleVersion)), SQLiteArgument(entry.reason), .integer(millis), SQLiteArgument(entry.reportedBalance),
+            SQLiteArgument(entry.reportedTier), SQLiteArgument(entry.memberName), SQLiteArgument(entry.memberBirthday),
+            SQLiteArgument(entry.joinsCard), SQLiteArgument(entry.referredBy), SQLiteArgument(entry.feedbackScore),
+            SQLiteArgument(entry.couponCode),
         ]
-        guard let row = try Row.fetchOne(statement, arguments: arguments) else {
+        guard let stored = try statement.firstRow(arguments, { ($0.int64(0), $0.int64(1)) }) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")
         }
-        return (row[0], row[1])
+        return stored
     }
 
     /// Refuses a sale receipt that already carries entries of another member: a receipt's entries stay
@@ -75,7 +78,7 @@ extension LedgerDatabase {
     func requireReceiptBelongs(to memberId: Int64, receipt: ReceiptReference, _ db: Database) throws {
         let statement = try db.cachedStatement(
             sql: "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem') LIMIT 1")
-        if let other = try String.fetchOne(statement, arguments: [receipt.value, memberId]) {
+        if let other = try statement.firstRow([.text(receipt.value), .integer(memberId)], { $0.text(0) }) {
             throw LoyaltyError.refused(
                 "receipt_other_member",
                 "receipt \(receipt) belongs to card \(CardNumber.maskedValue(other)), another member; one sale has one member, "
@@ -91,25 +94,32 @@ extension LedgerDatabase {
                 FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
-        guard let row = try Row.fetchOne(statement, arguments: [card.value]) else {
+        let found = try statement.firstRow([.text(card.value)]) { row in
+            (
+                memberId: row.int64(0), status: row.text(1), balance: row.int64(2), tier: row.text(3),
+                snapshotBalance: row.optionalInt64(4), included: row.optionalInt64(5), hqTier: row.optionalText(6),
+                provisional: row.bool(7)
+            )
+        }
+        guard let row = found else {
             throw LoyaltyError.refused(
                 "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll \(card.value)`")
         }
-        let memberId: Int64 = row[0]
-        var vouched: Int64 = row[2]
-        var tier: String = row[3]
-        if let snapshotBalance = row[4] as Int64?, let included = row[5] as Int64? {
+        let memberId = row.memberId
+        var vouched = row.balance
+        var tier = row.tier
+        if let snapshotBalance = row.snapshotBalance, let included = row.included {
             vouched = try snapshotBalance + unsnapshottedPoints(memberId: memberId, after: included, db)
             // Head office knows the member's figures at every store: its tier wins when higher.
-            if let hqTier = row[6] as String?, hqTier != tier,
+            if let hqTier = row.hqTier, hqTier != tier,
                 program.tier(named: hqTier).threshold > program.tier(named: tier).threshold
             {
                 tier = hqTier
             }
         }
         let holder = CardHolder(
-            memberId: memberId, card: card.value, cardStatus: row[1], balance: row[2], tier: tier, vouchedBalance: vouched,
-            provisional: row[7])
+            memberId: memberId, card: card.value, cardStatus: row.status, balance: row.balance, tier: tier, vouchedBalance: vouched,
+            provisional: row.provisional)
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
@@ -154,8 +164,9 @@ extension LedgerDatabase {
                 ? "SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(Self.pointsEarnedSQL)), 0) FROM entries "
                     + "WHERE member_id = ? AND created_at > ?"
                 : "SELECT IFNULL(SUM(amount_minor), 0), 0 FROM entries WHERE member_id = ? AND created_at > ?")
-        let row = try Row.fetchOne(statement, arguments: [memberId, millis - LedgerDatabase.rollingWindowMilliseconds])
-        return TierProgress(spendMinorUnits: row?[0] ?? 0, pointsEarned: row?[1] ?? 0)
+        let window = millis - LedgerDatabase.rollingWindowMilliseconds
+        return try statement.firstRow([.integer(memberId), .integer(window)]) { TierProgress(spendMinorUnits: $0.int64(0), pointsEarned: $0.int64(1)) }
+            ?? TierProgress(spendMinorUnits: 0, pointsEarned: 0)
     }
 
     /// The points an entry adds to what the member earned: earn and bonus entries, less the earned

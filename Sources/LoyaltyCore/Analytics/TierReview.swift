@@ -20,7 +20,8 @@ public enum TierReview {
         var result: [Int64: String] = [:]
         for member in members {
             var tier = program.tier(
-                for: TierProgress(spendMinorUnits: member.windowSpendMinorUnits, pointsEarned: member.windowPointsEarned))
+                for: TierProgress(
+                    spendMinorUnits: member.windowSpendMinorUnits, pointsEarned: member.windowPointsEarned))
             if let position = rank[member.memberId] {
                 for candidate in program.tiers where candidate.threshold > tier.threshold {
                     if let percent = candidate.topPercent, position <= (percent * n + 99) / 100 { tier = candidate }
