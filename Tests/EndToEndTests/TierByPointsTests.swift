@@ -19,7 +19,9 @@ import Testing
         defer { chain.stop() }
         #expect(try chain.hq(["program", "publish", Self.example]).exitCode == 0)
         let shown = try chain.hq(["program", "show"])
-        #expect(shown.stdout.contains("silver: from 500 points earned in 12 months, earns 125 %"), "\(shown.stdout)")
+        #expect(
+            shown.stdout.contains("silver: from 500 points earned in 12 months, earns 125 %; free coffee at the bakery counter"),
+            "\(shown.stdout)")
         #expect(try chain.sync("P").exitCode == 0)
         let ada = GTIN.withCheckDigit("290000077701")
         let bob = GTIN.withCheckDigit("290000077702")
@@ -48,6 +50,10 @@ import Testing
         // 60 points reach 510: silver with this sale, at once.
         let upgrade = try chain.till("P", ["award", ada, "--amount", "60.00", "--receipt", "P-3"])
         #expect(int(upgrade.json["points"]) == 60 && upgrade.json["tier"] as? String == "silver", "\(upgrade.stdout)")
+        // Silver's benefits come with it, for the cashier to mention.
+        #expect(try member(ada)["tier_benefits"] as? [String] == ["free coffee at the bakery counter"])
+        let silverText = try AgentProcess.run(["member", ada, "--db", folder.file("P.db")])
+        #expect(silverText.stdout.contains("benefits      free coffee at the bakery counter"), "\(silverText.stdout)")
         // The next sale earns at silver: 100 × 125 % = 125; 635 earned, 865 short of gold.
         let atSilver = try chain.till("P", ["award", ada, "--amount", "100.00", "--receipt", "P-4"])
         #expect(int(atSilver.json["points"]) == 125 && int(atSilver.json["balance"]) == 435, "\(atSilver.stdout)")

@@ -28,6 +28,8 @@ import Testing
         #expect(program.tiers.map(\.name) == ["base", "silver", "gold", "top"])
         #expect(program.tiers.map(\.earnMultiplierPercent) == [100, 125, 150, 200])
         #expect(program.tiers[1].threshold == 50_000)
+        #expect(program.tiers[0].benefits.isEmpty)
+        #expect(program.tiers[2].benefits == ["free coffee at the bakery counter", "free home delivery"])
         #expect(program.minimumRedemptionPoints == 100 && program.redemptionStepPoints == 50 && program.rounding == .down)
     }
 
@@ -60,6 +62,23 @@ import Testing
         let unknownTier = Self.example.replacingOccurrences(of: "tiers: [gold, top]", with: "tiers: [gold, platinum]")
         let tierError = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(unknownTier).program(version: 2) }
         #expect(tierError?.message.contains("promotions[1].tiers: 'platinum'") == true, "\(tierError?.message ?? "")")
+    }
+
+    @Test func tierBenefitsThatCannotBeShownAreRefusedWithTheirLine() throws {
+        let eleven = "[" + (1...11).map { "b\($0)" }.joined(separator: ", ") + "]"
+        for (benefits, expected) in [
+            (eleven, "at most 10 benefits per tier"),
+            ("[\"\(String(repeating: "x", count: 81))\"]", "each benefit is one line of 1 to 80 characters"),
+            ("[\"two\\nlines\"]", "each benefit is one line"),
+            ("free coffee", "must be a list of short texts"),
+            ("[[nested]]", "each benefit must be a single line of text"),
+        ] {
+            let text = Self.example.replacingOccurrences(
+                of: "benefits: [free coffee at the bakery counter]", with: "benefits: \(benefits)")
+            let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(text).program(version: 2) }
+            #expect(error?.message.contains("tiers[1].benefits") == true, "\(benefits): \(error?.message ?? "")")
+            #expect(error?.message.contains(expected) == true && error?.message.hasPrefix("line ") == true, "\(error?.message ?? "")")
+        }
     }
 
     @Test func tiersOutOfOrderAreRefusedWithTheirLine() throws {

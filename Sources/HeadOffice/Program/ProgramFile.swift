@@ -83,7 +83,9 @@ public enum ProgramFile {
 
         /// One tier; its threshold key follows `tiers_by`: `min_rolling_spend` (money) or `min_rolling_points`.
         func tier(basis: TierBasis, currency: Currency) throws(LoyaltyError) -> ProgramDefinition.TierDefinition {
-            let values = try fields(["name", "min_rolling_spend", "min_rolling_points", "earn_multiplier_percent", "top_percent"])
+            let values = try fields([
+                "name", "min_rolling_spend", "min_rolling_points", "earn_multiplier_percent", "top_percent", "benefits",
+            ])
             let (wanted, other) = basis == .points ? ("min_rolling_points", "min_rolling_spend") : ("min_rolling_spend", "min_rolling_points")
             if let misplaced = try child(values, other, required: false) {
                 throw misplaced.bad(
@@ -103,10 +105,20 @@ public enum ProgramFile {
             if let percentReader = try child(values, "top_percent", required: false) {
                 topPercent = Int(try percentReader.integer(1...100))
             }
-            return ProgramDefinition.TierDefinition(
+            var tier = ProgramDefinition.TierDefinition(
                 name: try child(values, "name")!.text(), threshold: threshold,
                 earnMultiplierPercent: try child(values, "earn_multiplier_percent")!.integer(100...1_000),
                 topPercent: topPercent, line: line)
+            if let benefits = try child(values, "benefits", required: false) {
+                guard let items = benefits.node.sequence else { throw benefits.bad("must be a list of short texts") }
+                for item in items {
+                    guard let text = item.string, !text.isEmpty else {
+                        throw benefits.bad("each benefit must be a single line of text", at: item.mark?.line)
+                    }
+                    tier.benefits.append(text)
+                }
+            }
+            return tier
         }
 
         func definition() throws(LoyaltyError) -> ProgramDefinition {

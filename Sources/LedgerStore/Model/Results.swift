@@ -111,6 +111,8 @@ public struct MemberView: Hashable, Sendable, Codable {
     /// Head office's balance at the last pull, if any.
     public var headOfficeBalance: Int64?
     public var tier: String
+    /// What the member's tier brings besides its multiplier, in words (the program's `benefits`).
+    public var tierBenefits: [String]
     /// What the program's tiers count: `spend` or `points` (points earned).
     public var tiersBy: String
     /// Spend here over the last 365 days, as a decimal string.

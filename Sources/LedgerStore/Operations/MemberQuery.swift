@@ -32,6 +32,7 @@ extension LedgerDatabase {
                 birthday: member["birthday"], balance: holder.vouchedBalance, localBalance: holder.balance,
                 headOfficeBalance: try Int64.fetchOne(db, sql: "SELECT balance FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId]),
                 tier: holder.tier,
+                tierBenefits: program.tier(named: holder.tier).benefits,
                 tiersBy: (program.tierBasis ?? .spend).rawValue,
                 rollingSpend: Money(minorUnits: progress.spendMinorUnits, currency: program.currency).decimalString,
                 rollingPointsEarned: progress.pointsEarned,

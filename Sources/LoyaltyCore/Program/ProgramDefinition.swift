@@ -11,6 +11,8 @@ public struct ProgramDefinition: Hashable, Sendable {
         public var topPercent: Int?
         /// 1-based line of the tier in the file, for messages (0 when unknown).
         public var line: Int
+        /// What the tier's members enjoy besides the multiplier, in words (`benefits` in the file).
+        public var benefits: [String] = []
 
         public init(
             name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, line: Int = 0
@@ -22,6 +24,9 @@ public struct ProgramDefinition: Hashable, Sendable {
             self.line = line
         }
     }
+
+    /// Benefit lines a tier may list (they are shown whole at the till and on the kiosk).
+    public static let maximumBenefitsPerTier = 10
 
     public var validFromMilliseconds: Int64
     public var currency: Currency
@@ -95,6 +100,14 @@ public struct ProgramDefinition: Hashable, Sendable {
                     "tiers[\(index)].top_percent", line: tier.line,
                     index == 0 ? "the first tier is everyone's; give top_percent to a higher tier" : "must be 1 to 100")
             }
+            guard tier.benefits.count <= Self.maximumBenefitsPerTier else {
+                throw bad("tiers[\(index)].benefits", line: tier.line, "at most \(Self.maximumBenefitsPerTier) benefits per tier")
+            }
+            if let benefit = tier.benefits.first(where: { !(1...80).contains($0.count) || $0.contains(where: \.isNewline) }) {
+                throw bad(
+                    "tiers[\(index)].benefits", line: tier.line,
+                    "'\(benefit.prefix(40))': each benefit is one line of 1 to 80 characters")
+            }
             if index > 0, tier.threshold <= tiers[index - 1].threshold {
                 throw bad(
                     "tiers[\(index)].\(thresholdField)", line: tier.line,
@@ -106,7 +119,7 @@ public struct ProgramDefinition: Hashable, Sendable {
             tiers: tiers.map {
                 Tier(
                     name: $0.name, threshold: $0.threshold,
-                    earnMultiplierPercent: $0.earnMultiplierPercent, topPercent: $0.topPercent)
+                    earnMultiplierPercent: $0.earnMultiplierPercent, topPercent: $0.topPercent, benefits: $0.benefits)
             },
             pointValueMinorUnits: pointValueMinor, minimumRedemptionPoints: minimumRedemptionPoints,
             redemptionStepPoints: redemptionStepPoints)

@@ -10,16 +10,20 @@ public struct Tier: Hashable, Sendable, Codable {
     /// Also reached, at head office's review, by the top this-many percent of members by the same
     /// 12-month figure (a percentile tier); nil: by the threshold only.
     public var topPercent: Int?
+    /// What members of this tier enjoy besides the multiplier, in words for the cashier and the kiosk
+    /// (e.g. "free delivery"); empty: none.
+    public var benefits: [String]
 
-    public init(name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil) {
+    public init(name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, benefits: [String] = []) {
         self.topPercent = topPercent
+        self.benefits = benefits
         self.name = name
         self.threshold = threshold
         self.earnMultiplierPercent = earnMultiplierPercent
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, threshold, earnMultiplierPercent, topPercent
+        case name, threshold, earnMultiplierPercent, topPercent, benefits
         /// The threshold's name before tiers could count points: program versions stored then use it.
         case minimumRollingSpendMinorUnits
     }
@@ -32,6 +36,7 @@ public struct Tier: Hashable, Sendable, Codable {
             ?? container.decode(Int64.self, forKey: .minimumRollingSpendMinorUnits)
         earnMultiplierPercent = try container.decode(Int64.self, forKey: .earnMultiplierPercent)
         topPercent = try container.decodeIfPresent(Int.self, forKey: .topPercent)
+        benefits = try container.decodeIfPresent([String].self, forKey: .benefits) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -40,5 +45,6 @@ public struct Tier: Hashable, Sendable, Codable {
         try container.encode(threshold, forKey: .threshold)
         try container.encode(earnMultiplierPercent, forKey: .earnMultiplierPercent)
         try container.encodeIfPresent(topPercent, forKey: .topPercent)
+        if !benefits.isEmpty { try container.encode(benefits, forKey: .benefits) }
     }
 }

@@ -18,7 +18,8 @@ struct Member: LedgerCommand {
         var lines = [
             "Member \(view.memberId)\(view.name.map { " — \($0)" } ?? "") (card \(view.card)\(view.cardStatus == "active" ? "" : ", \(view.cardStatus.uppercased())"))",
             "  balance       \(view.balance) points\(view.headOfficeBalance.map { " (head office \($0) + this store's newer entries)" } ?? " (this store's ledger; not yet synced)")",
-            "  tier          \(view.tier) " + Self.tierProgress(view),
+            "  tier          \(view.tier) " + Self.tierProgress(view)
+                + (view.tierBenefits.isEmpty ? "" : "\n  benefits      " + view.tierBenefits.joined(separator: "; ")),
             "  cards         \(view.cards.joined(separator: ", "))",
             "  enrolled      \(view.enrolledAt)",
         ]

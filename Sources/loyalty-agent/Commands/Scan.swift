@@ -38,6 +38,7 @@ struct Scan: ParsableCommand {
         var spendToNextTier: String?
         var rollingPointsEarned: Int64?
         var pointsToNextTier: Int64?
+        var tierBenefits: [String]?
         var birthdayThisWeek: Bool?
         var flags: [String]?
     }
@@ -93,6 +94,7 @@ struct Scan: ParsableCommand {
                     line.spendToNextTier = view.spendToNextTier
                     line.rollingPointsEarned = view.rollingPointsEarned
                     line.pointsToNextTier = view.pointsToNextTier
+                    line.tierBenefits = view.tierBenefits.isEmpty ? nil : view.tierBenefits
                     line.birthdayThisWeek = view.birthdayThisWeek
                     line.flags = view.flags
                 }

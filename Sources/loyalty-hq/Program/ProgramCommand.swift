@@ -74,7 +74,8 @@ struct ProgramCommand: AsyncParsableCommand {
                     : "\(Money(minorUnits: tier.threshold, currency: program.currency).decimalString) \(program.currency.code) 12-month spend"
                 lines.append(
                     "  tier        \(tier.name): from \(threshold), earns \(tier.earnMultiplierPercent) %"
-                        + (tier.topPercent.map { ", or the top \($0) % at review" } ?? ""))
+                        + (tier.topPercent.map { ", or the top \($0) % at review" } ?? "")
+                        + (tier.benefits.isEmpty ? "" : "; " + tier.benefits.joined(separator: "; ")))
             }
             Output.out(lines.joined(separator: "\n"))
         }
