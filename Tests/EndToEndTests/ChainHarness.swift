@@ -51,6 +51,13 @@ final class ChainHarness {
 
     /// One sync of `store` with the running head office.
     func sync(_ store: String) throws -> AgentProcess.Outcome {
-        try till(store, ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")])
+        let outcome = try till(
+            store, ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("\(store).secret")])
+        if outcome.exitCode != 0 {
+            // What head office said about it, for the test log.
+            let log = (try? String(contentsOfFile: database + ".out", encoding: .utf8)) ?? ""
+            print("sync of \(store) failed: \(outcome.stderr)\nhead office (port \(port)) log tail:\n\(log.suffix(2_000))")
+        }
+        return outcome
     }
 }

@@ -29,16 +29,16 @@ public struct HeadOfficeAPI: Sendable {
             APIResponse.json(.ok, ["status": "ok"])
         }
         router.post("/v1/stores/{storeId}/batches") { request, context in
-            await self.push(request, storeId: context.parameters.get("storeId") ?? "")
+            await self.push(request, storeId: context.parameters.get("storeId") ?? "", logger: context.logger)
         }
         router.get("/v1/stores/{storeId}/updates") { request, context in
-            await self.pull(request, storeId: context.parameters.get("storeId") ?? "")
+            await self.pull(request, storeId: context.parameters.get("storeId") ?? "", logger: context.logger)
         }
         addDashboard(to: router)
         return router
     }
 
-    func push(_ request: Request, storeId: String) async -> Response {
+    func push(_ request: Request, storeId: String, logger: Logger) async -> Response {
         var request = request
         let body: ByteBuffer
         do {
@@ -48,7 +48,7 @@ public struct HeadOfficeAPI: Sendable {
         }
         // The nonce is recorded by the ingest transaction itself: one commit per batch.
         let nonce: String
-        switch await authenticate(request, body: body, storeId: storeId, consumeNonce: false) {
+        switch await authenticate(request, body: body, storeId: storeId, consumeNonce: false, logger: logger) {
         case .refused(let response): return response
         case .accepted(let requestNonce): nonce = requestNonce
         }
@@ -87,7 +87,7 @@ public struct HeadOfficeAPI: Sendable {
         }
     }
 
-    func pull(_ request: Request, storeId: String) async -> Response {
+    func pull(_ request: Request, storeId: String, logger: Logger) async -> Response {
         var since: Int64 = 0
         if let text = request.uri.queryParameters.get("since") {
             guard let value = Int64(text), value >= 0 else {
@@ -102,7 +102,7 @@ public struct HeadOfficeAPI: Sendable {
             }
             storeAcknowledged = value
         }
-        if case .refused(let response) = await authenticate(request, body: ByteBuffer(), storeId: storeId, consumeNonce: true) {
+        if case .refused(let response) = await authenticate(request, body: ByteBuffer(), storeId: storeId, consumeNonce: true, logger: logger) {
             return response
         }
         do {
@@ -120,7 +120,9 @@ public struct HeadOfficeAPI: Sendable {
     }
 
     /// Checks the request's HMAC signature, timestamp window, store and (when `consumeNonce`) nonce.
-    func authenticate(_ request: Request, body: ByteBuffer, storeId: String, consumeNonce: Bool) async -> Authentication {
+    func authenticate(
+        _ request: Request, body: ByteBuffer, storeId: String, consumeNonce: Bool, logger: Logger
+    ) async -> Authentication {
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
         guard let caller = header(RequestSigning.storeHeader), let timestampText = header(RequestSigning.timestampHeader),
             let nonce = header(RequestSigning.nonceHeader), let signature = header(RequestSigning.signatureHeader)
@@ -143,11 +145,18 @@ public struct HeadOfficeAPI: Sendable {
         } catch {
             return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
-        guard let secret,
-            RequestSigning.isValid(
+        // The operator needs to tell a store head office does not know from a wrong secret file (the
+        // store is told only that the signature does not match).
+        guard let secret else {
+            logger.warning("refused a request: unknown store", metadata: ["store": "\(caller.prefix(64))"])
+            return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
+        }
+        guard RequestSigning.isValid(
                 signature: signature, secret: secret, method: request.method.rawValue, path: request.uri.string,
                 body: body.readableBytesView, timestamp: timestamp, nonce: nonce)
         else {
+            logger.warning(
+                "refused a request: signature does not match", metadata: ["store": "\(caller.prefix(64))", "path": "\(request.uri.path)"])
             return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
         }
         guard caller == storeId else {
