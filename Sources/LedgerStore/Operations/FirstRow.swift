@@ -44,7 +44,8 @@ extension Statement {
     /// returning, so it stays in GRDB's cache for the next call.
     func firstRow<T>(_ arguments: [SQLiteArgument], _ read: (FirstRow) throws -> T) throws -> T? {
         precondition(
-            Int32(arguments.count) == sqlite3_bind_parameter_count(sqliteStatement), "one argument per statement parameter")
+            Int32(arguments.count) == sqlite3_bind_parameter_count(sqliteStatement),
+            "one argument per statement parameter")
         sqlite3_reset(sqliteStatement)
         defer { sqlite3_reset(sqliteStatement) }
         for (offset, argument) in arguments.enumerated() {
@@ -54,7 +55,9 @@ extension Statement {
             case .integer(let value): code = sqlite3_bind_int64(sqliteStatement, index, value)
             case .null: code = sqlite3_bind_null(sqliteStatement, index)
             case .text(let value):
-                code = value.withCString { sqlite3_bind_text(sqliteStatement, index, $0, Int32(value.utf8.count), copyBoundText) }
+                code = value.withCString {
+                    sqlite3_bind_text(sqliteStatement, index, $0, Int32(value.utf8.count), copyBoundText)
+                }
             }
             guard code == SQLITE_OK else { throw error(code) }
         }
