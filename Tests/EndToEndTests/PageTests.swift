@@ -133,4 +133,49 @@ import Testing
         #expect(html.contains(#"id="ledger-health" class="ok">ok<"#))
         #expect(daemon.stop() == 0)
     }
+
+    /// Under a program whose tiers count points (sync/examples/program-points-tiers.yaml), the kiosk shows
+    /// the points still needed and the tier's benefits, and the manager page the points a member is short.
+    @Test func theKioskAndManagerPageShowPointsProgressAndTierBenefitsWhenTiersCountPoints() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-points-kiosk", stores: ["S-POINTS"])
+        try chain.start()
+        defer { chain.stop() }
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sync/examples/program-points-tiers.yaml").path
+        #expect(try chain.hq(["program", "publish", example]).exitCode == 0)
+        #expect(try chain.sync("S-POINTS").exitCode == 0)
+        let database = folder.file("S-POINTS.db")
+        let grace = GTIN.withCheckDigit("290000012345")
+        // Ada: 520 points and the 50-point first-purchase bonus, silver; Grace: 430 + 50, 20 short of silver.
+        for (card, name, amount) in [(Self.card, "Ada", "520.00"), (grace, "Grace", "430.00")] {
+            #expect(try AgentProcess.run(["enroll", card, "--name", name, "--db", database]).exitCode == 0)
+            let award = try AgentProcess.run(["award", card, "--amount", amount, "--receipt", "P-\(name)", "--db", database])
+            #expect(award.exitCode == 0, "\(award.stderr)")
+        }
+        let daemon = try PluggedDaemon(
+            devices: [.init(fixture: "honeywell-us-ean13", eventNumber: 5)], arguments: ["--db", database, "--layout", "us"],
+            folder: folder)
+        defer { daemon.stop() }
+        let kiosk = folder.file("kiosk-points.html")
+        let manager = folder.file("manager-points.html")
+        try PageDriver.run(
+            [
+                ["open": daemon.url + "/kiosk"],
+                ["waitFor": "#kiosk[data-state=waiting]"],
+                ["signal": Int(daemon.pid), "name": "SIGUSR1"],
+                ["waitFor": "#kiosk[data-state=member]"],
+                ["dom": kiosk],
+                ["screenshot": PageDriver.screenshots.appendingPathComponent("kiosk-points.png").path],
+                ["open": daemon.url + "/manager"],
+                ["waitFor": "#scanners table"],
+                ["dom": manager],
+            ], folder: folder)
+        let html = try String(contentsOfFile: kiosk, encoding: .utf8)
+        #expect(html.contains(#"<strong id="member-tier">silver</strong>"#), "upgraded by points at the till")
+        #expect(html.contains(#"<p id="member-benefits" class="muted">Your silver benefits: free coffee at the bakery counter</p>"#))
+        #expect(html.contains("930 more points for gold"), "1,500 − 570 points")
+        let page = try String(contentsOfFile: manager, encoding: .utf8)
+        #expect(page.contains("<td>base</td><td>20 points to silver</td>"), "Grace, 20 points short")
+        #expect(daemon.stop() == 0)
+    }
 }

@@ -21,7 +21,8 @@ enum KioskPage {
                 <section id="member" hidden>
                   <h1 id="member-name">Welcome</h1>
                   <p class="balance"><span id="member-balance">0</span> <span class="muted">points</span></p>
-                  <p>Tier <strong id="member-tier"></strong> <span id="member-benefits" class="muted"></span></p>
+                  <p>Tier <strong id="member-tier"></strong></p>
+                  <p id="member-benefits" class="muted"></p>
                   <div class="progress" id="member-progress-track"><div id="member-progress-bar"></div></div>
                   <p id="member-progress" class="muted"></p>
                   <p id="member-notes"></p>
@@ -85,7 +86,8 @@ enum KioskPage {
           $('member-name').textContent = scan.name ? 'Welcome, ' + scan.name : 'Welcome, member ••••' + scan.card.slice(-4);
           $('member-balance').textContent = scan.balance;
           $('member-tier').textContent = scan.tier;
-          $('member-benefits').textContent = (scan.tier_benefits || []).join(' · ');
+          const benefits = scan.tier_benefits || [];
+          $('member-benefits').textContent = benefits.length ? 'Your ' + scan.tier + ' benefits: ' + benefits.join(' · ') : '';
           const byPoints = scan.points_to_next_tier != null;
           const reached = byPoints ? (scan.rolling_points_earned || 0) : parseFloat(scan.rolling_spend || '0');
           const missing = byPoints ? scan.points_to_next_tier : parseFloat(scan.spend_to_next_tier || '0');
