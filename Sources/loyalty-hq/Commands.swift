@@ -130,6 +130,9 @@ struct Member: AsyncParsableCommand {
         } else {
             Output.out("  no enrolment has reached head office yet (earned on the card at a store first)")
         }
+        Output.out(
+            "  last 12 months: spend \(member.rollingSpendMinor) minor units, \(member.rollingPointsEarned) points earned "
+                + "(what tiers count)")
         for share in member.stores {
             Output.out("  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(share.spendMinor) minor units")
         }
