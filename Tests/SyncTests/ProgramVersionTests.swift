@@ -81,6 +81,23 @@ import Testing
         }
     }
 
+    @Test(arguments: ["9223372036854775807", "-9223372036854775808", "99999999999999999999", "1000000000001", "12.5", "\"\""])
+    func aPointsThresholdOutOfRangeIsRefusedWithItsField(_ threshold: String) throws {
+        let text = """
+            valid_from: 2026-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down}
+            tiers_by: points
+            tiers:
+              - {name: base, min_rolling_points: 0, earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_points: \(threshold), earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """
+        let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(text).program(version: 2) }
+        #expect(
+            error?.message.hasPrefix("line 6: tiers[1].min_rolling_points: must be a whole number from 0 to") == true,
+            "\(threshold): \(error?.message ?? "")")
+    }
+
     @Test func tiersOutOfOrderAreRefusedWithTheirLine() throws {
         let text = Self.example.replacingOccurrences(of: "min_rolling_spend: \"1500.00\"", with: "min_rolling_spend: \"400.00\"")
         let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(text).program(version: 2) }
