@@ -98,6 +98,28 @@ import Testing
             "\(threshold): \(error?.message ?? "")")
     }
 
+    /// Tills of the release before `tiers_by` read a tier's threshold as `minimumRollingSpendMinorUnits`.
+    @Test func aSpendProgramStaysReadableByTillsOfTheFormerReleaseWhichSkipAPointsProgram() throws {
+        struct FormerTier: Decodable {
+            var name: String
+            var minimumRollingSpendMinorUnits: Int64
+        }
+        struct FormerProgram: Decodable { var tiers: [FormerTier] }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let pointsFile = try String(
+            contentsOf: root.appendingPathComponent("sync/examples/program-points-tiers.yaml"), encoding: .utf8)
+        let spend = try ProgramFile.parse(Self.example).program(version: 2)
+        let points = try ProgramFile.parse(pointsFile).program(version: 3)
+        let former = try JSONDecoder().decode(FormerProgram.self, from: Data(spend.document().utf8))
+        #expect(former.tiers.map(\.minimumRollingSpendMinorUnits) == spend.tiers.map(\.threshold))
+        #expect(throws: DecodingError.self, "a former till must not read points as spend") {
+            try JSONDecoder().decode(FormerProgram.self, from: Data(points.document().utf8))
+        }
+        #expect(try JSONDecoder().decode(LoyaltyProgram.self, from: Data(spend.document().utf8)) == spend)
+        #expect(try JSONDecoder().decode(LoyaltyProgram.self, from: Data(points.document().utf8)) == points)
+    }
+
     @Test func tiersOutOfOrderAreRefusedWithTheirLine() throws {
         let text = Self.example.replacingOccurrences(of: "min_rolling_spend: \"1500.00\"", with: "min_rolling_spend: \"400.00\"")
         let error = #expect(throws: LoyaltyError.self) { try ProgramFile.parse(text).program(version: 2) }

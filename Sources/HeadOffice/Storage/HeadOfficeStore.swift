@@ -131,11 +131,7 @@ public struct PublishedProgram: Hashable, Sendable, Codable {
 
 /// The JSON form of a program version, the same the agent stores.
 enum ProgramDocument {
-    static func encode(_ program: LoyaltyProgram) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(program)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    static func encode(_ program: LoyaltyProgram) -> String { program.document() }
 
     static func decode(_ text: String) throws -> LoyaltyProgram {
         try JSONDecoder().decode(LoyaltyProgram.self, from: Data(text.utf8))

@@ -28,6 +28,9 @@ public struct Tier: Hashable, Sendable, Codable {
         case minimumRollingSpendMinorUnits
     }
 
+    /// Set (to `true`) by ``LoyaltyProgram/document()`` for a program whose tiers count spend.
+    static let writesSpendThresholdUnderItsFormerName = CodingUserInfoKey(rawValue: "writesSpendThresholdUnderItsFormerName")!
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
@@ -43,6 +46,9 @@ public struct Tier: Hashable, Sendable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encode(threshold, forKey: .threshold)
+        if encoder.userInfo[Self.writesSpendThresholdUnderItsFormerName] as? Bool == true {
+            try container.encode(threshold, forKey: .minimumRollingSpendMinorUnits)
+        }
         try container.encode(earnMultiplierPercent, forKey: .earnMultiplierPercent)
         try container.encodeIfPresent(topPercent, forKey: .topPercent)
         if !benefits.isEmpty { try container.encode(benefits, forKey: .benefits) }
