@@ -14,7 +14,9 @@ public struct Tier: Hashable, Sendable, Codable {
     /// (e.g. "free delivery"); empty: none.
     public var benefits: [String]
 
-    public init(name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, benefits: [String] = []) {
+    public init(
+        name: String, threshold: Int64, earnMultiplierPercent: Int64, topPercent: Int? = nil, benefits: [String] = []
+    ) {
         self.topPercent = topPercent
         self.benefits = benefits
         self.name = name
@@ -29,7 +31,8 @@ public struct Tier: Hashable, Sendable, Codable {
     }
 
     /// Set (to `true`) by ``LoyaltyProgram/document()`` for a program whose tiers count spend.
-    static let writesSpendThresholdUnderItsFormerName = CodingUserInfoKey(rawValue: "writesSpendThresholdUnderItsFormerName")!
+    static let writesSpendThresholdUnderItsFormerName = CodingUserInfoKey(
+        rawValue: "writesSpendThresholdUnderItsFormerName")!
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
