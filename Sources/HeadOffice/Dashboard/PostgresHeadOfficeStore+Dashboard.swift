@@ -47,7 +47,7 @@ extension PostgresHeadOfficeStore {
     static let tierInputsSQL = """
         SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint, COALESCE(s.earned, 0)::bigint FROM hq_members m
         LEFT JOIN (
-            SELECT member_id, SUM(amount_minor) AS spend, SUM(\(HeadOfficeProgram.pointsEarnedSQL)) AS earned
+            SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
             FROM hq_entries WHERE created_at_ms > $1 GROUP BY member_id) s
         ON s.member_id = m.id
         """

@@ -41,7 +41,7 @@ extension SQLiteHeadOfficeStore {
     static let tierInputsSQL = """
         SELECT m.reviewed_tier, IFNULL(s.spend, 0), IFNULL(s.earned, 0) FROM hq_members m
         LEFT JOIN (
-            SELECT member_id, SUM(amount_minor) AS spend, SUM(\(HeadOfficeProgram.pointsEarnedSQL)) AS earned
+            SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
             FROM hq_entries WHERE created_at_ms > ? GROUP BY member_id) s
         ON s.member_id = m.id
         """

@@ -120,11 +120,6 @@ enum HeadOfficeProgram {
         return reviewedIndex > liveIndex ? reviewed : live.name
     }
 
-    /// The points an entry adds to what a member earned (SQL over `kind` and `points`): earn and bonus
-    /// entries, less the earned points a refund takes back (a reversal restoring redeemed points is
-    /// positive and does not count).
-    static let pointsEarnedSQL = "CASE WHEN kind IN ('earn', 'bonus') OR (kind = 'reverse' AND points < 0) THEN points ELSE 0 END"
-
     /// The published version in force at `now`, else the built-in standard.
     static func inForce(_ published: [PublishedProgram], now: Date) -> LoyaltyProgram {
         PublishedProgram.inForce(published, atMilliseconds: now.milliseconds)?.program ?? program

@@ -397,7 +397,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let select = """
                 SELECT m.id, m.first_card, m.balance, m.version,
                        (SELECT ARRAY[COALESCE(SUM(amount_minor), 0)::bigint,
-                                     COALESCE(SUM(\(HeadOfficeProgram.pointsEarnedSQL)), 0)::bigint]
+                                     COALESCE(SUM(\(TierBasis.pointsEarnedSQL)), 0)::bigint]
                         FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1),
                        ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier,
                        ((SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
@@ -476,7 +476,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         for try await (spend, earned) in try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT COALESCE(SUM(amount_minor), 0)::bigint, COALESCE(SUM(\(HeadOfficeProgram.pointsEarnedSQL)), 0)::bigint
+                    SELECT COALESCE(SUM(amount_minor), 0)::bigint, COALESCE(SUM(\(TierBasis.pointsEarnedSQL)), 0)::bigint
                     FROM hq_entries WHERE member_id = $1 AND created_at_ms > $2
                     """, binds: bindings), logger: logger
         ).decode((Int64, Int64).self) { progress = TierProgress(spendMinorUnits: spend, pointsEarned: earned) }

@@ -525,7 +525,7 @@ extension SQLiteHeadOfficeStore {
         let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(HeadOfficeProgram.pointsEarnedSQL)), 0)
+                    SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0)
                     FROM hq_entries WHERE member_id = ? AND created_at_ms > ?
                     """),
             arguments: [memberId, since])

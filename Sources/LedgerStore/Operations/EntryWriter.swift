@@ -161,7 +161,7 @@ extension LedgerDatabase {
     func rollingProgress(memberId: Int64, at millis: Int64, pointsToo: Bool, _ db: Database) throws -> TierProgress {
         let statement = try db.cachedStatement(
             sql: pointsToo
-                ? "SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(Self.pointsEarnedSQL)), 0) FROM entries "
+                ? "SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0) FROM entries "
                     + "WHERE member_id = ? AND created_at > ?"
                 : "SELECT IFNULL(SUM(amount_minor), 0), 0 FROM entries WHERE member_id = ? AND created_at > ?")
         let window = millis - LedgerDatabase.rollingWindowMilliseconds
@@ -169,9 +169,6 @@ extension LedgerDatabase {
             ?? TierProgress(spendMinorUnits: 0, pointsEarned: 0)
     }
 
-    /// The points an entry adds to what the member earned: earn and bonus entries, less the earned
-    /// points a refund takes back (a reversal restoring redeemed points is positive and does not count).
-    static let pointsEarnedSQL = "CASE WHEN kind IN ('earn', 'bonus') OR (kind = 'reverse' AND points < 0) THEN points ELSE 0 END"
 
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000
 }

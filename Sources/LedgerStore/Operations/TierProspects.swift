@@ -30,7 +30,7 @@ extension LedgerDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.id, m.name, m.tier, SUM(e.amount_minor) AS spend, SUM(\(Self.pointsEarnedSQL)) AS earned,
+                    SELECT m.id, m.name, m.tier, SUM(e.amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned,
                            (SELECT number FROM cards WHERE member_id = m.id ORDER BY added_at, number LIMIT 1) AS card
                     FROM entries e JOIN members m ON m.id = e.member_id
                     WHERE e.created_at > ? AND m.provisional = 0
