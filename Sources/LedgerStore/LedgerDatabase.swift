@@ -127,7 +127,7 @@ public final class LedgerDatabase: Sendable {
         // Ledgers from before ledger ids get theirs on first open.
         try db.execute(
             sql: "INSERT INTO store_meta (key, value) VALUES ('ledger_id', ?) ON CONFLICT DO NOTHING",
-            arguments: [UUID().uuidString.lowercased()])
+            arguments: [MachineToken.uuid()])
         let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") ?? ""
         let ledgerId = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'ledger_id'")!
         return (unassignedStoreIds.contains(stored) ? nil : stored, ledgerId)

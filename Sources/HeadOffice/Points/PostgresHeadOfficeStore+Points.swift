@@ -16,7 +16,7 @@ extension PostgresHeadOfficeStore {
             }
             var written = 0
             for entry in entries {
-                let id = UUID().uuidString.lowercased()
+                let id = MachineToken.uuid()
                 var inserted = false
                 for try await _ in try await connection.query(
                     """

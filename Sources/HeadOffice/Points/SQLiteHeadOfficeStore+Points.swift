@@ -18,7 +18,7 @@ extension SQLiteHeadOfficeStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
                         """,
                     arguments: [
-                        UUID().uuidString.lowercased(), entry.memberId, entry.card, entry.kind.rawValue, entry.points, entry.reason,
+                        MachineToken.uuid(), entry.memberId, entry.card, entry.kind.rawValue, entry.points, entry.reason,
                         entry.idempotencyKey, entry.createdAtMilliseconds, now.milliseconds, actor, version,
                     ])
                 guard db.changesCount > 0 else { continue }

@@ -145,7 +145,7 @@ enum EpochPolicy {
     /// however many stores report it.
     static let minimumMillisecondsBetweenRotations: Int64 = 10 * 60 * 1000
 
-    static func newEpoch() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+    static func newEpoch() -> String { MachineToken.hex128() }
 }
 
 /// A store as head office sees it.

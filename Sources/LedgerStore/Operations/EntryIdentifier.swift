@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -8,8 +9,14 @@ import Synchronization
 /// Globally unique entry ids in the UUID version 7 layout: 48 bits of milliseconds, then 74 random
 /// bits. Time-ordered ids append to the end of the ledger's unique index instead of landing on a
 /// random page of it, so an award's commit writes fewer distinct pages than with random UUIDs.
+/// An id is printed with its entry, so its random bits are drawn again until the payment-card
+/// redactor leaves it unchanged (``MachineToken``).
 enum EntryIdentifier {
     static func make(atMilliseconds millis: Int64) -> String {
+        MachineToken.drawn { draw(atMilliseconds: millis) }
+    }
+
+    private static func draw(atMilliseconds millis: Int64) -> String {
         precondition(millis >= 0, "entry times are after 1970")
         var bytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: UInt64(millis) >> (8 * (5 - index))) }

@@ -36,7 +36,7 @@ extension LedgerDatabase {
             let owner = earn ?? first
             let memberId: Int64 = owner["member_id"]
             let card: String = owner["card"]
-            let returnId = returnReceipt?.value ?? UUID().uuidString.lowercased()
+            let returnId = returnReceipt?.value ?? MachineToken.uuid()
             let keyPrefix = "refund:\(receipt.value):\(returnId)"
 
             // A retried return: report what it did the first time.
