@@ -117,7 +117,7 @@ def idle(binary, work, seconds, hq_binary):
         connection = http.client.HTTPConnection(host, int(port))
         for index in range(3):
             connection.request("POST", "/v1/sales", json.dumps({"card": "2900000777774", "receipt": f"UP-{index}",
-                                                                 "amount": "1.00"}))
+                                                                 "amount": "1.00"}), pos_headers(work))
             connection.getresponse().read()
         processes["run (head office up, interval 30 s)"] = up
     # Head office down: the loop tries, backs off (1 s, 2 s, ... with jitter, capped at 300 s) and tries again.
@@ -151,6 +151,12 @@ def idle(binary, work, seconds, hq_binary):
     return result
 
 
+def pos_headers(work):
+    """The POS client's headers: a JSON body and the till's API token (the file beside the ledgers)."""
+    token = open(f"{work}/api-token").read().strip()
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+
 def api_vs_in_process(binary, work, awards, pause_us, chunks=5):
     """Both sides award one sale at a time with `pause_us` between sales (a till between customers);
     0: back to back."""
@@ -165,7 +171,7 @@ def api_vs_in_process(binary, work, awards, pause_us, chunks=5):
         for index in range(per_chunk):
             body = json.dumps({"card": card, "receipt": f"API-{chunk}-{index}", "amount": "1.00"})
             begin = time.perf_counter()
-            connection.request("POST", "/v1/sales", body, {"Content-Type": "application/json"})
+            connection.request("POST", "/v1/sales", body, pos_headers(work))
             response = connection.getresponse(); response.read()
             api.append((time.perf_counter() - begin) * 1e6)
             assert response.status == 200, response.status

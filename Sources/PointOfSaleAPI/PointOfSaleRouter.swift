@@ -17,6 +17,10 @@ public struct PointOfSaleRouter: Sendable {
     /// Exported on `GET /metrics`; nil: no metrics endpoint.
     public let metrics: AgentMetrics?
     public let facts: AgentFacts
+    /// The POS client's token (members, sales, redemptions, refunds).
+    public let apiToken: any APITokenSource
+    /// What the kiosk and manager pages served by this run may call.
+    public let pages = PageCapabilities()
 
     /// Request bodies are small; anything larger is refused before it is read.
     public static let maximumBodyBytes = 256 * 1024
@@ -24,6 +28,7 @@ public struct PointOfSaleRouter: Sendable {
     public init(
         ledger: LedgerDatabase, scans: ScanFeed, board: ScannerBoard = ScannerBoard(), metrics: AgentMetrics? = nil,
         facts: AgentFacts = AgentFacts(scannersWatched: false, headOfficeConfigured: false),
+        apiToken: any APITokenSource,
         cardRules: @escaping @Sendable () -> CardScanRules
     ) {
         self.ledger = ledger
@@ -32,10 +37,12 @@ public struct PointOfSaleRouter: Sendable {
         self.metrics = metrics
         self.facts = facts
         self.cardRules = cardRules
+        self.apiToken = apiToken
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: LocalRequestGuard(token: apiToken, pages: pages))
         router.get("/v1/health") { _, _ in JSONResponses.json(.ok, ["status": "ok"]) }
         router.get("/v1/members/:card") { _, context in
             await handle {
@@ -76,16 +83,19 @@ public struct PointOfSaleRouter: Sendable {
         router.get("/v1/scans") { request, _ in
             // A client that reconnects names the last scan it saw; it first gets the kept scans after it.
             let lastEventId = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
-            guard let stream = scans.subscribe(after: lastEventId) else {
-                return JSONResponses.error(.serviceUnavailable, "too_many_listeners", "\(ScanFeed.maximumListeners) listeners already follow the scans")
-            }
+            let stream = scans.subscribe(after: lastEventId, until: ClientConnection.closed)
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
                     // A comment first, so a client knows it is subscribed before the first scan.
                     try await writer.write(ByteBuffer(string: ": scans\n\n"))
                     for await event in stream {
-                        try await writer.write(ByteBuffer(string: "id: \(event.id)\nevent: scan\ndata: \(event.json)\n\n"))
+                        if event.id == ScanFeed.heartbeatId {
+                            // A failed write is how a client that went away is noticed.
+                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        } else {
+                            try await writer.write(ByteBuffer(string: "id: \(event.id)\nevent: scan\ndata: \(event.json)\n\n"))
+                        }
                     }
                     try await writer.finish(nil)
                 })

@@ -1,14 +1,26 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// Scans as they happen, for every listener of the server-sent event stream (`GET /v1/scans`): the
 /// POS application learns who is at the till. Each listener has a bounded buffer (a slow one misses
 /// old scans, never blocks the scanner), and the number of listeners is bounded.
+///
+/// A client that goes away is noticed only when a write to it fails (the HTTP server does not read a
+/// connection while its response is in flight), so each stream carries a heartbeat every
+/// ``heartbeatSeconds``, and a new listener beyond the limit ends the oldest stream instead of being
+/// refused: a kiosk that reconnects always gets its stream back, and an ended client that is still
+/// there reconnects with `Last-Event-ID` and misses nothing that was kept.
 public final class ScanFeed: Sendable {
     /// Scans kept for a listener that has not read them yet, and for a listener resuming with
     /// `Last-Event-ID`; older ones are dropped first.
     public static let bufferedScansPerListener = 32
     public static let maximumListeners = 16
+    /// Seconds between heartbeats (an SSE comment) on each stream, while it has listeners.
+    public static let heartbeatSeconds = 10
+
+    /// A heartbeat's event id: no scan has it.
+    static let heartbeatId = 0
 
     /// One scan with its number (the event id: rising from 1 while the agent runs).
     struct Event: Sendable {
@@ -18,6 +30,8 @@ public final class ScanFeed: Sendable {
 
     private struct State {
         var listeners: [UUID: AsyncStream<Event>.Continuation] = [:]
+        /// Listener ids, oldest first.
+        var order: [UUID] = []
         var recent: [Event] = []
         var lastId = 0
     }
@@ -41,27 +55,49 @@ public final class ScanFeed: Sendable {
     }
 
     /// A stream of scans from now on — and first the kept scans numbered after `lastEventId`, for a
-    /// listener that reconnects; nil when the listener limit is reached.
-    func subscribe(after lastEventId: Int?) -> AsyncStream<Event>? {
+    /// listener that reconnects. At the listener limit the oldest stream ends to make room. The stream
+    /// also ends when `connectionClosed` completes (where the server can tell).
+    func subscribe(after lastEventId: Int?, until connectionClosed: EventLoopFuture<Void>? = nil) -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(Self.bufferedScansPerListener))
         let id = UUID()
-        let added = state.withLock { state -> Bool in
-            guard state.listeners.count < Self.maximumListeners else { return false }
+        let evicted = state.withLock { state -> AsyncStream<Event>.Continuation? in
+            var evicted: AsyncStream<Event>.Continuation?
+            if state.listeners.count >= Self.maximumListeners, let oldest = state.order.first {
+                state.order.removeFirst()
+                evicted = state.listeners.removeValue(forKey: oldest)
+            }
             if let lastEventId {
                 for event in state.recent where event.id > lastEventId { continuation.yield(event) }
             }
             state.listeners[id] = continuation
-            return true
+            state.order.append(id)
+            return evicted
         }
-        guard added else { return nil }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) } }
+        evicted?.finish()
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(Self.heartbeatSeconds))
+                continuation.yield(Event(id: Self.heartbeatId, json: ""))
+            }
+        }
+        continuation.onTermination = { [weak self] _ in
+            heartbeat.cancel()
+            self?.state.withLock { state in
+                state.listeners.removeValue(forKey: id)
+                state.order.removeAll { $0 == id }
+            }
+        }
+        connectionClosed?.whenComplete { _ in continuation.finish() }
         return stream
     }
 
     /// Ends every stream (the daemon stops).
     public func finish() {
         let listeners = state.withLock { state -> [AsyncStream<Event>.Continuation] in
-            defer { state.listeners.removeAll() }
+            defer {
+                state.listeners.removeAll()
+                state.order.removeAll()
+            }
             return Array(state.listeners.values)
         }
         for listener in listeners { listener.finish() }

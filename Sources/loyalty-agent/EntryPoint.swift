@@ -106,6 +106,6 @@ struct LoyaltyAgent: ParsableCommand {
         subcommands: [
             Init.self, Enroll.self, Award.self, Redeem.self, Refund.self, Member.self, Profile.self, Feedback.self, Cards.self, Coupons.self, Status.self,
             Verify.self,
-            Sync.self, Daemon.self, Run.self, Devices.self, Scan.self, AwardLoop.self, Demo.self,
+            Sync.self, Daemon.self, Run.self, APIToken.self, Devices.self, Scan.self, AwardLoop.self, Demo.self,
         ])
 }

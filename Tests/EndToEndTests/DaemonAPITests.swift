@@ -12,6 +12,8 @@ import Testing
     final class Daemon {
         let process = Process()
         let url: String
+        /// The API token file the daemon made beside its ledger.
+        let tokenFile: String
 
         init(database: String, folder: TemporaryFolder, environment extra: [String: String] = [:]) throws {
             let out = folder.file("daemon-\(UUID().uuidString.prefix(6)).out")
@@ -32,14 +34,26 @@ import Testing
                 if found == nil { Thread.sleep(forTimeInterval: 0.05) }
             }
             url = try #require(found, "the daemon printed its address")
+            tokenFile = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("api-token").path
         }
 
-        /// `curl` a request; returns the status and the JSON body.
-        func request(_ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, json: [String: Any]) {
+        /// The POS client's token, as the file holds it now.
+        var token: String {
+            ((try? String(contentsOfFile: tokenFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// `curl` a request as the POS client (its token, a JSON body), or with `headers` alone when
+        /// `asPOS` is false; returns the status and the JSON body.
+        func request(
+            _ method: String, _ path: String, _ body: String? = nil, asPOS: Bool = true, headers: [String] = []
+        ) throws -> (status: Int, json: [String: Any]) {
             let curl = Process()
             curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            let pos = asPOS ? ["-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json"] : []
             // The body goes through stdin: it may be larger than a command line can hold.
-            curl.arguments = ["curl", "-s", "-X", method, "-w", "\n%{http_code}", url + path] + (body == nil ? [] : ["--data-binary", "@-"])
+            curl.arguments =
+                ["curl", "-s", "-X", method, "-w", "\n%{http_code}"] + pos + headers.flatMap { ["-H", $0] } + [url + path]
+                + (body == nil ? [] : ["--data-binary", "@-"])
             let pipe = Pipe()
             let input = Pipe()
             curl.standardOutput = pipe
@@ -258,7 +272,7 @@ import Testing
         }
         let base = try #require(url)
         // The fixture plays as soon as the scanner is opened: resume from the start of the stream.
-        let events = try PluggedDaemon.keptScans(base, waitingSeconds: 4)
+        let events = try PluggedDaemon.keptScans(base, token: PluggedDaemon.token(database: database), waitingSeconds: 4)
         let member = events.first { $0["status"] as? String == "member" }
         #expect(member?["card"] as? String == "2900000777774", "\(events)")
         #expect(member?["balance"] as? Int == 42 && member?["enrolled"] as? Bool == true)

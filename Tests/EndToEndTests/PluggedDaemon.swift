@@ -14,11 +14,14 @@ final class PluggedDaemon {
     let process = Process()
     let url: String
     let log: String
+    /// The ledger the daemon serves (`--db` in its arguments): its API token file is beside it.
+    let database: String
 
     /// Starts the agent with `arguments` after `run --listen 127.0.0.1:0`; `devices` wait for ``plugNext()``.
     init(
         devices: [Device], arguments: [String], folder: TemporaryFolder, environment extra: [String: String] = [:]
     ) throws {
+        database = arguments.firstIndex(of: "--db").map { arguments[$0 + 1] } ?? ""
         let helper = try Self.helper(folder)
         var deviceArguments: [String] = []
         for device in devices {
@@ -83,13 +86,24 @@ final class PluggedDaemon {
     }
 
     /// The scans the stream kept (at most its buffer), read from the start with `Last-Event-ID: 0`.
-    func keptScans() throws -> [[String: Any]] { try Self.keptScans(url, waitingSeconds: 2) }
+    func keptScans() throws -> [[String: Any]] {
+        try Self.keptScans(url, token: Self.token(database: database), waitingSeconds: 2)
+    }
+
+    /// The POS client's API token of the daemon serving `database` (the file beside it).
+    static func token(database: String) -> String {
+        let file = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("api-token").path
+        return ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// The scan events `GET /v1/scans` sends within `waitingSeconds`, from the first one kept.
-    static func keptScans(_ base: String, waitingSeconds: Int) throws -> [[String: Any]] {
+    static func keptScans(_ base: String, token: String, waitingSeconds: Int) throws -> [[String: Any]] {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "-N", "--max-time", "\(waitingSeconds)", "-H", "Last-Event-ID: 0", base + "/v1/scans"]
+        curl.arguments = [
+            "curl", "-s", "-N", "--max-time", "\(waitingSeconds)", "-H", "Last-Event-ID: 0",
+            "-H", "Authorization: Bearer \(token)", base + "/v1/scans",
+        ]
         let pipe = Pipe()
         curl.standardOutput = pipe
         try curl.run()
@@ -103,7 +117,9 @@ final class PluggedDaemon {
     func get(_ path: String) throws -> String {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "--max-time", "5", url + path]
+        curl.arguments = [
+            "curl", "-s", "--max-time", "5", "-H", "Authorization: Bearer \(Self.token(database: database))", url + path,
+        ]
         let pipe = Pipe()
         curl.standardOutput = pipe
         try curl.run()

@@ -8,11 +8,12 @@ enum KioskPage {
 
     /// - Parameter run: this daemon run's id; with the scan's event id it makes each answer's key, so
     ///   a second tap on the same scan keeps the first answer.
-    static func render(run: String) -> String {
+    /// - Parameter capability: what lets this page follow the scans and send the tap (and nothing else).
+    static func render(run: String, capability: String) -> String {
         HTML.document(
             title: "Loyalty — scan your card", bodyClass: "kiosk",
             body: """
-                <main id="kiosk" data-state="connecting" data-run="\(HTML.escape(run))">
+                <main id="kiosk" data-state="connecting" data-run="\(HTML.escape(run))" data-capability="\(HTML.escape(capability))">
                 <section id="waiting">
                   <h1>Scan your member card</h1>
                   <p class="muted">Hold your card or phone barcode to the scanner.</p>
@@ -111,7 +112,7 @@ enum KioskPage {
           later();
           try {
             const response = await fetch('/v1/feedback', {
-              method: 'POST', headers: { 'Content-Type': 'application/json' },
+              method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Loyalty-Capability': kiosk.dataset.capability },
               body: JSON.stringify({ card: current.card, score: score, key: current.key }) });
             if (!response.ok) throw new Error((await response.json()).message);
             $('question').hidden = true;
@@ -124,7 +125,7 @@ enum KioskPage {
         for (const button of document.querySelectorAll('[data-score]')) {
           button.addEventListener('click', () => answer(Number(button.dataset.score)));
         }
-        const scans = new EventSource('/v1/scans');
+        const scans = new EventSource('/v1/scans?capability=' + encodeURIComponent(kiosk.dataset.capability));
         scans.onopen = () => { $('offline').hidden = true; if (kiosk.dataset.state === 'connecting') showSection('waiting'); };
         scans.onerror = () => { $('offline').hidden = false; };
         scans.addEventListener('scan', (event) => show(JSON.parse(event.data), event.lastEventId));

@@ -64,7 +64,8 @@ enum ManagerPage {
         return problems
     }
 
-    static func render(_ view: View) -> String {
+    /// - Parameter capability: what lets this page follow the scans (and nothing else: it is read-only).
+    static func render(_ view: View, capability: String) -> String {
         let status = view.status
         let problems = problems(view)
         let problemList =
@@ -117,6 +118,7 @@ enum ManagerPage {
             <section class="card"><h2>Ledger</h2>
               <p>\(status.members) members · \(status.entries) entries · \(status.databaseBytes / 1024) KiB · health <span id="ledger-health" class="\(status.health == "ok" ? "ok" : "bad")">\(HTML.escape(status.health))</span></p>
             </section>
+            <span id="capability" hidden data-value="\(HTML.escape(capability))"></span>
             </main>
             """
         return HTML.document(
@@ -127,7 +129,8 @@ enum ManagerPage {
 
     /// Today's totals change with each scan's sale: reload a moment after one.
     static let script = """
-        const scans = new EventSource('/v1/scans');
+        const capability = document.getElementById('capability').dataset.value;
+        const scans = new EventSource('/v1/scans?capability=' + encodeURIComponent(capability));
         scans.addEventListener('scan', () => setTimeout(() => location.reload(), 3000));
         """
 }

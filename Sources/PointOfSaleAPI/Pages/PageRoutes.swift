@@ -18,7 +18,7 @@ extension PointOfSaleRouter {
             Response(status: .seeOther, headers: [.location: "/manager"])
         }
         router.get("/kiosk") { _, _ in
-            HTML.response(KioskPage.render(run: scans.runId))
+            HTML.response(KioskPage.render(run: scans.runId, capability: pages.kiosk))
         }
         router.get("/manager") { _, _ in
             do {
@@ -26,7 +26,7 @@ extension PointOfSaleRouter {
                     status: try ledger.status(), facts: facts, scanners: board.attachedScanners,
                     likelyScanners: board.likelyScanners, scannerProblems: board.problems,
                     prospects: try ledger.tierProspects(), now: Date())
-                return HTML.response(ManagerPage.render(view))
+                return HTML.response(ManagerPage.render(view, capability: pages.manager))
             } catch {
                 let message = "The ledger could not be read: \(error). Check the disk and run `loyalty-agent verify`."
                 return HTML.response(

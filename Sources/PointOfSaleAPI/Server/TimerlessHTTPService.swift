@@ -35,11 +35,13 @@ public struct TimerlessHTTPService: Service {
             logger: logger
         ) { (request, responseWriter: consuming ResponseWriter, channel) in
             let context = BasicRequestContext(source: .init(channel: channel, logger: logger))
-            var response: Response
-            do {
-                response = try await responder.respond(to: request, context: context)
-            } catch {
-                response = Response(status: .internalServerError)
+            // The scan stream subscribes while the response is made, and ends when this connection closes.
+            var response = await ClientConnection.$closed.withValue(channel.closeFuture) {
+                do {
+                    return try await responder.respond(to: request, context: context)
+                } catch {
+                    return Response(status: .internalServerError)
+                }
             }
             response.headers[.date] = dates.now()
             try await responseWriter.write(response: response.head, body: response.body)

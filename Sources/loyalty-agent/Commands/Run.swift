@@ -39,6 +39,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double =
         30
     @OptionGroup var sync: SyncOptions
+    @OptionGroup var apiToken: APITokenOptions
     @OptionGroup var global: GlobalOptions
 
     /// Whether the entry point moved Swift's global executor onto NIO's event loops (logged at start).
@@ -60,6 +61,7 @@ struct Run: AsyncParsableCommand {
             throw LoyaltyError.badInput("bad_option", "--interval takes 1 to 86400 seconds")
         }
         let ledger = try global.openLedger()
+        let tokenFile = try apiToken.sourceForDaemon(global: global)
         MemberRanges.adopt(from: ledger)
         let memberRanges = global.memberRanges
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
@@ -75,7 +77,8 @@ struct Run: AsyncParsableCommand {
         let syncSettings = try? sync.settings(for: ledger)
         let api = PointOfSaleRouter(
             ledger: ledger, scans: scans, board: board, metrics: metrics,
-            facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil)
+            facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil),
+            apiToken: tokenFile
         ) {
             (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
         }

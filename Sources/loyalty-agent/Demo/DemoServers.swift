@@ -25,7 +25,7 @@ final class DemoServers: Sendable {
         for store in stores {
             let router = PointOfSaleRouter(
                 ledger: store.ledger, scans: store.scans,
-                facts: AgentFacts(scannersWatched: false, headOfficeConfigured: true)
+                facts: AgentFacts(scannersWatched: false, headOfficeConfigured: true), apiToken: FixedAPIToken()
             ) { CardScanRules(memberRanges: []) }
             services.append(app(name: store.id, router: router.router(), logger: logger))
         }
