@@ -25,7 +25,10 @@ enum AgentProcess {
     }
 
     /// Runs `arguments` (optionally behind a `launcher` such as `prlimit ... --`) and waits.
-    static func run(_ arguments: [String], launcher: [String] = [], environment: [String: String] = [:], executable: String? = nil) throws -> Outcome {
+    static func run(
+        _ arguments: [String], launcher: [String] = [], environment: [String: String] = [:], executable: String? = nil,
+        workingDirectory: String? = nil
+    ) throws -> Outcome {
         let binary = executable ?? Self.binary
         let folder = TemporaryFolder()
         let process = Process()
@@ -41,6 +44,7 @@ enum AgentProcess {
         env.removeValue(forKey: "LOYALTY_STORE_ID")
         env.merge(environment) { $1 }
         process.environment = env
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         FileManager.default.createFile(atPath: folder.file("out"), contents: nil)
         FileManager.default.createFile(atPath: folder.file("err"), contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: folder.file("out"))

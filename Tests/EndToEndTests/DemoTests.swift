@@ -22,4 +22,33 @@ import Testing
         #expect(text.contains("member •••••••••7774: balance 57"), "head office's one balance across both stores")
         #expect(text.contains("head office's total points 64 == the stores' ledgers 64: true"))
     }
+
+    /// Defect: the demo run outside the checkout (after the README's own `install` line) failed with
+    /// "no scanner recordings found". The recording travels inside the binary.
+    @Test func theDemoRunsFromAnInstalledBinaryOutsideTheCheckout() throws {
+        let folder = TemporaryFolder()
+        let installed = folder.file("bin/loyalty-agent")
+        try FileManager.default.createDirectory(atPath: folder.file("bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: AgentProcess.binary, toPath: installed)
+        let outcome = try AgentProcess.run(
+            ["demo", "--serve-seconds", "0"], executable: installed, workingDirectory: folder.file("bin"))
+        #expect(outcome.exitCode == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+        #expect(outcome.stdout.contains("member card 2900000777774 (ean-13)") && outcome.stdout.contains("/recordings/"))
+        #expect(outcome.stdout.contains("head office's total points 64 == the stores' ledgers 64: true"))
+    }
+
+    /// The recording built into the binary is the one in device/fixtures (scripts/embed-demo-recording).
+    @Test func theBuiltInRecordingIsTheFixture() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let swift = try String(
+            contentsOf: root.appendingPathComponent("Sources/loyalty-agent/Demo/EmbeddedRecording.swift"), encoding: .utf8)
+        for suffix in ["umockdev", "evemu"] {
+            let fixture = try String(
+                contentsOf: root.appendingPathComponent("device/fixtures/honeywell-us-ean13.\(suffix)"), encoding: .utf8)
+            #expect(
+                swift.contains("#\"\"\"\n" + fixture.trimmingCharacters(in: .newlines) + "\n\"\"\"#"),
+                "run scripts/embed-demo-recording after changing the recording")
+        }
+    }
 }

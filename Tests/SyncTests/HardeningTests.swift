@@ -219,6 +219,25 @@ import Testing
         }
     }
 
+    /// Defect: any store could start a new epoch for the whole chain with a signed pull whose cursor lay
+    /// beyond head office's counter, making every store pull everything again. Such a cursor is only that
+    /// store's word: it gets the pull from zero, the chain's epoch stays.
+    @Test(arguments: Driver.allCases)
+    func aCursorBeyondTheCounterDoesNotRotateTheChainsEpoch(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [Harness.entry(1)], backlog: 0), nonce: nil, now: Date())
+            let epoch = try await store.epoch()
+            let forged = try await store.updates(
+                storeId: "B", since: 1_000_000_000, storeAcknowledged: 0, now: Date().addingTimeInterval(3600))
+            #expect(forged.epoch == epoch, "the chain's epoch stays")
+            #expect(try await store.epoch() == epoch)
+            #expect(forged.members.count == 1 && forged.cursor < 1_000_000_000, "store B pulls from zero: \(forged.cursor)")
+            let other = try await store.updates(storeId: "A", since: forged.cursor, now: Date().addingTimeInterval(3600))
+            #expect(other.epoch == epoch && other.members.isEmpty, "store A keeps its place")
+        }
+    }
+
     /// Stores meeting the same new cards in opposite orders while head office blocks some of them:
     /// no deadlock, no error, no orphan member, every balance right.
     @Test(arguments: Driver.allCases)

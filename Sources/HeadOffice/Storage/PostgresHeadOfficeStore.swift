@@ -347,17 +347,21 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             """, logger: logger)
     }
 
-    public func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+    public func updates(storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
         let logger = self.logger
-        // A cursor beyond the change counter, or a store mark beyond ours, comes from a history head
-        // office no longer has (restored from a backup).
+        // A store mark beyond ours comes from a history head office no longer has (restored from a
+        // backup): evidence from the store's own stream, so the whole chain starts a new epoch. A cursor
+        // beyond the change counter alone is only this store's word: it pulls from zero, nobody else does.
         var rewound = false
+        var cursorBeyond = false
         for try await (counter, acknowledged) in try await client.query(
             "SELECT change_seq, (SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId)) FROM hq_counter WHERE id = 1",
             logger: logger
         ).decode((Int64, Int64?).self) {
-            rewound = cursor > counter || (storeAcknowledged ?? 0) > (acknowledged ?? Int64.max)
+            rewound = (storeAcknowledged ?? 0) > (acknowledged ?? Int64.max)
+            cursorBeyond = requestedCursor > counter
         }
+        let cursor = cursorBeyond ? 0 : requestedCursor
         if rewound {
             try await transaction { try await Self.rotateEpoch(now: now, onlyIfDue: true, $0, logger) }
         }

@@ -272,14 +272,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             arguments: [EpochPolicy.newEpoch(), now.milliseconds, dueBefore])
     }
 
-    public func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
-        // A cursor beyond the change counter, or a store mark beyond ours, comes from a history head
-        // office no longer has (restored from a backup).
-        let rewound = try await pool.read { db in
+    public func updates(storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+        // A store mark beyond ours comes from a history head office no longer has (restored from a
+        // backup): evidence from the store's own stream, so the whole chain starts a new epoch. A cursor
+        // beyond the change counter alone is only this store's word: it pulls from zero, nobody else does.
+        let (rewound, cursorBeyond) = try await pool.read { db in
             let counter = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter")!
             let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId])
-            return cursor > counter || (storeAcknowledged ?? 0) > (acknowledged ?? Int64.max)
+            return ((storeAcknowledged ?? 0) > (acknowledged ?? Int64.max), requestedCursor > counter)
         }
+        let cursor = cursorBeyond ? 0 : requestedCursor
         if rewound {
             try await pool.write { try Self.rotateEpoch(now: now, onlyIfDue: true, $0) }
         }

@@ -24,7 +24,7 @@ struct Demo: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Where the scanner recordings are (default: device/fixtures, else /usr/share/loyalty-agent/fixtures).",
+            "Where the scanner recordings are (default: device/fixtures, else /usr/share/loyalty-agent/fixtures, else the one built in).",
             valueName: "path"))
     var fixtures: String?
     @Option(
@@ -50,27 +50,38 @@ struct Demo: AsyncParsableCommand {
         try FileManager.default.createDirectory(
             atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: work) } }
-        let script = DemoScript(work: work, fixtures: try fixtureFolder())
+        let script = DemoScript(work: work, fixtures: try fixtureFolder(work: work))
         let ok = try await script.run(serveSeconds: serveSeconds ?? (isatty(0) == 1 ? -1 : 0))
         if !ok { throw ExitCode(AgentExit.storage.rawValue) }
     }
 
-    private func fixtureFolder() throws -> String {
+    /// The recordings named by --fixtures, else the checkout's or the package's, else the one built
+    /// into the binary, written into the demo's folder (the binary may be installed anywhere).
+    private func fixtureFolder(work: String) throws -> String {
+        if let fixtures {
+            guard FileManager.default.fileExists(atPath: fixtures + "/\(EmbeddedRecording.name).evemu") else {
+                throw LoyaltyError.badInput(
+                    "no_fixtures", "no scanner recording \(EmbeddedRecording.name).evemu in \(fixtures) (--fixtures)")
+            }
+            return fixtures
+        }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let candidates = [
-            fixtures, "device/fixtures",
+            "device/fixtures",
             executable.deletingLastPathComponent().appendingPathComponent("../../device/fixtures").standardized.path,
             "/usr/share/loyalty-agent/fixtures",
-        ].compactMap { $0 }
-        guard
-            let found = candidates.first(where: {
-                FileManager.default.fileExists(atPath: $0 + "/honeywell-us-ean13.evemu")
-            })
-        else {
-            throw LoyaltyError.badInput(
-                "no_fixtures",
-                "no scanner recordings found (looked in \(candidates.joined(separator: ", "))); pass --fixtures PATH")
+        ]
+        if let found = candidates.first(where: {
+            FileManager.default.fileExists(atPath: $0 + "/\(EmbeddedRecording.name).evemu")
+        }) {
+            return found
         }
-        return found
+        let folder = work + "/recordings"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (suffix, text) in [("umockdev", EmbeddedRecording.umockdev), ("evemu", EmbeddedRecording.evemu)] {
+            try (text + "\n").write(
+                toFile: folder + "/\(EmbeddedRecording.name).\(suffix)", atomically: true, encoding: .utf8)
+        }
+        return folder
     }
 }
