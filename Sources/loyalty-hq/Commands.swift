@@ -156,8 +156,8 @@ struct Cards: AsyncParsableCommand {
         func run() async throws {
             let (old, new) = try OperatorInput.twoCards(
                 self.old, self.new, sameCode: "same_card", sameMessage: "OLD and NEW are the same card; give the new card's number")
-            let actor = OperatorInput.actor(by)
-            let reason = reason
+            let actor = try OperatorInput.actor(by)
+            let reason = try OperatorInput.reason(reason)
             try await storage.withStore { store, _ in
                 try await store.replaceCard(old, with: new, actor: actor, reason: reason, now: Date())
             }
@@ -359,8 +359,8 @@ struct Members: AsyncParsableCommand {
             let (keep, other) = try OperatorInput.twoCards(
                 self.keep, self.other, sameCode: "same_member",
                 sameMessage: "KEEP and OTHER are the same card: a member cannot be merged into itself")
-            let actor = OperatorInput.actor(by)
-            let reason = reason
+            let actor = try OperatorInput.actor(by)
+            let reason = try OperatorInput.reason(reason)
             do {
                 try await storage.withStore { store, _ in
                     try await store.mergeMembers(keep: keep, other: other, actor: actor, reason: reason, now: Date())
@@ -413,7 +413,7 @@ struct MemberRangesCommand: AsyncParsableCommand {
                 throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
             }
             let ranges = ranges
-            let actor = OperatorInput.actor(by)
+            let actor = try OperatorInput.actor(by)
             try await storage.withStore { store, _ in try await store.setMemberRanges(ranges, actor: actor, now: Date()) }
             Output.out(
                 storage.json
@@ -428,7 +428,7 @@ struct MemberRangesCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let actor = OperatorInput.actor(by)
+            let actor = try OperatorInput.actor(by)
             try await storage.withStore { store, _ in try await store.setMemberRanges(nil, actor: actor, now: Date()) }
             Output.out(storage.json ? Output.json(["member_ranges": [String]()]) : "Member ranges cleared.")
         }
@@ -450,7 +450,28 @@ enum OperatorInput {
     }
 
     /// Who acts, for the audit trail: `--by`, else the login name.
-    static func actor(_ by: String?) -> String {
-        by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+    static func actor(_ by: String?) throws -> String {
+        try text(by, option: "--by")
+        return by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+    }
+
+    /// Why, for the audit trail (`--reason`).
+    static func reason(_ reason: String?) throws -> String? {
+        try text(reason, option: "--reason")
+        return reason
+    }
+
+    /// Audit text: at most 200 characters, no control characters, never a bank card number.
+    static func text(_ value: String?, option: String) throws {
+        guard let value else { return }
+        do {
+            try PaymentCardDetector.refuseInFreeText(value, field: option)
+        } catch {
+            throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+        }
+        guard value.count <= 200, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CommandFailure(
+                code: "bad_text", message: "\(option) takes at most 200 characters without control characters", exitCode: 2)
+        }
     }
 }

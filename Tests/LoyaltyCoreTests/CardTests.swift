@@ -69,15 +69,23 @@ import Testing
     @Test(arguments: [
         "amount '4111111111111111' is too large", "card 4111 1111 1111 1111 refused", "x5555-5555-5555-4444y",
         "--port 378282246310005", "99414111111111111111",
+        // Defect: these got through the detector into receipts and names at head office.
+        "receipt 4111.1111.1111.1111", "4111/1111/1111/1111", "41-11-11-11-11-11-11-11", "41 11 11 11 11 11 11 11",
+        "Ana ４１１１１１１１１１１１１１１１", "R-４１１１ １１１１ １１１１ １１１１", "٤١١١١١١١١١١١١١١١",
+        "3782-822463-10005",
     ])
     func aBankCardNumberIsRemovedFromText(_ text: String) {
         let safe = PaymentCardDetector.redacted(text)
         #expect(safe.contains("[bank card number removed]"), "\(safe)")
-        for digits in ["1111111", "4444", "310005"] { #expect(!safe.contains(digits), "\(safe)") }
+        for digits in ["1111111", "4444", "310005", "11-11", "11 11", "１１１１", "١١١١"] {
+            #expect(!safe.contains(digits), "\(safe)")
+        }
+        #expect(PaymentCardDetector.mentionsPaymentCard(text))
     }
 
     @Test(arguments: [
         "Awarded 12 points to card 2900000777774 for 12.50 EUR", "seq 1795340000000", "2026-11-23 12:00", "",
+        "12.50 13.20 4.10 99.99", "2026/11/23 4 111 1 1", "id-1-2900000777774", "١٢٣",
     ])
     func otherNumbersAreLeftAlone(_ text: String) {
         #expect(PaymentCardDetector.redacted(text) == text)

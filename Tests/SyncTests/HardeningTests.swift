@@ -143,6 +143,48 @@ import Testing
         }
     }
 
+    /// Defect: head office stored an entry's id, reason and coupon code holding a bank card number, and
+    /// receipts and names holding one written with dots, slashes, two-digit groups or full-width digits.
+    /// Every free-text field goes through one check; the refusal never repeats the number.
+    @Test(arguments: Driver.allCases)
+    func bankCardNumbersInAnyFreeTextFieldAreRefusedAtHeadOffice(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            let spellings = [
+                "4111111111111111", "4111.1111.1111.1111", "4111/1111/1111/1111", "41-11-11-11-11-11-11-11",
+                "41 11 11 11 11 11 11 11", "４１１１１１１１１１１１１１１１",
+            ]
+            var entries: [(String, SyncEntry)] = []
+            for spelling in spellings {
+                var receipt = Harness.entry(1)
+                receipt.receipt = "R " + spelling
+                var name = Harness.entry(1, kind: "enroll", points: 0)
+                name.memberName = "Ana " + spelling
+                entries += [("receipt", receipt), ("member_name", name)]
+            }
+            var id = Harness.entry(1)
+            id.id = "4111111111111111"
+            var reason = Harness.entry(1)
+            reason.reason = "refund 4111111111111111"
+            var coupon = Harness.entry(1, kind: "coupon", points: 0)
+            coupon.couponCode = "WELCOME-4111111111111111"
+            coupon.reason = "issued"
+            entries += [("id", id), ("reason", reason), ("coupon_code", coupon)]
+            for (field, entry) in entries {
+                do {
+                    _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [entry], backlog: 0), nonce: nil, now: Date())
+                    Issue.record("an entry with a bank card number in its \(field) was stored")
+                } catch let refusal as IngestRefusal {
+                    #expect(
+                        refusal.kind == .invalid && refusal.message.contains("\(field) holds a bank card number"),
+                        "\(refusal.message)")
+                    #expect(!refusal.message.contains("1111"), "the refusal never repeats the number")
+                }
+            }
+            #expect(try await store.totals().isEmpty)
+        }
+    }
+
     /// Head office restored from a backup: a store whose cursor is ahead of it still sees a card
     /// blocked after the restore — whether the restored counter is below its cursor or already past it.
     @Test(arguments: [false, true])

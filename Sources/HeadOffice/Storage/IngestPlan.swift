@@ -25,14 +25,17 @@ struct IngestPlan {
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
             if let joins = entry.joinsCard { try HeadOfficeCards.refusePaymentCard(joins, context: "entry \(entry.seq)") }
             if let referrer = entry.referredBy { try HeadOfficeCards.refusePaymentCard(referrer, context: "entry \(entry.seq)") }
-            // The same check the agent applies to a receipt at the till (ids and reasons are the agent's
-            // own UUIDs and words: checking them could refuse a store's stream for ever on a false match).
+            // Every free-text field goes through the one check the till applies to a receipt. The till's
+            // own ids are drawn so that the check never matches them (MachineToken).
             if let birthday = entry.memberBirthday, (try? CalendarDate(parsing: birthday)) == nil {
                 throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): member_birthday is not a real YYYY-MM-DD date")
             }
-            if PaymentCardDetector.mentionsPaymentCard(entry.receipt) || PaymentCardDetector.mentionsPaymentCard(entry.memberName ?? "") {
-                throw IngestRefusal(
-                    kind: .invalid, message: "entry \(entry.seq): the receipt or name holds a bank card number; it is not stored")
+            let freeText = [
+                ("receipt", entry.receipt), ("member_name", entry.memberName), ("reason", entry.reason),
+                ("coupon_code", entry.couponCode), ("id", entry.id),
+            ]
+            for (field, text) in freeText where text.map(PaymentCardDetector.mentionsPaymentCard) == true {
+                throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): \(field) holds a bank card number; it is not stored")
             }
             guard seen.insert(entry.seq).inserted else {
                 throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")

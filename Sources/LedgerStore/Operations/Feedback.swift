@@ -21,6 +21,7 @@ extension LedgerDatabase {
         guard (1...5).contains(score) else {
             throw LoyaltyError.badInput("bad_score", "the answer is a whole number from 1 (poor) to 5 (excellent), not \(score)")
         }
+        try PaymentCardDetector.refuseInFreeText(key, field: "the answer's key")
         return try write { db in
             let program = try currentProgram(db)
             let holder = try cardHolder(card, program: program, db)

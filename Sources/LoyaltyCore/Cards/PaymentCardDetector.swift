@@ -66,46 +66,78 @@ public enum PaymentCardDetector {
         }
     }
 
+    /// The characters that join digit groups the way card numbers are printed or typed:
+    /// `4111 1111 1111 1111`, `4111-1111-…`, `4111.1111.…`, `4111/1111/…`.
+    static let groupJoiners: Set<Character> = [" ", "-", ".", "/"]
+
+    /// The digit a character stands for, in any script (`４`, `٤` as well as `4`); nil for others.
+    static func digit(_ character: Character) -> Character? {
+        if character.isASCII { return character.isNumber ? character : nil }
+        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first,
+            scalar.properties.numericType == .decimal, let value = scalar.properties.numericValue,
+            value >= 0, value <= 9
+        else { return nil }
+        return Character(String(Int(value)))
+    }
+
+    /// One group of digits as written, and the joiner that followed it (if any).
+    struct DigitGroup {
+        var digits = ""
+        var original = ""
+        var joiner: Character?
+    }
+
     /// `text` with every number that looks like a payment card replaced: for error messages that
-    /// would otherwise repeat what the user typed. A number is a run of digits, or digit groups of at
-    /// least three joined by single spaces or dashes as cards are printed (`4111 1111 1111 1111`), so
-    /// dates and the short groups of ids do not join into false card numbers.
+    /// would otherwise repeat what the user typed, and for everything the binaries print. A number is
+    /// a run of digits (in any script), or digit groups joined by single spaces, dashes, dots or slashes
+    /// as cards are written (`4111 1111 1111 1111`, `41-11-11-…`): a card is looked for in each group
+    /// alone and in consecutive groups of at least two digits each, from a group's start to a group's
+    /// end, so dates and the short groups of ids do not join into false card numbers.
     public static func redacted(_ text: String) -> String {
         var output = ""
-        // The current run: digit groups, each with the separator that followed it (if any).
-        var run: [(digits: String, separator: Character?)] = []
-        var digits = ""
-        func emit(_ piece: ArraySlice<(digits: String, separator: Character?)>) {
-            guard let last = piece.last else { return }
-            if containsPaymentCard(piece.map(\.digits).joined()) {
-                output += "[bank card number removed]"
-                if let separator = last.separator { output.append(separator) }
-            } else {
-                for group in piece {
-                    output += group.digits
-                    if let separator = group.separator { output.append(separator) }
+        var run: [DigitGroup] = []
+        var current = DigitGroup()
+        func flush() {
+            if !current.digits.isEmpty { run.append(current) }
+            current = DigitGroup()
+            guard !run.isEmpty else { return }
+            var marked = [Bool](repeating: false, count: run.count)
+            for first in run.indices {
+                if containsPaymentCard(run[first].digits) { marked[first] = true }
+                guard run[first].digits.count >= 2 else { continue }
+                var joined = run[first].digits
+                var last = first
+                while last + 1 < run.count, run[last].joiner != nil, run[last + 1].digits.count >= 2,
+                    joined.count + run[last + 1].digits.count <= 19
+                {
+                    last += 1
+                    joined += run[last].digits
+                    if joined.count >= 12, isPaymentCard(joined) {
+                        for index in first...last { marked[index] = true }
+                    }
                 }
             }
-        }
-        func flush() {
-            if !digits.isEmpty { run.append((digits, nil)) }
-            digits = ""
-            // A short group in a multi-group run stands alone: it is not part of a printed card number.
-            var start = 0
-            for index in run.indices where run.count > 1 && run[index].digits.count < 3 {
-                emit(run[start..<index])
-                emit(run[index...index])
-                start = index + 1
+            var index = 0
+            while index < run.count {
+                if marked[index] {
+                    while index + 1 < run.count, marked[index + 1] { index += 1 }
+                    output += "[bank card number removed]"
+                } else {
+                    output += run[index].original
+                }
+                if let joiner = run[index].joiner { output.append(joiner) }
+                index += 1
             }
-            emit(run[start...])
             run = []
         }
         for character in text {
-            if character.isASCII && character.isNumber {
-                digits.append(character)
-            } else if (character == " " || character == "-") && !digits.isEmpty {
-                run.append((digits, character))
-                digits = ""
+            if let digit = digit(character) {
+                current.digits.append(digit)
+                current.original.append(character)
+            } else if groupJoiners.contains(character) && !current.digits.isEmpty {
+                current.joiner = character
+                run.append(current)
+                current = DigitGroup()
             } else {
                 flush()
                 output.append(character)
@@ -113,6 +145,13 @@ public enum PaymentCardDetector {
         }
         flush()
         return output
+    }
+
+    /// Refuses free text from outside (a reason, a name, a key, an id) that holds a bank card number,
+    /// naming the field and never repeating the text: one check for every such field.
+    public static func refuseInFreeText(_ text: String?, field: String) throws(LoyaltyError) {
+        guard let text, mentionsPaymentCard(text) else { return }
+        throw .badInput("payment_card", "\(field) holds a bank card number; it is not stored (leave it out)")
     }
 
     /// Whether free text (a receipt reference, a name, a store id) holds a payment card number,

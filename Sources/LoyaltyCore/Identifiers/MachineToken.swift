@@ -10,15 +10,16 @@ public enum MachineToken {
     static let maximumDraws = 64
 
     /// Whether the redactor leaves `token` unchanged. A cheap scan first: only a chain of at least
-    /// 12 digits (digit groups joined by spaces or dashes, as the redactor joins them) can be altered.
+    /// 12 digits (digit groups joined as the redactor joins them) can be altered.
     public static func isUnmistakable(_ token: String) -> Bool {
         var chainDigits = 0
         var longest = 0
         for byte in token.utf8 {
+            if byte >= 0x80 { return PaymentCardDetector.redacted(token) == token }  // digits of other scripts
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 chainDigits += 1
                 longest = max(longest, chainDigits)
-            } else if byte != UInt8(ascii: "-") && byte != UInt8(ascii: " ") {
+            } else if !PaymentCardDetector.groupJoiners.contains(Character(Unicode.Scalar(byte))) {
                 chainDigits = 0
             }
         }

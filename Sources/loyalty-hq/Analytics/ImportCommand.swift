@@ -26,7 +26,7 @@ struct Import: AsyncParsableCommand {
         } catch {
             throw CommandFailure(code: "unreadable_file", message: "cannot read \(file) as UTF-8 text: check the path and encoding", exitCode: 2)
         }
-        let actor = OperatorInput.actor(by)
+        let actor = try OperatorInput.actor(by)
         let summary = try await storage.withStore { store, _ in
             let settings = try await store.analyticsSettings()
             let calendar = try ChainCalendar(identifier: settings.timeZone)

@@ -28,7 +28,7 @@ struct Segments: AsyncParsableCommand {
                 .map { Set($0.churnWarnings(settings: context.settings).map(\.card)) }
             let flags = MemberFlags.flags(
                 context.facts, asOfDay: context.asOfDay, settings: context.settings, churnWarnings: churn ?? [])
-            let actor = OperatorInput.actor(by)
+            let actor = try OperatorInput.actor(by)
             let published = flags.mapValues { $0.map(\.rawValue) }
             let changed = try await storage.withStore { store, _ in
                 try await store.publishFlags(published, actor: actor, now: Date())

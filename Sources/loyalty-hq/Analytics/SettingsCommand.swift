@@ -29,7 +29,7 @@ struct Settings: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let (key, value, actor) = (key, value, OperatorInput.actor(by))
+            let (key, value, actor) = (key, value, try OperatorInput.actor(by))
             let settings = try await storage.withStore { store, _ in
                 try await store.setAnalyticsSetting(key, to: value, actor: actor, now: Date())
             }

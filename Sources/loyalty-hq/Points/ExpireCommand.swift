@@ -19,7 +19,7 @@ struct Expire: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let actor = OperatorInput.actor(by)
+        let actor = try OperatorInput.actor(by)
         let requested = try asOf.asOf.map { text -> Int in
             guard let day = ChainCalendar.day(text) else {
                 throw CommandFailure(code: "bad_date", message: "--as-of takes a date like 2026-03-31, not '\(text)'", exitCode: 2)

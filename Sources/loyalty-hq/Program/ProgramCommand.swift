@@ -27,7 +27,7 @@ struct ProgramCommand: AsyncParsableCommand {
             }
             let definition = try ProgramFile.parse(text)
             _ = try definition.program(version: 2)  // every rule checked before anything is stored
-            let actor = OperatorInput.actor(by)
+            let actor = try OperatorInput.actor(by)
             let published = try await storage.withStore { store, _ in try await store.publishProgram(definition, actor: actor, now: Date()) }
             if storage.json {
                 Output.out(Output.json(published))

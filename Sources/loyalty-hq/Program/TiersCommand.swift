@@ -25,7 +25,7 @@ struct Tiers: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
-            let actor = OperatorInput.actor(by)
+            let actor = try OperatorInput.actor(by)
             // The program version in force at the end of the as-of day.
             let program = context.program
             let tiers = TierReview.tiers(context.facts, program: program)
