@@ -15,6 +15,13 @@ struct Serve: AsyncParsableCommand {
         "A file holding the dashboard's password (HTTP Basic, any user name); required to serve /dashboard beyond loopback.",
         valueName: "path"))
     var dashboardPasswordFile: String?
+    @Option(help: "Open connections in total; at the limit the longest-waiting idle or slow one is closed.")
+    var maxConnections = ConnectionLimits.standard.maximumConnections
+    @Option(help: "Open connections from one address (raise it behind a proxy).")
+    var maxConnectionsPerClient = ConnectionLimits.standard.maximumConnectionsPerClient
+    @Option(help: "Seconds a request may take to arrive in full (also how long an idle connection stays open).")
+    var requestTimeout = ConnectionLimits.standard.requestTimeoutSeconds
+    @Option(help: "Bytes of request headers.") var maxHeaderBytes = ConnectionLimits.standard.maximumHeaderBytes
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
@@ -22,11 +29,29 @@ struct Serve: AsyncParsableCommand {
         let description = storage.storageDescription
         let host = host
         let dashboard = try dashboardAccess()
+        var limits = ConnectionLimits(
+            maximumConnections: maxConnections, maximumConnectionsPerClient: maxConnectionsPerClient,
+            requestTimeoutSeconds: requestTimeout, maximumHeaderBytes: maxHeaderBytes)
+        if let (option, reason) = limits.problem {
+            throw CommandFailure(code: "bad_option", message: "\(option) \(reason)", exitCode: 2)
+        }
+        // Every connection is a descriptor: raise the soft limit to the hard one, and keep the connection
+        // limit below it, so accepting never fails for want of one (the server would stop answering).
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        if limits.maximumConnections > descriptors - 128 {
+            limits.maximumConnections = max(1, descriptors - 128)
+            limits.maximumConnectionsPerClient = min(limits.maximumConnectionsPerClient, limits.maximumConnections)
+            Output.err(
+                "loyalty-hq: only \(descriptors) file descriptors allowed; serving at most \(limits.maximumConnections) "
+                    + "connections (raise LimitNOFILE for more)")
+        }
+        let server = limits.serverBuilder()
         try await storage.withStore { store, _ in
             var logger = Logger(label: "loyalty-hq")
             logger.logLevel = .notice
             let app = Application(
                 router: HeadOfficeAPI(store: store, dashboard: dashboard).router(),
+                server: server,
                 configuration: .init(address: .hostname(host, port: port), serverName: "loyalty-hq"),
                 onServerRunning: { channel in
                     let actual = channel.localAddress?.port ?? 0
@@ -473,5 +498,20 @@ enum OperatorInput {
             throw CommandFailure(
                 code: "bad_text", message: "\(option) takes at most 200 characters without control characters", exitCode: 2)
         }
+    }
+}
+
+/// The process's limit on open files.
+enum FileDescriptorLimit {
+    /// Raises the soft limit to the hard one; returns the soft limit now in force.
+    static func raiseToHardLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
     }
 }

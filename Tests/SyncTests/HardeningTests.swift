@@ -328,8 +328,8 @@ import Testing
         }
     }
 
-    /// The agent's own ids and refund reasons (UUIDs) never trip the bank-card check: a false match
-    /// would refuse the store's stream for ever.
+    /// The agent's own ids and refund reasons (UUIDs, drawn at random by older tills) never trip the
+    /// bank-card check: a false match would refuse the store's stream for ever.
     @Test func agentGeneratedIdsAndReasonsAreNeverMistakenForBankCards() throws {
         for chunk in 0..<100 {
             let batch = (1...1_000).map { index -> SyncEntry in

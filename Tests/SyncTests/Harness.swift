@@ -92,7 +92,7 @@ enum Harness {
     /// An entry as a store would send it.
     static func entry(_ seq: Int64, card: String = "2900000777774", kind: String = "earn", points: Int64 = 10, amount: Int64? = nil, at: Int64 = 1_795_340_000_000) -> SyncEntry {
         SyncEntry(
-            seq: seq, id: "id-\(seq)-\(card)", card: card, kind: kind, points: points,
+            seq: seq, id: "id:\(seq):\(card)", card: card, kind: kind, points: points,
             amountMinor: amount ?? (kind == "earn" ? points * 100 : 0), currency: "EUR", receipt: "R\(seq)",
             refersToSeq: nil, ruleVersion: 1, reason: nil, createdAtMilliseconds: at)
     }

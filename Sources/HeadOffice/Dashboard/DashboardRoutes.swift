@@ -25,10 +25,20 @@ extension HeadOfficeAPI {
                     .notFound, "dashboard_disabled",
                     "the dashboard needs a password when head office listens beyond loopback: start with --dashboard-password-file"
                 )
-            case .password(let password) where !Self.authorised(request, password: password):
-                return Response(
-                    status: .unauthorized,
-                    headers: [.wwwAuthenticate: "Basic realm=\"loyalty-hq dashboard\", charset=\"UTF-8\""])
+            case .password(let password):
+                if let seconds = passwordThrottle.retryAfterSeconds() {
+                    var response = APIResponse.error(
+                        .tooManyRequests, "too_many_attempts",
+                        "too many wrong dashboard passwords; try again in \(seconds) s")
+                    response.headers[.retryAfter] = String(seconds)
+                    return response
+                }
+                guard Self.authorised(request, password: password) else {
+                    passwordThrottle.recordFailure()
+                    return Response(
+                        status: .unauthorized,
+                        headers: [.wwwAuthenticate: "Basic realm=\"loyalty-hq dashboard\", charset=\"UTF-8\""])
+                }
             default:
                 break
             }

@@ -15,6 +15,7 @@ public struct HeadOfficeAPI: Sendable {
     /// Who may open `GET /dashboard`.
     public let dashboard: DashboardAccess
     let secrets = SecretCache()
+    let passwordThrottle = PasswordThrottle()
 
     public init(store: any HeadOfficeStore, dashboard: DashboardAccess = .loopbackOnly, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store

@@ -25,14 +25,16 @@ struct IngestPlan {
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
             if let joins = entry.joinsCard { try HeadOfficeCards.refusePaymentCard(joins, context: "entry \(entry.seq)") }
             if let referrer = entry.referredBy { try HeadOfficeCards.refusePaymentCard(referrer, context: "entry \(entry.seq)") }
-            // Every free-text field goes through the one check the till applies to a receipt. The till's
-            // own ids are drawn so that the check never matches them (MachineToken).
+            // Every free-text field goes through the one check the till applies to a receipt. Ids shaped
+            // like UUIDs are a till's own (older tills drew them at random: a false match would refuse the
+            // store's stream for ever), so they are left out of the check; any other id goes through it.
             if let birthday = entry.memberBirthday, (try? CalendarDate(parsing: birthday)) == nil {
                 throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): member_birthday is not a real YYYY-MM-DD date")
             }
             let freeText = [
-                ("receipt", entry.receipt), ("member_name", entry.memberName), ("reason", entry.reason),
-                ("coupon_code", entry.couponCode), ("id", entry.id),
+                ("receipt", entry.receipt), ("member_name", entry.memberName),
+                ("reason", entry.reason.map(MachineToken.withoutUUIDs)), ("coupon_code", entry.couponCode),
+                ("id", MachineToken.isUUIDShaped(entry.id) ? nil : entry.id),
             ]
             for (field, text) in freeText where text.map(PaymentCardDetector.mentionsPaymentCard) == true {
                 throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): \(field) holds a bank card number; it is not stored")

@@ -45,4 +45,26 @@ public enum MachineToken {
     public static func hex128() -> String {
         drawn { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
     }
+
+    /// Whether `text` is shaped like a UUID (8-4-4-4-12 hex digits): the entry ids every till has made.
+    /// Such an id is a machine's, never a card typed by mistake, whatever digits it holds.
+    public static func isUUIDShaped<S: StringProtocol>(_ text: S) -> Bool {
+        guard text.utf8.count == 36 else { return false }
+        for (index, byte) in text.utf8.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                let hex = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46)
+                guard hex else { return false }
+            }
+        }
+        return true
+    }
+
+    /// `text` with every UUID-shaped word (separated by spaces) replaced by `uuid`: free text a till
+    /// composed around its own ids ("refund 0190…") is checked for card numbers without them.
+    public static func withoutUUIDs(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).map { isUUIDShaped($0) ? "uuid" : String($0) }
+            .joined(separator: " ")
+    }
 }
