@@ -87,7 +87,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Stores: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Register stores and see how far each is synced.", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(abstract: "Register stores and see how far each is synced.", subcommands: [Add.self, List.self, RotateSecret.self, RevokeStore.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

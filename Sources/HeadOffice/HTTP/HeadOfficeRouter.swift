@@ -140,25 +140,36 @@ public struct HeadOfficeAPI: Sendable {
         guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 64 else {
             return .refused(APIResponse.error(.unauthorized, "bad_signature", "malformed nonce or store header"))
         }
-        let secret: String?
+        let credentials: StoreCredentials?
         do {
-            secret = try await secrets.secret(storeId: caller, now: now) { try await store.secret(storeId: $0) }
+            credentials = try await secrets.credentials(storeId: caller, now: now) {
+                try await store.credentials(storeId: $0, now: now)
+            }
         } catch {
             return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
         // The operator needs to tell a store head office does not know from a wrong secret file (the
         // store is told only that the signature does not match).
-        guard let secret else {
+        guard let credentials else {
             logger.warning("refused a request: unknown store", metadata: ["store": "\(caller.prefix(64))"])
             return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
         }
-        guard RequestSigning.isValid(
+        // During a rotation the previous secret is still good: tills are given the new one one by one.
+        let signed = credentials.secrets.contains { secret in
+            RequestSigning.isValid(
                 signature: signature, secret: secret, method: request.method.rawValue, path: request.uri.string,
                 body: body.readableBytesView, timestamp: timestamp, nonce: nonce)
-        else {
+        }
+        guard signed else {
             logger.warning(
                 "refused a request: signature does not match", metadata: ["store": "\(caller.prefix(64))", "path": "\(request.uri.path)"])
             return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
+        }
+        guard !credentials.revoked else {
+            logger.warning("refused a request: store revoked", metadata: ["store": "\(caller.prefix(64))"])
+            return .refused(
+                APIResponse.error(
+                    .unauthorized, "store_revoked", "head office revoked this store; ask head office for a new registration"))
         }
         guard caller == storeId else {
             return .refused(APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(storeId.prefix(64))'s"))

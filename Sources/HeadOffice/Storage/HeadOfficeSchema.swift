@@ -360,4 +360,19 @@ enum HeadOfficeSchema {
         "CREATE INDEX hq_entries_time ON hq_entries(created_at_ms)",
         "INSERT INTO hq_schema (version) VALUES (16)",
     ]
+
+    /// Version 17: store secrets rotate with an overlap (the previous secret stays valid until a time),
+    /// and a store can be revoked.
+    static let sqliteStoreCredentials = """
+        ALTER TABLE hq_stores ADD COLUMN previous_secret TEXT;
+        ALTER TABLE hq_stores ADD COLUMN previous_secret_until_ms INTEGER;
+        ALTER TABLE hq_stores ADD COLUMN revoked_at_ms INTEGER;
+        """
+
+    static let postgresStoreCredentials: [String] = [
+        "ALTER TABLE hq_stores ADD COLUMN previous_secret TEXT",
+        "ALTER TABLE hq_stores ADD COLUMN previous_secret_until_ms BIGINT",
+        "ALTER TABLE hq_stores ADD COLUMN revoked_at_ms BIGINT",
+        "INSERT INTO hq_schema (version) VALUES (17)",
+    ]
 }

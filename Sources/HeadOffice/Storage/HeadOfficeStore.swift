@@ -12,6 +12,14 @@ public protocol HeadOfficeStore: DashboardFigures {
     func addStore(id: String, secret: String, now: Date) async throws
     /// The store's secret, or nil for an unknown store.
     func secret(storeId: String) async throws -> String?
+    /// What a store's requests may be signed with now: its secret, and during a rotation the previous
+    /// one until its time runs out; nil for an unknown store.
+    func credentials(storeId: String, now: Date) async throws -> StoreCredentials?
+    /// Gives the store `secret`; the previous secret stays valid for `overlapSeconds` (0: at once invalid),
+    /// so tills can be given the new one without downtime. Recorded in the audit trail.
+    func rotateSecret(storeId: String, secret: String, overlapSeconds: Int64, actor: String, now: Date) async throws
+    /// Refuses every request of the store from now on (its entries stay). Recorded in the audit trail.
+    func revokeStore(storeId: String, actor: String, reason: String?, now: Date) async throws
     /// Records a request nonce; false when the store already used it (a replay).
     func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool
     /// Stores each (store, seq) at most once, in one transaction with the member balances.

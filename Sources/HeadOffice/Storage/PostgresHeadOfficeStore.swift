@@ -68,6 +68,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (14, HeadOfficeSchema.postgresIssuedEntries),
                 (15, HeadOfficeSchema.postgresCoupons),
                 (16, HeadOfficeSchema.postgresEntriesByTime),
+                (17, HeadOfficeSchema.postgresStoreCredentials),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {

@@ -74,6 +74,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v16-entries-by-time") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteEntriesByTime)
         }
+        migrator.registerMigration("hq-v17-store-credentials") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteStoreCredentials)
+        }
         try migrator.migrate(pool)
     }
 
