@@ -203,7 +203,7 @@ var pointsChecksum: Int64 = 0
 for _ in 0..<rounds {
     let rules = clock.measure {
         for index in 0..<saleCount {
-            let breakdown = evaluationProgram.earning(
+            let breakdown = try! evaluationProgram.earning(
                 lines: saleLines, tier: evaluationProgram.tiers[index & 3], moment: moments[index % moments.count],
                 birthdayMonth: index % 12 + 1, earnedToday: Int64(index & 1023))
             pointsChecksum &+= breakdown.points

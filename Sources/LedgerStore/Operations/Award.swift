@@ -94,7 +94,7 @@ extension LedgerDatabase {
                         : pointsEarnedBefore(memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
                     dayCounted = moment.day
                 }
-                let computed = program.earning(
+                let computed = try program.earning(
                     lines: lines ?? [SaleLine(sku: "", category: "", amountMinor: amount.minorUnits)], tier: tier, moment: moment,
                     birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month, earnedToday: earnedToday,
                     flags: member?.flags.map { $0.split(separator: ",").map(String.init) } ?? [])

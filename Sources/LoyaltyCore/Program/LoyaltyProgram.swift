@@ -111,8 +111,15 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
             throw .badInput("bad_amount", "the amount is larger than any single sale can be")
         }
         // amount ≤ 1e12, points per unit and multiplier are small: the product fits in 128 bits.
-        let rate = pointsPerMajorUnit * tier.earnMultiplierPercent
-        return rounding.scale(amount.minorUnits, by: rate, dividedBy: currency.minorUnitsPerMajor * 100)
+        let (rate, overflowed) = pointsPerMajorUnit.multipliedReportingOverflow(by: tier.earnMultiplierPercent)
+        guard !overflowed, let points = rounding.scaledIfFits(amount.minorUnits, by: rate, dividedBy: currency.minorUnitsPerMajor * 100),
+            points <= EarningBreakdown.maximumPointsPerEntry
+        else {
+            throw .refused(
+                "points_limit",
+                "this sale would earn more than \(EarningBreakdown.maximumPointsPerEntry) points, more than one entry may carry")
+        }
+        return points
     }
 
     /// Checks a redemption against the share of the sale it may pay (when the program limits it):

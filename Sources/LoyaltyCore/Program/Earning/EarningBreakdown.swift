@@ -18,8 +18,15 @@ public struct EarningBreakdown: Hashable, Sendable, Codable {
     public var points: Int64
 }
 
+extension EarningBreakdown {
+    /// The most points one entry may carry: the same bound head office applies to every entry it
+    /// receives (`SyncEntry.maximumMagnitude`), so a till never writes an entry head office refuses.
+    public static let maximumPointsPerEntry: Int64 = 1_000_000_000_000
+}
+
 extension LoyaltyProgram {
-    /// Points a sale earns under this version's rules, with the breakdown.
+    /// Points a sale earns under this version's rules, with the breakdown. Refused (never a trap) when a
+    /// legal program and a legal amount would earn more than ``EarningBreakdown/maximumPointsPerEntry``.
     ///
     /// 1. base = rounding(Σ eligible line amount × category multiplier × points per unit);
     /// 2. the tier multiplier adds rounding(base × (m − 100) %);
@@ -29,24 +36,40 @@ extension LoyaltyProgram {
     ///    apply last.
     public func earning(
         lines: [SaleLine], tier: Tier, moment: SaleMoment, birthdayMonth: Int?, earnedToday: Int64, flags: [String] = []
-    ) -> EarningBreakdown {
+    ) throws(LoyaltyError) -> EarningBreakdown {
+        let tooMany = LoyaltyError.refused(
+            "points_limit",
+            "this sale would earn more than \(EarningBreakdown.maximumPointsPerEntry) points, more than one entry may "
+                + "carry; check the amount (or the program's multipliers)")
         let rules = earningRules ?? EarningRules()
         let excluded = Set(rules.excludedCategories)
         var weighted: (high: Int64, low: UInt64) = (0, 0)
         var eligible: Int64 = 0
         for line in lines where !excluded.contains(line.category) && line.amountMinor > 0 {
-            eligible += line.amountMinor
+            let (sum, overflowed) = eligible.addingReportingOverflow(line.amountMinor)
+            guard !overflowed else { throw tooMany }
+            eligible = sum
             let percent = rules.categoryMultiplierPercent[line.category] ?? 100
-            let product = line.amountMinor.multipliedFullWidth(by: percent * pointsPerMajorUnit)
+            let (rate, rateOverflowed) = percent.multipliedReportingOverflow(by: pointsPerMajorUnit)
+            guard !rateOverflowed else { throw tooMany }
+            let product = line.amountMinor.multipliedFullWidth(by: rate)
             let (low, carry) = weighted.low.addingReportingOverflow(product.low)
-            weighted = (weighted.high + product.high + (carry ? 1 : 0), low)
+            let (high, highOverflowed) = weighted.high.addingReportingOverflow(product.high + (carry ? 1 : 0))
+            guard !highOverflowed else { throw tooMany }
+            weighted = (high, low)
         }
-        let base = rounding.divide(weighted, by: currency.minorUnitsPerMajor * 100)
-        func extra(_ running: Int64, _ percent: Int64) -> Int64 {
-            rounding.scale(running, by: max(0, percent - 100), dividedBy: 100)
+        guard let base = rounding.dividedIfFits(weighted, by: currency.minorUnitsPerMajor * 100),
+            base <= EarningBreakdown.maximumPointsPerEntry
+        else { throw tooMany }
+        func extra(_ running: Int64, _ percent: Int64) throws(LoyaltyError) -> Int64 {
+            guard let points = rounding.scaledIfFits(running, by: max(0, percent - 100), dividedBy: 100),
+                points <= EarningBreakdown.maximumPointsPerEntry
+            else { throw tooMany }
+            return points
         }
-        let tierExtra = extra(base, tier.earnMultiplierPercent)
+        let tierExtra = try extra(base, tier.earnMultiplierPercent)
         var running = base + tierExtra
+        guard running <= EarningBreakdown.maximumPointsPerEntry else { throw tooMany }
         var candidates = rules.promotions.filter { $0.applies(at: moment, tier: tier.name, flags: flags) }.map {
             (name: $0.name, percent: $0.multiplierPercent, isBirthday: false)
         }
@@ -59,8 +82,9 @@ extension LoyaltyProgram {
         var steps: [EarningBreakdown.Step] = []
         var birthday: Int64 = 0
         for candidate in candidates {
-            let points = extra(running, candidate.percent)
+            let points = try extra(running, candidate.percent)
             running += points
+            guard running <= EarningBreakdown.maximumPointsPerEntry else { throw tooMany }
             if candidate.isBirthday {
                 birthday = points
             } else {
