@@ -45,6 +45,7 @@ struct Serve: AsyncParsableCommand {
                 "loyalty-hq: only \(descriptors) file descriptors allowed; serving at most \(limits.maximumConnections) "
                     + "connections (raise LimitNOFILE for more)")
         }
+        LoggingSystem.bootstrap { RedactingLogHandler(wrapping: StreamLogHandler.standardError(label: $0)) }
         let server = limits.serverBuilder()
         try await storage.withStore { store, _ in
             var logger = Logger(label: "loyalty-hq")
@@ -476,8 +477,9 @@ enum OperatorInput {
 
     /// Who acts, for the audit trail: `--by`, else the login name.
     static func actor(_ by: String?) throws -> String {
-        try text(by, option: "--by")
-        return by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        try text(actor, option: by == nil ? "$USER" : "--by")
+        return actor
     }
 
     /// Why, for the audit trail (`--reason`).

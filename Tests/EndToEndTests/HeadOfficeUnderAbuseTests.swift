@@ -119,4 +119,13 @@ import Testing
         #expect(try curl(url + "/dashboard", ["-u", "x:correct horse battery staple"]).status == 429, "not even a right one")
         #expect(try curl(url + "/v1/health").status == 200, "the API is not affected")
     }
+
+    /// Found by review: the dashboard, served without a password on loopback, answered any `Host`, so a
+    /// DNS-rebinding page could read every store's figures.
+    @Test func theLoopbackDashboardAnswersOnlyToALoopbackHost() throws {
+        let (hq, url) = try headOffice(descriptors: 1024)
+        defer { hq.terminate(); hq.waitUntilExit() }
+        #expect(try curl(url + "/dashboard").status == 200)
+        #expect(try curl(url + "/dashboard", ["-H", "Host: attacker.example"]).status == 421)
+    }
 }

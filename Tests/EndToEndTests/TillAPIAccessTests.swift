@@ -120,7 +120,18 @@ import Testing
         #expect(stale.status == 401, "the old token stops working without a restart")
         #expect(try daemon.request("GET", "/v1/members/\(card)").status == 200)
 
-        // A token file every user can read stops the daemon's start with what to do.
+        // A token file every user can read: the running daemon stops accepting its token at once (found
+        // by review: it kept the cached one), and the daemon's start is refused with what to do.
+        chmod(daemon.tokenFile, 0o644)
+        #expect(try daemon.request("GET", "/v1/members/\(card)").status == 401, "a world-readable token is refused")
+        chmod(daemon.tokenFile, 0o640)
+        #expect(try daemon.request("GET", "/v1/members/\(card)").status == 200)
+        let current = daemon.token
+        try FileManager.default.moveItem(atPath: daemon.tokenFile, toPath: daemon.tokenFile + ".away")
+        let gone = try daemon.request(
+            "GET", "/v1/members/\(card)", asPOS: false, headers: ["Authorization: Bearer \(current)"])
+        #expect(gone.status == 401, "a deleted token file refuses every token")
+        try FileManager.default.moveItem(atPath: daemon.tokenFile + ".away", toPath: daemon.tokenFile)
         chmod(daemon.tokenFile, 0o644)
         let start = try AgentProcess.run(["run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", database])
         #expect(start.exitCode == 2 && start.stderr.contains("readable by every user"), "\(start.stderr)")

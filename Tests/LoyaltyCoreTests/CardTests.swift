@@ -56,6 +56,17 @@ import Testing
         }
     }
 
+    /// One rule for a bank card: a member card holding a whole card number (a digit or a letter glued
+    /// on) is refused like the card itself; an in-store card that merely holds a Luhn-valid 12-digit
+    /// window (about 1 in 100 of them) is a member card, everywhere (it once blocked its store's sync).
+    @Test func aCardHoldingABankCardIsRefusedAndAnInStoreCardIsNot() throws {
+        for card in ["94111111111111111", "41111111111111119", "X4111111111111111", "4111111111111111A"] {
+            #expect(throws: LoyaltyError.self, "\(card)") { try CardNumber(card) }
+        }
+        #expect(try CardNumber("2500000000041").value == "2500000000041")
+        #expect(!PaymentCardDetector.mentionsPaymentCard("enroll-2500000000041"))
+    }
+
     @Test func datesAreRealCalendarDays() throws {
         #expect(try CalendarDate(parsing: "2024-02-29").description == "2024-02-29")
         for bad in ["2023-02-29", "1990-13-01", "1990-4-23", "23.04.1990", "1990-04-31", "", "2000-00-10"] {
@@ -73,11 +84,19 @@ import Testing
         "receipt 4111.1111.1111.1111", "4111/1111/1111/1111", "41-11-11-11-11-11-11-11", "41 11 11 11 11 11 11 11",
         "Ana ４１１１１１１１１１１１１１１１", "R-４１１１ １１１１ １１１１ １１１１", "٤١١١١١١١١١١١١١١١",
         "3782-822463-10005",
+        // Found by review: other separators, doubled ones, glued digits, other scripts and spaces.
+        "4111_1111_1111_1111", "4111,1111,1111,1111", "4111+1111+1111+1111", "4111:1111:1111:1111",
+        "4111|1111|1111|1111", "4111~1111~1111~1111", "4111*1111*1111*1111", "4111--1111--1111--1111",
+        "R14111-1111-1111-1111", "4111-1111-1111-11119", "4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1",
+        "4111\u{a0}1111\u{a0}1111\u{a0}1111", "4111\u{3000}1111\u{3000}1111\u{3000}1111",
+        "4111\u{200b}1111\u{200b}1111\u{200b}1111", "4111  1111  1111  1111", "4111–1111–1111–1111",
+        "⁴¹¹¹¹¹¹¹¹¹¹¹¹¹¹¹", "④①①①①①①①①①①①①①①①", "Bob 94111 1111 1111 1111", "94111111111111111",
+        "X4111111111111111", "4111111111111111A",
     ])
     func aBankCardNumberIsRemovedFromText(_ text: String) {
         let safe = PaymentCardDetector.redacted(text)
         #expect(safe.contains("[bank card number removed]"), "\(safe)")
-        for digits in ["1111111", "4444", "310005", "11-11", "11 11", "１１１１", "١١١١"] {
+        for digits in ["1111111", "4444", "310005", "11-11", "11 11", "１１１１", "١١١１", "¹¹¹¹", "①①①①"] {
             #expect(!safe.contains(digits), "\(safe)")
         }
         #expect(PaymentCardDetector.mentionsPaymentCard(text))
@@ -86,6 +105,9 @@ import Testing
     @Test(arguments: [
         "Awarded 12 points to card 2900000777774 for 12.50 EUR", "seq 1795340000000", "2026-11-23 12:00", "",
         "12.50 13.20 4.10 99.99", "2026/11/23 4 111 1 1", "id-1-2900000777774", "١٢٣",
+        // An in-store member card holding a Luhn-valid 12-digit window, its receipt and coupon code.
+        "2500000000041", "enroll-2500000000041", "WELCOME-2500000000041", "5000000000.41 EUR",
+        #"{"balance":500000000041,"points":4111111111111111}"#, "2026-11-23 12:00:05",
     ])
     func otherNumbersAreLeftAlone(_ text: String) {
         #expect(PaymentCardDetector.redacted(text) == text)

@@ -20,6 +20,11 @@ extension HeadOfficeAPI {
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/dashboard"]) }
         router.get("/dashboard") { request, _ in
             switch dashboard {
+            case .loopbackOnly where !Self.loopbackHost(request.head.authority):
+                // Served without a password because only this box can reach it: a page from elsewhere that
+                // rebinds its name to 127.0.0.1 must not read it.
+                return APIResponse.error(
+                    .misdirectedRequest, "bad_host", "the dashboard answers only to a loopback Host (127.0.0.1, localhost, [::1])")
             case .disabled:
                 return APIResponse.error(
                     .notFound, "dashboard_disabled",
@@ -58,6 +63,16 @@ extension HeadOfficeAPI {
                     .serviceUnavailable, "storage_unavailable", "head office's database could not be read: \(error)")
             }
         }
+    }
+
+    /// Whether a `Host` (`HOST:PORT`) names this box by a loopback name.
+    static func loopbackHost(_ authority: String?) -> Bool {
+        guard let lowered = authority?.lowercased() else { return false }
+        let host =
+            lowered.hasPrefix("[")
+            ? (lowered.split(separator: "]").first.map { $0 + "]" } ?? lowered)
+            : (lowered.split(separator: ":", maxSplits: 1).first.map(String.init) ?? lowered)
+        return ["127.0.0.1", "localhost", "[::1]"].contains(host)
     }
 
     /// `Authorization: Basic …` with the password (compared in constant time).

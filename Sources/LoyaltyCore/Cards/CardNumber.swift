@@ -24,7 +24,7 @@ public struct CardNumber: Hashable, Sendable, Codable, CustomStringConvertible, 
                 "bad_card",
                 "a member card number has \(Self.minimumLength) to \(Self.maximumLength) letters or digits; check the card and scan again")
         }
-        guard !PaymentCardDetector.isPaymentCard(normalised) else {
+        guard !PaymentCardDetector.mentionsPaymentCard(normalised) else {
             throw .badInput("payment_card", "this is a bank card, not a member card; ask the customer for their loyalty card")
         }
         self.value = normalised

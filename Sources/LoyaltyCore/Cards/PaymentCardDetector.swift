@@ -66,54 +66,70 @@ public enum PaymentCardDetector {
         }
     }
 
-    /// The characters that join digit groups the way card numbers are printed or typed:
-    /// `4111 1111 1111 1111`, `4111-1111-…`, `4111.1111.…`, `4111/1111/…`.
-    static let groupJoiners: Set<Character> = [" ", "-", ".", "/"]
+    /// The characters that join digit groups the way card numbers are printed or typed (`4111 1111 …`,
+    /// `4111-1111-…`, `4111.1111.…`, `4111/1111/…`, `4111_1111_…`), Unicode spaces and dashes among them.
+    static let asciiGroupJoiners: Set<Character> = [" ", "-", ".", "/", "_", ",", "+", ":", "|", "~", "*"]
 
-    /// The digit a character stands for, in any script (`４`, `٤` as well as `4`); nil for others.
+    static func isGroupJoiner(_ character: Character) -> Bool {
+        if asciiGroupJoiners.contains(character) { return true }
+        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else { return false }
+        switch scalar.properties.generalCategory {
+        case .spaceSeparator, .dashPunctuation, .format: return true  // NBSP, U+3000, en dash, zero-width space
+        default: return false
+        }
+    }
+
+    /// The digit a character stands for, in any script (`４`, `٤`, `⁴`, `④`, `4̲` as well as `4`); nil for others.
     static func digit(_ character: Character) -> Character? {
         if character.isASCII { return character.isNumber ? character : nil }
-        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first,
-            scalar.properties.numericType == .decimal, let value = scalar.properties.numericValue,
-            value >= 0, value <= 9
+        let scalars = Array(character.unicodeScalars)
+        guard let scalar = scalars.first,
+            scalars.dropFirst().allSatisfy({ $0.properties.generalCategory == .nonspacingMark }),
+            scalar.properties.numericType == .decimal || scalar.properties.numericType == .digit,
+            let value = scalar.properties.numericValue, value >= 0, value <= 9, value == value.rounded()
         else { return nil }
         return Character(String(Int(value)))
     }
 
-    /// One group of digits as written, and the joiner that followed it (if any).
+    /// One group of digits as written, and the joiners that followed it (if any).
     struct DigitGroup {
         var digits = ""
         var original = ""
-        var joiner: Character?
+        var joiners = ""
+        /// Groups of at most this many digits join their neighbours (card numbers are printed in
+        /// groups of 4, 4-6-5, or 2): a long number next to a short one (`5000000000.41`) does not.
+        static let joinableDigits = 1...6
     }
 
     /// `text` with every number that looks like a payment card replaced: for error messages that
     /// would otherwise repeat what the user typed, and for everything the binaries print. A number is
-    /// a run of digits (in any script), or digit groups joined by single spaces, dashes, dots or slashes
-    /// as cards are written (`4111 1111 1111 1111`, `41-11-11-…`): a card is looked for in each group
-    /// alone and in consecutive groups of at least two digits each, from a group's start to a group's
-    /// end, so dates and the short groups of ids do not join into false card numbers.
+    /// a run of digits (in any script), or short digit groups joined by one or two spaces, dashes,
+    /// dots, slashes and the like, as card numbers are written (`4111 1111 1111 1111`, `41-11-11-…`).
+    /// A number is a card when it is one, or when it holds one of 15 to 19 digits (a card with a digit
+    /// glued on); a 12–14-digit window inside a longer number is left alone, so a 13-digit member card
+    /// is never taken for a short Maestro number inside it. A number that is a JSON value (`"key":123`)
+    /// is the binaries' own figure, never a card typed in: it is left alone.
     public static func redacted(_ text: String) -> String {
         var output = ""
         var run: [DigitGroup] = []
-        var current = DigitGroup()
+        var runIsJSONValue = false
         func flush() {
-            if !current.digits.isEmpty { run.append(current) }
-            current = DigitGroup()
             guard !run.isEmpty else { return }
             var marked = [Bool](repeating: false, count: run.count)
-            for first in run.indices {
-                if containsPaymentCard(run[first].digits) { marked[first] = true }
-                guard run[first].digits.count >= 2 else { continue }
-                var joined = run[first].digits
-                var last = first
-                while last + 1 < run.count, run[last].joiner != nil, run[last + 1].digits.count >= 2,
-                    joined.count + run[last + 1].digits.count <= 19
-                {
-                    last += 1
-                    joined += run[last].digits
-                    if joined.count >= 12, isPaymentCard(joined) {
-                        for index in first...last { marked[index] = true }
+            if !runIsJSONValue {
+                for first in run.indices {
+                    if containsPaymentCard(run[first].digits) { marked[first] = true }
+                    guard DigitGroup.joinableDigits.contains(run[first].digits.count) else { continue }
+                    var joined = run[first].digits
+                    var last = first
+                    while last + 1 < run.count, !run[last].joiners.isEmpty,
+                        DigitGroup.joinableDigits.contains(run[last + 1].digits.count), joined.count <= 25
+                    {
+                        last += 1
+                        joined += run[last].digits
+                        if joined.count >= 12, containsPaymentCard(joined) {
+                            for index in first...last { marked[index] = true }
+                        }
                     }
                 }
             }
@@ -125,26 +141,36 @@ public enum PaymentCardDetector {
                 } else {
                     output += run[index].original
                 }
-                if let joiner = run[index].joiner { output.append(joiner) }
+                output += run[index].joiners
                 index += 1
             }
             run = []
         }
+        // Joiners after the run's last group: inside the number only if a digit follows.
+        var pending = ""
         for character in text {
             if let digit = digit(character) {
-                current.digits.append(digit)
-                current.original.append(character)
-            } else if groupJoiners.contains(character) && !current.digits.isEmpty {
-                current.joiner = character
-                run.append(current)
-                current = DigitGroup()
+                if run.isEmpty {
+                    runIsJSONValue = output.hasSuffix("\":")
+                    run.append(DigitGroup())
+                } else if !pending.isEmpty {
+                    run[run.count - 1].joiners = pending
+                    pending = ""
+                    run.append(DigitGroup())
+                }
+                run[run.count - 1].digits.append(digit)
+                run[run.count - 1].original.append(character)
+            } else if !run.isEmpty && pending.count < 2 && isGroupJoiner(character) {
+                pending.append(character)
             } else {
                 flush()
+                output += pending
+                pending = ""
                 output.append(character)
             }
         }
         flush()
-        return output
+        return output + pending
     }
 
     /// Refuses free text from outside (a reason, a name, a key, an id) that holds a bank card number,
@@ -160,13 +186,16 @@ public enum PaymentCardDetector {
         redacted(text) != text
     }
 
-    /// Whether any 12–19 digit window of `digits` is a payment card (a PAN inside a longer number).
+    /// Whether `digits` is a payment card, or holds one of 15 to 19 digits (a card number with digits
+    /// glued on). Shorter windows inside a longer number are left alone: by chance alone about one
+    /// 13-digit member card in a hundred holds a Luhn-valid 12-digit Maestro-like window.
     static func containsPaymentCard(_ digits: String) -> Bool {
         guard digits.count >= 12 else { return false }
+        if isPaymentCard(digits) { return true }
         let characters = Array(digits)
-        for start in 0..<characters.count {
-            for length in 12...19 where start + length <= characters.count {
-                if isPaymentCard(String(characters[start..<(start + length)])) { return true }
+        for length in 15...19 where length < characters.count {
+            for start in 0...(characters.count - length) where isPaymentCard(String(characters[start..<(start + length)])) {
+                return true
             }
         }
         return false

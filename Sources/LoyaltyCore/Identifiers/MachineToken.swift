@@ -19,7 +19,7 @@ public enum MachineToken {
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 chainDigits += 1
                 longest = max(longest, chainDigits)
-            } else if !PaymentCardDetector.groupJoiners.contains(Character(Unicode.Scalar(byte))) {
+            } else if !PaymentCardDetector.asciiGroupJoiners.contains(Character(Unicode.Scalar(byte))) {
                 chainDigits = 0
             }
         }

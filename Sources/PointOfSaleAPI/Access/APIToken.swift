@@ -28,17 +28,19 @@ public final class APITokenFile: APITokenSource {
 
     public init(path: String) { self.path = path }
 
+    /// The token in the file now; nil (every protected request refused, as start-up would) when the
+    /// file is gone, readable by others or malformed.
     public func currentToken() -> String? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return cached.withLock { $0.token } }
+        guard stat(path, &info) == 0, info.st_mode & 0o007 == 0 else { return nil }
         let inode = UInt64(info.st_ino)
-        let changed = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
         if let token = cached.withLock({ $0.inode == inode && $0.changedNanoseconds == changed ? $0.token : nil }) {
             return token
         }
         let token = try? Self.read(path: path)
-        cached.withLock { $0 = (inode, changed, token ?? $0.token) }
-        return token ?? cached.withLock { $0.token }
+        cached.withLock { $0 = (inode, changed, token) }
+        return token
     }
 
     /// A new token: 32 random bytes, each half-byte one of the letters `a` to `p` (letters only, so
@@ -83,8 +85,16 @@ public final class APITokenFile: APITokenSource {
         // The group (loyalty-pos on an installed box) and mode stay those of the file it replaces.
         var previous = stat()
         if stat(path, &previous) == 0 {
-            _ = fchown(descriptor, previous.st_uid, previous.st_gid)
-            _ = fchmod(descriptor, previous.st_mode & 0o770)
+            // A token file that lost its group would be readable by the rotating user's group instead.
+            guard fchown(descriptor, previous.st_uid, previous.st_gid) == 0 || (getuid() == previous.st_uid && getgid() == previous.st_gid),
+                fchmod(descriptor, previous.st_mode & 0o770) == 0
+            else {
+                close(descriptor)
+                unlink(temporary)
+                throw APITokenError(
+                    "cannot give the new API token file the owner and group of \(path) (uid \(previous.st_uid), gid "
+                        + "\(previous.st_gid)); rotate it as root or as its owner with its group")
+            }
         } else {
             _ = fchmod(descriptor, 0o640)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LoyaltyCore
 import Synchronization
 
 /// swift-log lines for the journal: under systemd (`$JOURNAL_STREAM` set) each line starts with the
@@ -29,7 +30,8 @@ struct JournalLogHandler: LogHandler {
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             line += " \(key)=\(Self.quoted("\(value)"))"
         }
-        line = line.replacingOccurrences(of: "\n", with: "\\n") + "\n"
+        // No log line ever carries a bank card number (a configuration error may quote the file).
+        line = PaymentCardDetector.redacted(line.replacingOccurrences(of: "\n", with: "\\n")) + "\n"
         Self.output.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
     }
 
