@@ -132,8 +132,10 @@ public struct SyncClient: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         var request = HTTPClientRequest(url: base + path)
         request.method = method
+        // The secret file is read for every request: a secret head office rotated is used without a restart.
+        let secret = try settings.secretFile.map { try SyncSettings.readSecret(path: $0) } ?? settings.secret
         for (name, value) in RequestSigning.headers(
-            storeId: settings.storeId, secret: settings.secret, method: method.rawValue, path: path, body: payload.readableBytesView)
+            storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView)
         {
             request.headers.add(name: name, value: value)
         }

@@ -12,6 +12,10 @@ public struct SyncSettings: Sendable {
     /// Bound on batches per sync run, so one run always ends.
     public var maximumBatchesPerRun: Int
     public var requestTimeoutSeconds: Int64
+    /// Where the secret came from: read again for every request, so a rotated secret takes effect at once.
+    public var secretFile: String?
+    /// A PEM file of the CA that signed head office's certificate (a private CA); nil: the system's.
+    public var certificateAuthorityFile: String?
 
     public init(
         headOfficeURL: URL, storeId: String, secret: String, batchMaximumEntries: Int = 500, batchMaximumBytes: Int = 1 << 20,
@@ -45,6 +49,7 @@ public struct SyncSettings: Sendable {
 
 /// Why a sync did not complete.
 public enum SyncFailure: Error, CustomStringConvertible, Sendable {
+
     /// Head office could not be reached or did not answer in time; retry later.
     case unreachable(String)
     /// Head office refused the request (authentication, bad payload, conflict); retrying will not help.

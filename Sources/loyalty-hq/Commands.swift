@@ -22,6 +22,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a request may take to arrive in full (also how long an idle connection stays open).")
     var requestTimeout = ConnectionLimits.standard.requestTimeoutSeconds
     @Option(help: "Bytes of request headers.") var maxHeaderBytes = ConnectionLimits.standard.maximumHeaderBytes
+    @Option(help: "Seconds a store's secrets are cached (how long a rotation or revocation takes to apply, 0 to 3600).")
+    var credentialCacheSeconds = 10
+    @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM); with --tls-key. SIGHUP reads both again.", valueName: "path"))
+    var tlsCertificate: String?
+    @Option(help: ArgumentHelp("The certificate's private key (PEM, not readable by others).", valueName: "path"))
+    var tlsKey: String?
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
@@ -32,6 +38,10 @@ struct Serve: AsyncParsableCommand {
         var limits = ConnectionLimits(
             maximumConnections: maxConnections, maximumConnectionsPerClient: maxConnectionsPerClient,
             requestTimeoutSeconds: requestTimeout, maximumHeaderBytes: maxHeaderBytes)
+        guard (0...3600).contains(credentialCacheSeconds) else {
+            throw CommandFailure(code: "bad_option", message: "--credential-cache-seconds takes 0 to 3600", exitCode: 2)
+        }
+        let credentialCacheSeconds = credentialCacheSeconds
         if let (option, reason) = limits.problem {
             throw CommandFailure(code: "bad_option", message: "\(option) \(reason)", exitCode: 2)
         }
@@ -46,22 +56,45 @@ struct Serve: AsyncParsableCommand {
                     + "connections (raise LimitNOFILE for more)")
         }
         LoggingSystem.bootstrap { RedactingLogHandler(wrapping: StreamLogHandler.standardError(label: $0)) }
-        let server = limits.serverBuilder()
+        let tls = try serverTLS()
+        let server = limits.serverBuilder(tls: tls)
+        let scheme = tls == nil ? "http" : "https"
+        if let tls { TLSReloadOnHangup.install(tls) }
         try await storage.withStore { store, _ in
             var logger = Logger(label: "loyalty-hq")
             logger.logLevel = .notice
             let app = Application(
-                router: HeadOfficeAPI(store: store, dashboard: dashboard).router(),
+                router: HeadOfficeAPI(store: store, dashboard: dashboard, credentialCacheSeconds: credentialCacheSeconds).router(),
                 server: server,
                 configuration: .init(address: .hostname(host, port: port), serverName: "loyalty-hq"),
                 onServerRunning: { channel in
                     let actual = channel.localAddress?.port ?? 0
                     // One line, one address: scripts read the port from it.
                     let pages = if case .disabled = dashboard { "dashboard off: no --dashboard-password-file" } else { "dashboard at /dashboard" }
-                    Output.out("loyalty-hq listening on http://\(host):\(actual) (storage: \(description); \(pages))")
+                    Output.out("loyalty-hq listening on \(scheme)://\(host):\(actual) (storage: \(description); \(pages))")
                 },
                 logger: logger)
             try await app.runService()
+        }
+    }
+
+    /// The certificate and key named by --tls-certificate and --tls-key (both or neither).
+    private func serverTLS() throws -> ServerTLS? {
+        switch (tlsCertificate, tlsKey) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?):
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: key))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                throw CommandFailure(
+                    code: "bad_option", message: "--tls-key \(key) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
+                    exitCode: 2)
+            }
+            do {
+                return try ServerTLS(certificatePath: certificate, keyPath: key)
+            } catch {
+                throw CommandFailure(code: "bad_option", message: error.description, exitCode: 2)
+            }
+        default:
+            throw CommandFailure(code: "bad_option", message: "--tls-certificate and --tls-key go together", exitCode: 2)
         }
     }
 
@@ -515,5 +548,25 @@ enum FileDescriptorLimit {
             if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
         return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
+    }
+}
+
+/// SIGHUP makes `serve` read its certificate and key again (a renewed certificate, no restart).
+enum TLSReloadOnHangup {
+    nonisolated(unsafe) static var source: (any DispatchSourceSignal)?
+
+    static func install(_ tls: ServerTLS) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            do {
+                try tls.reload()
+                Output.err("loyalty-hq: reloaded the TLS certificate \(tls.certificatePath)")
+            } catch {
+                Output.err("loyalty-hq: TLS reload refused, the running certificate stays: \(error)")
+            }
+        }
+        source.resume()
+        Self.source = source
     }
 }

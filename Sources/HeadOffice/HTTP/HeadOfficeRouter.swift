@@ -14,10 +14,17 @@ public struct HeadOfficeAPI: Sendable {
     public let clock: @Sendable () -> Date
     /// Who may open `GET /dashboard`.
     public let dashboard: DashboardAccess
-    let secrets = SecretCache()
+    let secrets: SecretCache
     let passwordThrottle = PasswordThrottle()
 
-    public init(store: any HeadOfficeStore, dashboard: DashboardAccess = .loopbackOnly, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// - Parameter credentialCacheSeconds: how long a store's secrets are kept between database reads
+    ///   (how long a rotation or revocation may take to reach this process).
+    public init(
+        store: any HeadOfficeStore, dashboard: DashboardAccess = .loopbackOnly, credentialCacheSeconds: Int = 10,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        precondition((0...3600).contains(credentialCacheSeconds), "credentials are cached at most an hour")
+        self.secrets = SecretCache(lifetimeSeconds: TimeInterval(credentialCacheSeconds))
         self.store = store
         self.dashboard = dashboard
         self.clock = clock

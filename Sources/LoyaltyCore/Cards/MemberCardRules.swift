@@ -40,10 +40,11 @@ extension CardScanRules {
         return self
     }
 
+    /// The range is not repeated: its bounds may be a bank card number and its neighbours.
     private static func overlapError(_ range: String) -> LoyaltyError {
         .badInput(
             "member_range_covers_payment_cards",
-            "member range '\(PaymentCardDetector.redacted(String(range.prefix(45))))' overlaps bank card numbers; "
+            "a member range of \(range.count) characters overlaps bank card numbers; "
                 + "give the exact length as FROM-TO (e.g. 2900000000000-2999999999999 for 13-digit cards)")
     }
 

@@ -74,7 +74,14 @@ struct Run: AsyncParsableCommand {
         let scans = ScanFeed()
         let board = ScannerBoard()
         let notifier = SystemdNotifier()
-        let syncSettings = try? sync.settings(for: ledger)
+        let syncSettings: SyncSettings?
+        do {
+            syncSettings = try sync.settings(for: ledger)
+        } catch let error as LoyaltyError where error.code == "insecure_hq_url" {
+            throw error  // a head office configured unsafely stops start-up; a missing one only stops syncing
+        } catch {
+            syncSettings = nil
+        }
         let api = PointOfSaleRouter(
             ledger: ledger, scans: scans, board: board, metrics: metrics,
             facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil),
@@ -110,7 +117,10 @@ struct Run: AsyncParsableCommand {
         }
         if let syncSettings {
             var loop = SyncLoop(
-                client: SyncClient(ledger: ledger, settings: syncSettings, http: Self.syncHTTPClient), intervalSeconds: interval)
+                client: SyncClient(
+                    ledger: ledger, settings: syncSettings,
+                    http: try HeadOfficeHTTPClient.make(for: syncSettings, failFast: true) ?? Self.syncHTTPClient),
+                intervalSeconds: interval)
             loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
             services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
         } else {

@@ -31,7 +31,7 @@ struct AgentConfigFile: Sendable {
         "db": "string", "store_id": "string", "currency": "string", "offline_redeem_cap": "integer",
         "hq.url": "string", "hq.store_secret_file": "string", "scanner.layout": "string",
         "member_ranges": "string", "listen": "string", "scanner.allow": "string", "scanner.device_layouts": "string",
-        "api.token_file": "string",
+        "api.token_file": "string", "hq.ca_file": "string",
     ]
 
     let path: String?

@@ -10,6 +10,13 @@ struct SyncOptions: ParsableArguments {
     var hqURL: String?
     @Option(help: ArgumentHelp("File holding this store's secret (default: $LOYALTY_STORE_SECRET_FILE, else /etc/loyalty-agent/store-secret).", valueName: "path"))
     var storeSecretFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "PEM file of the CA that signed head office's certificate (default: $LOYALTY_HQ_CA_FILE, else hq.ca_file in agent.yaml, else the system's).",
+            valueName: "path"))
+    var hqCaFile: String?
+    @Flag(help: "Allow plain http:// to a head office beyond loopback (entries and secrets' signatures travel unencrypted).")
+    var insecureHttp = false
 
     func settings(for ledger: LedgerDatabase) throws -> SyncSettings {
         guard let storeId = ledger.assignedStoreId else {
@@ -26,9 +33,37 @@ struct SyncOptions: ParsableArguments {
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw SyncFailure.configuration("--hq-url '\(text.prefix(80))' must be an http(s) URL, e.g. https://hq.example.com")
         }
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host?.lowercased() ?? "")
+        guard url.scheme == "https" || loopback || insecureHttp else {
+            throw LoyaltyError.badInput(
+                "insecure_hq_url",
+                "--hq-url \(url.absoluteString.prefix(80)) is plain http beyond this box: the store's entries would travel "
+                    + "unencrypted; use https:// (with --hq-ca-file for a private CA), or pass --insecure-http")
+        }
         let secretPath = storeSecretFile ?? environment["LOYALTY_STORE_SECRET_FILE"] ?? file.string("hq.store_secret_file")
             ?? "/etc/loyalty-agent/store-secret"
-        return SyncSettings(headOfficeURL: url, storeId: storeId, secret: try SyncSettings.readSecret(path: secretPath))
+        var settings = SyncSettings(headOfficeURL: url, storeId: storeId, secret: try SyncSettings.readSecret(path: secretPath))
+        settings.secretFile = secretPath
+        settings.certificateAuthorityFile = hqCaFile ?? environment["LOYALTY_HQ_CA_FILE"] ?? file.string("hq.ca_file")
+        return settings
+    }
+
+    /// A sync client for one command's run; its HTTP client (when it has its own) is shut down after.
+    static func withClient<T>(
+        ledger: LedgerDatabase, settings: SyncSettings, _ body: (SyncClient) async throws -> T
+    ) async throws -> T {
+        // Fail fast: an unreachable head office is reported at once, not after the request timeout.
+        guard let http = try HeadOfficeHTTPClient.make(for: settings, failFast: true) else {
+            return try await body(SyncClient(ledger: ledger, settings: settings))
+        }
+        do {
+            let result = try await body(SyncClient(ledger: ledger, settings: settings, http: http))
+            try? await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
     }
 }
 
@@ -41,7 +76,9 @@ struct Sync: AsyncLedgerCommand {
     @OptionGroup var global: GlobalOptions
 
     func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
-        let report = try await SyncClient(ledger: ledger, settings: sync.settings(for: ledger)).syncOnce()
+        let report = try await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {
+            try await $0.syncOnce()
+        }
         return CommandOutput(
             json: report,
             human: """
@@ -72,8 +109,10 @@ struct Daemon: AsyncLedgerCommand {
         guard interval > 0, interval <= 86_400, maxBackoff >= 1, maxBackoff <= 86_400 else {
             throw SyncFailure.configuration("--interval and --max-backoff take 1 to 86400 seconds")
         }
+        let settings = try sync.settings(for: ledger)
+        let http = try HeadOfficeHTTPClient.make(for: settings, failFast: false) ?? .shared
         let loop = SyncLoop(
-            client: SyncClient(ledger: ledger, settings: try sync.settings(for: ledger)),
+            client: SyncClient(ledger: ledger, settings: settings, http: http),
             intervalSeconds: interval, maximumBackoffSeconds: maxBackoff)
         installStopSignalHandlers()
         let task = Task {

@@ -44,14 +44,19 @@ public struct ConnectionLimits: Sendable, Equatable {
 
 extension ConnectionLimits {
     /// Head office's HTTP/1.1 server with these limits: the connection guard after HTTP decoding, NIO's
-    /// header limits.
-    public func serverBuilder() -> HTTPServerBuilder {
+    /// header limits; behind TLS when `tls` is given.
+    public func serverBuilder(tls: ServerTLS? = nil) -> HTTPServerBuilder {
         let registry = ConnectionRegistry(limits: self)
         var configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [ConnectionGuardHandler(registry: registry)],
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes, maxHeaderFieldCount: 100))
         configuration.idleTimeout = .seconds(Int64(requestTimeoutSeconds))
-        return .http1(configuration: configuration)
+        let channelConfiguration = configuration
+        return HTTPServerBuilder { responder in
+            let http = HTTP1Channel(responder: responder, configuration: channelConfiguration)
+            guard let tls else { return http }
+            return ReloadableTLSChannel(base: http, tls: tls)
+        }
     }
 }

@@ -1,0 +1,40 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `loyalty-hq stores rotate-secret` and `stores revoke` through the real binaries: a till keeps syncing
+/// through a rotation with overlap, a revoked store is refused with a word that says so.
+@Suite(.serialized) struct StoreSecretRotationTests {
+    let folder = TemporaryFolder()
+
+    @Test func aTillSyncsThroughARotationAndARevokedStoreIsRefused() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-rotation", stores: ["R1"])
+        try chain.start(["--credential-cache-seconds", "0"])
+        defer { chain.stop() }
+        #expect(try chain.till("R1", ["enroll", "2900000777774"]).exitCode == 0)
+        #expect(try chain.sync("R1").exitCode == 0)
+
+        let rotated = try chain.hq(["stores", "rotate-secret", "R1", "--overlap-hours", "1", "--by", "ops"])
+        #expect(rotated.exitCode == 0, "\(rotated.stderr)")
+        let newSecret = try #require(rotated.stdout.split(separator: "\n").last.map(String.init))
+        #expect(newSecret.count == 64 && newSecret.allSatisfy { ("a"..."p").contains($0) })
+        #expect(try chain.sync("R1").exitCode == 0, "the previous secret works within the overlap")
+        try newSecret.write(toFile: folder.file("R1.secret"), atomically: true, encoding: .utf8)
+        #expect(try chain.sync("R1").exitCode == 0, "and so does the new one")
+
+        // Overlap 0: the secret just given out is the only one; the previous is refused at once.
+        let leaked = try chain.hq(["stores", "rotate-secret", "R1", "--overlap-hours", "0", "--json"])
+        let newest = try #require(leaked.json["secret"] as? String)
+        let refused = try chain.sync("R1")
+        #expect(refused.exitCode != 0 && refused.stderr.contains("401"), "\(refused.stderr)")
+        try newest.write(toFile: folder.file("R1.secret"), atomically: true, encoding: .utf8)
+        #expect(try chain.sync("R1").exitCode == 0)
+
+        #expect(try chain.hq(["stores", "revoke", "R1", "--reason", "till stolen"]).exitCode == 0)
+        let revoked = try chain.sync("R1")
+        #expect(revoked.exitCode != 0 && revoked.stderr.contains("revoked"), "\(revoked.stderr)")
+        let audit = try chain.hq(["report", "audit"]).stdout
+        #expect(audit.contains("stores rotate-secret") && audit.contains("stores revoke") && audit.contains("till stolen"))
+        #expect(try chain.hq(["stores", "rotate-secret", "NOPE"]).exitCode == 1)
+    }
+}
