@@ -228,8 +228,11 @@ struct Cards: AsyncParsableCommand {
     }
 
     struct Block: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Block a card at every store.")
+        static let configuration = CommandConfiguration(
+            abstract: "Block a card at every store.", discussion: "Recorded in the audit trail (`loyalty-hq report audit`).")
         @Argument var card: String
+        @Option(help: "Why (kept in the audit trail).") var reason: String?
+        @Option(help: "Who (default: $USER).") var by: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
@@ -240,7 +243,12 @@ struct Cards: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
             }
-            try await storage.withStore { store, _ in try await store.blockCard(card, now: Date()) }
+            let actor = try OperatorInput.actor(by)
+            let reason = try OperatorInput.reason(reason)
+            try await storage.withStore { store, _ in
+                try await store.blockCard(card, now: Date())
+                try await store.recordAudit(actor: actor, action: "cards block", detail: "card \(card) blocked", reason: reason, now: Date())
+            }
             Output.out(storage.json ? Output.json(["card": card, "status": "blocked"]) : "Card \(card) is blocked; stores refuse it after their next sync.")
         }
     }
@@ -383,11 +391,21 @@ struct Epoch: AsyncParsableCommand {
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a new epoch (after a restore from backup).")
+        static let configuration = CommandConfiguration(
+            abstract: "Start a new epoch (after a restore from backup).",
+            discussion: "Recorded in the audit trail (`loyalty-hq report audit`).")
+        @Option(help: "Why (kept in the audit trail).") var reason: String?
+        @Option(help: "Who (default: $USER).") var by: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let epoch = try await storage.withStore { store, _ in try await store.rotateEpoch(now: Date()) }
+            let actor = try OperatorInput.actor(by)
+            let reason = try OperatorInput.reason(reason)
+            let epoch = try await storage.withStore { store, _ in
+                let epoch = try await store.rotateEpoch(now: Date())
+                try await store.recordAudit(actor: actor, action: "epoch rotate", detail: "new epoch \(epoch)", reason: reason, now: Date())
+                return epoch
+            }
             Output.out(
                 storage.json
                     ? Output.json(["epoch": epoch])

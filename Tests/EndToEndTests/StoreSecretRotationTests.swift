@@ -33,7 +33,10 @@ import Testing
         #expect(try chain.hq(["stores", "revoke", "R1", "--reason", "till stolen"]).exitCode == 0)
         let revoked = try chain.sync("R1")
         #expect(revoked.exitCode != 0 && revoked.stderr.contains("revoked"), "\(revoked.stderr)")
+        #expect(try chain.hq(["cards", "block", "2900000777774", "--reason", "lost", "--by", "ana"]).exitCode == 0)
+        #expect(try chain.hq(["epoch", "rotate", "--by", "ana"]).exitCode == 0)
         let audit = try chain.hq(["report", "audit"]).stdout
+        #expect(audit.contains("cards block") && audit.contains("epoch rotate") && audit.contains("ana"), "\(audit)")
         #expect(audit.contains("stores rotate-secret") && audit.contains("stores revoke") && audit.contains("till stolen"))
         #expect(try chain.hq(["stores", "rotate-secret", "NOPE"]).exitCode == 1)
     }

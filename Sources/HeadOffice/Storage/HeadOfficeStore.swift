@@ -20,6 +20,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     func rotateSecret(storeId: String, secret: String, overlapSeconds: Int64, actor: String, now: Date) async throws
     /// Refuses every request of the store from now on (its entries stay). Recorded in the audit trail.
     func revokeStore(storeId: String, actor: String, reason: String?, now: Date) async throws
+    /// Adds an operator's action to the audit trail (for actions whose own storage call has no actor:
+    /// a card blocked, an epoch rotated).
+    func recordAudit(actor: String, action: String, detail: String, reason: String?, now: Date) async throws
     /// Records a request nonce; false when the store already used it (a replay).
     func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool
     /// Stores each (store, seq) at most once, in one transaction with the member balances.

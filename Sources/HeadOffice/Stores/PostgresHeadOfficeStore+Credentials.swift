@@ -63,4 +63,12 @@ extension PostgresHeadOfficeStore {
                 """, logger: logger)
         }
     }
+
+    public func recordAudit(actor: String, action: String, detail: String, reason: String?, now: Date) async throws {
+        try await client.query(
+            """
+            INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+            VALUES (\(now.milliseconds), \(actor), \(action), \(detail), \(reason))
+            """, logger: logger)
+    }
 }

@@ -50,4 +50,12 @@ extension SQLiteHeadOfficeStore {
                 arguments: [now.milliseconds, actor, "store \(storeId) revoked", reason])
         }
     }
+
+    public func recordAudit(actor: String, action: String, detail: String, reason: String?, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, ?, ?, ?)",
+                arguments: [now.milliseconds, actor, action, detail, reason])
+        }
+    }
 }
