@@ -65,6 +65,12 @@ import Testing
         }
         #expect(try CardNumber("2500000000041").value == "2500000000041")
         #expect(!PaymentCardDetector.mentionsPaymentCard("enroll-2500000000041"))
+        // A figure of the binaries' own JSON output is left alone; the same text from outside is not.
+        #expect(PaymentCardDetector.redacted(#"{"points":4111111111111111}"#).contains("4111111111111111"))
+        #expect(PaymentCardDetector.mentionsPaymentCard(#"R"x":4111111111111111"#))
+        for text in ["", "R-1", "2900000777774", "4111111111111111", "enroll-4111111111111111"] {
+            #expect(PaymentCardDetector.mentionsPaymentCard(text) == (PaymentCardDetector.redacted(text) != text), "\(text)")
+        }
     }
 
     @Test func datesAreRealCalendarDays() throws {

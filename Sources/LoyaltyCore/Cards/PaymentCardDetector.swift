@@ -109,7 +109,11 @@ public enum PaymentCardDetector {
     /// glued on); a 12–14-digit window inside a longer number is left alone, so a 13-digit member card
     /// is never taken for a short Maestro number inside it. A number that is a JSON value (`"key":123`)
     /// is the binaries' own figure, never a card typed in: it is left alone.
-    public static func redacted(_ text: String) -> String {
+    public static func redacted(_ text: String) -> String { redacted(text, leavingJSONValues: true) }
+
+    /// - Parameter leavingJSONValues: leave numbers that follow `":` alone (the binaries' own output);
+    ///   false for text from outside, where `"x":4111…` is as much a card as anything else.
+    static func redacted(_ text: String, leavingJSONValues: Bool) -> String {
         var output = ""
         var run: [DigitGroup] = []
         var runIsJSONValue = false
@@ -151,7 +155,7 @@ public enum PaymentCardDetector {
         for character in text {
             if let digit = digit(character) {
                 if run.isEmpty {
-                    runIsJSONValue = output.hasSuffix("\":")
+                    runIsJSONValue = leavingJSONValues && output.hasSuffix("\":")
                     run.append(DigitGroup())
                 } else if !pending.isEmpty {
                     run[run.count - 1].joiners = pending
@@ -183,7 +187,16 @@ public enum PaymentCardDetector {
     /// Whether free text (a receipt reference, a name, a store id) holds a payment card number,
     /// possibly split by spaces or dashes: such text is refused before it is stored.
     public static func mentionsPaymentCard(_ text: String) -> Bool {
-        redacted(text) != text
+        // Fast paths for the award's hot path: an ASCII text with fewer than 12 digits holds no card,
+        // and an all-digit one is one number.
+        var digits = 0
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x30 && byte <= 0x39 { digits += 1 } else if byte >= 0x80 { ascii = false }
+        }
+        if ascii && digits < 12 { return false }
+        if ascii && digits == text.utf8.count { return containsPaymentCard(text) }
+        return redacted(text, leavingJSONValues: false) != text
     }
 
     /// Whether `digits` is a payment card, or holds one of 15 to 19 digits (a card number with digits
