@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
     ],
     targets: [
         // Pure loyalty domain: money, cards, program rules, tiers. No I/O.
@@ -84,7 +85,7 @@ let package = Package(
         .target(
             name: "HeadOffice",
             dependencies: [
-                "SyncProtocol", "LoyaltyCore", "HTMLRendering",
+                "SyncProtocol", "LoyaltyCore", "HTMLRendering", "ServerLimits",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -101,10 +102,20 @@ let package = Package(
         .executableTarget(
             name: "loyalty-hq",
             dependencies: [
-                "HeadOffice", "SyncProtocol", "LoyaltyCore",
+                "HeadOffice", "SyncProtocol", "LoyaltyCore", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Connection limits shared by head office's server and the till's API (slow clients, greedy ones).
+        .target(
+            name: "ServerLimits",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             swiftSettings: strictSwift
         ),
@@ -114,7 +125,7 @@ let package = Package(
         .target(
             name: "PointOfSaleAPI",
             dependencies: [
-                "LoyaltyCore", "LedgerStore", "HTMLRendering",
+                "LoyaltyCore", "LedgerStore", "HTMLRendering", "ServerLimits",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -4,6 +4,7 @@ import HeadOffice
 import Hummingbird
 import Logging
 import LoyaltyCore
+import ServerLimits
 import SyncProtocol
 
 struct Serve: AsyncParsableCommand {
@@ -45,16 +46,13 @@ struct Serve: AsyncParsableCommand {
         if let (option, reason) = limits.problem {
             throw CommandFailure(code: "bad_option", message: "\(option) \(reason)", exitCode: 2)
         }
-        // Every connection is a descriptor: raise the soft limit to the hard one, and keep the connection
-        // limit below it, so accepting never fails for want of one (the server would stop answering).
-        let descriptors = FileDescriptorLimit.raiseToHardLimit()
-        if limits.maximumConnections > descriptors - 128 {
-            limits.maximumConnections = max(1, descriptors - 128)
-            limits.maximumConnectionsPerClient = min(limits.maximumConnectionsPerClient, limits.maximumConnections)
+        let (fitted, descriptors) = limits.fittedToDescriptorLimit()
+        if fitted != limits {
             Output.err(
-                "loyalty-hq: only \(descriptors) file descriptors allowed; serving at most \(limits.maximumConnections) "
+                "loyalty-hq: only \(descriptors) file descriptors allowed; serving at most \(fitted.maximumConnections) "
                     + "connections (raise LimitNOFILE for more)")
         }
+        limits = fitted
         LoggingSystem.bootstrap { RedactingLogHandler(wrapping: StreamLogHandler.standardError(label: $0)) }
         let tls = try serverTLS()
         let server = limits.serverBuilder(tls: tls)
@@ -551,21 +549,6 @@ enum OperatorInput {
             throw CommandFailure(
                 code: "bad_text", message: "\(option) takes at most 200 characters without control characters", exitCode: 2)
         }
-    }
-}
-
-/// The process's limit on open files.
-enum FileDescriptorLimit {
-    /// Raises the soft limit to the hard one; returns the soft limit now in force.
-    static func raiseToHardLimit() -> Int {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
-        }
-        return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
     }
 }
 

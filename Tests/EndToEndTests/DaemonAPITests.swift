@@ -15,11 +15,19 @@ import Testing
         /// The API token file the daemon made beside its ledger.
         let tokenFile: String
 
-        init(database: String, folder: TemporaryFolder, environment extra: [String: String] = [:]) throws {
+        init(
+            database: String, folder: TemporaryFolder, environment extra: [String: String] = [:], launcher: [String] = []
+        ) throws {
             let out = folder.file("daemon-\(UUID().uuidString.prefix(6)).out")
             FileManager.default.createFile(atPath: out, contents: nil)
-            process.executableURL = URL(fileURLWithPath: AgentProcess.binary)
-            process.arguments = ["run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", database]
+            let arguments = ["run", "--no-scanners", "--listen", "127.0.0.1:0", "--db", database]
+            if launcher.isEmpty {
+                process.executableURL = URL(fileURLWithPath: AgentProcess.binary)
+                process.arguments = arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = launcher + [AgentProcess.binary] + arguments
+            }
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "LOYALTY_HQ_URL")
             environment.merge(extra) { $1 }

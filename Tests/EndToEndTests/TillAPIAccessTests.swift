@@ -16,13 +16,13 @@ import Testing
         return folder.file("\(name)/till.db")
     }
 
-    /// A till with a member holding 50 points, its daemon running.
-    func till(_ name: String) throws -> DaemonAPITests.Daemon {
+    /// A till with a member holding 50 points, its daemon running (behind `launcher`, e.g. prlimit).
+    func till(_ name: String, launcher: [String] = []) throws -> DaemonAPITests.Daemon {
         let database = database(name)
         #expect(try AgentProcess.run(["init", "--store-id", name, "--db", database]).exitCode == 0)
         #expect(try AgentProcess.run(["enroll", card, "--db", database]).exitCode == 0)
         #expect(try AgentProcess.run(["award", card, "--amount", "50.00", "--receipt", "R-1", "--db", database]).exitCode == 0)
-        return try DaemonAPITests.Daemon(database: database, folder: folder)
+        return try DaemonAPITests.Daemon(database: database, folder: folder, launcher: launcher)
     }
 
     func balance(_ database: String) throws -> Int? {
@@ -204,6 +204,24 @@ import Testing
         #expect(try daemon.request("GET", "/v1/members/\(card)").json["balance"] as? Int == 50, "no point was spent")
         let history = try AgentProcess.run(["member", card, "--db", database("BROWSER"), "--json"]).stdout
         #expect(!history.contains("EVIL"), "no entry from the page")
+    }
+
+    /// A program on the box that opens sockets to the till's API and sends nothing (or a byte now and
+    /// then) cannot keep the POS client out: the longest-waiting connection is closed to make room.
+    /// Under a descriptor limit of 200 the 300 sockets would leave none for the POS client.
+    @Test func slowConnectionsDoNotKeepThePOSClientOut() throws {
+        let daemon = try till("SLOW", launcher: ["prlimit", "--nofile=200:200", "--"])
+        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        let port = try #require(UInt16(daemon.url.split(separator: ":").last ?? ""))
+        var slow: [Int32] = []
+        defer { for descriptor in slow { close(descriptor) } }
+        for _ in 0..<300 {
+            if let descriptor = HeadOfficeUnderAbuseTests.slowClient(port: port) { slow.append(descriptor) }
+        }
+        #expect(slow.count == 300)
+        for descriptor in slow { _ = send(descriptor, "x", 1, Int32(MSG_NOSIGNAL)) }
+        let sale = try daemon.request("POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "SLOW-1", "amount": "5.00"}"#)
+        #expect(sale.status == 200 && sale.json["balance"] as? Int == 55, "\(sale)")
     }
 
     /// `curl` a URL for at most `seconds`, returning what arrived.

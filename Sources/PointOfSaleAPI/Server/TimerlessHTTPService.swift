@@ -3,6 +3,7 @@ public import HummingbirdCore
 public import Logging
 public import NIOCore
 import NIOPosix
+public import ServerLimits
 public import ServiceLifecycle
 import Synchronization
 
@@ -15,14 +16,18 @@ public struct TimerlessHTTPService: Service {
     let address: BindAddress
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
+    /// Bounds on connections: a local program opening sockets and sending nothing cannot keep the POS out.
+    let limits: ConnectionLimits
 
     public init(
         router: Router<BasicRequestContext>, address: BindAddress, logger: Logger,
+        limits: ConnectionLimits = .tillStandard,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) {
         self.responder = router.buildResponder()
         self.address = address
         self.logger = logger
+        self.limits = limits
         self.onServerRunning = onServerRunning
     }
 
@@ -30,7 +35,7 @@ public struct TimerlessHTTPService: Service {
         let responder = self.responder
         let logger = self.logger
         let dates = HTTPDateHeader()
-        let server = try HTTPServerBuilder.http1().buildServer(
+        let server = try limits.fittedToDescriptorLimit().limits.serverBuilder().buildServer(
             configuration: ServerConfiguration(address: address), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger
         ) { (request, responseWriter: consuming ResponseWriter, channel) in

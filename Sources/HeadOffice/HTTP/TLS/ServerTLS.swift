@@ -2,6 +2,7 @@ public import HummingbirdCore
 public import Logging
 public import NIOCore
 public import NIOSSL
+public import ServerLimits
 import Synchronization
 
 /// Head office's certificate and key, read from files and read again on request (SIGHUP): a renewed
@@ -76,5 +77,17 @@ struct ReloadableTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
+    }
+}
+
+extension ConnectionLimits {
+    /// Head office's server with these limits, behind TLS when `tls` is given.
+    public func serverBuilder(tls: ServerTLS?) -> HTTPServerBuilder {
+        let configuration = http1Configuration()
+        return HTTPServerBuilder { responder in
+            let http = HTTP1Channel(responder: responder, configuration: configuration)
+            guard let tls else { return http }
+            return ReloadableTLSChannel(base: http, tls: tls)
+        }
     }
 }

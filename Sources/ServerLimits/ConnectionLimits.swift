@@ -1,6 +1,6 @@
 public import HummingbirdCore
 
-/// How head office's HTTP server defends itself against slow or greedy clients (a slowloris, a store
+/// How an HTTP server of ours (head office, the till's API) defends itself against slow or greedy clients (a slowloris, a store
 /// stuck in a retry loop, a password guesser). Every bound is explicit; `loyalty-hq serve` takes each as
 /// an option.
 public struct ConnectionLimits: Sendable, Equatable {
@@ -43,20 +43,24 @@ public struct ConnectionLimits: Sendable, Equatable {
 }
 
 extension ConnectionLimits {
-    /// Head office's HTTP/1.1 server with these limits: the connection guard after HTTP decoding, NIO's
-    /// header limits; behind TLS when `tls` is given.
-    public func serverBuilder(tls: ServerTLS? = nil) -> HTTPServerBuilder {
+    /// The till's API: every client is on loopback, so the per-client limit is the total one.
+    public static let tillStandard = ConnectionLimits(
+        maximumConnections: 256, maximumConnectionsPerClient: 256, requestTimeoutSeconds: 30, maximumHeaderBytes: 16 * 1024)
+
+    /// HTTP/1.1 with these limits: the connection guard after HTTP decoding, NIO's header limits, and
+    /// the idle timeout. One connection registry per call: call it once per server.
+    public func http1Configuration() -> HTTP1Channel.Configuration {
         let registry = ConnectionRegistry(limits: self)
         var configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [ConnectionGuardHandler(registry: registry)],
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes, maxHeaderFieldCount: 100))
         configuration.idleTimeout = .seconds(Int64(requestTimeoutSeconds))
-        let channelConfiguration = configuration
-        return HTTPServerBuilder { responder in
-            let http = HTTP1Channel(responder: responder, configuration: channelConfiguration)
-            guard let tls else { return http }
-            return ReloadableTLSChannel(base: http, tls: tls)
-        }
+        return configuration
+    }
+
+    /// A plain HTTP/1.1 server with these limits.
+    public func serverBuilder() -> HTTPServerBuilder {
+        .http1(configuration: http1Configuration())
     }
 }
