@@ -9,7 +9,7 @@ final class ConnectionRegistry: Sendable {
         var channel: any Channel
         /// Opened, or its last response finished, this many nanoseconds after an arbitrary origin.
         var waitingSinceNanoseconds: UInt64
-        /// A request is being handled (its head arrived): such a connection is never evicted.
+        /// A request is being handled (it arrived in full): such a connection is never evicted.
         var busy: Bool
     }
 

@@ -76,6 +76,9 @@ public struct SyncClient: Sendable {
         return report
     }
 
+    /// The largest balance magnitude a pull may carry: a thousand times the largest single entry.
+    static let maximumBalanceMagnitude: UInt64 = 1_000_000_000_000_000
+
     func pull(into report: inout SyncReport) async throws {
         var cursor = try ledger.syncPosition().cursor
         for _ in 0..<settings.maximumBatchesPerRun {
@@ -83,6 +86,12 @@ public struct SyncClient: Sendable {
             let mark = try ledger.syncPosition().acknowledgedSeq
             let page: UpdatesPage = try await send(
                 .GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)&acknowledged=\(mark)", body: Data(), gzip: false)
+            // Figures from the wire are bounded before they reach the ledger (a till adds its own points to them).
+            if let wild = page.members.first(where: { $0.balance.magnitude > Self.maximumBalanceMagnitude }) {
+                throw SyncFailure.refused(
+                    status: 200, code: "balance_out_of_range",
+                    message: "head office sent a balance of \(wild.balance) points, beyond any real one; nothing was applied")
+            }
             // A new epoch: head office's history was rewound, the cursor means nothing there. From 0.
             let epochCursor = try ledger.adoptHeadOfficeEpoch(page.epoch)
             if epochCursor != cursor {

@@ -18,8 +18,8 @@ struct Serve: AsyncParsableCommand {
     var dashboardPasswordFile: String?
     @Option(help: "Open connections in total; at the limit the longest-waiting idle or slow one is closed.")
     var maxConnections = ConnectionLimits.standard.maximumConnections
-    @Option(help: "Open connections from one address (raise it behind a proxy).")
-    var maxConnectionsPerClient = ConnectionLimits.standard.maximumConnectionsPerClient
+    @Option(help: "Open connections from one address (raise it behind a proxy; default 512, at most --max-connections).")
+    var maxConnectionsPerClient: Int?
     @Option(help: "Seconds a request may take to arrive in full (also how long an idle connection stays open).")
     var requestTimeout = ConnectionLimits.standard.requestTimeoutSeconds
     @Option(help: "Bytes of request headers.") var maxHeaderBytes = ConnectionLimits.standard.maximumHeaderBytes
@@ -37,7 +37,9 @@ struct Serve: AsyncParsableCommand {
         let host = host
         let dashboard = try dashboardAccess()
         var limits = ConnectionLimits(
-            maximumConnections: maxConnections, maximumConnectionsPerClient: maxConnectionsPerClient,
+            maximumConnections: maxConnections,
+            maximumConnectionsPerClient: maxConnectionsPerClient
+                ?? min(ConnectionLimits.standard.maximumConnectionsPerClient, maxConnections),
             requestTimeoutSeconds: requestTimeout, maximumHeaderBytes: maxHeaderBytes)
         guard (0...3600).contains(credentialCacheSeconds) else {
             throw CommandFailure(code: "bad_option", message: "--credential-cache-seconds takes 0 to 3600", exitCode: 2)
@@ -57,7 +59,7 @@ struct Serve: AsyncParsableCommand {
         let tls = try serverTLS()
         let server = limits.serverBuilder(tls: tls)
         let scheme = tls == nil ? "http" : "https"
-        if let tls { TLSReloadOnHangup.install(tls) }
+        TLSReloadOnHangup.install(tls)
         try await storage.withStore { store, _ in
             var logger = Logger(label: "loyalty-hq")
             logger.logLevel = .notice
@@ -556,10 +558,15 @@ enum OperatorInput {
 enum TLSReloadOnHangup {
     nonisolated(unsafe) static var source: (any DispatchSourceSignal)?
 
-    static func install(_ tls: ServerTLS) {
+    /// Without TLS there is nothing to read again, and SIGHUP must not stop the server (its default).
+    static func install(_ tls: ServerTLS?) {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         source.setEventHandler {
+            guard let tls else {
+                Output.err("loyalty-hq: SIGHUP: nothing to reload (no --tls-certificate)")
+                return
+            }
             do {
                 try tls.reload()
                 Output.err("loyalty-hq: reloaded the TLS certificate \(tls.certificatePath)")

@@ -106,4 +106,70 @@ import Testing
             ["sync", "--hq-url", "http://127.0.0.2:9", "--insecure-http", "--store-secret-file", secretFile, "--db", till])
         #expect(insecure.exitCode == 4, "\(insecure.stderr)")
     }
+
+    /// Found by review: the agent followed a redirect from head office's address to plain http on another
+    /// host and sent it the store's signed entries. A redirect is refused, never followed.
+    @Test func aRedirectIsNeverFollowed() throws {
+        let recorder = folder.file("recorded")
+        FileManager.default.createFile(atPath: recorder, contents: nil)
+        let script = folder.file("redirect.py")
+        try """
+            import http.server, sys
+            mode, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+            class H(http.server.BaseHTTPRequestHandler):
+                def answer(self):
+                    if mode == "redirect":
+                        self.send_response(307); self.send_header("Location", target + self.path)
+                        self.send_header("Content-Length", "0"); self.end_headers()
+                    else:
+                        open(target, "a").write(self.command + " " + self.path + "\\n")
+                        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
+                        self.wfile.write(b"{}")
+                do_GET = answer
+                do_POST = answer
+                def log_message(self, *args): pass
+            http.server.HTTPServer(("127.0.0.2" if mode == "sink" else "127.0.0.1", port), H).serve_forever()
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let sinkPort = Int.random(in: 40_001...45_000)
+        let redirectPort = Int.random(in: 45_001...50_000)
+        var servers: [Process] = []
+        defer { for server in servers { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
+        for arguments in [["sink", String(sinkPort), recorder], ["redirect", String(redirectPort), "http://127.0.0.2:\(sinkPort)"]] {
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            server.arguments = ["python3", script] + arguments
+            try server.run()
+            servers.append(server)
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let till = folder.file("redirected.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S3", "--db", till]).exitCode == 0)
+        #expect(try AgentProcess.run(["enroll", "2900000777774", "--db", till]).exitCode == 0)
+        let secretFile = folder.file("S3.secret")
+        FileManager.default.createFile(atPath: secretFile, contents: Data("x".utf8), attributes: [.posixPermissions: 0o600])
+        let sync = try AgentProcess.run(
+            ["sync", "--hq-url", "http://127.0.0.1:\(redirectPort)", "--store-secret-file", secretFile, "--db", till])
+        #expect(sync.exitCode != 0, "a redirect is not head office's answer: \(sync.stdout)")
+        let recorded = try String(contentsOfFile: recorder, encoding: .utf8)
+        #expect(recorded.isEmpty, "nothing reached the redirect's target: \(recorded)")
+    }
+
+    /// Found by review: `run` with a head office configured but unusable (no secret file) printed
+    /// "no head office configured" and ran without syncing; SIGHUP killed a plain-HTTP head office.
+    @Test func aHeadOfficeConfiguredButUnusableStopsTheDaemonsStartAndSighupDoesNotStopHeadOffice() throws {
+        let till = folder.file("misconfigured.db")
+        #expect(try AgentProcess.run(["init", "--store-id", "S4", "--db", till]).exitCode == 0)
+        let daemon = try AgentProcess.run(
+            ["run", "--no-scanners", "--listen", "127.0.0.1:0", "--hq-url", "http://127.0.0.1:9", "--store-secret-file",
+             "/nonexistent/secret", "--db", till])
+        #expect(daemon.exitCode != 0 && daemon.stderr.contains("secret"), "\(daemon.stderr)")
+
+        let server = try SyncChaosTests.Background(
+            SyncChaosTests.hqBinary, ["serve", "--port", "0", "--db", folder.file("hup.db")], output: folder.file("hup.out"))
+        defer { server.stop() }
+        try #require(server.waitFor(" (storage:"))
+        kill(server.process.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(server.process.isRunning, "SIGHUP does not stop head office")
+    }
 }

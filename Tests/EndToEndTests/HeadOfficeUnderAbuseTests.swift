@@ -43,7 +43,9 @@ import Testing
     }
 
     /// A socket connected to `port` that has sent the start of a request head and nothing more.
-    static func slowClient(port: UInt16) -> Int32? {
+    static func slowClient(
+        port: UInt16, start: String = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+    ) -> Int32? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         var address = sockaddr_in()
@@ -57,7 +59,6 @@ import Testing
             close(descriptor)
             return nil
         }
-        let start = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
         _ = start.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         return descriptor
     }
@@ -87,6 +88,27 @@ import Testing
             print("slowloris of 1,100: /v1/health answered \(health.status) in \(health.seconds) s")
         }
         #expect(hq.isRunning, "head office is still up")
+    }
+
+    /// Found by review: connections that send a whole request head, then a 4 MiB body a byte at a time,
+    /// counted as busy and were never closed to make room, so at the limit every good request was refused.
+    @Test func slowBodiesDoNotKeepAGoodRequestOut() throws {
+        let (hq, url) = try headOffice(descriptors: 1024, ["--max-connections", "200"])
+        defer { hq.terminate(); hq.waitUntilExit() }
+        let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
+        var slow: [Int32] = []
+        defer { for descriptor in slow { close(descriptor) } }
+        let head = "POST /v1/stores/S1/batches HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4194304\r\n\r\n{"
+        for _ in 0..<300 {
+            guard let descriptor = Self.slowClient(port: port, start: head) else { continue }
+            slow.append(descriptor)
+        }
+        #expect(slow.count == 300)
+        for _ in 0..<3 {
+            for descriptor in slow { _ = send(descriptor, " ", 1, Int32(MSG_NOSIGNAL)) }
+            let health = try curl(url + "/v1/health")
+            #expect(health.status == 200, "\(health)")
+        }
     }
 
     @Test func aSlowClientIsClosedAfterTheRequestTimeout() throws {

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import HTTPTypes
+import LoyaltyCore
 import SyncProtocol
 
 /// The head-office HTTP API (`/v1/...`, see sync/openapi.yaml): signed push and pull per store.
@@ -179,7 +180,7 @@ public struct HeadOfficeAPI: Sendable {
                     .unauthorized, "store_revoked", "head office revoked this store; ask head office for a new registration"))
         }
         guard caller == storeId else {
-            return .refused(APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(storeId.prefix(64))'s"))
+            return .refused(APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(PaymentCardDetector.redacted(String(storeId.prefix(64))))'s"))
         }
         guard consumeNonce else { return .accepted(nonce: nonce) }
         do {

@@ -62,6 +62,13 @@ public enum ProgramFile {
             return value
         }
 
+        /// A name shown at every till and on the kiosk: never a bank card number.
+        func name() throws(LoyaltyError) -> String {
+            let value = try text()
+            guard !PaymentCardDetector.mentionsPaymentCard(value) else { throw bad("holds a bank card number; leave it out") }
+            return value
+        }
+
         func strings() throws(LoyaltyError) -> [String] {
             guard let items = node.sequence else { throw bad("must be a list") }
             var result: [String] = []
@@ -106,7 +113,7 @@ public enum ProgramFile {
                 topPercent = Int(try percentReader.integer(1...100))
             }
             var tier = ProgramDefinition.TierDefinition(
-                name: try child(values, "name")!.text(), threshold: threshold,
+                name: try child(values, "name")!.name(), threshold: threshold,
                 earnMultiplierPercent: try child(values, "earn_multiplier_percent")!.integer(100...1_000),
                 topPercent: topPercent, line: line)
             if let benefits = try child(values, "benefits", required: false) {
@@ -114,6 +121,9 @@ public enum ProgramFile {
                 for item in items {
                     guard let text = item.string, !text.isEmpty else {
                         throw benefits.bad("each benefit must be a single line of text", at: item.mark?.line)
+                    }
+                    guard !PaymentCardDetector.mentionsPaymentCard(text) else {
+                        throw benefits.bad("a benefit holds a bank card number; leave it out", at: item.mark?.line)
                     }
                     tier.benefits.append(text)
                 }
@@ -246,7 +256,7 @@ public enum ProgramFile {
                 throw discountReader.bad(error.message)
             }
             return CouponRule(
-                name: try child(values, "name")!.text(), trigger: trigger, discountMinor: discount.minorUnits,
+                name: try child(values, "name")!.name(), trigger: trigger, discountMinor: discount.minorUnits,
                 validDays: Int(try child(values, "valid_days", required: false)?.integer(1...3_650) ?? 90))
         }
 
@@ -255,7 +265,7 @@ public enum ProgramFile {
         func promotion() throws(LoyaltyError) -> Promotion {
             let values = try fields(["name", "multiplier_percent", "from", "until", "weekdays", "hours", "tiers", "segments"])
             var promotion = Promotion(
-                name: try child(values, "name")!.text(), multiplierPercent: try child(values, "multiplier_percent")!.integer(100...1_000))
+                name: try child(values, "name")!.name(), multiplierPercent: try child(values, "multiplier_percent")!.integer(100...1_000))
             for (field, keyPath) in [("from", \Promotion.fromDay), ("until", \Promotion.untilDay)] {
                 guard let reader = try child(values, field, required: false) else { continue }
                 let day = try reader.text()

@@ -109,7 +109,14 @@ extension LedgerDatabase {
         var vouched = row.balance
         var tier = row.tier
         if let snapshotBalance = row.snapshotBalance, let included = row.included {
-            vouched = try snapshotBalance + unsnapshottedPoints(memberId: memberId, after: included, db)
+            // Checked: the snapshot came over the wire.
+            let (sum, overflowed) = snapshotBalance.addingReportingOverflow(
+                try unsnapshottedPoints(memberId: memberId, after: included, db))
+            guard !overflowed else {
+                throw LoyaltyError.refused(
+                    "balance_out_of_range", "card \(card.masked)'s balance from head office is out of range; sync again")
+            }
+            vouched = sum
             // Head office knows the member's figures at every store: its tier wins when higher.
             if let hqTier = row.hqTier, hqTier != tier,
                 program.tier(named: hqTier).threshold > program.tier(named: tier).threshold

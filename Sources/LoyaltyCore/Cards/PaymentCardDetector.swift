@@ -97,13 +97,16 @@ public enum PaymentCardDetector {
         var original = ""
         var joiners = ""
         /// Groups of at most this many digits join their neighbours (card numbers are printed in
-        /// groups of 4, 4-6-5, or 2): a long number next to a short one (`5000000000.41`) does not.
-        static let joinableDigits = 1...6
+        /// groups of 4, 4-6-5, 2, or halves of 8): a long number next to a short one (`5000000000.41`)
+        /// does not.
+        static let joinableDigits = 1...8
+        /// Joiners between two groups, at most: `4111 - 1111 - …` is one number.
+        static let maximumJoiners = 3
     }
 
     /// `text` with every number that looks like a payment card replaced: for error messages that
     /// would otherwise repeat what the user typed, and for everything the binaries print. A number is
-    /// a run of digits (in any script), or short digit groups joined by one or two spaces, dashes,
+    /// a run of digits (in any script), or short digit groups joined by one to three spaces, dashes,
     /// dots, slashes and the like, as card numbers are written (`4111 1111 1111 1111`, `41-11-11-…`).
     /// A number is a card when it is one, or when it holds one of 15 to 19 digits (a card with a digit
     /// glued on); a 12–14-digit window inside a longer number is left alone, so a 13-digit member card
@@ -164,7 +167,7 @@ public enum PaymentCardDetector {
                 }
                 run[run.count - 1].digits.append(digit)
                 run[run.count - 1].original.append(character)
-            } else if !run.isEmpty && pending.count < 2 && isGroupJoiner(character) {
+            } else if !run.isEmpty && pending.count < DigitGroup.maximumJoiners && isGroupJoiner(character) {
                 pending.append(character)
             } else {
                 flush()

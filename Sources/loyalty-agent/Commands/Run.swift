@@ -74,14 +74,9 @@ struct Run: AsyncParsableCommand {
         let scans = ScanFeed()
         let board = ScannerBoard()
         let notifier = SystemdNotifier()
-        let syncSettings: SyncSettings?
-        do {
-            syncSettings = try sync.settings(for: ledger)
-        } catch let error as LoyaltyError where error.code == "insecure_hq_url" {
-            throw error  // a head office configured unsafely stops start-up; a missing one only stops syncing
-        } catch {
-            syncSettings = nil
-        }
+        // No head office configured: the till works alone (a warning below). One configured but unusable
+        // (no secret file, no store id, plain http beyond loopback, a bad URL) stops start-up with the reason.
+        let syncSettings = sync.headOfficeConfigured ? try sync.settings(for: ledger) : nil
         let api = PointOfSaleRouter(
             ledger: ledger, scans: scans, board: board, metrics: metrics,
             facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil),
@@ -115,12 +110,12 @@ struct Run: AsyncParsableCommand {
                     reload: reload,
                     logger: logger))
         }
+        var syncHTTP: HTTPClient?
         if let syncSettings {
+            let http = try HeadOfficeHTTPClient.make(for: syncSettings, failFast: true)
+            syncHTTP = http
             var loop = SyncLoop(
-                client: SyncClient(
-                    ledger: ledger, settings: syncSettings,
-                    http: try HeadOfficeHTTPClient.make(for: syncSettings, failFast: true) ?? Self.syncHTTPClient),
-                intervalSeconds: interval)
+                client: SyncClient(ledger: ledger, settings: syncSettings, http: http), intervalSeconds: interval)
             loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
             services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
         } else {
@@ -142,19 +137,11 @@ struct Run: AsyncParsableCommand {
             }
         }.start()
         try await group.run()
+        // A client dropped without a shutdown traps (AsyncHTTPClient's precondition, release builds too).
+        try? await syncHTTP?.shutdown()
         scans.finish()
         logger.notice("stopped")
     }
-
-    /// The sync loop's HTTP client. An unreachable head office fails the attempt at once (no
-    /// connection retries inside one attempt, 10 s to connect): the loop's own backoff is the retry,
-    /// and the till goes back to sleep instead of keeping the client busy for the whole attempt.
-    static let syncHTTPClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
 
     /// `HOST:PORT` on loopback.
     static func address(_ text: String) throws(LoyaltyError) -> (String, Int) {

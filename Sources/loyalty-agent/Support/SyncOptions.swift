@@ -18,6 +18,13 @@ struct SyncOptions: ParsableArguments {
     @Flag(help: "Allow plain http:// to a head office beyond loopback (entries and secrets' signatures travel unencrypted).")
     var insecureHttp = false
 
+    /// Whether a head office URL is given (flag, environment or agent.yaml).
+    var headOfficeConfigured: Bool {
+        let url = hqURL ?? ProcessInfo.processInfo.environment["LOYALTY_HQ_URL"]
+            ?? AgentConfigFile.current.withLock { $0.string("hq.url") }
+        return !(url ?? "").isEmpty
+    }
+
     func settings(for ledger: LedgerDatabase) throws -> SyncSettings {
         guard let storeId = ledger.assignedStoreId else {
             throw LoyaltyError.badInput(
@@ -53,9 +60,7 @@ struct SyncOptions: ParsableArguments {
         ledger: LedgerDatabase, settings: SyncSettings, _ body: (SyncClient) async throws -> T
     ) async throws -> T {
         // Fail fast: an unreachable head office is reported at once, not after the request timeout.
-        guard let http = try HeadOfficeHTTPClient.make(for: settings, failFast: true) else {
-            return try await body(SyncClient(ledger: ledger, settings: settings))
-        }
+        let http = try HeadOfficeHTTPClient.make(for: settings, failFast: true)
         do {
             let result = try await body(SyncClient(ledger: ledger, settings: settings, http: http))
             try? await http.shutdown()
@@ -110,7 +115,7 @@ struct Daemon: AsyncLedgerCommand {
             throw SyncFailure.configuration("--interval and --max-backoff take 1 to 86400 seconds")
         }
         let settings = try sync.settings(for: ledger)
-        let http = try HeadOfficeHTTPClient.make(for: settings, failFast: false) ?? .shared
+        let http = try HeadOfficeHTTPClient.make(for: settings, failFast: true)
         let loop = SyncLoop(
             client: SyncClient(ledger: ledger, settings: settings, http: http),
             intervalSeconds: interval, maximumBackoffSeconds: maxBackoff)
@@ -128,6 +133,7 @@ struct Daemon: AsyncLedgerCommand {
         }
         task.cancel()
         await task.value
+        try? await http.shutdown()
         return CommandOutput(json: ["event": "stopped"], human: "sync loop stopped")
     }
 }

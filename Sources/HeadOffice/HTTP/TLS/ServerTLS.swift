@@ -5,6 +5,10 @@ public import NIOSSL
 public import ServerLimits
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Head office's certificate and key, read from files and read again on request (SIGHUP): a renewed
 /// certificate is used for every new connection without a restart; connections already open keep theirs.
 public final class ServerTLS: Sendable {
@@ -36,6 +40,10 @@ public final class ServerTLS: Sendable {
             throw TLSFileError("cannot read the certificate chain \(certificatePath) (PEM): \(error)")
         }
         guard !chain.isEmpty else { throw TLSFileError("\(certificatePath) holds no PEM certificate") }
+        var info = stat()
+        if stat(keyPath, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw TLSFileError("the private key \(keyPath) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: keyPath, format: .pem)

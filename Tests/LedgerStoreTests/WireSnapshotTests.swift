@@ -1,0 +1,28 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LedgerStore
+@testable import LoyaltyCore
+
+/// Found by review: a head office (or whatever a redirect led to) answering a member's balance of
+/// Int64.max made every later `member` and `award` of that card trap on overflow, and the daemon die.
+@Suite struct WireSnapshotTests {
+    @Test func aHugeBalanceFromTheWireIsRefusedNeverATrap() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "S1"))
+        let card = try CardNumber("2900000777774")
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        _ = try ledger.award(card: card, amount: Money(minorUnits: 1000, currency: .euro), receipt: ReceiptReference("R1"))
+        try ledger.applyHeadOfficeUpdates(
+            members: [
+                HeadOfficeSnapshot(
+                    cards: [card.value], balance: .max, tier: "base", rollingSpendMinor: 0, includesStoreSeq: 0)
+            ], blockedCards: [], cursor: 1)
+        #expect(throws: LoyaltyError.self) { try ledger.member(card: card) }
+        #expect(throws: LoyaltyError.self) {
+            try ledger.award(card: card, amount: Money(minorUnits: 100, currency: .euro), receipt: ReceiptReference("R2"))
+        }
+        #expect(try ledger.verify().ok)
+    }
+}
