@@ -19,7 +19,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var maximumHeaderBytes: Int
 
     public static let standard = ConnectionLimits(
-        maximumConnections: 4096, maximumConnectionsPerClient: 512, requestTimeoutSeconds: 30, maximumHeaderBytes: 16 * 1024)
+        maximumConnections: 4096, maximumConnectionsPerClient: 512, requestTimeoutSeconds: 30,
+        maximumHeaderBytes: 16 * 1024)
 
     public init(
         maximumConnections: Int, maximumConnectionsPerClient: Int, requestTimeoutSeconds: Int, maximumHeaderBytes: Int
@@ -45,7 +46,8 @@ public struct ConnectionLimits: Sendable, Equatable {
 extension ConnectionLimits {
     /// The till's API: every client is on loopback, so the per-client limit is the total one.
     public static let tillStandard = ConnectionLimits(
-        maximumConnections: 256, maximumConnectionsPerClient: 256, requestTimeoutSeconds: 30, maximumHeaderBytes: 16 * 1024)
+        maximumConnections: 256, maximumConnectionsPerClient: 256, requestTimeoutSeconds: 30,
+        maximumHeaderBytes: 16 * 1024)
 
     /// HTTP/1.1 with these limits: the connection guard after HTTP decoding, NIO's header limits, and
     /// the idle timeout. One connection registry per call: call it once per server.
@@ -54,7 +56,8 @@ extension ConnectionLimits {
         var configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [ConnectionGuardHandler(registry: registry)],
             httpDecoderConfiguration: .init(
-                maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes, maxHeaderFieldCount: 100))
+                maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes, maxHeaderFieldCount: 100)
+        )
         configuration.idleTimeout = .seconds(Int64(requestTimeoutSeconds))
         return configuration
     }

@@ -15,15 +15,20 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
-            ["prlimit", "--nofile=\(descriptors):\(descriptors)", "--", SyncChaosTests.hqBinary, "serve", "--port", "0",
-             "--db", folder.file("hq.db")] + extra
+            [
+                "prlimit", "--nofile=\(descriptors):\(descriptors)", "--", SyncChaosTests.hqBinary, "serve", "--port",
+                "0",
+                "--db", folder.file("hq.db"),
+            ] + extra
         process.standardOutput = FileHandle(forWritingAtPath: out)
         process.standardError = FileHandle(forWritingAtPath: out + ".err")
         try process.run()
         var url: String?
         for _ in 0..<200 where url == nil {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { url = String(text[range]) }
+            if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                url = String(text[range])
+            }
             if url == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
         return (process, try #require(url, "head office printed its address"))
@@ -32,7 +37,8 @@ import Testing
     func curl(_ url: String, _ extra: [String] = []) throws -> (status: Int, seconds: Double) {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time", "20"] + extra + [url]
+        curl.arguments =
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time", "20"] + extra + [url]
         let pipe = Pipe()
         curl.standardOutput = pipe
         try curl.run()
@@ -53,7 +59,9 @@ import Testing
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(descriptor)
@@ -72,7 +80,10 @@ import Testing
         try #require(limit.rlim_cur >= 1500, "the test needs 1,500 descriptors")
 
         let (hq, url) = try headOffice(descriptors: 1024)
-        defer { hq.terminate(); hq.waitUntilExit() }
+        defer {
+            hq.terminate()
+            hq.waitUntilExit()
+        }
         let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
         var slow: [Int32] = []
         defer { for descriptor in slow { close(descriptor) } }
@@ -94,7 +105,10 @@ import Testing
     /// counted as busy and were never closed to make room, so at the limit every good request was refused.
     @Test func slowBodiesDoNotKeepAGoodRequestOut() throws {
         let (hq, url) = try headOffice(descriptors: 1024, ["--max-connections", "200"])
-        defer { hq.terminate(); hq.waitUntilExit() }
+        defer {
+            hq.terminate()
+            hq.waitUntilExit()
+        }
         let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
         var slow: [Int32] = []
         defer { for descriptor in slow { close(descriptor) } }
@@ -113,7 +127,10 @@ import Testing
 
     @Test func aSlowClientIsClosedAfterTheRequestTimeout() throws {
         let (hq, url) = try headOffice(descriptors: 1024, ["--request-timeout", "2"])
-        defer { hq.terminate(); hq.waitUntilExit() }
+        defer {
+            hq.terminate()
+            hq.waitUntilExit()
+        }
         let port = try #require(UInt16(url.split(separator: ":").last ?? ""))
         let descriptor = try #require(Self.slowClient(port: port))
         defer { close(descriptor) }
@@ -131,14 +148,22 @@ import Testing
     @Test func dashboardPasswordGuessesAreThrottled() throws {
         let password = folder.file("dashboard-password")
         FileManager.default.createFile(
-            atPath: password, contents: Data("correct horse battery staple".utf8), attributes: [.posixPermissions: 0o600])
+            atPath: password, contents: Data("correct horse battery staple".utf8),
+            attributes: [.posixPermissions: 0o600])
         let (hq, url) = try headOffice(descriptors: 1024, ["--dashboard-password-file", password])
-        defer { hq.terminate(); hq.waitUntilExit() }
+        defer {
+            hq.terminate()
+            hq.waitUntilExit()
+        }
         var statuses: [Int] = []
         for guess in 0..<30 { statuses.append(try curl(url + "/dashboard", ["-u", "x:guess-\(guess)"]).status) }
         #expect(statuses.prefix(10).allSatisfy { $0 == 401 }, "\(statuses)")
-        #expect(statuses.dropFirst(10).allSatisfy { $0 == 429 }, "wrong guesses beyond 10 a minute are not heard: \(statuses)")
-        #expect(try curl(url + "/dashboard", ["-u", "x:correct horse battery staple"]).status == 429, "not even a right one")
+        #expect(
+            statuses.dropFirst(10).allSatisfy { $0 == 429 },
+            "wrong guesses beyond 10 a minute are not heard: \(statuses)")
+        #expect(
+            try curl(url + "/dashboard", ["-u", "x:correct horse battery staple"]).status == 429, "not even a right one"
+        )
         #expect(try curl(url + "/v1/health").status == 200, "the API is not affected")
     }
 
@@ -146,7 +171,10 @@ import Testing
     /// DNS-rebinding page could read every store's figures.
     @Test func theLoopbackDashboardAnswersOnlyToALoopbackHost() throws {
         let (hq, url) = try headOffice(descriptors: 1024)
-        defer { hq.terminate(); hq.waitUntilExit() }
+        defer {
+            hq.terminate()
+            hq.waitUntilExit()
+        }
         #expect(try curl(url + "/dashboard").status == 200)
         #expect(try curl(url + "/dashboard", ["-H", "Host: attacker.example"]).status == 421)
     }

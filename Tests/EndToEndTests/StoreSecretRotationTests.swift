@@ -37,7 +37,8 @@ import Testing
         #expect(try chain.hq(["epoch", "rotate", "--by", "ana"]).exitCode == 0)
         let audit = try chain.hq(["report", "audit"]).stdout
         #expect(audit.contains("cards block") && audit.contains("epoch rotate") && audit.contains("ana"), "\(audit)")
-        #expect(audit.contains("stores rotate-secret") && audit.contains("stores revoke") && audit.contains("till stolen"))
+        #expect(
+            audit.contains("stores rotate-secret") && audit.contains("stores revoke") && audit.contains("till stolen"))
         #expect(try chain.hq(["stores", "rotate-secret", "NOPE"]).exitCode == 1)
     }
 }

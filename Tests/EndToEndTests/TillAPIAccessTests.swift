@@ -21,7 +21,9 @@ import Testing
         let database = database(name)
         #expect(try AgentProcess.run(["init", "--store-id", name, "--db", database]).exitCode == 0)
         #expect(try AgentProcess.run(["enroll", card, "--db", database]).exitCode == 0)
-        #expect(try AgentProcess.run(["award", card, "--amount", "50.00", "--receipt", "R-1", "--db", database]).exitCode == 0)
+        #expect(
+            try AgentProcess.run(["award", card, "--amount", "50.00", "--receipt", "R-1", "--db", database]).exitCode
+                == 0)
         return try DaemonAPITests.Daemon(database: database, folder: folder, launcher: launcher)
     }
 
@@ -31,7 +33,10 @@ import Testing
 
     @Test func requestsWithoutTheTokenFromAnotherOriginOrHostChangeNothing() throws {
         let daemon = try till("ACCESS")
-        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        defer {
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+        }
         let redeem = #"{"card": "\#(card)", "receipt": "EVIL-1", "points": 10}"#
         // The reviewer's request: a browser's "simple" cross-origin post.
         let simple = try daemon.request(
@@ -39,7 +44,8 @@ import Testing
             headers: ["Content-Type: text/plain", "Origin: http://evil.example"])
         #expect(simple.status == 403 && simple.json["error"] as? String == "cross_origin", "\(simple)")
         // The same without an Origin (a script on the box): no token, no redemption.
-        let anonymous = try daemon.request("POST", "/v1/redemptions", redeem, asPOS: false, headers: ["Content-Type: application/json"])
+        let anonymous = try daemon.request(
+            "POST", "/v1/redemptions", redeem, asPOS: false, headers: ["Content-Type: application/json"])
         #expect(anonymous.status == 401 && anonymous.json["error"] as? String == "unauthorized", "\(anonymous)")
         let wrongToken = try daemon.request(
             "POST", "/v1/redemptions", redeem, asPOS: false,
@@ -52,15 +58,19 @@ import Testing
             ["Origin: http://localhost:1"],
         ] {
             let refused = try daemon.request("POST", "/v1/redemptions", redeem, headers: headers)
-            #expect((400..<500).contains(refused.status) && refused.json["ok"] as? Bool == false, "\(headers): \(refused)")
+            #expect(
+                (400..<500).contains(refused.status) && refused.json["ok"] as? Bool == false, "\(headers): \(refused)")
         }
         let read = try daemon.request("GET", "/v1/members/\(card)", asPOS: false)
         #expect(read.status == 401 && read.json["balance"] == nil, "a member is not readable without the token")
         let rebound = try daemon.request("GET", "/v1/members/\(card)", headers: ["Host: evil.example"])
-        #expect(rebound.status == 421 && rebound.json["balance"] == nil, "a DNS-rebinding page reads nothing: \(rebound)")
+        #expect(
+            rebound.status == 421 && rebound.json["balance"] == nil, "a DNS-rebinding page reads nothing: \(rebound)")
         for path in ["/v1/sales", "/v1/refunds"] {
             let body = #"{"card": "\#(card)", "receipt": "EVIL-2", "amount": "1000.00", "return_receipt": "X"}"#
-            #expect(try daemon.request("POST", path, body, asPOS: false, headers: ["Content-Type: application/json"]).status == 401)
+            #expect(
+                try daemon.request("POST", path, body, asPOS: false, headers: ["Content-Type: application/json"]).status
+                    == 401)
         }
         // Pages may still be fetched (nothing in them another origin can read), and health answers.
         #expect(try daemon.request("GET", "/v1/health", asPOS: false).status == 200)
@@ -76,10 +86,14 @@ import Testing
 
     @Test func thePagesCapabilitiesReachOnlyTheScanStreamAndTheKiosksTap() throws {
         let daemon = try till("PAGES")
-        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        defer {
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+        }
         func capability(_ page: String, _ pattern: String) throws -> String {
             let html = try curlText(daemon.url + page)
-            let range = try #require(html.range(of: pattern, options: .regularExpression), "\(page) carries its capability")
+            let range = try #require(
+                html.range(of: pattern, options: .regularExpression), "\(page) carries its capability")
             return String(html[range]).split(separator: "\"")[1].description
         }
         let kiosk = try capability("/kiosk", #"data-capability="[a-p]+""#)
@@ -89,7 +103,9 @@ import Testing
             let header = "X-Loyalty-Capability: \(value)"
             let redeem = #"{"card": "\#(card)", "receipt": "PAGE-\#(name)", "points": 10}"#
             let json = "Content-Type: application/json"
-            #expect(try daemon.request("POST", "/v1/redemptions", redeem, asPOS: false, headers: [header, json]).status == 401)
+            #expect(
+                try daemon.request("POST", "/v1/redemptions", redeem, asPOS: false, headers: [header, json]).status
+                    == 401)
             #expect(try daemon.request("GET", "/v1/members/\(card)", asPOS: false, headers: [header]).status == 401)
             let sale = #"{"card": "\#(card)", "receipt": "PAGE-\#(name)", "amount": "10.00"}"#
             #expect(try daemon.request("POST", "/v1/sales", sale, asPOS: false, headers: [header, json]).status == 401)
@@ -105,7 +121,10 @@ import Testing
 
     @Test func aRotatedTokenTakesEffectAtOnceAndAFileOthersCanReadIsRefused() throws {
         let daemon = try till("ROTATE")
-        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        defer {
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+        }
         let database = database("ROTATE")
         let old = daemon.token
         #expect(old.count == 64 && old.allSatisfy { ("a"..."p").contains($0) }, "\(old)")
@@ -142,7 +161,10 @@ import Testing
     /// subscriber got 503 for good. A kiosk that reconnects must always get its stream back.
     @Test func theScanStreamSurvivesManyReconnects() throws {
         let daemon = try till("STREAM")
-        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        defer {
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+        }
         let url = daemon.url + "/v1/scans"
         for _ in 0..<40 {
             _ = try curlText(url, seconds: 0.2, headers: ["Authorization: Bearer \(daemon.token)"])
@@ -155,7 +177,10 @@ import Testing
     /// form post and a read. None changes or reveals a point; the kiosk keeps working (PageTests).
     @Test func aPageFromAnotherOriginInChromiumCannotSpendOrReadPoints() throws {
         let daemon = try till("BROWSER")
-        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        defer {
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+        }
         let site = folder.file("site")
         try FileManager.default.createDirectory(atPath: site, withIntermediateDirectories: true)
         let page = """
@@ -191,8 +216,12 @@ import Testing
         server.standardError = FileHandle.nullDevice
         try server.run()
         // SIGKILL: the test process may hand its children SIGTERM blocked.
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        for _ in 0..<100 where (try? curlText("http://127.0.0.1:\(port)/evil.html", seconds: 1))?.contains("state") != true {
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        for _ in 0..<100
+        where (try? curlText("http://127.0.0.1:\(port)/evil.html", seconds: 1))?.contains("state") != true {
             Thread.sleep(forTimeInterval: 0.05)
         }
         let dom = folder.file("evil.html")
@@ -211,7 +240,10 @@ import Testing
     /// Under a descriptor limit of 200 the 300 sockets would leave none for the POS client.
     @Test func slowConnectionsDoNotKeepThePOSClientOut() throws {
         let daemon = try till("SLOW", launcher: ["prlimit", "--nofile=200:200", "--"])
-        defer { kill(daemon.process.processIdentifier, SIGTERM); daemon.process.waitUntilExit() }
+        defer {
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+        }
         let port = try #require(UInt16(daemon.url.split(separator: ":").last ?? ""))
         var slow: [Int32] = []
         defer { for descriptor in slow { close(descriptor) } }
@@ -220,7 +252,8 @@ import Testing
         }
         #expect(slow.count == 300)
         for descriptor in slow { _ = send(descriptor, "x", 1, Int32(MSG_NOSIGNAL)) }
-        let sale = try daemon.request("POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "SLOW-1", "amount": "5.00"}"#)
+        let sale = try daemon.request(
+            "POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "SLOW-1", "amount": "5.00"}"#)
         #expect(sale.status == 200 && sale.json["balance"] as? Int == 55, "\(sale)")
     }
 

@@ -13,7 +13,8 @@ import Testing
         let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "S1"))
         let card = try CardNumber("2900000777774")
         _ = try ledger.enroll(card: card, name: nil, birthday: nil)
-        _ = try ledger.award(card: card, amount: Money(minorUnits: 1000, currency: .euro), receipt: ReceiptReference("R1"))
+        _ = try ledger.award(
+            card: card, amount: Money(minorUnits: 1000, currency: .euro), receipt: ReceiptReference("R1"))
         try ledger.applyHeadOfficeUpdates(
             members: [
                 HeadOfficeSnapshot(
@@ -21,7 +22,8 @@ import Testing
             ], blockedCards: [], cursor: 1)
         #expect(throws: LoyaltyError.self) { try ledger.member(card: card) }
         #expect(throws: LoyaltyError.self) {
-            try ledger.award(card: card, amount: Money(minorUnits: 100, currency: .euro), receipt: ReceiptReference("R2"))
+            try ledger.award(
+                card: card, amount: Money(minorUnits: 100, currency: .euro), receipt: ReceiptReference("R2"))
         }
         #expect(try ledger.verify().ok)
     }

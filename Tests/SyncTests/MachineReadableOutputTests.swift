@@ -27,7 +27,8 @@ import Testing
     @Test func theEarlierHexSecretsWereRewrittenNowAndThen() {
         var generator = SystemRandomNumberGenerator()
         let rewritten = (0..<20_000).count { _ in
-            let hex = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            let hex = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
+                .joined()
             return PaymentCardDetector.redacted(hex) != hex
         }
         // About one in 300: 67 expected in 20,000; 10 or fewer has a probability far below 1e-15.

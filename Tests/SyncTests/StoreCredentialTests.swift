@@ -8,7 +8,8 @@ import Testing
 /// real signed HTTP requests (a new server for each step: its credential cache starts empty).
 @Suite struct StoreCredentialTests {
     func pull(_ base: URL, secret: String) async throws -> (status: Int, body: [String: Any]) {
-        try await Harness.request(base, method: .GET, path: "/v1/stores/A/updates?since=0", storeId: "A", secret: secret)
+        try await Harness.request(
+            base, method: .GET, path: "/v1/stores/A/updates?since=0", storeId: "A", secret: secret)
     }
 
     @Test(arguments: Driver.allCases)
@@ -35,7 +36,8 @@ import Testing
             try await store.rotateSecret(storeId: "A", secret: newest, overlapSeconds: 0, actor: "ops", now: later)
             #expect(try await store.credentials(storeId: "A", now: later)?.secrets == [newest])
             await #expect(throws: IngestRefusal.self) {
-                try await store.rotateSecret(storeId: "nope", secret: newest, overlapSeconds: 0, actor: "ops", now: later)
+                try await store.rotateSecret(
+                    storeId: "nope", secret: newest, overlapSeconds: 0, actor: "ops", now: later)
             }
             let audit = try await store.auditTrail().map(\.action)
             #expect(audit.filter { $0 == "stores rotate-secret" }.count == 2, "\(audit)")

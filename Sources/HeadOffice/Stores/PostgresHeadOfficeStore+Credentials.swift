@@ -16,7 +16,9 @@ extension PostgresHeadOfficeStore {
         return found
     }
 
-    public func rotateSecret(storeId: String, secret: String, overlapSeconds: Int64, actor: String, now: Date) async throws {
+    public func rotateSecret(
+        storeId: String, secret: String, overlapSeconds: Int64, actor: String, now: Date
+    ) async throws {
         let logger = self.logger
         try await transaction { connection in
             var rotated = 0
@@ -54,7 +56,8 @@ extension PostgresHeadOfficeStore {
                 revoked += 1
             }
             guard revoked == 1 else {
-                throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered, or was revoked already")
+                throw IngestRefusal(
+                    kind: .unknownStore, message: "store \(storeId) is not registered, or was revoked already")
             }
             try await connection.query(
                 """

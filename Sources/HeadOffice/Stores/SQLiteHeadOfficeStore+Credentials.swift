@@ -7,7 +7,8 @@ extension SQLiteHeadOfficeStore {
             guard
                 let row = try Row.fetchOne(
                     db,
-                    sql: "SELECT secret, previous_secret, previous_secret_until_ms, revoked_at_ms FROM hq_stores WHERE id = ?",
+                    sql:
+                        "SELECT secret, previous_secret, previous_secret_until_ms, revoked_at_ms FROM hq_stores WHERE id = ?",
                     arguments: [storeId])
             else { return nil }
             var secrets: [String] = [row["secret"]]
@@ -20,7 +21,9 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
-    public func rotateSecret(storeId: String, secret: String, overlapSeconds: Int64, actor: String, now: Date) async throws {
+    public func rotateSecret(
+        storeId: String, secret: String, overlapSeconds: Int64, actor: String, now: Date
+    ) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -32,8 +35,12 @@ extension SQLiteHeadOfficeStore {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered, or was revoked")
             }
             try db.execute(
-                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'stores rotate-secret', ?, NULL)",
-                arguments: [now.milliseconds, actor, "store \(storeId): new secret, the previous one valid for \(overlapSeconds) s"])
+                sql:
+                    "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'stores rotate-secret', ?, NULL)",
+                arguments: [
+                    now.milliseconds, actor,
+                    "store \(storeId): new secret, the previous one valid for \(overlapSeconds) s",
+                ])
         }
     }
 
@@ -43,7 +50,8 @@ extension SQLiteHeadOfficeStore {
                 sql: "UPDATE hq_stores SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL",
                 arguments: [now.milliseconds, storeId])
             guard db.changesCount == 1 else {
-                throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered, or was revoked already")
+                throw IngestRefusal(
+                    kind: .unknownStore, message: "store \(storeId) is not registered, or was revoked already")
             }
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'stores revoke', ?, ?)",

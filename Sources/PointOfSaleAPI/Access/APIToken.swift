@@ -48,14 +48,16 @@ public final class APITokenFile: APITokenSource {
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return String(decoding: bytes.flatMap { [UInt8(ascii: "a") + ($0 >> 4), UInt8(ascii: "a") + ($0 & 0x0F)] }, as: UTF8.self)
+        return String(
+            decoding: bytes.flatMap { [UInt8(ascii: "a") + ($0 >> 4), UInt8(ascii: "a") + ($0 & 0x0F)] }, as: UTF8.self)
     }
 
     /// The token in `path`: one line of 32 to 256 printable characters, in a file others cannot read.
     public static func read(path: String) throws(APITokenError) -> String {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw APITokenError("the API token file \(path) does not exist; create it with `loyalty-agent api-token --rotate`")
+            throw APITokenError(
+                "the API token file \(path) does not exist; create it with `loyalty-agent api-token --rotate`")
         }
         guard info.st_mode & 0o007 == 0 else {
             throw APITokenError(
@@ -86,7 +88,9 @@ public final class APITokenFile: APITokenSource {
         var previous = stat()
         if stat(path, &previous) == 0 {
             // A token file that lost its group would be readable by the rotating user's group instead.
-            guard fchown(descriptor, previous.st_uid, previous.st_gid) == 0 || (getuid() == previous.st_uid && getgid() == previous.st_gid),
+            guard
+                fchown(descriptor, previous.st_uid, previous.st_gid) == 0
+                    || (getuid() == previous.st_uid && getgid() == previous.st_gid),
                 fchmod(descriptor, previous.st_mode & 0o770) == 0
             else {
                 close(descriptor)

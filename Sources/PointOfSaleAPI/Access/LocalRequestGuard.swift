@@ -58,7 +58,8 @@ public struct LocalRequestGuard: RouterMiddleware {
     func refusal(_ request: Request) -> Response? {
         guard let host = request.head.authority, Self.loopbackHosts.contains(Self.hostName(host)) else {
             return JSONResponses.error(
-                .misdirectedRequest, "bad_host", "this till's API answers only to a loopback Host (127.0.0.1, localhost, [::1])")
+                .misdirectedRequest, "bad_host",
+                "this till's API answers only to a loopback Host (127.0.0.1, localhost, [::1])")
         }
         if let origin = request.headers[.origin], origin != "http://\(host)" {
             return JSONResponses.error(.forbidden, "cross_origin", "requests from another web page are refused")
@@ -70,7 +71,8 @@ public struct LocalRequestGuard: RouterMiddleware {
             let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
             guard type?.lowercased() == "application/json" else {
                 return JSONResponses.error(
-                    .unsupportedMediaType, "bad_content_type", "a request body must be sent as Content-Type: application/json")
+                    .unsupportedMediaType, "bad_content_type",
+                    "a request body must be sent as Content-Type: application/json")
             }
         }
         let access = Self.access(method: request.method, path: request.uri.path)

@@ -16,7 +16,8 @@ struct APITokenOptions: ParsableArguments {
         if let apiTokenFile, !apiTokenFile.isEmpty { return apiTokenFile }
         if let path = ProcessInfo.processInfo.environment["LOYALTY_API_TOKEN_FILE"], !path.isEmpty { return path }
         if let path = AgentConfigFile.current.withLock({ $0.string("api.token_file") }) { return path }
-        return URL(fileURLWithPath: global.databasePath).deletingLastPathComponent().appendingPathComponent("api-token").path
+        return URL(fileURLWithPath: global.databasePath).deletingLastPathComponent().appendingPathComponent("api-token")
+            .path
     }
 
     /// The token file for the daemon: made on first start (a till used before it is configured still
@@ -44,7 +45,8 @@ struct APITokenOptions: ParsableArguments {
 struct APIToken: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-token",
-        abstract: "Show where the POS client's API token is; --rotate replaces it (the running daemon takes it at once).",
+        abstract:
+            "Show where the POS client's API token is; --rotate replaces it (the running daemon takes it at once).",
         discussion: """
             The POS client sends the token as `Authorization: Bearer TOKEN` with every request to the till's API \
             (members, sales, redemptions, refunds). The file is mode 0640: give the POS application's user the file's \

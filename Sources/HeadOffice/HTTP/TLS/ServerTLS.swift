@@ -42,7 +42,9 @@ public final class ServerTLS: Sendable {
         guard !chain.isEmpty else { throw TLSFileError("\(certificatePath) holds no PEM certificate") }
         var info = stat()
         if stat(keyPath, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw TLSFileError("the private key \(keyPath) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            throw TLSFileError(
+                "the private key \(keyPath) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it"
+            )
         }
         let key: NIOSSLPrivateKey
         do {
@@ -56,7 +58,8 @@ public final class ServerTLS: Sendable {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw TLSFileError("the certificate \(certificatePath) and key \(keyPath) do not make a TLS context: \(error)")
+            throw TLSFileError(
+                "the certificate \(certificatePath) and key \(keyPath) do not make a TLS context: \(error)")
         }
     }
 }
