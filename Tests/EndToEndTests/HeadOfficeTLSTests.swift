@@ -18,8 +18,9 @@ import Testing
         try #require(process.terminationStatus == 0, "openssl \(arguments.prefix(2))")
     }
 
-    /// A CA named `name` and a certificate for 127.0.0.1 it signed: (ca.pem, cert.pem, key.pem).
-    func authority(_ name: String) throws -> (ca: String, certificate: String, key: String) {
+    /// A CA named `name` and a certificate for 127.0.0.1 it signed, valid `days` days (0: already
+    /// expired): (ca.pem, cert.pem, key.pem).
+    func authority(_ name: String, days: Int = 2) throws -> (ca: String, certificate: String, key: String) {
         let (ca, caKey) = (folder.file("\(name)-ca.pem"), folder.file("\(name)-ca.key"))
         let (key, request, certificate) = (
             folder.file("\(name).key"), folder.file("\(name).csr"), folder.file("\(name).pem")
@@ -37,8 +38,7 @@ import Testing
         ])
         try openssl([
             "x509", "-req", "-in", request, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", certificate, "-days",
-            "2",
-            "-extfile", extensions,
+            String(days), "-extfile", extensions,
         ])
         chmod(key, 0o600)
         return (ca, certificate, key)
@@ -95,6 +95,21 @@ import Testing
         #expect(reloaded, "head office says it took the new certificate")
         #expect(try sync(["--hq-ca-file", second.ca]).exitCode == 0, "the new certificate is served")
         #expect(try sync(["--hq-ca-file", first.ca]).exitCode != 0, "the old CA no longer matches")
+
+        // Found by review: an expired certificate was taken on SIGHUP, and every till then failed.
+        let expired = try authority("expired", days: 0)
+        try FileManager.default.removeItem(atPath: certificate)
+        try FileManager.default.copyItem(atPath: expired.certificate, toPath: certificate)
+        try FileManager.default.removeItem(atPath: key)
+        try FileManager.default.copyItem(atPath: expired.key, toPath: key)
+        kill(server.process.processIdentifier, SIGHUP)
+        var refusedReload = false
+        for _ in 0..<200 where !refusedReload {
+            refusedReload = ((try? String(contentsOfFile: server.output + ".err", encoding: .utf8)) ?? "").contains("not valid now")
+            if !refusedReload { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(refusedReload, "the expired certificate is refused")
+        #expect(try sync(["--hq-ca-file", second.ca]).exitCode == 0, "the working certificate keeps serving")
         #expect(server.process.isRunning)
     }
 

@@ -39,7 +39,12 @@ public final class ServerTLS: Sendable {
         } catch {
             throw TLSFileError("cannot read the certificate chain \(certificatePath) (PEM): \(error)")
         }
-        guard !chain.isEmpty else { throw TLSFileError("\(certificatePath) holds no PEM certificate") }
+        guard let leaf = chain.first else { throw TLSFileError("\(certificatePath) holds no PEM certificate") }
+        // Every till would refuse it: keep serving the certificate that still works.
+        let now = time(nil)
+        guard leaf.notValidBefore <= now, now < leaf.notValidAfter else {
+            throw TLSFileError("the certificate in \(certificatePath) is not valid now (expired, or not yet valid)")
+        }
         var info = stat()
         if stat(keyPath, &info) == 0, info.st_mode & 0o077 != 0 {
             throw TLSFileError(
