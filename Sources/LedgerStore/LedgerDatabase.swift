@@ -211,6 +211,12 @@ public final class LedgerDatabase: Sendable {
         let millis = now.millisecondsSince1970
         return programs.last { ($0.validFromMilliseconds ?? 0) <= millis } ?? first
     }
+
+    /// The installed program `version` (an entry's `rule_version`), nil when this till never had it.
+    func installedProgram(version: Int, _ db: Database) throws -> LoyaltyProgram? {
+        _ = try currentProgram(db)
+        return programCache.withLock { $0 }?.first { $0.version == version }
+    }
 }
 
 extension Date {

@@ -20,7 +20,8 @@ import Testing
             let minor = Int64.random(in: 1...Money.maximumMinorUnits, using: &random)
             let amount = Money(minorUnits: minor, currency: .euro)
             #expect(try program.pointsEarned(for: amount, tier: program.tiers[0]) == minor / 100)
-            #expect(try program.pointsEarned(for: amount, tier: doubleTier) == minor * 250 / 10_000)
+            // One formula: the base rounded, then the tier's extra on the base rounded.
+            #expect(try program.pointsEarned(for: amount, tier: doubleTier) == minor / 100 + (minor / 100) * 150 / 100)
         }
     }
 

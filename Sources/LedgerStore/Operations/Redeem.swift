@@ -17,7 +17,10 @@ extension LedgerDatabase {
             // A retry first, before anything that may have changed since (a card blocked after the sale).
             if let original = try Row.fetchOne(
                 db.cachedStatement(
-                    sql: "SELECT seq, member_id, card, points, balance_after, reported_balance FROM entries WHERE idempotency_key = ?"),
+                    sql: """
+                        SELECT seq, member_id, card, points, balance_after, reported_balance, rule_version
+                        FROM entries WHERE idempotency_key = ?
+                        """),
                 arguments: [key])
             {
                 let (seq, memberId, originalCard, spent): (Int64, Int64, String, Int64) =
@@ -27,10 +30,13 @@ extension LedgerDatabase {
                         "receipt_conflict",
                         "receipt \(receipt) already redeemed \(spent) points on card \(CardNumber.maskedValue(originalCard)); a new redemption needs a new receipt reference")
                 }
-                let discount = Money(minorUnits: spent * program.pointValueMinorUnits, currency: program.currency)
+                // The discount given then: priced by the program version the redemption was written under,
+                // whatever is in force now (a program switch must not change a replayed answer).
+                let then = try installedProgram(version: original[6], db) ?? program
+                let discount = Money(minorUnits: spent * then.pointValueMinorUnits, currency: then.currency)
                 return RedeemResult(
                     card: card.value, memberId: memberId, receipt: receipt.value, points: spent,
-                    discount: discount.decimalString, currency: program.currency.code,
+                    discount: discount.decimalString, currency: then.currency.code,
                     balance: original[5] ?? original[4], seq: seq, replayed: true)
             }
             let holder = try cardHolder(card, program: program, db)
@@ -46,7 +52,7 @@ extension LedgerDatabase {
                     "offline_cap",
                     "the till has not reached head office recently: at most \(offlineCap) points can be redeemed at once until it syncs")
             }
-            try program.checkRedemptionShare(points: points, sale: saleAmount)
+            try program.checkRedemptionShare(points: points, sale: try saleForShare(receipt: receipt, given: saleAmount, program, db))
             let discount = try program.redemptionValue(points: points, vouchedBalance: holder.vouchedBalance)
             // The new entry is newer than any snapshot: the vouched balance moves by exactly its points.
             let vouchedAfter = holder.vouchedBalance - points
@@ -62,5 +68,24 @@ extension LedgerDatabase {
                 discount: discount.decimalString, currency: program.currency.code, balance: vouchedAfter,
                 seq: written.seq, replayed: false)
         }
+    }
+
+    /// The sale a redemption's share is measured against: the receipt's sale when it is in the ledger
+    /// (a cashier's `--sale-amount` cannot stretch it), else the amount the POS gives.
+    private func saleForShare(
+        receipt: ReceiptReference, given: Money?, _ program: LoyaltyProgram, _ db: Database
+    ) throws -> Money? {
+        guard program.maximumRedemptionSharePercent != nil else { return given }
+        let recorded = try Int64.fetchOne(
+            db, sql: "SELECT amount_minor FROM entries WHERE idempotency_key = ?", arguments: ["earn:\(receipt.value)"])
+        guard let recorded else { return given }
+        let sale = Money(minorUnits: recorded, currency: program.currency)
+        if let given, given != sale {
+            throw LoyaltyError.badInput(
+                "sale_amount_mismatch",
+                "receipt \(receipt) is a sale of \(sale.decimalString) \(program.currency.code) in this till's ledger, not "
+                    + "\(given.decimalString): give that amount, or leave --sale-amount out")
+        }
+        return sale
     }
 }

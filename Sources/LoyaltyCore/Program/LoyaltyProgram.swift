@@ -99,7 +99,8 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         return (next, next.threshold - measure)
     }
 
-    /// Points a sale of `amount` earns for a member in `tier`.
+    /// Points a sale of `amount` earns for a member in `tier`: rounding(amount × points per unit), then
+    /// rounding(that × (tier multiplier − 100) %) added — the formula of ``earning(lines:tier:moment:birthdayMonth:earnedToday:flags:)``.
     public func pointsEarned(for amount: Money, tier: Tier) throws(LoyaltyError) -> Int64 {
         guard amount.currency == currency else {
             throw .badInput("wrong_currency", "the program counts in \(currency.code), not \(amount.currency.code)")
@@ -110,15 +111,17 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         guard amount.minorUnits <= Money.maximumMinorUnits else {
             throw .badInput("bad_amount", "the amount is larger than any single sale can be")
         }
-        // amount ≤ 1e12, points per unit and multiplier are small: the product fits in 128 bits.
-        let (rate, overflowed) = pointsPerMajorUnit.multipliedReportingOverflow(by: tier.earnMultiplierPercent)
-        guard !overflowed, let points = rounding.scaledIfFits(amount.minorUnits, by: rate, dividedBy: currency.minorUnitsPerMajor * 100),
-            points <= EarningBreakdown.maximumPointsPerEntry
-        else {
-            throw .refused(
-                "points_limit",
-                "this sale would earn more than \(EarningBreakdown.maximumPointsPerEntry) points, more than one entry may carry")
-        }
+        // The one formula (the same as `earning(lines:…)` for one line and no rules): the base is rounded,
+        // then the tier's extra on it, so a sale earns the same with or without `--line`.
+        let tooMany = LoyaltyError.refused(
+            "points_limit",
+            "this sale would earn more than \(EarningBreakdown.maximumPointsPerEntry) points, more than one entry may carry")
+        guard let base = rounding.scaledIfFits(amount.minorUnits, by: pointsPerMajorUnit, dividedBy: currency.minorUnitsPerMajor),
+            base <= EarningBreakdown.maximumPointsPerEntry,
+            let extra = rounding.scaledIfFits(base, by: max(0, tier.earnMultiplierPercent - 100), dividedBy: 100),
+            extra <= EarningBreakdown.maximumPointsPerEntry - base
+        else { throw tooMany }
+        let points = base + extra
         return points
     }
 

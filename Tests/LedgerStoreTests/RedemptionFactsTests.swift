@@ -1,0 +1,91 @@
+import Foundation
+import LedgerStore
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// A redemption is priced and limited by facts in the ledger, not by what a caller or today's program says.
+@Suite struct RedemptionFactsTests {
+    let card = try! CardNumber("2900000777774")
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    func ledger(_ configure: (inout LoyaltyProgram) -> Void = { _ in }) throws -> (LedgerDatabase, TemporaryFolder) {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        configure(&program)
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "A", program: program))
+        _ = try ledger.enroll(card: card, name: "Ana", birthday: nil)
+        return (ledger, folder)
+    }
+
+    /// Defect: a retried redemption was priced at today's point value after a program switch (5.00,
+    /// then 10.00 on the replay). A replay returns the discount given the first time.
+    @Test func aRetriedRedemptionReturnsTheDiscountGivenEvenAfterAProgramSwitch() throws {
+        let (ledger, folder) = try ledger()
+        _ = try ledger.award(card: card, amount: money("1000.00"), receipt: ReceiptReference("S1"))
+        let first = try ledger.redeem(card: card, points: 500, receipt: ReceiptReference("S2"))
+        var doubled = try ledger.program()
+        doubled.version = 2
+        doubled.pointValueMinorUnits *= 2
+        try ledger.applyHeadOfficeUpdates(
+            members: [], blockedCards: [], cursor: 0,
+            programs: [(2, String(decoding: try JSONEncoder().encode(doubled), as: UTF8.self))])
+        #expect(try ledger.program().version == 2)
+        let replay = try ledger.redeem(card: card, points: 500, receipt: ReceiptReference("S2"))
+        #expect(replay.replayed && replay.discount == first.discount, "replay: \(replay.discount), first: \(first.discount)")
+        // A new redemption is priced by the program in force.
+        let fresh = try ledger.redeem(card: card, points: 100, receipt: ReceiptReference("S3"))
+        #expect(fresh.discount == Money(minorUnits: 100 * doubled.pointValueMinorUnits, currency: .euro).decimalString)
+        withExtendedLifetime(folder) {}
+    }
+
+    /// Defect: `max_share_percent` trusted `--sale-amount` although the receipt's sale was in the ledger
+    /// (20.00 redeemed on a 10.00 sale by passing 5000.00).
+    @Test func theShareOfASaleIsMeasuredAgainstTheSaleInTheLedger() throws {
+        let (ledger, folder) = try ledger { $0.maximumRedemptionSharePercent = 50 }
+        _ = try ledger.award(card: card, amount: money("5000.00"), receipt: ReceiptReference("BIG"))
+        _ = try ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("SMALL"))
+        let value = try ledger.program().pointValueMinorUnits
+        let twenty = 2_000 / value
+        #expect {
+            try ledger.redeem(card: card, points: twenty, receipt: ReceiptReference("SMALL"), saleAmount: money("5000.00"))
+        } throws: { ($0 as? LoyaltyError)?.code == "sale_amount_mismatch" }
+        #expect {
+            try ledger.redeem(card: card, points: twenty, receipt: ReceiptReference("SMALL"))
+        } throws: { ($0 as? LoyaltyError)?.code == "over_sale_share" }
+        // Half of the recorded 10.00 sale is allowed, with or without the (right) amount.
+        let half = 500 / value
+        let redeemed = try ledger.redeem(card: card, points: half, receipt: ReceiptReference("SMALL"))
+        #expect(redeemed.discount == "5.00")
+        // A sale not in the ledger yet (redeemed before it is paid) still needs the POS's amount.
+        #expect {
+            try ledger.redeem(card: card, points: half, receipt: ReceiptReference("NEXT"))
+        } throws: { ($0 as? LoyaltyError)?.code == "sale_amount_needed" }
+        withExtendedLifetime(folder) {}
+    }
+
+    /// Defect: one sale, two formulas — a silver member's 9.99 sale earned 12 without `--line` and 11 with one.
+    @Test func aSaleEarnsTheSameWithOrWithoutItsLines() throws {
+        var random = SeededRandom(seed: TestSeed.make("one formula"))
+        for rounding in Rounding.allCases {
+            let (ledger, folder) = try ledger {
+                $0.rounding = rounding
+                for index in $0.tiers.indices { $0.tiers[index].earnMultiplierPercent = 125 + 10 * Int64(index) }
+            }
+            // Two members buying the same, one without lines and one with: they climb the tiers in step.
+            let twin = try CardNumber("2900000777781")
+            _ = try ledger.enroll(card: twin, name: "Twin", birthday: nil)
+            for index in 0..<200 {
+                let minor = Int64.random(in: 1...200_000, using: &random)
+                let amount = Money(minorUnits: minor, currency: .euro)
+                let plain = try ledger.award(card: card, amount: amount, receipt: ReceiptReference("P\(index)"))
+                let lined = try ledger.award(
+                    card: twin, amount: amount, receipt: ReceiptReference("L\(index)"),
+                    lines: [SaleLine(sku: "x", category: "", amountMinor: minor)])
+                #expect(plain.points == lined.points, "\(rounding) \(amount): \(plain.points) vs \(lined.points)")
+                #expect(plain.tier == lined.tier)
+            }
+            withExtendedLifetime(folder) {}
+        }
+    }
+}
