@@ -256,7 +256,7 @@ struct Cards: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reports: overdrafts, stores, totals, audit, members; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
+        abstract: "Reports: overdrafts, stores, totals, audit, members, reconciliations; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
         discussion: """
             The segment reports count whole days in the chain's time zone (`loyalty-hq settings`) up to --as-of.             A sale is an earn entry's receipt (or an imported sale), dated by its first entry, net of its refunds             up to the as-of date; the window is the 365 days ending on the as-of date.
             """)
@@ -264,7 +264,7 @@ struct Report: AsyncParsableCommand {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case overdrafts, stores, totals, audit, members
         case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
-        case expiring, coupons
+        case expiring, coupons, reconciliations
     }
 
     @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
@@ -332,6 +332,12 @@ struct Report: AsyncParsableCommand {
             rows = uses.map { [$0.code, $0.card, $0.storeId, $0.receipt, Output.iso($0.atMilliseconds)] }
             struct Body: Encodable { var couponsUsedTwice: [CouponUse] }
             json = Output.json(Body(couponsUsedTwice: uses))
+        case .reconciliations:
+            let records = try await storage.withStore { store, _ in try await store.reconciliations() }
+            header = ["at", "card", "code", "points", "by", "reason"]
+            rows = records.map { [Output.iso($0.atMilliseconds), $0.card, $0.reasonCode, String($0.points), $0.by, $0.reason] }
+            struct Body: Encodable { var reconciliations: [ReconciliationRecord] }
+            json = Output.json(Body(reconciliations: records))
         case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:
             preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }
@@ -348,7 +354,7 @@ struct Report: AsyncParsableCommand {
     /// The segment and model reports; nil for the operational ones.
     func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
         switch kind {
-        case .overdrafts, .stores, .totals, .audit, .members, .coupons: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations: return nil
         case .expiring: return try await ExpiringReport.table(storage, asOf: asOf.asOf, within: within)
         default: break
         }
@@ -362,7 +368,7 @@ struct Report: AsyncParsableCommand {
         case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
         case .tiers: return AnalyticsReports.tiers(context)
         case .winBack: return AnalyticsReports.winBack(context)
-        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations: return nil
         }
     }
 
@@ -438,17 +444,28 @@ struct Members: AsyncParsableCommand {
                 sameMessage: "KEEP and OTHER are the same card: a member cannot be merged into itself")
             let actor = try OperatorInput.actor(by)
             let reason = try OperatorInput.reason(reason)
+            var corrections: [GrantCorrection] = []
             do {
-                try await storage.withStore { store, _ in
+                corrections = try await storage.withStore { store, _ in
                     try await store.mergeMembers(keep: keep, other: other, actor: actor, reason: reason, now: Date())
+                    // One person now: the grants each record had are corrected to once, visibly.
+                    return try await store.reconcileGrants(cards: [keep], actor: "members merge", now: Date())
                 }
             } catch let refusal as IngestRefusal where refusal.kind == .sameMember {
                 throw CommandFailure(code: refusal.kind.rawValue, message: refusal.message, exitCode: 2)
             }
-            Output.out(
-                storage.json
-                    ? Output.json(["keep": keep, "other": other, "status": "merged"])
-                    : "Merged the member of \(other) into the member of \(keep); stores converge at their next sync.")
+            struct Body: Encodable {
+                var keep: String
+                var other: String
+                var status = "merged"
+                var corrections: [GrantCorrection]
+            }
+            if storage.json {
+                Output.out(Output.json(Body(keep: keep, other: other, corrections: corrections)))
+            } else {
+                Output.out("Merged the member of \(other) into the member of \(keep); stores converge at their next sync.")
+                for correction in corrections { Output.out("Corrected \(correction.points) points: \(correction.reason)") }
+            }
         }
     }
 }

@@ -77,7 +77,10 @@ import Testing
                 let again = try till.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
                 #expect(again.replayed && again.reversedBonusPoints == -100 && again.balance == refund.balance)
                 _ = try await till.client.syncOnce()
-                #expect(try await store.member(card: member.value, now: Date())?.balance == 85)
+                // R-2 is now the member's first purchase that stands: head office pays its bonus (the till,
+                // which saw R-1, did not), visibly — 50 + 10 + 25 referral + 100.
+                #expect(try await store.member(card: member.value, now: Date())?.balance == 185)
+                #expect(try await store.reconciliations().map(\.reasonCode) == ["reconcile:first_purchase_missing"])
                 #expect(try till.ledger.verify().ok)
             }
         }

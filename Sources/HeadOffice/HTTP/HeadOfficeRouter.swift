@@ -88,6 +88,10 @@ public struct HeadOfficeAPI: Sendable {
             if batch.entries.contains(where: { $0.kind == "earn" }) {
                 _ = try? await store.grantReferralBonuses(now: clock())
             }
+            // Once-per-member grants two tills may both have paid (or neither): corrected now, visibly.
+            // Stored whatever happens here; the member's next batch retries.
+            let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse"].contains($0.kind) }.map(\.card)
+            _ = try? await store.reconcileGrants(cards: touched, actor: "ingest", now: clock())
             return APIResponse.json(.ok, result)
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)

@@ -18,7 +18,7 @@ public struct IssuedEntryRequest: Hashable, Sendable {
         memberId: Int64, card: String, kind: EntryKind, points: Int64, reason: String, idempotencyKey: String,
         createdAtMilliseconds: Int64
     ) {
-        precondition(kind == .expire || kind == .bonus, "head office writes expire and bonus entries only")
+        precondition(kind == .expire || kind == .bonus || kind == .adjust, "head office writes expire, bonus and adjust entries only")
         self.memberId = memberId
         self.card = card
         self.kind = kind

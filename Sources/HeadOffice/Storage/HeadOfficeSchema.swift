@@ -375,4 +375,32 @@ enum HeadOfficeSchema {
         "ALTER TABLE hq_stores ADD COLUMN revoked_at_ms BIGINT",
         "INSERT INTO hq_schema (version) VALUES (17)",
     ]
+
+    /// Version 18: head office writes `adjust` entries too (reconciling once-per-member grants). SQLite
+    /// cannot change a CHECK in place: the table is rebuilt, rows unchanged.
+    static let sqliteIssuedAdjustments = """
+        CREATE TABLE hq_issued_v18 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+            member_id INTEGER NOT NULL REFERENCES hq_members(id), card TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('expire', 'bonus', 'adjust')), points INTEGER NOT NULL, reason TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE, created_at_ms INTEGER NOT NULL, issued_at_ms INTEGER NOT NULL,
+            issued_by TEXT NOT NULL, version INTEGER NOT NULL);
+        INSERT INTO hq_issued_v18 (seq, id, member_id, card, kind, points, reason, idempotency_key, created_at_ms, issued_at_ms,
+                                   issued_by, version)
+            SELECT seq, id, member_id, card, kind, points, reason, idempotency_key, created_at_ms, issued_at_ms, issued_by, version
+            FROM hq_issued;
+        DROP TABLE hq_issued;
+        ALTER TABLE hq_issued_v18 RENAME TO hq_issued;
+        CREATE INDEX hq_issued_member ON hq_issued(member_id, version);
+        CREATE TRIGGER hq_issued_are_immutable BEFORE UPDATE OF id, kind, points, reason, idempotency_key, created_at_ms ON hq_issued
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are immutable'); END;
+        CREATE TRIGGER hq_issued_are_never_deleted BEFORE DELETE ON hq_issued
+        BEGIN SELECT RAISE(ABORT, 'head-office entries are never deleted'); END;
+        """
+
+    static let postgresIssuedAdjustments: [String] = [
+        "ALTER TABLE hq_issued DROP CONSTRAINT hq_issued_kind_check",
+        "ALTER TABLE hq_issued ADD CONSTRAINT hq_issued_kind_check CHECK (kind IN ('expire', 'bonus', 'adjust'))",
+        "INSERT INTO hq_schema (version) VALUES (18)",
+    ]
 }

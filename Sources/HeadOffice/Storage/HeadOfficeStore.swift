@@ -106,6 +106,10 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// Every use of a coupon used more than once: two stores accepted it while offline (like an
     /// overdraft, the fact stands and is reported).
     func couponDoubleUses() async throws -> [CouponUse]
+    /// What decides the once-per-member grants of the members holding `cards`.
+    func grantFacts(cards: [String]) async throws -> [MemberGrantFacts]
+    /// Head office's reconciling corrections, newest first.
+    func reconciliations() async throws -> [ReconciliationRecord]
 }
 
 /// A program version as head office published it.

@@ -69,6 +69,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (15, HeadOfficeSchema.postgresCoupons),
                 (16, HeadOfficeSchema.postgresEntriesByTime),
                 (17, HeadOfficeSchema.postgresStoreCredentials),
+                (18, HeadOfficeSchema.postgresIssuedAdjustments),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -609,7 +610,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 """
                 UPDATE hq_members k SET balance = k.balance + o.balance, lifetime_spend_minor = k.lifetime_spend_minor + o.lifetime_spend_minor,
                     overdrawn = k.overdrawn OR o.overdrawn, name = COALESCE(k.name, o.name), birthday = COALESCE(k.birthday, o.birthday),
-                    enrolled_store = COALESCE(k.enrolled_store, o.enrolled_store), enrolled_at_ms = COALESCE(k.enrolled_at_ms, o.enrolled_at_ms)
+                    enrolled_store = COALESCE(k.enrolled_store, o.enrolled_store), enrolled_at_ms = LEAST(k.enrolled_at_ms, o.enrolled_at_ms),
+                    referred_by_card = COALESCE(k.referred_by_card, o.referred_by_card)
                 FROM hq_members o WHERE k.id = \(kept) AND o.id = \(merged)
                 """, logger: logger)
             try await connection.query("DELETE FROM hq_members WHERE id = \(merged)", logger: logger)

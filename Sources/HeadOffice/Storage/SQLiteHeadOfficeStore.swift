@@ -77,6 +77,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v17-store-credentials") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteStoreCredentials)
         }
+        migrator.registerMigration("hq-v18-issued-adjustments", foreignKeyChecks: .deferred) { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteIssuedAdjustments)
+        }
         try migrator.migrate(pool)
     }
 
@@ -436,7 +439,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
             let absorbed = try Row.fetchOne(
-                db, sql: "SELECT balance, lifetime_spend_minor, overdrawn, name, birthday, enrolled_store, enrolled_at_ms FROM hq_members WHERE id = ?",
+                db,
+                sql: """
+                    SELECT balance, lifetime_spend_minor, overdrawn, name, birthday, enrolled_store, enrolled_at_ms, referred_by_card
+                    FROM hq_members WHERE id = ?
+                    """,
                 arguments: [merged])!
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
@@ -447,11 +454,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 sql: """
                     UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?,
                         overdrawn = overdrawn OR ?, name = COALESCE(name, ?), birthday = COALESCE(birthday, ?),
-                        enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(enrolled_at_ms, ?), version = ?
-                    WHERE id = ?
+                        enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(MIN(enrolled_at_ms, ?7), enrolled_at_ms, ?7),
+                        referred_by_card = COALESCE(referred_by_card, ?8), version = ?9
+                    WHERE id = ?10
                     """,
                 arguments: [
-                    absorbed[0], absorbed[1], absorbed[2], absorbed[3], absorbed[4], absorbed[5], absorbed[6], version, kept,
+                    absorbed[0], absorbed[1], absorbed[2], absorbed[3], absorbed[4], absorbed[5], absorbed[6], absorbed[7], version, kept,
                 ])
             try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
             try db.execute(

@@ -94,9 +94,20 @@ extension LedgerDatabase {
     }
 
     /// Entries after `seq` (nil: after head office's acknowledged sequence), oldest first, at most `limit`.
+    /// A batch does not end inside one operation (a sale's earn and the bonus it brought, same receipt
+    /// and time) unless the operation alone fills it: head office decides a once-per-member grant from
+    /// the entries that earn it, and must see the till's grant with them.
     public func outbox(after seq: Int64?, limit: Int) throws -> [OutboxEntry] {
         precondition(limit > 0)
-        return try read { db in
+        var entries = try outboxRows(after: seq, limit: limit + 1)
+        guard entries.count > limit, let next = entries.popLast() else { return entries }
+        let cut = entries.lastIndex { $0.receipt != next.receipt || $0.createdAtMilliseconds != next.createdAtMilliseconds }
+        if let cut { entries.removeSubrange((cut + 1)...) }
+        return entries
+    }
+
+    private func outboxRows(after seq: Int64?, limit: Int) throws -> [OutboxEntry] {
+        try read { db in
             let acknowledged = try seq ?? acknowledgedSeq(db)
             let currency = try currentProgram(db).currency.code
             return try Row.fetchAll(
@@ -189,7 +200,7 @@ extension LedgerDatabase {
                 // Head office's own entries are recorded once each (their id), whatever the pull repeats;
                 // their points are already in the snapshot's balance.
                 for entry in snapshot.headOfficeEntries.prefix(Self.maximumHeadOfficeEntriesPerMember)
-                where entry.kind == .expire || entry.kind == .bonus {
+                where entry.kind == .expire || entry.kind == .bonus || entry.kind == .adjust {
                     try db.execute(
                         sql: """
                             INSERT INTO head_office_entries (id, member_id, kind, points, reason, created_at, received_at)

@@ -268,6 +268,27 @@ enum LedgerSchema {
                     CREATE INDEX coupons_by_member ON coupons(member_id);
                     """)
         }
+        migrator.registerMigration("v13-head-office-adjustments", foreignKeyChecks: .deferred) { db in
+            // Head office also writes `adjust` entries (reconciling once-per-member grants two tills both
+            // paid): the CHECK cannot be altered in place, so the small table is rebuilt, rows unchanged.
+            try db.execute(
+                sql: """
+                    CREATE TABLE head_office_entries_v13 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        member_id INTEGER NOT NULL REFERENCES members(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('expire', 'bonus', 'adjust')),
+                        points INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    INSERT INTO head_office_entries_v13 SELECT id, member_id, kind, points, reason, created_at, received_at
+                        FROM head_office_entries;
+                    DROP TABLE head_office_entries;
+                    ALTER TABLE head_office_entries_v13 RENAME TO head_office_entries;
+                    CREATE INDEX head_office_entries_by_member ON head_office_entries(member_id, created_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,50 @@
+public import Foundation
+public import LoyaltyCore
+
+/// One correction head office made, for `loyalty-hq report reconciliations`.
+public struct ReconciliationRecord: Codable, Hashable, Sendable {
+    public var card: String
+    /// `reconcile:first_purchase_twice`, …
+    public var reasonCode: String
+    public var points: Int64
+    /// What a person reads: the rule and the stores involved.
+    public var reason: String
+    public var atMilliseconds: Int64
+    /// What made it: `ingest`, `members merge`, `reconcile`.
+    public var by: String
+}
+
+extension HeadOfficeStore {
+    /// The most members one reconciliation looks at (a batch holds at most ``PushBatch/maximumEntries``).
+    public static var maximumMembersPerReconciliation: Int { 1_000 }
+
+    /// Corrects the once-per-member grants (enrolment and first-purchase bonuses) of the members holding
+    /// `cards`, so each holds exactly what the always-online program gives, with a visible `adjust`
+    /// entry per difference (reason `reconcile:…`, the stores involved). Running it again changes nothing.
+    /// - Returns: the corrections written.
+    @discardableResult
+    public func reconcileGrants(cards: [String], actor: String, now: Date) async throws -> [GrantCorrection] {
+        let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
+        guard !cards.isEmpty else { return [] }
+        let published = try await programs()
+        let facts = try await grantFacts(cards: cards)
+        var requests: [IssuedEntryRequest] = []
+        var corrections: [GrantCorrection] = []
+        for member in facts.sorted(by: { $0.memberId < $1.memberId }) {
+            let standings = member.standings { HeadOfficeProgram.inForce(published, now: Date(timeIntervalSince1970: Double($0) / 1000)) }
+            for standing in standings {
+                guard let correction = standing.correction else { continue }
+                // The count of earlier corrections makes the key: two processes that find the same work
+                // write it once; new work later gets a new key.
+                let key = "reconcile:\(member.memberId):\(standing.grant.rawValue):\(member.corrected[standing.grant]?.count ?? 0)"
+                requests.append(
+                    IssuedEntryRequest(
+                        memberId: member.memberId, card: member.card, kind: .adjust, points: correction.points,
+                        reason: correction.reason, idempotencyKey: key, createdAtMilliseconds: now.milliseconds))
+                corrections.append(correction)
+            }
+        }
+        _ = try await issue(requests, actor: actor, now: now)
+        return corrections
+    }
+}

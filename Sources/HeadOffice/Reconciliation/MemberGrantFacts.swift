@@ -1,0 +1,66 @@
+public import LoyaltyCore
+
+/// What head office knows of one member that decides the once-per-member grants: the bonuses stores
+/// paid, head office's earlier corrections, the first enrolment and the first sale that still stands.
+public struct MemberGrantFacts: Hashable, Sendable {
+    /// An entry of a store. A till's batch never ends between it and the grant written with it (the
+    /// outbox keeps an operation's entries together), so head office sees both or neither.
+    public struct StoreEvent: Hashable, Sendable {
+        public var storeId: String
+        public var seq: Int64
+        public var atMilliseconds: Int64
+
+        public init(storeId: String, seq: Int64, atMilliseconds: Int64) {
+            self.storeId = storeId
+            self.seq = seq
+            self.atMilliseconds = atMilliseconds
+        }
+    }
+
+    public var memberId: Int64
+    public var card: String
+    /// Net points of each grant's bonus entries, by store.
+    public var paid: [OncePerMemberGrant: [String: Int64]] = [:]
+    /// Net points of head office's corrections, by grant, and how many there are (for the next key).
+    public var corrected: [OncePerMemberGrant: (points: Int64, count: Int)] = [:]
+    /// The member's earliest enrolment at any store.
+    public var firstEnrolment: StoreEvent?
+    /// The member's earliest sale not fully refunded.
+    public var firstStandingSale: StoreEvent?
+    /// Sales imported from the old system: the member bought before the program.
+    public var hasImportedSale = false
+
+    public init(memberId: Int64, card: String) {
+        self.memberId = memberId
+        self.card = card
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.memberId == rhs.memberId && lhs.card == rhs.card && lhs.paid == rhs.paid
+            && lhs.corrected.mapValues { [$0.points, Int64($0.count)] } == rhs.corrected.mapValues { [$0.points, Int64($0.count)] }
+            && lhs.firstEnrolment == rhs.firstEnrolment && lhs.firstStandingSale == rhs.firstStandingSale
+            && lhs.hasImportedSale == rhs.hasImportedSale
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(memberId) }
+
+    /// Each grant's standing under the program in force when the event that earns it happened.
+    public func standings(program: (Int64) -> LoyaltyProgram) -> [GrantStanding] {
+        var result: [GrantStanding] = []
+        for grant in OncePerMemberGrant.allCases {
+            let event: StoreEvent?
+            let due: Int64
+            switch grant {
+            case .enrolmentBonus:
+                event = firstEnrolment
+                due = event.map { program($0.atMilliseconds).bonuses?.enrolmentPoints ?? 0 } ?? 0
+            case .firstPurchase:
+                event = hasImportedSale ? nil : firstStandingSale
+                due = event.map { program($0.atMilliseconds).bonuses?.firstPurchasePoints ?? 0 } ?? 0
+            }
+            result.append(
+                GrantStanding(grant: grant, paidByStore: paid[grant] ?? [:], corrected: corrected[grant]?.points ?? 0, due: max(0, due)))
+        }
+        return result
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LoyaltyCore
+import PostgresNIO
+
+extension PostgresHeadOfficeStore {
+    public func grantFacts(cards: [String]) async throws -> [MemberGrantFacts] {
+        let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
+        let logger = self.logger
+        func query(_ sql: String) throws -> PostgresQuery {
+            var bindings = PostgresBindings()
+            try bindings.append(cards)
+            return PostgresQuery(unsafeSQL: sql, binds: bindings)
+        }
+        return try await client.withConnection { connection in
+            var folder = ReconciliationQueries.Folder()
+            for try await (id, card, imported) in try await connection.query(
+                try query(ReconciliationQueries.members(members: members)), logger: logger
+            ).decode((Int64, String, Int32).self) {
+                folder.member(id: id, card: card, imported: imported == 1)
+            }
+            for try await (memberId, storeId, reason, points) in try await connection.query(
+                try query(ReconciliationQueries.paid(members: members)), logger: logger
+            ).decode((Int64, String, String, Int64).self) {
+                folder.paid(memberId: memberId, storeId: storeId, reason: reason, points: points)
+            }
+            for try await (memberId, key, points) in try await connection.query(
+                try query(ReconciliationQueries.corrections(members: members)), logger: logger
+            ).decode((Int64, String, Int64).self) {
+                folder.correction(memberId: memberId, key: key, points: points)
+            }
+            for try await (memberId, kind, storeId, seq, at) in try await connection.query(
+                try query(ReconciliationQueries.events(members: members)), logger: logger
+            ).decode((Int64, String, String, Int64, Int64).self) {
+                folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at)
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
+    public func reconciliations() async throws -> [ReconciliationRecord] {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            var records: [ReconciliationRecord] = []
+            for try await (key, card, points, reason, at, by) in try await connection.query(
+                PostgresQuery(unsafeSQL: ReconciliationQueries.report), logger: logger
+            ).decode((String, String, Int64, String, Int64, String).self) {
+                records.append(ReconciliationQueries.record(key: key, card: card, points: points, reason: reason, at: at, by: by))
+            }
+            return records
+        }
+    }
+}

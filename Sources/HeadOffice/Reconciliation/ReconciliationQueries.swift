@@ -1,0 +1,93 @@
+import LoyaltyCore
+
+/// SQL shared by both drivers for the once-per-member grants. `$MEMBERS` is each driver's filter on
+/// `member_id` (the members a batch touched).
+enum ReconciliationQueries {
+    /// Grant bonuses stores paid, net of the refunds that took them back: member, store, grant reason, points.
+    static func paid(members: String) -> String {
+        """
+        SELECT b.member_id, b.store_id, b.reason,
+               CAST(b.points + COALESCE((SELECT SUM(r.points) FROM hq_entries r
+                                         WHERE r.store_id = b.store_id AND r.refers_to_seq = b.seq AND r.kind = 'reverse'), 0)
+                    AS BIGINT)
+        FROM hq_entries b
+        WHERE b.kind = 'bonus' AND b.reason IN ('enrolment bonus', 'first-purchase bonus') AND b.member_id \(members)
+        """
+    }
+
+    /// Head office's corrections: member, idempotency key, points.
+    static func corrections(members: String) -> String {
+        """
+        SELECT member_id, idempotency_key, points FROM hq_issued
+        WHERE kind = 'adjust' AND idempotency_key LIKE 'reconcile:%' AND member_id \(members)
+        """
+    }
+
+    /// Enrolments and sales still standing (net amount above zero), oldest first: member, kind, store, seq, time.
+    static func events(members: String) -> String {
+        """
+        SELECT e.member_id, e.kind, e.store_id, e.seq, e.created_at_ms FROM hq_entries e
+        WHERE e.member_id \(members) AND (e.kind = 'enroll' OR (e.kind = 'earn'
+              AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
+                                             WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq AND r.kind = 'reverse'), 0) > 0))
+        ORDER BY e.member_id, e.created_at_ms, e.store_id, e.seq
+        """
+    }
+
+    /// Members with imported sales, and each member's first card.
+    static func members(members: String) -> String {
+        """
+        SELECT m.id, m.first_card,
+               CASE WHEN EXISTS (SELECT 1 FROM hq_imported_sales i WHERE i.member_id = m.id AND i.kind = 'sale') THEN 1 ELSE 0 END
+        FROM hq_members m WHERE m.id \(members)
+        """
+    }
+
+    /// Every correction, newest first (the report): key, card, points, reason, time.
+    static let report = """
+        SELECT i.idempotency_key, i.card, i.points, i.reason, i.created_at_ms, i.issued_by FROM hq_issued i
+        WHERE i.kind = 'adjust' AND i.idempotency_key LIKE 'reconcile:%'
+        ORDER BY i.created_at_ms DESC, i.seq DESC LIMIT 10000
+        """
+
+    /// Folds the four queries' rows into facts by member.
+    struct Folder {
+        var facts: [Int64: MemberGrantFacts] = [:]
+
+        mutating func member(id: Int64, card: String, imported: Bool) {
+            var member = MemberGrantFacts(memberId: id, card: card)
+            member.hasImportedSale = imported
+            facts[id] = member
+        }
+
+        mutating func paid(memberId: Int64, storeId: String, reason: String, points: Int64) {
+            guard let grant = OncePerMemberGrant.allCases.first(where: { $0.tillReason == reason }) else { return }
+            facts[memberId]?.paid[grant, default: [:]][storeId, default: 0] += points
+        }
+
+        mutating func correction(memberId: Int64, key: String, points: Int64) {
+            // reconcile:MEMBER:GRANT:N
+            let parts = key.split(separator: ":")
+            guard parts.count == 4, let grant = OncePerMemberGrant(rawValue: String(parts[2])) else { return }
+            let earlier = facts[memberId]?.corrected[grant] ?? (0, 0)
+            facts[memberId]?.corrected[grant] = (earlier.points + points, earlier.count + 1)
+        }
+
+        mutating func event(memberId: Int64, kind: String, storeId: String, seq: Int64, at: Int64) {
+            let event = MemberGrantFacts.StoreEvent(storeId: storeId, seq: seq, atMilliseconds: at)
+            if kind == "enroll" {
+                if facts[memberId]?.firstEnrolment == nil { facts[memberId]?.firstEnrolment = event }
+            } else if facts[memberId]?.firstStandingSale == nil {
+                facts[memberId]?.firstStandingSale = event
+            }
+        }
+    }
+}
+
+extension ReconciliationQueries {
+    static func record(key: String, card: String, points: Int64, reason: String, at: Int64, by: String) -> ReconciliationRecord {
+        ReconciliationRecord(
+            card: card, reasonCode: GrantCorrection.reasonCode(in: reason) ?? "reconcile", points: points, reason: reason,
+            atMilliseconds: at, by: by)
+    }
+}

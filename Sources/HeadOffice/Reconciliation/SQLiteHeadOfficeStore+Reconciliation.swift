@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+import LoyaltyCore
+
+extension SQLiteHeadOfficeStore {
+    public func grantFacts(cards: [String]) async throws -> [MemberGrantFacts] {
+        let members = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
+        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        return try await pool.read { db in
+            var folder = ReconciliationQueries.Folder()
+            for row in try Row.fetchAll(db, sql: ReconciliationQueries.members(members: members), arguments: [list]) {
+                folder.member(id: row[0], card: row[1], imported: row[2] as Int64 == 1)
+            }
+            for row in try Row.fetchAll(db, sql: ReconciliationQueries.paid(members: members), arguments: [list]) {
+                folder.paid(memberId: row[0], storeId: row[1], reason: row[2], points: row[3])
+            }
+            for row in try Row.fetchAll(db, sql: ReconciliationQueries.corrections(members: members), arguments: [list]) {
+                folder.correction(memberId: row[0], key: row[1], points: row[2])
+            }
+            for row in try Row.fetchAll(db, sql: ReconciliationQueries.events(members: members), arguments: [list]) {
+                folder.event(memberId: row[0], kind: row[1], storeId: row[2], seq: row[3], at: row[4])
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
+    public func reconciliations() async throws -> [ReconciliationRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: ReconciliationQueries.report).map {
+                ReconciliationQueries.record(key: $0[0], card: $0[1], points: $0[2], reason: $0[3], at: $0[4], by: $0[5])
+            }
+        }
+    }
+}

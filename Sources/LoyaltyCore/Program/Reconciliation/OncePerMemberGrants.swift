@@ -1,0 +1,78 @@
+/// A grant the program makes once per member, whichever till makes it.
+public enum OncePerMemberGrant: String, CaseIterable, Sendable, Codable {
+    /// The enrolment bonus: paid by the till that enrols the member.
+    case enrolmentBonus = "enrolment_bonus"
+    /// The first-purchase bonus: paid with the member's first sale that is not fully refunded.
+    case firstPurchase = "first_purchase"
+
+    /// The `reason` a till writes on the bonus entry of this grant.
+    public var tillReason: String {
+        switch self {
+        case .enrolmentBonus: "enrolment bonus"
+        case .firstPurchase: "first-purchase bonus"
+        }
+    }
+}
+
+/// What the chain holds for one member and one grant, and what the always-online program owes them.
+///
+/// Tills decide offline from their own view, so two tills may both pay a grant (two stores sell to a new
+/// member before either syncs, a provisional card enrolled again at a second store, two records merged)
+/// or none may (the first sale was provisional, or fully refunded). Head office, which sees every store's
+/// entries, corrects the difference with one visible entry.
+public struct GrantStanding: Hashable, Sendable {
+    public var grant: OncePerMemberGrant
+    /// Net points of this grant in the stores' entries (each bonus less what refunds took back), by store.
+    public var paidByStore: [String: Int64]
+    /// Net points of head office's earlier corrections of this grant.
+    public var corrected: Int64
+    /// What the program as if every till were always online gives: the grant's points, or 0.
+    public var due: Int64
+
+    public init(grant: OncePerMemberGrant, paidByStore: [String: Int64], corrected: Int64, due: Int64) {
+        self.grant = grant
+        self.paidByStore = paidByStore
+        self.corrected = corrected
+        self.due = due
+    }
+
+    /// Everything the member holds for the grant.
+    public var held: Int64 { paidByStore.values.reduce(corrected, +) }
+
+    /// The correction that makes `held == due`, nil when they agree.
+    public var correction: GrantCorrection? {
+        let points = due - held
+        guard points != 0 else { return nil }
+        let stores = paidByStore.filter { $0.value != 0 }.keys.sorted()
+        let code: String
+        if points > 0 {
+            code = "reconcile:\(grant.rawValue)_missing"
+        } else {
+            code = due > 0 && held >= 2 * due ? "reconcile:\(grant.rawValue)_twice" : "reconcile:\(grant.rawValue)_not_due"
+        }
+        return GrantCorrection(grant: grant, points: points, reasonCode: code, stores: stores)
+    }
+}
+
+/// One corrective entry head office writes: `adjust` of `points`, with a reason code and the stores involved.
+public struct GrantCorrection: Hashable, Sendable, Codable {
+    public var grant: OncePerMemberGrant
+    public var points: Int64
+    /// `reconcile:first_purchase_twice`, `reconcile:enrolment_bonus_missing`, …
+    public var reasonCode: String
+    /// Stores whose entries paid the grant.
+    public var stores: [String]
+
+    /// The entry's reason: the code, then what a person reads.
+    public var reason: String {
+        let paid = stores.isEmpty ? "paid by no store" : "paid at " + stores.joined(separator: ", ")
+        return "\(reasonCode): \(grant.rawValue.replacingOccurrences(of: "_", with: " ")) is once per member; \(paid)"
+    }
+
+    /// The reason code at the start of a correction's reason, nil for any other reason.
+    public static func reasonCode(in reason: String) -> String? {
+        guard reason.hasPrefix("reconcile:"), let end = reason.firstIndex(of: ":").flatMap({ reason[reason.index(after: $0)...].firstIndex(of: ":") })
+        else { return nil }
+        return String(reason[..<end])
+    }
+}

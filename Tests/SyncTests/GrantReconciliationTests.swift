@@ -1,0 +1,133 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// Once-per-member grants decided offline by two tills are corrected by head office, visibly: an
+/// `adjust` entry with a `reconcile:` reason code, listed by `report reconciliations`, shown at every till.
+@Suite struct GrantReconciliationTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+    let card = try! CardNumber(GTIN.withCheckDigit("290000066601"))
+
+    /// Defect: two stores that both sell to a new member before syncing both paid the first-purchase
+    /// bonus, and nothing reported or reconciled it.
+    @Test(arguments: Driver.allCases)
+    func aFirstPurchaseBonusPaidAtTwoStoresIsReconciledToOne(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(firstPurchase: 100), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                _ = try await a.client.syncOnce()
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                // Both offline now: each sees a member who never bought.
+                let atA = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("A-1"))
+                let atB = try b.ledger.award(card: card, amount: money("20.00"), receipt: ReceiptReference("B-1"))
+                #expect(atA.firstPurchaseBonus == 100 && atB.firstPurchaseBonus == 100, "each till decides from its view")
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                // The oracle: 10 + 20 points and one bonus.
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 130)
+                let records = try await store.reconciliations()
+                #expect(records.count == 1)
+                #expect(records.first?.reasonCode == "reconcile:first_purchase_twice" && records.first?.points == -100)
+                #expect(records.first?.reason.contains("A, B") == true, "names the stores: \(records.first?.reason ?? "")")
+                // Both tills show the correction with the member, and the same balance.
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                for till in [a, b] {
+                    let view = try till.ledger.member(card: card)
+                    #expect(view.balance == 130)
+                    #expect(view.headOfficeEntries.contains { $0.kind == .adjust && $0.points == -100 && $0.reason.hasPrefix("reconcile:") })
+                }
+                // Reconciling again (every later batch does) writes nothing new.
+                #expect(try await store.reconcileGrants(cards: [card.value], actor: "test", now: Date()).isEmpty)
+                _ = try b.ledger.award(card: card, amount: money("5.00"), receipt: ReceiptReference("B-2"))
+                _ = try await b.client.syncOnce()
+                #expect(try await store.reconciliations().count == 1)
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 135)
+            }
+        }
+    }
+
+    /// Defect: enrolling a provisional card at a second till paid the enrolment bonus again (210, not 110).
+    @Test(arguments: Driver.allCases)
+    func anEnrolmentBonusPaidAgainAtASecondTillIsReconciled(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(enrolment: 100), actor: "test", now: Date())
+            try await store.setMemberRanges(["2900000000000-2900009999999"], actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                // B has not heard of the card: it earns provisionally, and the cashier enrols it there too.
+                let sale = try b.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("B-1"), provisionalIfUnknown: true)
+                #expect(sale.provisional == true)
+                #expect(try b.ledger.enroll(card: card, name: "Ana", birthday: nil).enrolmentBonus == 100)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 110)
+                #expect(try await store.reconciliations().map(\.reasonCode) == ["reconcile:enrolment_bonus_twice"])
+            }
+        }
+    }
+
+    /// Defect: `members merge` kept two enrolment bonuses and two first-purchase bonuses for one person.
+    @Test(arguments: Driver.allCases)
+    func aMergeKeepsEachOncePerMemberGrantOnce(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(enrolment: 50, firstPurchase: 100), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                let other = try CardNumber(GTIN.withCheckDigit("290000066602"))
+                for (index, member) in [card, other].enumerated() {
+                    _ = try a.ledger.enroll(card: member, name: "Ana", birthday: nil)
+                    _ = try a.ledger.award(card: member, amount: money("10.00"), receipt: ReceiptReference("R-\(index)"))
+                }
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 160)
+                try await store.mergeMembers(keep: card.value, other: other.value, actor: "test", reason: "same person", now: Date())
+                let corrections = try await store.reconcileGrants(cards: [card.value], actor: "members merge", now: Date())
+                #expect(Set(corrections.map(\.reasonCode)) == ["reconcile:enrolment_bonus_twice", "reconcile:first_purchase_twice"])
+                // One person: 20 points of sales, one enrolment bonus, one first-purchase bonus.
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 170)
+            }
+        }
+    }
+
+    /// A first sale fully refunded takes its bonus back; the member's next sale is then the first
+    /// purchase, and head office pays the bonus the till (which saw a sale before) did not.
+    @Test(arguments: Driver.allCases)
+    func theBonusFollowsTheFirstSaleThatStands(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(firstPurchase: 100), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+                _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("R-1"))
+                _ = try a.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                _ = try a.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("R-2"))
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 130)
+                #expect(try await store.reconciliations().map(\.reasonCode) == ["reconcile:first_purchase_missing"])
+            }
+        }
+    }
+}
