@@ -1,0 +1,154 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// The chain against its oracle: several tills and a real head office (both drivers, real HTTP), random
+/// enrolments (at any till, twice), sales (provisional where a till has not heard of the card), retries,
+/// full and partial refunds, redemptions and syncs in any order (a till that does not sync is
+/// partitioned). After every till has synced twice, head office's balance and every till's view of every
+/// member equal the oracle's: the program run as if every till were always online, in sale order.
+@Suite struct ChainSimulationTests {
+    static let enrolmentBonus: Int64 = 50
+    static let firstPurchaseBonus: Int64 = 100
+
+    /// What the always-online program gives, from the facts the tills accepted.
+    struct Oracle {
+        struct Sale {
+            var card: String
+            var till: Int
+            var amount: Int64
+            var refunded: Int64 = 0
+            var earned: Int64 { amount / 100 }
+            /// Cumulative and pro rata, all of it at a full refund.
+            var reversed: Int64 { refunded >= amount ? earned : earned * refunded / amount }
+        }
+
+        var enrolled: Set<String> = []
+        var sales: [String: Sale] = [:]
+        var redeemed: [String: Int64] = [:]
+
+        func balance(_ card: String) -> Int64 {
+            let own = sales.values.filter { $0.card == card }
+            let points = own.reduce(0) { $0 + $1.earned - $1.reversed }
+            let enrolment = enrolled.contains(card) ? ChainSimulationTests.enrolmentBonus : 0
+            let firstPurchase = own.contains { $0.refunded < $0.amount } ? ChainSimulationTests.firstPurchaseBonus : 0
+            return points + enrolment + firstPurchase - redeemed[card, default: 0]
+        }
+
+        var cards: Set<String> { enrolled.union(sales.values.map(\.card)) }
+    }
+
+    static func runs(_ driver: Driver) -> Int {
+        ProcessInfo.processInfo.environment["LOYALTY_CHAIN_RUNS"].flatMap(Int.init) ?? (driver == .sqlite ? 300 : 200)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func theChainEqualsTheAlwaysOnlineOracle(_ driver: Driver) async throws {
+        let base = TestSeed.make("chain simulation \(driver)")
+        try await Harness.withStore(driver) { store in
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(enrolment: Int(Self.enrolmentBonus), firstPurchase: Int(Self.firstPurchaseBonus)),
+                actor: "test", now: Date())
+            try await store.setMemberRanges(["2900000000000-2999999999999"], actor: "test", now: Date())
+            try await Harness.withServer(store) { url in
+                for run in 0..<Self.runs(driver) {
+                    let seed = base &+ UInt64(run)
+                    let failures = try await Self.simulate(run: run, seed: seed, store: store, url: url)
+                    #expect(failures.isEmpty, "seed \(seed) (LOYALTY_TEST_SEED=\(seed) LOYALTY_CHAIN_RUNS=1): \(failures)")
+                    if !failures.isEmpty { break }
+                }
+            }
+        }
+    }
+
+    /// One random history; returns what differs from the oracle.
+    static func simulate(run: Int, seed: UInt64, store: any HeadOfficeStore, url: URL) async throws -> [String] {
+        var random = SeededRandom(seed: seed)
+        let tag = "\(seed % 100_000_000)-\(run)"
+        let tillCount = Int.random(in: 3...5, using: &random)
+        var tills: [AgentSyncTests.Till] = []
+        for index in 0..<tillCount {
+            let id = "C\(tag)-\(index)"
+            try await store.addStore(id: id, secret: "s", now: Date())
+            let till = try AgentSyncTests.Till(id, secret: "s", base: url, batchSize: Int.random(in: 2...50, using: &random))
+            _ = try await till.client.syncOnce()
+            tills.append(till)
+        }
+        // Cards unique to this run (head office is shared by every run of the driver).
+        let prefix = String(format: "29%07d", (Int(seed % 9_000_000) + run) % 10_000_000)
+        let cards = (0..<Int.random(in: 3...6, using: &random)).map { try! CardNumber(GTIN.withCheckDigit(prefix + String(format: "%03d", $0))) }
+        var oracle = Oracle()
+        var failures: [String] = []
+        var receipts: [(receipt: String, till: Int)] = []
+        var counter = 0
+        for _ in 0..<Int.random(in: 10...40, using: &random) {
+            let till = Int.random(in: 0..<tillCount, using: &random)
+            let ledger = tills[till].ledger
+            let card = cards.randomElement(using: &random)!
+            counter += 1
+            switch Int.random(in: 0..<100, using: &random) {
+            case 0..<15:
+                do {
+                    _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+                    oracle.enrolled.insert(card.value)
+                } catch let error as LoyaltyError where error.code == "card_taken" {}
+            case 15..<50:
+                let amount = Int64.random(in: 1...20_000, using: &random)
+                let receipt = "S\(tag)-\(counter)"
+                let result = try ledger.award(
+                    card: card, amount: Money(minorUnits: amount, currency: .euro), receipt: ReceiptReference(receipt),
+                    provisionalIfUnknown: true)
+                if result.points != amount / 100 { failures.append("sale \(receipt) earned \(result.points), not \(amount / 100)") }
+                oracle.sales[receipt] = Oracle.Sale(card: card.value, till: till, amount: amount)
+                receipts.append((receipt, till))
+            case 50..<58:
+                guard let (receipt, at) = receipts.randomElement(using: &random), let sale = oracle.sales[receipt] else { continue }
+                let again = try tills[at].ledger.award(
+                    card: try CardNumber(sale.card), amount: Money(minorUnits: sale.amount, currency: .euro),
+                    receipt: ReceiptReference(receipt), provisionalIfUnknown: true)
+                if !again.replayed { failures.append("retry of \(receipt) was not a replay") }
+            case 58..<75:
+                guard let (receipt, at) = receipts.randomElement(using: &random), var sale = oracle.sales[receipt],
+                    sale.refunded < sale.amount
+                else { continue }
+                let remaining = sale.amount - sale.refunded
+                let part = Bool.random(using: &random) ? nil : Int64.random(in: 1...remaining, using: &random)
+                _ = try tills[at].ledger.refund(
+                    receipt: ReceiptReference(receipt), amount: part.map { Money(minorUnits: $0, currency: .euro) },
+                    returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                sale.refunded += part ?? remaining
+                oracle.sales[receipt] = sale
+            case 75..<85:
+                let points = Int64.random(in: 1...60, using: &random)
+                do {
+                    _ = try ledger.redeem(card: card, points: points, receipt: ReceiptReference("D\(tag)-\(counter)"))
+                    oracle.redeemed[card.value, default: 0] += points
+                } catch let error as LoyaltyError
+                    where ["over_balance", "provisional_member", "unknown_card"].contains(error.code)
+                {}
+            default:
+                _ = try await tills[till].client.syncOnce()
+            }
+        }
+        // Every till reconnects: all push (head office reconciles), then all pull what it decided.
+        for _ in 0..<2 { for till in tills { _ = try await till.client.syncOnce() } }
+        for card in oracle.cards.sorted() {
+            let expected = oracle.balance(card)
+            let chain = try await store.member(card: card, now: Date())?.balance
+            if chain != expected { failures.append("head office holds \(chain ?? -1) for \(card), the oracle \(expected)") }
+            for (index, till) in tills.enumerated() where try till.ledger.lookup(card: CardNumber(card)) != nil {
+                let shown = try till.ledger.member(card: CardNumber(card)).balance
+                if shown != expected { failures.append("till \(index) shows \(shown) for \(card), the oracle \(expected)") }
+            }
+        }
+        for (index, till) in tills.enumerated() where try !till.ledger.verify().ok {
+            failures.append("till \(index)'s ledger does not verify")
+        }
+        return failures
+    }
+}
