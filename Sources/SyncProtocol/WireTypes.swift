@@ -210,11 +210,24 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     public var headOfficeEntries: [HeadOfficeEntry]?
     /// The member's coupons (issued by program rules at any store), with head office's view of each.
     public var coupons: [CouponState]?
+    /// Points earned in the last 12 months across the chain (what `tiers_by: points` counts), like
+    /// `rolling_spend_minor` including the pulling store's entries up to `includes_store_seq`.
+    public var rollingPointsEarned: Int64?
+    /// The member's birthday (`YYYY-MM-DD`, the newest profile change anywhere): the birthday month earns
+    /// the same at every store.
+    public var birthday: String?
+    /// When the member first enrolled, at any store (ms since 1970): rules counting days since enrolment
+    /// give the same answer at every store.
+    public var enrolledAtMilliseconds: Int64?
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
-        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil
+        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil,
+        rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil
     ) {
+        self.rollingPointsEarned = rollingPointsEarned
+        self.birthday = birthday
+        self.enrolledAtMilliseconds = enrolledAtMilliseconds
         self.coupons = coupons
         self.purchases = purchases
         self.headOfficeEntries = headOfficeEntries
@@ -228,10 +241,12 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case card, cards, balance, tier, flags, purchases, coupons
+        case card, cards, balance, tier, flags, purchases, coupons, birthday
         case rollingSpendMinor = "rolling_spend_minor"
         case includesStoreSeq = "includes_store_seq"
         case headOfficeEntries = "head_office_entries"
+        case rollingPointsEarned = "rolling_points_earned"
+        case enrolledAtMilliseconds = "enrolled_at_ms"
     }
 }
 

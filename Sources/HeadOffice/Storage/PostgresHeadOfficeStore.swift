@@ -383,8 +383,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, progress, cards, flags, reviewed, purchases, issued) in rows.decode(
-                    (Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?).self)
+                for try await (id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt)
+                    in rows.decode((Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?).self)
                 {
                     let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
                     let spend = progress[0]
@@ -395,7 +395,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 progress: TierProgress(spendMinorUnits: spend, pointsEarned: progress[1]), reviewed: reviewed,
                                 program: program),
                             rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
-                            purchases: purchases, headOfficeEntries: entries), version, id))
+                            purchases: purchases, headOfficeEntries: entries, rollingPointsEarned: progress[1], birthday: birthday,
+                            enrolledAtMilliseconds: enrolledAt), version, id))
                 }
                 return result
             }
@@ -410,7 +411,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = m.id AND s.kind = 'sale'))::bigint,
                        (SELECT json_agg(json_build_object('id', i.id, 'kind', i.kind, 'points', i.points, 'reason', i.reason,
                                                           'created_at_ms', i.created_at_ms) ORDER BY i.seq)::text
-                        FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4)
+                        FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4),
+                       m.birthday, m.enrolled_at_ms
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()

@@ -297,14 +297,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let limit = UpdatesPage.maximumMembers
             var rows = try Row.fetchAll(
-                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
+                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
                 arguments: [cursor, limit])
             var more = false
             if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
                 // Never split one version across pages: the cursor is a version.
                 let lastId: Int64 = rows.last!["id"]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
+                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
                     arguments: [lastVersion, lastId])
                 more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
             }
@@ -320,7 +320,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     card: row["first_card"], cards: cards, balance: row["balance"],
                     tier: HeadOfficeProgram.tier(progress: progress, reviewed: row["reviewed_tier"], program: program),
                     rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
-                    purchases: purchases, headOfficeEntries: issued, coupons: try Self.couponStates(memberId: memberId, db))
+                    purchases: purchases, headOfficeEntries: issued, coupons: try Self.couponStates(memberId: memberId, db),
+                    rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"], enrolledAtMilliseconds: row["enrolled_at_ms"])
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max

@@ -165,16 +165,29 @@ extension LedgerDatabase {
 
     /// The member's spend and points earned here over the 365 days before `millis`. `pointsToo`
     /// false leaves the points at 0 (a program whose tiers count spend needs no more at the till).
+    /// The member's 12-month spend (and points earned): head office's chain-wide figure from the last
+    /// pull, plus this till's entries newer than that snapshot — the same figure at every till.
     func rollingProgress(memberId: Int64, at millis: Int64, pointsToo: Bool, _ db: Database) throws -> TierProgress {
         let statement = try db.cachedStatement(
-            sql: pointsToo
-                ? "SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0) FROM entries "
-                    + "WHERE member_id = ? AND created_at > ?"
-                : "SELECT IFNULL(SUM(amount_minor), 0), 0 FROM entries WHERE member_id = ? AND created_at > ?")
+            sql: pointsToo ? Self.rollingProgressWithPoints : Self.rollingProgressOfSpend)
         let window = millis - LedgerDatabase.rollingWindowMilliseconds
         return try statement.firstRow([.integer(memberId), .integer(window)]) { TierProgress(spendMinorUnits: $0.int64(0), pointsEarned: $0.int64(1)) }
             ?? TierProgress(spendMinorUnits: 0, pointsEarned: 0)
     }
+
+    static let rollingProgressOfSpend = """
+        SELECT IFNULL(s.rolling_spend_minor, 0)
+               + (SELECT IFNULL(SUM(amount_minor), 0) FROM entries
+                  WHERE member_id = ?1 AND seq > IFNULL(s.includes_store_seq, 0) AND created_at > ?2), 0
+        FROM (SELECT 1) LEFT JOIN member_snapshots s ON s.member_id = ?1
+        """
+    static let rollingProgressWithPoints = """
+        SELECT IFNULL(s.rolling_spend_minor, 0) + IFNULL(l.spend, 0), IFNULL(s.rolling_points_earned, 0) + IFNULL(l.points, 0)
+        FROM (SELECT 1) LEFT JOIN member_snapshots s ON s.member_id = ?1
+        LEFT JOIN (SELECT SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS points FROM entries
+                   WHERE member_id = ?1 AND created_at > ?2
+                     AND seq > IFNULL((SELECT includes_store_seq FROM member_snapshots WHERE member_id = ?1), 0)) l
+        """
 
 
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000

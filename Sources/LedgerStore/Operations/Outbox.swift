@@ -44,11 +44,21 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var headOfficeEntries: [HeadOfficeIssuedEntry]
     /// The member's coupons as head office knows them (issued anywhere; used or voided anywhere).
     public var coupons: [HeadOfficeCoupon]
+    /// The chain's 12-month points earned (nil: head office did not say).
+    public var rollingPointsEarned: Int64?
+    /// The member's birthday at head office (the newest profile change anywhere).
+    public var birthday: String?
+    /// The member's first enrolment anywhere.
+    public var enrolledAtMilliseconds: Int64?
 
     public init(
         cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
-        purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = []
+        purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = [],
+        rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil
     ) {
+        self.rollingPointsEarned = rollingPointsEarned
+        self.birthday = birthday.flatMap { try? CalendarDate(parsing: $0).description }
+        self.enrolledAtMilliseconds = enrolledAtMilliseconds
         self.coupons = coupons
         self.purchases = purchases
         self.headOfficeEntries = headOfficeEntries
@@ -186,16 +196,33 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: """
                         INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags,
-                                                      purchases)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                                      purchases, rolling_points_earned)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
                             rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
-                            received_at = excluded.received_at, flags = excluded.flags, purchases = excluded.purchases
+                            received_at = excluded.received_at, flags = excluded.flags, purchases = excluded.purchases,
+                            rolling_points_earned = excluded.rolling_points_earned
                         """,
                     arguments: [
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
+                        snapshot.rollingPointsEarned,
                     ])
+                // Facts that travel with the member: the first enrolment anywhere, and head office's birthday
+                // unless this till holds a newer profile change it has not synced yet.
+                if let enrolledAt = snapshot.enrolledAtMilliseconds {
+                    try db.execute(
+                        sql: "UPDATE members SET enrolled_at = MIN(enrolled_at, ?) WHERE id = ?", arguments: [enrolledAt, memberId])
+                }
+                if let birthday = snapshot.birthday {
+                    try db.execute(
+                        sql: """
+                            UPDATE members SET birthday = ? WHERE id = ? AND NOT EXISTS (
+                                SELECT 1 FROM entries WHERE member_id = ? AND seq > ? AND kind IN ('enroll', 'profile')
+                                  AND member_birthday IS NOT NULL)
+                            """,
+                        arguments: [birthday, memberId, memberId, snapshot.includesStoreSeq])
+                }
                 try applyHeadOfficeCoupons(snapshot.coupons, memberId: memberId, db)
                 // Head office's own entries are recorded once each (their id), whatever the pull repeats;
                 // their points are already in the snapshot's balance.

@@ -19,7 +19,8 @@ public struct TierProspect: Codable, Hashable, Sendable {
 }
 
 extension LedgerDatabase {
-    /// Members whose rolling 12-month figure here (spend, or points earned) has come within
+    /// Members who bought here in the last 12 months whose chain-wide 12-month figure (head office's, plus
+    /// this till's newer entries; spend, or points earned) has come within
     /// `withinPercent` % of their next tier's threshold, closest first, at most `limit`. One grouped
     /// pass over the window's entries.
     public func tierProspects(withinPercent: Int = 20, limit: Int = 10, at now: Date = Date()) throws -> [TierProspect]
@@ -30,9 +31,14 @@ extension LedgerDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.id, m.name, m.tier, SUM(e.amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned,
+                    SELECT m.id, m.name, m.tier,
+                           IFNULL(s.rolling_spend_minor, 0)
+                               + SUM(CASE WHEN e.seq > IFNULL(s.includes_store_seq, 0) THEN e.amount_minor ELSE 0 END) AS spend,
+                           IFNULL(s.rolling_points_earned, 0)
+                               + SUM(CASE WHEN e.seq > IFNULL(s.includes_store_seq, 0) THEN \(TierBasis.pointsEarnedSQL) ELSE 0 END)
+                               AS earned,
                            (SELECT number FROM cards WHERE member_id = m.id ORDER BY added_at, number LIMIT 1) AS card
-                    FROM entries e JOIN members m ON m.id = e.member_id
+                    FROM entries e JOIN members m ON m.id = e.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                     WHERE e.created_at > ? AND m.provisional = 0
                     GROUP BY m.id
                     """,

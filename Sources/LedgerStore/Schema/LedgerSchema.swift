@@ -289,6 +289,10 @@ enum LedgerSchema {
                     CREATE INDEX head_office_entries_by_member ON head_office_entries(member_id, created_at);
                     """)
         }
+        migrator.registerMigration("v14-chain-rolling-points") { db in
+            // Head office's 12-month points earned for the member: a till's tier progress is the chain's.
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN rolling_points_earned INTEGER")
+        }
         return migrator
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// The facts a rule needs travel with the member in head office's snapshot, so every till sees the same
+/// member: the birthday, the first enrolment, and the chain's 12-month spend.
+@Suite struct MemberFactsTravelTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+    let card = try! CardNumber(GTIN.withCheckDigit("290000077701"))
+
+    static func program(_ extra: String = "") throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, birthday_month_multiplier_percent: 200}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 150}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """ + extra)
+    }
+
+    func twoTills(_ driver: Driver, program: ProgramDefinition, _ body: (AgentSyncTests.Till, AgentSyncTests.Till, any HeadOfficeStore) async throws -> Void)
+        async throws
+    {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            _ = try await store.publishProgram(program, actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                try await body(a, b, store)
+            }
+        }
+    }
+
+    /// Defect: birthdays never reached other stores — the same sale earned 200 at one store and 100 at another.
+    @Test(arguments: Driver.allCases)
+    func aBirthdayMonthEarnsTheSameAtEveryStore(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, _ in
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            let month = utc.component(.month, from: Date())
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: try CalendarDate(parsing: String(format: "1990-%02d-15", month)))
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            let atA = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("A-1"))
+            let atB = try b.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("B-1"))
+            #expect(atA.points == 200 && atB.points == 200, "A: \(atA.points), B: \(atB.points)")
+        }
+    }
+
+    /// Defect: a till that learnt a member from a pull set `enrolled_at` to the pull time, so a member of
+    /// 60 days got the new-member coupon there.
+    @Test(arguments: Driver.allCases)
+    func aMemberOfSixtyDaysIsNotNewAtAnotherStore(_ driver: Driver) async throws {
+        let coupon = """
+
+            coupons:
+              - {name: come_back, when: {visits: 2, within_days: 14}, discount: "10.00", valid_days: 30}
+            """
+        try await twoTills(driver, program: try Self.program(coupon)) { a, b, _ in
+            let sixtyDaysAgo = Date().addingTimeInterval(-60 * 86_400)
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil, at: sixtyDaysAgo)
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            _ = try b.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("B-1"))
+            let second = try b.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("B-2"))
+            #expect(second.couponsIssued == nil, "a member of 60 days is no new member: \(second.couponsIssued ?? [])")
+        }
+    }
+
+    /// Defect: a till's 12-month spend counted its own store only, though head office had the chain's:
+    /// 400.00 at A and 200.00 at B is 600.00, silver (from 500.00) at both.
+    @Test(arguments: Driver.allCases)
+    func spendAtEveryStoreCountsForTheTier(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, _ in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try a.ledger.award(card: card, amount: money("400.00"), receipt: ReceiptReference("A-1"))
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            let atB = try b.ledger.award(card: card, amount: money("200.00"), receipt: ReceiptReference("B-1"))
+            #expect(atB.tier == "silver", "600.00 across the chain: \(atB.tier)")
+            let view = try b.ledger.member(card: card)
+            #expect(view.tier == "silver")
+        }
+    }
+}
