@@ -73,9 +73,12 @@ public struct PointOfSaleRouter: Sendable {
             await handle {
                 let body = try await decode(RefundRequest.self, request, context)
                 let currency = try ledger.currency()
+                let lines = try body.lines?.map {
+                    LineReturn(sku: $0.sku, amountMinor: try Money(parsing: $0.amount, currency: currency).minorUnits)
+                }
                 let result = try ledger.refund(
                     receipt: try ReceiptReference(body.receipt), amount: try body.amount.map { try Money(parsing: $0, currency: currency) },
-                    returnReceipt: try ReceiptReference(body.returnReceipt))
+                    lines: lines, returnReceipt: try ReceiptReference(body.returnReceipt))
                 if !result.replayed { metrics?.refunds.increment() }
                 return JSONResponses.json(.ok, result)
             }

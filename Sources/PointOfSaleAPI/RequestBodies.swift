@@ -26,6 +26,13 @@ struct RedemptionRequest: Decodable {
 struct RefundRequest: Decodable {
     var receipt: String
     var returnReceipt: String
-    /// Decimal string; absent: all that remains of the sale.
+    /// Decimal string; absent: all that remains of the sale (or the sum of `lines`).
     var amount: String?
+    /// The returned lines of a sale recorded with lines: each gives back what it earned.
+    var lines: [ReturnedLine]?
+
+    struct ReturnedLine: Decodable {
+        var sku: String
+        var amount: String
+    }
 }

@@ -64,6 +64,25 @@ import Testing
         withExtendedLifetime(folder) {}
     }
 
+    /// Found by review: the share was measured against the gross sale, so a sale refunded down to 10.00
+    /// still let points pay 10.00, and a fully refunded sale still took points.
+    @Test func theShareIsOfTheSaleNetOfRefundsAndARefundedSaleTakesNoPoints() throws {
+        let (ledger, folder) = try ledger { $0.maximumRedemptionSharePercent = 50 }
+        _ = try ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("S1"))
+        _ = try ledger.award(card: card, amount: money("2000.00"), receipt: ReceiptReference("S2"))
+        _ = try ledger.refund(receipt: ReceiptReference("S1"), amount: money("90.00"), returnReceipt: ReceiptReference("X1"))
+        #expect {
+            try ledger.redeem(card: card, points: 1_000, receipt: ReceiptReference("S1"))
+        } throws: { ($0 as? LoyaltyError)?.code == "over_sale_share" }
+        #expect(try ledger.redeem(card: card, points: 500, receipt: ReceiptReference("S1")).discount == "5.00")
+        _ = try ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("S3"))
+        _ = try ledger.refund(receipt: ReceiptReference("S3"), amount: nil, returnReceipt: ReceiptReference("X3"))
+        #expect {
+            try ledger.redeem(card: card, points: 100, receipt: ReceiptReference("S3"))
+        } throws: { ($0 as? LoyaltyError)?.code == "sale_refunded" }
+        withExtendedLifetime(folder) {}
+    }
+
     /// Defect: one sale, two formulas — a silver member's 9.99 sale earned 12 without `--line` and 11 with one.
     @Test func aSaleEarnsTheSameWithOrWithoutItsLines() throws {
         var random = SeededRandom(seed: TestSeed.make("one formula"))
@@ -87,5 +106,51 @@ import Testing
             }
             withExtendedLifetime(folder) {}
         }
+    }
+}
+
+/// Returns by line, through the real ledger.
+@Suite struct LineReturnLedgerTests {
+    let card = try! CardNumber("2900000777774")
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    @Test func returningGiftCardsTakesBackNothingAndTheFreshFoodWhatItEarned() throws {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        var rules = EarningRules()
+        rules.excludedCategories = ["gift_cards"]
+        rules.categoryMultiplierPercent = ["fresh": 200]
+        program.earningRules = rules
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "A", program: program))
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        let sale = try ledger.award(
+            card: card, amount: money("2000.00"), receipt: ReceiptReference("S1"),
+            lines: [
+                SaleLine(sku: "salad", category: "fresh", amountMinor: 100_000),
+                SaleLine(sku: "gift", category: "gift_cards", amountMinor: 100_000),
+            ])
+        #expect(sale.points == 2_000)
+        let gifts = try ledger.refund(
+            receipt: ReceiptReference("S1"), amount: nil, lines: [LineReturn(sku: "gift", amountMinor: 100_000)],
+            returnReceipt: ReceiptReference("X1"))
+        #expect(gifts.reversedPoints == 0 && gifts.refundAmount == "1000.00")
+        // A partial amount alone cannot say which lines came back.
+        #expect {
+            try ledger.refund(receipt: ReceiptReference("S1"), amount: money("500.00"), returnReceipt: ReceiptReference("X2"))
+        } throws: { ($0 as? LoyaltyError)?.code == "lines_needed" }
+        let half = try ledger.refund(
+            receipt: ReceiptReference("S1"), amount: nil, lines: [LineReturn(sku: "salad", amountMinor: 50_000)],
+            returnReceipt: ReceiptReference("X3"))
+        #expect(half.reversedPoints == -1_000)
+        let rest = try ledger.refund(receipt: ReceiptReference("S1"), amount: nil, returnReceipt: ReceiptReference("X4"))
+        #expect(rest.reversedPoints == -1_000 && rest.fullyRefunded)
+        #expect(try ledger.member(card: card).balance == 0)
+        // A retried line return refunds once.
+        let again = try ledger.refund(
+            receipt: ReceiptReference("S1"), amount: nil, lines: [LineReturn(sku: "salad", amountMinor: 50_000)],
+            returnReceipt: ReceiptReference("X3"))
+        #expect(again.replayed && again.reversedPoints == -1_000)
+        #expect(try ledger.verify().ok)
+        withExtendedLifetime(folder) {}
     }
 }

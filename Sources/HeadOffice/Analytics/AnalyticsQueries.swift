@@ -62,7 +62,7 @@ public enum AnalyticsQueries {
     /// Points earned per member from entries at or after the first placeholder and before the second.
     static func pointsEarned(placeholders: (from: String, until: String)) -> String {
         """
-        SELECT member_id, CAST(SUM(\(TierBasis.pointsEarnedSQL)) AS BIGINT) FROM hq_entries
+        SELECT member_id, CAST(SUM(\(TierBasis.pointsEarnedSQL)) AS BIGINT) FROM hq_tier_rows
         WHERE created_at_ms >= \(placeholders.from) AND created_at_ms < \(placeholders.until)
           AND kind IN ('earn', 'bonus', 'reverse')
         GROUP BY member_id

@@ -48,7 +48,7 @@ extension PostgresHeadOfficeStore {
         SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint, COALESCE(s.earned, 0)::bigint FROM hq_members m
         LEFT JOIN (
             SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
-            FROM hq_entries WHERE created_at_ms > $1 GROUP BY member_id) s
+            FROM hq_tier_rows WHERE created_at_ms > $1 GROUP BY member_id) s
         ON s.member_id = m.id
         """
 }

@@ -42,7 +42,7 @@ extension SQLiteHeadOfficeStore {
         SELECT m.reviewed_tier, IFNULL(s.spend, 0), IFNULL(s.earned, 0) FROM hq_members m
         LEFT JOIN (
             SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
-            FROM hq_entries WHERE created_at_ms > ? GROUP BY member_id) s
+            FROM hq_tier_rows WHERE created_at_ms > ? GROUP BY member_id) s
         ON s.member_id = m.id
         """
 }

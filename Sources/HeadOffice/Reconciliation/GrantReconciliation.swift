@@ -31,7 +31,12 @@ extension HeadOfficeStore {
         var requests: [IssuedEntryRequest] = []
         var corrections: [GrantCorrection] = []
         for member in facts.sorted(by: { $0.memberId < $1.memberId }) {
-            let standings = member.standings { HeadOfficeProgram.inForce(published, now: Date(timeIntervalSince1970: Double($0) / 1000)) }
+            // The program a till could have had then: in force at the event and published before it (a version
+            // published later with a past valid_from does not re-price what was already decided).
+            let standings = member.standings { at in
+                HeadOfficeProgram.inForce(
+                    published.filter { $0.publishedAtMilliseconds <= at }, now: Date(timeIntervalSince1970: Double(at) / 1000))
+            }
             for standing in standings {
                 guard let correction = standing.correction else { continue }
                 // The count of earlier corrections makes the key: two processes that find the same work

@@ -21,14 +21,16 @@ public struct MemberGrantFacts: Hashable, Sendable {
     public var card: String
     /// Net points of each grant's bonus entries, by store.
     public var paid: [OncePerMemberGrant: [String: Int64]] = [:]
+    /// How many of each grant's bonus entries still stand (not taken back by a refund).
+    public var payments: [OncePerMemberGrant: Int] = [:]
     /// Net points of head office's corrections, by grant, and how many there are (for the next key).
     public var corrected: [OncePerMemberGrant: (points: Int64, count: Int)] = [:]
     /// The member's earliest enrolment at any store.
     public var firstEnrolment: StoreEvent?
     /// The member's earliest sale not fully refunded.
     public var firstStandingSale: StoreEvent?
-    /// Sales imported from the old system: the member bought before the program.
-    public var hasImportedSale = false
+    /// The member's first sale imported from the old system, if any.
+    public var firstImportedSaleAtMilliseconds: Int64?
 
     public init(memberId: Int64, card: String) {
         self.memberId = memberId
@@ -39,7 +41,7 @@ public struct MemberGrantFacts: Hashable, Sendable {
         lhs.memberId == rhs.memberId && lhs.card == rhs.card && lhs.paid == rhs.paid
             && lhs.corrected.mapValues { [$0.points, Int64($0.count)] } == rhs.corrected.mapValues { [$0.points, Int64($0.count)] }
             && lhs.firstEnrolment == rhs.firstEnrolment && lhs.firstStandingSale == rhs.firstStandingSale
-            && lhs.hasImportedSale == rhs.hasImportedSale
+            && lhs.firstImportedSaleAtMilliseconds == rhs.firstImportedSaleAtMilliseconds && lhs.payments == rhs.payments
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(memberId) }
@@ -55,11 +57,17 @@ public struct MemberGrantFacts: Hashable, Sendable {
                 event = firstEnrolment
                 due = event.map { program($0.atMilliseconds).bonuses?.enrolmentPoints ?? 0 } ?? 0
             case .firstPurchase:
-                event = hasImportedSale ? nil : firstStandingSale
+                // A sale imported from the old system before it: the member's first purchase was not here.
+                let boughtBefore = firstStandingSale.map { sale in
+                    firstImportedSaleAtMilliseconds.map { $0 < sale.atMilliseconds } ?? false
+                } ?? false
+                event = boughtBefore ? nil : firstStandingSale
                 due = event.map { program($0.atMilliseconds).bonuses?.firstPurchasePoints ?? 0 } ?? 0
             }
             result.append(
-                GrantStanding(grant: grant, paidByStore: paid[grant] ?? [:], corrected: corrected[grant]?.points ?? 0, due: max(0, due)))
+                GrantStanding(
+                    grant: grant, paidByStore: paid[grant] ?? [:], payments: payments[grant] ?? 0,
+                    corrected: corrected[grant]?.points ?? 0, due: max(0, due)))
         }
         return result
     }

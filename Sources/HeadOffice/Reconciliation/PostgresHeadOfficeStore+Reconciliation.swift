@@ -13,10 +13,10 @@ extension PostgresHeadOfficeStore {
         }
         return try await client.withConnection { connection in
             var folder = ReconciliationQueries.Folder()
-            for try await (id, card, imported) in try await connection.query(
+            for try await (id, card, firstImportedSale) in try await connection.query(
                 try query(ReconciliationQueries.members(members: members)), logger: logger
-            ).decode((Int64, String, Int32).self) {
-                folder.member(id: id, card: card, imported: imported == 1)
+            ).decode((Int64, String, Int64?).self) {
+                folder.member(id: id, card: card, firstImportedSale: firstImportedSale)
             }
             for try await (memberId, storeId, reason, points) in try await connection.query(
                 try query(ReconciliationQueries.paid(members: members)), logger: logger

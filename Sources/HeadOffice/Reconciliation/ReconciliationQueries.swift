@@ -34,11 +34,10 @@ enum ReconciliationQueries {
         """
     }
 
-    /// Members with imported sales, and each member's first card.
+    /// Each member's first card and first imported sale.
     static func members(members: String) -> String {
         """
-        SELECT m.id, m.first_card,
-               CASE WHEN EXISTS (SELECT 1 FROM hq_imported_sales i WHERE i.member_id = m.id AND i.kind = 'sale') THEN 1 ELSE 0 END
+        SELECT m.id, m.first_card, (SELECT MIN(i.at_ms) FROM hq_imported_sales i WHERE i.member_id = m.id AND i.kind = 'sale')
         FROM hq_members m WHERE m.id \(members)
         """
     }
@@ -54,15 +53,16 @@ enum ReconciliationQueries {
     struct Folder {
         var facts: [Int64: MemberGrantFacts] = [:]
 
-        mutating func member(id: Int64, card: String, imported: Bool) {
+        mutating func member(id: Int64, card: String, firstImportedSale: Int64?) {
             var member = MemberGrantFacts(memberId: id, card: card)
-            member.hasImportedSale = imported
+            member.firstImportedSaleAtMilliseconds = firstImportedSale
             facts[id] = member
         }
 
         mutating func paid(memberId: Int64, storeId: String, reason: String, points: Int64) {
             guard let grant = OncePerMemberGrant.allCases.first(where: { $0.tillReason == reason }) else { return }
             facts[memberId]?.paid[grant, default: [:]][storeId, default: 0] += points
+            if points > 0 { facts[memberId]?.payments[grant, default: 0] += 1 }
         }
 
         mutating func correction(memberId: Int64, key: String, points: Int64) {

@@ -9,7 +9,7 @@ extension SQLiteHeadOfficeStore {
         return try await pool.read { db in
             var folder = ReconciliationQueries.Folder()
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.members(members: members), arguments: [list]) {
-                folder.member(id: row[0], card: row[1], imported: row[2] as Int64 == 1)
+                folder.member(id: row[0], card: row[1], firstImportedSale: row[2])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.paid(members: members), arguments: [list]) {
                 folder.paid(memberId: row[0], storeId: row[1], reason: row[2], points: row[3])

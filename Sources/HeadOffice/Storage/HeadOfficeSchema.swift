@@ -403,4 +403,19 @@ enum HeadOfficeSchema {
         "ALTER TABLE hq_issued ADD CONSTRAINT hq_issued_kind_check CHECK (kind IN ('expire', 'bonus', 'adjust'))",
         "INSERT INTO hq_schema (version) VALUES (18)",
     ]
+
+    /// Version 19: the rows a member's 12-month figures count, in one place for every query that needs
+    /// them (the snapshot, `member`, the dashboard, the tier review): the stores' entries, and head office's
+    /// own bonuses and grant corrections (a corrected double bonus is not points earned).
+    static let tierRowsView = """
+        CREATE VIEW hq_tier_rows AS
+            SELECT member_id, kind, points, amount_minor, created_at_ms FROM hq_entries
+            UNION ALL
+            SELECT member_id, 'bonus', points, 0, created_at_ms FROM hq_issued
+            WHERE kind = 'bonus' OR (kind = 'adjust' AND idempotency_key LIKE 'reconcile:%')
+        """
+
+    static let sqliteTierRows = tierRowsView + ";"
+
+    static let postgresTierRows: [String] = [tierRowsView, "INSERT INTO hq_schema (version) VALUES (19)"]
 }

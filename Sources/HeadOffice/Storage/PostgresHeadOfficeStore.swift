@@ -70,6 +70,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (16, HeadOfficeSchema.postgresEntriesByTime),
                 (17, HeadOfficeSchema.postgresStoreCredentials),
                 (18, HeadOfficeSchema.postgresIssuedAdjustments),
+                (19, HeadOfficeSchema.postgresTierRows),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -405,7 +406,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 SELECT m.id, m.first_card, m.balance, m.version,
                        (SELECT ARRAY[COALESCE(SUM(amount_minor), 0)::bigint,
                                      COALESCE(SUM(\(TierBasis.pointsEarnedSQL)), 0)::bigint]
-                        FROM hq_entries e WHERE e.member_id = m.id AND e.created_at_ms > $1),
+                        FROM hq_tier_rows e WHERE e.member_id = m.id AND e.created_at_ms > $1),
                        ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier,
                        ((SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
                         + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = m.id AND s.kind = 'sale'))::bigint,
@@ -485,7 +486,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             PostgresQuery(
                 unsafeSQL: """
                     SELECT COALESCE(SUM(amount_minor), 0)::bigint, COALESCE(SUM(\(TierBasis.pointsEarnedSQL)), 0)::bigint
-                    FROM hq_entries WHERE member_id = $1 AND created_at_ms > $2
+                    FROM hq_tier_rows WHERE member_id = $1 AND created_at_ms > $2
                     """, binds: bindings), logger: logger
         ).decode((Int64, Int64).self) { progress = TierProgress(spendMinorUnits: spend, pointsEarned: earned) }
         var shares: [HeadOfficeMember.StoreShare] = []

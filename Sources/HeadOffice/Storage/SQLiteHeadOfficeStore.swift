@@ -80,6 +80,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v18-issued-adjustments", foreignKeyChecks: .deferred) { db in
             try db.execute(sql: HeadOfficeSchema.sqliteIssuedAdjustments)
         }
+        migrator.registerMigration("hq-v19-tier-rows") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteTierRows)
+        }
         try migrator.migrate(pool)
     }
 
@@ -540,7 +543,7 @@ extension SQLiteHeadOfficeStore {
             db.cachedStatement(
                 sql: """
                     SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0)
-                    FROM hq_entries WHERE member_id = ? AND created_at_ms > ?
+                    FROM hq_tier_rows WHERE member_id = ? AND created_at_ms > ?
                     """),
             arguments: [memberId, since])
         return TierProgress(spendMinorUnits: row?[0] ?? 0, pointsEarned: row?[1] ?? 0)

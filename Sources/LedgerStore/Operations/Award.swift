@@ -119,6 +119,15 @@ extension LedgerDatabase {
                     ruleVersion: program.version, reason: Self.promotionReason(breakdown), reportedBalance: reportedBalance,
                     reportedTier: newTier.name),
                 at: millis, db)
+            if let lines {
+                // What each line earned, so a return of a line takes back exactly that.
+                let shares = program.linePoints(lines, totalPoints: points)
+                for (index, line) in lines.enumerated() {
+                    try db.cachedStatement(
+                        sql: "INSERT INTO sale_lines (earn_seq, line, sku, category, amount_minor, points) VALUES (?, ?, ?, ?, ?, ?)"
+                    ).execute(arguments: [written.seq, index, line.sku, line.category, line.amountMinor, shares[index]])
+                }
+            }
             if let firstPurchaseBonus {
                 _ = try append(
                     NewEntry(

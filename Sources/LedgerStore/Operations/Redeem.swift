@@ -70,20 +70,31 @@ extension LedgerDatabase {
         }
     }
 
-    /// The sale a redemption's share is measured against: the receipt's sale when it is in the ledger
-    /// (a cashier's `--sale-amount` cannot stretch it), else the amount the POS gives.
+    /// The sale a redemption's share is measured against: the receipt's sale when it is in the ledger,
+    /// net of what was refunded (a cashier's `--sale-amount` cannot stretch it), else the amount the POS gives.
     private func saleForShare(
         receipt: ReceiptReference, given: Money?, _ program: LoyaltyProgram, _ db: Database
     ) throws -> Money? {
-        guard program.maximumRedemptionSharePercent != nil else { return given }
-        let recorded = try Int64.fetchOne(
-            db, sql: "SELECT amount_minor FROM entries WHERE idempotency_key = ?", arguments: ["earn:\(receipt.value)"])
+        let recorded = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT e.amount_minor + IFNULL((SELECT SUM(r.amount_minor) FROM entries r
+                                               WHERE r.refers_to_seq = e.seq AND r.kind = 'reverse'), 0), e.amount_minor
+                FROM entries e WHERE e.idempotency_key = ?
+                """,
+            arguments: ["earn:\(receipt.value)"])
         guard let recorded else { return given }
-        let sale = Money(minorUnits: recorded, currency: program.currency)
-        if let given, given != sale {
+        let (net, gross): (Int64, Int64) = (recorded[0], recorded[1])
+        guard net > 0 else {
+            throw LoyaltyError.refused(
+                "sale_refunded", "receipt \(receipt) is fully refunded: no points can be spent on it; use the new sale's receipt")
+        }
+        guard program.maximumRedemptionSharePercent != nil else { return given }
+        let sale = Money(minorUnits: net, currency: program.currency)
+        if let given, given.minorUnits != gross, given != sale {
             throw LoyaltyError.badInput(
                 "sale_amount_mismatch",
-                "receipt \(receipt) is a sale of \(sale.decimalString) \(program.currency.code) in this till's ledger, not "
+                "receipt \(receipt) is a sale of \(sale.decimalString) \(program.currency.code) (net of refunds) in this till's ledger, not "
                     + "\(given.decimalString): give that amount, or leave --sale-amount out")
         }
         return sale

@@ -3,15 +3,18 @@ import GRDB
 public import LoyaltyCore
 
 extension LedgerDatabase {
-    /// Takes back the points of a returned sale (pro rata for a partial refund, never more than was
-    /// earned) and gives back points the sale redeemed.
+    /// Takes back the points of a returned sale and gives back points the sale redeemed. A sale recorded
+    /// with lines gives back per line exactly what each returned line earned; a sale without lines pro
+    /// rata to the amount; never more than was earned.
     ///
     /// - Parameters:
-    ///   - amount: the refunded amount; `nil` refunds whatever remains of the sale.
+    ///   - amount: the refunded amount; `nil` refunds whatever remains of the sale (or the sum of `lines`).
+    ///   - lines: the returned lines of a sale recorded with lines (nil: all that remains).
     ///   - returnReceipt: the POS reference of the return itself; a retry with the same one refunds once.
     ///     `nil` treats every call as a new return.
     public func refund(
-        receipt: ReceiptReference, amount: Money?, returnReceipt: ReceiptReference?, at now: Date = Date()
+        receipt: ReceiptReference, amount: Money?, lines: [LineReturn]? = nil, returnReceipt: ReceiptReference?,
+        at now: Date = Date()
     ) throws -> RefundResult {
         try write { db in
             let program = try currentProgram(db)
@@ -65,23 +68,54 @@ extension LedgerDatabase {
                     reversedPoints: earlier.filter { ($0["points"] as Int64) < 0 && !$0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
                     restoredPoints: earlier.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
                     reversedBonusPoints: earlier.filter { $0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
-                    balance: earlier.last!["balance_after"], fullyRefunded: state.isFullyRefunded, replayed: true)
+                    balance: try shownBalance(card: card, program: program, db), fullyRefunded: state.isFullyRefunded, replayed: true)
             }
 
             let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
-            let plan = try RefundPlan.plan(state, amountMinorUnits: amount?.minorUnits)
+            let saleLines = try earn.map { try saleLineStates(earnSeq: $0["seq"], db) } ?? []
+            var plan: RefundPlan
+            var lineParts: [LineRefundPlan.Part] = []
+            if saleLines.isEmpty {
+                if lines != nil {
+                    throw LoyaltyError.badInput(
+                        "no_lines", "receipt \(receipt) was recorded without lines: refund it by amount (--amount), not by line")
+                }
+                plan = try RefundPlan.plan(state, amountMinorUnits: amount?.minorUnits)
+            } else {
+                let remaining = state.saleMinorUnits - state.refundedMinorUnits
+                if lines == nil, let amount, amount.minorUnits != remaining {
+                    throw LoyaltyError.badInput(
+                        "lines_needed",
+                        "receipt \(receipt) was sold with lines: name the returned lines (--line SKU:AMOUNT) so the return takes "
+                            + "back what they earned, or leave --amount out to refund all that remains")
+                }
+                let linePlan = try LineRefundPlan.plan(saleLines, returns: lines)
+                if let amount, amount.minorUnits != linePlan.amountMinor {
+                    throw LoyaltyError.badInput(
+                        "lines_mismatch", "the returned lines add up to another amount than --amount; give one or make them agree")
+                }
+                plan = try RefundPlan.plan(state, amountMinorUnits: linePlan.amountMinor)
+                // What the returned lines earned, not a share of the whole sale's points.
+                plan.reverseEarnPoints = linePlan.points
+                lineParts = linePlan.parts
+            }
             let millis = now.millisecondsSince1970
             var balance: Int64 = try Int64.fetchOne(db, sql: "SELECT balance FROM members WHERE id = ?", arguments: [memberId]) ?? 0
             if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
-                balance = try append(
+                let reversal = try append(
                     NewEntry(
                         memberId: earn["member_id"], card: earn["card"], kind: .reverse, points: -plan.reverseEarnPoints,
                         amountMinorUnits: -plan.refundMinorUnits, receipt: receipt.value,
                         // A refund is computed from what the sale earned, under the sale's program version.
                         idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: earn["rule_version"],
                         reason: "refund \(returnId)"),
-                    at: millis, db
-                ).balanceAfter
+                    at: millis, db)
+                balance = reversal.balanceAfter
+                for part in lineParts {
+                    try db.execute(
+                        sql: "INSERT INTO line_returns (reverse_seq, earn_seq, line, amount_minor, points) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [reversal.seq, earn["seq"] as Int64, part.line, part.amountMinor, part.points])
+                }
             }
             if let redeem, plan.restoreRedeemPoints > 0 {
                 let restored = try append(
@@ -128,9 +162,28 @@ extension LedgerDatabase {
                 refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
                 currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
                 restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus,
-                voidedCoupons: voided.isEmpty ? nil : voided, balance: balance,
+                voidedCoupons: voided.isEmpty ? nil : voided, balance: try shownBalance(card: card, program: program, db),
                 fullyRefunded: after.isFullyRefunded, replayed: false)
         }
+    }
+
+    /// The member's balance as every command shows it: head office's snapshot plus this till's newer
+    /// entries (the till's own sum is only its share).
+    private func shownBalance(card: String, program: LoyaltyProgram, _ db: Database) throws -> Int64 {
+        try cardHolder(CardNumber(card), program: program, db, allowBlocked: true).vouchedBalance
+    }
+
+    /// The lines of the sale `earnSeq` (none when it was recorded without lines), with what returns took.
+    private func saleLineStates(earnSeq: Int64, _ db: Database) throws -> [SaleLineState] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT l.sku, l.amount_minor, l.points, IFNULL(SUM(r.amount_minor), 0), IFNULL(SUM(r.points), 0)
+                FROM sale_lines l LEFT JOIN line_returns r ON r.earn_seq = l.earn_seq AND r.line = l.line
+                WHERE l.earn_seq = ? GROUP BY l.line ORDER BY l.line
+                """,
+            arguments: [earnSeq]
+        ).map { SaleLineState(sku: $0[0], amountMinor: $0[1], points: $0[2], returnedMinor: $0[3], reversedPoints: $0[4]) }
     }
 
     /// What the sale earned and redeemed, and what earlier refunds already gave back.

@@ -293,6 +293,36 @@ enum LedgerSchema {
             // Head office's 12-month points earned for the member: a till's tier progress is the chain's.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN rolling_points_earned INTEGER")
         }
+        migrator.registerMigration("v15-sale-lines") { db in
+            // What each line of a sale earned, and what each return took back from it: a return of the
+            // gift cards takes back nothing, a return of the fresh food what the fresh food earned.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sale_lines (
+                        earn_seq INTEGER NOT NULL REFERENCES entries(seq),
+                        line INTEGER NOT NULL,
+                        sku TEXT NOT NULL,
+                        category TEXT NOT NULL,
+                        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+                        points INTEGER NOT NULL CHECK (points >= 0),
+                        PRIMARY KEY (earn_seq, line)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE line_returns (
+                        reverse_seq INTEGER NOT NULL REFERENCES entries(seq),
+                        earn_seq INTEGER NOT NULL,
+                        line INTEGER NOT NULL,
+                        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+                        points INTEGER NOT NULL CHECK (points >= 0),
+                        PRIMARY KEY (reverse_seq, line),
+                        FOREIGN KEY (earn_seq, line) REFERENCES sale_lines(earn_seq, line)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX line_returns_by_sale ON line_returns(earn_seq, line);
+                    CREATE TRIGGER sale_lines_are_immutable BEFORE UPDATE ON sale_lines
+                    BEGIN SELECT RAISE(ABORT, 'sale lines are immutable'); END;
+                    CREATE TRIGGER line_returns_are_immutable BEFORE UPDATE ON line_returns
+                    BEGIN SELECT RAISE(ABORT, 'line returns are immutable'); END;
+                    """)
+        }
         return migrator
     }
 }

@@ -5,10 +5,19 @@ import LoyaltyCore
 struct Refund: LedgerCommand {
     static let configuration = CommandConfiguration(
         abstract: "Take back the points of a returned sale; give back points it redeemed.",
-        discussion: "Without --amount the whole remaining sale is refunded. A partial refund takes back points pro rata, never more than were earned.")
+        discussion: """
+            Without --amount the whole remaining sale is refunded. A sale recorded with lines is returned by line \
+            (--line SKU:AMOUNT, repeatable): each returned line gives back exactly what it earned (a gift card that \
+            earned nothing takes nothing back). A sale without lines is refunded by amount, pro rata. Never more \
+            than was earned.
+            """)
 
     @Option(help: ArgumentHelp("The POS receipt reference of the original sale.", valueName: "ref")) var receipt: String
     @Option(help: ArgumentHelp("The refunded amount, e.g. 5.00 (default: all that remains).", valueName: "amount")) var amount: String?
+    @Option(
+        name: .customLong("line"),
+        help: ArgumentHelp("A returned line of a sale recorded with lines, repeatable: its SKU and the amount returned.", valueName: "sku:amount"))
+    var lines: [String] = []
     @Option(help: ArgumentHelp("The POS reference of this return; a retry with the same one refunds once.", valueName: "ref"))
     var returnReceipt: String?
     @OptionGroup var global: GlobalOptions
@@ -18,7 +27,15 @@ struct Refund: LedgerCommand {
         let returnReceipt = try returnReceipt.map(ReceiptReference.init)
         let currency = try ledger.program().currency
         let amount = try amount.map { text throws(LoyaltyError) in try Money(parsing: text, currency: currency) }
-        let result = try ledger.refund(receipt: receipt, amount: amount, returnReceipt: returnReceipt)
+        let returned = try lines.map { text throws(LoyaltyError) -> LineReturn in
+            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
+                throw LoyaltyError.badInput("bad_line", "--line takes SKU:AMOUNT, e.g. apples:3.49, not '\(text)'")
+            }
+            return LineReturn(
+                sku: String(text[..<colon]), amountMinor: try Money(parsing: String(text[text.index(after: colon)...]), currency: currency).minorUnits)
+        }
+        let result = try ledger.refund(
+            receipt: receipt, amount: amount, lines: returned.isEmpty ? nil : returned, returnReceipt: returnReceipt)
         var human = result.replayed ? "Already recorded: " : "Refunded "
         human += "\(result.refundAmount) \(result.currency) of receipt \(result.receipt): \(result.reversedPoints) points taken back"
         if result.restoredPoints > 0 { human += ", \(result.restoredPoints) redeemed points given back" }

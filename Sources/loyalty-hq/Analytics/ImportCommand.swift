@@ -33,7 +33,12 @@ struct Import: AsyncParsableCommand {
             let ranges = try await store.memberRanges() ?? []
             let rows = try HistoryCSV.parse(
                 text, currency: settings.currency, calendar: calendar, memberRules: CardScanRules(memberRanges: ranges))
-            return try await store.importHistory(rows, actor: actor, now: Date())
+            let summary = try await store.importHistory(rows, actor: actor, now: Date())
+            // An imported sale before a member's first sale here moves their first purchase: corrected now.
+            for chunk in stride(from: 0, to: rows.count, by: 1_000).map({ Array(rows[$0..<min($0 + 1_000, rows.count)]) }) {
+                try await store.reconcileGrants(cards: chunk.map(\.card), actor: "history import", now: Date())
+            }
+            return summary
         }
         if storage.json {
             Output.out(Output.json(summary))

@@ -24,14 +24,17 @@ public struct GrantStanding: Hashable, Sendable {
     public var grant: OncePerMemberGrant
     /// Net points of this grant in the stores' entries (each bonus less what refunds took back), by store.
     public var paidByStore: [String: Int64]
+    /// How many bonus entries paid it and still stand.
+    public var payments: Int
     /// Net points of head office's earlier corrections of this grant.
     public var corrected: Int64
     /// What the program as if every till were always online gives: the grant's points, or 0.
     public var due: Int64
 
-    public init(grant: OncePerMemberGrant, paidByStore: [String: Int64], corrected: Int64, due: Int64) {
+    public init(grant: OncePerMemberGrant, paidByStore: [String: Int64], payments: Int, corrected: Int64, due: Int64) {
         self.grant = grant
         self.paidByStore = paidByStore
+        self.payments = payments
         self.corrected = corrected
         self.due = due
     }
@@ -48,7 +51,7 @@ public struct GrantStanding: Hashable, Sendable {
         if points > 0 {
             code = "reconcile:\(grant.rawValue)_missing"
         } else {
-            code = due > 0 && held >= 2 * due ? "reconcile:\(grant.rawValue)_twice" : "reconcile:\(grant.rawValue)_not_due"
+            code = payments >= 2 ? "reconcile:\(grant.rawValue)_twice" : "reconcile:\(grant.rawValue)_not_due"
         }
         return GrantCorrection(grant: grant, points: points, reasonCode: code, stores: stores)
     }
