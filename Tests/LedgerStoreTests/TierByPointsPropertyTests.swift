@@ -42,7 +42,8 @@ import Testing
 
         var earned: [String: Int64] = [:]
         var tier: [String: Tier] = [:]
-        var sales: [(receipt: String, card: CardNumber, amount: Int64, refunded: Int64)] = []
+        // A sale's lines and what of each is still unreturned: a sale with lines is returned by line.
+        var sales: [(receipt: String, card: CardNumber, amount: Int64, refunded: Int64, lines: [SaleLine], left: [Int64])] = []
         for step in 0..<200 {
             let card = cards.randomElement(using: &random)!
             switch Int.random(in: 0..<10, using: &random) {
@@ -65,7 +66,7 @@ import Testing
                 #expect(
                     result.tier == tier[card.value]!.name, "the sale that reaches a tier gives it at once; seed \(seed)"
                 )
-                sales.append((receipt, card, amount, 0))
+                sales.append((receipt, card, amount, 0, lines, lines.map(\.amountMinor)))
             case 5..<7:
                 let balance = try ledger.member(card: card).balance
                 guard balance > 0 else { continue }
@@ -77,12 +78,15 @@ import Testing
                 let index = Int.random(in: 0..<sales.count, using: &random)
                 let sale = sales[index]
                 guard sale.refunded < sale.amount else { continue }
-                let left = sale.amount - sale.refunded
-                let part = Bool.random(using: &random) ? left : Int64.random(in: 1...left, using: &random)
+                let open = sale.left.indices.filter { sale.left[$0] > 0 }
+                let line = open.randomElement(using: &random)!
+                let part = Bool.random(using: &random) ? sale.left[line] : Int64.random(in: 1...sale.left[line], using: &random)
+                // SKUs are unique within a sale here, so the return takes from exactly this line.
                 let refund = try ledger.refund(
-                    receipt: ReceiptReference(sale.receipt), amount: Money(minorUnits: part, currency: .euro),
-                    returnReceipt: ReceiptReference("RET\(step)"))
+                    receipt: ReceiptReference(sale.receipt), amount: nil,
+                    lines: [LineReturn(sku: sale.lines[line].sku, amountMinor: part)], returnReceipt: ReceiptReference("RET\(step)"))
                 sales[index].refunded += part
+                sales[index].left[line] -= part
                 earned[sale.card.value, default: 0] += refund.reversedPoints + refund.reversedBonusPoints
             }
             let view = try ledger.member(card: card)

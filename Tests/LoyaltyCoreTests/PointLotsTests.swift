@@ -171,4 +171,23 @@ import Testing
         lots.apply(PointEvent(key: "e", kind: .expire, points: -70, atMilliseconds: Self.lifetime))
         #expect(lots.balance == 0 && lots.owedBack == 0)
     }
+
+    /// Defect: redeem then refund turned points about to lapse into a fresh lot. Redeemed points given
+    /// back go into the lots they came from and lapse when those do.
+    @Test func redeemedPointsGivenBackKeepTheirLotsAndExpiry() {
+        var lots = PointLots(lifetimeMilliseconds: Self.lifetime)
+        lots.apply(PointEvent(key: "A:1", kind: .earn, points: 100, atMilliseconds: 0))
+        lots.apply(PointEvent(key: "A:2", kind: .redeem, points: -60, atMilliseconds: 300 * Self.day))
+        lots.apply(PointEvent(key: "A:3", kind: .reverse, points: 60, atMilliseconds: 360 * Self.day, refersTo: "A:2"))
+        #expect(lots.lots.count == 1 && lots.lots[0].remaining == 100, "back into the lot of day 0")
+        #expect(lots.dueForExpiry(atMilliseconds: Self.lifetime) == 100, "all of it lapses on the lot's day")
+        // A redemption partly beyond every lot (an overdraft): what no lot held comes back as a new lot.
+        var short = PointLots(lifetimeMilliseconds: Self.lifetime)
+        short.apply(PointEvent(key: "B:1", kind: .earn, points: 10, atMilliseconds: 0))
+        short.apply(PointEvent(key: "B:2", kind: .redeem, points: -30, atMilliseconds: Self.day))
+        short.apply(PointEvent(key: "B:3", kind: .reverse, points: 30, atMilliseconds: 2 * Self.day, refersTo: "B:2"))
+        #expect(short.balance == 10 && short.debt == 0)
+        #expect(short.lots.map(\.remaining).reduce(0, +) == 10)
+        #expect(short.dueForExpiry(atMilliseconds: Self.lifetime) == 10, "the day-0 lot is whole again and lapses then")
+    }
 }

@@ -73,7 +73,7 @@ extension LedgerDatabase {
 
             let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
             let saleLines = try earn.map { try saleLineStates(earnSeq: $0["seq"], db) } ?? []
-            var plan: RefundPlan
+            let plan: RefundPlan
             var lineParts: [LineRefundPlan.Part] = []
             if saleLines.isEmpty {
                 if lines != nil {
@@ -94,9 +94,8 @@ extension LedgerDatabase {
                     throw LoyaltyError.badInput(
                         "lines_mismatch", "the returned lines add up to another amount than --amount; give one or make them agree")
                 }
-                plan = try RefundPlan.plan(state, amountMinorUnits: linePlan.amountMinor)
                 // What the returned lines earned, not a share of the whole sale's points.
-                plan.reverseEarnPoints = linePlan.points
+                plan = try RefundPlan.plan(state, amountMinorUnits: linePlan.amountMinor, lineTakeBack: linePlan.points)
                 lineParts = linePlan.parts
             }
             let millis = now.millisecondsSince1970

@@ -43,7 +43,12 @@ public struct RefundPlan: Hashable, Sendable {
     /// Cumulative and pro rata: after refunds totalling `r` of a sale `s` that earned `e`, exactly
     /// `floor(e·r/s)` points have been taken back, and all of `e` once `r == s`; never more than was
     /// earned. Redeemed points come back the same way.
-    public static func plan(_ state: SaleRefundState, amountMinorUnits: Int64?) throws(LoyaltyError) -> RefundPlan {
+    ///
+    /// - Parameter lineTakeBack: for a sale recorded with lines, what the returned lines earned
+    ///   (``LineRefundPlan``): taken back instead of a share of the whole sale's points.
+    public static func plan(
+        _ state: SaleRefundState, amountMinorUnits: Int64?, lineTakeBack: Int64? = nil
+    ) throws(LoyaltyError) -> RefundPlan {
         guard !state.isFullyRefunded else {
             throw .refused("already_refunded", "this receipt is already fully refunded; nothing is left to take back")
         }
@@ -73,7 +78,7 @@ public struct RefundPlan: Hashable, Sendable {
         }
         let plan = RefundPlan(
             refundMinorUnits: refund,
-            reverseEarnPoints: share(state.earnedPoints) - state.reversedEarnPoints,
+            reverseEarnPoints: lineTakeBack ?? (share(state.earnedPoints) - state.reversedEarnPoints),
             restoreRedeemPoints: share(state.redeemedPoints) - state.restoredRedeemPoints)
         assert(plan.reverseEarnPoints >= 0 && plan.restoreRedeemPoints >= 0, "a refund never adds earned points")
         assert(state.reversedEarnPoints + plan.reverseEarnPoints <= state.earnedPoints, "never more than was earned")

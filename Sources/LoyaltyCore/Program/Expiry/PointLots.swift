@@ -47,6 +47,9 @@ public struct PointLots: Sendable {
     public private(set) var owedBack: Int64 = 0
     public private(set) var balance: Int64 = 0
     private var indexByKey: [String: Int] = [:]
+    /// What each spending event took from which lot, so a refund of a redemption puts the points back
+    /// into the lots they came from, with their original expiry.
+    private var takenByKey: [String: [(lot: Int, points: Int64)]] = [:]
     /// Lots before this index are empty: spending starts here.
     private var firstLive = 0
 
@@ -68,6 +71,10 @@ public struct PointLots: Sendable {
             if event.points > cancelled { grant(event.points - cancelled, key: event.key, at: event.atMilliseconds) }
         case (.expire, _):
             expire(-event.points, at: event.atMilliseconds)
+        case (.reverse, 1) where event.refersTo.map { takenByKey[$0] != nil } ?? false:
+            // Redeemed points given back (a refund of the sale): into the lots they were taken from.
+            let restored = restore(event.points, takenBy: event.refersTo!)
+            if event.points > restored { grant(event.points - restored, key: event.key, at: event.atMilliseconds) }
         case (_, 1):
             grant(event.points, key: event.key, at: event.atMilliseconds)
         default:
@@ -82,7 +89,7 @@ public struct PointLots: Sendable {
                 owedBack += twice
                 needed -= twice
             }
-            spend(needed)
+            spend(needed, key: event.key)
         }
         assert(balance == lots.reduce(0) { $0 + $1.remaining } - debt - owedBack, "lots add up to the balance")
     }
@@ -113,17 +120,36 @@ public struct PointLots: Sendable {
     }
 
     /// Takes `points` from the oldest lots; what no lot holds becomes debt.
-    private mutating func spend(_ points: Int64) {
+    private mutating func spend(_ points: Int64, key: String) {
         var needed = points
         var index = firstLive
+        var taken: [(lot: Int, points: Int64)] = []
         while needed > 0 && index < lots.count {
-            let taken = min(needed, lots[index].remaining)
-            lots[index].remaining -= taken
-            needed -= taken
+            let take = min(needed, lots[index].remaining)
+            lots[index].remaining -= take
+            needed -= take
+            if take > 0 { taken.append((index, take)) }
             index += 1
         }
+        if !taken.isEmpty { takenByKey[key] = taken }
         advanceFirstLive()
         debt += needed
+    }
+
+    /// Puts up to `points` back into the lots the spending `key` took them from (first taken, first back);
+    /// returns how many went back (the rest had come from no lot: it was debt).
+    private mutating func restore(_ points: Int64, takenBy key: String) -> Int64 {
+        var left = points
+        var taken = takenByKey[key] ?? []
+        for position in taken.indices where left > 0 {
+            let back = min(left, taken[position].points)
+            lots[taken[position].lot].remaining += back
+            taken[position].points -= back
+            firstLive = min(firstLive, taken[position].lot)
+            left -= back
+        }
+        takenByKey[key] = taken.filter { $0.points > 0 }
+        return points - left
     }
 
     /// Moves `points` of lapsed lots (oldest first) to expired; an expiry that finds fewer lapsed points
