@@ -130,4 +130,56 @@ import Testing
             }
         }
     }
+
+    /// Defect: the referral bonus was paid for a first sale that was then fully refunded (a 0.01 sale).
+    @Test(arguments: Driver.allCases)
+    func aReferralStandsOnlyWhileASaleOfTheNewMemberStands(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                let referrer = try CardNumber(GTIN.withCheckDigit("290000066609"))
+                _ = try a.ledger.enroll(card: referrer, name: nil, birthday: nil)
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrer)
+                _ = try a.ledger.award(card: card, amount: money("0.01"), receipt: ReceiptReference("R-1"))
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: referrer.value, now: Date())?.balance == 25)
+                _ = try a.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: referrer.value, now: Date())?.balance == 0, "taken back from the referrer")
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 0, "and from the new member")
+                #expect(try await store.reconciliations().filter { $0.reasonCode == "reconcile:referral_refunded" }.count == 2)
+                // A later sale that stands: the referral stands again, once.
+                _ = try a.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("R-2"))
+                _ = try await a.client.syncOnce()
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: referrer.value, now: Date())?.balance == 25)
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 55)
+                #expect(try await store.grantReferralBonuses(now: Date()) == 0)
+            }
+        }
+    }
+
+    /// A fully refunded first sale never earns the referral in the first place.
+    @Test(arguments: Driver.allCases)
+    func aFirstSaleRefundedBeforeItArrivesPaysNoReferral(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                let referrer = try CardNumber(GTIN.withCheckDigit("290000066609"))
+                _ = try a.ledger.enroll(card: referrer, name: nil, birthday: nil)
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrer)
+                _ = try a.ledger.award(card: card, amount: money("0.01"), receipt: ReceiptReference("R-1"))
+                _ = try a.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: referrer.value, now: Date())?.balance == 0)
+                #expect(try await store.reconciliations().isEmpty)
+            }
+        }
+    }
 }

@@ -116,12 +116,16 @@ enum IssuedEntryQueries {
         ORDER BY x.member_id, x.at_ms, x.key
         """
 
-    /// Referred members with a sale at head office and no referral bonus yet (at most a bounded batch).
+    /// Referred members with a sale at head office that stands (not fully refunded) and no referral bonus
+    /// yet (at most a bounded batch).
     static let pendingReferrals = """
         SELECT m.id, m.first_card, r.member_id, rm.first_card
         FROM hq_members m JOIN hq_cards r ON r.card = m.referred_by_card JOIN hq_members rm ON rm.id = r.member_id
         WHERE m.referred_by_card IS NOT NULL AND r.member_id <> m.id
-          AND EXISTS (SELECT 1 FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
+          AND EXISTS (SELECT 1 FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn'
+                      AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
+                                                     WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq
+                                                       AND r.kind = 'reverse'), 0) > 0)
           AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.idempotency_key = 'referral:new:' || m.first_card)
         ORDER BY m.id LIMIT 1000
         """

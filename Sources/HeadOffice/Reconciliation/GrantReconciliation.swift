@@ -48,6 +48,21 @@ extension HeadOfficeStore {
                         reason: correction.reason, idempotencyKey: key, createdAtMilliseconds: now.milliseconds))
                 corrections.append(correction)
             }
+            // The referral stands with the new member's sale: both sides corrected alike.
+            if let referral = member.referral, let (points, code) = referral.standing.correction {
+                let key = "reconcile:referral:\(member.memberId):\(referral.corrections)"
+                let why = points < 0 ? "the referred member's purchases were all refunded" : "a purchase of the referred member stands again"
+                requests.append(
+                    IssuedEntryRequest(
+                        memberId: member.memberId, card: member.card, kind: .adjust, points: points,
+                        reason: "\(code): referral bonus, \(why)", idempotencyKey: key + ":new", createdAtMilliseconds: now.milliseconds))
+                requests.append(
+                    IssuedEntryRequest(
+                        memberId: referral.referrerMemberId, card: referral.referrerCard, kind: .adjust, points: points,
+                        reason: "\(code): referral bonus for card ending \(member.card.suffix(4)), \(why)",
+                        idempotencyKey: key + ":referrer", createdAtMilliseconds: now.milliseconds))
+                corrections.append(GrantCorrection(grant: .referral, points: points, reasonCode: code, stores: []))
+            }
         }
         _ = try await issue(requests, actor: actor, now: now)
         return corrections

@@ -29,6 +29,8 @@ public struct MemberGrantFacts: Hashable, Sendable {
     public var firstEnrolment: StoreEvent?
     /// The member's earliest sale not fully refunded.
     public var firstStandingSale: StoreEvent?
+    /// The referral bonus paid for this member as the new member, if any.
+    public var referral: (referrerMemberId: Int64, referrerCard: String, standing: ReferralStanding, corrections: Int)?
     /// The member's first sale imported from the old system, if any.
     public var firstImportedSaleAtMilliseconds: Int64?
 
@@ -42,6 +44,7 @@ public struct MemberGrantFacts: Hashable, Sendable {
             && lhs.corrected.mapValues { [$0.points, Int64($0.count)] } == rhs.corrected.mapValues { [$0.points, Int64($0.count)] }
             && lhs.firstEnrolment == rhs.firstEnrolment && lhs.firstStandingSale == rhs.firstStandingSale
             && lhs.firstImportedSaleAtMilliseconds == rhs.firstImportedSaleAtMilliseconds && lhs.payments == rhs.payments
+            && lhs.referral?.standing == rhs.referral?.standing
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(memberId) }
@@ -63,6 +66,8 @@ public struct MemberGrantFacts: Hashable, Sendable {
                 } ?? false
                 event = boughtBefore ? nil : firstStandingSale
                 due = event.map { program($0.atMilliseconds).bonuses?.firstPurchasePoints ?? 0 } ?? 0
+            case .referral:
+                continue  // head office pays it itself; ``referral`` decides it
             }
             result.append(
                 GrantStanding(

@@ -33,6 +33,14 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, String, Int64, Int64).self) {
                 folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at)
             }
+            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections) in try await connection.query(
+                try query(ReconciliationQueries.referrals(members: members)), logger: logger
+            ).decode((Int64, String, Int64, String, Int64, Int64, Int64).self) {
+                folder.referral(
+                    memberId: memberId, referrerMemberId: referrerId, referrerCard: referrerCard, paid: paid, corrected: corrected,
+                    corrections: corrections)
+            }
+            folder.finish()
             return Array(folder.facts.values)
         }
     }

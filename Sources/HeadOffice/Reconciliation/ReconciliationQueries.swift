@@ -42,6 +42,21 @@ enum ReconciliationQueries {
         """
     }
 
+    /// Referred members among `$MEMBERS` whose referral bonus was paid: member, card, referrer member and
+    /// card, the bonus paid, and the net and count of earlier referral corrections.
+    static func referrals(members: String) -> String {
+        """
+        SELECT m.id, m.first_card, rm.id, rm.first_card, p.points,
+               CAST(COALESCE((SELECT SUM(c.points) FROM hq_issued c WHERE c.member_id = m.id
+                              AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%'), 0) AS BIGINT),
+               CAST((SELECT COUNT(*) FROM hq_issued c WHERE c.member_id = m.id
+                     AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%') AS BIGINT)
+        FROM hq_members m JOIN hq_issued p ON p.idempotency_key = 'referral:new:' || m.first_card
+        JOIN hq_cards r ON r.card = m.referred_by_card JOIN hq_members rm ON rm.id = r.member_id
+        WHERE m.id \(members)
+        """
+    }
+
     /// Every correction, newest first (the report): key, card, points, reason, time.
     static let report = """
         SELECT i.idempotency_key, i.card, i.points, i.reason, i.created_at_ms, i.issued_by FROM hq_issued i
@@ -71,6 +86,21 @@ enum ReconciliationQueries {
             guard parts.count == 4, let grant = OncePerMemberGrant(rawValue: String(parts[2])) else { return }
             let earlier = facts[memberId]?.corrected[grant] ?? (0, 0)
             facts[memberId]?.corrected[grant] = (earlier.points + points, earlier.count + 1)
+        }
+
+        mutating func referral(
+            memberId: Int64, referrerMemberId: Int64, referrerCard: String, paid: Int64, corrected: Int64, corrections: Int64
+        ) {
+            facts[memberId]?.referral = (
+                referrerMemberId, referrerCard, ReferralStanding(paid: paid, corrected: corrected, saleStands: false), Int(corrections)
+            )
+        }
+
+        /// Called after every row is in: a referral stands with the member's first standing sale.
+        mutating func finish() {
+            for id in facts.keys where facts[id]?.referral != nil {
+                facts[id]!.referral!.standing.saleStands = facts[id]!.firstStandingSale != nil
+            }
         }
 
         mutating func event(memberId: Int64, kind: String, storeId: String, seq: Int64, at: Int64) {

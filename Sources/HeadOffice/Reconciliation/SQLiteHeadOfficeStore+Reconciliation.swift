@@ -20,6 +20,11 @@ extension SQLiteHeadOfficeStore {
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.events(members: members), arguments: [list]) {
                 folder.event(memberId: row[0], kind: row[1], storeId: row[2], seq: row[3], at: row[4])
             }
+            for row in try Row.fetchAll(db, sql: ReconciliationQueries.referrals(members: members), arguments: [list]) {
+                folder.referral(
+                    memberId: row[0], referrerMemberId: row[2], referrerCard: row[3], paid: row[4], corrected: row[5], corrections: row[6])
+            }
+            folder.finish()
             return Array(folder.facts.values)
         }
     }

@@ -4,12 +4,15 @@ public enum OncePerMemberGrant: String, CaseIterable, Sendable, Codable {
     case enrolmentBonus = "enrolment_bonus"
     /// The first-purchase bonus: paid with the member's first sale that is not fully refunded.
     case firstPurchase = "first_purchase"
+    /// The referral bonus: paid by head office to both members while a sale of the new member stands.
+    case referral
 
     /// The `reason` a till writes on the bonus entry of this grant.
     public var tillReason: String {
         switch self {
         case .enrolmentBonus: "enrolment bonus"
         case .firstPurchase: "first-purchase bonus"
+        case .referral: "referral bonus"
         }
     }
 }
@@ -66,6 +69,13 @@ public struct GrantCorrection: Hashable, Sendable, Codable {
     /// Stores whose entries paid the grant.
     public var stores: [String]
 
+    public init(grant: OncePerMemberGrant, points: Int64, reasonCode: String, stores: [String]) {
+        self.grant = grant
+        self.points = points
+        self.reasonCode = reasonCode
+        self.stores = stores
+    }
+
     /// The entry's reason: the code, then what a person reads.
     public var reason: String {
         let paid = stores.isEmpty ? "paid by no store" : "paid at " + stores.joined(separator: ", ")
@@ -77,5 +87,29 @@ public struct GrantCorrection: Hashable, Sendable, Codable {
         guard reason.hasPrefix("reconcile:"), let end = reason.firstIndex(of: ":").flatMap({ reason[reason.index(after: $0)...].firstIndex(of: ":") })
         else { return nil }
         return String(reason[..<end])
+    }
+}
+
+/// A referral bonus head office paid (to the new member and to the member who referred them) when the
+/// new member's first sale arrived: it stands while some sale of theirs stands.
+public struct ReferralStanding: Hashable, Sendable {
+    /// The bonus each of the two got.
+    public var paid: Int64
+    /// Net of earlier corrections of it (the new member's side).
+    public var corrected: Int64
+    /// Whether the new member has a sale that is not fully refunded.
+    public var saleStands: Bool
+
+    public init(paid: Int64, corrected: Int64, saleStands: Bool) {
+        self.paid = paid
+        self.corrected = corrected
+        self.saleStands = saleStands
+    }
+
+    /// Points to add to each of the two (negative: taken back), and the reason code; nil when it stands right.
+    public var correction: (points: Int64, reasonCode: String)? {
+        let points = (saleStands ? paid : 0) - (paid + corrected)
+        guard points != 0 else { return nil }
+        return (points, points < 0 ? "reconcile:referral_refunded" : "reconcile:referral_restored")
     }
 }
