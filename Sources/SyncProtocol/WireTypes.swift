@@ -219,12 +219,19 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     /// When the member first enrolled, at any store (ms since 1970): rules counting days since enrolment
     /// give the same answer at every store.
     public var enrolledAtMilliseconds: Int64?
+    /// The chain day (`YYYY-MM-DD`, the program's time zone) `dayPoints` counts.
+    public var dayPointsDay: String?
+    /// Points the member's sales of `dayPointsDay` earned at every store, net of refunds (the per-day cap).
+    public var dayPoints: Int64?
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
         flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil,
-        rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil
+        rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil
     ) {
+        self.dayPointsDay = dayPointsDay
+        self.dayPoints = dayPoints
         self.rollingPointsEarned = rollingPointsEarned
         self.birthday = birthday
         self.enrolledAtMilliseconds = enrolledAtMilliseconds
@@ -247,6 +254,8 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
         case headOfficeEntries = "head_office_entries"
         case rollingPointsEarned = "rolling_points_earned"
         case enrolledAtMilliseconds = "enrolled_at_ms"
+        case dayPointsDay = "day_points_day"
+        case dayPoints = "day_points"
     }
 }
 

@@ -93,4 +93,45 @@ import Testing
             #expect(view.tier == "silver")
         }
     }
+
+    /// Defect: the per-day cap counted only this till's entries, so the cap was earned once per store per day.
+    @Test(arguments: Driver.allCases)
+    func theDayCapCountsEveryStoresSalesOfTheDay(_ driver: Driver) async throws {
+        let program = try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+        try await twoTills(driver, program: program) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            #expect(try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            #expect(try b.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("B-1")).points == 20)
+            #expect(try b.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("B-2")).points == 0)
+            _ = try await b.client.syncOnce()
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 100)
+        }
+    }
+
+    /// Defect: a full refund did not free the day cap.
+    @Test func aRefundOfTodaysSaleFreesTheDayCap() throws {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        var rules = EarningRules()
+        rules.perMemberDayCapPoints = 100
+        program.earningRules = rules
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "A", program: program))
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        #expect(try ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("S1")).points == 100)
+        _ = try ledger.refund(receipt: ReceiptReference("S1"), amount: nil, returnReceipt: ReceiptReference("X1"))
+        #expect(try ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("S2")).points == 30)
+        // A partial refund frees what it took back.
+        _ = try ledger.refund(receipt: ReceiptReference("S2"), amount: money("10.00"), returnReceipt: ReceiptReference("X2"))
+        #expect(try ledger.award(card: card, amount: money("200.00"), receipt: ReceiptReference("S3")).points == 80)
+        withExtendedLifetime(folder) {}
+    }
 }

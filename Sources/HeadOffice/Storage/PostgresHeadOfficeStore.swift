@@ -381,11 +381,14 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try await Self.programs(connection, logger)
             let program = HeadOfficeProgram.inForce(published, now: now)
+            // Without a day cap: an empty window ($5 = $6), and no day in the snapshot.
+            let today = ChainDayPoints.today(program: program, now: now)
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt)
-                    in rows.decode((Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?).self)
+                for try await (id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day)
+                    in rows.decode(
+                        (Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?, Int64).self)
                 {
                     let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
                     let spend = progress[0]
@@ -397,7 +400,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 program: program),
                             rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
                             purchases: purchases, headOfficeEntries: entries, rollingPointsEarned: progress[1], birthday: birthday,
-                            enrolledAtMilliseconds: enrolledAt), version, id))
+                            enrolledAtMilliseconds: enrolledAt, dayPointsDay: today?.day, dayPoints: today.map { _ in day }), version, id))
                 }
                 return result
             }
@@ -413,7 +416,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                        (SELECT json_agg(json_build_object('id', i.id, 'kind', i.kind, 'points', i.points, 'reason', i.reason,
                                                           'created_at_ms', i.created_at_ms) ORDER BY i.seq)::text
                         FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4),
-                       m.birthday, m.enrolled_at_ms
+                       m.birthday, m.enrolled_at_ms, \(ChainDayPoints.sql(member: "m.id", start: "$5", end: "$6"))
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()
@@ -421,6 +424,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             bindings.append(cursor)
             bindings.append(Int64(limit))
             bindings.append(cursor)
+            bindings.append(today?.start ?? 0)
+            bindings.append(today?.end ?? 0)
             var page = try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version > $2 ORDER BY m.version, m.id LIMIT $3", binds: bindings))
             var more = false
             if page.count == limit, let last = page.last {
@@ -429,6 +434,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 rest.append(last.1)
                 rest.append(last.2)
                 rest.append(cursor)
+                rest.append(today?.start ?? 0)
+                rest.append(today?.end ?? 0)
                 page += try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version = $2 AND m.id > $3 ORDER BY m.id", binds: rest))
                 for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.1) LIMIT 1", logger: logger).decode(Int.self) {
                     more = true

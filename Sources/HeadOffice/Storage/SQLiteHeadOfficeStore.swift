@@ -314,6 +314,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try Self.programs(db)
             let program = HeadOfficeProgram.inForce(published, now: now)
+            let today = ChainDayPoints.today(program: program, now: now)
             let members = try rows.map { row -> MemberSnapshot in
                 let memberId: Int64 = row["id"]
                 let cards = try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card", arguments: [memberId])
@@ -324,7 +325,13 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     tier: HeadOfficeProgram.tier(progress: progress, reviewed: row["reviewed_tier"], program: program),
                     rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
                     purchases: purchases, headOfficeEntries: issued, coupons: try Self.couponStates(memberId: memberId, db),
-                    rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"], enrolledAtMilliseconds: row["enrolled_at_ms"])
+                    rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"], enrolledAtMilliseconds: row["enrolled_at_ms"],
+                    dayPointsDay: today?.day,
+                    dayPoints: try today.flatMap {
+                        try Int64.fetchOne(
+                            db.cachedStatement(sql: "SELECT " + ChainDayPoints.sql(member: "?", start: "?", end: "?")),
+                            arguments: [memberId, $0.start, $0.end])
+                    })
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max

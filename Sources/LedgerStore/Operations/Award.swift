@@ -91,7 +91,7 @@ extension LedgerDatabase {
                 if rules.perMemberDayCapPoints != nil {
                     earnedToday = try member?.earnedDay == moment.day
                         ? member?.earnedDayPoints ?? 0
-                        : pointsEarnedBefore(memberId: holder.memberId, now: now, timeZone: rules.timeZone, db)
+                        : pointsEarnedBefore(memberId: holder.memberId, day: moment.day, now: now, timeZone: rules.timeZone, db)
                     dayCounted = moment.day
                 }
                 let computed = try program.earning(
@@ -247,16 +247,25 @@ extension LedgerDatabase {
 
     private static let offsets = Mutex<[String: (from: Date, until: Date, seconds: Int)]>([:])
 
-    /// Points the member's sales earned today (the rules' time zone) before this sale, for the per-day
-    /// cap, counted from the entries. Only the first award of a member's day needs it: the member's row
-    /// then keeps the day's count (`earned_day`, `earned_day_points`), so later awards scan nothing.
-    func pointsEarnedBefore(memberId: Int64, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
+    /// Points the member's sales of today (the rules' time zone) earned before this sale, net of what
+    /// refunds took back, across the chain: head office's figure for the day (every store's sales it has)
+    /// plus this till's entries newer than that snapshot. Only the first award of a member's day needs it:
+    /// the member's row then keeps the day's count (`earned_day`, `earned_day_points`), cleared by a pull
+    /// or a refund, so later awards scan nothing.
+    func pointsEarnedBefore(memberId: Int64, day: String, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
         let start = Self.calendar(timeZone).startOfDay(for: now).millisecondsSince1970
         return try Int64.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND created_at >= ? AND kind = 'earn'"),
-            arguments: [memberId, start]) ?? 0
+            db.cachedStatement(sql: Self.pointsOfTheDay), arguments: [memberId, start, day]) ?? 0
     }
+
+    static let pointsOfTheDay = """
+        SELECT IFNULL((SELECT day_points FROM member_snapshots WHERE member_id = ?1 AND day_points_day = ?3), 0)
+             + IFNULL((SELECT SUM(points) FROM entries WHERE member_id = ?1 AND kind = 'earn' AND created_at >= ?2
+                         AND seq > IFNULL((SELECT includes_store_seq FROM member_snapshots WHERE member_id = ?1), 0)), 0)
+             + IFNULL((SELECT SUM(r.points) FROM entries r JOIN entries e ON e.seq = r.refers_to_seq
+                       WHERE r.member_id = ?1 AND r.kind = 'reverse' AND r.points < 0 AND e.kind = 'earn' AND e.created_at >= ?2
+                         AND r.seq > IFNULL((SELECT includes_store_seq FROM member_snapshots WHERE member_id = ?1), 0)), 0)
+        """
 }
 
 extension CardNumber {

@@ -126,6 +126,8 @@ extension LedgerDatabase {
                 ).balanceAfter
                 if (redeem["member_id"] as Int64) == memberId { balance = restored }
             }
+            // The day's count is recounted at the next award: a refund of today's sale frees the day cap.
+            try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [memberId])
             var after = state
             after.refundedMinorUnits += plan.refundMinorUnits
             after.reversedEarnPoints += plan.reverseEarnPoints

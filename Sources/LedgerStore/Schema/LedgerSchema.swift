@@ -323,6 +323,12 @@ enum LedgerSchema {
                     BEGIN SELECT RAISE(ABORT, 'line returns are immutable'); END;
                     """)
         }
+        migrator.registerMigration("v16-chain-day-points") { db in
+            // Head office's figure of the member's points from sales of one chain day (net of refunds):
+            // the per-day cap counts every store's sales, not this till's alone.
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN day_points_day TEXT")
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN day_points INTEGER")
+        }
         return migrator
     }
 }

@@ -32,4 +32,14 @@ public enum CivilDay {
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
         return "\(year)-\(two(month))-\(two(day))"
     }
+
+    /// Whether `text` is a day as ``string(year:month:day:)`` writes it (`YYYY-MM-DD`, a real date).
+    public static func isDay(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return false }
+        let back = date(fromDays: days(year: year, month: month, day: day))
+        return back.year == year && back.month == month && back.day == day
+    }
 }

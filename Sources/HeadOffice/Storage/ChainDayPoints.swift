@@ -1,0 +1,26 @@
+import Foundation
+import LoyaltyCore
+
+/// A member's points from sales of today (the program's time zone), net of refunds, at every store: what
+/// the per-day cap counts, sent down in the snapshot so a till's cap is the chain's.
+enum ChainDayPoints {
+    /// Today's chain day under `program` and its bounds in milliseconds `[start, end)`.
+    static func today(program: LoyaltyProgram, now: Date) -> (day: String, start: Int64, end: Int64)? {
+        guard program.earningRules?.perMemberDayCapPoints != nil,
+            let calendar = try? ChainCalendar(identifier: program.earningRules?.timeZone ?? "UTC")
+        else { return nil }
+        let day = calendar.today(now)
+        return (ChainCalendar.string(day: day), calendar.startMilliseconds(ofDay: day), calendar.startMilliseconds(ofDay: day + 1))
+    }
+
+    /// The points, given the member, start and end as the driver's placeholders.
+    static func sql(member: String, start: String, end: String) -> String {
+        """
+        (SELECT CAST(COALESCE(SUM(e.points + COALESCE((SELECT SUM(r.points) FROM hq_entries r
+                                                        WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq
+                                                          AND r.kind = 'reverse' AND r.points < 0), 0)), 0) AS BIGINT)
+         FROM hq_entries e WHERE e.member_id = \(member) AND e.kind = 'earn'
+           AND e.created_at_ms >= \(start) AND e.created_at_ms < \(end))
+        """
+    }
+}
