@@ -114,7 +114,7 @@ public struct SyncClient: Sendable {
                             HeadOfficeCoupon(code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion, issuedAtMilliseconds: $0.issuedAtMilliseconds)
                         },
                         rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday, enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
-                        dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints)
+                        dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card)
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor,
                 programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })

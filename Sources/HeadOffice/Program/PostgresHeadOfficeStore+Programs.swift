@@ -12,7 +12,14 @@ extension PostgresHeadOfficeStore {
             for try await newest in try await connection.query("SELECT MAX(version) FROM hq_programs", logger: logger).decode(Int?.self) {
                 version = max(1, newest ?? 1) + 1
             }
-            let program = try definition.program(version: version)
+            var program = try definition.program(version: version)
+            var previous: String?
+            for try await document in try await connection.query(
+                "SELECT document FROM hq_programs ORDER BY version DESC LIMIT 1", logger: logger
+            ).decode(String.self) {
+                previous = document
+            }
+            program.couponKey = ProgramDocument.couponKey(following: previous)
             let document = ProgramDocument.encode(program)
             try await connection.query(
                 """

@@ -6,7 +6,9 @@ extension SQLiteHeadOfficeStore {
     public func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram {
         try await pool.write { db in
             let version = max(1, try Int.fetchOne(db, sql: "SELECT MAX(version) FROM hq_programs") ?? 1) + 1
-            let program = try definition.program(version: version)
+            var program = try definition.program(version: version)
+            program.couponKey = ProgramDocument.couponKey(
+                following: try String.fetchOne(db, sql: "SELECT document FROM hq_programs ORDER BY version DESC LIMIT 1"))
             try db.execute(
                 sql: "INSERT INTO hq_programs (version, document, valid_from_ms, published_at_ms, published_by) VALUES (?, ?, ?, ?, ?)",
                 arguments: [version, ProgramDocument.encode(program), definition.validFromMilliseconds, now.milliseconds, actor])

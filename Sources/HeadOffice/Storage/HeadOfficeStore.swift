@@ -148,6 +148,12 @@ public struct PublishedProgram: Hashable, Sendable, Codable {
 enum ProgramDocument {
     static func encode(_ program: LoyaltyProgram) -> String { program.document() }
 
+    /// The chain's coupon key: the previous version's, so a member's coupon code never changes, or a
+    /// new random one for the first published version.
+    static func couponKey(following previous: String?) -> String {
+        previous.flatMap { try? decode($0).couponKey } ?? MachineToken.hex128()
+    }
+
     static func decode(_ text: String) throws -> LoyaltyProgram {
         try JSONDecoder().decode(LoyaltyProgram.self, from: Data(text.utf8))
     }

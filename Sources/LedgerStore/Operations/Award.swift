@@ -171,7 +171,7 @@ extension LedgerDatabase {
         var enrolledAt: Int64
         /// An earn entry here, or sales at head office's last pull.
         var boughtBefore: Bool
-        /// The member's first card here (coupon codes are made from it).
+        /// The member's first card chain-wide (coupon codes are made from it).
         var firstCard: String?
     }
 
@@ -187,7 +187,7 @@ extension LedgerDatabase {
     static let memberRowWithStanding = """
         SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags, m.enrolled_at,
                EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0,
-               (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1)
+               COALESCE(s.first_card, (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1))
         FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
         """
 

@@ -1,4 +1,5 @@
 public import Foundation
+import Crypto
 import GRDB
 public import LoyaltyCore
 
@@ -41,6 +42,18 @@ public struct HeadOfficeCoupon: Hashable, Sendable {
 extension LedgerDatabase {
     static let millisecondsPerDay: Int64 = 86_400_000
 
+    /// The member's first card chain-wide: head office's (from the last snapshot), else this till's
+    /// first. Every till makes the same coupon code from it.
+    static let chainFirstCard = """
+        SELECT COALESCE((SELECT first_card FROM member_snapshots WHERE member_id = ?1),
+                        (SELECT number FROM cards WHERE member_id = ?1 ORDER BY added_at, number LIMIT 1))
+        """
+
+    /// 14 capital letters from SHA-256: not a card number, and nothing the output redactor can take for one.
+    static func couponDigest(_ text: String) -> String {
+        String(SHA256.hash(data: Data(text.utf8)).prefix(14).map { Character(UnicodeScalar(UInt8(65) + $0 % 26)) })
+    }
+
     /// Issues `rule`'s coupon to the member, once per member and rule (the code is the rule and the
     /// member's first card here). Returns the code, or nil when the member already has it.
     @discardableResult
@@ -48,10 +61,8 @@ extension LedgerDatabase {
         _ rule: CouponRule, memberId: Int64, program: LoyaltyProgram, issuedBySeq: Int64?, receipt: String, at millis: Int64,
         _ db: Database
     ) throws -> String? {
-        guard let card = try String.fetchOne(
-            db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number LIMIT 1", arguments: [memberId])
-        else { return nil }
-        let code = rule.code(card: card)
+        guard let card = try String.fetchOne(db, sql: Self.chainFirstCard, arguments: [memberId]) else { return nil }
+        let code = rule.code(card: card, couponKey: program.couponKey, digest: Self.couponDigest)
         guard try Int64.fetchOne(db, sql: "SELECT 1 FROM coupons WHERE code = ?", arguments: [code]) == nil else { return nil }
         try db.execute(
             sql: """
@@ -85,7 +96,8 @@ extension LedgerDatabase {
         var issued: [String] = []
         for (rule, visits, days) in rules where millis <= enrolledAt + Int64(days) * Self.millisecondsPerDay {
             // Issued already (the usual case after the N-th visit): one key lookup, no count.
-            if try db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE code = ?").firstRow([.text(rule.code(card: card))], { _ in true }) == true {
+            let code = rule.code(card: card, couponKey: program.couponKey, digest: Self.couponDigest)
+            if try db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE code = ?").firstRow([.text(code)], { _ in true }) == true {
                 continue
             }
             // Counting stops at `visits` sales: the scan is bounded whatever the member's history.
@@ -123,16 +135,18 @@ extension LedgerDatabase {
             db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number LIMIT 1", arguments: [memberId]) ?? ""
     }
 
-    /// Uses a coupon on the sale `receipt`: once, at any store. A retry with the same receipt prints the
-    /// original result; another use is refused. A coupon this till has not heard of (issued at another
-    /// store since the last sync) is refused: it arrives with the member at the next sync.
-    public func useCoupon(code: String, receipt: ReceiptReference, at now: Date = Date()) throws -> CouponResult {
+    /// Uses a coupon of the member holding `card` on their sale `receipt`: once, at any store. A retry
+    /// with the same receipt prints the original result; another use is refused, and so is a coupon of
+    /// another member or a receipt of another member. A coupon this till has not heard of (issued at
+    /// another store since the last sync) is refused: it arrives with the member at the next sync.
+    public func useCoupon(code: String, card: CardNumber, receipt: ReceiptReference, at now: Date = Date()) throws -> CouponResult {
         let code = code.uppercased()
         guard (1...64).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_" || $0 == "-") }) else {
-            throw LoyaltyError.badInput("bad_coupon", "a coupon code is letters, digits and '-', e.g. WELCOME-2900000123457")
+            throw LoyaltyError.badInput("bad_coupon", "a coupon code is letters, digits and '-', e.g. WELCOME-KQZXBMTRWAHPLE")
         }
         return try write { db in
             let program = try currentProgram(db)
+            let holder = try cardHolder(card, program: program, db)
             let key = "coupon:used:\(code):\(receipt.value)"
             guard let coupon = try Row.fetchOne(
                 db, sql: "SELECT member_id, rule_version, discount_minor, expires_at, status, used_receipt FROM coupons WHERE code = ?",
@@ -141,6 +155,12 @@ extension LedgerDatabase {
                 throw LoyaltyError.refused(
                     "unknown_coupon", "this till does not know coupon \(code); check the code, or sync: coupons issued at another store arrive with the member")
             }
+            // A code alone is not enough: the coupon is the member's, used on the member's own sale.
+            guard coupon["member_id"] as Int64 == holder.memberId else {
+                throw LoyaltyError.refused(
+                    "coupon_other_member", "coupon \(code) belongs to another member; scan the card of the member it was issued to")
+            }
+            try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             let card = try cardOfCoupon(code, memberId: coupon["member_id"], db)
             let discount = Money(minorUnits: coupon["discount_minor"], currency: program.currency).decimalString
             if try Int64.fetchOne(db, sql: "SELECT 1 FROM entries WHERE idempotency_key = ?", arguments: [key]) != nil {

@@ -53,13 +53,16 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     /// Head office's points of the member's sales on `dayPointsDay` (the per-day cap), at every store.
     public var dayPointsDay: String?
     public var dayPoints: Int64?
+    /// Head office's first card of the member (the one it was first seen with).
+    public var firstCard: String?
 
     public init(
         cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
         purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = [],
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
-        dayPointsDay: String? = nil, dayPoints: Int64? = nil
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil
     ) {
+        self.firstCard = firstCard.flatMap { try? CardNumber($0).value }
         self.dayPointsDay = dayPointsDay.flatMap { CivilDay.isDay($0) ? $0 : nil }
         self.dayPoints = dayPoints
         self.rollingPointsEarned = rollingPointsEarned
@@ -202,18 +205,18 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: """
                         INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags,
-                                                      purchases, rolling_points_earned, day_points_day, day_points)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                      purchases, rolling_points_earned, day_points_day, day_points, first_card)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
                             rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
                             received_at = excluded.received_at, flags = excluded.flags, purchases = excluded.purchases,
                             rolling_points_earned = excluded.rolling_points_earned, day_points_day = excluded.day_points_day,
-                            day_points = excluded.day_points
+                            day_points = excluded.day_points, first_card = excluded.first_card
                         """,
                     arguments: [
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
-                        snapshot.rollingPointsEarned, snapshot.dayPointsDay, snapshot.dayPoints,
+                        snapshot.rollingPointsEarned, snapshot.dayPointsDay, snapshot.dayPoints, snapshot.firstCard,
                     ])
                 // The day's count is recounted at the next award, with head office's figure.
                 try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [memberId])

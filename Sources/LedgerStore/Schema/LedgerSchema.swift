@@ -329,6 +329,10 @@ enum LedgerSchema {
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN day_points_day TEXT")
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN day_points INTEGER")
         }
+        migrator.registerMigration("v17-chain-first-card") { db in
+            // Head office's first card of the member: coupon codes are made from it, the same at every till.
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN first_card TEXT")
+        }
         return migrator
     }
 }

@@ -24,12 +24,15 @@ public struct CouponRule: Hashable, Sendable, Codable {
         self.validDays = validDays
     }
 
-    /// The code of this rule's coupon for the member first holding `card`: one per member and rule,
-    /// so two stores issuing it offline issue the same coupon.
-    public func code(card: String) -> String { name.uppercased() + "-" + card }
+    /// The code of this rule's coupon for the member whose chain-wide first card is `card`: one per member
+    /// and rule, so two stores issuing it offline issue the same coupon. The part after the name is a
+    /// digest of the chain's coupon key, the rule and the member (`digest`), never the card itself.
+    public func code(card: String, couponKey: String?, digest: (String) -> String) -> String {
+        name.uppercased() + "-" + digest("\(couponKey ?? "")|\(name)|\(card)")
+    }
 
-    /// The rule and card a code names, if it is one of `rules`' codes.
-    public static func parse(code: String, rules: [CouponRule]) -> (rule: CouponRule, card: String)? {
+    /// The rule a code was issued by, if it is one of `rules`' codes.
+    public static func parse(code: String, rules: [CouponRule]) -> (rule: CouponRule, digest: String)? {
         for rule in rules {
             let prefix = rule.name.uppercased() + "-"
             if code.hasPrefix(prefix), code.count > prefix.count { return (rule, String(code.dropFirst(prefix.count))) }

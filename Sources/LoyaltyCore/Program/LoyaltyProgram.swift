@@ -32,6 +32,9 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
     public var pointsExpireAfterDays: Int?
     /// Coupons issued by rules (a welcome coupon, an offer for high-potential new members); nil: none.
     public var coupons: [CouponRule]?
+    /// The chain's key for coupon codes (set by head office at publish, the same in every version): a
+    /// code is made from it and the member, so nobody can work a member's code out from their card.
+    public var couponKey: String?
 
     public init(
         version: Int, currency: Currency, pointsPerMajorUnit: Int64, rounding: Rounding, tiers: [Tier],

@@ -17,12 +17,14 @@ struct Coupons: ParsableCommand {
                 refunded) or expired is refused (exit 1). Two stores accepting one coupon while offline is recorded \
                 and shown at head office (`loyalty-hq report coupons`).
                 """)
-        @Argument(help: "The coupon code, e.g. WELCOME-2900000123457.") var code: String
-        @Option(help: ArgumentHelp("The POS receipt reference of the sale.", valueName: "ref")) var receipt: String
+        @Argument(help: "The coupon code, e.g. WELCOME-KQZXBMTRWAHPLE.") var code: String
+        @Option(help: ArgumentHelp("The card of the member the coupon was issued to (scanned at the till).", valueName: "card"))
+        var card: String
+        @Option(help: ArgumentHelp("The POS receipt reference of the member's sale.", valueName: "ref")) var receipt: String
         @OptionGroup var global: GlobalOptions
 
         func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
-            let result = try ledger.useCoupon(code: code, receipt: try ReceiptReference(receipt))
+            let result = try ledger.useCoupon(code: code, card: try global.memberCard(card), receipt: try ReceiptReference(receipt))
             let human =
                 result.replayed
                 ? "Already used on receipt \(result.receipt): coupon \(result.code), discount \(result.discount) \(result.currency). Nothing new was written."
