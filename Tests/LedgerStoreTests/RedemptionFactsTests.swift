@@ -154,3 +154,27 @@ import Testing
         withExtendedLifetime(folder) {}
     }
 }
+
+/// One chain time zone, the program's, wherever a person sees a day.
+@Suite struct ChainTimeZoneTests {
+    /// Defect: the manager page's "Today (UTC)" started at 1 a.m. in Paris.
+    @Test func todaysTotalsCountTheChainsDay() throws {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        var rules = EarningRules()
+        rules.timeZone = "Europe/Paris"
+        program.earningRules = rules
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "A", program: program))
+        let card = try CardNumber("2900000777774")
+        let lateEvening = try Date("2026-12-04T22:30:00Z", strategy: .iso8601)  // 23:30 in Paris, 4 December
+        let afterMidnight = try Date("2026-12-04T23:15:00Z", strategy: .iso8601)  // 00:15 in Paris, 5 December
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil, at: lateEvening)
+        _ = try ledger.award(card: card, amount: Money(minorUnits: 1_000, currency: .euro), receipt: ReceiptReference("S1"), at: lateEvening)
+        let status = try ledger.status(at: afterMidnight)
+        #expect(status.timeZone == "Europe/Paris")
+        #expect(status.entriesToday == 0 && status.salesToday == "0.00", "yesterday's sale in Paris: \(status.entriesToday)")
+        #expect(status.day == "2026-12-04T23:00:00.000Z")
+        #expect(try ledger.status(at: lateEvening).entriesToday == 2)
+        withExtendedLifetime(folder) {}
+    }
+}

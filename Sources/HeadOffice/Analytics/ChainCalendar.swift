@@ -106,3 +106,15 @@ struct DayConverter {
         return Int(ChainCalendar.floorDivide(seconds + offset, 86_400))
     }
 }
+
+extension HeadOfficeStore {
+    /// The chain's time zone: the program's in force (`earning.time_zone`, the one tills count days in),
+    /// else the `time_zone` setting for a chain whose program has no earning rules. Expiry, reviews,
+    /// segments and imports count days in it, like every till.
+    public func chainTimeZone(now: Date = Date()) async throws -> String {
+        if let rules = PublishedProgram.inForce(try await programs(), atMilliseconds: now.milliseconds)?.program.earningRules {
+            return rules.timeZone
+        }
+        return try await analyticsSettings().timeZone
+    }
+}

@@ -158,8 +158,10 @@ public struct StoreStatus: Hashable, Sendable, Codable {
     /// The last sync failure's message and time, if the last attempt failed.
     public var lastSyncError: String?
     public var lastSyncErrorAt: String?
-    /// Start of "today" (UTC), ISO 8601.
+    /// Start of "today" in the chain's time zone, ISO 8601 (UTC).
     public var day: String
+    /// The chain's time zone (the program's), in which "today" is counted.
+    public var timeZone: String
     public var entriesToday: Int64
     public var pointsIssuedToday: Int64
     public var pointsRedeemedToday: Int64

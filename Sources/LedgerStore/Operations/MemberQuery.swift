@@ -40,7 +40,7 @@ extension LedgerDatabase {
                 spendToNextTier: program.tiersCountPoints
                     ? nil : next.map { Money(minorUnits: $0.missing, currency: program.currency).decimalString },
                 pointsToNextTier: program.tiersCountPoints ? next?.missing : nil,
-                birthdayThisWeek: Self.isWithinAWeek(birthday: member["birthday"], of: now),
+                birthdayThisWeek: Self.isWithinAWeek(birthday: member["birthday"], of: now, timeZone: program.chainTimeZone),
                 flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [],
                 currency: program.currency.code, cards: cards,
                 enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries,
@@ -57,11 +57,11 @@ extension LedgerDatabase {
 }
 
 extension LedgerDatabase {
-    /// Whether a `YYYY-MM-DD` or `MM-DD` birthday falls on one of the 7 UTC days starting at `now`.
-    static func isWithinAWeek(birthday: String?, of now: Date) -> Bool {
+    /// Whether a `YYYY-MM-DD` or `MM-DD` birthday falls on one of the 7 days (the chain's time zone)
+    /// starting at `now`.
+    static func isWithinAWeek(birthday: String?, of now: Date, timeZone: String) -> Bool {
         guard let birthday, let (month, day) = BirthdayMonthDay(birthday).map({ ($0.month, $0.day) }) else { return false }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let calendar = calendar(timeZone)
         return (0..<7).contains { offset in
             let date = now.addingTimeInterval(Double(offset) * 86_400)
             let components = calendar.dateComponents([.month, .day], from: date)

@@ -3,14 +3,17 @@ import GRDB
 import LoyaltyCore
 
 extension LedgerDatabase {
-    /// The numbers a store manager checks: members, today's totals (UTC day), the backlog not yet
+    /// The numbers a store manager checks: members, today's totals (the chain's day), the backlog not yet
     /// acknowledged by head office, database size and health.
     public func status(at now: Date = Date()) throws -> StoreStatus {
         try read { db in
             let program = try currentProgram(db)
-            let millis = now.millisecondsSince1970
-            let dayMilliseconds: Int64 = 24 * 3600 * 1000
-            let dayStart = millis - ((millis % dayMilliseconds) + dayMilliseconds) % dayMilliseconds
+            // Today in the chain's time zone (a day may be 23 or 25 hours long).
+            let calendar = Self.calendar(program.chainTimeZone)
+            let startOfDay = calendar.startOfDay(for: now)
+            let dayStart = startOfDay.millisecondsSince1970
+            let dayEnd = (calendar.date(byAdding: .day, value: 1, to: startOfDay) ?? startOfDay.addingTimeInterval(86_400))
+                .millisecondsSince1970
             let today = try Row.fetchOne(
                 db,
                 sql: """
@@ -21,7 +24,7 @@ extension LedgerDatabase {
                            IFNULL(SUM(amount_minor), 0)
                     FROM entries WHERE created_at >= ? AND created_at < ?
                     """,
-                arguments: [dayStart, dayStart + dayMilliseconds])!
+                arguments: [dayStart, dayEnd])!
             let lastSeq = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM entries") ?? 0
             let entryCount = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries") ?? 0
             let acknowledged = Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_acknowledged_seq'") ?? "0") ?? 0
@@ -35,7 +38,7 @@ extension LedgerDatabase {
                 unsyncedEntries: lastSeq - acknowledged,
                 lastSyncSuccess: sync["last_sync_ok_ms"].flatMap(Int64.init).map { Date(millisecondsSince1970: $0).iso8601 },
                 lastSyncError: sync["last_sync_error"], lastSyncErrorAt: sync["last_sync_error_ms"].flatMap(Int64.init).map { Date(millisecondsSince1970: $0).iso8601 },
-                day: Date(millisecondsSince1970: dayStart).iso8601,
+                day: Date(millisecondsSince1970: dayStart).iso8601, timeZone: program.chainTimeZone,
                 entriesToday: today[0], pointsIssuedToday: today[1], pointsRedeemedToday: today[2],
                 pointsReversedToday: today[3],
                 salesToday: Money(minorUnits: today[4], currency: program.currency).decimalString,

@@ -69,6 +69,10 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
             pointValueMinorUnits: 1, minimumRedemptionPoints: 1, redemptionStepPoints: 1)
     }
 
+    /// The chain's time zone: the program's (`earning.time_zone`), UTC when it names none. Every day a
+    /// person sees (today's totals, the birthday week, promotions, the per-day cap) is a day in this zone.
+    public var chainTimeZone: String { earningRules?.timeZone ?? "UTC" }
+
     /// The tier named `name`, or the first tier when the name is unknown (e.g. from an older program).
     public func tier(named name: String) -> Tier {
         tiers.first { $0.name == name } ?? tiers[0]

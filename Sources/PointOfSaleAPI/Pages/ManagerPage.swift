@@ -92,7 +92,7 @@ enum ManagerPage {
             <h1>Store \(HTML.escape(status.storeId ?? "(unassigned)"))</h1>
             <p class="muted">Updated \(HTML.escape(view.now.formatted(Date.ISO8601FormatStyle()))) · program version \(status.programVersion)</p>
             <section class="card"><h2>Problems</h2>\(problemList)</section>
-            <section class="card" id="today"><h2>Today (UTC)</h2>
+            <section class="card" id="today"><h2>Today (\(HTML.escape(status.timeZone)))</h2>
               <div class="figures">
                 <div><div class="figure" id="sales-today">\(HTML.escape(status.salesToday))</div><div class="muted">net sales \(HTML.escape(status.currency))</div></div>
                 <div><div class="figure" id="points-issued">\(status.pointsIssuedToday)</div><div class="muted">points issued</div></div>

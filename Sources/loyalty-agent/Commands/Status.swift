@@ -16,7 +16,7 @@ struct Status: LedgerCommand {
               entries           \(status.entries) (last sequence \(status.lastSeq))
               unsynced          \(status.unsyncedEntries) entries not yet at head office (acknowledged up to \(status.acknowledgedSeq))
               last sync         \(status.lastSyncSuccess ?? "never")\(status.lastSyncError.map { "\n              last sync error   \($0) (at \(status.lastSyncErrorAt ?? "?"))" } ?? "")
-              today (UTC, from \(status.day)):
+              today (\(status.timeZone), from \(status.day)):
                 entries         \(status.entriesToday)
                 net sales       \(status.salesToday) \(status.currency)
                 points issued   \(status.pointsIssuedToday)

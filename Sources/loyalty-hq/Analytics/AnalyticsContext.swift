@@ -31,7 +31,7 @@ struct AnalyticsContext: Sendable {
         let day = requestedDay
         return try await storage.withStore { store, _ in
             let settings = try await store.analyticsSettings()
-            let calendar = try ChainCalendar(identifier: settings.timeZone)
+            let calendar = try ChainCalendar(identifier: try await store.chainTimeZone())
             let asOfDay = day ?? calendar.today()
             var facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
             let end = calendar.startMilliseconds(ofDay: asOfDay + 1)

@@ -29,7 +29,7 @@ struct Import: AsyncParsableCommand {
         let actor = try OperatorInput.actor(by)
         let summary = try await storage.withStore { store, _ in
             let settings = try await store.analyticsSettings()
-            let calendar = try ChainCalendar(identifier: settings.timeZone)
+            let calendar = try ChainCalendar(identifier: try await store.chainTimeZone())
             let ranges = try await store.memberRanges() ?? []
             let rows = try HistoryCSV.parse(
                 text, currency: settings.currency, calendar: calendar, memberRules: CardScanRules(memberRanges: ranges))

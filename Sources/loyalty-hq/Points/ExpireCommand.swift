@@ -27,7 +27,7 @@ struct Expire: AsyncParsableCommand {
             return day
         }
         let summary = try await storage.withStore { store, _ in
-            let calendar = try ChainCalendar(identifier: try await store.analyticsSettings().timeZone)
+            let calendar = try ChainCalendar(identifier: try await store.chainTimeZone())
             do {
                 return try await store.runExpiry(asOfDay: requested ?? calendar.today(), calendar: calendar, actor: actor, now: Date())
             } catch let refusal as ExpiryRefusal {

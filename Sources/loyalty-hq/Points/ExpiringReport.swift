@@ -26,7 +26,7 @@ enum ExpiringReport {
             return day
         }
         let (rows, asOfDay) = try await storage.withStore { store, _ in
-            let calendar = try ChainCalendar(identifier: try await store.analyticsSettings().timeZone)
+            let calendar = try ChainCalendar(identifier: try await store.chainTimeZone())
             let day = requested ?? calendar.today()
             return (try await store.expiringPoints(asOfDay: day, withinDays: withinDays, calendar: calendar), day)
         }
