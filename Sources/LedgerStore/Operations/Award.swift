@@ -105,7 +105,7 @@ extension LedgerDatabase {
             var firstPurchaseBonus: Int64?
             if let standing { firstPurchaseBonus = self.firstPurchaseBonus(for: holder, standing: standing, program: program) }
             var progress = try rollingProgress(
-                memberId: holder.memberId, at: millis, pointsToo: program.tiersCountPoints, db)
+                holder: holder, at: millis, pointsToo: program.tiersCountPoints, db)
             // The sale counts at once: its spend, and its points with the bonus it brings.
             progress.spendMinorUnits += amount.minorUnits
             progress.pointsEarned += points + (firstPurchaseBonus ?? 0)

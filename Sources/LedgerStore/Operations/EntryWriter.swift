@@ -44,6 +44,8 @@ struct CardHolder {
     var vouchedBalance: Int64
     /// Earning on a card this till had not heard of: not enrolled here, not described by head office.
     var provisional: Bool
+    /// Head office's 12-month figures from the last snapshot and the store sequence they include.
+    var snapshotProgress: (spend: Int64, points: Int64, included: Int64)?
 }
 
 extension LedgerDatabase {
@@ -90,7 +92,8 @@ extension LedgerDatabase {
     func cardHolder(_ card: CardNumber, program: LoyaltyProgram, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
         let statement = try db.cachedStatement(
             sql: """
-                SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional
+                SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional,
+                       s.rolling_spend_minor, IFNULL(s.rolling_points_earned, 0)
                 FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
@@ -98,7 +101,7 @@ extension LedgerDatabase {
             (
                 memberId: row.int64(0), status: row.text(1), balance: row.int64(2), tier: row.text(3),
                 snapshotBalance: row.optionalInt64(4), included: row.optionalInt64(5), hqTier: row.optionalText(6),
-                provisional: row.bool(7)
+                provisional: row.bool(7), snapshotSpend: row.optionalInt64(8), snapshotPoints: row.int64(9)
             )
         }
         guard let row = found else {
@@ -126,7 +129,10 @@ extension LedgerDatabase {
         }
         let holder = CardHolder(
             memberId: memberId, card: card.value, cardStatus: row.status, balance: row.balance, tier: tier, vouchedBalance: vouched,
-            provisional: row.provisional)
+            provisional: row.provisional,
+            snapshotProgress: row.included.flatMap { included in
+                row.snapshotSpend.map { (spend: $0, points: row.snapshotPoints, included: included) }
+            })
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
@@ -167,13 +173,12 @@ extension LedgerDatabase {
     /// false leaves the points at 0 (a program whose tiers count spend needs no more at the till).
     /// The member's 12-month spend (and points earned): head office's chain-wide figure from the last
     /// pull, plus this till's entries newer than that snapshot — the same figure at every till.
-    /// Two plain statements (the snapshot's row by key, then one index range): a join that bounds the
-    /// range by the snapshot's sequence keeps SQLite from the right index and cost every award ~35 µs.
-    func rollingProgress(memberId: Int64, at millis: Int64, pointsToo: Bool, _ db: Database) throws -> TierProgress {
+    /// The snapshot's figures come with the card holder (read anyway), then one index range: a join
+    /// bounding the range by the snapshot's sequence cost every award ~35 µs of CPU.
+    func rollingProgress(holder: CardHolder, at millis: Int64, pointsToo: Bool, _ db: Database) throws -> TierProgress {
         let window = millis - LedgerDatabase.rollingWindowMilliseconds
-        let snapshot = try db.cachedStatement(
-            sql: "SELECT rolling_spend_minor, IFNULL(rolling_points_earned, 0), includes_store_seq FROM member_snapshots WHERE member_id = ?"
-        ).firstRow([.integer(memberId)]) { (spend: $0.int64(0), points: $0.int64(1), included: $0.int64(2)) }
+        let memberId = holder.memberId
+        let snapshot = holder.snapshotProgress
         let local: TierProgress
         if let snapshot {
             let statement = try db.cachedStatement(

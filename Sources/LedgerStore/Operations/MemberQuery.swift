@@ -12,7 +12,7 @@ extension LedgerDatabase {
                 db, sql: "SELECT name, birthday, enrolled_at FROM members WHERE id = ?", arguments: [holder.memberId])!
             let cards = try String.fetchAll(
                 db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
-            let progress = try rollingProgress(memberId: holder.memberId, at: now.millisecondsSince1970, pointsToo: true, db)
+            let progress = try rollingProgress(holder: holder, at: now.millisecondsSince1970, pointsToo: true, db)
             let entries = try Row.fetchAll(
                 db,
                 sql: "SELECT seq, kind, points, amount_minor, balance_after, receipt, rule_version, created_at FROM entries WHERE member_id = ? ORDER BY seq DESC LIMIT ?",
