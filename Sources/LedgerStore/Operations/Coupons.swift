@@ -92,12 +92,15 @@ extension LedgerDatabase {
             return nil
         }
         let enrolledAt = standing.enrolledAt
-        guard !rules.isEmpty, let card = standing.firstCard else { return [] }
+        guard !rules.isEmpty, standing.firstCard != nil else { return [] }
         var issued: [String] = []
         for (rule, visits, days) in rules where millis <= enrolledAt + Int64(days) * Self.millisecondsPerDay {
-            // Issued already (the usual case after the N-th visit): one key lookup, no count.
-            let code = rule.code(card: card, couponKey: program.couponKey, digest: Self.couponDigest)
-            if try db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE code = ?").firstRow([.text(code)], { _ in true }) == true {
+            // The member has this rule's coupon already (the usual case after the N-th visit): one index
+            // lookup by member and the rule's code prefix, no digest.
+            let prefix = rule.name.uppercased() + "-"
+            if try db.cachedStatement(sql: "SELECT 1 FROM coupons WHERE member_id = ? AND code > ? AND code < ? LIMIT 1")
+                .firstRow([.integer(memberId), .text(prefix), .text(prefix + "\u{7F}")], { _ in true }) == true
+            {
                 continue
             }
             // Counting stops at `visits` sales: the scan is bounded whatever the member's history.
