@@ -91,11 +91,15 @@ import Testing
         #expect(int(full.json["reversed_points"]) == -120 && int(full.json["reversed_bonus_points"]) == -100)
         #expect(int(full.json["balance"]) == 350)
 
-        // The first sale reached head office: both members get the 25-point referral bonus.
+        // The sales reached head office: both members get the 25-point referral bonus (G-2 stands). With the
+        // first sale fully refunded, G-2 is the member's first purchase: head office pays its bonus, which the
+        // till (having seen G-1) did not — visibly, reconcile:first_purchase_missing.
         #expect(try chain.sync("G").exitCode == 0)
         let view = try chain.till("G", ["member", member])
-        #expect(int(view.json["balance"]) == 375, "\(view.stdout)")
-        #expect((view.json["head_office_entries"] as? [[String: Any]])?.map { int($0["points"]) } == [25])
+        #expect(int(view.json["balance"]) == 475, "\(view.stdout)")
+        let fromHeadOffice = (view.json["head_office_entries"] as? [[String: Any]]) ?? []
+        #expect(fromHeadOffice.map { int($0["points"]) }.sorted { ($0 ?? 0) < ($1 ?? 0) } == [25, 100], "\(view.stdout)")
+        #expect(fromHeadOffice.contains { ($0["reason"] as? String)?.hasPrefix("reconcile:first_purchase_missing") == true })
         #expect(int(try chain.till("G", ["member", referrer]).json["balance"]) == 75)
 
         // The welcome coupon pays 5.00 off one sale, once.
@@ -103,19 +107,19 @@ import Testing
         #expect(coupon.exitCode == 0 && coupon.json["discount"] as? String == "5.00", "\(coupon.stdout) \(coupon.stderr)")
         let again = try chain.till("G", ["coupon", "use", welcome, "--card", member, "--receipt", "G-6"])
         #expect(again.exitCode == 1 && again.json["error"] as? String == "coupon_used")
-        #expect(int(try chain.till("G", ["member", member]).json["balance"]) == 375, "a coupon is no points")
+        #expect(int(try chain.till("G", ["member", member]).json["balance"]) == 475, "a coupon is no points")
 
         let redeemed = try chain.till("G", ["redeem", member, "--points", "100", "--receipt", "G-5"])
-        #expect(int(redeemed.json["balance"]) == 275)
+        #expect(int(redeemed.json["balance"]) == 375)
         #expect(try chain.sync("G").exitCode == 0)
-        #expect(int(try chain.hq(["member", member, "--json"]).json["balance"]) == 275)
+        #expect(int(try chain.hq(["member", member, "--json"]).json["balance"]) == 375)
 
-        // The redemption spent the oldest points (the enrolment bonus, then the second sale): all 275 lapse
+        // The redemption spent the oldest points (the enrolment bonus, then the second sale): all 375 lapse
         // within a year, none within 30 days; nothing has lapsed today.
         let expiring = try chain.hq(["report", "expiring", "--within", "400d", "--json"])
         let rows = (expiring.json["members"] as? [[String: Any]]) ?? []
         #expect(rows.map { $0["card"] as? String } == [referrer, member].sorted(), "\(expiring.stdout)")
-        #expect(rows.first { $0["card"] as? String == member }.map { int($0["points"]) } == 275)
+        #expect(rows.first { $0["card"] as? String == member }.map { int($0["points"]) } == 375)
         #expect(((try chain.hq(["report", "expiring", "--within", "30d", "--json"]).json["members"]) as? [Any])?.isEmpty == true)
         for extreme in ["2000000000000000000w", "99999999999999999999d", "0d", "-5d", "soon", ""] {
             let refused = try chain.hq(["report", "expiring", "--within", extreme])
