@@ -134,4 +134,39 @@ import Testing
         #expect(try ledger.award(card: card, amount: money("200.00"), receipt: ReceiptReference("S3")).points == 80)
         withExtendedLifetime(folder) {}
     }
+
+    /// Found by review: a card used at two stores before anyone enrolled it could never be enrolled once
+    /// head office had described it (`card_taken`); whichever came first, enrolling must stay possible.
+    @Test(arguments: Driver.allCases)
+    func aCardKnownOnlyFromSalesCanStillBeEnrolled(_ driver: Driver) async throws {
+        let program = try ExpiryAndReferralTests.program(enrolment: 100)
+        try await twoTills(driver, program: program) { a, b, store in
+            try await store.setMemberRanges(["2900000000000-2999999999999"], actor: "test", now: Date())
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("P-1"), provisionalIfUnknown: true)
+            _ = try b.ledger.award(card: card, amount: money("20.00"), receipt: ReceiptReference("P-2"), provisionalIfUnknown: true)
+            for till in [a, b, a] { _ = try await till.client.syncOnce() }
+            let enrolled = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+            #expect(enrolled.enrolmentBonus == 100)
+            // Enrolled now: a second enrolment is refused, here and once synced elsewhere.
+            #expect(throws: LoyaltyError.self) { try a.ledger.enroll(card: card, name: "Ana", birthday: nil) }
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(throws: LoyaltyError.self) { try b.ledger.enroll(card: card, name: "Ana", birthday: nil) }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 130)
+        }
+    }
+
+    /// Found by review: head office named the store that synced first as the enrolling store.
+    @Test(arguments: Driver.allCases)
+    func theEnrolmentIsTheEarliestWhicheverStoreSyncsFirst(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil, at: Date(timeIntervalSinceNow: -600))
+            _ = try b.ledger.enroll(card: card, name: "Ana", birthday: nil)
+            _ = try await b.client.syncOnce()
+            _ = try await a.client.syncOnce()
+            let member = try #require(try await store.member(card: card.value, now: Date()))
+            #expect(member.enrolledStore == "A")
+        }
+    }
 }

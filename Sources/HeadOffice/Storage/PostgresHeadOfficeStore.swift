@@ -220,7 +220,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         """
                         UPDATE hq_members m SET name = COALESCE(m.name, NULLIF(p.name, '')),
                             birthday = COALESCE(m.birthday, NULLIF(p.birthday, '')),
-                            enrolled_store = COALESCE(m.enrolled_store, \(storeId)), enrolled_at_ms = COALESCE(m.enrolled_at_ms, p.created),
+                            enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
+                                                  ELSE m.enrolled_store END,
+                            enrolled_at_ms = LEAST(m.enrolled_at_ms, p.created),
                             referred_by_card = COALESCE(m.referred_by_card, NULLIF(p.referrer, ''))
                         FROM (SELECT DISTINCT ON (card) card, name, birthday, created, referrer
                               FROM UNNEST(\(enrolments.map(\.card))::text[], \(enrolments.map { $0.memberName ?? "" })::text[],

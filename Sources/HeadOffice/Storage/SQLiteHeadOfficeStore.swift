@@ -197,14 +197,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         sql: "UPDATE hq_members SET name = COALESCE(?, name), birthday = COALESCE(?, birthday) WHERE id = ?",
                         arguments: [entry.memberName, entry.memberBirthday, memberIds[entry.card]!])
                 }
-                // Enrolments: the member is known (balance 0 without sales); the first profile stays.
+                // Enrolments: the member is known (balance 0 without sales); the first profile that arrived stays,
+                // and the enrolment is the earliest at any store, whichever store synced first.
                 for entry in plan.enrolments {
                     try db.execute(
                         sql: """
-                            UPDATE hq_members SET name = COALESCE(name, ?), birthday = COALESCE(birthday, ?),
-                                enrolled_store = COALESCE(enrolled_store, ?), enrolled_at_ms = COALESCE(enrolled_at_ms, ?),
-                                referred_by_card = COALESCE(referred_by_card, ?)
-                            WHERE id = ?
+                            UPDATE hq_members SET name = COALESCE(name, ?1), birthday = COALESCE(birthday, ?2),
+                                enrolled_store = CASE WHEN enrolled_at_ms IS NULL OR ?4 < enrolled_at_ms THEN ?3 ELSE enrolled_store END,
+                                enrolled_at_ms = MIN(COALESCE(enrolled_at_ms, ?4), ?4),
+                                referred_by_card = COALESCE(referred_by_card, ?5)
+                            WHERE id = ?6
                             """,
                         arguments: [
                             entry.memberName, entry.memberBirthday, storeId, entry.createdAtMilliseconds, entry.referredBy,

@@ -20,11 +20,9 @@ extension LedgerDatabase {
             }
             let program = try currentProgram(db)
             let millis = now.millisecondsSince1970
-            if let owner = try Row.fetchOne(
-                db, sql: "SELECT m.id, m.provisional, m.balance FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?",
-                arguments: [card.value]), owner["provisional"] as Bool
-            {
-                // The card earned here before it was enrolled: the same member, now enrolled, keeps its points.
+            if let owner = try Row.fetchOne(db, sql: Self.enrolmentStanding, arguments: [card.value]), owner["never_enrolled"] as Bool {
+                // The card earned before it was enrolled (here, or at stores head office has described): the
+                // same member, now enrolled, keeps its points.
                 let memberId: Int64 = owner["id"]
                 try db.execute(
                     sql: "UPDATE members SET name = ?, birthday = ?, enrolled_at = ?, provisional = 0 WHERE id = ?",
@@ -57,6 +55,16 @@ extension LedgerDatabase {
                 couponsIssued: coupons)
         }
     }
+
+    /// The member holding a card, and whether they were never enrolled: provisional here, or described by
+    /// head office as a member no store enrolled (sales on the card before anyone enrolled it).
+    static let enrolmentStanding = """
+        SELECT m.id, m.balance,
+               m.provisional OR (EXISTS (SELECT 1 FROM member_snapshots s WHERE s.member_id = m.id AND s.enrolled_at IS NULL)
+                                 AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'enroll'))
+                   AS never_enrolled
+        FROM cards c JOIN members m ON m.id = c.member_id WHERE c.number = ?
+        """
 
     /// The program's enrolment coupons (a welcome coupon), nil when it has none.
     private func issueEnrolmentCoupons(memberId: Int64, card: CardNumber, program: LoyaltyProgram, at millis: Int64, _ db: Database) throws

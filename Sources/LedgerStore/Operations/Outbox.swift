@@ -205,18 +205,19 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: """
                         INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags,
-                                                      purchases, rolling_points_earned, day_points_day, day_points, first_card)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                      purchases, rolling_points_earned, day_points_day, day_points, first_card, enrolled_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
                             rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
                             received_at = excluded.received_at, flags = excluded.flags, purchases = excluded.purchases,
                             rolling_points_earned = excluded.rolling_points_earned, day_points_day = excluded.day_points_day,
-                            day_points = excluded.day_points, first_card = excluded.first_card
+                            day_points = excluded.day_points, first_card = excluded.first_card, enrolled_at = excluded.enrolled_at
                         """,
                     arguments: [
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
                         snapshot.rollingPointsEarned, snapshot.dayPointsDay, snapshot.dayPoints, snapshot.firstCard,
+                        snapshot.enrolledAtMilliseconds,
                     ])
                 // The day's count is recounted at the next award, with head office's figure.
                 try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [memberId])

@@ -333,6 +333,11 @@ enum LedgerSchema {
             // Head office's first card of the member: coupon codes are made from it, the same at every till.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN first_card TEXT")
         }
+        migrator.registerMigration("v18-snapshot-enrolment") { db in
+            // Whether head office knows of an enrolment of the member anywhere: a member known only from
+            // sales (a card used before anyone enrolled it) can still be enrolled at a till.
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN enrolled_at INTEGER")
+        }
         return migrator
     }
 }
