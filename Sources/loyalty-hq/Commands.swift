@@ -256,7 +256,7 @@ struct Cards: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reports: overdrafts, stores, totals, audit, members, reconciliations; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
+        abstract: "Reports: overdrafts, stores, totals, audit, members, reconciliations, card-conflicts; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
         discussion: """
             The segment reports count whole days in the chain's time zone (`loyalty-hq settings`) up to --as-of.             A sale is an earn entry's receipt (or an imported sale), dated by its first entry, net of its refunds             up to the as-of date; the window is the 365 days ending on the as-of date.
             """)
@@ -264,7 +264,7 @@ struct Report: AsyncParsableCommand {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case overdrafts, stores, totals, audit, members
         case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
-        case expiring, coupons, reconciliations
+        case expiring, coupons, reconciliations, cardConflicts = "card-conflicts"
     }
 
     @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
@@ -338,6 +338,12 @@ struct Report: AsyncParsableCommand {
             rows = records.map { [Output.iso($0.atMilliseconds), $0.card, $0.reasonCode, String($0.points), $0.by, $0.reason] }
             struct Body: Encodable { var reconciliations: [ReconciliationRecord] }
             json = Output.json(Body(reconciliations: records))
+        case .cardConflicts:
+            let conflicts = try await storage.withStore { store, _ in try await store.cardConflicts() }
+            header = ["at", "card", "store", "seq", "added_to", "held_by"]
+            rows = conflicts.map { [Output.iso($0.atMilliseconds), $0.card, $0.storeId, String($0.seq), $0.addedTo, $0.heldBy] }
+            struct Body: Encodable { var cardConflicts: [CardConflict] }
+            json = Output.json(Body(cardConflicts: conflicts))
         case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:
             preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }
@@ -354,7 +360,7 @@ struct Report: AsyncParsableCommand {
     /// The segment and model reports; nil for the operational ones.
     func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
         switch kind {
-        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations, .cardConflicts: return nil
         case .expiring: return try await ExpiringReport.table(storage, asOf: asOf.asOf, within: within)
         default: break
         }
@@ -368,7 +374,7 @@ struct Report: AsyncParsableCommand {
         case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
         case .tiers: return AnalyticsReports.tiers(context)
         case .winBack: return AnalyticsReports.winBack(context)
-        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations, .cardConflicts: return nil
         }
     }
 

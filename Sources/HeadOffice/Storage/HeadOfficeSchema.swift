@@ -417,5 +417,18 @@ enum HeadOfficeSchema {
 
     static let sqliteTierRows = tierRowsView + ";"
 
+    /// Version 20: a card a till added to one member (`cards add`) while head office holds it on another.
+    /// The card keeps its member; the conflict is kept for `report card-conflicts` until an operator
+    /// merges the two (one person) or blocks the card.
+    static let cardConflicts = """
+        CREATE TABLE hq_card_conflicts (
+            store_id TEXT NOT NULL, seq BIGINT NOT NULL, card TEXT NOT NULL, joins_card TEXT NOT NULL,
+            held_by_member BIGINT NOT NULL, at_ms BIGINT NOT NULL, PRIMARY KEY (store_id, seq))
+        """
+
+    static let sqliteCardConflicts = cardConflicts + ";"
+
+    static let postgresCardConflicts: [String] = [cardConflicts, "INSERT INTO hq_schema (version) VALUES (20)"]
+
     static let postgresTierRows: [String] = [tierRowsView, "INSERT INTO hq_schema (version) VALUES (19)"]
 }

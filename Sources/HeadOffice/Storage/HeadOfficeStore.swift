@@ -110,6 +110,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     func grantFacts(cards: [String]) async throws -> [MemberGrantFacts]
     /// Head office's reconciling corrections, newest first.
     func reconciliations() async throws -> [ReconciliationRecord]
+    /// Cards a till added to one member while head office holds them on another, not resolved yet.
+    func cardConflicts() async throws -> [CardConflict]
 }
 
 /// A program version as head office published it.

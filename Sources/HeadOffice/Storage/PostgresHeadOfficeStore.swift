@@ -71,6 +71,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (17, HeadOfficeSchema.postgresStoreCredentials),
                 (18, HeadOfficeSchema.postgresIssuedAdjustments),
                 (19, HeadOfficeSchema.postgresTierRows),
+                (20, HeadOfficeSchema.postgresCardConflicts),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -158,6 +159,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 // until commit, so a card first seen by two stores at once gets one member, never an orphan.
                 try await Self.lockCards(cards, connection, logger)
                 if !added.isEmpty {
+                    // A card head office already holds on another member keeps it; the conflict is recorded.
+                    let joining = plan.newEntries.filter { $0.joinsCard != nil }
+                    try await connection.query(
+                        """
+                        INSERT INTO hq_card_conflicts (store_id, seq, card, joins_card, held_by_member, at_ms)
+                        SELECT \(storeId), a.seq, a.card, a.joins, c.member_id, a.at
+                        FROM UNNEST(\(joining.map(\.seq))::bigint[], \(joining.map(\.card))::text[],
+                                    \(joining.map { $0.joinsCard ?? "" })::text[], \(joining.map(\.createdAtMilliseconds))::bigint[])
+                             AS a(seq, card, joins, at)
+                        JOIN hq_cards c ON c.card = a.card
+                        WHERE c.member_id IS DISTINCT FROM (SELECT member_id FROM hq_cards WHERE card = a.joins)
+                        ON CONFLICT DO NOTHING
+                        """, logger: logger)
                     // A card added to an existing member joins that member (created first if head office has
                     // not seen it yet); a card head office already knows keeps its member.
                     let joins = Array(Set(added.map(\.joins))).sorted()

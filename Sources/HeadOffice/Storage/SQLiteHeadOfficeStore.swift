@@ -83,6 +83,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v19-tier-rows") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteTierRows)
         }
+        migrator.registerMigration("hq-v20-card-conflicts") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCardConflicts)
+        }
         try migrator.migrate(pool)
     }
 
@@ -142,7 +145,19 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
                 var memberIds: [String: Int64] = [:]
                 // A card added to an existing member joins that member (created first if head office has
-                // not seen it yet); a card head office already knows keeps its member.
+                // not seen it yet); a card head office already knows on another member keeps it, and the
+                // conflict is recorded for `report card-conflicts`.
+                for entry in plan.newEntries {
+                    guard let joins = entry.joinsCard else { continue }
+                    try db.execute(
+                        sql: """
+                            INSERT INTO hq_card_conflicts (store_id, seq, card, joins_card, held_by_member, at_ms)
+                            SELECT ?, ?, ?, ?, c.member_id, ? FROM hq_cards c
+                            WHERE c.card = ? AND c.member_id IS NOT (SELECT member_id FROM hq_cards WHERE card = ?)
+                            ON CONFLICT DO NOTHING
+                            """,
+                        arguments: [storeId, entry.seq, entry.card, joins, entry.createdAtMilliseconds, entry.card, joins])
+                }
                 for (card, joins) in plan.addedCards
                 where try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card]) == nil {
                     var memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [joins])

@@ -199,7 +199,7 @@ extension LedgerDatabase {
             for snapshot in members {
                 let cards = snapshot.cards.compactMap { try? CardNumber($0).value }
                 guard !cards.isEmpty else { continue }
-                let memberId = try memberId(forAnyOf: cards, at: millis, db)
+                let memberId = try memberId(forAnyOf: cards, headOfficeFirstCard: snapshot.firstCard, at: millis, db)
                 // Head office knows the member: its balance is vouched for from now on.
                 try db.execute(sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])
                 try db.execute(
@@ -325,7 +325,42 @@ extension LedgerDatabase {
     /// A till that has not reached head office for this long counts as offline.
     public static let offlineAfterSeconds: Int64 = 15 * 60
 
-    private func memberId(forAnyOf cards: [String], at millis: Int64, _ db: Database) throws -> Int64 {
+    private func memberId(
+        forAnyOf cards: [String], headOfficeFirstCard: String? = nil, at millis: Int64, _ db: Database
+    ) throws -> Int64 {
+        // Head office decides which member a card belongs to. A card this till added to another member
+        // (`cards add`) while head office holds it on its own member leaves that member here: the till's
+        // member is described by a snapshot whose first card is not among these cards.
+        if let headOfficeFirstCard {
+            let holders = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.number, c.member_id, s.first_card FROM cards c LEFT JOIN member_snapshots s ON s.member_id = c.member_id
+                    WHERE c.number IN (\(cards.map { _ in "?" }.joined(separator: ", ")))
+                    """,
+                arguments: StatementArguments(cards))
+            let conflicting = holders.filter { row in
+                let described: String? = row[2]
+                return described.map { !cards.contains($0) && $0 != headOfficeFirstCard } ?? false
+            }
+            if !conflicting.isEmpty {
+                let own = try Int64.fetchOne(
+                    db, sql: "SELECT member_id FROM member_snapshots WHERE first_card = ? LIMIT 1", arguments: [headOfficeFirstCard])
+                let target: Int64
+                if let own {
+                    target = own
+                } else {
+                    let program = try currentProgram(db)
+                    try db.execute(
+                        sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (NULL, NULL, ?, ?)",
+                        arguments: [millis, program.tiers[0].name])
+                    target = db.lastInsertedRowID
+                }
+                for row in conflicting {
+                    try db.execute(sql: "UPDATE cards SET member_id = ? WHERE number = ?", arguments: [target, row[0] as String])
+                }
+            }
+        }
         for card in cards {
             if let id = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card]) {
                 for other in cards where other != card {

@@ -1,0 +1,27 @@
+public import Foundation
+
+/// A card a till added to one member (`loyalty-agent cards add`) while head office holds it on another:
+/// the card keeps head office's member, and the conflict stays listed until an operator merges the two
+/// members (one person) or blocks the card.
+public struct CardConflict: Codable, Hashable, Sendable {
+    public var card: String
+    public var storeId: String
+    public var seq: Int64
+    /// A card of the member the till added it to.
+    public var addedTo: String
+    /// The first card of the member head office holds it on.
+    public var heldBy: String
+    public var atMilliseconds: Int64
+}
+
+/// SQL shared by the drivers.
+enum CardConflictQueries {
+    /// Conflicts not resolved yet (the card still on another member than the one it was added to, not
+    /// blocked), newest first.
+    static let open = """
+        SELECT k.card, k.store_id, k.seq, k.joins_card, m.first_card, k.at_ms
+        FROM hq_card_conflicts k JOIN hq_cards c ON c.card = k.card JOIN hq_members m ON m.id = c.member_id
+        WHERE NOT c.blocked AND COALESCE((SELECT j.member_id FROM hq_cards j WHERE j.card = k.joins_card), -1) <> c.member_id
+        ORDER BY k.at_ms DESC, k.store_id, k.seq LIMIT 10000
+        """
+}

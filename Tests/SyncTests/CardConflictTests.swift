@@ -1,0 +1,54 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// A card belongs to one member chain-wide: a card a till adds to its member while another store enrolled
+/// it is never silently split — head office keeps it on its member and lists the conflict, and the till
+/// follows head office.
+@Suite struct CardConflictTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    /// Defect: `cards add M X` checked only this till's cards; the till then showed M with X's member's
+    /// balance and let M redeem it, and head office recorded M overdrawn.
+    @Test(arguments: Driver.allCases)
+    func aCardEnrolledElsewhereIsSurfacedAndTheTillFollowsHeadOffice(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                let mine = try CardNumber(GTIN.withCheckDigit("290000088801"))
+                let theirs = try CardNumber(GTIN.withCheckDigit("290000088802"))
+                _ = try a.ledger.enroll(card: mine, name: "Ana", birthday: nil)
+                _ = try a.ledger.award(card: mine, amount: money("10.00"), receipt: ReceiptReference("A-1"))
+                _ = try b.ledger.enroll(card: theirs, name: "Bea", birthday: nil)
+                _ = try b.ledger.award(card: theirs, amount: money("200.00"), receipt: ReceiptReference("B-1"))
+                _ = try await b.client.syncOnce()
+                // A has not heard of B's card and adds it to its own member.
+                _ = try a.ledger.addCard(theirs, toMemberOf: mine)
+                for till in [a, b, a] { _ = try await till.client.syncOnce() }
+                let conflicts = try await store.cardConflicts()
+                #expect(conflicts.map(\.card) == [theirs.value] && conflicts.first?.addedTo == mine.value)
+                #expect(conflicts.first?.heldBy == theirs.value && conflicts.first?.storeId == "A")
+                // The till shows each member as head office holds them: Ana 10, Bea 200.
+                #expect(try a.ledger.member(card: mine).balance == 10)
+                #expect(try a.ledger.member(card: theirs).balance == 200)
+                #expect(throws: LoyaltyError.self) { try a.ledger.redeem(card: mine, points: 100, receipt: ReceiptReference("A-2")) }
+                _ = try await a.client.syncOnce()
+                #expect(try await store.overdrafts().isEmpty)
+                // One person after all: the operator merges them, and the conflict is resolved.
+                try await store.mergeMembers(keep: mine.value, other: theirs.value, actor: "test", reason: "same person", now: Date())
+                #expect(try await store.cardConflicts().isEmpty)
+                _ = try await a.client.syncOnce()
+                #expect(try a.ledger.member(card: mine).balance == 210)
+                #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+            }
+        }
+    }
+}
