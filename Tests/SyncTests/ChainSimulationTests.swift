@@ -8,8 +8,9 @@ import TestSupport
 import Testing
 
 /// The chain against its oracle: several tills and a real head office (both drivers, real HTTP), random
-/// enrolments (at any till, twice), sales (provisional where a till has not heard of the card), retries,
-/// full and partial refunds, redemptions and syncs in any order (a till that does not sync is
+/// enrolments (at any till, twice), sales with and without lines (provisional where a till has not heard
+/// of the card), retries, full and partial refunds (by line for a sale with lines), redemptions and syncs
+/// in any order (a till that does not sync is
 /// partitioned). After every till has synced twice, head office's balance and every till's view of every
 /// member equal the oracle's: the program run as if every till were always online, in sale order.
 @Suite struct ChainSimulationTests {
@@ -23,9 +24,33 @@ import Testing
             var till: Int
             var amount: Int64
             var refunded: Int64 = 0
+            /// The sale's lines (empty: recorded without lines) and how much of each came back.
+            var lines: [Int64] = []
+            var returned: [Int64] = []
             var earned: Int64 { amount / 100 }
-            /// Cumulative and pro rata, all of it at a full refund.
-            var reversed: Int64 { refunded >= amount ? earned : earned * refunded / amount }
+            var fullyRefunded: Bool { refunded >= amount }
+
+            /// What each line earned: shares of the sale's points by amount, the odd points to the largest
+            /// remainders (earlier line first on a tie) — the model of the rule, written out here.
+            var lineShares: [Int64] {
+                var shares = lines.map { earned * $0 / amount }
+                var left = earned - shares.reduce(0, +)
+                let order = lines.indices.sorted { (earned * lines[$0] % amount, -$0) > (earned * lines[$1] % amount, -$1) }
+                for index in order where left > 0 {
+                    shares[index] += 1
+                    left -= 1
+                }
+                return shares
+            }
+
+            /// Cumulative and pro rata (per line for a sale with lines), all of it once everything is back.
+            var reversed: Int64 {
+                guard !lines.isEmpty else { return fullyRefunded ? earned : earned * refunded / amount }
+                return zip(zip(lineShares, lines), returned).reduce(0) { sum, line in
+                    let ((points, amount), back) = line
+                    return sum + (back >= amount ? points : points * back / amount)
+                }
+            }
         }
 
         var enrolled: Set<String> = []
@@ -36,7 +61,7 @@ import Testing
             let own = sales.values.filter { $0.card == card }
             let points = own.reduce(0) { $0 + $1.earned - $1.reversed }
             let enrolment = enrolled.contains(card) ? ChainSimulationTests.enrolmentBonus : 0
-            let firstPurchase = own.contains { $0.refunded < $0.amount } ? ChainSimulationTests.firstPurchaseBonus : 0
+            let firstPurchase = own.contains { !$0.fullyRefunded } ? ChainSimulationTests.firstPurchaseBonus : 0
             return points + enrolment + firstPurchase - redeemed[card, default: 0]
         }
 
@@ -103,11 +128,24 @@ import Testing
             case 15..<50:
                 let amount = Int64.random(in: 1...20_000, using: &random)
                 let receipt = "S\(tag)-\(counter)"
+                // Half the sales come with lines (SKUs distinct), returned line by line later.
+                var lines: [Int64] = []
+                if Bool.random(using: &random) {
+                    var left = amount
+                    for _ in 0..<Int.random(in: 1...3, using: &random) where left > 1 {
+                        let part = Int64.random(in: 1..<left, using: &random)
+                        lines.append(part)
+                        left -= part
+                    }
+                    lines.append(left)
+                }
                 let result = try ledger.award(
                     card: card, amount: Money(minorUnits: amount, currency: .euro), receipt: ReceiptReference(receipt),
+                    lines: lines.isEmpty ? nil : lines.enumerated().map { SaleLine(sku: "L\($0.offset)", category: "", amountMinor: $0.element) },
                     provisionalIfUnknown: true)
                 if result.points != amount / 100 { failures.append("sale \(receipt) earned \(result.points), not \(amount / 100)") }
-                oracle.sales[receipt] = Oracle.Sale(card: card.value, till: till, amount: amount)
+                oracle.sales[receipt] = Oracle.Sale(
+                    card: card.value, till: till, amount: amount, lines: lines, returned: lines.map { _ in 0 })
                 receipts.append((receipt, till))
             case 50..<58:
                 guard let (receipt, at) = receipts.randomElement(using: &random), let sale = oracle.sales[receipt] else { continue }
@@ -117,14 +155,32 @@ import Testing
                 if !again.replayed { failures.append("retry of \(receipt) was not a replay") }
             case 58..<75:
                 guard let (receipt, at) = receipts.randomElement(using: &random), var sale = oracle.sales[receipt],
-                    sale.refunded < sale.amount
+                    !sale.fullyRefunded
                 else { continue }
                 let remaining = sale.amount - sale.refunded
-                let part = Bool.random(using: &random) ? nil : Int64.random(in: 1...remaining, using: &random)
-                _ = try tills[at].ledger.refund(
-                    receipt: ReceiptReference(receipt), amount: part.map { Money(minorUnits: $0, currency: .euro) },
-                    returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
-                sale.refunded += part ?? remaining
+                if sale.lines.isEmpty {
+                    let part = Bool.random(using: &random) ? nil : Int64.random(in: 1...remaining, using: &random)
+                    _ = try tills[at].ledger.refund(
+                        receipt: ReceiptReference(receipt), amount: part.map { Money(minorUnits: $0, currency: .euro) },
+                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                    sale.refunded += part ?? remaining
+                } else if Bool.random(using: &random) {
+                    // Everything that remains, without naming lines.
+                    _ = try tills[at].ledger.refund(
+                        receipt: ReceiptReference(receipt), amount: nil, returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                    sale.returned = sale.lines
+                    sale.refunded = sale.amount
+                } else {
+                    let open = sale.lines.indices.filter { sale.returned[$0] < sale.lines[$0] }
+                    let line = open.randomElement(using: &random)!
+                    let left = sale.lines[line] - sale.returned[line]
+                    let part = Bool.random(using: &random) ? left : Int64.random(in: 1...left, using: &random)
+                    _ = try tills[at].ledger.refund(
+                        receipt: ReceiptReference(receipt), amount: nil, lines: [LineReturn(sku: "L\(line)", amountMinor: part)],
+                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                    sale.returned[line] += part
+                    sale.refunded += part
+                }
                 oracle.sales[receipt] = sale
             case 75..<85:
                 let points = Int64.random(in: 1...60, using: &random)
