@@ -178,3 +178,23 @@ import Testing
         withExtendedLifetime(folder) {}
     }
 }
+
+/// Found by review: a bank card number typed into a sale line's category was stored in the ledger.
+@Suite struct SaleLinePaymentCardTests {
+    @Test func aBankCardNumberInALineNeverReachesTheLedger() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "A"))
+        let card = try CardNumber("2900000777774")
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        for (sku, category) in [("x", "4111111111111111"), ("sku-1", "Visa 4111-1111-1111-1111"), ("4111 1111 1111 1111", "food")] {
+            #expect {
+                try ledger.award(
+                    card: card, amount: Money(minorUnits: 100, currency: .euro), receipt: ReceiptReference("S-\(sku.count)-\(category.count)"),
+                    lines: [SaleLine(sku: sku, category: category, amountMinor: 100)])
+            } throws: { ($0 as? LoyaltyError)?.code == "payment_card" }
+            #expect(throws: LoyaltyError.self) { try SaleLine.checked(sku: sku, category: category, amount: "1.00", currency: .euro) }
+        }
+        #expect(try ledger.status().entries == 1, "only the enrolment")
+        withExtendedLifetime(folder) {}
+    }
+}

@@ -19,6 +19,8 @@ extension LedgerDatabase {
             guard !lines.isEmpty, lines.allSatisfy({ $0.amountMinor > 0 }) else {
                 throw LoyaltyError.badInput("bad_line", "each sale line needs an amount above zero")
             }
+            // Lines are stored with the sale: a bank card number never reaches the ledger.
+            for line in lines { try SaleLine.refusePaymentCards(sku: line.sku, category: line.category) }
             let (total, overflow) = lines.reduce((Int64(0), false)) { sum, line in
                 let (value, over) = sum.0.addingReportingOverflow(line.amountMinor)
                 return (value, sum.1 || over)

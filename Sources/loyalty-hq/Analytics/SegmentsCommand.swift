@@ -24,6 +24,13 @@ struct Segments: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AnalyticsContext.load(storage, asOf: asOf.asOf)
+            // Flags reach the tills and drive promotions today: a day that has not come would flag members
+            // by a future (a 300 % welcome-back for everyone).
+            guard context.asOfDay <= context.calendar.today() else {
+                throw CommandFailure(
+                    code: "future_date",
+                    message: "--as-of \(context.asOfText) is in the future: flags are published as of a day that has come", exitCode: 2)
+            }
             let churn = (try? LifetimeValueReport(context.facts, asOfDay: context.asOfDay, settings: context.settings))
                 .map { Set($0.churnWarnings(settings: context.settings).map(\.card)) }
             let flags = MemberFlags.flags(

@@ -78,7 +78,7 @@ public struct GrantCorrection: Hashable, Sendable, Codable {
 
     /// The entry's reason: the code, then what a person reads.
     public var reason: String {
-        let paid = stores.isEmpty ? "paid by no store" : "paid at " + stores.joined(separator: ", ")
+        let paid = stores.isEmpty ? "no payment of it stands (none was paid, or a refund took it back)" : "paid at " + stores.joined(separator: ", ")
         return "\(reasonCode): \(grant.rawValue.replacingOccurrences(of: "_", with: " ")) is once per member; \(paid)"
     }
 
