@@ -32,7 +32,9 @@ import Testing
             programs: [(2, String(decoding: try JSONEncoder().encode(doubled), as: UTF8.self))])
         #expect(try ledger.program().version == 2)
         let replay = try ledger.redeem(card: card, points: 500, receipt: ReceiptReference("S2"))
-        #expect(replay.replayed && replay.discount == first.discount, "replay: \(replay.discount), first: \(first.discount)")
+        #expect(
+            replay.replayed && replay.discount == first.discount, "replay: \(replay.discount), first: \(first.discount)"
+        )
         // A new redemption is priced by the program in force.
         let fresh = try ledger.redeem(card: card, points: 100, receipt: ReceiptReference("S3"))
         #expect(fresh.discount == Money(minorUnits: 100 * doubled.pointValueMinorUnits, currency: .euro).decimalString)
@@ -48,7 +50,8 @@ import Testing
         let value = try ledger.program().pointValueMinorUnits
         let twenty = 2_000 / value
         #expect {
-            try ledger.redeem(card: card, points: twenty, receipt: ReceiptReference("SMALL"), saleAmount: money("5000.00"))
+            try ledger.redeem(
+                card: card, points: twenty, receipt: ReceiptReference("SMALL"), saleAmount: money("5000.00"))
         } throws: { ($0 as? LoyaltyError)?.code == "sale_amount_mismatch" }
         #expect {
             try ledger.redeem(card: card, points: twenty, receipt: ReceiptReference("SMALL"))
@@ -70,7 +73,8 @@ import Testing
         let (ledger, folder) = try ledger { $0.maximumRedemptionSharePercent = 50 }
         _ = try ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("S1"))
         _ = try ledger.award(card: card, amount: money("2000.00"), receipt: ReceiptReference("S2"))
-        _ = try ledger.refund(receipt: ReceiptReference("S1"), amount: money("90.00"), returnReceipt: ReceiptReference("X1"))
+        _ = try ledger.refund(
+            receipt: ReceiptReference("S1"), amount: money("90.00"), returnReceipt: ReceiptReference("X1"))
         #expect {
             try ledger.redeem(card: card, points: 1_000, receipt: ReceiptReference("S1"))
         } throws: { ($0 as? LoyaltyError)?.code == "over_sale_share" }
@@ -136,13 +140,15 @@ import Testing
         #expect(gifts.reversedPoints == 0 && gifts.refundAmount == "1000.00")
         // A partial amount alone cannot say which lines came back.
         #expect {
-            try ledger.refund(receipt: ReceiptReference("S1"), amount: money("500.00"), returnReceipt: ReceiptReference("X2"))
+            try ledger.refund(
+                receipt: ReceiptReference("S1"), amount: money("500.00"), returnReceipt: ReceiptReference("X2"))
         } throws: { ($0 as? LoyaltyError)?.code == "lines_needed" }
         let half = try ledger.refund(
             receipt: ReceiptReference("S1"), amount: nil, lines: [LineReturn(sku: "salad", amountMinor: 50_000)],
             returnReceipt: ReceiptReference("X3"))
         #expect(half.reversedPoints == -1_000)
-        let rest = try ledger.refund(receipt: ReceiptReference("S1"), amount: nil, returnReceipt: ReceiptReference("X4"))
+        let rest = try ledger.refund(
+            receipt: ReceiptReference("S1"), amount: nil, returnReceipt: ReceiptReference("X4"))
         #expect(rest.reversedPoints == -1_000 && rest.fullyRefunded)
         #expect(try ledger.member(card: card).balance == 0)
         // A retried line return refunds once.
@@ -169,10 +175,14 @@ import Testing
         let lateEvening = try Date("2026-12-04T22:30:00Z", strategy: .iso8601)  // 23:30 in Paris, 4 December
         let afterMidnight = try Date("2026-12-04T23:15:00Z", strategy: .iso8601)  // 00:15 in Paris, 5 December
         _ = try ledger.enroll(card: card, name: nil, birthday: nil, at: lateEvening)
-        _ = try ledger.award(card: card, amount: Money(minorUnits: 1_000, currency: .euro), receipt: ReceiptReference("S1"), at: lateEvening)
+        _ = try ledger.award(
+            card: card, amount: Money(minorUnits: 1_000, currency: .euro), receipt: ReceiptReference("S1"),
+            at: lateEvening)
         let status = try ledger.status(at: afterMidnight)
         #expect(status.timeZone == "Europe/Paris")
-        #expect(status.entriesToday == 0 && status.salesToday == "0.00", "yesterday's sale in Paris: \(status.entriesToday)")
+        #expect(
+            status.entriesToday == 0 && status.salesToday == "0.00", "yesterday's sale in Paris: \(status.entriesToday)"
+        )
         #expect(status.day == "2026-12-04T23:00:00.000Z")
         #expect(try ledger.status(at: lateEvening).entriesToday == 2)
         withExtendedLifetime(folder) {}
@@ -186,13 +196,18 @@ import Testing
         let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "A"))
         let card = try CardNumber("2900000777774")
         _ = try ledger.enroll(card: card, name: nil, birthday: nil)
-        for (sku, category) in [("x", "4111111111111111"), ("sku-1", "Visa 4111-1111-1111-1111"), ("4111 1111 1111 1111", "food")] {
+        for (sku, category) in [
+            ("x", "4111111111111111"), ("sku-1", "Visa 4111-1111-1111-1111"), ("4111 1111 1111 1111", "food"),
+        ] {
             #expect {
                 try ledger.award(
-                    card: card, amount: Money(minorUnits: 100, currency: .euro), receipt: ReceiptReference("S-\(sku.count)-\(category.count)"),
+                    card: card, amount: Money(minorUnits: 100, currency: .euro),
+                    receipt: ReceiptReference("S-\(sku.count)-\(category.count)"),
                     lines: [SaleLine(sku: sku, category: category, amountMinor: 100)])
             } throws: { ($0 as? LoyaltyError)?.code == "payment_card" }
-            #expect(throws: LoyaltyError.self) { try SaleLine.checked(sku: sku, category: category, amount: "1.00", currency: .euro) }
+            #expect(throws: LoyaltyError.self) {
+                try SaleLine.checked(sku: sku, category: category, amount: "1.00", currency: .euro)
+            }
         }
         #expect(try ledger.status().entries == 1, "only the enrolment")
         withExtendedLifetime(folder) {}

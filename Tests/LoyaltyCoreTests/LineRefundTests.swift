@@ -16,7 +16,8 @@ import Testing
         #expect(shares == [2_000, 0])
         let states = zip(lines, shares).map { SaleLineState(sku: $0.sku, amountMinor: $0.amountMinor, points: $1) }
         #expect(try LineRefundPlan.plan(states, returns: [LineReturn(sku: "gift", amountMinor: 100_000)]).points == 0)
-        #expect(try LineRefundPlan.plan(states, returns: [LineReturn(sku: "salad", amountMinor: 100_000)]).points == 2_000)
+        #expect(
+            try LineRefundPlan.plan(states, returns: [LineReturn(sku: "salad", amountMinor: 100_000)]).points == 2_000)
     }
 
     @Test func returnsInAnySplitAddUpToWhatEachLineEarned() throws {
@@ -29,10 +30,13 @@ import Testing
                     amountMinor: Int64.random(in: 1...50_000, using: &random))
             }
             // A sale of excluded lines only earns nothing.
-            let total = lines.allSatisfy { $0.category == "tobacco" } ? 0 : Int64.random(in: 0...100_000, using: &random)
+            let total =
+                lines.allSatisfy { $0.category == "tobacco" } ? 0 : Int64.random(in: 0...100_000, using: &random)
             let shares = program.linePoints(lines, totalPoints: total)
             #expect(shares.reduce(0, +) == total && shares.allSatisfy { $0 >= 0 })
-            #expect(zip(lines, shares).allSatisfy { $0.category != "tobacco" || $1 == 0 }, "an excluded line earned nothing")
+            #expect(
+                zip(lines, shares).allSatisfy { $0.category != "tobacco" || $1 == 0 }, "an excluded line earned nothing"
+            )
             var states = zip(lines, shares).map { SaleLineState(sku: $0.sku, amountMinor: $0.amountMinor, points: $1) }
             // Return random pieces of random lines until everything is back.
             var rounds = 0
@@ -42,9 +46,14 @@ import Testing
                 let index = open.randomElement(using: &random)!
                 let left = states[index].amountMinor - states[index].returnedMinor
                 // Returns by SKU: several lines may share one; the plan fills them in order.
-                let sameSku = states.filter { $0.sku == states[index].sku }.reduce(Int64(0)) { $0 + $1.amountMinor - $1.returnedMinor }
-                let amount = Bool.random(using: &random) ? sameSku : Int64.random(in: 1...max(1, min(left, sameSku)), using: &random)
-                let plan = try LineRefundPlan.plan(states, returns: [LineReturn(sku: states[index].sku, amountMinor: amount)])
+                let sameSku = states.filter { $0.sku == states[index].sku }.reduce(Int64(0)) {
+                    $0 + $1.amountMinor - $1.returnedMinor
+                }
+                let amount =
+                    Bool.random(using: &random)
+                    ? sameSku : Int64.random(in: 1...max(1, min(left, sameSku)), using: &random)
+                let plan = try LineRefundPlan.plan(
+                    states, returns: [LineReturn(sku: states[index].sku, amountMinor: amount)])
                 #expect(plan.amountMinor == amount)
                 for part in plan.parts {
                     states[part.line].returnedMinor += part.amountMinor
@@ -63,9 +72,15 @@ import Testing
 
     @Test func returnsBeyondTheLineOrOfUnknownArticlesAreRefused() throws {
         let states = [SaleLineState(sku: "a", amountMinor: 500, points: 5)]
-        #expect(throws: LoyaltyError.self) { try LineRefundPlan.plan(states, returns: [LineReturn(sku: "a", amountMinor: 501)]) }
-        #expect(throws: LoyaltyError.self) { try LineRefundPlan.plan(states, returns: [LineReturn(sku: "b", amountMinor: 1)]) }
-        #expect(throws: LoyaltyError.self) { try LineRefundPlan.plan(states, returns: [LineReturn(sku: "a", amountMinor: 0)]) }
+        #expect(throws: LoyaltyError.self) {
+            try LineRefundPlan.plan(states, returns: [LineReturn(sku: "a", amountMinor: 501)])
+        }
+        #expect(throws: LoyaltyError.self) {
+            try LineRefundPlan.plan(states, returns: [LineReturn(sku: "b", amountMinor: 1)])
+        }
+        #expect(throws: LoyaltyError.self) {
+            try LineRefundPlan.plan(states, returns: [LineReturn(sku: "a", amountMinor: 0)])
+        }
         let done = [SaleLineState(sku: "a", amountMinor: 500, points: 5, returnedMinor: 500, reversedPoints: 5)]
         #expect(throws: LoyaltyError.self) { try LineRefundPlan.plan(done, returns: nil) }
     }

@@ -39,11 +39,14 @@ import Testing
                 // The till shows each member as head office holds them: Ana 10, Bea 200.
                 #expect(try a.ledger.member(card: mine).balance == 10)
                 #expect(try a.ledger.member(card: theirs).balance == 200)
-                #expect(throws: LoyaltyError.self) { try a.ledger.redeem(card: mine, points: 100, receipt: ReceiptReference("A-2")) }
+                #expect(throws: LoyaltyError.self) {
+                    try a.ledger.redeem(card: mine, points: 100, receipt: ReceiptReference("A-2"))
+                }
                 _ = try await a.client.syncOnce()
                 #expect(try await store.overdrafts().isEmpty)
                 // One person after all: the operator merges them, and the conflict is resolved.
-                try await store.mergeMembers(keep: mine.value, other: theirs.value, actor: "test", reason: "same person", now: Date())
+                try await store.mergeMembers(
+                    keep: mine.value, other: theirs.value, actor: "test", reason: "same person", now: Date())
                 #expect(try await store.cardConflicts().isEmpty)
                 _ = try await a.client.syncOnce()
                 #expect(try a.ledger.member(card: mine).balance == 210)

@@ -35,7 +35,9 @@ import Testing
             var lineShares: [Int64] {
                 var shares = lines.map { earned * $0 / amount }
                 var left = earned - shares.reduce(0, +)
-                let order = lines.indices.sorted { (earned * lines[$0] % amount, -$0) > (earned * lines[$1] % amount, -$1) }
+                let order = lines.indices.sorted {
+                    (earned * lines[$0] % amount, -$0) > (earned * lines[$1] % amount, -$1)
+                }
                 for index in order where left > 0 {
                     shares[index] += 1
                     left -= 1
@@ -97,19 +99,24 @@ import Testing
     static func simulate(run: Int, seed: UInt64, store: any HeadOfficeStore, url: URL) async throws -> [String] {
         var random = SeededRandom(seed: seed)
         // Letters, not digits: a receipt of 13+ digits can look like a bank card number and is refused.
-        let tag = String(String(seed % 100_000_000).map { Character(UnicodeScalar(UInt8(97) + UInt8(String($0))!)) }) + "-\(run)"
+        let tag =
+            String(String(seed % 100_000_000).map { Character(UnicodeScalar(UInt8(97) + UInt8(String($0))!)) })
+            + "-\(run)"
         let tillCount = Int.random(in: 3...5, using: &random)
         var tills: [AgentSyncTests.Till] = []
         for index in 0..<tillCount {
             let id = "C\(tag)-\(index)"
             try await store.addStore(id: id, secret: "s", now: Date())
-            let till = try AgentSyncTests.Till(id, secret: "s", base: url, batchSize: Int.random(in: 2...50, using: &random))
+            let till = try AgentSyncTests.Till(
+                id, secret: "s", base: url, batchSize: Int.random(in: 2...50, using: &random))
             _ = try await till.client.syncOnce()
             tills.append(till)
         }
         // Cards unique to this run (head office is shared by every run of the driver).
         let prefix = String(format: "29%07d", (Int(seed % 9_000_000) + run) % 10_000_000)
-        let cards = (0..<Int.random(in: 3...6, using: &random)).map { try! CardNumber(GTIN.withCheckDigit(prefix + String(format: "%03d", $0))) }
+        let cards = (0..<Int.random(in: 3...6, using: &random)).map {
+            try! CardNumber(GTIN.withCheckDigit(prefix + String(format: "%03d", $0)))
+        }
         var oracle = Oracle()
         var failures: [String] = []
         var receipts: [(receipt: String, till: Int)] = []
@@ -141,14 +148,21 @@ import Testing
                 }
                 let result = try ledger.award(
                     card: card, amount: Money(minorUnits: amount, currency: .euro), receipt: ReceiptReference(receipt),
-                    lines: lines.isEmpty ? nil : lines.enumerated().map { SaleLine(sku: "L\($0.offset)", category: "", amountMinor: $0.element) },
+                    lines: lines.isEmpty
+                        ? nil
+                        : lines.enumerated().map {
+                            SaleLine(sku: "L\($0.offset)", category: "", amountMinor: $0.element)
+                        },
                     provisionalIfUnknown: true)
-                if result.points != amount / 100 { failures.append("sale \(receipt) earned \(result.points), not \(amount / 100)") }
+                if result.points != amount / 100 {
+                    failures.append("sale \(receipt) earned \(result.points), not \(amount / 100)")
+                }
                 oracle.sales[receipt] = Oracle.Sale(
                     card: card.value, till: till, amount: amount, lines: lines, returned: lines.map { _ in 0 })
                 receipts.append((receipt, till))
             case 50..<58:
-                guard let (receipt, at) = receipts.randomElement(using: &random), let sale = oracle.sales[receipt] else { continue }
+                guard let (receipt, at) = receipts.randomElement(using: &random), let sale = oracle.sales[receipt]
+                else { continue }
                 let again = try tills[at].ledger.award(
                     card: try CardNumber(sale.card), amount: Money(minorUnits: sale.amount, currency: .euro),
                     receipt: ReceiptReference(receipt), provisionalIfUnknown: true)
@@ -167,7 +181,8 @@ import Testing
                 } else if Bool.random(using: &random) {
                     // Everything that remains, without naming lines.
                     _ = try tills[at].ledger.refund(
-                        receipt: ReceiptReference(receipt), amount: nil, returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                        receipt: ReceiptReference(receipt), amount: nil,
+                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
                     sale.returned = sale.lines
                     sale.refunded = sale.amount
                 } else {
@@ -176,7 +191,8 @@ import Testing
                     let left = sale.lines[line] - sale.returned[line]
                     let part = Bool.random(using: &random) ? left : Int64.random(in: 1...left, using: &random)
                     _ = try tills[at].ledger.refund(
-                        receipt: ReceiptReference(receipt), amount: nil, lines: [LineReturn(sku: "L\(line)", amountMinor: part)],
+                        receipt: ReceiptReference(receipt), amount: nil,
+                        lines: [LineReturn(sku: "L\(line)", amountMinor: part)],
                         returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
                     sale.returned[line] += part
                     sale.refunded += part
@@ -199,10 +215,14 @@ import Testing
         for card in oracle.cards.sorted() {
             let expected = oracle.balance(card)
             let chain = try await store.member(card: card, now: Date())?.balance
-            if chain != expected { failures.append("head office holds \(chain ?? -1) for \(card), the oracle \(expected)") }
+            if chain != expected {
+                failures.append("head office holds \(chain ?? -1) for \(card), the oracle \(expected)")
+            }
             for (index, till) in tills.enumerated() where try till.ledger.lookup(card: CardNumber(card)) != nil {
                 let shown = try till.ledger.member(card: CardNumber(card)).balance
-                if shown != expected { failures.append("till \(index) shows \(shown) for \(card), the oracle \(expected)") }
+                if shown != expected {
+                    failures.append("till \(index) shows \(shown) for \(card), the oracle \(expected)")
+                }
             }
         }
         for (index, till) in tills.enumerated() where try !till.ledger.verify().ok {

@@ -20,7 +20,8 @@ import Testing
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "sa", now: Date())
             try await store.addStore(id: "B", secret: "sb", now: Date())
-            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(firstPurchase: 100), actor: "test", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(firstPurchase: 100), actor: "test", now: Date())
             try await Harness.withServer(store) { base in
                 let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
                 let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
@@ -31,7 +32,8 @@ import Testing
                 // Both offline now: each sees a member who never bought.
                 let atA = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("A-1"))
                 let atB = try b.ledger.award(card: card, amount: money("20.00"), receipt: ReceiptReference("B-1"))
-                #expect(atA.firstPurchaseBonus == 100 && atB.firstPurchaseBonus == 100, "each till decides from its view")
+                #expect(
+                    atA.firstPurchaseBonus == 100 && atB.firstPurchaseBonus == 100, "each till decides from its view")
                 _ = try await a.client.syncOnce()
                 _ = try await b.client.syncOnce()
                 // The oracle: 10 + 20 points and one bonus.
@@ -39,14 +41,18 @@ import Testing
                 let records = try await store.reconciliations()
                 #expect(records.count == 1)
                 #expect(records.first?.reasonCode == "reconcile:first_purchase_twice" && records.first?.points == -100)
-                #expect(records.first?.reason.contains("A, B") == true, "names the stores: \(records.first?.reason ?? "")")
+                #expect(
+                    records.first?.reason.contains("A, B") == true, "names the stores: \(records.first?.reason ?? "")")
                 // Both tills show the correction with the member, and the same balance.
                 _ = try await a.client.syncOnce()
                 _ = try await b.client.syncOnce()
                 for till in [a, b] {
                     let view = try till.ledger.member(card: card)
                     #expect(view.balance == 130)
-                    #expect(view.headOfficeEntries.contains { $0.kind == .adjust && $0.points == -100 && $0.reason.hasPrefix("reconcile:") })
+                    #expect(
+                        view.headOfficeEntries.contains {
+                            $0.kind == .adjust && $0.points == -100 && $0.reason.hasPrefix("reconcile:")
+                        })
                 }
                 // Reconciling again (every later batch does) writes nothing new.
                 #expect(try await store.reconcileGrants(cards: [card.value], actor: "test", now: Date()).isEmpty)
@@ -64,7 +70,8 @@ import Testing
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "sa", now: Date())
             try await store.addStore(id: "B", secret: "sb", now: Date())
-            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(enrolment: 100), actor: "test", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(enrolment: 100), actor: "test", now: Date())
             try await store.setMemberRanges(["2900000000000-2900009999999"], actor: "test", now: Date())
             try await Harness.withServer(store) { base in
                 let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
@@ -73,7 +80,8 @@ import Testing
                 _ = try await b.client.syncOnce()
                 _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
                 // B has not heard of the card: it earns provisionally, and the cashier enrols it there too.
-                let sale = try b.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("B-1"), provisionalIfUnknown: true)
+                let sale = try b.ledger.award(
+                    card: card, amount: money("10.00"), receipt: ReceiptReference("B-1"), provisionalIfUnknown: true)
                 #expect(sale.provisional == true)
                 #expect(try b.ledger.enroll(card: card, name: "Ana", birthday: nil).enrolmentBonus == 100)
                 _ = try await a.client.syncOnce()
@@ -97,13 +105,19 @@ import Testing
                 let other = try CardNumber(GTIN.withCheckDigit("290000066602"))
                 for (index, member) in [card, other].enumerated() {
                     _ = try a.ledger.enroll(card: member, name: "Ana", birthday: nil)
-                    _ = try a.ledger.award(card: member, amount: money("10.00"), receipt: ReceiptReference("R-\(index)"))
+                    _ = try a.ledger.award(
+                        card: member, amount: money("10.00"), receipt: ReceiptReference("R-\(index)"))
                 }
                 _ = try await a.client.syncOnce()
                 #expect(try await store.member(card: card.value, now: Date())?.balance == 160)
-                try await store.mergeMembers(keep: card.value, other: other.value, actor: "test", reason: "same person", now: Date())
-                let corrections = try await store.reconcileGrants(cards: [card.value], actor: "members merge", now: Date())
-                #expect(Set(corrections.map(\.reasonCode)) == ["reconcile:enrolment_bonus_twice", "reconcile:first_purchase_twice"])
+                try await store.mergeMembers(
+                    keep: card.value, other: other.value, actor: "test", reason: "same person", now: Date())
+                let corrections = try await store.reconcileGrants(
+                    cards: [card.value], actor: "members merge", now: Date())
+                #expect(
+                    Set(corrections.map(\.reasonCode)) == [
+                        "reconcile:enrolment_bonus_twice", "reconcile:first_purchase_twice",
+                    ])
                 // One person: 20 points of sales, one enrolment bonus, one first-purchase bonus.
                 #expect(try await store.member(card: card.value, now: Date())?.balance == 170)
             }
@@ -116,13 +130,15 @@ import Testing
     func theBonusFollowsTheFirstSaleThatStands(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "sa", now: Date())
-            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(firstPurchase: 100), actor: "test", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(firstPurchase: 100), actor: "test", now: Date())
             try await Harness.withServer(store) { base in
                 let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
                 _ = try await a.client.syncOnce()
                 _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
                 _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("R-1"))
-                _ = try a.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                _ = try a.ledger.refund(
+                    receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
                 _ = try a.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("R-2"))
                 _ = try await a.client.syncOnce()
                 #expect(try await store.member(card: card.value, now: Date())?.balance == 130)
@@ -136,7 +152,8 @@ import Testing
     func aReferralStandsOnlyWhileASaleOfTheNewMemberStands(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "sa", now: Date())
-            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
             try await Harness.withServer(store) { base in
                 let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
                 _ = try await a.client.syncOnce()
@@ -146,11 +163,16 @@ import Testing
                 _ = try a.ledger.award(card: card, amount: money("0.01"), receipt: ReceiptReference("R-1"))
                 _ = try await a.client.syncOnce()
                 #expect(try await store.member(card: referrer.value, now: Date())?.balance == 25)
-                _ = try a.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                _ = try a.ledger.refund(
+                    receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
                 _ = try await a.client.syncOnce()
-                #expect(try await store.member(card: referrer.value, now: Date())?.balance == 0, "taken back from the referrer")
+                #expect(
+                    try await store.member(card: referrer.value, now: Date())?.balance == 0,
+                    "taken back from the referrer")
                 #expect(try await store.member(card: card.value, now: Date())?.balance == 0, "and from the new member")
-                #expect(try await store.reconciliations().filter { $0.reasonCode == "reconcile:referral_refunded" }.count == 2)
+                #expect(
+                    try await store.reconciliations().filter { $0.reasonCode == "reconcile:referral_refunded" }.count
+                        == 2)
                 // A later sale that stands: the referral stands again, once.
                 _ = try a.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("R-2"))
                 _ = try await a.client.syncOnce()
@@ -167,7 +189,8 @@ import Testing
     func aFirstSaleRefundedBeforeItArrivesPaysNoReferral(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "sa", now: Date())
-            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
             try await Harness.withServer(store) { base in
                 let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
                 _ = try await a.client.syncOnce()
@@ -175,7 +198,8 @@ import Testing
                 _ = try a.ledger.enroll(card: referrer, name: nil, birthday: nil)
                 _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrer)
                 _ = try a.ledger.award(card: card, amount: money("0.01"), receipt: ReceiptReference("R-1"))
-                _ = try a.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                _ = try a.ledger.refund(
+                    receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
                 _ = try await a.client.syncOnce()
                 #expect(try await store.member(card: referrer.value, now: Date())?.balance == 0)
                 #expect(try await store.reconciliations().isEmpty)

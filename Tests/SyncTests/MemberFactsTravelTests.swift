@@ -25,7 +25,10 @@ import Testing
             """ + extra)
     }
 
-    func twoTills(_ driver: Driver, program: ProgramDefinition, _ body: (AgentSyncTests.Till, AgentSyncTests.Till, any HeadOfficeStore) async throws -> Void)
+    func twoTills(
+        _ driver: Driver, program: ProgramDefinition,
+        _ body: (AgentSyncTests.Till, AgentSyncTests.Till, any HeadOfficeStore) async throws -> Void
+    )
         async throws
     {
         try await Harness.withStore(driver) { store in
@@ -49,7 +52,8 @@ import Testing
             var utc = Calendar(identifier: .gregorian)
             utc.timeZone = TimeZone(identifier: "UTC")!
             let month = utc.component(.month, from: Date())
-            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: try CalendarDate(parsing: String(format: "1990-%02d-15", month)))
+            _ = try a.ledger.enroll(
+                card: card, name: "Ana", birthday: try CalendarDate(parsing: String(format: "1990-%02d-15", month)))
             _ = try await a.client.syncOnce()
             _ = try await b.client.syncOnce()
             let atA = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("A-1"))
@@ -107,11 +111,14 @@ import Testing
             """)
         try await twoTills(driver, program: program) { a, b, store in
             _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
-            #expect(try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
+            #expect(
+                try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
             _ = try await a.client.syncOnce()
             _ = try await b.client.syncOnce()
-            #expect(try b.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("B-1")).points == 20)
-            #expect(try b.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("B-2")).points == 0)
+            #expect(
+                try b.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("B-1")).points == 20)
+            #expect(
+                try b.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("B-2")).points == 0)
             _ = try await b.client.syncOnce()
             #expect(try await store.member(card: card.value, now: Date())?.balance == 100)
         }
@@ -130,7 +137,8 @@ import Testing
         _ = try ledger.refund(receipt: ReceiptReference("S1"), amount: nil, returnReceipt: ReceiptReference("X1"))
         #expect(try ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("S2")).points == 30)
         // A partial refund frees what it took back.
-        _ = try ledger.refund(receipt: ReceiptReference("S2"), amount: money("10.00"), returnReceipt: ReceiptReference("X2"))
+        _ = try ledger.refund(
+            receipt: ReceiptReference("S2"), amount: money("10.00"), returnReceipt: ReceiptReference("X2"))
         #expect(try ledger.award(card: card, amount: money("200.00"), receipt: ReceiptReference("S3")).points == 80)
         withExtendedLifetime(folder) {}
     }
@@ -144,8 +152,10 @@ import Testing
             try await store.setMemberRanges(["2900000000000-2999999999999"], actor: "test", now: Date())
             _ = try await a.client.syncOnce()
             _ = try await b.client.syncOnce()
-            _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("P-1"), provisionalIfUnknown: true)
-            _ = try b.ledger.award(card: card, amount: money("20.00"), receipt: ReceiptReference("P-2"), provisionalIfUnknown: true)
+            _ = try a.ledger.award(
+                card: card, amount: money("10.00"), receipt: ReceiptReference("P-1"), provisionalIfUnknown: true)
+            _ = try b.ledger.award(
+                card: card, amount: money("20.00"), receipt: ReceiptReference("P-2"), provisionalIfUnknown: true)
             for till in [a, b, a] { _ = try await till.client.syncOnce() }
             let enrolled = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
             #expect(enrolled.enrolmentBonus == 100)

@@ -9,7 +9,9 @@ extension PostgresHeadOfficeStore {
             for try await (card, store, seq, addedTo, heldBy, at) in try await connection.query(
                 PostgresQuery(unsafeSQL: CardConflictQueries.open), logger: logger
             ).decode((String, String, Int64, String, String, Int64).self) {
-                result.append(CardConflict(card: card, storeId: store, seq: seq, addedTo: addedTo, heldBy: heldBy, atMilliseconds: at))
+                result.append(
+                    CardConflict(
+                        card: card, storeId: store, seq: seq, addedTo: addedTo, heldBy: heldBy, atMilliseconds: at))
             }
             return result
         }

@@ -35,13 +35,15 @@ extension HeadOfficeStore {
             // published later with a past valid_from does not re-price what was already decided).
             let standings = member.standings { at in
                 HeadOfficeProgram.inForce(
-                    published.filter { $0.publishedAtMilliseconds <= at }, now: Date(timeIntervalSince1970: Double(at) / 1000))
+                    published.filter { $0.publishedAtMilliseconds <= at },
+                    now: Date(timeIntervalSince1970: Double(at) / 1000))
             }
             for standing in standings {
                 guard let correction = standing.correction else { continue }
                 // The count of earlier corrections makes the key: two processes that find the same work
                 // write it once; new work later gets a new key.
-                let key = "reconcile:\(member.memberId):\(standing.grant.rawValue):\(member.corrected[standing.grant]?.count ?? 0)"
+                let key =
+                    "reconcile:\(member.memberId):\(standing.grant.rawValue):\(member.corrected[standing.grant]?.count ?? 0)"
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: correction.points,
@@ -51,11 +53,15 @@ extension HeadOfficeStore {
             // The referral stands with the new member's sale: both sides corrected alike.
             if let referral = member.referral, let (points, code) = referral.standing.correction {
                 let key = "reconcile:referral:\(member.memberId):\(referral.corrections)"
-                let why = points < 0 ? "the referred member's purchases were all refunded" : "a purchase of the referred member stands again"
+                let why =
+                    points < 0
+                    ? "the referred member's purchases were all refunded"
+                    : "a purchase of the referred member stands again"
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: points,
-                        reason: "\(code): referral bonus, \(why)", idempotencyKey: key + ":new", createdAtMilliseconds: now.milliseconds))
+                        reason: "\(code): referral bonus, \(why)", idempotencyKey: key + ":new",
+                        createdAtMilliseconds: now.milliseconds))
                 requests.append(
                     IssuedEntryRequest(
                         memberId: referral.referrerMemberId, card: referral.referrerCard, kind: .adjust, points: points,

@@ -41,9 +41,11 @@ public struct MemberGrantFacts: Hashable, Sendable {
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.memberId == rhs.memberId && lhs.card == rhs.card && lhs.paid == rhs.paid
-            && lhs.corrected.mapValues { [$0.points, Int64($0.count)] } == rhs.corrected.mapValues { [$0.points, Int64($0.count)] }
+            && lhs.corrected.mapValues { [$0.points, Int64($0.count)] }
+                == rhs.corrected.mapValues { [$0.points, Int64($0.count)] }
             && lhs.firstEnrolment == rhs.firstEnrolment && lhs.firstStandingSale == rhs.firstStandingSale
-            && lhs.firstImportedSaleAtMilliseconds == rhs.firstImportedSaleAtMilliseconds && lhs.payments == rhs.payments
+            && lhs.firstImportedSaleAtMilliseconds == rhs.firstImportedSaleAtMilliseconds
+            && lhs.payments == rhs.payments
             && lhs.referral?.standing == rhs.referral?.standing
     }
 
@@ -61,9 +63,10 @@ public struct MemberGrantFacts: Hashable, Sendable {
                 due = event.map { program($0.atMilliseconds).bonuses?.enrolmentPoints ?? 0 } ?? 0
             case .firstPurchase:
                 // A sale imported from the old system before it: the member's first purchase was not here.
-                let boughtBefore = firstStandingSale.map { sale in
-                    firstImportedSaleAtMilliseconds.map { $0 < sale.atMilliseconds } ?? false
-                } ?? false
+                let boughtBefore =
+                    firstStandingSale.map { sale in
+                        firstImportedSaleAtMilliseconds.map { $0 < sale.atMilliseconds } ?? false
+                    } ?? false
                 event = boughtBefore ? nil : firstStandingSale
                 due = event.map { program($0.atMilliseconds).bonuses?.firstPurchasePoints ?? 0 } ?? 0
             case .referral:

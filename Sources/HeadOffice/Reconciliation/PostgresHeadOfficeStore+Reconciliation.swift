@@ -33,11 +33,14 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, String, Int64, Int64).self) {
                 folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at)
             }
-            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections) in try await connection.query(
-                try query(ReconciliationQueries.referrals(members: members)), logger: logger
-            ).decode((Int64, String, Int64, String, Int64, Int64, Int64).self) {
+            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections)
+                in try await connection.query(
+                    try query(ReconciliationQueries.referrals(members: members)), logger: logger
+                ).decode((Int64, String, Int64, String, Int64, Int64, Int64).self)
+            {
                 folder.referral(
-                    memberId: memberId, referrerMemberId: referrerId, referrerCard: referrerCard, paid: paid, corrected: corrected,
+                    memberId: memberId, referrerMemberId: referrerId, referrerCard: referrerCard, paid: paid,
+                    corrected: corrected,
                     corrections: corrections)
             }
             folder.finish()
@@ -52,7 +55,8 @@ extension PostgresHeadOfficeStore {
             for try await (key, card, points, reason, at, by) in try await connection.query(
                 PostgresQuery(unsafeSQL: ReconciliationQueries.report), logger: logger
             ).decode((String, String, Int64, String, Int64, String).self) {
-                records.append(ReconciliationQueries.record(key: key, card: card, points: points, reason: reason, at: at, by: by))
+                records.append(
+                    ReconciliationQueries.record(key: key, card: card, points: points, reason: reason, at: at, by: by))
             }
             return records
         }

@@ -89,10 +89,12 @@ enum ReconciliationQueries {
         }
 
         mutating func referral(
-            memberId: Int64, referrerMemberId: Int64, referrerCard: String, paid: Int64, corrected: Int64, corrections: Int64
+            memberId: Int64, referrerMemberId: Int64, referrerCard: String, paid: Int64, corrected: Int64,
+            corrections: Int64
         ) {
             facts[memberId]?.referral = (
-                referrerMemberId, referrerCard, ReferralStanding(paid: paid, corrected: corrected, saleStands: false), Int(corrections)
+                referrerMemberId, referrerCard, ReferralStanding(paid: paid, corrected: corrected, saleStands: false),
+                Int(corrections)
             )
         }
 
@@ -115,9 +117,12 @@ enum ReconciliationQueries {
 }
 
 extension ReconciliationQueries {
-    static func record(key: String, card: String, points: Int64, reason: String, at: Int64, by: String) -> ReconciliationRecord {
+    static func record(
+        key: String, card: String, points: Int64, reason: String, at: Int64, by: String
+    ) -> ReconciliationRecord {
         ReconciliationRecord(
-            card: card, reasonCode: GrantCorrection.reasonCode(in: reason) ?? "reconcile", points: points, reason: reason,
+            card: card, reasonCode: GrantCorrection.reasonCode(in: reason) ?? "reconcile", points: points,
+            reason: reason,
             atMilliseconds: at, by: by)
     }
 }

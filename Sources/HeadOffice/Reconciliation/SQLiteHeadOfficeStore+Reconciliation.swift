@@ -14,7 +14,8 @@ extension SQLiteHeadOfficeStore {
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.paid(members: members), arguments: [list]) {
                 folder.paid(memberId: row[0], storeId: row[1], reason: row[2], points: row[3])
             }
-            for row in try Row.fetchAll(db, sql: ReconciliationQueries.corrections(members: members), arguments: [list]) {
+            for row in try Row.fetchAll(db, sql: ReconciliationQueries.corrections(members: members), arguments: [list])
+            {
                 folder.correction(memberId: row[0], key: row[1], points: row[2])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.events(members: members), arguments: [list]) {
@@ -22,7 +23,8 @@ extension SQLiteHeadOfficeStore {
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.referrals(members: members), arguments: [list]) {
                 folder.referral(
-                    memberId: row[0], referrerMemberId: row[2], referrerCard: row[3], paid: row[4], corrected: row[5], corrections: row[6])
+                    memberId: row[0], referrerMemberId: row[2], referrerCard: row[3], paid: row[4], corrected: row[5],
+                    corrections: row[6])
             }
             folder.finish()
             return Array(folder.facts.values)
@@ -32,7 +34,8 @@ extension SQLiteHeadOfficeStore {
     public func reconciliations() async throws -> [ReconciliationRecord] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: ReconciliationQueries.report).map {
-                ReconciliationQueries.record(key: $0[0], card: $0[1], points: $0[2], reason: $0[3], at: $0[4], by: $0[5])
+                ReconciliationQueries.record(
+                    key: $0[0], card: $0[1], points: $0[2], reason: $0[3], at: $0[4], by: $0[5])
             }
         }
     }

@@ -10,7 +10,10 @@ enum ChainDayPoints {
             let calendar = try? ChainCalendar(identifier: program.earningRules?.timeZone ?? "UTC")
         else { return nil }
         let day = calendar.today(now)
-        return (ChainCalendar.string(day: day), calendar.startMilliseconds(ofDay: day), calendar.startMilliseconds(ofDay: day + 1))
+        return (
+            ChainCalendar.string(day: day), calendar.startMilliseconds(ofDay: day),
+            calendar.startMilliseconds(ofDay: day + 1)
+        )
     }
 
     /// The points, given the member, start and end as the driver's placeholders.

@@ -51,7 +51,8 @@ public struct LineRefundPlan: Hashable, Sendable {
                 }
                 let candidates = lines.indices.filter { lines[$0].sku == wanted.sku }
                 guard !candidates.isEmpty else {
-                    throw .refused("unknown_line", "the sale has no line \(wanted.sku); check the article against the receipt")
+                    throw .refused(
+                        "unknown_line", "the sale has no line \(wanted.sku); check the article against the receipt")
                 }
                 var left = wanted.amountMinor
                 for index in candidates where left > 0 {
@@ -61,9 +62,12 @@ public struct LineRefundPlan: Hashable, Sendable {
                     left -= take
                 }
                 guard left == 0 else {
-                    let room = candidates.reduce(Int64(0)) { $0 + lines[$1].amountMinor - lines[$1].returnedMinor } - wanted.amountMinor + left
+                    let room =
+                        candidates.reduce(Int64(0)) { $0 + lines[$1].amountMinor - lines[$1].returnedMinor }
+                        - wanted.amountMinor + left
                     throw .refused(
-                        "over_refund", "only \(max(0, room)) minor units of \(wanted.sku) are left to return; return at most that")
+                        "over_refund",
+                        "only \(max(0, room)) minor units of \(wanted.sku) are left to return; return at most that")
                 }
             }
         } else {
@@ -78,7 +82,8 @@ public struct LineRefundPlan: Hashable, Sendable {
             parts.append(Part(line: index, amountMinor: taking[index], points: reversedAfter - line.reversedPoints))
         }
         guard !parts.isEmpty else {
-            throw .refused("already_refunded", "every line of this sale is already returned; nothing is left to take back")
+            throw .refused(
+                "already_refunded", "every line of this sale is already returned; nothing is left to take back")
         }
         assert(parts.allSatisfy { $0.points >= 0 }, "a return never adds points")
         return LineRefundPlan(parts: parts)

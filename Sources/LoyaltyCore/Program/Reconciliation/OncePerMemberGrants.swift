@@ -78,13 +78,17 @@ public struct GrantCorrection: Hashable, Sendable, Codable {
 
     /// The entry's reason: the code, then what a person reads.
     public var reason: String {
-        let paid = stores.isEmpty ? "no payment of it stands (none was paid, or a refund took it back)" : "paid at " + stores.joined(separator: ", ")
+        let paid =
+            stores.isEmpty
+            ? "no payment of it stands (none was paid, or a refund took it back)"
+            : "paid at " + stores.joined(separator: ", ")
         return "\(reasonCode): \(grant.rawValue.replacingOccurrences(of: "_", with: " ")) is once per member; \(paid)"
     }
 
     /// The reason code at the start of a correction's reason, nil for any other reason.
     public static func reasonCode(in reason: String) -> String? {
-        guard reason.hasPrefix("reconcile:"), let end = reason.firstIndex(of: ":").flatMap({ reason[reason.index(after: $0)...].firstIndex(of: ":") })
+        guard reason.hasPrefix("reconcile:"),
+            let end = reason.firstIndex(of: ":").flatMap({ reason[reason.index(after: $0)...].firstIndex(of: ":") })
         else { return nil }
         return String(reason[..<end])
     }
