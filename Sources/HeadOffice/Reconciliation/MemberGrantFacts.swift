@@ -23,14 +23,29 @@ public struct MemberGrantFacts: Hashable, Sendable {
     public var paid: [OncePerMemberGrant: [String: Int64]] = [:]
     /// How many of each grant's bonus entries still stand (not taken back by a refund).
     public var payments: [OncePerMemberGrant: Int] = [:]
-    /// Net points of head office's corrections, by grant, and how many there are (for the next key).
-    public var corrected: [OncePerMemberGrant: (points: Int64, count: Int)] = [:]
+    /// Head office's corrections of one grant: their net points and how many there are (the next key).
+    public struct Corrections: Hashable, Sendable {
+        public var points: Int64 = 0
+        public var count = 0
+    }
+
+    /// A referral bonus paid for this member as the new member.
+    public struct PaidReferral: Hashable, Sendable {
+        public var referrerMemberId: Int64
+        public var referrerCard: String
+        public var standing: ReferralStanding
+        /// How many corrections of it there are (the next key).
+        public var corrections: Int
+    }
+
+    /// Head office's corrections, by grant.
+    public var corrected: [OncePerMemberGrant: Corrections] = [:]
     /// The member's earliest enrolment at any store.
     public var firstEnrolment: StoreEvent?
     /// The member's earliest sale not fully refunded.
     public var firstStandingSale: StoreEvent?
     /// The referral bonus paid for this member as the new member, if any.
-    public var referral: (referrerMemberId: Int64, referrerCard: String, standing: ReferralStanding, corrections: Int)?
+    public var referral: PaidReferral?
     /// The member's first sale imported from the old system, if any.
     public var firstImportedSaleAtMilliseconds: Int64?
 
@@ -39,17 +54,6 @@ public struct MemberGrantFacts: Hashable, Sendable {
         self.card = card
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.memberId == rhs.memberId && lhs.card == rhs.card && lhs.paid == rhs.paid
-            && lhs.corrected.mapValues { [$0.points, Int64($0.count)] }
-                == rhs.corrected.mapValues { [$0.points, Int64($0.count)] }
-            && lhs.firstEnrolment == rhs.firstEnrolment && lhs.firstStandingSale == rhs.firstStandingSale
-            && lhs.firstImportedSaleAtMilliseconds == rhs.firstImportedSaleAtMilliseconds
-            && lhs.payments == rhs.payments
-            && lhs.referral?.standing == rhs.referral?.standing
-    }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(memberId) }
 
     /// Each grant's standing under the program in force when the event that earns it happened.
     public func standings(program: (Int64) -> LoyaltyProgram) -> [GrantStanding] {

@@ -84,18 +84,17 @@ enum ReconciliationQueries {
             // reconcile:MEMBER:GRANT:N
             let parts = key.split(separator: ":")
             guard parts.count == 4, let grant = OncePerMemberGrant(rawValue: String(parts[2])) else { return }
-            let earlier = facts[memberId]?.corrected[grant] ?? (0, 0)
-            facts[memberId]?.corrected[grant] = (earlier.points + points, earlier.count + 1)
+            facts[memberId]?.corrected[grant, default: .init()].points += points
+            facts[memberId]?.corrected[grant, default: .init()].count += 1
         }
 
         mutating func referral(
             memberId: Int64, referrerMemberId: Int64, referrerCard: String, paid: Int64, corrected: Int64,
             corrections: Int64
         ) {
-            facts[memberId]?.referral = (
-                referrerMemberId, referrerCard, ReferralStanding(paid: paid, corrected: corrected, saleStands: false),
-                Int(corrections)
-            )
+            facts[memberId]?.referral = MemberGrantFacts.PaidReferral(
+                referrerMemberId: referrerMemberId, referrerCard: referrerCard,
+                standing: ReferralStanding(paid: paid, corrected: corrected, saleStands: false), corrections: Int(corrections))
         }
 
         /// Called after every row is in: a referral stands with the member's first standing sale.

@@ -99,7 +99,6 @@ extension LedgerDatabase {
                 lineParts = linePlan.parts
             }
             let millis = now.millisecondsSince1970
-            var balance: Int64 = try Int64.fetchOne(db, sql: "SELECT balance FROM members WHERE id = ?", arguments: [memberId]) ?? 0
             if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
                 let reversal = try append(
                     NewEntry(
@@ -109,7 +108,6 @@ extension LedgerDatabase {
                         idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: earn["rule_version"],
                         reason: "refund \(returnId)"),
                     at: millis, db)
-                balance = reversal.balanceAfter
                 for part in lineParts {
                     try db.execute(
                         sql: "INSERT INTO line_returns (reverse_seq, earn_seq, line, amount_minor, points) VALUES (?, ?, ?, ?, ?)",
@@ -117,14 +115,12 @@ extension LedgerDatabase {
                 }
             }
             if let redeem, plan.restoreRedeemPoints > 0 {
-                let restored = try append(
+                _ = try append(
                     NewEntry(
                         memberId: redeem["member_id"], card: redeem["card"], kind: .reverse, points: plan.restoreRedeemPoints,
                         amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":redeem",
                         refersToSeq: redeem["seq"], ruleVersion: redeem["rule_version"], reason: "refund \(returnId)"),
-                    at: millis, db
-                ).balanceAfter
-                if (redeem["member_id"] as Int64) == memberId { balance = restored }
+                    at: millis, db)
             }
             // The day's count is recounted at the next award: a refund of today's sale frees the day cap.
             try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [memberId])
@@ -147,14 +143,13 @@ extension LedgerDatabase {
                     arguments: [earn["seq"] as Int64])
                 for bonus in bonuses {
                     let bonusSeq: Int64 = bonus["seq"]
-                    let written = try append(
+                    _ = try append(
                         NewEntry(
                             memberId: bonus["member_id"], card: bonus["card"], kind: .reverse, points: -(bonus["points"] as Int64),
                             amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":bonus:\(bonusSeq)",
                             refersToSeq: bonusSeq, ruleVersion: bonus["rule_version"], reason: "refund \(returnId): bonus of the sale"),
                         at: millis, db)
                     reversedBonus -= bonus["points"] as Int64
-                    if (bonus["member_id"] as Int64) == memberId { balance = written.balanceAfter }
                 }
                 voided = try voidCoupons(issuedBySeq: earn["seq"], receipt: receipt.value, refundKey: keyPrefix, at: millis, db)
             }
