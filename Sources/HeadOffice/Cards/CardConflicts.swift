@@ -12,6 +12,9 @@ public struct CardConflict: Codable, Hashable, Sendable {
     /// The first card of the member head office holds it on.
     public var heldBy: String
     public var atMilliseconds: Int64
+    /// The member head office holds it on was never enrolled: only a card sold at a store before any
+    /// store knew it (head office joins it to the member it was added to).
+    public var heldByProvisional: Bool
 }
 
 /// SQL shared by the drivers.
@@ -19,7 +22,8 @@ enum CardConflictQueries {
     /// Conflicts not resolved yet (the card still on another member than the one it was added to, not
     /// blocked), newest first.
     static let open = """
-        SELECT k.card, k.store_id, k.seq, k.joins_card, m.first_card, k.at_ms
+        SELECT k.card, k.store_id, k.seq, k.joins_card, m.first_card, k.at_ms,
+            m.enrolled_at_ms IS NULL AND (SELECT COUNT(*) FROM hq_cards x WHERE x.member_id = m.id) = 1
         FROM hq_card_conflicts k JOIN hq_cards c ON c.card = k.card JOIN hq_members m ON m.id = c.member_id
         WHERE NOT c.blocked AND COALESCE((SELECT j.member_id FROM hq_cards j WHERE j.card = k.joins_card), -1) <> c.member_id
         ORDER BY k.at_ms DESC, k.store_id, k.seq LIMIT 10000

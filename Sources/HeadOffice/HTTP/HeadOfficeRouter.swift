@@ -88,6 +88,10 @@ public struct HeadOfficeAPI: Sendable {
             if batch.entries.contains(where: { $0.kind == "earn" }) {
                 _ = try? await store.grantReferralBonuses(now: clock())
             }
+            // A card added to a member at one store and sold as unknown at another: one member, joined now.
+            if batch.entries.contains(where: { $0.joinsCard != nil }) {
+                _ = try? await store.joinProvisionalCards(actor: "ingest", now: clock())
+            }
             // Once-per-member grants two tills may both have paid (or neither): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
             let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse"].contains($0.kind) }.map(\.card)

@@ -23,11 +23,11 @@ enum ReconciliationQueries {
         """
     }
 
-    /// Enrolments and sales still standing (net amount above zero), oldest first: member, kind, store, seq, time.
+    /// Enrolments (not cards added to a member) and sales still standing (net amount above zero), oldest first: member, kind, store, seq, time.
     static func events(members: String) -> String {
         """
         SELECT e.member_id, e.kind, e.store_id, e.seq, e.created_at_ms FROM hq_entries e
-        WHERE e.member_id \(members) AND (e.kind = 'enroll' OR (e.kind = 'earn'
+        WHERE e.member_id \(members) AND ((e.kind = 'enroll' AND e.joins_card IS NULL) OR (e.kind = 'earn'
               AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
                                              WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq AND r.kind = 'reverse'), 0) > 0))
         ORDER BY e.member_id, e.created_at_ms, e.store_id, e.seq

@@ -75,7 +75,8 @@ struct IngestPlan {
     }
 
     /// New `enroll` entries: the member profiles this batch brings.
-    var enrolments: [SyncEntry] { newEntries.filter { $0.kind == "enroll" } }
+    /// (A card added to a member is not an enrolment of whoever head office holds that card on.)
+    var enrolments: [SyncEntry] { newEntries.filter { $0.kind == "enroll" && $0.joinsCard == nil } }
 
     /// New `profile` entries, in sequence order: the newest name or birthday wins.
     var profileChanges: [SyncEntry] { newEntries.filter { $0.kind == "profile" } }
