@@ -92,6 +92,9 @@ public struct HeadOfficeAPI: Sendable {
             if batch.entries.contains(where: { $0.joinsCard != nil }) {
                 _ = try? await store.joinProvisionalCards(actor: "ingest", now: clock())
             }
+            // A redemption or refund made before an expiry run that it reached head office after.
+            let spent = batch.entries.filter { ["redeem", "reverse"].contains($0.kind) }.map(\.card)
+            if !spent.isEmpty { _ = try? await store.settleLateEntries(cards: spent, actor: "ingest", now: clock()) }
             // Once-per-member grants two tills may both have paid (or neither): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
             let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse"].contains($0.kind) }.map(\.card)

@@ -105,16 +105,23 @@ enum IssuedEntryQueries {
         """
 
     /// Every points-moving entry, ordered by member and time (the key breaks ties the same way in both drivers).
-    static let pointHistory = """
-        SELECT x.member_id, m.first_card, x.key, x.kind, x.points, x.at_ms, x.refers_to FROM (
-            SELECT member_id, store_id || ':' || seq AS key, kind, points, created_at_ms AS at_ms,
-                   CASE WHEN refers_to_seq IS NULL THEN NULL ELSE store_id || ':' || refers_to_seq END AS refers_to
-            FROM hq_entries WHERE points <> 0
-            UNION ALL
-            SELECT member_id, 'hq:' || id, kind, points, created_at_ms, NULL FROM hq_issued WHERE points <> 0
-        ) x JOIN hq_members m ON m.id = x.member_id
-        ORDER BY x.member_id, x.at_ms, x.key
-        """
+    static let pointHistory = pointHistory(members: nil)
+
+    /// The point histories of the members `members` selects (`IN (…)`), or of every member. Within a
+    /// millisecond, expired points given back come last: they settle what the other events took twice.
+    static func pointHistory(members: String?) -> String {
+        let only = members.map { "AND member_id \($0)" } ?? ""
+        return """
+            SELECT x.member_id, m.first_card, x.key, x.kind, x.points, x.at_ms, x.refers_to FROM (
+                SELECT member_id, store_id || ':' || seq AS key, kind, points, created_at_ms AS at_ms,
+                       CASE WHEN refers_to_seq IS NULL THEN NULL ELSE store_id || ':' || refers_to_seq END AS refers_to
+                FROM hq_entries WHERE points <> 0 \(only)
+                UNION ALL
+                SELECT member_id, 'hq:' || id, kind, points, created_at_ms, NULL FROM hq_issued WHERE points <> 0 \(only)
+            ) x JOIN hq_members m ON m.id = x.member_id
+            ORDER BY x.member_id, x.at_ms, x.kind = 'expire' AND x.points > 0, x.key
+            """
+    }
 
     /// Referred members with a sale at head office that stands (not fully refunded) and no referral bonus
     /// yet (at most a bounded batch).

@@ -61,6 +61,48 @@ extension PostgresHeadOfficeStore {
         }
     }
 
+    public func pointHistoriesSinceExpiry(cards: [String]) async throws -> [MemberPointHistory] {
+        let members = """
+            IN (SELECT c.member_id FROM hq_cards c WHERE c.card = ANY($1)
+                AND EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire'))
+            """
+        var bindings = PostgresBindings()
+        try bindings.append(cards)
+        let query = PostgresQuery(unsafeSQL: IssuedEntryQueries.pointHistory(members: members), binds: bindings)
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            var histories: [MemberPointHistory] = []
+            for try await (memberId, card, key, kindText, points, at, refersTo) in try await connection.query(
+                query, logger: logger
+            ).decode((Int64, String, String, String, Int64, Int64, String?).self) {
+                if histories.last?.memberId != memberId {
+                    histories.append(MemberPointHistory(memberId: memberId, card: card, events: []))
+                }
+                guard let kind = EntryKind(rawValue: kindText) else { continue }
+                histories[histories.count - 1].events.append(
+                    PointEvent(key: key, kind: kind, points: points, atMilliseconds: at, refersTo: refersTo))
+            }
+            return histories
+        }
+    }
+
+    public func withdrawOverdrafts(memberId: Int64, entries: [String]) async throws {
+        var bindings = PostgresBindings()
+        bindings.append(memberId)
+        try bindings.append(entries)
+        let delete = PostgresQuery(
+            unsafeSQL: "DELETE FROM hq_overdrafts WHERE member_id = $1 AND store_id || ':' || seq = ANY($2)", binds: bindings)
+        let update: PostgresQuery = """
+            UPDATE hq_members SET overdrawn = EXISTS (SELECT 1 FROM hq_overdrafts o WHERE o.member_id = hq_members.id)
+            WHERE id = \(memberId)
+            """
+        let logger = self.logger
+        try await transaction { connection in
+            try await connection.query(delete, logger: logger)
+            try await connection.query(update, logger: logger)
+        }
+    }
+
     public func couponDoubleUses() async throws -> [CouponUse] {
         let logger = self.logger
         return try await client.withConnection { connection in

@@ -52,6 +52,45 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func pointHistoriesSinceExpiry(cards: [String]) async throws -> [MemberPointHistory] {
+        let members = """
+            IN (SELECT c.member_id FROM hq_cards c WHERE c.card IN (SELECT value FROM json_each(?))
+                AND EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire'))
+            """
+        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        return try await pool.read { db in
+            var histories: [MemberPointHistory] = []
+            let sql = IssuedEntryQueries.pointHistory(members: members)
+            for row in try Row.fetchAll(db, sql: sql, arguments: [list, list]) {
+                let memberId: Int64 = row[0]
+                if histories.last?.memberId != memberId {
+                    histories.append(MemberPointHistory(memberId: memberId, card: row[1], events: []))
+                }
+                guard let kind = EntryKind(rawValue: row[3]) else { continue }
+                histories[histories.count - 1].events.append(
+                    PointEvent(key: row[2], kind: kind, points: row[4], atMilliseconds: row[5], refersTo: row[6]))
+            }
+            return histories
+        }
+    }
+
+    public func withdrawOverdrafts(memberId: Int64, entries: [String]) async throws {
+        let list = String(decoding: try JSONEncoder().encode(entries), as: UTF8.self)
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM hq_overdrafts WHERE member_id = ? AND store_id || ':' || seq IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [memberId, list])
+            try db.execute(
+                sql: """
+                    UPDATE hq_members SET overdrawn = EXISTS (SELECT 1 FROM hq_overdrafts o WHERE o.member_id = hq_members.id)
+                    WHERE id = ?
+                    """,
+                arguments: [memberId])
+        }
+    }
+
     public func pendingReferrals() async throws -> [PendingReferral] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: IssuedEntryQueries.pendingReferrals).map {

@@ -60,7 +60,7 @@ enum ReconciliationQueries {
     /// Every correction, newest first (the report): key, card, points, reason, time.
     static let report = """
         SELECT i.idempotency_key, i.card, i.points, i.reason, i.created_at_ms, i.issued_by FROM hq_issued i
-        WHERE i.kind = 'adjust' AND i.idempotency_key LIKE 'reconcile:%'
+        WHERE i.idempotency_key LIKE 'reconcile:%'
         ORDER BY i.created_at_ms DESC, i.seq DESC LIMIT 10000
         """
 

@@ -101,6 +101,12 @@ public protocol HeadOfficeStore: DashboardFigures {
     func foldPointHistories<Result: Sendable>(
         into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
     ) async throws -> Result
+    /// The point histories (every store's entries and head office's own, in time order) of the members
+    /// holding `cards` (at most ``maximumMembersPerReconciliation``) whose points an expiry run touched.
+    func pointHistoriesSinceExpiry(cards: [String]) async throws -> [MemberPointHistory]
+    /// Withdraws the member's recorded overdrafts (entries `store:seq`): in sale order they never overdrew.
+    /// The member stays flagged while any other overdraft stands.
+    func withdrawOverdrafts(memberId: Int64, entries: [String]) async throws
     /// Referred members whose first sale has reached head office and whose referral bonus is not given.
     func pendingReferrals() async throws -> [PendingReferral]
     /// Every use of a coupon used more than once: two stores accepted it while offline (like an
