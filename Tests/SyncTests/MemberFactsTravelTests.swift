@@ -124,6 +124,45 @@ import Testing
         }
     }
 
+    /// Defect: two tills offline each granted up to the day cap; head office never reconciled it. Now the
+    /// day holds what the always-online program grants in sale order (a refund later takes back the same
+    /// share of what the sale kept), with a visible correction every till shows.
+    @Test(arguments: Driver.allCases)
+    func twoOfflineTillsEarningTheDayCapAreReconciledToTheCap(_ driver: Driver) async throws {
+        let program = try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+        try await twoTills(driver, program: program) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            // Both offline now: each grants what its own view of the day leaves.
+            #expect(try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
+            #expect(try b.ledger.award(card: card, amount: money("60.00"), receipt: ReceiptReference("B-1")).points == 60)
+            for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 100)
+            let corrections = try await store.reconciliations().filter { $0.reasonCode.hasPrefix("reconcile:day_cap") }
+            #expect(corrections.map(\.points) == [-40] && corrections.first?.reason.contains("A, B") == true)
+            #expect(try a.ledger.member(card: card).balance == 100 && b.ledger.member(card: card).balance == 100)
+            // A's sale is refunded: in sale order B's sale kept 20 of its 60, so the member holds 20.
+            _ = try a.ledger.refund(receipt: ReceiptReference("A-1"), amount: nil, returnReceipt: ReceiptReference("A-1r"))
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 20)
+            // B's sale is refunded too: nothing of the day stands, the correction is given back.
+            _ = try b.ledger.refund(receipt: ReceiptReference("B-1"), amount: nil, returnReceipt: ReceiptReference("B-1r"))
+            for till in [b, a] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 0)
+            #expect(try a.ledger.member(card: card).balance == 0 && a.ledger.verify().ok && b.ledger.verify().ok)
+            let again = try await store.reconcileDayCaps(cards: [card.value], actor: "test", now: Date())
+            #expect(again.isEmpty, "running again changes nothing")
+        }
+    }
+
     /// Defect: a full refund did not free the day cap.
     @Test func aRefundOfTodaysSaleFreesTheDayCap() throws {
         let folder = TemporaryFolder()

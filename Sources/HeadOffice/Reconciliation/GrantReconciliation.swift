@@ -71,6 +71,8 @@ extension HeadOfficeStore {
             }
         }
         _ = try await issue(requests, actor: actor, now: now)
+        // The per-day cap, decided from the same facts (every store's sales of the member).
+        try await reconcileDayCaps(cards: cards, actor: actor, now: now)
         return corrections
     }
 }

@@ -48,6 +48,35 @@ extension PostgresHeadOfficeStore {
         }
     }
 
+    public func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts] {
+        let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
+        let logger = self.logger
+        func query(_ sql: String) throws -> PostgresQuery {
+            var bindings = PostgresBindings()
+            try bindings.append(cards)
+            return PostgresQuery(unsafeSQL: sql, binds: bindings)
+        }
+        return try await client.withConnection { connection in
+            var folder = DayCapQueries.Folder()
+            for try await (memberId, card, storeId, seq, at, points, rule) in try await connection.query(
+                try query(DayCapQueries.sales(members: members)), logger: logger
+            ).decode((Int64, String, String, Int64, Int64, Int64, Int).self) {
+                folder.sale(memberId: memberId, card: card, storeId: storeId, seq: seq, at: at, points: points, rule: rule)
+            }
+            for try await (_, storeId, saleSeq, at, points) in try await connection.query(
+                try query(DayCapQueries.refunds(members: members)), logger: logger
+            ).decode((Int64, String, Int64, Int64, Int64).self) {
+                folder.refund(storeId: storeId, saleSeq: saleSeq, at: at, points: points)
+            }
+            for try await (memberId, key, points) in try await connection.query(
+                try query(DayCapQueries.corrections(members: members)), logger: logger
+            ).decode((Int64, String, Int64).self) {
+                folder.correction(memberId: memberId, key: key, points: points)
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
     public func reconciliations() async throws -> [ReconciliationRecord] {
         let logger = self.logger
         return try await client.withConnection { connection in

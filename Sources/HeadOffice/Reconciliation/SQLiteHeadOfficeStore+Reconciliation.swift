@@ -31,6 +31,25 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts] {
+        let members = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
+        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        return try await pool.read { db in
+            var folder = DayCapQueries.Folder()
+            for row in try Row.fetchAll(db, sql: DayCapQueries.sales(members: members), arguments: [list]) {
+                folder.sale(
+                    memberId: row[0], card: row[1], storeId: row[2], seq: row[3], at: row[4], points: row[5], rule: row[6])
+            }
+            for row in try Row.fetchAll(db, sql: DayCapQueries.refunds(members: members), arguments: [list]) {
+                folder.refund(storeId: row[1], saleSeq: row[2], at: row[3], points: row[4])
+            }
+            for row in try Row.fetchAll(db, sql: DayCapQueries.corrections(members: members), arguments: [list]) {
+                folder.correction(memberId: row[0], key: row[1], points: row[2])
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
     public func reconciliations() async throws -> [ReconciliationRecord] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: ReconciliationQueries.report).map {

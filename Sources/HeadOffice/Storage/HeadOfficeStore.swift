@@ -114,6 +114,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     func couponDoubleUses() async throws -> [CouponUse]
     /// What decides the once-per-member grants of the members holding `cards`.
     func grantFacts(cards: [String]) async throws -> [MemberGrantFacts]
+    /// What decides the per-day cap of the members holding `cards`.
+    func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts]
     /// Head office's reconciling corrections, newest first.
     func reconciliations() async throws -> [ReconciliationRecord]
     /// Cards a till added to one member while head office holds them on another, not resolved yet.

@@ -1,0 +1,130 @@
+public import Foundation
+public import LoyaltyCore
+
+/// What the per-day cap of one member is decided from: every store's sales with what refunds took back,
+/// and head office's earlier day-cap corrections by day.
+public struct MemberDayCapFacts: Sendable {
+    public struct Sale: Hashable, Sendable {
+        public var storeId: String
+        public var seq: Int64
+        public var atMilliseconds: Int64
+        public var points: Int64
+        public var ruleVersion: Int
+        public var refunds: [CappedSale.Refund] = []
+    }
+
+    public var memberId: Int64
+    public var card: String
+    public var sales: [Sale] = []
+    /// Net points of earlier corrections, and how many, by chain day.
+    public var corrected: [String: (points: Int64, count: Int)] = [:]
+}
+
+/// SQL shared by the drivers; `members` is the driver's `IN (…)` over the cards' members.
+enum DayCapQueries {
+    static func sales(members: String) -> String {
+        """
+        SELECT e.member_id, m.first_card, e.store_id, e.seq, e.created_at_ms, e.points, e.rule_version
+        FROM hq_entries e JOIN hq_members m ON m.id = e.member_id
+        WHERE e.member_id \(members) AND e.kind = 'earn'
+        ORDER BY e.member_id, e.created_at_ms, e.store_id, e.seq
+        """
+    }
+
+    /// Refunds that took points back: member, store, the sale's seq, time, points.
+    static func refunds(members: String) -> String {
+        """
+        SELECT r.member_id, r.store_id, r.refers_to_seq, r.created_at_ms, r.points FROM hq_entries r
+        WHERE r.member_id \(members) AND r.kind = 'reverse' AND r.points < 0 AND r.refers_to_seq IS NOT NULL
+        """
+    }
+
+    /// Earlier corrections: member, key (`reconcile:day_cap:MEMBER:DAY:N`), points.
+    static func corrections(members: String) -> String {
+        """
+        SELECT member_id, idempotency_key, points FROM hq_issued
+        WHERE kind = 'adjust' AND idempotency_key LIKE 'reconcile:day_cap:%' AND member_id \(members)
+        """
+    }
+
+    /// Folds the three queries' rows into facts by member.
+    struct Folder {
+        var facts: [Int64: MemberDayCapFacts] = [:]
+        private var saleIndex: [String: (member: Int64, index: Int)] = [:]
+
+        mutating func sale(memberId: Int64, card: String, storeId: String, seq: Int64, at: Int64, points: Int64, rule: Int) {
+            if facts[memberId] == nil { facts[memberId] = MemberDayCapFacts(memberId: memberId, card: card) }
+            saleIndex["\(storeId):\(seq)"] = (memberId, facts[memberId]!.sales.count)
+            facts[memberId]!.sales.append(
+                .init(storeId: storeId, seq: seq, atMilliseconds: at, points: points, ruleVersion: rule))
+        }
+
+        mutating func refund(storeId: String, saleSeq: Int64, at: Int64, points: Int64) {
+            // Refunds of bonuses or of sales another member holds now are not this member's sales.
+            guard let (member, index) = saleIndex["\(storeId):\(saleSeq)"] else { return }
+            facts[member]!.sales[index].refunds.append(.init(atMilliseconds: at, points: points))
+        }
+
+        mutating func correction(memberId: Int64, key: String, points: Int64) {
+            let parts = key.split(separator: ":")
+            guard parts.count == 5, facts[memberId] != nil else { return }
+            let day = String(parts[3])
+            let earlier = facts[memberId]!.corrected[day] ?? (0, 0)
+            facts[memberId]!.corrected[day] = (earlier.points + points, earlier.count + 1)
+        }
+    }
+}
+
+extension HeadOfficeStore {
+    /// Corrects the members holding `cards` so that each chain day holds no more than the per-day cap
+    /// lets the always-online program grant, in sale order (two tills offline can each grant up to the
+    /// cap). One `adjust` per day and change (`reconcile:day_cap_exceeded`, or `…_restored` when a refund
+    /// made an earlier correction too large). Nothing to do when no published program has a day cap.
+    @discardableResult
+    public func reconcileDayCaps(cards: [String], actor: String, now: Date) async throws -> [ReconciliationRecord] {
+        let published = try await programs()
+        guard published.contains(where: { $0.program.earningRules?.perMemberDayCapPoints != nil }) else { return [] }
+        let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
+        guard !cards.isEmpty else { return [] }
+        let byVersion = Dictionary(published.map { ($0.program.version, $0.program) }, uniquingKeysWith: { first, _ in first })
+        var calendars: [String: ChainCalendar] = [:]
+        var requests: [IssuedEntryRequest] = []
+        var records: [ReconciliationRecord] = []
+        for member in try await dayCapFacts(cards: cards).sorted(by: { $0.memberId < $1.memberId }) {
+            var sales: [CappedSale] = []
+            for sale in member.sales {
+                let rules = byVersion[sale.ruleVersion]?.earningRules
+                let zone = rules?.timeZone ?? "UTC"
+                if calendars[zone] == nil {
+                    calendars[zone] = try (try? ChainCalendar(identifier: zone)) ?? ChainCalendar(identifier: "UTC")
+                }
+                let day = ChainCalendar.string(day: calendars[zone]!.day(milliseconds: sale.atMilliseconds))
+                sales.append(
+                    CappedSale(
+                        storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day, granted: max(0, sale.points),
+                        dayCapPoints: rules?.perMemberDayCapPoints, refunds: sale.refunds))
+            }
+            for excess in DayCapReconciliation.excess(of: sales) {
+                let earlier = member.corrected[excess.day] ?? (0, 0)
+                let points = -excess.points - earlier.points
+                guard points != 0 else { continue }
+                let code = points < 0 ? "reconcile:day_cap_exceeded" : "reconcile:day_cap_restored"
+                let reason =
+                    points < 0
+                    ? "\(code): the day cap of \(excess.day) was earned more than once (stores \(excess.stores.joined(separator: ", ")))"
+                    : "\(code): refunds of \(excess.day) left the day under its cap"
+                let key = "reconcile:day_cap:\(member.memberId):\(excess.day):\(earlier.count)"
+                requests.append(
+                    IssuedEntryRequest(
+                        memberId: member.memberId, card: member.card, kind: .adjust, points: points, reason: reason,
+                        idempotencyKey: key, createdAtMilliseconds: now.milliseconds))
+                records.append(
+                    ReconciliationRecord(
+                        card: member.card, reasonCode: code, points: points, reason: reason, atMilliseconds: now.milliseconds,
+                        by: actor))
+            }
+        }
+        _ = try await issue(requests, actor: actor, now: now)
+        return records
+    }
+}
