@@ -206,4 +206,53 @@ import Testing
             }
         }
     }
+
+    /// Defect (review 2): `members merge` kept the referral bonuses of a member who, merged, referred
+    /// themselves (paid twice to one person), and of two records that were each referred (two "new member"
+    /// bonuses and two referrers paid for one person's one enrolment).
+    @Test(arguments: Driver.allCases)
+    func aMergeTakesBackReferralsThePersonCouldNotHaveHad(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(referral: 25), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                func number(_ digits: String) throws -> CardNumber { try CardNumber(GTIN.withCheckDigit(digits)) }
+                let (ana, anaAgain, bob, cleo, cleoAgain) = (
+                    try number("290000067701"), try number("290000067702"), try number("290000067703"),
+                    try number("290000067704"), try number("290000067705")
+                )
+                // Ana refers a second record of herself; Cleo's two records were referred by Ana and by Bob.
+                for card in [ana, bob] { _ = try a.ledger.enroll(card: card, name: nil, birthday: nil) }
+                _ = try a.ledger.enroll(card: anaAgain, name: nil, birthday: nil, referredBy: ana)
+                _ = try a.ledger.enroll(card: cleo, name: nil, birthday: nil, referredBy: ana)
+                _ = try a.ledger.enroll(card: cleoAgain, name: nil, birthday: nil, referredBy: bob)
+                for (index, card) in [anaAgain, cleo, cleoAgain].enumerated() {
+                    _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("S-\(index)"))
+                }
+                _ = try await a.client.syncOnce()
+                func balance(_ card: CardNumber) async throws -> Int64? {
+                    try await store.member(card: card.value, now: Date())?.balance
+                }
+                #expect(try await [balance(ana), balance(bob), balance(cleo)] == [50, 25, 35])
+
+                try await store.mergeMembers(keep: ana.value, other: anaAgain.value, actor: "test", reason: nil, now: Date())
+                try await store.reconcileGrants(cards: [ana.value], actor: "members merge", now: Date())
+                // Ana keeps her referral of Cleo (25) and her 10 points of sales; no bonus for referring herself.
+                #expect(try await balance(ana) == 35)
+                try await store.mergeMembers(keep: cleo.value, other: cleoAgain.value, actor: "test", reason: nil, now: Date())
+                try await store.reconcileGrants(cards: [cleo.value], actor: "members merge", now: Date())
+                // Cleo was referred once (by Ana, the earlier): one new-member bonus; Bob's bonus is taken back.
+                #expect(try await [balance(cleo), balance(bob), balance(ana)] == [45, 0, 35])
+                let codes = try await store.reconciliations().map(\.reasonCode)
+                #expect(codes.filter { $0 == "reconcile:referral_self" }.count == 2)
+                #expect(codes.filter { $0 == "reconcile:referral_merged" }.count == 2)
+                // Running again changes nothing.
+                try await store.reconcileGrants(cards: [ana.value, cleo.value, bob.value], actor: "test", now: Date())
+                #expect(try await [balance(cleo), balance(bob), balance(ana)] == [45, 0, 35])
+            }
+        }
+    }
 }

@@ -54,9 +54,11 @@ extension HeadOfficeStore {
             if let referral = member.referral, let (points, code) = referral.standing.correction {
                 let key = "reconcile:referral:\(member.memberId):\(referral.corrections)"
                 let why =
-                    points < 0
-                    ? "the referred member's purchases were all refunded"
-                    : "a purchase of the referred member stands again"
+                    referral.standing.selfReferral
+                    ? "the referrer and the referred member are one person (records merged)"
+                    : points < 0
+                        ? "the referred member's purchases were all refunded"
+                        : "a purchase of the referred member stands again"
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: points,
@@ -68,6 +70,25 @@ extension HeadOfficeStore {
                         reason: "\(code): referral bonus for card ending \(member.card.suffix(4)), \(why)",
                         idempotencyKey: key + ":referrer", createdAtMilliseconds: now.milliseconds))
                 corrections.append(GrantCorrection(grant: .referral, points: points, reasonCode: code, stores: []))
+            }
+            // Records merged into this member were each referred: one person enrols once.
+            for merged in member.mergedReferrals {
+                let key = "reconcile:referral_merged:\(merged.referredCard)"
+                let code = "reconcile:referral_merged"
+                let why =
+                    "card ending \(merged.referredCard.suffix(4)) was merged into the member holding card ending "
+                    + "\(member.card.suffix(4)), who was referred once"
+                requests.append(
+                    IssuedEntryRequest(
+                        memberId: member.memberId, card: member.card, kind: .adjust, points: -merged.paid,
+                        reason: "\(code): referral bonus, \(why)", idempotencyKey: key + ":new",
+                        createdAtMilliseconds: now.milliseconds))
+                requests.append(
+                    IssuedEntryRequest(
+                        memberId: merged.referrerMemberId, card: merged.referrerCard, kind: .adjust, points: -merged.paid,
+                        reason: "\(code): referral bonus for card ending \(merged.referredCard.suffix(4)), \(why)",
+                        idempotencyKey: key + ":referrer", createdAtMilliseconds: now.milliseconds))
+                corrections.append(GrantCorrection(grant: .referral, points: -merged.paid, reasonCode: code, stores: []))
             }
         }
         _ = try await issue(requests, actor: actor, now: now)

@@ -38,14 +38,25 @@ public struct MemberGrantFacts: Hashable, Sendable {
         public var corrections: Int
     }
 
+    /// A referral bonus paid for another record of this member that a merge joined to it: one person
+    /// enrols once, so it is taken back from both sides (once).
+    public struct MergedReferral: Hashable, Sendable {
+        public var referredCard: String
+        public var referrerMemberId: Int64
+        public var referrerCard: String
+        public var paid: Int64
+    }
+
     /// Head office's corrections, by grant.
     public var corrected: [OncePerMemberGrant: Corrections] = [:]
     /// The member's earliest enrolment at any store.
     public var firstEnrolment: StoreEvent?
     /// The member's earliest sale not fully refunded.
     public var firstStandingSale: StoreEvent?
-    /// The referral bonus paid for this member as the new member, if any.
+    /// The referral bonus paid for this member as the new member, if any (the earliest).
     public var referral: PaidReferral?
+    /// Further referral bonuses paid for records merged into this member, not taken back yet.
+    public var mergedReferrals: [MergedReferral] = []
     /// The member's first sale imported from the old system, if any.
     public var firstImportedSaleAtMilliseconds: Int64?
 

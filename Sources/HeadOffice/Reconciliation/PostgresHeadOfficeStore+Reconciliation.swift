@@ -33,15 +33,14 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, String, Int64, Int64).self) {
                 folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at)
             }
-            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections)
+            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections, referred, merged)
                 in try await connection.query(
                     try query(ReconciliationQueries.referrals(members: members)), logger: logger
-                ).decode((Int64, String, Int64, String, Int64, Int64, Int64).self)
+                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Bool).self)
             {
                 folder.referral(
                     memberId: memberId, referrerMemberId: referrerId, referrerCard: referrerCard, paid: paid,
-                    corrected: corrected,
-                    corrections: corrections)
+                    corrected: corrected, corrections: corrections, referredCard: referred, takenBackByMerge: merged)
             }
             folder.finish()
             return Array(folder.facts.values)

@@ -42,18 +42,23 @@ enum ReconciliationQueries {
         """
     }
 
-    /// Referred members among `$MEMBERS` whose referral bonus was paid: member, card, referrer member and
-    /// card, the bonus paid, and the net and count of earlier referral corrections.
+    /// Referral bonuses paid to members among `$MEMBERS` as new members, earliest first: member, card, referrer
+    /// member and card, points, net and count of corrections, the referred card, whether a merge took it back.
     static func referrals(members: String) -> String {
         """
-        SELECT m.id, m.first_card, rm.id, rm.first_card, p.points,
+        SELECT m.id, m.first_card, rr.member_id, rrm.first_card, p.points,
                CAST(COALESCE((SELECT SUM(c.points) FROM hq_issued c WHERE c.member_id = m.id
-                              AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%'), 0) AS BIGINT),
+                              AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%:new'), 0) AS BIGINT),
                CAST((SELECT COUNT(*) FROM hq_issued c WHERE c.member_id = m.id
-                     AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%') AS BIGINT)
-        FROM hq_members m JOIN hq_issued p ON p.idempotency_key = 'referral:new:' || m.first_card
-        JOIN hq_cards r ON r.card = m.referred_by_card JOIN hq_members rm ON rm.id = r.member_id
+                     AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%:new') AS BIGINT),
+               substr(p.idempotency_key, 14),
+               EXISTS (SELECT 1 FROM hq_issued x
+                       WHERE x.idempotency_key = 'reconcile:referral_merged:' || substr(p.idempotency_key, 14) || ':new')
+        FROM hq_members m JOIN hq_issued p ON p.member_id = m.id AND p.idempotency_key LIKE 'referral:new:%'
+        JOIN hq_issued rr ON rr.idempotency_key = 'referral:referrer:' || substr(p.idempotency_key, 14)
+        JOIN hq_members rrm ON rrm.id = rr.member_id
         WHERE m.id \(members)
+        ORDER BY m.id, p.created_at_ms, p.seq
         """
     }
 
@@ -90,11 +95,21 @@ enum ReconciliationQueries {
 
         mutating func referral(
             memberId: Int64, referrerMemberId: Int64, referrerCard: String, paid: Int64, corrected: Int64,
-            corrections: Int64
+            corrections: Int64, referredCard: String, takenBackByMerge: Bool
         ) {
-            facts[memberId]?.referral = MemberGrantFacts.PaidReferral(
+            guard facts[memberId] != nil else { return }
+            guard facts[memberId]!.referral == nil else {
+                if !takenBackByMerge {
+                    facts[memberId]!.mergedReferrals.append(
+                        .init(referredCard: referredCard, referrerMemberId: referrerMemberId, referrerCard: referrerCard, paid: paid))
+                }
+                return
+            }
+            facts[memberId]!.referral = MemberGrantFacts.PaidReferral(
                 referrerMemberId: referrerMemberId, referrerCard: referrerCard,
-                standing: ReferralStanding(paid: paid, corrected: corrected, saleStands: false), corrections: Int(corrections))
+                standing: ReferralStanding(
+                    paid: paid, corrected: corrected, saleStands: false, selfReferral: referrerMemberId == memberId),
+                corrections: Int(corrections))
         }
 
         /// Called after every row is in: a referral stands with the member's first standing sale.

@@ -103,17 +103,21 @@ public struct ReferralStanding: Hashable, Sendable {
     public var corrected: Int64
     /// Whether the new member has a sale that is not fully refunded.
     public var saleStands: Bool
+    /// The referrer and the new member are one person (two records merged): never due.
+    public var selfReferral: Bool
 
-    public init(paid: Int64, corrected: Int64, saleStands: Bool) {
+    public init(paid: Int64, corrected: Int64, saleStands: Bool, selfReferral: Bool = false) {
         self.paid = paid
         self.corrected = corrected
         self.saleStands = saleStands
+        self.selfReferral = selfReferral
     }
 
     /// Points to add to each of the two (negative: taken back), and the reason code; nil when it stands right.
     public var correction: (points: Int64, reasonCode: String)? {
-        let points = (saleStands ? paid : 0) - (paid + corrected)
+        let points = (saleStands && !selfReferral ? paid : 0) - (paid + corrected)
         guard points != 0 else { return nil }
-        return (points, points < 0 ? "reconcile:referral_refunded" : "reconcile:referral_restored")
+        if points > 0 { return (points, "reconcile:referral_restored") }
+        return (points, selfReferral ? "reconcile:referral_self" : "reconcile:referral_refunded")
     }
 }
