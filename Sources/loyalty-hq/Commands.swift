@@ -451,11 +451,13 @@ struct Members: AsyncParsableCommand {
             let actor = try OperatorInput.actor(by)
             let reason = try OperatorInput.reason(reason)
             var corrections: [GrantCorrection] = []
+            var withdrawn: [String] = []
             do {
-                corrections = try await storage.withStore { store, _ in
+                (corrections, withdrawn) = try await storage.withStore { store, _ in
                     try await store.mergeMembers(keep: keep, other: other, actor: actor, reason: reason, now: Date())
-                    // One person now: the grants each record had are corrected to once, visibly.
-                    return try await store.reconcileGrants(cards: [keep], actor: "members merge", now: Date())
+                    // One person now: the grants and coupons each record had are corrected to once, visibly.
+                    let reconciled = try await store.reconcileAfterMerge(keep: keep, actor: "members merge", now: Date())
+                    return (reconciled.grants, reconciled.coupons)
                 }
             } catch let refusal as IngestRefusal where refusal.kind == .sameMember {
                 throw CommandFailure(code: refusal.kind.rawValue, message: refusal.message, exitCode: 2)
@@ -465,12 +467,15 @@ struct Members: AsyncParsableCommand {
                 var other: String
                 var status = "merged"
                 var corrections: [GrantCorrection]
+                var couponsWithdrawn: [String]
             }
             if storage.json {
-                Output.out(Output.json(Body(keep: keep, other: other, corrections: corrections)))
+                Output.out(
+                    Output.json(Body(keep: keep, other: other, corrections: corrections, couponsWithdrawn: withdrawn)))
             } else {
                 Output.out("Merged the member of \(other) into the member of \(keep); stores converge at their next sync.")
                 for correction in corrections { Output.out("Corrected \(correction.points) points: \(correction.reason)") }
+                for code in withdrawn { Output.out("Withdrew coupon \(code): the member already holds one of its rule") }
             }
         }
     }

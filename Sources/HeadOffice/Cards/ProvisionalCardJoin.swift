@@ -4,7 +4,7 @@ extension HeadOfficeStore {
     /// Joins each provisional member (a card sold at a store before any store knew it, never enrolled,
     /// holding only that card) to the member a store added the card to: one card, one member chain-wide,
     /// whichever store synced first. Each join is a `members merge` in the audit trail, and the member's
-    /// once-per-member grants are reconciled after it.
+    /// once-per-member grants and coupons are reconciled after it.
     /// - Returns: the conflicts resolved this way.
     @discardableResult
     public func joinProvisionalCards(actor: String, now: Date) async throws -> [CardConflict] {
@@ -22,8 +22,8 @@ extension HeadOfficeStore {
                 continue
             }
         }
-        if !joined.isEmpty {
-            try await reconcileGrants(cards: joined.map(\.addedTo), actor: actor, now: now)
+        for keep in Set(joined.map(\.addedTo)) {
+            try await reconcileAfterMerge(keep: keep, actor: actor, now: now)
         }
         return joined
     }

@@ -81,7 +81,9 @@ enum IssuedEntryQueries {
     /// the issuing version and time; the newest 100 per page of members at most.
     static func couponStates(members: String) -> String {
         """
-        SELECT member_id, coupon_code, MAX(CASE WHEN reason = 'voided' THEN 1 ELSE 0 END),
+        SELECT member_id, coupon_code,
+               MAX(CASE WHEN reason = 'voided' OR coupon_code IN (SELECT w.coupon_code FROM hq_coupon_withdrawals w)
+                        THEN 1 ELSE 0 END),
                SUM(CASE WHEN reason = 'used' THEN 1 ELSE 0 END), MIN(CASE WHEN reason = 'issued' THEN rule_version END),
                MIN(CASE WHEN reason = 'issued' THEN created_at_ms END)
         FROM hq_entries WHERE kind = 'coupon' AND member_id \(members)

@@ -1,7 +1,7 @@
 public import Foundation
 public import LoyaltyCore
 import PostgresNIO
-import SyncProtocol
+public import SyncProtocol
 
 extension PostgresHeadOfficeStore {
     public func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int {
@@ -130,6 +130,61 @@ extension PostgresHeadOfficeStore {
             }
         }
         return result
+    }
+
+    public func coupons(cards: [String]) async throws -> [Int64: [CouponState]] {
+        let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
+        var bindings = PostgresBindings()
+        try bindings.append(cards)
+        let query = PostgresQuery(unsafeSQL: IssuedEntryQueries.couponStates(members: members), binds: bindings)
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            var result: [Int64: [CouponState]] = [:]
+            for try await (memberId, code, voided, uses, version, issuedAt) in try await connection.query(query, logger: logger)
+                .decode((Int64, String, Int32, Int64, Int?, Int64?).self)
+            {
+                guard
+                    let state = IssuedEntryQueries.couponState(
+                        code: code, voided: voided == 1, uses: uses, ruleVersion: version, issuedAt: issuedAt)
+                else { continue }
+                result[memberId, default: []].append(state)
+            }
+            return result
+        }
+    }
+
+    public func withdrawCoupons(
+        _ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date
+    ) async throws -> Int {
+        guard !coupons.isEmpty else { return 0 }
+        let logger = self.logger
+        return try await transaction { connection in
+            var written = 0
+            for coupon in coupons {
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO hq_coupon_withdrawals (coupon_code, member_id, reason, at_ms, withdrawn_by)
+                    VALUES (\(coupon.code), \(coupon.memberId), \(reason), \(now.milliseconds), \(actor))
+                    ON CONFLICT (coupon_code) DO NOTHING RETURNING 1
+                    """, logger: logger)
+                var isNew = false
+                for try await _ in inserted.decode(Int.self) { isNew = true }
+                guard isNew else { continue }
+                written += 1
+                try await connection.query(
+                    """
+                    WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
+                    UPDATE hq_members SET version = (SELECT change_seq FROM version) WHERE id = \(coupon.memberId)
+                    """, logger: logger)
+                let detail = "coupon \(coupon.code) (member \(coupon.memberId))"
+                try await connection.query(
+                    """
+                    INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+                    VALUES (\(now.milliseconds), \(actor), 'coupon withdrawn', \(detail), \(reason))
+                    """, logger: logger)
+            }
+            return written
+        }
     }
 
     public func pendingReferrals() async throws -> [PendingReferral] {

@@ -1,7 +1,7 @@
 public import Foundation
 import GRDB
 public import LoyaltyCore
-import SyncProtocol
+public import SyncProtocol
 
 extension SQLiteHeadOfficeStore {
     public func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int {
@@ -88,6 +88,48 @@ extension SQLiteHeadOfficeStore {
                     WHERE id = ?
                     """,
                 arguments: [memberId])
+        }
+    }
+
+    public func coupons(cards: [String]) async throws -> [Int64: [CouponState]] {
+        let members = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
+        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        return try await pool.read { db in
+            var result: [Int64: [CouponState]] = [:]
+            for row in try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: members), arguments: [list]) {
+                guard
+                    let state = IssuedEntryQueries.couponState(
+                        code: row[1], voided: row[2] as Int64 == 1, uses: row[3], ruleVersion: row[4], issuedAt: row[5])
+                else { continue }
+                result[row[0], default: []].append(state)
+            }
+            return result
+        }
+    }
+
+    public func withdrawCoupons(
+        _ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date
+    ) async throws -> Int {
+        guard !coupons.isEmpty else { return 0 }
+        return try await pool.write { db in
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            var written = 0
+            for coupon in coupons {
+                try db.execute(
+                    sql: """
+                        INSERT INTO hq_coupon_withdrawals (coupon_code, member_id, reason, at_ms, withdrawn_by)
+                        VALUES (?, ?, ?, ?, ?) ON CONFLICT (coupon_code) DO NOTHING
+                        """,
+                    arguments: [coupon.code, coupon.memberId, reason, now.milliseconds, actor])
+                guard db.changesCount > 0 else { continue }
+                written += 1
+                try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, coupon.memberId])
+                try db.execute(
+                    sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'coupon withdrawn', ?, ?)",
+                    arguments: [now.milliseconds, actor, "coupon \(coupon.code) (member \(coupon.memberId))", reason])
+            }
+            return written
         }
     }
 

@@ -431,4 +431,16 @@ enum HeadOfficeSchema {
     static let postgresCardConflicts: [String] = [cardConflicts, "INSERT INTO hq_schema (version) VALUES (20)"]
 
     static let postgresTierRows: [String] = [tierRowsView, "INSERT INTO hq_schema (version) VALUES (19)"]
+
+    /// Version 21: coupons head office withdrew (a merged record's coupon of a rule the member already
+    /// holds: one person gets each once-per-member coupon once). Stores see them voided.
+    static let couponWithdrawals = """
+        CREATE TABLE hq_coupon_withdrawals (
+            coupon_code TEXT PRIMARY KEY, member_id BIGINT NOT NULL, reason TEXT NOT NULL, at_ms BIGINT NOT NULL,
+            withdrawn_by TEXT NOT NULL)
+        """
+
+    static let sqliteCouponWithdrawals = couponWithdrawals + ";"
+
+    static let postgresCouponWithdrawals: [String] = [couponWithdrawals, "INSERT INTO hq_schema (version) VALUES (21)"]
 }

@@ -72,6 +72,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (18, HeadOfficeSchema.postgresIssuedAdjustments),
                 (19, HeadOfficeSchema.postgresTierRows),
                 (20, HeadOfficeSchema.postgresCardConflicts),
+                (21, HeadOfficeSchema.postgresCouponWithdrawals),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {

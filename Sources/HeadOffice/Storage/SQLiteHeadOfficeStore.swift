@@ -86,6 +86,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v20-card-conflicts") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCardConflicts)
         }
+        migrator.registerMigration("hq-v21-coupon-withdrawals") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCouponWithdrawals)
+        }
         try migrator.migrate(pool)
     }
 

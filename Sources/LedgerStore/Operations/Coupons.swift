@@ -174,7 +174,10 @@ extension LedgerDatabase {
             case "used":
                 throw LoyaltyError.refused("coupon_used", "coupon \(code) was already used (receipt \(coupon["used_receipt"] as String? ?? "at another store")); it works once")
             case "voided":
-                throw LoyaltyError.refused("coupon_voided", "coupon \(code) was voided: the sale that earned it was refunded")
+                throw LoyaltyError.refused(
+                    "coupon_voided",
+                    "coupon \(code) was voided: the sale that earned it was refunded, or head office withdrew it "
+                        + "(the member holds another coupon of its kind)")
             default:
                 break
             }
@@ -204,7 +207,8 @@ extension LedgerDatabase {
     }
 
     /// Head office's coupons for a member: unknown ones are learned (their discount and validity from
-    /// the rule of the version that issued them), and head office's used or voided wins over open here.
+    /// the rule of the version that issued them), head office's used or voided wins over open here, and a
+    /// coupon follows its member as head office holds it (after a merge).
     func applyHeadOfficeCoupons(_ coupons: [HeadOfficeCoupon], memberId: Int64, _ db: Database) throws {
         for coupon in coupons.prefix(Self.maximumHeadOfficeEntriesPerMember) {
             guard ["open", "used", "voided"].contains(coupon.status),
@@ -216,7 +220,9 @@ extension LedgerDatabase {
                 sql: """
                     INSERT INTO coupons (code, member_id, rule_version, discount_minor, issued_at, expires_at, status)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (code) DO UPDATE SET status = excluded.status WHERE coupons.status = 'open' AND excluded.status != 'open'
+                    ON CONFLICT (code) DO UPDATE SET member_id = excluded.member_id,
+                        status = CASE WHEN coupons.status = 'open' AND excluded.status != 'open' THEN excluded.status
+                                      ELSE coupons.status END
                     """,
                 arguments: [
                     coupon.code, memberId, coupon.ruleVersion, rule.discountMinor, coupon.issuedAtMilliseconds,

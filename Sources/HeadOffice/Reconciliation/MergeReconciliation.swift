@@ -1,0 +1,48 @@
+public import Foundation
+public import LoyaltyCore
+import SyncProtocol
+
+/// What head office corrected after two member records became one.
+public struct MergeReconciliation: Sendable {
+    public var grants: [GrantCorrection]
+    /// Coupons withdrawn: the merged record's coupon of a rule the member already held.
+    public var coupons: [String]
+}
+
+extension HeadOfficeStore {
+    /// After `members merge` (or a provisional card joined a member): the once-per-member grants are
+    /// corrected, and of each coupon rule the member keeps one coupon (a used one, else the earliest
+    /// issued); the other open ones are withdrawn. Running it again changes nothing.
+    @discardableResult
+    public func reconcileAfterMerge(keep: String, actor: String, now: Date) async throws -> MergeReconciliation {
+        let grants = try await reconcileGrants(cards: [keep], actor: actor, now: now)
+        var withdrawals: [(memberId: Int64, code: String)] = []
+        for (memberId, coupons) in try await coupons(cards: [keep]) {
+            withdrawals += OncePerMemberCoupons.surplus(coupons).map { (memberId, $0) }
+        }
+        _ = try await withdrawCoupons(
+            withdrawals, reason: "reconcile:coupon_merged: one person holds each once-per-member coupon once",
+            actor: actor, now: now)
+        return MergeReconciliation(grants: grants, coupons: withdrawals.map(\.code).sorted())
+    }
+}
+
+/// Coupons are once per member and rule: of a member's coupons of one rule, the one that stands.
+enum OncePerMemberCoupons {
+    /// The open coupons beyond one per rule (the rule is the code's name before its last `-`): a used
+    /// coupon stands first, else the earliest issued.
+    static func surplus(_ coupons: [CouponState]) -> [String] {
+        var byRule: [Substring: [CouponState]] = [:]
+        for coupon in coupons where coupon.status != "voided" {
+            guard let dash = coupon.code.lastIndex(of: "-") else { continue }
+            byRule[coupon.code[..<dash], default: []].append(coupon)
+        }
+        return byRule.values.flatMap { group -> [String] in
+            let ordered = group.sorted {
+                ($0.status == "used" ? 0 : 1, $0.issuedAtMilliseconds, $0.code)
+                    < ($1.status == "used" ? 0 : 1, $1.issuedAtMilliseconds, $1.code)
+            }
+            return ordered.dropFirst().filter { $0.status == "open" }.map(\.code)
+        }.sorted()
+    }
+}
