@@ -163,6 +163,29 @@ import Testing
         }
     }
 
+    /// Defect (review 2): head office lowered a tier as soon as a refund synced (its tier came from the
+    /// 12-month figure of now), and the tills followed; the program moves a member down only at a review.
+    /// Whichever batch brings the sale and its refund, head office holds the tier the sale reached.
+    @Test(arguments: Driver.allCases)
+    func aRefundDoesNotLowerATierBeforeTheReview(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            #expect(try a.ledger.award(card: card, amount: money("600.00"), receipt: ReceiptReference("T-1")).tier == "silver")
+            _ = try a.ledger.refund(receipt: ReceiptReference("T-1"), amount: nil, returnReceipt: ReceiptReference("T-1r"))
+            for till in [a, b, a] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.tier == "silver")
+            #expect(try a.ledger.member(card: card).tier == "silver" && b.ledger.member(card: card).tier == "silver")
+            // The review is what moves the member down, at head office and then at every till.
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(Date()), calendar: calendar)
+            let program = try #require(try await store.programs().last?.program)
+            _ = try await store.publishReviewedTiers(TierReview.tiers(facts, program: program), actor: "test", now: Date())
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.tier == "base")
+            #expect(try a.ledger.member(card: card).tier == "base" && b.ledger.member(card: card).tier == "base")
+        }
+    }
+
     /// Defect: a full refund did not free the day cap.
     @Test func aRefundOfTodaysSaleFreesTheDayCap() throws {
         let folder = TemporaryFolder()

@@ -95,6 +95,11 @@ public struct HeadOfficeAPI: Sendable {
             // A redemption or refund made before an expiry run that it reached head office after.
             let spent = batch.entries.filter { ["redeem", "reverse"].contains($0.kind) }.map(\.card)
             if !spent.isEmpty { _ = try? await store.settleLateEntries(cards: spent, actor: "ingest", now: clock()) }
+            // The tier each sale reached holds until the next review, whatever refund comes with or after it.
+            let sales = batch.entries.filter { $0.kind == "earn" && $0.amountMinor > 0 }
+            if !sales.isEmpty {
+                _ = try? await store.holdTiersReached(sales: sales.map { ($0.card, $0.createdAtMilliseconds) })
+            }
             // Once-per-member grants two tills may both have paid (or neither): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
             let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse"].contains($0.kind) }.map(\.card)

@@ -114,6 +114,14 @@ public protocol HeadOfficeStore: DashboardFigures {
     func couponDoubleUses() async throws -> [CouponUse]
     /// What decides the once-per-member grants of the members holding `cards`.
     func grantFacts(cards: [String]) async throws -> [MemberGrantFacts]
+    /// Each sale's member with their tier floor and the 12-month figure up to the sale.
+    func tierFigures(at sales: [(card: String, atMilliseconds: Int64)]) async throws -> [TierFigureAtSale]
+    /// Raises members' tier floors (kept until the next review); they reach the stores with their next pull.
+    func raiseTierFloors(_ floors: [Int64: String]) async throws
+    /// The coupons of the members holding `cards` as head office knows them, by member.
+    func coupons(cards: [String]) async throws -> [Int64: [CouponState]]
+    /// Withdraws coupons (voided at every store after its next pull), each once; returns how many were new.
+    func withdrawCoupons(_ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date) async throws -> Int
     /// What decides the per-day cap of the members holding `cards`.
     func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts]
     /// Head office's reconciling corrections, newest first.
