@@ -3,18 +3,20 @@ import HeadOffice
 import SyncProtocol
 import Testing
 
-/// Enrolments in the ledger stream at head office: the member is known with balance 0, the first
-/// profile stays, a resent enrolment is a duplicate, a changed one a conflict, a bad one a 4xx.
+/// Enrolments in the ledger stream at head office: the member is known with balance 0, the newest
+/// profile wins, a resent enrolment is a duplicate, a changed one a conflict, a bad one a 4xx.
 @Suite struct EnrolmentIngestTests {
-    func enrolment(_ seq: Int64, card: String, name: String? = "Ana", birthday: String? = "1990-04-23") -> SyncEntry {
-        var entry = Harness.entry(seq, card: card, kind: "enroll", points: 0, amount: 0)
+    func enrolment(
+        _ seq: Int64, card: String, name: String? = "Ana", birthday: String? = "1990-04-23", at: Int64 = 1_795_340_000_000
+    ) -> SyncEntry {
+        var entry = Harness.entry(seq, card: card, kind: "enroll", points: 0, amount: 0, at: at)
         entry.memberName = name
         entry.memberBirthday = birthday
         return entry
     }
 
     @Test(arguments: Driver.allCases)
-    func enrolmentsMakeMembersKnownOnceAndKeepTheFirstProfile(_ driver: Driver) async throws {
+    func enrolmentsMakeMembersKnownOnceAndTheNewestProfileWins(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             for id in ["A", "B"] { try await store.addStore(id: id, secret: id, now: Date()) }
             let card = "2900000777774"
@@ -28,13 +30,18 @@ import Testing
                 try await store.ingest(
                     storeId: "A", batch: PushBatch(entries: [enrolment(1, card: card, name: "Eve")], backlog: 0), nonce: nil, now: Date())
             }
-            // The same card enrolled offline at B too: one member, the first profile stays.
-            let second = PushBatch(entries: [enrolment(1, card: card, name: "Ana L."), Harness.entry(2, card: card, points: 7)], backlog: 0)
+            // The same card enrolled offline at B too, later: one member enrolled at A (the earliest), the newer
+            // name from B; the birthday B did not give stays.
+            let second = PushBatch(
+                entries: [
+                    enrolment(1, card: card, name: "Ana L.", birthday: nil, at: 1_795_341_000_000),
+                    Harness.entry(2, card: card, points: 7),
+                ], backlog: 0)
             #expect(try await store.ingest(storeId: "B", batch: second, nonce: nil, now: Date()).accepted == 2)
             let merged = try #require(try await store.member(card: card, now: Date()))
-            #expect(merged.balance == 7 && merged.name == "Ana" && merged.enrolledStore == "A")
+            #expect(merged.balance == 7 && merged.name == "Ana L." && merged.enrolledStore == "A")
             // A profile change (at any store) wins over the enrolment's profile; the newest change wins.
-            var change = Harness.entry(3, card: card, kind: "profile", points: 0, amount: 0)
+            var change = Harness.entry(3, card: card, kind: "profile", points: 0, amount: 0, at: 1_795_342_000_000)
             change.memberName = "Ana Li"
             #expect(try await store.ingest(storeId: "B", batch: PushBatch(entries: [change], backlog: 0), nonce: nil, now: Date()).accepted == 1)
             #expect(try await store.member(card: card, now: Date())?.name == "Ana Li")

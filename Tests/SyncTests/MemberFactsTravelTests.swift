@@ -186,6 +186,26 @@ import Testing
         }
     }
 
+    /// Defect (review 2): a profile change that arrived last won at head office, even when it was older
+    /// (a till that synced late overwrote the member's newer name and birthday). The newest change wins,
+    /// field by field, whichever store syncs first.
+    @Test(arguments: Driver.allCases)
+    func theNewestProfileChangeWinsWhicheverArrivesLast(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, store in
+            let now = Date()
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil, at: now.addingTimeInterval(-600))
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            _ = try a.ledger.updateProfile(
+                card: card, name: "Ana Old", birthday: try CalendarDate(parsing: "1990-01-01"), at: now.addingTimeInterval(-300))
+            _ = try b.ledger.updateProfile(card: card, name: "Ana New", birthday: nil, at: now.addingTimeInterval(-200))
+            _ = try await b.client.syncOnce()
+            _ = try await a.client.syncOnce()
+            let member = try #require(try await store.member(card: card.value, now: now))
+            #expect(member.name == "Ana New" && member.birthday == "1990-01-01")
+        }
+    }
+
     /// Defect: a full refund did not free the day cap.
     @Test func aRefundOfTodaysSaleFreesTheDayCap() throws {
         let folder = TemporaryFolder()

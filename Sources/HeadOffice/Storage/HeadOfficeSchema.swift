@@ -443,4 +443,29 @@ enum HeadOfficeSchema {
     static let sqliteCouponWithdrawals = couponWithdrawals + ";"
 
     static let postgresCouponWithdrawals: [String] = [couponWithdrawals, "INSERT INTO hq_schema (version) VALUES (21)"]
+
+    /// Version 22: when the member's name and birthday were last changed at a store, so the newest change
+    /// wins whichever store syncs last.
+    static let profileTimes = [
+        "ALTER TABLE hq_members ADD COLUMN name_at_ms BIGINT", "ALTER TABLE hq_members ADD COLUMN birthday_at_ms BIGINT",
+    ]
+
+    static let sqliteProfileTimes = profileTimes.joined(separator: ";\n") + ";"
+
+    static let postgresProfileTimes: [String] = profileTimes + ["INSERT INTO hq_schema (version) VALUES (22)"]
+
+    /// Sets the name and birthday an entry brings, each only when it is at least as new as the stored one.
+    /// Placeholders: name, birthday, time, member id (in the driver's form).
+    static func newestProfile(name: String, birthday: String, at: String, member: String) -> String {
+        """
+        UPDATE hq_members SET
+            name = CASE WHEN \(name) IS NOT NULL AND \(at) >= COALESCE(name_at_ms, -1) THEN \(name) ELSE name END,
+            name_at_ms = CASE WHEN \(name) IS NOT NULL AND \(at) >= COALESCE(name_at_ms, -1) THEN \(at) ELSE name_at_ms END,
+            birthday = CASE WHEN \(birthday) IS NOT NULL AND \(at) >= COALESCE(birthday_at_ms, -1) THEN \(birthday)
+                            ELSE birthday END,
+            birthday_at_ms = CASE WHEN \(birthday) IS NOT NULL AND \(at) >= COALESCE(birthday_at_ms, -1) THEN \(at)
+                                  ELSE birthday_at_ms END
+        WHERE id = \(member)
+        """
+    }
 }

@@ -73,6 +73,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (19, HeadOfficeSchema.postgresTierRows),
                 (20, HeadOfficeSchema.postgresCardConflicts),
                 (21, HeadOfficeSchema.postgresCouponWithdrawals),
+                (22, HeadOfficeSchema.postgresProfileTimes),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -230,12 +231,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     """, logger: logger)
                 let enrolments = plan.enrolments
                 if !enrolments.isEmpty {
-                    // Enrolments: the member is known (balance 0 without sales); the first profile stays.
+                    // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
                     try await connection.query(
                         """
-                        UPDATE hq_members m SET name = COALESCE(m.name, NULLIF(p.name, '')),
-                            birthday = COALESCE(m.birthday, NULLIF(p.birthday, '')),
-                            enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
+                        UPDATE hq_members m SET enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
                                                   ELSE m.enrolled_store END,
                             enrolled_at_ms = LEAST(m.enrolled_at_ms, p.created),
                             referred_by_card = COALESCE(m.referred_by_card, NULLIF(p.referrer, ''))
@@ -248,14 +247,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         JOIN hq_cards c ON c.card = p.card WHERE m.id = c.member_id
                         """, logger: logger)
                 }
-                // Profile changes, oldest first: the newest name or birthday wins.
-                for change in plan.profileChanges {
+                // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last.
+                for change in plan.enrolments + plan.profileChanges where change.memberName != nil || change.memberBirthday != nil {
+                    var bindings = PostgresBindings()
+                    bindings.append(change.memberName)
+                    bindings.append(change.memberBirthday)
+                    bindings.append(change.createdAtMilliseconds)
+                    bindings.append(change.card)
                     try await connection.query(
-                        """
-                        UPDATE hq_members m SET name = COALESCE(\(change.memberName), m.name),
-                            birthday = COALESCE(\(change.memberBirthday), m.birthday)
-                        FROM hq_cards c WHERE c.card = \(change.card) AND m.id = c.member_id
-                        """, logger: logger)
+                        PostgresQuery(
+                            unsafeSQL: HeadOfficeSchema.newestProfile(
+                                name: "$1::text", birthday: "$2::text", at: "$3::bigint",
+                                member: "(SELECT member_id FROM hq_cards WHERE card = $4)"),
+                            binds: bindings), logger: logger)
                 }
                 let redeemed = entries.filter { $0.kind == "redeem" }
                 if !redeemed.isEmpty {

@@ -89,6 +89,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v21-coupon-withdrawals") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCouponWithdrawals)
         }
+        migrator.registerMigration("hq-v22-profile-times") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteProfileTimes)
+        }
         try migrator.migrate(pool)
     }
 
@@ -210,26 +213,23 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.referredBy, entry.feedbackScore, entry.couponCode,
                     ])
                 }
-                for entry in plan.profileChanges {
-                    try db.execute(
-                        sql: "UPDATE hq_members SET name = COALESCE(?, name), birthday = COALESCE(?, birthday) WHERE id = ?",
-                        arguments: [entry.memberName, entry.memberBirthday, memberIds[entry.card]!])
+                // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last;
+                // the enrolment is the earliest at any store, whichever store synced first.
+                for entry in plan.enrolments + plan.profileChanges {
+                    try db.cachedStatement(
+                        sql: HeadOfficeSchema.newestProfile(name: "?1", birthday: "?2", at: "?3", member: "?4")
+                    ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
                 }
-                // Enrolments: the member is known (balance 0 without sales); the first profile that arrived stays,
-                // and the enrolment is the earliest at any store, whichever store synced first.
                 for entry in plan.enrolments {
                     try db.execute(
                         sql: """
-                            UPDATE hq_members SET name = COALESCE(name, ?1), birthday = COALESCE(birthday, ?2),
-                                enrolled_store = CASE WHEN enrolled_at_ms IS NULL OR ?4 < enrolled_at_ms THEN ?3 ELSE enrolled_store END,
-                                enrolled_at_ms = MIN(COALESCE(enrolled_at_ms, ?4), ?4),
-                                referred_by_card = COALESCE(referred_by_card, ?5)
-                            WHERE id = ?6
+                            UPDATE hq_members SET
+                                enrolled_store = CASE WHEN enrolled_at_ms IS NULL OR ?2 < enrolled_at_ms THEN ?1 ELSE enrolled_store END,
+                                enrolled_at_ms = MIN(COALESCE(enrolled_at_ms, ?2), ?2),
+                                referred_by_card = COALESCE(referred_by_card, ?3)
+                            WHERE id = ?4
                             """,
-                        arguments: [
-                            entry.memberName, entry.memberBirthday, storeId, entry.createdAtMilliseconds, entry.referredBy,
-                            memberIds[entry.card]!,
-                        ])
+                        arguments: [storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!])
                 }
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
                 for entry in plan.newEntries where entry.kind == "redeem" {
