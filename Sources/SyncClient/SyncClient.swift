@@ -114,7 +114,8 @@ public struct SyncClient: Sendable {
                             HeadOfficeCoupon(code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion, issuedAtMilliseconds: $0.issuedAtMilliseconds)
                         },
                         rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday, enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
-                        dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card)
+                        dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card,
+                        salesSinceEnrolment: $0.salesSinceEnrolment)
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor,
                 programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })

@@ -223,13 +223,17 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     public var dayPointsDay: String?
     /// Points the member's sales of `dayPointsDay` earned at every store, net of refunds (the per-day cap).
     public var dayPoints: Int64?
+    /// Sales at every store since the member first enrolled (the early-visit coupon counts them), like
+    /// `rolling_spend_minor` including the pulling store's entries up to `includes_store_seq`.
+    public var salesSinceEnrolment: Int64?
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
         flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil,
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
-        dayPointsDay: String? = nil, dayPoints: Int64? = nil
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil, salesSinceEnrolment: Int64? = nil
     ) {
+        self.salesSinceEnrolment = salesSinceEnrolment
         self.dayPointsDay = dayPointsDay
         self.dayPoints = dayPoints
         self.rollingPointsEarned = rollingPointsEarned
@@ -256,6 +260,7 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
         case enrolledAtMilliseconds = "enrolled_at_ms"
         case dayPointsDay = "day_points_day"
         case dayPoints = "day_points"
+        case salesSinceEnrolment = "sales_since_enrolment"
     }
 }
 

@@ -93,6 +93,30 @@ import Testing
         }
     }
 
+    /// Defect (review 2): the early-visit offer counted only this till's visits: a new member's first visit
+    /// at A and second at B earned nothing. The chain's count travels in the snapshot.
+    @Test(arguments: Driver.allCases)
+    func earlyVisitsCountAtEveryStore(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000077721"))
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-1")).couponsIssued == nil)
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                let second = try b.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-2"))
+                #expect(second.couponsIssued?.first?.hasPrefix("COME_BACK-") == true, "\(String(describing: second.couponsIssued))")
+                // Once per member: A's next sale, after syncing, issues no second one.
+                for till in [b, a] { _ = try await till.client.syncOnce() }
+                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-3")).couponsIssued == nil)
+            }
+        }
+    }
+
     /// Defect (review 2): `members merge` kept two open welcome coupons for one person. One person enrols
     /// once: the merged record's open coupon of a rule the member already holds is withdrawn, and every
     /// till shows it voided after its next pull.

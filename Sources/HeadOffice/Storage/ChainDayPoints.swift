@@ -1,6 +1,19 @@
 import Foundation
 import LoyaltyCore
 
+/// The member's sales at every store since their first enrolment (the early-visit coupon's count), given
+/// the member as the driver's expression; nil before any enrolment.
+enum SalesSinceEnrolment {
+    static func sql(member: String) -> String {
+        """
+        (SELECT CASE WHEN m2.enrolled_at_ms IS NULL THEN NULL ELSE
+             (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m2.id AND e.kind = 'earn'
+                AND e.created_at_ms >= m2.enrolled_at_ms) END
+         FROM hq_members m2 WHERE m2.id = \(member))
+        """
+    }
+}
+
 /// A member's points from sales of today (the program's time zone), net of refunds, at every store: what
 /// the per-day cap counts, sent down in the snapshot so a till's cap is the chain's.
 enum ChainDayPoints {

@@ -407,9 +407,15 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
                 var result: [(MemberSnapshot, Int64, Int64)] = []
                 let rows = try await connection.query(query, logger: logger)
-                for try await (id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day)
+                for try await (
+                    id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day,
+                    sinceEnrolment
+                )
                     in rows.decode(
-                        (Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?, Int64).self)
+                        (
+                            Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?, Int64,
+                            Int64?
+                        ).self)
                 {
                     let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
                     let spend = progress[0]
@@ -421,7 +427,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 program: program),
                             rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
                             purchases: purchases, headOfficeEntries: entries, rollingPointsEarned: progress[1], birthday: birthday,
-                            enrolledAtMilliseconds: enrolledAt, dayPointsDay: today?.day, dayPoints: today.map { _ in day }), version, id))
+                            enrolledAtMilliseconds: enrolledAt, dayPointsDay: today?.day, dayPoints: today.map { _ in day },
+                            salesSinceEnrolment: sinceEnrolment), version, id))
                 }
                 return result
             }
@@ -437,7 +444,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                        (SELECT json_agg(json_build_object('id', i.id, 'kind', i.kind, 'points', i.points, 'reason', i.reason,
                                                           'created_at_ms', i.created_at_ms) ORDER BY i.seq)::text
                         FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4),
-                       m.birthday, m.enrolled_at_ms, \(ChainDayPoints.sql(member: "m.id", start: "$5", end: "$6"))
+                       m.birthday, m.enrolled_at_ms, \(ChainDayPoints.sql(member: "m.id", start: "$5", end: "$6")),
+                       \(SalesSinceEnrolment.sql(member: "m.id"))::bigint
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()

@@ -351,7 +351,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         try Int64.fetchOne(
                             db.cachedStatement(sql: "SELECT " + ChainDayPoints.sql(member: "?", start: "?", end: "?")),
                             arguments: [memberId, $0.start, $0.end])
-                    })
+                    },
+                    salesSinceEnrolment: try Int64.fetchOne(
+                        db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]))
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max

@@ -103,10 +103,11 @@ extension LedgerDatabase {
             {
                 continue
             }
-            // Counting stops at `visits` sales: the scan is bounded whatever the member's history.
-            let sales = try db.cachedStatement(
-                sql: "SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ? LIMIT ?)"
-            ).firstRow([.integer(memberId), .integer(enrolledAt), .integer(Int64(visits))]) { Int($0.int64(0)) } ?? 0
+            // The chain's visits: head office's count plus this till's sales it has not seen. Counting stops
+            // at `visits` sales: the scan is bounded whatever the member's history.
+            let sales = try db.cachedStatement(sql: Self.visitsSinceEnrolment).firstRow(
+                [.integer(memberId), .integer(enrolledAt), .integer(Int64(visits))]
+            ) { Int($0.int64(0)) } ?? 0
             if sales >= visits,
                 let code = try issueCoupon(rule, memberId: memberId, program: program, issuedBySeq: saleSeq, receipt: receipt, at: millis, db)
             {
@@ -115,6 +116,14 @@ extension LedgerDatabase {
         }
         return issued
     }
+
+    static let visitsSinceEnrolment = """
+        SELECT IFNULL((SELECT sales_since_enrolment FROM member_snapshots WHERE member_id = ?1), 0)
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ?1 AND kind = 'earn' AND created_at >= ?2
+                  AND seq > IFNULL((SELECT includes_store_seq FROM member_snapshots
+                                    WHERE member_id = ?1 AND sales_since_enrolment IS NOT NULL), 0)
+                  LIMIT ?3))
+        """
 
     /// Voids the unused coupons a sale earned (its full refund). Returns the codes.
     func voidCoupons(issuedBySeq seq: Int64, receipt: String, refundKey: String, at millis: Int64, _ db: Database) throws -> [String] {

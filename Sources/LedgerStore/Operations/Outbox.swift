@@ -55,13 +55,16 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var dayPoints: Int64?
     /// Head office's first card of the member (the one it was first seen with).
     public var firstCard: String?
+    /// Sales at every store since the member first enrolled (nil: head office did not say).
+    public var salesSinceEnrolment: Int64?
 
     public init(
         cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
         purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = [],
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
-        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil, salesSinceEnrolment: Int64? = nil
     ) {
+        self.salesSinceEnrolment = salesSinceEnrolment.map { max(0, $0) }
         self.firstCard = firstCard.flatMap { try? CardNumber($0).value }
         self.dayPointsDay = dayPointsDay.flatMap { CivilDay.isDay($0) ? $0 : nil }
         self.dayPoints = dayPoints
@@ -205,19 +208,21 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: """
                         INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags,
-                                                      purchases, rolling_points_earned, day_points_day, day_points, first_card, enrolled_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                      purchases, rolling_points_earned, day_points_day, day_points, first_card, enrolled_at,
+                                                      sales_since_enrolment)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, tier = excluded.tier,
                             rolling_spend_minor = excluded.rolling_spend_minor, includes_store_seq = excluded.includes_store_seq,
                             received_at = excluded.received_at, flags = excluded.flags, purchases = excluded.purchases,
                             rolling_points_earned = excluded.rolling_points_earned, day_points_day = excluded.day_points_day,
-                            day_points = excluded.day_points, first_card = excluded.first_card, enrolled_at = excluded.enrolled_at
+                            day_points = excluded.day_points, first_card = excluded.first_card, enrolled_at = excluded.enrolled_at,
+                            sales_since_enrolment = excluded.sales_since_enrolment
                         """,
                     arguments: [
                         memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
                         snapshot.rollingPointsEarned, snapshot.dayPointsDay, snapshot.dayPoints, snapshot.firstCard,
-                        snapshot.enrolledAtMilliseconds,
+                        snapshot.enrolledAtMilliseconds, snapshot.salesSinceEnrolment,
                     ])
                 // The day's count is recounted at the next award, with head office's figure.
                 try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [memberId])

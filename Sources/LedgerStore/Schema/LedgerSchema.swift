@@ -338,6 +338,11 @@ enum LedgerSchema {
             // sales (a card used before anyone enrolled it) can still be enrolled at a till.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN enrolled_at INTEGER")
         }
+        migrator.registerMigration("v19-snapshot-early-visits") { db in
+            // Head office's count of the member's sales since enrolling, at every store: the early-visit
+            // coupon counts the chain's visits, not this till's.
+            try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN sales_since_enrolment INTEGER")
+        }
         return migrator
     }
 }
