@@ -261,6 +261,14 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 member: "(SELECT member_id FROM hq_cards WHERE card = $4)"),
                             binds: bindings), logger: logger)
                 }
+                // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
+                // the fact, the imported copy of the receipt (sale and refunds) goes, so nothing counts twice.
+                let sold = entries.filter { $0.kind == "earn" }.map(\.receipt)
+                if !sold.isEmpty {
+                    try await connection.query(
+                        "DELETE FROM hq_imported_sales WHERE store_id = \(storeId) AND receipt = ANY(\(sold)::text[])",
+                        logger: logger)
+                }
                 let redeemed = entries.filter { $0.kind == "redeem" }
                 if !redeemed.isEmpty {
                     // Offline redemptions at several stores can overdraw a member: record it, never refuse it.

@@ -213,6 +213,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.referredBy, entry.feedbackScore, entry.couponCode,
                     ])
                 }
+                // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
+                // the fact, the imported copy of the receipt (sale and refunds) goes, so nothing counts twice.
+                for entry in plan.newEntries where entry.kind == "earn" {
+                    try db.cachedStatement(sql: "DELETE FROM hq_imported_sales WHERE store_id = ? AND receipt = ?")
+                        .execute(arguments: [storeId, entry.receipt])
+                }
                 // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last;
                 // the enrolment is the earliest at any store, whichever store synced first.
                 for entry in plan.enrolments + plan.profileChanges {
