@@ -109,6 +109,9 @@ import Testing
             let calendar = try ChainCalendar(identifier: "UTC")
             let facts = try await store.memberFacts(asOfDay: calendar.today(Date()), calendar: calendar)
             #expect(facts.map(\.sales) == [2], "R0 imported and R1 from the till: \(facts.map(\.sales))")
+            // One 12-month spend everywhere: the imported 5.00 and the till's 10.00, in the member's figures.
+            let member = try #require(try await store.member(card: card, now: Date(timeIntervalSince1970: 1_795_400_000)))
+            #expect(member.rollingSpendMinor == 1500)
         }
     }
 

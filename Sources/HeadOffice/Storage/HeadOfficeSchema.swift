@@ -454,6 +454,25 @@ enum HeadOfficeSchema {
 
     static let postgresProfileTimes: [String] = profileTimes + ["INSERT INTO hq_schema (version) VALUES (22)"]
 
+    /// Version 23: the 12-month figures count sales imported from the old system too (spend only: their
+    /// points are not known), as the tier review always did: one definition of 12-month spend.
+    static let tierRowsWithImports = """
+        CREATE VIEW hq_tier_rows AS
+            SELECT member_id, kind, points, amount_minor, created_at_ms FROM hq_entries
+            UNION ALL
+            SELECT member_id, 'bonus', points, 0, created_at_ms FROM hq_issued
+            WHERE kind = 'bonus' OR (kind = 'adjust' AND idempotency_key LIKE 'reconcile:%')
+            UNION ALL
+            SELECT member_id, CASE WHEN kind = 'sale' THEN 'earn' ELSE 'reverse' END, 0, amount_minor, at_ms
+            FROM hq_imported_sales
+        """
+
+    static let sqliteTierRowsWithImports = "DROP VIEW hq_tier_rows;\n" + tierRowsWithImports + ";"
+
+    static let postgresTierRowsWithImports: [String] = [
+        "DROP VIEW hq_tier_rows", tierRowsWithImports, "INSERT INTO hq_schema (version) VALUES (23)",
+    ]
+
     /// Sets the name and birthday an entry brings, each only when it is at least as new as the stored one.
     /// Placeholders: name, birthday, time, member id (in the driver's form).
     static func newestProfile(name: String, birthday: String, at: String, member: String) -> String {

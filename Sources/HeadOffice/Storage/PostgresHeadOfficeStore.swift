@@ -74,6 +74,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (20, HeadOfficeSchema.postgresCardConflicts),
                 (21, HeadOfficeSchema.postgresCouponWithdrawals),
                 (22, HeadOfficeSchema.postgresProfileTimes),
+                (23, HeadOfficeSchema.postgresTierRowsWithImports),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {

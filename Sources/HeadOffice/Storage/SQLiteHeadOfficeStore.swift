@@ -92,6 +92,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v22-profile-times") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteProfileTimes)
         }
+        migrator.registerMigration("hq-v23-tier-rows-with-imports") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteTierRowsWithImports)
+        }
         try migrator.migrate(pool)
     }
 
