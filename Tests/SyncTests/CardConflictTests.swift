@@ -98,4 +98,41 @@ import Testing
             }
         }
     }
+
+    /// Found by review: a join (or merge) deletes a member row and SQLite gives its id to the next member;
+    /// corrections were keyed by that id, so the new member's first correction collided with the old one's
+    /// and was silently skipped (points created). Keys name the member's first card now.
+    @Test(arguments: Driver.allCases)
+    func aMemberTakingAMergedMembersIdIsStillReconciled(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(firstPurchase: 20), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                let (x, q, z) = (
+                    try CardNumber(GTIN.withCheckDigit("290000088831")), try CardNumber(GTIN.withCheckDigit("290000088832")),
+                    try CardNumber(GTIN.withCheckDigit("290000088833"))
+                )
+                _ = try a.ledger.enroll(card: x, name: nil, birthday: nil)
+                _ = try await a.client.syncOnce()
+                // Q is sold unknown at B (a provisional member, paid its missing first-purchase bonus), then joins X.
+                _ = try b.ledger.award(card: q, amount: money("30.00"), receipt: ReceiptReference("B-1"), provisionalIfUnknown: true)
+                _ = try await b.client.syncOnce()
+                _ = try a.ledger.addCard(q, toMemberOf: x)
+                _ = try await a.client.syncOnce()
+                // Z enrols next; two stores pay its first-purchase bonus offline.
+                _ = try a.ledger.enroll(card: z, name: nil, birthday: nil)
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                _ = try a.ledger.award(card: z, amount: money("10.00"), receipt: ReceiptReference("A-2"))
+                _ = try b.ledger.award(card: z, amount: money("10.00"), receipt: ReceiptReference("B-2"))
+                for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: z.value, now: Date())?.balance == 40, "20 points of sales + one bonus")
+                #expect(try await store.member(card: x.value, now: Date())?.balance == 50, "30 points + one bonus")
+            }
+        }
+    }
 }

@@ -8,14 +8,30 @@ import TestSupport
 import Testing
 
 /// The chain against its oracle: several tills and a real head office (both drivers, real HTTP), random
-/// enrolments (at any till, twice), sales with and without lines (provisional where a till has not heard
-/// of the card), retries, full and partial refunds (by line for a sale with lines), redemptions and syncs
-/// in any order (a till that does not sync is
-/// partitioned). After every till has synced twice, head office's balance and every till's view of every
-/// member equal the oracle's: the program run as if every till were always online, in sale order.
+/// enrolments (at any till, twice, some referred), sales with and without lines (provisional where a till
+/// has not heard of the card) under a per-day cap, retries, full and partial refunds (by line for a sale
+/// with lines), redemptions, members merged at head office, and syncs in any order (a till that does not
+/// sync is partitioned). After every till has synced twice, head office's balance and every till's view
+/// of every member equal the oracle's: the program run as if every till were always online, in sale order,
+/// with each merged pair one person all along.
 @Suite struct ChainSimulationTests {
     static let enrolmentBonus: Int64 = 50
     static let firstPurchaseBonus: Int64 = 100
+    static let referralBonus: Int64 = 25
+    static let dayCapPoints: Int64 = 150
+
+    static func program() throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: \(dayCapPoints)}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            bonuses: {enrolment_points: \(enrolmentBonus), first_purchase_points: \(firstPurchaseBonus), \
+            referral_points: \(referralBonus)}
+            """)
+    }
 
     /// What the always-online program gives, from the facts the tills accepted.
     struct Oracle {
@@ -23,20 +39,24 @@ import Testing
             var card: String
             var till: Int
             var amount: Int64
+            /// Points the till granted (its view of the day cap may have been partial).
+            var granted: Int64
+            var atMilliseconds: Int64
             var refunded: Int64 = 0
             /// The sale's lines (empty: recorded without lines) and how much of each came back.
             var lines: [Int64] = []
             var returned: [Int64] = []
-            var earned: Int64 { amount / 100 }
+            /// Points taken back after each refund, with its time.
+            var refundLog: [(atMilliseconds: Int64, reversed: Int64)] = []
             var fullyRefunded: Bool { refunded >= amount }
 
             /// What each line earned: shares of the sale's points by amount, the odd points to the largest
             /// remainders (earlier line first on a tie) — the model of the rule, written out here.
             var lineShares: [Int64] {
-                var shares = lines.map { earned * $0 / amount }
-                var left = earned - shares.reduce(0, +)
+                var shares = lines.map { granted * $0 / amount }
+                var left = granted - shares.reduce(0, +)
                 let order = lines.indices.sorted {
-                    (earned * lines[$0] % amount, -$0) > (earned * lines[$1] % amount, -$1)
+                    (granted * lines[$0] % amount, -$0) > (granted * lines[$1] % amount, -$1)
                 }
                 for index in order where left > 0 {
                     shares[index] += 1
@@ -47,27 +67,81 @@ import Testing
 
             /// Cumulative and pro rata (per line for a sale with lines), all of it once everything is back.
             var reversed: Int64 {
-                guard !lines.isEmpty else { return fullyRefunded ? earned : earned * refunded / amount }
+                guard !lines.isEmpty else { return fullyRefunded ? granted : granted * refunded / amount }
                 return zip(zip(lineShares, lines), returned).reduce(0) { sum, line in
                     let ((points, amount), back) = line
                     return sum + (back >= amount ? points : points * back / amount)
                 }
             }
+
+            func reversed(before milliseconds: Int64) -> Int64 {
+                refundLog.last { $0.atMilliseconds < milliseconds }?.reversed ?? 0
+            }
         }
 
         var enrolled: Set<String> = []
+        var referredBy: [String: String] = [:]
         var sales: [String: Sale] = [:]
         var redeemed: [String: Int64] = [:]
+        /// Merged cards: each card's representative (one person).
+        var merged: [String: String] = [:]
 
-        func balance(_ card: String) -> Int64 {
-            let own = sales.values.filter { $0.card == card }
-            let points = own.reduce(0) { $0 + $1.earned - $1.reversed }
-            let enrolment = enrolled.contains(card) ? ChainSimulationTests.enrolmentBonus : 0
-            let firstPurchase = own.contains { !$0.fullyRefunded } ? ChainSimulationTests.firstPurchaseBonus : 0
-            return points + enrolment + firstPurchase - redeemed[card, default: 0]
+        func person(_ card: String) -> String {
+            var card = card
+            while let next = merged[card] { card = next }
+            return card
         }
 
-        var cards: Set<String> { enrolled.union(sales.values.map(\.card)) }
+        /// `kept × standing / granted`, rounded down: what a partly refunded sale still holds of what it kept.
+        static func share(_ kept: Int64, standing: Int64, granted: Int64) -> Int64 {
+            standing <= 0 ? 0 : standing >= granted ? kept : kept * standing / granted
+        }
+
+        /// Every person's balance, by representative card.
+        func balances() -> [String: Int64] {
+            var balance: [String: Int64] = [:]
+            var people: [String: [Sale]] = [:]
+            for sale in sales.values { people[person(sale.card), default: []].append(sale) }
+            let utc = { (milliseconds: Int64) in milliseconds / 86_400_000 }
+            for (who, own) in people {
+                // The day cap in sale order: each sale keeps what the day's earlier sales left.
+                var byDay: [Int64: [Sale]] = [:]
+                for sale in own { byDay[utc(sale.atMilliseconds), default: []].append(sale) }
+                var points: Int64 = 0
+                for day in byDay.values {
+                    let ordered = day.sorted { $0.atMilliseconds < $1.atMilliseconds }
+                    var kept: [Int64] = []
+                    for sale in ordered {
+                        let running = zip(ordered, kept).reduce(Int64(0)) { sum, pair in
+                            sum + Self.share(
+                                pair.1, standing: pair.0.granted - pair.0.reversed(before: sale.atMilliseconds),
+                                granted: pair.0.granted)
+                        }
+                        kept.append(min(sale.granted, max(0, ChainSimulationTests.dayCapPoints - running)))
+                    }
+                    for (sale, keep) in zip(ordered, kept) {
+                        points += Self.share(keep, standing: sale.granted - sale.reversed, granted: sale.granted)
+                    }
+                }
+                balance[who, default: 0] += points
+            }
+            let everyone = Set(cards.map(person))
+            for who in everyone {
+                let mine = cards.filter { person($0) == who }
+                let standing = (people[who] ?? []).contains { !$0.fullyRefunded }
+                if mine.contains(where: enrolled.contains) { balance[who, default: 0] += ChainSimulationTests.enrolmentBonus }
+                if standing { balance[who, default: 0] += ChainSimulationTests.firstPurchaseBonus }
+                // A referred person with a standing sale: once for them, once for their referrer (not themselves).
+                if standing, let referrer = mine.compactMap({ referredBy[$0] }).first, person(referrer) != who {
+                    balance[who, default: 0] += ChainSimulationTests.referralBonus
+                    balance[person(referrer), default: 0] += ChainSimulationTests.referralBonus
+                }
+                balance[who, default: 0] -= mine.reduce(0) { $0 + redeemed[$1, default: 0] }
+            }
+            return balance
+        }
+
+        var cards: Set<String> { enrolled.union(sales.values.map(\.card)).union(merged.keys) }
     }
 
     static func runs(_ driver: Driver) -> Int {
@@ -82,9 +156,7 @@ import Testing
             // A fresh head office per run: each run's tills pull only their own members.
             let failures = try await Harness.withStore(driver) { store in
                 _ = try await store.publishProgram(
-                    try ExpiryAndReferralTests.program(
-                        enrolment: Int(Self.enrolmentBonus), firstPurchase: Int(Self.firstPurchaseBonus)),
-                    actor: "test", now: Date(timeIntervalSinceNow: -1))
+                    try Self.program(), actor: "test", now: Date(timeIntervalSinceNow: -7200))
                 try await store.setMemberRanges(["2900000000000-2999999999999"], actor: "test", now: Date())
                 return try await Harness.withServer(store) { url in
                     try await Self.simulate(run: run, seed: seed, store: store, url: url)
@@ -121,6 +193,16 @@ import Testing
         var failures: [String] = []
         var receipts: [(receipt: String, till: Int)] = []
         var counter = 0
+        // One clock for the run, a second per step (an hour ago on): sale order is time order everywhere.
+        let start = Date(timeIntervalSinceNow: -3600)
+        func clock() -> Date { start.addingTimeInterval(Double(counter)) }
+        // The first card refers some of the others; head office knows it from the start.
+        let referrer = cards[0]
+        _ = try tills[0].ledger.enroll(card: referrer, name: nil, birthday: nil, at: clock())
+        oracle.enrolled.insert(referrer.value)
+        _ = try await tills[0].client.syncOnce()
+        let referrals = Dictionary(
+            uniqueKeysWithValues: cards.dropFirst().filter { _ in Bool.random(using: &random) }.map { ($0.value, referrer) })
         for _ in 0..<Int.random(in: 10...40, using: &random) {
             let till = Int.random(in: 0..<tillCount, using: &random)
             let ledger = tills[till].ledger
@@ -129,8 +211,9 @@ import Testing
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<15:
                 do {
-                    _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+                    _ = try ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrals[card.value], at: clock())
                     oracle.enrolled.insert(card.value)
+                    if let referrer = referrals[card.value] { oracle.referredBy[card.value] = referrer.value }
                 } catch let error as LoyaltyError where error.code == "card_taken" {}
             case 15..<50:
                 let amount = Int64.random(in: 1...20_000, using: &random)
@@ -153,19 +236,21 @@ import Testing
                         : lines.enumerated().map {
                             SaleLine(sku: "L\($0.offset)", category: "", amountMinor: $0.element)
                         },
-                    provisionalIfUnknown: true)
-                if result.points != amount / 100 {
-                    failures.append("sale \(receipt) earned \(result.points), not \(amount / 100)")
+                    provisionalIfUnknown: true, at: clock())
+                if result.points > amount / 100 || result.points < 0 {
+                    failures.append("sale \(receipt) earned \(result.points), more than \(amount / 100)")
                 }
                 oracle.sales[receipt] = Oracle.Sale(
-                    card: card.value, till: till, amount: amount, lines: lines, returned: lines.map { _ in 0 })
+                    card: card.value, till: till, amount: amount, granted: result.points,
+                    atMilliseconds: Int64((clock().timeIntervalSince1970 * 1000).rounded(.down)), lines: lines,
+                    returned: lines.map { _ in 0 })
                 receipts.append((receipt, till))
             case 50..<58:
                 guard let (receipt, at) = receipts.randomElement(using: &random), let sale = oracle.sales[receipt]
                 else { continue }
                 let again = try tills[at].ledger.award(
                     card: try CardNumber(sale.card), amount: Money(minorUnits: sale.amount, currency: .euro),
-                    receipt: ReceiptReference(receipt), provisionalIfUnknown: true)
+                    receipt: ReceiptReference(receipt), provisionalIfUnknown: true, at: clock())
                 if !again.replayed { failures.append("retry of \(receipt) was not a replay") }
             case 58..<75:
                 guard let (receipt, at) = receipts.randomElement(using: &random), var sale = oracle.sales[receipt],
@@ -176,13 +261,13 @@ import Testing
                     let part = Bool.random(using: &random) ? nil : Int64.random(in: 1...remaining, using: &random)
                     _ = try tills[at].ledger.refund(
                         receipt: ReceiptReference(receipt), amount: part.map { Money(minorUnits: $0, currency: .euro) },
-                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"), at: clock())
                     sale.refunded += part ?? remaining
                 } else if Bool.random(using: &random) {
                     // Everything that remains, without naming lines.
                     _ = try tills[at].ledger.refund(
                         receipt: ReceiptReference(receipt), amount: nil,
-                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"), at: clock())
                     sale.returned = sale.lines
                     sale.refunded = sale.amount
                 } else {
@@ -193,27 +278,40 @@ import Testing
                     _ = try tills[at].ledger.refund(
                         receipt: ReceiptReference(receipt), amount: nil,
                         lines: [LineReturn(sku: "L\(line)", amountMinor: part)],
-                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"))
+                        returnReceipt: ReceiptReference("X\(tag)-\(counter)"), at: clock())
                     sale.returned[line] += part
                     sale.refunded += part
                 }
+                sale.refundLog.append((Int64((clock().timeIntervalSince1970 * 1000).rounded(.down)), sale.reversed))
                 oracle.sales[receipt] = sale
             case 75..<85:
                 let points = Int64.random(in: 1...60, using: &random)
                 do {
-                    _ = try ledger.redeem(card: card, points: points, receipt: ReceiptReference("D\(tag)-\(counter)"))
+                    _ = try ledger.redeem(
+                        card: card, points: points, receipt: ReceiptReference("D\(tag)-\(counter)"), at: clock())
                     oracle.redeemed[card.value, default: 0] += points
                 } catch let error as LoyaltyError
                     where ["over_balance", "provisional_member", "unknown_card"].contains(error.code)
                 {}
+            case 85..<88:
+                // Head office merges two records of one person (both known there).
+                let other = cards.randomElement(using: &random)!
+                let (keep, gone) = (oracle.person(card.value), oracle.person(other.value))
+                guard keep != gone, try await store.member(card: keep, now: Date()) != nil,
+                    try await store.member(card: gone, now: Date()) != nil
+                else { continue }
+                try await store.mergeMembers(keep: keep, other: gone, actor: "test", reason: nil, now: Date())
+                try await store.reconcileAfterMerge(keep: keep, actor: "members merge", now: Date())
+                oracle.merged[gone] = keep
             default:
                 _ = try await tills[till].client.syncOnce()
             }
         }
         // Every till reconnects: all push (head office reconciles), then all pull what it decided.
         for _ in 0..<2 { for till in tills { _ = try await till.client.syncOnce() } }
+        let balances = oracle.balances()
         for card in oracle.cards.sorted() {
-            let expected = oracle.balance(card)
+            let expected = balances[oracle.person(card)] ?? 0
             let chain = try await store.member(card: card, now: Date())?.balance
             if chain != expected {
                 failures.append("head office holds \(chain ?? -1) for \(card), the oracle \(expected)")
@@ -224,6 +322,17 @@ import Testing
                     failures.append("till \(index) shows \(shown) for \(card), the oracle \(expected)")
                 }
             }
+        }
+        if !failures.isEmpty, ProcessInfo.processInfo.environment["LOYALTY_CHAIN_DUMP"] != nil {
+            print("ORACLE", oracle.enrolled.sorted(), oracle.referredBy, oracle.merged, oracle.redeemed)
+            for (receipt, sale) in oracle.sales.sorted(by: { $0.value.atMilliseconds < $1.value.atMilliseconds }) {
+                print("SALE", receipt, sale.card, "till", sale.till, "amount", sale.amount, "granted", sale.granted,
+                      "refunded", sale.refunded, "log", sale.refundLog, "lines", sale.lines, sale.returned)
+            }
+            for card in oracle.cards.sorted() {
+                print("HQ", card, try await store.member(card: card, now: Date()).map { ($0.balance, $0.cards) } as Any)
+            }
+            print("RECONCILE", try await store.reconciliations().map { ($0.card, $0.reasonCode, $0.points) })
         }
         for (index, till) in tills.enumerated() where try !till.ledger.verify().ok {
             failures.append("till \(index)'s ledger does not verify")

@@ -83,9 +83,10 @@ public struct HeadOfficeAPI: Sendable {
         }
         do {
             let result = try await store.ingest(storeId: storeId, batch: batch, nonce: nonce, now: clock())
-            // A referred member's first sale may have arrived: pay the referral bonuses now. The batch is
-            // stored whatever happens here; the next batch (or `loyalty-hq referrals pay`) retries.
-            if batch.entries.contains(where: { $0.kind == "earn" }) {
+            // A referred member's first sale may have arrived (or the enrolment naming the referrer, after the
+            // sale, from another store): pay the referral bonuses now. The batch is stored whatever happens
+            // here; the next batch (or `loyalty-hq referrals pay`) retries.
+            if batch.entries.contains(where: { $0.kind == "earn" || $0.kind == "enroll" }) {
                 _ = try? await store.grantReferralBonuses(now: clock())
             }
             // A card added to a member at one store and sold as unknown at another: one member, joined now.

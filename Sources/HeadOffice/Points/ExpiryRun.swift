@@ -67,7 +67,8 @@ extension HeadOfficeStore {
             let due = lots.dueForExpiry(atMilliseconds: asOfEnd)
             // The member's count of expiry entries makes the key: a second run that finds the same work
             // (two operators at once) writes it once; one that finds new work writes it under a new key.
-            let key = "expire:\(history.memberId):\(dayText):\(expiries)"
+            // The member's first card, never its row id (a merge deletes a row; SQLite may reuse its id).
+            let key = "expire:\(history.card):\(dayText):\(expiries)"
             if givenBack > 0 {
                 state.0.append(
                     IssuedEntryRequest(

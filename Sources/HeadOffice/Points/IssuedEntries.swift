@@ -135,6 +135,7 @@ enum IssuedEntryQueries {
                       AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
                                                      WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq
                                                        AND r.kind = 'reverse'), 0) > 0)
+          AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = m.id AND i.idempotency_key LIKE 'referral:new:%')
           AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.idempotency_key = 'referral:new:' || m.first_card)
         ORDER BY m.id LIMIT 1000
         """

@@ -44,7 +44,7 @@ extension HeadOfficeStore {
                         memberId: history.memberId, card: history.card, kind: .expire, points: lots.owedBack,
                         reason: "reconcile:expired_twice: points an expiry run took were already spent or refunded "
                             + "at a store that synced after the run; given back",
-                        idempotencyKey: "reconcile:expiry:\(history.memberId):\(expiries)",
+                        idempotencyKey: "reconcile:expiry:\(history.card):\(expiries)",
                         createdAtMilliseconds: takenTwiceAt))
                 givenBack[history.card] = lots.owedBack
             }

@@ -113,7 +113,7 @@ extension HeadOfficeStore {
                     points < 0
                     ? "\(code): the day cap of \(excess.day) was earned more than once (stores \(excess.stores.joined(separator: ", ")))"
                     : "\(code): refunds of \(excess.day) left the day under its cap"
-                let key = "reconcile:day_cap:\(member.memberId):\(excess.day):\(earlier.count)"
+                let key = "reconcile:day_cap:\(member.card):\(excess.day):\(earlier.count)"
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: points, reason: reason,

@@ -41,9 +41,10 @@ extension HeadOfficeStore {
             for standing in standings {
                 guard let correction = standing.correction else { continue }
                 // The count of earlier corrections makes the key: two processes that find the same work
-                // write it once; new work later gets a new key.
+                // write it once; new work later gets a new key. The member's first card, never its row id:
+                // a merge deletes a row, and SQLite may give its id to the next member.
                 let key =
-                    "reconcile:\(member.memberId):\(standing.grant.rawValue):\(member.corrected[standing.grant]?.count ?? 0)"
+                    "reconcile:\(member.card):\(standing.grant.rawValue):\(member.corrected[standing.grant]?.count ?? 0)"
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: correction.points,
@@ -52,7 +53,7 @@ extension HeadOfficeStore {
             }
             // The referral stands with the new member's sale: both sides corrected alike.
             if let referral = member.referral, let (points, code) = referral.standing.correction {
-                let key = "reconcile:referral:\(member.memberId):\(referral.corrections)"
+                let key = "reconcile:referral:\(member.card):\(referral.corrections)"
                 let why =
                     referral.standing.selfReferral
                     ? "the referrer and the referred member are one person (records merged)"

@@ -15,6 +15,8 @@ extension HeadOfficeStore {
     /// issued); the other open ones are withdrawn. Running it again changes nothing.
     @discardableResult
     public func reconcileAfterMerge(keep: String, actor: String, now: Date) async throws -> MergeReconciliation {
+        // A record with a sale joined a referred one: the referral may be due now.
+        try await grantReferralBonuses(now: now)
         let grants = try await reconcileGrants(cards: [keep], actor: actor, now: now)
         var withdrawals: [(memberId: Int64, code: String)] = []
         for (memberId, coupons) in try await coupons(cards: [keep]) {

@@ -48,9 +48,9 @@ enum ReconciliationQueries {
         """
         SELECT m.id, m.first_card, rr.member_id, rrm.first_card, p.points,
                CAST(COALESCE((SELECT SUM(c.points) FROM hq_issued c WHERE c.member_id = m.id
-                              AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%:new'), 0) AS BIGINT),
+                              AND c.idempotency_key LIKE 'reconcile:referral:' || m.first_card || ':%:new'), 0) AS BIGINT),
                CAST((SELECT COUNT(*) FROM hq_issued c WHERE c.member_id = m.id
-                     AND c.idempotency_key LIKE 'reconcile:referral:' || m.id || ':%:new') AS BIGINT),
+                     AND c.idempotency_key LIKE 'reconcile:referral:' || m.first_card || ':%:new') AS BIGINT),
                substr(p.idempotency_key, 14),
                EXISTS (SELECT 1 FROM hq_issued x
                        WHERE x.idempotency_key = 'reconcile:referral_merged:' || substr(p.idempotency_key, 14) || ':new')
