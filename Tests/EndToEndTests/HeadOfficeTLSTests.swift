@@ -137,6 +137,13 @@ import Testing
                 till,
             ])
         #expect(insecure.exitCode == 4, "\(insecure.stderr)")
+        // Found by review: a port beyond 65535 crashed the agent (SIGILL) instead of a clear refusal.
+        for command in ["sync", "run"] {
+            let badPort = try AgentProcess.run(
+                [command, "--hq-url", "http://127.0.0.1:70000", "--store-secret-file", secretFile, "--db", till]
+                    + (command == "run" ? ["--no-scanners", "--listen", "127.0.0.1:0"] : []))
+            #expect(badPort.exitCode == 2 && badPort.stderr.contains("a port is 1 to 65535"), "\(command): \(badPort.stderr)")
+        }
     }
 
     /// Found by review: the agent followed a redirect from head office's address to plain http on another

@@ -255,4 +255,26 @@ import Testing
             }
         }
     }
+
+    /// Found by review: a till whose clock was a day behind head office's recorded its bonuses under the
+    /// program it had (version 2), dated before head office published it; head office judged them by the
+    /// version in force at those times (none) and took them back. The version the till recorded counts.
+    @Test(arguments: Driver.allCases)
+    func aTillClockBehindHeadOfficeKeepsItsBonuses(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            _ = try await store.publishProgram(
+                try ExpiryAndReferralTests.program(enrolment: 10, firstPurchase: 20), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                _ = try await a.client.syncOnce()
+                let behind = Date(timeIntervalSinceNow: -86_400)
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, at: behind)
+                _ = try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("K-1"), at: behind)
+                _ = try await a.client.syncOnce()
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 110)
+                #expect(try await store.reconciliations().isEmpty)
+            }
+        }
+    }
 }

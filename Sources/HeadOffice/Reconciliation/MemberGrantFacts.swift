@@ -9,11 +9,14 @@ public struct MemberGrantFacts: Hashable, Sendable {
         public var storeId: String
         public var seq: Int64
         public var atMilliseconds: Int64
+        /// The program version the till recorded on the entry.
+        public var ruleVersion: Int
 
-        public init(storeId: String, seq: Int64, atMilliseconds: Int64) {
+        public init(storeId: String, seq: Int64, atMilliseconds: Int64, ruleVersion: Int = 1) {
             self.storeId = storeId
             self.seq = seq
             self.atMilliseconds = atMilliseconds
+            self.ruleVersion = ruleVersion
         }
     }
 
@@ -66,8 +69,8 @@ public struct MemberGrantFacts: Hashable, Sendable {
     }
 
 
-    /// Each grant's standing under the program in force when the event that earns it happened.
-    public func standings(program: (Int64) -> LoyaltyProgram) -> [GrantStanding] {
+    /// Each grant's standing under the program of the event that earns it (`program(event)`).
+    public func standings(program: (StoreEvent) -> LoyaltyProgram) -> [GrantStanding] {
         var result: [GrantStanding] = []
         for grant in OncePerMemberGrant.allCases {
             let event: StoreEvent?
@@ -75,7 +78,7 @@ public struct MemberGrantFacts: Hashable, Sendable {
             switch grant {
             case .enrolmentBonus:
                 event = firstEnrolment
-                due = event.map { program($0.atMilliseconds).bonuses?.enrolmentPoints ?? 0 } ?? 0
+                due = event.map { program($0).bonuses?.enrolmentPoints ?? 0 } ?? 0
             case .firstPurchase:
                 // A sale imported from the old system before it: the member's first purchase was not here.
                 let boughtBefore =
@@ -83,7 +86,7 @@ public struct MemberGrantFacts: Hashable, Sendable {
                         firstImportedSaleAtMilliseconds.map { $0 < sale.atMilliseconds } ?? false
                     } ?? false
                 event = boughtBefore ? nil : firstStandingSale
-                due = event.map { program($0.atMilliseconds).bonuses?.firstPurchasePoints ?? 0 } ?? 0
+                due = event.map { program($0).bonuses?.firstPurchasePoints ?? 0 } ?? 0
             case .referral:
                 continue  // head office pays it itself; ``referral`` decides it
             }

@@ -28,10 +28,10 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, Int64).self) {
                 folder.correction(memberId: memberId, key: key, points: points)
             }
-            for try await (memberId, kind, storeId, seq, at) in try await connection.query(
+            for try await (memberId, kind, storeId, seq, at, rule) in try await connection.query(
                 try query(ReconciliationQueries.events(members: members)), logger: logger
-            ).decode((Int64, String, String, Int64, Int64).self) {
-                folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at)
+            ).decode((Int64, String, String, Int64, Int64, Int).self) {
+                folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at, ruleVersion: rule)
             }
             for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections, referred, merged)
                 in try await connection.query(

@@ -26,7 +26,7 @@ enum ReconciliationQueries {
     /// Enrolments (not cards added to a member) and sales still standing (net amount above zero), oldest first: member, kind, store, seq, time.
     static func events(members: String) -> String {
         """
-        SELECT e.member_id, e.kind, e.store_id, e.seq, e.created_at_ms FROM hq_entries e
+        SELECT e.member_id, e.kind, e.store_id, e.seq, e.created_at_ms, e.rule_version FROM hq_entries e
         WHERE e.member_id \(members) AND ((e.kind = 'enroll' AND e.joins_card IS NULL) OR (e.kind = 'earn'
               AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
                                              WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq AND r.kind = 'reverse'), 0) > 0))
@@ -119,8 +119,8 @@ enum ReconciliationQueries {
             }
         }
 
-        mutating func event(memberId: Int64, kind: String, storeId: String, seq: Int64, at: Int64) {
-            let event = MemberGrantFacts.StoreEvent(storeId: storeId, seq: seq, atMilliseconds: at)
+        mutating func event(memberId: Int64, kind: String, storeId: String, seq: Int64, at: Int64, ruleVersion: Int) {
+            let event = MemberGrantFacts.StoreEvent(storeId: storeId, seq: seq, atMilliseconds: at, ruleVersion: ruleVersion)
             if kind == "enroll" {
                 if facts[memberId]?.firstEnrolment == nil { facts[memberId]?.firstEnrolment = event }
             } else if facts[memberId]?.firstStandingSale == nil {

@@ -19,7 +19,7 @@ extension SQLiteHeadOfficeStore {
                 folder.correction(memberId: row[0], key: row[1], points: row[2])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.events(members: members), arguments: [list]) {
-                folder.event(memberId: row[0], kind: row[1], storeId: row[2], seq: row[3], at: row[4])
+                folder.event(memberId: row[0], kind: row[1], storeId: row[2], seq: row[3], at: row[4], ruleVersion: row[5])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.referrals(members: members), arguments: [list]) {
                 folder.referral(

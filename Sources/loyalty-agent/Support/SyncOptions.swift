@@ -40,6 +40,10 @@ struct SyncOptions: ParsableArguments {
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw SyncFailure.configuration("--hq-url '\(text.prefix(80))' must be an http(s) URL, e.g. https://hq.example.com")
         }
+        // (Found by review: port 70000 trapped in NIO's socket address, killing the process.)
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw SyncFailure.configuration("--hq-url '\(text.prefix(80))' has port \(port): a port is 1 to 65535")
+        }
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host?.lowercased() ?? "")
         guard url.scheme == "https" || loopback || insecureHttp else {
             throw LoyaltyError.badInput(
