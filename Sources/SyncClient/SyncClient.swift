@@ -115,7 +115,7 @@ public struct SyncClient: Sendable {
                         },
                         rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday, enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
                         dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card,
-                        salesSinceEnrolment: $0.salesSinceEnrolment)
+                        salesSinceEnrolment: $0.salesSinceEnrolment, name: $0.name)
                 },
                 blockedCards: page.blockedCards, cursor: page.cursor,
                 programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })

@@ -226,13 +226,16 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     /// Sales at every store since the member first enrolled (the early-visit coupon counts them), like
     /// `rolling_spend_minor` including the pulling store's entries up to `includes_store_seq`.
     public var salesSinceEnrolment: Int64?
+    /// The member's name (the newest profile change anywhere): every till shows the same member.
+    public var name: String?
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
         flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil,
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
-        dayPointsDay: String? = nil, dayPoints: Int64? = nil, salesSinceEnrolment: Int64? = nil
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil, salesSinceEnrolment: Int64? = nil, name: String? = nil
     ) {
+        self.name = name
         self.salesSinceEnrolment = salesSinceEnrolment
         self.dayPointsDay = dayPointsDay
         self.dayPoints = dayPoints
@@ -252,7 +255,7 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case card, cards, balance, tier, flags, purchases, coupons, birthday
+        case card, cards, balance, tier, flags, purchases, coupons, birthday, name
         case rollingSpendMinor = "rolling_spend_minor"
         case includesStoreSeq = "includes_store_seq"
         case headOfficeEntries = "head_office_entries"

@@ -203,6 +203,12 @@ import Testing
             _ = try await a.client.syncOnce()
             let member = try #require(try await store.member(card: card.value, now: now))
             #expect(member.name == "Ana New" && member.birthday == "1990-01-01")
+            // Found by review: the name did not travel down; every till now shows head office's.
+            for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+            for till in [a, b] {
+                let shown = try till.ledger.member(card: card)
+                #expect(shown.name == "Ana New" && shown.birthday == "1990-01-01", "\(shown)")
+            }
         }
     }
 

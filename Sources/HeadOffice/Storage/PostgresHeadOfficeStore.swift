@@ -418,12 +418,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 let rows = try await connection.query(query, logger: logger)
                 for try await (
                     id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day,
-                    sinceEnrolment
+                    sinceEnrolment, name
                 )
                     in rows.decode(
                         (
                             Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?, Int64,
-                            Int64?
+                            Int64?, String?
                         ).self)
                 {
                     let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
@@ -437,7 +437,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                             rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
                             purchases: purchases, headOfficeEntries: entries, rollingPointsEarned: progress[1], birthday: birthday,
                             enrolledAtMilliseconds: enrolledAt, dayPointsDay: today?.day, dayPoints: today.map { _ in day },
-                            salesSinceEnrolment: sinceEnrolment), version, id))
+                            salesSinceEnrolment: sinceEnrolment, name: name), version, id))
                 }
                 return result
             }
@@ -454,7 +454,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                                           'created_at_ms', i.created_at_ms) ORDER BY i.seq)::text
                         FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4),
                        m.birthday, m.enrolled_at_ms, \(ChainDayPoints.sql(member: "m.id", start: "$5", end: "$6")),
-                       \(SalesSinceEnrolment.sql(member: "m.id"))::bigint
+                       \(SalesSinceEnrolment.sql(member: "m.id"))::bigint, m.name
                 FROM hq_members m
                 """
             var bindings = PostgresBindings()

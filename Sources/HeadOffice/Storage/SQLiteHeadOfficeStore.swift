@@ -329,14 +329,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let limit = UpdatesPage.maximumMembers
             var rows = try Row.fetchAll(
-                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
+                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
                 arguments: [cursor, limit])
             var more = false
             if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
                 // Never split one version across pages: the cursor is a version.
                 let lastId: Int64 = rows.last!["id"]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
+                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
                     arguments: [lastVersion, lastId])
                 more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
             }
@@ -362,7 +362,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                             arguments: [memberId, $0.start, $0.end])
                     },
                     salesSinceEnrolment: try Int64.fetchOne(
-                        db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]))
+                        db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]),
+                    name: row["name"])
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max

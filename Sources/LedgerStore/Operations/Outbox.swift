@@ -57,13 +57,17 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var firstCard: String?
     /// Sales at every store since the member first enrolled (nil: head office did not say).
     public var salesSinceEnrolment: Int64?
+    /// The member's name at head office (the newest profile change anywhere).
+    public var name: String?
 
     public init(
         cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
         purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = [],
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
-        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil, salesSinceEnrolment: Int64? = nil
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil, salesSinceEnrolment: Int64? = nil,
+        name: String? = nil
     ) {
+        self.name = name.flatMap { try? MemberName.validated($0) }
         self.salesSinceEnrolment = salesSinceEnrolment.map { max(0, $0) }
         self.firstCard = firstCard.flatMap { try? CardNumber($0).value }
         self.dayPointsDay = dayPointsDay.flatMap { CivilDay.isDay($0) ? $0 : nil }
@@ -231,6 +235,15 @@ extension LedgerDatabase {
                 if let enrolledAt = snapshot.enrolledAtMilliseconds {
                     try db.execute(
                         sql: "UPDATE members SET enrolled_at = MIN(enrolled_at, ?) WHERE id = ?", arguments: [enrolledAt, memberId])
+                }
+                if let name = snapshot.name {
+                    try db.execute(
+                        sql: """
+                            UPDATE members SET name = ? WHERE id = ? AND NOT EXISTS (
+                                SELECT 1 FROM entries WHERE member_id = ? AND seq > ? AND kind IN ('enroll', 'profile')
+                                  AND member_name IS NOT NULL)
+                            """,
+                        arguments: [name, memberId, memberId, snapshot.includesStoreSeq])
                 }
                 if let birthday = snapshot.birthday {
                     try db.execute(
