@@ -214,7 +214,7 @@ import Testing
                     _ = try ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrals[card.value], at: clock())
                     oracle.enrolled.insert(card.value)
                     if let referrer = referrals[card.value] { oracle.referredBy[card.value] = referrer.value }
-                } catch let error as LoyaltyError where error.code == "card_taken" {}
+                } catch let error as LoyaltyError where ["card_taken", "self_referral"].contains(error.code) {}
             case 15..<50:
                 let amount = Int64.random(in: 1...20_000, using: &random)
                 let receipt = "S\(tag)-\(counter)"
@@ -332,7 +332,12 @@ import Testing
             for card in oracle.cards.sorted() {
                 print("HQ", card, try await store.member(card: card, now: Date()).map { ($0.balance, $0.cards) } as Any)
             }
-            print("RECONCILE", try await store.reconciliations().map { ($0.card, $0.reasonCode, $0.points) })
+            for facts in try await store.grantFacts(cards: Array(oracle.cards)) {
+                print("FACTS", facts.card, facts.paid, facts.payments, facts.corrected, facts.firstEnrolment as Any)
+            }
+            for record in try await store.reconciliations().reversed() {
+                print("RECONCILE", record.card, record.points, record.by, record.reason)
+            }
         }
         for (index, till) in tills.enumerated() where try !till.ledger.verify().ok {
             failures.append("till \(index)'s ledger does not verify")

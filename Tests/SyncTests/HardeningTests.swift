@@ -240,6 +240,45 @@ import Testing
         }
     }
 
+    /// Found by review: after head office came back from a backup, it wrote its corrections again (new
+    /// ids) and the tills listed each twice with the member (the balance was right). A new epoch replaces
+    /// what a till holds of head office's entries with what head office holds now.
+    @Test func aTillListsHeadOfficesCorrectionsOnceAfterARestore() async throws {
+        let folder = TemporaryFolder()
+        let card = try CardNumber("2900000777774")
+        let store = try SQLiteHeadOfficeStore(path: folder.file("hq.db"))
+        try await store.migrate()
+        for id in ["A", "B"] { try await store.addStore(id: id, secret: "s\(id)", now: Date()) }
+        _ = try await store.publishProgram(try ExpiryAndReferralTests.program(enrolment: 10), actor: "test", now: Date())
+        try store.backup(to: folder.file("backup.db"))
+        let a = try LedgerDatabase(path: folder.file("A.db"), creating: .init(storeId: "A"))
+        let b = try LedgerDatabase(path: folder.file("B.db"), creating: .init(storeId: "B"))
+        func client(_ ledger: LedgerDatabase, _ id: String, _ base: URL) -> SyncClient {
+            SyncClient(ledger: ledger, settings: SyncSettings(headOfficeURL: base, storeId: id, secret: "s\(id)"))
+        }
+        try await Harness.withServer(store) { base in
+            for (ledger, id) in [(a, "A"), (b, "B")] { _ = try await client(ledger, id, base).syncOnce() }
+            // Both tills enrol the card offline: head office takes one enrolment bonus back.
+            for ledger in [a, b] { _ = try ledger.enroll(card: card, name: nil, birthday: nil) }
+            for (ledger, id) in [(a, "A"), (b, "B"), (a, "A")] { _ = try await client(ledger, id, base).syncOnce() }
+            #expect(try a.member(card: card).headOfficeEntries.map(\.points) == [-10])
+        }
+        // Head office comes back from the backup: the tills resend, it corrects again under a new id.
+        let restored = try SQLiteHeadOfficeStore(path: folder.file("backup.db"))
+        try await restored.migrate()
+        try await Harness.withServer(restored) { base in
+            // Each resends what the restore lost, then pulls what head office decided from both.
+            for _ in 0..<3 {
+                for (ledger, id) in [(a, "A"), (b, "B")] { _ = try await client(ledger, id, base).syncOnce() }
+            }
+            #expect(try await restored.member(card: card.value, now: Date())?.balance == 10)
+            for ledger in [a, b] {
+                let member = try ledger.member(card: card)
+                #expect(member.balance == 10 && member.headOfficeEntries.map(\.points) == [-10], "\(member.headOfficeEntries)")
+            }
+        }
+    }
+
     /// An operator's `epoch rotate` makes every store pull from zero.
     @Test(arguments: Driver.allCases)
     func rotatingTheEpochMakesStoresPullEverythingAgain(_ driver: Driver) async throws {

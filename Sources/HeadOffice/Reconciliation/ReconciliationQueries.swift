@@ -44,13 +44,14 @@ enum ReconciliationQueries {
 
     /// Referral bonuses paid to members among `$MEMBERS` as new members, earliest first: member, card, referrer
     /// member and card, points, net and count of corrections, the referred card, whether a merge took it back.
+    /// (Corrections of the new member's side whatever card named them: a merge changes the first card.)
     static func referrals(members: String) -> String {
         """
         SELECT m.id, m.first_card, rr.member_id, rrm.first_card, p.points,
                CAST(COALESCE((SELECT SUM(c.points) FROM hq_issued c WHERE c.member_id = m.id
-                              AND c.idempotency_key LIKE 'reconcile:referral:' || m.first_card || ':%:new'), 0) AS BIGINT),
+                              AND c.idempotency_key LIKE 'reconcile:referral:%:new'), 0) AS BIGINT),
                CAST((SELECT COUNT(*) FROM hq_issued c WHERE c.member_id = m.id
-                     AND c.idempotency_key LIKE 'reconcile:referral:' || m.first_card || ':%:new') AS BIGINT),
+                     AND c.idempotency_key LIKE 'reconcile:referral:%:new') AS BIGINT),
                substr(p.idempotency_key, 14),
                EXISTS (SELECT 1 FROM hq_issued x
                        WHERE x.idempotency_key = 'reconcile:referral_merged:' || substr(p.idempotency_key, 14) || ':new')

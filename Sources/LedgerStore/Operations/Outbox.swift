@@ -291,13 +291,16 @@ extension LedgerDatabase {
     static let maximumHeadOfficeEntriesPerMember = 1_000
 
     /// Compares head office's epoch with the one this store last pulled under. A different epoch
-    /// (head office was restored from a backup) resets the pull cursor to 0.
+    /// (head office was restored from a backup) resets the pull cursor to 0, and what this till holds of
+    /// head office's own entries (shown with the member; their points are in the snapshots) is replaced by
+    /// what the full pull brings: a restored head office writes its corrections again under new ids.
     /// - Returns: the cursor to pull from.
     public func adoptHeadOfficeEpoch(_ epoch: String) throws -> Int64 {
         try write { db in
             let meta = try syncMeta(db)
             let cursor = Int64(meta["hq_cursor"] ?? "0") ?? 0
             guard meta["hq_epoch"] != epoch else { return cursor }
+            if meta["hq_epoch"] != nil { try db.execute(sql: "DELETE FROM head_office_entries") }
             try setMeta("hq_epoch", epoch, db)
             try setMeta("hq_cursor", "0", db)
             return 0
