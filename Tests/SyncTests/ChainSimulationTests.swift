@@ -15,20 +15,27 @@ import Testing
 /// of every member equal the oracle's: the program run as if every till were always online, in sale order,
 /// with each merged pair one person all along.
 @Suite struct ChainSimulationTests {
-    static let enrolmentBonus: Int64 = 50
-    static let firstPurchaseBonus: Int64 = 100
-    static let referralBonus: Int64 = 25
-    static let dayCapPoints: Int64 = 150
+    /// What the two program versions of a run differ in (the referral bonus stays: head office pays it).
+    struct Terms {
+        var enrolmentBonus: Int64
+        var firstPurchaseBonus: Int64
+        var dayCapPoints: Int64
+    }
 
-    static func program() throws -> ProgramDefinition {
+    static let first = Terms(enrolmentBonus: 50, firstPurchaseBonus: 100, dayCapPoints: 150)
+    /// Published part way through some runs; tills switch at their next pull.
+    static let second = Terms(enrolmentBonus: 30, firstPurchaseBonus: 60, dayCapPoints: 100)
+    static let referralBonus: Int64 = 25
+
+    static func program(_ terms: Terms) throws -> ProgramDefinition {
         try ProgramFile.parse(
             """
             valid_from: 2020-01-01T00:00:00Z
-            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: \(dayCapPoints)}
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: \(terms.dayCapPoints)}
             tiers:
               - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
             redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            bonuses: {enrolment_points: \(enrolmentBonus), first_purchase_points: \(firstPurchaseBonus), \
+            bonuses: {enrolment_points: \(terms.enrolmentBonus), first_purchase_points: \(terms.firstPurchaseBonus), \
             referral_points: \(referralBonus)}
             """)
     }
@@ -80,6 +87,10 @@ import Testing
         }
 
         var enrolled: Set<String> = []
+        /// Each card's first enrolment, anywhere.
+        var enrolledAt: [String: Int64] = [:]
+        /// When head office published the second version (the program in force from then on).
+        var switchedAt: Int64?
         var referredBy: [String: String] = [:]
         var sales: [String: Sale] = [:]
         var redeemed: [String: Int64] = [:]
@@ -95,6 +106,11 @@ import Testing
         /// `kept × standing / granted`, rounded down: what a partly refunded sale still holds of what it kept.
         static func share(_ kept: Int64, standing: Int64, granted: Int64) -> Int64 {
             standing <= 0 ? 0 : standing >= granted ? kept : kept * standing / granted
+        }
+
+        /// The program in force at a moment, as if every till were always online.
+        func terms(at milliseconds: Int64) -> Terms {
+            switchedAt.map { milliseconds >= $0 } == true ? ChainSimulationTests.second : ChainSimulationTests.first
         }
 
         /// Every person's balance, by representative card.
@@ -117,7 +133,7 @@ import Testing
                                 pair.1, standing: pair.0.granted - pair.0.reversed(before: sale.atMilliseconds),
                                 granted: pair.0.granted)
                         }
-                        kept.append(min(sale.granted, max(0, ChainSimulationTests.dayCapPoints - running)))
+                        kept.append(min(sale.granted, max(0, terms(at: sale.atMilliseconds).dayCapPoints - running)))
                     }
                     for (sale, keep) in zip(ordered, kept) {
                         points += Self.share(keep, standing: sale.granted - sale.reversed, granted: sale.granted)
@@ -128,9 +144,14 @@ import Testing
             let everyone = Set(cards.map(person))
             for who in everyone {
                 let mine = cards.filter { person($0) == who }
-                let standing = (people[who] ?? []).contains { !$0.fullyRefunded }
-                if mine.contains(where: enrolled.contains) { balance[who, default: 0] += ChainSimulationTests.enrolmentBonus }
-                if standing { balance[who, default: 0] += ChainSimulationTests.firstPurchaseBonus }
+                let standingSales = (people[who] ?? []).filter { !$0.fullyRefunded }.map(\.atMilliseconds)
+                let standing = !standingSales.isEmpty
+                if let enrolment = mine.compactMap({ enrolledAt[$0] }).min() {
+                    balance[who, default: 0] += terms(at: enrolment).enrolmentBonus
+                }
+                if let firstSale = standingSales.min() {
+                    balance[who, default: 0] += terms(at: firstSale).firstPurchaseBonus
+                }
                 // A referred person with a standing sale: once for them, once for their referrer (not themselves).
                 if standing, let referrer = mine.compactMap({ referredBy[$0] }).first, person(referrer) != who {
                     balance[who, default: 0] += ChainSimulationTests.referralBonus
@@ -156,7 +177,7 @@ import Testing
             // A fresh head office per run: each run's tills pull only their own members.
             let failures = try await Harness.withStore(driver) { store in
                 _ = try await store.publishProgram(
-                    try Self.program(), actor: "test", now: Date(timeIntervalSinceNow: -7200))
+                    try Self.program(Self.first), actor: "test", now: Date(timeIntervalSinceNow: -7200))
                 try await store.setMemberRanges(["2900000000000-2999999999999"], actor: "test", now: Date())
                 return try await Harness.withServer(store) { url in
                     try await Self.simulate(run: run, seed: seed, store: store, url: url)
@@ -196,10 +217,12 @@ import Testing
         // One clock for the run, a second per step (an hour ago on): sale order is time order everywhere.
         let start = Date(timeIntervalSinceNow: -3600)
         func clock() -> Date { start.addingTimeInterval(Double(counter)) }
+        func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
         // The first card refers some of the others; head office knows it from the start.
         let referrer = cards[0]
         _ = try tills[0].ledger.enroll(card: referrer, name: nil, birthday: nil, at: clock())
         oracle.enrolled.insert(referrer.value)
+        oracle.enrolledAt[referrer.value] = milliseconds(clock())
         _ = try await tills[0].client.syncOnce()
         let referrals = Dictionary(
             uniqueKeysWithValues: cards.dropFirst().filter { _ in Bool.random(using: &random) }.map { ($0.value, referrer) })
@@ -213,6 +236,7 @@ import Testing
                 do {
                     _ = try ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrals[card.value], at: clock())
                     oracle.enrolled.insert(card.value)
+                    if oracle.enrolledAt[card.value] == nil { oracle.enrolledAt[card.value] = milliseconds(clock()) }
                     if let referrer = referrals[card.value] { oracle.referredBy[card.value] = referrer.value }
                 } catch let error as LoyaltyError where ["card_taken", "self_referral"].contains(error.code) {}
             case 15..<50:
@@ -242,7 +266,7 @@ import Testing
                 }
                 oracle.sales[receipt] = Oracle.Sale(
                     card: card.value, till: till, amount: amount, granted: result.points,
-                    atMilliseconds: Int64((clock().timeIntervalSince1970 * 1000).rounded(.down)), lines: lines,
+                    atMilliseconds: milliseconds(clock()), lines: lines,
                     returned: lines.map { _ in 0 })
                 receipts.append((receipt, till))
             case 50..<58:
@@ -282,7 +306,7 @@ import Testing
                     sale.returned[line] += part
                     sale.refunded += part
                 }
-                sale.refundLog.append((Int64((clock().timeIntervalSince1970 * 1000).rounded(.down)), sale.reversed))
+                sale.refundLog.append((milliseconds(clock()), sale.reversed))
                 oracle.sales[receipt] = sale
             case 75..<85:
                 let points = Int64.random(in: 1...60, using: &random)
@@ -303,6 +327,11 @@ import Testing
                 try await store.mergeMembers(keep: keep, other: gone, actor: "test", reason: nil, now: Date())
                 try await store.reconcileAfterMerge(keep: keep, actor: "members merge", now: Date())
                 oracle.merged[gone] = keep
+            case 88..<90:
+                // Head office publishes the second version (once): tills switch at their next pull.
+                guard oracle.switchedAt == nil else { continue }
+                _ = try await store.publishProgram(try Self.program(Self.second), actor: "test", now: clock())
+                oracle.switchedAt = milliseconds(clock())
             default:
                 _ = try await tills[till].client.syncOnce()
             }

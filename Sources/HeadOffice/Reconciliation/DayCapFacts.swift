@@ -86,14 +86,16 @@ extension HeadOfficeStore {
         guard published.contains(where: { $0.program.earningRules?.perMemberDayCapPoints != nil }) else { return [] }
         let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
         guard !cards.isEmpty else { return [] }
-        let byVersion = Dictionary(published.map { ($0.program.version, $0.program) }, uniquingKeysWith: { first, _ in first })
         var calendars: [String: ChainCalendar] = [:]
         var requests: [IssuedEntryRequest] = []
         var records: [ReconciliationRecord] = []
         for member in try await dayCapFacts(cards: cards).sorted(by: { $0.memberId < $1.memberId }) {
             var sales: [CappedSale] = []
             for sale in member.sales {
-                let rules = byVersion[sale.ruleVersion]?.earningRules
+                // Judged like the grants: the version in force then (always online), or the newer one recorded.
+                let rules = HeadOfficeProgram.deciding(
+                    published, atMilliseconds: sale.atMilliseconds, recordedVersion: sale.ruleVersion
+                ).earningRules
                 let zone = rules?.timeZone ?? "UTC"
                 if calendars[zone] == nil {
                     calendars[zone] = try (try? ChainCalendar(identifier: zone)) ?? ChainCalendar(identifier: "UTC")

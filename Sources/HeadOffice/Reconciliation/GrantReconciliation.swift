@@ -31,17 +31,8 @@ extension HeadOfficeStore {
         var requests: [IssuedEntryRequest] = []
         var corrections: [GrantCorrection] = []
         for member in facts.sorted(by: { $0.memberId < $1.memberId }) {
-            // The program a till could have had then: in force at the event and published before it (a version
-            // published later with a past valid_from does not re-price what was already decided) — or the newer
-            // version the till recorded (its clock was behind head office's; found by review).
             let standings = member.standings { event in
-                let then = HeadOfficeProgram.inForce(
-                    published.filter { $0.publishedAtMilliseconds <= event.atMilliseconds },
-                    now: Date(timeIntervalSince1970: Double(event.atMilliseconds) / 1000))
-                guard event.ruleVersion > then.version,
-                    let recorded = published.first(where: { $0.program.version == event.ruleVersion })
-                else { return then }
-                return recorded.program
+                HeadOfficeProgram.deciding(published, atMilliseconds: event.atMilliseconds, recordedVersion: event.ruleVersion)
             }
             for standing in standings {
                 guard let correction = standing.correction else { continue }

@@ -126,6 +126,17 @@ enum HeadOfficeProgram {
         return reviewedIndex > liveIndex ? reviewed : live.name
     }
 
+    /// The program a chain-wide rule judges an event by: the version in force at the event among those
+    /// published by then (a version published later with a past valid_from does not re-price what was
+    /// decided), or the newer version the till recorded (its clock was behind head office's).
+    static func deciding(_ published: [PublishedProgram], atMilliseconds at: Int64, recordedVersion: Int) -> LoyaltyProgram {
+        let then = inForce(
+            published.filter { $0.publishedAtMilliseconds <= at }, now: Date(timeIntervalSince1970: Double(at) / 1000))
+        guard recordedVersion > then.version, let recorded = published.first(where: { $0.program.version == recordedVersion })
+        else { return then }
+        return recorded.program
+    }
+
     /// The published version in force at `now`, else the built-in standard.
     static func inForce(_ published: [PublishedProgram], now: Date) -> LoyaltyProgram {
         PublishedProgram.inForce(published, atMilliseconds: now.milliseconds)?.program ?? program
