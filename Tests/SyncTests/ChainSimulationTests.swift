@@ -37,6 +37,8 @@ import Testing
             redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
             bonuses: {enrolment_points: \(terms.enrolmentBonus), first_purchase_points: \(terms.firstPurchaseBonus), \
             referral_points: \(referralBonus)}
+            coupons:
+              - {name: welcome, when: enrolment, discount: "1.00", valid_days: 30}
             """)
     }
 
@@ -366,6 +368,22 @@ import Testing
             }
             for record in try await store.reconciliations().reversed() {
                 print("RECONCILE", record.card, record.points, record.by, record.reason)
+            }
+        }
+        // Coupons: one welcome coupon per enrolled person (merged records keep one), the same at every till.
+        for person in Set(oracle.cards.map(oracle.person)).sorted() {
+            let atHeadOffice = try await store.coupons(cards: [person]).values.flatMap { $0 }
+                .filter { $0.status != "voided" && $0.code.hasPrefix("WELCOME-") }.map(\.code).sorted()
+            let enrolled = oracle.cards.contains { oracle.person($0) == person && oracle.enrolled.contains($0) }
+            if atHeadOffice.count != (enrolled ? 1 : 0) {
+                failures.append("head office holds welcome coupons \(atHeadOffice) for \(person), enrolled: \(enrolled)")
+            }
+            for (index, till) in tills.enumerated() where try till.ledger.lookup(card: CardNumber(person)) != nil {
+                let shown = try till.ledger.member(card: CardNumber(person)).coupons
+                    .filter { $0.status != "voided" && $0.code.hasPrefix("WELCOME-") }.map(\.code).sorted()
+                if shown != atHeadOffice {
+                    failures.append("till \(index) shows welcome coupons \(shown) for \(person), head office \(atHeadOffice)")
+                }
             }
         }
         for (index, till) in tills.enumerated() where try !till.ledger.verify().ok {

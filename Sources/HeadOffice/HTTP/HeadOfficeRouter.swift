@@ -101,6 +101,9 @@ public struct HeadOfficeAPI: Sendable {
             if !sales.isEmpty {
                 _ = try? await store.holdTiersReached(sales: sales.map { ($0.card, $0.createdAtMilliseconds) })
             }
+            // A coupon a till issued for a record head office merged (it had not heard): one of each rule.
+            let issued = batch.entries.filter { $0.kind == "coupon" && $0.reason == "issued" }.map(\.card)
+            if !issued.isEmpty { _ = try? await store.reconcileCoupons(cards: issued, actor: "ingest", now: clock()) }
             // Once-per-member grants two tills may both have paid (or neither): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
             let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse"].contains($0.kind) }.map(\.card)

@@ -18,14 +18,24 @@ extension HeadOfficeStore {
         // A record with a sale joined a referred one: the referral may be due now.
         try await grantReferralBonuses(now: now)
         let grants = try await reconcileGrants(cards: [keep], actor: actor, now: now)
+        return MergeReconciliation(grants: grants, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
+    }
+
+    /// Of each coupon rule, the members holding `cards` keep one coupon (a used one, else the earliest
+    /// issued); the other open ones are withdrawn — after a merge, or when a till that had not heard of the
+    /// merge issues the merged record's coupon again. Returns the codes withdrawn.
+    @discardableResult
+    public func reconcileCoupons(cards: [String], actor: String, now: Date) async throws -> [String] {
+        let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
+        guard !cards.isEmpty else { return [] }
         var withdrawals: [(memberId: Int64, code: String)] = []
-        for (memberId, coupons) in try await coupons(cards: [keep]) {
+        for (memberId, coupons) in try await coupons(cards: cards) {
             withdrawals += OncePerMemberCoupons.surplus(coupons).map { (memberId, $0) }
         }
         _ = try await withdrawCoupons(
             withdrawals, reason: "reconcile:coupon_merged: one person holds each once-per-member coupon once",
             actor: actor, now: now)
-        return MergeReconciliation(grants: grants, coupons: withdrawals.map(\.code).sorted())
+        return withdrawals.map(\.code).sorted()
     }
 }
 
