@@ -38,7 +38,17 @@ public struct SyncClient: Sendable {
     public func syncOnce() async throws -> SyncReport {
         do {
             var report = try await push()
+            let markBefore = try ledger.syncPosition().acknowledgedSeq
             try await pull(into: &report)
+            // Head office was restored and rewound this store's mark: resend what it lost in this same
+            // run, then pull what it decides from it (found by review: tills converged a round late).
+            if try ledger.syncPosition().acknowledgedSeq < markBefore {
+                let resent = try await push()
+                report.pushedEntries += resent.pushedEntries
+                report.duplicateEntries += resent.duplicateEntries
+                report.batches += resent.batches
+                try await pull(into: &report)
+            }
             try ledger.recordSync(error: nil)
             return report
         } catch {

@@ -135,4 +135,38 @@ import Testing
             }
         }
     }
+
+    /// Found by review: once the adding till had pulled the card another store sold as unknown, `cards add`
+    /// refused it (`card_taken`) and the two records stayed apart. A card only ever used for sales joins.
+    @Test(arguments: Driver.allCases)
+    func aTillThatKnowsTheProvisionalCardCanStillAddIt(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                let member = try CardNumber(GTIN.withCheckDigit("290000088841"))
+                let phone = try CardNumber(GTIN.withCheckDigit("290000088842"))
+                _ = try b.ledger.enroll(card: member, name: nil, birthday: nil)
+                _ = try b.ledger.award(card: member, amount: money("30.00"), receipt: ReceiptReference("B-1"))
+                _ = try a.ledger.award(card: phone, amount: money("25.00"), receipt: ReceiptReference("A-1"), provisionalIfUnknown: true)
+                for till in [a, b, b] { _ = try await till.client.syncOnce() }
+                #expect(try b.ledger.lookup(card: phone) != nil, "B knows the card from head office")
+                _ = try b.ledger.addCard(phone, toMemberOf: member)
+                for till in [b, a, b, a] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: phone.value, now: Date())?.balance == 55)
+                #expect(try await store.member(card: member.value, now: Date())?.cards.count == 2)
+                for till in [a, b] {
+                    #expect(try till.ledger.member(card: member).balance == 55)
+                    #expect(try till.ledger.member(card: phone).balance == 55)
+                }
+                // A card of an enrolled member stays refused.
+                let other = try CardNumber(GTIN.withCheckDigit("290000088843"))
+                _ = try b.ledger.enroll(card: other, name: nil, birthday: nil)
+                #expect(throws: LoyaltyError.self) { try b.ledger.addCard(other, toMemberOf: member) }
+                #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+            }
+        }
+    }
 }

@@ -7,22 +7,29 @@ extension HeadOfficeStore {
     /// it took them a second time. They are given back at once with a visible positive `expire` entry
     /// (`reconcile:expired_twice`), and overdrafts recorded for a member who, in sale order, never
     /// overdrew are withdrawn. Running it again changes nothing.
+    /// - Parameter expiredOnly: only members an expiry run touched (on ingest); false after a merge, when a
+    ///   redemption recorded as an overdraft of one record may be covered by the other's points.
     /// - Returns: the points given back, by card.
     @discardableResult
-    public func settleLateEntries(cards: [String], actor: String, now: Date) async throws -> [String: Int64] {
+    public func settleLateEntries(
+        cards: [String], actor: String, now: Date, expiredOnly: Bool = true
+    ) async throws -> [String: Int64] {
         let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
         guard !cards.isEmpty else { return [:] }
         let published = try await programs()
         var givenBack: [String: Int64] = [:]
         var requests: [IssuedEntryRequest] = []
         var neverOverdrew: [(memberId: Int64, overdrafts: [String])] = []
-        for history in try await pointHistoriesSinceExpiry(cards: cards) {
-            // The lots as the member's last expiry run saw them: under the program in force then.
-            guard let lastRun = history.events.last(where: { $0.kind == .expire && $0.points < 0 }),
-                let days = HeadOfficeProgram.inForce(
-                    published, now: Date(timeIntervalSince1970: Double(lastRun.atMilliseconds) / 1000)
-                ).pointsExpireAfterDays
-            else { continue }
+        for history in try await pointHistories(cards: cards, expiredOnly: expiredOnly) {
+            // The lots as the member's last expiry run saw them: under the program in force then (without a
+            // run, nothing lapsed and any lifetime replays the same spending).
+            let lastRun = history.events.last { $0.kind == .expire && $0.points < 0 }
+            let days =
+                lastRun.flatMap {
+                    HeadOfficeProgram.inForce(published, now: Date(timeIntervalSince1970: Double($0.atMilliseconds) / 1000))
+                        .pointsExpireAfterDays
+                } ?? 365
+            if expiredOnly && lastRun == nil { continue }
             var lots = PointLots(lifetimeMilliseconds: Int64(days) * 86_400_000)
             var overdrewInSaleOrder = false
             var expiries = 0

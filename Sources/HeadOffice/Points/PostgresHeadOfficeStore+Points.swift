@@ -61,10 +61,11 @@ extension PostgresHeadOfficeStore {
         }
     }
 
-    public func pointHistoriesSinceExpiry(cards: [String]) async throws -> [MemberPointHistory] {
+    public func pointHistories(cards: [String], expiredOnly: Bool) async throws -> [MemberPointHistory] {
         let members = """
             IN (SELECT c.member_id FROM hq_cards c WHERE c.card = ANY($1)
-                AND EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire'))
+                AND (\(expiredOnly ? "FALSE" : "TRUE")
+                     OR EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire')))
             """
         var bindings = PostgresBindings()
         try bindings.append(cards)

@@ -52,10 +52,11 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
-    public func pointHistoriesSinceExpiry(cards: [String]) async throws -> [MemberPointHistory] {
+    public func pointHistories(cards: [String], expiredOnly: Bool) async throws -> [MemberPointHistory] {
         let members = """
             IN (SELECT c.member_id FROM hq_cards c WHERE c.card IN (SELECT value FROM json_each(?))
-                AND EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire'))
+                AND (\(expiredOnly ? "FALSE" : "TRUE")
+                     OR EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire')))
             """
         let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
         return try await pool.read { db in

@@ -66,7 +66,9 @@ extension HeadOfficeStore {
                         memberId: referral.referrerMemberId, card: referral.referrerCard, kind: .adjust, points: points,
                         reason: "\(code): referral bonus for card ending \(member.card.suffix(4)), \(why)",
                         idempotencyKey: key + ":referrer", createdAtMilliseconds: now.milliseconds))
-                corrections.append(GrantCorrection(grant: .referral, points: points, reasonCode: code, stores: []))
+                // One per entry written (the new member's and the referrer's), so the list adds up.
+                let correction = GrantCorrection(grant: .referral, points: points, reasonCode: code, stores: [])
+                corrections += [correction, correction]
             }
             // Records merged into this member were each referred: one person enrols once.
             for merged in member.mergedReferrals {
@@ -85,7 +87,8 @@ extension HeadOfficeStore {
                         memberId: merged.referrerMemberId, card: merged.referrerCard, kind: .adjust, points: -merged.paid,
                         reason: "\(code): referral bonus for card ending \(merged.referredCard.suffix(4)), \(why)",
                         idempotencyKey: key + ":referrer", createdAtMilliseconds: now.milliseconds))
-                corrections.append(GrantCorrection(grant: .referral, points: -merged.paid, reasonCode: code, stores: []))
+                let correction = GrantCorrection(grant: .referral, points: -merged.paid, reasonCode: code, stores: [])
+                corrections += [correction, correction]
             }
         }
         _ = try await issue(requests, actor: actor, now: now)

@@ -18,6 +18,8 @@ extension HeadOfficeStore {
         // A record with a sale joined a referred one: the referral may be due now.
         try await grantReferralBonuses(now: now)
         let grants = try await reconcileGrants(cards: [keep], actor: actor, now: now)
+        // A redemption one record overdrew, covered by the other record's points in sale order: no overdraft.
+        try await settleLateEntries(cards: [keep], actor: actor, now: now, expiredOnly: false)
         return MergeReconciliation(grants: grants, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
     }
 

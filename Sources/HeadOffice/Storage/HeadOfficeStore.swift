@@ -102,8 +102,9 @@ public protocol HeadOfficeStore: DashboardFigures {
         into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
     ) async throws -> Result
     /// The point histories (every store's entries and head office's own, in time order) of the members
-    /// holding `cards` (at most ``maximumMembersPerReconciliation``) whose points an expiry run touched.
-    func pointHistoriesSinceExpiry(cards: [String]) async throws -> [MemberPointHistory]
+    /// holding `cards` (at most ``maximumMembersPerReconciliation``); with `expiredOnly`, only of members
+    /// whose points an expiry run touched.
+    func pointHistories(cards: [String], expiredOnly: Bool) async throws -> [MemberPointHistory]
     /// Withdraws the member's recorded overdrafts (entries `store:seq`): in sale order they never overdrew.
     /// The member stays flagged while any other overdraft stands.
     func withdrawOverdrafts(memberId: Int64, entries: [String]) async throws

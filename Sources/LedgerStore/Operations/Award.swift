@@ -84,7 +84,9 @@ extension LedgerDatabase {
                             birthday: row.optionalText(0), earnedDay: row.optionalText(1), earnedDayPoints: row.optionalInt64(2),
                             flags: row.optionalText(3),
                             standing: needsStanding
-                                ? SaleStanding(enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6))
+                                ? SaleStanding(
+                                    enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6),
+                                    chainVisits: row.optionalInt64(7) ?? 0, chainVisitsThroughSeq: row.int64(8))
                                 : nil
                         )
                     }
@@ -175,6 +177,9 @@ extension LedgerDatabase {
         var boughtBefore: Bool
         /// The member's first card chain-wide (coupon codes are made from it).
         var firstCard: String?
+        /// Head office's count of the member's sales since enrolling, and the store seq it includes.
+        var chainVisits: Int64
+        var chainVisitsThroughSeq: Int64
     }
 
     /// Whether the program has a first-purchase bonus or early-visit coupons.
@@ -189,13 +194,16 @@ extension LedgerDatabase {
     static let memberRowWithStanding = """
         SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags, m.enrolled_at,
                EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0,
-               COALESCE(s.first_card, (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1))
+               COALESCE(s.first_card, (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1)),
+               s.sales_since_enrolment, CASE WHEN s.sales_since_enrolment IS NULL THEN 0 ELSE s.includes_store_seq END
         FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
         """
 
     func saleStanding(memberId: Int64, _ db: Database) throws -> SaleStanding? {
         try db.cachedStatement(sql: Self.memberRowWithStanding).firstRow([.integer(memberId)]) { row in
-            SaleStanding(enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6))
+            SaleStanding(
+                enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6),
+                chainVisits: row.optionalInt64(7) ?? 0, chainVisitsThroughSeq: row.int64(8))
         }
     }
 

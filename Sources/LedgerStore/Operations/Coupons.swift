@@ -105,9 +105,11 @@ extension LedgerDatabase {
             }
             // The chain's visits: head office's count plus this till's sales it has not seen. Counting stops
             // at `visits` sales: the scan is bounded whatever the member's history.
-            let sales = try db.cachedStatement(sql: Self.visitsSinceEnrolment).firstRow(
-                [.integer(memberId), .integer(enrolledAt), .integer(Int64(visits))]
-            ) { Int($0.int64(0)) } ?? 0
+            let sales =
+                Int(standing.chainVisits)
+                + (try db.cachedStatement(sql: Self.visitsSinceEnrolment).firstRow(
+                    [.integer(memberId), .integer(enrolledAt), .integer(standing.chainVisitsThroughSeq), .integer(Int64(visits))]
+                ) { Int($0.int64(0)) } ?? 0)
             if sales >= visits,
                 let code = try issueCoupon(rule, memberId: memberId, program: program, issuedBySeq: saleSeq, receipt: receipt, at: millis, db)
             {
@@ -117,12 +119,10 @@ extension LedgerDatabase {
         return issued
     }
 
+    /// This till's sales since enrolling that head office's count does not include (seq beyond it).
     static let visitsSinceEnrolment = """
-        SELECT IFNULL((SELECT sales_since_enrolment FROM member_snapshots WHERE member_id = ?1), 0)
-             + (SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ?1 AND kind = 'earn' AND created_at >= ?2
-                  AND seq > IFNULL((SELECT includes_store_seq FROM member_snapshots
-                                    WHERE member_id = ?1 AND sales_since_enrolment IS NOT NULL), 0)
-                  LIMIT ?3))
+        SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE member_id = ? AND kind = 'earn' AND created_at >= ? AND seq > ?
+                              LIMIT ?)
         """
 
     /// Voids the unused coupons a sale earned (its full refund). Returns the codes.

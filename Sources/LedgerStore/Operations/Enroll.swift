@@ -105,13 +105,25 @@ extension LedgerDatabase {
         try write { db in
             let program = try currentProgram(db)
             let holder = try cardHolder(existing, program: program, db, allowBlocked: true)
-            if try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [new.value]) != nil {
-                throw LoyaltyError.refused(
-                    "card_taken", "card \(new.masked) already belongs to a member here; hand out an unused card")
-            }
             let millis = now.millisecondsSince1970
-            try db.execute(
-                sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)", arguments: [new.value, holder.memberId, millis])
+            if let taken = try Row.fetchOne(db, sql: Self.enrolmentStanding, arguments: [new.value]) {
+                // A card only ever used for sales (a provisional member, never enrolled, holding just this
+                // card) is the member's: it joins them, here now and at head office on ingest. Its points
+                // show with the member once head office has joined them (nothing is spent twice meanwhile).
+                let takenBy: Int64 = taken["id"]
+                let cardsHeld = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM cards WHERE member_id = ?", arguments: [takenBy])
+                guard takenBy != holder.memberId, taken["never_enrolled"] as Bool, cardsHeld == 1 else {
+                    throw LoyaltyError.refused(
+                        "card_taken", "card \(new.masked) already belongs to a member here; hand out an unused card")
+                }
+                try db.execute(sql: "UPDATE cards SET member_id = ? WHERE number = ?", arguments: [holder.memberId, new.value])
+                try db.execute(sql: "DELETE FROM member_snapshots WHERE member_id = ?", arguments: [takenBy])
+                try db.execute(sql: "UPDATE members SET merged_into = ? WHERE id = ?", arguments: [holder.memberId, takenBy])
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
+                    arguments: [new.value, holder.memberId, millis])
+            }
             _ = try append(
                 NewEntry(
                     memberId: holder.memberId, card: new.value, kind: .enroll, points: 0, amountMinorUnits: 0,
