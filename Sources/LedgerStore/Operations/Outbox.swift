@@ -59,6 +59,8 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     public var salesSinceEnrolment: Int64?
     /// The member's name at head office (the newest profile change anywhere).
     public var name: String?
+    /// The most sales since enrolment a snapshot may claim (a bound against a bad page).
+    static let maximumSalesSinceEnrolment: Int64 = 1_000_000_000
 
     public init(
         cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
@@ -68,7 +70,8 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
         name: String? = nil
     ) {
         self.name = name.flatMap { try? MemberName.validated($0) }
-        self.salesSinceEnrolment = salesSinceEnrolment.map { max(0, $0) }
+        // Bounded like every figure from the wire: the till adds its own count to it.
+        self.salesSinceEnrolment = salesSinceEnrolment.map { min(max(0, $0), Self.maximumSalesSinceEnrolment) }
         self.firstCard = firstCard.flatMap { try? CardNumber($0).value }
         self.dayPointsDay = dayPointsDay.flatMap { CivilDay.isDay($0) ? $0 : nil }
         self.dayPoints = dayPoints
