@@ -67,9 +67,7 @@ extension PostgresHeadOfficeStore {
                 AND (\(expiredOnly ? "FALSE" : "TRUE")
                      OR EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire')))
             """
-        var bindings = PostgresBindings()
-        try bindings.append(cards)
-        let query = PostgresQuery(unsafeSQL: IssuedEntryQueries.pointHistory(members: members), binds: bindings)
+        let query = try Self.cardQuery(IssuedEntryQueries.pointHistory(members: members), cards)
         let logger = self.logger
         return try await client.withConnection { connection in
             var histories: [MemberPointHistory] = []
@@ -134,10 +132,7 @@ extension PostgresHeadOfficeStore {
     }
 
     public func coupons(cards: [String]) async throws -> [Int64: [CouponState]] {
-        let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
-        var bindings = PostgresBindings()
-        try bindings.append(cards)
-        let query = PostgresQuery(unsafeSQL: IssuedEntryQueries.couponStates(members: members), binds: bindings)
+        let query = try Self.cardQuery(IssuedEntryQueries.couponStates(members: Self.membersOfCards), cards)
         let logger = self.logger
         return try await client.withConnection { connection in
             var result: [Int64: [CouponState]] = [:]

@@ -58,7 +58,7 @@ extension SQLiteHeadOfficeStore {
                 AND (\(expiredOnly ? "FALSE" : "TRUE")
                      OR EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = c.member_id AND i.kind = 'expire')))
             """
-        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        let list = try Self.cardList(cards)
         return try await pool.read { db in
             var histories: [MemberPointHistory] = []
             let sql = IssuedEntryQueries.pointHistory(members: members)
@@ -93,8 +93,7 @@ extension SQLiteHeadOfficeStore {
     }
 
     public func coupons(cards: [String]) async throws -> [Int64: [CouponState]] {
-        let members = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
-        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
         return try await pool.read { db in
             var result: [Int64: [CouponState]] = [:]
             for row in try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: members), arguments: [list]) {

@@ -3,14 +3,19 @@ import LoyaltyCore
 import PostgresNIO
 
 extension PostgresHeadOfficeStore {
+    /// The members holding the cards bound as `$1` by ``cardQuery(_:_:)`` (the queries' `member_id \(…)`).
+    static let membersOfCards = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
+
+    static func cardQuery(_ sql: String, _ cards: [String]) throws -> PostgresQuery {
+        var bindings = PostgresBindings()
+        try bindings.append(cards)
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
     public func grantFacts(cards: [String]) async throws -> [MemberGrantFacts] {
-        let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
+        let members = Self.membersOfCards
         let logger = self.logger
-        func query(_ sql: String) throws -> PostgresQuery {
-            var bindings = PostgresBindings()
-            try bindings.append(cards)
-            return PostgresQuery(unsafeSQL: sql, binds: bindings)
-        }
+        func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
         return try await client.withConnection { connection in
             var folder = ReconciliationQueries.Folder()
             for try await (id, card, firstImportedSale) in try await connection.query(
@@ -48,13 +53,9 @@ extension PostgresHeadOfficeStore {
     }
 
     public func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts] {
-        let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1))"
+        let members = Self.membersOfCards
         let logger = self.logger
-        func query(_ sql: String) throws -> PostgresQuery {
-            var bindings = PostgresBindings()
-            try bindings.append(cards)
-            return PostgresQuery(unsafeSQL: sql, binds: bindings)
-        }
+        func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
         return try await client.withConnection { connection in
             var folder = DayCapQueries.Folder()
             for try await (memberId, card, storeId, seq, at, points, rule) in try await connection.query(

@@ -3,9 +3,15 @@ import GRDB
 import LoyaltyCore
 
 extension SQLiteHeadOfficeStore {
+    /// The members holding the cards of ``cardList(_:)`` (the queries' `member_id \(…)`), one JSON argument.
+    static let membersOfCards = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
+
+    static func cardList(_ cards: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+    }
+
     public func grantFacts(cards: [String]) async throws -> [MemberGrantFacts] {
-        let members = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
-        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
         return try await pool.read { db in
             var folder = ReconciliationQueries.Folder()
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.members(members: members), arguments: [list]) {
@@ -32,8 +38,7 @@ extension SQLiteHeadOfficeStore {
     }
 
     public func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts] {
-        let members = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
-        let list = String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
+        let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
         return try await pool.read { db in
             var folder = DayCapQueries.Folder()
             for row in try Row.fetchAll(db, sql: DayCapQueries.sales(members: members), arguments: [list]) {

@@ -233,29 +233,21 @@ extension LedgerDatabase {
                     ])
                 // The day's count is recounted at the next award, with head office's figure.
                 try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [memberId])
-                // Facts that travel with the member: the first enrolment anywhere, and head office's birthday
+                // Facts that travel with the member: the first enrolment anywhere, and head office's name and birthday
                 // unless this till holds a newer profile change it has not synced yet.
                 if let enrolledAt = snapshot.enrolledAtMilliseconds {
                     try db.execute(
                         sql: "UPDATE members SET enrolled_at = MIN(enrolled_at, ?) WHERE id = ?", arguments: [enrolledAt, memberId])
                 }
-                if let name = snapshot.name {
+                for (column, value) in [("name", snapshot.name), ("birthday", snapshot.birthday)] {
+                    guard let value else { continue }
                     try db.execute(
                         sql: """
-                            UPDATE members SET name = ? WHERE id = ? AND NOT EXISTS (
+                            UPDATE members SET \(column) = ? WHERE id = ? AND NOT EXISTS (
                                 SELECT 1 FROM entries WHERE member_id = ? AND seq > ? AND kind IN ('enroll', 'profile')
-                                  AND member_name IS NOT NULL)
+                                  AND member_\(column) IS NOT NULL)
                             """,
-                        arguments: [name, memberId, memberId, snapshot.includesStoreSeq])
-                }
-                if let birthday = snapshot.birthday {
-                    try db.execute(
-                        sql: """
-                            UPDATE members SET birthday = ? WHERE id = ? AND NOT EXISTS (
-                                SELECT 1 FROM entries WHERE member_id = ? AND seq > ? AND kind IN ('enroll', 'profile')
-                                  AND member_birthday IS NOT NULL)
-                            """,
-                        arguments: [birthday, memberId, memberId, snapshot.includesStoreSeq])
+                        arguments: [value, memberId, memberId, snapshot.includesStoreSeq])
                 }
                 try applyHeadOfficeCoupons(snapshot.coupons, memberId: memberId, db)
                 // Head office's own entries are recorded once each (their id), whatever the pull repeats;
