@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HeadOffice", targets: ["HeadOffice"]),
         .executable(name: "loyalty-agent", targets: ["loyalty-agent"]),
         .executable(name: "loyalty-hq", targets: ["loyalty-hq"]),
+        .executable(name: "loyalty-demo", targets: ["loyalty-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -99,10 +100,12 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Printing for the command-line programs: stdout/stderr through the payment-card redactor.
+        .target(name: "CommandLineOutput", dependencies: ["LoyaltyCore"], swiftSettings: strictSwift),
         .executableTarget(
             name: "loyalty-hq",
             dependencies: [
-                "HeadOffice", "SyncProtocol", "LoyaltyCore", "ServerLimits",
+                "HeadOffice", "SyncProtocol", "LoyaltyCore", "ServerLimits", "CommandLineOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -136,12 +139,12 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // CLI + daemon wiring only.
+        // CLI + daemon wiring only. The till's code and nothing else: no HeadOffice (a test checks the binary).
         .executableTarget(
             name: "loyalty-agent",
             dependencies: [
-                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI", "HeadOffice",
-                "CConcurrencyHook",
+                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI",
+                "CConcurrencyHook", "CommandLineOutput",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -155,6 +158,19 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The demo: head office in-process on SQLite, two stores, recorded scans, sync, report.
+        .executableTarget(
+            name: "loyalty-demo",
+            dependencies: [
+                "HeadOffice", "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI",
+                "CommandLineOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Helpers shared by the test targets: a seeded random generator, temporary folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore", "TestSupport"]),
@@ -162,7 +178,7 @@ let package = Package(
         .testTarget(name: "CardReaderTests", dependencies: ["CardReader", "LoyaltyCore", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent", "loyalty-hq", "TestSupport"]
+            dependencies: ["LedgerStore", "LoyaltyCore", "loyalty-agent", "loyalty-hq", "loyalty-demo", "TestSupport"]
         ),
         .testTarget(
             name: "SyncTests",

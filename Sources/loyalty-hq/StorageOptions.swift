@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineOutput
 import Foundation
 import LoyaltyCore
 import HeadOffice
@@ -77,28 +78,9 @@ enum Output {
     static func figure(_ value: Double) -> String { String(format: "%.9g", value) }
 
     /// Everything printed passes through the payment-card redactor (errors may repeat user input).
-    static func out(_ text: String) { write(line(text), to: 1) }
+    static func out(_ text: String) { Printer.out(text) }
 
-    static func err(_ text: String) { write(line(text), to: 2) }
-
-    /// Plain write(2): a reader that went away (`| head`) ends the output quietly; FileHandle's write
-    /// traps on EPIPE and crashed the command.
-    private static func write(_ text: String, to descriptor: Int32) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-            if written <= 0 {
-                if written < 0 && errno == EINTR { continue }
-                return
-            }
-            bytes = bytes.dropFirst(written)
-        }
-    }
-
-    private static func line(_ text: String) -> String {
-        let safe = PaymentCardDetector.redacted(text)
-        return safe.hasSuffix("\n") ? safe : safe + "\n"
-    }
+    static func err(_ text: String) { Printer.err(text) }
 
     static func iso(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "never" }

@@ -2,14 +2,20 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `loyalty-agent demo`, the README's first command: the whole story runs and its checks pass, with
-/// the scans read through udev + evdev under umockdev, and without umockdev straight through the decoder.
+/// `loyalty-demo` (what `scripts/demo`, the README's first command, runs): the whole story runs and its
+/// checks pass, with the scans read by `loyalty-agent scan` through udev + evdev under umockdev, and
+/// without umockdev straight through the decoder.
 @Suite(.serialized) struct DemoTests {
+    static var demoBinary: String {
+        URL(fileURLWithPath: AgentProcess.binary).deletingLastPathComponent().appendingPathComponent("loyalty-demo").path
+    }
+
     @Test(arguments: [true, false])
     func theDemoRunsTheWholeStoryAndItsChecksPass(withUmockdev: Bool) throws {
         // Without umockdev: a PATH that has no umockdev-run.
         let environment = withUmockdev ? [:] : ["PATH": "/nonexistent"]
-        let outcome = try AgentProcess.run(["demo", "--serve-seconds", "0"], environment: environment)
+        let outcome = try AgentProcess.run(
+            ["--serve-seconds", "0"], environment: environment, executable: Self.demoBinary)
         #expect(outcome.exitCode == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         let text = outcome.stdout
         #expect(text.contains(withUmockdev ? "udev + evdev under umockdev" : "straight through the XKB decoder"))
@@ -24,17 +30,33 @@ import Testing
     }
 
     /// Defect: the demo run outside the checkout (after the README's own `install` line) failed with
-    /// "no scanner recordings found". The recording travels inside the binary.
-    @Test func theDemoRunsFromAnInstalledBinaryOutsideTheCheckout() throws {
+    /// "no scanner recordings found". The recording travels inside the binary; installed beside
+    /// `loyalty-agent`, the demo reads the scans through it under umockdev, and `loyalty-agent demo`
+    /// hands over to it.
+    @Test func theDemoRunsFromInstalledBinariesOutsideTheCheckout() throws {
         let folder = TemporaryFolder()
-        let installed = folder.file("bin/loyalty-agent")
         try FileManager.default.createDirectory(atPath: folder.file("bin"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: AgentProcess.binary, toPath: installed)
+        try FileManager.default.copyItem(atPath: AgentProcess.binary, toPath: folder.file("bin/loyalty-agent"))
+        try FileManager.default.copyItem(atPath: Self.demoBinary, toPath: folder.file("bin/loyalty-demo"))
         let outcome = try AgentProcess.run(
-            ["demo", "--serve-seconds", "0"], executable: installed, workingDirectory: folder.file("bin"))
+            ["demo", "--serve-seconds", "0"], executable: folder.file("bin/loyalty-agent"),
+            workingDirectory: folder.file("bin"))
         #expect(outcome.exitCode == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         #expect(outcome.stdout.contains("member card 2900000777774 (ean-13)") && outcome.stdout.contains("/recordings/"))
+        #expect(outcome.stdout.contains("udev + evdev under umockdev"), "the installed loyalty-agent read the scans")
         #expect(outcome.stdout.contains("head office's total points 64 == the stores' ledgers 64: true"))
+    }
+
+    /// A till without the demo installed says what to run instead, and exits 1.
+    @Test func theTillWithoutTheDemoSaysWhereItIs() throws {
+        let folder = TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.file("bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: AgentProcess.binary, toPath: folder.file("bin/loyalty-agent"))
+        let outcome = try AgentProcess.run(
+            ["demo", "--serve-seconds", "0"], environment: ["PATH": "/nonexistent"],
+            executable: folder.file("bin/loyalty-agent"))
+        #expect(outcome.exitCode == 1)
+        #expect(outcome.stderr.contains("loyalty-demo") && outcome.stderr.contains("scripts/demo"), "\(outcome.stderr)")
     }
 
     /// The recording built into the binary is the one in device/fixtures (scripts/embed-demo-recording).
@@ -42,7 +64,7 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let swift = try String(
-            contentsOf: root.appendingPathComponent("Sources/loyalty-agent/Demo/EmbeddedRecording.swift"), encoding: .utf8)
+            contentsOf: root.appendingPathComponent("Sources/loyalty-demo/EmbeddedRecording.swift"), encoding: .utf8)
         for suffix in ["umockdev", "evemu"] {
             let fixture = try String(
                 contentsOf: root.appendingPathComponent("device/fixtures/honeywell-us-ean13.\(suffix)"), encoding: .utf8)

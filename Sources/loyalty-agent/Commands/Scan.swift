@@ -3,6 +3,7 @@ import CardReader
 import Foundation
 import LedgerStore
 import LoyaltyCore
+import PointOfSaleAPI
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,29 +20,6 @@ struct Scan: ParsableCommand {
     @Option(help: ArgumentHelp("The ledger file to look members up in (default as for the other commands; not created).", valueName: "path"))
     var db: String?
     @Flag(help: "Accepted for symmetry: scan output is always JSON lines.") var json = false
-
-    struct Line: Encodable {
-        var status: String
-        var card: String?
-        var format: String?
-        var reason: String?
-        var message: String?
-        var device: String
-        var enrolled: Bool?
-        var balance: Int64?
-        var tier: String?
-        var cardStatus: String?
-        /// What the cashier should know: progress to the next tier, a birthday, head office's flags.
-        var name: String?
-        var rollingSpend: String?
-        var nextTier: String?
-        var spendToNextTier: String?
-        var rollingPointsEarned: Int64?
-        var pointsToNextTier: Int64?
-        var tierBenefits: [String]?
-        var birthdayThisWeek: Bool?
-        var flags: [String]?
-    }
 
     func run() throws {
         let ledger = try openExistingLedger()
@@ -74,36 +52,11 @@ struct Scan: ParsableCommand {
         }
     }
 
-    /// What a scan says: the member with balance, tier, progress and flags (from `ledger`), or the
-    /// rejection with its reason. The same for `scan` and the daemon's scan stream.
-    static func line(_ outcome: ScanOutcome, device: InputDeviceInfo, ledger: LedgerDatabase?) -> Line {
-        switch outcome {
-        case .member(let card, let format):
-            var line = Line(status: "member", card: card.value, format: format.rawValue, device: device.stableId)
-            guard let ledger else { return line }
-            do {
-                let found = try ledger.lookup(card: card)
-                line.enrolled = found != nil
-                line.balance = found?.balance
-                line.tier = found?.tier
-                line.cardStatus = found?.cardStatus
-                if found != nil, let view = try? ledger.member(card: card, recentLimit: 0) {
-                    line.name = view.name
-                    line.rollingSpend = view.rollingSpend
-                    line.nextTier = view.nextTier
-                    line.spendToNextTier = view.spendToNextTier
-                    line.rollingPointsEarned = view.rollingPointsEarned
-                    line.pointsToNextTier = view.pointsToNextTier
-                    line.tierBenefits = view.tierBenefits.isEmpty ? nil : view.tierBenefits
-                    line.birthdayThisWeek = view.birthdayThisWeek
-                    line.flags = view.flags
-                }
-            } catch {
-                Printer.err("problem: ledger lookup failed: \(error)")
-            }
-            return line
-        case .rejected(let reason, let format):
-            return Line(status: "rejected", format: format?.rawValue, reason: reason.rawValue, message: reason.advice, device: device.stableId)
+    /// What a scan says (the same for `scan` and the daemon's scan stream); a ledger that cannot be
+    /// read is said on stderr and the scan still shown.
+    static func line(_ outcome: ScanOutcome, device: InputDeviceInfo, ledger: LedgerDatabase?) -> ScanEvent {
+        ScanEvent.describing(outcome, device: device.stableId, ledger: ledger) { error in
+            Printer.err("problem: ledger lookup failed: \(error)")
         }
     }
 

@@ -1,25 +1,26 @@
 import ArgumentParser
 import CardReader
 import Foundation
-import HeadOffice
 import LedgerStore
 import LoyaltyCore
 import PointOfSaleAPI
 import SyncClient
 import SyncProtocol
 
-/// `loyalty-agent demo`: the whole product on embedded defaults in a throw-away folder — head office
+/// `loyalty-demo`: the whole product on embedded defaults in a throw-away folder — head office
 /// in this process on SQLite, two stores with their POS APIs and pages, recorded scans replayed
 /// through the real decoder, sales and redemptions, one store offline and back, sync, and head
 /// office's report. Every step is the code a real till and head office run.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "loyalty-demo",
         abstract:
             "Run a whole store day on embedded defaults: head office, two stores, scans, sales, an offline store, sync, report.",
         discussion: """
             Prints where the pages are (kiosk, manager, head-office dashboard) while it runs. With a terminal it keeps them \
             up until Enter; --serve-seconds N keeps them up N seconds (0: stop at once). Exit 0 when every ledger verifies \
-            and head office's total equals the stores' ledgers, else 3.
+            and head office's total equals the stores' ledgers, else 3. The scans are read by `loyalty-agent scan` \
+            under umockdev when both are installed (loyalty-agent beside this program or on PATH).
             """)
 
     @Option(
@@ -52,7 +53,7 @@ struct Demo: AsyncParsableCommand {
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: work) } }
         let script = DemoScript(work: work, fixtures: try fixtureFolder(work: work))
         let ok = try await script.run(serveSeconds: serveSeconds ?? (isatty(0) == 1 ? -1 : 0))
-        if !ok { throw ExitCode(AgentExit.storage.rawValue) }
+        if !ok { throw ExitCode(3) }
     }
 
     /// The recordings named by --fixtures, else the checkout's or the package's, else the one built

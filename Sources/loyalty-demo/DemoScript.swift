@@ -1,4 +1,5 @@
 import CardReader
+import CommandLineOutput
 import Foundation
 import HeadOffice
 import LedgerStore
@@ -53,8 +54,7 @@ struct DemoScript {
         step("1. Scans at north, replayed from \(fixtures)/\(recording).evemu")
         var anaCard: CardNumber?
         for outcome in try scans() {
-            let line = Scan.line(outcome, device: Self.recordedDevice, ledger: north)
-            northScans.publish(Printer.json(line))
+            northScans.publish(Printer.json(ScanEvent.describing(outcome, device: Self.recordedDevice.stableId, ledger: north)))
             switch outcome {
             case .member(let card, let format):
                 say("   member card \(card.value) (\(format.rawValue))")
@@ -155,12 +155,12 @@ struct DemoScript {
     /// or, without umockdev, the same recording straight through the decoder.
     private func scans() throws -> [ScanOutcome] {
         let base = "\(fixtures)/\(recording)"
-        if let umockdev = Self.which("umockdev-run") {
+        if let umockdev = Self.which("umockdev-run"), let till = Self.tillBinary() {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: umockdev)
             process.arguments = [
                 "-d", base + ".umockdev", "-e", "/dev/input/event5=\(base).evemu", "--",
-                URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path, "scan", "--layout", "us",
+                till, "scan", "--layout", "us",
                 "--timeout", "2.5",
                 "--db", work + "/north.db",
             ]
@@ -181,7 +181,7 @@ struct DemoScript {
                 return .rejected(reason: reason, format: nil)
             }
         }
-        say("   (umockdev is not installed: the recording goes straight through the XKB decoder)")
+        say("   (umockdev or loyalty-agent is not installed: the recording goes straight through the XKB decoder)")
         let text = try String(contentsOfFile: base + ".evemu", encoding: .utf8)
         return try EvemuRecording(text: text).scans(layout: "us", rules: CardScanRules())
     }
@@ -195,7 +195,8 @@ struct DemoScript {
         let replay = Task {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(10))
-                scans.publish(Printer.json(Scan.line(.member(ana, .ean13), device: Self.recordedDevice, ledger: north)))
+                let event = ScanEvent.describing(.member(ana, .ean13), device: Self.recordedDevice.stableId, ledger: north)
+                scans.publish(Printer.json(event))
             }
         }
         defer { replay.cancel() }
@@ -210,6 +211,13 @@ struct DemoScript {
         syspath: "", devnode: "(recording)", stableId: "recorded-honeywell-1900",
         vendorProduct: VendorProduct("0c2e:0b61"),
         name: "Honeywell 1900 (recording)", isKeyboardLike: true)
+
+    /// The till's binary that reads scanners: the `loyalty-agent` beside this program, else on PATH.
+    static func tillBinary() -> String? {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("loyalty-agent").path
+        return FileManager.default.isExecutableFile(atPath: beside) ? beside : which("loyalty-agent")
+    }
 
     static func which(_ program: String) -> String? {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
