@@ -2,12 +2,17 @@
 """The agent daemon's benchmark (issue 9), each figure beside a baseline measured in the same run.
 
   python3 Benchmarks/daemon-benchmark.py [--binary .build/release/loyalty-agent] [--idle-seconds 60] [--awards 2000]
+                                         [--keep-code-pages]
+
+- the binary's size, and stripped as the Debian package installs it;
 
 - start to ready: spawn -> sd_notify READY=1 on our $NOTIFY_SOCKET (baseline: `loyalty-agent --help`,
   the same binary starting and exiting);
 - idle: context switches per second of every thread of `run --no-scanners` with no head office, and
   with a head office that is down (the sync interval's backoff), over --idle-seconds (baseline: `sleep`);
 - resident memory after the idle period (baseline: `loyalty-agent scan`, the CLI blocked in poll);
+  `--keep-code-pages` runs the daemons with LOYALTY_AGENT_CODE_PAGES=keep (no CodePageAdvice), to see
+  what letting go of the code pages buys;
 - API award round trip on loopback, p50/p99 over --awards sales with keep-alive (baseline: the same
   awards in-process, `award-loop --timings`), interleaved in chunks so both see the same disk; paced
   one sale per millisecond on both sides (a till between customers), and back to back.
@@ -196,17 +201,24 @@ def main():
     parser.add_argument("--binary", default=".build/release/loyalty-agent")
     parser.add_argument("--hq-binary", default=".build/release/loyalty-hq")
     parser.add_argument("--idle-seconds", type=int, default=60)
-    parser.add_argument("--awards", type=int, default=2000)
+    parser.add_argument("--awards", type=int, default=2000, help="0: skip the API award comparison")
+    parser.add_argument("--keep-code-pages", action="store_true")
     options = parser.parse_args()
     binary = os.path.abspath(options.binary)
+    if options.keep_code_pages:
+        os.environ["LOYALTY_AGENT_CODE_PAGES"] = "keep"
     with tempfile.TemporaryDirectory() as work:
+        stripped = f"{work}/stripped"
+        subprocess.run(["strip", "-o", stripped, binary], check=True)
+        print(f"binary: {os.path.getsize(binary) / 2**20:.1f} MiB, stripped {os.path.getsize(stripped) / 2**20:.1f} MiB"
+              f"   code pages: {'kept' if options.keep_code_pages else 'released (CodePageAdvice)'}")
         ready, help_ms = start_to_ready(binary, work)
         print(f"start to ready (ms, 5 runs): {min(ready):.1f}-{max(ready):.1f} median {statistics.median(ready):.1f}"
               f"   baseline --help start+exit: {min(help_ms):.1f}-{max(help_ms):.1f}   goal <= 100")
         for name, (switches, rss, anonymous) in idle(binary, work, options.idle_seconds, os.path.abspath(options.hq_binary)).items():
             print(f"idle {options.idle_seconds} s, {name}: {switches:.2f} context switches/s, RSS {rss:.1f} MiB "
                   f"(private {anonymous:.1f} MiB)   goal 0 and <= 20")
-        for pause in (1000, 0):
+        for pause in ((1000, 0) if options.awards else ()):
             api, local = api_vs_in_process(binary, work, options.awards, pause)
             label = f"one sale every {pause} µs + its time" if pause else "back to back"
             print(f"award (µs), {len(api)} each, {label}: API p50 {percentile(api, 50):.0f} p99 {percentile(api, 99):.0f}   "

@@ -47,14 +47,17 @@ public struct PointOfSaleRouter: Sendable {
         router.get("/v1/members/:card") { _, context in
             await handle {
                 let card = try cardRules().memberCard(typed: context.parameters.get("card") ?? "")
-                return JSONResponses.json(.ok, try ledger.member(card: card))
+                let member = try ledger.member(card: card)
+                showOnKiosk(card)
+                return JSONResponses.json(.ok, member)
             }
         }
         router.post("/v1/sales") { request, context in
             await handle {
                 let sale = try await decode(SaleRequest.self, request, context)
-                let result = try award(sale)
+                let (result, card) = try award(sale)
                 if !result.replayed { metrics?.awards.increment() }
+                showOnKiosk(card)
                 return JSONResponses.json(.ok, result)
             }
         }
@@ -62,10 +65,12 @@ public struct PointOfSaleRouter: Sendable {
             await handle {
                 let body = try await decode(RedemptionRequest.self, request, context)
                 let currency = try ledger.currency()
+                let card = try cardRules().memberCard(typed: body.card)
                 let result = try ledger.redeem(
-                    card: try cardRules().memberCard(typed: body.card), points: body.points, receipt: try ReceiptReference(body.receipt),
+                    card: card, points: body.points, receipt: try ReceiptReference(body.receipt),
                     saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
                 if !result.replayed { metrics?.redemptions.increment() }
+                showOnKiosk(card)
                 return JSONResponses.json(.ok, result)
             }
         }
@@ -107,7 +112,15 @@ public struct PointOfSaleRouter: Sendable {
         return router
     }
 
-    private func award(_ sale: SaleRequest) throws -> AwardResult {
+    /// A card the POS sent (typed, or read by its own reader) shows on the kiosk like a scan, with the
+    /// balance after the sale: a till without scanners still greets its customer.
+    private func showOnKiosk(_ card: CardNumber) {
+        let format: CardFormat =
+            if case .member(_, let format) = CardScanParser(rules: cardRules()).parse(card.value) { format } else { .alphanumeric }
+        scans.publish(ScanEvent.describing(.member(card, format), device: ScanEvent.typedAtPOS, ledger: ledger).json)
+    }
+
+    private func award(_ sale: SaleRequest) throws -> (AwardResult, CardNumber) {
         let rules = cardRules()
         let card = try rules.memberCard(typed: sale.card)
         let currency = try ledger.currency()
@@ -118,9 +131,10 @@ public struct PointOfSaleRouter: Sendable {
             try SaleLine.checked(sku: $0.sku, category: $0.category, amount: $0.amount, currency: currency)
         }
         let amount = try sale.amount.map { try Money(parsing: $0, currency: currency) } ?? SaleLine.total(of: lines, currency: currency)
-        return try ledger.award(
+        let result = try ledger.award(
             card: card, amount: amount, receipt: try ReceiptReference(sale.receipt), lines: lines.isEmpty ? nil : lines,
             provisionalIfUnknown: rules.isChainMemberCard(card))
+        return (result, card)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {

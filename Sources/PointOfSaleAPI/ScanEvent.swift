@@ -1,3 +1,4 @@
+import Foundation
 public import LedgerStore
 public import LoyaltyCore
 
@@ -34,6 +35,18 @@ public struct ScanEvent: Encodable, Sendable {
         self.reason = reason
         self.message = message
         self.device = device
+    }
+
+    /// Where a card typed at the POS (a sale, a redemption, a member lookup through the API) comes from:
+    /// the kiosk shows it as it shows a scan.
+    public static let typedAtPOS = "pos"
+
+    /// One JSON object, snake_case keys in a fixed order: a line of `scan`, an event of `/v1/scans`.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// The event for `outcome` read at `device`; a member is looked up in `ledger` when given.

@@ -172,7 +172,9 @@ public struct SyncClient: Sendable {
             response = try await http.execute(request, timeout: .seconds(settings.requestTimeoutSeconds))
             answer = try await response.body.collect(upTo: 8 << 20)
         } catch {
-            throw SyncFailure.unreachable("\(error)")
+            throw SyncFailure.unreachable(
+                UnreachableExplanation.describe(
+                    error, url: settings.headOfficeURL, timeoutSeconds: Int64(settings.requestTimeoutSeconds)))
         }
         let data = Data(buffer: answer)
         switch response.status.code {

@@ -54,7 +54,7 @@ struct DemoScript {
         step("1. Scans at north, replayed from \(fixtures)/\(recording).evemu")
         var anaCard: CardNumber?
         for outcome in try scans() {
-            northScans.publish(Printer.json(ScanEvent.describing(outcome, device: Self.recordedDevice.stableId, ledger: north)))
+            northScans.publish(ScanEvent.describing(outcome, device: Self.recordedDevice.stableId, ledger: north).json)
             switch outcome {
             case .member(let card, let format):
                 say("   member card \(card.value) (\(format.rawValue))")
@@ -196,7 +196,7 @@ struct DemoScript {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(10))
                 let event = ScanEvent.describing(.member(ana, .ean13), device: Self.recordedDevice.stableId, ledger: north)
-                scans.publish(Printer.json(event))
+                scans.publish(event.json)
             }
         }
         defer { replay.cancel() }

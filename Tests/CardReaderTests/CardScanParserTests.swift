@@ -70,6 +70,19 @@ import Testing
         #expect(throws: LoyaltyError.self) { try CardScanRules(memberRanges: ["12-345"]).validated() }
     }
 
+    /// Defect: once member ranges were set, a misread EAN-13 (`2900000000019`, check digit wrong) in a
+    /// range was taken for a member card of its own numbering and enrolled. Every range keeps GS1's
+    /// check digit on numbers of EAN/UPC length, as without ranges.
+    @Test(arguments: [["29"], ["2900000000000-2999999999999"], []])
+    func aMisreadCheckDigitIsRefusedInsideMemberRangesToo(_ ranges: [String]) {
+        let parser = CardScanParser(rules: CardScanRules(memberRanges: ranges))
+        for misread in ["2900000000019", "2900000000039", "2900000777775"] {
+            #expect(rejection(misread, parser) == .badCheckDigit, "\(misread) with \(ranges)")
+            #expect(throws: LoyaltyError.self) { try CardScanRules(memberRanges: ranges).memberCard(typed: misread) }
+        }
+        #expect(member("2900000000018", parser)! == ("2900000000018", .ean13))
+    }
+
     /// One definition of a member card: a typed number is accepted exactly when its scan would be.
     @Test(arguments: [
         "2900000777774", "4111111111111111", "4006381333931", "2900000777775", "B0A1234", "04a3b2c1d2e380",

@@ -148,6 +148,13 @@ import Testing
         }
         // Member ranges narrow every command alike; a range overlapping bank cards is refused at once.
         #expect(try agent("enroll", cardA, "--member-range", "29").exitCode == 0)
+        // Defect: inside a range, a misread check digit enrolled a phantom member with its bonus.
+        for misread in ["2900000000019", "2900000000039"] {
+            for command in [["enroll", misread], ["award", misread, "--amount", "1", "--receipt", "R-M"]] {
+                let outcome = try AgentProcess.run(command + ["--member-range", "29", "--db", db, "--json"])
+                #expect(outcome.exitCode == 2 && outcome.json["error"] as? String == "bad_check_digit", "\(outcome.stdout)")
+            }
+        }
         let outside = try agent("enroll", "B0A1234", "--member-range", "29")
         #expect(outside.exitCode == 2 && outside.json["error"] as? String == "not_a_member_card")
         let environment = ["LOYALTY_MEMBER_RANGES": "77, 2900000000000-2999999999999"]

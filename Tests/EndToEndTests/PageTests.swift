@@ -134,6 +134,38 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// Defect: on a till without readers (`--no-scanners`), a card the POS sent with a sale never reached
+    /// the kiosk, which stayed on "Scan your member card". The sale's card now shows like a scan, with
+    /// the balance after the sale; the event says where it came from (`pos`).
+    @Test func theKioskShowsACardTheCashierTypedAtThePOS() throws {
+        let database = try till()
+        let daemon = try PluggedDaemon(devices: [], arguments: ["--db", database, "--no-scanners"], folder: folder)
+        defer { daemon.stop() }
+        let token = PluggedDaemon.token(database: database)
+        let sale = #"{"card": "2900 0007 7777 4", "receipt": "POS-1", "amount": "8.00"}"#
+        let dom = folder.file("kiosk-typed.html")
+        try PageDriver.run(
+            [
+                ["open": daemon.url + "/kiosk"],
+                ["waitFor": "#kiosk[data-state=waiting]"],
+                [
+                    "run": [
+                        "curl", "-sf", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H",
+                        "Content-Type: application/json", "--data", sale, daemon.url + "/v1/sales",
+                    ]
+                ],
+                ["waitFor": "#kiosk[data-state=member]"],
+                ["dom": dom],
+                ["screenshot": PageDriver.screenshots.appendingPathComponent("kiosk-typed.png").path],
+            ], folder: folder)
+        let html = try String(contentsOfFile: dom, encoding: .utf8)
+        #expect(html.contains("Welcome, Ada"), "the member the POS named")
+        #expect(html.contains(#"<span id="member-balance">50</span>"#), "42 before, 8 for this sale")
+        let events = try PluggedDaemon.keptScans(daemon.url, token: token, waitingSeconds: 1)
+        #expect(events.count == 1 && events.first?["device"] as? String == "pos", "\(events)")
+        #expect(daemon.stop() == 0)
+    }
+
     /// Under a program whose tiers count points (sync/examples/program-points-tiers.yaml), the kiosk shows
     /// the points still needed and the tier's benefits, and the manager page the points a member is short.
     @Test func theKioskAndManagerPageShowPointsProgressAndTierBenefitsWhenTiersCountPoints() throws {

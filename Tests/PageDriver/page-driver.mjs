@@ -9,8 +9,9 @@
 //   {"screenshot": FILE}                 write a PNG of the viewport
 //   {"signal": PID, "name": "SIGUSR1"}   send a signal to a process (e.g. plug a scanner in)
 //   {"headers": {NAME: VALUE}}           send these headers with every later request (e.g. Authorization)
+//   {"run": [PROGRAM, ARG...]}           run a program to its end (e.g. the POS sending a sale); fails unless it exits 0
 // Exits 0 when every step passed; otherwise prints the failing step and exits 1.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,9 @@ for (const [index, step] of plan.steps.entries()) {
       await page('Network.setExtraHTTPHeaders', { headers: step.headers });
     } else if (step.signal) {
       process.kill(step.signal, step.name ?? 'SIGUSR1');
+    } else if (step.run) {
+      const result = spawnSync(step.run[0], step.run.slice(1), { encoding: 'utf8', timeout: 30_000 });
+      if (result.status !== 0) throw new Error(`exit ${result.status}: ${result.stderr}${result.stdout}`);
     } else {
       throw new Error('unknown step');
     }

@@ -158,6 +158,8 @@ public struct StoreStatus: Hashable, Sendable, Codable {
     /// The last sync failure's message and time, if the last attempt failed.
     public var lastSyncError: String?
     public var lastSyncErrorAt: String?
+    /// The first failed sync since the last success (ISO 8601): head office unreachable since then.
+    public var offlineSince: String?
     /// Start of "today" in the chain's time zone, ISO 8601 (UTC).
     public var day: String
     /// The chain's time zone (the program's), in which "today" is counted.

@@ -325,9 +325,15 @@ extension LedgerDatabase {
             if let message {
                 try setMeta("last_sync_error", PaymentCardDetector.redacted(String(message.prefix(300))), db)
                 try setMeta("last_sync_error_ms", millis, db)
+                // The first failure since the last success: how long the store has been cut off.
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO store_meta (key, value) VALUES ('offline_since_ms', ?)", arguments: [millis])
             } else {
                 try setMeta("last_sync_ok_ms", millis, db)
-                try db.execute(sql: "DELETE FROM store_meta WHERE key IN ('last_sync_error', 'last_sync_error_ms')")
+                try db.execute(
+                    sql: """
+                        DELETE FROM store_meta WHERE key IN ('last_sync_error', 'last_sync_error_ms', 'offline_since_ms')
+                        """)
             }
         }
     }

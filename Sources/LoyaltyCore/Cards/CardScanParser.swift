@@ -64,11 +64,9 @@ public struct CardScanParser: Sendable {
                 default: nil
                 }
             if let gtin {
-                guard GTIN.hasValidCheckDigit(text) else {
-                    // A configured member range may use its own numbering without a GS1 check digit.
-                    if rules.inMemberRange(text) { return member(text, .alphanumeric) }
-                    return .rejected(reason: .badCheckDigit, format: gtin)
-                }
+                // A number of EAN/UPC length carries a GS1 check digit, in a member range too: a misread
+                // or mistyped digit must never become a member of its own.
+                guard GTIN.hasValidCheckDigit(text) else { return .rejected(reason: .badCheckDigit, format: gtin) }
                 // Configured ranges replace the in-store default: one definition of a member card.
                 let isMember = rules.memberRanges.isEmpty ? isInStore(text, gtin) : rules.inMemberRange(text)
                 return isMember ? member(text, gtin) : .rejected(reason: .notAMemberCard, format: gtin)

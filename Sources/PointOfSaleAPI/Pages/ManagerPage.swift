@@ -53,7 +53,8 @@ enum ManagerPage {
         } else if let error = status.lastSyncError, let at = status.lastSyncErrorAt, at > (status.lastSyncSuccess ?? "")
         {
             problems.append(
-                "The last sync with head office failed (\(error)). Sales keep working offline; \(status.unsyncedEntries) entries wait to be sent."
+                "Head office has been unreachable since \(status.offlineSince ?? at): \(error). Sales keep working offline; "
+                    + "\(status.unsyncedEntries) entries wait to be sent."
             )
         } else if status.lastSyncSuccess == nil {
             problems.append("This till has never synced with head office yet.")

@@ -42,7 +42,7 @@ struct Scan: ParsableCommand {
             case .problem(let message):
                 Printer.err("problem: \(message)")
             case .scan(_, let outcome, let device):
-                Printer.out(Printer.json(Self.line(outcome, device: device, ledger: ledger)))
+                Printer.out(Self.line(outcome, device: device, ledger: ledger).json)
                 if case .member = outcome {
                     members += 1
                     if let count, members >= count { return false }

@@ -15,7 +15,7 @@ struct Status: LedgerCommand {
               members           \(status.members)
               entries           \(status.entries) (last sequence \(status.lastSeq))
               unsynced          \(status.unsyncedEntries) entries not yet at head office (acknowledged up to \(status.acknowledgedSeq))
-              last sync         \(status.lastSyncSuccess ?? "never")\(status.lastSyncError.map { "\n              last sync error   \($0) (at \(status.lastSyncErrorAt ?? "?"))" } ?? "")
+              last sync         \(status.lastSyncSuccess ?? "never")\(syncProblem(status))
               today (\(status.timeZone), from \(status.day)):
                 entries         \(status.entriesToday)
                 net sales       \(status.salesToday) \(status.currency)
@@ -25,5 +25,15 @@ struct Status: LedgerCommand {
               program version   \(status.programVersion)
             """
         return CommandOutput(json: status, human: human, exitCode: status.health == "ok" ? 0 : AgentExit.storage.rawValue)
+    }
+
+    /// The failing sync's lines, aligned with the others: since when head office is unreachable, and why.
+    private func syncProblem(_ status: StoreStatus) -> String {
+        guard let error = status.lastSyncError else { return "" }
+        return """
+
+              offline since     \(status.offlineSince ?? status.lastSyncErrorAt ?? "?") (sales go on; \(status.unsyncedEntries) entries wait)
+              last sync error   \(error) (at \(status.lastSyncErrorAt ?? "?"))
+            """
     }
 }

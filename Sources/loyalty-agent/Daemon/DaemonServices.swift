@@ -4,6 +4,7 @@ import LoyaltyCore
 import PointOfSaleAPI
 import ServiceLifecycle
 import SyncClient
+import Synchronization
 
 /// Ends every scan stream when the agent shuts down: an open event stream would otherwise keep the
 /// HTTP server's graceful shutdown waiting for its connection.
@@ -41,11 +42,31 @@ struct SyncService: Service {
     let logger: Logger
 
     func run() async throws {
+        let offlineSince = Mutex<Date?>(nil)
+        logger.notice(
+            "sync with head office every \(Int(loop.intervalSeconds)) s",
+            metadata: ["url": "\(loop.client.settings.headOfficeURL.absoluteString)", "store": "\(loop.client.settings.storeId)"])
         await cancelWhenGracefulShutdown {
             await loop.run { result in
-                if case .failure(let error) = result {
+                switch result {
+                case .failure(let error):
                     metrics.syncFailed()
-                    logger.warning("sync failed: \(error)")
+                    let first = offlineSince.withLock { since in
+                        defer { since = since ?? Date() }
+                        return since == nil
+                    }
+                    // The first failure is a warning; repeats while still offline are only informational.
+                    if first {
+                        logger.warning("sync failed: \(error)")
+                    } else {
+                        logger.info("sync failed again: \(error)")
+                    }
+                case .success(let report):
+                    if let since = offlineSince.withLock({ since in defer { since = nil }; return since }) {
+                        logger.notice(
+                            "head office reachable again after \(Int(Date().timeIntervalSince(since))) s offline",
+                            metadata: ["pushed": "\(report.pushedEntries)"])
+                    }
                 }
                 // The HTTP client and TLS code ran once; until the next sync it need not stay mapped.
                 CodePageAdvice.releaseCodePages()

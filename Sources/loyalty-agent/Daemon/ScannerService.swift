@@ -76,7 +76,7 @@ struct ScannerService: Service {
         case .scan(_, let outcome, let device):
             let line = Scan.line(outcome, device: device, ledger: ledger)
             metrics.scanned(outcome: line.status == "member" ? "member" : line.reason ?? "unreadable")
-            scans.publish(Printer.json(line))
+            scans.publish(line.json)
             // Never a full card number in the logs: the last 4 digits at most.
             logger.info(
                 "scan",

@@ -8,10 +8,15 @@ import Glibc
 /// of those mappings; the pages stay in the page cache (nothing is read from disk again) and the code
 /// it runs next is mapped again as it runs.
 enum CodePageAdvice {
+    /// `LOYALTY_AGENT_CODE_PAGES=keep` turns it off, so that `Benchmarks/daemon-benchmark.py
+    /// --keep-code-pages` can measure what it buys.
+    static let enabled = ProcessInfo.processInfo.environment["LOYALTY_AGENT_CODE_PAGES"] != "keep"
+
     /// `MADV_DONTNEED` on this executable's code mappings (`r-xp`: never written, so nothing is lost;
     /// data and relocated read-only mappings are left alone). Returns the bytes released.
     @discardableResult
     static func releaseCodePages() -> Int {
+        guard enabled else { return 0 }
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
             let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
         else { return 0 }
