@@ -127,7 +127,7 @@ public struct SyncClient: Sendable {
                         dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card,
                         salesSinceEnrolment: $0.salesSinceEnrolment, name: $0.name)
                 },
-                blockedCards: page.blockedCards, cursor: page.cursor,
+                blockedCards: page.blockedCards, unblockedCards: page.unblockedCards ?? [], cursor: page.cursor,
                 programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })
             // Ranges head office refuses to validate are not adopted: the till keeps what it had.
             if (try? CardScanRules(memberRanges: page.memberRanges ?? []).validated()) != nil {

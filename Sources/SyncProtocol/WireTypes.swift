@@ -319,6 +319,8 @@ public struct HeadOfficeEntry: Codable, Hashable, Sendable {
 public struct UpdatesPage: Codable, Hashable, Sendable {
     public var members: [MemberSnapshot]
     public var blockedCards: [String]
+    /// Cards whose block head office lifted (`loyalty-hq cards unblock`) since the cursor; nil when none.
+    public var unblockedCards: [String]?
     /// Pass as `since` on the next pull.
     public var cursor: Int64
     /// More changes wait beyond this page.
@@ -336,9 +338,10 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     public var programs: [ProgramRelease]?
 
     public init(
-        members: [MemberSnapshot], blockedCards: [String], cursor: Int64, more: Bool, acknowledgedSeq: Int64,
-        epoch: String, memberRanges: [String]? = nil, programs: [ProgramRelease]? = nil
+        members: [MemberSnapshot], blockedCards: [String], unblockedCards: [String]? = nil, cursor: Int64, more: Bool,
+        acknowledgedSeq: Int64, epoch: String, memberRanges: [String]? = nil, programs: [ProgramRelease]? = nil
     ) {
+        self.unblockedCards = unblockedCards
         self.memberRanges = memberRanges
         self.programs = programs
         self.members = members
@@ -355,6 +358,7 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
         case members, cursor, more, epoch, programs
         case memberRanges = "member_ranges"
         case blockedCards = "blocked_cards"
+        case unblockedCards = "unblocked_cards"
         case acknowledgedSeq = "acknowledged_seq"
     }
 }

@@ -200,7 +200,8 @@ struct Member: AsyncParsableCommand {
 
 struct Cards: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Block lost cards everywhere, or replace them (after each store's next sync).", subcommands: [Block.self, Replace.self])
+        abstract: "Block lost cards everywhere, unblock them, or replace them (after each store's next sync).",
+        subcommands: [Block.self, Unblock.self, Replace.self])
 
     struct Replace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -229,27 +230,60 @@ struct Cards: AsyncParsableCommand {
 
     struct Block: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Block a card at every store.", discussion: "Recorded in the audit trail (`loyalty-hq report audit`).")
+            abstract: "Block a card at every store.",
+            discussion: """
+                A card no member holds is refused (a mistyped number) unless --force. `cards unblock` lifts it. \
+                Recorded in the audit trail (`loyalty-hq report audit`) with who and why.
+                """)
+        @Argument var card: String
+        @Option(help: "Why (kept in the audit trail).") var reason: String?
+        @Option(help: "Who (default: $USER).") var by: String?
+        @Flag(help: "Block a card no member holds yet (lost before any store used it).") var force = false
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let card = try OperatorInput.card(self.card)
+            let actor = try OperatorInput.actor(by)
+            let reason = try OperatorInput.reason(reason)
+            let changed = try await storage.withStore { store, _ in
+                let changed = try await store.blockCard(card, force: force, now: Date())
+                if changed {
+                    try await store.recordAudit(
+                        actor: actor, action: "cards block", detail: "card \(card) blocked", reason: reason, now: Date())
+                }
+                return changed
+            }
+            Output.out(
+                storage.json
+                    ? Output.json(["card": card, "status": "blocked", "changed": changed ? "yes" : "no"])
+                    : changed
+                        ? "Card \(card) is blocked; stores refuse it after their next sync."
+                        : "Card \(card) was already blocked; nothing changed.")
+        }
+    }
+
+    struct Unblock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift a card's block: stores accept it again after their next sync.",
+            discussion: "Recorded in the audit trail (`loyalty-hq report audit`) with who and why.")
         @Argument var card: String
         @Option(help: "Why (kept in the audit trail).") var reason: String?
         @Option(help: "Who (default: $USER).") var by: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            // A bank card number is refused here and never reaches the stores' card tables.
-            let card: String
-            do {
-                card = try CardNumber(self.card).value
-            } catch {
-                throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
-            }
+            let card = try OperatorInput.card(self.card)
             let actor = try OperatorInput.actor(by)
             let reason = try OperatorInput.reason(reason)
             try await storage.withStore { store, _ in
-                try await store.blockCard(card, now: Date())
-                try await store.recordAudit(actor: actor, action: "cards block", detail: "card \(card) blocked", reason: reason, now: Date())
+                try await store.unblockCard(card, now: Date())
+                try await store.recordAudit(
+                    actor: actor, action: "cards unblock", detail: "card \(card) unblocked", reason: reason, now: Date())
             }
-            Output.out(storage.json ? Output.json(["card": card, "status": "blocked"]) : "Card \(card) is blocked; stores refuse it after their next sync.")
+            Output.out(
+                storage.json
+                    ? Output.json(["card": card, "status": "active"])
+                    : "Card \(card) is no longer blocked; stores accept it again after their next sync.")
         }
     }
 }
@@ -542,6 +576,16 @@ struct MemberRangesCommand: AsyncParsableCommand {
 
 /// What the operator commands that change members (replace, merge, ranges) read from their arguments.
 enum OperatorInput {
+    /// One member card, validated: a bank card number is refused here without being repeated and never
+    /// reaches the stores' card tables.
+    static func card(_ text: String) throws -> String {
+        do {
+            return try CardNumber(text).value
+        } catch {
+            throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+        }
+    }
+
     /// Two member cards, validated (a bank card is refused without being repeated) and distinct.
     static func twoCards(_ first: String, _ second: String, sameCode: String, sameMessage: String) throws -> (String, String) {
         let cards: (String, String)

@@ -49,6 +49,32 @@ import Testing
         for store in ["A", "B"] { #expect(try agent(["verify"], store: store).exitCode == 0) }
     }
 
+    /// Defect (issue 23): a walk-in card that synced could not be enrolled, or was enrolled showing a
+    /// balance of 0 at another store. A walk-in synced from store A is enrolled at store B: B pays the
+    /// enrolment (bonus, welcome coupon), shows the points A's sale earned, and head office records B's
+    /// enrolment on the card's one member.
+    @Test func aWalkInCardThatSyncedIsEnrolledAtAnotherStoreWithItsPoints() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-walk-in", stores: ["A", "B"])
+        try chain.start()
+        defer { chain.stop() }
+        let walkIn = GTIN.withCheckDigit("290000054321")
+        #expect(try agent(["award", walkIn, "--amount", "30.00", "--receipt", "A-W1"], store: "A").exitCode == 0)
+        #expect(try chain.sync("A").exitCode == 0)
+        #expect(try chain.sync("B").exitCode == 0)
+        let enrolled = try agent(["enroll", walkIn, "--name", "Wanda"], store: "B")
+        #expect(enrolled.exitCode == 0, "\(enrolled.stdout) \(enrolled.stderr)")
+        #expect(enrolled.json["balance"] as? Int == 30, "A's sale, vouched by head office: \(enrolled.stdout)")
+        #expect(try chain.sync("B").exitCode == 0)
+        let atHeadOffice = try chain.hq(["member", walkIn, "--json"])
+        #expect(atHeadOffice.json["name"] as? String == "Wanda" && atHeadOffice.json["enrolled_store"] as? String == "B")
+        #expect(atHeadOffice.json["balance"] as? Int == 30)
+        // A learns the enrolment and the name at its next pull, and refuses a second enrolment.
+        #expect(try chain.sync("A").exitCode == 0)
+        let again = try agent(["enroll", walkIn], store: "A")
+        #expect(again.exitCode == 1 && again.json["error"] as? String == "card_taken", "\(again.stdout)")
+        #expect(try agent(["member", walkIn], store: "A").json["name"] as? String == "Wanda")
+    }
+
     @Test func enrollingAProvisionalCardKeepsItsPoints() throws {
         let other = GTIN.withCheckDigit("290000012121")
         #expect(try agent(["award", other, "--amount", "12", "--receipt", "R-1"], store: "C").json["provisional"] as? Bool == true)

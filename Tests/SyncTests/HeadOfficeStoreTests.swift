@@ -117,6 +117,35 @@ import Testing
         }
     }
 
+    /// `cards block` refuses a number no member holds unless forced (a mistyped card must not become a
+    /// member); a lifted block travels to the stores as `unblocked_cards`, once, and only for cards
+    /// that were blocked.
+    @Test(arguments: Driver.allCases)
+    func aBlockIsCheckedAndCanBeLiftedAtEveryStore(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "a", now: now)
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: "1111", points: 40)], backlog: 0), nonce: nil,
+                now: now)
+            let refusal = await #expect(throws: IngestRefusal.self) { try await store.blockCard("9999", force: false, now: now) }
+            #expect(refusal?.kind == .unknownCard && refusal?.message.contains("--force") == true)
+            #expect(try await store.member(card: "9999", now: now) == nil, "a refused block creates no member")
+            let start = try await store.updates(storeId: "A", since: 0, now: now).cursor
+            #expect(try await store.blockCard("1111", force: false, now: now))
+            #expect(try await store.blockCard("1111", force: false, now: now) == false, "already blocked: nothing changes")
+            let blocked = try await store.updates(storeId: "A", since: start, now: now)
+            #expect(blocked.blockedCards == ["1111"] && blocked.unblockedCards == nil)
+            try await store.unblockCard("1111", now: now)
+            let lifted = try await store.updates(storeId: "A", since: blocked.cursor, now: now)
+            #expect(lifted.blockedCards.isEmpty && lifted.unblockedCards == ["1111"])
+            #expect(try await store.updates(storeId: "A", since: lifted.cursor, now: now).unblockedCards == nil)
+            let notBlocked = await #expect(throws: IngestRefusal.self) { try await store.unblockCard("1111", now: now) }
+            #expect(notBlocked?.message.contains("is not blocked") == true)
+            await #expect(throws: IngestRefusal.self) { try await store.unblockCard("8888", now: now) }
+            #expect(try await store.member(card: "1111", now: now)?.balance == 40)
+        }
+    }
+
     @Test(arguments: Driver.allCases)
     func pagesNeverSplitAndNeverLoseAChange(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in

@@ -231,7 +231,8 @@ enum APIResponse {
     static func refusal(_ refusal: IngestRefusal) -> Response {
         switch refusal.kind {
         case .unknownStore, .unknownCard: error(.notFound, refusal.kind.rawValue, refusal.message)
-        case .conflict, .ledgerConflict, .cardInUse, .sameMember: error(.conflict, refusal.kind.rawValue, refusal.message)
+        case .conflict, .ledgerConflict, .cardInUse, .sameMember, .storeExists:
+            error(.conflict, refusal.kind.rawValue, refusal.message)
         case .invalid: error(.badRequest, refusal.kind.rawValue, refusal.message)
         case .replayed: error(.unauthorized, refusal.kind.rawValue, refusal.message + "; sign every request afresh")
         }

@@ -473,6 +473,14 @@ enum HeadOfficeSchema {
         "DROP VIEW hq_tier_rows", tierRowsWithImports, "INSERT INTO hq_schema (version) VALUES (23)",
     ]
 
+    /// Version 24: when a card's block was lifted (`cards unblock`): stores pull the unblocked cards
+    /// beside the blocked ones, and only cards once blocked travel so.
+    static let cardUnblocks = "ALTER TABLE hq_cards ADD COLUMN unblocked_at_ms BIGINT"
+
+    static let sqliteCardUnblocks = cardUnblocks + ";"
+
+    static let postgresCardUnblocks: [String] = [cardUnblocks, "INSERT INTO hq_schema (version) VALUES (24)"]
+
     /// Sets the name and birthday an entry brings, each only when it is at least as new as the stored one.
     /// Placeholders: name, birthday, time, member id (in the driver's form).
     static func newestProfile(name: String, birthday: String, at: String, member: String) -> String {

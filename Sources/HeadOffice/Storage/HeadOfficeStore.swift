@@ -36,8 +36,13 @@ public protocol HeadOfficeStore: DashboardFigures {
     func stores() async throws -> [StoreSummary]
     func member(card: String, now: Date) async throws -> HeadOfficeMember?
     func overdrafts() async throws -> [Overdraft]
-    /// Blocks a card everywhere after the stores' next pull.
-    func blockCard(_ card: String, now: Date) async throws
+    /// Blocks a card everywhere after the stores' next pull. A card no member holds is refused
+    /// (`unknown_card`: a mistyped number) unless `force` (a card lost before any store used it).
+    /// Returns false when the card was blocked already (nothing changes).
+    func blockCard(_ card: String, force: Bool, now: Date) async throws -> Bool
+    /// Lifts a card's block: stores accept it again after their next pull. Refused for an unknown card
+    /// or one that is not blocked.
+    func unblockCard(_ card: String, now: Date) async throws
     /// A lost card: `old` is blocked everywhere after the stores' next pull, `new` joins its member and
     /// carries the balance and history. Refused when `old` is unknown or `new` already has a member.
     func replaceCard(_ old: String, with new: String, actor: String, reason: String?, now: Date) async throws
@@ -266,6 +271,8 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case cardInUse = "card_in_use"
         /// Both cards belong to the same member (operator commands).
         case sameMember = "same_member"
+        /// The store id is registered already (`stores add`).
+        case storeExists = "store_exists"
     }
 
     public var kind: Kind
@@ -274,6 +281,11 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
 }
 
 extension HeadOfficeStore {
+    /// Blocks `card` whether or not a member holds it (tests and set-up scripts).
+    public func blockCard(_ card: String, now: Date) async throws {
+        _ = try await blockCard(card, force: true, now: now)
+    }
+
     /// ``updates(storeId:since:storeAcknowledged:now:)`` without the store's mark.
     public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
         try await updates(storeId: storeId, since: cursor, storeAcknowledged: nil, now: now)

@@ -146,7 +146,30 @@ enum HeadOfficeProgram {
 }
 
 /// Card checks shared by the drivers.
+enum HeadOfficeStores {
+    /// `stores add` of a registered store: its tills keep their secret; a new one is a rotation.
+    static func alreadyRegistered(_ id: String) -> IngestRefusal {
+        IngestRefusal(
+            kind: .storeExists,
+            message: "store \(id) is already registered and its tills keep their secret; to give it a new secret, "
+                + "run `loyalty-hq stores rotate-secret \(id)`; `loyalty-hq stores list` shows every store")
+    }
+}
+
 enum HeadOfficeCards {
+    /// `cards block` of a number no member holds: most likely mistyped.
+    static func unknownToBlock(_ card: String) -> IngestRefusal {
+        IngestRefusal(
+            kind: .unknownCard,
+            message: "no member holds card \(card) at head office: check the number (`loyalty-hq member \(card)`), "
+                + "or pass --force to block a card no store has used yet")
+    }
+
+    /// `cards unblock` of a card that is not blocked.
+    static func notBlocked(_ card: String) -> IngestRefusal {
+        IngestRefusal(kind: .cardInUse, message: "card \(card) is not blocked; nothing changed")
+    }
+
     /// Refuses a number the payment-card detector flags, without repeating it: head office never
     /// stores, logs or sends down a bank card number.
     static func refusePaymentCard(_ card: String, context: String) throws(IngestRefusal) {

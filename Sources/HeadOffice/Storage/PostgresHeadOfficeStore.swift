@@ -75,6 +75,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (21, HeadOfficeSchema.postgresCouponWithdrawals),
                 (22, HeadOfficeSchema.postgresProfileTimes),
                 (23, HeadOfficeSchema.postgresTierRowsWithImports),
+                (24, HeadOfficeSchema.postgresCardUnblocks),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -91,7 +92,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 logger: logger)
             var inserted = false
             for try await _ in rows.decode(String.self) { inserted = true }
-            if !inserted { throw IngestRefusal(kind: .invalid, message: "store \(id) is already registered") }
+            if !inserted { throw HeadOfficeStores.alreadyRegistered(id) }
         }
     }
 
@@ -481,12 +482,18 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             var newCursor = page.last?.1 ?? cursor
             let ceiling = more ? newCursor : Int64.max
+            // Blocked cards, and cards whose block was lifted since the cursor (only cards once blocked).
             var blocked: [String] = []
-            for try await (card, version) in try await connection.query(
-                "SELECT card, version FROM hq_cards WHERE blocked AND version > \(cursor) AND version <= \(ceiling) ORDER BY version",
+            var unblocked: [String] = []
+            for try await (card, version, isBlocked) in try await connection.query(
+                """
+                SELECT card, version, blocked FROM hq_cards
+                WHERE (blocked OR unblocked_at_ms IS NOT NULL) AND version > \(cursor) AND version <= \(ceiling)
+                ORDER BY version
+                """,
                 logger: logger
-            ).decode((String, Int64).self) {
-                blocked.append(card)
+            ).decode((String, Int64, Bool).self) {
+                if isBlocked { blocked.append(card) } else { unblocked.append(card) }
                 if !more { newCursor = max(newCursor, version) }
             }
             let coupons = try await Self.couponStates(memberIds: page.map(\.2), connection, logger)
@@ -495,7 +502,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     var snapshot = entry.0
                     snapshot.coupons = coupons[entry.2]
                     return snapshot
-                }, blockedCards: blocked, cursor: newCursor, more: more, acknowledgedSeq: acknowledged,
+                }, blockedCards: blocked, unblockedCards: unblocked.isEmpty ? nil : unblocked, cursor: newCursor, more: more,
+                acknowledgedSeq: acknowledged,
                 epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger),
                 programs: PublishedProgram.releases(published, now: now))
         }
@@ -567,12 +575,20 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         return result
     }
 
-    public func blockCard(_ card: String, now: Date) async throws {
+    public func blockCard(_ card: String, force: Bool, now: Date) async throws -> Bool {
         try HeadOfficeCards.refusePaymentCard(card, context: "cards block")
         let logger = self.logger
-        try await transaction { connection in
+        return try await transaction { connection in
             // The same lock order as ingest: the card first, the change counter last.
             try await Self.lockCards([card], connection, logger)
+            var blocked: Bool?
+            for try await value in try await connection.query(
+                "SELECT blocked FROM hq_cards WHERE card = \(card)", logger: logger
+            ).decode(Bool.self) {
+                blocked = value
+            }
+            if blocked == true { return false }
+            if blocked == nil && !force { throw HeadOfficeCards.unknownToBlock(card) }
             try await connection.query(
                 """
                 WITH created AS (
@@ -590,6 +606,28 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     WHERE c.card = \(card) AND m.id = c.member_id AND m.version = 0
                 )
                 UPDATE hq_cards SET blocked = TRUE, version = (SELECT change_seq FROM version) WHERE card = \(card)
+                """, logger: logger)
+            return true
+        }
+    }
+
+    public func unblockCard(_ card: String, now: Date) async throws {
+        let logger = self.logger
+        try await transaction { connection in
+            try await Self.lockCards([card], connection, logger)
+            var blocked: Bool?
+            for try await value in try await connection.query(
+                "SELECT blocked FROM hq_cards WHERE card = \(card)", logger: logger
+            ).decode(Bool.self) {
+                blocked = value
+            }
+            guard let blocked else { throw HeadOfficeCards.unknown(card) }
+            guard blocked else { throw HeadOfficeCards.notBlocked(card) }
+            try await connection.query(
+                """
+                WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
+                UPDATE hq_cards SET blocked = FALSE, unblocked_at_ms = \(now.milliseconds),
+                    version = (SELECT change_seq FROM version) WHERE card = \(card)
                 """, logger: logger)
         }
     }

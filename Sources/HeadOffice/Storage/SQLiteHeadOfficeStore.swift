@@ -95,13 +95,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v23-tier-rows-with-imports") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteTierRowsWithImports)
         }
+        migrator.registerMigration("hq-v24-card-unblocks") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCardUnblocks)
+        }
         try migrator.migrate(pool)
     }
 
     public func addStore(id: String, secret: String, now: Date) async throws {
         try await pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_stores WHERE id = ?", arguments: [id]) == true {
-                throw IngestRefusal(kind: .invalid, message: "store \(id) is already registered")
+                throw HeadOfficeStores.alreadyRegistered(id)
             }
             try db.execute(
                 sql: "INSERT INTO hq_stores (id, secret, acknowledged_seq, reported_backlog, created_at_ms) VALUES (?, ?, 0, 0, ?)",
@@ -367,12 +370,19 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max
-            let blocked = try Row.fetchAll(
-                db, sql: "SELECT card, version FROM hq_cards WHERE blocked = 1 AND version > ? AND version <= ? ORDER BY version",
+            // Blocked cards, and cards whose block was lifted since the cursor (only cards once blocked).
+            let changed = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT card, version, blocked FROM hq_cards
+                    WHERE (blocked = 1 OR unblocked_at_ms IS NOT NULL) AND version > ? AND version <= ? ORDER BY version
+                    """,
                 arguments: [cursor, blockedCeiling])
-            if !more { newCursor = max(newCursor, blocked.last.map { $0["version"] as Int64 } ?? cursor) }
+            if !more { newCursor = max(newCursor, changed.last.map { $0["version"] as Int64 } ?? cursor) }
+            let unblocked: [String] = changed.filter { !($0["blocked"] as Bool) }.map { $0["card"] }
             return UpdatesPage(
-                members: members, blockedCards: blocked.map { $0["card"] }, cursor: newCursor, more: more,
+                members: members, blockedCards: changed.filter { $0["blocked"] as Bool }.map { $0["card"] },
+                unblockedCards: unblocked.isEmpty ? nil : unblocked, cursor: newCursor, more: more,
                 acknowledgedSeq: acknowledged, epoch: try Self.epoch(db),
                 memberRanges: MemberRangeSetting.decode(
                     try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'")),
@@ -431,12 +441,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func blockCard(_ card: String, now: Date) async throws {
+    public func blockCard(_ card: String, force: Bool, now: Date) async throws -> Bool {
         try HeadOfficeCards.refusePaymentCard(card, context: "cards block")
-        try await pool.write { db in
+        return try await pool.write { db in
+            let blocked = try Bool.fetchOne(db, sql: "SELECT blocked FROM hq_cards WHERE card = ?", arguments: [card])
+            if blocked == true { return false }
+            if blocked == nil && !force { throw HeadOfficeCards.unknownToBlock(card) }
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_cards WHERE card = ?", arguments: [card]) == true {
+            if blocked != nil {
                 try db.execute(sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, card])
             } else {
                 try db.execute(
@@ -446,6 +459,20 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 1, ?)",
                     arguments: [card, db.lastInsertedRowID, version])
             }
+            return true
+        }
+    }
+
+    public func unblockCard(_ card: String, now: Date) async throws {
+        try await pool.write { db in
+            guard let blocked = try Bool.fetchOne(db, sql: "SELECT blocked FROM hq_cards WHERE card = ?", arguments: [card])
+            else { throw HeadOfficeCards.unknown(card) }
+            guard blocked else { throw HeadOfficeCards.notBlocked(card) }
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            try db.execute(
+                sql: "UPDATE hq_cards SET blocked = 0, unblocked_at_ms = ?, version = ? WHERE card = ?",
+                arguments: [now.milliseconds, version, card])
         }
     }
 

@@ -30,14 +30,20 @@ extension LedgerDatabase {
                 let bonus = try appendEnrolment(
                     memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
                 let coupons = try issueEnrolmentCoupons(memberId: memberId, card: card, program: program, at: millis, db)
+                // What the member has: head office's balance and tier (the card may have earned at other
+                // stores) plus this till's newer entries, as `member` shows it.
+                let holder = try cardHolder(card, program: program, db, allowBlocked: true)
                 return EnrollResult(
                     card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                    tier: program.tiers[0].name, balance: owner["balance"] + (bonus ?? 0), referredBy: referredBy?.value,
+                    tier: holder.tier, balance: holder.vouchedBalance, referredBy: referredBy?.value,
                     enrolmentBonus: bonus, couponsIssued: coupons)
             }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
                 throw LoyaltyError.refused(
-                    "card_taken", "card \(card.masked) already belongs to member \(owner); look them up with `loyalty-agent member \(card.value)`")
+                    "card_taken",
+                    "card \(card.masked) already belongs to member \(owner), who is enrolled; look them up with "
+                        + "`loyalty-agent member \(card.value)`, or set their name or birthday with "
+                        + "`loyalty-agent profile \(card.value) --name NAME`")
             }
             try db.execute(
                 sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (?, ?, ?, ?)",

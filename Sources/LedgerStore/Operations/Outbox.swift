@@ -191,7 +191,8 @@ extension LedgerDatabase {
     /// Stores what a pull brought: member snapshots (members enrolled at other stores become known
     /// here), blocked cards, and the cursor for the next pull — all in one transaction.
     public func applyHeadOfficeUpdates(
-        members: [HeadOfficeSnapshot], blockedCards: [String], cursor: Int64, programs: [(version: Int, document: String)] = [],
+        members: [HeadOfficeSnapshot], blockedCards: [String], unblockedCards: [String] = [], cursor: Int64,
+        programs: [(version: Int, document: String)] = [],
         at now: Date = Date()
     ) throws {
         try write { db in
@@ -277,6 +278,11 @@ extension LedgerDatabase {
                 guard let card = try? CardNumber(text).value else { continue }
                 _ = try memberId(forAnyOf: [card], at: millis, db)
                 try db.execute(sql: "UPDATE cards SET status = 'blocked' WHERE number = ?", arguments: [card])
+            }
+            // A block head office lifted: the card is accepted again.
+            for text in unblockedCards {
+                guard let card = try? CardNumber(text).value else { continue }
+                try db.execute(sql: "UPDATE cards SET status = 'active' WHERE number = ?", arguments: [card])
             }
             try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_cursor'", arguments: [String(cursor)])
         }

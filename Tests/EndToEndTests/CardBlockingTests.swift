@@ -1,0 +1,51 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `loyalty-hq cards block` and `cards unblock` as an operator uses them, with a till that syncs:
+/// checked (a mistyped card is refused), reversible, and in the audit trail with who and why.
+@Suite(.serialized) struct CardBlockingTests {
+    let folder = TemporaryFolder()
+    let card = "2900000777774"
+
+    @Test func aBlockIsCheckedReversibleAndAudited() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-blocks", stores: ["S-BLK"])
+        try chain.start()
+        defer { chain.stop() }
+        #expect(try chain.till("S-BLK", ["enroll", card, "--name", "Ana"]).exitCode == 0)
+        #expect(try chain.till("S-BLK", ["award", card, "--amount", "20.00", "--receipt", "B-1"]).exitCode == 0)
+        #expect(try chain.sync("S-BLK").exitCode == 0)
+
+        // Defect: a block of a card nobody holds went through without a word and made a "member".
+        let typo = try chain.hq(["cards", "block", "2900000777781", "--json"])
+        #expect(typo.exitCode == 1 && typo.json["error"] as? String == "unknown_card", "\(typo.stdout)")
+        #expect(typo.json["message"] as? String ?? "" != "" && typo.stdout.contains("--force"))
+        #expect(try chain.hq(["report", "members", "--json"]).stdout.contains("2900000777781") == false)
+
+        let blocked = try chain.hq(["cards", "block", card, "--reason", "reported lost", "--by", "ana"])
+        #expect(blocked.exitCode == 0 && blocked.stdout.contains("is blocked"), "\(blocked.stdout)")
+        #expect(try chain.hq(["cards", "block", card]).stdout.contains("already blocked"))
+        #expect(try chain.sync("S-BLK").exitCode == 0)
+        let refused = try chain.till("S-BLK", ["award", card, "--amount", "5.00", "--receipt", "B-2"])
+        #expect(refused.exitCode == 1 && refused.json["error"] as? String == "blocked_card", "\(refused.stdout)")
+
+        // Found again: the block is lifted, and the till accepts the card after its next sync.
+        let lifted = try chain.hq(["cards", "unblock", card, "--reason", "found in the car", "--by", "ben"])
+        #expect(lifted.exitCode == 0 && lifted.stdout.contains("no longer blocked"), "\(lifted.stdout) \(lifted.stderr)")
+        let again = try chain.hq(["cards", "unblock", card, "--json"])
+        #expect(again.exitCode == 1 && again.stdout.contains("is not blocked"))
+        #expect(try chain.sync("S-BLK").exitCode == 0)
+        let accepted = try chain.till("S-BLK", ["award", card, "--amount", "5.00", "--receipt", "B-3"])
+        #expect(accepted.exitCode == 0 && accepted.json["balance"] as? Int == 25, "\(accepted.stdout)")
+
+        // A card lost before any store used it: blocked on purpose with --force.
+        let unused = "2900000777798"
+        #expect(try chain.hq(["cards", "block", unused, "--force", "--reason", "stolen stock"]).exitCode == 0)
+
+        let audit = try chain.hq(["report", "audit", "--csv"]).stdout
+        #expect(audit.contains("ana,cards block,card \(card) blocked,reported lost"), "\(audit)")
+        #expect(audit.contains("ben,cards unblock,card \(card) unblocked,found in the car"), "\(audit)")
+        #expect(audit.contains("cards block,card \(unused) blocked,stolen stock"))
+        #expect(audit.components(separatedBy: "cards block,card \(card)").count == 2, "the repeated block changed nothing")
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What a head-office operator meets at the command line: a repeated registration says what to do
+/// instead, and output into a closed pipe (`| head -1`) ends quietly.
+@Suite struct OperatorCommandTests {
+    let folder = TemporaryFolder()
+
+    @Test func registeringAStoreTwiceSaysHowToGiveItANewSecret() throws {
+        let database = folder.file("hq.db")
+        func hq(_ arguments: [String]) throws -> AgentProcess.Outcome {
+            try AgentProcess.run(arguments + ["--db", database], executable: SyncChaosTests.hqBinary)
+        }
+        let first = try hq(["stores", "add", "0042"])
+        #expect(first.exitCode == 0)
+        let secret = first.stdout.split(separator: "\n").last.map(String.init)
+        let again = try hq(["stores", "add", "0042", "--json"])
+        #expect(again.exitCode == 1, "refused, not bad input: \(again.stdout)")
+        #expect(again.json["error"] as? String == "store_exists")
+        #expect((again.json["message"] as? String ?? "").contains("loyalty-hq stores rotate-secret 0042"), "\(again.stdout)")
+        // The first secret still works: nothing changed.
+        #expect(try hq(["stores", "list", "--json"]).stdout.contains("0042"))
+        #expect(secret?.isEmpty == false)
+    }
+
+    /// Defect: `loyalty-hq member CARD | head -1` ended in "Fatal error: 'try!' … Broken pipe" and a
+    /// backtrace. Both programs write into a pipe whose reader has gone: no crash, no backtrace.
+    @Test(arguments: ["loyalty-hq", "loyalty-agent"])
+    func outputIntoAClosedPipeEndsQuietly(_ program: String) throws {
+        let binary = URL(fileURLWithPath: AgentProcess.binary).deletingLastPathComponent().appendingPathComponent(program)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--help"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        // The reader is gone before the first byte is written.
+        try output.fileHandleForReading.close()
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(!message.contains("Fatal error") && !message.contains("Broken pipe"), "\(message)")
+        #expect(process.terminationReason == .exit || process.terminationStatus == SIGPIPE, "\(program) crashed")
+        #expect(process.terminationReason != .uncaughtSignal || process.terminationStatus == SIGPIPE)
+    }
+}
