@@ -39,6 +39,13 @@ public struct SyncSettings: Sendable {
         } catch {
             throw SyncFailure.configuration("cannot read the store secret file \(path); create it (mode 0600) with the secret `loyalty-hq stores add` printed")
         }
+        // Whoever reads the secret can write this store's ledger at head office: only its owner may.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw SyncFailure.configuration(
+                "the store secret file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))): "
+                    + "chmod 600 \(path), owned by the agent's user")
+        }
         let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !secret.isEmpty, !secret.contains("\n") else {
             throw SyncFailure.configuration("the store secret file \(path) must hold the secret on one line")

@@ -24,6 +24,30 @@ import Testing
         #expect(secret?.isEmpty == false)
     }
 
+    /// Republishing the program in force (a retried script) creates no version: stores would switch for
+    /// nothing and the history would say the program changed. A changed file is the next version.
+    @Test func republishingTheSameProgramCreatesNothing() throws {
+        let database = folder.file("hq-programs.db")
+        func hq(_ arguments: [String]) throws -> AgentProcess.Outcome {
+            try AgentProcess.run(arguments + ["--db", database], executable: SyncChaosTests.hqBinary)
+        }
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sync/examples/program.yaml").path
+        let first = try hq(["program", "publish", example, "--json"])
+        #expect(first.exitCode == 0 && first.stdout.contains("\"version\":2"), "\(first.stdout) \(first.stderr)")
+        let again = try hq(["program", "publish", example])
+        #expect(again.exitCode == 0 && again.stdout.contains("nothing was published"), "\(again.stdout)")
+        let json = try hq(["program", "publish", example, "--json"])
+        #expect(json.json["status"] as? String == "unchanged" && json.json["version"] as? Int == 2, "\(json.stdout)")
+        let changed = folder.file("changed.yaml")
+        let text = try String(contentsOfFile: example, encoding: .utf8)
+        try text.replacingOccurrences(of: "points_per_unit: 1", with: "points_per_unit: 2").write(
+            toFile: changed, atomically: true, encoding: .utf8)
+        #expect(text.contains("points_per_unit: 1"), "the example's earning rate")
+        let next = try hq(["program", "publish", changed, "--json"])
+        #expect(next.exitCode == 0 && next.stdout.contains("\"version\":3"), "\(next.stdout) \(next.stderr)")
+    }
+
     /// Defect: `loyalty-hq member CARD | head -1` ended in "Fatal error: 'try!' … Broken pipe" and a
     /// backtrace. Both programs write into a pipe whose reader has gone: no crash, no backtrace.
     @Test(arguments: ["loyalty-hq", "loyalty-agent"])

@@ -20,6 +20,11 @@ import Testing
         #expect(newSecret.count == 64 && newSecret.allSatisfy { ("a"..."p").contains($0) })
         #expect(try chain.sync("R1").exitCode == 0, "the previous secret works within the overlap")
         try newSecret.write(toFile: folder.file("R1.secret"), atomically: true, encoding: .utf8)
+        // Readable by others: refused (whoever reads the secret can write the store's ledger at head office).
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: folder.file("R1.secret"))
+        let exposed = try chain.sync("R1")
+        #expect(exposed.exitCode != 0 && exposed.stderr.contains("is readable by others"), "\(exposed.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder.file("R1.secret"))
         #expect(try chain.sync("R1").exitCode == 0, "and so does the new one")
 
         // Overlap 0: the secret just given out is the only one; the previous is refused at once.
@@ -28,6 +33,7 @@ import Testing
         let refused = try chain.sync("R1")
         #expect(refused.exitCode != 0 && refused.stderr.contains("401"), "\(refused.stderr)")
         try newest.write(toFile: folder.file("R1.secret"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder.file("R1.secret"))
         #expect(try chain.sync("R1").exitCode == 0)
 
         #expect(try chain.hq(["stores", "revoke", "R1", "--reason", "till stolen"]).exitCode == 0)

@@ -28,7 +28,24 @@ struct ProgramCommand: AsyncParsableCommand {
             let definition = try ProgramFile.parse(text)
             _ = try definition.program(version: 2)  // every rule checked before anything is stored
             let actor = try OperatorInput.actor(by)
-            let published = try await storage.withStore { store, _ in try await store.publishProgram(definition, actor: actor, now: Date()) }
+            let (published, isNew) = try await storage.withStore { store, _ in
+                // The same program again (a retried script, a second click) is no new version: stores
+                // would switch for nothing and the history would say the program changed.
+                if let latest = try await store.programs().max(by: { $0.program.version < $1.program.version }) {
+                    var candidate = try definition.program(version: latest.program.version)
+                    candidate.couponKey = latest.program.couponKey
+                    if candidate == latest.program { return (latest, false) }
+                }
+                return (try await store.publishProgram(definition, actor: actor, now: Date()), true)
+            }
+            if !isNew {
+                Output.out(
+                    storage.json
+                        ? Output.json(Unchanged(version: published.program.version))
+                        : "Program version \(published.program.version) (published \(Output.iso(published.publishedAtMilliseconds)) "
+                            + "by \(published.publishedBy)) is this program already; nothing was published.")
+                return
+            }
             if storage.json {
                 Output.out(Output.json(published))
             } else {
@@ -37,6 +54,12 @@ struct ProgramCommand: AsyncParsableCommand {
                         + "\(Output.iso(published.program.validFromMilliseconds)); stores switch to it at their next sync after that.")
             }
         }
+    }
+
+    /// `publish --json` of a program identical to the latest version.
+    struct Unchanged: Encodable {
+        var version: Int
+        var status = "unchanged"
     }
 
     struct Show: AsyncParsableCommand {
