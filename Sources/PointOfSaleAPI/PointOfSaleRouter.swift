@@ -108,13 +108,14 @@ public struct PointOfSaleRouter: Sendable {
                     try await writer.finish(nil)
                 })
         }
+        addMemberRoutes(to: router)
         addPages(to: router)
         return router
     }
 
     /// A card the POS sent (typed, or read by its own reader) shows on the kiosk like a scan, with the
     /// balance after the sale: a till without scanners still greets its customer.
-    private func showOnKiosk(_ card: CardNumber) {
+    func showOnKiosk(_ card: CardNumber) {
         let format: CardFormat =
             if case .member(_, let format) = CardScanParser(rules: cardRules()).parse(card.value) { format } else { .alphanumeric }
         scans.publish(ScanEvent.describing(.member(card, format), device: ScanEvent.typedAtPOS, ledger: ledger).json)
@@ -137,14 +138,21 @@ public struct PointOfSaleRouter: Sendable {
         return (result, card)
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+    func decode<T: StrictRequest>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
         } catch {
             throw BodyTooLarge()
         }
-        return try JSONResponses.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        let data = Data(buffer.readableBytesView)
+        do {
+            let body = try JSONResponses.decoder().decode(T.self, from: data)
+            try FieldForms.refuseUnknownFields(T.self, in: data)
+            return body
+        } catch let error as DecodingError {
+            throw FieldForms.describe(error)
+        }
     }
 
     func handle(_ body: () async throws -> Response) async -> Response {

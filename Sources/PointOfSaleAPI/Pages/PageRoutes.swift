@@ -5,7 +5,8 @@ import LedgerStore
 import LoyaltyCore
 
 /// `POST /v1/feedback`: the kiosk's one-tap answer; `key` makes a second tap on the same scan keep the first.
-struct FeedbackRequest: Decodable {
+struct FeedbackRequest: StrictRequest {
+    static let fields = ["card", "score", "key"]
     var card: String
     var score: Int
     var key: String?
