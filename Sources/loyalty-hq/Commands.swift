@@ -176,9 +176,13 @@ struct Member: AsyncParsableCommand {
 
     func run() async throws {
         let card = card.uppercased().filter { $0 != " " && $0 != "-" }
-        guard let member = try await storage.withStore({ store, _ in try await store.member(card: card, now: Date()) }) else {
+        let (found, currency) = try await storage.withStore { store, _ in
+            (try await store.member(card: card, now: Date()), try await store.analyticsSettings().currency)
+        }
+        guard let member = found else {
             throw CommandFailure(code: "unknown_card", message: "head office has no entries for card \(card.suffix(4)) yet", exitCode: 1)
         }
+        func money(_ minor: Int64) -> String { "\(Money(minorUnits: minor, currency: currency).decimalString) \(currency.code)" }
         if storage.json {
             Output.out(Output.json(member))
             return
@@ -190,10 +194,10 @@ struct Member: AsyncParsableCommand {
             Output.out("  no enrolment has reached head office yet (earned on the card at a store first)")
         }
         Output.out(
-            "  last 12 months: spend \(member.rollingSpendMinor) minor units, \(member.rollingPointsEarned) points earned "
+            "  last 12 months: spend \(money(member.rollingSpendMinor)), \(member.rollingPointsEarned) points earned "
                 + "(what tiers count)")
         for share in member.stores {
-            Output.out("  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(share.spendMinor) minor units")
+            Output.out("  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(money(share.spendMinor))")
         }
     }
 }
