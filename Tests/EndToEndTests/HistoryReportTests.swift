@@ -77,8 +77,9 @@ import Testing
             }
         }
         #expect(scores(members[0]) == [1, 3, 17_000, 4, 4, 2] && members[0]["segment"] as? String == "loyal")
-        #expect(scores(members[1]) == [58, 1, 20_000, 1, 1, 4] && members[1]["segment"] as? String == "hibernating")
-        #expect(scores(members[2]) == [11, 1, 1_000, 2, 1, 1] && members[2]["segment"] as? String == "hibernating")
+        // B and D bought once each: the tie shares the better frequency score (one other no better: 1 + 5·1/3).
+        #expect(scores(members[1]) == [58, 1, 20_000, 1, 2, 4] && members[1]["segment"] as? String == "hibernating")
+        #expect(scores(members[2]) == [11, 1, 1_000, 2, 2, 1] && members[2]["segment"] as? String == "hibernating")
 
         let lifecycle = try hq(["report", "lifecycle", "--as-of", "2026-03-31", "--json"])
         let stages = (lifecycle.json["members"] as? [[String: Any]] ?? []).map { $0["stage"] as? String ?? "" }

@@ -30,6 +30,22 @@ import Testing
         #expect(stages == [.active, .atRisk, .atRisk, .dormant, .dormant, .churned])
     }
 
+    /// Defect (issue 23): ties took the worse score, so in a small chain where everyone bought once every
+    /// member scored F = 1, "the least frequent". Ties now share the better score: with five members,
+    /// four who bought once (three others no better each: 1 + 5·3/5 = 4) and one who bought twice (5).
+    @Test func rfmTiesShareTheBetterScore() {
+        let asOf = 2000
+        let once = (1...4).map { member(Int64($0), firstSeen: 1000, sales: [(day: 1990, net: 1000)], asOf: asOf) }
+        let twice = member(5, firstSeen: 1000, sales: [(day: 1990, net: 1000), (day: 1995, net: 1000)], asOf: asOf)
+        let scores = Dictionary(
+            uniqueKeysWithValues: RFMAnalysis.scores(once + [twice], asOfDay: asOf, settings: settings).map { ($0.card, $0) })
+        for card in ["c1", "c2", "c3", "c4"] {
+            #expect(scores[card]?.frequencyScore == 4 && scores[card]?.monetaryScore == 4, "\(String(describing: scores[card]))")
+            #expect(scores[card]?.recencyScore == 4, "10 days: the three others who last bought that day are no better")
+        }
+        #expect(scores["c5"]?.frequencyScore == 5 && scores["c5"]?.monetaryScore == 5 && scores["c5"]?.recencyScore == 5)
+    }
+
     @Test func rfmScoresAreOneToFiveTiesShareAScoreAndBetterNeverScoresLower() {
         var random = SeededRandom(seed: TestSeed.make("rfmScores"))
         let asOf = 2000

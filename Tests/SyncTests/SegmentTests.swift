@@ -321,11 +321,12 @@ import Testing
         var rfm: [Expected.Score] = []
         for (card, member) in scored {
             let recency = asOfDay - member.days.max()!
+            // The other members no better: ties share the better score.
             var worse = (r: 0, f: 0, m: 0)
-            for (_, other) in scored {
-                if asOfDay - other.days.max()! > recency { worse.r += 1 }
-                if other.windowSales < member.windowSales { worse.f += 1 }
-                if other.windowSpend < member.windowSpend { worse.m += 1 }
+            for (otherCard, other) in scored where otherCard != card {
+                if asOfDay - other.days.max()! >= recency { worse.r += 1 }
+                if other.windowSales <= member.windowSales { worse.f += 1 }
+                if other.windowSpend <= member.windowSpend { worse.m += 1 }
             }
             let (r, f, m) = (1 + 5 * worse.r / n, 1 + 5 * worse.f / n, 1 + 5 * worse.m / n)
             let segment: String

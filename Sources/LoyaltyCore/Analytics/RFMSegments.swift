@@ -1,8 +1,10 @@
 /// RFM scores and named segments of the members with at least one sale in the window.
 ///
 /// Recency R is days since the last sale, frequency F the window's sales, monetary M the window's net
-/// spend. Each score is `1 + floor(5 × w / n)`, where `w` counts the members strictly worse on that
-/// dimension (more days; fewer sales; less spend) and `n` the members scored: ties share a score.
+/// spend. Each score is `1 + floor(5 × w / n)`, where `w` counts the other members no better on that
+/// dimension (as many days or more; as few sales or fewer; as little spend or less) and `n` the members
+/// scored: ties share the better score (in a small chain, ten members who each bought once are not all
+/// the least frequent buyers).
 public struct RFMScore: Hashable, Sendable, Codable {
     public var card: String
     public var recencyDays: Int
@@ -41,10 +43,11 @@ public enum RFMAnalysis {
         func score(_ worse: Int) -> Int { 1 + (5 * worse) / n }
         return scored.map { member in
             let recency = asOfDay - member.lastSaleDay!
-            // Strictly worse: more days since the last sale; fewer sales; less spend.
-            let r = score(n - upperBound(recencies, recency))
-            let f = score(lowerBound(frequencies, member.windowSales))
-            let m = score(lowerBound(spends, member.windowSpendMinorUnits))
+            // The others no better: as many days since the last sale or more; as few sales or fewer; as
+            // little spend or less (the member itself taken out).
+            let r = score(n - lowerBound(recencies, recency) - 1)
+            let f = score(upperBound(frequencies, member.windowSales) - 1)
+            let m = score(upperBound(spends, member.windowSpendMinorUnits) - 1)
             let isNew = asOfDay - member.firstSaleDay! <= settings.newMemberDays
             return RFMScore(
                 card: member.card, recencyDays: recency, frequency: member.windowSales,
