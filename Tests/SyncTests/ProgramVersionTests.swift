@@ -167,6 +167,27 @@ import Testing
         #expect(tiers.filter { $0.value == "base" }.count == 18)
     }
 
+    /// Defect (issue 23): in a small chain "the top 10 %" was one member picked by chance (⌈10·3/100⌉ = 1
+    /// of 3). Below ``TierReview/minimumRankedMembersForPercentileTiers`` members with a figure, a
+    /// percentile tier goes by its threshold only, and the review says so.
+    @Test func aPercentileTierNeedsEnoughMembersToRank() throws {
+        var program = LoyaltyProgram.standard()
+        program.tiers[3].topPercent = 10
+        func facts(_ count: Int) -> [MemberFacts] {
+            (1...count).map { index in
+                var member = MemberFacts(memberId: Int64(index), card: "c\(100 + index)", firstSeenDay: 0)
+                member.windowSpendMinorUnits = Int64(index) * 1_000
+                member.windowSales = 1
+                return member
+            }
+        }
+        let few = facts(TierReview.minimumRankedMembersForPercentileTiers - 1)
+        #expect(TierReview.tiers(few, program: program).values.allSatisfy { $0 == "base" })
+        #expect(!TierReview.grantsPercentileTiers(few, program: program))
+        let enough = facts(TierReview.minimumRankedMembersForPercentileTiers)
+        #expect(TierReview.tiers(enough, program: program).values.contains("top"))
+    }
+
     @Test(arguments: Driver.allCases)
     func publishedVersionsAreNumberedAndPullsCarryTheOneInForceAndLaterOnes(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in

@@ -97,14 +97,14 @@ import Testing
         var program = try ProgramFile.parse(Self.program).program(version: 2)
         program.tiers[2].topPercent = 25
         // Spend rises with the id, points earned fall with it: the ranking must follow the points.
-        let facts = (1...8).map { index -> MemberFacts in
+        let facts = (1...20).map { index -> MemberFacts in
             var member = MemberFacts(memberId: Int64(index), card: "c\(100 + index)", firstSeenDay: 0)
             member.windowSpendMinorUnits = Int64(index) * 100_000
-            member.windowPointsEarned = Int64(9 - index) * 10
+            member.windowPointsEarned = Int64(21 - index) * 10
             return member
         }
         let tiers = TierReview.tiers(facts, program: program)
-        #expect(tiers.filter { $0.value == "gold" }.keys.sorted() == [1, 2], "the top 25 % of 8 members by points")
-        #expect(tiers.filter { $0.value == "base" }.count == 6, "no one reaches 400 points")
+        #expect(tiers.filter { $0.value == "gold" }.keys.sorted() == [1, 2, 3, 4, 5], "the top 25 % of 20 members by points")
+        #expect(tiers.filter { $0.value == "base" }.count == 15, "no one reaches 400 points")
     }
 }

@@ -9,6 +9,16 @@ struct Tiers: AsyncParsableCommand {
         abstract: "Tier reviews: every member's tier recomputed from their 12-month spend or points (run monthly).",
         subcommands: [Review.self])
 
+    /// What the review says when the program has percentile tiers it does not grant (too few members).
+    static func percentileNote(_ facts: [MemberFacts], program: LoyaltyProgram) -> String? {
+        let percentile = program.tiers.filter { $0.topPercent != nil }
+        guard !percentile.isEmpty, !TierReview.grantsPercentileTiers(facts, program: program) else { return nil }
+        let names = percentile.map { "\($0.name) (top \($0.topPercent ?? 0) %)" }.joined(separator: ", ")
+        let ranked = TierReview.rankedMembers(facts, program: program)
+        return "Percentile tiers not granted: \(names) need at least \(TierReview.minimumRankedMembersForPercentileTiers) "
+            + "members with a 12-month figure, and \(ranked) have one; those tiers go by their thresholds only."
+    }
+
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every member's tier as of a day and push the changes to the stores.",
@@ -39,14 +49,22 @@ struct Tiers: AsyncParsableCommand {
                 var programVersion: Int
                 var changed: Int
                 var tiers: [String: Int]
+                /// Why the program's percentile tiers were not granted, when they were not.
+                var percentileTiers: String?
             }
+            let note = Tiers.percentileNote(context.facts, program: program)
             if storage.json {
-                Output.out(Output.json(Body(asOf: context.asOfText, programVersion: program.version, changed: changed, tiers: counts)))
+                Output.out(
+                    Output.json(
+                        Body(
+                            asOf: context.asOfText, programVersion: program.version, changed: changed, tiers: counts,
+                            percentileTiers: note)))
             } else {
                 let summary = program.tiers.map { "\($0.name) \(counts[$0.name] ?? 0)" }.joined(separator: ", ")
                 Output.out(
                     "Tiers as of \(context.asOfText) (program version \(program.version)): \(summary). "
-                        + "\(changed) members changed; stores receive them at their next sync.")
+                        + "\(changed) members changed; stores receive them at their next sync."
+                        + (note.map { "\n" + $0 } ?? ""))
             }
         }
     }
