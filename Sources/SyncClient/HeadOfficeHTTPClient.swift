@@ -11,6 +11,9 @@ public enum HeadOfficeHTTPClient {
     public static func make(for settings: SyncSettings, failFast: Bool) throws(SyncFailure) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
+        // The request's deadline covers the wait for the answer's head; a head office that then goes
+        // quiet mid-body (a cable pulled mid-answer) must end the attempt too, not hang it for ever.
+        configuration.timeout.read = .seconds(settings.requestTimeoutSeconds)
         if failFast {
             configuration.connectionPool.retryConnectionEstablishment = false
             configuration.timeout.connect = .seconds(10)

@@ -52,7 +52,8 @@ public struct SyncClient: Sendable {
             try ledger.recordSync(error: nil)
             return report
         } catch {
-            try? ledger.recordSync(error: "\(error)")
+            let unreachable = if case SyncFailure.unreachable = error { true } else { false }
+            try? ledger.recordSync(error: "\(error)", unreachable: unreachable)
             throw error
         }
     }

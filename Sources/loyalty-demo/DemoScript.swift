@@ -168,6 +168,10 @@ struct DemoScript {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
+            // The scan ends by itself after 2.5 s; a till binary that hangs must not hang the demo.
+            let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: deadline)
+            defer { deadline.cancel() }
             let data = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             say("   (udev + evdev under umockdev, as on a till)")

@@ -220,6 +220,8 @@ struct Cards: AsyncParsableCommand {
         func run() async throws {
             let (old, new) = try OperatorInput.twoCards(
                 self.old, self.new, sameCode: "same_card", sameMessage: "OLD and NEW are the same card; give the new card's number")
+            // The new card must be one every till accepts, or the member is left with no usable card.
+            _ = try await OperatorInput.memberCard(new, storage)
             let actor = try OperatorInput.actor(by)
             let reason = try OperatorInput.reason(reason)
             try await storage.withStore { store, _ in
@@ -246,7 +248,8 @@ struct Cards: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let card = try OperatorInput.card(self.card)
+            // By the tills' rules: a misread check digit is named as such, never blocked "by force".
+            let card = try await OperatorInput.memberCard(self.card, storage)
             let actor = try OperatorInput.actor(by)
             let reason = try OperatorInput.reason(reason)
             let changed = try await storage.withStore { store, _ in
@@ -590,6 +593,17 @@ enum OperatorInput {
         }
     }
 
+    /// A member card by the chain's rules (its member ranges, else in-store EAN-13 numbers), as a till
+    /// checks it: a new card or a block must name a card some till can accept, not a mistyped number.
+    static func memberCard(_ text: String, _ storage: StorageOptions) async throws -> String {
+        let ranges = try await storage.withStore { store, _ in try await store.memberRanges() } ?? []
+        do {
+            return try CardScanRules(memberRanges: ranges).memberCard(typed: text).value
+        } catch {
+            throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
+        }
+    }
+
     /// Two member cards, validated (a bank card is refused without being repeated) and distinct.
     static func twoCards(_ first: String, _ second: String, sameCode: String, sameMessage: String) throws -> (String, String) {
         let cards: (String, String)
@@ -606,6 +620,10 @@ enum OperatorInput {
     static func actor(_ by: String?) throws -> String {
         let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
         try text(actor, option: by == nil ? "$USER" : "--by")
+        // The audit trail names who acted: an empty name says nothing.
+        guard !actor.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CommandFailure(code: "bad_text", message: "--by takes the operator's name (empty: $USER)", exitCode: 2)
+        }
         return actor
     }
 

@@ -28,12 +28,24 @@ import Testing
         #expect(try chain.sync("S-BLK").exitCode == 0)
         let refused = try chain.till("S-BLK", ["award", card, "--amount", "5.00", "--receipt", "B-2"])
         #expect(refused.exitCode == 1 && refused.json["error"] as? String == "blocked_card", "\(refused.stdout)")
+        // Found by an outside review: adding a card through the blocked one carried its points onto a card
+        // nobody blocked, and spent them.
+        let around = try chain.till("S-BLK", ["cards", "add", card, "2900000777811"])
+        #expect(around.exitCode == 1 && around.json["error"] as? String == "blocked_card", "\(around.stdout)")
+        #expect(try chain.till("S-BLK", ["member", "2900000777811"]).exitCode != 0, "the new card holds nothing")
+
+        // A misread check digit is named as such: never blocked "by force" while the real card stays active.
+        let misread = try chain.hq(["cards", "block", "2900000777782", "--force", "--json"])
+        #expect(misread.exitCode == 2 && misread.json["error"] as? String == "bad_check_digit", "\(misread.stdout)")
+        let badNew = try chain.hq(["cards", "replace", card, "2900000777782", "--json"])
+        #expect(badNew.exitCode == 2 && badNew.json["error"] as? String == "bad_check_digit", "\(badNew.stdout)")
+        #expect(try chain.hq(["cards", "block", card, "--by", ""]).exitCode == 2, "the audit trail names who acted")
 
         // Found again: the block is lifted, and the till accepts the card after its next sync.
         let lifted = try chain.hq(["cards", "unblock", card, "--reason", "found in the car", "--by", "ben"])
         #expect(lifted.exitCode == 0 && lifted.stdout.contains("no longer blocked"), "\(lifted.stdout) \(lifted.stderr)")
         let again = try chain.hq(["cards", "unblock", card, "--json"])
-        #expect(again.exitCode == 1 && again.stdout.contains("is not blocked"))
+        #expect(again.exitCode == 1 && again.json["error"] as? String == "not_blocked" && again.stdout.contains("is not blocked"))
         #expect(try chain.sync("S-BLK").exitCode == 0)
         let accepted = try chain.till("S-BLK", ["award", card, "--amount", "5.00", "--receipt", "B-3"])
         #expect(accepted.exitCode == 0 && accepted.json["balance"] as? Int == 25, "\(accepted.stdout)")

@@ -37,6 +37,63 @@ import Testing
         #expect(!status.stdout.contains("offline since") && !status.stdout.contains("last sync error"), "\(status.stdout)")
     }
 
+    /// Found by an outside review: a head office that sent the answer's head and then went quiet (a cable
+    /// pulled mid-answer) hung `sync` for good. The attempt ends within the request timeout (15 s) and
+    /// says so. A head office that answers and refuses (a wrong secret) is no outage: no "offline since".
+    @Test func aHeadOfficeGoingQuietMidAnswerEndsTheAttemptAndARefusalIsNoOutage() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-quiet", stores: ["S-Q"])
+        let arguments = ["--db", folder.file("S-Q.db")]
+        // Answers every connection with a head and 10 bytes of a 100,000-byte body, then nothing. Debian's
+        // python3 itself (a version manager's shim would leave it running when terminated, holding the
+        // test runner's output open), and it ends by itself after 120 s whatever happens to the test.
+        let stall = Process()
+        stall.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        stall.arguments = [
+            "-c",
+            """
+            import socket, sys, time
+            server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(8)
+            print(server.getsockname()[1], flush=True)
+            server.settimeout(1)
+            held, end = [], time.time() + 120
+            while time.time() < end:
+                try:
+                    connection, _ = server.accept()
+                except socket.timeout:
+                    continue
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: 100000\\r\\n\\r\\n{\\"members\\"")
+                held.append(connection)
+            """,
+        ]
+        let portPipe = Pipe()
+        stall.standardOutput = portPipe
+        stall.standardError = FileHandle.nullDevice
+        try stall.run()
+        // SIGKILL: a child of the test runner may start with SIGTERM blocked.
+        defer {
+            kill(stall.processIdentifier, SIGKILL)
+            stall.waitUntilExit()
+        }
+        let port = String(decoding: portPipe.fileHandleForReading.availableData, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let quiet = try AgentProcess.run(
+            ["sync", "--hq-url", "http://127.0.0.1:\(port)", "--store-secret-file", folder.file("S-Q.secret")] + arguments)
+        #expect(quiet.exitCode == 4 && quiet.stderr.contains("no answer from 127.0.0.1:\(port) within 15 s"), "\(quiet.stderr)")
+
+        try chain.start()
+        defer { chain.stop() }
+        #expect(try chain.sync("S-Q").exitCode == 0)
+        FileManager.default.createFile(
+            atPath: folder.file("wrong.secret"), contents: Data(String(repeating: "k", count: 64).utf8),
+            attributes: [.posixPermissions: 0o600])
+        let refused = try AgentProcess.run(
+            ["sync", "--hq-url", "http://127.0.0.1:\(chain.port)", "--store-secret-file", folder.file("wrong.secret")]
+                + arguments)
+        #expect(refused.exitCode != 0 && refused.stderr.contains("401"), "\(refused.stderr)")
+        #expect(try offlineSince(arguments) == nil, "head office answered: the store is not offline")
+    }
+
     /// The daemon logs that it syncs (where, how often), the first failure as a warning, and the
     /// recovery; the manager page says since when head office is unreachable.
     @Test func theDaemonLogsStartLossAndRecoveryOfHeadOffice() throws {

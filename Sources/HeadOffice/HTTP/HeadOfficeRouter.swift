@@ -231,7 +231,7 @@ enum APIResponse {
     static func refusal(_ refusal: IngestRefusal) -> Response {
         switch refusal.kind {
         case .unknownStore, .unknownCard: error(.notFound, refusal.kind.rawValue, refusal.message)
-        case .conflict, .ledgerConflict, .cardInUse, .sameMember, .storeExists:
+        case .conflict, .ledgerConflict, .cardInUse, .sameMember, .storeExists, .notBlocked:
             error(.conflict, refusal.kind.rawValue, refusal.message)
         case .invalid: error(.badRequest, refusal.kind.rawValue, refusal.message)
         case .replayed: error(.unauthorized, refusal.kind.rawValue, refusal.message + "; sign every request afresh")

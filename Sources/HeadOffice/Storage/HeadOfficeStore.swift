@@ -273,6 +273,8 @@ public struct IngestRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case sameMember = "same_member"
         /// The store id is registered already (`stores add`).
         case storeExists = "store_exists"
+        /// `cards unblock` of a card that is not blocked.
+        case notBlocked = "not_blocked"
     }
 
     public var kind: Kind

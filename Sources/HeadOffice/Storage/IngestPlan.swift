@@ -167,7 +167,7 @@ enum HeadOfficeCards {
 
     /// `cards unblock` of a card that is not blocked.
     static func notBlocked(_ card: String) -> IngestRefusal {
-        IngestRefusal(kind: .cardInUse, message: "card \(card) is not blocked; nothing changed")
+        IngestRefusal(kind: .notBlocked, message: "card \(card) is not blocked; nothing changed")
     }
 
     /// Refuses a number the payment-card detector flags, without repeating it: head office never

@@ -40,13 +40,14 @@ extension LedgerDatabase {
             let retried = try db.cachedStatement(
                 sql: """
                     SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version,
-                           e.reported_balance, IFNULL(e.reported_tier, m.tier)
+                           e.reported_balance, IFNULL(e.reported_tier, m.tier), m.provisional
                     FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?
                     """
             ).firstRow([.text(key)]) { row in
                 (
                     seq: row.int64(0), memberId: row.int64(1), card: row.text(2), points: row.int64(3), amount: row.int64(4),
-                    balance: row.optionalInt64(7) ?? row.int64(5), ruleVersion: Int(row.int64(6)), tier: row.text(8)
+                    balance: row.optionalInt64(7) ?? row.int64(5), ruleVersion: Int(row.int64(6)), tier: row.text(8),
+                    provisional: row.bool(9)
                 )
             }
             if let original = retried {
@@ -61,7 +62,9 @@ extension LedgerDatabase {
                 return AwardResult(
                     card: card.value, memberId: memberId, receipt: receipt.value, amount: amount.decimalString,
                     currency: amount.currency.code, points: points, balance: original.balance, tier: original.tier,
-                    seq: seq, ruleVersion: original.ruleVersion, replayed: true)
+                    seq: seq, ruleVersion: original.ruleVersion, replayed: true,
+                    // Still unvouched when the POS retries (a walk-in's sale): said as the first answer said it.
+                    provisional: original.provisional)
             }
             let millis = now.millisecondsSince1970
             let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)

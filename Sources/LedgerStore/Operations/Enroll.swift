@@ -110,7 +110,15 @@ extension LedgerDatabase {
     public func addCard(_ new: CardNumber, toMemberOf existing: CardNumber, at now: Date = Date()) throws -> [String] {
         try write { db in
             let program = try currentProgram(db)
+            // A blocked card names no one at this till: adding a card to it would carry a lost or stolen
+            // card's points onto a card nobody blocked.
             let holder = try cardHolder(existing, program: program, db, allowBlocked: true)
+            if holder.cardStatus == "blocked" {
+                throw LoyaltyError.refused(
+                    "blocked_card",
+                    "card \(existing.masked) is blocked, so no card can be added through it; a lost card is replaced at "
+                        + "head office (`loyalty-hq cards replace OLD NEW`), or add the card through another card the member holds")
+            }
             let millis = now.millisecondsSince1970
             if let taken = try Row.fetchOne(db, sql: Self.enrolmentStanding, arguments: [new.value]) {
                 // A card only ever used for sales (a provisional member, never enrolled, holding just this

@@ -325,15 +325,20 @@ extension LedgerDatabase {
     }
 
     /// Records the outcome of a sync attempt for `status`.
-    public func recordSync(error message: String?, at now: Date = Date()) throws {
+    /// - Parameter unreachable: the failure was head office not answering (not a refusal it answered):
+    ///   the first such failure since the last success is when the store went offline.
+    public func recordSync(error message: String?, unreachable: Bool = true, at now: Date = Date()) throws {
         try write { db in
             let millis = String(now.millisecondsSince1970)
             if let message {
                 try setMeta("last_sync_error", PaymentCardDetector.redacted(String(message.prefix(300))), db)
                 try setMeta("last_sync_error_ms", millis, db)
                 // The first failure since the last success: how long the store has been cut off.
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO store_meta (key, value) VALUES ('offline_since_ms', ?)", arguments: [millis])
+                if unreachable {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO store_meta (key, value) VALUES ('offline_since_ms', ?)",
+                        arguments: [millis])
+                }
             } else {
                 try setMeta("last_sync_ok_ms", millis, db)
                 try db.execute(
