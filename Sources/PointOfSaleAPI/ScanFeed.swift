@@ -54,6 +54,16 @@ public final class ScanFeed: Sendable {
         for listener in listeners { listener.yield(event) }
     }
 
+    /// The card of kept scan `eventId` when it showed a member (nil: no such scan kept, or a rejection).
+    /// The kiosk's feedback tap answers for that card only.
+    func keptMemberCard(eventId: Int) -> String? {
+        guard let event = state.withLock({ $0.recent.first { $0.id == eventId } }),
+            let object = try? JSONSerialization.jsonObject(with: Data(event.json.utf8)) as? [String: Any],
+            object["status"] as? String == "member"
+        else { return nil }
+        return object["card"] as? String
+    }
+
     /// A stream of scans from now on — and first the kept scans numbered after `lastEventId`, for a
     /// listener that reconnects. At the listener limit the oldest stream ends to make room. The stream
     /// also ends when `connectionClosed` completes (where the server can tell).

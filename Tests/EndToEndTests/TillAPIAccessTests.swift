@@ -114,9 +114,21 @@ import Testing
             let tap = try daemon.request(
                 "POST", "/v1/feedback", #"{"card": "\#(card)", "score": 4, "key": "tap-\#(name)"}"#, asPOS: false,
                 headers: [header, json])
-            #expect(tap.status == (name == "kiosk" ? 200 : 401), "only the kiosk taps: \(name) \(tap)")
+            // Only the kiosk taps, and (found by an outside review) only for the card it has just shown.
+            #expect(tap.status == (name == "kiosk" ? 409 : 401), "\(name) \(tap)")
         }
+        // The POS names the card (a lookup): the kiosk shows it, and its tap answers for that scan once.
         #expect(try daemon.request("GET", "/v1/members/\(card)").json["balance"] as? Int == 50)
+        let run = try capability("/kiosk", #"data-run="[a-z0-9]+""#)
+        let stream = try curlText(daemon.url + "/v1/scans?capability=\(kiosk)", seconds: 1, headers: ["Last-Event-ID: 0"])
+        let eventId = try #require(stream.split(separator: "\n").last { $0.hasPrefix("id: ") }?.dropFirst(4), "\(stream)")
+        let headers = ["X-Loyalty-Capability: \(kiosk)", "Content-Type: application/json"]
+        let tap = #"{"card": "\#(card)", "score": 5, "key": "kiosk-\#(run)-\#(eventId)"}"#
+        #expect(try daemon.request("POST", "/v1/feedback", tap, asPOS: false, headers: headers).status == 200)
+        let otherCard = GTIN.withCheckDigit("290000055599")
+        let other = #"{"card": "\#(otherCard)", "score": 1, "key": "kiosk-\#(run)-\#(eventId)"}"#
+        let refusedOther = try daemon.request("POST", "/v1/feedback", other, asPOS: false, headers: headers)
+        #expect(refusedOther.status == 409, "\(refusedOther)")
     }
 
     @Test func aRotatedTokenTakesEffectAtOnceAndAFileOthersCanReadIsRefused() throws {

@@ -13,6 +13,14 @@ struct FeedbackRequest: StrictRequest {
 }
 
 extension PointOfSaleRouter {
+    /// Whether the request carries the POS client's token (else it came with a page's capability).
+    func carriesPOSToken(_ request: Request) -> Bool {
+        guard let expected = apiToken.currentToken(), let authorization = request.headers[.authorization],
+            authorization.hasPrefix("Bearer ")
+        else { return false }
+        return APITokenFile.matches(authorization.dropFirst(7), expected)
+    }
+
     /// The kiosk and manager pages, the feedback endpoint they use, and `/metrics`.
     func addPages(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in
@@ -48,6 +56,17 @@ extension PointOfSaleRouter {
                     }
                 }
                 let card = try cardRules().memberCard(typed: body.card)
+                if !carriesPOSToken(request) {
+                    // The kiosk's capability answers once per scan it showed, for that scan's card: not
+                    // for any card (which would write answers and tell who is a member).
+                    let prefix = "kiosk-\(scans.runId)-"
+                    guard let key = body.key, key.hasPrefix(prefix), let eventId = Int(key.dropFirst(prefix.count)),
+                        scans.keptMemberCard(eventId: eventId) == card.value
+                    else {
+                        throw LoyaltyError.refused(
+                            "not_the_scanned_card", "the kiosk answers only for the member card it has just shown")
+                    }
+                }
                 let result = try ledger.recordFeedback(card: card, score: body.score, key: body.key)
                 if !result.replayed { metrics?.feedbackAnswers.increment() }
                 return JSONResponses.json(.ok, result)
