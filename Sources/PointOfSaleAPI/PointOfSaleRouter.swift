@@ -118,7 +118,10 @@ public struct PointOfSaleRouter: Sendable {
     func showOnKiosk(_ card: CardNumber) {
         let format: CardFormat =
             if case .member(_, let format) = CardScanParser(rules: cardRules()).parse(card.value) { format } else { .alphanumeric }
-        scans.publish(ScanEvent.describing(.member(card, format), device: ScanEvent.typedAtPOS, ledger: ledger).json)
+        let event = ScanEvent.describing(.member(card, format), device: ScanEvent.typedAtPOS, ledger: ledger)
+        // A blocked card shows nothing of its member on the customer's screen.
+        guard event.cardStatus != "blocked" else { return }
+        scans.publish(event.json)
     }
 
     private func award(_ sale: SaleRequest) throws -> (AwardResult, CardNumber) {

@@ -54,10 +54,13 @@ public final class ScanFeed: Sendable {
         for listener in listeners { listener.yield(event) }
     }
 
-    /// The card of kept scan `eventId` when it showed a member (nil: no such scan kept, or a rejection).
-    /// The kiosk's feedback tap answers for that card only.
-    func keptMemberCard(eventId: Int) -> String? {
-        guard let event = state.withLock({ $0.recent.first { $0.id == eventId } }),
+    /// The card of scan `eventId` when it is the latest scan that showed a member (nil otherwise: an
+    /// older scan, a rejection, none kept). The kiosk's feedback tap answers for that card only.
+    func latestMemberCard(eventId: Int) -> String? {
+        guard
+            let event = state.withLock({ state in
+                state.recent.last { $0.json.contains(#""status":"member""#) }
+            }), event.id == eventId,
             let object = try? JSONSerialization.jsonObject(with: Data(event.json.utf8)) as? [String: Any],
             object["status"] as? String == "member"
         else { return nil }

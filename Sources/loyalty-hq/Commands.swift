@@ -391,7 +391,7 @@ struct Report: AsyncParsableCommand {
         if storage.json {
             Output.out(json)
         } else if csv {
-            Output.out(([header] + rows).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n"))
+            Output.out(([header] + rows).map { $0.map(ReportTable.csvField).joined(separator: ",") }.joined(separator: "\n"))
         } else {
             if rows.isEmpty { Output.out("No \(kind.rawValue) to report.") }
             for row in rows { Output.out(zip(header, row).map { "\($0)=\($1)" }.joined(separator: "  ")) }
@@ -419,9 +419,6 @@ struct Report: AsyncParsableCommand {
         }
     }
 
-    static func csvField(_ value: String) -> String {
-        value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-    }
 }
 
 struct Epoch: AsyncParsableCommand {

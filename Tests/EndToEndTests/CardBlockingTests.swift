@@ -33,6 +33,8 @@ import Testing
         let around = try chain.till("S-BLK", ["cards", "add", card, "2900000777811"])
         #expect(around.exitCode == 1 && around.json["error"] as? String == "blocked_card", "\(around.stdout)")
         #expect(try chain.till("S-BLK", ["member", "2900000777811"]).exitCode != 0, "the new card holds nothing")
+        let renamed = try chain.till("S-BLK", ["profile", card, "--name", "Thief"])
+        #expect(renamed.exitCode == 1 && renamed.json["error"] as? String == "blocked_card", "\(renamed.stdout)")
 
         // A misread check digit is named as such: never blocked "by force" while the real card stays active.
         let misread = try chain.hq(["cards", "block", "2900000777782", "--force", "--json"])

@@ -48,6 +48,20 @@ import Testing
         #expect(next.exitCode == 0 && next.stdout.contains("\"version\":3"), "\(next.stdout) \(next.stderr)")
     }
 
+    /// Found by an outside review: a member named `=HYPERLINK(…)` reached `report members --csv` as a
+    /// formula a spreadsheet would run. It is written as text (a leading `'`); negative numbers stay.
+    @Test func aNameThatLooksLikeAFormulaIsExportedAsText() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-csv", stores: ["S-CSV"])
+        try chain.start()
+        defer { chain.stop() }
+        let name = #"=HYPERLINK("http://x.example","y")"#
+        #expect(try chain.till("S-CSV", ["enroll", "2900000777774", "--name", name]).exitCode == 0)
+        #expect(try chain.sync("S-CSV").exitCode == 0)
+        let csv = try chain.hq(["report", "members", "--csv"]).stdout
+        #expect(csv.contains(#""'=HYPERLINK(""http://x.example"",""y"")""#), "\(csv)")
+        #expect(!csv.contains(#","=HYPERLINK"#) && !csv.contains(#",\"=HYPERLINK"#))
+    }
+
     /// Defect: `loyalty-hq member CARD | head -1` ended in "Fatal error: 'try!' … Broken pipe" and a
     /// backtrace. Both programs write into a pipe whose reader has gone: no crash, no backtrace.
     @Test(arguments: ["loyalty-hq", "loyalty-agent"])

@@ -129,6 +129,13 @@ import Testing
         let other = #"{"card": "\#(otherCard)", "score": 1, "key": "kiosk-\#(run)-\#(eventId)"}"#
         let refusedOther = try daemon.request("POST", "/v1/feedback", other, asPOS: false, headers: headers)
         #expect(refusedOther.status == 409, "\(refusedOther)")
+        // The key written another way ("-064" for 64) is no second answer (found by an outside review).
+        let padded = #"{"card": "\#(card)", "score": 1, "key": "kiosk-\#(run)-0\#(eventId)"}"#
+        #expect(try daemon.request("POST", "/v1/feedback", padded, asPOS: false, headers: headers).status == 409)
+        // A newer scan: the earlier one can no longer be answered.
+        #expect(try daemon.request("GET", "/v1/members/\(card)").status == 200)
+        let stale = #"{"card": "\#(card)", "score": 2, "key": "kiosk-\#(run)-\#(eventId)"}"#
+        #expect(try daemon.request("POST", "/v1/feedback", stale, asPOS: false, headers: headers).status == 409)
     }
 
     @Test func aRotatedTokenTakesEffectAtOnceAndAFileOthersCanReadIsRefused() throws {

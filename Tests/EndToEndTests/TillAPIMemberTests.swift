@@ -73,6 +73,15 @@ import Testing
         let line = try daemon.request(
             "POST", "/v1/sales", #"{"card": "\#(card)", "receipt": "F-3", "lines": [{"sku": "A", "category": "x", "amount": "1.00", "qty": 2}]}"#)
         #expect(line.status == 400 && (line.json["message"] as? String ?? "").contains("`lines[0].qty` is not a field here"), "\(line)")
+        // Two lines under one SKU could not be told apart by a return (found by an outside review).
+        let twice = try daemon.request(
+            "POST", "/v1/sales",
+            #"{"card": "\#(card)", "receipt": "F-4", "lines": [{"sku": "A", "category": "fresh", "amount": "10.00"}, {"sku": "A", "category": "tobacco", "amount": "50.00"}]}"#)
+        #expect(twice.status == 400 && twice.json["error"] as? String == "duplicate_sku", "\(twice)")
+        let mismatch = try daemon.request(
+            "POST", "/v1/sales",
+            #"{"card": "\#(card)", "receipt": "F-5", "amount": "12.00", "lines": [{"sku": "A", "category": "fresh", "amount": "10.00"}]}"#)
+        #expect((mismatch.json["message"] as? String ?? "").contains("add up to 10.00, the amount says 12.00"), "\(mismatch)")
         let notJSON = try daemon.request("POST", "/v1/sales", "card=1")
         #expect(notJSON.status == 400 && notJSON.json["error"] as? String == "bad_request")
         // Nothing of the refused requests reached the ledger.

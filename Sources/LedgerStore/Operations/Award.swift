@@ -26,7 +26,18 @@ extension LedgerDatabase {
                 return (value, sum.1 || over)
             }
             guard !overflow, total == amount.minorUnits else {
-                throw LoyaltyError.badInput("lines_mismatch", "the sale lines add up to another amount than --amount; give one or make them agree")
+                let sum = overflow ? "more than any sale can be" : Money(minorUnits: total, currency: amount.currency).decimalString
+                throw LoyaltyError.badInput(
+                    "lines_mismatch",
+                    "the sale lines add up to \(sum), the amount says \(amount.decimalString); give one or make them agree")
+            }
+            // A return names its lines by SKU: two lines under one SKU could not be told apart, and the
+            // return would take back the other line's points.
+            var seen = Set<String>()
+            if let twice = lines.first(where: { !seen.insert($0.sku).inserted }) {
+                throw LoyaltyError.badInput(
+                    "duplicate_sku",
+                    "SKU \(twice.sku) is on two lines of this sale; give one line per SKU (add the quantities' amounts together)")
             }
         }
         return try write { db in

@@ -157,7 +157,8 @@ extension LedgerDatabase {
         }
         try write { db in
             let program = try currentProgram(db)
-            let holder = try cardHolder(card, program: program, db, allowBlocked: true)
+            // A blocked card (lost, stolen) changes nothing of its member: the member's other cards can.
+            let holder = try cardHolder(card, program: program, db)
             try db.execute(
                 sql: "UPDATE members SET name = COALESCE(?, name), birthday = COALESCE(?, birthday) WHERE id = ?",
                 arguments: [name, birthday?.description, holder.memberId])

@@ -59,9 +59,11 @@ extension PointOfSaleRouter {
                 if !carriesPOSToken(request) {
                     // The kiosk's capability answers once per scan it showed, for that scan's card: not
                     // for any card (which would write answers and tell who is a member).
+                    // The key is the one the kiosk makes for the latest member scan, written one way only
+                    // ("kiosk-RUN-64", never "-064"): the ledger keeps one answer per key.
                     let prefix = "kiosk-\(scans.runId)-"
                     guard let key = body.key, key.hasPrefix(prefix), let eventId = Int(key.dropFirst(prefix.count)),
-                        scans.keptMemberCard(eventId: eventId) == card.value
+                        key == prefix + String(eventId), scans.latestMemberCard(eventId: eventId) == card.value
                     else {
                         throw LoyaltyError.refused(
                             "not_the_scanned_card", "the kiosk answers only for the member card it has just shown")

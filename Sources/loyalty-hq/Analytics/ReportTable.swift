@@ -23,8 +23,22 @@ struct ReportTable {
     }
 
     static func csvField(_ value: String) -> String {
-        value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        let safe = neutralisingFormula(value)
+        return safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : safe
+    }
+
+    /// A cell a spreadsheet would run as a formula (a member named `=HYPERLINK(…)`) is written with a
+    /// leading `'`, which spreadsheets show as text; numbers such as `-40` stay as they are.
+    static func neutralisingFormula(_ value: String) -> String {
+        guard let first = value.first else { return value }
+        let formula: Bool =
+            switch first {
+            case "=", "+", "@", "\t", "\r": true
+            case "-": !(value.dropFirst().first.map { $0.isNumber || $0 == "." } ?? false)
+            default: false
+            }
+        return formula ? "'" + value : value
     }
 
     static func decimal(_ value: Double, digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }
