@@ -581,12 +581,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         return try await transaction { connection in
             // The same lock order as ingest: the card first, the change counter last.
             try await Self.lockCards([card], connection, logger)
-            var blocked: Bool?
-            for try await value in try await connection.query(
-                "SELECT blocked FROM hq_cards WHERE card = \(card)", logger: logger
-            ).decode(Bool.self) {
-                blocked = value
-            }
+            let blocked = try await Self.blockedState(of: card, connection, logger)
             if blocked == true { return false }
             if blocked == nil && !force { throw HeadOfficeCards.unknownToBlock(card) }
             try await connection.query(
@@ -611,16 +606,24 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
+    /// Whether `card` is blocked; nil when head office has no such card.
+    private static func blockedState(of card: String, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> Bool?
+    {
+        var blocked: Bool?
+        for try await value in try await connection.query(
+            "SELECT blocked FROM hq_cards WHERE card = \(card)", logger: logger
+        ).decode(Bool.self) {
+            blocked = value
+        }
+        return blocked
+    }
+
     public func unblockCard(_ card: String, now: Date) async throws {
         let logger = self.logger
         try await transaction { connection in
             try await Self.lockCards([card], connection, logger)
-            var blocked: Bool?
-            for try await value in try await connection.query(
-                "SELECT blocked FROM hq_cards WHERE card = \(card)", logger: logger
-            ).decode(Bool.self) {
-                blocked = value
-            }
+            let blocked = try await Self.blockedState(of: card, connection, logger)
             guard let blocked else { throw HeadOfficeCards.unknown(card) }
             guard blocked else { throw HeadOfficeCards.notBlocked(card) }
             try await connection.query(
