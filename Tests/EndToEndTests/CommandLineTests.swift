@@ -92,7 +92,9 @@ import LoyaltyCore
             (["redeem", card, "--points", "ten", "--receipt", "R-9"], 2, "bad_points"),
             (["refund", "--receipt", "NOPE"], 1, "unknown_receipt"),
             (["refund", "--receipt", "R-1", "--amount", "10.01"], 1, "over_refund"),
-            (["enroll", card], 1, "card_taken"),
+            // The card's member was enrolled without a name: another enrolment of it is refused (the same
+            // one again is a retry, answered as the first time).
+            (["enroll", card, "--name", "Someone Else"], 1, "card_taken"),
             (["enroll", "2900000777781", "--birthday", "1990-02-30"], 2, "bad_date"),
             (["member", "29000007777"], 1, "unknown_card"),
             (["status", "--store-id", "local"], 2, "bad_store_id"),

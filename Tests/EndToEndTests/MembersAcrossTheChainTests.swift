@@ -178,7 +178,11 @@ import Testing
         #expect(try agent(["award", phone, "--amount", "25", "--receipt", "G-1"], store: "G").json["balance"] as? Int == 25)
         #expect(try agent(["member", card], store: "G").json["balance"] as? Int == 25)
         // Bad input, nothing changes.
-        #expect(try agent(["cards", "add", card, phone], store: "G").json["error"] as? String == "card_taken")
+        // Adding it again is a retry (nothing changes); another member cannot take it.
+        let again = try agent(["cards", "add", card, phone], store: "G")
+        #expect(again.exitCode == 0 && again.json["replayed"] as? Bool == true, "\(again.stdout)")
+        #expect(try agent(["enroll", "2900000555556"], store: "G").exitCode == 0)
+        #expect(try agent(["cards", "add", "2900000555556", phone], store: "G").json["error"] as? String == "card_taken")
         #expect(try agent(["cards", "add", "2900000123458", "PHONE99"], store: "G").json["error"] as? String == "unknown_card")
         #expect(try agent(["cards", "add", card, card], store: "G").exitCode == 2)
         #expect(try agent(["cards", "add", card, "4111111111111111"], store: "G").json["error"] as? String == "payment_card")

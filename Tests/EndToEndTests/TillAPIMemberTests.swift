@@ -20,6 +20,14 @@ import Testing
         let enrolled = try daemon.request(
             "POST", "/v1/enrolments", #"{"card": "\#(card)", "name": "Ada Lovelace", "birthday": "1990-04-23"}"#)
         #expect(enrolled.status == 200 && enrolled.json["member_id"] != nil, "\(enrolled)")
+        // A POS that lost the answer sends the same enrolment again: the first answer, nothing new written.
+        let retried = try daemon.request(
+            "POST", "/v1/enrolments", #"{"card": "\#(card)", "name": "Ada Lovelace", "birthday": "1990-04-23"}"#)
+        #expect(retried.status == 200 && retried.json["replayed"] as? Bool == true, "\(retried)")
+        for field in ["member_id", "enrolment_bonus", "balance"] {
+            #expect(retried.json[field] as? Int == enrolled.json[field] as? Int, "\(field): \(retried) vs \(enrolled)")
+        }
+        #expect(retried.json["coupons_issued"] as? [String] == enrolled.json["coupons_issued"] as? [String])
         let twice = try daemon.request("POST", "/v1/enrolments", #"{"card": "\#(card)"}"#)
         #expect(twice.status == 409 && twice.json["error"] as? String == "card_taken")
 
@@ -29,10 +37,18 @@ import Testing
 
         let cards = try daemon.request("POST", "/v1/members/\(card)/cards", #"{"card": "\#(phone)"}"#)
         #expect(cards.status == 200 && (cards.json["cards"] as? [String]).map(Set.init) == [card, phone], "\(cards)")
+        let cardsAgain = try daemon.request("POST", "/v1/members/\(card)/cards", #"{"card": "\#(phone)"}"#)
+        #expect(cardsAgain.status == 200 && cardsAgain.json["replayed"] as? Bool == true, "\(cardsAgain)")
+        #expect((cardsAgain.json["cards"] as? [String]) == cards.json["cards"] as? [String])
 
         // The phone barcode earns on the one balance; a redemption and a return follow.
         let sale = try daemon.request("POST", "/v1/sales", #"{"card": "\#(phone)", "receipt": "V-1", "amount": "40.00"}"#)
         #expect(sale.status == 200 && sale.json["points"] as? Int == 40, "\(sale)")
+        // The retried sale answers with the first body (its breakdown too), only `replayed` differs.
+        let saleAgain = try daemon.request("POST", "/v1/sales", #"{"card": "\#(phone)", "receipt": "V-1", "amount": "40.00"}"#)
+        var first = sale.json, again = saleAgain.json
+        #expect(first.removeValue(forKey: "replayed") as? Bool == false && again.removeValue(forKey: "replayed") as? Bool == true)
+        #expect(NSDictionary(dictionary: first) == NSDictionary(dictionary: again), "\(sale) vs \(saleAgain)")
         let redeemed = try daemon.request("POST", "/v1/redemptions", #"{"card": "\#(card)", "receipt": "V-1", "points": 10}"#)
         #expect(redeemed.status == 200 && redeemed.json["balance"] as? Int == 30, "\(redeemed)")
         let returned = try daemon.request(

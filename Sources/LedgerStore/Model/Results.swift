@@ -78,6 +78,17 @@ public struct EnrollResult: Hashable, Sendable, Codable {
     public var enrolmentBonus: Int64? = nil
     /// Coupons issued at enrolment (a welcome coupon).
     public var couponsIssued: [String]? = nil
+    /// True when this till had made this very enrolment before and this call wrote nothing.
+    public var replayed: Bool = false
+}
+
+/// What `cards add` did: the card added and every card the member now holds.
+public struct AddedCard: Hashable, Sendable, Codable {
+    public var card: String
+    /// The member's cards, oldest first.
+    public var cards: [String]
+    /// True when the member held the card already and this call wrote nothing.
+    public var replayed: Bool
 }
 
 /// One ledger entry as shown to a cashier or manager.

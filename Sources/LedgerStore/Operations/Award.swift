@@ -51,14 +51,14 @@ extension LedgerDatabase {
             let retried = try db.cachedStatement(
                 sql: """
                     SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version,
-                           e.reported_balance, IFNULL(e.reported_tier, m.tier), m.provisional
+                           e.reported_balance, IFNULL(e.reported_tier, m.tier), m.provisional, e.breakdown
                     FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?
                     """
             ).firstRow([.text(key)]) { row in
                 (
                     seq: row.int64(0), memberId: row.int64(1), card: row.text(2), points: row.int64(3), amount: row.int64(4),
                     balance: row.optionalInt64(7) ?? row.int64(5), ruleVersion: Int(row.int64(6)), tier: row.text(8),
-                    provisional: row.bool(9)
+                    provisional: row.bool(9), breakdown: row.optionalText(10)
                 )
             }
             if let original = retried {
@@ -75,7 +75,11 @@ extension LedgerDatabase {
                     currency: amount.currency.code, points: points, balance: original.balance, tier: original.tier,
                     seq: seq, ruleVersion: original.ruleVersion, replayed: true,
                     // Still unvouched when the POS retries (a walk-in's sale): said as the first answer said it.
-                    provisional: original.provisional)
+                    provisional: original.provisional,
+                    breakdown: try original.breakdown.map { try JSONDecoder().decode(EarningBreakdown.self, from: Data($0.utf8)) },
+                    firstPurchaseBonus: try db.cachedStatement(sql: "SELECT points FROM entries WHERE idempotency_key = ?")
+                        .firstRow([.text("bonus:first-purchase:\(receipt.value)")]) { $0.int64(0) },
+                    couponsIssued: try couponsIssued(bySale: seq, memberId: memberId, db))
             }
             let millis = now.millisecondsSince1970
             let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)
@@ -135,7 +139,8 @@ extension LedgerDatabase {
                     memberId: holder.memberId, card: card.value, kind: .earn, points: points,
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
                     ruleVersion: program.version, reason: Self.promotionReason(breakdown), reportedBalance: reportedBalance,
-                    reportedTier: newTier.name),
+                    reportedTier: newTier.name,
+                    breakdown: try breakdown.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }),
                 at: millis, db)
             if let lines {
                 // What each line earned, so a return of a line takes back exactly that.
@@ -174,6 +179,14 @@ extension LedgerDatabase {
                 seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional,
                 breakdown: breakdown, firstPurchaseBonus: firstPurchaseBonus, couponsIssued: coupons.isEmpty ? nil : coupons)
         }
+    }
+
+    /// The codes of the coupons a sale earned, as its first answer listed them (nil: none).
+    func couponsIssued(bySale seq: Int64, memberId: Int64, _ db: Database) throws -> [String]? {
+        let codes = try String.fetchAll(
+            db, sql: "SELECT code FROM coupons WHERE member_id = ? AND issued_by_seq = ? ORDER BY issued_at, code",
+            arguments: [memberId, seq])
+        return codes.isEmpty ? nil : codes
     }
 
     /// `promotion: NAME, ...` when promotions added points to the sale: head office counts such sales

@@ -39,6 +39,12 @@ extension LedgerDatabase {
                     enrolmentBonus: bonus, couponsIssued: coupons)
             }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
+                // The same enrolment again (a POS that lost the answer): the first answer, nothing written.
+                if let retried = try enrolmentRetried(
+                    card: card, memberId: owner, name: name, birthday: birthday, referredBy: referredBy, program: program, db)
+                {
+                    return retried
+                }
                 throw LoyaltyError.refused(
                     "card_taken",
                     "card \(card.masked) already belongs to member \(owner), who is enrolled; look them up with "
@@ -60,6 +66,37 @@ extension LedgerDatabase {
                 tier: program.tiers[0].name, balance: bonus ?? 0, referredBy: referredBy?.value, enrolmentBonus: bonus,
                 couponsIssued: coupons)
         }
+    }
+
+    /// The answer to an enrolment this till already made with the same card, name, birthday and referrer;
+    /// nil when the card's member was enrolled otherwise (another till, or other details). The bonus and
+    /// coupons are the enrolment's; the tier and balance are the member's now.
+    private func enrolmentRetried(
+        card: CardNumber, memberId: Int64, name: String?, birthday: CalendarDate?, referredBy: CardNumber?,
+        program: LoyaltyProgram, _ db: Database
+    ) throws -> EnrollResult? {
+        guard
+            let enrolment = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT member_name, member_birthday, referred_by FROM entries
+                    WHERE idempotency_key = ? AND kind = 'enroll' AND member_id = ? AND joins_card IS NULL
+                    """,
+                arguments: ["enroll:\(card.value)", memberId]),
+            enrolment["member_name"] as String? == name, enrolment["member_birthday"] as String? == birthday?.description,
+            enrolment["referred_by"] as String? == referredBy?.value
+        else { return nil }
+        let bonus = try Int64.fetchOne(
+            db, sql: "SELECT points FROM entries WHERE idempotency_key = ?", arguments: ["bonus:enrolment:\(card.value)"])
+        let coupons = try String.fetchAll(
+            db,
+            sql: "SELECT coupon_code FROM entries WHERE receipt = ? AND member_id = ? AND kind = 'coupon' AND reason = 'issued' ORDER BY seq",
+            arguments: ["enroll-\(card.value)", memberId])
+        let holder = try cardHolder(card, program: program, db, allowBlocked: true)
+        return EnrollResult(
+            card: card.value, memberId: memberId, name: name, birthday: birthday?.description, tier: holder.tier,
+            balance: holder.vouchedBalance, referredBy: referredBy?.value, enrolmentBonus: bonus,
+            couponsIssued: coupons.isEmpty ? nil : coupons, replayed: true)
     }
 
     /// The member holding a card, and whether they were never enrolled: provisional here, or described by
@@ -107,7 +144,7 @@ extension LedgerDatabase {
 
     /// Adds `new` to the member holding `existing` (a phone barcode beside the plastic card, a second
     /// card). The change reaches head office in the ledger stream, so every store learns it.
-    public func addCard(_ new: CardNumber, toMemberOf existing: CardNumber, at now: Date = Date()) throws -> [String] {
+    public func addCard(_ new: CardNumber, toMemberOf existing: CardNumber, at now: Date = Date()) throws -> AddedCard {
         try write { db in
             let program = try currentProgram(db)
             // A blocked card names no one at this till: adding a card to it would carry a lost or stolen
@@ -125,8 +162,14 @@ extension LedgerDatabase {
                 // card) is the member's: it joins them, here now and at head office on ingest. Its points
                 // show with the member once head office has joined them (nothing is spent twice meanwhile).
                 let takenBy: Int64 = taken["id"]
+                if takenBy == holder.memberId {
+                    // The member holds it already (a retried add): the same answer, nothing written.
+                    let cards = try String.fetchAll(
+                        db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
+                    return AddedCard(card: new.value, cards: cards, replayed: true)
+                }
                 let cardsHeld = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM cards WHERE member_id = ?", arguments: [takenBy])
-                guard takenBy != holder.memberId, taken["never_enrolled"] as Bool, cardsHeld == 1 else {
+                guard taken["never_enrolled"] as Bool, cardsHeld == 1 else {
                     throw LoyaltyError.refused(
                         "card_taken", "card \(new.masked) already belongs to a member here; hand out an unused card")
                 }
@@ -144,8 +187,9 @@ extension LedgerDatabase {
                     receipt: "card-\(new.value)", idempotencyKey: "enroll:\(new.value)", refersToSeq: nil,
                     ruleVersion: program.version, reason: nil, joinsCard: existing.value),
                 at: millis, db)
-            return try String.fetchAll(
+            let cards = try String.fetchAll(
                 db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
+            return AddedCard(card: new.value, cards: cards, replayed: false)
         }
     }
 

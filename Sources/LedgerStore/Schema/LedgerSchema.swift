@@ -343,6 +343,10 @@ enum LedgerSchema {
             // coupon counts the chain's visits, not this till's.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN sales_since_enrolment INTEGER")
         }
+        migrator.registerMigration("v20-sale-breakdown") { db in
+            // How a sale's points came about, as the till answered: a retried sale answers the same.
+            try db.execute(sql: "ALTER TABLE entries ADD COLUMN breakdown TEXT")
+        }
         return migrator
     }
 }

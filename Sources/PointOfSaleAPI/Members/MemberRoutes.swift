@@ -7,11 +7,6 @@ import LoyaltyCore
 /// and use coupons. The same ledger calls, rules, errors and JSON as `loyalty-agent enroll`, `profile`,
 /// `cards add`, `coupon list` and `coupon use --json`.
 extension PointOfSaleRouter {
-    struct CardsResult: Encodable {
-        var card: String
-        var cards: [String]
-    }
-
     struct CouponsResult: Encodable {
         var card: String
         var coupons: [CouponView]
@@ -52,7 +47,7 @@ extension PointOfSaleRouter {
                 guard existing != new else {
                     throw LoyaltyError.badInput("same_card", "the card in the path and `card` are the same; give the card to add")
                 }
-                return JSONResponses.json(.ok, CardsResult(card: new.value, cards: try ledger.addCard(new, toMemberOf: existing)))
+                return JSONResponses.json(.ok, try ledger.addCard(new, toMemberOf: existing))
             }
         }
         router.get("/v1/members/:card/coupons") { _, context in

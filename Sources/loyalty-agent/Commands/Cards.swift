@@ -15,11 +15,6 @@ struct Cards: ParsableCommand {
         @Argument(help: "The card to add (unused).") var new: String
         @OptionGroup var global: GlobalOptions
 
-        struct Result: Encodable {
-            var card: String
-            var cards: [String]
-        }
-
         func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
             let rules = try global.cardRules()
             let existing = try rules.memberCard(typed: self.existing)
@@ -27,10 +22,13 @@ struct Cards: ParsableCommand {
             guard existing != new else {
                 throw LoyaltyError.badInput("same_card", "EXISTING and NEW are the same card; give the card to add")
             }
-            let cards = try ledger.addCard(new, toMemberOf: existing)
+            let added = try ledger.addCard(new, toMemberOf: existing)
+            let holds = added.cards.joined(separator: ", ")
             return CommandOutput(
-                json: Result(card: new.value, cards: cards),
-                human: "Card \(new.value) added; the member now holds \(cards.joined(separator: ", ")).")
+                json: added,
+                human: added.replayed
+                    ? "The member already holds card \(new.value) (nothing changed); their cards: \(holds)."
+                    : "Card \(new.value) added; the member now holds \(holds).")
         }
     }
 

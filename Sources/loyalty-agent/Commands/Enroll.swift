@@ -20,7 +20,8 @@ struct Enroll: LedgerCommand {
         let result = try ledger.enroll(card: card, name: name, birthday: birthday, referredBy: referrer)
         return CommandOutput(
             json: result,
-            human: "Enrolled card \(result.card) as member \(result.memberId)\(name.map { " (\($0))" } ?? ""): tier \(result.tier), balance \(result.balance) points."
+            human: (result.replayed ? "Already enrolled (nothing changed): card \(result.card) is member" : "Enrolled card \(result.card) as member")
+                + " \(result.memberId)\(name.map { " (\($0))" } ?? ""): tier \(result.tier), balance \(result.balance) points."
                 + (result.enrolmentBonus.map { " Includes the enrolment bonus of \($0) points." } ?? "")
                 + (referrer.map { " Referred by card \($0.value)." } ?? "")
                 + (result.couponsIssued.map { " Coupons issued: \($0.joined(separator: ", "))." } ?? ""))

@@ -1,0 +1,41 @@
+import Foundation
+import LedgerStore
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// A POS that retries a sale (its answer was lost) must get exactly the first answer: the receipt it prints
+/// shows the breakdown, the first-purchase bonus and the coupons, whatever changed since.
+@Suite struct SaleReplayTests {
+    let card = try! CardNumber("2900000777774")
+
+    @Test func aRetriedSaleReturnsTheOriginalBreakdownBonusAndCoupons() throws {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        var rules = EarningRules()
+        rules.categoryMultiplierPercent = ["fresh": 200]
+        rules.excludedCategories = ["gift_cards"]
+        program.earningRules = rules
+        program.bonuses = ProgramBonuses(firstPurchasePoints: 100)
+        program.coupons = [
+            CouponRule(name: "come_back", trigger: .earlyVisits(visits: 1, withinDays: 14), discountMinor: 500, validDays: 30)
+        ]
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "S1", program: program))
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        let lines = [
+            SaleLine(sku: "APPLE", category: "fresh", amountMinor: 1_000),
+            SaleLine(sku: "GIFT", category: "gift_cards", amountMinor: 2_000),
+        ]
+        let amount = Money(minorUnits: 3_000, currency: .euro)
+        let first = try ledger.award(card: card, amount: amount, receipt: ReceiptReference("R1"), lines: lines)
+        #expect(first.breakdown != nil && first.firstPurchaseBonus == 100 && first.couponsIssued?.count == 1, "\(first)")
+
+        // Later sales change the member's standing; the retry still answers as the first time.
+        _ = try ledger.award(card: card, amount: amount, receipt: ReceiptReference("R2"), lines: lines)
+        var replay = try ledger.award(card: card, amount: amount, receipt: ReceiptReference("R1"), lines: lines)
+        #expect(replay.replayed)
+        replay.replayed = false
+        #expect(replay == first)
+        withExtendedLifetime(folder) {}
+    }
+}
