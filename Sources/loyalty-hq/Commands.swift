@@ -466,7 +466,8 @@ struct Epoch: AsyncParsableCommand {
 
 struct Members: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Member records at head office: merge two records of one person.", subcommands: [Merge.self])
+        abstract: "Member records at head office: merge two records of one person, adjust a balance.",
+        subcommands: [Merge.self, Adjust.self])
 
     struct Merge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

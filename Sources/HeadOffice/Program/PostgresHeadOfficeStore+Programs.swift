@@ -3,7 +3,7 @@ public import LoyaltyCore
 import PostgresNIO
 
 extension PostgresHeadOfficeStore {
-    public func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram {
+    public func publishProgram(_ definition: ProgramDefinition, actor: String, reason: String?, now: Date) async throws -> PublishedProgram {
         let logger = self.logger
         return try await transaction { connection in
             // One publisher at a time: two publishes must not both take the same version.
@@ -28,7 +28,7 @@ extension PostgresHeadOfficeStore {
                 """, logger: logger)
             let detail = "version \(version), valid from \(Date(timeIntervalSince1970: Double(definition.validFromMilliseconds) / 1000).formatted(.iso8601))"
             try await connection.query(
-                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'program publish', \(detail), NULL)",
+                "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'program publish', \(detail), \(reason))",
                 logger: logger)
             return PublishedProgram(program: program, publishedAtMilliseconds: now.milliseconds, publishedBy: actor)
         }

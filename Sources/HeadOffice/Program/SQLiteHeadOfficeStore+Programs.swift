@@ -3,7 +3,7 @@ import GRDB
 public import LoyaltyCore
 
 extension SQLiteHeadOfficeStore {
-    public func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram {
+    public func publishProgram(_ definition: ProgramDefinition, actor: String, reason: String?, now: Date) async throws -> PublishedProgram {
         try await pool.write { db in
             let version = max(1, try Int.fetchOne(db, sql: "SELECT MAX(version) FROM hq_programs") ?? 1) + 1
             var program = try definition.program(version: version)
@@ -13,8 +13,8 @@ extension SQLiteHeadOfficeStore {
                 sql: "INSERT INTO hq_programs (version, document, valid_from_ms, published_at_ms, published_by) VALUES (?, ?, ?, ?, ?)",
                 arguments: [version, ProgramDocument.encode(program), definition.validFromMilliseconds, now.milliseconds, actor])
             try db.execute(
-                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'program publish', ?, NULL)",
-                arguments: [now.milliseconds, actor, "version \(version), valid from \(Date(timeIntervalSince1970: Double(definition.validFromMilliseconds) / 1000).formatted(.iso8601))"])
+                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'program publish', ?, ?)",
+                arguments: [now.milliseconds, actor, "version \(version), valid from \(Date(timeIntervalSince1970: Double(definition.validFromMilliseconds) / 1000).formatted(.iso8601))", reason])
             return PublishedProgram(program: program, publishedAtMilliseconds: now.milliseconds, publishedBy: actor)
         }
     }

@@ -89,7 +89,8 @@ public protocol HeadOfficeStore: DashboardFigures {
 
     /// Stores `program` as the next version (2, 3, ...; version 1 is the built-in standard) and
     /// returns it with its number. Stores receive it with their next pull and switch at its valid_from.
-    func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram
+    /// The audit trail keeps who published it and why.
+    func publishProgram(_ definition: ProgramDefinition, actor: String, reason: String?, now: Date) async throws -> PublishedProgram
     /// Every published version, oldest first.
     func programs() async throws -> [PublishedProgram]
     /// Stores the tiers of a review (`tiers review`); members whose tier changed reach the stores
@@ -134,6 +135,13 @@ public protocol HeadOfficeStore: DashboardFigures {
     func reconciliations() async throws -> [ReconciliationRecord]
     /// Cards a till added to one member while head office holds them on another, not resolved yet.
     func cardConflicts() async throws -> [CardConflict]
+}
+
+extension HeadOfficeStore {
+    /// Publishes a program with no reason in the audit trail (scripts and tests).
+    public func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram {
+        try await publishProgram(definition, actor: actor, reason: nil, now: now)
+    }
 }
 
 /// A program version as head office published it.
@@ -227,6 +235,8 @@ public struct HeadOfficeMember: Codable, Hashable, Sendable {
     public var birthday: String? = nil
     public var enrolledStore: String? = nil
     public var enrolledAtMilliseconds: Int64? = nil
+    /// Head office's number for the member (stores number theirs apart).
+    public var memberId: Int64 = 0
 }
 
 /// A redemption that took a member below zero across stores (both happened offline).

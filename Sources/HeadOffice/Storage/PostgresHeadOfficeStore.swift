@@ -558,7 +558,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             tier: HeadOfficeProgram.tier(progress: progress, reviewed: reviewed, program: program),
             rollingSpendMinor: progress.spendMinorUnits, rollingPointsEarned: progress.pointsEarned,
             overdrawn: overdrawn, blocked: blocked, stores: shares, name: name, birthday: birthday, enrolledStore: enrolledStore,
-            enrolledAtMilliseconds: enrolledAt)
+            enrolledAtMilliseconds: enrolledAt, memberId: memberId)
     }
 
     public func overdrafts() async throws -> [Overdraft] {

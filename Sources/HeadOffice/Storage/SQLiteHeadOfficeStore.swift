@@ -424,7 +424,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     program: HeadOfficeProgram.inForce(try Self.programs(db), now: now)),
                 rollingSpendMinor: progress.spendMinorUnits, rollingPointsEarned: progress.pointsEarned,
                 overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares, name: member["name"],
-                birthday: member["birthday"], enrolledStore: member["enrolled_store"], enrolledAtMilliseconds: member["enrolled_at_ms"])
+                birthday: member["birthday"], enrolledStore: member["enrolled_store"], enrolledAtMilliseconds: member["enrolled_at_ms"],
+                memberId: memberId)
         }
     }
 

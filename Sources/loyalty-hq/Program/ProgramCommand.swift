@@ -19,6 +19,7 @@ struct ProgramCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a program file and store it as the next version.")
         @Argument(help: "The program file (YAML or JSON).") var file: String
         @Option(help: "Who publishes, for the audit trail (default: the login name).") var by: String?
+        @Option(help: "Why (kept in the audit trail).") var reason: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
@@ -28,6 +29,7 @@ struct ProgramCommand: AsyncParsableCommand {
             let definition = try ProgramFile.parse(text)
             _ = try definition.program(version: 2)  // every rule checked before anything is stored
             let actor = try OperatorInput.actor(by)
+            let reason = try OperatorInput.reason(reason)
             let (published, isNew) = try await storage.withStore { store, _ in
                 // The same program again (a retried script, a second click) is no new version: stores
                 // would switch for nothing and the history would say the program changed.
@@ -36,7 +38,7 @@ struct ProgramCommand: AsyncParsableCommand {
                     candidate.couponKey = latest.program.couponKey
                     if candidate == latest.program { return (latest, false) }
                 }
-                return (try await store.publishProgram(definition, actor: actor, now: Date()), true)
+                return (try await store.publishProgram(definition, actor: actor, reason: reason, now: Date()), true)
             }
             if !isNew {
                 Output.out(

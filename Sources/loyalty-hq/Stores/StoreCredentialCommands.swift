@@ -14,7 +14,8 @@ struct RotateSecret: AsyncParsableCommand {
             file (mode 0600) within the overlap; after it the old secret is refused. --overlap-hours 0 refuses the old \
             one at once (a leaked secret). Every head-office process uses the new secrets within 10 s. Recorded in the \
             audit trail.
-            """)
+            """,
+        aliases: ["reissue-secret"])
     @Argument(help: "The store id.") var storeId: String
     @Option(help: "Hours the previous secret stays valid (0 to 168).") var overlapHours: Int = 24
     @Option(help: "Who (default: $USER).") var by: String?
