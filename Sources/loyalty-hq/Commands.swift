@@ -413,7 +413,10 @@ struct Report: AsyncParsableCommand {
         case .clv: return try AnalyticsReports.lifetimeValue(context, churnOnly: false)
         case .churn: return try AnalyticsReports.lifetimeValue(context, churnOnly: true)
         case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
-        case .tiers: return AnalyticsReports.tiers(context)
+        case .tiers:
+            // What members hold now (the tills and the dashboard show it), beside what a review would give.
+            let heldNow = try await storage.withStore { store, _ in try await store.tierCounts(now: Date()) }
+            return AnalyticsReports.tiers(context, heldNow: heldNow)
         case .winBack: return AnalyticsReports.winBack(context)
         case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations, .cardConflicts: return nil
         }

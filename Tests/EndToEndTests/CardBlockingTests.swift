@@ -61,5 +61,17 @@ import Testing
         #expect(audit.contains("ben,cards unblock,card \(card) unblocked,found in the car"), "\(audit)")
         #expect(audit.contains("cards block,card \(unused) blocked,stolen stock"))
         #expect(audit.components(separatedBy: "cards block,card \(card)").count == 2, "the repeated block changed nothing")
+
+        // The card blocked by force is nobody: no report or export counts it as a member.
+        for report in ["members", "lifecycle", "tiers", "loyalty-types", "rfm"] {
+            let shown = try chain.hq(["report", report, "--json"])
+            #expect(shown.exitCode == 0 && !shown.stdout.contains(unused), "\(report): \(shown.stdout)")
+        }
+        let welcome = try chain.hq(["export", "welcome"])
+        #expect(!welcome.stdout.contains(unused), "\(welcome.stdout)")
+        let tiers = try chain.hq(["report", "tiers", "--json"])
+        #expect((tiers.json["summary"] as? [String: Int])?.values.reduce(0, +) == 1, "\(tiers.stdout)")
+        #expect((tiers.json["held_now"] as? [String: Int])?.values.reduce(0, +) == 1, "\(tiers.stdout)")
+        // Once a till uses it anyway (offline, before it heard of the block), its sales are a member's.
     }
 }

@@ -119,3 +119,20 @@ import Testing
         #expect(PaymentCardDetector.redacted(text) == text)
     }
 }
+
+/// A name is shown on the till, the kiosk, head office's reports and CSV exports: characters that
+/// reorder or hide text there (bidi overrides, zero-width spaces) would make one name look like another.
+@Suite struct MemberNameTests {
+    @Test(arguments: [
+        "Ana\u{202E}lipA", "\u{2066}Ana\u{2069}", "A\u{200B}na", "Ana\u{FEFF}", "\u{200F}Ana", "A\u{2060}na", "Ana\u{061C}",
+        "Ana\u{00AD}",
+    ])
+    func namesWithInvisibleOrReorderingCharactersAreRefused(_ name: String) {
+        #expect(throws: LoyaltyError.self) { try MemberName.validated(name) }
+    }
+
+    @Test(arguments: ["Ana María", "José Ñúñez", "Zoë O'Brien-Smith", "李小龍", "محمد", "नमस्ते", "می\u{200C}خواهم"])
+    func namesInEveryScriptPass(_ name: String) throws {
+        #expect(try MemberName.validated(name) == name)
+    }
+}

@@ -4,8 +4,17 @@ import LoyaltyCore
 /// its first entry, net of the refunds dated before `end`, the instant the day after the as-of date
 /// starts; imported sales join in the same shape. Streamed in (member, date) order.
 public enum AnalyticsQueries {
+    /// Whether the member record `m` is a member: enrolled, or with entries or imported sales. A card
+    /// blocked by force before any store used it has a record holding nothing but the card: no report,
+    /// export or dashboard counts it.
+    public static let isMember = """
+        (m.enrolled_at_ms IS NOT NULL OR EXISTS (SELECT 1 FROM hq_entries e WHERE e.member_id = m.id)
+         OR EXISTS (SELECT 1 FROM hq_imported_sales i WHERE i.member_id = m.id))
+        """
+
     public static let members = """
-        SELECT id, first_card, name, birthday, COALESCE(enrolled_at_ms, created_at_ms) AS first_seen_ms FROM hq_members
+        SELECT id, first_card, name, birthday, COALESCE(enrolled_at_ms, created_at_ms) AS first_seen_ms FROM hq_members m
+        WHERE \(isMember)
         """
 
     /// Referrals per referring member: new members naming one of the member's cards (attitudinal loyalty).

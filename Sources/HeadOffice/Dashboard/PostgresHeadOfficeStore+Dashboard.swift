@@ -50,5 +50,6 @@ extension PostgresHeadOfficeStore {
             SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
             FROM hq_tier_rows WHERE created_at_ms > $1 GROUP BY member_id) s
         ON s.member_id = m.id
+        WHERE \(AnalyticsQueries.isMember)
         """
 }

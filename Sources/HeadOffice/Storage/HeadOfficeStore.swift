@@ -402,6 +402,6 @@ enum MemberListQuery {
     static let sql = """
         SELECT m.first_card, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms, m.balance,
                (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn') AS purchases
-        FROM hq_members m ORDER BY m.first_card
+        FROM hq_members m WHERE \(AnalyticsQueries.isMember) ORDER BY m.first_card
         """
 }

@@ -145,8 +145,9 @@ enum AnalyticsReports {
     }
 
     /// Members per tier as a review on the as-of date would give them (net 12-month spend and
-    /// percentile tiers, under the program version in force then).
-    static func tiers(_ context: AnalyticsContext) -> ReportTable {
+    /// percentile tiers, under the program version in force then), beside the tiers they hold now (the
+    /// dashboard's figures: upgrades count at once, downgrades wait for the review).
+    static func tiers(_ context: AnalyticsContext, heldNow: [String: Int]) -> ReportTable {
         let program = context.program
         let reviewed = TierReview.tiers(context.facts, program: program)
         struct Member: Encodable {
@@ -166,19 +167,27 @@ enum AnalyticsReports {
             var report = "tiers"
             var asOf: String
             var members: [Member]
+            /// Members per tier by a review on the as-of date.
             var summary: [String: Int]
+            /// Members per tier they hold now, as the dashboard counts them.
+            var heldNow: [String: Int]
         }
         return ReportTable(
             title: "tiers",
-            header: ["tier", "members", "share"],
+            header: ["tier", "members", "share", "held_now"],
             rows: program.tiers.map {
                 let count = counts[$0.name] ?? 0
-                return [$0.name, String(count), ReportTable.decimal(members.isEmpty ? 0 : Double(count) / Double(members.count))]
+                return [
+                    $0.name, String(count), ReportTable.decimal(members.isEmpty ? 0 : Double(count) / Double(members.count)),
+                    String(heldNow[$0.name] ?? 0),
+                ]
             },
-            json: Output.json(Body(asOf: context.asOfText, members: members, summary: counts)),
+            json: Output.json(Body(asOf: context.asOfText, members: members, summary: counts, heldNow: heldNow)),
             summaryLine:
                 "\(members.count) members by \(program.tiersCountPoints ? "points earned" : "spend") in the 365 days to "
-                + "\(context.asOfText) (program version \(program.version)).")
+                + "\(context.asOfText) (program version \(program.version)), as a review that day would place them; "
+                + "held_now is the tier each holds today, as the tills and the dashboard show it (upgrades at once, "
+                + "downgrades at the next review).")
     }
 
     /// Dormant members with their last store and visit: whom to win back, and where.
