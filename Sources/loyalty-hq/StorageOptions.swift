@@ -5,6 +5,7 @@ import LoyaltyCore
 import HeadOffice
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// `--db PATH` (SQLite, the default) or `--postgres URL`, plus `--json`.
 struct StorageOptions: ParsableArguments {
@@ -47,12 +48,19 @@ struct StorageOptions: ParsableArguments {
                 defer { group.cancelAll() }
                 let store = PostgresHeadOfficeStore(client: client, logger: logger)
                 try await store.migrate()
+                try await Self.adoptChainTimeZone(of: store)
                 return try await body(store, client)
             }
         }
         let store = try SQLiteHeadOfficeStore(path: sqlitePath)
         try await store.migrate()
+        try await Self.adoptChainTimeZone(of: store)
         return try await body(store, nil)
+    }
+
+    private static func adoptChainTimeZone(of store: any HeadOfficeStore) async throws {
+        let zone = try await store.chainTimeZone()
+        Output.chainTimeZone.withLock { $0 = zone }
     }
 }
 
@@ -84,8 +92,11 @@ enum Output {
 
     static func iso(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "never" }
-        return Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
+        return ChainTime.text(milliseconds: milliseconds, timeZone: chainTimeZone.withLock { $0 })
     }
+
+    /// The chain's time zone every time is shown in, read from the store when a command opens it.
+    static let chainTimeZone = Mutex("UTC")
 }
 
 /// A refusal or bad input with the agent's exit codes.

@@ -80,6 +80,12 @@ import Testing
         // B and D bought once each: the tie shares the better frequency score (one other no better: 1 + 5·1/3).
         #expect(scores(members[1]) == [58, 1, 20_000, 1, 2, 4] && members[1]["segment"] as? String == "hibernating")
         #expect(scores(members[2]) == [11, 1, 1_000, 2, 2, 1] && members[2]["segment"] as? String == "hibernating")
+        // One name per figure in JSON, CSV and the table; money as a decimal beside the minor units.
+        #expect(members[0]["monetary"] as? String == "170.00", "\(members[0])")
+        let rfmCSV = try hq(["report", "rfm", "--as-of", "2026-03-31", "--csv"]).stdout
+        let columns = rfmCSV.split(separator: "\n").first.map { $0.split(separator: ",").map(String.init) } ?? []
+        #expect(columns == ["card", "recency_days", "frequency", "monetary", "recency_score", "frequency_score", "monetary_score", "segment"])
+        #expect(columns.allSatisfy { members[0][$0] != nil }, "every CSV column is a JSON field: \(members[0])")
 
         let lifecycle = try hq(["report", "lifecycle", "--as-of", "2026-03-31", "--json"])
         let stages = (lifecycle.json["members"] as? [[String: Any]] ?? []).map { $0["stage"] as? String ?? "" }

@@ -6,7 +6,8 @@ import TestSupport
 import Testing
 
 /// The dashboard's figures, computed in the database by each driver, against a straightforward
-/// calculation over the same random entries: totals per store and UTC day, members per tier.
+/// calculation over the same random entries: totals per store and chain day (India's +5:30 zone, so a
+/// shortcut by whole hours or UTC days shows), members per tier.
 @Suite struct DashboardFiguresTests {
     let now = Date(timeIntervalSince1970: 1_795_340_100)
 
@@ -39,12 +40,13 @@ import Testing
                 _ = try await store.ingest(
                     storeId: id, batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             }
-            // Totals per store and day, straightforwardly.
+            // Totals per store and day in the chain's zone, straightforwardly.
+            let calendar = try ChainCalendar(identifier: "Asia/Kolkata")
             let since = nowMilliseconds - 30 * 86_400_000
             var expected: [String: DailyStoreTotal] = [:]
             for (id, entries) in batches {
                 for entry in entries where entry.createdAtMilliseconds >= since {
-                    let day = Int(entry.createdAtMilliseconds / 86_400_000)
+                    let day = calendar.day(milliseconds: entry.createdAtMilliseconds)
                     var total =
                         expected["\(id) \(day)"]
                         ?? DailyStoreTotal(
@@ -59,7 +61,7 @@ import Testing
                     expected["\(id) \(day)"] = total
                 }
             }
-            let computed = try await store.dailyTotals(sinceMilliseconds: since)
+            let computed = try await store.dailyTotals(sinceMilliseconds: since, calendar: calendar)
             #expect(computed == expected.values.sorted { ($0.day, $0.storeId) < ($1.day, $1.storeId) })
 
             // Members per tier by 12-month spend against the standard thresholds (500, 1,500, 5,000 EUR).

@@ -19,11 +19,15 @@ enum DashboardPage {
         var tierOrder: [String]
         var currency: Currency
         var now: Date
+        /// The chain's days and time zone: the days of the totals, every time shown.
+        var calendar: ChainCalendar
     }
 
     static func render(_ view: View) -> String {
         let nowMilliseconds = Int64(view.now.timeIntervalSince1970 * 1000)
-        let today = Int(nowMilliseconds / 86_400_000)
+        let today = view.calendar.today(view.now)
+        let zone = view.calendar.timeZone.identifier
+        let time = { (milliseconds: Int64) in ChainTime.text(milliseconds: milliseconds, timeZone: zone) }
         let money = { (minor: Int64) in Money(minorUnits: minor, currency: view.currency).decimalString }
 
         // Stores and their lag.
@@ -40,7 +44,7 @@ enum DashboardPage {
         let late = lagBars.filter(\.isProblem).count
         let storeRows = view.stores.map { store in
             let contact =
-                store.lastContactMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) }
+                store.lastContactMilliseconds.map(time)
                 ?? "never"
             return
                 "<tr><td>\(HTML.escape(store.storeId))</td><td>\(HTML.escape(contact))</td><td>\(store.acknowledgedSeq)</td>"
@@ -78,13 +82,13 @@ enum DashboardPage {
         let overdraftRows = view.overdrafts.suffix(overdraftsListed).reversed().map { overdraft in
             "<tr><td>••••\(HTML.escape(String(overdraft.card.suffix(4))))</td><td>\(HTML.escape(overdraft.storeId))</td>"
                 + "<td>\(HTML.escape(overdraft.receipt))</td><td>\(overdraft.points)</td><td class=\"bad\">\(overdraft.balanceAfter)</td>"
-                + "<td>\(HTML.escape(Date(timeIntervalSince1970: Double(overdraft.atMilliseconds) / 1000).formatted(.iso8601)))</td></tr>"
+                + "<td>\(HTML.escape(time(overdraft.atMilliseconds)))</td></tr>"
         }.joined()
 
         let body = """
             <main id="dashboard">
             <h1>Head office</h1>
-            <p class="muted">\(view.stores.count) stores · \(members) members · updated \(HTML.escape(view.now.formatted(.iso8601)))</p>
+            <p class="muted">\(view.stores.count) stores · \(members) members · updated \(HTML.escape(ChainTime.text(view.now, timeZone: zone)))</p>
             <section class="card" id="stores"><h2>Stores and their sync lag</h2>
               <p id="stores-summary" class="\(late == 0 ? "ok" : "bad")">\(late == 0 ? "Every store is in step." : "\(late) of \(view.stores.count) stores are behind or have not synced.")</p>
               \(BarChart.horizontal(id: "lag-chart", title: "Minutes since each store's last sync", bars: lagBars))
@@ -94,7 +98,7 @@ enum DashboardPage {
               <p id="overdraft-count" class="\(view.overdrafts.isEmpty ? "ok" : "bad")">\(view.overdrafts.isEmpty ? "No member overdrew." : "\(view.overdrafts.count) \(view.overdrafts.count == 1 ? "redemption" : "redemptions") overdrew a member (offline at two stores).")</p>
               \(overdraftRows.isEmpty ? "" : "<table><tr><th>card</th><th>store</th><th>receipt</th><th>points</th><th>balance after</th><th>at</th></tr>\(overdraftRows)</table>")
             </section>
-            <section class="card" id="totals"><h2>Net sales per day (\(HTML.escape(view.currency.code)), last \(daysShown) days, UTC)</h2>
+            <section class="card" id="totals"><h2>Net sales per day (\(HTML.escape(view.currency.code)), last \(daysShown) days, \(HTML.escape(zone)))</h2>
               \(BarChart.columns(id: "sales-chart", title: "Net sales per day, every store", bars: dayBars))
               <h2>Per store and day, last 7 days</h2>
               <table><tr><th>day</th><th>store</th><th>net sales</th><th>points earned</th><th>points redeemed</th><th>entries</th></tr>\(totalRows)</table>

@@ -50,13 +50,15 @@ extension HeadOfficeAPI {
             do {
                 let now = clock()
                 let program = HeadOfficeProgram.inForce(try await store.programs(), now: now)
+                // Days and times as a person in the chain counts them (the tills' zone).
+                let calendar = try ChainCalendar(identifier: try await store.chainTimeZone(now: now))
                 let view = DashboardPage.View(
                     stores: try await store.stores(), overdrafts: try await store.overdrafts(),
                     dailyTotals: try await store.dailyTotals(
-                        sinceMilliseconds: (now.milliseconds / 86_400_000 - Int64(DashboardPage.daysShown) + 1)
-                            * 86_400_000),
+                        sinceMilliseconds: calendar.startMilliseconds(ofDay: calendar.today(now) - DashboardPage.daysShown + 1),
+                        calendar: calendar),
                     tierCounts: try await store.tierCounts(now: now), tierOrder: program.tiers.map(\.name),
-                    currency: program.currency, now: now)
+                    currency: program.currency, now: now, calendar: calendar)
                 return Self.html(DashboardPage.render(view))
             } catch {
                 return APIResponse.error(

@@ -3,7 +3,7 @@ import LoyaltyCore
 import PostgresNIO
 
 extension PostgresHeadOfficeStore {
-    public func dailyTotals(sinceMilliseconds: Int64) async throws -> [DailyStoreTotal] {
+    public func dailyTotals(sinceMilliseconds: Int64, calendar: ChainCalendar) async throws -> [DailyStoreTotal] {
         var result: [DailyStoreTotal] = []
         var bindings = PostgresBindings()
         bindings.append(sinceMilliseconds)
@@ -17,7 +17,7 @@ extension PostgresHeadOfficeStore {
                     storeId: store, day: Int(day), salesMinor: sales, pointsEarned: earned, pointsRedeemed: redeemed,
                     entries: entries))
         }
-        return result
+        return DailyStoreTotal.foldedIntoDays(result, calendar: calendar)
     }
 
     public func tierCounts(now: Date) async throws -> [String: Int] {
@@ -38,10 +38,10 @@ extension PostgresHeadOfficeStore {
     }
 
     static let dailyTotalsSQL = """
-        SELECT store_id, (created_at_ms / 86400000)::bigint AS day, SUM(amount_minor)::bigint,
+        SELECT store_id, (created_at_ms / \(DailyStoreTotal.bucketMilliseconds))::bigint AS quarter, SUM(amount_minor)::bigint,
                SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points ELSE 0 END)::bigint,
                (-SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END))::bigint, COUNT(*)::bigint
-        FROM hq_entries WHERE created_at_ms >= $1 GROUP BY store_id, day ORDER BY day, store_id
+        FROM hq_entries WHERE created_at_ms >= $1 GROUP BY store_id, quarter
         """
 
     static let tierInputsSQL = """

@@ -3,13 +3,14 @@ import GRDB
 import LoyaltyCore
 
 extension SQLiteHeadOfficeStore {
-    public func dailyTotals(sinceMilliseconds: Int64) async throws -> [DailyStoreTotal] {
+    public func dailyTotals(sinceMilliseconds: Int64, calendar: ChainCalendar) async throws -> [DailyStoreTotal] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: Self.dailyTotalsSQL, arguments: [sinceMilliseconds]).map {
+            let quarters = try Row.fetchAll(db, sql: Self.dailyTotalsSQL, arguments: [sinceMilliseconds]).map {
                 DailyStoreTotal(
                     storeId: $0[0], day: $0[1], salesMinor: $0[2], pointsEarned: $0[3], pointsRedeemed: $0[4],
                     entries: $0[5])
             }
+            return DailyStoreTotal.foldedIntoDays(quarters, calendar: calendar)
         }
     }
 
@@ -28,12 +29,13 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
-    /// Integer division gives the UTC day; the time index limits the scan to the days shown.
+    /// Sums per store and quarter hour (folded into chain days by the caller); the time index limits the
+    /// scan to the days shown.
     static let dailyTotalsSQL = """
-        SELECT store_id, created_at_ms / 86400000 AS day, SUM(amount_minor),
+        SELECT store_id, created_at_ms / \(DailyStoreTotal.bucketMilliseconds) AS quarter, SUM(amount_minor),
                SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points ELSE 0 END),
                -SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END), COUNT(*)
-        FROM hq_entries WHERE created_at_ms >= ? GROUP BY store_id, day ORDER BY day, store_id
+        FROM hq_entries WHERE created_at_ms >= ? GROUP BY store_id, quarter
         """
 
     /// Each member's reviewed tier, 12-month spend and points earned (members without entries in the

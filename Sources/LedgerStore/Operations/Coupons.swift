@@ -191,7 +191,7 @@ extension LedgerDatabase {
                 break
             }
             guard now.millisecondsSince1970 <= coupon["expires_at"] as Int64 else {
-                throw LoyaltyError.refused("coupon_expired", "coupon \(code) expired on \(Date(millisecondsSince1970: coupon["expires_at"]).iso8601)")
+                throw LoyaltyError.refused("coupon_expired", "coupon \(code) expired on \(Date(millisecondsSince1970: coupon["expires_at"]).chainTime(program.chainTimeZone))")
             }
             try db.execute(sql: "UPDATE coupons SET status = 'used', used_receipt = ? WHERE code = ?", arguments: [receipt.value, code])
             _ = try append(
@@ -204,14 +204,15 @@ extension LedgerDatabase {
     }
 
     /// The member's coupons this till knows, newest first.
-    func coupons(memberId: Int64, currency: Currency, _ db: Database) throws -> [CouponView] {
+    func coupons(memberId: Int64, currency: Currency, timeZone: String, _ db: Database) throws -> [CouponView] {
         try Row.fetchAll(
             db, sql: "SELECT code, discount_minor, status, issued_at, expires_at FROM coupons WHERE member_id = ? ORDER BY issued_at DESC, code",
             arguments: [memberId]
         ).map {
             CouponView(
                 code: $0["code"], discount: Money(minorUnits: $0["discount_minor"], currency: currency).decimalString, status: $0["status"],
-                issuedAt: Date(millisecondsSince1970: $0["issued_at"]).iso8601, expiresAt: Date(millisecondsSince1970: $0["expires_at"]).iso8601)
+                issuedAt: Date(millisecondsSince1970: $0["issued_at"]).chainTime(timeZone),
+                expiresAt: Date(millisecondsSince1970: $0["expires_at"]).chainTime(timeZone))
         }
     }
 

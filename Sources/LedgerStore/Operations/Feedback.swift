@@ -31,7 +31,7 @@ extension LedgerDatabase {
             {
                 return FeedbackResult(
                     card: card.value, memberId: earlier[0], score: earlier[1],
-                    at: Date(millisecondsSince1970: earlier[2]).iso8601, replayed: true)
+                    at: Date(millisecondsSince1970: earlier[2]).chainTime(program.chainTimeZone), replayed: true)
             }
             let millis = now.millisecondsSince1970
             _ = try append(
@@ -40,7 +40,7 @@ extension LedgerDatabase {
                     receipt: "feedback-\(card.value)", idempotencyKey: idempotencyKey ?? "feedback:\(card.value):\(UUID().uuidString.lowercased())",
                     refersToSeq: nil, ruleVersion: program.version, reason: nil, feedbackScore: score),
                 at: millis, db)
-            return FeedbackResult(card: card.value, memberId: holder.memberId, score: score, at: Date(millisecondsSince1970: millis).iso8601)
+            return FeedbackResult(card: card.value, memberId: holder.memberId, score: score, at: Date(millisecondsSince1970: millis).chainTime(program.chainTimeZone))
         }
     }
 }

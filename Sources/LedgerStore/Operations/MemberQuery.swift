@@ -22,7 +22,7 @@ extension LedgerDatabase {
                     seq: row["seq"], kind: EntryKind(rawValue: row["kind"]) ?? .adjust, points: row["points"],
                     amount: Money(minorUnits: row["amount_minor"], currency: program.currency).decimalString,
                     balanceAfter: row["balance_after"], receipt: row["receipt"], ruleVersion: row["rule_version"],
-                    at: Date(millisecondsSince1970: row["created_at"]).iso8601)
+                    at: Date(millisecondsSince1970: row["created_at"]).chainTime(program.chainTimeZone))
             }
             let next = program.nextTier(current: program.tier(named: holder.tier), progress: progress)
             let flags = try String.fetchOne(db, sql: "SELECT flags FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId])
@@ -43,7 +43,7 @@ extension LedgerDatabase {
                 birthdayThisWeek: Self.isWithinAWeek(birthday: member["birthday"], of: now, timeZone: program.chainTimeZone),
                 flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [],
                 currency: program.currency.code, cards: cards,
-                enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).iso8601, recentEntries: entries,
+                enrolledAt: Date(millisecondsSince1970: member["enrolled_at"]).chainTime(program.chainTimeZone), recentEntries: entries,
                 headOfficeEntries: try Row.fetchAll(
                     db,
                     sql: "SELECT id, kind, points, reason, created_at FROM head_office_entries WHERE member_id = ? ORDER BY created_at DESC, id LIMIT ?",
@@ -51,7 +51,7 @@ extension LedgerDatabase {
                 ).map {
                     HeadOfficeIssuedEntry(id: $0[0], kind: EntryKind(rawValue: $0[1]) ?? .bonus, points: $0[2], reason: $0[3], atMilliseconds: $0[4])
                 },
-                coupons: try coupons(memberId: holder.memberId, currency: program.currency, db))
+                coupons: try coupons(memberId: holder.memberId, currency: program.currency, timeZone: program.chainTimeZone, db))
         }
     }
 }
@@ -71,8 +71,6 @@ extension LedgerDatabase {
 }
 
 extension Date {
-    /// UTC, ISO 8601 with milliseconds, e.g. `2026-11-22T09:15:02.123Z`.
-    var iso8601: String {
-        formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
+    /// As every time is shown: the chain's zone, to the second (``ChainTime``).
+    func chainTime(_ timeZone: String) -> String { ChainTime.text(self, timeZone: timeZone) }
 }

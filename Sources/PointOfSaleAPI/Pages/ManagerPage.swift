@@ -1,6 +1,7 @@
 import Foundation
 import HTMLRendering
 import LedgerStore
+import LoyaltyCore
 
 /// The store manager's page (`GET /manager`): problems in plain words first, then the scanners,
 /// sync, today's totals and the members close to their next tier. Reloads after each scan (today's
@@ -91,7 +92,7 @@ enum ManagerPage {
         let body = """
             <main id="manager">
             <h1>Store \(HTML.escape(status.storeId ?? "(unassigned)"))</h1>
-            <p class="muted">Updated \(HTML.escape(view.now.formatted(Date.ISO8601FormatStyle()))) · program version \(status.programVersion)</p>
+            <p class="muted">Updated \(HTML.escape(ChainTime.text(view.now, timeZone: status.timeZone))) · program version \(status.programVersion)</p>
             <section class="card"><h2>Problems</h2>\(problemList)</section>
             <section class="card" id="today"><h2>Today (\(HTML.escape(status.timeZone)))</h2>
               <div class="figures">

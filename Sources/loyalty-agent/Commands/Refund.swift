@@ -37,10 +37,10 @@ struct Refund: LedgerCommand {
         let result = try ledger.refund(
             receipt: receipt, amount: amount, lines: returned.isEmpty ? nil : returned, returnReceipt: returnReceipt)
         var human = result.replayed ? "Already recorded: " : "Refunded "
-        human += "\(result.refundAmount) \(result.currency) of receipt \(result.receipt): \(result.reversedPoints) points taken back"
+        human += "\(result.refundAmount) \(result.currency) of receipt \(result.receipt): \(result.reversedPoints.magnitude) points taken back"
         if result.restoredPoints > 0 { human += ", \(result.restoredPoints) redeemed points given back" }
         if let voided = result.voidedCoupons { human += ", coupons voided: \(voided.joined(separator: ", "))" }
-        if result.reversedBonusPoints < 0 { human += ", \(result.reversedBonusPoints) bonus points of the sale taken back" }
+        if result.reversedBonusPoints < 0 { human += ", \(result.reversedBonusPoints.magnitude) bonus points of the sale taken back" }
         human += ". Balance: \(result.balance) points."
         if result.fullyRefunded { human += " The sale is now fully refunded." }
         if result.balance < 0 { human += " The member's balance is negative: they had already spent these points." }

@@ -10,23 +10,39 @@ enum AnalyticsReports {
             var n: Int
             var segments: [String: Int]
         }
+        /// The score with its spend as money too: JSON, CSV and the table name every figure alike.
+        struct Member: Encodable {
+            var score: RFMScore
+            var monetary: String
+
+            func encode(to encoder: any Encoder) throws {
+                try score.encode(to: encoder)
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(monetary, forKey: .monetary)
+            }
+
+            enum Keys: String, CodingKey { case monetary }
+        }
         struct Body: Encodable {
             var report = "rfm"
             var asOf: String
-            var members: [RFMScore]
+            var members: [Member]
             var summary: Summary
         }
         let segments = Dictionary(grouping: scores, by: \.segment.rawValue).mapValues(\.count)
+        let members = scores.map { Member(score: $0, monetary: context.money($0.monetaryMinor)) }
         return ReportTable(
             title: "members with a sale in the 365 days to \(context.asOfText)",
-            header: ["card", "recency_days", "frequency", "monetary", "r", "f", "m", "segment"],
+            header: [
+                "card", "recency_days", "frequency", "monetary", "recency_score", "frequency_score", "monetary_score", "segment",
+            ],
             rows: scores.map {
                 [
                     $0.card, String($0.recencyDays), String($0.frequency), context.money($0.monetaryMinor), String($0.recencyScore),
                     String($0.frequencyScore), String($0.monetaryScore), $0.segment.rawValue,
                 ]
             },
-            json: Output.json(Body(asOf: context.asOfText, members: scores, summary: Summary(n: scores.count, segments: segments))),
+            json: Output.json(Body(asOf: context.asOfText, members: members, summary: Summary(n: scores.count, segments: segments))),
             summaryLine: "\(scores.count) members scored as of \(context.asOfText): "
                 + RFMSegment.allCases.map { "\($0.rawValue) \(segments[$0.rawValue] ?? 0)" }.joined(separator: ", "))
     }

@@ -83,26 +83,11 @@ struct ProgramCommand: AsyncParsableCommand {
                 throw CommandFailure(code: "unknown_version", message: "there is no program version \(version ?? 0); see `loyalty-hq program history`", exitCode: 2)
             }
             if storage.json {
-                Output.out(Output.json(chosen))
+                // The program file's own fields: edit it and `program publish` it again.
+                Output.out(ProgramFileDocument(chosen.program).json())
                 return
             }
-            let program = chosen.program
-            var lines = [
-                "Program version \(program.version)\(program.validFromMilliseconds.map { " valid from \(Output.iso($0))" } ?? " (built in)")",
-                "  earning     \(program.pointsPerMajorUnit) point(s) per \(program.currency.code), rounded \(program.rounding.rawValue)",
-                "  redemption  1 point = \(program.pointValueMinorUnits) minor unit(s); minimum \(program.minimumRedemptionPoints), steps of \(program.redemptionStepPoints)",
-            ]
-            for tier in program.tiers {
-                let threshold =
-                    program.tiersCountPoints
-                    ? "\(tier.threshold) points earned in 12 months"
-                    : "\(Money(minorUnits: tier.threshold, currency: program.currency).decimalString) \(program.currency.code) 12-month spend"
-                lines.append(
-                    "  tier        \(tier.name): from \(threshold), earns \(tier.earnMultiplierPercent) %"
-                        + (tier.topPercent.map { ", or the top \($0) % at review" } ?? "")
-                        + (tier.benefits.isEmpty ? "" : "; " + tier.benefits.joined(separator: "; ")))
-            }
-            Output.out(lines.joined(separator: "\n"))
+            Output.out(ProgramDescription.lines(chosen, validFrom: Output.iso).joined(separator: "\n"))
         }
     }
 
