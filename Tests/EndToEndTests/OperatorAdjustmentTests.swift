@@ -62,3 +62,19 @@ import Testing
         #expect(audit.contains("spring campaign"), "\(audit)")
     }
 }
+
+/// A small chain's first reports: what is missing for lifetime value is said in plain words.
+@Suite struct SmallChainReportTests {
+    let folder = TemporaryFolder()
+
+    @Test func lifetimeValueSaysWhatIsMissingInPlainWords() throws {
+        let database = folder.file("hq-small.db")
+        for report in ["clv", "churn"] {
+            let outcome = try AgentProcess.run(["report", report, "--db", database, "--json"], executable: SyncChaosTests.hqBinary)
+            #expect(outcome.exitCode == 1 && outcome.json["error"] as? String == "not_enough_history", "\(outcome.stdout)")
+            let message = outcome.json["message"] as? String ?? ""
+            #expect(message.contains("0 member(s) with sales") && message.contains("loyalty-hq import"), "\(message)")
+            #expect(!message.contains("BG/NBD"), "no statistician's jargon: \(message)")
+        }
+    }
+}

@@ -33,7 +33,7 @@ struct Member: LedgerCommand {
             lines.append("  recent entries (newest first):")
             for entry in view.recentEntries {
                 lines.append(
-                    "    #\(entry.seq)  \(entry.at)  \(entry.kind.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  amount \(entry.amount)  receipt \(entry.receipt)  → \(entry.balanceAfter)")
+                    "    #\(entry.seq)  \(entry.at)  \(entry.kind.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  amount \(entry.amount) \(view.currency)  receipt \(entry.receipt)  → \(entry.balanceAfter)")
             }
         }
         if !view.headOfficeEntries.isEmpty {

@@ -102,8 +102,19 @@ enum AnalyticsReports {
         let report: LifetimeValueReport
         do {
             report = try LifetimeValueReport(context.facts, asOfDay: context.asOfDay, settings: context.settings)
+        } catch where error.code == "not_enough_history" {
+            // Said for an operator, not a statistician: what is missing and how to get it.
+            let buyers = context.facts.filter { $0.sales > 0 }.count
+            let returning = context.facts.filter { $0.sales > 1 }.count
+            throw CommandFailure(
+                code: error.code,
+                message: "lifetime value and churn are estimated from how often members come back: that needs at least "
+                    + "two members with sales, one of them with two sales or more; head office holds \(buyers) member(s) "
+                    + "with sales, \(returning) with more than one. Import past sales (`loyalty-hq import FILE`) or run "
+                    + "the report again when more members have come back",
+                exitCode: 1)
         } catch {
-            throw CommandFailure(code: error.code, message: error.message + "; import history or wait for more sales", exitCode: 1)
+            throw CommandFailure(code: error.code, message: error.message, exitCode: 1)
         }
         let members = churnOnly ? report.churnWarnings(settings: context.settings) : report.members
         struct Summary: Encodable {
