@@ -48,8 +48,19 @@ struct Demo: AsyncParsableCommand {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent(
                 "loyalty-demo-\(UUID().uuidString.prefix(8))"
             ).path
-        try FileManager.default.createDirectory(
-            atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            try FileManager.default.createDirectory(
+                atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.isWritableFile(atPath: work) else { throw CocoaError(.fileWriteNoPermission) }
+        } catch {
+            throw LoyaltyError.badInput(
+                "bad_folder", "cannot keep the demo's databases in \(work) (it is not a folder this user can write); "
+                    + "give another --folder, or none for a temporary one")
+        }
+        if folder == nil {
+            // Ctrl-C while the pages are served must not leave the temporary folder behind.
+            TemporaryFolderCleanup.removeOnInterrupt(work)
+        }
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: work) } }
         let script = DemoScript(work: work, fixtures: try fixtureFolder(work: work))
         let ok = try await script.run(serveSeconds: serveSeconds ?? (isatty(0) == 1 ? -1 : 0))

@@ -74,3 +74,40 @@ import Testing
         }
     }
 }
+
+/// The demo's throw-away folder: refused clearly when unusable, never left behind after Ctrl-C.
+@Suite struct DemoFolderTests {
+    @Test func anUnusableFolderIsRefusedInPlainWords() throws {
+        let outcome = try AgentProcess.run(
+            ["--serve-seconds", "0", "--folder", "/proc/loyalty-demo"], executable: DemoTests.demoBinary)
+        #expect(outcome.exitCode == 2, "\(outcome.stdout)\n\(outcome.stderr)")
+        #expect(outcome.stderr.contains("cannot keep the demo's databases in /proc/loyalty-demo"), "\(outcome.stderr)")
+    }
+
+    @Test func anInterruptedDemoLeavesNoTemporaryFolder() throws {
+        let folder = TemporaryFolder()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DemoTests.demoBinary)
+        process.arguments = ["--serve-seconds", "300"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = folder.path
+        process.environment = environment
+        let output = folder.file("demo.out")
+        FileManager.default.createFile(atPath: output, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // The story has run when the pages are announced; then Ctrl-C.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("/kiosk") {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let leftBehind = { try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("loyalty-demo-") } }
+        #expect(try leftBehind().count == 1, "the demo works in a temporary folder")
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGINT)
+        #expect(try leftBehind().isEmpty, "the temporary folder is removed on Ctrl-C")
+    }
+}
