@@ -55,6 +55,43 @@ import Testing
         }
     }
 
+    /// Defect (review 3): after a card conflict, the till that lost it kept counting the sales it made on
+    /// the card for its own member (head office, holding them on the card's member, sent that till no new
+    /// snapshot of its member), so it could spend them twice: there, and wherever the card's member shops.
+    @Test(arguments: Driver.allCases)
+    func theTillThatLostACardConflictStopsCountingItsSalesForItsMember(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                let mine = try CardNumber(GTIN.withCheckDigit("290000088811"))
+                let theirs = try CardNumber(GTIN.withCheckDigit("290000088812"))
+                _ = try a.ledger.enroll(card: mine, name: "Ana", birthday: nil)
+                _ = try a.ledger.award(card: mine, amount: money("10.00"), receipt: ReceiptReference("A-1"))
+                _ = try await a.client.syncOnce()
+                _ = try b.ledger.enroll(card: theirs, name: "Bea", birthday: nil)
+                _ = try b.ledger.award(card: theirs, amount: money("200.00"), receipt: ReceiptReference("B-1"))
+                _ = try await b.client.syncOnce()
+                // A has not heard of Bea: it adds her card to Ana and sells on it.
+                _ = try a.ledger.addCard(theirs, toMemberOf: mine)
+                _ = try a.ledger.award(card: theirs, amount: money("50.00"), receipt: ReceiptReference("A-2"))
+                _ = try await a.client.syncOnce()
+                _ = try await a.client.syncOnce()
+                // Head office holds the card and its sale on Bea; the till shows both members as head office does.
+                #expect(try await store.member(card: mine.value, now: Date())?.balance == 10)
+                #expect(try await store.member(card: theirs.value, now: Date())?.balance == 250)
+                #expect(try a.ledger.member(card: mine).balance == 10)
+                #expect(try a.ledger.member(card: theirs).balance == 250)
+                #expect(throws: LoyaltyError.self) {
+                    try a.ledger.redeem(card: mine, points: 50, receipt: ReceiptReference("A-3"))
+                }
+                #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+            }
+        }
+    }
+
     /// Defect (review 2): a card added to a member at store A while store B sold it as an unknown card
     /// (a provisional member at B) made two members at head office when B synced first; the tills showed
     /// whichever they pulled last, and the same points could be spent at both. A provisional member is

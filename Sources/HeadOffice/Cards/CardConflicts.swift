@@ -28,4 +28,23 @@ enum CardConflictQueries {
         WHERE NOT c.blocked AND COALESCE((SELECT j.member_id FROM hq_cards j WHERE j.card = k.joins_card), -1) <> c.member_id
         ORDER BY k.at_ms DESC, k.store_id, k.seq LIMIT 10000
         """
+
+    /// Marks as changed (version `?1` / `$1`) each member a store (`?2` / `$2`) added a card to that head
+    /// office holds on another member: the store's sales on that card count for the card's member, so the
+    /// store needs a fresh snapshot of its member (covering those sales) to stop counting them for it.
+    static func refreshMembersThatLostACard(version: String, store: String) -> String {
+        """
+        UPDATE hq_members SET version = \(version) WHERE id IN (
+            SELECT j.member_id FROM hq_card_conflicts k JOIN hq_cards j ON j.card = k.joins_card JOIN hq_cards c ON c.card = k.card
+            WHERE k.store_id = \(store) AND c.member_id <> j.member_id)
+        """
+    }
+
+    /// The cards (`joins_card`) of the members `refreshMembersThatLostACard` marks, for a store (`$1`): the
+    /// PostgreSQL ingest locks and marks them with the batch's own cards, in its one lock order.
+    static let cardsOfMembersThatLostACard = """
+        SELECT DISTINCT k.joins_card FROM hq_card_conflicts k JOIN hq_cards j ON j.card = k.joins_card
+        JOIN hq_cards c ON c.card = k.card
+        WHERE k.store_id = $1 AND c.member_id <> j.member_id
+        """
 }

@@ -156,8 +156,18 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             if !plan.newEntries.isEmpty {
                 let deltas = plan.memberDeltas
                 let added = plan.addedCards
-                // Every card this batch touches, the cards that added cards join included, sorted.
-                let cards = Array(Set(deltas.map(\.card) + added.map(\.joins))).sorted()
+                // Every card this batch touches, the cards that added cards join included, and a card of each
+                // member this store added a card to that head office holds on another member (it needs a fresh
+                // snapshot: its sales on that card count for the card's member), sorted.
+                var losing: [String] = []
+                var bindings = PostgresBindings()
+                bindings.append(storeId)
+                for try await card in try await connection.query(
+                    PostgresQuery(unsafeSQL: CardConflictQueries.cardsOfMembersThatLostACard, binds: bindings), logger: logger
+                ).decode(String.self) {
+                    losing.append(card)
+                }
+                let cards = Array(Set(deltas.map(\.card) + added.map(\.joins) + losing)).sorted()
                 // One lock order everywhere (ingest and `cards block`): the cards' advisory locks in
                 // sorted order, then their members by id, the change counter last. A card's lock is held
                 // until commit, so a card first seen by two stores at once gets one member, never an orphan.

@@ -243,6 +243,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                             """,
                         arguments: [storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!])
                 }
+                try db.execute(
+                    sql: CardConflictQueries.refreshMembersThatLostACard(version: "?1", store: "?2"), arguments: [version, storeId])
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
                 for entry in plan.newEntries where entry.kind == "redeem" {
                     let memberId = memberIds[entry.card]!
