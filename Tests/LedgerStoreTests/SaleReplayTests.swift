@@ -39,3 +39,23 @@ import Testing
         withExtendedLifetime(folder) {}
     }
 }
+
+/// One sale, one member: a coupon used on a receipt claims it for the coupon's member like a sale does.
+@Suite struct CouponReceiptTests {
+    @Test func aReceiptACouponWasUsedOnBelongsToItsMember() throws {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        program.coupons = [CouponRule(name: "welcome", trigger: .enrolment, discountMinor: 500, validDays: 30)]
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "S1", program: program))
+        let ana = try CardNumber("2900000777774"), ben = try CardNumber("2900000777781")
+        let welcome = try #require(try ledger.enroll(card: ana, name: nil, birthday: nil).couponsIssued?.first)
+        _ = try ledger.enroll(card: ben, name: nil, birthday: nil)
+        _ = try ledger.useCoupon(code: welcome, card: ana, receipt: ReceiptReference("R-7"))
+        #expect {
+            try ledger.award(card: ben, amount: Money(minorUnits: 2_000, currency: .euro), receipt: ReceiptReference("R-7"))
+        } throws: { ($0 as? LoyaltyError)?.code == "receipt_other_member" }
+        // Ana's own sale on the receipt earns as usual.
+        #expect(try ledger.award(card: ana, amount: Money(minorUnits: 2_000, currency: .euro), receipt: ReceiptReference("R-7")).points == 20)
+        withExtendedLifetime(folder) {}
+    }
+}

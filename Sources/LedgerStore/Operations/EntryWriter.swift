@@ -83,7 +83,7 @@ extension LedgerDatabase {
     /// with one member, so a refund can never move points between members.
     func requireReceiptBelongs(to memberId: Int64, receipt: ReceiptReference, _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem') LIMIT 1")
+            sql: "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem', 'coupon') LIMIT 1")
         if let other = try statement.firstRow([.text(receipt.value), .integer(memberId)], { $0.text(0) }) {
             throw LoyaltyError.refused(
                 "receipt_other_member",
