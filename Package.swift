@@ -102,10 +102,19 @@ let package = Package(
         ),
         // Printing for the command-line programs: stdout/stderr through the payment-card redactor.
         .target(name: "CommandLineOutput", dependencies: ["LoyaltyCore"], swiftSettings: strictSwift),
+        // The YAML configuration files of both executables, checked key by key with their lines.
+        .target(
+            name: "ConfigurationFile",
+            dependencies: [
+                "LoyaltyCore",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSwift),
         .executableTarget(
             name: "loyalty-hq",
             dependencies: [
-                "HeadOffice", "SyncProtocol", "LoyaltyCore", "ServerLimits", "CommandLineOutput",
+                "HeadOffice", "SyncProtocol", "LoyaltyCore", "ServerLimits", "CommandLineOutput", "ConfigurationFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,7 +153,7 @@ let package = Package(
             name: "loyalty-agent",
             dependencies: [
                 "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI",
-                "CConcurrencyHook", "CommandLineOutput",
+                "CConcurrencyHook", "CommandLineOutput", "ConfigurationFile",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -10,21 +10,21 @@ import SyncProtocol
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the head-office HTTP API (/v1/...).")
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port (0 picks a free one; the chosen port is printed).") var port = 8080
+    @Option(help: "Address to listen on (default: hq.yaml's listen, else 127.0.0.1).") var host: String?
+    @Option(help: "Port (0 picks a free one; the chosen port is printed; default: hq.yaml's listen, else 8080).") var port: Int?
     @Option(help: ArgumentHelp(
         "A file holding the dashboard's password (HTTP Basic, any user name); required to serve /dashboard beyond loopback.",
         valueName: "path"))
     var dashboardPasswordFile: String?
     @Option(help: "Open connections in total; at the limit the longest-waiting idle or slow one is closed.")
-    var maxConnections = ConnectionLimits.standard.maximumConnections
+    var maxConnections: Int?
     @Option(help: "Open connections from one address (raise it behind a proxy; default 512, at most --max-connections).")
     var maxConnectionsPerClient: Int?
     @Option(help: "Seconds a request may take to arrive in full (also how long an idle connection stays open).")
-    var requestTimeout = ConnectionLimits.standard.requestTimeoutSeconds
-    @Option(help: "Bytes of request headers.") var maxHeaderBytes = ConnectionLimits.standard.maximumHeaderBytes
+    var requestTimeout: Int?
+    @Option(help: "Bytes of request headers.") var maxHeaderBytes: Int?
     @Option(help: "Seconds a store's secrets are cached (how long a rotation or revocation takes to apply, 0 to 3600).")
-    var credentialCacheSeconds = 10
+    var credentialCacheSeconds: Int?
     @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM); with --tls-key. SIGHUP reads both again.", valueName: "path"))
     var tlsCertificate: String?
     @Option(help: ArgumentHelp("The certificate's private key (PEM, not readable by others).", valueName: "path"))
@@ -32,19 +32,25 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        guard (0...65535).contains(port) else { throw CommandFailure(code: "bad_option", message: "--port takes 0 to 65535", exitCode: 2) }
-        let description = storage.storageDescription
-        let host = host
-        let dashboard = try dashboardAccess()
+        // Every setting: the flag, else its environment variable, else hq.yaml, else the default.
+        let (host, port) = try listenAddress()
+        let description = try storage.storageDescription
+        let dashboard = try dashboardAccess(host: host)
+        let standard = ConnectionLimits.standard
+        let maxConnections = try HQConfigFile.number("limits.max_connections", flag: maxConnections, standard: standard.maximumConnections)
         var limits = ConnectionLimits(
             maximumConnections: maxConnections,
-            maximumConnectionsPerClient: maxConnectionsPerClient
-                ?? min(ConnectionLimits.standard.maximumConnectionsPerClient, maxConnections),
-            requestTimeoutSeconds: requestTimeout, maximumHeaderBytes: maxHeaderBytes)
+            maximumConnectionsPerClient: try HQConfigFile.number(
+                "limits.max_connections_per_client", flag: maxConnectionsPerClient,
+                standard: min(standard.maximumConnectionsPerClient, maxConnections)),
+            requestTimeoutSeconds: try HQConfigFile.number(
+                "limits.request_timeout_seconds", flag: requestTimeout, standard: standard.requestTimeoutSeconds),
+            maximumHeaderBytes: try HQConfigFile.number("limits.max_header_bytes", flag: maxHeaderBytes, standard: standard.maximumHeaderBytes))
+        let credentialCacheSeconds = try HQConfigFile.number(
+            "limits.credential_cache_seconds", flag: self.credentialCacheSeconds, standard: 10)
         guard (0...3600).contains(credentialCacheSeconds) else {
             throw CommandFailure(code: "bad_option", message: "--credential-cache-seconds takes 0 to 3600", exitCode: 2)
         }
-        let credentialCacheSeconds = credentialCacheSeconds
         if let (option, reason) = limits.problem {
             throw CommandFailure(code: "bad_option", message: "\(option) \(reason)", exitCode: 2)
         }
@@ -78,9 +84,29 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    /// `--host`/`--port`, else `listen` (hq.yaml or `$LOYALTY_HQ_LISTEN`, `HOST:PORT`), else 127.0.0.1:8080.
+    private func listenAddress() throws -> (String, Int) {
+        var (host, port) = ("127.0.0.1", 8080)
+        if let listen = HQConfigFile.text("listen", flag: nil) {
+            guard let colon = listen.lastIndex(of: ":"), let number = Int(listen[listen.index(after: colon)...]),
+                !listen[..<colon].isEmpty
+            else {
+                throw CommandFailure(
+                    code: "bad_config", message: "listen must be HOST:PORT such as 127.0.0.1:8080, not '\(listen)'", exitCode: 2)
+            }
+            (host, port) = (String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), number)
+        }
+        host = self.host ?? host
+        port = self.port ?? port
+        guard (0...65535).contains(port) else {
+            throw CommandFailure(code: "bad_option", message: "the port takes 0 to 65535, not \(port)", exitCode: 2)
+        }
+        return (host, port)
+    }
+
     /// The certificate and key named by --tls-certificate and --tls-key (both or neither).
     private func serverTLS() throws -> ServerTLS? {
-        switch (tlsCertificate, tlsKey) {
+        switch (HQConfigFile.text("tls.certificate", flag: tlsCertificate), HQConfigFile.text("tls.key", flag: tlsKey)) {
         case (nil, nil): return nil
         case (let certificate?, let key?):
             if let mode = (try? FileManager.default.attributesOfItem(atPath: key))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
@@ -100,8 +126,8 @@ struct Serve: AsyncParsableCommand {
 
     /// Loopback needs no password; beyond it the dashboard is served only with one (read from a file,
     /// never from argv; the file must not be readable by others).
-    private func dashboardAccess() throws -> DashboardAccess {
-        guard let path = dashboardPasswordFile else {
+    private func dashboardAccess(host: String) throws -> DashboardAccess {
+        guard let path = HQConfigFile.text("dashboard.password_file", flag: dashboardPasswordFile) else {
             return ["127.0.0.1", "::1", "localhost"].contains(host) ? .loopbackOnly : .disabled
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)

@@ -14,6 +14,13 @@ enum HQEntryPoint {
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         umask(0o077)
+        do {
+            // Read (and checked) before any command runs: a bad key stops everything with its line.
+            let file = try await HQConfigFile.load(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+            HQConfigFile.current.withLock { $0 = file }
+        } catch {
+            fail(CommandFailure(code: error.code, message: error.message, exitCode: 2))
+        }
         var command: any ParsableCommand
         do {
             command = try LoyaltyHQ.parseAsRoot()

@@ -14,22 +14,48 @@ struct StorageOptions: ParsableArguments {
     @Option(help: ArgumentHelp("PostgreSQL instead of SQLite: postgres://user:password@host:5432/database (default: $LOYALTY_HQ_POSTGRES).", valueName: "url"))
     var postgres: String?
     @Flag(help: "Print exactly one JSON object.") var json = false
+    @Option(help: ArgumentHelp(
+        "Head office's configuration file (default: $LOYALTY_HQ_CONFIG, else /etc/loyalty-hq/hq.yaml if it exists).",
+        valueName: "path"))
+    var config: String?
 
+    /// `--db`, else `$LOYALTY_HQ_DB`, else hq.yaml's `storage.db`, else the system or the user's folder.
     var sqlitePath: String {
         let environment = ProcessInfo.processInfo.environment
-        if let db, !db.isEmpty { return db }
-        if let path = environment["LOYALTY_HQ_DB"], !path.isEmpty { return path }
+        if let path = HQConfigFile.text("storage.db", flag: db.flatMap { $0.isEmpty ? nil : $0 }) { return path }
         if access("/var/lib/loyalty-hq", W_OK) == 0 { return "/var/lib/loyalty-hq/hq.db" }
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/loyalty-hq/hq.db"
     }
 
+    /// `--postgres`, else `$LOYALTY_HQ_POSTGRES`, else the URL in the file `storage.postgres_url_file`
+    /// names (hq.yaml or `$LOYALTY_HQ_POSTGRES_URL_FILE`; it holds a password: not readable by others);
+    /// nil (SQLite) when `--db` is given or none is set.
     var postgresURL: String? {
-        if let postgres, !postgres.isEmpty { return postgres }
-        if db != nil { return nil }
-        return ProcessInfo.processInfo.environment["LOYALTY_HQ_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+        get throws {
+            if let postgres, !postgres.isEmpty { return postgres }
+            if db != nil { return nil }
+            if let url = ProcessInfo.processInfo.environment["LOYALTY_HQ_POSTGRES"], !url.isEmpty { return url }
+            guard let path = HQConfigFile.text("storage.postgres_url_file", flag: nil) else { return nil }
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                throw CommandFailure(
+                    code: "bad_config",
+                    message: "storage.postgres_url_file \(path) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
+                    exitCode: 2)
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                case let url = text.trimmingCharacters(in: .whitespacesAndNewlines), url.hasPrefix("postgres")
+            else {
+                throw CommandFailure(
+                    code: "bad_config",
+                    message: "storage.postgres_url_file \(path) cannot be read or holds no postgres:// URL", exitCode: 2)
+            }
+            return url
+        }
     }
 
-    var storageDescription: String { postgresURL.map { "postgresql \(Self.redacted($0))" } ?? "sqlite \(sqlitePath)" }
+    var storageDescription: String {
+        get throws { try postgresURL.map { "postgresql \(Self.redacted($0))" } ?? "sqlite \(sqlitePath)" }
+    }
 
     static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
@@ -41,7 +67,7 @@ struct StorageOptions: ParsableArguments {
     func withStore<T: Sendable>(_ body: @Sendable (any HeadOfficeStore, PostgresClient?) async throws -> T) async throws -> T {
         var logger = Logger(label: "loyalty-hq")
         logger.logLevel = .warning
-        if let url = postgresURL {
+        if let url = try postgresURL {
             let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }

@@ -361,6 +361,7 @@ import LoyaltyCore
         let outcome = try AgentProcess.run(["status", "--config", folder.file("agent.yaml"), "--db", folder.file("x.db")])
         #expect(outcome.exitCode == 2)
         #expect(outcome.stderr.contains(named), "\(outcome.stderr)")
+        if named == "hq.ulr" { #expect(outcome.stderr.contains("line 2"), "the line of the wrong key: \(outcome.stderr)") }
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.db")), "started despite a bad configuration")
     }
 
