@@ -104,7 +104,7 @@ import Testing
 
         // Four members are too few to fit the lifetime-value models: a clear refusal, not a crash.
         let clv = try hq(["report", "clv", "--as-of", "2026-03-31"])
-        #expect(clv.exitCode == 1 && clv.stderr.contains("import history"), "\(clv.stderr)")
+        #expect(clv.exitCode == 1 && clv.stderr.contains("loyalty-hq import"), "\(clv.stderr)")
     }
 
     @Test func settingsAreCheckedAndTheTimeZoneMovesTheDays() throws {

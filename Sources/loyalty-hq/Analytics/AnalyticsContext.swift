@@ -47,12 +47,5 @@ struct AnalyticsContext: Sendable {
         }
     }
 
-    func money(_ minor: Int64) -> String {
-        let currency = settings.currency
-        guard currency.minorUnitDigits > 0 else { return String(minor) }
-        let unit = currency.minorUnitsPerMajor
-        let sign = minor < 0 ? "-" : ""
-        let fraction = String(minor.magnitude % UInt64(unit))
-        return "\(sign)\(minor.magnitude / UInt64(unit)).\(String(repeating: "0", count: currency.minorUnitDigits - fraction.count))\(fraction)"
-    }
+    func money(_ minor: Int64) -> String { Money(minorUnits: minor, currency: settings.currency).decimalString }
 }

@@ -45,6 +45,7 @@ enum AnalyticsReports {
             json: Output.json(Body(asOf: context.asOfText, members: members, summary: Summary(n: scores.count, segments: segments))),
             summaryLine: "\(scores.count) members scored as of \(context.asOfText): "
                 + RFMSegment.allCases.map { "\($0.rawValue) \(segments[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+            .withMoney(["monetary"], context.settings.currency.code)
     }
 
     static func lifecycle(_ context: AnalyticsContext) -> ReportTable {
@@ -96,6 +97,7 @@ enum AnalyticsReports {
                     targetPercent: context.settings.superUserSharePercent))),
             summaryLine: "\(result.k) of \(result.n) members (\(ReportTable.decimal(result.memberShare * 100, digits: 1)) %) carry "
                 + "\(ReportTable.decimal(result.share * 100, digits: 2)) % of the spend in the 365 days to \(context.asOfText).")
+            .withMoney(["monetary"], context.settings.currency.code)
     }
 
     static func lifetimeValue(_ context: AnalyticsContext, churnOnly: Bool) throws -> ReportTable {
@@ -152,6 +154,7 @@ enum AnalyticsReports {
                 ? "\(members.count) members with at least two sales have P(alive) below \(context.settings.churnProbabilityAlive)."
                 : "\(members.count) members; lifetime value over \(context.settings.lifetimeHorizonWeeks) weeks at margin "
                     + "\(context.settings.margin): \(ReportTable.decimal(summary.totalClv, digits: 2)) \(context.settings.currencyCode).")
+            .withMoney(["expected_sale_value", "clv"], context.settings.currency.code)
     }
 
     static func loyaltyTypes(_ context: AnalyticsContext) -> ReportTable {

@@ -9,6 +9,10 @@ struct ReportTable {
     var json: String
     /// Printed after the rows in the human form.
     var summaryLine: String?
+    /// Columns holding money, and its currency: the human form writes `170.00 EUR` (CSV and JSON keep the
+    /// decimal alone, the currency is the report's).
+    var moneyColumns: Set<String> = []
+    var currency: String? = nil
 
     func print(json asJSON: Bool, csv: Bool) {
         if asJSON {
@@ -17,7 +21,13 @@ struct ReportTable {
             Output.out(([header] + rows).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n"))
         } else {
             if rows.isEmpty { Output.out("No \(title) to report.") }
-            for row in rows { Output.out(zip(header, row).map { "\($0)=\($1)" }.joined(separator: "  ")) }
+            for row in rows {
+                Output.out(
+                    zip(header, row).map { name, value in
+                        let unit = moneyColumns.contains(name) ? currency.map { " \($0)" } ?? "" : ""
+                        return "\(name)=\(value)\(unit)"
+                    }.joined(separator: "  "))
+            }
             if let summaryLine { Output.out(summaryLine) }
         }
     }
@@ -39,6 +49,14 @@ struct ReportTable {
             default: false
             }
         return formula ? "'" + value : value
+    }
+
+    /// This table with `columns` shown as money in `currency` in the human form.
+    func withMoney(_ columns: Set<String>, _ currency: String) -> ReportTable {
+        var table = self
+        table.moneyColumns = columns
+        table.currency = currency
+        return table
     }
 
     static func decimal(_ value: Double, digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }
