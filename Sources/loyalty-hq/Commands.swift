@@ -216,6 +216,11 @@ struct Member: AsyncParsableCommand {
         Output.out("Card \(member.card): balance \(member.balance) points, tier \(member.tier)\(member.overdrawn ? ", OVERDRAWN while offline" : "")\(member.blocked ? ", BLOCKED" : "")")
         if let store = member.enrolledStore {
             Output.out("  enrolled at \(store) on \(Output.iso(member.enrolledAtMilliseconds))\(member.name.map { " as \($0)" } ?? "")")
+        } else if member.stores.isEmpty {
+            Output.out(
+                member.blocked
+                    ? "  no member holds it: blocked before any store used it (`loyalty-hq cards block --force`)"
+                    : "  no enrolment and no entries have reached head office yet")
         } else {
             Output.out("  no enrolment has reached head office yet (earned on the card at a store first)")
         }

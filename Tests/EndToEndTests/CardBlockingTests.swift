@@ -72,6 +72,15 @@ import Testing
         let tiers = try chain.hq(["report", "tiers", "--json"])
         #expect((tiers.json["summary"] as? [String: Int])?.values.reduce(0, +) == 1, "\(tiers.stdout)")
         #expect((tiers.json["held_now"] as? [String: Int])?.values.reduce(0, +) == 1, "\(tiers.stdout)")
-        // Once a till uses it anyway (offline, before it heard of the block), its sales are a member's.
+        // At the till too (found by an outside review): the card is refused, counts as no member, and
+        // cannot be added to a member.
+        #expect(try chain.sync("S-BLK").exitCode == 0)
+        let added = try chain.till("S-BLK", ["cards", "add", card, unused])
+        #expect(added.exitCode == 1 && added.json["error"] as? String == "blocked_card", "\(added.stdout)")
+        let looked = try chain.till("S-BLK", ["member", unused])
+        #expect(looked.exitCode == 1 && looked.json["error"] as? String == "blocked_card", "\(looked.stdout)")
+        #expect(try chain.till("S-BLK", ["status"]).json["members"] as? Int == 1)
+        let atHeadOffice = try chain.hq(["member", unused])
+        #expect(atHeadOffice.stdout.contains("no member holds it"), "\(atHeadOffice.stdout)")
     }
 }

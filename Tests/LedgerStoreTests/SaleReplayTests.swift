@@ -15,6 +15,8 @@ import Testing
         var rules = EarningRules()
         rules.categoryMultiplierPercent = ["fresh": 200]
         rules.excludedCategories = ["gift_cards"]
+        // A name the kept answer must carry exactly (quotes, a backslash, a control character, an emoji).
+        rules.promotions = [Promotion(name: "Ana's \"double\" \\ day\t☀️", multiplierPercent: 200)]
         program.earningRules = rules
         program.bonuses = ProgramBonuses(firstPurchasePoints: 100)
         program.coupons = [
@@ -28,6 +30,7 @@ import Testing
         ]
         let amount = Money(minorUnits: 3_000, currency: .euro)
         let first = try ledger.award(card: card, amount: amount, receipt: ReceiptReference("R1"), lines: lines)
+        #expect(first.breakdown?.promotions.first?.points ?? 0 > 0, "\(first)")
         #expect(first.breakdown != nil && first.firstPurchaseBonus == 100 && first.couponsIssued?.count == 1, "\(first)")
 
         // Later sales change the member's standing; the retry still answers as the first time.
@@ -36,6 +39,32 @@ import Testing
         #expect(replay.replayed)
         replay.replayed = false
         #expect(replay == first)
+        withExtendedLifetime(folder) {}
+    }
+
+    /// Found by an outside review: a walk-in's sale retried after the card was enrolled said
+    /// `provisional: false`, and a retried enrolment answered the balance of now.
+    @Test func aRetryAnswersWhatWasTrueThenNotNow() throws {
+        let folder = TemporaryFolder()
+        var program = LoyaltyProgram.standard()
+        program.bonuses = ProgramBonuses(enrolmentPoints: 100)
+        let ledger = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "S1", program: program))
+        let walkIn = try CardNumber("2900000777781")
+        let amount = Money(minorUnits: 1_000, currency: .euro)
+        let sale = try ledger.award(card: walkIn, amount: amount, receipt: ReceiptReference("W1"), provisionalIfUnknown: true)
+        #expect(sale.provisional)
+        _ = try ledger.enroll(card: walkIn, name: nil, birthday: nil)
+        var again = try ledger.award(card: walkIn, amount: amount, receipt: ReceiptReference("W1"), provisionalIfUnknown: true)
+        again.replayed = false
+        #expect(again == sale)
+
+        let enrolled = try ledger.enroll(card: card, name: "Ada", birthday: nil)
+        #expect(enrolled.balance == 100)
+        _ = try ledger.award(card: card, amount: Money(minorUnits: 5_000, currency: .euro), receipt: ReceiptReference("A1"))
+        var retried = try ledger.enroll(card: card, name: "Ada", birthday: nil)
+        #expect(retried.replayed)
+        retried.replayed = false
+        #expect(retried == enrolled)
         withExtendedLifetime(folder) {}
     }
 }

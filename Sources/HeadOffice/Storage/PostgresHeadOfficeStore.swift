@@ -475,7 +475,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             bindings.append(cursor)
             bindings.append(today?.start ?? 0)
             bindings.append(today?.end ?? 0)
-            var page = try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version > $2 ORDER BY m.version, m.id LIMIT $3", binds: bindings))
+            var page = try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version > $2 AND \(AnalyticsQueries.isMember) ORDER BY m.version, m.id LIMIT $3", binds: bindings))
             var more = false
             if page.count == limit, let last = page.last {
                 var rest = PostgresBindings()
@@ -485,7 +485,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 rest.append(cursor)
                 rest.append(today?.start ?? 0)
                 rest.append(today?.end ?? 0)
-                page += try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version = $2 AND m.id > $3 ORDER BY m.id", binds: rest))
+                page += try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version = $2 AND m.id > $3 AND \(AnalyticsQueries.isMember) ORDER BY m.id", binds: rest))
                 for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.1) LIMIT 1", logger: logger).decode(Int.self) {
                     more = true
                 }

@@ -334,14 +334,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let limit = UpdatesPage.maximumMembers
             var rows = try Row.fetchAll(
-                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE version > ? ORDER BY version, id LIMIT ?",
+                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version > ? AND \(AnalyticsQueries.isMember) ORDER BY version, id LIMIT ?",
                 arguments: [cursor, limit])
             var more = false
             if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
                 // Never split one version across pages: the cursor is a version.
                 let lastId: Int64 = rows.last!["id"]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE version = ? AND id > ? ORDER BY id",
+                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version = ? AND id > ? AND \(AnalyticsQueries.isMember) ORDER BY id",
                     arguments: [lastVersion, lastId])
                 more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
             }

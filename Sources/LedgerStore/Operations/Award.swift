@@ -51,17 +51,18 @@ extension LedgerDatabase {
             let retried = try db.cachedStatement(
                 sql: """
                     SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version,
-                           e.reported_balance, IFNULL(e.reported_tier, m.tier), m.provisional, e.breakdown
+                           e.reported_balance, IFNULL(e.reported_tier, m.tier), m.provisional, e.sale_answer
                     FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?
                     """
             ).firstRow([.text(key)]) { row in
                 (
                     seq: row.int64(0), memberId: row.int64(1), card: row.text(2), points: row.int64(3), amount: row.int64(4),
                     balance: row.optionalInt64(7) ?? row.int64(5), ruleVersion: Int(row.int64(6)), tier: row.text(8),
-                    provisional: row.bool(9), breakdown: row.optionalText(10)
+                    provisional: row.bool(9), answer: row.optionalText(10)
                 )
             }
             if let original = retried {
+                let answer = try original.answer.map { try JSONDecoder().decode(SaleAnswer.self, from: Data($0.utf8)) }
                 let (seq, memberId, originalCard, points, originalAmount) =
                     (original.seq, original.memberId, original.card, original.points, original.amount)
                 guard originalCard == card.value, originalAmount == amount.minorUnits else {
@@ -74,9 +75,9 @@ extension LedgerDatabase {
                     card: card.value, memberId: memberId, receipt: receipt.value, amount: amount.decimalString,
                     currency: amount.currency.code, points: points, balance: original.balance, tier: original.tier,
                     seq: seq, ruleVersion: original.ruleVersion, replayed: true,
-                    // Still unvouched when the POS retries (a walk-in's sale): said as the first answer said it.
-                    provisional: original.provisional,
-                    breakdown: try original.breakdown.map { try JSONDecoder().decode(EarningBreakdown.self, from: Data($0.utf8)) },
+                    // Said as the first answer said it, whatever happened since (the walk-in enrolled since).
+                    provisional: answer?.provisional ?? original.provisional,
+                    breakdown: answer?.breakdown,
                     firstPurchaseBonus: try db.cachedStatement(sql: "SELECT points FROM entries WHERE idempotency_key = ?")
                         .firstRow([.text("bonus:first-purchase:\(receipt.value)")]) { $0.int64(0) },
                     couponsIssued: try couponsIssued(bySale: seq, memberId: memberId, db))
@@ -140,7 +141,7 @@ extension LedgerDatabase {
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
                     ruleVersion: program.version, reason: Self.promotionReason(breakdown), reportedBalance: reportedBalance,
                     reportedTier: newTier.name,
-                    breakdown: try breakdown.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }),
+                    saleAnswer: SaleAnswer(breakdown: breakdown, provisional: holder.provisional).storedJSON),
                 at: millis, db)
             if let lines {
                 // What each line earned, so a return of a line takes back exactly that.
@@ -178,6 +179,43 @@ extension LedgerDatabase {
                 currency: amount.currency.code, points: points, balance: reportedBalance, tier: newTier.name,
                 seq: written.seq, ruleVersion: program.version, replayed: false, provisional: holder.provisional,
                 breakdown: breakdown, firstPurchaseBonus: firstPurchaseBonus, couponsIssued: coupons.isEmpty ? nil : coupons)
+        }
+    }
+
+    /// What a sale's first answer said beyond its entry, kept for a retry (NULL: no breakdown, not provisional).
+    struct SaleAnswer: Codable {
+        var breakdown: EarningBreakdown?
+        var provisional: Bool
+
+        /// The JSON kept with the entry (read back by `JSONDecoder`); nil when there is nothing beyond the
+        /// entry to keep. Written by hand: it is on the award path, where `JSONEncoder` cost more than a
+        /// statement (see the ledger benchmark).
+        var storedJSON: String? {
+            guard breakdown != nil || provisional else { return nil }
+            var json = "{\"provisional\":\(provisional)"
+            if let breakdown {
+                let promotions = breakdown.promotions.map {
+                    "{\"name\":\(Self.quoted($0.name)),\"multiplierPercent\":\($0.multiplierPercent),\"points\":\($0.points)}"
+                }
+                json += ",\"breakdown\":{\"eligibleMinor\":\(breakdown.eligibleMinor),\"base\":\(breakdown.base),"
+                    + "\"tier\":\(breakdown.tier),\"promotions\":[\(promotions.joined(separator: ","))],"
+                    + "\"birthday\":\(breakdown.birthday),\"capped\":\(breakdown.capped),\"points\":\(breakdown.points)}"
+            }
+            return json + "}"
+        }
+
+        /// A JSON string literal: quotes, backslashes and control characters escaped.
+        static func quoted(_ text: String) -> String {
+            var result = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": result += "\\\""
+                case "\\": result += "\\\\"
+                case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+                default: result.unicodeScalars.append(scalar)
+                }
+            }
+            return result + "\""
         }
     }
 

@@ -27,15 +27,17 @@ extension LedgerDatabase {
                 try db.execute(
                     sql: "UPDATE members SET name = ?, birthday = ?, enrolled_at = ?, provisional = 0 WHERE id = ?",
                     arguments: [name, birthday?.description, millis, memberId])
-                let bonus = try appendEnrolment(
-                    memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
-                let coupons = try issueEnrolmentCoupons(memberId: memberId, card: card, program: program, at: millis, db)
                 // What the member has: head office's balance and tier (the card may have earned at other
-                // stores) plus this till's newer entries, as `member` shows it.
-                let holder = try cardHolder(card, program: program, db, allowBlocked: true)
+                // stores) plus this till's newer entries, as `member` shows it, and the bonus.
+                let before = try cardHolder(card, program: program, db, allowBlocked: true)
+                let answer = (balance: before.vouchedBalance + Self.enrolmentBonus(program), tier: before.tier)
+                let bonus = try appendEnrolment(
+                    memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program,
+                    answer: answer, at: millis, db)
+                let coupons = try issueEnrolmentCoupons(memberId: memberId, card: card, program: program, at: millis, db)
                 return EnrollResult(
                     card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                    tier: holder.tier, balance: holder.vouchedBalance, referredBy: referredBy?.value,
+                    tier: answer.tier, balance: answer.balance, referredBy: referredBy?.value,
                     enrolmentBonus: bonus, couponsIssued: coupons)
             }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]) {
@@ -58,19 +60,21 @@ extension LedgerDatabase {
             try db.execute(
                 sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                 arguments: [card.value, memberId, millis])
+            let answer = (balance: Self.enrolmentBonus(program), tier: program.tiers[0].name)
             let bonus = try appendEnrolment(
-                memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program, at: millis, db)
+                memberId: memberId, card: card, name: name, birthday: birthday, referredBy: referredBy, program: program,
+                answer: answer, at: millis, db)
             let coupons = try issueEnrolmentCoupons(memberId: memberId, card: card, program: program, at: millis, db)
             return EnrollResult(
                 card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
-                tier: program.tiers[0].name, balance: bonus ?? 0, referredBy: referredBy?.value, enrolmentBonus: bonus,
+                tier: answer.tier, balance: answer.balance, referredBy: referredBy?.value, enrolmentBonus: bonus,
                 couponsIssued: coupons)
         }
     }
 
     /// The answer to an enrolment this till already made with the same card, name, birthday and referrer;
-    /// nil when the card's member was enrolled otherwise (another till, or other details). The bonus and
-    /// coupons are the enrolment's; the tier and balance are the member's now.
+    /// nil when the card's member was enrolled otherwise (another till, or other details): the first
+    /// answer again (its balance and tier, bonus and coupons), whatever happened since.
     private func enrolmentRetried(
         card: CardNumber, memberId: Int64, name: String?, birthday: CalendarDate?, referredBy: CardNumber?,
         program: LoyaltyProgram, _ db: Database
@@ -86,17 +90,25 @@ extension LedgerDatabase {
             enrolment["member_name"] as String? == name, enrolment["member_birthday"] as String? == birthday?.description,
             enrolment["referred_by"] as String? == referredBy?.value
         else { return nil }
-        let bonus = try Int64.fetchOne(
-            db, sql: "SELECT points FROM entries WHERE idempotency_key = ?", arguments: ["bonus:enrolment:\(card.value)"])
+        let bonusRow = try Row.fetchOne(
+            db, sql: "SELECT points, reported_balance, reported_tier FROM entries WHERE idempotency_key = ?",
+            arguments: ["bonus:enrolment:\(card.value)"])
+        let bonus: Int64? = bonusRow?["points"]
+        // The first answer's balance and tier, on the enrolment's last entry (ledgers before v20: the member's now).
+        let reported =
+            try bonusRow
+            ?? Row.fetchOne(
+                db, sql: "SELECT reported_balance, reported_tier FROM entries WHERE idempotency_key = ?",
+                arguments: ["enroll:\(card.value)"])
         let coupons = try String.fetchAll(
             db,
             sql: "SELECT coupon_code FROM entries WHERE receipt = ? AND member_id = ? AND kind = 'coupon' AND reason = 'issued' ORDER BY seq",
             arguments: ["enroll-\(card.value)", memberId])
         let holder = try cardHolder(card, program: program, db, allowBlocked: true)
         return EnrollResult(
-            card: card.value, memberId: memberId, name: name, birthday: birthday?.description, tier: holder.tier,
-            balance: holder.vouchedBalance, referredBy: referredBy?.value, enrolmentBonus: bonus,
-            couponsIssued: coupons.isEmpty ? nil : coupons, replayed: true)
+            card: card.value, memberId: memberId, name: name, birthday: birthday?.description,
+            tier: reported?["reported_tier"] ?? holder.tier, balance: reported?["reported_balance"] ?? holder.vouchedBalance,
+            referredBy: referredBy?.value, enrolmentBonus: bonus, couponsIssued: coupons.isEmpty ? nil : coupons, replayed: true)
     }
 
     /// The member holding a card, and whether they were never enrolled: provisional here, or described by
@@ -121,26 +133,33 @@ extension LedgerDatabase {
 
     /// The 0-point entry that carries an enrolment (and the profile) to head office, and the program's
     /// enrolment bonus if it has one. Returns the bonus.
+    /// The balance and tier the enrolment answers travel on its last entry (the bonus, else the enrolment):
+    /// a retried enrolment answers them again.
     private func appendEnrolment(
         memberId: Int64, card: CardNumber, name: String?, birthday: CalendarDate?, referredBy: CardNumber?,
-        program: LoyaltyProgram, at millis: Int64, _ db: Database
+        program: LoyaltyProgram, answer: (balance: Int64, tier: String), at millis: Int64, _ db: Database
     ) throws -> Int64? {
+        let points = Self.enrolmentBonus(program)
         _ = try append(
             NewEntry(
                 memberId: memberId, card: card.value, kind: .enroll, points: 0, amountMinorUnits: 0,
                 receipt: "enroll-\(card.value)", idempotencyKey: "enroll:\(card.value)", refersToSeq: nil,
-                ruleVersion: program.version, reason: nil, memberName: name, memberBirthday: birthday?.description,
+                ruleVersion: program.version, reason: nil, reportedBalance: points > 0 ? nil : answer.balance,
+                reportedTier: points > 0 ? nil : answer.tier, memberName: name, memberBirthday: birthday?.description,
                 referredBy: referredBy?.value),
             at: millis, db)
-        guard let points = program.bonuses?.enrolmentPoints, points > 0 else { return nil }
+        guard points > 0 else { return nil }
         _ = try append(
             NewEntry(
                 memberId: memberId, card: card.value, kind: .bonus, points: points, amountMinorUnits: 0,
                 receipt: "enroll-\(card.value)", idempotencyKey: "bonus:enrolment:\(card.value)", refersToSeq: nil,
-                ruleVersion: program.version, reason: "enrolment bonus"),
+                ruleVersion: program.version, reason: "enrolment bonus", reportedBalance: answer.balance, reportedTier: answer.tier),
             at: millis, db)
         return points
     }
+
+    /// The program's enrolment bonus (0: none).
+    static func enrolmentBonus(_ program: LoyaltyProgram) -> Int64 { max(0, program.bonuses?.enrolmentPoints ?? 0) }
 
     /// Adds `new` to the member holding `existing` (a phone barcode beside the plastic card, a second
     /// card). The change reaches head office in the ledger stream, so every store learns it.
@@ -157,6 +176,10 @@ extension LedgerDatabase {
                         + "head office (`loyalty-hq cards replace OLD NEW`), or add the card through another card the member holds")
             }
             let millis = now.millisecondsSince1970
+            if try String.fetchOne(db, sql: "SELECT status FROM cards WHERE number = ?", arguments: [new.value]) == "blocked" {
+                throw LoyaltyError.refused(
+                    "blocked_card", "card \(new.masked) is blocked by head office (reported lost or stolen); hand out another card")
+            }
             if let taken = try Row.fetchOne(db, sql: Self.enrolmentStanding, arguments: [new.value]) {
                 // A card only ever used for sales (a provisional member, never enrolled, holding just this
                 // card) is the member's: it joins them, here now and at head office on ingest. Its points

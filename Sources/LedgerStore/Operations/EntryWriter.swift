@@ -29,8 +29,8 @@ struct NewEntry {
     var feedbackScore: Int? = nil
     /// A coupon entry's coupon.
     var couponCode: String? = nil
-    /// An earn entry's breakdown (JSON), returned again when the sale is retried.
-    var breakdown: String? = nil
+    /// An earn entry's ``SaleAnswer`` (JSON), returned again when the sale is retried.
+    var saleAnswer: String? = nil
 }
 
 /// The card as found at the till: its member, their cached balance and tier.
@@ -59,7 +59,7 @@ extension LedgerDatabase {
                 INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after,
                                      receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at,
                                      reported_balance, reported_tier, member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
-                                     breakdown)
+                                     sale_answer)
                 VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                         ?)
                 RETURNING seq, balance_after
@@ -71,7 +71,7 @@ extension LedgerDatabase {
             .integer(Int64(entry.ruleVersion)), SQLiteArgument(entry.reason), .integer(millis), SQLiteArgument(entry.reportedBalance),
             SQLiteArgument(entry.reportedTier), SQLiteArgument(entry.memberName), SQLiteArgument(entry.memberBirthday),
             SQLiteArgument(entry.joinsCard), SQLiteArgument(entry.referredBy), SQLiteArgument(entry.feedbackScore),
-            SQLiteArgument(entry.couponCode), SQLiteArgument(entry.breakdown),
+            SQLiteArgument(entry.couponCode), SQLiteArgument(entry.saleAnswer),
         ]
         guard let stored = try statement.firstRow(arguments, { ($0.int64(0), $0.int64(1)) }) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")

@@ -8,6 +8,14 @@ extension LedgerDatabase {
         try read { db in
             let program = try currentProgram(db)
             let holder = try cardHolder(card, program: program, db, allowBlocked: true)
+            if holder.cardStatus == "blocked",
+                try Bool.fetchOne(
+                    db, sql: "SELECT \(Self.holdsOnlyBlockedCards) FROM members m WHERE m.id = ?", arguments: [holder.memberId]) == true
+            {
+                throw LoyaltyError.refused(
+                    "blocked_card",
+                    "card \(card.masked) is blocked by head office (reported lost or stolen before any store used it); no member holds it")
+            }
             let member = try Row.fetchOne(
                 db, sql: "SELECT name, birthday, enrolled_at FROM members WHERE id = ?", arguments: [holder.memberId])!
             let cards = try String.fetchAll(
@@ -68,6 +76,16 @@ extension LedgerDatabase {
             return components.month == month && components.day == day
         }
     }
+}
+
+extension LedgerDatabase {
+    /// Whether the member record `m` holds nothing but blocked cards: a card head office blocked before
+    /// anyone used it, which this till keeps to refuse it. No member, in any count or lookup.
+    static let holdsOnlyBlockedCards = """
+        (NOT EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM member_snapshots s WHERE s.member_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.id AND c.status <> 'blocked'))
+        """
 }
 
 extension Date {

@@ -33,7 +33,7 @@ extension LedgerDatabase {
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
             return StoreStatus(
                 storeId: assignedStoreId, ledgerId: ledgerId,
-                members: try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members") ?? 0,
+                members: try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members m WHERE NOT \(Self.holdsOnlyBlockedCards)") ?? 0,
                 entries: entryCount, lastSeq: lastSeq, acknowledgedSeq: acknowledged,
                 unsyncedEntries: lastSeq - acknowledged,
                 lastSyncSuccess: sync["last_sync_ok_ms"].flatMap(Int64.init).map { Date(millisecondsSince1970: $0).chainTime(program.chainTimeZone) },

@@ -343,9 +343,10 @@ enum LedgerSchema {
             // coupon counts the chain's visits, not this till's.
             try db.execute(sql: "ALTER TABLE member_snapshots ADD COLUMN sales_since_enrolment INTEGER")
         }
-        migrator.registerMigration("v20-sale-breakdown") { db in
-            // How a sale's points came about, as the till answered: a retried sale answers the same.
-            try db.execute(sql: "ALTER TABLE entries ADD COLUMN breakdown TEXT")
+        migrator.registerMigration("v20-sale-answer") { db in
+            // What the till answered for a sale that the entry alone does not say (how its points came
+            // about, whether it was provisional): a retried sale answers the same.
+            try db.execute(sql: "ALTER TABLE entries ADD COLUMN sale_answer TEXT")
         }
         return migrator
     }
