@@ -677,6 +677,13 @@ enum OperatorInput {
             throw CommandFailure(
                 code: "bad_text", message: "\(option) takes at most 200 characters without control characters", exitCode: 2)
         }
+        // The audit trail names who and why: nothing that makes one name read as another.
+        guard !VisibleText.hidesOrReorders(value) else {
+            throw CommandFailure(
+                code: "bad_text",
+                message: "\(option) holds invisible or text-direction characters (copied from another app?); type it again",
+                exitCode: 2)
+        }
     }
 }
 

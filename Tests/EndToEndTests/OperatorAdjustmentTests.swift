@@ -32,6 +32,22 @@ import Testing
         let again = try chain.hq(
             ["members", "adjust", card, "--points", "20", "--reason", "late delivery", "--key", "T-77", "--by", "eve", "--json"])
         #expect(again.exitCode == 0 && again.json["status"] as? String == "unchanged" && again.json["balance"] as? Int == 50)
+        // Found by an outside review: a key reused for another adjustment dropped it silently; a retried
+        // negative adjustment failed once the balance had moved; a bank card number made a key.
+        let reused = try chain.hq(["members", "adjust", card, "--points", "500", "--reason", "goodwill", "--key", "T-77", "--json"])
+        #expect(reused.exitCode == 1 && reused.json["error"] as? String == "key_conflict", "\(reused.stdout)")
+        let bankKey = try chain.hq(["members", "adjust", card, "--points", "1", "--reason", "ok", "--key", "4111111111111111", "--json"])
+        #expect(bankKey.exitCode == 2 && bankKey.json["error"] as? String == "payment_card", "\(bankKey.stdout)")
+        let all = ["members", "adjust", card, "--points=-50", "--reason", "all of it", "--key", "T-78", "--json"]
+        #expect(try chain.hq(all).json["balance"] as? Int == 0)
+        let allAgain = try chain.hq(all)
+        #expect(allAgain.exitCode == 0 && allAgain.json["status"] as? String == "unchanged", "\(allAgain.stdout)")
+        #expect(try chain.hq(["members", "adjust", card, "--points", "50", "--reason", "back", "--key", "T-79"]).exitCode == 0)
+        // Who and why read as typed: no text-direction or zero-width characters.
+        for (option, value) in [("--by", "ali\u{202E}ece"), ("--reason", "rtl \u{202E}evil"), ("--by", "al\u{200B}ice")] {
+            let hidden = try chain.hq(["members", "adjust", card, "--points", "1", "--reason", "x", option, value, "--json"])
+            #expect(hidden.exitCode == 2 && hidden.json["error"] as? String == "bad_text", "\(option): \(hidden.stdout)")
+        }
         let taken = try chain.hq(["members", "adjust", card, "--points=-5", "--reason", "double scan", "--by", "eve"])
         #expect(taken.exitCode == 0 && taken.stdout.contains("Took 5 points"), "\(taken.stdout)")
 

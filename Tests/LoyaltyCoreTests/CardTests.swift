@@ -126,6 +126,8 @@ import Testing
     @Test(arguments: [
         "Ana\u{202E}lipA", "\u{2066}Ana\u{2069}", "A\u{200B}na", "Ana\u{FEFF}", "\u{200F}Ana", "A\u{2060}na", "Ana\u{061C}",
         "Ana\u{00AD}",
+        // Found by an outside review: a name of only a joiner or a filler, line separators, invisible fillers.
+        "\u{200C}", "\u{3164}", "\u{2800}", "Eve\u{2028}Line2", "Eve\u{2029}Ada", "A\u{034F}na", "\u{115F}Ana", "Ana\u{FFA0}",
     ])
     func namesWithInvisibleOrReorderingCharactersAreRefused(_ name: String) {
         #expect(throws: LoyaltyError.self) { try MemberName.validated(name) }

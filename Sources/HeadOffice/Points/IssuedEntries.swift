@@ -77,6 +77,11 @@ public struct CouponUse: Codable, Hashable, Sendable {
 
 /// SQL shared by the drivers.
 enum IssuedEntryQueries {
+    /// Head office's own entry by its key (`?`): member, card, kind, points, reason, effective time.
+    static let byKey = """
+        SELECT member_id, card, kind, points, reason, created_at_ms FROM hq_issued WHERE idempotency_key = ?
+        """
+
     /// Each coupon of the members `$MEMBERS` names (a placeholder each driver fills): voided, uses, and
     /// the issuing version and time; the newest 100 per page of members at most.
     static func couponStates(members: String) -> String {

@@ -183,6 +183,21 @@ extension PostgresHeadOfficeStore {
         }
     }
 
+    public func issuedEntry(idempotencyKey: String) async throws -> IssuedEntryRequest? {
+        var bindings = PostgresBindings()
+        bindings.append(idempotencyKey)
+        var found: IssuedEntryRequest?
+        for try await (memberId, card, kind, points, reason, at) in try await client.query(
+            PostgresQuery(unsafeSQL: IssuedEntryQueries.byKey.replacingOccurrences(of: "?", with: "$1"), binds: bindings),
+            logger: logger
+        ).decode((Int64, String, String, Int64, String, Int64).self) {
+            found = IssuedEntryRequest(
+                memberId: memberId, card: card, kind: EntryKind(rawValue: kind) ?? .adjust, points: points, reason: reason,
+                idempotencyKey: idempotencyKey, createdAtMilliseconds: at)
+        }
+        return found
+    }
+
     public func pendingReferrals() async throws -> [PendingReferral] {
         let logger = self.logger
         return try await client.withConnection { connection in

@@ -133,6 +133,16 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func issuedEntry(idempotencyKey: String) async throws -> IssuedEntryRequest? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: IssuedEntryQueries.byKey, arguments: [idempotencyKey]).map {
+                IssuedEntryRequest(
+                    memberId: $0[0], card: $0[1], kind: EntryKind(rawValue: $0[2]) ?? .adjust, points: $0[3], reason: $0[4],
+                    idempotencyKey: idempotencyKey, createdAtMilliseconds: $0[5])
+            }
+        }
+    }
+
     public func pendingReferrals() async throws -> [PendingReferral] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: IssuedEntryQueries.pendingReferrals).map {

@@ -114,6 +114,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// Withdraws the member's recorded overdrafts (entries `store:seq`): in sale order they never overdrew.
     /// The member stays flagged while any other overdraft stands.
     func withdrawOverdrafts(memberId: Int64, entries: [String]) async throws
+    /// Head office's own entry written under `idempotencyKey`, if any (a repeated `members adjust --key`).
+    func issuedEntry(idempotencyKey: String) async throws -> IssuedEntryRequest?
     /// Referred members whose first sale has reached head office and whose referral bonus is not given.
     func pendingReferrals() async throws -> [PendingReferral]
     /// Every use of a coupon used more than once: two stores accepted it while offline (like an

@@ -44,17 +44,13 @@ public struct CalendarDate: Hashable, Sendable, Codable, Comparable, CustomStrin
 
 /// A member's name as typed at the till: 1 to 100 printable characters.
 public enum MemberName {
-    /// U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER: part of how Persian, Hindi and others are written.
-    static let joiners: Set<Unicode.Scalar> = ["\u{200C}", "\u{200D}"]
-
     public static func validated(_ text: String) throws(LoyaltyError) -> String {
         let trimmed = text.trimmingSpaces
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .badInput("bad_name", "a member name is 1 to 100 printable characters")
         }
-        // Format characters reorder or hide text on every screen and report that shows the name; the
-        // zero-width (non-)joiners some scripts spell words with are kept.
-        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .format && !Self.joiners.contains($0) }) {
+        // Shown on every screen and report: nothing that reorders or hides it, and something to see.
+        if VisibleText.hidesOrReorders(trimmed) || !VisibleText.showsSomething(trimmed) {
             throw .badInput(
                 "bad_name", "a member name cannot hold invisible or text-direction characters (copied from another app?); type it again")
         }

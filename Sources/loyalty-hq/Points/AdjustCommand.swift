@@ -46,6 +46,8 @@ struct Adjust: AsyncParsableCommand {
             else {
                 throw CommandFailure(code: "bad_key", message: "--key is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
             }
+            // Kept in head office's entries and sent to the stores: never a bank card number.
+            try OperatorInput.text(key, option: "--key")
         }
         let (points, idempotencyKey) = (points, "adjust:manual:\(key ?? MachineToken.uuid())")
         let (member, written) = try await storage.withStore { store, _ -> (HeadOfficeMember, Bool) in
@@ -54,6 +56,18 @@ struct Adjust: AsyncParsableCommand {
                     code: "unknown_card", message: "no member holds card \(card) at head office; check the number",
                     exitCode: 1)
             }
+            // A key already used: the same adjustment again changes nothing (a retried script, whatever the
+            // balance is now); another one under the key is refused, never dropped silently.
+            if key != nil, let earlier = try await store.issuedEntry(idempotencyKey: idempotencyKey) {
+                guard earlier.memberId == member.memberId, earlier.points == points, earlier.reason == "manual: \(reason)" else {
+                    throw CommandFailure(
+                        code: "key_conflict",
+                        message: "--key \(key ?? "") was used for another adjustment (\(earlier.points) points on card "
+                            + "\(earlier.card), \(earlier.reason)); give a new key for a new adjustment",
+                        exitCode: 1)
+                }
+                return (member, false)
+            }
             guard !member.blocked else {
                 throw CommandFailure(
                     code: "blocked_card", message: "card \(card) is blocked; adjust through another card of the member",
@@ -61,7 +75,10 @@ struct Adjust: AsyncParsableCommand {
             }
             guard points > 0 || member.balance + points >= 0 else {
                 throw CommandFailure(
-                    code: "over_balance", message: "the member has \(member.balance) points; an adjustment takes at most that many", exitCode: 1)
+                    code: "over_balance",
+                    message: member.balance > 0
+                        ? "the member has \(member.balance) points; an adjustment takes at most that many"
+                        : "the member has \(member.balance) points: there is nothing to take", exitCode: 1)
             }
             let now = Date()
             let written = try await store.issue(
