@@ -183,8 +183,8 @@ struct Stores: AsyncParsableCommand {
         func run() async throws {
             let stores = try await storage.withStore { store, _ in try await store.stores() }
             if storage.json {
-                struct Body: Encodable { var stores: [StoreSummary] }
-                Output.out(Output.json(Body(stores: stores)))
+                struct Body: Encodable { var stores: [WithTimes<StoreSummary>] }
+                Output.out(Output.json(Body(stores: stores.map { WithTimes($0, ["last_contact": $0.lastContactMilliseconds]) })))
                 return
             }
             if stores.isEmpty { Output.out("No stores yet: register one with `loyalty-hq stores add STORE_ID`.") }
@@ -210,7 +210,7 @@ struct Member: AsyncParsableCommand {
         }
         func money(_ minor: Int64) -> String { "\(Money(minorUnits: minor, currency: currency).decimalString) \(currency.code)" }
         if storage.json {
-            Output.out(Output.json(member))
+            Output.out(Output.json(WithTimes(member, ["enrolled_at": member.enrolledAtMilliseconds])))
             return
         }
         Output.out("Card \(member.card): balance \(member.balance) points, tier \(member.tier)\(member.overdrawn ? ", OVERDRAWN while offline" : "")\(member.blocked ? ", BLOCKED" : "")")
@@ -359,14 +359,14 @@ struct Report: AsyncParsableCommand {
             let overdrafts = try await storage.withStore { store, _ in try await store.overdrafts() }
             header = ["card", "store", "seq", "receipt", "points", "balance_after", "at"]
             rows = overdrafts.map { [$0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter), Output.iso($0.atMilliseconds)] }
-            struct Body: Encodable { var overdrafts: [Overdraft] }
-            json = Output.json(Body(overdrafts: overdrafts))
+            struct Body: Encodable { var overdrafts: [WithTimes<Overdraft>] }
+            json = Output.json(Body(overdrafts: overdrafts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .stores:
             let stores = try await storage.withStore { store, _ in try await store.stores() }
             header = ["store", "acknowledged_seq", "reported_backlog", "last_contact"]
             rows = stores.map { [$0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog), Output.iso($0.lastContactMilliseconds)] }
-            struct Body: Encodable { var stores: [StoreSummary] }
-            json = Output.json(Body(stores: stores))
+            struct Body: Encodable { var stores: [WithTimes<StoreSummary>] }
+            json = Output.json(Body(stores: stores.map { WithTimes($0, ["last_contact": $0.lastContactMilliseconds]) }))
         case .members:
             let members = try await storage.withStore { store, _ in try await store.memberList() }
             header = ["card", "name", "birthday", "enrolled_store", "enrolled_at", "balance", "purchases"]
@@ -381,17 +381,20 @@ struct Report: AsyncParsableCommand {
                 var enrolledNeverBought: Int
             }
             struct Body: Encodable {
-                var members: [MemberSummary]
+                var members: [WithTimes<MemberSummary>]
                 var summary: Summary
             }
             let neverBought = members.filter { $0.enrolledStore != nil && $0.purchases == 0 }.count
-            json = Output.json(Body(members: members, summary: Summary(members: members.count, enrolledNeverBought: neverBought)))
+            json = Output.json(
+                Body(
+                    members: members.map { WithTimes($0, ["enrolled_at": $0.enrolledAtMilliseconds]) },
+                    summary: Summary(members: members.count, enrolledNeverBought: neverBought)))
         case .audit:
             let records = try await storage.withStore { store, _ in try await store.auditTrail() }
             header = ["at", "by", "action", "detail", "reason"]
             rows = records.map { [Output.iso($0.atMilliseconds), $0.actor, $0.action, $0.detail, $0.reason ?? ""] }
-            struct Body: Encodable { var audit: [AuditRecord] }
-            json = Output.json(Body(audit: records))
+            struct Body: Encodable { var audit: [WithTimes<AuditRecord>] }
+            json = Output.json(Body(audit: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .totals:
             let totals = try await storage.withStore { store, _ in try await store.totals() }
             header = ["store", "entries", "points"]
@@ -402,20 +405,20 @@ struct Report: AsyncParsableCommand {
             let uses = try await storage.withStore { store, _ in try await store.couponDoubleUses() }
             header = ["code", "card", "store", "receipt", "at"]
             rows = uses.map { [$0.code, $0.card, $0.storeId, $0.receipt, Output.iso($0.atMilliseconds)] }
-            struct Body: Encodable { var couponsUsedTwice: [CouponUse] }
-            json = Output.json(Body(couponsUsedTwice: uses))
+            struct Body: Encodable { var couponsUsedTwice: [WithTimes<CouponUse>] }
+            json = Output.json(Body(couponsUsedTwice: uses.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .reconciliations:
             let records = try await storage.withStore { store, _ in try await store.reconciliations() }
             header = ["at", "card", "code", "points", "by", "reason"]
             rows = records.map { [Output.iso($0.atMilliseconds), $0.card, $0.reasonCode, String($0.points), $0.by, $0.reason] }
-            struct Body: Encodable { var reconciliations: [ReconciliationRecord] }
-            json = Output.json(Body(reconciliations: records))
+            struct Body: Encodable { var reconciliations: [WithTimes<ReconciliationRecord>] }
+            json = Output.json(Body(reconciliations: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .cardConflicts:
             let conflicts = try await storage.withStore { store, _ in try await store.cardConflicts() }
             header = ["at", "card", "store", "seq", "added_to", "held_by"]
             rows = conflicts.map { [Output.iso($0.atMilliseconds), $0.card, $0.storeId, String($0.seq), $0.addedTo, $0.heldBy] }
-            struct Body: Encodable { var cardConflicts: [CardConflict] }
-            json = Output.json(Body(cardConflicts: conflicts))
+            struct Body: Encodable { var cardConflicts: [WithTimes<CardConflict>] }
+            json = Output.json(Body(cardConflicts: conflicts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:
             preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }

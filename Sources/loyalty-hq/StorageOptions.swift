@@ -131,3 +131,30 @@ struct CommandFailure: Error {
     var message: String
     var exitCode: Int32
 }
+
+/// `base` in JSON with, beside its `…_milliseconds` fields, the same instants as people read them
+/// (``Output/iso(_:)``: the chain's zone, to the second) under the names in `times`.
+struct WithTimes<Base: Encodable>: Encodable {
+    var base: Base
+    var times: [String: Int64?]
+
+    init(_ base: Base, _ times: [String: Int64?]) {
+        self.base = base
+        self.times = times
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try base.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        for (name, milliseconds) in times {
+            if let milliseconds { try container.encode(Output.iso(milliseconds), forKey: Key(stringValue: name)) }
+        }
+    }
+}

@@ -69,13 +69,20 @@ import Testing
         }
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("sync/examples/program.yaml").path
-        #expect(try hq(["program", "publish", example, "--by", "max", "--reason", "spring campaign"]).exitCode == 0)
+        let published = try hq(["program", "publish", example, "--by", "max", "--reason", "spring campaign"])
+        // Times in the program's zone (Europe/Berlin), to the second, in text and in JSON (found by an outside review).
+        #expect(published.stdout.contains("valid from 2026-01-01T01:00:00+01:00"), "\(published.stdout)")
+        let zone = try hq(["settings", "set", "time_zone", "America/New_York", "--json"])
+        #expect(zone.exitCode == 1 && zone.json["error"] as? String == "program_time_zone", "\(zone.stdout)")
+        #expect(try hq(["settings", "show", "--json"]).json["chain_time_zone"] as? String == "Europe/Berlin")
         #expect(try hq(["stores", "add", "0042"]).exitCode == 0)
         let reissued = try hq(["stores", "reissue-secret", "0042", "--by", "max"])
         #expect(reissued.exitCode == 0 && reissued.stdout.contains("has a new secret"), "\(reissued.stdout) \(reissued.stderr)")
         let audit = try hq(["report", "audit", "--csv"]).stdout
         #expect(audit.contains(#"max,program publish,"version 2"#), "\(audit)")
-        #expect(audit.contains("spring campaign"), "\(audit)")
+        #expect(audit.contains("spring campaign") && audit.contains("valid from 2026-01-01T01:00:00+01:00"), "\(audit)")
+        let auditJSON = try hq(["report", "audit", "--json"]).json["audit"] as? [[String: Any]] ?? []
+        #expect(auditJSON.allSatisfy { ($0["at"] as? String ?? "").hasSuffix("+01:00") }, "\(auditJSON)")
     }
 }
 

@@ -39,6 +39,11 @@ import Testing
         #expect(replay.replayed)
         replay.replayed = false
         #expect(replay == first)
+        // The same receipt and amount with other lines is another sale, refused (found by an outside review).
+        let other = [SaleLine(sku: "TOBACCO", category: "tobacco", amountMinor: 3_000)]
+        #expect {
+            try ledger.award(card: card, amount: amount, receipt: ReceiptReference("R1"), lines: other)
+        } throws: { ($0 as? LoyaltyError)?.code == "receipt_conflict" }
         withExtendedLifetime(folder) {}
     }
 

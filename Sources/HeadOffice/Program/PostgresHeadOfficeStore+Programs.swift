@@ -26,7 +26,7 @@ extension PostgresHeadOfficeStore {
                 INSERT INTO hq_programs (version, document, valid_from_ms, published_at_ms, published_by)
                 VALUES (\(version), \(document), \(definition.validFromMilliseconds), \(now.milliseconds), \(actor))
                 """, logger: logger)
-            let detail = "version \(version), valid from \(Date(timeIntervalSince1970: Double(definition.validFromMilliseconds) / 1000).formatted(.iso8601))"
+            let detail = "version \(version), valid from \(ChainTime.text(milliseconds: definition.validFromMilliseconds, timeZone: program.chainTimeZone))"
             try await connection.query(
                 "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'program publish', \(detail), \(reason))",
                 logger: logger)

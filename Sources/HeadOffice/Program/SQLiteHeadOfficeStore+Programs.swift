@@ -14,7 +14,7 @@ extension SQLiteHeadOfficeStore {
                 arguments: [version, ProgramDocument.encode(program), definition.validFromMilliseconds, now.milliseconds, actor])
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'program publish', ?, ?)",
-                arguments: [now.milliseconds, actor, "version \(version), valid from \(Date(timeIntervalSince1970: Double(definition.validFromMilliseconds) / 1000).formatted(.iso8601))", reason])
+                arguments: [now.milliseconds, actor, "version \(version), valid from \(ChainTime.text(milliseconds: definition.validFromMilliseconds, timeZone: program.chainTimeZone))", reason])
             return PublishedProgram(program: program, publishedAtMilliseconds: now.milliseconds, publishedBy: actor)
         }
     }

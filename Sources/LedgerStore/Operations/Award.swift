@@ -65,11 +65,17 @@ extension LedgerDatabase {
                 let answer = try original.answer.map { try JSONDecoder().decode(SaleAnswer.self, from: Data($0.utf8)) }
                 let (seq, memberId, originalCard, points, originalAmount) =
                     (original.seq, original.memberId, original.card, original.points, original.amount)
-                guard originalCard == card.value, originalAmount == amount.minorUnits else {
+                // The same sale again names the same lines (or none, as the first time): other lines are another sale.
+                let storedLines = try Row.fetchAll(
+                    db, sql: "SELECT sku, category, amount_minor FROM sale_lines WHERE earn_seq = ? ORDER BY line", arguments: [seq]
+                ).map { SaleLine(sku: $0[0], category: $0[1], amountMinor: $0[2]) }
+                let linesDiffer = lines.map { Set($0) != Set(storedLines) } ?? false
+                guard originalCard == card.value, originalAmount == amount.minorUnits, !linesDiffer else {
                     let earlier = Money(minorUnits: originalAmount, currency: program.currency)
                     throw LoyaltyError.refused(
                         "receipt_conflict",
-                        "receipt \(receipt) already earned \(points) points for \(earlier) on card \(CardNumber.maskedValue(originalCard)); a new sale needs a new receipt reference")
+                        "receipt \(receipt) already earned \(points) points for \(earlier) on card \(CardNumber.maskedValue(originalCard))"
+                            + (linesDiffer ? " with other lines" : "") + "; a new sale needs a new receipt reference")
                 }
                 return AwardResult(
                     card: card.value, memberId: memberId, receipt: receipt.value, amount: amount.decimalString,

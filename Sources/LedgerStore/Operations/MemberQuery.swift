@@ -57,7 +57,10 @@ extension LedgerDatabase {
                     sql: "SELECT id, kind, points, reason, created_at FROM head_office_entries WHERE member_id = ? ORDER BY created_at DESC, id LIMIT ?",
                     arguments: [holder.memberId, recentLimit]
                 ).map {
-                    HeadOfficeIssuedEntry(id: $0[0], kind: EntryKind(rawValue: $0[1]) ?? .bonus, points: $0[2], reason: $0[3], atMilliseconds: $0[4])
+                    var entry = HeadOfficeIssuedEntry(
+                        id: $0[0], kind: EntryKind(rawValue: $0[1]) ?? .bonus, points: $0[2], reason: $0[3], atMilliseconds: $0[4])
+                    entry.at = Date(millisecondsSince1970: entry.atMilliseconds).chainTime(program.chainTimeZone)
+                    return entry
                 },
                 coupons: try coupons(memberId: holder.memberId, currency: program.currency, timeZone: program.chainTimeZone, db))
         }

@@ -97,6 +97,8 @@ public struct HeadOfficeIssuedEntry: Hashable, Sendable, Codable {
     public var points: Int64
     public var reason: String
     public var atMilliseconds: Int64
+    /// The same instant as people read it (the chain's zone, to the second), when shown with a member.
+    public var at: String? = nil
 
     public init(id: String, kind: EntryKind, points: Int64, reason: String, atMilliseconds: Int64) {
         self.id = id

@@ -39,7 +39,9 @@ struct Member: LedgerCommand {
         if !view.headOfficeEntries.isEmpty {
             lines.append("  from head office (newest first):")
             for entry in view.headOfficeEntries {
-                lines.append("    \(entry.kind.rawValue) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  \(entry.reason)")
+                lines.append(
+                    "    \(entry.at.map { "\($0)  " } ?? "")\(entry.kind.rawValue) \(entry.points >= 0 ? "+" : "")\(entry.points) pts  "
+                        + entry.reason)
             }
         }
         return CommandOutput(json: view, human: lines.joined(separator: "\n"))

@@ -35,7 +35,10 @@ struct AnalyticsContext: Sendable {
             let asOfDay = day ?? calendar.today()
             var facts = try await store.memberFacts(asOfDay: asOfDay, calendar: calendar)
             let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
-            let program = PublishedProgram.inForce(try await store.programs(), atMilliseconds: end - 1)?.program
+            // The version in force at the end of the as-of day, or now when that day is today (a version
+            // starting later today is not in force yet).
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let program = PublishedProgram.inForce(try await store.programs(), atMilliseconds: min(end - 1, now))?.program
                 ?? LoyaltyProgram.standard(currency: settings.currency)
             if program.tiersCountPoints {
                 // The same 365 days as the facts' window: the day after (as-of − 365 days) to the as-of date.

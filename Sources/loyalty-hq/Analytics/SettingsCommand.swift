@@ -14,8 +14,10 @@ struct Settings: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let settings = try await storage.withStore { store, _ in try await store.analyticsSettings() }
-            Settings.print(settings, json: storage.json)
+            let (settings, zone) = try await storage.withStore { store, _ in
+                (try await store.analyticsSettings(), try await store.chainTimeZone())
+            }
+            Settings.print(settings, json: storage.json, chainTimeZone: zone)
         }
     }
 
@@ -31,17 +33,32 @@ struct Settings: AsyncParsableCommand {
         func run() async throws {
             let (key, value, actor) = (key, value, try OperatorInput.actor(by))
             let settings = try await storage.withStore { store, _ in
-                try await store.setAnalyticsSetting(key, to: value, actor: actor, now: Date())
+                // One chain time zone: while the program in force names its own (`earning.time_zone`, where
+                // the tills count days), the setting would change nothing; say so instead of storing it.
+                if key == "time_zone",
+                    let rules = PublishedProgram.inForce(try await store.programs(), atMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))?
+                        .program.earningRules, rules.timeZone != value
+                {
+                    throw CommandFailure(
+                        code: "program_time_zone",
+                        message: "the program in force counts days in \(rules.timeZone) (earning.time_zone), and so do the tills "
+                            + "and every report; publish a program with time_zone \(value) to change it",
+                        exitCode: 1)
+                }
+                return try await store.setAnalyticsSetting(key, to: value, actor: actor, now: Date())
             }
             Settings.print(settings, json: storage.json)
         }
     }
 
-    static func print(_ settings: AnalyticsSettings, json: Bool) {
+    /// Every setting; with `chainTimeZone`, also the zone days are counted in (the program's when it names one).
+    static func print(_ settings: AnalyticsSettings, json: Bool, chainTimeZone: String? = nil) {
+        var values = settings.values
+        if let chainTimeZone { values.append(("chain_time_zone", chainTimeZone)) }
         if json {
-            Output.out(Output.json(Dictionary(uniqueKeysWithValues: settings.values.map { ($0.key, $0.value) })))
+            Output.out(Output.json(Dictionary(uniqueKeysWithValues: values.map { ($0.0, $0.1) })))
         } else {
-            for (key, value) in settings.values { Output.out("\(key)=\(value)") }
+            for (key, value) in values { Output.out("\(key)=\(value)") }
         }
     }
 }

@@ -51,9 +51,12 @@ struct ProgramCommand: AsyncParsableCommand {
             if storage.json {
                 Output.out(Output.json(published))
             } else {
+                // In the zone the new program counts days in: its valid_from is a time of that program.
+                let validFrom = ChainTime.text(
+                    milliseconds: published.program.validFromMilliseconds ?? 0, timeZone: published.program.chainTimeZone)
                 Output.out(
-                    "Published program version \(published.program.version), valid from "
-                        + "\(Output.iso(published.program.validFromMilliseconds)); stores switch to it at their next sync after that.")
+                    "Published program version \(published.program.version), valid from \(validFrom); stores switch to it at "
+                        + "their next sync after that.")
             }
         }
     }
