@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConfigurationFile
 import Foundation
 import HeadOffice
 import Hummingbird
@@ -37,16 +38,16 @@ struct Serve: AsyncParsableCommand {
         let description = try storage.storageDescription
         let dashboard = try dashboardAccess(host: host)
         let standard = ConnectionLimits.standard
-        let maxConnections = try HQConfigFile.number("limits.max_connections", flag: maxConnections, standard: standard.maximumConnections)
+        let maxConnections = HQConfigFile.number("limits.max_connections", flag: maxConnections, standard: standard.maximumConnections)
         var limits = ConnectionLimits(
             maximumConnections: maxConnections,
-            maximumConnectionsPerClient: try HQConfigFile.number(
+            maximumConnectionsPerClient: HQConfigFile.number(
                 "limits.max_connections_per_client", flag: maxConnectionsPerClient,
                 standard: min(standard.maximumConnectionsPerClient, maxConnections)),
-            requestTimeoutSeconds: try HQConfigFile.number(
+            requestTimeoutSeconds: HQConfigFile.number(
                 "limits.request_timeout_seconds", flag: requestTimeout, standard: standard.requestTimeoutSeconds),
-            maximumHeaderBytes: try HQConfigFile.number("limits.max_header_bytes", flag: maxHeaderBytes, standard: standard.maximumHeaderBytes))
-        let credentialCacheSeconds = try HQConfigFile.number(
+            maximumHeaderBytes: HQConfigFile.number("limits.max_header_bytes", flag: maxHeaderBytes, standard: standard.maximumHeaderBytes))
+        let credentialCacheSeconds = HQConfigFile.number(
             "limits.credential_cache_seconds", flag: self.credentialCacheSeconds, standard: 10)
         guard (0...3600).contains(credentialCacheSeconds) else {
             throw CommandFailure(code: "bad_option", message: "--credential-cache-seconds takes 0 to 3600", exitCode: 2)
@@ -77,29 +78,32 @@ struct Serve: AsyncParsableCommand {
                     let actual = channel.localAddress?.port ?? 0
                     // One line, one address: scripts read the port from it.
                     let pages = if case .disabled = dashboard { "dashboard off: no --dashboard-password-file" } else { "dashboard at /dashboard" }
-                    Output.out("loyalty-hq listening on \(scheme)://\(host):\(actual) (storage: \(description); \(pages))")
+                    let shownHost = host.contains(":") ? "[\(host)]" : host
+                    Output.out("loyalty-hq listening on \(scheme)://\(shownHost):\(actual) (storage: \(description); \(pages))")
                 },
                 logger: logger)
             try await app.runService()
         }
     }
 
-    /// `--host`/`--port`, else `listen` (hq.yaml or `$LOYALTY_HQ_LISTEN`, `HOST:PORT`), else 127.0.0.1:8080.
+    /// `--host`/`--port`, else `listen` (hq.yaml or `$LOYALTY_HQ_LISTEN`, `HOST:PORT`, checked at start-up),
+    /// else 127.0.0.1:8080; a `--host` is checked like the file's host.
     private func listenAddress() throws -> (String, Int) {
         var (host, port) = ("127.0.0.1", 8080)
-        if let listen = HQConfigFile.text("listen", flag: nil) {
-            guard let colon = listen.lastIndex(of: ":"), let number = Int(listen[listen.index(after: colon)...]),
-                !listen[..<colon].isEmpty
-            else {
-                throw CommandFailure(
-                    code: "bad_config", message: "listen must be HOST:PORT such as 127.0.0.1:8080, not '\(listen)'", exitCode: 2)
-            }
-            (host, port) = (String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), number)
+        if let listen = HQConfigFile.text("listen", flag: nil), let address = ConfigurationFile.address(listen) {
+            (host, port) = address
         }
-        host = self.host ?? host
+        if let flag = self.host {
+            let bracketed = flag.contains(":") && !flag.hasPrefix("[") ? "[\(flag)]" : flag
+            guard let address = ConfigurationFile.address("\(bracketed):0") else {
+                throw CommandFailure(
+                    code: "bad_option", message: "--host takes an IPv4 or IPv6 address or a host name, not '\(flag)'", exitCode: 2)
+            }
+            host = address.host
+        }
         port = self.port ?? port
         guard (0...65535).contains(port) else {
-            throw CommandFailure(code: "bad_option", message: "the port takes 0 to 65535, not \(port)", exitCode: 2)
+            throw CommandFailure(code: "bad_option", message: "--port takes 0 to 65535, not \(port)", exitCode: 2)
         }
         return (host, port)
     }
@@ -130,7 +134,8 @@ struct Serve: AsyncParsableCommand {
         guard let path = HQConfigFile.text("dashboard.password_file", flag: dashboardPasswordFile) else {
             return ["127.0.0.1", "::1", "localhost"].contains(host) ? .loopbackOnly : .disabled
         }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        // The file a link points to is what others could read.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CommandFailure(code: "bad_option", message: "--dashboard-password-file \(path) cannot be read", exitCode: 2)
         }
@@ -680,8 +685,8 @@ enum OperatorInput {
             throw CommandFailure(
                 code: "bad_text", message: "\(option) takes at most 200 characters without control characters", exitCode: 2)
         }
-        // The audit trail names who and why: nothing that makes one name read as another.
-        guard !VisibleText.hidesOrReorders(value) else {
+        // The audit trail names who and why: nothing that makes one name read as another, nor nothing at all.
+        guard !VisibleText.hidesOrReorders(value), value.isEmpty || VisibleText.showsSomething(value) else {
             throw CommandFailure(
                 code: "bad_text",
                 message: "\(option) holds invisible or text-direction characters (copied from another app?); type it again",

@@ -19,7 +19,11 @@ enum HQEntryPoint {
             let file = try await HQConfigFile.load(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
             HQConfigFile.current.withLock { $0 = file }
         } catch {
-            fail(CommandFailure(code: error.code, message: error.message, exitCode: 2))
+            // Help is there while the file is being fixed.
+            let arguments = CommandLine.arguments.dropFirst()
+            if !(arguments.contains("--help") || arguments.contains("-h") || arguments.first == "help") {
+                fail(CommandFailure(code: error.code, message: error.message, exitCode: 2))
+            }
         }
         var command: any ParsableCommand
         do {

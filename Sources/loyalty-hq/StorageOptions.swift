@@ -36,10 +36,11 @@ struct StorageOptions: ParsableArguments {
             if db != nil { return nil }
             if let url = ProcessInfo.processInfo.environment["LOYALTY_HQ_POSTGRES"], !url.isEmpty { return url }
             guard let path = HQConfigFile.text("storage.postgres_url_file", flag: nil) else { return nil }
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path  // what others could read
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
                 throw CommandFailure(
                     code: "bad_config",
-                    message: "storage.postgres_url_file \(path) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
+                    message: "storage.postgres_url_file \(target) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
                     exitCode: 2)
             }
             guard let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -52,6 +53,9 @@ struct StorageOptions: ParsableArguments {
             return url
         }
     }
+
+    /// How long a command waits for PostgreSQL's first answer.
+    static let postgresAnswerSeconds = 15
 
     var storageDescription: String {
         get throws { try postgresURL.map { "postgresql \(Self.redacted($0))" } ?? "sqlite \(sqlitePath)" }
@@ -73,7 +77,18 @@ struct StorageOptions: ParsableArguments {
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
                 let store = PostgresHeadOfficeStore(client: client, logger: logger)
+                // The pool waits for a server for ever; a command (and `serve` starting) says so instead.
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(Self.postgresAnswerSeconds))
+                    HQEntryPoint.fail(
+                        CommandFailure(
+                            code: "storage_failure",
+                            message: "PostgreSQL (\(Self.redacted(url))) did not answer within \(Self.postgresAnswerSeconds) s: "
+                                + "check that it runs and the URL (--postgres, $LOYALTY_HQ_POSTGRES or storage.postgres_url_file)",
+                            exitCode: 3))
+                }
                 try await store.migrate()
+                watchdog.cancel()
                 try await Self.adoptChainTimeZone(of: store)
                 return try await body(store, client)
             }

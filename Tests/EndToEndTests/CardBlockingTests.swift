@@ -80,6 +80,9 @@ import Testing
         let looked = try chain.till("S-BLK", ["member", unused])
         #expect(looked.exitCode == 1 && looked.json["error"] as? String == "blocked_card", "\(looked.stdout)")
         #expect(try chain.till("S-BLK", ["status"]).json["members"] as? Int == 1)
+        #expect(try chain.till("S-BLK", ["verify"]).json["members"] as? Int == 1)
+        let enrolled = try chain.till("S-BLK", ["enroll", unused])
+        #expect(enrolled.exitCode == 1 && enrolled.json["error"] as? String == "blocked_card", "\(enrolled.stdout)")
         let atHeadOffice = try chain.hq(["member", unused])
         #expect(atHeadOffice.stdout.contains("no member holds it"), "\(atHeadOffice.stdout)")
     }

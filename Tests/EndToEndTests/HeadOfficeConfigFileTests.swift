@@ -12,9 +12,17 @@ import Testing
         ("listen: 127.0.0.1:0\nlimts:\n  max_connections: 10\n", "line 2: unknown key 'limts'"),
         ("storage:\n  db: /tmp/x.db\n  dbb: /tmp/y.db\n", "line 3: unknown key 'storage.dbb'"),
         ("limits:\n  max_connections: many\n", "line 2: 'limits.max_connections' must be a whole number"),
-        ("listen: [1, 2]\n", "line 1: 'listen' must be a non-empty text value"),
-        ("listen: nowhere\n", "listen must be HOST:PORT"),
+        ("listen: [1, 2]\n", "line 1: 'listen' must be a single value"),
+        ("listen: nowhere\n", "line 1: 'listen' must be HOST:PORT"),
         ("storage: [unclosed\n", "is not valid YAML"),
+        // Found by an outside review: ranges, addresses and empty values are the file's errors too.
+        ("limits:\n  max_connections: 0\n", "line 2: 'limits.max_connections' must be a whole number from 1"),
+        ("limits:\n  credential_cache_seconds: 3601\n", "line 2: 'limits.credential_cache_seconds' must be a whole number"),
+        ("listen: \"300.1.1.1:0\"\n", "line 1: 'listen' must be HOST:PORT"),
+        ("listen: \"127.0.0.1:+80\"\n", "line 1: 'listen' must be HOST:PORT"),
+        ("listen: \"[::1:0\"\n", "line 1: 'listen' must be HOST:PORT"),
+        ("storage:\n  db: ~\n", "line 2: 'storage.db' is empty"),
+        ("limits:\n", "line 1: 'limits' is empty"),
     ])
     func aWrongKeyOrValueStopsItWithItsLine(_ yaml: String, _ said: String) throws {
         let config = folder.file("hq-\(abs(yaml.hashValue)).yaml")
@@ -62,6 +70,39 @@ import Testing
             ["stores", "list", "--config", config, "--db", database, "--json"], environment: ["LOYALTY_HQ_DB": other],
             executable: SyncChaosTests.hqBinary)
         #expect(flagged.stdout.contains("S-CONF"), "\(flagged.stdout)")
+    }
+
+    @Test func everyCommandChecksTheEnvironmentAndAnEmptyFileSetsNothing() throws {
+        let empty = folder.file("hq-empty.yaml")
+        try "# everything commented out\n# listen: 127.0.0.1:8080\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        let database = folder.file("env.db")
+        #expect(try AgentProcess.run(["stores", "list", "--config", empty, "--db", database], executable: SyncChaosTests.hqBinary).exitCode == 0)
+        let bad = try AgentProcess.run(
+            ["stores", "list", "--config", empty, "--db", folder.file("never.db")],
+            environment: ["LOYALTY_HQ_LIMITS_MAX_CONNECTIONS": "abc"], executable: SyncChaosTests.hqBinary)
+        #expect(bad.exitCode == 2 && bad.stderr.contains("$LOYALTY_HQ_LIMITS_MAX_CONNECTIONS"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("never.db")))
+        // Help is there while a broken file is being fixed.
+        let broken = folder.file("hq-broken.yaml")
+        try "limts: 1\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        let help = try AgentProcess.run(["serve", "--help", "--config", broken], executable: SyncChaosTests.hqBinary)
+        #expect(help.exitCode == 0 && help.stdout.contains("--max-connections"), "\(help.stdout) \(help.stderr)")
+    }
+
+    @Test func anIPv6AddressIsShownInBrackets() throws {
+        let config = folder.file("hq-v6.yaml")
+        try "listen: \"[::1]:0\"\nstorage:\n  db: \(folder.file("v6.db"))\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try SyncChaosTests.Background(SyncChaosTests.hqBinary, ["serve", "--config", config], output: folder.file("v6.out"))
+        defer { server.stop() }
+        let started = server.waitFor(" (storage:", seconds: 30)
+        let line = (try? String(contentsOfFile: folder.file("v6.out"), encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: folder.file("v6.out.err"), encoding: .utf8)) ?? ""
+        // A box without IPv6 on loopback cannot bind ::1: then it says so, and that is all this test can see.
+        if started {
+            #expect(line.contains("http://[::1]:"), "\(line)")
+        } else {
+            #expect(errors.contains("::1") || errors.contains("Address"), "\(errors)")
+        }
     }
 
     @Test func aPostgresURLFileReadableByOthersIsRefused() throws {

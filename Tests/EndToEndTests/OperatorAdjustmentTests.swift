@@ -44,7 +44,7 @@ import Testing
         #expect(allAgain.exitCode == 0 && allAgain.json["status"] as? String == "unchanged", "\(allAgain.stdout)")
         #expect(try chain.hq(["members", "adjust", card, "--points", "50", "--reason", "back", "--key", "T-79"]).exitCode == 0)
         // Who and why read as typed: no text-direction or zero-width characters.
-        for (option, value) in [("--by", "ali\u{202E}ece"), ("--reason", "rtl \u{202E}evil"), ("--by", "al\u{200B}ice")] {
+        for (option, value) in [("--by", "ali\u{202E}ece"), ("--reason", "rtl \u{202E}evil"), ("--by", "al\u{200B}ice"), ("--by", "\u{200C}")] {
             let hidden = try chain.hq(["members", "adjust", card, "--points", "1", "--reason", "x", option, value, "--json"])
             #expect(hidden.exitCode == 2 && hidden.json["error"] as? String == "bad_text", "\(option): \(hidden.stdout)")
         }

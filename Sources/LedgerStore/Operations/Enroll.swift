@@ -20,6 +20,10 @@ extension LedgerDatabase {
             }
             let program = try currentProgram(db)
             let millis = now.millisecondsSince1970
+            if try String.fetchOne(db, sql: "SELECT status FROM cards WHERE number = ?", arguments: [card.value]) == "blocked" {
+                throw LoyaltyError.refused(
+                    "blocked_card", "card \(card.masked) is blocked by head office (reported lost or stolen); hand out another card")
+            }
             if let owner = try Row.fetchOne(db, sql: Self.enrolmentStanding, arguments: [card.value]), owner["never_enrolled"] as Bool {
                 // The card earned before it was enrolled (here, or at stores head office has described): the
                 // same member, now enrolled, keeps its points.

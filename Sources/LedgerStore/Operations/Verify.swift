@@ -13,7 +13,9 @@ extension LedgerDatabase {
                         name: name, ok: failures.isEmpty,
                         detail: failures.isEmpty ? okDetail : failures.prefix(5).joined(separator: "; ") + (failures.count > 5 ? " (+\(failures.count - 5) more)" : "")))
             }
-            let members = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members") ?? 0
+            // Members as `status` counts them (a card blocked before anyone used it is none); every record's
+            // balance is checked below all the same.
+            let members = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members m WHERE NOT \(Self.holdsOnlyBlockedCards)") ?? 0
             let entries = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries") ?? 0
 
             let balanceMismatches = try Row.fetchAll(

@@ -26,7 +26,7 @@ struct AgentConfigFile: Sendable {
     static let defaultPath = "/etc/loyalty-agent/agent.yaml"
     /// Every key and the kind of value it takes.
     static let keys: [String: ConfigurationFile.ValueKind] = [
-        "db": .text, "store_id": .text, "currency": .text, "offline_redeem_cap": .wholeNumber,
+        "db": .text, "store_id": .text, "currency": .text, "offline_redeem_cap": .wholeNumber(0...1_000_000_000_000),
         "hq.url": .text, "hq.store_secret_file": .text, "scanner.layout": .text,
         "member_ranges": .text, "listen": .text, "scanner.allow": .text, "scanner.device_layouts": .text,
         "api.token_file": .text, "hq.ca_file": .text,

@@ -25,11 +25,12 @@ import Synchronization
 /// ```
 struct HQConfigFile: Sendable {
     static let defaultPath = "/etc/loyalty-hq/hq.yaml"
+    /// Every key, the kind of value it takes and, for numbers, the range `serve` accepts.
     static let keys: [String: ConfigurationFile.ValueKind] = [
-        "listen": .text, "storage.db": .text, "storage.postgres_url_file": .text, "dashboard.password_file": .text,
-        "tls.certificate": .text, "tls.key": .text, "limits.max_connections": .wholeNumber,
-        "limits.max_connections_per_client": .wholeNumber, "limits.request_timeout_seconds": .wholeNumber,
-        "limits.max_header_bytes": .wholeNumber, "limits.credential_cache_seconds": .wholeNumber,
+        "listen": .address, "storage.db": .text, "storage.postgres_url_file": .text, "dashboard.password_file": .text,
+        "tls.certificate": .text, "tls.key": .text, "limits.max_connections": .wholeNumber(1...1_000_000),
+        "limits.max_connections_per_client": .wholeNumber(1...1_000_000), "limits.request_timeout_seconds": .wholeNumber(1...3600),
+        "limits.max_header_bytes": .wholeNumber(1024...1_048_576), "limits.credential_cache_seconds": .wholeNumber(0...3600),
     ]
     /// The environment variable of each key: `LOYALTY_HQ_` and the key in capitals (`.` → `_`), but for
     /// the storage keys, which keep their earlier names.
@@ -48,12 +49,14 @@ struct HQConfigFile: Sendable {
 
     static func load(arguments: [String], environment: [String: String]) async throws(LoyaltyError) -> HQConfigFile {
         let explicit = ConfigurationFile.explicitPath(arguments: arguments, environment: environment, variable: "LOYALTY_HQ_CONFIG")
-        return HQConfigFile(file: try await ConfigurationFile.load(explicitPath: explicit, defaultPath: defaultPath, keys: keys))
+        let file = try await ConfigurationFile.load(explicitPath: explicit, defaultPath: defaultPath, keys: keys)
+        try ConfigurationFile.checkEnvironment(environment, keys: keys, variable: environmentVariable)
+        return HQConfigFile(file: file)
     }
 
     /// `flag` if given, else the key's environment variable, else the file's value.
     static func text(_ key: String, flag: String?) -> String? {
-        precondition(keys[key] == .text, "\(key) is a text key of hq.yaml")
+        precondition(keys[key] == .text || keys[key] == .address, "\(key) is a text key of hq.yaml")
         if let flag { return flag }
         if let value = ProcessInfo.processInfo.environment[environmentVariable(key)], !value.isEmpty { return value }
         return current.withLock { $0.file.string(key) }
@@ -61,16 +64,11 @@ struct HQConfigFile: Sendable {
 
     /// `flag` if given, else the key's environment variable (a whole number, or a refusal naming it), else
     /// the file's value, else `standard`.
-    static func number(_ key: String, flag: Int?, standard: Int) throws -> Int {
-        precondition(keys[key] == .wholeNumber, "\(key) is a number key of hq.yaml")
+    /// (The variable and the file were checked at start-up, by ``load(arguments:environment:)``.)
+    static func number(_ key: String, flag: Int?, standard: Int) -> Int {
+        guard case .wholeNumber = keys[key] else { preconditionFailure("\(key) is a number key of hq.yaml") }
         if let flag { return flag }
-        let variable = environmentVariable(key)
-        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty {
-            guard let number = Int(value), number >= 0 else {
-                throw CommandFailure(code: "bad_config", message: "$\(variable) must be a whole number ≥ 0, not '\(value)'", exitCode: 2)
-            }
-            return number
-        }
+        if let value = ProcessInfo.processInfo.environment[environmentVariable(key)], let number = Int(value) { return number }
         return current.withLock { $0.file.int(key) } ?? standard
     }
 }
