@@ -247,8 +247,11 @@ import Testing
             for till in [a, b, a] { _ = try await till.client.syncOnce() }
             let enrolled = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
             #expect(enrolled.enrolmentBonus == 100)
-            // Enrolled now: a second enrolment is refused, here and once synced elsewhere.
-            #expect(throws: LoyaltyError.self) { try a.ledger.enroll(card: card, name: "Ana", birthday: nil) }
+            // Enrolled now: the same enrolment again is a retry (nothing new); another is refused, here and
+            // once synced elsewhere.
+            let retried = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+            #expect(retried.replayed && retried.enrolmentBonus == 100 && retried.balance == enrolled.balance)
+            #expect(throws: LoyaltyError.self) { try a.ledger.enroll(card: card, name: "Bea", birthday: nil) }
             for till in [a, b] { _ = try await till.client.syncOnce() }
             #expect(throws: LoyaltyError.self) { try b.ledger.enroll(card: card, name: "Ana", birthday: nil) }
             #expect(try await store.member(card: card.value, now: Date())?.balance == 130)
