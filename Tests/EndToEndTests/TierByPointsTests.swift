@@ -20,7 +20,7 @@ import Testing
         #expect(try chain.hq(["program", "publish", Self.example]).exitCode == 0)
         let shown = try chain.hq(["program", "show"])
         #expect(
-            shown.stdout.contains("silver: from 500 points earned in 12 months, earns 125 %; free coffee at the bakery counter"),
+            shown.stdout.contains("silver: from 500 points earned in 12 months, earns ×125 %; free coffee at the bakery counter"),
             "\(shown.stdout)")
         #expect(try chain.sync("P").exitCode == 0)
         let ada = GTIN.withCheckDigit("290000077701")
