@@ -52,7 +52,8 @@ public struct ConfigurationFile: Sendable {
     /// name of letters, digits, `-` and `.`; the port digits only, 0–65535. Nil when it is not one.
     public static func address(_ text: String) -> (host: String, port: Int)? {
         guard let colon = text.lastIndex(of: ":") else { return nil }
-        let hostText = text[..<colon], portText = text[text.index(after: colon)...]
+        let hostText = text[..<colon]
+        let portText = text[text.index(after: colon)...]
         guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber),
             let port = Int(portText), (0...65535).contains(port)
         else { return nil }
@@ -78,8 +79,12 @@ public struct ConfigurationFile: Sendable {
     /// The file `--config PATH` (or `--config=PATH`) names in `arguments`, else `$variable`, else nil.
     public static func explicitPath(arguments: [String], environment: [String: String], variable: String) -> String? {
         var explicit = environment[variable].flatMap { $0.isEmpty ? nil : $0 }
-        if let index = arguments.firstIndex(of: "--config"), index + 1 < arguments.count { explicit = arguments[index + 1] }
-        if let flag = arguments.first(where: { $0.hasPrefix("--config=") }) { explicit = String(flag.dropFirst("--config=".count)) }
+        if let index = arguments.firstIndex(of: "--config"), index + 1 < arguments.count {
+            explicit = arguments[index + 1]
+        }
+        if let flag = arguments.first(where: { $0.hasPrefix("--config=") }) {
+            explicit = String(flag.dropFirst("--config=".count))
+        }
         return explicit
     }
 
@@ -94,12 +99,15 @@ public struct ConfigurationFile: Sendable {
             if explicitPath != nil { throw .badInput("bad_config", "configuration file \(path) does not exist") }
             return .empty
         }
-        guard !isFolder.boolValue else { throw .badInput("bad_config", "configuration file \(path) is a folder, not a file") }
+        guard !isFolder.boolValue else {
+            throw .badInput("bad_config", "configuration file \(path) is a folder, not a file")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .badInput("bad_config", "configuration file \(path) cannot be read; check its owner and mode")
         }
         guard data.count <= maximumBytes else {
-            throw .badInput("bad_config", "configuration file \(path) is \(data.count) bytes; a configuration is at most 1 MiB")
+            throw .badInput(
+                "bad_config", "configuration file \(path) is \(data.count) bytes; a configuration is at most 1 MiB")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .badInput("bad_config", "configuration file \(path) is not UTF-8 text")
@@ -126,7 +134,8 @@ public struct ConfigurationFile: Sendable {
         guard let root, !Self.isNull(root) else { return false }
         let known = keys.keys.sorted().joined(separator: ", ")
         guard let mapping = root.mapping else {
-            throw .badInput("bad_config", "\(path) must be a mapping of keys to values, e.g. `\(keys.keys.sorted()[0]): …`")
+            throw .badInput(
+                "bad_config", "\(path) must be a mapping of keys to values, e.g. `\(keys.keys.sorted()[0]): …`")
         }
         func walk(_ mapping: Node.Mapping, prefix: String) throws(LoyaltyError) {
             for (name, value) in mapping {
@@ -149,7 +158,8 @@ public struct ConfigurationFile: Sendable {
                 }
                 guard let scalar = value.scalar, !Self.isNull(value) else {
                     throw .badInput(
-                        "bad_config", "\(path)\(line): '\(key)' \(Self.isNull(value) ? "is empty" : "must be a single value")")
+                        "bad_config",
+                        "\(path)\(line): '\(key)' \(Self.isNull(value) ? "is empty" : "must be a single value")")
                 }
                 if let problem = kind.problem(scalar.string) {
                     throw .badInput("bad_config", "\(path)\(line): '\(key)' \(problem)")

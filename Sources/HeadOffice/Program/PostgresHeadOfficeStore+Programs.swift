@@ -3,7 +3,9 @@ public import LoyaltyCore
 import PostgresNIO
 
 extension PostgresHeadOfficeStore {
-    public func publishProgram(_ definition: ProgramDefinition, actor: String, reason: String?, now: Date) async throws -> PublishedProgram {
+    public func publishProgram(
+        _ definition: ProgramDefinition, actor: String, reason: String?, now: Date
+    ) async throws -> PublishedProgram {
         let logger = self.logger
         return try await transaction { connection in
             // One publisher at a time: two publishes must not both take the same version.
@@ -26,7 +28,8 @@ extension PostgresHeadOfficeStore {
                 INSERT INTO hq_programs (version, document, valid_from_ms, published_at_ms, published_by)
                 VALUES (\(version), \(document), \(definition.validFromMilliseconds), \(now.milliseconds), \(actor))
                 """, logger: logger)
-            let detail = "version \(version), valid from \(ChainTime.text(milliseconds: definition.validFromMilliseconds, timeZone: program.chainTimeZone))"
+            let validFrom = ChainTime.text(milliseconds: definition.validFromMilliseconds, timeZone: program.chainTimeZone)
+            let detail = "version \(version), valid from \(validFrom)"
             try await connection.query(
                 "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'program publish', \(detail), \(reason))",
                 logger: logger)

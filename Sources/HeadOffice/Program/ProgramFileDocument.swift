@@ -17,7 +17,15 @@ public struct ProgramFileDocument: Encodable, Sendable {
         var timeZone: String?
 
         enum CodingKeys: String, CodingKey {
-            case pointsPerUnit = "points_per_unit", rounding, excludedCategories = "excluded_categories", categoryMultipliers = "category_multipliers", combine, birthdayMonthMultiplierPercent = "birthday_month_multiplier_percent", perSaleCapPoints = "per_sale_cap_points", perMemberDayCapPoints = "per_member_day_cap_points", timeZone = "time_zone"
+            case pointsPerUnit = "points_per_unit"
+            case rounding
+            case excludedCategories = "excluded_categories"
+            case categoryMultipliers = "category_multipliers"
+            case combine
+            case birthdayMonthMultiplierPercent = "birthday_month_multiplier_percent"
+            case perSaleCapPoints = "per_sale_cap_points"
+            case perMemberDayCapPoints = "per_member_day_cap_points"
+            case timeZone = "time_zone"
         }
     }
 
@@ -30,7 +38,12 @@ public struct ProgramFileDocument: Encodable, Sendable {
         var benefits: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case name, minRollingSpend = "min_rolling_spend", minRollingPoints = "min_rolling_points", earnMultiplierPercent = "earn_multiplier_percent", topPercent = "top_percent", benefits
+            case name
+            case minRollingSpend = "min_rolling_spend"
+            case minRollingPoints = "min_rolling_points"
+            case earnMultiplierPercent = "earn_multiplier_percent"
+            case topPercent = "top_percent"
+            case benefits
         }
     }
 
@@ -45,7 +58,9 @@ public struct ProgramFileDocument: Encodable, Sendable {
         var segments: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case name, multiplierPercent = "multiplier_percent", from, until, weekdays, hours, tiers, segments
+            case name
+            case multiplierPercent = "multiplier_percent"
+            case from, until, weekdays, hours, tiers, segments
         }
     }
 
@@ -56,7 +71,10 @@ public struct ProgramFileDocument: Encodable, Sendable {
         var maxSharePercent: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case pointValueMinor = "point_value_minor", minimumPoints = "minimum_points", stepPoints = "step_points", maxSharePercent = "max_share_percent"
+            case pointValueMinor = "point_value_minor"
+            case minimumPoints = "minimum_points"
+            case stepPoints = "step_points"
+            case maxSharePercent = "max_share_percent"
         }
     }
 
@@ -66,7 +84,9 @@ public struct ProgramFileDocument: Encodable, Sendable {
         var referralPoints: Int64
 
         enum CodingKeys: String, CodingKey {
-            case enrolmentPoints = "enrolment_points", firstPurchasePoints = "first_purchase_points", referralPoints = "referral_points"
+            case enrolmentPoints = "enrolment_points"
+            case firstPurchasePoints = "first_purchase_points"
+            case referralPoints = "referral_points"
         }
     }
 
@@ -101,7 +121,10 @@ public struct ProgramFileDocument: Encodable, Sendable {
         var discount: String
         var validDays: Int
 
-        enum CodingKeys: String, CodingKey { case name, when, discount, validDays = "valid_days" }
+        enum CodingKeys: String, CodingKey {
+            case name, when, discount
+            case validDays = "valid_days"
+        }
     }
 
     var validFrom: String
@@ -116,7 +139,10 @@ public struct ProgramFileDocument: Encodable, Sendable {
     var coupons: [CouponFields]?
 
     enum CodingKeys: String, CodingKey {
-        case validFrom = "valid_from", currency, earning, tiersBy = "tiers_by", tiers, promotions, redemption, bonuses, expiry,
+        case validFrom = "valid_from"
+        case currency, earning
+        case tiersBy = "tiers_by"
+        case tiers, promotions, redemption, bonuses, expiry,
             coupons
     }
 
@@ -139,7 +165,9 @@ public struct ProgramFileDocument: Encodable, Sendable {
         earning = Earning(
             pointsPerUnit: program.pointsPerMajorUnit, rounding: program.rounding.rawValue,
             excludedCategories: rules.flatMap { $0.excludedCategories.isEmpty ? nil : $0.excludedCategories },
-            categoryMultipliers: rules.flatMap { $0.categoryMultiplierPercent.isEmpty ? nil : $0.categoryMultiplierPercent },
+            categoryMultipliers: rules.flatMap {
+                $0.categoryMultiplierPercent.isEmpty ? nil : $0.categoryMultiplierPercent
+            },
             combine: rules?.combination.rawValue, birthdayMonthMultiplierPercent: rules?.birthdayMonthMultiplierPercent,
             perSaleCapPoints: rules?.perSaleCapPoints, perMemberDayCapPoints: rules?.perMemberDayCapPoints,
             timeZone: rules?.timeZone)
@@ -155,9 +183,11 @@ public struct ProgramFileDocument: Encodable, Sendable {
             PromotionFields(
                 name: promotion.name, multiplierPercent: promotion.multiplierPercent, from: promotion.fromDay,
                 until: promotion.untilDay,
-                weekdays: promotion.weekdays.isEmpty ? nil : promotion.weekdays.map {
-                    Self.weekdayNames.indices.contains($0 - 1) ? Self.weekdayNames[$0 - 1] : String($0)
-                },
+                weekdays: promotion.weekdays.isEmpty
+                    ? nil
+                    : promotion.weekdays.map {
+                        Self.weekdayNames.indices.contains($0 - 1) ? Self.weekdayNames[$0 - 1] : String($0)
+                    },
                 hours: promotion.fromHour.flatMap { from in promotion.untilHour.map { "\(from)-\($0)" } },
                 tiers: promotion.tiers.isEmpty ? nil : promotion.tiers,
                 segments: promotion.segments.isEmpty ? nil : promotion.segments)
@@ -167,7 +197,9 @@ public struct ProgramFileDocument: Encodable, Sendable {
             pointValueMinor: program.pointValueMinorUnits, minimumPoints: program.minimumRedemptionPoints,
             stepPoints: program.redemptionStepPoints, maxSharePercent: program.maximumRedemptionSharePercent)
         bonuses = program.bonuses.map {
-            Bonuses(enrolmentPoints: $0.enrolmentPoints, firstPurchasePoints: $0.firstPurchasePoints, referralPoints: $0.referralPoints)
+            Bonuses(
+                enrolmentPoints: $0.enrolmentPoints, firstPurchasePoints: $0.firstPurchasePoints,
+                referralPoints: $0.referralPoints)
         }
         expiry = program.pointsExpireAfterDays.map { Expiry(afterDays: $0) }
         let coupons = (program.coupons ?? []).map { rule in
@@ -176,7 +208,8 @@ public struct ProgramFileDocument: Encodable, Sendable {
                 case .enrolment: .enrolment
                 case .earlyVisits(let visits, let days): .visits(visits, withinDays: days)
                 }
-            return CouponFields(name: rule.name, when: when, discount: money(rule.discountMinor), validDays: rule.validDays)
+            return CouponFields(
+                name: rule.name, when: when, discount: money(rule.discountMinor), validDays: rule.validDays)
         }
         self.coupons = coupons.isEmpty ? nil : coupons
     }

@@ -3,7 +3,9 @@ import GRDB
 public import LoyaltyCore
 
 extension SQLiteHeadOfficeStore {
-    public func publishProgram(_ definition: ProgramDefinition, actor: String, reason: String?, now: Date) async throws -> PublishedProgram {
+    public func publishProgram(
+        _ definition: ProgramDefinition, actor: String, reason: String?, now: Date
+    ) async throws -> PublishedProgram {
         try await pool.write { db in
             let version = max(1, try Int.fetchOne(db, sql: "SELECT MAX(version) FROM hq_programs") ?? 1) + 1
             var program = try definition.program(version: version)

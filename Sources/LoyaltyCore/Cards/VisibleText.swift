@@ -28,8 +28,10 @@ public enum VisibleText {
             guard !blanks.contains(scalar), !joiners.contains(scalar) else { return false }
             return switch scalar.properties.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber,
-                .letterNumber, .otherNumber, .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-                .initialPunctuation, .finalPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol, .modifierSymbol,
+                .letterNumber, .otherNumber, .connectorPunctuation, .dashPunctuation, .openPunctuation,
+                .closePunctuation,
+                .initialPunctuation, .finalPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol,
+                .modifierSymbol,
                 .otherSymbol:
                 true
             default: false

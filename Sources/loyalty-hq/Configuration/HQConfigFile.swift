@@ -29,8 +29,10 @@ struct HQConfigFile: Sendable {
     static let keys: [String: ConfigurationFile.ValueKind] = [
         "listen": .address, "storage.db": .text, "storage.postgres_url_file": .text, "dashboard.password_file": .text,
         "tls.certificate": .text, "tls.key": .text, "limits.max_connections": .wholeNumber(1...1_000_000),
-        "limits.max_connections_per_client": .wholeNumber(1...1_000_000), "limits.request_timeout_seconds": .wholeNumber(1...3600),
-        "limits.max_header_bytes": .wholeNumber(1024...1_048_576), "limits.credential_cache_seconds": .wholeNumber(0...3600),
+        "limits.max_connections_per_client": .wholeNumber(1...1_000_000),
+        "limits.request_timeout_seconds": .wholeNumber(1...3600),
+        "limits.max_header_bytes": .wholeNumber(1024...1_048_576),
+        "limits.credential_cache_seconds": .wholeNumber(0...3600),
     ]
     /// The environment variable of each key: `LOYALTY_HQ_` and the key in capitals (`.` → `_`), but for
     /// the storage keys, which keep their earlier names.
@@ -48,7 +50,8 @@ struct HQConfigFile: Sendable {
     static let current = Mutex(HQConfigFile(file: .empty))
 
     static func load(arguments: [String], environment: [String: String]) async throws(LoyaltyError) -> HQConfigFile {
-        let explicit = ConfigurationFile.explicitPath(arguments: arguments, environment: environment, variable: "LOYALTY_HQ_CONFIG")
+        let explicit = ConfigurationFile.explicitPath(
+            arguments: arguments, environment: environment, variable: "LOYALTY_HQ_CONFIG")
         let file = try await ConfigurationFile.load(explicitPath: explicit, defaultPath: defaultPath, keys: keys)
         try ConfigurationFile.checkEnvironment(environment, keys: keys, variable: environmentVariable)
         return HQConfigFile(file: file)
@@ -68,7 +71,9 @@ struct HQConfigFile: Sendable {
     static func number(_ key: String, flag: Int?, standard: Int) -> Int {
         guard case .wholeNumber = keys[key] else { preconditionFailure("\(key) is a number key of hq.yaml") }
         if let flag { return flag }
-        if let value = ProcessInfo.processInfo.environment[environmentVariable(key)], let number = Int(value) { return number }
+        if let value = ProcessInfo.processInfo.environment[environmentVariable(key)], let number = Int(value) {
+            return number
+        }
         return current.withLock { $0.file.int(key) } ?? standard
     }
 }

@@ -34,17 +34,21 @@ struct Adjust: AsyncParsableCommand {
         let card = try await OperatorInput.memberCard(self.card, storage)
         let actor = try OperatorInput.actor(by)
         guard let reason = try OperatorInput.reason(reason), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw CommandFailure(code: "bad_text", message: "--reason says why the points change (it is required)", exitCode: 2)
+            throw CommandFailure(
+                code: "bad_text", message: "--reason says why the points change (it is required)", exitCode: 2)
         }
         guard points != 0, points.magnitude <= SyncEntry.maximumMagnitude else {
             throw CommandFailure(
-                code: "bad_points", message: "--points takes a whole number other than 0, at most \(SyncEntry.maximumMagnitude) either way",
+                code: "bad_points",
+                message: "--points takes a whole number other than 0, at most \(SyncEntry.maximumMagnitude) either way",
                 exitCode: 2)
         }
         if let key {
-            guard (1...64).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            guard (1...64).contains(key.count),
+                key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
             else {
-                throw CommandFailure(code: "bad_key", message: "--key is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
+                throw CommandFailure(
+                    code: "bad_key", message: "--key is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
             }
             // Kept in head office's entries and sent to the stores: never a bank card number.
             try OperatorInput.text(key, option: "--key")
@@ -59,7 +63,9 @@ struct Adjust: AsyncParsableCommand {
             // A key already used: the same adjustment again changes nothing (a retried script, whatever the
             // balance is now); another one under the key is refused, never dropped silently.
             if key != nil, let earlier = try await store.issuedEntry(idempotencyKey: idempotencyKey) {
-                guard earlier.memberId == member.memberId, earlier.points == points, earlier.reason == "manual: \(reason)" else {
+                guard earlier.memberId == member.memberId, earlier.points == points,
+                    earlier.reason == "manual: \(reason)"
+                else {
                     throw CommandFailure(
                         code: "key_conflict",
                         message: "--key \(key ?? "") was used for another adjustment (\(earlier.points) points on card "
@@ -84,7 +90,8 @@ struct Adjust: AsyncParsableCommand {
             let written = try await store.issue(
                 [
                     IssuedEntryRequest(
-                        memberId: member.memberId, card: member.card, kind: .adjust, points: points, reason: "manual: \(reason)",
+                        memberId: member.memberId, card: member.card, kind: .adjust, points: points,
+                        reason: "manual: \(reason)",
                         idempotencyKey: idempotencyKey, createdAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000))
                 ], actor: actor, now: now)
             if written > 0 {
@@ -96,7 +103,8 @@ struct Adjust: AsyncParsableCommand {
         }
         let status = written ? "adjusted" : "unchanged"
         if storage.json {
-            Output.out(Output.json(Body(card: card, points: points, balance: member.balance, reason: reason, status: status)))
+            Output.out(
+                Output.json(Body(card: card, points: points, balance: member.balance, reason: reason, status: status)))
         } else if written {
             Output.out(
                 "\(points > 0 ? "Added" : "Took") \(points.magnitude) points \(points > 0 ? "to" : "from") card \(card): balance "
