@@ -21,6 +21,8 @@ public struct PointOfSaleRouter: Sendable {
     public let apiToken: any APITokenSource
     /// What the kiosk and manager pages served by this run may call.
     public let pages = PageCapabilities()
+    /// Takes a return of a sale another store made (through head office); nil: such a return is refused.
+    public var returnElsewhere: (@Sendable (ReturnElsewhereRequest) async throws -> RefundResult)?
 
     /// Request bodies are small; anything larger is refused before it is read.
     public static let maximumBodyBytes = 256 * 1024
@@ -81,9 +83,18 @@ public struct PointOfSaleRouter: Sendable {
                 let lines = try body.lines?.map {
                     LineReturn(sku: $0.sku, amountMinor: try Money(parsing: $0.amount, currency: currency).minorUnits)
                 }
-                let result = try ledger.refund(
-                    receipt: try ReceiptReference(body.receipt), amount: try body.amount.map { try Money(parsing: $0, currency: currency) },
-                    lines: lines, returnReceipt: try ReceiptReference(body.returnReceipt))
+                let receipt = try ReceiptReference(body.receipt)
+                let amount = try body.amount.map { try Money(parsing: $0, currency: currency) }
+                let returnReceipt = try ReceiptReference(body.returnReceipt)
+                let result: RefundResult
+                let heldHere = try ledger.holdsSale(receipt: receipt)
+                if let returnElsewhere, body.soldAt != nil || !heldHere {
+                    result = try await returnElsewhere(
+                        ReturnElsewhereRequest(
+                            receipt: receipt, soldAt: body.soldAt, amount: amount, lines: lines, returnReceipt: returnReceipt))
+                } else {
+                    result = try ledger.refund(receipt: receipt, amount: amount, lines: lines, returnReceipt: returnReceipt)
+                }
                 if !result.replayed { metrics?.refunds.increment() }
                 return JSONResponses.json(.ok, result)
             }

@@ -206,6 +206,8 @@ extension SyncEntry {
             currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq, ruleVersion: entry.ruleVersion, reason: entry.reason,
             createdAtMilliseconds: entry.createdAtMilliseconds, memberName: entry.memberName, memberBirthday: entry.memberBirthday,
             joinsCard: entry.joinsCard, referredBy: entry.referredBy, feedbackScore: entry.feedbackScore,
-            couponCode: entry.couponCode)
+            couponCode: entry.couponCode, refersToStore: entry.refersToStore,
+            lines: entry.lines?.map { SyncSaleLine(sku: $0.sku, amountMinor: $0.amountMinor, points: $0.points) },
+            returnedLines: entry.returnedLines?.map { SyncLineReturn(line: $0.line, amountMinor: $0.amountMinor, points: $0.points) })
     }
 }

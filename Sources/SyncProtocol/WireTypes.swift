@@ -26,13 +26,24 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var feedbackScore: Int?
     /// A `coupon` entry's coupon (`NAME-CARD`); `reason` is `issued`, `used` or `voided`.
     public var couponCode: String?
+    /// A `reverse` entry of a return taken at this store for a sale made at another: the store that sold
+    /// (`refers_to_seq` is then that store's sequence). Absent when the sale is this store's own.
+    public var refersToStore: String?
+    /// An `earn` entry's lines, when the sale was recorded with lines.
+    public var lines: [SyncSaleLine]?
+    /// A `reverse` entry's returned lines, when the return was made by line.
+    public var returnedLines: [SyncLineReturn]?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
         receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
         memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil, referredBy: String? = nil,
-        feedbackScore: Int? = nil, couponCode: String? = nil
+        feedbackScore: Int? = nil, couponCode: String? = nil, refersToStore: String? = nil, lines: [SyncSaleLine]? = nil,
+        returnedLines: [SyncLineReturn]? = nil
     ) {
+        self.refersToStore = refersToStore
+        self.lines = lines
+        self.returnedLines = returnedLines
         self.couponCode = couponCode
         self.feedbackScore = feedbackScore
         self.joinsCard = joinsCard
@@ -65,6 +76,9 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case referredBy = "referred_by"
         case feedbackScore = "feedback_score"
         case couponCode = "coupon_code"
+        case refersToStore = "refers_to_store"
+        case lines
+        case returnedLines = "returned_lines"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -95,7 +109,10 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if kind == "redeem" && points >= 0 { return "entry \(seq): a redeem has negative points" }
         if currency.count != 3 { return "entry \(seq): currency must be a 3-letter code" }
         if receipt.isEmpty || receipt.count > 64 { return "entry \(seq): receipt must be 1 to 64 characters" }
-        if let refersToSeq, refersToSeq < 1 || refersToSeq >= seq { return "entry \(seq): refers_to_seq must be an earlier entry" }
+        if let refersToSeq, refersToSeq < 1 || (refersToStore == nil && refersToSeq >= seq) {
+            return "entry \(seq): refers_to_seq must be an earlier entry"
+        }
+        if let lineProblem { return lineProblem }
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
         if (kind == "enroll" || kind == "profile") && (points != 0 || amountMinor != 0) {

@@ -121,7 +121,8 @@ enum IssuedEntryQueries {
         return """
             SELECT x.member_id, m.first_card, x.key, x.kind, x.points, x.at_ms, x.refers_to FROM (
                 SELECT member_id, store_id || ':' || seq AS key, kind, points, created_at_ms AS at_ms,
-                       CASE WHEN refers_to_seq IS NULL THEN NULL ELSE store_id || ':' || refers_to_seq END AS refers_to
+                       CASE WHEN refers_to_seq IS NULL THEN NULL
+                            ELSE COALESCE(refers_to_store, store_id) || ':' || refers_to_seq END AS refers_to
                 FROM hq_entries WHERE points <> 0 \(only)
                 UNION ALL
                 SELECT member_id, 'hq:' || id, kind, points, created_at_ms, NULL FROM hq_issued WHERE points <> 0 \(only)
@@ -138,7 +139,7 @@ enum IssuedEntryQueries {
         WHERE m.referred_by_card IS NOT NULL AND r.member_id <> m.id
           AND EXISTS (SELECT 1 FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn'
                       AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
-                                                     WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq
+                                                     WHERE r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id
                                                        AND r.kind = 'reverse'), 0) > 0)
           AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = m.id AND i.idempotency_key LIKE 'referral:new:%')
           AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.idempotency_key = 'referral:new:' || m.first_card)

@@ -34,7 +34,7 @@ enum DayCapQueries {
     /// Refunds that took points back: member, store, the sale's seq, time, points.
     static func refunds(members: String) -> String {
         """
-        SELECT r.member_id, r.store_id, r.refers_to_seq, r.created_at_ms, r.points FROM hq_entries r
+        SELECT r.member_id, COALESCE(r.refers_to_store, r.store_id), r.refers_to_seq, r.created_at_ms, r.points FROM hq_entries r
         WHERE r.member_id \(members) AND r.kind = 'reverse' AND r.points < 0 AND r.refers_to_seq IS NOT NULL
         """
     }

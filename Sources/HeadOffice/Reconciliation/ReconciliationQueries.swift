@@ -8,7 +8,7 @@ enum ReconciliationQueries {
         """
         SELECT b.member_id, b.store_id, b.reason,
                CAST(b.points + COALESCE((SELECT SUM(r.points) FROM hq_entries r
-                                         WHERE r.store_id = b.store_id AND r.refers_to_seq = b.seq AND r.kind = 'reverse'), 0)
+                                         WHERE r.refers_to_seq = b.seq AND COALESCE(r.refers_to_store, r.store_id) = b.store_id AND r.kind = 'reverse'), 0)
                     AS BIGINT)
         FROM hq_entries b
         WHERE b.kind = 'bonus' AND b.reason IN ('enrolment bonus', 'first-purchase bonus') AND b.member_id \(members)
@@ -29,7 +29,7 @@ enum ReconciliationQueries {
         SELECT e.member_id, e.kind, e.store_id, e.seq, e.created_at_ms, e.rule_version FROM hq_entries e
         WHERE e.member_id \(members) AND ((e.kind = 'enroll' AND e.joins_card IS NULL) OR (e.kind = 'earn'
               AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
-                                             WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq AND r.kind = 'reverse'), 0) > 0))
+                                             WHERE r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id AND r.kind = 'reverse'), 0) > 0))
         ORDER BY e.member_id, e.created_at_ms, e.store_id, e.seq
         """
     }

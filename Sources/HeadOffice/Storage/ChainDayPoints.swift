@@ -33,7 +33,7 @@ enum ChainDayPoints {
     static func sql(member: String, start: String, end: String) -> String {
         """
         (SELECT CAST(COALESCE(SUM(e.points + COALESCE((SELECT SUM(r.points) FROM hq_entries r
-                                                        WHERE r.store_id = e.store_id AND r.refers_to_seq = e.seq
+                                                        WHERE r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id
                                                           AND r.kind = 'reverse' AND r.points < 0), 0)), 0) AS BIGINT)
          FROM hq_entries e WHERE e.member_id = \(member) AND e.kind = 'earn'
            AND e.created_at_ms >= \(start) AND e.created_at_ms < \(end))

@@ -481,6 +481,27 @@ enum HeadOfficeSchema {
 
     static let postgresCardUnblocks: [String] = [cardUnblocks, "INSERT INTO hq_schema (version) VALUES (24)"]
 
+    /// Version 25: a sale's lines travel with its `earn` entry and a return's lines with its `reverse`
+    /// (JSON, as sent), and a return taken at another store than the one that sold names that store: a
+    /// return at any store takes back what the returned lines earned, counting every store's returns.
+    static let returnsAnywhere = [
+        "ALTER TABLE hq_entries ADD COLUMN refers_to_store TEXT", "ALTER TABLE hq_entries ADD COLUMN sale_lines TEXT",
+        "ALTER TABLE hq_entries ADD COLUMN returned_lines TEXT",
+        // The sale a return refers to, at whichever store it was made.
+        """
+        CREATE INDEX hq_entries_refers_to ON hq_entries(refers_to_seq, refers_to_store) WHERE refers_to_seq IS NOT NULL
+        """,
+        "CREATE INDEX hq_entries_receipt ON hq_entries(receipt) WHERE kind IN ('earn', 'redeem')",
+    ]
+
+    static let sqliteReturnsAnywhere = returnsAnywhere.joined(separator: ";\n") + ";"
+
+    static let postgresReturnsAnywhere: [String] = returnsAnywhere + ["INSERT INTO hq_schema (version) VALUES (25)"]
+
+    /// The store of the entry a `reverse` refers to, for a join on the referred entry's (store, seq):
+    /// its own store unless the return was taken elsewhere. `alias` is the reverse entry's table alias.
+    static func referredStore(_ alias: String) -> String { "COALESCE(\(alias).refers_to_store, \(alias).store_id)" }
+
     /// Sets the name and birthday an entry brings, each only when it is at least as new as the stored one.
     /// Placeholders: name, birthday, time, member id (in the driver's form).
     static func newestProfile(name: String, birthday: String, at: String, member: String) -> String {

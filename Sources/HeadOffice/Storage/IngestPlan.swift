@@ -105,7 +105,10 @@ extension SyncEntry {
             ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
             ("joins_card", joinsCard == other.joinsCard), ("referred_by", referredBy == other.referredBy),
             ("feedback_score", feedbackScore == other.feedbackScore),
-            ("coupon_code", couponCode == other.couponCode),
+            ("coupon_code", couponCode == other.couponCode), ("refers_to_store", refersToStore == other.refersToStore),
+            // Entries stored before lines travelled have none: a resend that brings them is the same entry.
+            ("lines", lines == nil || lines == other.lines),
+            ("returned_lines", returnedLines == nil || returnedLines == other.returnedLines),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

@@ -76,6 +76,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (22, HeadOfficeSchema.postgresProfileTimes),
                 (23, HeadOfficeSchema.postgresTierRowsWithImports),
                 (24, HeadOfficeSchema.postgresCardUnblocks),
+                (25, HeadOfficeSchema.postgresReturnsAnywhere),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -224,11 +225,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     """
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                             refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
-                                            joins_card, referred_by, feedback_score, coupon_code)
+                                            joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
+                                            returned_lines)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
                            NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer,
-                           NULLIF(e.coupon, '')
+                           NULLIF(e.coupon, ''), NULLIF(e.sold_at, ''), NULLIF(e.lines, ''), NULLIF(e.returned, '')
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
@@ -236,9 +238,11 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 \(entries.map { $0.reason ?? "" })::text[], \(entries.map(\.createdAtMilliseconds))::bigint[],
                                 \(entries.map { $0.memberName ?? "" })::text[], \(entries.map { $0.memberBirthday ?? "" })::text[],
                                 \(entries.map { $0.joinsCard ?? "" })::text[], \(entries.map { $0.referredBy ?? "" })::text[],
-                                \(entries.map { Int64($0.feedbackScore ?? 0) })::bigint[], \(entries.map { $0.couponCode ?? "" })::text[])
+                                \(entries.map { Int64($0.feedbackScore ?? 0) })::bigint[], \(entries.map { $0.couponCode ?? "" })::text[],
+                                \(entries.map { $0.refersToStore ?? "" })::text[], \(entries.map { $0.linesText ?? "" })::text[],
+                                \(entries.map { $0.returnedLinesText ?? "" })::text[])
                          AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins,
-                              referrer, feedback, coupon)
+                              referrer, feedback, coupon, sold_at, lines, returned)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -337,19 +341,21 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         let rows = try await connection.query(
             """
             SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms,
-                   member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code
+                   member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
+                   returned_lines
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (
             Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?,
-            String?, Int?, String?
+            String?, Int?, String?, String?, String?, String?
         )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
                 seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
                 receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11,
                 memberName: row.12, memberBirthday: row.13, joinsCard: row.14, referredBy: row.15, feedbackScore: row.16,
-                couponCode: row.17)
+                couponCode: row.17, refersToStore: row.18, lines: SyncEntry.decodedLines(row.19),
+                returnedLines: SyncEntry.decodedLines(row.20))
         }
         return stored
     }

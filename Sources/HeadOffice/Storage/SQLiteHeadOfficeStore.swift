@@ -98,6 +98,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v24-card-unblocks") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCardUnblocks)
         }
+        migrator.registerMigration("hq-v25-returns-anywhere") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteReturnsAnywhere)
+        }
         try migrator.migrate(pool)
     }
 
@@ -207,8 +210,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     sql: """
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
-                                                member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
+                                                refers_to_store, sale_lines, returned_lines)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -216,7 +220,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
-                        entry.referredBy, entry.feedbackScore, entry.couponCode,
+                        entry.referredBy, entry.feedbackScore, entry.couponCode, entry.refersToStore, entry.linesText,
+                        entry.returnedLinesText,
                     ])
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
@@ -597,7 +602,8 @@ extension SyncEntry {
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
             createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"],
             joinsCard: row["joins_card"], referredBy: row["referred_by"], feedbackScore: row["feedback_score"],
-            couponCode: row["coupon_code"])
+            couponCode: row["coupon_code"], refersToStore: row["refers_to_store"],
+            lines: SyncEntry.decodedLines(row["sale_lines"]), returnedLines: SyncEntry.decodedLines(row["returned_lines"]))
     }
 }
 

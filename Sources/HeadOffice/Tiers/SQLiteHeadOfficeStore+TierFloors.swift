@@ -17,7 +17,9 @@ extension SQLiteHeadOfficeStore {
                     db.cachedStatement(
                         sql: """
                             SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0)
-                            FROM hq_tier_rows WHERE member_id = ? AND created_at_ms > ? AND created_at_ms <= ?
+                            FROM hq_tier_rows WHERE member_id = ?1 AND created_at_ms > ?2 AND created_at_ms <= ?3
+                              -- A refund in the sale's own millisecond comes after it: not in the figure it reached.
+                              AND (created_at_ms < ?3 OR kind <> 'reverse')
                             """),
                     arguments: [
                         member[0], sale.atMilliseconds - HeadOfficeProgram.rollingWindowMilliseconds, sale.atMilliseconds,

@@ -62,6 +62,8 @@ public struct RefundResult: Hashable, Sendable, Codable {
     public var balance: Int64
     public var fullyRefunded: Bool
     public var replayed: Bool
+    /// The store that made the sale, when it was another than this one (a return taken here).
+    public var soldAtStore: String? = nil
 }
 
 /// A newly enrolled member.

@@ -31,6 +31,11 @@ struct NewEntry {
     var couponCode: String? = nil
     /// An earn entry's ``SaleAnswer`` (JSON), returned again when the sale is retried.
     var saleAnswer: String? = nil
+    /// A return of a sale another store made: that store and its sequence of the sale's entry.
+    var elsewhereStore: String? = nil
+    var elsewhereSeq: Int64? = nil
+    /// What such a return took per line (JSON of ``OutboxEntry/ReturnedLine``).
+    var returnedLines: String? = nil
 }
 
 /// The card as found at the till: its member, their cached balance and tier.
@@ -59,9 +64,9 @@ extension LedgerDatabase {
                 INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after,
                                      receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at,
                                      reported_balance, reported_tier, member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
-                                     sale_answer)
+                                     sale_answer, elsewhere_store, elsewhere_seq, returned_lines)
                 VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT balance FROM members WHERE id = ?) + ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                        ?)
+                        ?, ?, ?, ?)
                 RETURNING seq, balance_after
                 """)
         let arguments: [SQLiteArgument] = [
@@ -71,7 +76,8 @@ extension LedgerDatabase {
             .integer(Int64(entry.ruleVersion)), SQLiteArgument(entry.reason), .integer(millis), SQLiteArgument(entry.reportedBalance),
             SQLiteArgument(entry.reportedTier), SQLiteArgument(entry.memberName), SQLiteArgument(entry.memberBirthday),
             SQLiteArgument(entry.joinsCard), SQLiteArgument(entry.referredBy), SQLiteArgument(entry.feedbackScore),
-            SQLiteArgument(entry.couponCode), SQLiteArgument(entry.saleAnswer),
+            SQLiteArgument(entry.couponCode), SQLiteArgument(entry.saleAnswer), SQLiteArgument(entry.elsewhereStore),
+            SQLiteArgument(entry.elsewhereSeq), SQLiteArgument(entry.returnedLines),
         ]
         guard let stored = try statement.firstRow(arguments, { ($0.int64(0), $0.int64(1)) }) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")

@@ -27,6 +27,31 @@ public struct OutboxEntry: Hashable, Sendable {
     public var feedbackScore: Int?
     /// A coupon entry's coupon.
     public var couponCode: String?
+    /// A return of a sale another store made: that store (``refersToSeq`` is then its sequence).
+    public var refersToStore: String? = nil
+    /// An earn entry's lines (a sale recorded with lines).
+    public var lines: [Line]? = nil
+    /// A reverse entry's returned lines (a return by line).
+    public var returnedLines: [ReturnedLine]? = nil
+
+    /// A sale's line: what it cost and what it earned.
+    public struct Line: Hashable, Sendable {
+        public var sku: String
+        public var amountMinor: Int64
+        public var points: Int64
+    }
+
+    /// What a return took of one line (`line`: its place in the sale, from 0).
+    public struct ReturnedLine: Hashable, Sendable, Codable {
+        public var line: Int
+        public var amountMinor: Int64
+        public var points: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case line, points
+            case amountMinor = "amount_minor"
+        }
+    }
 }
 
 /// A member as head office described them in a pull.
@@ -141,20 +166,48 @@ extension LedgerDatabase {
         try read { db in
             let acknowledged = try seq ?? acknowledgedSeq(db)
             let currency = try currentProgram(db).currency.code
-            return try Row.fetchAll(
+            var entries = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at,
-                           member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code
+                           member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
+                           elsewhere_store, elsewhere_seq, returned_lines
                     FROM entries WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
                 arguments: [acknowledged, limit]
             ).map {
                 OutboxEntry(
                     seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
-                    refersToSeq: $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10], memberName: $0[11],
-                    memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14], feedbackScore: $0[15], couponCode: $0[16])
+                    refersToSeq: $0[18] ?? $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10],
+                    memberName: $0[11], memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14], feedbackScore: $0[15],
+                    couponCode: $0[16], refersToStore: $0[17],
+                    returnedLines: ($0[19] as String?).flatMap {
+                        try? JSONDecoder().decode([OutboxEntry.ReturnedLine].self, from: Data($0.utf8))
+                    })
             }
+            guard let first = entries.first?.seq, let last = entries.last?.seq else { return entries }
+            // The lines of the batch's sales and returns travel with them: a return at any store takes back
+            // exactly what the returned lines earned.
+            var lines: [Int64: [OutboxEntry.Line]] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT earn_seq, sku, amount_minor, points FROM sale_lines WHERE earn_seq BETWEEN ? AND ? ORDER BY earn_seq, line",
+                arguments: [first, last])
+            {
+                lines[row[0], default: []].append(OutboxEntry.Line(sku: row[1], amountMinor: row[2], points: row[3]))
+            }
+            var returned: [Int64: [OutboxEntry.ReturnedLine]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT reverse_seq, line, amount_minor, points FROM line_returns WHERE reverse_seq BETWEEN ? AND ? ORDER BY reverse_seq, line",
+                arguments: [first, last])
+            {
+                returned[row[0], default: []].append(OutboxEntry.ReturnedLine(line: row[1], amountMinor: row[2], points: row[3]))
+            }
+            for index in entries.indices {
+                if let saleLines = lines[entries[index].seq] { entries[index].lines = saleLines }
+                if let returnedLines = returned[entries[index].seq] { entries[index].returnedLines = returnedLines }
+            }
+            return entries
         }
     }
 

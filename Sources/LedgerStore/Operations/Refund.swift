@@ -12,9 +12,11 @@ extension LedgerDatabase {
     ///   - lines: the returned lines of a sale recorded with lines (nil: all that remains).
     ///   - returnReceipt: the POS reference of the return itself; a retry with the same one refunds once.
     ///     `nil` treats every call as a new return.
+    ///   - elsewhere: what returns at other stores took of this sale (head office's figures, when it
+    ///     answered): counted with this store's own returns.
     public func refund(
         receipt: ReceiptReference, amount: Money?, lines: [LineReturn]? = nil, returnReceipt: ReceiptReference?,
-        at now: Date = Date()
+        elsewhere: SoldElsewhere? = nil, at now: Date = Date()
     ) throws -> RefundResult {
         try write { db in
             let program = try currentProgram(db)
@@ -71,33 +73,19 @@ extension LedgerDatabase {
                     balance: try shownBalance(card: card, program: program, db), fullyRefunded: state.isFullyRefunded, replayed: true)
             }
 
-            let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
-            let saleLines = try earn.map { try saleLineStates(earnSeq: $0["seq"], db) } ?? []
-            let plan: RefundPlan
-            var lineParts: [LineRefundPlan.Part] = []
-            if saleLines.isEmpty {
-                if lines != nil {
-                    throw LoyaltyError.badInput(
-                        "no_lines", "receipt \(receipt) was recorded without lines: refund it by amount (--amount), not by line")
+            var state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
+            var saleLines = try earn.map { try saleLineStates(earnSeq: $0["seq"], db) } ?? []
+            if let elsewhere, elsewhere.earnSeq == earn?["seq"], elsewhere.redeemSeq == redeem?["seq"] {
+                state.refundedMinorUnits += elsewhere.state.refundedMinorUnits
+                state.reversedEarnPoints += elsewhere.state.reversedEarnPoints
+                state.restoredRedeemPoints += elsewhere.state.restoredRedeemPoints
+                for (index, line) in elsewhere.lines.enumerated() where saleLines.indices.contains(index) {
+                    saleLines[index].returnedMinor += line.returnedMinor
+                    saleLines[index].reversedPoints += line.reversedPoints
                 }
-                plan = try RefundPlan.plan(state, amountMinorUnits: amount?.minorUnits)
-            } else {
-                let remaining = state.saleMinorUnits - state.refundedMinorUnits
-                if lines == nil, let amount, amount.minorUnits != remaining {
-                    throw LoyaltyError.badInput(
-                        "lines_needed",
-                        "receipt \(receipt) was sold with lines: name the returned lines (--line SKU:AMOUNT) so the return takes "
-                            + "back what they earned, or leave --amount out to refund all that remains")
-                }
-                let linePlan = try LineRefundPlan.plan(saleLines, returns: lines)
-                if let amount, amount.minorUnits != linePlan.amountMinor {
-                    throw LoyaltyError.badInput(
-                        "lines_mismatch", "the returned lines add up to another amount than --amount; give one or make them agree")
-                }
-                // What the returned lines earned, not a share of the whole sale's points.
-                plan = try RefundPlan.plan(state, amountMinorUnits: linePlan.amountMinor, lineTakeBack: linePlan.points)
-                lineParts = linePlan.parts
             }
+            let (plan, lineParts) = try Self.planRefund(
+                receipt: receipt, state: state, saleLines: saleLines, amount: amount, lines: lines)
             let millis = now.millisecondsSince1970
             if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
                 let reversal = try append(
@@ -163,9 +151,37 @@ extension LedgerDatabase {
         }
     }
 
+    /// What a return takes: by line for a sale recorded with lines, else pro rata to the amount.
+    static func planRefund(
+        receipt: ReceiptReference, state: SaleRefundState, saleLines: [SaleLineState], amount: Money?, lines: [LineReturn]?
+    ) throws -> (RefundPlan, [LineRefundPlan.Part]) {
+        if saleLines.isEmpty {
+            if lines != nil {
+                throw LoyaltyError.badInput(
+                    "no_lines", "receipt \(receipt) was recorded without lines: refund it by amount (--amount), not by line")
+            }
+            return (try RefundPlan.plan(state, amountMinorUnits: amount?.minorUnits), [])
+        }
+        let remaining = state.saleMinorUnits - state.refundedMinorUnits
+        if lines == nil, let amount, amount.minorUnits != remaining {
+            throw LoyaltyError.badInput(
+                "lines_needed",
+                "receipt \(receipt) was sold with lines: name the returned lines (--line SKU:AMOUNT) so the return takes "
+                    + "back what they earned, or leave --amount out to refund all that remains")
+        }
+        let linePlan = try LineRefundPlan.plan(saleLines, returns: lines)
+        if let amount, amount.minorUnits != linePlan.amountMinor {
+            throw LoyaltyError.badInput(
+                "lines_mismatch", "the returned lines add up to another amount than --amount; give one or make them agree")
+        }
+        // What the returned lines earned, not a share of the whole sale's points.
+        let plan = try RefundPlan.plan(state, amountMinorUnits: linePlan.amountMinor, lineTakeBack: linePlan.points)
+        return (plan, linePlan.parts)
+    }
+
     /// The member's balance as every command shows it: head office's snapshot plus this till's newer
     /// entries (the till's own sum is only its share).
-    private func shownBalance(card: String, program: LoyaltyProgram, _ db: Database) throws -> Int64 {
+    func shownBalance(card: String, program: LoyaltyProgram, _ db: Database) throws -> Int64 {
         try cardHolder(CardNumber(card), program: program, db, allowBlocked: true).vouchedBalance
     }
 

@@ -348,6 +348,18 @@ enum LedgerSchema {
             // about, whether it was provisional): a retried sale answers the same.
             try db.execute(sql: "ALTER TABLE entries ADD COLUMN sale_answer TEXT")
         }
+        migrator.registerMigration("v21-returns-elsewhere") { db in
+            // A return taken here of a sale another store made: the reverse entry names that store's sale
+            // (its store and sequence: `refers_to_seq` only points into this ledger) and what it took per line.
+            try db.execute(
+                sql: """
+                    ALTER TABLE entries ADD COLUMN elsewhere_store TEXT;
+                    ALTER TABLE entries ADD COLUMN elsewhere_seq INTEGER;
+                    ALTER TABLE entries ADD COLUMN returned_lines TEXT;
+                    CREATE INDEX entries_by_sale_elsewhere ON entries(elsewhere_store, elsewhere_seq)
+                        WHERE elsewhere_store IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

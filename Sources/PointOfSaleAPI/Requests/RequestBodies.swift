@@ -29,7 +29,7 @@ struct RedemptionRequest: StrictRequest {
 
 /// `POST /v1/refunds`: a return of (part of) the sale `receipt`; `return_receipt` makes retries safe.
 struct RefundRequest: StrictRequest {
-    static let fields = ["receipt", "return_receipt", "amount", "lines"]
+    static let fields = ["receipt", "return_receipt", "amount", "lines", "sold_at"]
     static let nestedFields = ["lines": ["sku", "amount"]]
 
     var receipt: String
@@ -38,6 +38,8 @@ struct RefundRequest: StrictRequest {
     var amount: String?
     /// The returned lines of a sale recorded with lines: each gives back what it earned.
     var lines: [ReturnedLine]?
+    /// The store that made the sale, when another store did and the receipt alone is ambiguous.
+    var soldAt: String?
 
     struct ReturnedLine: Decodable {
         var sku: String

@@ -77,12 +77,22 @@ struct Run: AsyncParsableCommand {
         // No head office configured: the till works alone (a warning below). One configured but unusable
         // (no secret file, no store id, plain http beyond loopback, a bad URL) stops start-up with the reason.
         let syncSettings = sync.headOfficeConfigured ? try sync.settings(for: ledger) : nil
-        let api = PointOfSaleRouter(
+        let syncHTTP = try syncSettings.map { try HeadOfficeHTTPClient.make(for: $0, failFast: true) }
+        let syncClient = syncSettings.flatMap { settings in
+            syncHTTP.map { SyncClient(ledger: ledger, settings: settings, http: $0) }
+        }
+        var api = PointOfSaleRouter(
             ledger: ledger, scans: scans, board: board, metrics: metrics,
             facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil),
             apiToken: tokenFile
         ) {
             (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
+        }
+        let returns = ReturnAnywhere(ledger: ledger, headOffice: syncClient)
+        api.returnElsewhere = { request in
+            try await returns.refund(
+                receipt: request.receipt, soldAt: request.soldAt, amount: request.amount, lines: request.lines,
+                returnReceipt: request.returnReceipt)
         }
         // Not Hummingbird's Application: its date cache would wake the idle daemon every second.
         let app = TimerlessHTTPService(
@@ -110,12 +120,8 @@ struct Run: AsyncParsableCommand {
                     reload: reload,
                     logger: logger))
         }
-        var syncHTTP: HTTPClient?
-        if let syncSettings {
-            let http = try HeadOfficeHTTPClient.make(for: syncSettings, failFast: true)
-            syncHTTP = http
-            var loop = SyncLoop(
-                client: SyncClient(ledger: ledger, settings: syncSettings, http: http), intervalSeconds: interval)
+        if let syncClient {
+            var loop = SyncLoop(client: syncClient, intervalSeconds: interval)
             loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
             services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
         } else {

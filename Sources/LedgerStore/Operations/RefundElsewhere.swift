@@ -1,0 +1,182 @@
+public import Foundation
+import GRDB
+public import LoyaltyCore
+
+extension LedgerDatabase {
+    /// Whether this ledger holds a sale (or redemption) with `receipt`: its return is taken here.
+    public func holdsSale(receipt: ReceiptReference) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM entries WHERE receipt = ? AND kind IN ('earn', 'redeem') LIMIT 1",
+                arguments: [receipt.value]) ?? false
+        }
+    }
+
+    /// Whether other stores may have returned part of this store's sale `receipt`: head office holds it
+    /// (acknowledged) and the last sync reached head office (a till cut off does not wait on it).
+    public func saleMayBeReturnedElsewhere(receipt: ReceiptReference, at now: Date = Date()) throws -> Bool {
+        try read { db in
+            guard try syncMeta(db)["offline_since_ms"] == nil, try !isOffline(at: now, db) else { return false }
+            let seq = try Int64.fetchOne(
+                db, sql: "SELECT MIN(seq) FROM entries WHERE receipt = ? AND kind IN ('earn', 'redeem')",
+                arguments: [receipt.value])
+            return try seq.map { try $0 <= acknowledgedSeq(db) } ?? false
+        }
+    }
+
+    /// A return of another store's sale retried here with the same return receipt: what it did the first
+    /// time (no need to reach head office again), or nil when this return is new.
+    public func returnElsewhereReplay(
+        receipt: ReceiptReference, returnReceipt: ReceiptReference?, amount: Money?
+    ) throws -> RefundResult? {
+        guard let returnReceipt else { return nil }
+        return try read { db in
+            try returnElsewhereReplay(
+                keyPrefix: Self.elsewhereKey(receipt, returnReceipt.value), receipt: receipt,
+                returnId: returnReceipt.value,
+                amount: amount, program: try currentProgram(db), db)
+        }
+    }
+
+    /// Takes a return here of a sale another store made (`sale`, from head office): the same plan as a
+    /// return at the selling store (by line, or pro rata), counting every store's returns of it. The
+    /// reverse entries name the selling store's sale; head office counts them against it.
+    public func refundElsewhere(
+        _ sale: SoldElsewhere, amount: Money?, lines: [LineReturn]?, returnReceipt: ReceiptReference?,
+        at now: Date = Date()
+    ) throws -> RefundResult {
+        try write { db in
+            let program = try currentProgram(db)
+            guard sale.currencyCode == program.currency.code, amount.map({ $0.currency == program.currency }) ?? true
+            else {
+                throw LoyaltyError.badInput(
+                    "wrong_currency",
+                    "the sale was made in \(sale.currencyCode); this till counts in \(program.currency.code)")
+            }
+            let returnId = returnReceipt?.value ?? MachineToken.uuid()
+            let keyPrefix = Self.elsewhereKey(sale.receipt, returnId)
+            if let earlier = try returnElsewhereReplay(
+                keyPrefix: keyPrefix, receipt: sale.receipt, returnId: returnId, amount: amount, program: program, db)
+            {
+                return earlier
+            }
+            let millis = now.millisecondsSince1970
+            let card = try CardNumber(sale.card)
+            if try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [card.value]) == nil {
+                // Head office holds the member; this till has not heard of them (its pull has not brought them yet).
+                _ = try cardHolder(card, program: program, provisionalIfUnknown: true, at: millis, db)
+            }
+            let holder = try cardHolder(card, program: program, db, allowBlocked: true)
+            var state = sale.state
+            var saleLines = sale.lines
+            // This till's own earlier returns of the sale (head office left them out: they may not have synced).
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT elsewhere_seq, points, amount_minor, returned_lines FROM entries
+                    WHERE elsewhere_store = ? AND elsewhere_seq IN (?, ?) AND kind = 'reverse'
+                    """,
+                arguments: [sale.storeId, sale.earnSeq ?? -1, sale.redeemSeq ?? -1])
+            {
+                let seq: Int64 = row[0]
+                if seq == sale.earnSeq {
+                    state.refundedMinorUnits -= row[2] as Int64
+                    state.reversedEarnPoints -= row[1] as Int64
+                    let parts = (row[3] as String?).flatMap {
+                        try? JSONDecoder().decode([OutboxEntry.ReturnedLine].self, from: Data($0.utf8))
+                    }
+                    for part in parts ?? [] where saleLines.indices.contains(part.line) {
+                        saleLines[part.line].returnedMinor += part.amountMinor
+                        saleLines[part.line].reversedPoints += part.points
+                    }
+                } else {
+                    state.restoredRedeemPoints += row[1] as Int64
+                }
+            }
+            let (plan, lineParts) = try Self.planRefund(
+                receipt: sale.receipt, state: state, saleLines: saleLines, amount: amount, lines: lines)
+            var after = state
+            after.refundedMinorUnits += plan.refundMinorUnits
+            after.reversedEarnPoints += plan.reverseEarnPoints
+            after.restoredRedeemPoints += plan.restoreRedeemPoints
+            // A retry answers as the first time, without head office: the one fact it cannot recount is kept.
+            let answer = after.isFullyRefunded ? Self.fullyRefundedAnswer : nil
+            if let earnSeq = sale.earnSeq, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
+                let returned = lineParts.map {
+                    OutboxEntry.ReturnedLine(line: $0.line, amountMinor: $0.amountMinor, points: $0.points)
+                }
+                _ = try append(
+                    NewEntry(
+                        memberId: holder.memberId, card: card.value, kind: .reverse, points: -plan.reverseEarnPoints,
+                        amountMinorUnits: -plan.refundMinorUnits, receipt: sale.receipt.value,
+                        idempotencyKey: keyPrefix + ":earn",
+                        refersToSeq: nil, ruleVersion: sale.ruleVersion, reason: "refund \(returnId)",
+                        saleAnswer: answer,
+                        elsewhereStore: sale.storeId, elsewhereSeq: earnSeq,
+                        returnedLines: returned.isEmpty
+                            ? nil : String(decoding: try JSONEncoder().encode(returned), as: UTF8.self)),
+                    at: millis, db)
+            }
+            if let redeemSeq = sale.redeemSeq, plan.restoreRedeemPoints > 0 {
+                let redeemCard = try CardNumber(sale.redeemCard ?? sale.card)
+                let redeemHolder = try cardHolder(redeemCard, program: program, db, allowBlocked: true)
+                _ = try append(
+                    NewEntry(
+                        memberId: redeemHolder.memberId, card: redeemCard.value, kind: .reverse,
+                        points: plan.restoreRedeemPoints,
+                        amountMinorUnits: 0, receipt: sale.receipt.value, idempotencyKey: keyPrefix + ":redeem",
+                        refersToSeq: nil,
+                        ruleVersion: sale.redeemRuleVersion ?? sale.ruleVersion, reason: "refund \(returnId)",
+                        saleAnswer: answer, elsewhereStore: sale.storeId, elsewhereSeq: redeemSeq),
+                    at: millis, db)
+            }
+            // The day's count is recounted at the next award: a refund of today's sale frees the day cap.
+            try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [holder.memberId])
+            return RefundResult(
+                card: card.value, memberId: holder.memberId, receipt: sale.receipt.value, returnReceipt: returnId,
+                refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
+                currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
+                restoredPoints: plan.restoreRedeemPoints,
+                balance: try shownBalance(card: card.value, program: program, db),
+                fullyRefunded: after.isFullyRefunded, replayed: false, soldAtStore: sale.storeId)
+        }
+    }
+
+    static let fullyRefundedAnswer = "fully_refunded"
+
+    /// The idempotency keys of a return here of another store's sale start with this.
+    static func elsewhereKey(_ receipt: ReceiptReference, _ returnId: String) -> String {
+        "refund-elsewhere:\(receipt.value):\(returnId)"
+    }
+
+    private func returnElsewhereReplay(
+        keyPrefix: String, receipt: ReceiptReference, returnId: String, amount: Money?, program: LoyaltyProgram,
+        _ db: Database
+    ) throws -> RefundResult? {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT card, member_id, points, amount_minor, elsewhere_store, sale_answer FROM entries
+                WHERE idempotency_key IN (?, ?) ORDER BY seq
+                """,
+            arguments: [keyPrefix + ":earn", keyPrefix + ":redeem"])
+        guard let first = rows.first else { return nil }
+        let refunded = -rows.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
+        if let amount, amount.minorUnits != refunded {
+            throw LoyaltyError.refused(
+                "receipt_conflict",
+                "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refunded, currency: program.currency)); "
+                    + "a different refund needs a new return reference")
+        }
+        let card: String = first["card"]
+        return RefundResult(
+            card: card, memberId: first["member_id"], receipt: receipt.value, returnReceipt: returnId,
+            refundAmount: Money(minorUnits: refunded, currency: program.currency).decimalString,
+            currency: program.currency.code,
+            reversedPoints: rows.filter { ($0["points"] as Int64) < 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+            restoredPoints: rows.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+            balance: try shownBalance(card: card, program: program, db),
+            fullyRefunded: rows.contains { ($0["sale_answer"] as String?) == Self.fullyRefundedAnswer }, replayed: true,
+            soldAtStore: first["elsewhere_store"])
+    }
+}

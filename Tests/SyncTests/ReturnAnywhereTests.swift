@@ -1,0 +1,157 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// A return at store B of a sale made at store A: B asks head office what the sale earned per line and
+/// what every store's returns took, and takes back exactly what the returned lines earned. Offline, such a
+/// return is refused with a clear message; a retried return answers from B's ledger.
+@Suite struct ReturnAnywhereTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+    let card = try! CardNumber(GTIN.withCheckDigit("290000077702"))
+    let travel = MemberFactsTravelTests()
+
+    static func program() throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning:
+              points_per_unit: 1
+              rounding: down
+              excluded_categories: [gift_cards]
+              category_multipliers: {fresh: 200}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+    }
+
+    func sell(_ till: AgentSyncTests.Till, receipt: String) throws -> AwardResult {
+        try till.ledger.award(
+            card: card, amount: money("2000.00"), receipt: ReceiptReference(receipt),
+            lines: [
+                SaleLine(sku: "salmon", category: "fresh", amountMinor: 100_000),
+                SaleLine(sku: "gift", category: "gift_cards", amountMinor: 100_000),
+            ])
+    }
+
+    func returns(_ till: AgentSyncTests.Till) -> ReturnAnywhere {
+        ReturnAnywhere(ledger: till.ledger, headOffice: till.client)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func aReturnAtAnotherStoreTakesBackWhatTheReturnedLinesEarned(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+            #expect(try sell(a, receipt: "R-1").points == 2000)
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            let enrolled = try await store.member(card: card.value, now: Date())?.balance ?? 0
+
+            // At B, the salmon comes back: exactly what it earned, named as A's sale.
+            let atB = try await returns(b).refund(
+                receipt: ReceiptReference("R-1"), soldAt: nil, amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 100_000)], returnReceipt: ReceiptReference("RET-B1"))
+            #expect(
+                atB.reversedPoints == -2000 && atB.refundAmount == "1000.00" && atB.soldAtStore == "A" && !atB.replayed)
+            #expect(!atB.fullyRefunded)
+            // Retried at B: the first answer, nothing new written.
+            let outboxBefore = try b.ledger.syncPosition().lastSeq
+            let retried = try await returns(b).refund(
+                receipt: ReceiptReference("R-1"), soldAt: nil, amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 100_000)], returnReceipt: ReceiptReference("RET-B1"))
+            #expect(retried.replayed && retried.reversedPoints == -2000 && retried.soldAtStore == "A")
+            #expect(try b.ledger.syncPosition().lastSeq == outboxBefore)
+
+            // The same salmon again at B: nothing of it is left.
+            await #expect {
+                _ = try await returns(b).refund(
+                    receipt: ReceiptReference("R-1"), soldAt: nil, amount: nil,
+                    lines: [LineReturn(sku: "salmon", amountMinor: 100)], returnReceipt: ReceiptReference("RET-B2"))
+            } throws: { $0 is LoyaltyError }
+
+            // Back at A, "all that remains" is the gift card: it earned nothing, so nothing is taken back.
+            for till in [b, a] { _ = try await till.client.syncOnce() }
+            let atA = try await returns(a).refund(
+                receipt: ReceiptReference("R-1"), soldAt: nil, amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("RET-A1"))
+            #expect(atA.refundAmount == "1000.00" && atA.reversedPoints == 0 && atA.fullyRefunded)
+            for till in [a, b, a] { _ = try await till.client.syncOnce() }
+
+            // One truth: head office and both tills show the member as before the sale.
+            #expect(try await store.member(card: card.value, now: Date())?.balance == enrolled - 2000 + 0)
+            #expect(try a.ledger.member(card: card).balance == b.ledger.member(card: card).balance)
+            #expect(
+                try a.ledger.member(card: card).balance
+                    == (try await store.member(card: card.value, now: Date()))?.balance)
+            #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+            let totals = try await store.totals()
+            #expect(
+                totals.map(\.points).reduce(0, +) == (try await store.member(card: card.value, now: Date()))?.balance)
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func aReturnOfAnotherStoresSaleNeedsHeadOfficeAndLosesNothingWithout(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, _ in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R-2")
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            let cutOff = SyncClient(
+                ledger: b.ledger,
+                settings: SyncSettings(headOfficeURL: URL(string: "http://127.0.0.1:9")!, storeId: "B", secret: "sb"))
+            let before = try b.ledger.syncPosition().lastSeq
+            await #expect {
+                _ = try await ReturnAnywhere(ledger: b.ledger, headOffice: cutOff).refund(
+                    receipt: ReceiptReference("R-2"), soldAt: nil, amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("X-1"))
+            } throws: {
+                guard let error = $0 as? LoyaltyError else { return false }
+                return error.code == "head_office_unreachable" && error.message.contains("store that sold")
+            }
+            await #expect {
+                _ = try await ReturnAnywhere(ledger: b.ledger, headOffice: nil).refund(
+                    receipt: ReceiptReference("R-2"), soldAt: nil, amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("X-1"))
+            } throws: { ($0 as? LoyaltyError)?.code == "unknown_receipt" }
+            // A receipt no store has: head office says so.
+            await #expect {
+                _ = try await returns(b).refund(
+                    receipt: ReceiptReference("NOPE"), soldAt: nil, amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("X-2"))
+            } throws: { ($0 as? LoyaltyError)?.code == "unknown_receipt" }
+            #expect(try b.ledger.syncPosition().lastSeq == before, "nothing written by a refused return")
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func aReceiptUsedByTwoStoresNeedsTheStoreThatSold(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            try await store.addStore(id: "C", secret: "sc", now: Date())
+            let base = a.client.settings.headOfficeURL
+            let c = try AgentSyncTests.Till("C", secret: "sc", base: base)
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "SAME")
+            for till in [a, c] { _ = try await till.client.syncOnce() }
+            _ = try sell(c, receipt: "SAME")
+            for till in [c, b] { _ = try await till.client.syncOnce() }
+            await #expect {
+                _ = try await returns(b).refund(
+                    receipt: ReceiptReference("SAME"), soldAt: nil, amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("Y-1"))
+            } throws: { ($0 as? LoyaltyError)?.code == "ambiguous_receipt" }
+            let named = try await returns(b).refund(
+                receipt: ReceiptReference("SAME"), soldAt: "C", amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("Y-1"))
+            #expect(named.soldAtStore == "C" && named.reversedPoints == -2000 && named.fullyRefunded)
+            for till in [b, a, c] { _ = try await till.client.syncOnce() }
+            // C's sale is returned (at B), A's stands: the member keeps A's 2000.
+            let atHeadOffice = try await store.member(card: card.value, now: Date())?.balance
+            #expect(try a.ledger.member(card: card).balance == atHeadOffice)
+            #expect(try c.ledger.member(card: card).balance == atHeadOffice)
+        }
+    }
+}
