@@ -25,7 +25,8 @@ enum JSONResponses {
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        json(status, ErrorBody(error: code, message: message))
+        // A message may quote what the client sent (a SKU, a store id): a bank card number in it goes.
+        json(status, ErrorBody(error: code, message: PaymentCardDetector.redacted(message)))
     }
 
     /// The same rules and errors as the CLI: bad input 400, refused by the program 409, storage 503.
@@ -33,6 +34,8 @@ enum JSONResponses {
         switch error {
         case let error as LoyaltyError where error.category == .badInput:
             return self.error(.badRequest, error.code, error.message)
+        case let error as LoyaltyError where error.category == .unavailable:
+            return self.error(.serviceUnavailable, error.code, error.message)
         case let error as LoyaltyError:
             return self.error(.conflict, error.code, error.message)
         case let error as StorageError:

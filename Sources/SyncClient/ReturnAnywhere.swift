@@ -3,9 +3,9 @@ public import LedgerStore
 public import LoyaltyCore
 public import SyncProtocol
 
-/// A return at any store: a sale this ledger holds is returned here as always; a sale another store
-/// made is looked up at head office (what it earned per line and what every store's returns took) and
-/// returned here, which needs head office to be reachable. A retried return answers from the ledger.
+/// A return at any store: a sale this ledger holds is returned here as always (offline if need be); a
+/// sale another store made is looked up at head office (what it earned per line and what every store's
+/// returns took) and returned here, which needs head office. A retried return answers from the ledger.
 public struct ReturnAnywhere: Sendable {
     public let ledger: LedgerDatabase
     /// Head office, when this till has one configured.
@@ -16,25 +16,28 @@ public struct ReturnAnywhere: Sendable {
         self.headOffice = headOffice
     }
 
-    /// - Parameter soldAt: the store that sold, when the receipt reference alone is ambiguous in the chain.
+    /// - Parameter soldAt: the store that sold, when the receipt reference alone is not unique in the chain.
     public func refund(
         receipt: ReceiptReference, soldAt: String?, amount: Money?, lines: [LineReturn]?,
         returnReceipt: ReceiptReference?,
         at now: Date = Date()
     ) async throws -> RefundResult {
-        let ownStore = headOffice?.settings.storeId
-        if soldAt == nil || soldAt == ownStore, try ledger.holdsSale(receipt: receipt) {
-            // This store's sale: returned offline if need be; when head office answers, with what returns at
-            // other stores already took of it (so "all that remains" is what remains chain-wide).
-            var elsewhere: SoldElsewhere?
-            if let headOffice, let ownStore, try ledger.saleMayBeReturnedElsewhere(receipt: receipt) {
-                elsewhere = try? await headOffice.saleElsewhere(receipt: receipt.value, soldAt: ownStore).sold(receipt)
+        if let soldAt {
+            guard (1...64).contains(soldAt.count),
+                soldAt.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            else {
+                throw LoyaltyError.badInput(
+                    "bad_store_id", "--sold-at takes a store id: 1 to 64 letters, digits, '-', '_' or '.'")
             }
-            return try ledger.refund(
-                receipt: receipt, amount: amount, lines: lines, returnReceipt: returnReceipt, elsewhere: elsewhere,
+        }
+        let ownStore = ledger.assignedStoreId
+        if soldAt == nil || soldAt == ownStore, try ledger.holdsSale(receipt: receipt) {
+            return try await refundOwnSale(
+                receipt: receipt, named: soldAt != nil, amount: amount, lines: lines, returnReceipt: returnReceipt,
                 at: now)
         }
-        if let replay = try ledger.returnElsewhereReplay(receipt: receipt, returnReceipt: returnReceipt, amount: amount)
+        if let replay = try ledger.returnElsewhereReplay(
+            receipt: receipt, returnReceipt: returnReceipt, amount: amount, lines: lines)
         {
             return replay
         }
@@ -49,20 +52,72 @@ public struct ReturnAnywhere: Sendable {
             // Our own backlog first: head office then counts every return this till took of the sale.
             _ = try await headOffice.syncOnce()
             sale = try await headOffice.saleElsewhere(receipt: receipt.value, soldAt: soldAt)
-        } catch SyncFailure.refused(let status, let code, let message) where status == 404 || status == 409 {
-            throw LoyaltyError.refused(code, message)
         } catch let failure as SyncFailure {
-            throw LoyaltyError.refused(
-                "head_office_unreachable",
-                "no sale with receipt \(receipt) is in this store's ledger, and a return of another store's sale needs head "
-                    + "office, which did not answer (\(failure)); take the return when head office is back, or at the store that sold"
-            )
+            throw Self.explain(failure, receipt: receipt)
         }
         let result = try ledger.refundElsewhere(
             sale.sold(receipt), amount: amount, lines: lines, returnReceipt: returnReceipt, at: now)
         // Sent at once, so the next return of the sale anywhere counts this one; if it fails the sync loop sends it.
         _ = try? await headOffice.syncOnce()
         return result
+    }
+
+    /// This store's own sale. When head office answers: first what it knows (our backlog up, the chain's
+    /// view of the member down), then whether another store used the same receipt reference (the cashier
+    /// must say which sale), and what returns at other stores already took of ours.
+    private func refundOwnSale(
+        receipt: ReceiptReference, named: Bool, amount: Money?, lines: [LineReturn]?, returnReceipt: ReceiptReference?,
+        at now: Date
+    ) async throws -> RefundResult {
+        var elsewhere: SoldElsewhere?
+        if let headOffice, let ownStore = ledger.assignedStoreId, (try? await headOffice.syncOnce()) != nil {
+            if !named {
+                do {
+                    let other = try await headOffice.saleElsewhere(receipt: receipt.value, soldAt: nil)
+                    throw Self.ambiguous(receipt, stores: [ownStore, other.storeId])
+                } catch SyncFailure.refused(_, let code, let message) where code == "ambiguous_receipt" {
+                    throw LoyaltyError.refused(
+                        code,
+                        message + "; this store (\(ownStore)) sold one too: --sold-at \(ownStore) returns this store's")
+                } catch SyncFailure.refused(_, let code, _) where code == "unknown_receipt" {
+                    // Ours alone.
+                } catch is SyncFailure {
+                    // Head office stopped answering: the store's own sale is returned by its own view.
+                }
+            }
+            elsewhere = try? await headOffice.saleElsewhere(receipt: receipt.value, soldAt: ownStore).sold(receipt)
+        }
+        return try ledger.refund(
+            receipt: receipt, amount: amount, lines: lines, returnReceipt: returnReceipt, elsewhere: elsewhere, at: now)
+    }
+
+    static func ambiguous(_ receipt: ReceiptReference, stores: [String]) -> LoyaltyError {
+        LoyaltyError.refused(
+            "ambiguous_receipt",
+            "stores \(stores.joined(separator: " and ")) each have a sale with receipt \(receipt): name the store that sold "
+                + "(--sold-at, or sold_at in the POS API); this store's own is --sold-at \(stores[0])")
+    }
+
+    /// Head office's answer, or its silence, in the cashier's words.
+    static func explain(_ failure: SyncFailure, receipt: ReceiptReference) -> LoyaltyError {
+        switch failure {
+        case .refused(_, let code, let message) where ["unknown_receipt", "ambiguous_receipt"].contains(code):
+            return LoyaltyError.refused(code, message)
+        case .refused(let status, let code, let message) where status == 400:
+            return LoyaltyError.badInput(code, message)
+        case .refused(_, let code, let message):
+            return LoyaltyError.refused(
+                "head_office_refused",
+                "head office refused to describe receipt \(receipt) (\(code): \(message)); the return was not taken")
+        case .unreachable, .headOfficeError:
+            return LoyaltyError.unavailable(
+                "head_office_unreachable",
+                "no sale with receipt \(receipt) is in this store's ledger, and a return of another store's sale needs head "
+                    + "office, which did not answer (\(failure)); take the return when head office is back, or at the store "
+                    + "that sold")
+        case .configuration(let message):
+            return LoyaltyError.badInput("bad_configuration", message)
+        }
     }
 }
 
@@ -76,8 +131,8 @@ extension SyncClient {
 
     /// A query value percent-encoded: receipts may hold '&', '=', '+' or spaces.
     static func queryValue(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
+        var allowed = CharacterSet()
+        allowed.insert(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
@@ -97,6 +152,9 @@ extension SaleElsewhere {
                 SaleLineState(
                     sku: $0.sku, amountMinor: $0.amountMinor, points: $0.points, returnedMinor: $0.returnedMinor,
                     reversedPoints: $0.reversedPoints)
+            },
+            bonuses: (bonuses ?? []).map {
+                SoldElsewhere.Bonus(seq: $0.seq, card: $0.card, points: $0.points, ruleVersion: $0.ruleVersion)
             })
     }
 }

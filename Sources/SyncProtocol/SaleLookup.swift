@@ -23,6 +23,28 @@ public struct SaleElsewhere: Codable, Hashable, Sendable {
     public var restoredPoints: Int64
     /// The sale's lines (absent when it was recorded without), each with what other stores' returns took.
     public var lines: [Line]?
+    /// Bonuses the sale brought (the first-purchase bonus) that no other store's return took back yet: a
+    /// full return takes them back, as at the store that sold.
+    public var bonuses: [Bonus]?
+
+    public struct Bonus: Codable, Hashable, Sendable {
+        public var seq: Int64
+        public var card: String
+        public var points: Int64
+        public var ruleVersion: Int
+
+        public init(seq: Int64, card: String, points: Int64, ruleVersion: Int) {
+            self.seq = seq
+            self.card = card
+            self.points = points
+            self.ruleVersion = ruleVersion
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case seq, card, points
+            case ruleVersion = "rule_version"
+        }
+    }
 
     public struct Line: Codable, Hashable, Sendable {
         public var sku: String
@@ -51,8 +73,9 @@ public struct SaleElsewhere: Codable, Hashable, Sendable {
         storeId: String, receipt: String, earnSeq: Int64?, card: String, currency: String, soldAtMilliseconds: Int64,
         amountMinor: Int64, points: Int64, ruleVersion: Int, refundedMinor: Int64, reversedPoints: Int64,
         redeemSeq: Int64?, redeemCard: String?, redeemRuleVersion: Int?, redeemedPoints: Int64, restoredPoints: Int64,
-        lines: [Line]?
+        lines: [Line]?, bonuses: [Bonus]? = nil
     ) {
+        self.bonuses = bonuses
         self.storeId = storeId
         self.receipt = receipt
         self.earnSeq = earnSeq
@@ -73,7 +96,7 @@ public struct SaleElsewhere: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case receipt, card, currency, points, lines
+        case receipt, card, currency, points, lines, bonuses
         case storeId = "store_id"
         case earnSeq = "earn_seq"
         case soldAtMilliseconds = "sold_at_ms"

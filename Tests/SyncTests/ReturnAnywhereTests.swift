@@ -15,7 +15,7 @@ import Testing
     let card = try! CardNumber(GTIN.withCheckDigit("290000077702"))
     let travel = MemberFactsTravelTests()
 
-    static func program() throws -> ProgramDefinition {
+    static func program(_ extra: String = "") throws -> ProgramDefinition {
         try ProgramFile.parse(
             """
             valid_from: 2020-01-01T00:00:00Z
@@ -27,7 +27,7 @@ import Testing
             tiers:
               - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
             redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            """)
+            """ + extra)
     }
 
     func sell(_ till: AgentSyncTests.Till, receipt: String) throws -> AwardResult {
@@ -152,6 +152,119 @@ import Testing
             let atHeadOffice = try await store.member(card: card.value, now: Date())?.balance
             #expect(try a.ledger.member(card: card).balance == atHeadOffice)
             #expect(try c.ledger.member(card: card).balance == atHeadOffice)
+        }
+    }
+    /// Found by an outside review: a store cut off from head office returned the salmon, and another store
+    /// returned it again (head office had not heard of the first return). Head office gives the points taken
+    /// twice back, visibly, and every till then shows what one always-online till would.
+    @Test(arguments: Driver.allCases)
+    func aLineReturnedAtTwoStoresIsTakenBackOnceInTheEnd(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R-5")
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            let before = try await store.member(card: card.value, now: Date())?.balance ?? 0
+            // A, offline, takes the salmon back from its own ledger; B, online, does too.
+            _ = try a.ledger.refund(
+                receipt: ReceiptReference("R-5"), amount: nil, lines: [LineReturn(sku: "salmon", amountMinor: 100_000)],
+                returnReceipt: ReceiptReference("A-RET"))
+            _ = try await returns(b).refund(
+                receipt: ReceiptReference("R-5"), soldAt: nil, amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 100_000)], returnReceipt: ReceiptReference("B-RET"))
+            for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+            let after = try await store.member(card: card.value, now: Date())?.balance
+            #expect(after == before - 2000, "the salmon earned 2000 once: \(before) → \(after ?? -1)")
+            #expect(try a.ledger.member(card: card).balance == after && b.ledger.member(card: card).balance == after)
+            let corrections = try await store.reconciliations().filter { $0.reasonCode == "reconcile:returned_twice" }
+            #expect(corrections.map(\.points) == [2000] && corrections.first?.reason.contains("R-5") == true)
+            #expect(try await store.reconcileReturns(cards: [card.value], actor: "test", now: Date()).isEmpty, "once")
+        }
+    }
+
+    /// Found by an outside review: receipts numbered from R-0001 at every store. B's own R-0001 was refunded
+    /// when the customer brought A's: a receipt both this store and another used must name the store.
+    @Test(arguments: Driver.allCases)
+    func aReceiptThisStoreAndAnotherUsedMustNameTheStore(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            let other = try CardNumber(GTIN.withCheckDigit("290000077703"))
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try b.ledger.enroll(card: other, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R-0001")
+            _ = try b.ledger.award(card: other, amount: money("10.00"), receipt: ReceiptReference("R-0001"))
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            await #expect {
+                _ = try await returns(b).refund(
+                    receipt: ReceiptReference("R-0001"), soldAt: nil, amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("B-R1"))
+            } throws: { ($0 as? LoyaltyError)?.code == "ambiguous_receipt" }
+            let theirs = try await returns(b).refund(
+                receipt: ReceiptReference("R-0001"), soldAt: "A", amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 100_000)], returnReceipt: ReceiptReference("B-R1"))
+            #expect(theirs.card == card.value && theirs.reversedPoints == -2000 && theirs.soldAtStore == "A")
+            let ours = try await returns(b).refund(
+                receipt: ReceiptReference("R-0001"), soldAt: "B", amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("B-R2"))
+            #expect(ours.card == other.value && ours.reversedPoints == -10 && ours.soldAtStore == nil)
+            // A bank card number where a store id belongs is refused and never echoed.
+            await #expect {
+                _ = try await returns(b).refund(
+                    receipt: ReceiptReference("R-0001"), soldAt: "4111111111111111", amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("B-R3"))
+            } throws: { !"\($0)".contains("4111111111111111") && ($0 as? LoyaltyError)?.code == "bad_store_id" }
+            _ = store
+        }
+    }
+
+    /// Found by an outside review: return keys ran receipt and return reference together, so receipt
+    /// `R1:X` returned as `Y` and receipt `R1` returned as `X:Y` were one return; and a retry naming other
+    /// lines was answered as the first return.
+    @Test(arguments: Driver.allCases)
+    func returnsAreTheirOwnWhateverTheirReferencesHold(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, _ in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R1:X")
+            _ = try sell(a, receipt: "R1")
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            for till in [b, a] {
+                let first = try await returns(till).refund(
+                    receipt: ReceiptReference("R1:X"), soldAt: nil, amount: nil,
+                    lines: [LineReturn(sku: "salmon", amountMinor: 100)],
+                    returnReceipt: ReceiptReference("Y\(till.client.settings.storeId)"))
+                #expect(!first.replayed && first.reversedPoints == -2)
+                let second = try await returns(till).refund(
+                    receipt: ReceiptReference("R1"), soldAt: nil, amount: nil,
+                    lines: [LineReturn(sku: "salmon", amountMinor: 100)],
+                    returnReceipt: ReceiptReference("X:Y\(till.client.settings.storeId)"))
+                #expect(!second.replayed && second.reversedPoints == -2, "\(till.client.settings.storeId)")
+                await #expect {
+                    _ = try await returns(till).refund(
+                        receipt: ReceiptReference("R1"), soldAt: nil, amount: nil,
+                        lines: [LineReturn(sku: "salmon", amountMinor: 5_000)],
+                        returnReceipt: ReceiptReference("X:Y\(till.client.settings.storeId)"))
+                } throws: { ($0 as? LoyaltyError)?.code == "receipt_conflict" }
+            }
+        }
+    }
+
+    /// Found by an outside review: the full return at B of a member's first sale kept the first-purchase
+    /// bonus at B (the store that sold takes it back), so B showed 200 points too many until head office
+    /// corrected it with two entries.
+    @Test(arguments: Driver.allCases)
+    func aFullReturnElsewhereTakesBackTheSalesBonusAsTheSellerWould(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program("\nbonuses: {first_purchase_points: 200}")) {
+            a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            #expect(try sell(a, receipt: "R-7").firstPurchaseBonus == 200)
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            let returned = try await returns(b).refund(
+                receipt: ReceiptReference("R-7"), soldAt: nil, amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("B-7"))
+            #expect(
+                returned.fullyRefunded && returned.reversedBonusPoints == -200 && returned.balance == 0, "\(returned)")
+            for till in [b, a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 0)
+            #expect(try await store.reconciliations().isEmpty, "nothing to correct")
+            #expect(try a.ledger.member(card: card).balance == 0 && b.ledger.member(card: card).balance == 0)
         }
     }
 }

@@ -228,7 +228,8 @@ enum APIResponse {
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, expectedSeq: Int64? = nil) -> Response {
-        json(status, ErrorBody(error: code, message: message, expectedSeq: expectedSeq))
+        // A message may quote what the store sent: a bank card number in it goes.
+        json(status, ErrorBody(error: code, message: PaymentCardDetector.redacted(message), expectedSeq: expectedSeq))
     }
 
     static func refusal(_ refusal: IngestRefusal) -> Response {

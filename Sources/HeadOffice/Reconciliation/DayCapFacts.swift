@@ -39,6 +39,15 @@ enum DayCapQueries {
         """
     }
 
+    /// Head office's corrections of returns taken at several stores: key (`reconcile:return:STORE:SEQ:N`),
+    /// points (given back when positive). They count as part of the sale's refunds.
+    static func returnCorrections(members: String) -> String {
+        """
+        SELECT member_id, idempotency_key, points FROM hq_issued
+        WHERE kind = 'adjust' AND idempotency_key LIKE 'reconcile:return:%' AND member_id \(members)
+        """
+    }
+
     /// Earlier corrections: member, key (`reconcile:day_cap:MEMBER:DAY:N`), points.
     static func corrections(members: String) -> String {
         """
@@ -63,6 +72,22 @@ enum DayCapQueries {
             // Refunds of bonuses or of sales another member holds now are not this member's sales.
             guard let (member, index) = saleIndex["\(storeId):\(saleSeq)"] else { return }
             facts[member]!.sales[index].refunds.append(.init(atMilliseconds: at, points: points))
+        }
+
+        /// A correction of the sale's returns (taken at several stores): the refunds took `points` less
+        /// (positive) or more, taken off the newest refunds first; never beyond what they took.
+        mutating func returnCorrection(key: String, points: Int64) {
+            guard let sale = ReturnReconciliationQueries.sale(ofKey: key),
+                let (member, index) = saleIndex["\(sale.store):\(sale.seq)"]
+            else { return }
+            var left = points
+            var refunds = facts[member]!.sales[index].refunds.sorted { $0.atMilliseconds < $1.atMilliseconds }
+            for position in refunds.indices.reversed() where left != 0 {
+                let give = left > 0 ? min(left, -refunds[position].points) : left
+                refunds[position].points += give
+                left -= give
+            }
+            facts[member]!.sales[index].refunds = refunds
         }
 
         mutating func correction(memberId: Int64, key: String, points: Int64) {

@@ -92,6 +92,8 @@ extension HeadOfficeStore {
             }
         }
         _ = try await issue(requests, actor: actor, now: now)
+        // Returns of one sale taken at several stores, counted together (before the day cap, which counts them).
+        try await reconcileReturns(cards: cards, actor: actor, now: now)
         // The per-day cap, decided from the same facts (every store's sales of the member).
         try await reconcileDayCaps(cards: cards, actor: actor, now: now)
         return corrections

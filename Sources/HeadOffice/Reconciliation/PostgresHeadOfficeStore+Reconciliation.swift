@@ -73,6 +73,40 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, Int64).self) {
                 folder.correction(memberId: memberId, key: key, points: points)
             }
+            for try await (_, key, points) in try await connection.query(
+                try query(DayCapQueries.returnCorrections(members: members)), logger: logger
+            ).decode((Int64, String, Int64).self) {
+                folder.returnCorrection(key: key, points: points)
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
+    public func returnFacts(cards: [String]) async throws -> [SaleReturnFacts] {
+        let members = Self.membersOfCards
+        let logger = self.logger
+        func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
+        return try await client.withConnection { connection in
+            var folder = ReturnReconciliationQueries.Folder()
+            for try await (memberId, card, storeId, seq, receipt, amount, points, lines) in try await connection.query(
+                try query(ReturnReconciliationQueries.sales(members: members)), logger: logger
+            ).decode((Int64, String, String, Int64, String, Int64, Int64, String?).self) {
+                folder.sale(
+                    memberId: memberId, card: card, storeId: storeId, seq: seq, receipt: receipt, amount: amount, points: points,
+                    linesText: lines)
+            }
+            guard !folder.facts.isEmpty else { return [] }
+            for try await (saleStore, saleSeq, amount, points, lines, store, at) in try await connection.query(
+                try query(ReturnReconciliationQueries.returns(members: members)), logger: logger
+            ).decode((String, Int64, Int64, Int64, String?, String, Int64).self) {
+                folder.refund(
+                    saleStore: saleStore, saleSeq: saleSeq, amount: amount, points: points, linesText: lines, by: store, at: at)
+            }
+            for try await (_, key, points) in try await connection.query(
+                try query(ReturnReconciliationQueries.corrections(members: members)), logger: logger
+            ).decode((Int64, String, Int64).self) {
+                folder.correction(key: key, points: points)
+            }
             return Array(folder.facts.values)
         }
     }

@@ -51,6 +51,32 @@ extension SQLiteHeadOfficeStore {
             for row in try Row.fetchAll(db, sql: DayCapQueries.corrections(members: members), arguments: [list]) {
                 folder.correction(memberId: row[0], key: row[1], points: row[2])
             }
+            for row in try Row.fetchAll(db, sql: DayCapQueries.returnCorrections(members: members), arguments: [list]) {
+                folder.returnCorrection(key: row[1], points: row[2])
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
+    public func returnFacts(cards: [String]) async throws -> [SaleReturnFacts] {
+        let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
+        return try await pool.read { db in
+            var folder = ReturnReconciliationQueries.Folder()
+            for row in try Row.fetchAll(db, sql: ReturnReconciliationQueries.sales(members: members), arguments: [list]) {
+                folder.sale(
+                    memberId: row[0], card: row[1], storeId: row[2], seq: row[3], receipt: row[4], amount: row[5],
+                    points: row[6], linesText: row[7])
+            }
+            guard !folder.facts.isEmpty else { return [] }
+            for row in try Row.fetchAll(db, sql: ReturnReconciliationQueries.returns(members: members), arguments: [list]) {
+                folder.refund(
+                    saleStore: row[0], saleSeq: row[1], amount: row[2], points: row[3], linesText: row[4], by: row[5], at: row[6])
+            }
+            for row in try Row.fetchAll(
+                db, sql: ReturnReconciliationQueries.corrections(members: members), arguments: [list])
+            {
+                folder.correction(key: row[1], points: row[2])
+            }
             return Array(folder.facts.values)
         }
     }

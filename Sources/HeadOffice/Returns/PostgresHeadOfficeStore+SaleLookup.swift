@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SyncProtocol
 
 extension PostgresHeadOfficeStore {
     public func saleElsewhere(receipt: String, soldAt: String?, askingStore: String) async throws -> SaleLookup {
@@ -42,7 +43,22 @@ extension PostgresHeadOfficeStore {
                     SaleLookupFolding.ReturnRow(
                         refersToSeq: row.0, points: row.1, amountMinor: row.2, returnedLinesText: row.3))
             }
-            return .found(SaleLookupFolding.fold(store: store, receipt: receipt, sales: sales, returns: returns))
+            var bonusBindings = PostgresBindings()
+            bonusBindings.append(store)
+            bonusBindings.append(seqs.first { $0.kind == "earn" }?.seq ?? 0)
+            bonusBindings.append(askingStore)
+            var bonuses: [SaleElsewhere.Bonus] = []
+            for try await row in try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: SaleLookupFolding.bonusesSQL(store: "$1", earnSeq: "$2", asking: "$3"),
+                    binds: bonusBindings),
+                logger: logger
+            ).decode((Int64, String, Int64, Int).self) {
+                bonuses.append(SaleElsewhere.Bonus(seq: row.0, card: row.1, points: row.2, ruleVersion: row.3))
+            }
+            return .found(
+                SaleLookupFolding.fold(store: store, receipt: receipt, sales: sales, returns: returns, bonuses: bonuses)
+            )
         }
     }
 }

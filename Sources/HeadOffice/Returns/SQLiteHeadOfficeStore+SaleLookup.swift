@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SyncProtocol
 
 extension SQLiteHeadOfficeStore {
     public func saleElsewhere(receipt: String, soldAt: String?, askingStore: String) async throws -> SaleLookup {
@@ -29,7 +30,14 @@ extension SQLiteHeadOfficeStore {
                 SaleLookupFolding.ReturnRow(
                     refersToSeq: $0[0], points: $0[1], amountMinor: $0[2], returnedLinesText: $0[3])
             }
-            return .found(SaleLookupFolding.fold(store: store, receipt: receipt, sales: sales, returns: returns))
+            let earnSeq = seqs.first { $0.kind == "earn" }?.seq ?? 0
+            let bonuses = try Row.fetchAll(
+                db, sql: SaleLookupFolding.bonusesSQL(store: "?1", earnSeq: "?2", asking: "?3"),
+                arguments: [store, earnSeq, askingStore]
+            ).map { SaleElsewhere.Bonus(seq: $0[0], card: $0[1], points: $0[2], ruleVersion: $0[3]) }
+            return .found(
+                SaleLookupFolding.fold(store: store, receipt: receipt, sales: sales, returns: returns, bonuses: bonuses)
+            )
         }
     }
 }

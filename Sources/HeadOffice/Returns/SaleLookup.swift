@@ -56,6 +56,19 @@ enum SaleLookupFolding {
         """
     }
 
+    /// The sale's bonuses (first purchase) no store but the asking one took back.
+    /// Placeholders: the selling store, the sale's earn seq, the asking store.
+    static func bonusesSQL(store: String, earnSeq: String, asking: String) -> String {
+        """
+        SELECT b.seq, b.card, b.points, b.rule_version FROM hq_entries b
+        WHERE b.store_id = \(store) AND b.kind = 'bonus' AND b.refers_to_seq = \(earnSeq) AND b.refers_to_store IS NULL
+          AND NOT EXISTS (SELECT 1 FROM hq_entries r WHERE r.kind = 'reverse' AND r.refers_to_seq = b.seq
+                                                     AND COALESCE(r.refers_to_store, r.store_id) = \(store)
+                                                     AND r.store_id <> \(asking))
+        ORDER BY b.seq
+        """
+    }
+
     /// The store whose sale it is, or the answer when there is none or several.
     static func sellingStore(_ rows: [SaleRow]) -> Result<String, SaleLookupRefusal> {
         let stores = Set(rows.map(\.storeId)).sorted()
@@ -65,7 +78,9 @@ enum SaleLookupFolding {
     }
 
     /// The selling store's sale with what other stores' returns took of it.
-    static func fold(store: String, receipt: String, sales: [SaleRow], returns: [ReturnRow]) -> SaleElsewhere {
+    static func fold(
+        store: String, receipt: String, sales: [SaleRow], returns: [ReturnRow], bonuses: [SaleElsewhere.Bonus]
+    ) -> SaleElsewhere {
         let earn = sales.first { $0.storeId == store && $0.kind == "earn" }
         let redeem = sales.first { $0.storeId == store && $0.kind == "redeem" }
         let owner = earn ?? redeem!
@@ -94,7 +109,7 @@ enum SaleLookupFolding {
             soldAtMilliseconds: owner.atMilliseconds, amountMinor: earn?.amountMinor ?? 0, points: earn?.points ?? 0,
             ruleVersion: owner.ruleVersion, refundedMinor: refunded, reversedPoints: reversed, redeemSeq: redeem?.seq,
             redeemCard: redeem?.card, redeemRuleVersion: redeem?.ruleVersion, redeemedPoints: -(redeem?.points ?? 0),
-            restoredPoints: restored, lines: lines)
+            restoredPoints: restored, lines: lines, bonuses: bonuses.isEmpty ? nil : bonuses)
     }
 }
 

@@ -15,7 +15,7 @@ extension HeadOfficeAPI {
                 .badRequest, "bad_receipt", "receipt must be the sale's receipt reference, 1 to 64 characters")
         }
         let soldAt: String? = request.uri.queryParameters.get("sold_at").map { String($0) }
-        if let soldAt, !(1...64).contains(soldAt.count) {
+        if let soldAt, !(1...64).contains(soldAt.count) || PaymentCardDetector.mentionsPaymentCard(soldAt) {
             return APIResponse.error(.badRequest, "bad_store_id", "sold_at must be a store id, 1 to 64 characters")
         }
         if case .refused(let response) = await authenticate(

@@ -136,6 +136,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     func withdrawCoupons(_ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date) async throws -> Int
     /// What decides the per-day cap of the members holding `cards`.
     func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts]
+    /// The sales of the members holding `cards` that another store returned, with every return of them.
+    func returnFacts(cards: [String]) async throws -> [SaleReturnFacts]
     /// Head office's reconciling corrections, newest first.
     func reconciliations() async throws -> [ReconciliationRecord]
     /// Cards a till added to one member while head office holds them on another, not resolved yet.

@@ -20,12 +20,30 @@ public struct SoldElsewhere: Hashable, Sendable {
     public var state: SaleRefundState
     /// The sale's lines with other stores' returns of them; empty for a sale without lines.
     public var lines: [SaleLineState]
+    /// Bonuses the sale brought that no other store took back: a full return here takes them back.
+    public var bonuses: [Bonus]
+
+    public struct Bonus: Hashable, Sendable {
+        public var seq: Int64
+        public var card: String
+        public var points: Int64
+        public var ruleVersion: Int
+
+        public init(seq: Int64, card: String, points: Int64, ruleVersion: Int) {
+            self.seq = seq
+            self.card = card
+            self.points = points
+            self.ruleVersion = ruleVersion
+        }
+    }
 
     public init(
         storeId: String, receipt: ReceiptReference, card: String, currencyCode: String, earnSeq: Int64?,
         ruleVersion: Int,
-        redeemSeq: Int64?, redeemCard: String?, redeemRuleVersion: Int?, state: SaleRefundState, lines: [SaleLineState]
+        redeemSeq: Int64?, redeemCard: String?, redeemRuleVersion: Int?, state: SaleRefundState, lines: [SaleLineState],
+        bonuses: [Bonus] = []
     ) {
+        self.bonuses = bonuses
         self.storeId = storeId
         self.receipt = receipt
         self.card = card

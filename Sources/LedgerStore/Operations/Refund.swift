@@ -42,22 +42,33 @@ extension LedgerDatabase {
             let memberId: Int64 = owner["member_id"]
             let card: String = owner["card"]
             let returnId = returnReceipt?.value ?? MachineToken.uuid()
-            let keyPrefix = "refund:\(receipt.value):\(returnId)"
+            // The receipt's length first: receipts and return references may hold ':' and must not run together.
+            let keyPrefix = "refund:\(receipt.value.utf8.count):\(receipt.value):\(returnId)"
+            // Returns recorded before that had `refund:RECEIPT:RETURN`: theirs only when the entries name this
+            // receipt and this return.
+            let olderKeyPrefix = "refund:\(receipt.value):\(returnId)"
 
             // A retried return: report what it did the first time.
             let earlier = try Row.fetchAll(
                 db.cachedStatement(
                     // A key range, not LIKE: receipts may hold '%' or '_', which LIKE would read as wildcards.
                     sql: """
-                        SELECT points, amount_minor, balance_after, idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;' AS bonus
+                        SELECT points, amount_minor, balance_after,
+                               idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;'
+                               OR idempotency_key BETWEEN ?2 || ':bonus:' AND ?2 || ':bonus;' AS bonus
                         FROM entries
-                        WHERE idempotency_key IN (?1 || ':earn', ?1 || ':redeem') OR idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;'
+                        WHERE idempotency_key IN (?1 || ':earn', ?1 || ':redeem')
+                           OR idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;'
+                           OR ((idempotency_key IN (?2 || ':earn', ?2 || ':redeem')
+                                OR idempotency_key BETWEEN ?2 || ':bonus:' AND ?2 || ':bonus;')
+                               AND receipt = ?3 AND (reason = 'refund ' || ?4 OR reason = 'refund ' || ?4 || ': bonus of the sale'))
                         ORDER BY seq
                         """),
-                arguments: [keyPrefix])
+                arguments: [keyPrefix, olderKeyPrefix, receipt.value, returnId])
             if !earlier.isEmpty {
                 let refunded = -earlier.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
-                if let amount, amount.minorUnits != refunded {
+                let asked = amount?.minorUnits ?? lines.map { $0.reduce(0) { $0 + $1.amountMinor } }
+                if let asked, asked != refunded {
                     throw LoyaltyError.refused(
                         "receipt_conflict",
                         "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refunded, currency: program.currency)); a different refund needs a new return reference")

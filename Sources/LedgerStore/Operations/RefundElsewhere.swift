@@ -12,29 +12,17 @@ extension LedgerDatabase {
         }
     }
 
-    /// Whether other stores may have returned part of this store's sale `receipt`: head office holds it
-    /// (acknowledged) and the last sync reached head office (a till cut off does not wait on it).
-    public func saleMayBeReturnedElsewhere(receipt: ReceiptReference, at now: Date = Date()) throws -> Bool {
-        try read { db in
-            guard try syncMeta(db)["offline_since_ms"] == nil, try !isOffline(at: now, db) else { return false }
-            let seq = try Int64.fetchOne(
-                db, sql: "SELECT MIN(seq) FROM entries WHERE receipt = ? AND kind IN ('earn', 'redeem')",
-                arguments: [receipt.value])
-            return try seq.map { try $0 <= acknowledgedSeq(db) } ?? false
-        }
-    }
-
     /// A return of another store's sale retried here with the same return receipt: what it did the first
     /// time (no need to reach head office again), or nil when this return is new.
     public func returnElsewhereReplay(
-        receipt: ReceiptReference, returnReceipt: ReceiptReference?, amount: Money?
+        receipt: ReceiptReference, returnReceipt: ReceiptReference?, amount: Money?, lines: [LineReturn]? = nil
     ) throws -> RefundResult? {
         guard let returnReceipt else { return nil }
         return try read { db in
             try returnElsewhereReplay(
                 keyPrefix: Self.elsewhereKey(receipt, returnReceipt.value), receipt: receipt,
                 returnId: returnReceipt.value,
-                amount: amount, program: try currentProgram(db), db)
+                amount: amount, lines: lines, program: try currentProgram(db), db)
         }
     }
 
@@ -56,7 +44,8 @@ extension LedgerDatabase {
             let returnId = returnReceipt?.value ?? MachineToken.uuid()
             let keyPrefix = Self.elsewhereKey(sale.receipt, returnId)
             if let earlier = try returnElsewhereReplay(
-                keyPrefix: keyPrefix, receipt: sale.receipt, returnId: returnId, amount: amount, program: program, db)
+                keyPrefix: keyPrefix, receipt: sale.receipt, returnId: returnId, amount: amount, lines: lines,
+                program: program, db)
             {
                 return earlier
             }
@@ -130,13 +119,37 @@ extension LedgerDatabase {
                         saleAnswer: answer, elsewhereStore: sale.storeId, elsewhereSeq: redeemSeq),
                     at: millis, db)
             }
+            // The bonuses the sale brought (first purchase) go back with its full refund, as at the store that sold.
+            var reversedBonus: Int64 = 0
+            if after.isFullyRefunded {
+                for bonus in sale.bonuses
+                where try Int64.fetchOne(
+                    db,
+                    sql: "SELECT 1 FROM entries WHERE elsewhere_store = ? AND elsewhere_seq = ? AND kind = 'reverse'",
+                    arguments: [sale.storeId, bonus.seq]) == nil
+                {
+                    let bonusCard = try CardNumber(bonus.card)
+                    let bonusHolder = try cardHolder(bonusCard, program: program, db, allowBlocked: true)
+                    _ = try append(
+                        NewEntry(
+                            memberId: bonusHolder.memberId, card: bonusCard.value, kind: .reverse,
+                            points: -bonus.points,
+                            amountMinorUnits: 0, receipt: sale.receipt.value,
+                            idempotencyKey: keyPrefix + ":bonus:\(bonus.seq)",
+                            refersToSeq: nil, ruleVersion: bonus.ruleVersion,
+                            reason: "refund \(returnId): bonus of the sale",
+                            elsewhereStore: sale.storeId, elsewhereSeq: bonus.seq),
+                        at: millis, db)
+                    reversedBonus -= bonus.points
+                }
+            }
             // The day's count is recounted at the next award: a refund of today's sale frees the day cap.
             try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [holder.memberId])
             return RefundResult(
                 card: card.value, memberId: holder.memberId, receipt: sale.receipt.value, returnReceipt: returnId,
                 refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
                 currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
-                restoredPoints: plan.restoreRedeemPoints,
+                restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus,
                 balance: try shownBalance(card: card.value, program: program, db),
                 fullyRefunded: after.isFullyRefunded, replayed: false, soldAtStore: sale.storeId)
         }
@@ -146,23 +159,29 @@ extension LedgerDatabase {
 
     /// The idempotency keys of a return here of another store's sale start with this.
     static func elsewhereKey(_ receipt: ReceiptReference, _ returnId: String) -> String {
-        "refund-elsewhere:\(receipt.value):\(returnId)"
+        // The receipt's length first: receipts and return references may hold ':', and must not run together.
+        "refund-elsewhere:\(receipt.value.utf8.count):\(receipt.value):\(returnId)"
     }
 
     private func returnElsewhereReplay(
-        keyPrefix: String, receipt: ReceiptReference, returnId: String, amount: Money?, program: LoyaltyProgram,
-        _ db: Database
+        keyPrefix: String, receipt: ReceiptReference, returnId: String, amount: Money?, lines: [LineReturn]?,
+        program: LoyaltyProgram, _ db: Database
     ) throws -> RefundResult? {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT card, member_id, points, amount_minor, elsewhere_store, sale_answer FROM entries
-                WHERE idempotency_key IN (?, ?) ORDER BY seq
+                SELECT card, member_id, points, amount_minor, elsewhere_store, sale_answer,
+                       idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;' AS bonus
+                FROM entries
+                WHERE idempotency_key IN (?1 || ':earn', ?1 || ':redeem')
+                   OR idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;'
+                ORDER BY seq
                 """,
-            arguments: [keyPrefix + ":earn", keyPrefix + ":redeem"])
+            arguments: [keyPrefix])
         guard let first = rows.first else { return nil }
         let refunded = -rows.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
-        if let amount, amount.minorUnits != refunded {
+        let asked = amount?.minorUnits ?? lines.map { $0.reduce(0) { $0 + $1.amountMinor } }
+        if let asked, asked != refunded {
             throw LoyaltyError.refused(
                 "receipt_conflict",
                 "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refunded, currency: program.currency)); "
@@ -173,8 +192,11 @@ extension LedgerDatabase {
             card: card, memberId: first["member_id"], receipt: receipt.value, returnReceipt: returnId,
             refundAmount: Money(minorUnits: refunded, currency: program.currency).decimalString,
             currency: program.currency.code,
-            reversedPoints: rows.filter { ($0["points"] as Int64) < 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+            reversedPoints: rows.filter { ($0["points"] as Int64) < 0 && !$0["bonus"] }.reduce(0) {
+                $0 + ($1["points"] as Int64)
+            },
             restoredPoints: rows.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
+            reversedBonusPoints: rows.filter { $0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
             balance: try shownBalance(card: card, program: program, db),
             fullyRefunded: rows.contains { ($0["sale_answer"] as String?) == Self.fullyRefundedAnswer }, replayed: true,
             soldAtStore: first["elsewhere_store"])

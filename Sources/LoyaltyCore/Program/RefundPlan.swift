@@ -76,12 +76,12 @@ public struct RefundPlan: Hashable, Sendable {
         func share(_ total: Int64) -> Int64 {
             complete ? total : Rounding.down.scale(total, by: refundedAfter, dividedBy: state.saleMinorUnits)
         }
-        let plan = RefundPlan(
+        // Clamped, not asserted: the state may count other stores' returns (head office's figures), which a
+        // store that was cut off can have overtaken; a refund never adds earned points nor takes more than earned.
+        let reverse = lineTakeBack ?? (share(state.earnedPoints) - state.reversedEarnPoints)
+        return RefundPlan(
             refundMinorUnits: refund,
-            reverseEarnPoints: lineTakeBack ?? (share(state.earnedPoints) - state.reversedEarnPoints),
-            restoreRedeemPoints: share(state.redeemedPoints) - state.restoredRedeemPoints)
-        assert(plan.reverseEarnPoints >= 0 && plan.restoreRedeemPoints >= 0, "a refund never adds earned points")
-        assert(state.reversedEarnPoints + plan.reverseEarnPoints <= state.earnedPoints, "never more than was earned")
-        return plan
+            reverseEarnPoints: min(max(0, reverse), max(0, state.earnedPoints - state.reversedEarnPoints)),
+            restoreRedeemPoints: max(0, share(state.redeemedPoints) - state.restoredRedeemPoints))
     }
 }

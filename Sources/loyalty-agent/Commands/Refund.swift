@@ -41,8 +41,8 @@ struct Refund: AsyncLedgerCommand {
         let lines = returned.isEmpty ? nil : returned
         let result: RefundResult
         let ownSale = try (soldAt == nil || soldAt == ledger.assignedStoreId) && ledger.holdsSale(receipt: receipt)
-        if ownSale, try !sync.headOfficeConfigured || !ledger.saleMayBeReturnedElsewhere(receipt: receipt) {
-            // This store's own sale that no other store can have returned yet: from the ledger alone.
+        if ownSale, !sync.headOfficeConfigured {
+            // This store's own sale, no head office to ask: from the ledger alone.
             result = try ledger.refund(receipt: receipt, amount: amount, lines: lines, returnReceipt: returnReceipt)
         } else if sync.headOfficeConfigured {
             result = try await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {

@@ -27,7 +27,12 @@ struct ReportedError: Encodable {
         case let error as LoyaltyError:
             self.error = error.code
             self.message = error.message
-            self.exitCode = error.category == .refused ? AgentExit.refused.rawValue : AgentExit.badInput.rawValue
+            self.exitCode =
+                switch error.category {
+                case .refused: AgentExit.refused.rawValue
+                case .badInput: AgentExit.badInput.rawValue
+                case .unavailable: AgentExit.network.rawValue
+                }
         case let error as StorageError:
             self.error = error.code
             self.message = error.message
