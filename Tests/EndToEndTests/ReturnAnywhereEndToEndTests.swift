@@ -36,7 +36,7 @@ import Testing
         let refused = try chain.till(
             "B", ["refund", "--receipt", "A-1", "--line", "bread:20.00", "--return-receipt", "RB-2"] + cutOff)
         #expect(
-            refused.exitCode == 1 && refused.json["error"] as? String == "head_office_unreachable", "\(refused.stdout)")
+            refused.exitCode == 4 && refused.json["error"] as? String == "head_office_unreachable", "\(refused.stdout)")
         #expect((refused.json["message"] as? String)?.contains("store that sold") == true)
         // The retried return is answered from B's own ledger, head office or not.
         let retried = try chain.till(
