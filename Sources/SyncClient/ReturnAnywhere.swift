@@ -55,6 +55,11 @@ public struct ReturnAnywhere: Sendable {
         } catch let failure as SyncFailure {
             throw Self.explain(failure, receipt: receipt)
         }
+        if let problem = sale.problem {
+            throw LoyaltyError.refused(
+                "head_office_answer",
+                "head office's description of receipt \(receipt) cannot be used (\(problem)); nothing was written")
+        }
         let result = try ledger.refundElsewhere(
             sale.sold(receipt), amount: amount, lines: lines, returnReceipt: returnReceipt, at: now)
         // Sent at once, so the next return of the sale anywhere counts this one; if it fails the sync loop sends it.
@@ -85,7 +90,11 @@ public struct ReturnAnywhere: Sendable {
                     // Head office stopped answering: the store's own sale is returned by its own view.
                 }
             }
-            elsewhere = try? await headOffice.saleElsewhere(receipt: receipt.value, soldAt: ownStore).sold(receipt)
+            if let sale = try? await headOffice.saleElsewhere(receipt: receipt.value, soldAt: ownStore),
+                sale.problem == nil
+            {
+                elsewhere = sale.sold(receipt)
+            }
         }
         return try ledger.refund(
             receipt: receipt, amount: amount, lines: lines, returnReceipt: returnReceipt, elsewhere: elsewhere, at: now)

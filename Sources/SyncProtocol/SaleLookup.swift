@@ -111,3 +111,24 @@ public struct SaleElsewhere: Codable, Hashable, Sendable {
         case restoredPoints = "restored_points"
     }
 }
+
+extension SaleElsewhere {
+    /// Why the till cannot plan a return from this answer (a figure out of range), or nil: figures from the
+    /// wire are bounded before any arithmetic on them.
+    public var problem: String? {
+        let bound = SyncEntry.maximumMagnitude
+        let figures =
+            [amountMinor, points, refundedMinor, reversedPoints, redeemedPoints, restoredPoints]
+            + (lines ?? []).flatMap { [$0.amountMinor, $0.points, $0.returnedMinor, $0.reversedPoints] }
+            + (bonuses ?? []).map(\.points)
+        // Sums of many returns stay far below Int64 within 1000 × the bound of one entry.
+        if figures.contains(where: { $0 < 0 || $0.magnitude > bound * 1_000 }) {
+            return "a figure of the sale is negative or out of range"
+        }
+        if (lines?.count ?? 0) > SyncEntry.maximumLines || (bonuses?.count ?? 0) > 100 {
+            return "too many lines or bonuses"
+        }
+        if (lines ?? []).contains(where: { $0.amountMinor == 0 }) { return "a line of amount 0" }
+        return nil
+    }
+}
