@@ -67,4 +67,46 @@ import Testing
             #expect(try chain.till(store, ["verify"]).exitCode == 0)
         }
     }
+    /// The same over the POS API (`POST /v1/refunds`, `sold_at`): 200 with the store that sold, 503 while
+    /// head office does not answer, and a bank card number sent as a store id is refused, never echoed.
+    @Test func thePOSAPIReturnsAnotherStoresSale() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-api-returns", stores: ["A", "B"])
+        try chain.start()
+        defer { chain.stop() }
+        #expect(try chain.till("A", ["enroll", card, "--name", "Ana"]).exitCode == 0)
+        #expect(
+            try chain.till(
+                "A",
+                ["award", card, "--receipt", "A-2", "--line", "salmon:fresh:30.00", "--line", "bread:bakery:20.00"]
+            )
+            .exitCode == 0)
+        for store in ["A", "B"] { #expect(try chain.sync(store).exitCode == 0) }
+        func daemon(hqPort: Int) throws -> DaemonAPITests.Daemon {
+            try DaemonAPITests.Daemon(
+                database: folder.file("B.db"), folder: folder,
+                environment: [
+                    "LOYALTY_HQ_URL": "http://127.0.0.1:\(hqPort)",
+                    "LOYALTY_STORE_SECRET_FILE": folder.file("B.secret"),
+                ])
+        }
+        let online = try daemon(hqPort: chain.port)
+        let body = #"{"receipt": "A-2", "return_receipt": "API-RB1", "lines": [{"sku": "salmon", "amount": "30.00"}]}"#
+        let returned = try online.request("POST", "/v1/refunds", body)
+        #expect(returned.status == 200 && returned.json["sold_at_store"] as? String == "A", "\(returned)")
+        #expect(returned.json["reversed_points"] as? Int == -30)
+        #expect(try online.request("POST", "/v1/refunds", body).json["replayed"] as? Bool == true)
+        let card16 = "4111111111111111"
+        let leaked = try online.request(
+            "POST", "/v1/refunds", #"{"receipt": "A-2", "return_receipt": "API-RB2", "sold_at": "\#(card16)"}"#)
+        #expect(leaked.status == 400 && !"\(leaked.json)".contains(card16), "\(leaked)")
+        online.process.terminate()
+        online.process.waitUntilExit()
+
+        let cutOff = try daemon(hqPort: 9)
+        defer { if cutOff.process.isRunning { cutOff.process.terminate() } }
+        let refused = try cutOff.request(
+            "POST", "/v1/refunds",
+            #"{"receipt": "A-2", "return_receipt": "API-RB3", "lines": [{"sku": "bread", "amount": "20.00"}]}"#)
+        #expect(refused.status == 503 && refused.json["error"] as? String == "head_office_unreachable", "\(refused)")
+    }
 }
