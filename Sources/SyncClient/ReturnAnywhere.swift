@@ -37,7 +37,7 @@ public struct ReturnAnywhere: Sendable {
                 at: now)
         }
         if let replay = try ledger.returnElsewhereReplay(
-            receipt: receipt, returnReceipt: returnReceipt, amount: amount, lines: lines)
+            receipt: receipt, returnReceipt: returnReceipt, amount: amount, lines: lines, soldAt: soldAt)
         {
             return replay
         }

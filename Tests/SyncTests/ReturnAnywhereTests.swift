@@ -267,4 +267,97 @@ import Testing
             #expect(try a.ledger.member(card: card).balance == 0 && b.ledger.member(card: card).balance == 0)
         }
     }
+    /// Found by an outside review: a receipt with a redemption returned at two stores (one offline) gave the
+    /// redeemed points back twice; a redemption that reached head office after another store's full return
+    /// was never given back. Head office corrects both, visibly.
+    @Test(arguments: Driver.allCases)
+    func redeemedPointsComeBackOnceWhateverStoresTookTheReturns(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R-0")
+            _ = try a.ledger.redeem(card: card, points: 250, receipt: ReceiptReference("R-4"))
+            _ = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("R-4"))
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            // A (offline) and B both return the whole of R-4.
+            _ = try a.ledger.refund(
+                receipt: ReceiptReference("R-4"), amount: nil, returnReceipt: ReceiptReference("XA"))
+            _ = try await returns(b).refund(
+                receipt: ReceiptReference("R-4"), soldAt: nil, amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("XB"))
+            // R-3's redemption reaches head office only after B returned the sale in full.
+            _ = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("R-3"))
+            _ = try await a.client.syncOnce()
+            _ = try a.ledger.redeem(card: card, points: 40, receipt: ReceiptReference("R-3"))
+            let full = try await returns(b).refund(
+                receipt: ReceiptReference("R-3"), soldAt: "A", amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("XB3"))
+            #expect(full.restoredPoints == 0, "B cannot know of a redemption head office has not seen")
+            for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+            // One always-online till: R-0's 2000 stand; are as if never sold nor redeemed.
+            let atHeadOffice = try await store.member(card: card.value, now: Date())?.balance
+            #expect(atHeadOffice == 2000)
+            #expect(try a.ledger.member(card: card).balance == 2000 && b.ledger.member(card: card).balance == 2000)
+            let codes = try await store.reconciliations().map(\.reasonCode).sorted()
+            #expect(
+                codes == ["reconcile:restore_short", "reconcile:restored_twice", "reconcile:returned_twice"], "\(codes)"
+            )
+        }
+    }
+
+    /// Found by an outside review: the salmon returned at two stores made head office count the sale (salmon
+    /// and gift card) as fully returned, and take back the first-purchase bonus; the gift card still stands.
+    @Test(arguments: Driver.allCases)
+    func aLineReturnedTwiceLeavesTheRestOfTheSaleStanding(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program("\nbonuses: {first_purchase_points: 200}")) {
+            a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R-5")
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            _ = try a.ledger.refund(
+                receipt: ReceiptReference("R-5"), amount: nil, lines: [LineReturn(sku: "salmon", amountMinor: 100_000)],
+                returnReceipt: ReceiptReference("A-RET"))
+            _ = try await returns(b).refund(
+                receipt: ReceiptReference("R-5"), soldAt: nil, amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 100_000)], returnReceipt: ReceiptReference("B-RET"))
+            for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+            #expect(
+                try await store.member(card: card.value, now: Date())?.balance == 200,
+                "the bonus stands with the gift card")
+            #expect(try a.ledger.member(card: card).balance == 200 && b.ledger.member(card: card).balance == 200)
+        }
+    }
+
+    /// Found by an outside review: a return reference reused for other lines of the same amount, or for
+    /// another store's sale, replayed the first return.
+    @Test(arguments: Driver.allCases)
+    func aReturnReferenceReusedForAnotherReturnIsAConflict(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            try await store.addStore(id: "C", secret: "sc", now: Date())
+            let c = try AgentSyncTests.Till("C", secret: "sc", base: a.client.settings.headOfficeURL)
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try sell(a, receipt: "R-8")
+            for till in [a, c] { _ = try await till.client.syncOnce() }
+            _ = try sell(c, receipt: "R-8")
+            for till in [c, b] { _ = try await till.client.syncOnce() }
+            let salmon = [LineReturn(sku: "salmon", amountMinor: 100)]
+            let gift = [LineReturn(sku: "gift", amountMinor: 100)]
+            _ = try await returns(b).refund(
+                receipt: ReceiptReference("R-8"), soldAt: "A", amount: nil, lines: salmon,
+                returnReceipt: ReceiptReference("RB8"))
+            for (soldAt, lines) in [("A", gift), ("C", salmon)] {
+                await #expect {
+                    _ = try await returns(b).refund(
+                        receipt: ReceiptReference("R-8"), soldAt: soldAt, amount: nil, lines: lines,
+                        returnReceipt: ReceiptReference("RB8"))
+                } throws: { ($0 as? LoyaltyError)?.code == "receipt_conflict" }
+            }
+            // At the selling store too.
+            _ = try a.ledger.refund(
+                receipt: ReceiptReference("R-8"), amount: nil, lines: salmon, returnReceipt: ReceiptReference("RA8"))
+            #expect {
+                _ = try a.ledger.refund(
+                    receipt: ReceiptReference("R-8"), amount: nil, lines: gift, returnReceipt: ReceiptReference("RA8"))
+            } throws: { ($0 as? LoyaltyError)?.code == "receipt_conflict" }
+        }
+    }
 }

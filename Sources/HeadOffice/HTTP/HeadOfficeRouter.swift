@@ -107,9 +107,11 @@ public struct HeadOfficeAPI: Sendable {
             // A coupon a till issued for a record head office merged (it had not heard): one of each rule.
             let issued = batch.entries.filter { $0.kind == "coupon" && $0.reason == "issued" }.map(\.card)
             if !issued.isEmpty { _ = try? await store.reconcileCoupons(cards: issued, actor: "ingest", now: clock()) }
-            // Once-per-member grants two tills may both have paid (or neither): corrected now, visibly.
+            // Once-per-member grants two tills may both have paid (or neither), and returns taken at several
+            // stores (a redemption arriving late changes what a return gives back): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
-            let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse"].contains($0.kind) }.map(\.card)
+            let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse", "redeem"].contains($0.kind) }
+                .map(\.card)
             _ = try? await store.reconcileGrants(cards: touched, actor: "ingest", now: clock())
             return APIResponse.json(.ok, result)
         } catch let refusal as IngestRefusal {

@@ -138,9 +138,7 @@ enum IssuedEntryQueries {
         FROM hq_members m JOIN hq_cards r ON r.card = m.referred_by_card JOIN hq_members rm ON rm.id = r.member_id
         WHERE m.referred_by_card IS NOT NULL AND r.member_id <> m.id
           AND EXISTS (SELECT 1 FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn'
-                      AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
-                                                     WHERE r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id
-                                                       AND r.kind = 'reverse'), 0) > 0)
+                      AND \(HeadOfficeSchema.saleStands))
           AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.member_id = m.id AND i.idempotency_key LIKE 'referral:new:%')
           AND NOT EXISTS (SELECT 1 FROM hq_issued i WHERE i.idempotency_key = 'referral:new:' || m.first_card)
         ORDER BY m.id LIMIT 1000

@@ -61,7 +61,9 @@ enum DayCapQueries {
         var facts: [Int64: MemberDayCapFacts] = [:]
         private var saleIndex: [String: (member: Int64, index: Int)] = [:]
 
-        mutating func sale(memberId: Int64, card: String, storeId: String, seq: Int64, at: Int64, points: Int64, rule: Int) {
+        mutating func sale(
+            memberId: Int64, card: String, storeId: String, seq: Int64, at: Int64, points: Int64, rule: Int
+        ) {
             if facts[memberId] == nil { facts[memberId] = MemberDayCapFacts(memberId: memberId, card: card) }
             saleIndex["\(storeId):\(seq)"] = (memberId, facts[memberId]!.sales.count)
             facts[memberId]!.sales.append(
@@ -77,7 +79,7 @@ enum DayCapQueries {
         /// A correction of the sale's returns (taken at several stores): the refunds took `points` less
         /// (positive) or more, taken off the newest refunds first; never beyond what they took.
         mutating func returnCorrection(key: String, points: Int64) {
-            guard let sale = ReturnReconciliationQueries.sale(ofKey: key),
+            guard let sale = ReturnReconciliationQueries.sale(ofKey: key), !sale.restore,
                 let (member, index) = saleIndex["\(sale.store):\(sale.seq)"]
             else { return }
             var left = points
@@ -128,7 +130,8 @@ extension HeadOfficeStore {
                 let day = ChainCalendar.string(day: calendars[zone]!.day(milliseconds: sale.atMilliseconds))
                 sales.append(
                     CappedSale(
-                        storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day, granted: max(0, sale.points),
+                        storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day,
+                        granted: max(0, sale.points),
                         dayCapPoints: rules?.perMemberDayCapPoints, refunds: sale.refunds))
             }
             for excess in DayCapReconciliation.excess(of: sales) {
@@ -147,7 +150,8 @@ extension HeadOfficeStore {
                         idempotencyKey: key, createdAtMilliseconds: now.milliseconds))
                 records.append(
                     ReconciliationRecord(
-                        card: member.card, reasonCode: code, points: points, reason: reason, atMilliseconds: now.milliseconds,
+                        card: member.card, reasonCode: code, points: points, reason: reason,
+                        atMilliseconds: now.milliseconds,
                         by: actor))
             }
         }

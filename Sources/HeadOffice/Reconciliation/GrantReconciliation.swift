@@ -26,13 +26,17 @@ extension HeadOfficeStore {
     public func reconcileGrants(cards: [String], actor: String, now: Date) async throws -> [GrantCorrection] {
         let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
         guard !cards.isEmpty else { return [] }
+        // Returns of one sale taken at several stores, counted together first: whether a sale stands (the
+        // grants below) and the day cap count them.
+        try await reconcileReturns(cards: cards, actor: actor, now: now)
         let published = try await programs()
         let facts = try await grantFacts(cards: cards)
         var requests: [IssuedEntryRequest] = []
         var corrections: [GrantCorrection] = []
         for member in facts.sorted(by: { $0.memberId < $1.memberId }) {
             let standings = member.standings { event in
-                HeadOfficeProgram.deciding(published, atMilliseconds: event.atMilliseconds, recordedVersion: event.ruleVersion)
+                HeadOfficeProgram.deciding(
+                    published, atMilliseconds: event.atMilliseconds, recordedVersion: event.ruleVersion)
             }
             for standing in standings {
                 guard let correction = standing.correction else { continue }
@@ -84,7 +88,8 @@ extension HeadOfficeStore {
                         createdAtMilliseconds: now.milliseconds))
                 requests.append(
                     IssuedEntryRequest(
-                        memberId: merged.referrerMemberId, card: merged.referrerCard, kind: .adjust, points: -merged.paid,
+                        memberId: merged.referrerMemberId, card: merged.referrerCard, kind: .adjust,
+                        points: -merged.paid,
                         reason: "\(code): referral bonus for card ending \(merged.referredCard.suffix(4)), \(why)",
                         idempotencyKey: key + ":referrer", createdAtMilliseconds: now.milliseconds))
                 let correction = GrantCorrection(grant: .referral, points: -merged.paid, reasonCode: code, stores: [])
@@ -92,8 +97,6 @@ extension HeadOfficeStore {
             }
         }
         _ = try await issue(requests, actor: actor, now: now)
-        // Returns of one sale taken at several stores, counted together (before the day cap, which counts them).
-        try await reconcileReturns(cards: cards, actor: actor, now: now)
         // The per-day cap, decided from the same facts (every store's sales of the member).
         try await reconcileDayCaps(cards: cards, actor: actor, now: now)
         return corrections

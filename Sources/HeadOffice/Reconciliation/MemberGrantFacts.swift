@@ -68,7 +68,6 @@ public struct MemberGrantFacts: Hashable, Sendable {
         self.card = card
     }
 
-
     /// Each grant's standing under the program of the event that earns it (`program(event)`).
     public func standings(program: (StoreEvent) -> LoyaltyProgram) -> [GrantStanding] {
         var result: [GrantStanding] = []

@@ -20,7 +20,8 @@ extension HeadOfficeStore {
         let grants = try await reconcileGrants(cards: [keep], actor: actor, now: now)
         // A redemption one record overdrew, covered by the other record's points in sale order: no overdraft.
         try await settleLateEntries(cards: [keep], actor: actor, now: now, expiredOnly: false)
-        return MergeReconciliation(grants: grants, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
+        return MergeReconciliation(
+            grants: grants, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
     }
 
     /// Of each coupon rule, the members holding `cards` keep one coupon (a used one, else the earliest

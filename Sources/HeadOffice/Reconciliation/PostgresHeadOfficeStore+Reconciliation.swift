@@ -61,7 +61,8 @@ extension PostgresHeadOfficeStore {
             for try await (memberId, card, storeId, seq, at, points, rule) in try await connection.query(
                 try query(DayCapQueries.sales(members: members)), logger: logger
             ).decode((Int64, String, String, Int64, Int64, Int64, Int).self) {
-                folder.sale(memberId: memberId, card: card, storeId: storeId, seq: seq, at: at, points: points, rule: rule)
+                folder.sale(
+                    memberId: memberId, card: card, storeId: storeId, seq: seq, at: at, points: points, rule: rule)
             }
             for try await (_, storeId, saleSeq, at, points) in try await connection.query(
                 try query(DayCapQueries.refunds(members: members)), logger: logger
@@ -88,19 +89,23 @@ extension PostgresHeadOfficeStore {
         func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
         return try await client.withConnection { connection in
             var folder = ReturnReconciliationQueries.Folder()
-            for try await (memberId, card, storeId, seq, receipt, amount, points, lines) in try await connection.query(
-                try query(ReturnReconciliationQueries.sales(members: members)), logger: logger
-            ).decode((Int64, String, String, Int64, String, Int64, Int64, String?).self) {
+            for try await (memberId, card, storeId, seq, receipt, amount, points, lines, redeemSeq, redeemed)
+                in try await connection.query(
+                    try query(ReturnReconciliationQueries.sales(members: members)), logger: logger
+                ).decode((Int64, String, String, Int64, String, Int64, Int64, String?, Int64?, Int64).self)
+            {
                 folder.sale(
-                    memberId: memberId, card: card, storeId: storeId, seq: seq, receipt: receipt, amount: amount, points: points,
-                    linesText: lines)
+                    memberId: memberId, card: card, storeId: storeId, seq: seq, receipt: receipt, amount: amount,
+                    points: points,
+                    linesText: lines, redeemSeq: redeemSeq, redeemed: redeemed)
             }
             guard !folder.facts.isEmpty else { return [] }
             for try await (saleStore, saleSeq, amount, points, lines, store, at) in try await connection.query(
                 try query(ReturnReconciliationQueries.returns(members: members)), logger: logger
             ).decode((String, Int64, Int64, Int64, String?, String, Int64).self) {
                 folder.refund(
-                    saleStore: saleStore, saleSeq: saleSeq, amount: amount, points: points, linesText: lines, by: store, at: at)
+                    saleStore: saleStore, saleSeq: saleSeq, amount: amount, points: points, linesText: lines, by: store,
+                    at: at)
             }
             for try await (_, key, points) in try await connection.query(
                 try query(ReturnReconciliationQueries.corrections(members: members)), logger: logger
@@ -109,6 +114,17 @@ extension PostgresHeadOfficeStore {
             }
             return Array(folder.facts.values)
         }
+    }
+
+    public func recordReturnOverlaps(_ overlaps: [(storeId: String, seq: Int64, amountMinor: Int64)]) async throws {
+        guard !overlaps.isEmpty else { return }
+        try await client.query(
+            """
+            INSERT INTO hq_return_overlaps (store_id, seq, amount_minor)
+            SELECT * FROM UNNEST(\(overlaps.map(\.storeId))::text[], \(overlaps.map(\.seq))::bigint[],
+                                 \(overlaps.map(\.amountMinor))::bigint[])
+            ON CONFLICT (store_id, seq) DO UPDATE SET amount_minor = excluded.amount_minor
+            """, logger: logger)
     }
 
     public func reconciliations() async throws -> [ReconciliationRecord] {

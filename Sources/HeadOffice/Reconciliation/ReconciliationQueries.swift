@@ -28,8 +28,7 @@ enum ReconciliationQueries {
         """
         SELECT e.member_id, e.kind, e.store_id, e.seq, e.created_at_ms, e.rule_version FROM hq_entries e
         WHERE e.member_id \(members) AND ((e.kind = 'enroll' AND e.joins_card IS NULL) OR (e.kind = 'earn'
-              AND e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
-                                             WHERE r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id AND r.kind = 'reverse'), 0) > 0))
+              AND \(HeadOfficeSchema.saleStands)))
         ORDER BY e.member_id, e.created_at_ms, e.store_id, e.seq
         """
     }
@@ -102,7 +101,9 @@ enum ReconciliationQueries {
             guard facts[memberId]!.referral == nil else {
                 if !takenBackByMerge {
                     facts[memberId]!.mergedReferrals.append(
-                        .init(referredCard: referredCard, referrerMemberId: referrerMemberId, referrerCard: referrerCard, paid: paid))
+                        .init(
+                            referredCard: referredCard, referrerMemberId: referrerMemberId, referrerCard: referrerCard,
+                            paid: paid))
                 }
                 return
             }
@@ -121,7 +122,8 @@ enum ReconciliationQueries {
         }
 
         mutating func event(memberId: Int64, kind: String, storeId: String, seq: Int64, at: Int64, ruleVersion: Int) {
-            let event = MemberGrantFacts.StoreEvent(storeId: storeId, seq: seq, atMilliseconds: at, ruleVersion: ruleVersion)
+            let event = MemberGrantFacts.StoreEvent(
+                storeId: storeId, seq: seq, atMilliseconds: at, ruleVersion: ruleVersion)
             if kind == "enroll" {
                 if facts[memberId]?.firstEnrolment == nil { facts[memberId]?.firstEnrolment = event }
             } else if facts[memberId]?.firstStandingSale == nil {

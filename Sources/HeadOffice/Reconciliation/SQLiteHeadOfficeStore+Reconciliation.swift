@@ -25,7 +25,8 @@ extension SQLiteHeadOfficeStore {
                 folder.correction(memberId: row[0], key: row[1], points: row[2])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.events(members: members), arguments: [list]) {
-                folder.event(memberId: row[0], kind: row[1], storeId: row[2], seq: row[3], at: row[4], ruleVersion: row[5])
+                folder.event(
+                    memberId: row[0], kind: row[1], storeId: row[2], seq: row[3], at: row[4], ruleVersion: row[5])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.referrals(members: members), arguments: [list]) {
                 folder.referral(
@@ -43,7 +44,8 @@ extension SQLiteHeadOfficeStore {
             var folder = DayCapQueries.Folder()
             for row in try Row.fetchAll(db, sql: DayCapQueries.sales(members: members), arguments: [list]) {
                 folder.sale(
-                    memberId: row[0], card: row[1], storeId: row[2], seq: row[3], at: row[4], points: row[5], rule: row[6])
+                    memberId: row[0], card: row[1], storeId: row[2], seq: row[3], at: row[4], points: row[5],
+                    rule: row[6])
             }
             for row in try Row.fetchAll(db, sql: DayCapQueries.refunds(members: members), arguments: [list]) {
                 folder.refund(storeId: row[1], saleSeq: row[2], at: row[3], points: row[4])
@@ -62,15 +64,19 @@ extension SQLiteHeadOfficeStore {
         let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
         return try await pool.read { db in
             var folder = ReturnReconciliationQueries.Folder()
-            for row in try Row.fetchAll(db, sql: ReturnReconciliationQueries.sales(members: members), arguments: [list]) {
+            for row in try Row.fetchAll(db, sql: ReturnReconciliationQueries.sales(members: members), arguments: [list])
+            {
                 folder.sale(
                     memberId: row[0], card: row[1], storeId: row[2], seq: row[3], receipt: row[4], amount: row[5],
-                    points: row[6], linesText: row[7])
+                    points: row[6], linesText: row[7], redeemSeq: row[8], redeemed: row[9])
             }
             guard !folder.facts.isEmpty else { return [] }
-            for row in try Row.fetchAll(db, sql: ReturnReconciliationQueries.returns(members: members), arguments: [list]) {
+            for row in try Row.fetchAll(
+                db, sql: ReturnReconciliationQueries.returns(members: members), arguments: [list])
+            {
                 folder.refund(
-                    saleStore: row[0], saleSeq: row[1], amount: row[2], points: row[3], linesText: row[4], by: row[5], at: row[6])
+                    saleStore: row[0], saleSeq: row[1], amount: row[2], points: row[3], linesText: row[4], by: row[5],
+                    at: row[6])
             }
             for row in try Row.fetchAll(
                 db, sql: ReturnReconciliationQueries.corrections(members: members), arguments: [list])
@@ -78,6 +84,20 @@ extension SQLiteHeadOfficeStore {
                 folder.correction(key: row[1], points: row[2])
             }
             return Array(folder.facts.values)
+        }
+    }
+
+    public func recordReturnOverlaps(_ overlaps: [(storeId: String, seq: Int64, amountMinor: Int64)]) async throws {
+        guard !overlaps.isEmpty else { return }
+        try await pool.write { db in
+            for overlap in overlaps {
+                try db.execute(
+                    sql: """
+                        INSERT INTO hq_return_overlaps (store_id, seq, amount_minor) VALUES (?, ?, ?)
+                        ON CONFLICT (store_id, seq) DO UPDATE SET amount_minor = excluded.amount_minor
+                        """,
+                    arguments: [overlap.storeId, overlap.seq, overlap.amountMinor])
+            }
         }
     }
 

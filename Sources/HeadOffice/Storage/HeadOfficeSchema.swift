@@ -498,6 +498,26 @@ enum HeadOfficeSchema {
 
     static let postgresReturnsAnywhere: [String] = returnsAnywhere + ["INSERT INTO hq_schema (version) VALUES (25)"]
 
+    /// Version 26: how much of a sale's refunded amount counted one line (or the sale) twice: returns taken
+    /// at two stores from a stale view. Whether the sale still stands (first purchase, referrals) counts
+    /// the amount returned once.
+    static let returnOverlaps =
+        "CREATE TABLE hq_return_overlaps (store_id TEXT NOT NULL, seq BIGINT NOT NULL, amount_minor BIGINT NOT NULL, "
+        + "PRIMARY KEY (store_id, seq))"
+
+    static let sqliteReturnOverlaps = returnOverlaps + ";"
+
+    static let postgresReturnOverlaps: [String] = [returnOverlaps, "INSERT INTO hq_schema (version) VALUES (26)"]
+
+    /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
+    /// once) is above zero.
+    static let saleStands = """
+        e.amount_minor + COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
+                                   WHERE r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id
+                                     AND r.kind = 'reverse'), 0)
+            + COALESCE((SELECT o.amount_minor FROM hq_return_overlaps o WHERE o.store_id = e.store_id AND o.seq = e.seq), 0) > 0
+        """
+
     /// The store of the entry a `reverse` refers to, for a join on the referred entry's (store, seq):
     /// its own store unless the return was taken elsewhere. `alias` is the reverse entry's table alias.
     static func referredStore(_ alias: String) -> String { "COALESCE(\(alias).refers_to_store, \(alias).store_id)" }

@@ -138,6 +138,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts]
     /// The sales of the members holding `cards` that another store returned, with every return of them.
     func returnFacts(cards: [String]) async throws -> [SaleReturnFacts]
+    /// Records, per sale (store, seq), the refunded amount that counted a line twice (0: none).
+    func recordReturnOverlaps(_ overlaps: [(storeId: String, seq: Int64, amountMinor: Int64)]) async throws
     /// Head office's reconciling corrections, newest first.
     func reconciliations() async throws -> [ReconciliationRecord]
     /// Cards a till added to one member while head office holds them on another, not resolved yet.

@@ -77,6 +77,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (23, HeadOfficeSchema.postgresTierRowsWithImports),
                 (24, HeadOfficeSchema.postgresCardUnblocks),
                 (25, HeadOfficeSchema.postgresReturnsAnywhere),
+                (26, HeadOfficeSchema.postgresReturnOverlaps),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {

@@ -101,6 +101,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v25-returns-anywhere") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteReturnsAnywhere)
         }
+        migrator.registerMigration("hq-v26-return-overlaps") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteReturnOverlaps)
+        }
         try migrator.migrate(pool)
     }
 

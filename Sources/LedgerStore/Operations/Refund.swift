@@ -53,7 +53,7 @@ extension LedgerDatabase {
                 db.cachedStatement(
                     // A key range, not LIKE: receipts may hold '%' or '_', which LIKE would read as wildcards.
                     sql: """
-                        SELECT points, amount_minor, balance_after,
+                        SELECT points, amount_minor, balance_after, sale_answer,
                                idempotency_key BETWEEN ?1 || ':bonus:' AND ?1 || ':bonus;'
                                OR idempotency_key BETWEEN ?2 || ':bonus:' AND ?2 || ':bonus;' AS bonus
                         FROM entries
@@ -67,12 +67,10 @@ extension LedgerDatabase {
                 arguments: [keyPrefix, olderKeyPrefix, receipt.value, returnId])
             if !earlier.isEmpty {
                 let refunded = -earlier.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
-                let asked = amount?.minorUnits ?? lines.map { $0.reduce(0) { $0 + $1.amountMinor } }
-                if let asked, asked != refunded {
-                    throw LoyaltyError.refused(
-                        "receipt_conflict",
-                        "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refunded, currency: program.currency)); a different refund needs a new return reference")
-                }
+                try ReturnAnswer.requireSame(
+                    as: earlier.lazy.compactMap { ReturnAnswer(stored: $0["sale_answer"]) }.first,
+                    request: ReturnAnswer.request(amount: amount, lines: lines), refundedMinor: refunded, amount: amount,
+                    lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
                 let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
                 return RefundResult(
                     card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
@@ -97,6 +95,11 @@ extension LedgerDatabase {
             }
             let (plan, lineParts) = try Self.planRefund(
                 receipt: receipt, state: state, saleLines: saleLines, amount: amount, lines: lines)
+            // Kept with the return: a retry under the same return reference must ask the same.
+            let answer = ReturnAnswer(
+                request: ReturnAnswer.request(amount: amount, lines: lines),
+                fullyRefunded: state.refundedMinorUnits + plan.refundMinorUnits >= state.saleMinorUnits
+            ).stored
             let millis = now.millisecondsSince1970
             if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
                 let reversal = try append(
@@ -105,7 +108,7 @@ extension LedgerDatabase {
                         amountMinorUnits: -plan.refundMinorUnits, receipt: receipt.value,
                         // A refund is computed from what the sale earned, under the sale's program version.
                         idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: earn["rule_version"],
-                        reason: "refund \(returnId)"),
+                        reason: "refund \(returnId)", saleAnswer: answer),
                     at: millis, db)
                 for part in lineParts {
                     try db.execute(
@@ -118,7 +121,8 @@ extension LedgerDatabase {
                     NewEntry(
                         memberId: redeem["member_id"], card: redeem["card"], kind: .reverse, points: plan.restoreRedeemPoints,
                         amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":redeem",
-                        refersToSeq: redeem["seq"], ruleVersion: redeem["rule_version"], reason: "refund \(returnId)"),
+                        refersToSeq: redeem["seq"], ruleVersion: redeem["rule_version"], reason: "refund \(returnId)",
+                        saleAnswer: answer),
                     at: millis, db)
             }
             // The day's count is recounted at the next award: a refund of today's sale frees the day cap.

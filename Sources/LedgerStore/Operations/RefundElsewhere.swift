@@ -14,15 +14,17 @@ extension LedgerDatabase {
 
     /// A return of another store's sale retried here with the same return receipt: what it did the first
     /// time (no need to reach head office again), or nil when this return is new.
+    /// A retry asking for another return (other lines or amount, another store) is `receipt_conflict`.
     public func returnElsewhereReplay(
-        receipt: ReceiptReference, returnReceipt: ReceiptReference?, amount: Money?, lines: [LineReturn]? = nil
+        receipt: ReceiptReference, returnReceipt: ReceiptReference?, amount: Money?, lines: [LineReturn]? = nil,
+        soldAt: String? = nil
     ) throws -> RefundResult? {
         guard let returnReceipt else { return nil }
         return try read { db in
             try returnElsewhereReplay(
                 keyPrefix: Self.elsewhereKey(receipt, returnReceipt.value), receipt: receipt,
-                returnId: returnReceipt.value,
-                amount: amount, lines: lines, program: try currentProgram(db), db)
+                returnId: returnReceipt.value, amount: amount, lines: lines, soldAt: soldAt,
+                program: try currentProgram(db), db)
         }
     }
 
@@ -45,7 +47,7 @@ extension LedgerDatabase {
             let keyPrefix = Self.elsewhereKey(sale.receipt, returnId)
             if let earlier = try returnElsewhereReplay(
                 keyPrefix: keyPrefix, receipt: sale.receipt, returnId: returnId, amount: amount, lines: lines,
-                program: program, db)
+                soldAt: sale.storeId, program: program, db)
             {
                 return earlier
             }
@@ -89,7 +91,10 @@ extension LedgerDatabase {
             after.reversedEarnPoints += plan.reverseEarnPoints
             after.restoredRedeemPoints += plan.restoreRedeemPoints
             // A retry answers as the first time, without head office: the one fact it cannot recount is kept.
-            let answer = after.isFullyRefunded ? Self.fullyRefundedAnswer : nil
+            let answer = ReturnAnswer(
+                request: ReturnAnswer.request(amount: amount, lines: lines), fullyRefunded: after.isFullyRefunded,
+                soldAt: sale.storeId
+            ).stored
             if let earnSeq = sale.earnSeq, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
                 let returned = lineParts.map {
                     OutboxEntry.ReturnedLine(line: $0.line, amountMinor: $0.amountMinor, points: $0.points)
@@ -155,8 +160,6 @@ extension LedgerDatabase {
         }
     }
 
-    static let fullyRefundedAnswer = "fully_refunded"
-
     /// The idempotency keys of a return here of another store's sale start with this.
     static func elsewhereKey(_ receipt: ReceiptReference, _ returnId: String) -> String {
         // The receipt's length first: receipts and return references may hold ':', and must not run together.
@@ -165,7 +168,7 @@ extension LedgerDatabase {
 
     private func returnElsewhereReplay(
         keyPrefix: String, receipt: ReceiptReference, returnId: String, amount: Money?, lines: [LineReturn]?,
-        program: LoyaltyProgram, _ db: Database
+        soldAt: String?, program: LoyaltyProgram, _ db: Database
     ) throws -> RefundResult? {
         let rows = try Row.fetchAll(
             db,
@@ -180,12 +183,17 @@ extension LedgerDatabase {
             arguments: [keyPrefix])
         guard let first = rows.first else { return nil }
         let refunded = -rows.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
-        let asked = amount?.minorUnits ?? lines.map { $0.reduce(0) { $0 + $1.amountMinor } }
-        if let asked, asked != refunded {
+        let answer = rows.lazy.compactMap { ReturnAnswer(stored: $0["sale_answer"]) }.first
+        try ReturnAnswer.requireSame(
+            as: answer, request: ReturnAnswer.request(amount: amount, lines: lines), refundedMinor: refunded,
+            amount: amount,
+            lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
+        let store: String? = first["elsewhere_store"]
+        if let soldAt, soldAt != store {
             throw LoyaltyError.refused(
                 "receipt_conflict",
-                "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refunded, currency: program.currency)); "
-                    + "a different refund needs a new return reference")
+                "return \(returnId) was a return of receipt \(receipt) sold at store \(store ?? "?"), not at \(soldAt); "
+                    + "a different return needs a new return reference")
         }
         let card: String = first["card"]
         return RefundResult(
@@ -198,7 +206,6 @@ extension LedgerDatabase {
             restoredPoints: rows.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
             reversedBonusPoints: rows.filter { $0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
             balance: try shownBalance(card: card, program: program, db),
-            fullyRefunded: rows.contains { ($0["sale_answer"] as String?) == Self.fullyRefundedAnswer }, replayed: true,
-            soldAtStore: first["elsewhere_store"])
+            fullyRefunded: answer?.fullyRefunded ?? false, replayed: true, soldAtStore: store)
     }
 }
