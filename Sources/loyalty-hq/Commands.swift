@@ -240,8 +240,8 @@ struct Member: AsyncParsableCommand {
 
 struct Cards: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Block lost cards everywhere, unblock them, or replace them (after each store's next sync).",
-        subcommands: [Block.self, Unblock.self, Replace.self])
+        abstract: "Block lost cards everywhere, unblock them, replace them (after each store's next sync), or resolve a conflict.",
+        subcommands: [Block.self, Unblock.self, Replace.self, ResolveConflict.self])
 
     struct Replace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -420,8 +420,10 @@ struct Report: AsyncParsableCommand {
             json = Output.json(Body(reconciliations: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .cardConflicts:
             let conflicts = try await storage.withStore { store, _ in try await store.cardConflicts() }
-            header = ["at", "card", "store", "seq", "added_to", "held_by"]
-            rows = conflicts.map { [Output.iso($0.atMilliseconds), $0.card, $0.storeId, String($0.seq), $0.addedTo, $0.heldBy] }
+            header = ["at", "card", "store", "seq", "kind", "added_to", "held_by"]
+            rows = conflicts.map {
+                [Output.iso($0.atMilliseconds), $0.card, $0.storeId, String($0.seq), $0.kind, $0.addedTo, $0.heldBy]
+            }
             struct Body: Encodable { var cardConflicts: [WithTimes<CardConflict>] }
             json = Output.json(Body(cardConflicts: conflicts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:

@@ -206,4 +206,36 @@ import Testing
             }
         }
     }
+    /// Defect (issue 18, the other order): A added a card to its member while B, offline too, enrolled the
+    /// same card as a new member; when A synced first head office joined B's enrolment to A's member without
+    /// a word. Listed now (`enrolled`), whichever store syncs first, until an operator decides.
+    @Test(arguments: Driver.allCases, [true, false])
+    func aCardEnrolledAfterAnotherStoreAddedItIsListed(_ driver: Driver, adderSyncsFirst: Bool) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                let mine = try CardNumber(GTIN.withCheckDigit("290000088811"))
+                let shared = try CardNumber(GTIN.withCheckDigit("290000088812"))
+                _ = try a.ledger.enroll(card: mine, name: "Ana", birthday: nil)
+                _ = try a.ledger.addCard(shared, toMemberOf: mine)
+                _ = try b.ledger.enroll(card: shared, name: "Bea", birthday: nil)
+                _ = try b.ledger.award(card: shared, amount: money("20.00"), receipt: ReceiptReference("B-1"))
+                for till in adderSyncsFirst ? [a, b, a, b] : [b, a, b, a] { _ = try await till.client.syncOnce() }
+                let conflicts = try await store.cardConflicts()
+                #expect(conflicts.count == 1 && conflicts.first?.card == shared.value, "\(conflicts)")
+                #expect(conflicts.first?.kind == (adderSyncsFirst ? "enrolled" : "added"))
+                #expect(conflicts.first?.storeId == (adderSyncsFirst ? "B" : "A"))
+                // Nothing lost: every till shows the card's member as head office holds it.
+                let held = try await store.member(card: shared.value, now: Date())?.balance
+                #expect(try a.ledger.member(card: shared).balance == held && b.ledger.member(card: shared).balance == held)
+                if adderSyncsFirst {
+                    _ = try await store.resolveCardConflicts(card: shared.value, now: Date())
+                    #expect(try await store.cardConflicts().isEmpty)
+                }
+            }
+        }
+    }
 }

@@ -1,8 +1,10 @@
 public import Foundation
 
-/// A card a till added to one member (`loyalty-agent cards add`) while head office holds it on another:
-/// the card keeps head office's member, and the conflict stays listed until an operator merges the two
-/// members (one person) or blocks the card.
+/// A card two stores gave two members, offline. `added`: a till added it to one member (`loyalty-agent
+/// cards add`) while head office holds it on another; the card keeps head office's member, and the conflict
+/// stays listed until an operator merges the two members (one person), blocks the card or resolves it.
+/// `enrolled`: a till enrolled it as a new member after another store had added it to a member; the card
+/// (and the new member's entries) stays with that member, listed until the card is blocked or resolved.
 public struct CardConflict: Codable, Hashable, Sendable {
     public var card: String
     public var storeId: String
@@ -15,6 +17,8 @@ public struct CardConflict: Codable, Hashable, Sendable {
     /// The member head office holds it on was never enrolled: only a card sold at a store before any
     /// store knew it (head office joins it to the member it was added to).
     public var heldByProvisional: Bool
+    /// `added` or `enrolled` (what the store of ``storeId`` did with the card).
+    public var kind: String
 }
 
 /// SQL shared by the drivers.
@@ -23,11 +27,37 @@ enum CardConflictQueries {
     /// blocked), newest first.
     static let open = """
         SELECT k.card, k.store_id, k.seq, k.joins_card, m.first_card, k.at_ms,
-            m.enrolled_at_ms IS NULL AND (SELECT COUNT(*) FROM hq_cards x WHERE x.member_id = m.id) = 1
+            m.enrolled_at_ms IS NULL AND (SELECT COUNT(*) FROM hq_cards x WHERE x.member_id = m.id) = 1,
+            CASE WHEN \(enrolledHere) THEN 'enrolled' ELSE 'added' END
         FROM hq_card_conflicts k JOIN hq_cards c ON c.card = k.card JOIN hq_members m ON m.id = c.member_id
-        WHERE NOT c.blocked AND COALESCE((SELECT j.member_id FROM hq_cards j WHERE j.card = k.joins_card), -1) <> c.member_id
+        WHERE NOT c.blocked AND k.resolved_at_ms IS NULL
+          AND (COALESCE((SELECT j.member_id FROM hq_cards j WHERE j.card = k.joins_card), -1) <> c.member_id
+               OR \(enrolledHere))
         ORDER BY k.at_ms DESC, k.store_id, k.seq LIMIT 10000
         """
+
+    /// The conflict's entry is an enrolment of a new member (not a card added to one).
+    private static let enrolledHere = """
+        EXISTS (SELECT 1 FROM hq_entries e WHERE e.store_id = k.store_id AND e.seq = k.seq AND e.joins_card IS NULL)
+        """
+
+    /// Records an enrolment of a new member (store, seq, card, time: placeholders) of a card head office
+    /// holds because another store added it to a member: one card, two people, until an operator decides.
+    static func enrolledAfterAnotherStoreAdded(store: String, seq: String, card: String, at: String) -> String {
+        """
+        INSERT INTO hq_card_conflicts (store_id, seq, card, joins_card, held_by_member, at_ms)
+        SELECT \(store), \(seq), \(card), x.joins_card, c.member_id, \(at)
+        FROM hq_cards c JOIN hq_entries x ON x.card = c.card AND x.kind = 'enroll' AND x.joins_card IS NOT NULL
+        WHERE c.card = \(card) AND x.store_id <> \(store)
+        ORDER BY x.created_at_ms LIMIT 1
+        ON CONFLICT DO NOTHING
+        """
+    }
+
+    /// Marks the open conflicts of a card (`?1`/`$1`) resolved by an operator at a time (`?2`/`$2`).
+    static func resolve(card: String, at: String) -> String {
+        "UPDATE hq_card_conflicts SET resolved_at_ms = \(at) WHERE card = \(card) AND resolved_at_ms IS NULL"
+    }
 
     /// Marks as changed (version `?1` / `$1`) each member a store (`?2` / `$2`) added a card to that head
     /// office holds on another member: the store's sales on that card count for the card's member, so the

@@ -13,7 +13,8 @@ extension HeadOfficeStore {
             do {
                 try await mergeMembers(
                     keep: conflict.addedTo, other: conflict.card, actor: actor,
-                    reason: "reconcile:provisional_card_joined: store \(conflict.storeId) added the card to this member; "
+                    reason:
+                        "reconcile:provisional_card_joined: store \(conflict.storeId) added the card to this member; "
                         + "it had been used at a store before any store knew it",
                     now: now)
                 joined.append(conflict)

@@ -509,6 +509,15 @@ enum HeadOfficeSchema {
 
     static let postgresReturnOverlaps: [String] = [returnOverlaps, "INSERT INTO hq_schema (version) VALUES (26)"]
 
+    /// Version 27: an operator resolved a card conflict (`loyalty-hq cards resolve`): no longer listed.
+    static let cardConflictResolutions = "ALTER TABLE hq_card_conflicts ADD COLUMN resolved_at_ms BIGINT"
+
+    static let sqliteCardConflictResolutions = cardConflictResolutions + ";"
+
+    static let postgresCardConflictResolutions: [String] = [
+        cardConflictResolutions, "INSERT INTO hq_schema (version) VALUES (27)",
+    ]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

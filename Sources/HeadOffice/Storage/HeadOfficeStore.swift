@@ -144,6 +144,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     func reconciliations() async throws -> [ReconciliationRecord]
     /// Cards a till added to one member while head office holds them on another, not resolved yet.
     func cardConflicts() async throws -> [CardConflict]
+    /// Marks the open conflicts of `card` resolved by an operator (no longer listed); returns how many.
+    func resolveCardConflicts(card: String, now: Date) async throws -> Int
 }
 
 extension HeadOfficeStore {

@@ -78,6 +78,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 (24, HeadOfficeSchema.postgresCardUnblocks),
                 (25, HeadOfficeSchema.postgresReturnsAnywhere),
                 (26, HeadOfficeSchema.postgresReturnOverlaps),
+                (27, HeadOfficeSchema.postgresCardConflictResolutions),
             ]
             for (version, statements) in migrations where !versions.contains(version) {
                 for statement in statements {
@@ -247,6 +248,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
+                // A new member enrolled here on a card another store added to its member: one card, two people.
+                for entry in enrolments {
+                    var bindings = PostgresBindings()
+                    bindings.append(storeId)
+                    bindings.append(entry.seq)
+                    bindings.append(entry.card)
+                    bindings.append(entry.createdAtMilliseconds)
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: CardConflictQueries.enrolledAfterAnotherStoreAdded(store: "$1", seq: "$2", card: "$3", at: "$4"),
+                            binds: bindings),
+                        logger: logger)
+                }
                 if !enrolments.isEmpty {
                     // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
                     try await connection.query(

@@ -104,6 +104,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v26-return-overlaps") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteReturnOverlaps)
         }
+        migrator.registerMigration("hq-v27-card-conflict-resolutions") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCardConflictResolutions)
+        }
         try migrator.migrate(pool)
     }
 
@@ -239,6 +242,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     try db.cachedStatement(
                         sql: HeadOfficeSchema.newestProfile(name: "?1", birthday: "?2", at: "?3", member: "?4")
                     ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
+                }
+                // A new member enrolled here on a card another store added to its member: one card, two people.
+                for entry in plan.enrolments {
+                    try db.cachedStatement(
+                        sql: CardConflictQueries.enrolledAfterAnotherStoreAdded(store: "?1", seq: "?2", card: "?3", at: "?4")
+                    ).execute(arguments: [storeId, entry.seq, entry.card, entry.createdAtMilliseconds])
                 }
                 for entry in plan.enrolments {
                     try db.execute(
