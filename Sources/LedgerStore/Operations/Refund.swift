@@ -32,7 +32,8 @@ extension LedgerDatabase {
                 arguments: [receipt.value])
             guard let first = sale.first else {
                 throw LoyaltyError.refused(
-                    "unknown_receipt", "no sale with receipt \(receipt) is in this store's ledger; check the receipt reference")
+                    "unknown_receipt",
+                    "no sale with receipt \(receipt) is in this store's ledger; check the receipt reference")
             }
             let earn = sale.first { $0["kind"] == "earn" }
             let redeem = sale.first { $0["kind"] == "redeem" }
@@ -66,20 +67,17 @@ extension LedgerDatabase {
                         """),
                 arguments: [keyPrefix, olderKeyPrefix, receipt.value, returnId])
             if !earlier.isEmpty {
-                let refunded = -earlier.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
-                try ReturnAnswer.requireSame(
-                    as: earlier.lazy.compactMap { ReturnAnswer(stored: $0["sale_answer"]) }.first,
-                    request: ReturnAnswer.request(amount: amount, lines: lines), refundedMinor: refunded, amount: amount,
-                    lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
+                let recorded = RecordedReturn(earlier)
+                try recorded.requireSame(
+                    amount: amount, lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
                 let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
                 return RefundResult(
                     card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
-                    refundAmount: Money(minorUnits: refunded, currency: program.currency).decimalString,
-                    currency: program.currency.code,
-                    reversedPoints: earlier.filter { ($0["points"] as Int64) < 0 && !$0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
-                    restoredPoints: earlier.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
-                    reversedBonusPoints: earlier.filter { $0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
-                    balance: try shownBalance(card: card, program: program, db), fullyRefunded: state.isFullyRefunded, replayed: true)
+                    refundAmount: Money(minorUnits: recorded.refundedMinor, currency: program.currency).decimalString,
+                    currency: program.currency.code, reversedPoints: recorded.reversedPoints,
+                    restoredPoints: recorded.restoredPoints, reversedBonusPoints: recorded.reversedBonusPoints,
+                    balance: try shownBalance(card: card, program: program, db), fullyRefunded: state.isFullyRefunded,
+                    replayed: true)
             }
 
             var state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
@@ -104,22 +102,26 @@ extension LedgerDatabase {
             if let earn, plan.refundMinorUnits > 0 || plan.reverseEarnPoints > 0 {
                 let reversal = try append(
                     NewEntry(
-                        memberId: earn["member_id"], card: earn["card"], kind: .reverse, points: -plan.reverseEarnPoints,
+                        memberId: earn["member_id"], card: earn["card"], kind: .reverse,
+                        points: -plan.reverseEarnPoints,
                         amountMinorUnits: -plan.refundMinorUnits, receipt: receipt.value,
                         // A refund is computed from what the sale earned, under the sale's program version.
-                        idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"], ruleVersion: earn["rule_version"],
+                        idempotencyKey: keyPrefix + ":earn", refersToSeq: earn["seq"],
+                        ruleVersion: earn["rule_version"],
                         reason: "refund \(returnId)", saleAnswer: answer),
                     at: millis, db)
                 for part in lineParts {
                     try db.execute(
-                        sql: "INSERT INTO line_returns (reverse_seq, earn_seq, line, amount_minor, points) VALUES (?, ?, ?, ?, ?)",
+                        sql:
+                            "INSERT INTO line_returns (reverse_seq, earn_seq, line, amount_minor, points) VALUES (?, ?, ?, ?, ?)",
                         arguments: [reversal.seq, earn["seq"] as Int64, part.line, part.amountMinor, part.points])
                 }
             }
             if let redeem, plan.restoreRedeemPoints > 0 {
                 _ = try append(
                     NewEntry(
-                        memberId: redeem["member_id"], card: redeem["card"], kind: .reverse, points: plan.restoreRedeemPoints,
+                        memberId: redeem["member_id"], card: redeem["card"], kind: .reverse,
+                        points: plan.restoreRedeemPoints,
                         amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":redeem",
                         refersToSeq: redeem["seq"], ruleVersion: redeem["rule_version"], reason: "refund \(returnId)",
                         saleAnswer: answer),
@@ -148,32 +150,39 @@ extension LedgerDatabase {
                     let bonusSeq: Int64 = bonus["seq"]
                     _ = try append(
                         NewEntry(
-                            memberId: bonus["member_id"], card: bonus["card"], kind: .reverse, points: -(bonus["points"] as Int64),
-                            amountMinorUnits: 0, receipt: receipt.value, idempotencyKey: keyPrefix + ":bonus:\(bonusSeq)",
-                            refersToSeq: bonusSeq, ruleVersion: bonus["rule_version"], reason: "refund \(returnId): bonus of the sale"),
+                            memberId: bonus["member_id"], card: bonus["card"], kind: .reverse,
+                            points: -(bonus["points"] as Int64),
+                            amountMinorUnits: 0, receipt: receipt.value,
+                            idempotencyKey: keyPrefix + ":bonus:\(bonusSeq)",
+                            refersToSeq: bonusSeq, ruleVersion: bonus["rule_version"],
+                            reason: "refund \(returnId): bonus of the sale"),
                         at: millis, db)
                     reversedBonus -= bonus["points"] as Int64
                 }
-                voided = try voidCoupons(issuedBySeq: earn["seq"], receipt: receipt.value, refundKey: keyPrefix, at: millis, db)
+                voided = try voidCoupons(
+                    issuedBySeq: earn["seq"], receipt: receipt.value, refundKey: keyPrefix, at: millis, db)
             }
             return RefundResult(
                 card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
                 refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
                 currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
                 restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus,
-                voidedCoupons: voided.isEmpty ? nil : voided, balance: try shownBalance(card: card, program: program, db),
+                voidedCoupons: voided.isEmpty ? nil : voided,
+                balance: try shownBalance(card: card, program: program, db),
                 fullyRefunded: after.isFullyRefunded, replayed: false)
         }
     }
 
     /// What a return takes: by line for a sale recorded with lines, else pro rata to the amount.
     static func planRefund(
-        receipt: ReceiptReference, state: SaleRefundState, saleLines: [SaleLineState], amount: Money?, lines: [LineReturn]?
+        receipt: ReceiptReference, state: SaleRefundState, saleLines: [SaleLineState], amount: Money?,
+        lines: [LineReturn]?
     ) throws -> (RefundPlan, [LineRefundPlan.Part]) {
         if saleLines.isEmpty {
             if lines != nil {
                 throw LoyaltyError.badInput(
-                    "no_lines", "receipt \(receipt) was recorded without lines: refund it by amount (--amount), not by line")
+                    "no_lines",
+                    "receipt \(receipt) was recorded without lines: refund it by amount (--amount), not by line")
             }
             return (try RefundPlan.plan(state, amountMinorUnits: amount?.minorUnits), [])
         }
@@ -187,7 +196,8 @@ extension LedgerDatabase {
         let linePlan = try LineRefundPlan.plan(saleLines, returns: lines)
         if let amount, amount.minorUnits != linePlan.amountMinor {
             throw LoyaltyError.badInput(
-                "lines_mismatch", "the returned lines add up to another amount than --amount; give one or make them agree")
+                "lines_mismatch",
+                "the returned lines add up to another amount than --amount; give one or make them agree")
         }
         // What the returned lines earned, not a share of the whole sale's points.
         let plan = try RefundPlan.plan(state, amountMinorUnits: linePlan.amountMinor, lineTakeBack: linePlan.points)
@@ -210,15 +220,22 @@ extension LedgerDatabase {
                 WHERE l.earn_seq = ? GROUP BY l.line ORDER BY l.line
                 """,
             arguments: [earnSeq]
-        ).map { SaleLineState(sku: $0[0], amountMinor: $0[1], points: $0[2], returnedMinor: $0[3], reversedPoints: $0[4]) }
+        ).map {
+            SaleLineState(sku: $0[0], amountMinor: $0[1], points: $0[2], returnedMinor: $0[3], reversedPoints: $0[4])
+        }
     }
 
     /// What the sale earned and redeemed, and what earlier refunds already gave back.
-    private func refundState(receipt: ReceiptReference, earn: Row?, redeem: Row?, _ db: Database) throws -> SaleRefundState {
+    private func refundState(
+        receipt: ReceiptReference, earn: Row?, redeem: Row?, _ db: Database
+    ) throws -> SaleRefundState {
         func reversed(of row: Row?) throws -> (points: Int64, amount: Int64) {
             guard let row else { return (0, 0) }
             let sums = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT IFNULL(SUM(points), 0), IFNULL(SUM(amount_minor), 0) FROM entries WHERE refers_to_seq = ? AND kind = 'reverse'"),
+                db.cachedStatement(
+                    sql:
+                        "SELECT IFNULL(SUM(points), 0), IFNULL(SUM(amount_minor), 0) FROM entries WHERE refers_to_seq = ? AND kind = 'reverse'"
+                ),
                 arguments: [row["seq"] as Int64])!
             return (sums[0], sums[1])
         }

@@ -182,12 +182,9 @@ extension LedgerDatabase {
                 """,
             arguments: [keyPrefix])
         guard let first = rows.first else { return nil }
-        let refunded = -rows.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
-        let answer = rows.lazy.compactMap { ReturnAnswer(stored: $0["sale_answer"]) }.first
-        try ReturnAnswer.requireSame(
-            as: answer, request: ReturnAnswer.request(amount: amount, lines: lines), refundedMinor: refunded,
-            amount: amount,
-            lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
+        let recorded = RecordedReturn(rows)
+        try recorded.requireSame(
+            amount: amount, lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
         let store: String? = first["elsewhere_store"]
         if let soldAt, soldAt != store {
             throw LoyaltyError.refused(
@@ -198,14 +195,11 @@ extension LedgerDatabase {
         let card: String = first["card"]
         return RefundResult(
             card: card, memberId: first["member_id"], receipt: receipt.value, returnReceipt: returnId,
-            refundAmount: Money(minorUnits: refunded, currency: program.currency).decimalString,
-            currency: program.currency.code,
-            reversedPoints: rows.filter { ($0["points"] as Int64) < 0 && !$0["bonus"] }.reduce(0) {
-                $0 + ($1["points"] as Int64)
-            },
-            restoredPoints: rows.filter { ($0["points"] as Int64) > 0 }.reduce(0) { $0 + ($1["points"] as Int64) },
-            reversedBonusPoints: rows.filter { $0["bonus"] }.reduce(0) { $0 + ($1["points"] as Int64) },
+            refundAmount: Money(minorUnits: recorded.refundedMinor, currency: program.currency).decimalString,
+            currency: program.currency.code, reversedPoints: recorded.reversedPoints,
+            restoredPoints: recorded.restoredPoints,
+            reversedBonusPoints: recorded.reversedBonusPoints,
             balance: try shownBalance(card: card, program: program, db),
-            fullyRefunded: answer?.fullyRefunded ?? false, replayed: true, soldAtStore: store)
+            fullyRefunded: recorded.answer?.fullyRefunded ?? false, replayed: true, soldAtStore: store)
     }
 }

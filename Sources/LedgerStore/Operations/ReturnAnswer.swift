@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LoyaltyCore
 
 /// What a return was asked for and what the till answered that its entries alone do not say, kept on the
@@ -61,5 +62,33 @@ struct ReturnAnswer: Codable, Equatable {
                 "return \(returnId) of receipt \(receipt) already refunded \(Money(minorUnits: refundedMinor, currency: currency)) "
                     + "for another request; a different return needs a new return reference")
         }
+    }
+}
+
+/// What a recorded return did, summed from its entries (columns `points`, `amount_minor`, `sale_answer` and
+/// `bonus`, true for a bonus taken back): a retry under the same return reference answers with it.
+struct RecordedReturn {
+    var refundedMinor: Int64
+    var reversedPoints: Int64
+    var restoredPoints: Int64
+    var reversedBonusPoints: Int64
+    var answer: ReturnAnswer?
+
+    init(_ rows: [Row]) {
+        func sum(_ keep: (Row) -> Bool) -> Int64 { rows.filter(keep).reduce(0) { $0 + ($1["points"] as Int64) } }
+        refundedMinor = -rows.reduce(0) { $0 + ($1["amount_minor"] as Int64) }
+        reversedPoints = sum { ($0["points"] as Int64) < 0 && !$0["bonus"] }
+        restoredPoints = sum { ($0["points"] as Int64) > 0 }
+        reversedBonusPoints = sum { $0["bonus"] }
+        answer = rows.lazy.compactMap { ReturnAnswer(stored: $0["sale_answer"]) }.first
+    }
+
+    /// Refuses a retry that asks for another return than this one.
+    func requireSame(
+        amount: Money?, lines: [LineReturn]?, returnId: String, receipt: ReceiptReference, currency: Currency
+    ) throws {
+        try ReturnAnswer.requireSame(
+            as: answer, request: ReturnAnswer.request(amount: amount, lines: lines), refundedMinor: refundedMinor,
+            amount: amount, lines: lines, returnId: returnId, receipt: receipt, currency: currency)
     }
 }
