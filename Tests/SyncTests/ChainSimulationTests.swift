@@ -10,8 +10,8 @@ import Testing
 /// The chain against its oracle: several tills and a real head office (both drivers, real HTTP), random
 /// enrolments (at any till, twice, some referred), sales with and without lines (provisional where a till
 /// has not heard of the card) under a per-day cap, retries, full and partial refunds at the selling store or
-/// another (by line for a sale with lines), redemptions, members merged at head office, and syncs in any order (a till that does not
-/// sync is partitioned). After every till has synced twice, head office's balance and every till's view
+/// another (by line for a sale with lines), redemptions, cards added to a member at one till, members merged
+/// at head office, and syncs in any order (a till that does not sync is partitioned). After every till has synced twice, head office's balance and every till's view
 /// of every member equal the oracle's: the program run as if every till were always online, in sale order,
 /// with each merged pair one person all along.
 @Suite struct ChainSimulationTests {
@@ -98,10 +98,12 @@ import Testing
         var redeemed: [String: Int64] = [:]
         /// Merged cards: each card's representative (one person).
         var merged: [String: String] = [:]
+        /// Cards a till added to a member, each with the card it was added through.
+        var addedTo: [String: String] = [:]
 
         func person(_ card: String) -> String {
             var card = card
-            while let next = merged[card] { card = next }
+            while let next = merged[card] ?? addedTo[card] { card = next }
             return card
         }
 
@@ -164,7 +166,7 @@ import Testing
             return balance
         }
 
-        var cards: Set<String> { enrolled.union(sales.values.map(\.card)).union(merged.keys) }
+        var cards: Set<String> { enrolled.union(sales.values.map(\.card)).union(merged.keys).union(addedTo.keys) }
     }
 
     static func runs(_ driver: Driver) -> Int {
@@ -209,9 +211,11 @@ import Testing
         }
         // Cards unique to this run (head office is shared by every run of the driver).
         let prefix = String(format: "29%07d", (Int(seed % 9_000_000) + run) % 10_000_000)
-        let cards = (0..<Int.random(in: 3...6, using: &random)).map {
+        var cards = (0..<Int.random(in: 3...6, using: &random)).map {
             try! CardNumber(GTIN.withCheckDigit(prefix + String(format: "%03d", $0)))
         }
+        // Unused cards a till may add to a member it knows (a phone barcode beside the plastic card).
+        var spareCards = (0..<3).map { try! CardNumber(GTIN.withCheckDigit(prefix + String(format: "%03d", 500 + $0))) }
         var oracle = Oracle()
         var failures: [String] = []
         var receipts: [(receipt: String, till: Int)] = []
@@ -235,6 +239,9 @@ import Testing
             counter += 1
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<15:
+                // An added card is the member's: enrolling it as a new member elsewhere is a conflict head
+                // office lists for a person to resolve (CardConflictTests), not a program rule.
+                guard oracle.addedTo[card.value] == nil else { continue }
                 do {
                     _ = try ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrals[card.value], at: clock())
                     oracle.enrolled.insert(card.value)
@@ -341,6 +348,16 @@ import Testing
                 guard oracle.switchedAt == nil else { continue }
                 _ = try await store.publishProgram(try Self.program(Self.second), actor: "test", now: clock())
                 oracle.switchedAt = milliseconds(clock())
+            case 90..<93:
+                // This till adds an unused card to a member it knows; every till learns it at its next pull,
+                // and sales on it elsewhere before that are provisional until head office joins them.
+                guard let spare = spareCards.first, try ledger.lookup(card: card) != nil else { continue }
+                do {
+                    _ = try ledger.addCard(spare, toMemberOf: card, at: clock())
+                    spareCards.removeFirst()
+                    oracle.addedTo[spare.value] = card.value
+                    cards.append(spare)
+                } catch let error as LoyaltyError where ["provisional_member", "unknown_card", "card_taken"].contains(error.code) {}
             default:
                 _ = try await tills[till].client.syncOnce()
             }

@@ -12,7 +12,7 @@ static int open_ledger(const char *path, sqlite3 **db) {
 }
 
 int raw_award_loop(const char *path, const char *store_id, const char *card, long long amount_minor,
-                   const char *receipt_prefix, int count) {
+                   const char *receipt_prefix, int count, int reads_kept_figures) {
     sqlite3 *db = NULL;
     int rc = open_ledger(path, &db);
     if (rc != SQLITE_OK) return rc;
@@ -22,11 +22,12 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         "BEGIN IMMEDIATE",
         "COMMIT",
         "SELECT MAX(version) FROM program_versions",
-        "SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional "
-        "FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE c.number = ?",
+        "SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional, "
+        "m.local_rolling_after_seq, m.local_rolling_from_ms, m.local_rolling_oldest_ms, m.local_rolling_spend_minor, "
+        "m.local_rolling_points FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE c.number = ?",
         "SELECT e.seq, e.member_id, e.card, e.points, e.amount_minor, e.balance_after, e.rule_version, e.reported_balance, "
         "IFNULL(e.reported_tier, m.tier) FROM entries e JOIN members m ON m.id = e.member_id WHERE e.idempotency_key = ?",
-        "SELECT IFNULL(SUM(amount_minor), 0) FROM entries WHERE member_id = ? AND created_at > ?",
+        "SELECT IFNULL(SUM(amount_minor), 0), MIN(created_at) FROM entries WHERE member_id = ? AND created_at > ?",
         "INSERT INTO entries (id, store_id, member_id, card, kind, points, amount_minor, balance_after, "
         "receipt, idempotency_key, refers_to_seq, rule_version, reason, created_at, reported_balance, reported_tier, "
         "member_name, member_birthday, joins_card) "
@@ -34,9 +35,12 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         "NULL, NULL, NULL) RETURNING seq, balance_after",
         // One receipt, one member: no other member's entries on it.
         "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem') LIMIT 1",
+        "UPDATE members SET local_rolling_after_seq = 0, local_rolling_from_ms = ?, local_rolling_oldest_ms = ?, "
+        "local_rolling_spend_minor = ?, local_rolling_points = 0 WHERE id = ?",
     };
-    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert, &owner};
-    for (int i = 0; i < 8; i++) {
+    sqlite3_stmt *keep = NULL;
+    sqlite3_stmt **statements[] = {&begin, &commit, &version, &holder, &existing, &spend, &insert, &owner, &keep};
+    for (int i = 0; i < 9; i++) {
         rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, statements[i], NULL);
         if (rc != SQLITE_OK) goto done;
     }
@@ -53,6 +57,12 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         if (sqlite3_step(holder) != SQLITE_ROW) { rc = SQLITE_NOTFOUND; goto done; }
         long long member = sqlite3_column_int64(holder, 0);
         long long balance = sqlite3_column_int64(holder, 2);
+        /* The 12-month spend the trigger keeps on the member's row, when it answers this window. */
+        long long window_start = now_ms - 365LL * 24 * 3600 * 1000;
+        int kept = reads_kept_figures && sqlite3_column_type(holder, 8) != SQLITE_NULL
+                   && sqlite3_column_int64(holder, 8) == 0 && sqlite3_column_int64(holder, 9) <= window_start
+                   && (sqlite3_column_type(holder, 10) == SQLITE_NULL || window_start < sqlite3_column_int64(holder, 10));
+        if (kept) (void)sqlite3_column_int64(holder, 11);
         sqlite3_reset(holder);
         sqlite3_bind_text(existing, 1, key, -1, SQLITE_STATIC);
         if (sqlite3_step(existing) == SQLITE_ROW) { rc = SQLITE_CONSTRAINT; goto done; }
@@ -61,9 +71,20 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
         sqlite3_bind_int64(owner, 2, member);
         if (sqlite3_step(owner) == SQLITE_ROW) { rc = SQLITE_CONSTRAINT; goto done; }
         sqlite3_reset(owner);
-        sqlite3_bind_int64(spend, 1, member);
-        sqlite3_bind_int64(spend, 2, now_ms - 365LL * 24 * 3600 * 1000);
-        sqlite3_step(spend); sqlite3_reset(spend);
+        if (!kept) {
+            sqlite3_bind_int64(spend, 1, member);
+            sqlite3_bind_int64(spend, 2, window_start);
+            sqlite3_step(spend);
+            if (reads_kept_figures) {
+                sqlite3_bind_int64(keep, 1, window_start);
+                if (sqlite3_column_type(spend, 1) == SQLITE_NULL) sqlite3_bind_null(keep, 2);
+                else sqlite3_bind_int64(keep, 2, sqlite3_column_int64(spend, 1));
+                sqlite3_bind_int64(keep, 3, sqlite3_column_int64(spend, 0));
+                sqlite3_bind_int64(keep, 4, member);
+                sqlite3_step(keep); sqlite3_reset(keep);
+            }
+            sqlite3_reset(spend);
+        }
         long long points = amount_minor / 100;
         sqlite3_bind_text(insert, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(insert, 2, store_id, -1, SQLITE_STATIC);
@@ -84,7 +105,7 @@ int raw_award_loop(const char *path, const char *store_id, const char *card, lon
     }
     rc = SQLITE_OK;
 done:
-    for (int i = 0; i < 8; i++) sqlite3_finalize(*statements[i]);
+    for (int i = 0; i < 9; i++) sqlite3_finalize(*statements[i]);
     sqlite3_close(db);
     return rc;
 }

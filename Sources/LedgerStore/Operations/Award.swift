@@ -92,7 +92,8 @@ extension LedgerDatabase {
             let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)
             try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
             let tier = program.tier(named: holder.tier)
-            var points = try program.pointsEarned(for: amount, tier: tier)
+            // The rules, when the program has any, decide the points below.
+            var points = program.earningRules == nil && lines == nil ? try program.pointsEarned(for: amount, tier: tier) : 0
             var breakdown: EarningBreakdown?
             var dayCounted: String?
             var earnedToday: Int64 = 0
@@ -110,7 +111,7 @@ extension LedgerDatabase {
                             flags: row.optionalText(3),
                             standing: needsStanding
                                 ? SaleStanding(
-                                    enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6),
+                                    enrolledAt: row.int64(4), boughtBefore: row.bool(5), holdsACard: row.bool(6),
                                     chainVisits: row.optionalInt64(7) ?? 0, chainVisitsThroughSeq: row.int64(8))
                                 : nil
                         )
@@ -133,8 +134,7 @@ extension LedgerDatabase {
             if needsStanding && standing == nil { standing = try saleStanding(memberId: holder.memberId, db) }
             var firstPurchaseBonus: Int64?
             if let standing { firstPurchaseBonus = self.firstPurchaseBonus(for: holder, standing: standing, program: program) }
-            var progress = try rollingProgress(
-                holder: holder, at: millis, pointsToo: program.tiersCountPoints, db)
+            var progress = try rollingProgress(holder: holder, at: millis, pointsToo: program.tiersCountPoints, keep: true, db)
             // The sale counts at once: its spend, and its points with the bonus it brings.
             progress.spendMinorUnits += amount.minorUnits
             progress.pointsEarned += points + (firstPurchaseBonus ?? 0)
@@ -246,8 +246,9 @@ extension LedgerDatabase {
         var enrolledAt: Int64
         /// An earn entry here, or sales at head office's last pull.
         var boughtBefore: Bool
-        /// The member's first card chain-wide (coupon codes are made from it).
-        var firstCard: String?
+        /// Whether the member holds a card (here or at head office's last word): a coupon needs an owner
+        /// who can show one.
+        var holdsACard: Bool
         /// Head office's count of the member's sales since enrolling, and the store seq it includes.
         var chainVisits: Int64
         var chainVisitsThroughSeq: Int64
@@ -265,7 +266,7 @@ extension LedgerDatabase {
     static let memberRowWithStanding = """
         SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags, m.enrolled_at,
                EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0,
-               COALESCE(s.first_card, (SELECT number FROM cards c WHERE c.member_id = m.id ORDER BY c.added_at, c.number LIMIT 1)),
+               s.first_card IS NOT NULL OR EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.id),
                s.sales_since_enrolment, CASE WHEN s.sales_since_enrolment IS NULL THEN 0 ELSE s.includes_store_seq END
         FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
         """
@@ -273,7 +274,7 @@ extension LedgerDatabase {
     func saleStanding(memberId: Int64, _ db: Database) throws -> SaleStanding? {
         try db.cachedStatement(sql: Self.memberRowWithStanding).firstRow([.integer(memberId)]) { row in
             SaleStanding(
-                enrolledAt: row.int64(4), boughtBefore: row.bool(5), firstCard: row.optionalText(6),
+                enrolledAt: row.int64(4), boughtBefore: row.bool(5), holdsACard: row.bool(6),
                 chainVisits: row.optionalInt64(7) ?? 0, chainVisitsThroughSeq: row.int64(8))
         }
     }

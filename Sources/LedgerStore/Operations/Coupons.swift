@@ -92,7 +92,7 @@ extension LedgerDatabase {
             return nil
         }
         let enrolledAt = standing.enrolledAt
-        guard !rules.isEmpty, standing.firstCard != nil else { return [] }
+        guard !rules.isEmpty, standing.holdsACard else { return [] }
         var issued: [String] = []
         for (rule, visits, days) in rules where millis <= enrolledAt + Int64(days) * Self.millisecondsPerDay {
             // The member has this rule's coupon already (the usual case after the N-th visit): one index

@@ -179,6 +179,15 @@ extension LedgerDatabase {
                     "card \(existing.masked) is blocked, so no card can be added through it; a lost card is replaced at "
                         + "head office (`loyalty-hq cards replace OLD NEW`), or add the card through another card the member holds")
             }
+            // A card this till only knows from sales (sold before any store here knew it) names no member the
+            // cashier can see: a card added through it would make a second unknown member of several cards
+            // that head office could not join to the member the card belongs to (found by the chain simulation).
+            if holder.provisional {
+                throw LoyaltyError.refused(
+                    "provisional_member",
+                    "card \(existing.masked) is not enrolled here (it was only used for sales before this till heard of it); "
+                        + "sync with head office, or add the card through a card of the member this till knows")
+            }
             let millis = now.millisecondsSince1970
             if try String.fetchOne(db, sql: "SELECT status FROM cards WHERE number = ?", arguments: [new.value]) == "blocked" {
                 throw LoyaltyError.refused(

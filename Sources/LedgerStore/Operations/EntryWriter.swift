@@ -53,6 +53,25 @@ struct CardHolder {
     var provisional: Bool
     /// Head office's 12-month figures from the last snapshot and the store sequence they include.
     var snapshotProgress: (spend: Int64, points: Int64, included: Int64)?
+    /// This till's entries' figures as the member's row keeps them (nil: not kept yet).
+    var keptRolling: KeptRollingFigures?
+}
+
+/// The sums of a member's entries with `seq > afterSeq` and `created_at > fromMilliseconds`, kept on the
+/// member's row by the entry trigger (schema v22) so an award does not sum the member's history.
+struct KeptRollingFigures {
+    var afterSeq: Int64
+    var fromMilliseconds: Int64
+    /// The oldest counted entry's time (nil: none counted).
+    var oldestMilliseconds: Int64?
+    var progress: TierProgress
+
+    /// Whether the kept sums are exactly the entries after `basis` within a window that starts
+    /// (exclusive) at `windowStart`: same basis, nothing left out that the window holds, nothing
+    /// counted that has aged out of it.
+    func answers(basis: Int64, windowStart: Int64) -> Bool {
+        afterSeq == basis && fromMilliseconds <= windowStart && (oldestMilliseconds.map { windowStart < $0 } ?? true)
+    }
 }
 
 extension LedgerDatabase {
@@ -103,7 +122,8 @@ extension LedgerDatabase {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional,
-                       s.rolling_spend_minor, IFNULL(s.rolling_points_earned, 0)
+                       s.rolling_spend_minor, IFNULL(s.rolling_points_earned, 0), m.local_rolling_after_seq,
+                       m.local_rolling_from_ms, m.local_rolling_oldest_ms, m.local_rolling_spend_minor, m.local_rolling_points
                 FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
@@ -111,7 +131,14 @@ extension LedgerDatabase {
             (
                 memberId: row.int64(0), status: row.text(1), balance: row.int64(2), tier: row.text(3),
                 snapshotBalance: row.optionalInt64(4), included: row.optionalInt64(5), hqTier: row.optionalText(6),
-                provisional: row.bool(7), snapshotSpend: row.optionalInt64(8), snapshotPoints: row.int64(9)
+                provisional: row.bool(7), snapshotSpend: row.optionalInt64(8), snapshotPoints: row.int64(9),
+                kept: row.optionalInt64(10).flatMap { afterSeq in
+                    row.optionalInt64(11).map { from in
+                        KeptRollingFigures(
+                            afterSeq: afterSeq, fromMilliseconds: from, oldestMilliseconds: row.optionalInt64(12),
+                            progress: TierProgress(spendMinorUnits: row.int64(13), pointsEarned: row.int64(14)))
+                    }
+                }
             )
         }
         guard let row = found else {
@@ -142,7 +169,8 @@ extension LedgerDatabase {
             provisional: row.provisional,
             snapshotProgress: row.included.flatMap { included in
                 row.snapshotSpend.map { (spend: $0, points: row.snapshotPoints, included: included) }
-            })
+            },
+            keptRolling: row.kept)
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
@@ -179,41 +207,48 @@ extension LedgerDatabase {
             arguments: [seq, memberId, memberId]) ?? 0
     }
 
-    /// The member's spend and points earned here over the 365 days before `millis`. `pointsToo`
-    /// false leaves the points at 0 (a program whose tiers count spend needs no more at the till).
-    /// The member's 12-month spend (and points earned): head office's chain-wide figure from the last
+    /// The member's 12-month spend and points earned: head office's chain-wide figure from the last
     /// pull, plus this till's entries newer than that snapshot — the same figure at every till.
-    /// The snapshot's figures come with the card holder (read anyway), then one index range: a join
-    /// bounding the range by the snapshot's sequence cost every award ~35 µs of CPU.
-    func rollingProgress(holder: CardHolder, at millis: Int64, pointsToo: Bool, _ db: Database) throws -> TierProgress {
-        let window = millis - LedgerDatabase.rollingWindowMilliseconds
-        let memberId = holder.memberId
+    /// `pointsToo` false leaves the points at 0 (a program whose tiers count spend needs no more).
+    ///
+    /// This till's part comes from the member's row (``KeptRollingFigures``, read with the card holder)
+    /// when it answers this window; otherwise from one index range over the member's entries, and with
+    /// `keep` (a write transaction) the row then keeps the new sums. Summing the history on every award
+    /// made an award's cost grow with the member's entries.
+    func rollingProgress(
+        holder: CardHolder, at millis: Int64, pointsToo: Bool, keep: Bool = false, _ db: Database
+    ) throws -> TierProgress {
+        let windowStart = millis - LedgerDatabase.rollingWindowMilliseconds
         let snapshot = holder.snapshotProgress
-        let local: TierProgress
-        if let snapshot {
-            let statement = try db.cachedStatement(
-                sql: pointsToo ? Self.rollingAfterWithPoints : Self.rollingAfterOfSpend)
-            local = try statement.firstRow([.integer(memberId), .integer(window), .integer(snapshot.included)]) {
-                TierProgress(spendMinorUnits: $0.int64(0), pointsEarned: $0.int64(1))
-            } ?? TierProgress(spendMinorUnits: 0, pointsEarned: 0)
+        let basis = snapshot?.included ?? 0
+        var local: TierProgress
+        if let kept = holder.keptRolling, kept.answers(basis: basis, windowStart: windowStart) {
+            local = kept.progress
         } else {
-            let statement = try db.cachedStatement(sql: pointsToo ? Self.rollingWithPoints : Self.rollingOfSpend)
-            local = try statement.firstRow([.integer(memberId), .integer(window)]) {
-                TierProgress(spendMinorUnits: $0.int64(0), pointsEarned: $0.int64(1))
-            } ?? TierProgress(spendMinorUnits: 0, pointsEarned: 0)
+            let summed = try db.cachedStatement(sql: Self.rollingOfEntries).firstRow(
+                [.integer(holder.memberId), .integer(windowStart), .integer(basis)]
+            ) { (spend: $0.int64(0), points: $0.int64(1), oldest: $0.optionalInt64(2)) }
+            local = TierProgress(spendMinorUnits: summed?.spend ?? 0, pointsEarned: summed?.points ?? 0)
+            if keep {
+                try db.cachedStatement(sql: Self.keepRolling).execute(arguments: [
+                    basis, windowStart, summed?.oldest, local.spendMinorUnits, local.pointsEarned, holder.memberId,
+                ])
+            }
         }
+        if !pointsToo { local.pointsEarned = 0 }
         return TierProgress(
             spendMinorUnits: (snapshot?.spend ?? 0) + local.spendMinorUnits, pointsEarned: (snapshot?.points ?? 0) + local.pointsEarned)
     }
 
-    static let rollingOfSpend = "SELECT IFNULL(SUM(amount_minor), 0), 0 FROM entries WHERE member_id = ? AND created_at > ?"
-    static let rollingWithPoints =
-        "SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0) FROM entries WHERE member_id = ? AND created_at > ?"
-    static let rollingAfterOfSpend =
-        "SELECT IFNULL(SUM(amount_minor), 0), 0 FROM entries WHERE member_id = ? AND created_at > ? AND seq > ?"
-    static let rollingAfterWithPoints = """
-        SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0) FROM entries
-        WHERE member_id = ? AND created_at > ? AND seq > ?
+    /// The member's entries after a sequence and within a window: spend, points earned, oldest time.
+    static let rollingOfEntries = """
+        SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(created_at) FROM entries
+        WHERE member_id = ?1 AND created_at > ?2 AND seq > ?3
+        """
+    static let keepRolling = """
+        UPDATE members SET local_rolling_after_seq = ?, local_rolling_from_ms = ?, local_rolling_oldest_ms = ?,
+                           local_rolling_spend_minor = ?, local_rolling_points = ?
+        WHERE id = ?
         """
 
     static let rollingWindowMilliseconds: Int64 = 365 * 24 * 3600 * 1000

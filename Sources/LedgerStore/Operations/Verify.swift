@@ -1,4 +1,5 @@
 import GRDB
+import LoyaltyCore
 
 extension LedgerDatabase {
     /// Checks every invariant the ledger promises: balance == Σ entries per member, each entry's
@@ -36,6 +37,27 @@ extension LedgerDatabase {
                     """
             ).map { "entry \($0[0] as Int64): balance after \($0[1] as Int64), running sum \($0[2] as Int64)" }
             check("balance_history", runningMismatches, "every entry's balance-after equals the running sum")
+
+            // The 12-month figures a member's row keeps for awards are a cache, like the balance.
+            let keptRollingMismatches = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, m.local_rolling_spend_minor, m.local_rolling_points, s.spend, s.points FROM members m
+                    JOIN (SELECT k.id, IFNULL(SUM(e.amount_minor), 0) AS spend,
+                                 IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0) AS points,
+                                 MIN(e.created_at) AS oldest
+                          FROM members k LEFT JOIN entries e ON e.member_id = k.id AND e.seq > k.local_rolling_after_seq
+                                                             AND e.created_at > k.local_rolling_from_ms
+                          WHERE k.local_rolling_after_seq IS NOT NULL GROUP BY k.id) s ON s.id = m.id
+                    WHERE m.local_rolling_spend_minor != s.spend OR m.local_rolling_points != s.points
+                       OR m.local_rolling_oldest_ms IS NOT s.oldest
+                    LIMIT 100
+                    """
+            ).map {
+                "member \($0[0] as Int64): keeps 12-month spend \($0[1] as Int64) and points \($0[2] as Int64), "
+                    + "but entries sum to \($0[3] as Int64) and \($0[4] as Int64)"
+            }
+            check("rolling_figures", keptRollingMismatches, "every member's kept 12-month figures equal their entries")
 
             let sequence = try Row.fetchOne(db, sql: "SELECT IFNULL(MIN(seq), 1), IFNULL(MAX(seq), 0), COUNT(*) FROM entries")!
             let (minSeq, maxSeq, count): (Int64, Int64, Int64) = (sequence[0], sequence[1], sequence[2])

@@ -360,6 +360,37 @@ enum LedgerSchema {
                         WHERE elsewhere_store IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v22-rolling-figures-kept") { db in
+            // The member's 12-month spend and points from this till's entries, kept beside the balance so
+            // an award reads them instead of summing the member's history: the sum of the member's
+            // entries with seq > local_rolling_after_seq and created_at > local_rolling_from_ms (NULL: not kept yet),
+            // the oldest of them at local_rolling_oldest_ms. The trigger adds each new entry that belongs.
+            try db.execute(
+                sql: """
+                    ALTER TABLE members ADD COLUMN local_rolling_after_seq INTEGER;
+                    ALTER TABLE members ADD COLUMN local_rolling_from_ms INTEGER;
+                    ALTER TABLE members ADD COLUMN local_rolling_oldest_ms INTEGER;
+                    ALTER TABLE members ADD COLUMN local_rolling_spend_minor INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE members ADD COLUMN local_rolling_points INTEGER NOT NULL DEFAULT 0;
+                    DROP TRIGGER entries_update_balance;
+                    CREATE TRIGGER entries_update_balance AFTER INSERT ON entries
+                    BEGIN
+                        UPDATE members SET
+                            balance = balance + NEW.points,
+                            local_rolling_spend_minor = local_rolling_spend_minor
+                                + CASE WHEN NEW.seq > local_rolling_after_seq AND NEW.created_at > local_rolling_from_ms
+                                       THEN NEW.amount_minor ELSE 0 END,
+                            local_rolling_points = local_rolling_points
+                                + CASE WHEN NEW.seq > local_rolling_after_seq AND NEW.created_at > local_rolling_from_ms
+                                            AND (NEW.kind IN ('earn', 'bonus') OR (NEW.kind = 'reverse' AND NEW.points < 0))
+                                       THEN NEW.points ELSE 0 END,
+                            local_rolling_oldest_ms = CASE WHEN NEW.seq > local_rolling_after_seq AND NEW.created_at > local_rolling_from_ms
+                                                     THEN MIN(IFNULL(local_rolling_oldest_ms, NEW.created_at), NEW.created_at)
+                                                     ELSE local_rolling_oldest_ms END
+                        WHERE id = NEW.member_id;
+                    END;
+                    """)
+        }
         return migrator
     }
 }

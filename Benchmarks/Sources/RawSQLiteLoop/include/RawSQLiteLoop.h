@@ -3,9 +3,11 @@
 
 /// Runs `count` awards of `amount_minor` on `card` (receipts PREFIX-0...), each in its own
 /// IMMEDIATE transaction with WAL + synchronous=FULL, executing the same SQL statements as the
-/// agent's award. Returns 0 on success, else the SQLite error code.
+/// agent's award. `reads_kept_figures` 0: the 12-month spend is summed over the member's entries
+/// (the award's SQL before schema v22); 1: read from the member's row, as the agent now does.
+/// Returns 0 on success, else the SQLite error code.
 int raw_award_loop(const char *path, const char *store_id, const char *card, long long amount_minor,
-                   const char *receipt_prefix, int count);
+                   const char *receipt_prefix, int count, int reads_kept_figures);
 
 /// Looks up `count` cards (cycling through `cards`) with the same SELECT the agent's lookup uses.
 /// Returns the number of cards found, or -1 on error.
