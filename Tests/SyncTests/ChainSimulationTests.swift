@@ -13,7 +13,8 @@ import Testing
 /// another (by line for a sale with lines), redemptions, cards added to a member at one till, members merged
 /// at head office, and syncs in any order (a till that does not sync is partitioned). After every till has synced twice, head office's balance and every till's view
 /// of every member equal the oracle's: the program run as if every till were always online, in sale order,
-/// with each merged pair one person all along.
+/// with each merged pair one person all along; after head office's expiry run, once every point has lapsed, every
+/// standing point is gone everywhere and debts remain.
 @Suite struct ChainSimulationTests {
     /// What the two program versions of a run differ in (the referral bonus stays: head office pays it).
     struct Terms {
@@ -26,6 +27,8 @@ import Testing
     /// Published part way through some runs; tills switch at their next pull.
     static let second = Terms(enrolmentBonus: 30, firstPurchaseBonus: 60, dayCapPoints: 100)
     static let referralBonus: Int64 = 25
+    /// Points lapse after this many days; the run ends with head office's expiry run that long after.
+    static let expiryDays = 30
 
     static func program(_ terms: Terms) throws -> ProgramDefinition {
         try ProgramFile.parse(
@@ -39,6 +42,7 @@ import Testing
             referral_points: \(referralBonus)}
             coupons:
               - {name: welcome, when: enrolment, discount: "1.00", valid_days: 30}
+            expiry: {after_days: \(expiryDays)}
             """)
     }
 
@@ -407,6 +411,25 @@ import Testing
                     .filter { $0.status != "voided" && $0.code.hasPrefix("WELCOME-") }.map(\.code).sorted()
                 if shown != atHeadOffice {
                     failures.append("till \(index) shows welcome coupons \(shown) for \(person), head office \(atHeadOffice)")
+                }
+            }
+        }
+        // Head office's expiry run, once everything has lapsed: every point still standing expires (an overdrawn
+        // member keeps their debt), and every till shows it after its next pull.
+        let later = start.addingTimeInterval(Double(Self.expiryDays + 2) * 86_400)
+        let calendar = try ChainCalendar(identifier: "UTC")
+        _ = try await store.runExpiry(asOfDay: calendar.today(later), calendar: calendar, actor: "test", now: later)
+        for till in tills { _ = try await till.client.syncOnce() }
+        for card in oracle.cards.sorted() {
+            let expected = min(balances[oracle.person(card)] ?? 0, 0)
+            let chain = try await store.member(card: card, now: later)?.balance
+            if chain != expected {
+                failures.append("after expiry head office holds \(chain ?? -1) for \(card), the oracle \(expected)")
+            }
+            for (index, till) in tills.enumerated() where try till.ledger.lookup(card: CardNumber(card)) != nil {
+                let shown = try till.ledger.member(card: CardNumber(card)).balance
+                if shown != expected {
+                    failures.append("after expiry till \(index) shows \(shown) for \(card), the oracle \(expected)")
                 }
             }
         }
