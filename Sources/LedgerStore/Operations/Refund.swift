@@ -20,9 +20,6 @@ extension LedgerDatabase {
     ) throws -> RefundResult {
         try write { db in
             let program = try currentProgram(db)
-            if let amount, amount.currency != program.currency {
-                throw LoyaltyError.badInput("wrong_currency", "the program counts in \(program.currency.code)")
-            }
             let sale = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -37,6 +34,23 @@ extension LedgerDatabase {
             }
             let earn = sale.first { $0["kind"] == "earn" }
             let redeem = sale.first { $0["kind"] == "redeem" }
+            // Amounts are the receipt's, in the currency the sale was made in (its program version's).
+            let currency = try installedProgram(version: (earn ?? first)["rule_version"], db)?.currency ?? program.currency
+            if let amount, amount.currency != currency {
+                throw LoyaltyError.badInput(
+                    "wrong_currency",
+                    "receipt \(receipt) was paid in \(currency.code), the amount is in \(amount.currency.code)"
+                        + (currency != program.currency
+                            ? "; the program has since changed to \(program.currency.code): return the whole sale "
+                                + "(no --amount or lines), or ask head office for an adjustment (`loyalty-hq members adjust`)"
+                            : ""))
+            }
+            if lines != nil, currency != program.currency {
+                throw LoyaltyError.badInput(
+                    "wrong_currency",
+                    "receipt \(receipt) was paid in \(currency.code), before the program changed to \(program.currency.code): "
+                        + "return the whole sale (no lines), or ask head office for an adjustment (`loyalty-hq members adjust`)")
+            }
             // The result describes the sale's member (the earn's, else the redemption's). Each reversal
             // below goes to the member and card of the entry it reverses, never to another.
             let owner = earn ?? first
@@ -69,12 +83,12 @@ extension LedgerDatabase {
             if !earlier.isEmpty {
                 let recorded = RecordedReturn(earlier)
                 try recorded.requireSame(
-                    amount: amount, lines: lines, returnId: returnId, receipt: receipt, currency: program.currency)
+                    amount: amount, lines: lines, returnId: returnId, receipt: receipt, currency: currency)
                 let state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
                 return RefundResult(
                     card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
-                    refundAmount: Money(minorUnits: recorded.refundedMinor, currency: program.currency).decimalString,
-                    currency: program.currency.code, reversedPoints: recorded.reversedPoints,
+                    refundAmount: Money(minorUnits: recorded.refundedMinor, currency: currency).decimalString,
+                    currency: currency.code, reversedPoints: recorded.reversedPoints,
                     restoredPoints: recorded.restoredPoints, reversedBonusPoints: recorded.reversedBonusPoints,
                     balance: try shownBalance(card: card, program: program, db), fullyRefunded: state.isFullyRefunded,
                     replayed: true)
@@ -164,8 +178,8 @@ extension LedgerDatabase {
             }
             return RefundResult(
                 card: card, memberId: memberId, receipt: receipt.value, returnReceipt: returnId,
-                refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
-                currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
+                refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: currency).decimalString,
+                currency: currency.code, reversedPoints: -plan.reverseEarnPoints,
                 restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus,
                 voidedCoupons: voided.isEmpty ? nil : voided,
                 balance: try shownBalance(card: card, program: program, db),

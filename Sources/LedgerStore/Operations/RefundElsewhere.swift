@@ -37,11 +37,17 @@ extension LedgerDatabase {
     ) throws -> RefundResult {
         try write { db in
             let program = try currentProgram(db)
-            guard sale.currencyCode == program.currency.code, amount.map({ $0.currency == program.currency }) ?? true
+            // Amounts are the receipt's, in the sale's currency; after the program changed currency only the
+            // whole sale can be returned here (no amounts to type).
+            let currency = (try? Currency.named(sale.currencyCode)) ?? program.currency
+            guard currency.code == sale.currencyCode,
+                amount.map({ $0.currency == currency }) ?? true,
+                currency == program.currency || (amount == nil && lines == nil)
             else {
                 throw LoyaltyError.badInput(
                     "wrong_currency",
-                    "the sale was made in \(sale.currencyCode); this till counts in \(program.currency.code)")
+                    "the sale was made in \(sale.currencyCode); this till counts in \(program.currency.code): return the "
+                        + "whole sale (no amount or lines), or ask head office for an adjustment (`loyalty-hq members adjust`)")
             }
             let returnId = returnReceipt?.value ?? MachineToken.uuid()
             let keyPrefix = Self.elsewhereKey(sale.receipt, returnId)
@@ -152,8 +158,8 @@ extension LedgerDatabase {
             try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [holder.memberId])
             return RefundResult(
                 card: card.value, memberId: holder.memberId, receipt: sale.receipt.value, returnReceipt: returnId,
-                refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: program.currency).decimalString,
-                currency: program.currency.code, reversedPoints: -plan.reverseEarnPoints,
+                refundAmount: Money(minorUnits: plan.refundMinorUnits, currency: currency).decimalString,
+                currency: currency.code, reversedPoints: -plan.reverseEarnPoints,
                 restoredPoints: plan.restoreRedeemPoints, reversedBonusPoints: reversedBonus,
                 balance: try shownBalance(card: card.value, program: program, db),
                 fullyRefunded: after.isFullyRefunded, replayed: false, soldAtStore: sale.storeId)
