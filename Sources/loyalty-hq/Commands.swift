@@ -341,7 +341,7 @@ struct Report: AsyncParsableCommand {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case overdrafts, stores, totals, audit, members
         case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
-        case expiring, coupons, reconciliations, cardConflicts = "card-conflicts"
+        case expiring, coupons, reconciliations, cardConflicts = "card-conflicts", replica
     }
 
     @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
@@ -352,6 +352,10 @@ struct Report: AsyncParsableCommand {
 
     func run() async throws {
         let kind = kind
+        if kind == .replica {
+            try await printReplicaLag()
+            return
+        }
         if let analytics = try await analyticsReport(kind) {
             analytics.print(json: storage.json, csv: csv)
             return
@@ -361,19 +365,19 @@ struct Report: AsyncParsableCommand {
         let json: String
         switch kind {
         case .overdrafts:
-            let overdrafts = try await storage.withStore { store, _ in try await store.overdrafts() }
+            let overdrafts = try await storage.withReportStore { store in try await store.overdrafts() }
             header = ["card", "store", "seq", "receipt", "points", "balance_after", "at"]
             rows = overdrafts.map { [$0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter), Output.iso($0.atMilliseconds)] }
             struct Body: Encodable { var overdrafts: [WithTimes<Overdraft>] }
             json = Output.json(Body(overdrafts: overdrafts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .stores:
-            let stores = try await storage.withStore { store, _ in try await store.stores() }
+            let stores = try await storage.withReportStore { store in try await store.stores() }
             header = ["store", "acknowledged_seq", "reported_backlog", "last_contact"]
             rows = stores.map { [$0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog), Output.iso($0.lastContactMilliseconds)] }
             struct Body: Encodable { var stores: [WithTimes<StoreSummary>] }
             json = Output.json(Body(stores: stores.map { WithTimes($0, ["last_contact": $0.lastContactMilliseconds]) }))
         case .members:
-            let members = try await storage.withStore { store, _ in try await store.memberList() }
+            let members = try await storage.withReportStore { store in try await store.memberList() }
             header = ["card", "name", "birthday", "enrolled_store", "enrolled_at", "balance", "purchases"]
             rows = members.map {
                 [
@@ -395,43 +399,46 @@ struct Report: AsyncParsableCommand {
                     members: members.map { WithTimes($0, ["enrolled_at": $0.enrolledAtMilliseconds]) },
                     summary: Summary(members: members.count, enrolledNeverBought: neverBought)))
         case .audit:
-            let records = try await storage.withStore { store, _ in try await store.auditTrail() }
+            let records = try await storage.withReportStore { store in try await store.auditTrail() }
             header = ["at", "by", "action", "detail", "reason"]
             rows = records.map { [Output.iso($0.atMilliseconds), $0.actor, $0.action, $0.detail, $0.reason ?? ""] }
             struct Body: Encodable { var audit: [WithTimes<AuditRecord>] }
             json = Output.json(Body(audit: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .totals:
-            let totals = try await storage.withStore { store, _ in try await store.totals() }
+            let totals = try await storage.withReportStore { store in try await store.totals() }
             header = ["store", "entries", "points"]
             rows = totals.map { [$0.storeId, String($0.entries), String($0.points)] }
             struct Body: Encodable { var totals: [StoreTotal] }
             json = Output.json(Body(totals: totals))
         case .coupons:
-            let uses = try await storage.withStore { store, _ in try await store.couponDoubleUses() }
+            let uses = try await storage.withReportStore { store in try await store.couponDoubleUses() }
             header = ["code", "card", "store", "receipt", "at"]
             rows = uses.map { [$0.code, $0.card, $0.storeId, $0.receipt, Output.iso($0.atMilliseconds)] }
             struct Body: Encodable { var couponsUsedTwice: [WithTimes<CouponUse>] }
             json = Output.json(Body(couponsUsedTwice: uses.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .reconciliations:
-            let records = try await storage.withStore { store, _ in try await store.reconciliations() }
+            let records = try await storage.withReportStore { store in try await store.reconciliations() }
             header = ["at", "card", "code", "points", "by", "reason"]
             rows = records.map { [Output.iso($0.atMilliseconds), $0.card, $0.reasonCode, String($0.points), $0.by, $0.reason] }
             struct Body: Encodable { var reconciliations: [WithTimes<ReconciliationRecord>] }
             json = Output.json(Body(reconciliations: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .cardConflicts:
-            let conflicts = try await storage.withStore { store, _ in try await store.cardConflicts() }
+            let conflicts = try await storage.withReportStore { store in try await store.cardConflicts() }
             header = ["at", "card", "store", "seq", "kind", "added_to", "held_by"]
             rows = conflicts.map {
                 [Output.iso($0.atMilliseconds), $0.card, $0.storeId, String($0.seq), $0.kind, $0.addedTo, $0.heldBy]
             }
             struct Body: Encodable { var cardConflicts: [WithTimes<CardConflict>] }
             json = Output.json(Body(cardConflicts: conflicts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
-        case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring:
+        case .rfm, .lifecycle, .superUsers, .clv, .churn, .loyaltyTypes, .tiers, .winBack, .expiring, .replica:
             preconditionFailure("analytics reports are printed by analyticsReport(_:)")
         }
         if storage.json {
-            Output.out(json)
-        } else if csv {
+            Output.out(ReplicaNote.annotated(json))
+            return
+        }
+        ReplicaNote.printBefore(csv: csv)
+        if csv {
             Output.out(([header] + rows).map { $0.map(ReportTable.csvField).joined(separator: ",") }.joined(separator: "\n"))
         } else {
             if rows.isEmpty { Output.out("No \(kind.rawValue) to report.") }
@@ -442,7 +449,7 @@ struct Report: AsyncParsableCommand {
     /// The segment and model reports; nil for the operational ones.
     func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
         switch kind {
-        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations, .cardConflicts: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations, .cardConflicts, .replica: return nil
         case .expiring: return try await ExpiringReport.table(storage, asOf: asOf.asOf, within: within)
         default: break
         }
@@ -456,10 +463,28 @@ struct Report: AsyncParsableCommand {
         case .loyaltyTypes: return AnalyticsReports.loyaltyTypes(context)
         case .tiers:
             // What members hold now (the tills and the dashboard show it), beside what a review would give.
-            let heldNow = try await storage.withStore { store, _ in try await store.tierCounts(now: Date()) }
+            let heldNow = try await storage.withReportStore { store in try await store.tierCounts(now: Date()) }
             return AnalyticsReports.tiers(context, heldNow: heldNow)
         case .winBack: return AnalyticsReports.winBack(context)
-        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations, .cardConflicts: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations, .cardConflicts, .replica:
+            return nil
+        }
+    }
+
+    /// `report replica`: how far the replica reports read from is behind the primary.
+    func printReplicaLag() async throws {
+        guard try storage.replicaURL != nil else {
+            throw CommandFailure(
+                code: "no_replica",
+                message: "no replica is configured: give --postgres-replica URL, $LOYALTY_HQ_POSTGRES_REPLICA or "
+                    + "hq.yaml's storage.replica_url_file", exitCode: 2)
+        }
+        let lag = try await storage.withReportStore { _ in ReplicaNote.lag.withLock { $0 } }
+        guard let lag else { return }
+        if storage.json {
+            Output.out(Output.json(lag))
+        } else {
+            Output.out(lag.text)
         }
     }
 

@@ -13,6 +13,11 @@ struct StorageOptions: ParsableArguments {
     var db: String?
     @Option(help: ArgumentHelp("PostgreSQL instead of SQLite: postgres://user:password@host:5432/database (default: $LOYALTY_HQ_POSTGRES).", valueName: "url"))
     var postgres: String?
+    @Option(help: ArgumentHelp(
+        "A streaming replica of the PostgreSQL database: reports and the dashboard read there and say how far it "
+            + "lags (default: $LOYALTY_HQ_POSTGRES_REPLICA, else the URL in hq.yaml's storage.replica_url_file).",
+        valueName: "url"))
+    var postgresReplica: String?
     @Flag(help: "Print exactly one JSON object.") var json = false
     @Option(help: ArgumentHelp(
         "Head office's configuration file (default: $LOYALTY_HQ_CONFIG, else /etc/loyalty-hq/hq.yaml if it exists).",
@@ -36,21 +41,63 @@ struct StorageOptions: ParsableArguments {
             if db != nil { return nil }
             if let url = ProcessInfo.processInfo.environment["LOYALTY_HQ_POSTGRES"], !url.isEmpty { return url }
             guard let path = HQConfigFile.text("storage.postgres_url_file", flag: nil) else { return nil }
-            let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path  // what others could read
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                throw CommandFailure(
-                    code: "bad_config",
-                    message: "storage.postgres_url_file \(target) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
-                    exitCode: 2)
+            return try Self.urlFromPrivateFile(path, key: "storage.postgres_url_file")
+        }
+    }
+
+    /// `--postgres-replica`, else `$LOYALTY_HQ_POSTGRES_REPLICA`, else the URL in the file
+    /// `storage.replica_url_file` names (not readable by others); nil: reports read the primary.
+    var replicaURL: String? {
+        get throws {
+            if let postgresReplica, !postgresReplica.isEmpty { return postgresReplica }
+            if let url = ProcessInfo.processInfo.environment["LOYALTY_HQ_POSTGRES_REPLICA"], !url.isEmpty { return url }
+            guard let path = HQConfigFile.text("storage.replica_url_file", flag: nil) else { return nil }
+            return try Self.urlFromPrivateFile(path, key: "storage.replica_url_file")
+        }
+    }
+
+    /// The postgres:// URL a file holds; refused when others may read the file (it holds a password).
+    static func urlFromPrivateFile(_ path: String, key: String) throws -> String {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path  // what others could read
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            throw CommandFailure(
+                code: "bad_config", message: "\(key) \(target) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
+                exitCode: 2)
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            case let url = text.trimmingCharacters(in: .whitespacesAndNewlines), url.hasPrefix("postgres")
+        else {
+            throw CommandFailure(code: "bad_config", message: "\(key) \(path) cannot be read or holds no postgres:// URL", exitCode: 2)
+        }
+        return url
+    }
+
+    /// Runs `body` on the store reports read: the replica when one is configured (checked to be a standby
+    /// of this head office's database, never migrated; its lag is kept for ``ReplicaNote``), else the store.
+    func withReportStore<T: Sendable>(_ body: @Sendable (any HeadOfficeStore) async throws -> T) async throws -> T {
+        guard let url = try replicaURL else { return try await withStore { store, _ in try await body(store) } }
+        var logger = Logger(label: "loyalty-hq")
+        logger.logLevel = .warning
+        let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let store = PostgresHeadOfficeStore(client: client, logger: logger)
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(Self.postgresAnswerSeconds))
+                HQEntryPoint.fail(
+                    CommandFailure(
+                        code: "storage_failure",
+                        message: "the PostgreSQL replica (\(Self.redacted(url))) did not answer within \(Self.postgresAnswerSeconds) s: "
+                            + "check that it runs and the URL (--postgres-replica, $LOYALTY_HQ_POSTGRES_REPLICA or "
+                            + "storage.replica_url_file)",
+                        exitCode: 3))
             }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-                case let url = text.trimmingCharacters(in: .whitespacesAndNewlines), url.hasPrefix("postgres")
-            else {
-                throw CommandFailure(
-                    code: "bad_config",
-                    message: "storage.postgres_url_file \(path) cannot be read or holds no postgres:// URL", exitCode: 2)
-            }
-            return url
+            let lag = try await store.replicaLag()
+            watchdog.cancel()
+            ReplicaNote.lag.withLock { $0 = lag }
+            try await Self.adoptChainTimeZone(of: store)
+            return try await body(store)
         }
     }
 
@@ -102,6 +149,30 @@ struct StorageOptions: ParsableArguments {
     private static func adoptChainTimeZone(of store: any HeadOfficeStore) async throws {
         let zone = try await store.chainTimeZone()
         Output.chainTimeZone.withLock { $0 = zone }
+    }
+}
+
+/// Where a report's figures came from when they were read from the replica, for the report to say.
+enum ReplicaNote {
+    /// The replica's lag when this command read from it (nil: it read the primary).
+    static let lag = Mutex<ReplicaLag?>(nil)
+
+    /// `json` (one object) with `read_from_replica` beside its fields when the report was read there.
+    static func annotated(_ json: String) -> String {
+        guard let lag = lag.withLock({ $0 }),
+            var object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+            let data = try? JSONSerialization.data(withJSONObject: ["seconds_behind": lag.secondsBehind, "streaming": lag.streaming])
+        else { return json }
+        object["read_from_replica"] = try? JSONSerialization.jsonObject(with: data)
+        guard let annotated = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return json }
+        return String(decoding: annotated, as: UTF8.self)
+    }
+
+    /// Prints the note above a table for a person (on stderr beside CSV, which stays one table).
+    static func printBefore(csv: Bool) {
+        guard let lag = lag.withLock({ $0 }) else { return }
+        if csv { Output.err(lag.text) } else { Output.out(lag.text) }
     }
 }
 

@@ -44,6 +44,32 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
+    /// The schema's versions in order, each with its statements.
+    static let migrations: [(Int, [String])] = [
+        (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
+        (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
+        (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge), (8, HeadOfficeSchema.postgresSettings),
+        (9, HeadOfficeSchema.postgresImportedSales),
+        (10, HeadOfficeSchema.postgresMemberFlags),
+        (11, HeadOfficeSchema.postgresReferrals),
+        (12, HeadOfficeSchema.postgresPrograms),
+        (13, HeadOfficeSchema.postgresReviewedTiers),
+        (14, HeadOfficeSchema.postgresIssuedEntries),
+        (15, HeadOfficeSchema.postgresCoupons),
+        (16, HeadOfficeSchema.postgresEntriesByTime),
+        (17, HeadOfficeSchema.postgresStoreCredentials),
+        (18, HeadOfficeSchema.postgresIssuedAdjustments),
+        (19, HeadOfficeSchema.postgresTierRows),
+        (20, HeadOfficeSchema.postgresCardConflicts),
+        (21, HeadOfficeSchema.postgresCouponWithdrawals),
+        (22, HeadOfficeSchema.postgresProfileTimes),
+        (23, HeadOfficeSchema.postgresTierRowsWithImports),
+        (24, HeadOfficeSchema.postgresCardUnblocks),
+        (25, HeadOfficeSchema.postgresReturnsAnywhere),
+        (26, HeadOfficeSchema.postgresReturnOverlaps),
+        (27, HeadOfficeSchema.postgresCardConflictResolutions),
+    ]
+
     public func migrate() async throws {
         try await transaction { connection in
             // One migrator at a time, even with several servers starting together.
@@ -56,31 +82,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 let rows = try await connection.query("SELECT version FROM hq_schema", logger: logger)
                 for try await version in rows.decode(Int.self) { versions.insert(version) }
             }
-            let migrations = [
-                (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
-                (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
-                (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge), (8, HeadOfficeSchema.postgresSettings),
-                (9, HeadOfficeSchema.postgresImportedSales),
-                (10, HeadOfficeSchema.postgresMemberFlags),
-                (11, HeadOfficeSchema.postgresReferrals),
-                (12, HeadOfficeSchema.postgresPrograms),
-                (13, HeadOfficeSchema.postgresReviewedTiers),
-                (14, HeadOfficeSchema.postgresIssuedEntries),
-                (15, HeadOfficeSchema.postgresCoupons),
-                (16, HeadOfficeSchema.postgresEntriesByTime),
-                (17, HeadOfficeSchema.postgresStoreCredentials),
-                (18, HeadOfficeSchema.postgresIssuedAdjustments),
-                (19, HeadOfficeSchema.postgresTierRows),
-                (20, HeadOfficeSchema.postgresCardConflicts),
-                (21, HeadOfficeSchema.postgresCouponWithdrawals),
-                (22, HeadOfficeSchema.postgresProfileTimes),
-                (23, HeadOfficeSchema.postgresTierRowsWithImports),
-                (24, HeadOfficeSchema.postgresCardUnblocks),
-                (25, HeadOfficeSchema.postgresReturnsAnywhere),
-                (26, HeadOfficeSchema.postgresReturnOverlaps),
-                (27, HeadOfficeSchema.postgresCardConflictResolutions),
-            ]
-            for (version, statements) in migrations where !versions.contains(version) {
+            for (version, statements) in Self.migrations where !versions.contains(version) {
                 for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }

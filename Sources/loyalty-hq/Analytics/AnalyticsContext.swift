@@ -29,7 +29,7 @@ struct AnalyticsContext: Sendable {
             requestedDay = day
         }
         let day = requestedDay
-        return try await storage.withStore { store, _ in
+        return try await storage.withReportStore { store in
             let settings = try await store.analyticsSettings()
             let calendar = try ChainCalendar(identifier: try await store.chainTimeZone())
             let asOfDay = day ?? calendar.today()

@@ -16,8 +16,11 @@ struct ReportTable {
 
     func print(json asJSON: Bool, csv: Bool) {
         if asJSON {
-            Output.out(json)
-        } else if csv {
+            Output.out(ReplicaNote.annotated(json))
+            return
+        }
+        ReplicaNote.printBefore(csv: csv)
+        if csv {
             Output.out(([header] + rows).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n"))
         } else {
             if rows.isEmpty { Output.out("No \(title) to report.") }

@@ -11,6 +11,7 @@ import Synchronization
 /// storage:
 ///   db: /var/lib/loyalty-hq/hq.db              # SQLite (the default), or:
 ///   postgres_url_file: /etc/loyalty-hq/postgres-url
+///   replica_url_file: /etc/loyalty-hq/replica-url   # a streaming replica: reports and the dashboard read there
 /// dashboard:
 ///   password_file: /etc/loyalty-hq/dashboard-password
 /// tls:
@@ -27,7 +28,8 @@ struct HQConfigFile: Sendable {
     static let defaultPath = "/etc/loyalty-hq/hq.yaml"
     /// Every key, the kind of value it takes and, for numbers, the range `serve` accepts.
     static let keys: [String: ConfigurationFile.ValueKind] = [
-        "listen": .address, "storage.db": .text, "storage.postgres_url_file": .text, "dashboard.password_file": .text,
+        "listen": .address, "storage.db": .text, "storage.postgres_url_file": .text, "storage.replica_url_file": .text,
+        "dashboard.password_file": .text,
         "tls.certificate": .text, "tls.key": .text, "limits.max_connections": .wholeNumber(1...1_000_000),
         "limits.max_connections_per_client": .wholeNumber(1...1_000_000),
         "limits.request_timeout_seconds": .wholeNumber(1...3600),

@@ -25,7 +25,7 @@ enum ExpiringReport {
             }
             return day
         }
-        let (rows, asOfDay) = try await storage.withStore { store, _ in
+        let (rows, asOfDay) = try await storage.withReportStore { store in
             let calendar = try ChainCalendar(identifier: try await store.chainTimeZone())
             let day = requested ?? calendar.today()
             return (try await store.expiringPoints(asOfDay: day, withinDays: withinDays, calendar: calendar), day)
