@@ -82,6 +82,31 @@ import Testing
         }
     }
 
+    /// Found by review: head office sends only members that changed, and time passing changed nothing, so a
+    /// till kept the 12-month spend of its last snapshot: a sale of 364 days ago counted for ever, and the
+    /// next small sale reached silver. A sale leaving the window now changes the member: every store pulls
+    /// the new figure.
+    @Test(arguments: Driver.allCases)
+    func aSaleLeavingTheTwelveMonthsLeavesEveryStoresFigure(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, store in
+            let almostAYearAgo = Date().addingTimeInterval(-364 * 86_400)
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, at: almostAYearAgo)
+            _ = try a.ledger.award(card: card, amount: money("480.00"), receipt: ReceiptReference("A-1"), at: almostAYearAgo)
+            _ = try await a.client.syncOnce()
+            let before = try await store.updates(storeId: "B", since: 0, storeAcknowledged: nil, now: Date())
+            let snapshot = try #require(before.members.first { $0.cards.contains(card.value) })
+            #expect(snapshot.rollingSpendMinor == 48_000)
+            // Two days on, the sale has left the window: the member is sent again, without it.
+            let later = Date().addingTimeInterval(2 * 86_400)
+            let after = try await store.updates(storeId: "B", since: before.cursor, storeAcknowledged: nil, now: later)
+            let aged = try #require(after.members.first { $0.cards.contains(card.value) }, "the member is sent again")
+            #expect(aged.rollingSpendMinor == 0 && aged.tier == "base")
+            // Pulled again at the same moment: nothing new (the step is done once, chain-wide).
+            let again = try await store.updates(storeId: "B", since: after.cursor, storeAcknowledged: nil, now: later)
+            #expect(!again.members.contains { $0.cards.contains(card.value) })
+        }
+    }
+
     /// Defect: a till's 12-month spend counted its own store only, though head office had the chain's:
     /// 400.00 at A and 200.00 at B is 600.00, silver (from 500.00) at both.
     @Test(arguments: Driver.allCases)

@@ -8,9 +8,14 @@ public import LoyaltyCore
 public enum HistoryCSV {
     public static let columns = ["card", "store", "receipt", "time", "amount"]
 
-    /// Every line checked; all problems reported together with line numbers, or all rows.
+    /// The earliest time a history line may have (1990-01-01T00:00:00Z): older lines are typing errors.
+    public static let earliestMilliseconds: Int64 = 631_152_000_000
+
+    /// Every line checked; all problems reported together with line numbers, or all rows. A time before
+    /// 1990 or more than a day after `now` is refused: a sale in year 9999 would count in every 12-month
+    /// figure for ever, one in year 1 would make a member thousands of years old.
     public static func parse(
-        _ text: String, currency: Currency, calendar: ChainCalendar, memberRules: CardScanRules
+        _ text: String, currency: Currency, calendar: ChainCalendar, memberRules: CardScanRules, now: Date = Date()
     ) throws(HistoryImportError) -> [HistoryRow] {
         // "\r\n" is one Character in Swift: split on any newline, so CRLF files read like LF ones.
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
@@ -41,7 +46,7 @@ public enum HistoryCSV {
                     try row(
                         line: number, card: value("card"), store: value("store"), receipt: value("receipt"),
                         time: value("time"), amount: value("amount"), currency: currency, calendar: calendar,
-                        memberRules: memberRules))
+                        memberRules: memberRules, now: now))
             } catch {
                 problems.append(.init(line: number, message: error.message))
             }
@@ -52,7 +57,7 @@ public enum HistoryCSV {
 
     static func row(
         line: Int, card: String, store: String, receipt: String, time: String, amount: String, currency: Currency,
-        calendar: ChainCalendar, memberRules: CardScanRules
+        calendar: ChainCalendar, memberRules: CardScanRules, now: Date = Date()
     ) throws(LoyaltyError) -> HistoryRow {
         // A bank card is refused here (and never echoed); with member ranges set, only those cards.
         let cardNumber = memberRules.memberRanges.isEmpty ? try CardNumber(card) : try memberRules.memberCard(typed: card)
@@ -66,6 +71,11 @@ public enum HistoryCSV {
         guard let at = instant(time, calendar: calendar) else {
             throw .badInput(
                 "bad_time", "time '\(time)' must be ISO 8601, e.g. 2025-03-01T10:15:00Z or 2025-03-01T11:15:00+01:00")
+        }
+        let latest = Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) + 86_400_000
+        guard (earliestMilliseconds...latest).contains(at) else {
+            throw .badInput(
+                "bad_time", "time '\(time)' is \(at < earliestMilliseconds ? "before 1990" : "in the future"); history is of sales that happened")
         }
         let minor = try Money(parsing: amount.hasPrefix("-") ? String(amount.dropFirst()) : amount, currency: currency)
         guard minor.minorUnits > 0 else {

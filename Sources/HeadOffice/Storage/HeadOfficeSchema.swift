@@ -518,6 +518,21 @@ enum HeadOfficeSchema {
         cardConflictResolutions, "INSERT INTO hq_schema (version) VALUES (27)",
     ]
 
+    /// Version 28: how far the chain's 12-month figures have been aged (``RollingAging``): members whose
+    /// sales left the window since are sent to the stores again. Starts at the window's start now.
+    static let sqliteRollingAging = """
+        ALTER TABLE hq_counter ADD COLUMN aged_through_ms BIGINT;
+        UPDATE hq_counter SET aged_through_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - \(rollingWindow);
+        """
+
+    static let postgresRollingAging: [String] = [
+        "ALTER TABLE hq_counter ADD COLUMN aged_through_ms BIGINT",
+        "UPDATE hq_counter SET aged_through_ms = (EXTRACT(EPOCH FROM now()) * 1000)::bigint - \(rollingWindow)",
+        "INSERT INTO hq_schema (version) VALUES (28)",
+    ]
+
+    private static let rollingWindow = HeadOfficeProgram.rollingWindowMilliseconds
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

@@ -68,6 +68,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (25, HeadOfficeSchema.postgresReturnsAnywhere),
         (26, HeadOfficeSchema.postgresReturnOverlaps),
         (27, HeadOfficeSchema.postgresCardConflictResolutions),
+        (28, HeadOfficeSchema.postgresRollingAging),
     ]
 
     public func migrate() async throws {
@@ -432,6 +433,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         if rewound {
             try await transaction { try await Self.rotateEpoch(now: now, onlyIfDue: true, $0, logger) }
         }
+        try await ageRollingFigures(now: now)
         return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             var acknowledged: Int64?

@@ -107,6 +107,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v27-card-conflict-resolutions") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCardConflictResolutions)
         }
+        migrator.registerMigration("hq-v28-rolling-aging") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteRollingAging)
+        }
         try migrator.migrate(pool)
     }
 
@@ -344,6 +347,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         let cursor = cursorBeyond ? 0 : requestedCursor
         if rewound {
             try await pool.write { try Self.rotateEpoch(now: now, onlyIfDue: true, $0) }
+        }
+        if try await pool.read({ try RollingAging.due(now: now, $0) }) {
+            try await pool.write { try RollingAging.step(now: now, $0) }
         }
         return try await pool.read { db in
             guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
