@@ -178,6 +178,10 @@ import Testing
             let corrections = try await store.reconciliations().filter { $0.reasonCode == "reconcile:returned_twice" }
             #expect(corrections.map(\.points) == [2000] && corrections.first?.reason.contains("R-5") == true)
             #expect(try await store.reconcileReturns(cards: [card.value], actor: "test", now: Date()).isEmpty, "once")
+            // Found by review: the spend was taken down twice (-20.00 of a 2000.00 sale); the gift cards stand.
+            #expect(try await store.member(card: card.value, now: Date())?.rollingSpendMinor == 100_000)
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(try a.ledger.member(card: card).rollingSpend == "1000.00" && b.ledger.member(card: card).rollingSpend == "1000.00")
         }
     }
 

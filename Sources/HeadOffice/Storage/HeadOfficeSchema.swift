@@ -533,6 +533,31 @@ enum HeadOfficeSchema {
 
     private static let rollingWindow = HeadOfficeProgram.rollingWindowMilliseconds
 
+    /// Version 29, found by review: an amount returned at two stores (each from a stale view) took the
+    /// 12-month spend down twice, though the points were corrected (`reconcile:returned_twice`); and redeemed
+    /// points given back twice or too few (`reconcile:restore:…`) counted as points earned. Now the overlap
+    /// counts back once (at its sale's time) and the restore corrections are no earnings.
+    static let tierRowsCorrected = """
+        CREATE VIEW hq_tier_rows AS
+            SELECT member_id, kind, points, amount_minor, created_at_ms FROM hq_entries
+            UNION ALL
+            SELECT member_id, 'bonus', points, 0, created_at_ms FROM hq_issued
+            WHERE kind = 'bonus'
+               OR (kind = 'adjust' AND idempotency_key LIKE 'reconcile:%' AND idempotency_key NOT LIKE 'reconcile:restore:%')
+            UNION ALL
+            SELECT member_id, CASE WHEN kind = 'sale' THEN 'earn' ELSE 'reverse' END, 0, amount_minor, at_ms
+            FROM hq_imported_sales
+            UNION ALL
+            SELECT s.member_id, 'adjust', 0, o.amount_minor, s.created_at_ms
+            FROM hq_return_overlaps o JOIN hq_entries s ON s.store_id = o.store_id AND s.seq = o.seq
+        """
+
+    static let sqliteTierRowsCorrected = "DROP VIEW hq_tier_rows;\n" + tierRowsCorrected + ";"
+
+    static let postgresTierRowsCorrected: [String] = [
+        "DROP VIEW hq_tier_rows", tierRowsCorrected, "INSERT INTO hq_schema (version) VALUES (29)",
+    ]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

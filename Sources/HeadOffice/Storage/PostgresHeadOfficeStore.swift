@@ -69,6 +69,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (26, HeadOfficeSchema.postgresReturnOverlaps),
         (27, HeadOfficeSchema.postgresCardConflictResolutions),
         (28, HeadOfficeSchema.postgresRollingAging),
+        (29, HeadOfficeSchema.postgresTierRowsCorrected),
     ]
 
     public func migrate() async throws {

@@ -110,6 +110,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v28-rolling-aging") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteRollingAging)
         }
+        migrator.registerMigration("hq-v29-tier-rows-corrected") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteTierRowsCorrected)
+        }
         try migrator.migrate(pool)
     }
 
