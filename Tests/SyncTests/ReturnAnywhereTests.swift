@@ -205,6 +205,12 @@ import Testing
                 receipt: ReceiptReference("R-0001"), soldAt: "A", amount: nil,
                 lines: [LineReturn(sku: "salmon", amountMinor: 100_000)], returnReceipt: ReceiptReference("B-R1"))
             #expect(theirs.card == card.value && theirs.reversedPoints == -2000 && theirs.soldAtStore == "A")
+            // Found by review: the same return reference then returned this store's own R-0001 as well.
+            await #expect {
+                _ = try await returns(b).refund(
+                    receipt: ReceiptReference("R-0001"), soldAt: "B", amount: nil, lines: nil,
+                    returnReceipt: ReceiptReference("B-R1"))
+            } throws: { ($0 as? LoyaltyError)?.code == "receipt_conflict" }
             let ours = try await returns(b).refund(
                 receipt: ReceiptReference("R-0001"), soldAt: "B", amount: nil, lines: nil,
                 returnReceipt: ReceiptReference("B-R2"))

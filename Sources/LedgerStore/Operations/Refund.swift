@@ -57,8 +57,7 @@ extension LedgerDatabase {
             let memberId: Int64 = owner["member_id"]
             let card: String = owner["card"]
             let returnId = returnReceipt?.value ?? MachineToken.uuid()
-            // The receipt's length first: receipts and return references may hold ':' and must not run together.
-            let keyPrefix = "refund:\(receipt.value.utf8.count):\(receipt.value):\(returnId)"
+            let keyPrefix = Self.returnKey(receipt, returnId)
             // Returns recorded before that had `refund:RECEIPT:RETURN`: theirs only when the entries name this
             // receipt and this return.
             let olderKeyPrefix = "refund:\(receipt.value):\(returnId)"
@@ -94,6 +93,14 @@ extension LedgerDatabase {
                     replayed: true)
             }
 
+            // Found by review: one return reference named a return of another store's sale of this receipt
+            // and then a second, different return of this store's own.
+            if try returnReferenceUsed(keyPrefix: Self.elsewhereKey(receipt, returnId), db) {
+                throw LoyaltyError.refused(
+                    "receipt_conflict",
+                    "return \(returnId) was a return of receipt \(receipt) sold at another store, not of this store's sale; "
+                        + "a different return needs a new return reference")
+            }
             var state = try refundState(receipt: receipt, earn: earn, redeem: redeem, db)
             var saleLines = try earn.map { try saleLineStates(earnSeq: $0["seq"], db) } ?? []
             if let elsewhere, elsewhere.earnSeq == earn?["seq"], elsewhere.redeemSeq == redeem?["seq"] {
@@ -259,5 +266,19 @@ extension LedgerDatabase {
             saleMinorUnits: earn?["amount_minor"] ?? 0, earnedPoints: earn?["points"] ?? 0,
             redeemedPoints: -(redeem?["points"] ?? 0), refundedMinorUnits: -earnReversed.amount,
             reversedEarnPoints: -earnReversed.points, restoredRedeemPoints: redeemRestored.points)
+    }
+}
+
+extension LedgerDatabase {
+    /// The key prefix of a return of this store's sale: the receipt's length first, as receipts and return
+    /// references may hold ':' and must not run together.
+    static func returnKey(_ receipt: ReceiptReference, _ returnId: String) -> String {
+        "refund:\(receipt.value.utf8.count):\(receipt.value):\(returnId)"
+    }
+
+    /// Whether entries of a return keyed `keyPrefix` (its `:earn`, `:redeem` and `:bonus:…` entries) exist.
+    func returnReferenceUsed(keyPrefix: String, _ db: Database) throws -> Bool {
+        try db.cachedStatement(sql: "SELECT 1 FROM entries WHERE idempotency_key >= ?1 || ':' AND idempotency_key < ?1 || ';' LIMIT 1")
+            .firstRow([.text(keyPrefix)]) { _ in true } ?? false
     }
 }

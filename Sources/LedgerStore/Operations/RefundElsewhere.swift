@@ -57,6 +57,13 @@ extension LedgerDatabase {
             {
                 return earlier
             }
+            // One return reference, one return: not also a return of this store's own sale of the receipt.
+            if try returnReferenceUsed(keyPrefix: Self.returnKey(sale.receipt, returnId), db) {
+                throw LoyaltyError.refused(
+                    "receipt_conflict",
+                    "return \(returnId) was a return of this store's own sale of receipt \(sale.receipt), not of store "
+                        + "\(sale.storeId)'s; a different return needs a new return reference")
+            }
             let millis = now.millisecondsSince1970
             let card = try CardNumber(sale.card)
             if try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [card.value]) == nil {
