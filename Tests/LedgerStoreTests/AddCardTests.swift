@@ -29,4 +29,26 @@ import Testing
         #expect(try ledger.addCard(phone, toMemberOf: member).cards.contains(phone.value))
         #expect(try ledger.verify().ok)
     }
+
+    /// Found by review: a card sold as unknown here, then added to a member here, kept its points and spend
+    /// with the unknown record until head office joined them: the member saw 0 points, a redemption was
+    /// refused and the next sale missed the tier the spend had reached.
+    @Test func aCardSoldAsUnknownBringsItsPointsAndSpendWhenAddedHere() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("ledger.db"))
+        let member = try CardNumber(GTIN.withCheckDigit("290000077011"))
+        let sold = try CardNumber(GTIN.withCheckDigit("290000077012"))
+        _ = try ledger.enroll(card: member, name: nil, birthday: nil)
+        let sale = try ledger.award(
+            card: sold, amount: Money(minorUnits: 48_000, currency: .euro), receipt: ReceiptReference("S-1"), provisionalIfUnknown: true)
+        let before = try ledger.member(card: member).balance
+        _ = try ledger.addCard(sold, toMemberOf: member)
+        let view = try ledger.member(card: member)
+        #expect(view.balance == before + sale.points && view.rollingSpend == "480.00")
+        #expect(try ledger.member(card: sold).balance == view.balance, "one member, one balance, by either card")
+        _ = try ledger.redeem(card: member, points: sale.points, receipt: ReceiptReference("X-1"))
+        let next = try ledger.award(card: member, amount: Money(minorUnits: 3_000, currency: .euro), receipt: ReceiptReference("S-2"))
+        #expect(next.tier == "silver", "480.00 + 30.00 reaches silver (500.00)")
+        #expect(try ledger.verify().ok)
+    }
 }

@@ -53,8 +53,10 @@ struct CardHolder {
     var provisional: Bool
     /// Head office's 12-month figures from the last snapshot and the store sequence they include.
     var snapshotProgress: (spend: Int64, points: Int64, included: Int64)?
-    /// This till's entries' figures as the member's row keeps them (nil: not kept yet).
+    /// This till's entries' figures as the member's row keeps them (nil: not kept yet, or summed instead).
     var keptRolling: KeptRollingFigures?
+    /// Whether members were merged into this one here (their entries count with it).
+    var hasMergedMembers = false
 }
 
 /// The sums of a member's entries with `seq > afterSeq` and `created_at > fromMilliseconds`, kept on the
@@ -123,7 +125,9 @@ extension LedgerDatabase {
             sql: """
                 SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional,
                        s.rolling_spend_minor, IFNULL(s.rolling_points_earned, 0), m.local_rolling_after_seq,
-                       m.local_rolling_from_ms, m.local_rolling_oldest_ms, m.local_rolling_spend_minor, m.local_rolling_points
+                       m.local_rolling_from_ms, m.local_rolling_oldest_ms, m.local_rolling_spend_minor, m.local_rolling_points,
+                       (SELECT COUNT(*) FROM members g WHERE g.merged_into = m.id),
+                       (SELECT IFNULL(SUM(g.balance), 0) FROM members g WHERE g.merged_into = m.id)
                 FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
@@ -132,6 +136,7 @@ extension LedgerDatabase {
                 memberId: row.int64(0), status: row.text(1), balance: row.int64(2), tier: row.text(3),
                 snapshotBalance: row.optionalInt64(4), included: row.optionalInt64(5), hqTier: row.optionalText(6),
                 provisional: row.bool(7), snapshotSpend: row.optionalInt64(8), snapshotPoints: row.int64(9),
+                mergedMembers: row.int64(15), mergedBalance: row.int64(16),
                 kept: row.optionalInt64(10).flatMap { afterSeq in
                     row.optionalInt64(11).map { from in
                         KeptRollingFigures(
@@ -146,7 +151,8 @@ extension LedgerDatabase {
                 "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll \(card.value)`")
         }
         let memberId = row.memberId
-        var vouched = row.balance
+        // Members merged into this one here (a card sold as unknown, then added to the member) are theirs.
+        var vouched = row.balance + row.mergedBalance
         var tier = row.tier
         if let snapshotBalance = row.snapshotBalance, let included = row.included {
             // Checked: the snapshot came over the wire.
@@ -170,7 +176,8 @@ extension LedgerDatabase {
             snapshotProgress: row.included.flatMap { included in
                 row.snapshotSpend.map { (spend: $0, points: row.snapshotPoints, included: included) }
             },
-            keptRolling: row.kept)
+            // The kept figures are the member's own entries: with members merged into it, they are summed.
+            keptRolling: row.mergedMembers == 0 ? row.kept : nil, hasMergedMembers: row.mergedMembers > 0)
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
@@ -225,11 +232,11 @@ extension LedgerDatabase {
         if let kept = holder.keptRolling, kept.answers(basis: basis, windowStart: windowStart) {
             local = kept.progress
         } else {
-            let summed = try db.cachedStatement(sql: Self.rollingOfEntries).firstRow(
+            let summed = try db.cachedStatement(sql: holder.hasMergedMembers ? Self.rollingOfEntriesWithMerged : Self.rollingOfEntries).firstRow(
                 [.integer(holder.memberId), .integer(windowStart), .integer(basis)]
             ) { (spend: $0.int64(0), points: $0.int64(1), oldest: $0.optionalInt64(2)) }
             local = TierProgress(spendMinorUnits: summed?.spend ?? 0, pointsEarned: summed?.points ?? 0)
-            if keep {
+            if keep && !holder.hasMergedMembers {
                 try db.cachedStatement(sql: Self.keepRolling).execute(arguments: [
                     basis, windowStart, summed?.oldest, local.spendMinorUnits, local.pointsEarned, holder.memberId,
                 ])
@@ -244,6 +251,11 @@ extension LedgerDatabase {
     static let rollingOfEntries = """
         SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(created_at) FROM entries
         WHERE member_id = ?1 AND created_at > ?2 AND seq > ?3
+        """
+    /// The same for a member with members merged into it here: their entries count too.
+    static let rollingOfEntriesWithMerged = """
+        SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(created_at) FROM entries
+        WHERE member_id IN (SELECT ?1 UNION ALL SELECT id FROM members WHERE merged_into = ?1) AND created_at > ?2 AND seq > ?3
         """
     static let keepRolling = """
         UPDATE members SET local_rolling_after_seq = ?, local_rolling_from_ms = ?, local_rolling_oldest_ms = ?,

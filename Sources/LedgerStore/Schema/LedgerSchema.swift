@@ -391,6 +391,11 @@ enum LedgerSchema {
                     END;
                     """)
         }
+        migrator.registerMigration("v23-merged-members-index") { db in
+            // A member's balance and 12-month figures count the members merged into it here (a card sold as
+            // unknown, then added to the member): found through this index on every award.
+            try db.execute(sql: "CREATE INDEX members_by_merged_into ON members(merged_into) WHERE merged_into IS NOT NULL")
+        }
         return migrator
     }
 }
