@@ -136,6 +136,39 @@ import Testing
         }
     }
 
+    /// Found by the chain simulation: store B sold a card it had not heard of, store C (which learnt that
+    /// unknown record from head office) added a phone barcode to it, and store A had added the card to its
+    /// member: the unknown record held two cards, so head office kept it apart and the member's points split.
+    @Test(arguments: Driver.allCases)
+    func anUnknownRecordWithACardAddedToItStillJoinsTheMember(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B", "C"] { try await store.addStore(id: id, secret: "s\(id)", now: Date()) }
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sA", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sB", base: base)
+                let c = try AgentSyncTests.Till("C", secret: "sC", base: base)
+                let mine = try CardNumber(GTIN.withCheckDigit("290000088821"))
+                let plastic = try CardNumber(GTIN.withCheckDigit("290000088822"))
+                let phone = try CardNumber(GTIN.withCheckDigit("290000088823"))
+                _ = try a.ledger.enroll(card: mine, name: "Ana", birthday: nil)
+                _ = try a.ledger.addCard(plastic, toMemberOf: mine)
+                _ = try b.ledger.award(card: plastic, amount: money("200.00"), receipt: ReceiptReference("B-1"), provisionalIfUnknown: true)
+                _ = try await b.client.syncOnce()
+                _ = try await c.client.syncOnce()
+                _ = try c.ledger.addCard(phone, toMemberOf: plastic)
+                _ = try c.ledger.award(card: phone, amount: money("50.00"), receipt: ReceiptReference("C-1"))
+                for till in [c, a, b, c, a, b] { _ = try await till.client.syncOnce() }
+                let member = try #require(try await store.member(card: mine.value, now: Date()))
+                #expect(Set(member.cards) == Set([mine.value, plastic.value, phone.value]), "\(member.cards)")
+                #expect(try await store.cardConflicts().isEmpty)
+                for till in [a, b, c] {
+                    for card in [mine, plastic, phone] { #expect(try till.ledger.member(card: card).balance == member.balance) }
+                    #expect(try till.ledger.verify().ok)
+                }
+            }
+        }
+    }
+
     /// Found by review: a join (or merge) deletes a member row and SQLite gives its id to the next member;
     /// corrections were keyed by that id, so the new member's first correction collided with the old one's
     /// and was silently skipped (points created). Keys name the member's first card now.

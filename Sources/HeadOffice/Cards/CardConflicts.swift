@@ -14,8 +14,9 @@ public struct CardConflict: Codable, Hashable, Sendable {
     /// The first card of the member head office holds it on.
     public var heldBy: String
     public var atMilliseconds: Int64
-    /// The member head office holds it on was never enrolled: only a card sold at a store before any
-    /// store knew it (head office joins it to the member it was added to).
+    /// The member head office holds it on was never enrolled: a card sold at a store before any store
+    /// knew it, and any card a till added to it since (head office joins them all to the member the card
+    /// was added to: found by the chain simulation, a second card had kept the unknown record apart).
     public var heldByProvisional: Bool
     /// `added` or `enrolled` (what the store of ``storeId`` did with the card).
     public var kind: String
@@ -27,7 +28,7 @@ enum CardConflictQueries {
     /// blocked), newest first.
     static let open = """
         SELECT k.card, k.store_id, k.seq, k.joins_card, m.first_card, k.at_ms,
-            m.enrolled_at_ms IS NULL AND (SELECT COUNT(*) FROM hq_cards x WHERE x.member_id = m.id) = 1,
+            m.enrolled_at_ms IS NULL,
             CASE WHEN \(enrolledHere) THEN 'enrolled' ELSE 'added' END
         FROM hq_card_conflicts k JOIN hq_cards c ON c.card = k.card JOIN hq_members m ON m.id = c.member_id
         WHERE NOT c.blocked AND k.resolved_at_ms IS NULL
