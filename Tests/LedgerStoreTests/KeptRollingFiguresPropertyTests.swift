@@ -9,8 +9,8 @@ import Testing
 /// does not sum the member's history). Random sales, refunds, redemptions and head-office snapshots at
 /// a clock that moves by minutes to months (and sometimes back, as a till's clock may), against a
 /// plain sum of the ledger's own entries: the figures a till shows and decides on always equal the
-/// snapshot plus this till's entries after it within the last 365 days, and `verify` finds the kept
-/// figures equal to the entries.
+/// snapshot plus this till's entries after it within the last 365 days (a return at its sale's time), and
+/// `verify` finds the kept figures equal to the entries.
 @Suite struct KeptRollingFiguresPropertyTests {
     static let dayMilliseconds: Int64 = 86_400_000
 
@@ -74,8 +74,11 @@ import Testing
             for card in cards {
                 let snapshot = snapshots[card.value]
                 let windowStart = now - LedgerDatabase.rollingWindowMilliseconds
+                // A return counts at its sale's time: the window holds sales and what came back of them.
+                let times = Dictionary(uniqueKeysWithValues: entries.map { ($0.seq, $0.createdAtMilliseconds) })
                 let counted = entries.filter {
-                    $0.card == card.value && $0.seq > (snapshot?.included ?? 0) && $0.createdAtMilliseconds > windowStart
+                    let at = $0.kind == "reverse" ? $0.refersToSeq.flatMap { times[$0] } ?? $0.createdAtMilliseconds : $0.createdAtMilliseconds
+                    return $0.card == card.value && $0.seq > (snapshot?.included ?? 0) && at > windowStart
                 }
                 let spend = counted.reduce(Int64(0)) { $0 + $1.amountMinor }
                 let points = counted.reduce(Int64(0)) { sum, entry in
@@ -91,5 +94,26 @@ import Testing
             #expect(report.ok, "\(report.checks.filter { !$0.ok }.map(\.detail)); step \(step), seed \(seed)")
             if !report.ok { return }
         }
+    }
+
+    /// Found by review: a return of a sale that had left the 12 months took its amount from the figures,
+    /// which went negative (-200.00) and pushed the member below a tier their recent sales held.
+    @Test func aReturnOfASaleOlderThanTwelveMonthsTakesNothingFromTheFigures() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("ledger.db"))
+        let card = try CardNumber(GTIN.withCheckDigit("290000003100"))
+        let now = Date()
+        let longAgo = now.addingTimeInterval(-400 * 86_400)
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil, at: longAgo)
+        _ = try ledger.award(card: card, amount: Money(minorUnits: 45_000, currency: .euro), receipt: ReceiptReference("OLD"), at: longAgo)
+        _ = try ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("NEW"), at: now)
+        _ = try ledger.refund(
+            receipt: ReceiptReference("OLD"), amount: Money(minorUnits: 20_000, currency: .euro), returnReceipt: ReceiptReference("B"), at: now)
+        #expect(try ledger.member(card: card, at: now).rollingSpend == "100.00")
+        // A return of the recent sale counts as before.
+        _ = try ledger.refund(
+            receipt: ReceiptReference("NEW"), amount: Money(minorUnits: 2_500, currency: .euro), returnReceipt: ReceiptReference("C"), at: now)
+        #expect(try ledger.member(card: card, at: now).rollingSpend == "75.00")
+        #expect(try ledger.verify().ok)
     }
 }

@@ -169,6 +169,27 @@ import Testing
         }
     }
 
+    /// Found by the chain simulation (PostgreSQL only): a till added a card to its member and a second card
+    /// through the first, and synced both in one batch; head office gave the two cards a member of their own.
+    @Test(arguments: Driver.allCases)
+    func cardsAddedThroughACardAddedInTheSameBatchJoinTheMember(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sA", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sA", base: base)
+                let mine = try CardNumber(GTIN.withCheckDigit("290000088831"))
+                let plastic = try CardNumber(GTIN.withCheckDigit("290000088832"))
+                let phone = try CardNumber(GTIN.withCheckDigit("290000088833"))
+                _ = try a.ledger.enroll(card: mine, name: "Ana", birthday: nil)
+                _ = try a.ledger.addCard(plastic, toMemberOf: mine)
+                _ = try a.ledger.addCard(phone, toMemberOf: plastic)
+                _ = try await a.client.syncOnce()
+                let member = try #require(try await store.member(card: mine.value, now: Date()))
+                #expect(Set(member.cards) == Set([mine.value, plastic.value, phone.value]), "\(member.cards)")
+            }
+        }
+    }
+
     /// Found by review: a join (or merge) deletes a member row and SQLite gives its id to the next member;
     /// corrections were keyed by that id, so the new member's first correction collided with the old one's
     /// and was silently skipped (points created). Keys name the member's first card now.

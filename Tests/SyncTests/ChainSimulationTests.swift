@@ -397,6 +397,11 @@ import Testing
             for record in try await store.reconciliations().reversed() {
                 print("RECONCILE", record.card, record.points, record.by, record.reason)
             }
+            for conflict in try await store.cardConflicts() {
+                print("CONFLICT", conflict.card, conflict.kind, conflict.storeId, "added to", conflict.addedTo, "held by", conflict.heldBy,
+                      "provisional", conflict.heldByProvisional)
+            }
+            print("ADDED", oracle.addedTo)
         }
         // Coupons: one welcome coupon per enrolled person (merged records keep one), the same at every till.
         for person in Set(oracle.cards.map(oracle.person)).sorted() {

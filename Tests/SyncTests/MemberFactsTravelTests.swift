@@ -107,6 +107,23 @@ import Testing
         }
     }
 
+    /// Found by review: a return of a sale 13 months old made head office's 12-month spend negative.
+    @Test(arguments: Driver.allCases)
+    func aReturnOfASaleOlderThanTwelveMonthsTakesNothingFromTheFigures(_ driver: Driver) async throws {
+        try await twoTills(driver, program: try Self.program()) { a, b, store in
+            let longAgo = Date().addingTimeInterval(-400 * 86_400)
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, at: longAgo)
+            _ = try a.ledger.award(card: card, amount: money("450.00"), receipt: ReceiptReference("A-1"), at: longAgo)
+            _ = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("A-2"))
+            _ = try a.ledger.refund(
+                receipt: ReceiptReference("A-1"), amount: money("200.00"), returnReceipt: ReceiptReference("A-R"))
+            _ = try await a.client.syncOnce()
+            #expect(try await store.member(card: card.value, now: Date())?.rollingSpendMinor == 10_000)
+            _ = try await b.client.syncOnce()
+            #expect(try b.ledger.member(card: card).rollingSpend == "100.00")
+        }
+    }
+
     /// Defect: a till's 12-month spend counted its own store only, though head office had the chain's:
     /// 400.00 at A and 200.00 at B is 600.00, silver (from 500.00) at both.
     @Test(arguments: Driver.allCases)

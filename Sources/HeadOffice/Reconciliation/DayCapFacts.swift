@@ -31,11 +31,14 @@ enum DayCapQueries {
         """
     }
 
-    /// Refunds that took points back: member, store, the sale's seq, time, points.
+    /// Returns of sales: member, store, the sale's seq, time, points taken back. Returns that took no points
+    /// count too: head office's correction of returns at several stores may fall on them (found by the chain
+    /// simulation: a line returned in two parts at two stores, each taking 0, corrected by -1 that the day
+    /// cap then never saw).
     static func refunds(members: String) -> String {
         """
         SELECT r.member_id, COALESCE(r.refers_to_store, r.store_id), r.refers_to_seq, r.created_at_ms, r.points FROM hq_entries r
-        WHERE r.member_id \(members) AND r.kind = 'reverse' AND r.points < 0 AND r.refers_to_seq IS NOT NULL
+        WHERE r.member_id \(members) AND r.kind = 'reverse' AND r.points <= 0 AND r.refers_to_seq IS NOT NULL
         """
     }
 

@@ -558,6 +558,42 @@ enum HeadOfficeSchema {
         "DROP VIEW hq_tier_rows", tierRowsCorrected, "INSERT INTO hq_schema (version) VALUES (29)",
     ]
 
+    /// Version 30, found by review: a return of a sale 13 months old made the 12-month spend negative. A
+    /// return counts at its sale's time (the window holds sales and what came back of them); the times of
+    /// issued entries and imported sales are indexed for the aging step (``RollingAging``).
+    static let tierRowsReturnsAtTheirSale = """
+        CREATE VIEW hq_tier_rows AS
+            SELECT e.member_id, e.kind, e.points, e.amount_minor,
+                   CASE WHEN e.kind = 'reverse' AND e.refers_to_seq IS NOT NULL
+                        THEN COALESCE((SELECT s.created_at_ms FROM hq_entries s
+                                       WHERE s.store_id = COALESCE(e.refers_to_store, e.store_id) AND s.seq = e.refers_to_seq),
+                                      e.created_at_ms)
+                        ELSE e.created_at_ms END AS created_at_ms
+            FROM hq_entries e
+            UNION ALL
+            SELECT member_id, 'bonus', points, 0, created_at_ms FROM hq_issued
+            WHERE kind = 'bonus'
+               OR (kind = 'adjust' AND idempotency_key LIKE 'reconcile:%' AND idempotency_key NOT LIKE 'reconcile:restore:%')
+            UNION ALL
+            SELECT member_id, CASE WHEN kind = 'sale' THEN 'earn' ELSE 'reverse' END, 0, amount_minor, at_ms
+            FROM hq_imported_sales
+            UNION ALL
+            SELECT s.member_id, 'adjust', 0, o.amount_minor, s.created_at_ms
+            FROM hq_return_overlaps o JOIN hq_entries s ON s.store_id = o.store_id AND s.seq = o.seq
+        """
+
+    static let sqliteTierRowsReturnsAtTheirSale = """
+        DROP VIEW hq_tier_rows;
+        \(tierRowsReturnsAtTheirSale);
+        CREATE INDEX hq_issued_time ON hq_issued(created_at_ms);
+        CREATE INDEX hq_imported_time ON hq_imported_sales(at_ms);
+        """
+
+    static let postgresTierRowsReturnsAtTheirSale: [String] = [
+        "DROP VIEW hq_tier_rows", tierRowsReturnsAtTheirSale, "CREATE INDEX hq_issued_time ON hq_issued(created_at_ms)",
+        "CREATE INDEX hq_imported_time ON hq_imported_sales(at_ms)", "INSERT INTO hq_schema (version) VALUES (30)",
+    ]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

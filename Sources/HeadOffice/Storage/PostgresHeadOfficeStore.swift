@@ -70,6 +70,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (27, HeadOfficeSchema.postgresCardConflictResolutions),
         (28, HeadOfficeSchema.postgresRollingAging),
         (29, HeadOfficeSchema.postgresTierRowsCorrected),
+        (30, HeadOfficeSchema.postgresTierRowsReturnsAtTheirSale),
     ]
 
     public func migrate() async throws {
@@ -194,18 +195,20 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         ON CONFLICT DO NOTHING
                         """, logger: logger)
                     // A card added to an existing member joins that member (created first if head office has
-                    // not seen it yet); a card head office already knows keeps its member.
-                    let joins = Array(Set(added.map(\.joins))).sorted()
-                    try await Self.createMembers(forUnknownCards: joins, now: now, connection, logger)
-                    try await connection.query(
-                        """
-                        INSERT INTO hq_cards (card, member_id, blocked, version)
-                        SELECT a.card, j.member_id, FALSE, 0
-                        FROM UNNEST(\(added.map(\.card))::text[], \(added.map(\.joins))::text[]) AS a(card, joins)
-                        JOIN hq_cards j ON j.card = a.joins
-                        WHERE NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = a.card)
-                        ON CONFLICT (card) DO NOTHING
-                        """, logger: logger)
+                    // not seen it yet); a card head office already knows keeps its member. In the batch's order,
+                    // one card at a time, as the SQLite driver does: a card added through a card added earlier in
+                    // the same batch joins the same member (found by the chain simulation: one statement for all
+                    // gave the second card, and the first, a member of their own).
+                    for item in added {
+                        try await Self.createMembers(forUnknownCards: [item.joins], now: now, connection, logger)
+                        try await connection.query(
+                            """
+                            INSERT INTO hq_cards (card, member_id, blocked, version)
+                            SELECT \(item.card), j.member_id, FALSE, 0 FROM hq_cards j
+                            WHERE j.card = \(item.joins) AND NOT EXISTS (SELECT 1 FROM hq_cards WHERE card = \(item.card))
+                            ON CONFLICT (card) DO NOTHING
+                            """, logger: logger)
+                    }
                 }
                 try await Self.createMembers(forUnknownCards: cards, now: now, connection, logger)
                 try await connection.query(

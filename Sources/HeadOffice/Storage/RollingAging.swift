@@ -18,9 +18,13 @@ enum RollingAging {
     /// Where the window starts at `now` (entries at or before it no longer count).
     static func windowStart(_ now: Date) -> Int64 { now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds }
 
-    /// The members whose entries lie in `(from, until]`, from every source of the 12-month figures.
+    /// The members with entries, issued entries or imported sales in `(from, until]` (`?1`, `?2`): every
+    /// member whose 12-month figures lost something then (a return counts at its sale's time, so its sale
+    /// names the member). From the tables' time indexes, not the view's computed times.
     static let agedMembers = """
-        SELECT DISTINCT member_id FROM hq_tier_rows WHERE created_at_ms > ? AND created_at_ms <= ?
+        SELECT member_id FROM hq_entries WHERE created_at_ms > ?1 AND created_at_ms <= ?2
+        UNION SELECT member_id FROM hq_issued WHERE created_at_ms > ?1 AND created_at_ms <= ?2
+        UNION SELECT member_id FROM hq_imported_sales WHERE at_ms > ?1 AND at_ms <= ?2
         """
 
     /// Whether a step is due (SQLite).
@@ -72,7 +76,9 @@ extension PostgresHeadOfficeStore {
             guard moved else { return }
             try await connection.query(
                 """
-                WITH aged AS (SELECT DISTINCT member_id FROM hq_tier_rows WHERE created_at_ms > \(through) AND created_at_ms <= \(until)),
+                WITH aged AS (SELECT member_id FROM hq_entries WHERE created_at_ms > \(through) AND created_at_ms <= \(until)
+                              UNION SELECT member_id FROM hq_issued WHERE created_at_ms > \(through) AND created_at_ms <= \(until)
+                              UNION SELECT member_id FROM hq_imported_sales WHERE at_ms > \(through) AND at_ms <= \(until)),
                      bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM aged)
                                 RETURNING change_seq)
                 UPDATE hq_members SET version = (SELECT change_seq FROM bumped)

@@ -113,6 +113,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v29-tier-rows-corrected") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteTierRowsCorrected)
         }
+        migrator.registerMigration("hq-v30-returns-at-their-sale") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteTierRowsReturnsAtTheirSale)
+        }
         try migrator.migrate(pool)
     }
 

@@ -248,14 +248,27 @@ extension LedgerDatabase {
     }
 
     /// The member's entries after a sequence and within a window: spend, points earned, oldest time.
+    /// When an entry counts in the 12-month figures: a return of a sale of this ledger at its sale's time
+    /// (found by review: a return of a sale 13 months old made the figures negative), any other entry at
+    /// its own. `alias` is the entry's table alias.
+    static func countedAt(_ alias: String) -> String {
+        """
+        CASE WHEN \(alias).kind = 'reverse' AND \(alias).refers_to_seq IS NOT NULL
+             THEN IFNULL((SELECT sold.created_at FROM entries sold WHERE sold.seq = \(alias).refers_to_seq), \(alias).created_at)
+             ELSE \(alias).created_at END
+        """
+    }
+
     static let rollingOfEntries = """
-        SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(created_at) FROM entries
-        WHERE member_id = ?1 AND created_at > ?2 AND seq > ?3
+        SELECT IFNULL(SUM(e.amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(\(countedAt("e")))
+        FROM entries e WHERE e.member_id = ?1 AND \(countedAt("e")) > ?2 AND e.seq > ?3
         """
     /// The same for a member with members merged into it here: their entries count too.
     static let rollingOfEntriesWithMerged = """
-        SELECT IFNULL(SUM(amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(created_at) FROM entries
-        WHERE member_id IN (SELECT ?1 UNION ALL SELECT id FROM members WHERE merged_into = ?1) AND created_at > ?2 AND seq > ?3
+        SELECT IFNULL(SUM(e.amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(\(countedAt("e")))
+        FROM entries e
+        WHERE e.member_id IN (SELECT ?1 UNION ALL SELECT id FROM members WHERE merged_into = ?1)
+          AND \(countedAt("e")) > ?2 AND e.seq > ?3
         """
     static let keepRolling = """
         UPDATE members SET local_rolling_after_seq = ?, local_rolling_from_ms = ?, local_rolling_oldest_ms = ?,

@@ -45,9 +45,9 @@ extension LedgerDatabase {
                     SELECT m.id, m.local_rolling_spend_minor, m.local_rolling_points, s.spend, s.points FROM members m
                     JOIN (SELECT k.id, IFNULL(SUM(e.amount_minor), 0) AS spend,
                                  IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0) AS points,
-                                 MIN(e.created_at) AS oldest
+                                 MIN(\(Self.countedAt("e"))) AS oldest
                           FROM members k LEFT JOIN entries e ON e.member_id = k.id AND e.seq > k.local_rolling_after_seq
-                                                             AND e.created_at > k.local_rolling_from_ms
+                                                             AND \(Self.countedAt("e")) > k.local_rolling_from_ms
                           WHERE k.local_rolling_after_seq IS NOT NULL GROUP BY k.id) s ON s.id = m.id
                     WHERE m.local_rolling_spend_minor != s.spend OR m.local_rolling_points != s.points
                        OR m.local_rolling_oldest_ms IS NOT s.oldest

@@ -396,6 +396,36 @@ enum LedgerSchema {
             // unknown, then added to the member): found through this index on every award.
             try db.execute(sql: "CREATE INDEX members_by_merged_into ON members(merged_into) WHERE merged_into IS NOT NULL")
         }
+        migrator.registerMigration("v24-returns-count-at-their-sale") { db in
+            // A return of a sale of this ledger counts in the kept 12-month figures at its sale's time: a return
+            // of a sale that has left the window takes nothing from them.
+            let counted = """
+                CASE WHEN NEW.kind = 'reverse' AND NEW.refers_to_seq IS NOT NULL
+                     THEN IFNULL((SELECT sold.created_at FROM entries sold WHERE sold.seq = NEW.refers_to_seq), NEW.created_at)
+                     ELSE NEW.created_at END
+                """
+            try db.execute(
+                sql: """
+                    DROP TRIGGER entries_update_balance;
+                    CREATE TRIGGER entries_update_balance AFTER INSERT ON entries
+                    BEGIN
+                        UPDATE members SET
+                            balance = balance + NEW.points,
+                            local_rolling_spend_minor = local_rolling_spend_minor
+                                + CASE WHEN NEW.seq > local_rolling_after_seq AND \(counted) > local_rolling_from_ms
+                                       THEN NEW.amount_minor ELSE 0 END,
+                            local_rolling_points = local_rolling_points
+                                + CASE WHEN NEW.seq > local_rolling_after_seq AND \(counted) > local_rolling_from_ms
+                                            AND (NEW.kind IN ('earn', 'bonus') OR (NEW.kind = 'reverse' AND NEW.points < 0))
+                                       THEN NEW.points ELSE 0 END,
+                            local_rolling_oldest_ms =
+                                CASE WHEN NEW.seq > local_rolling_after_seq AND \(counted) > local_rolling_from_ms
+                                     THEN MIN(IFNULL(local_rolling_oldest_ms, \(counted)), \(counted))
+                                     ELSE local_rolling_oldest_ms END
+                        WHERE id = NEW.member_id;
+                    END;
+                    """)
+        }
         return migrator
     }
 }
