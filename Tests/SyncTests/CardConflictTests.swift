@@ -190,6 +190,33 @@ import Testing
         }
     }
 
+    /// Found by review: head office gave Alice a replacement card that store B had meanwhile enrolled offline as
+    /// Bob; Bob's name and birthday replaced Alice's and no conflict was listed. Now it is listed (an operator
+    /// decides who the card is), and Alice keeps her name and birthday.
+    @Test(arguments: Driver.allCases)
+    func aReplacementCardEnrolledOfflineAsSomeoneElseIsAConflict(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sA", now: Date())
+            try await store.addStore(id: "B", secret: "sB", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sA", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sB", base: base)
+                let alice = try CardNumber(GTIN.withCheckDigit("290000088841"))
+                let replacement = try CardNumber(GTIN.withCheckDigit("290000088842"))
+                _ = try a.ledger.enroll(card: alice, name: "Alice", birthday: try CalendarDate(parsing: "1980-01-02"))
+                _ = try a.ledger.award(card: alice, amount: money("100.00"), receipt: ReceiptReference("A-1"))
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                _ = try b.ledger.enroll(card: replacement, name: "Bob", birthday: try CalendarDate(parsing: "1999-09-09"))
+                try await store.replaceCard(alice.value, with: replacement.value, actor: "test", reason: "lost", now: Date())
+                for till in [b, a, b, a] { _ = try await till.client.syncOnce() }
+                let member = try #require(try await store.member(card: replacement.value, now: Date()))
+                #expect(member.name == "Alice" && member.birthday == "1980-01-02", "\(member.name ?? "-") \(member.birthday ?? "-")")
+                let conflicts = try await store.cardConflicts()
+                #expect(conflicts.contains { $0.card == replacement.value && $0.kind == "enrolled" && $0.storeId == "B" }, "\(conflicts)")
+            }
+        }
+    }
+
     /// Found by review: a join (or merge) deletes a member row and SQLite gives its id to the next member;
     /// corrections were keyed by that id, so the new member's first correction collided with the old one's
     /// and was silently skipped (points created). Keys name the member's first card now.

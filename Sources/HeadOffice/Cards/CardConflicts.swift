@@ -55,6 +55,28 @@ enum CardConflictQueries {
         """
     }
 
+    /// Records an enrolment of a new member (store, seq, card, time: placeholders) of a card head office
+    /// holds on a member who got it otherwise than by enrolling it: a replacement (`cards replace`) or a
+    /// card added to them (found by review: a store enrolled a replacement card offline as someone else,
+    /// and that person's name and birthday replaced the member's, with no conflict listed). A card that
+    /// was enrolled as a new member before (at any store) is no conflict: that is the same enrolment.
+    static func enrolledOnAnotherMembersCard(store: String, seq: String, card: String, at: String) -> String {
+        """
+        INSERT INTO hq_card_conflicts (store_id, seq, card, joins_card, held_by_member, at_ms)
+        SELECT \(store), \(seq), \(card), m.first_card, c.member_id, \(at)
+        FROM hq_cards c JOIN hq_members m ON m.id = c.member_id
+        WHERE c.card = \(card) AND m.first_card <> \(card)
+          AND NOT EXISTS (SELECT 1 FROM hq_entries x
+                          WHERE x.card = \(card) AND x.kind = 'enroll' AND x.joins_card IS NULL
+                            AND NOT (x.store_id = \(store) AND x.seq = \(seq)))
+        ON CONFLICT DO NOTHING
+        """
+    }
+
+    /// Whether an enrolment (store `?1`/`$1`, seq `?2`/`$2`) was recorded as a conflict: its name and
+    /// birthday are another person's and change no member.
+    static let enrolmentInConflict = "SELECT 1 FROM hq_card_conflicts WHERE store_id = ? AND seq = ?"
+
     /// Marks the open conflicts of a card (`?1`/`$1`) resolved by an operator at a time (`?2`/`$2`).
     static func resolve(card: String, at: String) -> String {
         "UPDATE hq_card_conflicts SET resolved_at_ms = \(at) WHERE card = \(card) AND resolved_at_ms IS NULL"

@@ -267,6 +267,22 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                             unsafeSQL: CardConflictQueries.enrolledAfterAnotherStoreAdded(store: "$1", seq: "$2", card: "$3", at: "$4"),
                             binds: bindings),
                         logger: logger)
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: CardConflictQueries.enrolledOnAnotherMembersCard(
+                                store: "$1::text", seq: "$2::bigint", card: "$3::text", at: "$4::bigint"),
+                            binds: bindings),
+                        logger: logger)
+                }
+                // An enrolment in conflict is another person's: their name and birthday change no member.
+                var inConflict: Set<Int64> = []
+                if !enrolments.isEmpty {
+                    for try await seq in try await connection.query(
+                        "SELECT seq FROM hq_card_conflicts WHERE store_id = \(storeId) AND seq = ANY(\(enrolments.map(\.seq))::bigint[])",
+                        logger: logger
+                    ).decode(Int64.self) {
+                        inConflict.insert(seq)
+                    }
                 }
                 if !enrolments.isEmpty {
                     // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
@@ -286,7 +302,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         """, logger: logger)
                 }
                 // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last.
-                for change in plan.enrolments + plan.profileChanges where change.memberName != nil || change.memberBirthday != nil {
+                for change in plan.enrolments + plan.profileChanges
+                where (change.memberName != nil || change.memberBirthday != nil) && !inConflict.contains(change.seq) {
                     var bindings = PostgresBindings()
                     bindings.append(change.memberName)
                     bindings.append(change.memberBirthday)

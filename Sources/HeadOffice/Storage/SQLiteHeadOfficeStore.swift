@@ -245,18 +245,24 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     try db.cachedStatement(sql: "DELETE FROM hq_imported_sales WHERE store_id = ? AND receipt = ?")
                         .execute(arguments: [storeId, entry.receipt])
                 }
-                // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last;
-                // the enrolment is the earliest at any store, whichever store synced first.
-                for entry in plan.enrolments + plan.profileChanges {
-                    try db.cachedStatement(
-                        sql: HeadOfficeSchema.newestProfile(name: "?1", birthday: "?2", at: "?3", member: "?4")
-                    ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
-                }
-                // A new member enrolled here on a card another store added to its member: one card, two people.
+                // A new member enrolled here on a card another store added to its member, or head office gave
+                // another member: one card, two people.
                 for entry in plan.enrolments {
                     try db.cachedStatement(
                         sql: CardConflictQueries.enrolledAfterAnotherStoreAdded(store: "?1", seq: "?2", card: "?3", at: "?4")
                     ).execute(arguments: [storeId, entry.seq, entry.card, entry.createdAtMilliseconds])
+                    try db.cachedStatement(
+                        sql: CardConflictQueries.enrolledOnAnotherMembersCard(store: "?1", seq: "?2", card: "?3", at: "?4")
+                    ).execute(arguments: [storeId, entry.seq, entry.card, entry.createdAtMilliseconds])
+                }
+                // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last;
+                // the enrolment is the earliest at any store, whichever store synced first. An enrolment in
+                // conflict is another person's: their name and birthday change no member.
+                for entry in plan.enrolments + plan.profileChanges
+                where try Bool.fetchOne(db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true {
+                    try db.cachedStatement(
+                        sql: HeadOfficeSchema.newestProfile(name: "?1", birthday: "?2", at: "?3", member: "?4")
+                    ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
                 }
                 for entry in plan.enrolments {
                     try db.execute(
