@@ -88,6 +88,13 @@ public enum HistoryCSV {
 
     /// ISO 8601 date and time, with `Z`/offset or in the chain's zone; fractional seconds allowed.
     static func instant(_ text: String, calendar: ChainCalendar) -> Int64? {
+        // The parser rolls impossible dates over (2026-02-30 → 2026-03-02, hour 25 → the next day): found by
+        // review. The date and the time of day as written must be real.
+        guard text.count >= 19, let writtenDay = ChainCalendar.day(String(text.prefix(10))),
+            ChainCalendar.string(day: writtenDay) == String(text.prefix(10)),
+            let hour = Int(text.dropFirst(11).prefix(2)), let minute = Int(text.dropFirst(14).prefix(2)),
+            let second = Int(text.dropFirst(17).prefix(2)), hour < 24, minute < 60, second < 60
+        else { return nil }
         let withZone = Date.ISO8601FormatStyle(includingFractionalSeconds: false)
         let withZoneFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         if let date = (try? withZone.parse(text)) ?? (try? withZoneFraction.parse(text)) {

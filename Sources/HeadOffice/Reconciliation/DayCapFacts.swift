@@ -119,6 +119,19 @@ extension HeadOfficeStore {
         var calendars: [String: ChainCalendar] = [:]
         var requests: [IssuedEntryRequest] = []
         var records: [ReconciliationRecord] = []
+        // A sale returned at several stores (each from its own view): its returns count as the always-online
+        // program would have taken them, each at its moment (found by the chain simulation: a point a later
+        // correction took back counted at the newest return, not at the return that should have taken it,
+        // and the day's later sales kept one point more or less than the oracle).
+        var recounted: [String: [CappedSale.Refund]] = [:]
+        for sale in try await returnFacts(cards: cards) {
+            guard
+                let taken = ReturnRecount.takenBackByReturn(
+                    saleMinor: sale.saleMinor, earnedPoints: sale.points, redeemedPoints: sale.redeemedPoints,
+                    lines: sale.lines, returns: sale.returns)
+            else { continue }
+            recounted["\(sale.storeId):\(sale.seq)"] = taken.map { .init(atMilliseconds: $0.atMilliseconds, points: -$0.points) }
+        }
         for member in try await dayCapFacts(cards: cards).sorted(by: { $0.memberId < $1.memberId }) {
             var sales: [CappedSale] = []
             for sale in member.sales {
@@ -135,7 +148,8 @@ extension HeadOfficeStore {
                     CappedSale(
                         storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day,
                         granted: max(0, sale.points),
-                        dayCapPoints: rules?.perMemberDayCapPoints, refunds: sale.refunds))
+                        dayCapPoints: rules?.perMemberDayCapPoints,
+                        refunds: recounted["\(sale.storeId):\(sale.seq)"] ?? sale.refunds))
             }
             for excess in DayCapReconciliation.excess(of: sales) {
                 let earlier = member.corrected[excess.day] ?? (0, 0)

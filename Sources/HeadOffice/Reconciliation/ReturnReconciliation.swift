@@ -108,7 +108,8 @@ enum ReturnReconciliationQueries {
             facts[key]!.returns.append(
                 ReturnRecount.Return(
                     amountMinor: amount, points: points,
-                    lines: SyncEntry.decodedLines(linesText, as: SyncLineReturn.self)?.map { ($0.line, $0.amountMinor) }
+                    lines: SyncEntry.decodedLines(linesText, as: SyncLineReturn.self)?.map { ($0.line, $0.amountMinor) },
+                    atMilliseconds: at
                 ))
             facts[key]!.returnStores.insert(store)
             facts[key]!.latestReturnMilliseconds = max(facts[key]!.latestReturnMilliseconds, at)

@@ -27,18 +27,23 @@ enum RollingAging {
         UNION SELECT member_id FROM hq_imported_sales WHERE at_ms > ?1 AND at_ms <= ?2
         """
 
-    /// Whether a step is due (SQLite).
+    /// Whether a step is due (SQLite): the mark is a minute or more behind the window's start, or ahead of
+    /// it (head office's clock was set back: found by review, the mark stayed ahead and nothing aged again).
     static func due(now: Date, _ db: Database) throws -> Bool {
         let through = try Int64.fetchOne(db, sql: "SELECT aged_through_ms FROM hq_counter WHERE id = 1") ?? nil
-        return windowStart(now) - (through ?? windowStart(now)) >= minimumStepMilliseconds
+        let gap = windowStart(now) - (through ?? windowStart(now))
+        return gap >= minimumStepMilliseconds || gap <= -minimumStepMilliseconds
     }
 
-    /// One step (SQLite, in the write transaction that serialises head office's writers).
+    /// One step (SQLite, in the write transaction that serialises head office's writers). After the clock
+    /// was set back, the mark moves back with it: entries that come back into the window change their
+    /// members too, so those are sent again.
     static func step(now: Date, _ db: Database) throws {
         guard try due(now: now, db) else { return }
-        let through = try Int64.fetchOne(db, sql: "SELECT aged_through_ms FROM hq_counter WHERE id = 1")!
-        let until = windowStart(now)
-        try db.execute(sql: "UPDATE hq_counter SET aged_through_ms = ? WHERE id = 1", arguments: [until])
+        let mark = try Int64.fetchOne(db, sql: "SELECT aged_through_ms FROM hq_counter WHERE id = 1")!
+        let through = min(mark, windowStart(now))
+        let until = max(mark, windowStart(now))
+        try db.execute(sql: "UPDATE hq_counter SET aged_through_ms = ? WHERE id = 1", arguments: [windowStart(now)])
         let aged = try Int64.fetchAll(db, sql: agedMembers, arguments: [through, until])
         guard !aged.isEmpty else { return }
         try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
@@ -63,12 +68,14 @@ extension PostgresHeadOfficeStore {
         {
             through = value
         }
-        guard let through, until - through >= RollingAging.minimumStepMilliseconds else { return }
+        guard let mark = through, abs(until - mark) >= RollingAging.minimumStepMilliseconds else { return }
         let logger = self.logger
+        // Moved back too after head office's clock was set back (see ``RollingAging/due(now:_:)``).
+        let (from, to) = (min(mark, until), max(mark, until))
         try await transaction { connection in
             var moved = false
             for try await _ in try await connection.query(
-                "UPDATE hq_counter SET aged_through_ms = \(until) WHERE id = 1 AND aged_through_ms = \(through) RETURNING id",
+                "UPDATE hq_counter SET aged_through_ms = \(until) WHERE id = 1 AND aged_through_ms = \(mark) RETURNING id",
                 logger: logger
             ).decode(Int64.self) {
                 moved = true
@@ -76,9 +83,9 @@ extension PostgresHeadOfficeStore {
             guard moved else { return }
             try await connection.query(
                 """
-                WITH aged AS (SELECT member_id FROM hq_entries WHERE created_at_ms > \(through) AND created_at_ms <= \(until)
-                              UNION SELECT member_id FROM hq_issued WHERE created_at_ms > \(through) AND created_at_ms <= \(until)
-                              UNION SELECT member_id FROM hq_imported_sales WHERE at_ms > \(through) AND at_ms <= \(until)),
+                WITH aged AS (SELECT member_id FROM hq_entries WHERE created_at_ms > \(from) AND created_at_ms <= \(to)
+                              UNION SELECT member_id FROM hq_issued WHERE created_at_ms > \(from) AND created_at_ms <= \(to)
+                              UNION SELECT member_id FROM hq_imported_sales WHERE at_ms > \(from) AND at_ms <= \(to)),
                      bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM aged)
                                 RETURNING change_seq)
                 UPDATE hq_members SET version = (SELECT change_seq FROM bumped)

@@ -10,11 +10,14 @@ public enum ReturnRecount {
         public var amountMinor: Int64
         public var points: Int64
         public var lines: [(line: Int, amountMinor: Int64)]?
+        /// When the return was taken (the store's time).
+        public var atMilliseconds: Int64
 
-        public init(amountMinor: Int64, points: Int64, lines: [(line: Int, amountMinor: Int64)]?) {
+        public init(amountMinor: Int64, points: Int64, lines: [(line: Int, amountMinor: Int64)]?, atMilliseconds: Int64 = 0) {
             self.amountMinor = amountMinor
             self.points = points
             self.lines = lines
+            self.atMilliseconds = atMilliseconds
         }
     }
 
@@ -67,5 +70,28 @@ public enum ReturnRecount {
             returnedMinor >= saleMinor
             ? redeemedPoints : Rounding.down.scale(redeemedPoints, by: returnedMinor, dividedBy: saleMinor)
         return Expected(takeBack: takeBack, restore: restore, returnedMinor: returnedMinor)
+    }
+
+    /// What each return should have taken back, in the order they were taken: the always-online figure
+    /// after it less the figure before it, at its time. Nil when ``expected(saleMinor:earnedPoints:redeemedPoints:lines:returns:)``
+    /// cannot say. The per-day cap counts a sale's returns so, at the moments the program would have.
+    public static func takenBackByReturn(
+        saleMinor: Int64, earnedPoints: Int64, redeemedPoints: Int64, lines: [(amountMinor: Int64, points: Int64)]?,
+        returns: [Return]
+    ) -> [(atMilliseconds: Int64, points: Int64)]? {
+        let ordered = returns.enumerated().sorted { ($0.element.atMilliseconds, $0.offset) < ($1.element.atMilliseconds, $1.offset) }
+            .map(\.element)
+        var taken: [(atMilliseconds: Int64, points: Int64)] = []
+        var before: Int64 = 0
+        for count in ordered.indices {
+            guard
+                let after = expected(
+                    saleMinor: saleMinor, earnedPoints: earnedPoints, redeemedPoints: redeemedPoints, lines: lines,
+                    returns: Array(ordered[...count]))?.takeBack
+            else { return nil }
+            taken.append((ordered[count].atMilliseconds, after - before))
+            before = after
+        }
+        return taken
     }
 }
