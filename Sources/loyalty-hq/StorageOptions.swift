@@ -76,6 +76,24 @@ struct StorageOptions: ParsableArguments {
     /// of this head office's database, never migrated; its lag is kept for ``ReplicaNote``), else the store.
     func withReportStore<T: Sendable>(_ body: @Sendable (any HeadOfficeStore) async throws -> T) async throws -> T {
         guard let url = try replicaURL else { return try await withStore { store, _ in try await body(store) } }
+        return try await Self.withPostgres(
+            url: url, named: "the PostgreSQL replica",
+            settings: "--postgres-replica, $LOYALTY_HQ_POSTGRES_REPLICA or storage.replica_url_file",
+            firstAnswer: { store in
+                let lag = try await store.replicaLag()
+                ReplicaNote.lag.withLock { $0 = lag }
+            }
+        ) { store, _ in try await body(store) }
+    }
+
+    /// Runs a PostgreSQL client for `url` for the duration of `body`. The pool waits for a server for ever:
+    /// `firstAnswer` (migrating, or checking a replica) must come within ``postgresAnswerSeconds``, else the
+    /// command stops and says which server (`named`) and which settings (`settings`) to check.
+    private static func withPostgres<T: Sendable>(
+        url: String, named: String, settings: String,
+        firstAnswer: @Sendable (PostgresHeadOfficeStore) async throws -> Void,
+        _ body: @Sendable (PostgresHeadOfficeStore, PostgresClient) async throws -> T
+    ) async throws -> T {
         var logger = Logger(label: "loyalty-hq")
         logger.logLevel = .warning
         let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
@@ -84,20 +102,18 @@ struct StorageOptions: ParsableArguments {
             defer { group.cancelAll() }
             let store = PostgresHeadOfficeStore(client: client, logger: logger)
             let watchdog = Task {
-                try await Task.sleep(for: .seconds(Self.postgresAnswerSeconds))
+                try await Task.sleep(for: .seconds(postgresAnswerSeconds))
                 HQEntryPoint.fail(
                     CommandFailure(
                         code: "storage_failure",
-                        message: "the PostgreSQL replica (\(Self.redacted(url))) did not answer within \(Self.postgresAnswerSeconds) s: "
-                            + "check that it runs and the URL (--postgres-replica, $LOYALTY_HQ_POSTGRES_REPLICA or "
-                            + "storage.replica_url_file)",
+                        message: "\(named) (\(redacted(url))) did not answer within \(postgresAnswerSeconds) s: "
+                            + "check that it runs and the URL (\(settings))",
                         exitCode: 3))
             }
-            let lag = try await store.replicaLag()
+            try await firstAnswer(store)
             watchdog.cancel()
-            ReplicaNote.lag.withLock { $0 = lag }
-            try await Self.adoptChainTimeZone(of: store)
-            return try await body(store)
+            try await adoptChainTimeZone(of: store)
+            return try await body(store, client)
         }
     }
 
@@ -116,29 +132,11 @@ struct StorageOptions: ParsableArguments {
 
     /// Opens the store (running the PostgreSQL client for the duration), migrates it, runs `body`.
     func withStore<T: Sendable>(_ body: @Sendable (any HeadOfficeStore, PostgresClient?) async throws -> T) async throws -> T {
-        var logger = Logger(label: "loyalty-hq")
-        logger.logLevel = .warning
         if let url = try postgresURL {
-            let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
-                let store = PostgresHeadOfficeStore(client: client, logger: logger)
-                // The pool waits for a server for ever; a command (and `serve` starting) says so instead.
-                let watchdog = Task {
-                    try await Task.sleep(for: .seconds(Self.postgresAnswerSeconds))
-                    HQEntryPoint.fail(
-                        CommandFailure(
-                            code: "storage_failure",
-                            message: "PostgreSQL (\(Self.redacted(url))) did not answer within \(Self.postgresAnswerSeconds) s: "
-                                + "check that it runs and the URL (--postgres, $LOYALTY_HQ_POSTGRES or storage.postgres_url_file)",
-                            exitCode: 3))
-                }
-                try await store.migrate()
-                watchdog.cancel()
-                try await Self.adoptChainTimeZone(of: store)
-                return try await body(store, client)
-            }
+            return try await Self.withPostgres(
+                url: url, named: "PostgreSQL", settings: "--postgres, $LOYALTY_HQ_POSTGRES or storage.postgres_url_file",
+                firstAnswer: { try await $0.migrate() }
+            ) { store, client in try await body(store, client) }
         }
         let store = try SQLiteHeadOfficeStore(path: sqlitePath)
         try await store.migrate()
