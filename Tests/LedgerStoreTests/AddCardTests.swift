@@ -51,4 +51,23 @@ import Testing
         #expect(next.tier == "silver", "480.00 + 30.00 reaches silver (500.00)")
         #expect(try ledger.verify().ok)
     }
+
+    /// A birthday in the future is refused at enrolment and profile change, and nothing is written.
+    @Test func aFutureBirthdayChangesNothing() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("ledger.db"))
+        let card = try CardNumber(GTIN.withCheckDigit("290000077091"))
+        let future = try CalendarDate(parsing: "2199-01-01")
+        #expect { try ledger.enroll(card: card, name: "Ana", birthday: future) } throws: {
+            ($0 as? LoyaltyError)?.code == "bad_birthday"
+        }
+        #expect(try ledger.lookup(card: card) == nil)
+        _ = try ledger.enroll(card: card, name: "Ana", birthday: try CalendarDate(parsing: "1990-04-23"))
+        let before = try ledger.outbox(after: nil, limit: 100).count
+        #expect { try ledger.updateProfile(card: card, name: nil, birthday: future) } throws: {
+            ($0 as? LoyaltyError)?.code == "bad_birthday"
+        }
+        #expect(try ledger.outbox(after: nil, limit: 100).count == before)
+        #expect(try ledger.member(card: card).birthday == "1990-04-23")
+    }
 }

@@ -79,6 +79,21 @@ import Testing
             #expect(throws: LoyaltyError.self) { try CalendarDate(parsing: bad) }
         }
     }
+
+    /// Found by attack: `enroll --birthday 2099-01-01` was accepted. A birthday is a day that has come
+    /// (tomorrow still passes: somewhere on earth it is already tomorrow).
+    @Test func aBirthdayInTheFutureIsRefused() throws {
+        let now: Int64 = 1_796_428_800_000  // 2026-12-05T00:00:00Z
+        for good in ["1990-04-23", "2026-12-05", "2026-12-06", "1900-01-01"] {
+            #expect(throws: Never.self) { try CalendarDate(parsing: good).requireBirthday(atMilliseconds: now) }
+        }
+        for bad in ["2026-12-07", "2099-01-01", "2200-12-31"] {
+            #expect { try CalendarDate(parsing: bad).requireBirthday(atMilliseconds: now) } throws: {
+                ($0 as? LoyaltyError)?.code == "bad_birthday"
+            }
+        }
+        #expect(throws: Never.self) { try CalendarDate(parsing: "1990-04-23").requireBirthday(atMilliseconds: .max) }
+    }
 }
 
 /// Bank card numbers never leave a message: the redactor every printed line passes through.

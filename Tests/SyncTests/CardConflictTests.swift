@@ -319,4 +319,86 @@ import Testing
             }
         }
     }
+
+    /// Defect (attack 2 of issue 18): north sold card Y as unknown, added south's member's card X to its own
+    /// member C, then added Y through X. Head office put Y (and its points) on south's member, listing only X:
+    /// the till had meant C's member all along. A till names the member it adds a card to by that member's
+    /// identity card (head office's first card, or the card enrolled here), never by the card scanned.
+    @Test(arguments: Driver.allCases, [true, false])
+    func aCardAddedThroughACardInConflictStaysWithTheTillsMember(_ driver: Driver, soldFirst: Bool) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "N", secret: "sn", now: Date())
+            try await store.addStore(id: "S", secret: "ss", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "sn", base: base)
+                let south = try AgentSyncTests.Till("S", secret: "ss", base: base)
+                let c = try CardNumber(GTIN.withCheckDigit("290000088901"))
+                let x = try CardNumber(GTIN.withCheckDigit("290000088902"))
+                let y = try CardNumber(GTIN.withCheckDigit("290000088903"))
+                _ = try south.ledger.enroll(card: x, name: "Sue", birthday: nil)
+                _ = try south.ledger.award(card: x, amount: money("20.00"), receipt: ReceiptReference("S-1"))
+                _ = try await south.client.syncOnce()
+                _ = try north.ledger.enroll(card: c, name: "Ned", birthday: nil)
+                if soldFirst {
+                    _ = try north.ledger.award(
+                        card: y, amount: money("70.00"), receipt: ReceiptReference("N-1"), provisionalIfUnknown: true)
+                }
+                _ = try north.ledger.addCard(x, toMemberOf: c)
+                _ = try north.ledger.addCard(y, toMemberOf: x)
+                if !soldFirst {
+                    _ = try north.ledger.award(card: y, amount: money("70.00"), receipt: ReceiptReference("N-1"))
+                }
+                for till in [north, south, north, south] { _ = try await till.client.syncOnce() }
+                // Y is Ned's, as the till said; X stays Sue's and is listed for an operator.
+                #expect(try await store.member(card: y.value, now: Date())?.balance == 70)
+                #expect(try await store.member(card: c.value, now: Date())?.balance == 70)
+                #expect(try await store.member(card: x.value, now: Date())?.balance == 20)
+                let conflicts = try await store.cardConflicts()
+                #expect(conflicts.map(\.card) == [x.value])
+                #expect(try north.ledger.member(card: c).balance == 70)
+                #expect(try north.ledger.member(card: y).balance == 70)
+                #expect(try south.ledger.member(card: y).balance == 70)
+                #expect(try north.ledger.verify().ok && south.ledger.verify().ok)
+            }
+        }
+    }
+
+    /// Defects (attack 2 of issue 18): a card this till knows only from head office's snapshot as an unknown
+    /// record (sold at another store before anyone enrolled it), added to a member here, hid its points until
+    /// the next sync, and its spend raised the member's tier only at the next sale.
+    @Test(arguments: Driver.allCases)
+    func aCardKnownFromASnapshotAsUnknownCountsForTheMemberAtOnce(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "N", secret: "sn", now: Date())
+            try await store.addStore(id: "S", secret: "ss", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "sn", base: base)
+                let south = try AgentSyncTests.Till("S", secret: "ss", base: base)
+                let c = try CardNumber(GTIN.withCheckDigit("290000088911"))
+                let y = try CardNumber(GTIN.withCheckDigit("290000088912"))
+                // 600.00 at south on a card nobody enrolled: silver spend (500.00) under the standard program.
+                _ = try south.ledger.award(
+                    card: y, amount: money("600.00"), receipt: ReceiptReference("S-1"), provisionalIfUnknown: true)
+                _ = try await south.client.syncOnce()
+                _ = try north.ledger.enroll(card: c, name: "Ned", birthday: nil)
+                _ = try north.ledger.award(card: c, amount: money("10.00"), receipt: ReceiptReference("N-1"))
+                _ = try await north.client.syncOnce()
+                #expect(try north.ledger.member(card: y).balance == 600)
+                _ = try north.ledger.addCard(y, toMemberOf: c)
+                // At once, before any sync: both cards' points, and the tier their spend reaches.
+                #expect(try north.ledger.member(card: c).balance == 610)
+                #expect(try north.ledger.member(card: y).balance == 610)
+                #expect(try north.ledger.member(card: c).tier == "silver")
+                #expect(throws: Never.self) { try north.ledger.redeem(card: c, points: 600, receipt: ReceiptReference("N-2")) }
+                // Nothing is counted twice once head office has joined them, at either till.
+                for till in [north, south, north, south] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: c.value, now: Date())?.balance == 10)
+                #expect(try north.ledger.member(card: c).balance == 10)
+                #expect(try south.ledger.member(card: y).balance == 10)
+                #expect(try north.ledger.member(card: c).tier == "silver")
+                #expect(try await store.overdrafts().isEmpty)
+                #expect(try north.ledger.verify().ok && south.ledger.verify().ok)
+            }
+        }
+    }
 }

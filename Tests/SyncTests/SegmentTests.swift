@@ -366,4 +366,15 @@ import Testing
             rfm: rfm.sorted { $0.card < $1.card }, lifecycle: lifecycle.sorted { $0.0 < $1.0 },
             superUsers: (k, n, Double(cumulative) / Double(total)))
     }
+
+    /// Found by attack: `report rfm --as-of 0000-01-01` ran and printed `0-01-01`. Report days are real dates
+    /// from 1900 to 2200, written with four-digit years.
+    @Test func reportDaysAreRealDatesWithFourDigitYears() throws {
+        for bad in ["0000-01-01", "0001-01-01", "9999-12-31", "1899-12-31", "2026-02-30", "2026-1-01"] {
+            #expect(ChainCalendar.day(bad) == nil, "\(bad)")
+        }
+        for good in ["1900-01-01", "2026-12-06", "2200-12-31"] {
+            #expect(ChainCalendar.day(good).map(ChainCalendar.string(day:)) == good)
+        }
+    }
 }

@@ -36,12 +36,9 @@ public struct ChainCalendar: Sendable {
 
     /// `YYYY-MM-DD` → day number; nil when it is not a real date.
     public static func day(_ text: String) -> Int? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let dayOfMonth = Int(parts[2]),
-            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(dayOfMonth)
-        else { return nil }
-        return daysFromCivil(year: year, month: month, day: dayOfMonth)
+        // The one date parser: years 1900 to 2200, real days only.
+        guard let date = try? CalendarDate(parsing: text) else { return nil }
+        return daysFromCivil(year: date.year, month: date.month, day: date.day)
     }
 
     /// Day number → `YYYY-MM-DD`.
@@ -55,14 +52,6 @@ public struct ChainCalendar: Sendable {
     public static func monthDay(day: Int) -> (month: Int, day: Int) {
         let (_, month, dayOfMonth) = civil(fromDays: day)
         return (month, dayOfMonth)
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
     }
 
     // Proleptic Gregorian calendar ↔ days since 1970-01-01 (H. Hinnant's algorithms).

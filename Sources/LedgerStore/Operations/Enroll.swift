@@ -12,6 +12,7 @@ extension LedgerDatabase {
         if let referredBy, referredBy == card {
             throw LoyaltyError.badInput("self_referral", "a member cannot refer themselves; --referred-by takes the card of the member who brought them")
         }
+        try birthday?.requireBirthday(atMilliseconds: now.millisecondsSince1970)
         return try write { db in
             if let referredBy, let referrer = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [referredBy.value]),
                 referrer == (try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [card.value]))
@@ -193,6 +194,7 @@ extension LedgerDatabase {
                 throw LoyaltyError.refused(
                     "blocked_card", "card \(new.masked) is blocked by head office (reported lost or stolen); hand out another card")
             }
+            var mergedMember: Int64?
             if let taken = try Row.fetchOne(db, sql: Self.enrolmentStanding, arguments: [new.value]) {
                 // A card only ever used for sales (a provisional member, never enrolled, holding just this
                 // card) is the member's: it joins them, here now and at head office on ingest. Its points
@@ -209,24 +211,55 @@ extension LedgerDatabase {
                     throw LoyaltyError.refused(
                         "card_taken", "card \(new.masked) already belongs to a member here; hand out an unused card")
                 }
+                // Its snapshot stays: until head office has joined the two, its points from other stores count
+                // with the member through it (``MergedMembers``).
                 try db.execute(sql: "UPDATE cards SET member_id = ? WHERE number = ?", arguments: [holder.memberId, new.value])
-                try db.execute(sql: "DELETE FROM member_snapshots WHERE member_id = ?", arguments: [takenBy])
                 try db.execute(sql: "UPDATE members SET merged_into = ? WHERE id = ?", arguments: [holder.memberId, takenBy])
+                mergedMember = takenBy
             } else {
                 try db.execute(
                     sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                     arguments: [new.value, holder.memberId, millis])
             }
-            _ = try append(
+            let written = try append(
                 NewEntry(
                     memberId: holder.memberId, card: new.value, kind: .enroll, points: 0, amountMinorUnits: 0,
                     receipt: "card-\(new.value)", idempotencyKey: "enroll:\(new.value)", refersToSeq: nil,
-                    ruleVersion: program.version, reason: nil, joinsCard: existing.value),
+                    ruleVersion: program.version, reason: nil,
+                    joinsCard: try identityCard(ofMember: holder.memberId, db) ?? existing.value),
                 at: millis, db)
+            if let mergedMember {
+                try db.execute(sql: "UPDATE members SET merged_at_seq = ? WHERE id = ?", arguments: [written.seq, mergedMember])
+                // The card's spend counts for the member at once: a tier it reaches is theirs now, as after a sale.
+                let merged = try cardHolder(existing, program: program, db, allowBlocked: true)
+                let progress = try rollingProgress(holder: merged, at: millis, pointsToo: program.tiersCountPoints, db)
+                let raised = program.tierAfterPurchase(current: program.tier(named: merged.tier), progress: progress)
+                if raised.name != merged.tier {
+                    try db.execute(sql: "UPDATE members SET tier = ? WHERE id = ?", arguments: [raised.name, holder.memberId])
+                }
+            }
             let cards = try String.fetchAll(
                 db, sql: "SELECT number FROM cards WHERE member_id = ? ORDER BY added_at, number", arguments: [holder.memberId])
             return AddedCard(card: new.value, cards: cards, replayed: false)
         }
+    }
+
+    /// The card head office knows this till's member by: the first card of head office's snapshot, else the
+    /// card enrolled here. An added card names its member by it, not by the card scanned: a card this till
+    /// added to the member may be held by another member at head office (found by attack: a card added
+    /// through such a card went, with its points, to that other member).
+    func identityCard(ofMember memberId: Int64, _ db: Database) throws -> String? {
+        try String.fetchOne(
+            db,
+            sql: """
+                SELECT s.first_card FROM member_snapshots s JOIN cards c ON c.number = s.first_card AND c.member_id = s.member_id
+                WHERE s.member_id = ?
+                UNION ALL
+                SELECT * FROM (SELECT e.card FROM entries e JOIN cards c ON c.number = e.card AND c.member_id = e.member_id
+                               WHERE e.member_id = ? AND e.kind = 'enroll' AND e.joins_card IS NULL ORDER BY e.seq LIMIT 1)
+                LIMIT 1
+                """,
+            arguments: [memberId, memberId])
     }
 
     /// Changes the member's name and/or birthday; the change reaches head office in the ledger stream
@@ -235,6 +268,7 @@ extension LedgerDatabase {
         guard name != nil || birthday != nil else {
             throw LoyaltyError.badInput("nothing_to_change", "give --name and/or --birthday")
         }
+        try birthday?.requireBirthday(atMilliseconds: now.millisecondsSince1970)
         try write { db in
             let program = try currentProgram(db)
             // A blocked card (lost, stolen) changes nothing of its member: the member's other cards can.

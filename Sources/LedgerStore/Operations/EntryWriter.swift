@@ -126,8 +126,7 @@ extension LedgerDatabase {
                 SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional,
                        s.rolling_spend_minor, IFNULL(s.rolling_points_earned, 0), m.local_rolling_after_seq,
                        m.local_rolling_from_ms, m.local_rolling_oldest_ms, m.local_rolling_spend_minor, m.local_rolling_points,
-                       (SELECT COUNT(*) FROM members g WHERE g.merged_into = m.id),
-                       (SELECT IFNULL(SUM(g.balance), 0) FROM members g WHERE g.merged_into = m.id)
+                       EXISTS (SELECT 1 FROM members g WHERE g.merged_into = m.id)
                 FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                 WHERE c.number = ?
                 """)
@@ -136,7 +135,7 @@ extension LedgerDatabase {
                 memberId: row.int64(0), status: row.text(1), balance: row.int64(2), tier: row.text(3),
                 snapshotBalance: row.optionalInt64(4), included: row.optionalInt64(5), hqTier: row.optionalText(6),
                 provisional: row.bool(7), snapshotSpend: row.optionalInt64(8), snapshotPoints: row.int64(9),
-                mergedMembers: row.int64(15), mergedBalance: row.int64(16),
+                hasMergedMembers: row.bool(15),
                 kept: row.optionalInt64(10).flatMap { afterSeq in
                     row.optionalInt64(11).map { from in
                         KeptRollingFigures(
@@ -152,12 +151,19 @@ extension LedgerDatabase {
         }
         let memberId = row.memberId
         // Members merged into this one here (a card sold as unknown, then added to the member) are theirs.
-        var vouched = row.balance + row.mergedBalance
+        var vouched = row.balance
+        if row.hasMergedMembers {
+            vouched += try coveredMergedPoints(into: memberId, basis: 0, db) + separateMergedPoints(into: memberId, basis: 0, db)
+        }
         var tier = row.tier
         if let snapshotBalance = row.snapshotBalance, let included = row.included {
             // Checked: the snapshot came over the wire.
-            let (sum, overflowed) = snapshotBalance.addingReportingOverflow(
-                try unsnapshottedPoints(memberId: memberId, after: included, db))
+            var newer = try unsnapshottedPoints(memberId: memberId, after: included, db)
+            if row.hasMergedMembers {
+                newer += try coveredMergedPoints(into: memberId, basis: included, db)
+                    + separateMergedPoints(into: memberId, basis: included, db)
+            }
+            let (sum, overflowed) = snapshotBalance.addingReportingOverflow(newer)
             guard !overflowed else {
                 throw LoyaltyError.refused(
                     "balance_out_of_range", "card \(card.masked)'s balance from head office is out of range; sync again")
@@ -177,7 +183,7 @@ extension LedgerDatabase {
                 row.snapshotSpend.map { (spend: $0, points: row.snapshotPoints, included: included) }
             },
             // The kept figures are the member's own entries: with members merged into it, they are summed.
-            keptRolling: row.mergedMembers == 0 ? row.kept : nil, hasMergedMembers: row.mergedMembers > 0)
+            keptRolling: row.hasMergedMembers ? nil : row.kept, hasMergedMembers: row.hasMergedMembers)
         if holder.cardStatus == "blocked" && !allowBlocked {
             throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
@@ -202,16 +208,11 @@ extension LedgerDatabase {
         return try cardHolder(card, program: program, db)
     }
 
-    /// Points of this store's entries for the member after head office's snapshot: entries of the
-    /// member, and of members merged into it here (their cards now belong to it).
+    /// Points of this store's entries for the member after head office's snapshot (members merged into
+    /// it here count apart: ``MergedMembers``).
     func unsnapshottedPoints(memberId: Int64, after seq: Int64, _ db: Database) throws -> Int64 {
-        try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT IFNULL(SUM(points), 0) FROM entries
-                    WHERE seq > ? AND (member_id = ? OR member_id IN (SELECT id FROM members WHERE merged_into = ?))
-                    """),
-            arguments: [seq, memberId, memberId]) ?? 0
+        try db.cachedStatement(sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE member_id = ? AND seq > ?")
+            .firstRow([.integer(memberId), .integer(seq)]) { $0.int64(0) } ?? 0
     }
 
     /// The member's 12-month spend and points earned: head office's chain-wide figure from the last
@@ -242,6 +243,11 @@ extension LedgerDatabase {
                 ])
             }
         }
+        if holder.hasMergedMembers {
+            let separate = try separateMergedRolling(into: holder.memberId, windowStart: windowStart, basis: basis, db)
+            local.spendMinorUnits += separate.spendMinorUnits
+            local.pointsEarned += separate.pointsEarned
+        }
         if !pointsToo { local.pointsEarned = 0 }
         return TierProgress(
             spendMinorUnits: (snapshot?.spend ?? 0) + local.spendMinorUnits, pointsEarned: (snapshot?.points ?? 0) + local.pointsEarned)
@@ -263,11 +269,11 @@ extension LedgerDatabase {
         SELECT IFNULL(SUM(e.amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(\(countedAt("e")))
         FROM entries e WHERE e.member_id = ?1 AND \(countedAt("e")) > ?2 AND e.seq > ?3
         """
-    /// The same for a member with members merged into it here: their entries count too.
+    /// The same for a member with members merged into it here: the entries of the covered ones count too.
     static let rollingOfEntriesWithMerged = """
         SELECT IFNULL(SUM(e.amount_minor), 0), IFNULL(SUM(\(TierBasis.pointsEarnedSQL)), 0), MIN(\(countedAt("e")))
         FROM entries e
-        WHERE e.member_id IN (SELECT ?1 UNION ALL SELECT id FROM members WHERE merged_into = ?1)
+        WHERE e.member_id IN (SELECT ?1 UNION ALL SELECT id FROM members WHERE merged_into = ?1 AND IFNULL(merged_at_seq, 0) <= ?3)
           AND \(countedAt("e")) > ?2 AND e.seq > ?3
         """
     static let keepRolling = """

@@ -437,6 +437,8 @@ extension LedgerDatabase {
                 let target: Int64
                 if let own {
                     target = own
+                    // Head office holds the card on that member, not on the one this till merged it into.
+                    try db.execute(sql: "UPDATE members SET merged_into = NULL, merged_at_seq = NULL WHERE id = ?", arguments: [own])
                 } else {
                     let program = try currentProgram(db)
                     try db.execute(
@@ -465,7 +467,9 @@ extension LedgerDatabase {
                 for member in absorbed {
                     try db.execute(sql: "UPDATE cards SET member_id = ? WHERE member_id = ?", arguments: [id, member])
                     try db.execute(sql: "DELETE FROM member_snapshots WHERE member_id = ?", arguments: [member])
-                    try db.execute(sql: "UPDATE members SET merged_into = ? WHERE id = ?", arguments: [id, member])
+                    // Merged by head office: this snapshot covers it (merged_at_seq NULL).
+                    try db.execute(
+                        sql: "UPDATE members SET merged_into = ?, merged_at_seq = NULL WHERE id = ?", arguments: [id, member])
                 }
                 return id
             }

@@ -24,7 +24,7 @@ struct AnalyticsContext: Sendable {
         var requestedDay: Int?
         if let asOf {
             guard let day = ChainCalendar.day(asOf) else {
-                throw CommandFailure(code: "bad_date", message: "--as-of takes a date like 2026-03-31, not '\(asOf)'", exitCode: 2)
+                throw CommandFailure(code: "bad_date", message: "--as-of takes a real date from 1900 to 2200 like 2026-03-31, not '\(asOf)'", exitCode: 2)
             }
             requestedDay = day
         }
