@@ -4,6 +4,8 @@
 //      swift run -c release --package-path Benchmarks scanner-benchmark
 //      scripts/with-postgres swift run -c release --package-path Benchmarks sync-benchmark
 //      swift run -c release --package-path Benchmarks segments-benchmark sqlite 200000 4000000
+//      swift build -c release --package-path Benchmarks --product loyalty-hq --product fleet-benchmark
+//      scripts/with-postgres Benchmarks/.build/release/fleet-benchmark postgres 1000 2 20
 import PackageDescription
 
 let package = Package(
@@ -49,6 +51,21 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Sources/SegmentsBenchmark",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "fleet-benchmark",
+            dependencies: [
+                .product(name: "HeadOffice", package: "loyalty-agent"),
+                .product(name: "SyncProtocol", package: "loyalty-agent"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/FleetBenchmark",
+            // A straight-line script, like sync-benchmark.
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(

@@ -90,6 +90,9 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public static let couponEvents: Set<String> = ["issued", "used", "voided"]
     public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll", "profile", "coupon"]
 
+    /// The last millisecond of the year 9999: no till writes a later time.
+    public static let latestMilliseconds: Int64 = 253_402_300_799_999
+
     /// Why this entry cannot be a store ledger entry, or nil when it can.
     public var problem: String? {
         if seq < 1 { return "seq \(seq) must be 1 or more" }
@@ -115,6 +118,8 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if let lineProblem { return lineProblem }
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
+        // Found by attack: Int64.max here trapped head office when it turned the time into a date.
+        if createdAtMilliseconds > Self.latestMilliseconds { return "entry \(seq): created_at_ms is beyond the year 9999" }
         if (kind == "enroll" || kind == "profile") && (points != 0 || amountMinor != 0) {
             return "entry \(seq): an enroll or profile entry has 0 points and 0 amount"
         }

@@ -38,13 +38,16 @@ import Testing
                 // Signed by the store, but out of range: Int64.min through abs() trapped; a rule
                 // version beyond 32 bits overflowed PostgreSQL's INTEGER (a 503 on every retry).
                 var hostile: [SyncEntry] = []
-                for change in 0..<5 {
+                for change in 0..<7 {
                     var entry = Harness.entry(1)
                     switch change {
                     case 0: entry.points = .min
                     case 1: entry.amountMinor = .min
                     case 2: entry.ruleVersion = Int(Int32.max) + 1
                     case 3: entry.ruleVersion = .max
+                    // Found by attack: a time of Int64.max trapped head office, then at every ingest of its member.
+                    case 4: entry.createdAtMilliseconds = .max
+                    case 5: entry.createdAtMilliseconds = SyncEntry.latestMilliseconds + 1
                     default: entry.kind = "redeem"; entry.points = .min; entry.amountMinor = 0
                     }
                     hostile.append(entry)

@@ -638,7 +638,13 @@ extension SyncEntry {
 }
 
 extension Date {
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Milliseconds since 1970, saturating: a date made from a stored time never traps (found by attack:
+    /// an entry at Int64.max milliseconds stopped head office at every ingest that touched its member).
+    var milliseconds: Int64 {
+        let value = (timeIntervalSince1970 * 1000).rounded(.down)
+        guard value.isFinite else { return value < 0 ? .min : .max }
+        return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
+    }
 }
 
 extension SQLiteHeadOfficeStore {

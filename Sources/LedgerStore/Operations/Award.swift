@@ -15,6 +15,10 @@ extension LedgerDatabase {
         card: CardNumber, amount: Money, receipt: ReceiptReference, lines: [SaleLine]? = nil, provisionalIfUnknown: Bool = false,
         at now: Date = Date()
     ) throws -> AwardResult {
+        // Found by attack: a zero sale reached the ledger's CHECK and was reported as a storage failure.
+        guard amount.minorUnits > 0 else {
+            throw LoyaltyError.badInput("zero_amount", "a sale amount must be greater than zero; a return is `refund`")
+        }
         if let lines {
             guard !lines.isEmpty, lines.allSatisfy({ $0.amountMinor > 0 }) else {
                 throw LoyaltyError.badInput("bad_line", "each sale line needs an amount above zero")

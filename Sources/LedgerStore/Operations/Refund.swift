@@ -23,8 +23,8 @@ extension LedgerDatabase {
             let sale = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT seq, kind, member_id, card, points, amount_minor, rule_version FROM entries
-                        WHERE receipt = ? AND kind IN ('earn', 'redeem')
+                        SELECT seq, kind, \(Self.holderOfEntryCard("entries")) AS member_id, card, points, amount_minor, rule_version
+                        FROM entries WHERE receipt = ? AND kind IN ('earn', 'redeem')
                         """),
                 arguments: [receipt.value])
             guard let first = sale.first else {
@@ -52,7 +52,9 @@ extension LedgerDatabase {
                         + "return the whole sale (no lines), or ask head office for an adjustment (`loyalty-hq members adjust`)")
             }
             // The result describes the sale's member (the earn's, else the redemption's). Each reversal
-            // below goes to the member and card of the entry it reverses, never to another.
+            // below goes to the card of the entry it reverses and the member holding that card now, never to
+            // another: after a sync, head office may hold the card on another member than at the sale (a card
+            // conflict), and it counts the sale there (found by attack: the return went to the old member).
             let owner = earn ?? first
             let memberId: Int64 = owner["member_id"]
             let card: String = owner["card"]
@@ -162,7 +164,7 @@ extension LedgerDatabase {
                 let bonuses = try Row.fetchAll(
                     db.cachedStatement(
                         sql: """
-                            SELECT b.seq, b.member_id, b.card, b.points, b.rule_version FROM entries b
+                            SELECT b.seq, \(Self.holderOfEntryCard("b")) AS member_id, b.card, b.points, b.rule_version FROM entries b
                             WHERE b.refers_to_seq = ? AND b.kind = 'bonus'
                               AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.refers_to_seq = b.seq AND r.kind = 'reverse')
                             """),
@@ -280,5 +282,10 @@ extension LedgerDatabase {
     func returnReferenceUsed(keyPrefix: String, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: "SELECT 1 FROM entries WHERE idempotency_key >= ?1 || ':' AND idempotency_key < ?1 || ';' LIMIT 1")
             .firstRow([.text(keyPrefix)]) { _ in true } ?? false
+    }
+
+    /// SQL: the member holding the card of the entry aliased `alias` now (else the entry's member).
+    static func holderOfEntryCard(_ alias: String) -> String {
+        "IFNULL((SELECT c.member_id FROM cards c WHERE c.number = \(alias).card), \(alias).member_id)"
     }
 }

@@ -1,0 +1,27 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LedgerStore
+@testable import LoyaltyCore
+
+/// What a cashier or a POS may type into a sale, refused as bad input (exit 2, HTTP 400), never as a
+/// storage failure (exit 3, HTTP 503: "the ledger is down").
+@Suite struct SaleInputTests {
+    /// Found by attack: `award --amount 0` reached the ledger's CHECK constraint: `storage_failure`, exit 3, and a
+    /// 503 naming the database path at the till's API.
+    @Test func aSaleOfZeroIsBadInputAndWritesNothing() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("ledger.db"))
+        let card = try CardNumber(GTIN.withCheckDigit("290000077101"))
+        _ = try ledger.enroll(card: card, name: nil, birthday: nil)
+        let before = try ledger.outbox(after: nil, limit: 100).count
+        for amount in [Int64(0), -1, .min] {
+            #expect {
+                try ledger.award(card: card, amount: Money(minorUnits: amount, currency: .euro), receipt: ReceiptReference("Z0"))
+            } throws: { ($0 as? LoyaltyError).map { $0.category == .badInput && $0.code == "zero_amount" } ?? false }
+        }
+        #expect(try ledger.outbox(after: nil, limit: 100).count == before)
+        #expect(try ledger.verify().ok)
+    }
+}
