@@ -440,4 +440,73 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: another store enrolled a member's card (added to the member elsewhere) as a new member
+    /// referred by someone; the enrolment was listed as a conflict, yet head office paid the referral bonus to
+    /// both (500 + 500 created). An enrolment in conflict enrols nobody: no referral, no enrolment date.
+    @Test(arguments: Driver.allCases)
+    func anEnrolmentInConflictPaysNoReferral(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "N", secret: "sn", now: Date())
+            try await store.addStore(id: "S", secret: "ss", now: Date())
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 500), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "sn", base: base)
+                let south = try AgentSyncTests.Till("S", secret: "ss", base: base)
+                let c = try CardNumber(GTIN.withCheckDigit("290000088931"))
+                let x = try CardNumber(GTIN.withCheckDigit("290000088932"))
+                let e = try CardNumber(GTIN.withCheckDigit("290000088933"))
+                for till in [north, south] { _ = try await till.client.syncOnce() }
+                _ = try south.ledger.enroll(card: e, name: "Eve", birthday: nil)
+                _ = try await south.client.syncOnce()
+                _ = try north.ledger.enroll(card: c, name: "Ned", birthday: nil)
+                _ = try north.ledger.award(card: c, amount: money("10.00"), receipt: ReceiptReference("N-0"))
+                _ = try north.ledger.addCard(x, toMemberOf: c)
+                _ = try await north.client.syncOnce()
+                // South has not heard of X: it enrols it as someone Eve brought, who buys at once.
+                _ = try south.ledger.enroll(card: x, name: "Xav", birthday: nil, referredBy: e)
+                _ = try south.ledger.award(card: x, amount: money("10.00"), receipt: ReceiptReference("S-1"))
+                for till in [south, north, south] { _ = try await till.client.syncOnce() }
+                #expect(try await store.cardConflicts().map(\.kind) == ["enrolled"])
+                _ = try await store.grantReferralBonuses(now: Date())
+                #expect(try await store.member(card: c.value, now: Date())?.balance == 20)
+                #expect(try await store.member(card: e.value, now: Date())?.balance == 0)
+                for till in [south, north] { _ = try await till.client.syncOnce() }
+                #expect(try south.ledger.member(card: e).balance == 0)
+                #expect(try north.ledger.member(card: c).balance == 20)
+            }
+        }
+    }
+
+    /// Found by attack: a card head office had blocked before any store used it (`cards block --force`), added
+    /// offline to a member at a till that had not heard of the block, and sold on: head office left the sale's
+    /// points on the blocked card's record (no member, listed nowhere) and the member lost them. The record was
+    /// never enrolled, so it joins the member the till added the card to, as any card sold as unknown does;
+    /// the card stays blocked.
+    @Test(arguments: Driver.allCases)
+    func aForceBlockedCardAddedOfflineLeavesNoPointsStranded(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "N", secret: "sn", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "sn", base: base)
+                let c = try CardNumber(GTIN.withCheckDigit("290000088941"))
+                let lost = try CardNumber(GTIN.withCheckDigit("290000088942"))
+                _ = try north.ledger.enroll(card: c, name: "Ned", birthday: nil)
+                _ = try north.ledger.award(card: c, amount: money("100.00"), receipt: ReceiptReference("N-0"))
+                _ = try await north.client.syncOnce()
+                _ = try await store.blockCard(lost.value, force: true, now: Date())
+                _ = try north.ledger.addCard(lost, toMemberOf: c)
+                _ = try north.ledger.award(card: lost, amount: money("10.00"), receipt: ReceiptReference("N-1"))
+                #expect(try north.ledger.member(card: c).balance == 110)
+                for _ in 0..<2 { _ = try await north.client.syncOnce() }
+                #expect(try await store.member(card: c.value, now: Date())?.balance == 110)
+                #expect(try north.ledger.member(card: c).balance == 110)
+                #expect(try await store.cardConflicts().isEmpty)
+                #expect(throws: LoyaltyError.self) {
+                    try north.ledger.award(card: lost, amount: money("10.00"), receipt: ReceiptReference("N-2"))
+                }
+                #expect(try north.ledger.verify().ok)
+            }
+        }
+    }
 }

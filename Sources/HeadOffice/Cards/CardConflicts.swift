@@ -25,13 +25,15 @@ public struct CardConflict: Codable, Hashable, Sendable {
 /// SQL shared by the drivers.
 enum CardConflictQueries {
     /// Conflicts not resolved yet (the card still on another member than the one it was added to, not
-    /// blocked), newest first.
+    /// blocked), newest first. A blocked card on a record never enrolled (blocked with `--force` before any
+    /// store used it) still counts: the sales a till made on it are the member's it was added to (found by
+    /// attack: they stayed on the blocked record, listed nowhere).
     static let open = """
         SELECT k.card, k.store_id, k.seq, k.joins_card, m.first_card, k.at_ms,
             m.enrolled_at_ms IS NULL,
             CASE WHEN \(enrolledHere) THEN 'enrolled' ELSE 'added' END
         FROM hq_card_conflicts k JOIN hq_cards c ON c.card = k.card JOIN hq_members m ON m.id = c.member_id
-        WHERE NOT c.blocked AND k.resolved_at_ms IS NULL
+        WHERE (NOT c.blocked OR m.enrolled_at_ms IS NULL) AND k.resolved_at_ms IS NULL
           AND (COALESCE((SELECT j.member_id FROM hq_cards j WHERE j.card = k.joins_card), -1) <> c.member_id
                OR \(enrolledHere))
         ORDER BY k.at_ms DESC, k.store_id, k.seq LIMIT 10000

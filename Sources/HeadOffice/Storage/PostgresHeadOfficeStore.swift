@@ -284,7 +284,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         inConflict.insert(seq)
                     }
                 }
-                if !enrolments.isEmpty {
+                // An enrolment in conflict enrols nobody: not the earliest enrolment, no referrer (found by attack:
+                // a referral bonus was paid for another person's enrolment of a member's card).
+                let enrolling = enrolments.filter { !inConflict.contains($0.seq) }
+                if !enrolling.isEmpty {
                     // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
                     try await connection.query(
                         """
@@ -293,10 +296,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                             enrolled_at_ms = LEAST(m.enrolled_at_ms, p.created),
                             referred_by_card = COALESCE(m.referred_by_card, NULLIF(p.referrer, ''))
                         FROM (SELECT DISTINCT ON (card) card, name, birthday, created, referrer
-                              FROM UNNEST(\(enrolments.map(\.card))::text[], \(enrolments.map { $0.memberName ?? "" })::text[],
-                                          \(enrolments.map { $0.memberBirthday ?? "" })::text[],
-                                          \(enrolments.map(\.createdAtMilliseconds))::bigint[],
-                                          \(enrolments.map { $0.referredBy ?? "" })::text[]) AS u(card, name, birthday, created, referrer)
+                              FROM UNNEST(\(enrolling.map(\.card))::text[], \(enrolling.map { $0.memberName ?? "" })::text[],
+                                          \(enrolling.map { $0.memberBirthday ?? "" })::text[],
+                                          \(enrolling.map(\.createdAtMilliseconds))::bigint[],
+                                          \(enrolling.map { $0.referredBy ?? "" })::text[]) AS u(card, name, birthday, created, referrer)
                               ORDER BY card, created) AS p
                         JOIN hq_cards c ON c.card = p.card WHERE m.id = c.member_id
                         """, logger: logger)

@@ -264,7 +264,10 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         sql: HeadOfficeSchema.newestProfile(name: "?1", birthday: "?2", at: "?3", member: "?4")
                     ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
                 }
-                for entry in plan.enrolments {
+                // An enrolment in conflict enrols nobody: not the earliest enrolment, no referrer (found by attack:
+                // a referral bonus was paid for another person's enrolment of a member's card).
+                for entry in plan.enrolments
+                where try Bool.fetchOne(db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true {
                     try db.execute(
                         sql: """
                             UPDATE hq_members SET
