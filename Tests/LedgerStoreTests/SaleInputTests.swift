@@ -24,4 +24,14 @@ import Testing
         #expect(try ledger.outbox(after: nil, limit: 100).count == before)
         #expect(try ledger.verify().ok)
     }
+
+    /// Found by attack: a member born on 29 February never had "birthday this week" outside leap years.
+    @Test func aLeapDayBirthdayIsThisWeekOutsideLeapYears() throws {
+        func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+        #expect(LedgerDatabase.isWithinAWeek(birthday: "2024-02-29", of: at("2027-02-26T12:00:00Z"), timeZone: "UTC"))
+        #expect(LedgerDatabase.isWithinAWeek(birthday: "2024-02-29", of: at("2027-02-28T12:00:00Z"), timeZone: "UTC"))
+        #expect(!LedgerDatabase.isWithinAWeek(birthday: "2024-02-29", of: at("2027-03-01T12:00:00Z"), timeZone: "UTC"))
+        #expect(LedgerDatabase.isWithinAWeek(birthday: "2024-02-29", of: at("2028-02-29T12:00:00Z"), timeZone: "UTC"))
+        #expect(!LedgerDatabase.isWithinAWeek(birthday: "2024-02-29", of: at("2028-02-20T12:00:00Z"), timeZone: "UTC"))
+    }
 }

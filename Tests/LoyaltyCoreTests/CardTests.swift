@@ -80,6 +80,17 @@ import Testing
         }
     }
 
+    /// Found by attack: members born on 29 February had no birthday three years in four.
+    @Test func aLeapDayBirthdayIsCelebratedOnTheTwentyEighthOutsideLeapYears() throws {
+        let leapDay = try #require(BirthdayMonthDay("2024-02-29"))
+        #expect(leapDay.celebrated(inYear: 2027) == BirthdayMonthDay(month: 2, day: 28))
+        #expect(leapDay.celebrated(inYear: 2028) == leapDay)
+        #expect(leapDay.celebrated(inYear: 2100) == BirthdayMonthDay(month: 2, day: 28))
+        #expect(leapDay.celebrated(inYear: 2000) == leapDay)
+        let other = try #require(BirthdayMonthDay("1990-03-01"))
+        #expect(other.celebrated(inYear: 2027) == other)
+    }
+
     /// Found by attack: `enroll --birthday 2099-01-01` was accepted. A birthday is a day that has come
     /// (tomorrow still passes: somewhere on earth it is already tomorrow).
     @Test func aBirthdayInTheFutureIsRefused() throws {

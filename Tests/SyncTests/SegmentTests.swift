@@ -377,4 +377,16 @@ import Testing
             #expect(ChainCalendar.day(good).map(ChainCalendar.string(day:)) == good)
         }
     }
+
+    /// Found by attack: `export birthday` never listed a member born on 29 February outside leap years.
+    @Test func theBirthdayListKeepsLeapDayBirthdaysOnTheTwentyEighth() throws {
+        let day = { (text: String) in ChainCalendar.day(text)! }
+        #expect(ChainCalendar.birthday("2024-02-29", fallsWithin: 7, daysFrom: day("2027-02-26")))
+        #expect(!ChainCalendar.birthday("2024-02-29", fallsWithin: 2, daysFrom: day("2027-02-26")))
+        #expect(ChainCalendar.birthday("2024-02-29", fallsWithin: 366, daysFrom: day("2026-12-05")))
+        #expect(ChainCalendar.birthday("2024-02-29", fallsWithin: 1, daysFrom: day("2028-02-29")))
+        #expect(ChainCalendar.birthday("1990-01-02", fallsWithin: 7, daysFrom: day("2026-12-30")), "over the new year")
+        #expect(!ChainCalendar.birthday("1990-01-02", fallsWithin: 0, daysFrom: day("2027-01-02")))
+        #expect(!ChainCalendar.birthday("not a date", fallsWithin: 7, daysFrom: day("2027-01-02")))
+    }
 }

@@ -48,6 +48,17 @@ public struct ChainCalendar: Sendable {
         return "\(year)-\(two(month))-\(two(dayOfMonth))"
     }
 
+    /// Whether a birthday (`YYYY-MM-DD` or `MM-DD`) is celebrated on one of `count` days from the day number
+    /// `first` (29 February on the 28th outside leap years).
+    public static func birthday(_ birthday: String, fallsWithin count: Int, daysFrom first: Int) -> Bool {
+        guard let monthDay = BirthdayMonthDay(birthday), count > 0 else { return false }
+        // A year holds every birthday: a longer window asks nothing more.
+        return (0..<min(count, 366)).contains { offset in
+            let (year, month, dayOfMonth) = civil(fromDays: first + offset)
+            return monthDay.celebrated(inYear: year) == BirthdayMonthDay(month: month, day: dayOfMonth)
+        }
+    }
+
     /// Month and day of a day number.
     public static func monthDay(day: Int) -> (month: Int, day: Int) {
         let (_, month, dayOfMonth) = civil(fromDays: day)

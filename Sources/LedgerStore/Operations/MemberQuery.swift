@@ -71,12 +71,13 @@ extension LedgerDatabase {
     /// Whether a `YYYY-MM-DD` or `MM-DD` birthday falls on one of the 7 days (the chain's time zone)
     /// starting at `now`.
     static func isWithinAWeek(birthday: String?, of now: Date, timeZone: String) -> Bool {
-        guard let birthday, let (month, day) = BirthdayMonthDay(birthday).map({ ($0.month, $0.day) }) else { return false }
+        guard let birthday, let monthDay = BirthdayMonthDay(birthday) else { return false }
         let calendar = calendar(timeZone)
         return (0..<7).contains { offset in
             let date = now.addingTimeInterval(Double(offset) * 86_400)
-            let components = calendar.dateComponents([.month, .day], from: date)
-            return components.month == month && components.day == day
+            let components = calendar.dateComponents([.year, .month, .day], from: date)
+            let celebrated = monthDay.celebrated(inYear: components.year ?? 0)
+            return components.month == celebrated.month && components.day == celebrated.day
         }
     }
 }

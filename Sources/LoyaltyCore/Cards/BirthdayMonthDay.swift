@@ -14,4 +14,11 @@ public struct BirthdayMonthDay: Hashable, Sendable {
         guard parts.count >= 2, let month = Int(parts[parts.count - 2]), let day = Int(parts[parts.count - 1]) else { return nil }
         self.init(month: month, day: day)
     }
+
+    /// The day the birthday is celebrated in `year`: 29 February is kept on 28 February outside leap years
+    /// (found by attack: members born on 29 February had no birthday three years in four).
+    public func celebrated(inYear year: Int) -> BirthdayMonthDay {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        return month == 2 && day == 29 && !leap ? BirthdayMonthDay(month: 2, day: 28) : self
+    }
 }

@@ -43,10 +43,8 @@ struct Export: AsyncParsableCommand {
                 LifecycleAnalysis.stage($0, asOfDay: context.asOfDay, settings: context.settings) == .dormant
             }
         case .birthday:
-            let days = Set((0..<withinDays).map { ChainCalendar.monthDay(day: context.asOfDay + $0) }.map { "\($0.month)-\($0.day)" })
             members = context.facts.filter { member in
-                guard let birthday = member.birthday, let monthDay = Self.monthDay(birthday) else { return false }
-                return days.contains(monthDay)
+                member.birthday.map { ChainCalendar.birthday($0, fallsWithin: withinDays, daysFrom: context.asOfDay) } ?? false
             }
         }
         struct Row: Encodable {
@@ -72,7 +70,4 @@ struct Export: AsyncParsableCommand {
     }
 
     /// `MM-DD` or `YYYY-MM-DD` → "M-D".
-    static func monthDay(_ birthday: String) -> String? {
-        BirthdayMonthDay(birthday).map { "\($0.month)-\($0.day)" }
-    }
 }
