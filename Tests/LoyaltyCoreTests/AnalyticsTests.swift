@@ -121,6 +121,45 @@ import Testing
         #expect(model.expectedPurchases(quiet, weeks: 26) > 0)
     }
 
+    /// Found by attack: one member's sales of 9,999,999,999.99 beside a few small ones printed `clv=inf` and
+    /// an empty `--json`. The report gives finite numbers or refuses with what it needs.
+    @Test func lifetimeValueIsFiniteOrRefused() throws {
+        let huge: Int64 = 999_999_999_999
+        let histories: [[MemberFacts]] = [
+            [
+                member(1, firstSeen: 100, sales: [(100, huge), (200, huge), (300, huge)], asOf: 1000),
+                member(2, firstSeen: 100, sales: [(100, 500), (300, 700)], asOf: 1000),
+                member(3, firstSeen: 100, sales: [(150, 300), (400, 200)], asOf: 1000),
+            ],
+            [
+                member(1, firstSeen: 100, sales: [(100, huge)], asOf: 1000),
+                member(2, firstSeen: 100, sales: [(100, 500), (300, 500)], asOf: 1000),
+                member(3, firstSeen: 100, sales: [(150, 300), (400, 300)], asOf: 1000),
+            ],
+            // The attack's history: a member of six huge sales, one of two sales of 0.01, one of a single sale.
+            [
+                member(1, firstSeen: 100, sales: (0..<6).map { (100 + $0, huge) }, asOf: 1000),
+                member(2, firstSeen: 100, sales: [(100, 1), (101, 1)], asOf: 1000),
+                member(3, firstSeen: 100, sales: [(150, 1_000)], asOf: 1000),
+            ],
+            [
+                member(1, firstSeen: 100, sales: [(100, huge), (101, 100)], asOf: 1000),
+                member(2, firstSeen: 100, sales: [(100, 100), (300, 100)], asOf: 1000),
+                member(3, firstSeen: 100, sales: [(150, 100)], asOf: 1000),
+            ],
+        ]
+        for facts in histories {
+            do {
+                let report = try LifetimeValueReport(facts, asOfDay: 1000, settings: settings)
+                for row in report.members {
+                    #expect(row.clv.isFinite && row.expectedSaleValue.isFinite && row.pAlive.isFinite, "\(row)")
+                }
+            } catch {
+                #expect(error.code == "model_without_finite_value" || error.code == "not_enough_history", "\(error)")
+            }
+        }
+    }
+
     @Test func superUsersOfHugeSpendsNeitherOverflowNorMiscount() {
         // Totals near Int64.max: the 80 % comparison is done in full width.
         let spends: [Int64] = [Int64.max / 4, Int64.max / 4, Int64.max / 8, Int64.max / 8, 1]

@@ -41,6 +41,15 @@ public struct LifetimeValueReport: Sendable {
                 ageWeeks: history.age, pAlive: purchases.probabilityAlive(history), expectedSales: expectedSales,
                 expectedSaleValue: value, clv: expectedSales * value * settings.margin)
         }.sorted { $0.card < $1.card }
+        // Found by attack: one sale of 9,999,999,999.99 among a few small ones fitted a spend model with no
+        // finite mean (q ≤ 1): every value printed `inf`, and `--json` printed `{}`. A report of numbers only.
+        if let unbounded = members.first(where: { !($0.expectedSaleValue.isFinite && $0.clv.isFinite && $0.pAlive.isFinite) }) {
+            throw .refused(
+                "model_without_finite_value",
+                "the spend model fitted on this history gives the card ending \(unbounded.card.suffix(4)) no finite sale value "
+                    + "(too few members with repeat purchases, or a few sales far larger than the rest): "
+                    + "report clv needs more history; the segment reports do not")
+        }
         self.purchases = purchases
         self.spend = spend
     }
