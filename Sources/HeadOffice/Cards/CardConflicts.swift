@@ -61,13 +61,16 @@ enum CardConflictQueries {
     /// holds on a member who got it otherwise than by enrolling it: a replacement (`cards replace`) or a
     /// card added to them (found by review: a store enrolled a replacement card offline as someone else,
     /// and that person's name and birthday replaced the member's, with no conflict listed). A card that
-    /// was enrolled as a new member before (at any store) is no conflict: that is the same enrolment.
+    /// was enrolled as a new member before (at any store) is no conflict: that is the same enrolment; nor is a
+    /// card that came to the member by a merge of another record of the same person (an operator's decision).
     static func enrolledOnAnotherMembersCard(store: String, seq: String, card: String, at: String) -> String {
         """
         INSERT INTO hq_card_conflicts (store_id, seq, card, joins_card, held_by_member, at_ms)
         SELECT \(store), \(seq), \(card), m.first_card, c.member_id, \(at)
         FROM hq_cards c JOIN hq_members m ON m.id = c.member_id
         WHERE c.card = \(card) AND m.first_card <> \(card)
+          AND (c.replaces_card IS NOT NULL
+               OR EXISTS (SELECT 1 FROM hq_entries a WHERE a.card = \(card) AND a.kind = 'enroll' AND a.joins_card IS NOT NULL))
           AND NOT EXISTS (SELECT 1 FROM hq_entries x
                           WHERE x.card = \(card) AND x.kind = 'enroll' AND x.joins_card IS NULL
                             AND NOT (x.store_id = \(store) AND x.seq = \(seq)))

@@ -594,6 +594,13 @@ enum HeadOfficeSchema {
         "CREATE INDEX hq_imported_time ON hq_imported_sales(at_ms)", "INSERT INTO hq_schema (version) VALUES (30)",
     ]
 
+    /// The card a replacement replaced (`cards replace OLD NEW`): an enrolment of a card head office gave a
+    /// member is a conflict, an enrolment of a card merged from another record of the same person is not (found
+    /// by the chain simulation: such an enrolment was listed as a conflict and paid no referral).
+    static let cardReplacements = "ALTER TABLE hq_cards ADD COLUMN replaces_card TEXT"
+    static let sqliteCardReplacements = cardReplacements + ";"
+    static let postgresCardReplacements: [String] = [cardReplacements, "INSERT INTO hq_schema (version) VALUES (31)"]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

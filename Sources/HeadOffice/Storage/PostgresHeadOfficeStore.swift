@@ -71,6 +71,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (28, HeadOfficeSchema.postgresRollingAging),
         (29, HeadOfficeSchema.postgresTierRowsCorrected),
         (30, HeadOfficeSchema.postgresTierRowsReturnsAtTheirSale),
+        (31, HeadOfficeSchema.postgresCardReplacements),
     ]
 
     public func migrate() async throws {
@@ -710,7 +711,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             guard let memberId else { throw HeadOfficeCards.unknown(old) }
             if newTaken { throw HeadOfficeCards.inUse(new) }
             try await connection.query(
-                "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (\(new), \(memberId), FALSE, 0)", logger: logger)
+                "INSERT INTO hq_cards (card, member_id, blocked, version, replaces_card) VALUES (\(new), \(memberId), FALSE, 0, \(old))", logger: logger)
             try await connection.query("SELECT id FROM hq_members WHERE id = \(memberId) FOR UPDATE", logger: logger)
             try await connection.query(
                 """

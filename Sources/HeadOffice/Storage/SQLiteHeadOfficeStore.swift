@@ -116,6 +116,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v30-returns-at-their-sale") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteTierRowsReturnsAtTheirSale)
         }
+        migrator.registerMigration("hq-v31-card-replacements") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCardReplacements)
+        }
         try migrator.migrate(pool)
     }
 
@@ -530,7 +533,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
             try db.execute(sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, old])
             try db.execute(
-                sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)", arguments: [new, memberId, version])
+                sql: "INSERT INTO hq_cards (card, member_id, blocked, version, replaces_card) VALUES (?, ?, 0, ?, ?)",
+                arguments: [new, memberId, version, old])
             try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, memberId])
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'cards replace', ?, ?)",
