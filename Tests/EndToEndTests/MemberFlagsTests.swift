@@ -33,7 +33,7 @@ import Testing
         #expect(published.json["changed"] as? Int == 2, "\(published.stdout)")
         #expect(try chain.hq(["segments", "publish", "--json"]).json["changed"] as? Int == 0, "publishing again changes nothing")
         // Found by review: a future --as-of flagged every member welcome_back (a 300 % promotion at the tills).
-        let future = try chain.hq(["segments", "publish", "--as-of", "2999-06-01"])
+        let future = try chain.hq(["segments", "publish", "--as-of", "2199-06-01"])
         #expect(future.exitCode == 2 && future.stderr.contains("in the future"), "\(future.stderr)")
         #expect(try chain.sync("A").exitCode == 0)
 

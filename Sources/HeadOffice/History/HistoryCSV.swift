@@ -68,6 +68,11 @@ public enum HistoryCSV {
             throw .badInput("bad_store", "the store id looks like a payment card number")
         }
         let receiptValue = try ReceiptReference(receipt).value
+        // A year the calendar does not take (9999, 0001) is told apart from a malformed time.
+        if time.count >= 5, time.dropFirst(4).first == "-", let year = Int(time.prefix(4)), !(1990...2200).contains(year) {
+            throw .badInput(
+                "bad_time", "time '\(time)' is \(year < 1990 ? "before 1990" : "in the future"); history is of sales that happened")
+        }
         guard let at = instant(time, calendar: calendar) else {
             throw .badInput(
                 "bad_time", "time '\(time)' must be ISO 8601, e.g. 2025-03-01T10:15:00Z or 2025-03-01T11:15:00+01:00")
