@@ -10,6 +10,8 @@ public import SyncProtocol
 public final class PostgresHeadOfficeStore: HeadOfficeStore {
     public let client: PostgresClient
     let logger: Logger
+    /// Snapshots computed by this process's pulls, for the next tills pulling the same member version.
+    let snapshotCache = SnapshotCache()
 
     /// `client` must be running (`client.run()` in a task or a service group).
     public init(client: PostgresClient, logger: Logger) {
@@ -472,75 +474,62 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try await Self.programs(connection, logger)
             let program = HeadOfficeProgram.inForce(published, now: now)
-            // Without a day cap: an empty window ($5 = $6), and no day in the snapshot.
+            // Without a day cap: an empty window ($3 = $4), and no day in the snapshot.
             let today = ChainDayPoints.today(program: program, now: now)
-            func snapshots(_ query: PostgresQuery) async throws -> [(MemberSnapshot, Int64, Int64)] {
-                var result: [(MemberSnapshot, Int64, Int64)] = []
-                let rows = try await connection.query(query, logger: logger)
-                for try await (
-                    id, card, balance, version, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day,
-                    sinceEnrolment, name
-                )
-                    in rows.decode(
-                        (
-                            Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?, Int64,
-                            Int64?, String?
-                        ).self)
-                {
-                    let entries = try issued.map { try JSONDecoder().decode([HeadOfficeEntry].self, from: Data($0.utf8)) }
-                    let spend = progress[0]
-                    result.append(
-                        (MemberSnapshot(
-                            card: card, cards: cards, balance: balance,
-                            tier: HeadOfficeProgram.tier(
-                                progress: TierProgress(spendMinorUnits: spend, pointsEarned: progress[1]), reviewed: reviewed,
-                                program: program),
-                            rollingSpendMinor: spend, includesStoreSeq: acknowledged, flags: MemberFlags.decode(flags),
-                            purchases: purchases, headOfficeEntries: entries, rollingPointsEarned: progress[1], birthday: birthday,
-                            enrolledAtMilliseconds: enrolledAt, dayPointsDay: today?.day, dayPoints: today.map { _ in day },
-                            salesSinceEnrolment: sinceEnrolment, name: name), version, id))
-                }
-                return result
-            }
-            // $1 the rolling window's start, $4 the pull's cursor (head office's own entries newer than it).
-            let select = """
-                SELECT m.id, m.first_card, m.balance, m.version,
-                       (SELECT ARRAY[COALESCE(SUM(amount_minor), 0)::bigint,
-                                     COALESCE(SUM(\(TierBasis.pointsEarnedSQL)), 0)::bigint]
-                        FROM hq_tier_rows e WHERE e.member_id = m.id AND e.created_at_ms > $1),
-                       ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier,
-                       ((SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
-                        + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = m.id AND s.kind = 'sale'))::bigint,
-                       (SELECT json_agg(json_build_object('id', i.id, 'kind', i.kind, 'points', i.points, 'reason', i.reason,
-                                                          'created_at_ms', i.created_at_ms) ORDER BY i.seq)::text
-                        FROM hq_issued i WHERE i.member_id = m.id AND i.version > $4),
-                       m.birthday, m.enrolled_at_ms, \(ChainDayPoints.sql(member: "m.id", start: "$5", end: "$6")),
-                       \(SalesSinceEnrolment.sql(member: "m.id"))::bigint, m.name
-                FROM hq_members m
+            // The page: members changed since the cursor, one version never split across pages (the cursor is one).
+            var keys: [(id: Int64, version: Int64)] = []
+            for try await row in try await connection.query(
                 """
-            var bindings = PostgresBindings()
-            bindings.append(since)
-            bindings.append(cursor)
-            bindings.append(Int64(limit))
-            bindings.append(cursor)
-            bindings.append(today?.start ?? 0)
-            bindings.append(today?.end ?? 0)
-            var page = try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version > $2 AND \(AnalyticsQueries.isMember) ORDER BY m.version, m.id LIMIT $3", binds: bindings))
+                SELECT m.id, m.version FROM hq_members m WHERE m.version > \(cursor) AND \(unescaped: AnalyticsQueries.isMember)
+                ORDER BY m.version, m.id LIMIT \(Int64(limit))
+                """, logger: logger
+            ).decode((Int64, Int64).self) {
+                keys.append(row)
+            }
             var more = false
-            if page.count == limit, let last = page.last {
-                var rest = PostgresBindings()
-                rest.append(since)
-                rest.append(last.1)
-                rest.append(last.2)
-                rest.append(cursor)
-                rest.append(today?.start ?? 0)
-                rest.append(today?.end ?? 0)
-                page += try await snapshots(PostgresQuery(unsafeSQL: select + " WHERE m.version = $2 AND m.id > $3 AND \(AnalyticsQueries.isMember) ORDER BY m.id", binds: rest))
-                for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.1) LIMIT 1", logger: logger).decode(Int.self) {
+            if keys.count == limit, let last = keys.last {
+                for try await row in try await connection.query(
+                    """
+                    SELECT m.id, m.version FROM hq_members m
+                    WHERE m.version = \(last.version) AND m.id > \(last.id) AND \(unescaped: AnalyticsQueries.isMember) ORDER BY m.id
+                    """, logger: logger
+                ).decode((Int64, Int64).self) {
+                    keys.append(row)
+                }
+                for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.version) LIMIT 1", logger: logger).decode(Int.self) {
                     more = true
                 }
             }
-            var newCursor = page.last?.1 ?? cursor
+            // Snapshots an earlier pull computed at the same version; the rest computed here, once for every till.
+            let cacheKeys = keys.map {
+                SnapshotCache.Key(memberId: $0.id, version: $0.version, dayStart: today?.start ?? 0, programVersion: program.version)
+            }
+            var values = snapshotCache.lookup(cacheKeys, now: now.milliseconds)
+            let missing = cacheKeys.filter { values[$0] == nil }
+            if !missing.isEmpty {
+                var bindings = PostgresBindings()
+                bindings.append(since)
+                bindings.append(missing.map(\.memberId))
+                bindings.append(today?.start ?? 0)
+                bindings.append(today?.end ?? 0)
+                let computed = try await Self.snapshots(
+                    PostgresQuery(unsafeSQL: Self.snapshotSelect + " WHERE m.id = ANY($2::bigint[])", binds: bindings),
+                    program: program, today: today, connection, logger)
+                let coupons = try await Self.couponStates(memberIds: missing.map(\.memberId), connection, logger)
+                var fresh: [SnapshotCache.Key: SnapshotCache.Value] = [:]
+                for key in missing {
+                    guard var value = computed[key.memberId] else { continue }
+                    value.snapshot.coupons = coupons[key.memberId]
+                    value.computedAtMilliseconds = now.milliseconds
+                    fresh[key] = value
+                }
+                snapshotCache.store(fresh, now: now.milliseconds)
+                values.merge(fresh) { _, new in new }
+            }
+            let page = cacheKeys.compactMap { key in
+                values[key].map { (SnapshotCache.snapshot($0, includesStoreSeq: acknowledged, cursor: cursor), key.version) }
+            }
+            var newCursor = keys.last?.version ?? cursor
             let ceiling = more ? newCursor : Int64.max
             // Blocked cards, and cards whose block was lifted since the cursor (only cards once blocked).
             var blocked: [String] = []
@@ -556,13 +545,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 if isBlocked { blocked.append(card) } else { unblocked.append(card) }
                 if !more { newCursor = max(newCursor, version) }
             }
-            let coupons = try await Self.couponStates(memberIds: page.map(\.2), connection, logger)
             return UpdatesPage(
-                members: page.map { entry in
-                    var snapshot = entry.0
-                    snapshot.coupons = coupons[entry.2]
-                    return snapshot
-                }, blockedCards: blocked, unblockedCards: unblocked.isEmpty ? nil : unblocked, cursor: newCursor, more: more,
+                members: page.map(\.0), blockedCards: blocked, unblockedCards: unblocked.isEmpty ? nil : unblocked, cursor: newCursor, more: more,
                 acknowledgedSeq: acknowledged,
                 epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger),
                 programs: PublishedProgram.releases(published, now: now))
