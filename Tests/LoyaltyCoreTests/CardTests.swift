@@ -94,9 +94,12 @@ import Testing
     /// Found by attack: `enroll --birthday 2099-01-01` was accepted. A birthday is a day that has come
     /// (tomorrow still passes: somewhere on earth it is already tomorrow).
     @Test func aBirthdayInTheFutureIsRefused() throws {
-        let now: Int64 = 1_796_428_800_000  // 2026-12-05T00:00:00Z
+        let now: Int64 = 1_796_428_800_000 + 11 * 3_600_000  // 2026-12-05T11:00:00Z: 2026-12-06 01:00 in UTC+14
         for good in ["1990-04-23", "2026-12-05", "2026-12-06", "1900-01-01"] {
             #expect(throws: Never.self) { try CalendarDate(parsing: good).requireBirthday(atMilliseconds: now) }
+        }
+        #expect { try CalendarDate(parsing: "2026-12-06").requireBirthday(atMilliseconds: now - 2 * 3_600_000) } throws: {
+            ($0 as? LoyaltyError)?.code == "bad_birthday"
         }
         for bad in ["2026-12-07", "2099-01-01", "2200-12-31"] {
             #expect { try CalendarDate(parsing: bad).requireBirthday(atMilliseconds: now) } throws: {

@@ -50,4 +50,17 @@ import Testing
         again.couponKey = program.couponKey
         #expect(again == program, "\(shown)")
     }
+
+    /// Found by attack: an `earning` block with only a time zone was dropped at publish, so the chain counted
+    /// its days (caps, expiry days, birthday weeks, reports) in UTC without a word.
+    @Test func aTimeZoneAloneIsKept() throws {
+        var program = LoyaltyProgram.standard()
+        var rules = EarningRules()
+        rules.timeZone = "America/New_York"
+        program.earningRules = rules
+        let shown = ProgramFileDocument(program).json()
+        let again = try ProgramFile.parse(shown).program(version: program.version)
+        #expect(again.earningRules?.timeZone == "America/New_York", "\(shown)")
+        #expect(again.chainTimeZone == "America/New_York")
+    }
 }

@@ -3,6 +3,8 @@ import Foundation
 import HeadOffice
 import LoyaltyCore
 import SyncProtocol
+import SyncClient
+import LedgerStore
 import Testing
 
 /// The segment reports against an independent, deliberately naive calculation from the raw rows,
@@ -388,5 +390,27 @@ import Testing
         #expect(ChainCalendar.birthday("1990-01-02", fallsWithin: 7, daysFrom: day("2026-12-30")), "over the new year")
         #expect(!ChainCalendar.birthday("1990-01-02", fallsWithin: 0, daysFrom: day("2027-01-02")))
         #expect(!ChainCalendar.birthday("not a date", fallsWithin: 7, daysFrom: day("2027-01-02")))
+    }
+
+    /// Found by attack: a sale imported for a member the tills already knew changed the member at head office
+    /// (silver, one purchase) but no till heard of it: the next sale earned at base and paid a first-purchase
+    /// bonus head office then took back.
+    @Test(arguments: Driver.allCases)
+    func anImportReachesTheTillsAtTheirNextPull(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await Harness.withServer(store) { base in
+                let till = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000012399"))
+                _ = try till.ledger.enroll(card: card, name: nil, birthday: nil)
+                _ = try await till.client.syncOnce()
+                let at = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
+                _ = try await store.importHistory(
+                    [HistoryRow(line: 2, card: card.value, storeId: "OLD", receipt: "H1", atMilliseconds: at, amountMinor: 60_000)],
+                    actor: "test", now: Date())
+                #expect(try await till.client.syncOnce().membersUpdated == 1)
+                #expect(try till.ledger.member(card: card).tier == "silver")
+            }
+        }
     }
 }

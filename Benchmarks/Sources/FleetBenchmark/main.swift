@@ -135,7 +135,12 @@ if backend == "postgres" {
 }
 let serverOutput = Pipe()
 server.standardOutput = serverOutput
-server.standardError = serverOutput
+// Diagnosis: FLEET_SERVER_LOG=PATH keeps head office's log lines.
+if let path = ProcessInfo.processInfo.environment["FLEET_SERVER_LOG"], FileManager.default.createFile(atPath: path, contents: nil) {
+    server.standardError = FileHandle(forWritingAtPath: path)
+} else {
+    server.standardError = serverOutput
+}
 try server.run()
 defer { server.terminate() }
 /// The port `serve` prints when it listens ("listening on http://127.0.0.1:PORT").

@@ -122,11 +122,19 @@ extension PostgresHeadOfficeStore {
             ).decode(Int64.self) { known = Int(count) }
             try await Self.createMembers(forUnknownCards: cards, now: now, connection, logger)
             summary.membersCreated = cards.count - known
-            // New members reach the stores' pulls like any other change: one counter bump.
+            // Every member the import touches reaches the stores' pulls like any other change (found by attack: an
+            // imported sale made a member silver at head office, and no till heard of it): one counter bump, the
+            // members locked first, in the one lock order (cards, members, the counter last).
+            try await connection.query(
+                """
+                SELECT id FROM hq_members WHERE id IN (SELECT member_id FROM hq_cards WHERE card = ANY(\(cards)::text[]))
+                ORDER BY id FOR UPDATE
+                """, logger: logger)
             try await connection.query(
                 """
                 WITH bumped AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
-                UPDATE hq_members SET version = (SELECT change_seq FROM bumped) WHERE version = 0
+                UPDATE hq_members SET version = (SELECT change_seq FROM bumped)
+                WHERE version = 0 OR id IN (SELECT member_id FROM hq_cards WHERE card = ANY(\(cards)::text[]))
                 """, logger: logger)
             for chunkStart in stride(from: 0, to: newRows.count, by: Self.importChunk) {
                 let chunk = newRows[chunkStart..<min(newRows.count, chunkStart + Self.importChunk)]

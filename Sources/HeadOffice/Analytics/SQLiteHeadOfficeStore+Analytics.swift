@@ -103,6 +103,11 @@ extension SQLiteHeadOfficeStore {
                     arguments: [card, db.lastInsertedRowID, version])
                 summary.membersCreated += 1
             }
+            // Every member the import touches reaches the stores' pulls (found by attack: an imported sale made a
+            // member silver at head office, and no till heard of it).
+            for memberId in Set(memberIds.values) {
+                try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, memberId])
+            }
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO hq_imported_sales (store_id, receipt, kind, member_id, card, at_ms, amount_minor, imported_at_ms)

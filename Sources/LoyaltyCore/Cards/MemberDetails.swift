@@ -43,13 +43,15 @@ public struct CalendarDate: Hashable, Sendable, Codable, Comparable, CustomStrin
 }
 
 extension CalendarDate {
-    /// Refuses a birthday that has not come yet at `milliseconds` (a day of slack: somewhere on earth it is
-    /// already tomorrow).
+    /// Refuses a birthday that has not come yet at `milliseconds` anywhere on earth (UTC+14 is the furthest
+    /// ahead: found by attack, a day of slack let tomorrow's date through before it had begun anywhere).
     public func requireBirthday(atMilliseconds milliseconds: Int64) throws(LoyaltyError) {
         // Clamped to the year 9999: a clock beyond it is no reason to refuse a real birthday.
         let latestMilliseconds: Int64 = 253_402_300_799_000
-        let tomorrow = ChainTime.text(milliseconds: min(milliseconds, latestMilliseconds - 86_400_000) + 86_400_000, timeZone: "UTC")
-        if description > String(tomorrow.prefix(10)) {
+        let aheadMilliseconds: Int64 = 14 * 3_600_000
+        let furthest = ChainTime.text(
+            milliseconds: min(milliseconds, latestMilliseconds - aheadMilliseconds) + aheadMilliseconds, timeZone: "UTC")
+        if description > String(furthest.prefix(10)) {
             throw .badInput("bad_birthday", "birthday \(self) is in the future; give the member's date of birth, YYYY-MM-DD")
         }
     }

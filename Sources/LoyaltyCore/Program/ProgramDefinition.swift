@@ -159,7 +159,9 @@ public struct ProgramDefinition: Hashable, Sendable {
                     throw bad("promotions[\(index)].hours", "the first hour must come before the last")
                 }
             }
-            program.earningRules = rules.isEmpty ? nil : rules
+            // The time zone alone is a rule: the chain's days (found by attack: a program giving only a time zone
+            // published with it dropped, and every day counted in UTC).
+            program.earningRules = rules.isEmpty && rules.timeZone == "UTC" ? nil : rules
         }
         if let bonuses {
             for (field, points) in [
