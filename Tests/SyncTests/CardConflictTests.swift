@@ -540,4 +540,40 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: a till that had not heard of a member enrolled the member's card again, naming a
+    /// referrer, and sold on it: head office paid the referral to both (500 + 500). Online the enrolment is
+    /// refused; the member's referrer is the one their earliest enrolment named. Also for a card merged into the
+    /// member by an operator before the offline enrolment.
+    @Test(arguments: Driver.allCases, [false, true])
+    func aLaterEnrolmentOfAMembersCardPaysNoReferral(_ driver: Driver, merged: Bool) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S", "E"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 500), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "s", base: base)
+                let south = try AgentSyncTests.Till("S", secret: "s", base: base)
+                let east = try AgentSyncTests.Till("E", secret: "s", base: base)
+                for till in [north, south, east] { _ = try await till.client.syncOnce() }
+                let bert = try CardNumber(GTIN.withCheckDigit("290000088961"))
+                let carl = try CardNumber(GTIN.withCheckDigit("290000088962"))
+                let second = try CardNumber(GTIN.withCheckDigit("290000088963"))
+                _ = try south.ledger.enroll(card: bert, name: "Bert", birthday: nil)
+                _ = try south.ledger.award(card: bert, amount: money("10.00"), receipt: ReceiptReference("S-0"))
+                _ = try north.ledger.enroll(card: carl, name: "Carl", birthday: nil)
+                if merged { _ = try north.ledger.enroll(card: second, name: "Bert", birthday: nil) }
+                for till in [north, south] { _ = try await till.client.syncOnce() }
+                if merged {
+                    try await store.mergeMembers(keep: bert.value, other: second.value, actor: "test", reason: "one person", now: Date())
+                }
+                let again = merged ? second : bert
+                _ = try east.ledger.enroll(card: again, name: nil, birthday: nil, referredBy: carl)
+                _ = try east.ledger.award(card: again, amount: money("20.00"), receipt: ReceiptReference("E-1"))
+                for till in [east, north, south, east] { _ = try await till.client.syncOnce() }
+                _ = try await store.grantReferralBonuses(now: Date())
+                #expect(try await store.member(card: bert.value, now: Date())?.balance == 30)
+                #expect(try await store.member(card: carl.value, now: Date())?.balance == 0)
+            }
+        }
+    }
 }

@@ -246,11 +246,14 @@ import Testing
                 // An added card is the member's: enrolling it as a new member elsewhere is a conflict head
                 // office lists for a person to resolve (CardConflictTests), not a program rule.
                 guard oracle.addedTo[card.value] == nil else { continue }
+                // Online, a card whose person is enrolled already (this card, or one merged with it) is refused:
+                // a till that has not heard enrols it offline, and it names no referrer.
+                let personEnrolled = oracle.enrolledAt.keys.contains { oracle.person($0) == oracle.person(card.value) }
                 do {
                     _ = try ledger.enroll(card: card, name: nil, birthday: nil, referredBy: referrals[card.value], at: clock())
                     oracle.enrolled.insert(card.value)
                     if oracle.enrolledAt[card.value] == nil { oracle.enrolledAt[card.value] = milliseconds(clock()) }
-                    if let referrer = referrals[card.value] { oracle.referredBy[card.value] = referrer.value }
+                    if let referrer = referrals[card.value], !personEnrolled { oracle.referredBy[card.value] = referrer.value }
                 } catch let error as LoyaltyError where ["card_taken", "self_referral"].contains(error.code) {}
             case 15..<50:
                 let amount = Int64.random(in: 1...20_000, using: &random)

@@ -38,14 +38,15 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, String, Int64, Int64, Int).self) {
                 folder.event(memberId: memberId, kind: kind, storeId: storeId, seq: seq, at: at, ruleVersion: rule)
             }
-            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections, referred, merged)
+            for try await (memberId, _, referrerId, referrerCard, paid, corrected, corrections, referred, merged, still)
                 in try await connection.query(
                     try query(ReconciliationQueries.referrals(members: members)), logger: logger
-                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Bool).self)
+                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Bool, Bool).self)
             {
                 folder.referral(
                     memberId: memberId, referrerMemberId: referrerId, referrerCard: referrerCard, paid: paid,
-                    corrected: corrected, corrections: corrections, referredCard: referred, takenBackByMerge: merged)
+                    corrected: corrected, corrections: corrections, referredCard: referred, takenBackByMerge: merged,
+                    stillReferred: still)
             }
             folder.finish()
             return Array(folder.facts.values)

@@ -53,7 +53,8 @@ enum ReconciliationQueries {
                      AND c.idempotency_key LIKE 'reconcile:referral:%:new') AS BIGINT),
                substr(p.idempotency_key, 14),
                EXISTS (SELECT 1 FROM hq_issued x
-                       WHERE x.idempotency_key = 'reconcile:referral_merged:' || substr(p.idempotency_key, 14) || ':new')
+                       WHERE x.idempotency_key = 'reconcile:referral_merged:' || substr(p.idempotency_key, 14) || ':new'),
+               EXISTS (SELECT 1 FROM hq_cards rc WHERE rc.card = m.referred_by_card AND rc.member_id = rr.member_id)
         FROM hq_members m JOIN hq_issued p ON p.member_id = m.id AND p.idempotency_key LIKE 'referral:new:%'
         JOIN hq_issued rr ON rr.idempotency_key = 'referral:referrer:' || substr(p.idempotency_key, 14)
         JOIN hq_members rrm ON rrm.id = rr.member_id
@@ -95,9 +96,10 @@ enum ReconciliationQueries {
 
         mutating func referral(
             memberId: Int64, referrerMemberId: Int64, referrerCard: String, paid: Int64, corrected: Int64,
-            corrections: Int64, referredCard: String, takenBackByMerge: Bool
+            corrections: Int64, referredCard: String, takenBackByMerge: Bool, stillReferred: Bool
         ) {
             guard facts[memberId] != nil else { return }
+            if facts[memberId]!.referral == nil { referredNow[memberId] = stillReferred }
             guard facts[memberId]!.referral == nil else {
                 if !takenBackByMerge {
                     facts[memberId]!.mergedReferrals.append(
@@ -114,10 +116,14 @@ enum ReconciliationQueries {
                 corrections: Int(corrections))
         }
 
-        /// Called after every row is in: a referral stands with the member's first standing sale.
+        /// Whether the member is still referred by the referrer it was paid for (its earliest enrolment named them).
+        var referredNow: [Int64: Bool] = [:]
+
+        /// Called after every row is in: a referral stands with the member's first standing sale, while the member
+        /// is still referred by that referrer (a later-arriving earlier enrolment may name another, or none).
         mutating func finish() {
             for id in facts.keys where facts[id]?.referral != nil {
-                facts[id]!.referral!.standing.saleStands = facts[id]!.firstStandingSale != nil
+                facts[id]!.referral!.standing.saleStands = facts[id]!.firstStandingSale != nil && referredNow[id] != false
             }
         }
 

@@ -31,7 +31,7 @@ extension SQLiteHeadOfficeStore {
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.referrals(members: members), arguments: [list]) {
                 folder.referral(
                     memberId: row[0], referrerMemberId: row[2], referrerCard: row[3], paid: row[4], corrected: row[5],
-                    corrections: row[6], referredCard: row[7], takenBackByMerge: row[8])
+                    corrections: row[6], referredCard: row[7], takenBackByMerge: row[8], stillReferred: row[9])
             }
             folder.finish()
             return Array(folder.facts.values)

@@ -601,6 +601,12 @@ enum HeadOfficeSchema {
     static let sqliteCardReplacements = cardReplacements + ";"
     static let postgresCardReplacements: [String] = [cardReplacements, "INSERT INTO hq_schema (version) VALUES (31)"]
 
+    /// When a card joined its member by a merge (``EnrolmentReferral``: an enrolment of a card merged into an
+    /// enrolled member before names no referrer).
+    static let cardMergeTimes = "ALTER TABLE hq_cards ADD COLUMN merged_at_ms BIGINT"
+    static let sqliteCardMergeTimes = cardMergeTimes + ";"
+    static let postgresCardMergeTimes: [String] = [cardMergeTimes, "INSERT INTO hq_schema (version) VALUES (32)"]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

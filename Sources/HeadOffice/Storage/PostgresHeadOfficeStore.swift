@@ -74,6 +74,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (29, HeadOfficeSchema.postgresTierRowsCorrected),
         (30, HeadOfficeSchema.postgresTierRowsReturnsAtTheirSale),
         (31, HeadOfficeSchema.postgresCardReplacements),
+        (32, HeadOfficeSchema.postgresCardMergeTimes),
     ]
 
     public func migrate() async throws {
@@ -288,7 +289,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     }
                 }
                 // An enrolment in conflict enrols nobody: not the earliest enrolment, no referrer (found by attack:
-                // a referral bonus was paid for another person's enrolment of a member's card).
+                // a referral bonus was paid for another person's enrolment of a member's card); nor does an enrolment
+                // of a card enrolled before (``EnrolmentReferral``).
                 let enrolling = enrolments.filter { !inConflict.contains($0.seq) }
                 if !enrolling.isEmpty {
                     // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
@@ -297,7 +299,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         UPDATE hq_members m SET enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
                                                   ELSE m.enrolled_store END,
                             enrolled_at_ms = LEAST(m.enrolled_at_ms, p.created),
-                            referred_by_card = COALESCE(m.referred_by_card, NULLIF(p.referrer, ''))
+                            referred_by_card = CASE WHEN \(unescaped: EnrolmentReferral.namesReferrer(card: "p.card", at: "p.created"))
+                                                    THEN COALESCE(m.referred_by_card, NULLIF(p.referrer, ''))
+                                                    ELSE m.referred_by_card END
                         FROM (SELECT DISTINCT ON (card) card, name, birthday, created, referrer
                               FROM UNNEST(\(enrolling.map(\.card))::text[], \(enrolling.map { $0.memberName ?? "" })::text[],
                                           \(enrolling.map { $0.memberBirthday ?? "" })::text[],
@@ -738,7 +742,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             try await connection.query("UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_issued SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
-            try await connection.query("UPDATE hq_cards SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_cards SET member_id = \(kept), merged_at_ms = \(now.milliseconds) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 """
                 UPDATE hq_members k SET balance = k.balance + o.balance, lifetime_spend_minor = k.lifetime_spend_minor + o.lifetime_spend_minor,

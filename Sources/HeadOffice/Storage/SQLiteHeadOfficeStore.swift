@@ -119,6 +119,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v31-card-replacements") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCardReplacements)
         }
+        migrator.registerMigration("hq-v32-card-merge-times") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteCardMergeTimes)
+        }
         try migrator.migrate(pool)
     }
 
@@ -268,7 +271,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
                 }
                 // An enrolment in conflict enrols nobody: not the earliest enrolment, no referrer (found by attack:
-                // a referral bonus was paid for another person's enrolment of a member's card).
+                // a referral bonus was paid for another person's enrolment of a member's card); nor does an enrolment
+                // of a card enrolled before (``EnrolmentReferral``).
                 for entry in plan.enrolments
                 where try Bool.fetchOne(db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true {
                     try db.execute(
@@ -276,10 +280,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                             UPDATE hq_members SET
                                 enrolled_store = CASE WHEN enrolled_at_ms IS NULL OR ?2 < enrolled_at_ms THEN ?1 ELSE enrolled_store END,
                                 enrolled_at_ms = MIN(COALESCE(enrolled_at_ms, ?2), ?2),
-                                referred_by_card = COALESCE(referred_by_card, ?3)
+                                referred_by_card = CASE WHEN \(EnrolmentReferral.namesReferrer(card: "?5", at: "?2"))
+                                                        THEN COALESCE(referred_by_card, ?3) ELSE referred_by_card END
                             WHERE id = ?4
                             """,
-                        arguments: [storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!])
+                        arguments: [storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!, entry.card])
                 }
                 try db.execute(
                     sql: CardConflictQueries.refreshMembersThatLostACard(version: "?1", store: "?2"), arguments: [version, storeId])
@@ -564,7 +569,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_issued SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
-            try db.execute(sql: "UPDATE hq_cards SET member_id = ?, version = ? WHERE member_id = ?", arguments: [kept, version, merged])
+            try db.execute(
+                sql: "UPDATE hq_cards SET member_id = ?, version = ?, merged_at_ms = ? WHERE member_id = ?",
+                arguments: [kept, version, now.milliseconds, merged])
             try db.execute(
                 sql: """
                     UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?,

@@ -1,0 +1,18 @@
+/// When an enrolment names the member's referrer. Online, a card whose record is enrolled already is refused
+/// (`card_taken`); offline, a till that has not heard enrols it again, and that enrolment names nobody (found
+/// by attack: a member's card enrolled again with `--referred-by` paid the referral to both, 500 + 500). An
+/// enrolment names the referrer when, at its time, its card had no earlier enrolment and its member was not an
+/// enrolled member that a merge had already formed; the first one to name a referrer keeps it (as a merge keeps
+/// the kept record's).
+enum EnrolmentReferral {
+    /// SQL: whether the enrolment of `card` (an expression) at `at` (milliseconds, an expression) names a referrer.
+    static func namesReferrer(card: String, at: String) -> String {
+        """
+        (NOT EXISTS (SELECT 1 FROM hq_entries x WHERE x.card = \(card) AND x.kind = 'enroll' AND x.joins_card IS NULL
+                     AND x.created_at_ms < \(at))
+         AND NOT EXISTS (SELECT 1 FROM hq_cards mc JOIN hq_cards me ON me.member_id = mc.member_id
+                         JOIN hq_members mm ON mm.id = mc.member_id
+                         WHERE mc.card = \(card) AND me.merged_at_ms <= \(at) AND mm.enrolled_at_ms <= \(at)))
+        """
+    }
+}
