@@ -576,4 +576,40 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: a card known at this till only from head office's snapshot (sold elsewhere before anyone
+    /// enrolled it), added to a member here: the next sale paid the first-purchase bonus again and ignored the
+    /// card's points of the day under the day cap; head office took both back, leaving the member overdrawn
+    /// after a redemption the till had allowed. The till now decides the sale as head office does.
+    @Test(arguments: Driver.allCases)
+    func aCardAddedFromASnapshotBringsItsPurchasesAndItsDay(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "N", secret: "s", now: Date())
+            try await store.addStore(id: "S", secret: "s", now: Date())
+            let terms = ChainSimulationTests.Terms(enrolmentBonus: 0, firstPurchaseBonus: 200, dayCapPoints: 300)
+            _ = try await store.publishProgram(try ChainSimulationTests.program(terms), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "s", base: base)
+                let south = try AgentSyncTests.Till("S", secret: "s", base: base)
+                for till in [north, south] { _ = try await till.client.syncOnce() }
+                let anna = try CardNumber(GTIN.withCheckDigit("290000088971"))
+                let unknown = try CardNumber(GTIN.withCheckDigit("290000088972"))
+                _ = try south.ledger.award(
+                    card: unknown, amount: money("250.00"), receipt: ReceiptReference("S-1"), provisionalIfUnknown: true)
+                _ = try north.ledger.enroll(card: anna, name: "Anna", birthday: nil)
+                for till in [south, north] { _ = try await till.client.syncOnce() }
+                _ = try north.ledger.addCard(unknown, toMemberOf: anna)
+                let sale = try north.ledger.award(card: anna, amount: money("100.00"), receipt: ReceiptReference("N-1"))
+                #expect(sale.firstPurchaseBonus == nil, "the added card bought before")
+                #expect(sale.points == 50, "250 of the day's 300 were earned on the added card")
+                let shown = try north.ledger.member(card: anna).balance
+                for till in [north, south, north] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: anna.value, now: Date())?.balance == shown)
+                #expect(try north.ledger.member(card: anna).balance == shown)
+                // 250 on the card, head office's first-purchase bonus for that first sale (a till pays none on an
+                // unknown card), and 50 under the cap.
+                #expect(shown == 500)
+            }
+        }
+    }
 }

@@ -125,7 +125,7 @@ extension LedgerDatabase {
                 if rules.perMemberDayCapPoints != nil {
                     earnedToday = try member?.earnedDay == moment.day
                         ? member?.earnedDayPoints ?? 0
-                        : pointsEarnedBefore(memberId: holder.memberId, day: moment.day, now: now, timeZone: rules.timeZone, db)
+                        : pointsEarnedBefore(holder: holder, day: moment.day, now: now, timeZone: rules.timeZone, db)
                     dayCounted = moment.day
                 }
                 let computed = try program.earning(
@@ -269,7 +269,10 @@ extension LedgerDatabase {
         """
     static let memberRowWithStanding = """
         SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags, m.enrolled_at,
-               EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0,
+               EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0
+               OR EXISTS (SELECT 1 FROM members g LEFT JOIN member_snapshots gs ON gs.member_id = g.id
+                          WHERE g.merged_into = m.id AND (IFNULL(gs.purchases, 0) > 0
+                                OR EXISTS (SELECT 1 FROM entries ge WHERE ge.member_id = g.id AND ge.kind = 'earn'))),
                s.first_card IS NOT NULL OR EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.id),
                s.sales_since_enrolment, CASE WHEN s.sales_since_enrolment IS NULL THEN 0 ELSE s.includes_store_seq END
         FROM members m LEFT JOIN member_snapshots s ON s.member_id = m.id WHERE m.id = ?
@@ -338,11 +341,32 @@ extension LedgerDatabase {
     /// plus this till's entries newer than that snapshot. Only the first award of a member's day needs it:
     /// the member's row then keeps the day's count (`earned_day`, `earned_day_points`), cleared by a pull
     /// or a refund, so later awards scan nothing.
-    func pointsEarnedBefore(memberId: Int64, day: String, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
+    func pointsEarnedBefore(holder: CardHolder, day: String, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
         let start = Self.calendar(timeZone).startOfDay(for: now).millisecondsSince1970
-        return try Int64.fetchOne(
-            db.cachedStatement(sql: Self.pointsOfTheDay), arguments: [memberId, start, day]) ?? 0
+        var points = try Int64.fetchOne(
+            db.cachedStatement(sql: Self.pointsOfTheDay), arguments: [holder.memberId, start, day]) ?? 0
+        if holder.hasMergedMembers {
+            // Members merged into this one here (``MergedMembers``): found by attack, a card added with its day's
+            // points left the cap unspent at this till.
+            points += try Int64.fetchOne(
+                db.cachedStatement(sql: Self.pointsOfTheDayOfMerged),
+                arguments: [holder.memberId, start, day, holder.snapshotProgress?.included ?? 0]) ?? 0
+        }
+        return points
     }
+
+    /// The day's points of the members merged into `?1` (day start `?2`, day `?3`, the member's snapshot basis
+    /// `?4`): a separate one's own snapshot figure and entries after it; a covered one's entries after the basis.
+    static let pointsOfTheDayOfMerged = """
+        SELECT IFNULL(SUM(
+            CASE WHEN IFNULL(g.merged_at_seq, 0) > ?4
+                 THEN IFNULL((SELECT day_points FROM member_snapshots WHERE member_id = g.id AND day_points_day = ?3), 0)
+                      + IFNULL((SELECT SUM(points) FROM entries WHERE member_id = g.id AND kind = 'earn' AND created_at >= ?2
+                                  AND seq > IFNULL((SELECT includes_store_seq FROM member_snapshots WHERE member_id = g.id), 0)), 0)
+                 ELSE IFNULL((SELECT SUM(points) FROM entries WHERE member_id = g.id AND kind = 'earn' AND created_at >= ?2
+                                AND seq > ?4), 0) END), 0)
+        FROM members g WHERE g.merged_into = ?1
+        """
 
     static let pointsOfTheDay = """
         SELECT IFNULL((SELECT day_points FROM member_snapshots WHERE member_id = ?1 AND day_points_day = ?3), 0)

@@ -230,6 +230,8 @@ extension LedgerDatabase {
                 at: millis, db)
             if let mergedMember {
                 try db.execute(sql: "UPDATE members SET merged_at_seq = ? WHERE id = ?", arguments: [written.seq, mergedMember])
+                // The day's points are recounted at the next sale, the added card's with them.
+                try db.execute(sql: "UPDATE members SET earned_day = NULL WHERE id = ?", arguments: [holder.memberId])
                 // The card's spend counts for the member at once: a tier it reaches is theirs now, as after a sale.
                 let merged = try cardHolder(existing, program: program, db, allowBlocked: true)
                 let progress = try rollingProgress(holder: merged, at: millis, pointsToo: program.tiersCountPoints, db)
