@@ -73,13 +73,13 @@ extension SQLiteHeadOfficeStore {
             let imported = try db.cachedStatement(
                 sql: "SELECT kind, card, at_ms, amount_minor FROM hq_imported_sales WHERE store_id = ? AND receipt = ?")
             let ledger = try db.cachedStatement(
-                sql: "SELECT 1 FROM hq_entries WHERE store_id = ? AND receipt = ? AND kind = 'earn' LIMIT 1")
+                sql: "SELECT 1 FROM hq_entries WHERE receipt = ? AND store_id = ? AND kind = 'earn' AND kind IN ('earn', 'redeem') LIMIT 1")
             for key in Set(rows.map { Key(storeId: $0.storeId, receipt: $0.receipt) }) {
                 for row in try Row.fetchAll(imported, arguments: [key.storeId, key.receipt]) {
                     let stored = HistoryImportPlan.Stored(card: row[1], atMilliseconds: row[2], amountMinor: row[3])
                     if row[0] == "sale" { storedSales[key] = stored } else { storedRefunds[key, default: []].append(stored) }
                 }
-                if try Bool.fetchOne(ledger, arguments: [key.storeId, key.receipt]) == true { ledgerReceipts.insert(key) }
+                if try Bool.fetchOne(ledger, arguments: [key.receipt, key.storeId]) == true { ledgerReceipts.insert(key) }
             }
             let plan = try HistoryImportPlan.make(
                 rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerReceipts: ledgerReceipts)

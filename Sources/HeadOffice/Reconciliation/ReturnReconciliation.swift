@@ -31,13 +31,16 @@ public struct SaleReturnFacts: Sendable {
 
 /// SQL shared by the drivers; `members` is the driver's `IN (…)` over the cards' members.
 enum ReturnReconciliationQueries {
-    /// The members' sales that another store returned (part of).
+    /// The members' sales that another store returned (part of). `d.kind IN ('earn', 'redeem')` is the receipt
+    /// index's condition, written out so SQLite uses it (fleet-benchmark: without it SQLite read every entry of
+    /// the store for each sale, 40 ms a batch after 40,000 entries, growing with the store's history).
     static func sales(members: String) -> String {
         """
         SELECT e.member_id, m.first_card, e.store_id, e.seq, e.receipt, e.amount_minor, e.points, e.sale_lines,
                d.seq, COALESCE(-d.points, 0)
         FROM hq_entries e JOIN hq_members m ON m.id = e.member_id
-        LEFT JOIN hq_entries d ON d.store_id = e.store_id AND d.receipt = e.receipt AND d.kind = 'redeem'
+        LEFT JOIN hq_entries d ON d.receipt = e.receipt AND d.store_id = e.store_id AND d.kind = 'redeem'
+                               AND d.kind IN ('earn', 'redeem')
         WHERE e.member_id \(members) AND e.kind = 'earn'
           AND EXISTS (SELECT 1 FROM hq_entries r WHERE r.kind = 'reverse' AND r.refers_to_store = e.store_id
                                                   AND (r.refers_to_seq = e.seq OR r.refers_to_seq = d.seq))
