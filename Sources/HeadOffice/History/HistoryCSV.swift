@@ -69,7 +69,9 @@ public enum HistoryCSV {
         }
         let receiptValue = try ReceiptReference(receipt).value
         // A year the calendar does not take (9999, 0001) is told apart from a malformed time.
-        if time.count >= 5, time.dropFirst(4).first == "-", let year = Int(time.prefix(4)), !(1990...2200).contains(year) {
+        if time.count >= 5, time.dropFirst(4).first == "-", let year = Int(time.prefix(4)),
+            !CalendarDate.supportedYears.contains(year)
+        {
             throw .badInput(
                 "bad_time", "time '\(time)' is \(year < 1990 ? "before 1990" : "in the future"); history is of sales that happened")
         }

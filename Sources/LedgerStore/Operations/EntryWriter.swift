@@ -153,15 +153,14 @@ extension LedgerDatabase {
         // Members merged into this one here (a card sold as unknown, then added to the member) are theirs.
         var vouched = row.balance
         if row.hasMergedMembers {
-            vouched += try coveredMergedPoints(into: memberId, basis: 0, db) + separateMergedPoints(into: memberId, basis: 0, db)
+            vouched += try mergedPoints(into: memberId, basis: 0, db)
         }
         var tier = row.tier
         if let snapshotBalance = row.snapshotBalance, let included = row.included {
             // Checked: the snapshot came over the wire.
             var newer = try unsnapshottedPoints(memberId: memberId, after: included, db)
             if row.hasMergedMembers {
-                newer += try coveredMergedPoints(into: memberId, basis: included, db)
-                    + separateMergedPoints(into: memberId, basis: included, db)
+                newer += try mergedPoints(into: memberId, basis: included, db)
             }
             let (sum, overflowed) = snapshotBalance.addingReportingOverflow(newer)
             guard !overflowed else {

@@ -37,16 +37,14 @@ extension LedgerDatabase {
               AND e.seq > IFNULL(gs.includes_store_seq, 0) AND \(countedAt("e")) > ?2)
         """
 
-    /// Points of the separate merged members of `memberId` for a basis (see ``separateMergedPoints``).
-    func separateMergedPoints(into memberId: Int64, basis: Int64, _ db: Database) throws -> Int64 {
-        try db.cachedStatement(sql: Self.separateMergedPoints)
-            .firstRow([.integer(memberId), .integer(basis)]) { $0.int64(0) } ?? 0
-    }
-
-    /// Entries' points of the covered merged members of `memberId` after `basis`.
-    func coveredMergedPoints(into memberId: Int64, basis: Int64, _ db: Database) throws -> Int64 {
+    /// Points of the members merged into `memberId` for a basis, in one statement: the separate ones' standing
+    /// (``separateMergedPoints``) and the covered ones' entries after the basis.
+    func mergedPoints(into memberId: Int64, basis: Int64, _ db: Database) throws -> Int64 {
         try db.cachedStatement(
-            sql: "SELECT IFNULL(SUM(points), 0) FROM entries WHERE seq > ?2 AND member_id IN (\(Self.coveredMergedMembers))"
+            sql: """
+                SELECT (\(Self.separateMergedPoints))
+                     + (SELECT IFNULL(SUM(points), 0) FROM entries WHERE seq > ?2 AND member_id IN (\(Self.coveredMergedMembers)))
+                """
         ).firstRow([.integer(memberId), .integer(basis)]) { $0.int64(0) } ?? 0
     }
 

@@ -13,13 +13,16 @@ public struct CalendarDate: Hashable, Sendable, Codable, Comparable, CustomStrin
         else {
             throw .badInput("bad_date", "date '\(text.prefix(20))' must be written YYYY-MM-DD, e.g. 1990-04-23")
         }
-        guard (1900...2200).contains(year), (1...12).contains(month), (1...CalendarDate.daysIn(month: month, year: year)).contains(day) else {
+        guard Self.supportedYears.contains(year), (1...12).contains(month), (1...CalendarDate.daysIn(month: month, year: year)).contains(day) else {
             throw .badInput("bad_date", "date '\(text.prefix(20))' is not a real calendar day")
         }
         self.year = year
         self.month = month
         self.day = day
     }
+
+    /// The years a date may have: every date a person, a till or a report means.
+    public static let supportedYears = 1900...2200
 
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
