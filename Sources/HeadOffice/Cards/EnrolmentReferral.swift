@@ -3,7 +3,8 @@
 /// by attack: a member's card enrolled again with `--referred-by` paid the referral to both, 500 + 500). An
 /// enrolment names the referrer when, at its time, its card had no earlier enrolment and its member was not an
 /// enrolled member that a merge had already formed; the first one to name a referrer keeps it (as a merge keeps
-/// the kept record's).
+/// the kept record's). The earliest enrolment of a card decides, in whatever order the stores sync (found by
+/// attack: a later enrolment naming a referrer reached head office first and its referral stayed paid).
 enum EnrolmentReferral {
     /// SQL: whether the enrolment of `card` (an expression) at `at` (milliseconds, an expression) names a referrer.
     static func namesReferrer(card: String, at: String) -> String {
@@ -13,6 +14,19 @@ enum EnrolmentReferral {
          AND NOT EXISTS (SELECT 1 FROM hq_cards mc JOIN hq_cards me ON me.member_id = mc.member_id
                          JOIN hq_members mm ON mm.id = mc.member_id
                          WHERE mc.card = \(card) AND me.merged_at_ms <= \(at) AND mm.enrolled_at_ms <= \(at)))
+        """
+    }
+
+    /// SQL: the member's referrer once the enrolment of `card` at `at`, naming `referrer` (an expression, `''` or
+    /// NULL for none), is stored; `current` is the member's `referred_by_card` column.
+    static func referrer(current: String, card: String, at: String, referrer: String) -> String {
+        """
+        CASE WHEN \(namesReferrer(card: card, at: at))
+             THEN CASE WHEN EXISTS (SELECT 1 FROM hq_entries y WHERE y.card = \(card) AND y.kind = 'enroll'
+                                    AND y.joins_card IS NULL AND y.created_at_ms > \(at) AND y.referred_by = \(current))
+                       THEN NULLIF(\(referrer), '')
+                       ELSE COALESCE(\(current), NULLIF(\(referrer), '')) END
+             ELSE \(current) END
         """
     }
 }

@@ -299,9 +299,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         UPDATE hq_members m SET enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
                                                   ELSE m.enrolled_store END,
                             enrolled_at_ms = LEAST(m.enrolled_at_ms, p.created),
-                            referred_by_card = CASE WHEN \(unescaped: EnrolmentReferral.namesReferrer(card: "p.card", at: "p.created"))
-                                                    THEN COALESCE(m.referred_by_card, NULLIF(p.referrer, ''))
-                                                    ELSE m.referred_by_card END
+                            referred_by_card = \(unescaped: EnrolmentReferral.referrer(
+                                current: "m.referred_by_card", card: "p.card", at: "p.created", referrer: "p.referrer"))
                         FROM (SELECT DISTINCT ON (card) card, name, birthday, created, referrer
                               FROM UNNEST(\(enrolling.map(\.card))::text[], \(enrolling.map { $0.memberName ?? "" })::text[],
                                           \(enrolling.map { $0.memberBirthday ?? "" })::text[],

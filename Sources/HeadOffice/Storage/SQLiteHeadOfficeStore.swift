@@ -280,8 +280,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                             UPDATE hq_members SET
                                 enrolled_store = CASE WHEN enrolled_at_ms IS NULL OR ?2 < enrolled_at_ms THEN ?1 ELSE enrolled_store END,
                                 enrolled_at_ms = MIN(COALESCE(enrolled_at_ms, ?2), ?2),
-                                referred_by_card = CASE WHEN \(EnrolmentReferral.namesReferrer(card: "?5", at: "?2"))
-                                                        THEN COALESCE(referred_by_card, ?3) ELSE referred_by_card END
+                                referred_by_card = \(EnrolmentReferral.referrer(
+                                    current: "referred_by_card", card: "?5", at: "?2", referrer: "?3"))
                             WHERE id = ?4
                             """,
                         arguments: [storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!, entry.card])
