@@ -378,7 +378,7 @@ import Testing
                 entry.reason = "refund \(UUID().uuidString.lowercased())"
                 return entry
             }
-            let plan = try IngestPlan.make(acknowledged: 0, batch: batch, stored: [:])
+            let plan = try IngestPlan.make(acknowledged: 0, batch: batch, stored: [:], receivedAt: 1_795_340_000_000)
             #expect(plan.newEntries.count == 1_000, "chunk \(chunk)")
         }
     }

@@ -14,11 +14,26 @@ struct IngestPlan {
     /// The batch starts beyond head office's mark + 1: the store was acknowledged further than head
     /// office now remembers, so head office's history was rewound (restored from a backup).
     var storeIsAhead = false
+    /// The times tills stated for new entries dated ahead of head office's clock, by seq: such an entry counts
+    /// from its arrival (``countedAt(_:receivedAt:)``), and a resend compares with what the till stated.
+    var statedAtMilliseconds: [Int64: Int64] = [:]
+
+    /// How far ahead of head office's clock a till's entry may be dated and still count at its own time
+    /// (clocks drift by seconds; a till set a day or a year ahead does not sell in the future).
+    static let maximumClockAheadMilliseconds: Int64 = 15 * 60_000
+
+    /// When an entry stated at `stated` and received at `receivedAt` counts at head office.
+    static func countedAt(_ stated: Int64, receivedAt: Int64) -> Int64 {
+        stated > receivedAt &+ maximumClockAheadMilliseconds ? receivedAt : stated
+    }
 
     /// - Parameters:
     ///   - acknowledged: the store's contiguous acknowledged sequence before this batch.
     ///   - stored: entries already stored among the batch's sequences (by seq).
-    static func make(acknowledged: Int64, batch: [SyncEntry], stored: [Int64: SyncEntry]) throws(IngestRefusal) -> IngestPlan {
+    ///   - receivedAt: head office's clock (ms since 1970).
+    static func make(
+        acknowledged: Int64, batch: [SyncEntry], stored: [Int64: SyncEntry], receivedAt: Int64
+    ) throws(IngestRefusal) -> IngestPlan {
         var seen = Set<Int64>()
         for entry in batch {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
@@ -58,6 +73,12 @@ struct IngestPlan {
                 }
                 plan.duplicates += 1
             } else if entry.seq == plan.acknowledgedAfter + 1 {
+                var entry = entry
+                let counted = countedAt(entry.createdAtMilliseconds, receivedAt: receivedAt)
+                if counted != entry.createdAtMilliseconds {
+                    plan.statedAtMilliseconds[entry.seq] = entry.createdAtMilliseconds
+                    entry.createdAtMilliseconds = counted
+                }
                 plan.newEntries.append(entry)
                 plan.acknowledgedAfter = entry.seq
             } else {

@@ -1,0 +1,50 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// A till's wall clock can be wrong. Head office keeps what the till stated, but a sale cannot have happened
+/// after it arrived: an entry dated ahead of head office's clock counts from its arrival.
+@Suite struct TillClockTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    /// Found by attack: a till whose clock ran a year ahead wrote a sale dated next year; head office counted it
+    /// in the member's 12-month figures until two years after the sale, and `tiers review` disagreed with the
+    /// tier the member held. A resend of the same entry (with its stated time) is still the same entry.
+    @Test(arguments: Driver.allCases)
+    func aSaleDatedAheadOfHeadOfficeCountsFromItsArrival(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            try await Harness.withServer(store) { base in
+                let till = try AgentSyncTests.Till("A", secret: "s", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000091001"))
+                let ahead = Date().addingTimeInterval(200 * 86_400)
+                _ = try till.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                _ = try till.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("A-1"), at: ahead)
+                _ = try await till.client.syncOnce()
+                let now = Date()
+                #expect(try await store.member(card: card.value, now: now)?.rollingSpendMinor == 5_000)
+                // Thirteen months after the sale really happened, it no longer counts.
+                let later = now.addingTimeInterval(395 * 86_400)
+                #expect(try await store.member(card: card.value, now: later)?.rollingSpendMinor == 0)
+            }
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func anEntryDatedAheadIsTheSameEntryWhenItIsSentAgain(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            let ahead = Int64(Date().addingTimeInterval(30 * 86_400).timeIntervalSince1970 * 1000)
+            let batch = PushBatch(entries: [Harness.entry(1, points: 40, at: ahead)], backlog: 0)
+            _ = try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: Date())
+            let again = try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: Date().addingTimeInterval(60))
+            #expect(again.duplicates == 1 && again.acknowledgedSeq == 1)
+            #expect(try await store.member(card: "2900000777774", now: Date())?.rollingSpendMinor == 4_000)
+        }
+    }
+}
