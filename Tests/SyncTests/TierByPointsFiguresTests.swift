@@ -108,3 +108,45 @@ import Testing
         #expect(tiers.filter { $0.value == "base" }.count == 15, "no one reaches 400 points")
     }
 }
+
+/// A tier reached only on points head office took back is no tier: the chain, run as if always online, never
+/// reached it.
+@Suite struct TierOnReconciledPointsTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    /// Found by attack: two offline tills both paid a member's first-purchase bonus; the second sale's figure
+    /// (520 points, two bonuses) raised the member's tier floor to silver, and it held after head office took
+    /// one bonus back (320 points, silver at 500) until the next review. The oracle never reached silver.
+    @Test(arguments: Driver.allCases)
+    func aTierReachedOnlyOnABonusHeadOfficeTookBackIsNotHeld(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(
+                try ProgramFile.parse(
+                    """
+                    valid_from: 2020-01-01T00:00:00Z
+                    earning: {points_per_unit: 1, rounding: down}
+                    tiers_by: points
+                    tiers:
+                      - {name: base, min_rolling_points: 0, earn_multiplier_percent: 100}
+                      - {name: silver, min_rolling_points: 500, earn_multiplier_percent: 100}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    bonuses: {first_purchase_points: 200}
+                    """), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "s", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "s", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000092001"))
+                _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                for till in [a, b, a] { _ = try await till.client.syncOnce() }
+                _ = try a.ledger.award(card: card, amount: money("60.00"), receipt: ReceiptReference("A-1"))
+                _ = try b.ledger.award(card: card, amount: money("60.00"), receipt: ReceiptReference("B-1"))
+                for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+                let member = try #require(try await store.member(card: card.value, now: Date()))
+                #expect(member.balance == 320 && member.rollingPointsEarned == 320)
+                #expect(member.tier == "base")
+                #expect(try #require(try b.ledger.lookup(card: card)).tier == "base")
+            }
+        }
+    }
+}

@@ -85,7 +85,8 @@ public struct HeadOfficeAPI: Sendable {
             return APIResponse.error(.badRequest, "malformed_batch", "backlog must not be negative")
         }
         do {
-            let result = try await store.ingest(storeId: storeId, batch: batch, nonce: nonce, now: clock())
+            let receivedAt = clock()
+            let result = try await store.ingest(storeId: storeId, batch: batch, nonce: nonce, now: receivedAt)
             // A referred member's first sale may have arrived (or the enrolment naming the referrer, after the
             // sale, from another store): pay the referral bonuses now. The batch is stored whatever happens
             // here; the next batch (or `loyalty-hq referrals pay`) retries.
@@ -99,11 +100,6 @@ public struct HeadOfficeAPI: Sendable {
             // A redemption or refund made before an expiry run that it reached head office after.
             let spent = batch.entries.filter { ["redeem", "reverse"].contains($0.kind) }.map(\.card)
             if !spent.isEmpty { _ = try? await store.settleLateEntries(cards: spent, actor: "ingest", now: clock()) }
-            // The tier each sale reached holds until the next review, whatever refund comes with or after it.
-            let sales = batch.entries.filter { $0.kind == "earn" && $0.amountMinor > 0 }
-            if !sales.isEmpty {
-                _ = try? await store.holdTiersReached(sales: sales.map { ($0.card, $0.createdAtMilliseconds) })
-            }
             // A coupon a till issued for a record head office merged (it had not heard): one of each rule.
             let issued = batch.entries.filter { $0.kind == "coupon" && $0.reason == "issued" }.map(\.card)
             if !issued.isEmpty { _ = try? await store.reconcileCoupons(cards: issued, actor: "ingest", now: clock()) }
@@ -113,6 +109,13 @@ public struct HeadOfficeAPI: Sendable {
             let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse", "redeem"].contains($0.kind) }
                 .map(\.card)
             _ = try? await store.reconcileGrants(cards: touched, actor: "ingest", now: clock())
+            // The tier each sale reached holds until the next review, whatever refund comes with or after it; counted
+            // after the corrections above (a tier reached only on a bonus paid twice is not held).
+            let sales = batch.entries.filter { $0.kind == "earn" && $0.amountMinor > 0 }
+            if !sales.isEmpty {
+                _ = try? await store.holdTiersReached(
+                    sales: sales.map { ($0.card, IngestPlan.countedAt($0.createdAtMilliseconds, receivedAt: receivedAt.milliseconds)) })
+            }
             return APIResponse.json(.ok, result)
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)

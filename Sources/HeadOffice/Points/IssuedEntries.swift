@@ -13,10 +13,13 @@ public struct IssuedEntryRequest: Hashable, Sendable {
     public var idempotencyKey: String
     /// When it takes effect (an expiry run's as-of moment).
     public var createdAtMilliseconds: Int64
+    /// When it counts in 12-month figures, when not at `createdAtMilliseconds`: a correction of a grant counts
+    /// at the grant's time.
+    public var countsAtMilliseconds: Int64?
 
     public init(
         memberId: Int64, card: String, kind: EntryKind, points: Int64, reason: String, idempotencyKey: String,
-        createdAtMilliseconds: Int64
+        createdAtMilliseconds: Int64, countsAtMilliseconds: Int64? = nil
     ) {
         precondition(kind == .expire || kind == .bonus || kind == .adjust, "head office writes expire, bonus and adjust entries only")
         self.memberId = memberId
@@ -26,6 +29,7 @@ public struct IssuedEntryRequest: Hashable, Sendable {
         self.reason = reason
         self.idempotencyKey = idempotencyKey
         self.createdAtMilliseconds = createdAtMilliseconds
+        self.countsAtMilliseconds = countsAtMilliseconds
     }
 }
 

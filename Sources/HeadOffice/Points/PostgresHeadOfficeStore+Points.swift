@@ -21,9 +21,10 @@ extension PostgresHeadOfficeStore {
                 for try await _ in try await connection.query(
                     """
                     INSERT INTO hq_issued (id, member_id, card, kind, points, reason, idempotency_key, created_at_ms,
-                                           issued_at_ms, issued_by, version)
+                                           issued_at_ms, issued_by, version, counts_at_ms)
                     VALUES (\(id), \(entry.memberId), \(entry.card), \(entry.kind.rawValue), \(entry.points), \(entry.reason),
-                            \(entry.idempotencyKey), \(entry.createdAtMilliseconds), \(now.milliseconds), \(actor), \(version))
+                            \(entry.idempotencyKey), \(entry.createdAtMilliseconds), \(now.milliseconds), \(actor), \(version),
+                            \(entry.countsAtMilliseconds))
                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq
                     """, logger: logger
                 ).decode(Int64.self) {

@@ -14,12 +14,13 @@ extension SQLiteHeadOfficeStore {
                 try db.execute(
                     sql: """
                         INSERT INTO hq_issued (id, member_id, card, kind, points, reason, idempotency_key, created_at_ms,
-                                               issued_at_ms, issued_by, version)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                                               issued_at_ms, issued_by, version, counts_at_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
                         """,
                     arguments: [
                         MachineToken.uuid(), entry.memberId, entry.card, entry.kind.rawValue, entry.points, entry.reason,
                         entry.idempotencyKey, entry.createdAtMilliseconds, now.milliseconds, actor, version,
+                        entry.countsAtMilliseconds,
                     ])
                 guard db.changesCount > 0 else { continue }
                 written += 1

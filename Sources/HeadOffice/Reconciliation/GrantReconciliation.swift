@@ -48,7 +48,8 @@ extension HeadOfficeStore {
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: correction.points,
-                        reason: correction.reason, idempotencyKey: key, createdAtMilliseconds: now.milliseconds))
+                        reason: correction.reason, idempotencyKey: key, createdAtMilliseconds: now.milliseconds,
+                        countsAtMilliseconds: member.countsAtMilliseconds(correcting: standing.grant, by: correction.points)))
                 corrections.append(correction)
             }
             // The referral stands with the new member's sale: both sides corrected alike.

@@ -26,6 +26,8 @@ public struct MemberGrantFacts: Hashable, Sendable {
     public var paid: [OncePerMemberGrant: [String: Int64]] = [:]
     /// How many of each grant's bonus entries still stand (not taken back by a refund).
     public var payments: [OncePerMemberGrant: Int] = [:]
+    /// When the latest bonus entry of each grant was paid (a payment too many is taken back at its time).
+    public var latestPaymentAtMilliseconds: [OncePerMemberGrant: Int64] = [:]
     /// Head office's corrections of one grant: their net points and how many there are (the next key).
     public struct Corrections: Hashable, Sendable {
         public var points: Int64 = 0
@@ -66,6 +68,18 @@ public struct MemberGrantFacts: Hashable, Sendable {
     public init(memberId: Int64, card: String) {
         self.memberId = memberId
         self.card = card
+    }
+
+    /// When a correction of `grant` by `points` counts in 12-month figures: a payment too many is taken back at
+    /// the time of the latest one, a missing grant is given at the event that earns it (found by attack: a tier
+    /// reached on a bonus head office took back held until the next review).
+    public func countsAtMilliseconds(correcting grant: OncePerMemberGrant, by points: Int64) -> Int64? {
+        if points < 0 { return latestPaymentAtMilliseconds[grant] }
+        switch grant {
+        case .enrolmentBonus: return firstEnrolment?.atMilliseconds
+        case .firstPurchase: return firstStandingSale?.atMilliseconds
+        case .referral: return nil
+        }
     }
 
     /// Each grant's standing under the program of the event that earns it (`program(event)`).

@@ -23,10 +23,10 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, Int64?).self) {
                 folder.member(id: id, card: card, firstImportedSale: firstImportedSale)
             }
-            for try await (memberId, storeId, reason, points) in try await connection.query(
+            for try await (memberId, storeId, reason, points, at) in try await connection.query(
                 try query(ReconciliationQueries.paid(members: members)), logger: logger
-            ).decode((Int64, String, String, Int64).self) {
-                folder.paid(memberId: memberId, storeId: storeId, reason: reason, points: points)
+            ).decode((Int64, String, String, Int64, Int64).self) {
+                folder.paid(memberId: memberId, storeId: storeId, reason: reason, points: points, at: at)
             }
             for try await (memberId, key, points) in try await connection.query(
                 try query(ReconciliationQueries.corrections(members: members)), logger: logger

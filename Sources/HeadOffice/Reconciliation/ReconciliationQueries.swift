@@ -3,13 +3,14 @@ import LoyaltyCore
 /// SQL shared by both drivers for the once-per-member grants. `$MEMBERS` is each driver's filter on
 /// `member_id` (the members a batch touched).
 enum ReconciliationQueries {
-    /// Grant bonuses stores paid, net of the refunds that took them back: member, store, grant reason, points.
+    /// Grant bonuses stores paid, net of the refunds that took them back: member, store, grant reason, points, time.
     static func paid(members: String) -> String {
         """
         SELECT b.member_id, b.store_id, b.reason,
                CAST(b.points + COALESCE((SELECT SUM(r.points) FROM hq_entries r
                                          WHERE r.refers_to_seq = b.seq AND COALESCE(r.refers_to_store, r.store_id) = b.store_id AND r.kind = 'reverse'), 0)
-                    AS BIGINT)
+                    AS BIGINT),
+               b.created_at_ms
         FROM hq_entries b
         WHERE b.kind = 'bonus' AND b.reason IN ('enrolment bonus', 'first-purchase bonus') AND b.member_id \(members)
         """
@@ -80,10 +81,14 @@ enum ReconciliationQueries {
             facts[id] = member
         }
 
-        mutating func paid(memberId: Int64, storeId: String, reason: String, points: Int64) {
+        mutating func paid(memberId: Int64, storeId: String, reason: String, points: Int64, at: Int64) {
             guard let grant = OncePerMemberGrant.allCases.first(where: { $0.tillReason == reason }) else { return }
             facts[memberId]?.paid[grant, default: [:]][storeId, default: 0] += points
-            if points > 0 { facts[memberId]?.payments[grant, default: 0] += 1 }
+            if points > 0 {
+                facts[memberId]?.payments[grant, default: 0] += 1
+                let latest = facts[memberId]?.latestPaymentAtMilliseconds[grant] ?? at
+                facts[memberId]?.latestPaymentAtMilliseconds[grant] = max(latest, at)
+            }
         }
 
         mutating func correction(memberId: Int64, key: String, points: Int64) {

@@ -18,7 +18,7 @@ extension SQLiteHeadOfficeStore {
                 folder.member(id: row[0], card: row[1], firstImportedSale: row[2])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.paid(members: members), arguments: [list]) {
-                folder.paid(memberId: row[0], storeId: row[1], reason: row[2], points: row[3])
+                folder.paid(memberId: row[0], storeId: row[1], reason: row[2], points: row[3], at: row[4])
             }
             for row in try Row.fetchAll(db, sql: ReconciliationQueries.corrections(members: members), arguments: [list])
             {

@@ -607,6 +607,30 @@ enum HeadOfficeSchema {
     static let sqliteCardMergeTimes = cardMergeTimes + ";"
     static let postgresCardMergeTimes: [String] = [cardMergeTimes, "INSERT INTO hq_schema (version) VALUES (32)"]
 
+    /// Version 33, found by attack: a till whose clock ran ahead dated its sales in the future, and head office
+    /// counted them in 12-month figures for a year too long. Such an entry counts from its arrival
+    /// (`created_at_ms`); the time the till stated is kept beside it, so a resend is the same entry.
+    static let statedTimes = "ALTER TABLE hq_entries ADD COLUMN stated_at_ms BIGINT"
+    static let sqliteStatedTimes = statedTimes + ";"
+    static let postgresStatedTimes: [String] = [statedTimes, "INSERT INTO hq_schema (version) VALUES (33)"]
+
+    /// Version 34, found by attack: a correction of a once-per-member grant counted in 12-month figures at the
+    /// time head office wrote it, so a tier reached on a bonus paid twice held. It counts at the grant's time.
+    static let tierRowsCountedAtTheirGrant = tierRowsReturnsAtTheirSale.replacingOccurrences(
+        of: "SELECT member_id, 'bonus', points, 0, created_at_ms FROM hq_issued",
+        with: "SELECT member_id, 'bonus', points, 0, COALESCE(counts_at_ms, created_at_ms) FROM hq_issued")
+
+    static let sqliteTierRowsCountedAtTheirGrant = """
+        ALTER TABLE hq_issued ADD COLUMN counts_at_ms INTEGER;
+        DROP VIEW hq_tier_rows;
+        \(tierRowsCountedAtTheirGrant);
+        """
+
+    static let postgresTierRowsCountedAtTheirGrant: [String] = [
+        "ALTER TABLE hq_issued ADD COLUMN counts_at_ms BIGINT", "DROP VIEW hq_tier_rows", tierRowsCountedAtTheirGrant,
+        "INSERT INTO hq_schema (version) VALUES (34)",
+    ]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

@@ -75,6 +75,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (30, HeadOfficeSchema.postgresTierRowsReturnsAtTheirSale),
         (31, HeadOfficeSchema.postgresCardReplacements),
         (32, HeadOfficeSchema.postgresCardMergeTimes),
+        (33, HeadOfficeSchema.postgresStatedTimes),
+        (34, HeadOfficeSchema.postgresTierRowsCountedAtTheirGrant),
     ]
 
     public func migrate() async throws {
@@ -163,7 +165,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             }
             let stored = try await Self.storedEntries(
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, connection, logger)
-            let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
+            let plan = try IngestPlan.make(
+                acknowledged: acknowledged, batch: batch.entries, stored: stored, receivedAt: now.milliseconds)
             if plan.storeIsAhead { try await Self.rotateEpoch(now: now, onlyIfDue: true, connection, logger) }
             if !plan.newEntries.isEmpty {
                 let deltas = plan.memberDeltas
@@ -239,11 +242,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                             refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
                                             joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
-                                            returned_lines)
+                                            returned_lines, stated_at_ms)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
                            NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer,
-                           NULLIF(e.coupon, ''), NULLIF(e.sold_at, ''), NULLIF(e.lines, ''), NULLIF(e.returned, '')
+                           NULLIF(e.coupon, ''), NULLIF(e.sold_at, ''), NULLIF(e.lines, ''), NULLIF(e.returned, ''),
+                           NULLIF(e.stated, 0)
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
@@ -253,9 +257,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 \(entries.map { $0.joinsCard ?? "" })::text[], \(entries.map { $0.referredBy ?? "" })::text[],
                                 \(entries.map { Int64($0.feedbackScore ?? 0) })::bigint[], \(entries.map { $0.couponCode ?? "" })::text[],
                                 \(entries.map { $0.refersToStore ?? "" })::text[], \(entries.map { $0.linesText ?? "" })::text[],
-                                \(entries.map { $0.returnedLinesText ?? "" })::text[])
+                                \(entries.map { $0.returnedLinesText ?? "" })::text[],
+                                \(entries.map { plan.statedAtMilliseconds[$0.seq] ?? 0 })::bigint[])
                          AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins,
-                              referrer, feedback, coupon, sold_at, lines, returned)
+                              referrer, feedback, coupon, sold_at, lines, returned, stated)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -388,9 +393,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         var stored: [Int64: SyncEntry] = [:]
         let rows = try await connection.query(
             """
-            SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason, created_at_ms,
-                   member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
-                   returned_lines
+            SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason,
+                   COALESCE(stated_at_ms, created_at_ms), member_name, member_birthday, joins_card, referred_by, feedback_score,
+                   coupon_code, refers_to_store, sale_lines, returned_lines
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (

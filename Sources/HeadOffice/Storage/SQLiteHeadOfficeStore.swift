@@ -122,6 +122,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v32-card-merge-times") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteCardMergeTimes)
         }
+        migrator.registerMigration("hq-v33-stated-times") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteStatedTimes)
+        }
+        migrator.registerMigration("hq-v34-grant-corrections-at-their-grant") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteTierRowsCountedAtTheirGrant)
+        }
         try migrator.migrate(pool)
     }
 
@@ -174,7 +180,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let stored = try Self.storedEntries(
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, db)
-            let plan = try IngestPlan.make(acknowledged: acknowledged, batch: batch.entries, stored: stored)
+            let plan = try IngestPlan.make(
+                acknowledged: acknowledged, batch: batch.entries, stored: stored, receivedAt: now.milliseconds)
             if plan.storeIsAhead { try Self.rotateEpoch(now: now, onlyIfDue: true, db) }
             if !plan.newEntries.isEmpty {
                 try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
@@ -232,8 +239,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
                                                 member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
-                                                refers_to_store, sale_lines, returned_lines)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                refers_to_store, sale_lines, returned_lines, stated_at_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -242,7 +249,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
                         entry.referredBy, entry.feedbackScore, entry.couponCode, entry.refersToStore, entry.linesText,
-                        entry.returnedLinesText,
+                        entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq],
                     ])
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
@@ -320,7 +327,10 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         for row in try Row.fetchAll(
             db, sql: "SELECT * FROM hq_entries WHERE store_id = ? AND seq IN (\(placeholders))", arguments: arguments)
         {
-            stored[row["seq"]] = SyncEntry(row: row)
+            var entry = SyncEntry(row: row)
+            // What the till stated: a resend states it again.
+            if let stated: Int64 = row["stated_at_ms"] { entry.createdAtMilliseconds = stated }
+            stored[row["seq"]] = entry
         }
         return stored
     }
