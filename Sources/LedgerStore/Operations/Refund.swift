@@ -164,23 +164,28 @@ extension LedgerDatabase {
                 let bonuses = try Row.fetchAll(
                     db.cachedStatement(
                         sql: """
-                            SELECT b.seq, \(Self.holderOfEntryCard("b")) AS member_id, b.card, b.points, b.rule_version FROM entries b
+                            SELECT b.seq, \(Self.holderOfEntryCard("b")) AS member_id, b.card, b.points, b.rule_version,
+                                   b.reason
+                            FROM entries b
                             WHERE b.refers_to_seq = ? AND b.kind = 'bonus'
                               AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.refers_to_seq = b.seq AND r.kind = 'reverse')
                             """),
                     arguments: [earn["seq"] as Int64])
                 for bonus in bonuses {
                     let bonusSeq: Int64 = bonus["seq"]
+                    let points = try Self.bonusStillHeld(
+                        points: bonus["points"], reason: bonus["reason"], memberId: bonus["member_id"], db)
+                    guard points > 0 else { continue }
                     _ = try append(
                         NewEntry(
                             memberId: bonus["member_id"], card: bonus["card"], kind: .reverse,
-                            points: -(bonus["points"] as Int64),
+                            points: -points,
                             amountMinorUnits: 0, receipt: receipt.value,
                             idempotencyKey: keyPrefix + ":bonus:\(bonusSeq)",
                             refersToSeq: bonusSeq, ruleVersion: bonus["rule_version"],
                             reason: "refund \(returnId): bonus of the sale"),
                         at: millis, db)
-                    reversedBonus -= bonus["points"] as Int64
+                    reversedBonus -= points
                 }
                 voided = try voidCoupons(
                     issuedBySeq: earn["seq"], receipt: receipt.value, refundKey: keyPrefix, at: millis, db)
@@ -276,6 +281,25 @@ extension LedgerDatabase {
     /// references may hold ':' and must not run together.
     static func returnKey(_ receipt: ReceiptReference, _ returnId: String) -> String {
         "refund:\(receipt.value.utf8.count):\(receipt.value):\(returnId)"
+    }
+
+    /// What a full return takes back of a bonus its sale brought: all of it, except a once-per-member grant that
+    /// head office already took back (paid by two tills): only what the member still holds of the grant, as this
+    /// till knows it (found by attack: the till took the bonus back a second time; the other sale still stands).
+    static func bonusStillHeld(points: Int64, reason: String?, memberId: Int64, _ db: Database) throws -> Int64 {
+        guard let grant = OncePerMemberGrant.allCases.first(where: { $0.tillReason == reason }) else { return points }
+        let held =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT IFNULL((SELECT SUM(b.points + IFNULL((SELECT SUM(r.points) FROM entries r
+                                                                     WHERE r.refers_to_seq = b.seq AND r.kind = 'reverse'), 0))
+                                       FROM entries b WHERE b.member_id = ?1 AND b.kind = 'bonus' AND b.reason = ?2), 0)
+                             + IFNULL((SELECT SUM(h.points) FROM head_office_entries h
+                                       WHERE h.member_id = ?1 AND substr(h.reason, 1, length(?3)) = ?3), 0)
+                        """),
+                arguments: [memberId, reason, "reconcile:\(grant.rawValue)_"]) ?? points
+        return min(points, max(0, held))
     }
 
     /// Whether entries of a return keyed `keyPrefix` (its `:earn`, `:redeem` and `:bonus:…` entries) exist.
