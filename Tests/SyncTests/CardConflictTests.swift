@@ -610,6 +610,41 @@ import Testing
         }
     }
 
+    /// Found by the chain simulation (PostgreSQL only): one batch enrolled two cards of one person, merged at
+    /// head office before, the second naming a referrer. PostgreSQL judged both enrolments in one statement, so the
+    /// second did not see the first and named the referrer (and one statement applies one row per member).
+    @Test(arguments: Driver.allCases)
+    func twoEnrolmentsOfOneMergedPersonInOneBatchNameNoReferrer(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S", "E"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 500), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let north = try AgentSyncTests.Till("N", secret: "s", base: base)
+                let south = try AgentSyncTests.Till("S", secret: "s", base: base)
+                let east = try AgentSyncTests.Till("E", secret: "s", base: base)
+                for till in [north, south, east] { _ = try await till.client.syncOnce() }
+                let carl = try CardNumber(GTIN.withCheckDigit("290000088981"))
+                let plastic = try CardNumber(GTIN.withCheckDigit("290000088982"))
+                let phone = try CardNumber(GTIN.withCheckDigit("290000088983"))
+                _ = try north.ledger.enroll(card: carl, name: "Carl", birthday: nil)
+                _ = try north.ledger.award(card: plastic, amount: money("10.00"), receipt: ReceiptReference("N-1"), provisionalIfUnknown: true)
+                _ = try south.ledger.award(card: phone, amount: money("20.00"), receipt: ReceiptReference("S-1"), provisionalIfUnknown: true)
+                for till in [north, south] { _ = try await till.client.syncOnce() }
+                // The card naming the referrer sorts first: PostgreSQL's statement took the rows by card.
+                try await store.mergeMembers(keep: phone.value, other: plastic.value, actor: "test", reason: "one person", now: Date())
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try east.ledger.enroll(card: phone, name: "Bea", birthday: nil)
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try east.ledger.enroll(card: plastic, name: "Bea", birthday: nil, referredBy: carl)
+                _ = try east.ledger.award(card: plastic, amount: money("5.00"), receipt: ReceiptReference("E-1"))
+                for till in [east, north, south, east] { _ = try await till.client.syncOnce() }
+                _ = try await store.grantReferralBonuses(now: Date())
+                #expect(try await store.member(card: carl.value, now: Date())?.balance == 0)
+                #expect(try await store.member(card: plastic.value, now: Date())?.balance == 35)
+            }
+        }
+    }
+
     /// Found by attack: a card known at this till only from head office's snapshot (sold elsewhere before anyone
     /// enrolled it), added to a member here: the next sale paid the first-purchase bonus again and ignored the
     /// card's points of the day under the day cap; head office took both back, leaving the member overdrawn

@@ -98,6 +98,7 @@ import Testing
         /// When head office published the second version (the program in force from then on).
         var switchedAt: Int64?
         var referredBy: [String: String] = [:]
+        var enrolLog: [String] = []
         var sales: [String: Sale] = [:]
         var redeemed: [String: Int64] = [:]
         /// Merged cards: each card's representative (one person).
@@ -254,6 +255,7 @@ import Testing
                     oracle.enrolled.insert(card.value)
                     if oracle.enrolledAt[card.value] == nil { oracle.enrolledAt[card.value] = milliseconds(clock()) }
                     if let referrer = referrals[card.value], !personEnrolled { oracle.referredBy[card.value] = referrer.value }
+                    oracle.enrolLog.append("ENROL \(card.value) till \(till) at \(milliseconds(clock())) referrer \(referrals[card.value]?.value ?? "-") personEnrolled \(personEnrolled)")
                 } catch let error as LoyaltyError where ["card_taken", "self_referral"].contains(error.code) {}
             case 15..<50:
                 let amount = Int64.random(in: 1...20_000, using: &random)
@@ -352,6 +354,7 @@ import Testing
                 try await store.mergeMembers(keep: keep, other: gone, actor: "test", reason: nil, now: clock())
                 try await store.reconcileAfterMerge(keep: keep, actor: "members merge", now: clock())
                 oracle.merged[gone] = keep
+                oracle.enrolLog.append("MERGE \(gone) into \(keep) at \(milliseconds(clock()))")
             case 88..<90:
                 // Head office publishes the second version (once): tills switch at their next pull.
                 guard oracle.switchedAt == nil else { continue }
@@ -407,6 +410,9 @@ import Testing
                       "provisional", conflict.heldByProvisional)
             }
             print("ADDED", oracle.addedTo)
+            for line in oracle.enrolLog { print(line) }
+            for facts in try await store.dayCapFacts(cards: Array(oracle.cards)) { print("DAYCAP", facts) }
+            for history in try await store.pointHistories(cards: Array(oracle.cards), expiredOnly: false) { print("HISTORY", history) }
         }
         // Coupons: one welcome coupon per enrolled person (merged records keep one), the same at every till.
         for person in Set(oracle.cards.map(oracle.person)).sorted() {

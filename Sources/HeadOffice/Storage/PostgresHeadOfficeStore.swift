@@ -296,9 +296,14 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 // An enrolment in conflict enrols nobody: not the earliest enrolment, no referrer (found by attack:
                 // a referral bonus was paid for another person's enrolment of a member's card); nor does an enrolment
                 // of a card enrolled before (``EnrolmentReferral``).
+                // One at a time in the order they happened (found by the chain simulation: one statement judged two
+                // enrolments of one person together, so the later did not see the earlier and named a referrer;
+                // and an UPDATE ... FROM applies one row per member).
                 let enrolling = enrolments.filter { !inConflict.contains($0.seq) }
-                if !enrolling.isEmpty {
+                    .sorted { ($0.createdAtMilliseconds, $0.seq) < ($1.createdAtMilliseconds, $1.seq) }
+                for enrolment in enrolling {
                     // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
+                    let (card, created, referrer) = (enrolment.card, enrolment.createdAtMilliseconds, enrolment.referredBy ?? "")
                     try await connection.query(
                         """
                         UPDATE hq_members m SET enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
@@ -306,12 +311,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                             enrolled_at_ms = LEAST(m.enrolled_at_ms, p.created),
                             referred_by_card = \(unescaped: EnrolmentReferral.referrer(
                                 current: "m.referred_by_card", card: "p.card", at: "p.created", referrer: "p.referrer"))
-                        FROM (SELECT DISTINCT ON (card) card, name, birthday, created, referrer
-                              FROM UNNEST(\(enrolling.map(\.card))::text[], \(enrolling.map { $0.memberName ?? "" })::text[],
-                                          \(enrolling.map { $0.memberBirthday ?? "" })::text[],
-                                          \(enrolling.map(\.createdAtMilliseconds))::bigint[],
-                                          \(enrolling.map { $0.referredBy ?? "" })::text[]) AS u(card, name, birthday, created, referrer)
-                              ORDER BY card, created) AS p
+                        FROM (SELECT \(card)::text AS card, \(created)::bigint AS created, \(referrer)::text AS referrer) AS p
                         JOIN hq_cards c ON c.card = p.card WHERE m.id = c.member_id
                         """, logger: logger)
                 }
