@@ -25,6 +25,28 @@ import Testing
         #expect(try ledger.verify().ok)
     }
 
+    /// Found by attack: a refusal masked the card, then repeated it in full in the command it suggested (`enroll
+    /// it with loyalty-agent enroll 2900…`), at the till's terminal and in the POS API's `message`.
+    @Test func refusalsNeverRepeatAMemberCardInFull() throws {
+        let folder = TemporaryFolder()
+        let ledger = try LedgerDatabase(path: folder.file("ledger.db"))
+        let (known, unknown) = (try CardNumber(GTIN.withCheckDigit("290000077201")), try CardNumber(GTIN.withCheckDigit("290000077202")))
+        _ = try ledger.enroll(card: known, name: nil, birthday: nil)
+        var messages: [String] = []
+        for attempt in [
+            { _ = try ledger.award(card: unknown, amount: Money(minorUnits: 500, currency: .euro), receipt: ReceiptReference("U1")) },
+            { _ = try ledger.redeem(card: unknown, points: 10, receipt: ReceiptReference("U2")) },
+            { _ = try ledger.member(card: unknown) },
+            { _ = try ledger.enroll(card: known, name: "Ana", birthday: nil) },
+        ] as [() throws -> Void] {
+            do { try attempt() } catch let error as LoyaltyError { messages.append(error.message) }
+        }
+        #expect(messages.count == 4)
+        for message in messages {
+            #expect(!message.contains(unknown.value) && !message.contains(known.value), "\(message)")
+        }
+    }
+
     /// Found by attack: a member born on 29 February never had "birthday this week" outside leap years.
     @Test func aLeapDayBirthdayIsThisWeekOutsideLeapYears() throws {
         func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }

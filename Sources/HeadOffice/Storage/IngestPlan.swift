@@ -185,7 +185,8 @@ enum HeadOfficeCards {
     static func unknownToBlock(_ card: String) -> IngestRefusal {
         IngestRefusal(
             kind: .unknownCard,
-            message: "no member holds card \(card) at head office: check the number (`loyalty-hq member \(card)`), "
+            message: "no member holds the card ending \(card.suffix(4)) at head office: check the number "
+                + "(`loyalty-hq member CARD`), "
                 + "or pass --force to block a card no store has used yet")
     }
 

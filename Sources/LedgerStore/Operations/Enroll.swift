@@ -55,8 +55,8 @@ extension LedgerDatabase {
                 throw LoyaltyError.refused(
                     "card_taken",
                     "card \(card.masked) already belongs to member \(owner), who is enrolled; look them up with "
-                        + "`loyalty-agent member \(card.value)`, or set their name or birthday with "
-                        + "`loyalty-agent profile \(card.value) --name NAME`")
+                        + "`loyalty-agent member CARD`, or set their name or birthday with "
+                        + "`loyalty-agent profile CARD --name NAME`")
             }
             try db.execute(
                 sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (?, ?, ?, ?)",

@@ -147,7 +147,7 @@ extension LedgerDatabase {
         }
         guard let row = found else {
             throw LoyaltyError.refused(
-                "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll \(card.value)`")
+                "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll CARD`")
         }
         let memberId = row.memberId
         // Members merged into this one here (a card sold as unknown, then added to the member) are theirs.

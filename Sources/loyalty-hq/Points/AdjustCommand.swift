@@ -57,7 +57,7 @@ struct Adjust: AsyncParsableCommand {
         let (member, written) = try await storage.withStore { store, _ -> (HeadOfficeMember, Bool) in
             guard let member = try await store.member(card: card, now: Date()) else {
                 throw CommandFailure(
-                    code: "unknown_card", message: "no member holds card \(card) at head office; check the number",
+                    code: "unknown_card", message: "no member holds the card ending \(card.suffix(4)) at head office; check the number",
                     exitCode: 1)
             }
             // A key already used: the same adjustment again changes nothing (a retried script, whatever the
