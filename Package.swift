@@ -41,7 +41,10 @@ let package = Package(
     ],
     targets: [
         // Pure loyalty domain: money, cards, program rules, tiers. No I/O.
-        .target(name: "LoyaltyCore", swiftSettings: strictSwift),
+        // Pure: no I/O (Crypto for the coupon codes' digest, the same at every till and at head office).
+        .target(
+            name: "LoyaltyCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift),
         // The durable SQLite ledger (GRDB over the system libsqlite3).
         .target(
             name: "LedgerStore",

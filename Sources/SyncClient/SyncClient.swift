@@ -209,5 +209,7 @@ extension SyncEntry {
             couponCode: entry.couponCode, refersToStore: entry.refersToStore,
             lines: entry.lines?.map { SyncSaleLine(sku: $0.sku, amountMinor: $0.amountMinor, points: $0.points) },
             returnedLines: entry.returnedLines?.map { SyncLineReturn(line: $0.line, amountMinor: $0.amountMinor, points: $0.points) })
+        earningBase = entry.earningBase
+        pricedTier = entry.pricedTier
     }
 }

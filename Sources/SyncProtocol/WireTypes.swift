@@ -33,6 +33,10 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var lines: [SyncSaleLine]?
     /// A `reverse` entry's returned lines, when the return was made by line.
     public var returnedLines: [SyncLineReturn]?
+    /// An `earn` entry's base points (lines × categories × points per unit, rounded) and the tier the till priced
+    /// it at: head office prices the sale again at the member's chain-wide tier and the time it counts.
+    public var earningBase: Int64?
+    public var pricedTier: String?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
@@ -79,6 +83,8 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case refersToStore = "refers_to_store"
         case lines
         case returnedLines = "returned_lines"
+        case earningBase = "earning_base"
+        case pricedTier = "priced_tier"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -116,6 +122,12 @@ public struct SyncEntry: Codable, Hashable, Sendable {
             return "entry \(seq): refers_to_seq must be an earlier entry"
         }
         if let lineProblem { return lineProblem }
+        if earningBase != nil || pricedTier != nil {
+            guard kind == "earn", let earningBase, let pricedTier, earningBase >= 0, earningBase.magnitude <= Self.maximumMagnitude, !pricedTier.isEmpty, pricedTier.count <= 64
+            else {
+                return "entry \(seq): earning_base and priced_tier go together on an earn entry (base ≥ 0, a tier name of 1 to 64 characters)"
+            }
+        }
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
         // Found by attack: Int64.max here trapped head office when it turned the time into a date.

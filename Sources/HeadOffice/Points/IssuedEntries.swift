@@ -95,7 +95,11 @@ enum IssuedEntryQueries {
                         THEN 1 ELSE 0 END),
                SUM(CASE WHEN reason = 'used' THEN 1 ELSE 0 END), MIN(CASE WHEN reason = 'issued' THEN rule_version END),
                MIN(CASE WHEN reason = 'issued' THEN created_at_ms END)
-        FROM hq_entries WHERE kind = 'coupon' AND member_id \(members)
+        FROM (SELECT member_id, coupon_code, reason, rule_version, created_at_ms FROM hq_entries WHERE kind = 'coupon'
+              UNION ALL
+              -- Coupons head office issued itself (``reconcileEarlyVisitCoupons``).
+              SELECT member_id, coupon_code, 'issued', rule_version, issued_at_ms FROM hq_issued_coupons) AS c
+        WHERE member_id \(members)
         GROUP BY member_id, coupon_code ORDER BY member_id, coupon_code
         """
     }

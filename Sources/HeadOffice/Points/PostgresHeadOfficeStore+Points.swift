@@ -103,6 +103,65 @@ extension PostgresHeadOfficeStore {
         }
     }
 
+    public func visitFacts(cards: [String]) async throws -> [MemberVisitFacts] {
+        let members = Self.membersOfCards
+        let logger = self.logger
+        func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
+        return try await client.withConnection { connection in
+            var facts: [Int64: MemberVisitFacts] = [:]
+            for try await (id, card, enrolled) in try await connection.query(
+                try query(EarlyVisitCouponQueries.members(members: members)), logger: logger
+            ).decode((Int64, String, Int64?).self) {
+                facts[id] = MemberVisitFacts(memberId: id, firstCard: card, enrolledAtMilliseconds: enrolled)
+            }
+            for try await (id, at, version) in try await connection.query(
+                try query(EarlyVisitCouponQueries.sales(members: members)), logger: logger
+            ).decode((Int64, Int64, Int).self) {
+                facts[id]?.sales.append(.init(atMilliseconds: at, ruleVersion: version))
+            }
+            for try await (id, code) in try await connection.query(
+                try query(EarlyVisitCouponQueries.codes(members: members)), logger: logger
+            ).decode((Int64, String).self) {
+                facts[id]?.codes.insert(code)
+            }
+            return Array(facts.values)
+        }
+    }
+
+    public func issueCoupons(_ coupons: [HeadOfficeCouponIssue], actor: String, now: Date) async throws -> Int {
+        guard !coupons.isEmpty else { return 0 }
+        let logger = self.logger
+        return try await transaction { connection in
+            var written = 0
+            for coupon in coupons {
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO hq_issued_coupons (coupon_code, member_id, rule_version, issued_at_ms, reason, issued_by,
+                                                   written_at_ms)
+                    VALUES (\(coupon.code), \(coupon.memberId), \(coupon.ruleVersion), \(coupon.issuedAtMilliseconds),
+                            \(coupon.reason), \(actor), \(now.milliseconds))
+                    ON CONFLICT (coupon_code) DO NOTHING RETURNING 1
+                    """, logger: logger)
+                var isNew = false
+                for try await _ in inserted.decode(Int.self) { isNew = true }
+                guard isNew else { continue }
+                written += 1
+                try await connection.query(
+                    """
+                    WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq)
+                    UPDATE hq_members SET version = (SELECT change_seq FROM version) WHERE id = \(coupon.memberId)
+                    """, logger: logger)
+                let detail = "coupon \(coupon.code) (member \(coupon.memberId))"
+                try await connection.query(
+                    """
+                    INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+                    VALUES (\(now.milliseconds), \(actor), 'coupon issued', \(detail), \(coupon.reason))
+                    """, logger: logger)
+            }
+            return written
+        }
+    }
+
     public func couponDoubleUses() async throws -> [CouponUse] {
         let logger = self.logger
         return try await client.withConnection { connection in

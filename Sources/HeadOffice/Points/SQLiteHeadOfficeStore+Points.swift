@@ -152,6 +152,51 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func visitFacts(cards: [String]) async throws -> [MemberVisitFacts] {
+        let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
+        return try await pool.read { db in
+            var facts: [Int64: MemberVisitFacts] = [:]
+            for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.members(members: members), arguments: [list]) {
+                facts[row[0]] = MemberVisitFacts(memberId: row[0], firstCard: row[1], enrolledAtMilliseconds: row[2])
+            }
+            for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.sales(members: members), arguments: [list]) {
+                facts[row[0]]?.sales.append(.init(atMilliseconds: row[1], ruleVersion: row[2]))
+            }
+            for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.codes(members: members), arguments: [list]) {
+                facts[row[0]]?.codes.insert(row[1])
+            }
+            return Array(facts.values)
+        }
+    }
+
+    public func issueCoupons(_ coupons: [HeadOfficeCouponIssue], actor: String, now: Date) async throws -> Int {
+        guard !coupons.isEmpty else { return 0 }
+        return try await pool.write { db in
+            try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
+            let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
+            var written = 0
+            for coupon in coupons {
+                try db.execute(
+                    sql: """
+                        INSERT INTO hq_issued_coupons (coupon_code, member_id, rule_version, issued_at_ms, reason, issued_by,
+                                                       written_at_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (coupon_code) DO NOTHING
+                        """,
+                    arguments: [
+                        coupon.code, coupon.memberId, coupon.ruleVersion, coupon.issuedAtMilliseconds, coupon.reason, actor,
+                        now.milliseconds,
+                    ])
+                guard db.changesCount > 0 else { continue }
+                written += 1
+                try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, coupon.memberId])
+                try db.execute(
+                    sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'coupon issued', ?, ?)",
+                    arguments: [now.milliseconds, actor, "coupon \(coupon.code) (member \(coupon.memberId))", coupon.reason])
+            }
+            return written
+        }
+    }
+
     public func couponDoubleUses() async throws -> [CouponUse] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: IssuedEntryQueries.couponDoubleUses).map {

@@ -55,6 +55,15 @@ extension PostgresHeadOfficeStore {
 
 extension PostgresHeadOfficeStore {
     public func publishReviewedTiers(_ tiers: [Int64: String], actor: String, now: Date) async throws -> Int {
-        try await publishMemberColumn("reviewed_tier", values: tiers, clearOthers: false, action: "tiers review", actor: actor, now: now)
+        let changed = try await publishMemberColumn(
+            "reviewed_tier", values: tiers, clearOthers: false, action: "tiers review", actor: actor, now: now)
+        // The tier the review gave, and when: the floor under every later sale until the next review.
+        let (ids, names) = (Array(tiers.keys), tiers.keys.map { tiers[$0]! })
+        try await client.query(
+            """
+            UPDATE hq_members m SET review_floor = u.tier, reviewed_at_ms = \(now.milliseconds)
+            FROM UNNEST(\(ids)::bigint[], \(names)::text[]) AS u(id, tier) WHERE m.id = u.id
+            """, logger: logger)
+        return changed
     }
 }

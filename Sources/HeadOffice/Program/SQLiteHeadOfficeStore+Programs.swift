@@ -35,8 +35,15 @@ extension SQLiteHeadOfficeStore {
 extension SQLiteHeadOfficeStore {
     public func publishReviewedTiers(_ tiers: [Int64: String], actor: String, now: Date) async throws -> Int {
         try await pool.write { db in
-            try Self.publishMemberColumn(
+            let changed = try Self.publishMemberColumn(
                 .reviewedTier, desired: { tiers[$0].map { .some($0) } }, action: "tiers review", actor: actor, now: now, db)
+            // The tier the review gave, and when: the floor under every later sale until the next review.
+            for (id, tier) in tiers {
+                try db.execute(
+                    sql: "UPDATE hq_members SET review_floor = ?, reviewed_at_ms = ? WHERE id = ?",
+                    arguments: [tier, now.milliseconds, id])
+            }
+            return changed
         }
     }
 }

@@ -51,6 +51,9 @@ enum DayCapQueries {
         """
     }
 
+    /// Head office's corrections of sale prices (``SaleRepricingQueries``): part of what the sale granted.
+    static func priceCorrections(members: String) -> String { SaleRepricingQueries.corrections(members: members) }
+
     /// Earlier corrections: member, key (`reconcile:day_cap:MEMBER:DAY:N`), points.
     static func corrections(members: String) -> String {
         """
@@ -93,6 +96,12 @@ enum DayCapQueries {
                 left -= give
             }
             facts[member]!.sales[index].refunds = refunds
+        }
+
+        /// A correction of the sale's price: the sale granted that much more (or less).
+        mutating func priceCorrection(key: String, points: Int64) {
+            guard let sale = SaleRepricingQueries.sale(ofKey: key), let (member, index) = saleIndex[sale] else { return }
+            facts[member]!.sales[index].points += points
         }
 
         mutating func correction(memberId: Int64, key: String, points: Int64) {

@@ -98,6 +98,11 @@ extension HeadOfficeStore {
             }
         }
         _ = try await issue(requests, actor: actor, now: now)
+        // Each sale at the tier the member held chain-wide then, at the time it counts; before the day cap, which
+        // counts the sales' corrected points.
+        try await reconcileSalePrices(cards: cards, actor: actor, now: now)
+        // Early-visit coupons no till could issue (the visits spread over tills that had not synced).
+        try await reconcileEarlyVisitCoupons(cards: cards, actor: actor, now: now)
         // The per-day cap, decided from the same facts (every store's sales of the member).
         try await reconcileDayCaps(cards: cards, actor: actor, now: now)
         return corrections

@@ -53,6 +53,42 @@ extension PostgresHeadOfficeStore {
         }
     }
 
+    public func salePricingFacts(cards: [String]) async throws -> [MemberSaleFacts] {
+        let members = Self.membersOfCards
+        let logger = self.logger
+        func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
+        return try await client.withConnection { connection in
+            var folder = SaleRepricingQueries.Folder()
+            for try await (id, card, birthday, flags, floor, reviewedAt) in try await connection.query(
+                try query(SaleRepricingQueries.members(members: members)), logger: logger
+            ).decode((Int64, String, String?, String?, String?, Int64?).self) {
+                folder.member(id: id, card: card, birthday: birthday, flags: flags, reviewFloor: floor, reviewedAt: reviewedAt)
+            }
+            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned)
+                in try await connection.query(
+                    try query(SaleRepricingQueries.sales(members: members)), logger: logger
+                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64).self)
+            {
+                folder.sale(
+                    memberId: memberId,
+                    SaleRepricing.Sale(
+                        key: "\(store):\(seq)", receipt: receipt, atMilliseconds: at, statedAtMilliseconds: stated,
+                        base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned))
+            }
+            for try await (memberId, kind, points, amount, at) in try await connection.query(
+                try query(SaleRepricingQueries.rows(members: members)), logger: logger
+            ).decode((Int64, String, Int64, Int64, Int64).self) {
+                folder.row(memberId: memberId, .init(kind: kind, points: points, amountMinor: amount, atMilliseconds: at))
+            }
+            for try await (memberId, key, points, at) in try await connection.query(
+                try query(SaleRepricingQueries.corrections(members: members)), logger: logger
+            ).decode((Int64, String, Int64, Int64).self) {
+                folder.correction(memberId: memberId, key: key, points: points, at: at)
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
     public func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts] {
         let members = Self.membersOfCards
         let logger = self.logger
@@ -79,6 +115,11 @@ extension PostgresHeadOfficeStore {
                 try query(DayCapQueries.returnCorrections(members: members)), logger: logger
             ).decode((Int64, String, Int64).self) {
                 folder.returnCorrection(key: key, points: points)
+            }
+            for try await (_, key, points, _) in try await connection.query(
+                try query(DayCapQueries.priceCorrections(members: members)), logger: logger
+            ).decode((Int64, String, Int64, Int64).self) {
+                folder.priceCorrection(key: key, points: points)
             }
             return Array(folder.facts.values)
         }

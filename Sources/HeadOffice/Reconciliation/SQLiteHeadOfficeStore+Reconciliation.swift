@@ -38,6 +38,33 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func salePricingFacts(cards: [String]) async throws -> [MemberSaleFacts] {
+        let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
+        return try await pool.read { db in
+            var folder = SaleRepricingQueries.Folder()
+            for row in try Row.fetchAll(db, sql: SaleRepricingQueries.members(members: members), arguments: [list]) {
+                folder.member(
+                    id: row[0], card: row[1], birthday: row[2], flags: row[3], reviewFloor: row[4], reviewedAt: row[5])
+            }
+            for row in try Row.fetchAll(db, sql: SaleRepricingQueries.sales(members: members), arguments: [list]) {
+                folder.sale(
+                    memberId: row[0],
+                    SaleRepricing.Sale(
+                        key: "\(row[1] as String):\(row[2] as Int64)", receipt: row[3], atMilliseconds: row[4],
+                        statedAtMilliseconds: row[5], base: row[6], pricedTier: row[7], ruleVersion: row[8],
+                        amountMinor: row[9], returnedMinor: row[10]))
+            }
+            for row in try Row.fetchAll(db, sql: SaleRepricingQueries.rows(members: members), arguments: [list]) {
+                folder.row(
+                    memberId: row[0], .init(kind: row[1], points: row[2], amountMinor: row[3], atMilliseconds: row[4]))
+            }
+            for row in try Row.fetchAll(db, sql: SaleRepricingQueries.corrections(members: members), arguments: [list]) {
+                folder.correction(memberId: row[0], key: row[1], points: row[2], at: row[3])
+            }
+            return Array(folder.facts.values)
+        }
+    }
+
     public func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts] {
         let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
         return try await pool.read { db in
@@ -55,6 +82,9 @@ extension SQLiteHeadOfficeStore {
             }
             for row in try Row.fetchAll(db, sql: DayCapQueries.returnCorrections(members: members), arguments: [list]) {
                 folder.returnCorrection(key: row[1], points: row[2])
+            }
+            for row in try Row.fetchAll(db, sql: DayCapQueries.priceCorrections(members: members), arguments: [list]) {
+                folder.priceCorrection(key: row[1], points: row[2])
             }
             return Array(folder.facts.values)
         }

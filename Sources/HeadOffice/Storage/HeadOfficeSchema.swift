@@ -631,6 +631,29 @@ enum HeadOfficeSchema {
         "INSERT INTO hq_schema (version) VALUES (34)",
     ]
 
+    /// Version 35, found by attack: a sale's tier multiplier (and a clock-ahead till's promotions) came from the
+    /// till's view and were never corrected. Sales bring their base points and the tier they were priced at;
+    /// `tiers review` keeps the tier it gave and when, so head office knows the tier a member held at any sale.
+    static let pricedSales: [String] = [
+        "ALTER TABLE hq_entries ADD COLUMN earning_base BIGINT", "ALTER TABLE hq_entries ADD COLUMN priced_tier TEXT",
+        "ALTER TABLE hq_members ADD COLUMN review_floor TEXT", "ALTER TABLE hq_members ADD COLUMN reviewed_at_ms BIGINT",
+    ]
+    static let sqlitePricedSales = pricedSales.joined(separator: ";\n") + ";"
+    static let postgresPricedSales: [String] = pricedSales + ["INSERT INTO hq_schema (version) VALUES (35)"]
+
+    /// Version 36, found by attack: an early-visit coupon was never issued when the visits were spread over tills
+    /// that had not synced. Head office issues it itself (`reconcileEarlyVisitCoupons`).
+    static let issuedCoupons: [String] = [
+        """
+        CREATE TABLE hq_issued_coupons (
+            coupon_code TEXT PRIMARY KEY, member_id BIGINT NOT NULL REFERENCES hq_members(id), rule_version INTEGER NOT NULL,
+            issued_at_ms BIGINT NOT NULL, reason TEXT NOT NULL, issued_by TEXT NOT NULL, written_at_ms BIGINT NOT NULL)
+        """,
+        "CREATE INDEX hq_issued_coupons_member ON hq_issued_coupons(member_id)",
+    ]
+    static let sqliteIssuedCoupons = issuedCoupons.joined(separator: ";\n") + ";"
+    static let postgresIssuedCoupons: [String] = issuedCoupons + ["INSERT INTO hq_schema (version) VALUES (36)"]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

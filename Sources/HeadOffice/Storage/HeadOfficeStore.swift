@@ -136,6 +136,12 @@ public protocol HeadOfficeStore: DashboardFigures {
     func withdrawCoupons(_ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date) async throws -> Int
     /// What decides the per-day cap of the members holding `cards`.
     func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts]
+    /// What the sales of the members holding `cards` are priced again from (``reconcileSalePrices(cards:actor:now:)``).
+    func salePricingFacts(cards: [String]) async throws -> [MemberSaleFacts]
+    /// What the early-visit coupons of the members holding `cards` are decided from.
+    func visitFacts(cards: [String]) async throws -> [MemberVisitFacts]
+    /// Records coupons head office issues (each code once) and re-sends their members at the next pull.
+    func issueCoupons(_ coupons: [HeadOfficeCouponIssue], actor: String, now: Date) async throws -> Int
     /// The sales of the members holding `cards` that another store returned, with every return of them.
     func returnFacts(cards: [String]) async throws -> [SaleReturnFacts]
     /// Records, per sale (store, seq), the refunded amount that counted a line twice (0: none).

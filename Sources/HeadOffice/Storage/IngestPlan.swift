@@ -49,6 +49,7 @@ struct IngestPlan {
             let freeText = [
                 ("receipt", entry.receipt), ("member_name", entry.memberName),
                 ("reason", entry.reason.map(MachineToken.withoutUUIDs)), ("coupon_code", entry.couponCode),
+                ("priced_tier", entry.pricedTier),
                 ("id", MachineToken.isUUIDShaped(entry.id) ? nil : entry.id),
             ]
             for (field, text) in freeText where text.map(PaymentCardDetector.mentionsPaymentCard) == true {
@@ -130,6 +131,8 @@ extension SyncEntry {
             // Entries stored before lines travelled have none: a resend that brings them is the same entry.
             ("lines", lines == nil || lines == other.lines),
             ("returned_lines", returnedLines == nil || returnedLines == other.returnedLines),
+            ("earning_base", earningBase == nil || earningBase == other.earningBase),
+            ("priced_tier", pricedTier == nil || pricedTier == other.pricedTier),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

@@ -77,6 +77,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (32, HeadOfficeSchema.postgresCardMergeTimes),
         (33, HeadOfficeSchema.postgresStatedTimes),
         (34, HeadOfficeSchema.postgresTierRowsCountedAtTheirGrant),
+        (35, HeadOfficeSchema.postgresPricedSales),
+        (36, HeadOfficeSchema.postgresIssuedCoupons),
     ]
 
     public func migrate() async throws {
@@ -242,12 +244,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                             refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
                                             joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
-                                            returned_lines, stated_at_ms)
+                                            returned_lines, stated_at_ms, earning_base, priced_tier)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
                            NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer,
                            NULLIF(e.coupon, ''), NULLIF(e.sold_at, ''), NULLIF(e.lines, ''), NULLIF(e.returned, ''),
-                           NULLIF(e.stated, 0)
+                           NULLIF(e.stated, 0), NULLIF(e.base, -1), NULLIF(e.priced, '')
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
@@ -258,9 +260,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 \(entries.map { Int64($0.feedbackScore ?? 0) })::bigint[], \(entries.map { $0.couponCode ?? "" })::text[],
                                 \(entries.map { $0.refersToStore ?? "" })::text[], \(entries.map { $0.linesText ?? "" })::text[],
                                 \(entries.map { $0.returnedLinesText ?? "" })::text[],
-                                \(entries.map { plan.statedAtMilliseconds[$0.seq] ?? 0 })::bigint[])
+                                \(entries.map { plan.statedAtMilliseconds[$0.seq] ?? 0 })::bigint[],
+                                \(entries.map { $0.earningBase ?? -1 })::bigint[], \(entries.map { $0.pricedTier ?? "" })::text[])
                          AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins,
-                              referrer, feedback, coupon, sold_at, lines, returned, stated)
+                              referrer, feedback, coupon, sold_at, lines, returned, stated, base, priced)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -395,12 +398,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             """
             SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason,
                    COALESCE(stated_at_ms, created_at_ms), member_name, member_birthday, joins_card, referred_by, feedback_score,
-                   coupon_code, refers_to_store, sale_lines, returned_lines
+                   coupon_code, refers_to_store, sale_lines, returned_lines, earning_base, priced_tier
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (
             Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?,
-            String?, Int?, String?, String?, String?, String?
+            String?, Int?, String?, String?, String?, String?, Int64?, String?
         )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
@@ -409,6 +412,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 memberName: row.12, memberBirthday: row.13, joinsCard: row.14, referredBy: row.15, feedbackScore: row.16,
                 couponCode: row.17, refersToStore: row.18, lines: SyncEntry.decodedLines(row.19),
                 returnedLines: SyncEntry.decodedLines(row.20))
+            stored[row.0]?.earningBase = row.21
+            stored[row.0]?.pricedTier = row.22
         }
         return stored
     }
@@ -746,6 +751,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             try await connection.query("UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query("UPDATE hq_issued SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_issued_coupons SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 "UPDATE hq_cards SET member_id = \(kept), merged_at_ms = \(now.milliseconds) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(

@@ -128,6 +128,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v34-grant-corrections-at-their-grant") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteTierRowsCountedAtTheirGrant)
         }
+        migrator.registerMigration("hq-v35-priced-sales") { db in
+            try db.execute(sql: HeadOfficeSchema.sqlitePricedSales)
+        }
+        migrator.registerMigration("hq-v36-issued-coupons") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteIssuedCoupons)
+        }
         try migrator.migrate(pool)
     }
 
@@ -239,8 +245,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
                                                 member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
-                                                refers_to_store, sale_lines, returned_lines, stated_at_ms)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                refers_to_store, sale_lines, returned_lines, stated_at_ms, earning_base, priced_tier)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -249,7 +255,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
                         entry.referredBy, entry.feedbackScore, entry.couponCode, entry.refersToStore, entry.linesText,
-                        entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq],
+                        entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq], entry.earningBase, entry.pricedTier,
                     ])
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
@@ -328,6 +334,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             db, sql: "SELECT * FROM hq_entries WHERE store_id = ? AND seq IN (\(placeholders))", arguments: arguments)
         {
             var entry = SyncEntry(row: row)
+            entry.earningBase = row["earning_base"]
+            entry.pricedTier = row["priced_tier"]
             // What the till stated: a resend states it again.
             if let stated: Int64 = row["stated_at_ms"] { entry.createdAtMilliseconds = stated }
             stored[row["seq"]] = entry
@@ -579,6 +587,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_issued SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: "UPDATE hq_issued_coupons SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(
                 sql: "UPDATE hq_cards SET member_id = ?, version = ?, merged_at_ms = ? WHERE member_id = ?",
                 arguments: [kept, version, now.milliseconds, merged])

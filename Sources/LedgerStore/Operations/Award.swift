@@ -151,7 +151,9 @@ extension LedgerDatabase {
                     amountMinorUnits: amount.minorUnits, receipt: receipt.value, idempotencyKey: key, refersToSeq: nil,
                     ruleVersion: program.version, reason: Self.promotionReason(breakdown), reportedBalance: reportedBalance,
                     reportedTier: newTier.name,
-                    saleAnswer: SaleAnswer(breakdown: breakdown, provisional: holder.provisional).storedJSON),
+                    saleAnswer: SaleAnswer(
+                        breakdown: breakdown, provisional: holder.provisional, pricedTier: tier.name
+                    ).storedJSON),
                 at: millis, db)
             if let lines {
                 // What each line earned, so a return of a line takes back exactly that.
@@ -196,6 +198,8 @@ extension LedgerDatabase {
     struct SaleAnswer: Codable {
         var breakdown: EarningBreakdown?
         var provisional: Bool
+        /// The tier the sale was priced at (travels with the sale: head office prices it again at the chain's tier).
+        var pricedTier: String?
 
         /// The JSON kept with the entry (read back by `JSONDecoder`); nil when there is nothing beyond the
         /// entry to keep. Written by hand: it is on the award path, where `JSONEncoder` cost more than a
@@ -210,6 +214,7 @@ extension LedgerDatabase {
                 json += ",\"breakdown\":{\"eligibleMinor\":\(breakdown.eligibleMinor),\"base\":\(breakdown.base),"
                     + "\"tier\":\(breakdown.tier),\"promotions\":[\(promotions.joined(separator: ","))],"
                     + "\"birthday\":\(breakdown.birthday),\"capped\":\(breakdown.capped),\"points\":\(breakdown.points)}"
+                if let pricedTier { json += ",\"pricedTier\":\(Self.quoted(pricedTier))" }
             }
             return json + "}"
         }
@@ -297,12 +302,7 @@ extension LedgerDatabase {
     /// Day, weekday, hour and month of `now` in `timeZone` (UTC when unknown): the zone's offset at
     /// that instant, then integer date arithmetic (a calendar object costs more than the rest of the rules).
     static func saleMoment(_ now: Date, timeZone: String) -> SaleMoment {
-        let local = Int64((now.timeIntervalSince1970).rounded(.down)) + Int64(utcOffsetSeconds(timeZone, at: now))
-        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
-        let date = CivilDay.date(fromDays: Int(days))
-        return SaleMoment(
-            day: CivilDay.string(year: date.year, month: date.month, day: date.day), weekday: CivilDay.isoWeekday(days: Int(days)),
-            hour: Int((local - days * 86_400) / 3_600), month: date.month)
+        SaleMoment(localSeconds: Int64((now.timeIntervalSince1970).rounded(.down)) + Int64(utcOffsetSeconds(timeZone, at: now)))
     }
 
     /// A Gregorian calendar in `timeZone`, made once per zone: loading a zone's rules reads the

@@ -50,9 +50,7 @@ extension LedgerDatabase {
         """
 
     /// 14 capital letters from SHA-256: not a card number, and nothing the output redactor can take for one.
-    static func couponDigest(_ text: String) -> String {
-        String(SHA256.hash(data: Data(text.utf8)).prefix(14).map { Character(UnicodeScalar(UInt8(65) + $0 % 26)) })
-    }
+    static func couponDigest(_ text: String) -> String { CouponRule.codeDigest(text) }
 
     /// Issues `rule`'s coupon to the member, once per member and rule (the code is the rule and the
     /// member's first card here). Returns the code, or nil when the member already has it.

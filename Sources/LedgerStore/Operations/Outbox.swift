@@ -33,6 +33,9 @@ public struct OutboxEntry: Hashable, Sendable {
     public var lines: [Line]? = nil
     /// A reverse entry's returned lines (a return by line).
     public var returnedLines: [ReturnedLine]? = nil
+    /// An earn entry's base points and the tier it was priced at (a sale priced by the program's rules).
+    public var earningBase: Int64? = nil
+    public var pricedTier: String? = nil
 
     /// A sale's line: what it cost and what it earned.
     public struct Line: Hashable, Sendable {
@@ -166,16 +169,16 @@ extension LedgerDatabase {
         try read { db in
             let acknowledged = try seq ?? acknowledgedSeq(db)
             let currency = try currentProgram(db).currency.code
-            var entries = try Row.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT seq, id, card, kind, points, amount_minor, receipt, refers_to_seq, rule_version, reason, created_at,
                            member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
-                           elsewhere_store, elsewhere_seq, returned_lines
+                           elsewhere_store, elsewhere_seq, returned_lines, CASE WHEN kind = 'earn' THEN sale_answer END
                     FROM entries WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
-                arguments: [acknowledged, limit]
-            ).map {
+                arguments: [acknowledged, limit])
+            var entries = rows.map {
                 OutboxEntry(
                     seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
                     refersToSeq: $0[18] ?? $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10],
@@ -184,6 +187,15 @@ extension LedgerDatabase {
                     returnedLines: ($0[19] as String?).flatMap {
                         try? JSONDecoder().decode([OutboxEntry.ReturnedLine].self, from: Data($0.utf8))
                     })
+            }
+            // What a sale was priced from travels with it (head office prices it again at the chain's tier).
+            for (index, row) in rows.enumerated() {
+                guard let text: String = row[20],
+                    let answer = try? JSONDecoder().decode(SaleAnswer.self, from: Data(text.utf8)),
+                    let base = answer.breakdown?.base, let tier = answer.pricedTier
+                else { continue }
+                entries[index].earningBase = base
+                entries[index].pricedTier = tier
             }
             guard let first = entries.first?.seq, let last = entries.last?.seq else { return entries }
             // The lines of the batch's sales and returns travel with them: a return at any store takes back

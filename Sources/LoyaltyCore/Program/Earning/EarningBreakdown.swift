@@ -61,6 +61,39 @@ extension LoyaltyProgram {
         guard let base = rounding.dividedIfFits(weighted, by: currency.minorUnitsPerMajor * 100),
             base <= EarningBreakdown.maximumPointsPerEntry
         else { throw tooMany }
+        let priced = try multiplied(base: base, tier: tier, moment: moment, birthdayMonth: birthdayMonth, flags: flags)
+        let running = priced.running
+        var total = running
+        if let cap = rules.perSaleCapPoints { total = min(total, cap) }
+        if let dayCap = rules.perMemberDayCapPoints { total = min(total, max(0, dayCap - earnedToday)) }
+        let breakdown = EarningBreakdown(
+            eligibleMinor: eligible, base: base, tier: priced.tierExtra, promotions: priced.steps, birthday: priced.birthday,
+            capped: running - total, points: total)
+        assert(breakdown.base + breakdown.tier + breakdown.promotions.reduce(0) { $0 + $1.points } + breakdown.birthday
+            - breakdown.capped == breakdown.points, "the breakdown adds up")
+        return breakdown
+    }
+
+    /// What a sale of `base` points earns before the per-day cap: the tier's extra, promotions and birthday month,
+    /// then the per-sale cap (steps 2–4 of ``earning(lines:tier:moment:birthdayMonth:earnedToday:flags:)``).
+    /// Head office prices a sale again with it when the chain's tier or time differs from the till's.
+    public func pointsBeforeDayCap(
+        base: Int64, tier: Tier, moment: SaleMoment, birthdayMonth: Int?, flags: [String] = []
+    ) throws(LoyaltyError) -> Int64 {
+        let running = try multiplied(base: base, tier: tier, moment: moment, birthdayMonth: birthdayMonth, flags: flags)
+            .running
+        return earningRules?.perSaleCapPoints.map { min(running, $0) } ?? running
+    }
+
+    /// Steps 2 and 3: the tier's extra on the base, then each promotion and the birthday month on the running total.
+    private func multiplied(
+        base: Int64, tier: Tier, moment: SaleMoment, birthdayMonth: Int?, flags: [String]
+    ) throws(LoyaltyError) -> (tierExtra: Int64, steps: [EarningBreakdown.Step], birthday: Int64, running: Int64) {
+        let tooMany = LoyaltyError.refused(
+            "points_limit",
+            "this sale would earn more than \(EarningBreakdown.maximumPointsPerEntry) points, more than one entry may "
+                + "carry; check the amount (or the program's multipliers)")
+        let rules = earningRules ?? EarningRules()
         func extra(_ running: Int64, _ percent: Int64) throws(LoyaltyError) -> Int64 {
             guard let points = rounding.scaledIfFits(running, by: max(0, percent - 100), dividedBy: 100),
                 points <= EarningBreakdown.maximumPointsPerEntry
@@ -91,14 +124,6 @@ extension LoyaltyProgram {
                 steps.append(.init(name: candidate.name, multiplierPercent: candidate.percent, points: points))
             }
         }
-        var total = running
-        if let cap = rules.perSaleCapPoints { total = min(total, cap) }
-        if let dayCap = rules.perMemberDayCapPoints { total = min(total, max(0, dayCap - earnedToday)) }
-        let breakdown = EarningBreakdown(
-            eligibleMinor: eligible, base: base, tier: tierExtra, promotions: steps, birthday: birthday, capped: running - total,
-            points: total)
-        assert(breakdown.base + breakdown.tier + breakdown.promotions.reduce(0) { $0 + $1.points } + breakdown.birthday
-            - breakdown.capped == breakdown.points, "the breakdown adds up")
-        return breakdown
+        return (tierExtra, steps, birthday, running)
     }
 }

@@ -1,0 +1,140 @@
+/// A till prices a sale from its own view: the member's tier as it knows it, its own clock for promotions and
+/// the birthday month. Head office, which sees every store, prices each sale again at the tier the member held
+/// chain-wide just before it and at the time it counts (a till clock ahead counts from its arrival), and corrects
+/// the difference with one visible entry per sale, in proportion to what returns left of the sale.
+public enum SaleRepricing {
+    /// A sale as the till priced it.
+    public struct Sale: Hashable, Sendable {
+        /// `STORE:SEQ`: what the correction's key names.
+        public var key: String
+        public var receipt: String
+        /// When the sale counts chain-wide, and when the till said it happened.
+        public var atMilliseconds: Int64
+        public var statedAtMilliseconds: Int64
+        /// The base points (lines × categories × points per unit, rounded) and the tier the till priced at.
+        public var base: Int64
+        public var pricedTier: String
+        public var ruleVersion: Int
+        public var amountMinor: Int64
+        /// The amount returns took back (≤ 0).
+        public var returnedMinor: Int64
+
+        public init(
+            key: String, receipt: String, atMilliseconds: Int64, statedAtMilliseconds: Int64, base: Int64,
+            pricedTier: String, ruleVersion: Int, amountMinor: Int64, returnedMinor: Int64
+        ) {
+            self.key = key
+            self.receipt = receipt
+            self.atMilliseconds = atMilliseconds
+            self.statedAtMilliseconds = statedAtMilliseconds
+            self.base = base
+            self.pricedTier = pricedTier
+            self.ruleVersion = ruleVersion
+            self.amountMinor = amountMinor
+            self.returnedMinor = returnedMinor
+        }
+    }
+
+    /// One row of the member's 12-month figures (head office's `hq_tier_rows`).
+    public struct FigureRow: Hashable, Sendable {
+        public var kind: String
+        public var points: Int64
+        public var amountMinor: Int64
+        public var atMilliseconds: Int64
+
+        public init(kind: String, points: Int64, amountMinor: Int64, atMilliseconds: Int64) {
+            self.kind = kind
+            self.points = points
+            self.amountMinor = amountMinor
+            self.atMilliseconds = atMilliseconds
+        }
+    }
+
+    /// What the sale should be corrected by in all, and why.
+    public struct Correction: Hashable, Sendable {
+        public var sale: Sale
+        public var points: Int64
+        public var chainTier: String
+        public var reason: String
+    }
+
+    public static let reasonCode = "reconcile:sale_repriced"
+
+    /// The corrections each sale should carry in all (0 where the till priced it as the chain would).
+    /// - Parameters:
+    ///   - sales: the member's sales priced by tills (with their base), any order.
+    ///   - rows: the member's 12-month figure rows, without earlier corrections of sale prices.
+    ///   - reviewFloor: the tier `tiers review` last gave the member, and when.
+    ///   - program: the program a sale was priced under (its version, at its time); nil skips the sale.
+    public static func corrections(
+        sales: [Sale], rows: [FigureRow], reviewFloor: (tier: String, atMilliseconds: Int64)?, windowMilliseconds: Int64,
+        birthdayMonth: Int?, flags: [String], program: (Sale) -> LoyaltyProgram?
+    ) -> [Correction] {
+        var added: [FigureRow] = []
+        var reached: [(atMilliseconds: Int64, tier: String)] = []
+        var result: [Correction] = []
+        func progress(from: Int64, through: Int64, inclusive: Bool) -> TierProgress {
+            var figure = TierProgress(spendMinorUnits: 0, pointsEarned: 0)
+            for row in rows + added
+            where row.atMilliseconds > from && (inclusive ? row.atMilliseconds <= through : row.atMilliseconds < through) {
+                figure.spendMinorUnits &+= row.amountMinor
+                let earned = ["earn", "bonus"].contains(row.kind) || (row.kind == "reverse" && row.points < 0)
+                if earned { figure.pointsEarned &+= row.points }
+            }
+            return figure
+        }
+        for sale in sales.sorted(by: { ($0.atMilliseconds, $0.key) < ($1.atMilliseconds, $1.key) }) {
+            // A percentile tier (`top_percent`) comes with the review: the review's floor holds it.
+            guard let program = program(sale), program.tiers.contains(where: { $0.name == sale.pricedTier })
+            else { continue }
+            let rank = { (name: String) in program.tiers.firstIndex { $0.name == name } ?? 0 }
+            let from = sale.atMilliseconds - windowMilliseconds
+            // The tier held just before the sale: the review's, those earlier sales reached, the figure now.
+            var held = program.tier(for: progress(from: from, through: sale.atMilliseconds, inclusive: false)).name
+            if let floor = reviewFloor, floor.atMilliseconds <= sale.atMilliseconds, rank(floor.tier) > rank(held) {
+                held = floor.tier
+            }
+            for earlier in reached
+            where earlier.atMilliseconds > from && earlier.atMilliseconds < sale.atMilliseconds
+                && rank(earlier.tier) > rank(held)
+            {
+                held = earlier.tier
+            }
+            var points: Int64 = 0
+            let moved = sale.atMilliseconds != sale.statedAtMilliseconds
+            if held != sale.pricedTier || moved {
+                let zone = program.chainTimeZone
+                let chain = try? program.pointsBeforeDayCap(
+                    base: sale.base, tier: program.tier(named: held),
+                    moment: SaleMoment(milliseconds: sale.atMilliseconds, timeZone: zone), birthdayMonth: birthdayMonth,
+                    flags: flags)
+                let till = try? program.pointsBeforeDayCap(
+                    base: sale.base, tier: program.tier(named: sale.pricedTier),
+                    moment: SaleMoment(milliseconds: sale.statedAtMilliseconds, timeZone: zone),
+                    birthdayMonth: birthdayMonth, flags: flags)
+                if let chain, let till, sale.amountMinor > 0 {
+                    // What returns left of the sale keeps its share of the difference.
+                    let kept = max(0, sale.amountMinor + sale.returnedMinor)
+                    let difference = chain - till
+                    let scaled = difference.multipliedFullWidth(by: kept)
+                    let (quotient, _) = sale.amountMinor.dividingFullWidth(scaled)
+                    points = quotient
+                }
+            }
+            if points != 0 {
+                added.append(FigureRow(kind: "bonus", points: points, amountMinor: 0, atMilliseconds: sale.atMilliseconds))
+            }
+            let why =
+                held != sale.pricedTier
+                ? "priced at \(sale.pricedTier), the tier the member held across the chain then was \(held)"
+                : "dated ahead of head office's clock, priced at the time it arrived"
+            result.append(
+                Correction(
+                    sale: sale, points: points, chainTier: held,
+                    reason: "\(reasonCode): sale \(sale.receipt) \(why)"))
+            reached.append(
+                (sale.atMilliseconds, program.tier(for: progress(from: from, through: sale.atMilliseconds, inclusive: true)).name))
+        }
+        return result
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import HeadOffice
+import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// A till prices a sale from its own view of the member's tier and from its own clock. After every till has
+/// synced, head office's correction makes each sale what the always-online program would have paid: the tier
+/// the member held chain-wide just before it, promotions at the time the sale counts.
+@Suite struct SaleRepricingTests {
+    func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
+
+    static func day(_ offset: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
+    }
+
+    /// The attack's program: silver at 500.00 (×150 %), a ×300 % week starting in 14 days.
+    static func program() throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning:
+              points_per_unit: 1
+              rounding: down
+              time_zone: UTC
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 150}
+            promotions:
+              - {name: later week, multiplier_percent: 300, from: \(day(14)), until: \(day(20))}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+    }
+
+    /// Found by attack: a till that had not seen another store's sale priced the member's next sale at base,
+    /// though the chain's 12-month spend had made them silver: 50 points lost for good.
+    @Test(arguments: Driver.allCases)
+    func aSalePricedBelowTheChainsTierIsMadeUp(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S", "E"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (n, s, e) = try (
+                    AgentSyncTests.Till("N", secret: "s", base: base), AgentSyncTests.Till("S", secret: "s", base: base),
+                    AgentSyncTests.Till("E", secret: "s", base: base)
+                )
+                let card = try CardNumber(GTIN.withCheckDigit("290000094001"))
+                _ = try n.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                for till in [n, s, e] { _ = try await till.client.syncOnce() }
+                _ = try n.ledger.award(card: card, amount: money("300.00"), receipt: ReceiptReference("t1"))
+                for till in [n, e] { _ = try await till.client.syncOnce() }
+                _ = try s.ledger.award(card: card, amount: money("300.00"), receipt: ReceiptReference("t2"))
+                _ = try await s.client.syncOnce()
+                try await Task.sleep(for: .milliseconds(5))
+                // E has not seen t2: it prices t3 at base.
+                #expect(try e.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("t3")).points == 100)
+                for till in [e, n, s, e, n, s] { _ = try await till.client.syncOnce() }
+                let member = try #require(try await store.member(card: card.value, now: Date()))
+                #expect(member.balance == 750 && member.tier == "silver")
+                for till in [n, s, e] { #expect(try till.ledger.member(card: card).balance == 750) }
+                let records = try await store.reconciliations()
+                #expect(records.contains { $0.reasonCode == "reconcile:sale_repriced" && $0.points == 50 })
+                // Running it again changes nothing.
+                #expect(try await store.reconcileSalePrices(cards: [card.value], actor: "test", now: Date()).isEmpty)
+            }
+        }
+    }
+
+    /// Found by attack: a till still counting a sale another store had fully returned priced the member at
+    /// silver: 50 points too many, kept for good. Returned later, the correction goes with the sale.
+    @Test(arguments: Driver.allCases)
+    func aSalePricedAboveTheChainsTierIsTakenBackAndAReturnTakesItsShare(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S", "E"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (n, s, e) = try (
+                    AgentSyncTests.Till("N", secret: "s", base: base), AgentSyncTests.Till("S", secret: "s", base: base),
+                    AgentSyncTests.Till("E", secret: "s", base: base)
+                )
+                let card = try CardNumber(GTIN.withCheckDigit("290000094002"))
+                _ = try n.ledger.enroll(card: card, name: "Bea", birthday: nil)
+                _ = try n.ledger.award(card: card, amount: money("300.00"), receipt: ReceiptReference("u1"))
+                for till in [n, s, e] { _ = try await till.client.syncOnce() }
+                _ = try await ReturnAnywhere(ledger: s.ledger, headOffice: s.client).refund(
+                    receipt: ReceiptReference("u1"), soldAt: nil, amount: nil, lines: nil, returnReceipt: ReceiptReference("ur1"))
+                for till in [s, n] { _ = try await till.client.syncOnce() }
+                _ = try e.ledger.award(card: card, amount: money("250.00"), receipt: ReceiptReference("u2"))
+                try await Task.sleep(for: .milliseconds(5))
+                #expect(try e.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("u3")).points == 150)
+                for till in [e, n, s, e, n, s] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 350)
+                // u3 returned in full: its points and its correction go back.
+                _ = try e.ledger.refund(receipt: ReceiptReference("u3"), amount: nil, returnReceipt: nil)
+                for till in [e, n, s, e] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 250)
+                for till in [n, s, e] { #expect(try till.ledger.member(card: card).balance == 250) }
+            }
+        }
+    }
+
+    /// Found by attack: a till whose clock ran two weeks ahead earned a promotion week that had not begun; head
+    /// office counts the sale from its arrival and prices it then.
+    @Test(arguments: Driver.allCases)
+    func aSaleDatedIntoAPromotionThatHadNotBegunIsPricedAtItsArrival(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (n, s) = try (
+                    AgentSyncTests.Till("N", secret: "s", base: base), AgentSyncTests.Till("S", secret: "s", base: base)
+                )
+                let card = try CardNumber(GTIN.withCheckDigit("290000094003"))
+                _ = try n.ledger.enroll(card: card, name: "Cem", birthday: nil)
+                for till in [n, s] { _ = try await till.client.syncOnce() }
+                let ahead = Date().addingTimeInterval(15 * 86_400)
+                #expect(
+                    try s.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("k1"), at: ahead).points
+                        == 150)
+                for till in [s, n, s] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 50)
+                #expect(try s.ledger.member(card: card).balance == 50)
+            }
+        }
+    }
+}
