@@ -129,4 +129,31 @@ import Testing
             }
         }
     }
+
+    /// A sale that made the member silver, returned after a later sale: the later sale was priced at silver, as
+    /// the always-online program would have (the return had not happened yet), and keeps its points.
+    @Test(arguments: Driver.allCases)
+    func aReturnAfterALaterSaleDoesNotRepriceThatSale(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "N", secret: "s", now: Date())
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let n = try AgentSyncTests.Till("N", secret: "s", base: base)
+                _ = try await n.client.syncOnce()
+                let card = try CardNumber(GTIN.withCheckDigit("290000094004"))
+                _ = try n.ledger.enroll(card: card, name: "Dan", birthday: nil)
+                _ = try n.ledger.award(card: card, amount: money("300.00"), receipt: ReceiptReference("y1"))
+                _ = try n.ledger.award(card: card, amount: money("250.00"), receipt: ReceiptReference("z1"))
+                try await Task.sleep(for: .milliseconds(5))
+                let x1 = try n.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("x1"))
+                #expect(x1.points == 150, "\(x1)")
+                _ = try await n.client.syncOnce()
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try n.ledger.refund(receipt: ReceiptReference("y1"), amount: nil, returnReceipt: nil)
+                for _ in 0..<2 { _ = try await n.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 400)
+                #expect(try await store.reconciliations().isEmpty)
+            }
+        }
+    }
 }

@@ -75,10 +75,12 @@ extension PostgresHeadOfficeStore {
                         key: "\(store):\(seq)", receipt: receipt, atMilliseconds: at, statedAtMilliseconds: stated,
                         base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned))
             }
-            for try await (memberId, kind, points, amount, at) in try await connection.query(
+            for try await (memberId, kind, points, amount, at, known) in try await connection.query(
                 try query(SaleRepricingQueries.rows(members: members)), logger: logger
-            ).decode((Int64, String, Int64, Int64, Int64).self) {
-                folder.row(memberId: memberId, .init(kind: kind, points: points, amountMinor: amount, atMilliseconds: at))
+            ).decode((Int64, String, Int64, Int64, Int64, Int64).self) {
+                folder.row(
+                    memberId: memberId,
+                    .init(kind: kind, points: points, amountMinor: amount, atMilliseconds: at, knownAtMilliseconds: known))
             }
             for try await (memberId, key, points, at) in try await connection.query(
                 try query(SaleRepricingQueries.corrections(members: members)), logger: logger

@@ -56,7 +56,8 @@ extension SQLiteHeadOfficeStore {
             }
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.rows(members: members), arguments: [list]) {
                 folder.row(
-                    memberId: row[0], .init(kind: row[1], points: row[2], amountMinor: row[3], atMilliseconds: row[4]))
+                    memberId: row[0],
+                    .init(kind: row[1], points: row[2], amountMinor: row[3], atMilliseconds: row[4], knownAtMilliseconds: row[5]))
             }
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.corrections(members: members), arguments: [list]) {
                 folder.correction(memberId: row[0], key: row[1], points: row[2], at: row[3])

@@ -35,18 +35,22 @@ public enum SaleRepricing {
         }
     }
 
-    /// One row of the member's 12-month figures (head office's `hq_tier_rows`).
+    /// One row of the member's 12-month figures (head office's `hq_tier_rows`): it counts in the window at
+    /// `atMilliseconds` and was known from `knownAtMilliseconds` (a return counts at its sale's time, but a sale
+    /// made before the return still saw the whole sale).
     public struct FigureRow: Hashable, Sendable {
         public var kind: String
         public var points: Int64
         public var amountMinor: Int64
         public var atMilliseconds: Int64
+        public var knownAtMilliseconds: Int64
 
-        public init(kind: String, points: Int64, amountMinor: Int64, atMilliseconds: Int64) {
+        public init(kind: String, points: Int64, amountMinor: Int64, atMilliseconds: Int64, knownAtMilliseconds: Int64? = nil) {
             self.kind = kind
             self.points = points
             self.amountMinor = amountMinor
             self.atMilliseconds = atMilliseconds
+            self.knownAtMilliseconds = knownAtMilliseconds ?? atMilliseconds
         }
     }
 
@@ -76,7 +80,11 @@ public enum SaleRepricing {
         func progress(from: Int64, through: Int64, inclusive: Bool) -> TierProgress {
             var figure = TierProgress(spendMinorUnits: 0, pointsEarned: 0)
             for row in rows + added
-            where row.atMilliseconds > from && (inclusive ? row.atMilliseconds <= through : row.atMilliseconds < through) {
+            where row.atMilliseconds > from
+                && (inclusive
+                    ? row.atMilliseconds <= through && row.knownAtMilliseconds <= through
+                    : row.atMilliseconds < through && row.knownAtMilliseconds < through)
+            {
                 figure.spendMinorUnits &+= row.amountMinor
                 let earned = ["earn", "bonus"].contains(row.kind) || (row.kind == "reverse" && row.points < 0)
                 if earned { figure.pointsEarned &+= row.points }
