@@ -156,4 +156,36 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: a program with tiers and no other earning rules was never priced again (its sales kept no
+    /// breakdown, so nothing travelled): 700 where the always-online program gives 750.
+    @Test(arguments: Driver.allCases)
+    func aProgramWithOnlyTiersIsPricedAgainToo(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S", "E"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(
+                try ProgramFile.parse(
+                    """
+                    valid_from: 2020-01-01T00:00:00Z
+                    earning: {points_per_unit: 1, rounding: down}
+                    tiers:
+                      - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                      - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 150}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    """), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let tills = try ["N", "S", "E"].map { try AgentSyncTests.Till($0, secret: "s", base: base) }
+                let card = try CardNumber(GTIN.withCheckDigit("290000094005"))
+                _ = try tills[0].ledger.enroll(card: card, name: "Eve", birthday: nil)
+                for till in tills { _ = try await till.client.syncOnce() }
+                for (till, amount) in zip(tills, ["400.00", "200.00", "100.00"]) {
+                    _ = try till.ledger.award(card: card, amount: money(amount), receipt: ReceiptReference("r\(amount)"))
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                for till in tills + tills.reversed() { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 750)
+                for till in tills { #expect(try till.ledger.member(card: card).balance == 750) }
+            }
+        }
+    }
 }

@@ -152,7 +152,8 @@ extension LedgerDatabase {
                     ruleVersion: program.version, reason: Self.promotionReason(breakdown), reportedBalance: reportedBalance,
                     reportedTier: newTier.name,
                     saleAnswer: SaleAnswer(
-                        breakdown: breakdown, provisional: holder.provisional, pricedTier: tier.name
+                        breakdown: breakdown, provisional: holder.provisional, pricedTier: tier.name,
+                        base: breakdown == nil ? program.basePoints(minorUnits: amount.minorUnits) : nil
                     ).storedJSON),
                 at: millis, db)
             if let lines {
@@ -200,12 +201,14 @@ extension LedgerDatabase {
         var provisional: Bool
         /// The tier the sale was priced at (travels with the sale: head office prices it again at the chain's tier).
         var pricedTier: String?
+        /// The base points of a sale priced without rules (with rules, the breakdown's).
+        var base: Int64?
 
         /// The JSON kept with the entry (read back by `JSONDecoder`); nil when there is nothing beyond the
         /// entry to keep. Written by hand: it is on the award path, where `JSONEncoder` cost more than a
         /// statement (see the ledger benchmark).
         var storedJSON: String? {
-            guard breakdown != nil || provisional else { return nil }
+            guard breakdown != nil || provisional || pricedTier != nil else { return nil }
             var json = "{\"provisional\":\(provisional)"
             if let breakdown {
                 let promotions = breakdown.promotions.map {
@@ -214,8 +217,9 @@ extension LedgerDatabase {
                 json += ",\"breakdown\":{\"eligibleMinor\":\(breakdown.eligibleMinor),\"base\":\(breakdown.base),"
                     + "\"tier\":\(breakdown.tier),\"promotions\":[\(promotions.joined(separator: ","))],"
                     + "\"birthday\":\(breakdown.birthday),\"capped\":\(breakdown.capped),\"points\":\(breakdown.points)}"
-                if let pricedTier { json += ",\"pricedTier\":\(Self.quoted(pricedTier))" }
             }
+            if let base { json += ",\"base\":\(base)" }
+            if let pricedTier { json += ",\"pricedTier\":\(Self.quoted(pricedTier))" }
             return json + "}"
         }
 

@@ -192,7 +192,7 @@ extension LedgerDatabase {
             for (index, row) in rows.enumerated() {
                 guard let text: String = row[20],
                     let answer = try? JSONDecoder().decode(SaleAnswer.self, from: Data(text.utf8)),
-                    let base = answer.breakdown?.base, let tier = answer.pricedTier
+                    let base = answer.breakdown?.base ?? answer.base, let tier = answer.pricedTier
                 else { continue }
                 entries[index].earningBase = base
                 entries[index].pricedTier = tier

@@ -123,13 +123,21 @@ public struct LoyaltyProgram: Hashable, Sendable, Codable {
         let tooMany = LoyaltyError.refused(
             "points_limit",
             "this sale would earn more than \(EarningBreakdown.maximumPointsPerEntry) points, more than one entry may carry")
-        guard let base = rounding.scaledIfFits(amount.minorUnits, by: pointsPerMajorUnit, dividedBy: currency.minorUnitsPerMajor),
-            base <= EarningBreakdown.maximumPointsPerEntry,
+        guard let base = basePoints(minorUnits: amount.minorUnits),
             let extra = rounding.scaledIfFits(base, by: max(0, tier.earnMultiplierPercent - 100), dividedBy: 100),
             extra <= EarningBreakdown.maximumPointsPerEntry - base
         else { throw tooMany }
         let points = base + extra
         return points
+    }
+
+    /// The base of a sale of `minorUnits` without rules or lines: rounding(amount × points per unit); nil beyond what
+    /// one entry may carry.
+    public func basePoints(minorUnits: Int64) -> Int64? {
+        guard let base = rounding.scaledIfFits(minorUnits, by: pointsPerMajorUnit, dividedBy: currency.minorUnitsPerMajor),
+            base <= EarningBreakdown.maximumPointsPerEntry
+        else { return nil }
+        return base
     }
 
     /// Checks a redemption against the share of the sale it may pay (when the program limits it):

@@ -135,7 +135,9 @@ public enum SaleRepricing {
             let why =
                 held != sale.pricedTier
                 ? "priced at \(sale.pricedTier), the tier the member held across the chain then was \(held)"
-                : "dated ahead of head office's clock, priced at the time it arrived"
+                : moved
+                    ? "dated ahead of head office's clock, priced at the time it arrived"
+                    : "priced at \(sale.pricedTier), the tier the member held across the chain then"
             result.append(
                 Correction(
                     sale: sale, points: points, chainTier: held,
