@@ -102,6 +102,16 @@ public enum PaymentCardDetector {
         static let joinableDigits = 1...8
         /// Joiners between two groups, at most: `4111 - 1111 - …` is one number.
         static let maximumJoiners = 3
+        /// A card split in two uneven parts (`411111 1111111111`, 6 + 10, as the issuer prefix and the rest):
+        /// a longer group joins its neighbour across a space or dash, never across a decimal point or comma.
+        static let longestSplitGroup = 16
+
+        static func joins(_ group: DigitGroup, _ next: DigitGroup) -> Bool {
+            if joinableDigits.contains(group.digits.count) && joinableDigits.contains(next.digits.count) { return true }
+            let decimal = group.joiners.contains { $0 == "." || $0 == "," }
+            return !decimal && max(group.digits.count, next.digits.count) <= longestSplitGroup
+                && min(group.digits.count, next.digits.count) >= 3
+        }
     }
 
     /// `text` with every number that looks like a payment card replaced: for error messages that
@@ -126,11 +136,11 @@ public enum PaymentCardDetector {
             if !runIsJSONValue {
                 for first in run.indices {
                     if containsPaymentCard(run[first].digits) { marked[first] = true }
-                    guard DigitGroup.joinableDigits.contains(run[first].digits.count) else { continue }
+                    guard run[first].digits.count <= DigitGroup.longestSplitGroup else { continue }
                     var joined = run[first].digits
                     var last = first
                     while last + 1 < run.count, !run[last].joiners.isEmpty,
-                        DigitGroup.joinableDigits.contains(run[last + 1].digits.count), joined.count <= 25
+                        DigitGroup.joins(run[last], run[last + 1]), joined.count <= 25
                     {
                         last += 1
                         joined += run[last].digits
