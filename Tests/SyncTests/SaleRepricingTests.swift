@@ -188,4 +188,56 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: a repriced sale returned by line kept its correction in proportion to the amount, though
+    /// an excluded line had earned nothing: after every earning line was back, 16 points of the correction stayed.
+    /// The correction follows the points returns took back.
+    @Test(arguments: Driver.allCases)
+    func aRepricedSaleReturnedByLineKeepsNothingOnceEveryEarningLineIsBack(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(
+                try ProgramFile.parse(
+                    """
+                    valid_from: 2020-01-01T00:00:00Z
+                    earning:
+                      points_per_unit: 1
+                      rounding: down
+                      excluded_categories: [tobacco]
+                      category_multipliers: {fresh: 200}
+                    tiers:
+                      - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                      - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 150}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    """), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (n, s) = try (
+                    AgentSyncTests.Till("N", secret: "s", base: base), AgentSyncTests.Till("S", secret: "s", base: base)
+                )
+                let card = try CardNumber(GTIN.withCheckDigit("290000094006"))
+                _ = try n.ledger.enroll(card: card, name: "Flo", birthday: nil)
+                for till in [n, s] { _ = try await till.client.syncOnce() }
+                _ = try n.ledger.award(card: card, amount: money("600.00"), receipt: ReceiptReference("a1"))
+                _ = try await n.client.syncOnce()
+                try await Task.sleep(for: .milliseconds(5))
+                let lines = [
+                    SaleLine(sku: "s1", category: "fresh", amountMinor: 5_055),
+                    SaleLine(sku: "s2", category: "tobacco", amountMinor: 3_000),
+                    SaleLine(sku: "s3", category: "other", amountMinor: 9_999),
+                ]
+                let sale = try s.ledger.award(
+                    card: card, amount: money("180.54"), receipt: ReceiptReference("c1"), lines: lines)
+                #expect(sale.points == 201)
+                for till in [s, n, s] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 600 + 301)
+                for (sku, amount) in [("s3", Int64(9_999)), ("s1", 5_055)] {
+                    _ = try s.ledger.refund(
+                        receipt: ReceiptReference("c1"), amount: nil, lines: [LineReturn(sku: sku, amountMinor: amount)],
+                        returnReceipt: ReceiptReference("r-\(sku)"))
+                }
+                for till in [s, n, s, n] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 600)
+            }
+        }
+    }
 }

@@ -64,16 +64,17 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, String?, String?, String?, Int64?).self) {
                 folder.member(id: id, card: card, birthday: birthday, flags: flags, reviewFloor: floor, reviewedAt: reviewedAt)
             }
-            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned)
+            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned, points, taken)
                 in try await connection.query(
                     try query(SaleRepricingQueries.sales(members: members)), logger: logger
-                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64).self)
+                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64, Int64, Int64).self)
             {
                 folder.sale(
                     memberId: memberId,
                     SaleRepricing.Sale(
                         key: "\(store):\(seq)", receipt: receipt, atMilliseconds: at, statedAtMilliseconds: stated,
-                        base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned))
+                        base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned,
+                        points: points, returnedPoints: taken))
             }
             for try await (memberId, kind, points, amount, at, known) in try await connection.query(
                 try query(SaleRepricingQueries.rows(members: members)), logger: logger

@@ -52,7 +52,7 @@ extension SQLiteHeadOfficeStore {
                     SaleRepricing.Sale(
                         key: "\(row[1] as String):\(row[2] as Int64)", receipt: row[3], atMilliseconds: row[4],
                         statedAtMilliseconds: row[5], base: row[6], pricedTier: row[7], ruleVersion: row[8],
-                        amountMinor: row[9], returnedMinor: row[10]))
+                        amountMinor: row[9], returnedMinor: row[10], points: row[11], returnedPoints: row[12]))
             }
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.rows(members: members), arguments: [list]) {
                 folder.row(

@@ -31,6 +31,10 @@ enum SaleRepricingQueries {
                e.earning_base, e.priced_tier, e.rule_version, e.amount_minor,
                CAST(COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
                               WHERE r.kind = 'reverse' AND r.refers_to_seq = e.seq
+                                AND COALESCE(r.refers_to_store, r.store_id) = e.store_id), 0) AS BIGINT),
+               e.points,
+               CAST(COALESCE((SELECT SUM(r.points) FROM hq_entries r
+                              WHERE r.kind = 'reverse' AND r.points < 0 AND r.refers_to_seq = e.seq
                                 AND COALESCE(r.refers_to_store, r.store_id) = e.store_id), 0) AS BIGINT)
         FROM hq_entries e
         WHERE e.member_id \(members) AND e.kind = 'earn' AND e.earning_base IS NOT NULL AND e.priced_tier IS NOT NULL

@@ -18,11 +18,19 @@ public enum SaleRepricing {
         public var amountMinor: Int64
         /// The amount returns took back (≤ 0).
         public var returnedMinor: Int64
+        /// The points the till wrote for the sale, and what returns took back of them (≤ 0): a return by line
+        /// takes what its lines earned, so what is left of the sale is measured in points (by amount when the
+        /// sale earned none).
+        public var points: Int64
+        public var returnedPoints: Int64
 
         public init(
             key: String, receipt: String, atMilliseconds: Int64, statedAtMilliseconds: Int64, base: Int64,
-            pricedTier: String, ruleVersion: Int, amountMinor: Int64, returnedMinor: Int64
+            pricedTier: String, ruleVersion: Int, amountMinor: Int64, returnedMinor: Int64, points: Int64 = 0,
+            returnedPoints: Int64 = 0
         ) {
+            self.points = points
+            self.returnedPoints = returnedPoints
             self.key = key
             self.receipt = receipt
             self.atMilliseconds = atMilliseconds
@@ -122,11 +130,12 @@ public enum SaleRepricing {
                     birthdayMonth: birthdayMonth, flags: flags)
                 if let chain, let till, sale.amountMinor > 0 {
                     // What returns left of the sale keeps its share of the difference.
-                    let kept = max(0, sale.amountMinor + sale.returnedMinor)
-                    let difference = chain - till
-                    let scaled = difference.multipliedFullWidth(by: kept)
-                    let (quotient, _) = sale.amountMinor.dividingFullWidth(scaled)
-                    points = quotient
+                    let (kept, whole) =
+                        sale.points > 0
+                        ? (max(0, sale.points + sale.returnedPoints), sale.points)
+                        : (max(0, sale.amountMinor + sale.returnedMinor), sale.amountMinor)
+                    let scaled = (chain - till).multipliedFullWidth(by: min(kept, whole))
+                    points = whole.dividingFullWidth(scaled).quotient
                 }
             }
             if points != 0 {
