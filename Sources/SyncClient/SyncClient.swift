@@ -211,5 +211,6 @@ extension SyncEntry {
             returnedLines: entry.returnedLines?.map { SyncLineReturn(line: $0.line, amountMinor: $0.amountMinor, points: $0.points) })
         earningBase = entry.earningBase
         pricedTier = entry.pricedTier
+        pricedBirthday = entry.pricedBirthday
     }
 }

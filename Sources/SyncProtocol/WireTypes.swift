@@ -37,6 +37,8 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     /// it at: head office prices the sale again at the member's chain-wide tier and the time it counts.
     public var earningBase: Int64?
     public var pricedTier: String?
+    /// Whether the till priced the sale with the birthday month (it knew the birthday and it was the month).
+    public var pricedBirthday: Bool?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
@@ -85,6 +87,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case returnedLines = "returned_lines"
         case earningBase = "earning_base"
         case pricedTier = "priced_tier"
+        case pricedBirthday = "priced_birthday"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -122,7 +125,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
             return "entry \(seq): refers_to_seq must be an earlier entry"
         }
         if let lineProblem { return lineProblem }
-        if earningBase != nil || pricedTier != nil {
+        if earningBase != nil || pricedTier != nil || pricedBirthday != nil {
             guard kind == "earn", let earningBase, let pricedTier, earningBase >= 0, earningBase.magnitude <= Self.maximumMagnitude, !pricedTier.isEmpty, pricedTier.count <= 64
             else {
                 return "entry \(seq): earning_base and priced_tier go together on an earn entry (base ≥ 0, a tier name of 1 to 64 characters)"

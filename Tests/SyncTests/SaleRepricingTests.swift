@@ -240,4 +240,40 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: a member enrolled with a birthday this month at one till bought at another that had not
+    /// heard of them: 100 points where the always-online program (×200 % in the birthday month) gives 200.
+    @Test(arguments: Driver.allCases)
+    func aSaleInTheBirthdayMonthAtATillThatDidNotKnowTheBirthdayIsMadeUp(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(
+                try ProgramFile.parse(
+                    """
+                    valid_from: 2020-01-01T00:00:00Z
+                    earning: {points_per_unit: 1, rounding: down, birthday_month_multiplier_percent: 200, time_zone: UTC}
+                    tiers:
+                      - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    """), actor: "test", now: Date())
+            try await store.setMemberRanges(["2900000000000-2999999999999"], actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (n, s) = try (
+                    AgentSyncTests.Till("N", secret: "s", base: base), AgentSyncTests.Till("S", secret: "s", base: base)
+                )
+                for till in [n, s] { _ = try await till.client.syncOnce() }
+                let card = try CardNumber(GTIN.withCheckDigit("290000094007"))
+                let month = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).month!
+                _ = try n.ledger.enroll(card: card, name: "Gus", birthday: try CalendarDate(parsing: String(format: "1990-%02d-01", month)))
+                _ = try await n.client.syncOnce()
+                try await Task.sleep(for: .milliseconds(5))
+                let sale = try s.ledger.award(
+                    card: card, amount: money("100.00"), receipt: ReceiptReference("b1"), provisionalIfUnknown: true)
+                #expect(sale.points == 100)
+                for till in [s, n, s] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 200)
+                for till in [n, s] { #expect(try till.ledger.member(card: card).balance == 200) }
+            }
+        }
+    }
 }

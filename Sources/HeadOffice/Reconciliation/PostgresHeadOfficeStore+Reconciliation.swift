@@ -59,22 +59,25 @@ extension PostgresHeadOfficeStore {
         func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
         return try await client.withConnection { connection in
             var folder = SaleRepricingQueries.Folder()
-            for try await (id, card, birthday, flags, floor, reviewedAt) in try await connection.query(
+            for try await (id, card, birthday, flags, floor, reviewedAt, birthdayAt) in try await connection.query(
                 try query(SaleRepricingQueries.members(members: members)), logger: logger
-            ).decode((Int64, String, String?, String?, String?, Int64?).self) {
-                folder.member(id: id, card: card, birthday: birthday, flags: flags, reviewFloor: floor, reviewedAt: reviewedAt)
+            ).decode((Int64, String, String?, String?, String?, Int64?, Int64?).self) {
+                folder.member(
+                    id: id, card: card, birthday: birthday, flags: flags, reviewFloor: floor, reviewedAt: reviewedAt,
+                    birthdayAt: birthdayAt)
             }
-            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned, points, taken)
+            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned, points, birthday, taken)
                 in try await connection.query(
                     try query(SaleRepricingQueries.sales(members: members)), logger: logger
-                ).decode((Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64, Int64, Int64).self)
+                ).decode(
+                    (Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64, Int64, Int64?, Int64).self)
             {
-                folder.sale(
-                    memberId: memberId,
-                    SaleRepricing.Sale(
-                        key: "\(store):\(seq)", receipt: receipt, atMilliseconds: at, statedAtMilliseconds: stated,
-                        base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned,
-                        points: points, returnedPoints: taken))
+                var sale = SaleRepricing.Sale(
+                    key: "\(store):\(seq)", receipt: receipt, atMilliseconds: at, statedAtMilliseconds: stated,
+                    base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned,
+                    points: points, returnedPoints: taken)
+                sale.pricedBirthday = birthday.map { $0 == 1 }
+                folder.sale(memberId: memberId, sale)
             }
             for try await (memberId, kind, points, amount, at, known) in try await connection.query(
                 try query(SaleRepricingQueries.rows(members: members)), logger: logger

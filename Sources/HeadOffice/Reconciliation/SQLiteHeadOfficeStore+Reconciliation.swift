@@ -44,15 +44,16 @@ extension SQLiteHeadOfficeStore {
             var folder = SaleRepricingQueries.Folder()
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.members(members: members), arguments: [list]) {
                 folder.member(
-                    id: row[0], card: row[1], birthday: row[2], flags: row[3], reviewFloor: row[4], reviewedAt: row[5])
+                    id: row[0], card: row[1], birthday: row[2], flags: row[3], reviewFloor: row[4], reviewedAt: row[5],
+                    birthdayAt: row[6])
             }
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.sales(members: members), arguments: [list]) {
-                folder.sale(
-                    memberId: row[0],
-                    SaleRepricing.Sale(
-                        key: "\(row[1] as String):\(row[2] as Int64)", receipt: row[3], atMilliseconds: row[4],
-                        statedAtMilliseconds: row[5], base: row[6], pricedTier: row[7], ruleVersion: row[8],
-                        amountMinor: row[9], returnedMinor: row[10], points: row[11], returnedPoints: row[12]))
+                var sale = SaleRepricing.Sale(
+                    key: "\(row[1] as String):\(row[2] as Int64)", receipt: row[3], atMilliseconds: row[4],
+                    statedAtMilliseconds: row[5], base: row[6], pricedTier: row[7], ruleVersion: row[8],
+                    amountMinor: row[9], returnedMinor: row[10], points: row[11], returnedPoints: row[13])
+                sale.pricedBirthday = (row[12] as Int64?).map { $0 == 1 }
+                folder.sale(memberId: row[0], sale)
             }
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.rows(members: members), arguments: [list]) {
                 folder.row(

@@ -7,6 +7,8 @@ public struct MemberSaleFacts: Sendable {
     public var memberId: Int64
     public var card: String
     public var birthdayMonth: Int?
+    /// Since when head office has known that birthday (the profile change that set it).
+    public var birthdayKnownFromMilliseconds: Int64?
     public var flags: [String]
     public var reviewFloor: (tier: String, atMilliseconds: Int64)?
     public var sales: [SaleRepricing.Sale] = []
@@ -21,7 +23,10 @@ enum SaleRepricingQueries {
     static let keyPrefix = "reconcile:sale:"
 
     static func members(members: String) -> String {
-        "SELECT id, first_card, birthday, flags, review_floor, reviewed_at_ms FROM hq_members WHERE id \(members)"
+        """
+        SELECT id, first_card, birthday, flags, review_floor, reviewed_at_ms, birthday_at_ms FROM hq_members
+        WHERE id \(members)
+        """
     }
 
     /// Sales a till priced (its base and tier travelled), with the amount their returns took back.
@@ -32,7 +37,7 @@ enum SaleRepricingQueries {
                CAST(COALESCE((SELECT SUM(r.amount_minor) FROM hq_entries r
                               WHERE r.kind = 'reverse' AND r.refers_to_seq = e.seq
                                 AND COALESCE(r.refers_to_store, r.store_id) = e.store_id), 0) AS BIGINT),
-               e.points,
+               e.points, CAST(e.priced_birthday AS BIGINT),
                CAST(COALESCE((SELECT SUM(r.points) FROM hq_entries r
                               WHERE r.kind = 'reverse' AND r.points < 0 AND r.refers_to_seq = e.seq
                                 AND COALESCE(r.refers_to_store, r.store_id) = e.store_id), 0) AS BIGINT)
@@ -89,11 +94,12 @@ enum SaleRepricingQueries {
         var facts: [Int64: MemberSaleFacts] = [:]
 
         mutating func member(
-            id: Int64, card: String, birthday: String?, flags: String?, reviewFloor: String?, reviewedAt: Int64?
+            id: Int64, card: String, birthday: String?, flags: String?, reviewFloor: String?, reviewedAt: Int64?,
+            birthdayAt: Int64?
         ) {
             var member = MemberSaleFacts(
                 memberId: id, card: card, birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month,
-                flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [])
+                birthdayKnownFromMilliseconds: birthdayAt, flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [])
             if let reviewFloor, let reviewedAt { member.reviewFloor = (reviewFloor, reviewedAt) }
             facts[id] = member
         }
@@ -128,7 +134,7 @@ extension HeadOfficeStore {
             let corrections = SaleRepricing.corrections(
                 sales: member.sales, rows: member.rows, reviewFloor: member.reviewFloor,
                 windowMilliseconds: HeadOfficeProgram.rollingWindowMilliseconds, birthdayMonth: member.birthdayMonth,
-                flags: member.flags
+                birthdayKnownFromMilliseconds: member.birthdayKnownFromMilliseconds, flags: member.flags
             ) { sale in
                 // The version the till priced under: an offline till keeps the last version it has, by design.
                 published.first { $0.program.version == sale.ruleVersion }?.program

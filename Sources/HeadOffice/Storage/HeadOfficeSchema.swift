@@ -654,6 +654,12 @@ enum HeadOfficeSchema {
     static let sqliteIssuedCoupons = issuedCoupons.joined(separator: ";\n") + ";"
     static let postgresIssuedCoupons: [String] = issuedCoupons + ["INSERT INTO hq_schema (version) VALUES (36)"]
 
+    /// Version 37, found by attack: a till that did not know the member's birthday priced a birthday-month sale
+    /// without it, for good. Sales bring whether they were priced with the birthday month (1, 0; NULL unknown).
+    static let pricedBirthdays = "ALTER TABLE hq_entries ADD COLUMN priced_birthday INTEGER"
+    static let sqlitePricedBirthdays = pricedBirthdays + ";"
+    static let postgresPricedBirthdays: [String] = [pricedBirthdays, "INSERT INTO hq_schema (version) VALUES (37)"]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

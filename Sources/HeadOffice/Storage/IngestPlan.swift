@@ -133,6 +133,7 @@ extension SyncEntry {
             ("returned_lines", returnedLines == nil || returnedLines == other.returnedLines),
             ("earning_base", earningBase == nil || earningBase == other.earningBase),
             ("priced_tier", pricedTier == nil || pricedTier == other.pricedTier),
+            ("priced_birthday", pricedBirthday == nil || pricedBirthday == other.pricedBirthday),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

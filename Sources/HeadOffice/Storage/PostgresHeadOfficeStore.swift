@@ -79,6 +79,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (34, HeadOfficeSchema.postgresTierRowsCountedAtTheirGrant),
         (35, HeadOfficeSchema.postgresPricedSales),
         (36, HeadOfficeSchema.postgresIssuedCoupons),
+        (37, HeadOfficeSchema.postgresPricedBirthdays),
     ]
 
     public func migrate() async throws {
@@ -244,12 +245,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                             refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
                                             joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
-                                            returned_lines, stated_at_ms, earning_base, priced_tier)
+                                            returned_lines, stated_at_ms, earning_base, priced_tier, priced_birthday)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
                            NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer,
                            NULLIF(e.coupon, ''), NULLIF(e.sold_at, ''), NULLIF(e.lines, ''), NULLIF(e.returned, ''),
-                           NULLIF(e.stated, 0), NULLIF(e.base, -1), NULLIF(e.priced, '')
+                           NULLIF(e.stated, 0), NULLIF(e.base, -1), NULLIF(e.priced, ''), NULLIF(e.birthday_priced, -1)::integer
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
@@ -261,9 +262,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 \(entries.map { $0.refersToStore ?? "" })::text[], \(entries.map { $0.linesText ?? "" })::text[],
                                 \(entries.map { $0.returnedLinesText ?? "" })::text[],
                                 \(entries.map { plan.statedAtMilliseconds[$0.seq] ?? 0 })::bigint[],
-                                \(entries.map { $0.earningBase ?? -1 })::bigint[], \(entries.map { $0.pricedTier ?? "" })::text[])
+                                \(entries.map { $0.earningBase ?? -1 })::bigint[], \(entries.map { $0.pricedTier ?? "" })::text[],
+                                \(entries.map { $0.pricedBirthday.map { $0 ? Int64(1) : 0 } ?? -1 })::bigint[])
                          AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins,
-                              referrer, feedback, coupon, sold_at, lines, returned, stated, base, priced)
+                              referrer, feedback, coupon, sold_at, lines, returned, stated, base, priced, birthday_priced)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -398,12 +400,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             """
             SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason,
                    COALESCE(stated_at_ms, created_at_ms), member_name, member_birthday, joins_card, referred_by, feedback_score,
-                   coupon_code, refers_to_store, sale_lines, returned_lines, earning_base, priced_tier
+                   coupon_code, refers_to_store, sale_lines, returned_lines, earning_base, priced_tier, priced_birthday::bigint
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (
             Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?,
-            String?, Int?, String?, String?, String?, String?, Int64?, String?
+            String?, Int?, String?, String?, String?, String?, Int64?, String?, Int64?
         )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
@@ -414,6 +416,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 returnedLines: SyncEntry.decodedLines(row.20))
             stored[row.0]?.earningBase = row.21
             stored[row.0]?.pricedTier = row.22
+            stored[row.0]?.pricedBirthday = row.23.map { $0 == 1 }
         }
         return stored
     }

@@ -134,6 +134,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v36-issued-coupons") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteIssuedCoupons)
         }
+        migrator.registerMigration("hq-v37-priced-birthdays") { db in
+            try db.execute(sql: HeadOfficeSchema.sqlitePricedBirthdays)
+        }
         try migrator.migrate(pool)
     }
 
@@ -245,8 +248,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
                                                 member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
-                                                refers_to_store, sale_lines, returned_lines, stated_at_ms, earning_base, priced_tier)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                refers_to_store, sale_lines, returned_lines, stated_at_ms, earning_base, priced_tier,
+                                                priced_birthday)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -256,6 +260,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
                         entry.referredBy, entry.feedbackScore, entry.couponCode, entry.refersToStore, entry.linesText,
                         entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq], entry.earningBase, entry.pricedTier,
+                        entry.pricedBirthday.map { $0 ? 1 : 0 },
                     ])
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
@@ -336,6 +341,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             var entry = SyncEntry(row: row)
             entry.earningBase = row["earning_base"]
             entry.pricedTier = row["priced_tier"]
+            entry.pricedBirthday = (row["priced_birthday"] as Int64?).map { $0 == 1 }
             // What the till stated: a resend states it again.
             if let stated: Int64 = row["stated_at_ms"] { entry.createdAtMilliseconds = stated }
             stored[row["seq"]] = entry

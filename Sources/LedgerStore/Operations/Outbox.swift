@@ -36,6 +36,8 @@ public struct OutboxEntry: Hashable, Sendable {
     /// An earn entry's base points and the tier it was priced at (a sale priced by the program's rules).
     public var earningBase: Int64? = nil
     public var pricedTier: String? = nil
+    /// Whether the sale was priced with the birthday month (known for sales priced by the program's rules).
+    public var pricedBirthday: Bool? = nil
 
     /// A sale's line: what it cost and what it earned.
     public struct Line: Hashable, Sendable {
@@ -196,6 +198,7 @@ extension LedgerDatabase {
                 else { continue }
                 entries[index].earningBase = base
                 entries[index].pricedTier = tier
+                entries[index].pricedBirthday = answer.breakdown.map { $0.birthday > 0 }
             }
             guard let first = entries.first?.seq, let last = entries.last?.seq else { return entries }
             // The lines of the batch's sales and returns travel with them: a return at any store takes back

@@ -23,6 +23,8 @@ public enum SaleRepricing {
         /// sale earned none).
         public var points: Int64
         public var returnedPoints: Int64
+        /// Whether the till priced it with the birthday month; nil when unknown (then as the chain would).
+        public var pricedBirthday: Bool? = nil
 
         public init(
             key: String, receipt: String, atMilliseconds: Int64, statedAtMilliseconds: Int64, base: Int64,
@@ -80,7 +82,8 @@ public enum SaleRepricing {
     ///   - program: the program a sale was priced under (its version, at its time); nil skips the sale.
     public static func corrections(
         sales: [Sale], rows: [FigureRow], reviewFloor: (tier: String, atMilliseconds: Int64)?, windowMilliseconds: Int64,
-        birthdayMonth: Int?, flags: [String], program: (Sale) -> LoyaltyProgram?
+        birthdayMonth: Int?, birthdayKnownFromMilliseconds: Int64? = nil, flags: [String],
+        program: (Sale) -> LoyaltyProgram?
     ) -> [Correction] {
         var added: [FigureRow] = []
         var reached: [(atMilliseconds: Int64, tier: String)] = []
@@ -118,16 +121,24 @@ public enum SaleRepricing {
             }
             var points: Int64 = 0
             let moved = sale.atMilliseconds != sale.statedAtMilliseconds
-            if held != sale.pricedTier || moved {
-                let zone = program.chainTimeZone
+            let zone = program.chainTimeZone
+            let (counted, stated) = (
+                SaleMoment(milliseconds: sale.atMilliseconds, timeZone: zone),
+                SaleMoment(milliseconds: sale.statedAtMilliseconds, timeZone: zone)
+            )
+            // The birthday as the always-online till knew it then, and as this till priced the sale.
+            let chainBirthday = (birthdayKnownFromMilliseconds ?? .min) <= sale.atMilliseconds ? birthdayMonth : nil
+            let birthdayRule = program.earningRules?.birthdayMonthMultiplierPercent != nil
+            let tillBirthday = sale.pricedBirthday.map { $0 ? stated.month : nil } ?? chainBirthday
+            let birthdayDiffers =
+                birthdayRule && sale.pricedBirthday != nil && (chainBirthday == counted.month) != sale.pricedBirthday
+            if held != sale.pricedTier || moved || birthdayDiffers {
                 let chain = try? program.pointsBeforeDayCap(
-                    base: sale.base, tier: program.tier(named: held),
-                    moment: SaleMoment(milliseconds: sale.atMilliseconds, timeZone: zone), birthdayMonth: birthdayMonth,
+                    base: sale.base, tier: program.tier(named: held), moment: counted, birthdayMonth: chainBirthday,
                     flags: flags)
                 let till = try? program.pointsBeforeDayCap(
-                    base: sale.base, tier: program.tier(named: sale.pricedTier),
-                    moment: SaleMoment(milliseconds: sale.statedAtMilliseconds, timeZone: zone),
-                    birthdayMonth: birthdayMonth, flags: flags)
+                    base: sale.base, tier: program.tier(named: sale.pricedTier), moment: stated, birthdayMonth: tillBirthday,
+                    flags: flags)
                 if let chain, let till, sale.amountMinor > 0 {
                     // What returns left of the sale keeps its share of the difference.
                     let (kept, whole) =
@@ -146,7 +157,11 @@ public enum SaleRepricing {
                 ? "priced at \(sale.pricedTier), the tier the member held across the chain then was \(held)"
                 : moved
                     ? "dated ahead of head office's clock, priced at the time it arrived"
-                    : "priced at \(sale.pricedTier), the tier the member held across the chain then"
+                    : birthdayDiffers
+                        ? (sale.pricedBirthday == true
+                            ? "priced with a birthday month the chain did not know then"
+                            : "priced without the member's birthday month, which the chain knew")
+                        : "priced at \(sale.pricedTier), the tier the member held across the chain then"
             result.append(
                 Correction(
                     sale: sale, points: points, chainTier: held,
