@@ -145,7 +145,7 @@ import Testing
         // An in-store member card holding a Luhn-valid 12-digit window, its receipt and coupon code.
         "2500000000041", "enroll-2500000000041", "WELCOME-2500000000041", "5000000000.41 EUR",
         #"{"balance":500000000041,"points":4111111111111111}"#, "2026-11-23 12:00:05",
-        "5000000000,41 EUR", "total 1234567890 12",
+        "5000000000,41 EUR", "total 1234567890 12", "id:130:2900000500123", "130/2900000500123",
     ])
     func otherNumbersAreLeftAlone(_ text: String) {
         #expect(PaymentCardDetector.redacted(text) == text)

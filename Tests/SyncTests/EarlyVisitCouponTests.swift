@@ -58,4 +58,36 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: the coupon head office issued stayed open after the sale that reached the count was fully
+    /// refunded; a till voids its own coupon with that refund, and so must head office.
+    @Test(arguments: Driver.allCases)
+    func theCouponHeadOfficeIssuedGoesWithTheFullRefundOfItsSale(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (n, s) = try (
+                    AgentSyncTests.Till("N", secret: "s", base: base), AgentSyncTests.Till("S", secret: "s", base: base)
+                )
+                let card = try CardNumber(GTIN.withCheckDigit("290000095002"))
+                _ = try n.ledger.enroll(card: card, name: "Bo", birthday: nil)
+                for till in [n, s] { _ = try await till.client.syncOnce() }
+                _ = try n.ledger.award(card: card, amount: money("5.00"), receipt: ReceiptReference("d1"))
+                _ = try n.ledger.award(card: card, amount: money("5.00"), receipt: ReceiptReference("d2"))
+                _ = try s.ledger.award(card: card, amount: money("5.00"), receipt: ReceiptReference("d3"))
+                for till in [n, s, n] { _ = try await till.client.syncOnce() }
+                let code = try #require(try n.ledger.member(card: card).coupons.first?.code)
+                _ = try s.ledger.refund(receipt: ReceiptReference("d3"), amount: nil, returnReceipt: nil)
+                for till in [s, n, s] { _ = try await till.client.syncOnce() }
+                for till in [n, s] {
+                    #expect(try till.ledger.member(card: card).coupons.map(\.status) == ["voided"])
+                }
+                _ = try n.ledger.award(card: card, amount: money("5.00"), receipt: ReceiptReference("d4"))
+                #expect(throws: LoyaltyError.self) {
+                    try n.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("d4"))
+                }
+            }
+        }
+    }
 }

@@ -114,15 +114,21 @@ extension PostgresHeadOfficeStore {
             ).decode((Int64, String, Int64?).self) {
                 facts[id] = MemberVisitFacts(memberId: id, firstCard: card, enrolledAtMilliseconds: enrolled)
             }
-            for try await (id, at, version) in try await connection.query(
+            for try await (id, at, version, store, seq, refunded) in try await connection.query(
                 try query(EarlyVisitCouponQueries.sales(members: members)), logger: logger
-            ).decode((Int64, Int64, Int).self) {
-                facts[id]?.sales.append(.init(atMilliseconds: at, ruleVersion: version))
+            ).decode((Int64, Int64, Int, String, Int64, Int32).self) {
+                facts[id]?.sales.append(
+                    .init(atMilliseconds: at, ruleVersion: version, key: "\(store):\(seq)", fullyRefunded: refunded == 1))
             }
             for try await (id, code) in try await connection.query(
                 try query(EarlyVisitCouponQueries.codes(members: members)), logger: logger
             ).decode((Int64, String).self) {
                 facts[id]?.codes.insert(code)
+            }
+            for try await (id, code, sale) in try await connection.query(
+                try query(EarlyVisitCouponQueries.openIssued(members: members)), logger: logger
+            ).decode((Int64, String, String).self) {
+                facts[id]?.openIssued.append((code, sale))
             }
             return Array(facts.values)
         }
@@ -137,9 +143,9 @@ extension PostgresHeadOfficeStore {
                 let inserted = try await connection.query(
                     """
                     INSERT INTO hq_issued_coupons (coupon_code, member_id, rule_version, issued_at_ms, reason, issued_by,
-                                                   written_at_ms)
+                                                   written_at_ms, sale_store, sale_seq)
                     VALUES (\(coupon.code), \(coupon.memberId), \(coupon.ruleVersion), \(coupon.issuedAtMilliseconds),
-                            \(coupon.reason), \(actor), \(now.milliseconds))
+                            \(coupon.reason), \(actor), \(now.milliseconds), \(coupon.saleStore), \(coupon.saleSeq))
                     ON CONFLICT (coupon_code) DO NOTHING RETURNING 1
                     """, logger: logger)
                 var isNew = false

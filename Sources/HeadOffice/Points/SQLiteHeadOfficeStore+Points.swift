@@ -160,10 +160,16 @@ extension SQLiteHeadOfficeStore {
                 facts[row[0]] = MemberVisitFacts(memberId: row[0], firstCard: row[1], enrolledAtMilliseconds: row[2])
             }
             for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.sales(members: members), arguments: [list]) {
-                facts[row[0]]?.sales.append(.init(atMilliseconds: row[1], ruleVersion: row[2]))
+                facts[row[0]]?.sales.append(
+                    .init(
+                        atMilliseconds: row[1], ruleVersion: row[2], key: "\(row[3] as String):\(row[4] as Int64)",
+                        fullyRefunded: row[5] as Int64 == 1))
             }
             for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.codes(members: members), arguments: [list]) {
                 facts[row[0]]?.codes.insert(row[1])
+            }
+            for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.openIssued(members: members), arguments: [list]) {
+                facts[row[0]]?.openIssued.append((row[1], row[2]))
             }
             return Array(facts.values)
         }
@@ -179,12 +185,12 @@ extension SQLiteHeadOfficeStore {
                 try db.execute(
                     sql: """
                         INSERT INTO hq_issued_coupons (coupon_code, member_id, rule_version, issued_at_ms, reason, issued_by,
-                                                       written_at_ms)
-                        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (coupon_code) DO NOTHING
+                                                       written_at_ms, sale_store, sale_seq)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (coupon_code) DO NOTHING
                         """,
                     arguments: [
                         coupon.code, coupon.memberId, coupon.ruleVersion, coupon.issuedAtMilliseconds, coupon.reason, actor,
-                        now.milliseconds,
+                        now.milliseconds, coupon.saleStore, coupon.saleSeq,
                     ])
                 guard db.changesCount > 0 else { continue }
                 written += 1

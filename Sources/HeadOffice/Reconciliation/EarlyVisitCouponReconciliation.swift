@@ -9,6 +9,8 @@ public struct MemberVisitFacts: Sendable {
     public var enrolledAtMilliseconds: Int64?
     public var sales: [EarlyVisitCoupons.Sale] = []
     public var codes: Set<String> = []
+    /// The coupons head office issued itself that are still open, with the sale that reached the count.
+    public var openIssued: [(code: String, saleKey: String)] = []
 }
 
 /// A coupon head office issues itself: every till learns it with the member at its next sync.
@@ -18,6 +20,9 @@ public struct HeadOfficeCouponIssue: Hashable, Sendable {
     public var ruleVersion: Int
     public var issuedAtMilliseconds: Int64
     public var reason: String
+    /// The sale that reached the count (`STORE:SEQ`): its full refund voids the coupon.
+    public var saleStore: String
+    public var saleSeq: Int64
 }
 
 /// SQL shared by the drivers; `members` is the driver's filter on `member_id`.
@@ -28,7 +33,9 @@ enum EarlyVisitCouponQueries {
 
     static func sales(members: String) -> String {
         """
-        SELECT e.member_id, e.created_at_ms, e.rule_version FROM hq_entries e JOIN hq_members m ON m.id = e.member_id
+        SELECT e.member_id, e.created_at_ms, e.rule_version, e.store_id, e.seq,
+               CASE WHEN \(HeadOfficeSchema.saleStands) THEN 0 ELSE 1 END
+        FROM hq_entries e JOIN hq_members m ON m.id = e.member_id
         WHERE e.member_id \(members) AND e.kind = 'earn' AND e.created_at_ms >= m.enrolled_at_ms
         """
     }
@@ -38,6 +45,16 @@ enum EarlyVisitCouponQueries {
         SELECT member_id, coupon_code FROM (SELECT member_id, coupon_code FROM hq_entries WHERE kind = 'coupon'
                                             UNION SELECT member_id, coupon_code FROM hq_issued_coupons) AS c
         WHERE member_id \(members)
+        """
+    }
+
+    /// Coupons head office issued, not used and not withdrawn: member, code, the sale that reached the count.
+    static func openIssued(members: String) -> String {
+        """
+        SELECT i.member_id, i.coupon_code, i.sale_store || ':' || i.sale_seq FROM hq_issued_coupons i
+        WHERE i.member_id \(members)
+          AND NOT EXISTS (SELECT 1 FROM hq_coupon_withdrawals w WHERE w.coupon_code = i.coupon_code)
+          AND NOT EXISTS (SELECT 1 FROM hq_entries u WHERE u.kind = 'coupon' AND u.reason = 'used' AND u.coupon_code = i.coupon_code)
         """
     }
 }
@@ -58,7 +75,11 @@ extension HeadOfficeStore {
         let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
         guard hasRule, !cards.isEmpty else { return [] }
         var issues: [HeadOfficeCouponIssue] = []
+        var voided: [(memberId: Int64, code: String)] = []
         for member in try await visitFacts(cards: cards) {
+            // A coupon head office issued goes with the full refund of the sale that reached the count.
+            let refunded = Set(member.sales.filter(\.fullyRefunded).map(\.key))
+            voided += member.openIssued.filter { refunded.contains($0.saleKey) }.map { (member.memberId, $0.code) }
             guard let enrolled = member.enrolledAtMilliseconds else { continue }
             let held = Set(member.codes.compactMap { code in code.lastIndex(of: "-").map { code[..<$0].lowercased() } })
             let due = EarlyVisitCoupons.due(enrolledAtMilliseconds: enrolled, sales: member.sales, held: held) { sale in
@@ -72,10 +93,15 @@ extension HeadOfficeStore {
                         memberId: member.memberId, code: code, ruleVersion: coupon.programVersion,
                         issuedAtMilliseconds: coupon.atMilliseconds,
                         reason: "reconcile:coupon_missing: the member's visits reached \(coupon.rule.name)'s count across "
-                            + "stores; no till had seen them all"))
+                            + "stores; no till had seen them all",
+                        saleStore: String(coupon.sale.key.split(separator: ":").first ?? ""),
+                        saleSeq: Int64(coupon.sale.key.split(separator: ":").last ?? "") ?? 0))
             }
         }
         _ = try await issueCoupons(issues, actor: actor, now: now)
+        _ = try await withdrawCoupons(
+            voided, reason: "reconcile:coupon_voided: the sale that reached the coupon's count was fully refunded",
+            actor: actor, now: now)
         return issues.map(\.code)
     }
 }

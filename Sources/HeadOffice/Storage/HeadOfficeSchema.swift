@@ -647,7 +647,8 @@ enum HeadOfficeSchema {
         """
         CREATE TABLE hq_issued_coupons (
             coupon_code TEXT PRIMARY KEY, member_id BIGINT NOT NULL REFERENCES hq_members(id), rule_version INTEGER NOT NULL,
-            issued_at_ms BIGINT NOT NULL, reason TEXT NOT NULL, issued_by TEXT NOT NULL, written_at_ms BIGINT NOT NULL)
+            issued_at_ms BIGINT NOT NULL, reason TEXT NOT NULL, issued_by TEXT NOT NULL, written_at_ms BIGINT NOT NULL,
+            sale_store TEXT NOT NULL, sale_seq BIGINT NOT NULL)
         """,
         "CREATE INDEX hq_issued_coupons_member ON hq_issued_coupons(member_id)",
     ]

@@ -108,8 +108,14 @@ public enum PaymentCardDetector {
 
         static func joins(_ group: DigitGroup, _ next: DigitGroup) -> Bool {
             if joinableDigits.contains(group.digits.count) && joinableDigits.contains(next.digits.count) { return true }
-            let decimal = group.joiners.contains { $0 == "." || $0 == "," }
-            return !decimal && max(group.digits.count, next.digits.count) <= longestSplitGroup
+            // Only spaces and dashes: `130:2900000500123` (an id and a member card) is two numbers.
+            let spaced = group.joiners.allSatisfy { character in
+                character == " " || character == "-"
+                    || character.unicodeScalars.allSatisfy {
+                        [.spaceSeparator, .dashPunctuation].contains($0.properties.generalCategory)
+                    }
+            }
+            return spaced && max(group.digits.count, next.digits.count) <= longestSplitGroup
                 && min(group.digits.count, next.digits.count) >= 3
         }
     }

@@ -5,10 +5,16 @@ public enum EarlyVisitCoupons {
     public struct Sale: Hashable, Sendable {
         public var atMilliseconds: Int64
         public var ruleVersion: Int
+        /// `STORE:SEQ`.
+        public var key: String
+        /// Every amount of it came back: a coupon it issued is voided, as a till voids one with the full refund.
+        public var fullyRefunded: Bool
 
-        public init(atMilliseconds: Int64, ruleVersion: Int) {
+        public init(atMilliseconds: Int64, ruleVersion: Int, key: String = "", fullyRefunded: Bool = false) {
             self.atMilliseconds = atMilliseconds
             self.ruleVersion = ruleVersion
+            self.key = key
+            self.fullyRefunded = fullyRefunded
         }
     }
 
@@ -17,6 +23,8 @@ public enum EarlyVisitCoupons {
         public var rule: CouponRule
         public var programVersion: Int
         public var atMilliseconds: Int64
+        /// The sale that reached the count.
+        public var sale: Sale
     }
 
     /// - Parameters:
@@ -35,7 +43,8 @@ public enum EarlyVisitCoupons {
                     sale.atMilliseconds <= enrolled &+ Int64(days) &* 86_400_000
                 else { continue }
                 issued.insert(rule.name)
-                result.append(Due(rule: rule, programVersion: deciding.version, atMilliseconds: sale.atMilliseconds))
+                result.append(
+                    Due(rule: rule, programVersion: deciding.version, atMilliseconds: sale.atMilliseconds, sale: sale))
             }
         }
         return result
