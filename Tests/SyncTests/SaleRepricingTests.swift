@@ -276,4 +276,56 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: under a per-day cap, a repriced sale partly returned was counted by the day cap after the
+    /// return had already taken its share of the correction, and then the return again: 850 where the same sales
+    /// on one always-online till give 750. The member whose sales were all at one till is the oracle here.
+    @Test(arguments: Driver.allCases)
+    func aRepricedSalePartlyReturnedUnderTheDayCapEqualsTheSameSalesOnOneTill(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B", "C"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(
+                try ProgramFile.parse(
+                    """
+                    valid_from: 2020-01-01T00:00:00Z
+                    earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 900, time_zone: UTC}
+                    tiers:
+                      - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                      - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 150}
+                      - {name: gold, min_rolling_spend: "1000.00", earn_multiplier_percent: 200}
+                    promotions:
+                      - {name: silver double, multiplier_percent: 200, tiers: [silver]}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    """), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (a, b, c) = try (
+                    AgentSyncTests.Till("A", secret: "s", base: base), AgentSyncTests.Till("B", secret: "s", base: base),
+                    AgentSyncTests.Till("C", secret: "s", base: base)
+                )
+                let (spread, alone) = (
+                    try CardNumber(GTIN.withCheckDigit("290000094008")), try CardNumber(GTIN.withCheckDigit("290000094009"))
+                )
+                for card in [spread, alone] { _ = try a.ledger.enroll(card: card, name: nil, birthday: nil) }
+                for till in [a, b, c] { _ = try await till.client.syncOnce() }
+                _ = try a.ledger.award(card: spread, amount: money("500.00"), receipt: ReceiptReference("A1"))
+                _ = try await a.client.syncOnce()
+                _ = try c.ledger.award(card: spread, amount: money("100.00"), receipt: ReceiptReference("C1"))
+                _ = try b.ledger.award(card: spread, amount: money("100.00"), receipt: ReceiptReference("B1"))
+                for receipt in ["O1", "O2", "O3"] {
+                    _ = try a.ledger.award(
+                        card: alone, amount: money(receipt == "O1" ? "500.00" : "100.00"), receipt: ReceiptReference(receipt))
+                }
+                for till in [c, b, a, a, b, c] { _ = try await till.client.syncOnce() }
+                let oneTill = try #require(try await store.member(card: alone.value, now: Date())?.balance)
+                #expect(try await store.member(card: spread.value, now: Date())?.balance == oneTill)
+                _ = try a.ledger.refund(receipt: ReceiptReference("O2"), amount: money("50.00"), returnReceipt: nil)
+                _ = try await ReturnAnywhere(ledger: a.ledger, headOffice: a.client).refund(
+                    receipt: ReceiptReference("C1"), soldAt: "C", amount: money("50.00"), lines: nil, returnReceipt: nil)
+                for till in [a, b, c, a, b, c] { _ = try await till.client.syncOnce() }
+                let oneTillAfter = try #require(try await store.member(card: alone.value, now: Date())?.balance)
+                #expect(oneTillAfter == 750)
+                #expect(try await store.member(card: spread.value, now: Date())?.balance == oneTillAfter)
+            }
+        }
+    }
 }

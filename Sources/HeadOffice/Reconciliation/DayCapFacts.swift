@@ -11,6 +11,21 @@ public struct MemberDayCapFacts: Sendable {
         public var points: Int64
         public var ruleVersion: Int
         public var refunds: [CappedSale.Refund] = []
+        /// Head office's corrections of the sale's price (after returns took their share), and the whole
+        /// difference before they did (``reconcileSalePrices``).
+        public var priceCorrection: Int64 = 0
+        public var fullPriceDelta: Int64?
+
+        /// What the sale granted, and its refunds, with head office's repricing: the whole difference granted
+        /// with the sale, the share returns took of it taken with the newest refund.
+        func priced(refunds: [CappedSale.Refund]) -> (granted: Int64, refunds: [CappedSale.Refund]) {
+            guard let full = fullPriceDelta else { return (max(0, points + priceCorrection), refunds) }
+            var adjusted = refunds.sorted { $0.atMilliseconds < $1.atMilliseconds }
+            if let last = adjusted.indices.last {
+                adjusted[last].points = min(0, adjusted[last].points - (full - priceCorrection))
+            }
+            return (max(0, points + full), adjusted)
+        }
     }
 
     public var memberId: Int64
@@ -53,6 +68,14 @@ enum DayCapQueries {
 
     /// Head office's corrections of sale prices (``SaleRepricingQueries``): part of what the sale granted.
     static func priceCorrections(members: String) -> String { SaleRepricingQueries.corrections(members: members) }
+
+    /// Each repriced sale's whole difference: `STORE:SEQ`, points.
+    static func salePrices(members: String) -> String {
+        """
+        SELECT p.store_id || ':' || p.seq, p.full_delta FROM hq_sale_prices p
+        JOIN hq_entries e ON e.store_id = p.store_id AND e.seq = p.seq WHERE e.member_id \(members)
+        """
+    }
 
     /// Earlier corrections: member, key (`reconcile:day_cap:MEMBER:DAY:N`), points.
     static func corrections(members: String) -> String {
@@ -101,7 +124,12 @@ enum DayCapQueries {
         /// A correction of the sale's price: the sale granted that much more (or less).
         mutating func priceCorrection(key: String, points: Int64) {
             guard let sale = SaleRepricingQueries.sale(ofKey: key), let (member, index) = saleIndex[sale] else { return }
-            facts[member]!.sales[index].points += points
+            facts[member]!.sales[index].priceCorrection += points
+        }
+
+        mutating func salePrice(sale: String, fullDelta: Int64) {
+            guard let (member, index) = saleIndex[sale] else { return }
+            facts[member]!.sales[index].fullPriceDelta = fullDelta
         }
 
         mutating func correction(memberId: Int64, key: String, points: Int64) {
@@ -153,12 +181,11 @@ extension HeadOfficeStore {
                     calendars[zone] = try (try? ChainCalendar(identifier: zone)) ?? ChainCalendar(identifier: "UTC")
                 }
                 let day = ChainCalendar.string(day: calendars[zone]!.day(milliseconds: sale.atMilliseconds))
+                let priced = sale.priced(refunds: recounted["\(sale.storeId):\(sale.seq)"] ?? sale.refunds)
                 sales.append(
                     CappedSale(
-                        storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day,
-                        granted: max(0, sale.points),
-                        dayCapPoints: rules?.perMemberDayCapPoints,
-                        refunds: recounted["\(sale.storeId):\(sale.seq)"] ?? sale.refunds))
+                        storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day, granted: priced.granted,
+                        dayCapPoints: rules?.perMemberDayCapPoints, refunds: priced.refunds))
             }
             for excess in DayCapReconciliation.excess(of: sales) {
                 let earlier = member.corrected[excess.day] ?? (0, 0)

@@ -53,6 +53,21 @@ extension PostgresHeadOfficeStore {
         }
     }
 
+    public func recordSalePrices(_ prices: [(saleKey: String, fullDelta: Int64)]) async throws {
+        let parsed = prices.compactMap { price -> (String, Int64, Int64)? in
+            guard let colon = price.saleKey.lastIndex(of: ":"), let seq = Int64(price.saleKey[price.saleKey.index(after: colon)...])
+            else { return nil }
+            return (String(price.saleKey[..<colon]), seq, price.fullDelta)
+        }
+        guard !parsed.isEmpty else { return }
+        try await client.query(
+            """
+            INSERT INTO hq_sale_prices (store_id, seq, full_delta)
+            SELECT * FROM UNNEST(\(parsed.map(\.0))::text[], \(parsed.map(\.1))::bigint[], \(parsed.map(\.2))::bigint[])
+            ON CONFLICT (store_id, seq) DO UPDATE SET full_delta = excluded.full_delta
+            """, logger: logger)
+    }
+
     public func salePricingFacts(cards: [String]) async throws -> [MemberSaleFacts] {
         let members = Self.membersOfCards
         let logger = self.logger
@@ -126,6 +141,11 @@ extension PostgresHeadOfficeStore {
                 try query(DayCapQueries.priceCorrections(members: members)), logger: logger
             ).decode((Int64, String, Int64, Int64).self) {
                 folder.priceCorrection(key: key, points: points)
+            }
+            for try await (sale, full) in try await connection.query(
+                try query(DayCapQueries.salePrices(members: members)), logger: logger
+            ).decode((String, Int64).self) {
+                folder.salePrice(sale: sale, fullDelta: full)
             }
             return Array(folder.facts.values)
         }

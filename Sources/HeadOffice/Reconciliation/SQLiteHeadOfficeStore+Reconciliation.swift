@@ -38,6 +38,22 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func recordSalePrices(_ prices: [(saleKey: String, fullDelta: Int64)]) async throws {
+        guard !prices.isEmpty else { return }
+        try await pool.write { db in
+            for price in prices {
+                guard let colon = price.saleKey.lastIndex(of: ":"), let seq = Int64(price.saleKey[price.saleKey.index(after: colon)...])
+                else { continue }
+                try db.execute(
+                    sql: """
+                        INSERT INTO hq_sale_prices (store_id, seq, full_delta) VALUES (?, ?, ?)
+                        ON CONFLICT (store_id, seq) DO UPDATE SET full_delta = excluded.full_delta
+                        """,
+                    arguments: [String(price.saleKey[..<colon]), seq, price.fullDelta])
+            }
+        }
+    }
+
     public func salePricingFacts(cards: [String]) async throws -> [MemberSaleFacts] {
         let (members, list) = (Self.membersOfCards, try Self.cardList(cards))
         return try await pool.read { db in
@@ -87,6 +103,9 @@ extension SQLiteHeadOfficeStore {
             }
             for row in try Row.fetchAll(db, sql: DayCapQueries.priceCorrections(members: members), arguments: [list]) {
                 folder.priceCorrection(key: row[1], points: row[2])
+            }
+            for row in try Row.fetchAll(db, sql: DayCapQueries.salePrices(members: members), arguments: [list]) {
+                folder.salePrice(sale: row[0], fullDelta: row[1])
             }
             return Array(folder.facts.values)
         }

@@ -129,6 +129,7 @@ extension HeadOfficeStore {
         let published = try await programs()
         var requests: [IssuedEntryRequest] = []
         var records: [ReconciliationRecord] = []
+        var prices: [(saleKey: String, fullDelta: Int64)] = []
         for member in try await salePricingFacts(cards: cards).sorted(by: { $0.memberId < $1.memberId })
         where !member.sales.isEmpty {
             let corrections = SaleRepricing.corrections(
@@ -141,6 +142,7 @@ extension HeadOfficeStore {
             }
             for correction in corrections {
                 let earlier = member.corrected[correction.sale.key] ?? (0, 0)
+                if correction.fullPoints != 0 || earlier.count > 0 { prices.append((correction.sale.key, correction.fullPoints)) }
                 let points = correction.points - earlier.points
                 guard points != 0 else { continue }
                 let reason = earlier.count == 0 ? correction.reason : correction.reason + " (recounted)"
@@ -156,6 +158,7 @@ extension HeadOfficeStore {
             }
         }
         _ = try await issue(requests, actor: actor, now: now)
+        try await recordSalePrices(prices)
         return records
     }
 }

@@ -661,6 +661,14 @@ enum HeadOfficeSchema {
     static let sqlitePricedBirthdays = pricedBirthdays + ";"
     static let postgresPricedBirthdays: [String] = [pricedBirthdays, "INSERT INTO hq_schema (version) VALUES (37)"]
 
+    /// Version 38, found by attack: the day cap counted a repriced sale's correction after returns had taken their
+    /// share, and took the returns again. Each sale's whole repricing difference is kept for it.
+    static let salePrices =
+        "CREATE TABLE hq_sale_prices (store_id TEXT NOT NULL, seq BIGINT NOT NULL, full_delta BIGINT NOT NULL, "
+        + "PRIMARY KEY (store_id, seq))"
+    static let sqliteSalePrices = salePrices + ";"
+    static let postgresSalePrices: [String] = [salePrices, "INSERT INTO hq_schema (version) VALUES (38)"]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

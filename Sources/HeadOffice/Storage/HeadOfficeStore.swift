@@ -140,6 +140,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     func salePricingFacts(cards: [String]) async throws -> [MemberSaleFacts]
     /// What the early-visit coupons of the members holding `cards` are decided from.
     func visitFacts(cards: [String]) async throws -> [MemberVisitFacts]
+    /// Keeps each sale's whole repricing difference (`STORE:SEQ`, points) for the day cap.
+    func recordSalePrices(_ prices: [(saleKey: String, fullDelta: Int64)]) async throws
     /// Records coupons head office issues (each code once) and re-sends their members at the next pull.
     func issueCoupons(_ coupons: [HeadOfficeCouponIssue], actor: String, now: Date) async throws -> Int
     /// The sales of the members holding `cards` that another store returned, with every return of them.

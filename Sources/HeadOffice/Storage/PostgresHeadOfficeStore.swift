@@ -80,6 +80,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (35, HeadOfficeSchema.postgresPricedSales),
         (36, HeadOfficeSchema.postgresIssuedCoupons),
         (37, HeadOfficeSchema.postgresPricedBirthdays),
+        (38, HeadOfficeSchema.postgresSalePrices),
     ]
 
     public func migrate() async throws {

@@ -137,6 +137,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v37-priced-birthdays") { db in
             try db.execute(sql: HeadOfficeSchema.sqlitePricedBirthdays)
         }
+        migrator.registerMigration("hq-v38-sale-prices") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteSalePrices)
+        }
         try migrator.migrate(pool)
     }
 

@@ -68,6 +68,8 @@ public enum SaleRepricing {
     public struct Correction: Hashable, Sendable {
         public var sale: Sale
         public var points: Int64
+        /// The difference for the whole sale, before returns took their share (the day cap counts it as granted).
+        public var fullPoints: Int64 = 0
         public var chainTier: String
         public var reason: String
     }
@@ -120,6 +122,7 @@ public enum SaleRepricing {
                 held = earlier.tier
             }
             var points: Int64 = 0
+            var fullPoints: Int64 = 0
             let moved = sale.atMilliseconds != sale.statedAtMilliseconds
             let zone = program.chainTimeZone
             let (counted, stated) = (
@@ -145,6 +148,7 @@ public enum SaleRepricing {
                         sale.points > 0
                         ? (max(0, sale.points + sale.returnedPoints), sale.points)
                         : (max(0, sale.amountMinor + sale.returnedMinor), sale.amountMinor)
+                    fullPoints = chain - till
                     let scaled = (chain - till).multipliedFullWidth(by: min(kept, whole))
                     points = whole.dividingFullWidth(scaled).quotient
                 }
@@ -164,7 +168,7 @@ public enum SaleRepricing {
                         : "priced at \(sale.pricedTier), the tier the member held across the chain then"
             result.append(
                 Correction(
-                    sale: sale, points: points, chainTier: held,
+                    sale: sale, points: points, fullPoints: fullPoints, chainTier: held,
                     reason: "\(reasonCode): sale \(sale.receipt) \(why)"))
             reached.append(
                 (sale.atMilliseconds, program.tier(for: progress(from: from, through: sale.atMilliseconds, inclusive: true)).name))
