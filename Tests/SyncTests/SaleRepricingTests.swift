@@ -328,4 +328,50 @@ import Testing
             }
         }
     }
+
+    static func pointsProgram(dayCap: Int = 3_000) throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, time_zone: UTC, per_member_day_cap_points: \(dayCap)}
+            tiers_by: points
+            tiers:
+              - {name: base, min_rolling_points: 0, earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_points: 300, earn_multiplier_percent: 150}
+              - {name: gold, min_rolling_points: 800, earn_multiplier_percent: 200}
+            promotions: [{name: silverdouble, multiplier_percent: 200, tiers: [silver]}]
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+    }
+
+    /// Found by attack: two records of one person merged at head office: the later sale of one record stayed at
+    /// base though the person held silver with both records' sales (500 where the oracle, one person from the
+    /// start, gives 700).
+    @Test(arguments: Driver.allCases)
+    func aMergeRepricesTheSalesOfBothRecords(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.pointsProgram(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (a, b) = try (
+                    AgentSyncTests.Till("A", secret: "s", base: base), AgentSyncTests.Till("B", secret: "s", base: base)
+                )
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                let (one, other) = (
+                    try CardNumber(GTIN.withCheckDigit("290000094011")), try CardNumber(GTIN.withCheckDigit("290000094012"))
+                )
+                _ = try a.ledger.enroll(card: one, name: nil, birthday: nil)
+                _ = try b.ledger.enroll(card: other, name: nil, birthday: nil)
+                _ = try a.ledger.award(card: one, amount: money("200.00"), receipt: ReceiptReference("XR1"))
+                _ = try b.ledger.award(card: other, amount: money("200.00"), receipt: ReceiptReference("XR2"))
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try a.ledger.award(card: one, amount: money("100.00"), receipt: ReceiptReference("XR3"))
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                try await store.mergeMembers(keep: one.value, other: other.value, actor: "test", reason: nil, now: Date())
+                _ = try await store.reconcileAfterMerge(keep: one.value, actor: "members merge", now: Date())
+                for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+                #expect(try await store.member(card: one.value, now: Date())?.balance == 700)
+            }
+        }
+    }
 }
