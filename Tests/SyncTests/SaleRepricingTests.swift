@@ -374,4 +374,78 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: a sale a till had priced at silver, corrected to gold (another store's sale had made the
+    /// member gold), was recounted back to silver when that other sale was returned later. The return had not
+    /// happened when the sale was made: the member on one always-online till keeps gold for it.
+    @Test(arguments: Driver.allCases)
+    func aLaterReturnDoesNotUndoTheTierAnEarlierRepricingGave(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B", "C", "O"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.pointsProgram(), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let tills = try ["A", "B", "C", "O"].map { try AgentSyncTests.Till($0, secret: "s", base: base) }
+                let (a, b, c, o) = (tills[0], tills[1], tills[2], tills[3])
+                for till in tills { _ = try await till.client.syncOnce() }
+                let (spread, alone) = (
+                    try CardNumber(GTIN.withCheckDigit("290000094013")), try CardNumber(GTIN.withCheckDigit("290000094014"))
+                )
+                _ = try a.ledger.enroll(card: spread, name: nil, birthday: nil)
+                _ = try o.ledger.enroll(card: alone, name: nil, birthday: nil)
+                for till in tills { _ = try await till.client.syncOnce() }
+                let steps: [(till: AgentSyncTests.Till, receipt: String, amount: String)] = [
+                    (a, "R1", "300.00"), (b, "R2", "200.00"), (a, "R3", "100.00"),
+                ]
+                for step in steps {
+                    _ = try step.till.ledger.award(card: spread, amount: money(step.amount), receipt: ReceiptReference("X\(step.receipt)"))
+                    _ = try o.ledger.award(card: alone, amount: money(step.amount), receipt: ReceiptReference("Y\(step.receipt)"))
+                    _ = try await o.client.syncOnce()
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                for till in [b, a] { _ = try await till.client.syncOnce() }
+                _ = try await ReturnAnywhere(ledger: c.ledger, headOffice: c.client).refund(
+                    receipt: ReceiptReference("XR2"), soldAt: nil, amount: nil, lines: nil, returnReceipt: nil)
+                _ = try o.ledger.refund(receipt: ReceiptReference("YR2"), amount: nil, returnReceipt: nil)
+                for till in [c, a, b, c, a, b, o] { _ = try await till.client.syncOnce() }
+                let oracle = try #require(try await store.member(card: alone.value, now: Date()))
+                #expect(oracle.balance == 500 && oracle.tier == "gold")
+                let member = try #require(try await store.member(card: spread.value, now: Date()))
+                #expect(member.balance == oracle.balance && member.tier == oracle.tier)
+            }
+        }
+    }
+
+    /// Found by attack: a birthday changed after a sale priced with the old one took the sale's birthday points
+    /// back, on one always-online till. The birthday known then stands for that sale.
+    @Test(arguments: Driver.allCases)
+    func aBirthdayChangedAfterASaleLeavesThatSaleAsPriced(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "O", secret: "s", now: Date())
+            _ = try await store.publishProgram(
+                try ProgramFile.parse(
+                    """
+                    valid_from: 2020-01-01T00:00:00Z
+                    earning: {points_per_unit: 1, rounding: down, birthday_month_multiplier_percent: 200, time_zone: UTC}
+                    tiers:
+                      - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    """), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let o = try AgentSyncTests.Till("O", secret: "s", base: base)
+                _ = try await o.client.syncOnce()
+                let card = try CardNumber(GTIN.withCheckDigit("290000094015"))
+                let month = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).month!
+                let birthday = { (month: Int) in try CalendarDate(parsing: String(format: "1990-%02d-01", month)) }
+                _ = try o.ledger.enroll(card: card, name: nil, birthday: try birthday(month))
+                #expect(try o.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("B1")).points == 200)
+                _ = try await o.client.syncOnce()
+                _ = try o.ledger.updateProfile(card: card, name: nil, birthday: try birthday(month % 12 + 1))
+                _ = try await o.client.syncOnce()
+                _ = try o.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("B2"))
+                for _ in 0..<2 { _ = try await o.client.syncOnce() }
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 300)
+                #expect(try await store.reconciliations().isEmpty)
+            }
+        }
+    }
 }

@@ -106,7 +106,8 @@ public struct HeadOfficeAPI: Sendable {
             // Once-per-member grants two tills may both have paid (or neither), and returns taken at several
             // stores (a redemption arriving late changes what a return gives back): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
-            let touched = batch.entries.filter { ["enroll", "earn", "bonus", "reverse", "redeem"].contains($0.kind) }
+            // (A profile brings a birthday: sales priced without it are priced again.)
+            let touched = batch.entries.filter { ["enroll", "profile", "earn", "bonus", "reverse", "redeem"].contains($0.kind) }
                 .map(\.card)
             _ = try? await store.reconcileGrants(cards: touched, actor: "ingest", now: clock())
             // The tier each sale reached holds until the next review, whatever refund comes with or after it; counted

@@ -81,17 +81,19 @@ extension PostgresHeadOfficeStore {
                     id: id, card: card, birthday: birthday, flags: flags, reviewFloor: floor, reviewedAt: reviewedAt,
                     birthdayAt: birthdayAt)
             }
-            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned, points, birthday, taken)
+            for try await (memberId, store, seq, receipt, at, stated, base, tier, rule, amount, returned, points, birthday, taken, last)
                 in try await connection.query(
                     try query(SaleRepricingQueries.sales(members: members)), logger: logger
                 ).decode(
-                    (Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64, Int64, Int64?, Int64).self)
+                    (Int64, String, Int64, String, Int64, Int64, Int64, String, Int, Int64, Int64, Int64, Int64?, Int64, Int64?)
+                        .self)
             {
                 var sale = SaleRepricing.Sale(
                     key: "\(store):\(seq)", receipt: receipt, atMilliseconds: at, statedAtMilliseconds: stated,
                     base: base, pricedTier: tier, ruleVersion: rule, amountMinor: amount, returnedMinor: returned,
                     points: points, returnedPoints: taken)
                 sale.pricedBirthday = birthday.map { $0 == 1 }
+                sale.lastReturnAtMilliseconds = last
                 folder.sale(memberId: memberId, sale)
             }
             for try await (memberId, kind, points, amount, at, known) in try await connection.query(

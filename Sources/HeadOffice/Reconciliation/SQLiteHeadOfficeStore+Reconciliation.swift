@@ -69,6 +69,7 @@ extension SQLiteHeadOfficeStore {
                     statedAtMilliseconds: row[5], base: row[6], pricedTier: row[7], ruleVersion: row[8],
                     amountMinor: row[9], returnedMinor: row[10], points: row[11], returnedPoints: row[13])
                 sale.pricedBirthday = (row[12] as Int64?).map { $0 == 1 }
+                sale.lastReturnAtMilliseconds = row[14]
                 folder.sale(memberId: row[0], sale)
             }
             for row in try Row.fetchAll(db, sql: SaleRepricingQueries.rows(members: members), arguments: [list]) {

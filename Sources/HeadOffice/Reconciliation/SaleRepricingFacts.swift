@@ -40,7 +40,9 @@ enum SaleRepricingQueries {
                e.points, CAST(e.priced_birthday AS BIGINT),
                CAST(COALESCE((SELECT SUM(r.points) FROM hq_entries r
                               WHERE r.kind = 'reverse' AND r.points < 0 AND r.refers_to_seq = e.seq
-                                AND COALESCE(r.refers_to_store, r.store_id) = e.store_id), 0) AS BIGINT)
+                                AND COALESCE(r.refers_to_store, r.store_id) = e.store_id), 0) AS BIGINT),
+               (SELECT MAX(r.created_at_ms) FROM hq_entries r
+                WHERE r.kind = 'reverse' AND r.refers_to_seq = e.seq AND COALESCE(r.refers_to_store, r.store_id) = e.store_id)
         FROM hq_entries e
         WHERE e.member_id \(members) AND e.kind = 'earn' AND e.earning_base IS NOT NULL AND e.priced_tier IS NOT NULL
         """

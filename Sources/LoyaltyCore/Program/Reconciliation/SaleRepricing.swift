@@ -25,6 +25,8 @@ public enum SaleRepricing {
         public var returnedPoints: Int64
         /// Whether the till priced it with the birthday month; nil when unknown (then as the chain would).
         public var pricedBirthday: Bool? = nil
+        /// When the newest return of the sale was made: the share of a correction returns took is known from then.
+        public var lastReturnAtMilliseconds: Int64? = nil
 
         public init(
             key: String, receipt: String, atMilliseconds: Int64, statedAtMilliseconds: Int64, base: Int64,
@@ -129,19 +131,28 @@ public enum SaleRepricing {
                 SaleMoment(milliseconds: sale.atMilliseconds, timeZone: zone),
                 SaleMoment(milliseconds: sale.statedAtMilliseconds, timeZone: zone)
             )
-            // The birthday as the always-online till knew it then, and as this till priced the sale.
-            let chainBirthday = (birthdayKnownFromMilliseconds ?? .min) <= sale.atMilliseconds ? birthdayMonth : nil
+            // The birthday as the always-online till knew it then, and as this till priced the sale. A birthday
+            // changed since the sale: the one known then is gone, the till's pricing of it stands.
+            let knownThen = (birthdayKnownFromMilliseconds ?? .min) <= sale.atMilliseconds
+            let tillBirthday: Int? =
+                switch sale.pricedBirthday {
+                case .some(true): stated.month
+                case .some(false): nil
+                case .none: birthdayMonth
+                }
+            let chainBirthday = knownThen ? birthdayMonth : tillBirthday
             let birthdayRule = program.earningRules?.birthdayMonthMultiplierPercent != nil
-            let tillBirthday = sale.pricedBirthday.map { $0 ? stated.month : nil } ?? chainBirthday
             let birthdayDiffers =
-                birthdayRule && sale.pricedBirthday != nil && (chainBirthday == counted.month) != sale.pricedBirthday
+                birthdayRule && knownThen && sale.pricedBirthday != nil
+                && (chainBirthday == counted.month) != sale.pricedBirthday
             if held != sale.pricedTier || moved || birthdayDiffers {
                 let chain = try? program.pointsBeforeDayCap(
                     base: sale.base, tier: program.tier(named: held), moment: counted, birthdayMonth: chainBirthday,
                     flags: flags)
                 let till = try? program.pointsBeforeDayCap(
-                    base: sale.base, tier: program.tier(named: sale.pricedTier), moment: stated, birthdayMonth: tillBirthday,
-                    flags: flags)
+                    base: sale.base, tier: program.tier(named: sale.pricedTier), moment: stated,
+                    birthdayMonth: sale.pricedBirthday == nil ? chainBirthday : tillBirthday, flags: flags)
+                // (An unknown pricing of the birthday is taken as the chain's: it changes nothing.)
                 if let chain, let till, sale.amountMinor > 0 {
                     // What returns left of the sale keeps its share of the difference.
                     let (kept, whole) =
@@ -153,8 +164,16 @@ public enum SaleRepricing {
                     points = whole.dividingFullWidth(scaled).quotient
                 }
             }
-            if points != 0 {
-                added.append(FigureRow(kind: "bonus", points: points, amountMinor: 0, atMilliseconds: sale.atMilliseconds))
+            // The whole difference was known with the sale; the share returns took, from the newest return on (a
+            // later sale saw the whole correction, as it saw the whole sale).
+            if fullPoints != 0 {
+                added.append(FigureRow(kind: "bonus", points: fullPoints, amountMinor: 0, atMilliseconds: sale.atMilliseconds))
+            }
+            if points != fullPoints {
+                added.append(
+                    FigureRow(
+                        kind: "bonus", points: points - fullPoints, amountMinor: 0, atMilliseconds: sale.atMilliseconds,
+                        knownAtMilliseconds: sale.lastReturnAtMilliseconds ?? sale.atMilliseconds))
             }
             let why =
                 held != sale.pricedTier
