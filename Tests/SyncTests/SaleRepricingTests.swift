@@ -448,4 +448,28 @@ import Testing
             }
         }
     }
+
+    /// Found by attack: two tills each paid a day's sale up to the day cap; head office took the excess back, but
+    /// dated the correction at its own time, so the member held gold (tiers by points) on points the cap took.
+    @Test(arguments: Driver.allCases)
+    func pointsTheDayCapTookBackHoldNoTier(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try Self.pointsProgram(dayCap: 500), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let (a, b) = try (
+                    AgentSyncTests.Till("A", secret: "s", base: base), AgentSyncTests.Till("B", secret: "s", base: base)
+                )
+                let card = try CardNumber(GTIN.withCheckDigit("290000094016"))
+                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+                for till in [a, b, a] { _ = try await till.client.syncOnce() }
+                #expect(try a.ledger.award(card: card, amount: money("400.00"), receipt: ReceiptReference("D1")).points == 400)
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try b.ledger.award(card: card, amount: money("400.00"), receipt: ReceiptReference("D2"))
+                for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+                let member = try #require(try await store.member(card: card.value, now: Date()))
+                #expect(member.rollingPointsEarned == 500 && member.tier == "silver")
+            }
+        }
+    }
 }

@@ -197,10 +197,13 @@ extension HeadOfficeStore {
                     ? "\(code): the day cap of \(excess.day) was earned more than once (stores \(excess.stores.joined(separator: ", ")))"
                     : "\(code): refunds of \(excess.day) left the day under its cap"
                 let key = "reconcile:day_cap:\(member.card):\(excess.day):\(earlier.count)"
+                // Counted in 12-month figures on the day it corrects (found by attack: points the cap took back
+                // still held a tier by points until the correction's own date).
+                let lastSale = sales.filter { $0.day == excess.day }.map(\.atMilliseconds).max()
                 requests.append(
                     IssuedEntryRequest(
                         memberId: member.memberId, card: member.card, kind: .adjust, points: points, reason: reason,
-                        idempotencyKey: key, createdAtMilliseconds: now.milliseconds))
+                        idempotencyKey: key, createdAtMilliseconds: now.milliseconds, countsAtMilliseconds: lastSale))
                 records.append(
                     ReconciliationRecord(
                         card: member.card, reasonCode: code, points: points, reason: reason,

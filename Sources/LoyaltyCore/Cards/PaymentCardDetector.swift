@@ -68,13 +68,20 @@ public enum PaymentCardDetector {
 
     /// The characters that join digit groups the way card numbers are printed or typed (`4111 1111 …`,
     /// `4111-1111-…`, `4111.1111.…`, `4111/1111/…`, `4111_1111_…`), Unicode spaces and dashes among them.
-    static let asciiGroupJoiners: Set<Character> = [" ", "-", ".", "/", "_", ",", "+", ":", "|", "~", "*"]
+    static let asciiGroupJoiners: Set<Character> = [
+        " ", "-", ".", "/", "_", ",", "+", ":", "|", "~", "*",
+        // Found by attack: the Swiss `4111'1111'…` and other marks a number may be written with.
+        "'", "#", "=", ";", "\"", "(", ")", "[", "]", "\\", "`", "^", "!", "?", "@", "$", "&", "<", ">", "{", "}",
+    ]
 
     static func isGroupJoiner(_ character: Character) -> Bool {
         if asciiGroupJoiners.contains(character) { return true }
         guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else { return false }
         switch scalar.properties.generalCategory {
-        case .spaceSeparator, .dashPunctuation, .format: return true  // NBSP, U+3000, en dash, zero-width space
+        // NBSP, U+3000, en dash, zero-width space; ’ · • and the other marks; − (U+2212) and other symbols.
+        case .spaceSeparator, .dashPunctuation, .format, .otherPunctuation, .initialPunctuation, .finalPunctuation,
+            .openPunctuation, .closePunctuation, .mathSymbol, .otherSymbol, .connectorPunctuation:
+            return true
         default: return false
         }
     }
