@@ -41,15 +41,16 @@ let package = Package(
     ],
     targets: [
         // Pure loyalty domain: money, cards, program rules, tiers. No I/O.
-        // Pure: no I/O (Crypto for the coupon codes' digest, the same at every till and at head office).
+        .target(name: "LoyaltyCore", swiftSettings: strictSwift),
+        // The digest of coupon codes, the same at every till and at head office.
         .target(
-            name: "LoyaltyCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            name: "CouponCodes", dependencies: ["LoyaltyCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift),
         // The durable SQLite ledger (GRDB over the system libsqlite3).
         .target(
             name: "LedgerStore",
             dependencies: [
-                "LoyaltyCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "LoyaltyCore", "CouponCodes", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSwift
@@ -89,7 +90,7 @@ let package = Package(
         .target(
             name: "HeadOffice",
             dependencies: [
-                "SyncProtocol", "LoyaltyCore", "HTMLRendering", "ServerLimits",
+                "SyncProtocol", "LoyaltyCore", "CouponCodes", "HTMLRendering", "ServerLimits",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

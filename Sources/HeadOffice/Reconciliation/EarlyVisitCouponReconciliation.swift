@@ -1,5 +1,6 @@
 public import Foundation
 public import LoyaltyCore
+import CouponCodes
 
 /// What the early-visit coupons of one member are decided from: the first enrolment at any store, every store's
 /// sales, and the coupons the member holds (issued by a till or by head office).

@@ -1,5 +1,5 @@
 public import Foundation
-import Crypto
+import CouponCodes
 import GRDB
 public import LoyaltyCore
 

@@ -1,6 +1,3 @@
-import Crypto
-import Foundation
-
 /// A coupon the program issues by a rule: a discount the member uses once, at any store.
 public struct CouponRule: Hashable, Sendable, Codable {
     /// What issues the coupon.
@@ -41,13 +38,5 @@ public struct CouponRule: Hashable, Sendable, Codable {
             if code.hasPrefix(prefix), code.count > prefix.count { return (rule, String(code.dropFirst(prefix.count))) }
         }
         return nil
-    }
-}
-
-extension CouponRule {
-    /// 14 capital letters from SHA-256 of `text`: the part of a coupon code after its name, the same at every till
-    /// and at head office; not a card number, and nothing the output redactor can take for one.
-    public static func codeDigest(_ text: String) -> String {
-        String(SHA256.hash(data: Data(text.utf8)).prefix(14).map { Character(UnicodeScalar(UInt8(65) + $0 % 26)) })
     }
 }
