@@ -213,7 +213,7 @@ extension SQLiteHeadOfficeStore {
 
     /// The member's coupons as head office knows them.
     static func couponStates(memberId: Int64, _ db: Database) throws -> [CouponState]? {
-        let states = try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: "= ?"), arguments: [memberId]).compactMap {
+        let states = try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: "= ?1"), arguments: [memberId]).compactMap {
             IssuedEntryQueries.couponState(code: $0[1], voided: $0[2] as Int64 == 1, uses: $0[3], ruleVersion: $0[4], issuedAt: $0[5])
         }
         return states.isEmpty ? nil : states

@@ -43,9 +43,8 @@ enum EarlyVisitCouponQueries {
 
     static func codes(members: String) -> String {
         """
-        SELECT member_id, coupon_code FROM (SELECT member_id, coupon_code FROM hq_entries WHERE kind = 'coupon'
-                                            UNION SELECT member_id, coupon_code FROM hq_issued_coupons) AS c
-        WHERE member_id \(members)
+        SELECT member_id, coupon_code FROM hq_entries WHERE kind = 'coupon' AND member_id \(members)
+        UNION SELECT member_id, coupon_code FROM hq_issued_coupons WHERE member_id \(members)
         """
     }
 

@@ -3,8 +3,9 @@ import GRDB
 import LoyaltyCore
 
 extension SQLiteHeadOfficeStore {
-    /// The members holding the cards of ``cardList(_:)`` (the queries' `member_id \(…)`), one JSON argument.
-    static let membersOfCards = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?)))"
+    /// The members holding the cards of ``cardList(_:)`` (the queries' `member_id \(…)`), one JSON argument (numbered:
+    /// a query may filter several of its parts by it).
+    static let membersOfCards = "IN (SELECT member_id FROM hq_cards WHERE card IN (SELECT value FROM json_each(?1)))"
 
     static func cardList(_ cards: [String]) throws -> String {
         String(decoding: try JSONEncoder().encode(cards), as: UTF8.self)
