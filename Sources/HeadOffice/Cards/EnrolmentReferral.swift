@@ -12,8 +12,13 @@ enum EnrolmentReferral {
         (NOT EXISTS (SELECT 1 FROM hq_entries x WHERE x.card = \(card) AND x.kind = 'enroll' AND x.joins_card IS NULL
                      AND x.created_at_ms < \(at))
          AND NOT EXISTS (SELECT 1 FROM hq_cards mc JOIN hq_cards me ON me.member_id = mc.member_id
-                         JOIN hq_members mm ON mm.id = mc.member_id
-                         WHERE mc.card = \(card) AND me.merged_at_ms <= \(at) AND mm.enrolled_at_ms <= \(at)))
+                         WHERE mc.card = \(card) AND me.merged_at_ms <= \(at)
+                           -- Enrolled then: a card the member held at that time (found by the chain simulation: a
+                           -- card merged in only later, enrolled before, took the referral of the earlier enrolment).
+                           AND EXISTS (SELECT 1 FROM hq_cards ce JOIN hq_entries x ON x.card = ce.card
+                                       WHERE ce.member_id = mc.member_id AND x.card <> \(card)
+                                         AND (ce.merged_at_ms IS NULL OR ce.merged_at_ms <= \(at))
+                                         AND x.kind = 'enroll' AND x.joins_card IS NULL AND x.created_at_ms <= \(at))))
         """
     }
 
