@@ -27,8 +27,13 @@ enum EnrolmentReferral {
     static func referrer(current: String, card: String, at: String, referrer: String) -> String {
         """
         CASE WHEN \(namesReferrer(card: card, at: at))
-             THEN CASE WHEN EXISTS (SELECT 1 FROM hq_entries y WHERE y.card = \(card) AND y.kind = 'enroll'
-                                    AND y.joins_card IS NULL AND y.created_at_ms > \(at) AND y.referred_by = \(current))
+             -- A later enrolment of the member (this card or another it holds) named the referrer and no longer does
+             -- now that this earlier one is here: the earliest decides.
+             THEN CASE WHEN EXISTS (SELECT 1 FROM hq_entries y JOIN hq_cards yc ON yc.card = y.card
+                                    JOIN hq_cards cc ON cc.member_id = yc.member_id
+                                    WHERE cc.card = \(card) AND y.kind = 'enroll'
+                                    AND y.joins_card IS NULL AND y.created_at_ms > \(at) AND y.referred_by = \(current)
+                                    AND NOT \(namesReferrer(card: "y.card", at: "y.created_at_ms")))
                        THEN NULLIF(\(referrer), '')
                        ELSE COALESCE(\(current), NULLIF(\(referrer), '')) END
              ELSE \(current) END
