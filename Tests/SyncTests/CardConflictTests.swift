@@ -610,6 +610,47 @@ import Testing
         }
     }
 
+    /// Found by the chain simulation: a member enrolled naming a referrer, then enrolled again (naming them again)
+    /// at a till that had not heard; another record of the same person, merged into the member at head office, had
+    /// an earlier enrolment that arrived only after the merge. Head office took the referral away (the member's own
+    /// earliest enrolment still names the referrer; the other record was a person of its own at its time).
+    @Test(arguments: Driver.allCases)
+    func anEnrolmentOfAMergedRecordArrivingLateKeepsTheReferralTheMembersFirstEnrolmentNamed(
+        _ driver: Driver
+    ) async throws {
+        try await Harness.withStore(driver) { store in
+            for id in ["N", "S", "E", "W"] { try await store.addStore(id: id, secret: "s", now: Date()) }
+            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 500), actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let tills = try ["N", "S", "E", "W"].map { try AgentSyncTests.Till($0, secret: "s", base: base) }
+                let (north, south, east, west) = (tills[0], tills[1], tills[2], tills[3])
+                for till in tills { _ = try await till.client.syncOnce() }
+                let carl = try CardNumber(GTIN.withCheckDigit("290000088991"))
+                let bert = try CardNumber(GTIN.withCheckDigit("290000088992"))
+                let dora = try CardNumber(GTIN.withCheckDigit("290000088993"))
+                _ = try west.ledger.enroll(card: carl, name: "Carl", birthday: nil)
+                _ = try await west.client.syncOnce()
+                _ = try south.ledger.enroll(card: bert, name: "Bert", birthday: nil, referredBy: carl)
+                _ = try south.ledger.award(card: bert, amount: money("10.00"), receipt: ReceiptReference("S-1"))
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try north.ledger.enroll(card: dora, name: "Bert", birthday: nil)
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try east.ledger.enroll(card: bert, name: nil, birthday: nil, referredBy: carl)
+                try await Task.sleep(for: .milliseconds(5))
+                _ = try west.ledger.enroll(card: dora, name: nil, birthday: nil)
+                for till in [south, east, west] { _ = try await till.client.syncOnce() }
+                _ = try await store.grantReferralBonuses(now: Date())
+                try await store.mergeMembers(keep: bert.value, other: dora.value, actor: "test", reason: "one person", now: Date())
+                try await store.reconcileAfterMerge(keep: bert.value, actor: "members merge", now: Date())
+                _ = try north.ledger.award(card: dora, amount: money("20.00"), receipt: ReceiptReference("N-1"))
+                for till in [north, south, east, west, north] { _ = try await till.client.syncOnce() }
+                _ = try await store.grantReferralBonuses(now: Date())
+                #expect(try await store.member(card: bert.value, now: Date())?.balance == 530)
+                #expect(try await store.member(card: carl.value, now: Date())?.balance == 500)
+            }
+        }
+    }
+
     /// Found by the chain simulation (PostgreSQL only): one batch enrolled two cards of one person, merged at
     /// head office before, the second naming a referrer. PostgreSQL judged both enrolments in one statement, so the
     /// second did not see the first and named the referrer (and one statement applies one row per member).

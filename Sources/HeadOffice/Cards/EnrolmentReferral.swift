@@ -23,20 +23,32 @@ enum EnrolmentReferral {
     }
 
     /// SQL: the member's referrer once the enrolment of `card` at `at`, naming `referrer` (an expression, `''` or
-    /// NULL for none), is stored; `current` is the member's `referred_by_card` column.
+    /// NULL for none), is stored; `current` is the member's `referred_by_card` column. The referrer stays while an
+    /// enrolment of the member that names it still does; otherwise it is the one the earliest enrolment naming a
+    /// referrer names (found by the chain simulation: an earlier enrolment of a card merged in later arrived after
+    /// the merge and took away the referral of the member's own earliest enrolment, because a *later* enrolment of
+    /// that card named the same referrer and no longer did).
     static func referrer(current: String, card: String, at: String, referrer: String) -> String {
         """
-        CASE WHEN \(namesReferrer(card: card, at: at))
-             -- A later enrolment of the member (this card or another it holds) named the referrer and no longer does
-             -- now that this earlier one is here: the earliest decides.
-             THEN CASE WHEN EXISTS (SELECT 1 FROM hq_entries y JOIN hq_cards yc ON yc.card = y.card
-                                    JOIN hq_cards cc ON cc.member_id = yc.member_id
-                                    WHERE cc.card = \(card) AND y.kind = 'enroll'
-                                    AND y.joins_card IS NULL AND y.created_at_ms > \(at) AND y.referred_by = \(current)
-                                    AND NOT \(namesReferrer(card: "y.card", at: "y.created_at_ms")))
-                       THEN NULLIF(\(referrer), '')
-                       ELSE COALESCE(\(current), NULLIF(\(referrer), '')) END
-             ELSE \(current) END
+        CASE WHEN \(current) IS NOT NULL AND EXISTS (\(enrolmentsOfTheMember(card: card)) AND y.referred_by = \(current)
+                                                  AND \(namesReferrer(card: "y.card", at: "y.created_at_ms")))
+             THEN \(current)
+             ELSE COALESCE((\(enrolmentsOfTheMember(card: card, selecting: "y.referred_by"))
+                            AND y.referred_by IS NOT NULL AND y.referred_by <> ''
+                            AND \(namesReferrer(card: "y.card", at: "y.created_at_ms"))
+                            ORDER BY y.created_at_ms, y.store_id, y.seq LIMIT 1),
+                           CASE WHEN \(namesReferrer(card: card, at: at)) THEN NULLIF(\(referrer), '') END)
+        END
+        """
+    }
+
+    /// SQL: the enrolments (not cards added, not enrolments in conflict) of the cards of `card`'s member, as `y`.
+    private static func enrolmentsOfTheMember(card: String, selecting: String = "1") -> String {
+        """
+        SELECT \(selecting) FROM hq_entries y
+        JOIN hq_cards yc ON yc.card = y.card JOIN hq_cards cc ON cc.member_id = yc.member_id
+        WHERE cc.card = \(card) AND y.kind = 'enroll' AND y.joins_card IS NULL
+          AND NOT EXISTS (SELECT 1 FROM hq_card_conflicts k WHERE k.store_id = y.store_id AND k.seq = y.seq)
         """
     }
 }
