@@ -212,5 +212,6 @@ extension SyncEntry {
         earningBase = entry.earningBase
         pricedTier = entry.pricedTier
         pricedBirthday = entry.pricedBirthday
+        pointsBeforeCaps = entry.pointsBeforeCaps
     }
 }

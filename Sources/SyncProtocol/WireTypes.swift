@@ -39,6 +39,9 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     public var pricedTier: String?
     /// Whether the till priced the sale with the birthday month (it knew the birthday and it was the month).
     public var pricedBirthday: Bool?
+    /// What the sale earned before the per-sale and per-day caps (with `earning_base`): a till that capped it from
+    /// a stale view of the member's day is topped up by head office.
+    public var pointsBeforeCaps: Int64?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
@@ -88,6 +91,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case earningBase = "earning_base"
         case pricedTier = "priced_tier"
         case pricedBirthday = "priced_birthday"
+        case pointsBeforeCaps = "points_before_caps"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -130,6 +134,11 @@ public struct SyncEntry: Codable, Hashable, Sendable {
             else {
                 return "entry \(seq): earning_base and priced_tier go together on an earn entry (base ≥ 0, a tier name of 1 to 64 characters)"
             }
+        }
+        if let pointsBeforeCaps, earningBase == nil || pointsBeforeCaps < points
+            || pointsBeforeCaps.magnitude > Self.maximumMagnitude
+        {
+            return "entry \(seq): points_before_caps comes with earning_base, at least the points and at most 10^12"
         }
         if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }

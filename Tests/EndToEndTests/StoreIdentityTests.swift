@@ -67,6 +67,13 @@ import Testing
         let outcome = try agent(["init", "--store-id", id], db: db)
         #expect(outcome.exitCode == 2 && outcome.json["error"] as? String == "bad_store_id", "\(id): \(outcome.stdout)")
     }
+
+    /// Found by attack: a store id shaped like a bank card number was refused as if it broke the id's pattern.
+    @Test func aStoreIdHoldingABankCardNumberSaysSo() throws {
+        let outcome = try agent(["init", "--store-id", "4111_1111_1111_1111"], db: folder.file("card.db"))
+        #expect(outcome.exitCode == 2 && outcome.json["error"] as? String == "bad_store_id")
+        #expect(outcome.stdout.contains("bank card") && !outcome.stdout.contains("4111"), "\(outcome.stdout)")
+    }
 }
 
 /// A new user's first step: `--help` on every command prints its usage and exits 0.

@@ -78,6 +78,8 @@ import Testing
         for bad in ["2023-02-29", "1990-13-01", "1990-4-23", "23.04.1990", "1990-04-31", "", "2000-00-10"] {
             #expect(throws: LoyaltyError.self) { try CalendarDate(parsing: bad) }
         }
+        // Found by attack: a real day outside the supported years was called "not a real calendar day".
+        #expect { try CalendarDate(parsing: "1800-01-01") } throws: { "\($0)".contains("outside the years 1900 to 2200") }
     }
 
     /// Found by attack: members born on 29 February had no birthday three years in four.
@@ -163,6 +165,8 @@ import Testing
         "Ana\u{00AD}",
         // Found by an outside review: a name of only a joiner or a filler, line separators, invisible fillers.
         "\u{200C}", "\u{3164}", "\u{2800}", "Eve\u{2028}Line2", "Eve\u{2029}Ada", "A\u{034F}na", "\u{115F}Ana", "Ana\u{FFA0}",
+        // Found by attack: bytes that are not UTF-8 (a terminal in another encoding) arrive as replacement marks.
+        "\u{FFFD}\u{FFFD}Ann",
     ])
     func namesWithInvisibleOrReorderingCharactersAreRefused(_ name: String) {
         #expect(throws: LoyaltyError.self) { try MemberName.validated(name) }

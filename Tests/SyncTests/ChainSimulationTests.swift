@@ -52,15 +52,17 @@ import Testing
             var card: String
             var till: Int
             var amount: Int64
-            /// Points the till granted (its view of the day cap may have been partial).
+            /// Points the till granted (its view of the day cap may have been partial or stale), and what the sale
+            /// earns before the day cap (always online, it keeps as much of it as the cap leaves).
             var granted: Int64
+            var uncapped: Int64
             var atMilliseconds: Int64
             var refunded: Int64 = 0
             /// The sale's lines (empty: recorded without lines) and how much of each came back.
             var lines: [Int64] = []
             var returned: [Int64] = []
-            /// Points taken back after each refund, with its time.
-            var refundLog: [(atMilliseconds: Int64, reversed: Int64)] = []
+            /// Points taken back and the amount refunded after each refund (cumulative), with its time.
+            var refundLog: [(atMilliseconds: Int64, reversed: Int64, refunded: Int64)] = []
             var fullyRefunded: Bool { refunded >= amount }
 
             /// What each line earned: shares of the sale's points by amount, the odd points to the largest
@@ -87,8 +89,14 @@ import Testing
                 }
             }
 
-            func reversed(before milliseconds: Int64) -> Int64 {
-                refundLog.last { $0.atMilliseconds < milliseconds }?.reversed ?? 0
+            /// What the sale holds of `kept` after the refunds made before `milliseconds` (all when nil): in
+            /// proportion to its points, or to its amount when the till granted none.
+            func holds(_ kept: Int64, before milliseconds: Int64? = nil) -> Int64 {
+                let back = milliseconds.map { at in refundLog.last { $0.atMilliseconds < at } } ?? refundLog.last
+                if granted == 0 {
+                    return Oracle.share(kept, standing: amount - (back?.refunded ?? 0), granted: amount)
+                }
+                return Oracle.share(kept, standing: granted - (back?.reversed ?? 0), granted: granted)
             }
         }
 
@@ -138,15 +146,11 @@ import Testing
                     var kept: [Int64] = []
                     for sale in ordered {
                         let running = zip(ordered, kept).reduce(Int64(0)) { sum, pair in
-                            sum + Self.share(
-                                pair.1, standing: pair.0.granted - pair.0.reversed(before: sale.atMilliseconds),
-                                granted: pair.0.granted)
+                            sum + pair.0.holds(pair.1, before: sale.atMilliseconds)
                         }
-                        kept.append(min(sale.granted, max(0, terms(at: sale.atMilliseconds).dayCapPoints - running)))
+                        kept.append(min(sale.uncapped, max(0, terms(at: sale.atMilliseconds).dayCapPoints - running)))
                     }
-                    for (sale, keep) in zip(ordered, kept) {
-                        points += Self.share(keep, standing: sale.granted - sale.reversed, granted: sale.granted)
-                    }
+                    for (sale, keep) in zip(ordered, kept) { points += sale.holds(keep) }
                 }
                 balance[who, default: 0] += points
             }
@@ -284,6 +288,7 @@ import Testing
                 }
                 oracle.sales[receipt] = Oracle.Sale(
                     card: card.value, till: till, amount: amount, granted: result.points,
+                    uncapped: result.breakdown.map { $0.points + $0.capped } ?? result.points,
                     atMilliseconds: milliseconds(clock()), lines: lines,
                     returned: lines.map { _ in 0 })
                 receipts.append((receipt, till))
@@ -331,7 +336,7 @@ import Testing
                     sale.returned[line] += part
                     sale.refunded += part
                 }
-                sale.refundLog.append((milliseconds(clock()), sale.reversed))
+                sale.refundLog.append((milliseconds(clock()), sale.reversed, sale.refunded))
                 oracle.sales[receipt] = sale
             case 75..<85:
                 let points = Int64.random(in: 1...60, using: &random)

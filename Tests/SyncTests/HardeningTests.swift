@@ -298,6 +298,9 @@ import Testing
             #expect(evidence.epoch != rotated)
             let again = try await store.updates(storeId: "A", since: 0, storeAcknowledged: 7, now: Date().addingTimeInterval(3700))
             #expect(again.epoch == evidence.epoch, "one restore, one rotation")
+            // Found by attack: nothing said why the chain's epoch changed; the audit trail names the store.
+            let rotations = try await store.auditTrail().filter { $0.action == "epoch rotate" }
+            #expect(rotations.map(\.actor) == ["store A"] && rotations.first?.detail.contains("backup") == true)
         }
     }
 

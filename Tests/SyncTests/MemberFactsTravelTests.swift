@@ -209,6 +209,119 @@ import Testing
         }
     }
 
+    /// Found by attack: a till that had not heard of a refund at another store capped a sale by the day it knew
+    /// (the refunded sale still counted) and the member kept the shortfall for good. Sales bring what they earned
+    /// before the caps; head office gives back what the always-online program would have kept, by points or, for a
+    /// sale granted none, by what is left of its amount.
+    @Test(arguments: Driver.allCases)
+    func aSaleCappedFromAStaleViewOfTheDayIsToppedUp(_ driver: Driver) async throws {
+        let program = try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+        try await twoTills(driver, program: program) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            #expect(try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            _ = try a.ledger.refund(receipt: ReceiptReference("A-1"), amount: nil, returnReceipt: ReceiptReference("A-1r"))
+            _ = try await a.client.syncOnce()
+            // B has not heard of the refund: it counts A's 80 and caps its sales (always online: 60 and 30 kept).
+            #expect(try b.ledger.award(card: card, amount: money("60.00"), receipt: ReceiptReference("B-1")).points == 20)
+            #expect(try b.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("B-2")).points == 0)
+            for till in [b, a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 90)
+            let corrections = try await store.reconciliations().filter { $0.reasonCode.hasPrefix("reconcile:day_cap") }
+            #expect(corrections.map(\.reasonCode) == ["reconcile:day_cap_restored"] && corrections.map(\.points) == [70])
+            #expect(try a.ledger.member(card: card).balance == 90 && b.ledger.member(card: card).balance == 90)
+            // Half of the sale granted nothing comes back: always online it would keep half of its 30.
+            _ = try b.ledger.refund(
+                receipt: ReceiptReference("B-2"), amount: money("15.00"), returnReceipt: ReceiptReference("B-2r"))
+            for till in [b, a] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 75)
+            #expect(try a.ledger.member(card: card).balance == 75 && a.ledger.verify().ok && b.ledger.verify().ok)
+            let again = try await store.reconcileDayCaps(cards: [card.value], actor: "test", now: Date())
+            #expect(again.isEmpty, "running again changes nothing")
+        }
+    }
+
+    /// Found by attack: after head office capped a day across two tills and a return freed part of it, the
+    /// day's figure sent to tills still counted the points the correction had taken back: the next sale earned
+    /// nothing at the till (always online: what the cap leaves). The figure includes head office's corrections.
+    @Test(arguments: Driver.allCases)
+    func theDaysFigureAtTheTillsCountsHeadOfficesCorrections(_ driver: Driver) async throws {
+        let program = try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """)
+        try await twoTills(driver, program: program) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            #expect(try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
+            #expect(try b.ledger.award(card: card, amount: money("60.00"), receipt: ReceiptReference("B-1")).points == 60)
+            for till in [a, b, a, b] { _ = try await till.client.syncOnce() }
+            // Half of B's sale comes back: always online it kept 20 of its 60 and keeps 10; the day holds 90.
+            _ = try b.ledger.refund(
+                receipt: ReceiptReference("B-1"), amount: money("30.00"), returnReceipt: ReceiptReference("B-1r"))
+            for till in [b, a] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 90)
+            #expect(try a.ledger.award(card: card, amount: money("20.00"), receipt: ReceiptReference("A-2")).points == 10)
+            for till in [a, b, a] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 100)
+            #expect(try a.ledger.member(card: card).balance == 100 && b.ledger.member(card: card).balance == 100)
+        }
+    }
+
+    /// Found by attack: head office's correction of a sale priced at a stale tier was placed, for expiry, at the
+    /// moment it was written: a new lot that outlived by months the points of the sale it corrected. A correction
+    /// lapses with what it corrects (it counts at the sale's time).
+    @Test(arguments: Driver.allCases)
+    func aCorrectionOfAnOldSaleLapsesWithTheSale(_ driver: Driver) async throws {
+        let program = try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, time_zone: Europe/Paris}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_spend: "100.00", earn_multiplier_percent: 150}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            expiry: {after_days: 30}
+            """)
+        try await twoTills(driver, program: program) { a, b, store in
+            let now = Date()
+            let sixtyDaysAgo = now.addingTimeInterval(-60 * 86_400)
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, at: sixtyDaysAgo)
+            _ = try await a.client.syncOnce()
+            _ = try await b.client.syncOnce()
+            _ = try a.ledger.award(
+                card: card, amount: money("120.00"), receipt: ReceiptReference("A-1"), at: sixtyDaysAgo.addingTimeInterval(60))
+            _ = try await a.client.syncOnce()
+            // B has not heard the member reached silver: it prices at base, head office corrects by +50.
+            #expect(
+                try b.ledger.award(
+                    card: card, amount: money("100.00"), receipt: ReceiptReference("B-1"),
+                    at: sixtyDaysAgo.addingTimeInterval(120)
+                ).points == 100)
+            for till in [b, a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: now)?.balance == 270)
+            let calendar = try ChainCalendar(identifier: "Europe/Paris")
+            let run = try await store.runExpiry(asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
+            #expect(run.expiredPoints == 270)
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(try await store.member(card: card.value, now: now)?.balance == 0)
+            #expect(try a.ledger.member(card: card).balance == 0 && b.ledger.member(card: card).balance == 0)
+        }
+    }
+
     /// Defect (review 2): head office lowered a tier as soon as a refund synced (its tier came from the
     /// 12-month figure of now), and the tills followed; the program moves a member down only at a review.
     /// Whichever batch brings the sale and its refund, head office holds the tier the sale reached.

@@ -125,7 +125,9 @@ enum IssuedEntryQueries {
     static let pointHistory = pointHistory(members: nil)
 
     /// The point histories of the members `members` selects (`IN (…)`), or of every member. Within a
-    /// millisecond, expired points given back come last: they settle what the other events took twice.
+    /// millisecond, expired points given back come last: they settle what the other events took twice. Head
+    /// office's corrections of a sale, a grant or a day count at that moment, not when they were written (found by
+    /// attack: a correction written today started a new lot, so points earned two months ago outlived expiry).
     static func pointHistory(members: String?) -> String {
         let only = members.map { "AND member_id \($0)" } ?? ""
         return """
@@ -135,7 +137,8 @@ enum IssuedEntryQueries {
                             ELSE COALESCE(refers_to_store, store_id) || ':' || refers_to_seq END AS refers_to
                 FROM hq_entries WHERE points <> 0 \(only)
                 UNION ALL
-                SELECT member_id, 'hq:' || id, kind, points, created_at_ms, NULL FROM hq_issued WHERE points <> 0 \(only)
+                SELECT member_id, 'hq:' || id, kind, points, COALESCE(counts_at_ms, created_at_ms), NULL
+                FROM hq_issued WHERE points <> 0 \(only)
             ) x JOIN hq_members m ON m.id = x.member_id
             ORDER BY x.member_id, x.at_ms, x.kind = 'expire' AND x.points > 0, x.key
             """

@@ -15,6 +15,17 @@ public struct MemberDayCapFacts: Sendable {
         /// difference before they did (``reconcileSalePrices``).
         public var priceCorrection: Int64 = 0
         public var fullPriceDelta: Int64?
+        /// What the till said the sale earned before the per-sale and per-day caps (nil: not said), and its amount.
+        public var pointsBeforeCaps: Int64?
+        public var amountMinor: Int64 = 0
+
+        /// What the sale earns before the per-day cap, at head office's price: what the till priced before its caps,
+        /// under the per-sale cap, with the repricing difference (nil when the till did not say).
+        func uncapped(perSaleCapPoints: Int64?) -> Int64? {
+            guard let before = pointsBeforeCaps else { return nil }
+            let tillPrice = perSaleCapPoints.map { min(before, $0) } ?? before
+            return max(0, tillPrice + (fullPriceDelta ?? 0))
+        }
 
         /// What the sale granted, and its refunds, with head office's repricing: the whole difference granted
         /// with the sale, the share returns took of it taken with the newest refund.
@@ -39,7 +50,8 @@ public struct MemberDayCapFacts: Sendable {
 enum DayCapQueries {
     static func sales(members: String) -> String {
         """
-        SELECT e.member_id, m.first_card, e.store_id, e.seq, e.created_at_ms, e.points, e.rule_version
+        SELECT e.member_id, m.first_card, e.store_id, e.seq, e.created_at_ms, e.points, e.rule_version,
+               e.points_before_caps, e.amount_minor
         FROM hq_entries e JOIN hq_members m ON m.id = e.member_id
         WHERE e.member_id \(members) AND e.kind = 'earn'
         ORDER BY e.member_id, e.created_at_ms, e.store_id, e.seq
@@ -52,7 +64,9 @@ enum DayCapQueries {
     /// cap then never saw).
     static func refunds(members: String) -> String {
         """
-        SELECT r.member_id, COALESCE(r.refers_to_store, r.store_id), r.refers_to_seq, r.created_at_ms, r.points FROM hq_entries r
+        SELECT r.member_id, COALESCE(r.refers_to_store, r.store_id), r.refers_to_seq, r.created_at_ms, r.points,
+               r.amount_minor
+        FROM hq_entries r
         WHERE r.member_id \(members) AND r.kind = 'reverse' AND r.points <= 0 AND r.refers_to_seq IS NOT NULL
         """
     }
@@ -91,18 +105,21 @@ enum DayCapQueries {
         private var saleIndex: [String: (member: Int64, index: Int)] = [:]
 
         mutating func sale(
-            memberId: Int64, card: String, storeId: String, seq: Int64, at: Int64, points: Int64, rule: Int
+            memberId: Int64, card: String, storeId: String, seq: Int64, at: Int64, points: Int64, rule: Int,
+            pointsBeforeCaps: Int64?, amountMinor: Int64
         ) {
             if facts[memberId] == nil { facts[memberId] = MemberDayCapFacts(memberId: memberId, card: card) }
             saleIndex["\(storeId):\(seq)"] = (memberId, facts[memberId]!.sales.count)
-            facts[memberId]!.sales.append(
-                .init(storeId: storeId, seq: seq, atMilliseconds: at, points: points, ruleVersion: rule))
+            var sale = MemberDayCapFacts.Sale(storeId: storeId, seq: seq, atMilliseconds: at, points: points, ruleVersion: rule)
+            sale.pointsBeforeCaps = pointsBeforeCaps
+            sale.amountMinor = amountMinor
+            facts[memberId]!.sales.append(sale)
         }
 
-        mutating func refund(storeId: String, saleSeq: Int64, at: Int64, points: Int64) {
+        mutating func refund(storeId: String, saleSeq: Int64, at: Int64, points: Int64, amountMinor: Int64) {
             // Refunds of bonuses or of sales another member holds now are not this member's sales.
             guard let (member, index) = saleIndex["\(storeId):\(saleSeq)"] else { return }
-            facts[member]!.sales[index].refunds.append(.init(atMilliseconds: at, points: points))
+            facts[member]!.sales[index].refunds.append(.init(atMilliseconds: at, points: points, amountMinor: amountMinor))
         }
 
         /// A correction of the sale's returns (taken at several stores): the refunds took `points` less
@@ -167,7 +184,9 @@ extension HeadOfficeStore {
                     saleMinor: sale.saleMinor, earnedPoints: sale.points, redeemedPoints: sale.redeemedPoints,
                     lines: sale.lines, returns: sale.returns)
             else { continue }
-            recounted["\(sale.storeId):\(sale.seq)"] = taken.map { .init(atMilliseconds: $0.atMilliseconds, points: -$0.points) }
+            recounted["\(sale.storeId):\(sale.seq)"] = taken.map {
+                .init(atMilliseconds: $0.atMilliseconds, points: -$0.points)
+            }
         }
         for member in try await dayCapFacts(cards: cards).sorted(by: { $0.memberId < $1.memberId }) {
             var sales: [CappedSale] = []
@@ -181,10 +200,20 @@ extension HeadOfficeStore {
                     calendars[zone] = try (try? ChainCalendar(identifier: zone)) ?? ChainCalendar(identifier: "UTC")
                 }
                 let day = ChainCalendar.string(day: calendars[zone]!.day(milliseconds: sale.atMilliseconds))
-                let priced = sale.priced(refunds: recounted["\(sale.storeId):\(sale.seq)"] ?? sale.refunds)
+                // Recounted returns keep the amounts they gave back (what is left of a sale granted no points).
+                let recountedRefunds = recounted["\(sale.storeId):\(sale.seq)"].map { refunds in
+                    refunds.map { refund in
+                        var refund = refund
+                        refund.amountMinor = sale.refunds.filter { $0.atMilliseconds == refund.atMilliseconds }
+                            .reduce(0) { $0 + $1.amountMinor }
+                        return refund
+                    }
+                }
+                let priced = sale.priced(refunds: recountedRefunds ?? sale.refunds)
                 sales.append(
                     CappedSale(
                         storeId: sale.storeId, atMilliseconds: sale.atMilliseconds, day: day, granted: priced.granted,
+                        uncapped: sale.uncapped(perSaleCapPoints: rules?.perSaleCapPoints), amountMinor: sale.amountMinor,
                         dayCapPoints: rules?.perMemberDayCapPoints, refunds: priced.refunds))
             }
             for excess in DayCapReconciliation.excess(of: sales) {
@@ -195,7 +224,8 @@ extension HeadOfficeStore {
                 let reason =
                     points < 0
                     ? "\(code): the day cap of \(excess.day) was earned more than once (stores \(excess.stores.joined(separator: ", ")))"
-                    : "\(code): refunds of \(excess.day) left the day under its cap"
+                    : "\(code): refunds of \(excess.day) left the day under its cap (a till capped a sale by more than it had to, "
+                        + "or a refund made an earlier correction too large)"
                 let key = "reconcile:day_cap:\(member.card):\(excess.day):\(earlier.count)"
                 // Counted in 12-month figures on the day it corrects (found by attack: points the cap took back
                 // still held a tier by points until the correction's own date).

@@ -24,11 +24,19 @@ extension HeadOfficeStore {
     /// - Returns: the corrections written.
     @discardableResult
     public func reconcileGrants(cards: [String], actor: String, now: Date) async throws -> [GrantCorrection] {
+        try await reconcileMembers(cards: cards, actor: actor, now: now).grants
+    }
+
+    /// ``reconcileGrants(cards:actor:now:)``, with the other corrections it makes on the way (returns taken at
+    /// several stores, sale prices, the day cap) as written: what `members merge` lists.
+    public func reconcileMembers(
+        cards: [String], actor: String, now: Date
+    ) async throws -> (grants: [GrantCorrection], others: [ReconciliationRecord]) {
         let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
-        guard !cards.isEmpty else { return [] }
+        guard !cards.isEmpty else { return ([], []) }
         // Returns of one sale taken at several stores, counted together first: whether a sale stands (the
         // grants below) and the day cap count them.
-        try await reconcileReturns(cards: cards, actor: actor, now: now)
+        var others = try await reconcileReturns(cards: cards, actor: actor, now: now)
         let published = try await programs()
         let facts = try await grantFacts(cards: cards)
         var requests: [IssuedEntryRequest] = []
@@ -100,11 +108,11 @@ extension HeadOfficeStore {
         _ = try await issue(requests, actor: actor, now: now)
         // Each sale at the tier the member held chain-wide then, at the time it counts; before the day cap, which
         // counts the sales' corrected points.
-        try await reconcileSalePrices(cards: cards, actor: actor, now: now)
+        others += try await reconcileSalePrices(cards: cards, actor: actor, now: now)
         // Early-visit coupons no till could issue (the visits spread over tills that had not synced).
         try await reconcileEarlyVisitCoupons(cards: cards, actor: actor, now: now)
         // The per-day cap, decided from the same facts (every store's sales of the member).
-        try await reconcileDayCaps(cards: cards, actor: actor, now: now)
-        return corrections
+        others += try await reconcileDayCaps(cards: cards, actor: actor, now: now)
+        return (corrections, others)
     }
 }

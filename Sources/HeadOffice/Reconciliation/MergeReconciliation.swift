@@ -5,6 +5,8 @@ import SyncProtocol
 /// What head office corrected after two member records became one.
 public struct MergeReconciliation: Sendable {
     public var grants: [GrantCorrection]
+    /// The other corrections the merge made (returns taken at several stores, sale prices, the day cap).
+    public var others: [ReconciliationRecord] = []
     /// Coupons withdrawn: the merged record's coupon of a rule the member already held.
     public var coupons: [String]
 }
@@ -17,11 +19,11 @@ extension HeadOfficeStore {
     public func reconcileAfterMerge(keep: String, actor: String, now: Date) async throws -> MergeReconciliation {
         // A record with a sale joined a referred one: the referral may be due now.
         try await grantReferralBonuses(now: now)
-        let grants = try await reconcileGrants(cards: [keep], actor: actor, now: now)
+        let (grants, others) = try await reconcileMembers(cards: [keep], actor: actor, now: now)
         // A redemption one record overdrew, covered by the other record's points in sale order: no overdraft.
         try await settleLateEntries(cards: [keep], actor: actor, now: now, expiredOnly: false)
         return MergeReconciliation(
-            grants: grants, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
+            grants: grants, others: others, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
     }
 
     /// Of each coupon rule, the members holding `cards` keep one coupon (a used one, else the earliest

@@ -118,16 +118,17 @@ extension PostgresHeadOfficeStore {
         func query(_ sql: String) throws -> PostgresQuery { try Self.cardQuery(sql, cards) }
         return try await client.withConnection { connection in
             var folder = DayCapQueries.Folder()
-            for try await (memberId, card, storeId, seq, at, points, rule) in try await connection.query(
+            for try await (memberId, card, storeId, seq, at, points, rule, beforeCaps, amount) in try await connection.query(
                 try query(DayCapQueries.sales(members: members)), logger: logger
-            ).decode((Int64, String, String, Int64, Int64, Int64, Int).self) {
+            ).decode((Int64, String, String, Int64, Int64, Int64, Int, Int64?, Int64).self) {
                 folder.sale(
-                    memberId: memberId, card: card, storeId: storeId, seq: seq, at: at, points: points, rule: rule)
+                    memberId: memberId, card: card, storeId: storeId, seq: seq, at: at, points: points, rule: rule,
+                    pointsBeforeCaps: beforeCaps, amountMinor: amount)
             }
-            for try await (_, storeId, saleSeq, at, points) in try await connection.query(
+            for try await (_, storeId, saleSeq, at, points, amount) in try await connection.query(
                 try query(DayCapQueries.refunds(members: members)), logger: logger
-            ).decode((Int64, String, Int64, Int64, Int64).self) {
-                folder.refund(storeId: storeId, saleSeq: saleSeq, at: at, points: points)
+            ).decode((Int64, String, Int64, Int64, Int64, Int64).self) {
+                folder.refund(storeId: storeId, saleSeq: saleSeq, at: at, points: points, amountMinor: amount)
             }
             for try await (memberId, key, points) in try await connection.query(
                 try query(DayCapQueries.corrections(members: members)), logger: logger

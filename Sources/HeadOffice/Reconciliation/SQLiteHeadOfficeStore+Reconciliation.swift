@@ -92,10 +92,10 @@ extension SQLiteHeadOfficeStore {
             for row in try Row.fetchAll(db, sql: DayCapQueries.sales(members: members), arguments: [list]) {
                 folder.sale(
                     memberId: row[0], card: row[1], storeId: row[2], seq: row[3], at: row[4], points: row[5],
-                    rule: row[6])
+                    rule: row[6], pointsBeforeCaps: row[7], amountMinor: row[8])
             }
             for row in try Row.fetchAll(db, sql: DayCapQueries.refunds(members: members), arguments: [list]) {
-                folder.refund(storeId: row[1], saleSeq: row[2], at: row[3], points: row[4])
+                folder.refund(storeId: row[1], saleSeq: row[2], at: row[3], points: row[4], amountMinor: row[5])
             }
             for row in try Row.fetchAll(db, sql: DayCapQueries.corrections(members: members), arguments: [list]) {
                 folder.correction(memberId: row[0], key: row[1], points: row[2])

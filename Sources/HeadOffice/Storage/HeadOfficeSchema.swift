@@ -669,6 +669,13 @@ enum HeadOfficeSchema {
     static let sqliteSalePrices = salePrices + ";"
     static let postgresSalePrices: [String] = [salePrices, "INSERT INTO hq_schema (version) VALUES (38)"]
 
+    /// Version 39, found by attack: a till that capped a sale by the per-day cap from a stale view (it had not heard
+    /// of a refund elsewhere) gave the member less than the always-online program, for good. Sales bring what they
+    /// earned before the caps.
+    static let pointsBeforeCaps = "ALTER TABLE hq_entries ADD COLUMN points_before_caps BIGINT"
+    static let sqlitePointsBeforeCaps = pointsBeforeCaps + ";"
+    static let postgresPointsBeforeCaps: [String] = [pointsBeforeCaps, "INSERT INTO hq_schema (version) VALUES (39)"]
+
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.
     static let saleStands = """

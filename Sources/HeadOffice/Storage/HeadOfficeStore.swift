@@ -218,6 +218,13 @@ enum EpochPolicy {
     static let minimumMillisecondsBetweenRotations: Int64 = 10 * 60 * 1000
 
     static func newEpoch() -> String { MachineToken.hex128() }
+
+    /// The audit trail's detail when a store's mark rotated the epoch (found by attack: one store's request
+    /// rotated the chain's epoch, and every store pulled everything again, with no trace of why).
+    static func rotationByStore(_ storeId: String) -> String {
+        "store \(storeId) acknowledged entries head office does not hold (restored from a backup?): new epoch, every "
+            + "store pulls everything again"
+    }
 }
 
 /// A store as head office sees it.

@@ -134,6 +134,7 @@ extension SyncEntry {
             ("earning_base", earningBase == nil || earningBase == other.earningBase),
             ("priced_tier", pricedTier == nil || pricedTier == other.pricedTier),
             ("priced_birthday", pricedBirthday == nil || pricedBirthday == other.pricedBirthday),
+            ("points_before_caps", pointsBeforeCaps == nil || pointsBeforeCaps == other.pointsBeforeCaps),
         ]
         return fields.first { !$0.1 }.map { "\($0.0) differs" }
     }

@@ -81,6 +81,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (36, HeadOfficeSchema.postgresIssuedCoupons),
         (37, HeadOfficeSchema.postgresPricedBirthdays),
         (38, HeadOfficeSchema.postgresSalePrices),
+        (39, HeadOfficeSchema.postgresPointsBeforeCaps),
     ]
 
     public func migrate() async throws {
@@ -171,7 +172,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, connection, logger)
             let plan = try IngestPlan.make(
                 acknowledged: acknowledged, batch: batch.entries, stored: stored, receivedAt: now.milliseconds)
-            if plan.storeIsAhead { try await Self.rotateEpoch(now: now, onlyIfDue: true, connection, logger) }
+            if plan.storeIsAhead {
+                try await Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, connection, logger)
+            }
             if !plan.newEntries.isEmpty {
                 let deltas = plan.memberDeltas
                 let added = plan.addedCards
@@ -246,12 +249,14 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
                                             refers_to_seq, rule_version, reason, created_at_ms, received_at_ms, member_name, member_birthday,
                                             joins_card, referred_by, feedback_score, coupon_code, refers_to_store, sale_lines,
-                                            returned_lines, stated_at_ms, earning_base, priced_tier, priced_birthday)
+                                            returned_lines, stated_at_ms, earning_base, priced_tier, priced_birthday,
+                                            points_before_caps)
                     SELECT \(storeId), e.seq, e.id, c.member_id, e.card, e.kind, e.points, e.amount, e.currency, e.receipt,
                            NULLIF(e.refers, 0), e.rule, NULLIF(e.reason, ''), e.created, \(now.milliseconds),
                            NULLIF(e.name, ''), NULLIF(e.birthday, ''), NULLIF(e.joins, ''), NULLIF(e.referrer, ''), NULLIF(e.feedback, 0)::integer,
                            NULLIF(e.coupon, ''), NULLIF(e.sold_at, ''), NULLIF(e.lines, ''), NULLIF(e.returned, ''),
-                           NULLIF(e.stated, 0), NULLIF(e.base, -1), NULLIF(e.priced, ''), NULLIF(e.birthday_priced, -1)::integer
+                           NULLIF(e.stated, 0), NULLIF(e.base, -1), NULLIF(e.priced, ''), NULLIF(e.birthday_priced, -1)::integer,
+                           NULLIF(e.before_caps, -1)
                     FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.id))::text[], \(entries.map(\.card))::text[],
                                 \(entries.map(\.kind))::text[], \(entries.map(\.points))::bigint[], \(entries.map(\.amountMinor))::bigint[],
                                 \(entries.map(\.currency))::text[], \(entries.map(\.receipt))::text[],
@@ -264,9 +269,11 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                                 \(entries.map { $0.returnedLinesText ?? "" })::text[],
                                 \(entries.map { plan.statedAtMilliseconds[$0.seq] ?? 0 })::bigint[],
                                 \(entries.map { $0.earningBase ?? -1 })::bigint[], \(entries.map { $0.pricedTier ?? "" })::text[],
-                                \(entries.map { $0.pricedBirthday.map { $0 ? Int64(1) : 0 } ?? -1 })::bigint[])
+                                \(entries.map { $0.pricedBirthday.map { $0 ? Int64(1) : 0 } ?? -1 })::bigint[],
+                                \(entries.map { $0.pointsBeforeCaps ?? -1 })::bigint[])
                          AS e(seq, id, card, kind, points, amount, currency, receipt, refers, rule, reason, created, name, birthday, joins,
-                              referrer, feedback, coupon, sold_at, lines, returned, stated, base, priced, birthday_priced)
+                              referrer, feedback, coupon, sold_at, lines, returned, stated, base, priced, birthday_priced,
+                              before_caps)
                     JOIN hq_cards c ON c.card = e.card
                     """, logger: logger)
                 let enrolments = plan.enrolments
@@ -401,12 +408,13 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             """
             SELECT seq, id, card, kind, points, amount_minor, currency, receipt, refers_to_seq, rule_version, reason,
                    COALESCE(stated_at_ms, created_at_ms), member_name, member_birthday, joins_card, referred_by, feedback_score,
-                   coupon_code, refers_to_store, sale_lines, returned_lines, earning_base, priced_tier, priced_birthday::bigint
+                   coupon_code, refers_to_store, sale_lines, returned_lines, earning_base, priced_tier, priced_birthday::bigint,
+                   points_before_caps
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (
             Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?,
-            String?, Int?, String?, String?, String?, String?, Int64?, String?, Int64?
+            String?, Int?, String?, String?, String?, String?, Int64?, String?, Int64?, Int64?
         )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
@@ -418,6 +426,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             stored[row.0]?.earningBase = row.21
             stored[row.0]?.pricedTier = row.22
             stored[row.0]?.pricedBirthday = row.23.map { $0 == 1 }
+            stored[row.0]?.pointsBeforeCaps = row.24
         }
         return stored
     }
@@ -450,12 +459,20 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         throw IngestRefusal(kind: .invalid, message: "head office's database has no epoch; run a current loyalty-hq")
     }
 
-    static func rotateEpoch(now: Date, onlyIfDue: Bool, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    static func rotateEpoch(
+        now: Date, onlyIfDue: Bool, becauseOf storeId: String? = nil, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         let dueBefore = onlyIfDue ? now.milliseconds - EpochPolicy.minimumMillisecondsBetweenRotations : Int64.max
+        let actor = storeId.map { "store \($0)" }
+        let detail = storeId.map(EpochPolicy.rotationByStore)
         try await connection.query(
             """
-            UPDATE hq_identity SET epoch = \(EpochPolicy.newEpoch()), rotated_at_ms = \(now.milliseconds)
-            WHERE id = 1 AND rotated_at_ms < \(dueBefore)
+            WITH rotated AS (
+                UPDATE hq_identity SET epoch = \(EpochPolicy.newEpoch()), rotated_at_ms = \(now.milliseconds)
+                WHERE id = 1 AND rotated_at_ms < \(dueBefore) RETURNING id)
+            INSERT INTO hq_audit (at_ms, actor, action, detail, reason)
+            SELECT \(now.milliseconds), \(actor)::text, 'epoch rotate', \(detail)::text, NULL FROM rotated
+            WHERE \(actor)::text IS NOT NULL
             """, logger: logger)
     }
 
@@ -475,7 +492,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
         let cursor = cursorBeyond ? 0 : requestedCursor
         if rewound {
-            try await transaction { try await Self.rotateEpoch(now: now, onlyIfDue: true, $0, logger) }
+            try await transaction { try await Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, $0, logger) }
         }
         try await ageRollingFigures(now: now)
         return try await transaction { connection in

@@ -140,6 +140,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v38-sale-prices") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteSalePrices)
         }
+        migrator.registerMigration("hq-v39-points-before-caps") { db in
+            try db.execute(sql: HeadOfficeSchema.sqlitePointsBeforeCaps)
+        }
         try migrator.migrate(pool)
     }
 
@@ -194,7 +197,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, db)
             let plan = try IngestPlan.make(
                 acknowledged: acknowledged, batch: batch.entries, stored: stored, receivedAt: now.milliseconds)
-            if plan.storeIsAhead { try Self.rotateEpoch(now: now, onlyIfDue: true, db) }
+            if plan.storeIsAhead { try Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, db) }
             if !plan.newEntries.isEmpty {
                 try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
                 let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
@@ -252,8 +255,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                                                 refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
                                                 member_name, member_birthday, joins_card, referred_by, feedback_score, coupon_code,
                                                 refers_to_store, sale_lines, returned_lines, stated_at_ms, earning_base, priced_tier,
-                                                priced_birthday)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                priced_birthday, points_before_caps)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for entry in plan.newEntries {
                     let memberId = memberIds[entry.card]!
@@ -263,7 +266,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
                         entry.referredBy, entry.feedbackScore, entry.couponCode, entry.refersToStore, entry.linesText,
                         entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq], entry.earningBase, entry.pricedTier,
-                        entry.pricedBirthday.map { $0 ? 1 : 0 },
+                        entry.pricedBirthday.map { $0 ? 1 : 0 }, entry.pointsBeforeCaps,
                     ])
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
@@ -345,6 +348,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             entry.earningBase = row["earning_base"]
             entry.pricedTier = row["priced_tier"]
             entry.pricedBirthday = (row["priced_birthday"] as Int64?).map { $0 == 1 }
+            entry.pointsBeforeCaps = row["points_before_caps"]
             // What the till stated: a resend states it again.
             if let stated: Int64 = row["stated_at_ms"] { entry.createdAtMilliseconds = stated }
             stored[row["seq"]] = entry
@@ -378,11 +382,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         try String.fetchOne(db, sql: "SELECT epoch FROM hq_identity WHERE id = 1")!
     }
 
-    static func rotateEpoch(now: Date, onlyIfDue: Bool, _ db: Database) throws {
+    static func rotateEpoch(now: Date, onlyIfDue: Bool, becauseOf storeId: String? = nil, _ db: Database) throws {
         let dueBefore = onlyIfDue ? now.milliseconds - EpochPolicy.minimumMillisecondsBetweenRotations : Int64.max
         try db.execute(
             sql: "UPDATE hq_identity SET epoch = ?, rotated_at_ms = ? WHERE id = 1 AND rotated_at_ms < ?",
             arguments: [EpochPolicy.newEpoch(), now.milliseconds, dueBefore])
+        guard let storeId, db.changesCount > 0 else { return }
+        try db.execute(
+            sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'epoch rotate', ?, NULL)",
+            arguments: [now.milliseconds, "store \(storeId)", EpochPolicy.rotationByStore(storeId)])
     }
 
     public func updates(storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
@@ -396,7 +404,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
         let cursor = cursorBeyond ? 0 : requestedCursor
         if rewound {
-            try await pool.write { try Self.rotateEpoch(now: now, onlyIfDue: true, $0) }
+            try await pool.write { try Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, $0) }
         }
         if try await pool.read({ try RollingAging.due(now: now, $0) }) {
             try await pool.write { try RollingAging.step(now: now, $0) }
@@ -436,7 +444,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     dayPointsDay: today?.day,
                     dayPoints: try today.flatMap {
                         try Int64.fetchOne(
-                            db.cachedStatement(sql: "SELECT " + ChainDayPoints.sql(member: "?", start: "?", end: "?")),
+                            db.cachedStatement(sql: "SELECT " + ChainDayPoints.sql(member: "?1", start: "?2", end: "?3")),
                             arguments: [memberId, $0.start, $0.end])
                     },
                     salesSinceEnrolment: try Int64.fetchOne(

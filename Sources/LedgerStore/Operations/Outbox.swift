@@ -38,6 +38,8 @@ public struct OutboxEntry: Hashable, Sendable {
     public var pricedTier: String? = nil
     /// Whether the sale was priced with the birthday month (known for sales priced by the program's rules).
     public var pricedBirthday: Bool? = nil
+    /// What the sale earned before the per-sale and per-day caps (a sale priced by the program's rules).
+    public var pointsBeforeCaps: Int64? = nil
 
     /// A sale's line: what it cost and what it earned.
     public struct Line: Hashable, Sendable {
@@ -199,6 +201,7 @@ extension LedgerDatabase {
                 entries[index].earningBase = base
                 entries[index].pricedTier = tier
                 entries[index].pricedBirthday = answer.breakdown.map { $0.birthday > 0 }
+                entries[index].pointsBeforeCaps = answer.breakdown.map { $0.points + $0.capped }
             }
             guard let first = entries.first?.seq, let last = entries.last?.seq else { return entries }
             // The lines of the batch's sales and returns travel with them: a return at any store takes back

@@ -13,7 +13,12 @@ public struct CalendarDate: Hashable, Sendable, Codable, Comparable, CustomStrin
         else {
             throw .badInput("bad_date", "date '\(text.prefix(20))' must be written YYYY-MM-DD, e.g. 1990-04-23")
         }
-        guard Self.supportedYears.contains(year), (1...12).contains(month), (1...CalendarDate.daysIn(month: month, year: year)).contains(day) else {
+        guard Self.supportedYears.contains(year) else {
+            throw .badInput(
+                "bad_date",
+                "date '\(text.prefix(20))' is outside the years \(Self.supportedYears.lowerBound) to \(Self.supportedYears.upperBound)")
+        }
+        guard (1...12).contains(month), (1...CalendarDate.daysIn(month: month, year: year)).contains(day) else {
             throw .badInput("bad_date", "date '\(text.prefix(20))' is not a real calendar day")
         }
         self.year = year
@@ -66,6 +71,11 @@ public enum MemberName {
         let trimmed = text.trimmingSpaces
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .badInput("bad_name", "a member name is 1 to 100 printable characters")
+        }
+        // Bytes that were not UTF-8 (a terminal or POS in another encoding) arrive as replacement marks.
+        if trimmed.unicodeScalars.contains("\u{FFFD}") {
+            throw .badInput(
+                "bad_name", "the name is not UTF-8 text (check the terminal's or the POS's character encoding); type it again")
         }
         // Shown on every screen and report: nothing that reorders or hides it, and something to see.
         if VisibleText.hidesOrReorders(trimmed) || !VisibleText.showsSomething(trimmed) {

@@ -60,10 +60,12 @@ struct GlobalOptions: ParsableArguments {
         let requestedStore = storeId ?? environment["LOYALTY_STORE_ID"] ?? file.string("store_id")
         if let requestedStore {
             guard !LedgerDatabase.unassignedStoreIdNames.contains(requestedStore), requestedStore.count <= 64,
-                requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
-                !PaymentCardDetector.mentionsPaymentCard(requestedStore)
+                requestedStore.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
             else {
                 throw LoyaltyError.badInput("bad_store_id", "a store id is 1 to 64 letters, digits, '-' or '_' (not 'local')")
+            }
+            guard !PaymentCardDetector.mentionsPaymentCard(requestedStore) else {
+                throw LoyaltyError.badInput("bad_store_id", "the store id holds a bank card number; choose another store id")
             }
         }
         let currency = try Currency.named(environment["LOYALTY_CURRENCY"] ?? file.string("currency") ?? "EUR")
