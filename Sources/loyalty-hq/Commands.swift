@@ -415,10 +415,17 @@ struct Report: AsyncParsableCommand {
             json = Output.json(Body(totals: totals))
         case .coupons:
             let uses = try await storage.withReportStore { store in try await store.couponDoubleUses() }
-            header = ["code", "card", "store", "receipt", "at"]
-            rows = uses.map { [$0.code, $0.card, $0.storeId, $0.receipt, Output.iso($0.atMilliseconds)] }
-            struct Body: Encodable { var couponsUsedTwice: [WithTimes<CouponUse>] }
-            json = Output.json(Body(couponsUsedTwice: uses.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
+            header = ["code", "card", "store", "receipt", "at", "problem"]
+            rows = uses.map { [$0.code, $0.card, $0.storeId, $0.receipt, Output.iso($0.atMilliseconds), $0.problem] }
+            struct Body: Encodable {
+                var couponsUsedTwice: [WithTimes<CouponUse>]
+                var couponsUsedAndVoided: [WithTimes<CouponUse>]
+            }
+            let listed = { (problem: String) in
+                uses.filter { $0.problem == problem }.map { WithTimes($0, ["at": $0.atMilliseconds]) }
+            }
+            json = Output.json(
+                Body(couponsUsedTwice: listed("used_twice"), couponsUsedAndVoided: listed("used_and_voided")))
         case .reconciliations:
             let records = try await storage.withReportStore { store in try await store.reconciliations() }
             header = ["at", "card", "code", "points", "by", "reason"]

@@ -69,8 +69,14 @@ public struct CouponUse: Codable, Hashable, Sendable {
     public var storeId: String
     public var receipt: String
     public var atMilliseconds: Int64
+    /// `used_twice`: another store accepted it too; `used_and_voided`: a till accepted it offline while it was
+    /// voided (its sale refunded elsewhere, or withdrawn by head office).
+    public var problem: String
 
-    public init(code: String, card: String, storeId: String, receipt: String, atMilliseconds: Int64) {
+    public init(
+        code: String, card: String, storeId: String, receipt: String, atMilliseconds: Int64, problem: String = "used_twice"
+    ) {
+        self.problem = problem
         self.code = code
         self.card = card
         self.storeId = storeId
@@ -109,16 +115,26 @@ enum IssuedEntryQueries {
     /// A coupon's state from its entries, nil while its issue has not arrived.
     static func couponState(code: String, voided: Bool, uses: Int64, ruleVersion: Int?, issuedAt: Int64?) -> CouponState? {
         guard let ruleVersion, let issuedAt else { return nil }
-        return CouponState(code: code, status: voided ? "voided" : uses > 0 ? "used" : "open", ruleVersion: ruleVersion, issuedAtMilliseconds: issuedAt)
+        // A use stands over a void: the discount was given (a till offline accepted it; `report coupons` lists it).
+        return CouponState(
+            code: code, status: uses > 0 ? "used" : voided ? "voided" : "open", ruleVersion: ruleVersion,
+            issuedAtMilliseconds: issuedAt)
     }
 
-    /// Every use of a coupon used more than once, by code and time.
+    /// Every use of a coupon used more than once, and every use of a coupon that was also voided (a till accepted
+    /// it offline after its sale was refunded elsewhere, or after head office withdrew it), by code and time.
     static let couponDoubleUses = """
-        SELECT coupon_code, card, store_id, receipt, created_at_ms FROM hq_entries
+        SELECT coupon_code, card, store_id, receipt, created_at_ms, 'used_twice' FROM hq_entries
         WHERE kind = 'coupon' AND reason = 'used'
           AND coupon_code IN (SELECT coupon_code FROM hq_entries WHERE kind = 'coupon' AND reason = 'used'
                               GROUP BY coupon_code HAVING COUNT(*) > 1)
-        ORDER BY coupon_code, created_at_ms, store_id
+        UNION ALL
+        SELECT e.coupon_code, e.card, e.store_id, e.receipt, e.created_at_ms, 'used_and_voided' FROM hq_entries e
+        WHERE e.kind = 'coupon' AND e.reason = 'used'
+          AND (EXISTS (SELECT 1 FROM hq_entries v WHERE v.kind = 'coupon' AND v.reason = 'voided'
+                         AND v.coupon_code = e.coupon_code)
+               OR EXISTS (SELECT 1 FROM hq_coupon_withdrawals w WHERE w.coupon_code = e.coupon_code))
+        ORDER BY 1, 5, 3, 6
         """
 
     /// Every points-moving entry, ordered by member and time (the key breaks ties the same way in both drivers).

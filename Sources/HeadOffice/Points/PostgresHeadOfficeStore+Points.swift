@@ -172,10 +172,11 @@ extension PostgresHeadOfficeStore {
         let logger = self.logger
         return try await client.withConnection { connection in
             var result: [CouponUse] = []
-            for try await (code, card, store, receipt, at) in try await connection.query(
+            for try await (code, card, store, receipt, at, problem) in try await connection.query(
                 PostgresQuery(unsafeSQL: IssuedEntryQueries.couponDoubleUses), logger: logger
-            ).decode((String, String, String, String, Int64).self) {
-                result.append(CouponUse(code: code, card: card, storeId: store, receipt: receipt, atMilliseconds: at))
+            ).decode((String, String, String, String, Int64, String).self) {
+                result.append(
+                    CouponUse(code: code, card: card, storeId: store, receipt: receipt, atMilliseconds: at, problem: problem))
             }
             return result
         }

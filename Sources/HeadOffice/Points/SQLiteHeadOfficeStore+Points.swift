@@ -206,7 +206,7 @@ extension SQLiteHeadOfficeStore {
     public func couponDoubleUses() async throws -> [CouponUse] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: IssuedEntryQueries.couponDoubleUses).map {
-                CouponUse(code: $0[0], card: $0[1], storeId: $0[2], receipt: $0[3], atMilliseconds: $0[4])
+                CouponUse(code: $0[0], card: $0[1], storeId: $0[2], receipt: $0[3], atMilliseconds: $0[4], problem: $0[5])
             }
         }
     }

@@ -215,8 +215,9 @@ extension LedgerDatabase {
     }
 
     /// Head office's coupons for a member: unknown ones are learned (their discount and validity from
-    /// the rule of the version that issued them), head office's used or voided wins over open here, and a
-    /// coupon follows its member as head office holds it (after a merge).
+    /// the rule of the version that issued them), head office's used or voided wins over open here (used over
+    /// voided: a till offline accepted it after its sale was refunded here), and a coupon follows its member as head
+    /// office holds it (after a merge).
     func applyHeadOfficeCoupons(_ coupons: [HeadOfficeCoupon], memberId: Int64, _ db: Database) throws {
         for coupon in coupons.prefix(Self.maximumHeadOfficeEntriesPerMember) {
             guard ["open", "used", "voided"].contains(coupon.status),
@@ -229,7 +230,8 @@ extension LedgerDatabase {
                     INSERT INTO coupons (code, member_id, rule_version, discount_minor, issued_at, expires_at, status)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (code) DO UPDATE SET member_id = excluded.member_id,
-                        status = CASE WHEN coupons.status = 'open' AND excluded.status != 'open' THEN excluded.status
+                        status = CASE WHEN excluded.status = 'used'
+                                           OR (coupons.status = 'open' AND excluded.status != 'open') THEN excluded.status
                                       ELSE coupons.status END
                     """,
                 arguments: [
