@@ -322,6 +322,36 @@ import Testing
         }
     }
 
+    /// Found by attack: a program lowering a tier's threshold gave the tier at once at head office, but a till
+    /// showed the old tier and priced the next sale at it (head office then repriced it). The till holds the tier
+    /// the member's figures reach under the version it runs, as head office does.
+    @Test(arguments: Driver.allCases)
+    func aLoweredThresholdGivesTheTierAtTheTillAsAtHeadOffice(_ driver: Driver) async throws {
+        func program(silver: String) throws -> ProgramDefinition {
+            try ProgramFile.parse(
+                """
+                valid_from: 2020-01-01T00:00:00Z
+                earning: {points_per_unit: 1, rounding: down, time_zone: Europe/Paris}
+                tiers:
+                  - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                  - {name: silver, min_rolling_spend: "\(silver)", earn_multiplier_percent: 150}
+                redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                """)
+        }
+        try await twoTills(driver, program: try program(silver: "200.00")) { a, _, store in
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            #expect(try a.ledger.award(card: card, amount: money("150.00"), receipt: ReceiptReference("A-1")).points == 150)
+            _ = try await a.client.syncOnce()
+            _ = try await store.publishProgram(try program(silver: "100.00"), actor: "test", now: Date())
+            _ = try await a.client.syncOnce()
+            #expect(try a.ledger.member(card: card).tier == "silver")
+            #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("A-2")).points == 15)
+            _ = try await a.client.syncOnce()
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 165)
+            #expect(try await store.reconciliations().isEmpty)
+        }
+    }
+
     /// Defect (review 2): head office lowered a tier as soon as a refund synced (its tier came from the
     /// 12-month figure of now), and the tills followed; the program moves a member down only at a review.
     /// Whichever batch brings the sale and its refund, head office holds the tier the sale reached.

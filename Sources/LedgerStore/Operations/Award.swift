@@ -95,7 +95,10 @@ extension LedgerDatabase {
             let millis = now.millisecondsSince1970
             let holder = try cardHolder(card, program: program, provisionalIfUnknown: provisionalIfUnknown, at: millis, db)
             try requireReceiptBelongs(to: holder.memberId, receipt: receipt, db)
-            let tier = program.tier(named: holder.tier)
+            var progress = try rollingProgress(holder: holder, at: millis, pointsToo: program.tiersCountPoints, keep: true, db)
+            // The tier the member holds, or the one their figures reach under this version when higher (found by
+            // attack: a version lowering a threshold gave the tier at head office at once, here only after a sale).
+            let tier = program.tierAfterPurchase(current: program.tier(named: holder.tier), progress: progress)
             // The rules, when the program has any, decide the points below.
             var points = program.earningRules == nil && lines == nil ? try program.pointsEarned(for: amount, tier: tier) : 0
             var breakdown: EarningBreakdown?
@@ -138,7 +141,6 @@ extension LedgerDatabase {
             if needsStanding && standing == nil { standing = try saleStanding(memberId: holder.memberId, db) }
             var firstPurchaseBonus: Int64?
             if let standing { firstPurchaseBonus = self.firstPurchaseBonus(for: holder, standing: standing, program: program) }
-            var progress = try rollingProgress(holder: holder, at: millis, pointsToo: program.tiersCountPoints, keep: true, db)
             // The sale counts at once: its spend, and its points with the bonus it brings.
             progress.spendMinorUnits += amount.minorUnits
             progress.pointsEarned += points + (firstPurchaseBonus ?? 0)
@@ -184,7 +186,7 @@ extension LedgerDatabase {
                 try db.cachedStatement(sql: "UPDATE members SET earned_day = ?, earned_day_points = ? WHERE id = ?")
                     .execute(arguments: [dayCounted, earnedToday + points, holder.memberId])
             }
-            if newTier != tier {
+            if newTier.name != holder.tier {
                 try db.execute(sql: "UPDATE members SET tier = ? WHERE id = ?", arguments: [newTier.name, holder.memberId])
             }
             return AwardResult(

@@ -32,15 +32,17 @@ extension LedgerDatabase {
                     balanceAfter: row["balance_after"], receipt: row["receipt"], ruleVersion: row["rule_version"],
                     at: Date(millisecondsSince1970: row["created_at"]).chainTime(program.chainTimeZone))
             }
-            let next = program.nextTier(current: program.tier(named: holder.tier), progress: progress)
+            // The tier held, or the one the figures reach under this version when higher (a lowered threshold).
+            let tier = program.tierAfterPurchase(current: program.tier(named: holder.tier), progress: progress)
+            let next = program.nextTier(current: tier, progress: progress)
             let flags = try String.fetchOne(db, sql: "SELECT flags FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId])
             return MemberView(
                 card: card.value, cardStatus: holder.cardStatus, provisional: holder.provisional, memberId: holder.memberId,
                 name: member["name"],
                 birthday: member["birthday"], balance: holder.vouchedBalance, localBalance: holder.balance,
                 headOfficeBalance: try Int64.fetchOne(db, sql: "SELECT balance FROM member_snapshots WHERE member_id = ?", arguments: [holder.memberId]),
-                tier: holder.tier,
-                tierBenefits: program.tier(named: holder.tier).benefits,
+                tier: tier.name,
+                tierBenefits: tier.benefits,
                 tiersBy: (program.tierBasis ?? .spend).rawValue,
                 rollingSpend: Money(minorUnits: progress.spendMinorUnits, currency: program.currency).decimalString,
                 rollingPointsEarned: progress.pointsEarned,
