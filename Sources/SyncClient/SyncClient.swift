@@ -18,6 +18,8 @@ public struct SyncReport: Codable, Hashable, Sendable {
     public var membersUpdated: Int
     public var blockedCards: Int
     public var cursor: Int64
+    /// How far head office's clock is ahead of this till's (negative: behind), when a minute or more.
+    public var headOfficeClockAheadSeconds: Int64? = nil
 }
 
 /// The agent's side of the sync contract: push the outbox in bounded, gzip'd, signed batches and
@@ -26,11 +28,17 @@ public struct SyncClient: Sendable {
     public let ledger: LedgerDatabase
     public let settings: SyncSettings
     let http: HTTPClient
+    /// Head office's clock as its refusals tell it: requests are signed by it.
+    public let headOfficeClock: HeadOfficeClock
 
-    public init(ledger: LedgerDatabase, settings: SyncSettings, http: HTTPClient = .shared) {
+    public init(
+        ledger: LedgerDatabase, settings: SyncSettings, http: HTTPClient = .shared,
+        headOfficeClock: HeadOfficeClock = HeadOfficeClock()
+    ) {
         self.ledger = ledger
         self.settings = settings
         self.http = http
+        self.headOfficeClock = headOfficeClock
     }
 
     /// One push of everything waiting (bounded by ``SyncSettings/maximumBatchesPerRun``) and one
@@ -50,6 +58,8 @@ public struct SyncClient: Sendable {
                 try await pull(into: &report)
             }
             try ledger.recordSync(error: nil)
+            let ahead = headOfficeClock.offsetMilliseconds / 1000
+            if ahead.magnitude >= 60 { report.headOfficeClockAheadSeconds = ahead }
             return report
         } catch {
             let unreachable = if case SyncFailure.unreachable = error { true } else { false }
@@ -148,7 +158,10 @@ public struct SyncClient: Sendable {
     }
 
     /// Sends one signed request and decodes the answer, mapping failures to ``SyncFailure``.
-    func send<Answer: Decodable>(_ method: HTTPMethod, path: String, body: Data, gzip: Bool) async throws -> Answer {
+    func send<Answer: Decodable>(
+        _ method: HTTPMethod, path: String, body: Data, gzip: Bool, resignedByHeadOfficesClock: Bool = false
+    ) async throws -> Answer {
+        let requestBody = body
         var payload = ByteBuffer(bytes: body)
         if gzip { payload = try payload.compress(with: .gzip) }
         var base = settings.headOfficeURL.absoluteString
@@ -158,7 +171,8 @@ public struct SyncClient: Sendable {
         // The secret file is read for every request: a secret head office rotated is used without a restart.
         let secret = try settings.secretFile.map { try SyncSettings.readSecret(path: $0) } ?? settings.secret
         for (name, value) in RequestSigning.headers(
-            storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView)
+            storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView,
+            now: headOfficeClock.now())
         {
             request.headers.add(name: name, value: value)
         }
@@ -191,6 +205,12 @@ public struct SyncClient: Sendable {
                 // Our own request arrived twice (duplicated in transit): the first copy was handled and
                 // its answer lost. Nothing is wrong; the next attempt is signed afresh.
                 throw SyncFailure.unreachable("the request reached head office twice and its answer was lost; retrying")
+            }
+            // This till's clock is off: sign by head office's clock and send again, once.
+            if body?.error == "stale", !resignedByHeadOfficesClock, let headOfficeTime = body?.headOfficeTimeMilliseconds,
+                headOfficeClock.follow(headOfficeMilliseconds: headOfficeTime)
+            {
+                return try await send(method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true)
             }
             throw SyncFailure.refused(status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
         default:

@@ -434,15 +434,19 @@ public struct ErrorBody: Codable, Hashable, Sendable {
     public var error: String
     public var message: String
     public var expectedSeq: Int64?
+    /// With `stale`: head office's clock, so a store whose clock is off signs by it and still syncs.
+    public var headOfficeTimeMilliseconds: Int64?
 
-    public init(error: String, message: String, expectedSeq: Int64? = nil) {
+    public init(error: String, message: String, expectedSeq: Int64? = nil, headOfficeTimeMilliseconds: Int64? = nil) {
         self.error = error
         self.message = message
         self.expectedSeq = expectedSeq
+        self.headOfficeTimeMilliseconds = headOfficeTimeMilliseconds
     }
 
     enum CodingKeys: String, CodingKey {
         case error, message
         case expectedSeq = "expected_seq"
+        case headOfficeTimeMilliseconds = "head_office_time_ms"
     }
 }

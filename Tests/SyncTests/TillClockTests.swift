@@ -35,6 +35,30 @@ import Testing
         }
     }
 
+    /// Found by attack: a till whose clock was 10 minutes off (either way) was refused as `stale` at every sync, its
+    /// entries stuck on the till, with the exit of a refusal by the rules. Head office's refusal carries its
+    /// clock; the till signs by it, syncs, and says its clock is off.
+    @Test(arguments: Driver.allCases, [600.0, -600.0])
+    func aTillWhoseClockIsTenMinutesOffStillSyncs(_ driver: Driver, headOfficeAheadSeconds: Double) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            try await Harness.withServer(store, clock: { Date().addingTimeInterval(headOfficeAheadSeconds) }) { base in
+                let till = try AgentSyncTests.Till("A", secret: "s", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000091009"))
+                _ = try till.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                _ = try till.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("A-1"))
+                let report = try await till.client.syncOnce()
+                #expect(report.pushedEntries == 2 && report.backlog == 0)
+                let ahead = try #require(report.headOfficeClockAheadSeconds)
+                #expect(abs(Double(ahead) - headOfficeAheadSeconds) < 5)
+                #expect(try await store.member(card: card.value, now: Date())?.balance == 50)
+                // The next sync signs by head office's clock at once.
+                _ = try till.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("A-2"))
+                #expect(try await till.client.syncOnce().pushedEntries == 1)
+            }
+        }
+    }
+
     @Test(arguments: Driver.allCases)
     func anEntryDatedAheadIsTheSameEntryWhenItIsSentAgain(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in

@@ -172,7 +172,16 @@ public struct HeadOfficeAPI: Sendable {
         guard let timestamp = Int64(timestampText),
             RequestSigning.isWithinClockSkew(timestamp: timestamp, nowSeconds: Int64(now.timeIntervalSince1970))
         else {
-            return .refused(APIResponse.error(.unauthorized, "stale", "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head office's clock; check the store's clock (NTP)"))
+            // Head office's clock goes with the refusal: a store whose clock is off signs by it and still syncs
+            // (found by attack: a till 10 minutes off never synced again, its entries stuck).
+            return .refused(
+                APIResponse.json(
+                    .unauthorized,
+                    ErrorBody(
+                        error: "stale",
+                        message: "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head "
+                            + "office's clock; check the store's clock (NTP)",
+                        headOfficeTimeMilliseconds: now.milliseconds)))
         }
         guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 64 else {
             return .refused(APIResponse.error(.unauthorized, "bad_signature", "malformed nonce or store header"))

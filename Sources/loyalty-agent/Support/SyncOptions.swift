@@ -94,7 +94,16 @@ struct Sync: AsyncLedgerCommand {
                 Synced store \(ledger.storeId) with head office: pushed \(report.pushedEntries) entries in \(report.batches) batches\
                 \(report.duplicateEntries > 0 ? " (\(report.duplicateEntries) already there)" : ""); acknowledged up to \(report.acknowledgedSeq); \
                 \(report.backlog) still waiting. Pulled \(report.membersUpdated) member updates and \(report.blockedCards) blocked cards.
-                """)
+                """ + (report.headOfficeClockAheadSeconds.map { Self.clockWarning(headOfficeAheadSeconds: $0) } ?? ""))
+    }
+}
+
+extension Sync {
+    /// Said after a sync signed by head office's clock: the till's own clock is off (its sales keep its times).
+    static func clockWarning(headOfficeAheadSeconds: Int64) -> String {
+        let minutes = max(1, headOfficeAheadSeconds.magnitude / 60)
+        return "\nThis till's clock is \(minutes) min \(headOfficeAheadSeconds > 0 ? "behind" : "ahead of") head office's: "
+            + "synced by head office's clock; set the till's clock right (NTP), its sales carry its own time."
     }
 }
 
