@@ -3,6 +3,9 @@
 //   swift build -c release --package-path Benchmarks --product loyalty-hq --product fleet-benchmark
 //   scripts/with-postgres Benchmarks/.build/release/fleet-benchmark postgres [tills=1000] [batches=2] [entries=20]
 //   Benchmarks/.build/release/fleet-benchmark sqlite [tills=1000] [batches=2] [entries=20]
+//   … [--with-program]: a program is published (tiers, a day cap, an early-visit coupon) and the sales come
+//   priced by it, so head office's reconcilers (sale prices, day cap, coupons) run at every batch; the prices
+//   agree with head office's, so the balances stay the sums sent.
 //
 // Starts the release `loyalty-hq serve` built beside this program as its own process (PostgreSQL in a fresh
 // database of $LOYALTY_TEST_POSTGRES_URL's server, or a fresh SQLite file), registers the tills, then in
@@ -25,7 +28,9 @@ import NIOHTTP1
 import PostgresNIO
 import SyncProtocol
 
-let words = CommandLine.arguments.dropFirst().filter { $0 != "--push-only" }
+let words = CommandLine.arguments.dropFirst().filter { !["--push-only", "--with-program"].contains($0) }
+/// Sales priced by a published program: head office prices each again, caps the day and counts visits.
+let withProgram = CommandLine.arguments.contains("--with-program")
 /// Diagnosis: tills push and never pull (the baseline then does not pull either).
 let pushOnly = CommandLine.arguments.contains("--push-only")
 let backend = words.first ?? "postgres"
@@ -69,10 +74,19 @@ func card(till: Int, seq: Int) -> String {
 func batch(till: Int, tillId: String, number: Int) -> [SyncEntry] {
     (0..<entriesPerBatch).map { index in
         let seq = number * entriesPerBatch + index + 1
-        return SyncEntry(
+        var entry = SyncEntry(
             seq: Int64(seq), id: "\(tillId)-\(seq)", card: card(till: till, seq: seq), kind: "earn", points: Int64(1 + seq % 50),
             amountMinor: Int64(100 * (1 + seq % 50)), currency: "EUR", receipt: "R\(tillId)-\(seq)", refersToSeq: nil,
-            ruleVersion: 1, reason: nil, createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) - 60_000 + Int64(seq))
+            ruleVersion: withProgram ? 2 : 1, reason: nil,
+            createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) - 60_000 + Int64(seq))
+        if withProgram {
+            // Priced as head office prices it: base points = amount, tier base, no birthday, no cap reached.
+            entry.earningBase = entry.points
+            entry.pricedTier = "base"
+            entry.pricedBirthday = false
+            entry.pointsBeforeCaps = entry.points
+        }
+        return entry
     }
 }
 
@@ -117,8 +131,22 @@ let setupStart = clock.now
 try await withStore { store in
     try await store.migrate()
     for id in [soloId] + tillIds { try await store.addStore(id: id, secret: secret, now: Date()) }
+    if withProgram {
+        let program = try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 1000000, time_zone: Europe/Berlin}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_spend: "1000000.00", earn_multiplier_percent: 125}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            coupons:
+              - {name: come_back, when: {visits: 3, within_days: 14}, discount: "5.00"}
+            """)
+        _ = try await store.publishProgram(program, actor: "fleet-benchmark", now: Date())
+    }
 }
-print("fleet-benchmark: \(backend), \(tillCount) tills × \(batchesPerTill) batches × \(entriesPerBatch) entries"
+print("fleet-benchmark: \(backend), \(tillCount) tills × \(batchesPerTill) batches × \(entriesPerBatch) entries" + (withProgram ? ", priced by a published program" : "")
     + String(format: " (registered in %.1f s)", seconds(clock.now - setupStart)))
 
 // Every connection of the fleet comes from this one address: the per-client limit is raised, as behind a proxy.
