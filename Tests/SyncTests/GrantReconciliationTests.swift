@@ -164,6 +164,39 @@ import Testing
         }
     }
 
+    /// Found by attack: after a merge, tills that had pulled the merged-away record's head-office entries (a
+    /// goodwill adjustment) no longer listed them with the member: they stayed on the record that was merged away.
+    @Test(arguments: Driver.allCases)
+    func aMergedRecordsHeadOfficeEntriesAreListedWithTheMemberAtEveryTill(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                let other = try CardNumber(GTIN.withCheckDigit("290000066622"))
+                _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                _ = try b.ledger.enroll(card: other, name: "Ana", birthday: nil)
+                for till in [a, b, a] { _ = try await till.client.syncOnce() }
+                let record = try #require(try await store.member(card: other.value, now: Date()))
+                _ = try await store.issue(
+                    [
+                        IssuedEntryRequest(
+                            memberId: record.memberId, card: other.value, kind: .adjust, points: 40, reason: "manual: goodwill",
+                            idempotencyKey: "goodwill-1", createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                    ], actor: "ops", now: Date())
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                #expect(try a.ledger.member(card: other).headOfficeEntries.map(\.points) == [40])
+                try await store.mergeMembers(keep: card.value, other: other.value, actor: "ops", reason: nil, now: Date())
+                for till in [a, b] { _ = try await till.client.syncOnce() }
+                for till in [a, b] {
+                    let member = try till.ledger.member(card: card)
+                    #expect(member.balance == 40 && member.headOfficeEntries.map(\.points) == [40], "\(member.headOfficeEntries)")
+                }
+            }
+        }
+    }
+
     /// A first sale fully refunded takes its bonus back; the member's next sale is then the first
     /// purchase, and head office pays the bonus the till (which saw a sale before) did not.
     @Test(arguments: Driver.allCases)

@@ -788,7 +788,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             try await connection.query(
                 """
                 WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),
-                member AS (UPDATE hq_members SET version = (SELECT change_seq FROM version) WHERE id = \(kept))
+                member AS (UPDATE hq_members SET version = (SELECT change_seq FROM version) WHERE id = \(kept)),
+                -- Sent again with the member (found by attack: tills that had the merged record's entries kept them there).
+                issued AS (UPDATE hq_issued SET version = (SELECT change_seq FROM version) WHERE member_id = \(kept))
                 UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE member_id = \(kept)
                 """, logger: logger)
             try await connection.query(

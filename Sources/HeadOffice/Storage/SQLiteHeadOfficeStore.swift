@@ -603,7 +603,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
-            try db.execute(sql: "UPDATE hq_issued SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            // Sent again with the member (found by attack: tills that had the merged record's entries kept them there).
+            try db.execute(
+                sql: "UPDATE hq_issued SET member_id = ?, version = ? WHERE member_id = ?", arguments: [kept, version, merged])
             try db.execute(sql: "UPDATE hq_issued_coupons SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(
                 sql: "UPDATE hq_cards SET member_id = ?, version = ?, merged_at_ms = ? WHERE member_id = ?",

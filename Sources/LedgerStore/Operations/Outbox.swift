@@ -324,14 +324,15 @@ extension LedgerDatabase {
                         arguments: [value, memberId, memberId, snapshot.includesStoreSeq])
                 }
                 try applyHeadOfficeCoupons(snapshot.coupons, memberId: memberId, db)
-                // Head office's own entries are recorded once each (their id), whatever the pull repeats;
+                // Head office's own entries are recorded once each (their id), whatever the pull repeats, with the
+                // member head office lists them on (a merged record's go with the member: found by attack);
                 // their points are already in the snapshot's balance.
                 for entry in snapshot.headOfficeEntries.prefix(Self.maximumHeadOfficeEntriesPerMember)
                 where entry.kind == .expire || entry.kind == .bonus || entry.kind == .adjust {
                     try db.execute(
                         sql: """
                             INSERT INTO head_office_entries (id, member_id, kind, points, reason, created_at, received_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET member_id = excluded.member_id
                             """,
                         arguments: [
                             String(entry.id.prefix(64)), memberId, entry.kind.rawValue, entry.points, String(entry.reason.prefix(200)),
