@@ -25,6 +25,8 @@ public final class LedgerDatabase: Sendable {
     /// cost more than the award's own SQL.
     /// Every installed program version, oldest first; reloaded when a newer version is installed.
     private let programCache = Mutex<[LoyaltyProgram]?>(nil)
+    /// Head office's time minus this till's (``headOfficeNow(_:)``), loaded at open.
+    let headOfficeClockOffset: Mutex<Int64>
 
     /// Options for a ledger created on first use.
     public struct CreationOptions: Sendable {
@@ -58,9 +60,11 @@ public final class LedgerDatabase: Sendable {
             }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try LedgerSchema.migrator.migrate(queue)
-            let (storeId, ledgerId) = try queue.write { db in
-                try Self.initialiseMeta(db, options: options, now: now)
+            let (storeId, ledgerId, offset) = try queue.write { db in
+                let (storeId, ledgerId) = try Self.initialiseMeta(db, options: options, now: now)
+                return (storeId, ledgerId, try Self.storedHeadOfficeClockOffset(db))
             }
+            self.headOfficeClockOffset = Mutex(offset)
             self.storeIdentity = Mutex(storeId)
             self.ledgerId = ledgerId
             self.queue = queue

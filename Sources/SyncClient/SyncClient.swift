@@ -28,17 +28,11 @@ public struct SyncClient: Sendable {
     public let ledger: LedgerDatabase
     public let settings: SyncSettings
     let http: HTTPClient
-    /// Head office's clock as its refusals tell it: requests are signed by it.
-    public let headOfficeClock: HeadOfficeClock
 
-    public init(
-        ledger: LedgerDatabase, settings: SyncSettings, http: HTTPClient = .shared,
-        headOfficeClock: HeadOfficeClock = HeadOfficeClock()
-    ) {
+    public init(ledger: LedgerDatabase, settings: SyncSettings, http: HTTPClient = .shared) {
         self.ledger = ledger
         self.settings = settings
         self.http = http
-        self.headOfficeClock = headOfficeClock
     }
 
     /// One push of everything waiting (bounded by ``SyncSettings/maximumBatchesPerRun``) and one
@@ -58,7 +52,7 @@ public struct SyncClient: Sendable {
                 try await pull(into: &report)
             }
             try ledger.recordSync(error: nil)
-            let ahead = headOfficeClock.offsetMilliseconds / 1000
+            let ahead = ledger.headOfficeClockOffsetMilliseconds / 1000
             if ahead.magnitude >= 60 { report.headOfficeClockAheadSeconds = ahead }
             return report
         } catch {
@@ -172,7 +166,7 @@ public struct SyncClient: Sendable {
         let secret = try settings.secretFile.map { try SyncSettings.readSecret(path: $0) } ?? settings.secret
         for (name, value) in RequestSigning.headers(
             storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView,
-            now: headOfficeClock.now())
+            now: ledger.headOfficeNow())
         {
             request.headers.add(name: name, value: value)
         }
@@ -206,11 +200,13 @@ public struct SyncClient: Sendable {
                 // its answer lost. Nothing is wrong; the next attempt is signed afresh.
                 throw SyncFailure.unreachable("the request reached head office twice and its answer was lost; retrying")
             }
-            // This till's clock is off: sign by head office's clock and send again, once.
-            if body?.error == "stale", !resignedByHeadOfficesClock, let headOfficeTime = body?.headOfficeTimeMilliseconds,
-                headOfficeClock.follow(headOfficeMilliseconds: headOfficeTime)
-            {
-                return try await send(method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true)
+            // This till's clock is off: sign by head office's clock (and date entries by it) and send again, once.
+            if body?.error == "stale", !resignedByHeadOfficesClock, let headOfficeTime = body?.headOfficeTimeMilliseconds {
+                let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(Int64(Date().timeIntervalSince1970 * 1000))
+                if !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) {
+                    try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
+                    return try await send(method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true)
+                }
             }
             throw SyncFailure.refused(status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
         default:

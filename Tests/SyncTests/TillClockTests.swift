@@ -37,7 +37,7 @@ import Testing
 
     /// Found by attack: a till whose clock was 10 minutes off (either way) was refused as `stale` at every sync, its
     /// entries stuck on the till, with the exit of a refusal by the rules. Head office's refusal carries its
-    /// clock; the till signs by it, syncs, and says its clock is off.
+    /// clock; the till signs by it, syncs, says its clock is off, and dates its entries by head office's clock.
     @Test(arguments: Driver.allCases, [600.0, -600.0])
     func aTillWhoseClockIsTenMinutesOffStillSyncs(_ driver: Driver, headOfficeAheadSeconds: Double) async throws {
         try await Harness.withStore(driver) { store in
@@ -52,9 +52,17 @@ import Testing
                 let ahead = try #require(report.headOfficeClockAheadSeconds)
                 #expect(abs(Double(ahead) - headOfficeAheadSeconds) < 5)
                 #expect(try await store.member(card: card.value, now: Date())?.balance == 50)
-                // The next sync signs by head office's clock at once.
+                // The next sync signs by head office's clock at once, and the till dates its entries by it (found by
+                // attack: a till 20 minutes behind dated a sale on the day before, out of reach of the day cap).
                 _ = try till.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("A-2"))
                 #expect(try await till.client.syncOnce().pushedEntries == 1)
+                let history = try await store.pointHistories(cards: [card.value], expiredOnly: false)
+                let dated = try #require(history.first?.events.first { $0.key == "A:3" }?.atMilliseconds)
+                let headOfficeNow = Date().addingTimeInterval(headOfficeAheadSeconds).timeIntervalSince1970 * 1000
+                #expect(abs(Double(dated) - headOfficeNow) < 30_000, "dated \(dated), head office's now \(headOfficeNow)")
+                // A later process (the next command) starts from what was learnt.
+                let reopened = try LedgerDatabase(path: till.folder.file("A.db"))
+                #expect(abs(Double(reopened.headOfficeClockOffsetMilliseconds) - headOfficeAheadSeconds * 1000) < 5_000)
             }
         }
     }

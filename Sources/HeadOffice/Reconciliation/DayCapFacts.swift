@@ -223,7 +223,8 @@ extension HeadOfficeStore {
                 let code = points < 0 ? "reconcile:day_cap_exceeded" : "reconcile:day_cap_restored"
                 let reason =
                     points < 0
-                    ? "\(code): the day cap of \(excess.day) was earned more than once (stores \(excess.stores.joined(separator: ", ")))"
+                    ? "\(code): the points of \(excess.day) went beyond what its day cap lets one always-online till grant "
+                        + "(sales at \(excess.stores.joined(separator: ", ")); returns take back their share)"
                     : "\(code): refunds of \(excess.day) left the day under its cap (a till capped a sale by more than it had to, "
                         + "or a refund made an earlier correction too large)"
                 let key = "reconcile:day_cap:\(member.card):\(excess.day):\(earlier.count)"

@@ -13,8 +13,9 @@ extension LedgerDatabase {
     ///   of being refused; head office attaches the points to the member.
     public func award(
         card: CardNumber, amount: Money, receipt: ReceiptReference, lines: [SaleLine]? = nil, provisionalIfUnknown: Bool = false,
-        at now: Date = Date()
+        at now: Date? = nil
     ) throws -> AwardResult {
+        let now = now ?? headOfficeNow()
         // Found by attack: a zero sale reached the ledger's CHECK and was reported as a storage failure.
         guard amount.minorUnits > 0 else {
             throw LoyaltyError.badInput("zero_amount", "a sale amount must be greater than zero; a return is `refund`")

@@ -149,7 +149,8 @@ extension LedgerDatabase {
     /// with the same receipt prints the original result; another use is refused, and so is a coupon of
     /// another member or a receipt of another member. A coupon this till has not heard of (issued at
     /// another store since the last sync) is refused: it arrives with the member at the next sync.
-    public func useCoupon(code: String, card: CardNumber, receipt: ReceiptReference, at now: Date = Date()) throws -> CouponResult {
+    public func useCoupon(code: String, card: CardNumber, receipt: ReceiptReference, at now: Date? = nil) throws -> CouponResult {
+        let now = now ?? headOfficeNow()
         let code = code.uppercased()
         guard (1...64).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_" || $0 == "-") }) else {
             throw LoyaltyError.badInput("bad_coupon", "a coupon code is letters, digits and '-', e.g. WELCOME-KQZXBMTRWAHPLE")

@@ -7,8 +7,9 @@ extension LedgerDatabase {
     /// card of the member who brought them (head office counts referrals); it may be a member this
     /// till has not heard of, but never the new member themselves.
     public func enroll(
-        card: CardNumber, name: String?, birthday: CalendarDate?, referredBy: CardNumber? = nil, at now: Date = Date()
+        card: CardNumber, name: String?, birthday: CalendarDate?, referredBy: CardNumber? = nil, at now: Date? = nil
     ) throws -> EnrollResult {
+        let now = now ?? headOfficeNow()
         if let referredBy, referredBy == card {
             throw LoyaltyError.badInput("self_referral", "a member cannot refer themselves; --referred-by takes the card of the member who brought them")
         }
@@ -168,8 +169,9 @@ extension LedgerDatabase {
 
     /// Adds `new` to the member holding `existing` (a phone barcode beside the plastic card, a second
     /// card). The change reaches head office in the ledger stream, so every store learns it.
-    public func addCard(_ new: CardNumber, toMemberOf existing: CardNumber, at now: Date = Date()) throws -> AddedCard {
-        try write { db in
+    public func addCard(_ new: CardNumber, toMemberOf existing: CardNumber, at now: Date? = nil) throws -> AddedCard {
+        let now = now ?? headOfficeNow()
+        return try write { db in
             let program = try currentProgram(db)
             // A blocked card names no one at this till: adding a card to it would carry a lost or stolen
             // card's points onto a card nobody blocked.
@@ -266,7 +268,8 @@ extension LedgerDatabase {
 
     /// Changes the member's name and/or birthday; the change reaches head office in the ledger stream
     /// (the newest change wins there).
-    public func updateProfile(card: CardNumber, name: String?, birthday: CalendarDate?, at now: Date = Date()) throws -> MemberView {
+    public func updateProfile(card: CardNumber, name: String?, birthday: CalendarDate?, at now: Date? = nil) throws -> MemberView {
+        let now = now ?? headOfficeNow()
         guard name != nil || birthday != nil else {
             throw LoyaltyError.badInput("nothing_to_change", "give --name and/or --birthday")
         }

@@ -17,7 +17,8 @@ extension LedgerDatabase {
     /// office in the ledger stream as a 0-point profile entry; head office averages a member's answers.
     /// - Parameter key: makes the answer idempotent (the kiosk sends one per scan, so a second tap on
     ///   the same scan keeps the first answer); nil: every call is a new answer.
-    public func recordFeedback(card: CardNumber, score: Int, key: String? = nil, at now: Date = Date()) throws -> FeedbackResult {
+    public func recordFeedback(card: CardNumber, score: Int, key: String? = nil, at now: Date? = nil) throws -> FeedbackResult {
+        let now = now ?? headOfficeNow()
         guard (1...5).contains(score) else {
             throw LoyaltyError.badInput("bad_score", "the answer is a whole number from 1 (poor) to 5 (excellent), not \(score)")
         }

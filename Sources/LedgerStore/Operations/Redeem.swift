@@ -9,9 +9,10 @@ extension LedgerDatabase {
     ///   ``offlineAfterSeconds``, a single redemption may not exceed this many points.
     public func redeem(
         card: CardNumber, points: Int64, receipt: ReceiptReference, offlineCap: Int64? = nil, saleAmount: Money? = nil,
-        at now: Date = Date()
+        at now: Date? = nil
     ) throws -> RedeemResult {
-        try write { db in
+        let now = now ?? headOfficeNow()
+        return try write { db in
             let program = try currentProgram(db)
             let key = "redeem:\(receipt.value)"
             // A retry first, before anything that may have changed since (a card blocked after the sale).

@@ -16,9 +16,10 @@ extension LedgerDatabase {
     ///     answered): counted with this store's own returns.
     public func refund(
         receipt: ReceiptReference, amount: Money?, lines: [LineReturn]? = nil, returnReceipt: ReceiptReference?,
-        elsewhere: SoldElsewhere? = nil, at now: Date = Date()
+        elsewhere: SoldElsewhere? = nil, at now: Date? = nil
     ) throws -> RefundResult {
-        try write { db in
+        let now = now ?? headOfficeNow()
+        return try write { db in
             let program = try currentProgram(db)
             let sale = try Row.fetchAll(
                 db.cachedStatement(

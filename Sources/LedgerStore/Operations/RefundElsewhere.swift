@@ -33,9 +33,10 @@ extension LedgerDatabase {
     /// reverse entries name the selling store's sale; head office counts them against it.
     public func refundElsewhere(
         _ sale: SoldElsewhere, amount: Money?, lines: [LineReturn]?, returnReceipt: ReceiptReference?,
-        at now: Date = Date()
+        at now: Date? = nil
     ) throws -> RefundResult {
-        try write { db in
+        let now = now ?? headOfficeNow()
+        return try write { db in
             let program = try currentProgram(db)
             // Amounts are the receipt's, in the sale's currency; after the program changed currency only the
             // whole sale can be returned here (no amounts to type).

@@ -103,7 +103,7 @@ extension Sync {
     static func clockWarning(headOfficeAheadSeconds: Int64) -> String {
         let minutes = max(1, headOfficeAheadSeconds.magnitude / 60)
         return "\nThis till's clock is \(minutes) min \(headOfficeAheadSeconds > 0 ? "behind" : "ahead of") head office's: "
-            + "synced by head office's clock; set the till's clock right (NTP), its sales carry its own time."
+            + "synced and dating entries by head office's clock; set the till's clock right (NTP)."
     }
 }
 
