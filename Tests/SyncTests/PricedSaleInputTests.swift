@@ -8,11 +8,14 @@ import Testing
 /// What a sale brings for head office to price it again comes from the wire: every extreme is refused with a
 /// clear message and changes nothing, and the largest legal values never trap head office.
 @Suite struct PricedSaleInputTests {
-    func sale(_ seq: Int64, base: Int64?, tier: String?, birthday: Bool? = nil, kind: String = "earn") -> SyncEntry {
+    func sale(
+        _ seq: Int64, base: Int64?, tier: String?, birthday: Bool? = nil, kind: String = "earn", beforeCaps: Int64? = nil
+    ) -> SyncEntry {
         var entry = Harness.entry(seq, kind: kind, points: kind == "earn" ? 10 : -10, at: Int64(Date().timeIntervalSince1970 * 1000) - 1_000)
         entry.earningBase = base
         entry.pricedTier = tier
         entry.pricedBirthday = birthday
+        entry.pointsBeforeCaps = beforeCaps
         return entry
     }
 
@@ -36,6 +39,10 @@ import Testing
                 sale(1, base: 10, tier: String(repeating: "x", count: 65)), sale(1, base: 10, tier: ""),
                 sale(1, base: 10, tier: "4111 1111 1111 1111"), sale(1, base: 10, tier: "base", kind: "redeem"),
                 sale(1, base: nil, tier: nil, birthday: true),
+                // What a sale earned before the caps: with its base, never below its points, never beyond 10^12.
+                sale(1, base: nil, tier: nil, beforeCaps: 10), sale(1, base: 10, tier: "base", beforeCaps: 9),
+                sale(1, base: 10, tier: "base", beforeCaps: .max), sale(1, base: 10, tier: "base", beforeCaps: .min),
+                sale(1, base: 10, tier: "base", beforeCaps: 1_000_000_000_001),
             ]
             for entry in bad {
                 await #expect(throws: IngestRefusal.self) {
@@ -46,7 +53,7 @@ import Testing
             // The largest base a till may bring, priced at base by a till that had not seen the member reach `top`:
             // ×1000 % would exceed what one entry may carry, so no correction is written, and nothing traps.
             let first = sale(1, base: 1_000, tier: "base")
-            let huge = sale(2, base: 1_000_000_000_000, tier: "base", birthday: false)
+            let huge = sale(2, base: 1_000_000_000_000, tier: "base", birthday: false, beforeCaps: 1_000_000_000_000)
             _ = try await store.ingest(
                 storeId: "A", batch: PushBatch(entries: [first, huge], backlog: 0), nonce: nil, now: Date())
             _ = try await store.reconcileSalePrices(cards: [first.card], actor: "test", now: Date())
