@@ -128,15 +128,7 @@ import Testing
     /// sale prices) it corrected on the way, so its listing did not add up to the change of the balance.
     @Test(arguments: Driver.allCases)
     func aMergeListsEveryCorrectionItMakes(_ driver: Driver) async throws {
-        let program = try ProgramFile.parse(
-            """
-            valid_from: 2020-01-01T00:00:00Z
-            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
-            tiers:
-              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
-            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            bonuses: {enrolment_points: 50}
-            """)
+        let program = try MemberFactsTravelTests.dayCapProgram(extra: "\nbonuses: {enrolment_points: 50}")
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "A", secret: "sa", now: Date())
             _ = try await store.publishProgram(program, actor: "test", now: Date())

@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    /// One point per unit, one tier, a day cap of 100 points (Paris days), plus `extra` lines.
+    static func dayCapProgram(extra: String = "") throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            """ + extra)
+    }
+
     /// Defect: birthdays never reached other stores — the same sale earned 200 at one store and 100 at another.
     @Test(arguments: Driver.allCases)
     func aBirthdayMonthEarnsTheSameAtEveryStore(_ driver: Driver) async throws {
@@ -147,14 +159,7 @@ import Testing
     /// Defect: the per-day cap counted only this till's entries, so the cap was earned once per store per day.
     @Test(arguments: Driver.allCases)
     func theDayCapCountsEveryStoresSalesOfTheDay(_ driver: Driver) async throws {
-        let program = try ProgramFile.parse(
-            """
-            valid_from: 2020-01-01T00:00:00Z
-            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
-            tiers:
-              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
-            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            """)
+        let program = try Self.dayCapProgram()
         try await twoTills(driver, program: program) { a, b, store in
             _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
             #expect(
@@ -175,14 +180,7 @@ import Testing
     /// share of what the sale kept), with a visible correction every till shows.
     @Test(arguments: Driver.allCases)
     func twoOfflineTillsEarningTheDayCapAreReconciledToTheCap(_ driver: Driver) async throws {
-        let program = try ProgramFile.parse(
-            """
-            valid_from: 2020-01-01T00:00:00Z
-            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
-            tiers:
-              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
-            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            """)
+        let program = try Self.dayCapProgram()
         try await twoTills(driver, program: program) { a, b, store in
             _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
             _ = try await a.client.syncOnce()
@@ -215,14 +213,7 @@ import Testing
     /// sale granted none, by what is left of its amount.
     @Test(arguments: Driver.allCases)
     func aSaleCappedFromAStaleViewOfTheDayIsToppedUp(_ driver: Driver) async throws {
-        let program = try ProgramFile.parse(
-            """
-            valid_from: 2020-01-01T00:00:00Z
-            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
-            tiers:
-              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
-            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            """)
+        let program = try Self.dayCapProgram()
         try await twoTills(driver, program: program) { a, b, store in
             _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
             #expect(try a.ledger.award(card: card, amount: money("80.00"), receipt: ReceiptReference("A-1")).points == 80)
@@ -254,14 +245,7 @@ import Testing
     /// nothing at the till (always online: what the cap leaves). The figure includes head office's corrections.
     @Test(arguments: Driver.allCases)
     func theDaysFigureAtTheTillsCountsHeadOfficesCorrections(_ driver: Driver) async throws {
-        let program = try ProgramFile.parse(
-            """
-            valid_from: 2020-01-01T00:00:00Z
-            earning: {points_per_unit: 1, rounding: down, per_member_day_cap_points: 100, time_zone: Europe/Paris}
-            tiers:
-              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
-            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
-            """)
+        let program = try Self.dayCapProgram()
         try await twoTills(driver, program: program) { a, b, store in
             _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
             _ = try await a.client.syncOnce()
