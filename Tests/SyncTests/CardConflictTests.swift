@@ -618,36 +618,31 @@ import Testing
     func anEnrolmentOfAMergedRecordArrivingLateKeepsTheReferralTheMembersFirstEnrolmentNamed(
         _ driver: Driver
     ) async throws {
-        try await Harness.withStore(driver) { store in
-            for id in ["N", "S", "E", "W"] { try await store.addStore(id: id, secret: "s", now: Date()) }
-            _ = try await store.publishProgram(try ExpiryAndReferralTests.program(referral: 500), actor: "test", now: Date())
-            try await Harness.withServer(store) { base in
-                let tills = try ["N", "S", "E", "W"].map { try AgentSyncTests.Till($0, secret: "s", base: base) }
-                let (north, south, east, west) = (tills[0], tills[1], tills[2], tills[3])
-                for till in tills { _ = try await till.client.syncOnce() }
-                let carl = try CardNumber(GTIN.withCheckDigit("290000088991"))
-                let bert = try CardNumber(GTIN.withCheckDigit("290000088992"))
-                let dora = try CardNumber(GTIN.withCheckDigit("290000088993"))
-                _ = try west.ledger.enroll(card: carl, name: "Carl", birthday: nil)
-                _ = try await west.client.syncOnce()
-                _ = try south.ledger.enroll(card: bert, name: "Bert", birthday: nil, referredBy: carl)
-                _ = try south.ledger.award(card: bert, amount: money("10.00"), receipt: ReceiptReference("S-1"))
-                try await Task.sleep(for: .milliseconds(5))
-                _ = try north.ledger.enroll(card: dora, name: "Bert", birthday: nil)
-                try await Task.sleep(for: .milliseconds(5))
-                _ = try east.ledger.enroll(card: bert, name: nil, birthday: nil, referredBy: carl)
-                try await Task.sleep(for: .milliseconds(5))
-                _ = try west.ledger.enroll(card: dora, name: nil, birthday: nil)
-                for till in [south, east, west] { _ = try await till.client.syncOnce() }
-                _ = try await store.grantReferralBonuses(now: Date())
-                try await store.mergeMembers(keep: bert.value, other: dora.value, actor: "test", reason: "one person", now: Date())
-                try await store.reconcileAfterMerge(keep: bert.value, actor: "members merge", now: Date())
-                _ = try north.ledger.award(card: dora, amount: money("20.00"), receipt: ReceiptReference("N-1"))
-                for till in [north, south, east, west, north] { _ = try await till.client.syncOnce() }
-                _ = try await store.grantReferralBonuses(now: Date())
-                #expect(try await store.member(card: bert.value, now: Date())?.balance == 530)
-                #expect(try await store.member(card: carl.value, now: Date())?.balance == 500)
-            }
+        let program = try ExpiryAndReferralTests.program(referral: 500)
+        try await Harness.withTills(driver, ["N", "S", "E", "W"], program: program) { store, tills in
+            let (north, south, east, west) = (tills[0], tills[1], tills[2], tills[3])
+            let carl = try CardNumber(GTIN.withCheckDigit("290000088991"))
+            let bert = try CardNumber(GTIN.withCheckDigit("290000088992"))
+            let dora = try CardNumber(GTIN.withCheckDigit("290000088993"))
+            _ = try west.ledger.enroll(card: carl, name: "Carl", birthday: nil)
+            _ = try await west.client.syncOnce()
+            _ = try south.ledger.enroll(card: bert, name: "Bert", birthday: nil, referredBy: carl)
+            _ = try south.ledger.award(card: bert, amount: money("10.00"), receipt: ReceiptReference("S-1"))
+            try await Task.sleep(for: .milliseconds(5))
+            _ = try north.ledger.enroll(card: dora, name: "Bert", birthday: nil)
+            try await Task.sleep(for: .milliseconds(5))
+            _ = try east.ledger.enroll(card: bert, name: nil, birthday: nil, referredBy: carl)
+            try await Task.sleep(for: .milliseconds(5))
+            _ = try west.ledger.enroll(card: dora, name: nil, birthday: nil)
+            for till in [south, east, west] { _ = try await till.client.syncOnce() }
+            _ = try await store.grantReferralBonuses(now: Date())
+            try await store.mergeMembers(keep: bert.value, other: dora.value, actor: "test", reason: "one person", now: Date())
+            try await store.reconcileAfterMerge(keep: bert.value, actor: "members merge", now: Date())
+            _ = try north.ledger.award(card: dora, amount: money("20.00"), receipt: ReceiptReference("N-1"))
+            for till in [north, south, east, west, north] { _ = try await till.client.syncOnce() }
+            _ = try await store.grantReferralBonuses(now: Date())
+            #expect(try await store.member(card: bert.value, now: Date())?.balance == 530)
+            #expect(try await store.member(card: carl.value, now: Date())?.balance == 500)
         }
     }
 

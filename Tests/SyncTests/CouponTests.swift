@@ -98,36 +98,29 @@ import Testing
     /// was given) at head office and at every till, and `report coupons` lists it.
     @Test(arguments: Driver.allCases)
     func anOfferUsedOfflineAfterItsSaleWasRefundedElsewhereIsUsedEverywhereAndReported(_ driver: Driver) async throws {
-        try await Harness.withStore(driver) { store in
-            try await store.addStore(id: "A", secret: "sa", now: Date())
-            try await store.addStore(id: "B", secret: "sb", now: Date())
-            _ = try await store.publishProgram(try Self.program(), actor: "test", now: Date())
-            try await Harness.withServer(store) { base in
-                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
-                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
-                for till in [a, b] { _ = try await till.client.syncOnce() }
-                let card = try CardNumber(GTIN.withCheckDigit("290000077709"))
-                _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
-                _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-1"))
-                let offer = try #require(
-                    try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-2")).couponsIssued?.first)
-                for till in [a, b] { _ = try await till.client.syncOnce() }
-                #expect(try a.ledger.refund(receipt: ReceiptReference("V-2"), amount: nil, returnReceipt: nil).voidedCoupons == [offer])
-                _ = try await a.client.syncOnce()
-                // B has not heard of the refund: it sells and accepts the offer.
-                _ = try b.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("B-1"))
-                _ = try b.ledger.useCoupon(code: offer, card: card, receipt: ReceiptReference("B-1"))
-                for till in [b, a, b] { _ = try await till.client.syncOnce() }
-                let status = { (till: AgentSyncTests.Till) in
-                    try till.ledger.member(card: card).coupons.first { $0.code == offer }?.status
-                }
-                #expect(try status(a) == "used" && status(b) == "used")
-                let page = try await store.updates(storeId: "A", since: 0, now: Date())
-                #expect(page.members.first?.coupons?.first { $0.code == offer }?.status == "used")
-                let listed = try await store.couponDoubleUses()
-                #expect(listed.map(\.problem) == ["used_and_voided"] && listed.map(\.storeId) == ["B"])
-                #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+        try await Harness.withTills(driver, ["A", "B"], program: try Self.program()) { store, tills in
+            let (a, b) = (tills[0], tills[1])
+            let card = try CardNumber(GTIN.withCheckDigit("290000077709"))
+            _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
+            _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-1"))
+            let offer = try #require(
+                try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-2")).couponsIssued?.first)
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(try a.ledger.refund(receipt: ReceiptReference("V-2"), amount: nil, returnReceipt: nil).voidedCoupons == [offer])
+            _ = try await a.client.syncOnce()
+            // B has not heard of the refund: it sells and accepts the offer.
+            _ = try b.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("B-1"))
+            _ = try b.ledger.useCoupon(code: offer, card: card, receipt: ReceiptReference("B-1"))
+            for till in [b, a, b] { _ = try await till.client.syncOnce() }
+            let status = { (till: AgentSyncTests.Till) in
+                try till.ledger.member(card: card).coupons.first { $0.code == offer }?.status
             }
+            #expect(try status(a) == "used" && status(b) == "used")
+            let page = try await store.updates(storeId: "A", since: 0, now: Date())
+            #expect(page.members.first?.coupons?.first { $0.code == offer }?.status == "used")
+            let listed = try await store.couponDoubleUses()
+            #expect(listed.map(\.problem) == ["used_and_voided"] && listed.map(\.storeId) == ["B"])
+            #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
         }
     }
 

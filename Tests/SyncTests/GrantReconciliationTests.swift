@@ -129,30 +129,24 @@ import Testing
     @Test(arguments: Driver.allCases)
     func aMergeListsEveryCorrectionItMakes(_ driver: Driver) async throws {
         let program = try MemberFactsTravelTests.dayCapProgram(extra: "\nbonuses: {enrolment_points: 50}")
-        try await Harness.withStore(driver) { store in
-            try await store.addStore(id: "A", secret: "sa", now: Date())
-            _ = try await store.publishProgram(program, actor: "test", now: Date())
-            try await Harness.withServer(store) { base in
-                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
-                _ = try await a.client.syncOnce()
-                let other = try CardNumber(GTIN.withCheckDigit("290000066612"))
-                for (index, member) in [card, other].enumerated() {
-                    _ = try a.ledger.enroll(card: member, name: "Ana", birthday: nil)
-                    _ = try a.ledger.award(card: member, amount: money("80.00"), receipt: ReceiptReference("M-\(index)"))
-                }
-                _ = try await a.client.syncOnce()
-                let before = try await store.member(card: card.value, now: Date())!.balance
-                    + store.member(card: other.value, now: Date())!.balance
-                #expect(before == 260)
-                try await store.mergeMembers(
-                    keep: card.value, other: other.value, actor: "test", reason: "same person", now: Date())
-                let merged = try await store.reconcileAfterMerge(keep: card.value, actor: "members merge", now: Date())
-                // One person: one enrolment bonus, 100 of the day's 160 points.
-                #expect(try await store.member(card: card.value, now: Date())?.balance == 150)
-                #expect(merged.others.map(\.reasonCode) == ["reconcile:day_cap_exceeded"])
-                let listed = merged.grants.reduce(0) { $0 + $1.points } + merged.others.reduce(0) { $0 + $1.points }
-                #expect(listed == 150 - before)
+        try await Harness.withTills(driver, ["A"], program: program) { store, tills in
+            let a = tills[0]
+            let other = try CardNumber(GTIN.withCheckDigit("290000066612"))
+            for (index, member) in [card, other].enumerated() {
+                _ = try a.ledger.enroll(card: member, name: "Ana", birthday: nil)
+                _ = try a.ledger.award(card: member, amount: money("80.00"), receipt: ReceiptReference("M-\(index)"))
             }
+            _ = try await a.client.syncOnce()
+            let before = try await store.member(card: card.value, now: Date())!.balance
+                + store.member(card: other.value, now: Date())!.balance
+            #expect(before == 260)
+            try await store.mergeMembers(keep: card.value, other: other.value, actor: "test", reason: "same person", now: Date())
+            let merged = try await store.reconcileAfterMerge(keep: card.value, actor: "members merge", now: Date())
+            // One person: one enrolment bonus, 100 of the day's 160 points.
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 150)
+            #expect(merged.others.map(\.reasonCode) == ["reconcile:day_cap_exceeded"])
+            let listed = merged.grants.reduce(0) { $0 + $1.points } + merged.others.reduce(0) { $0 + $1.points }
+            #expect(listed == 150 - before)
         }
     }
 
@@ -160,31 +154,26 @@ import Testing
     /// goodwill adjustment) no longer listed them with the member: they stayed on the record that was merged away.
     @Test(arguments: Driver.allCases)
     func aMergedRecordsHeadOfficeEntriesAreListedWithTheMemberAtEveryTill(_ driver: Driver) async throws {
-        try await Harness.withStore(driver) { store in
-            try await store.addStore(id: "A", secret: "sa", now: Date())
-            try await store.addStore(id: "B", secret: "sb", now: Date())
-            try await Harness.withServer(store) { base in
-                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
-                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
-                let other = try CardNumber(GTIN.withCheckDigit("290000066622"))
-                _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
-                _ = try b.ledger.enroll(card: other, name: "Ana", birthday: nil)
-                for till in [a, b, a] { _ = try await till.client.syncOnce() }
-                let record = try #require(try await store.member(card: other.value, now: Date()))
-                _ = try await store.issue(
-                    [
-                        IssuedEntryRequest(
-                            memberId: record.memberId, card: other.value, kind: .adjust, points: 40, reason: "manual: goodwill",
-                            idempotencyKey: "goodwill-1", createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-                    ], actor: "ops", now: Date())
-                for till in [a, b] { _ = try await till.client.syncOnce() }
-                #expect(try a.ledger.member(card: other).headOfficeEntries.map(\.points) == [40])
-                try await store.mergeMembers(keep: card.value, other: other.value, actor: "ops", reason: nil, now: Date())
-                for till in [a, b] { _ = try await till.client.syncOnce() }
-                for till in [a, b] {
-                    let member = try till.ledger.member(card: card)
-                    #expect(member.balance == 40 && member.headOfficeEntries.map(\.points) == [40], "\(member.headOfficeEntries)")
-                }
+        try await Harness.withTills(driver, ["A", "B"]) { store, tills in
+            let (a, b) = (tills[0], tills[1])
+            let other = try CardNumber(GTIN.withCheckDigit("290000066622"))
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+            _ = try b.ledger.enroll(card: other, name: "Ana", birthday: nil)
+            for till in [a, b, a] { _ = try await till.client.syncOnce() }
+            let record = try #require(try await store.member(card: other.value, now: Date()))
+            _ = try await store.issue(
+                [
+                    IssuedEntryRequest(
+                        memberId: record.memberId, card: other.value, kind: .adjust, points: 40, reason: "manual: goodwill",
+                        idempotencyKey: "goodwill-1", createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                ], actor: "ops", now: Date())
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            #expect(try a.ledger.member(card: other).headOfficeEntries.map(\.points) == [40])
+            try await store.mergeMembers(keep: card.value, other: other.value, actor: "ops", reason: nil, now: Date())
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            for till in [a, b] {
+                let member = try till.ledger.member(card: card)
+                #expect(member.balance == 40 && member.headOfficeEntries.map(\.points) == [40], "\(member.headOfficeEntries)")
             }
         }
     }

@@ -7,6 +7,7 @@ import NIOHTTP1
 import HeadOffice
 import Hummingbird
 import Logging
+import LoyaltyCore
 import PostgresNIO
 import SyncProtocol
 import Testing
@@ -67,6 +68,23 @@ enum Harness {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await body(client)
+        }
+    }
+
+    /// A head office on `driver` serving on loopback, `program` published, and one till per store id (each store's
+    /// secret `s` + its id), each synced once: the setup of most tests with several stores.
+    static func withTills(
+        _ driver: Driver, _ storeIds: [String], program: ProgramDefinition? = nil,
+        _ body: (any HeadOfficeStore, [AgentSyncTests.Till]) async throws -> Void
+    ) async throws {
+        try await withStore(driver) { store in
+            for id in storeIds { try await store.addStore(id: id, secret: "s\(id)", now: Date()) }
+            if let program { _ = try await store.publishProgram(program, actor: "test", now: Date()) }
+            try await withServer(store) { base in
+                let tills = try storeIds.map { try AgentSyncTests.Till($0, secret: "s\($0)", base: base) }
+                for till in tills { _ = try await till.client.syncOnce() }
+                try await body(store, tills)
+            }
         }
     }
 
