@@ -199,12 +199,21 @@ import Testing
             #expect(try await store.member(card: card.value, now: Date())?.balance == 20)
             // B's sale is refunded too: nothing of the day stands, the correction is given back.
             _ = try b.ledger.refund(receipt: ReceiptReference("B-1"), amount: nil, returnReceipt: ReceiptReference("B-1r"))
-            for till in [b, a] { _ = try await till.client.syncOnce() }
-            #expect(try await store.member(card: card.value, now: Date())?.balance == 0)
-            #expect(try a.ledger.member(card: card).balance == 0 && a.ledger.verify().ok && b.ledger.verify().ok)
-            let again = try await store.reconcileDayCaps(cards: [card.value], actor: "test", now: Date())
-            #expect(again.isEmpty, "running again changes nothing")
+            try await expectDaySettled(store, a, b, balance: 0)
         }
+    }
+
+    /// After both tills synced: head office and both tills hold `balance`, both ledgers verify, and reconciling the
+    /// day again changes nothing.
+    func expectDaySettled(
+        _ store: any HeadOfficeStore, _ a: AgentSyncTests.Till, _ b: AgentSyncTests.Till, balance: Int64
+    ) async throws {
+        for till in [b, a] { _ = try await till.client.syncOnce() }
+        #expect(try await store.member(card: card.value, now: Date())?.balance == balance)
+        #expect(try a.ledger.member(card: card).balance == balance && b.ledger.member(card: card).balance == balance)
+        #expect(try a.ledger.verify().ok && b.ledger.verify().ok)
+        let again = try await store.reconcileDayCaps(cards: [card.value], actor: "test", now: Date())
+        #expect(again.isEmpty, "running again changes nothing")
     }
 
     /// Found by attack: a till that had not heard of a refund at another store capped a sale by the day it knew
@@ -232,11 +241,7 @@ import Testing
             // Half of the sale granted nothing comes back: always online it would keep half of its 30.
             _ = try b.ledger.refund(
                 receipt: ReceiptReference("B-2"), amount: money("15.00"), returnReceipt: ReceiptReference("B-2r"))
-            for till in [b, a] { _ = try await till.client.syncOnce() }
-            #expect(try await store.member(card: card.value, now: Date())?.balance == 75)
-            #expect(try a.ledger.member(card: card).balance == 75 && a.ledger.verify().ok && b.ledger.verify().ok)
-            let again = try await store.reconcileDayCaps(cards: [card.value], actor: "test", now: Date())
-            #expect(again.isEmpty, "running again changes nothing")
+            try await expectDaySettled(store, a, b, balance: 75)
         }
     }
 
