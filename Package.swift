@@ -70,7 +70,7 @@ let package = Package(
         // Wire types of the sync contract and request signing, shared by agent and head office.
         .target(
             name: "SyncProtocol",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LoyaltyCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),
         // The agent's push/pull loop.
@@ -152,11 +152,25 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The store hub: one till of a store relays the store's tills to each other and to head office.
+        .target(
+            name: "StoreHub",
+            dependencies: [
+                "LoyaltyCore", "LedgerStore", "SyncProtocol", "SyncClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // CLI + daemon wiring only. The till's code and nothing else: no HeadOffice (a test checks the binary).
         .executableTarget(
             name: "loyalty-agent",
             dependencies: [
-                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI",
+                "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI", "StoreHub",
                 "CConcurrencyHook", "CommandLineOutput", "ConfigurationFile",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -6,7 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import LoyaltyCore
-import SyncProtocol
+public import SyncProtocol
 
 /// What one sync run moved.
 public struct SyncReport: Codable, Hashable, Sendable {
@@ -27,7 +27,7 @@ public struct SyncReport: Codable, Hashable, Sendable {
 public struct SyncClient: Sendable {
     public let ledger: LedgerDatabase
     public let settings: SyncSettings
-    let http: HTTPClient
+    public let http: HTTPClient
 
     public init(ledger: LedgerDatabase, settings: SyncSettings, http: HTTPClient = .shared) {
         self.ledger = ledger
@@ -95,6 +95,7 @@ public struct SyncClient: Sendable {
     static let maximumBalanceMagnitude: UInt64 = 1_000_000_000_000_000
 
     func pull(into report: inout SyncReport) async throws {
+        var storeTillMarks: [String: Int64]?
         var cursor = try ledger.syncPosition().cursor
         for _ in 0..<settings.maximumBatchesPerRun {
             // Our mark tells head office when its history was rewound (restored): it then starts a new epoch.
@@ -107,6 +108,8 @@ public struct SyncClient: Sendable {
                     status: 200, code: "balance_out_of_range",
                     message: "head office sent a balance of \(wild.balance) points, beyond any real one; nothing was applied")
             }
+            // The first page's marks: read before any of the pull's snapshots, so they hold at least that much.
+            if storeTillMarks == nil { storeTillMarks = page.storeTillMarks }
             // A new epoch: head office's history was rewound, the cursor means nothing there. From 0.
             let epochCursor = try ledger.adoptHeadOfficeEpoch(page.epoch)
             if epochCursor != cursor {
@@ -146,14 +149,19 @@ public struct SyncClient: Sendable {
             let position = try ledger.syncPosition()
             report.backlog = position.backlog
             cursor = position.cursor
-            if !page.more && cursor == page.cursor { break }
+            if !page.more && cursor == page.cursor {
+                // Every page read: the store's other tills' entries up to the first page's marks are in the snapshots.
+                if let storeTillMarks { try ledger.recordCompletedHeadOfficePull(storeTillMarks: storeTillMarks) }
+                break
+            }
         }
         report.cursor = cursor
     }
 
     /// Sends one signed request and decodes the answer, mapping failures to ``SyncFailure``.
     func send<Answer: Decodable>(
-        _ method: HTTPMethod, path: String, body: Data, gzip: Bool, resignedByHeadOfficesClock: Bool = false
+        _ method: HTTPMethod, path: String, body: Data, gzip: Bool, resignedByHeadOfficesClock: Bool = false,
+        asLedger ledgerName: String? = nil
     ) async throws -> Answer {
         let requestBody = body
         var payload = ByteBuffer(bytes: body)
@@ -163,9 +171,9 @@ public struct SyncClient: Sendable {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         // The secret file is read for every request: a secret head office rotated is used without a restart.
-        let secret = try settings.secretFile.map { try SyncSettings.readSecret(path: $0) } ?? settings.secret
+        let secret = try settings.signingSecret(forLedger: ledgerName)
         for (name, value) in RequestSigning.headers(
-            storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView,
+            storeId: ledgerName ?? settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView,
             now: ledger.headOfficeNow())
         {
             request.headers.add(name: name, value: value)
@@ -205,7 +213,8 @@ public struct SyncClient: Sendable {
                 let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(Int64(Date().timeIntervalSince1970 * 1000))
                 if !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) {
                     try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
-                    return try await send(method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true)
+                    return try await send(
+                        method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true, asLedger: ledgerName)
                 }
             }
             throw SyncFailure.refused(status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
@@ -215,8 +224,18 @@ public struct SyncClient: Sendable {
     }
 }
 
+extension SyncClient {
+    /// Pushes a batch of another till of this store (the store hub relaying it), signed as that till.
+    public func pushRelayed(ledgerName: String, batch: PushBatch) async throws -> PushResult {
+        guard let identity = TillIdentity(ledgerName: ledgerName), identity.storeId == TillIdentity(ledgerName: settings.storeId)?.storeId
+        else { throw SyncFailure.configuration("\(ledgerName) is not a till of this store; the hub relays only its own store's tills") }
+        let body = try JSONEncoder().encode(batch)
+        return try await send(.POST, path: "/v1/stores/\(ledgerName)/batches", body: body, gzip: true, asLedger: ledgerName)
+    }
+}
+
 extension SyncEntry {
-    init(_ entry: OutboxEntry) {
+    public init(_ entry: OutboxEntry) {
         self.init(
             seq: entry.seq, id: entry.id, card: entry.card, kind: entry.kind, points: entry.points, amountMinor: entry.amountMinor,
             currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq, ruleVersion: entry.ruleVersion, reason: entry.reason,

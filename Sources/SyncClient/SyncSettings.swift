@@ -1,4 +1,5 @@
 public import Foundation
+import SyncProtocol
 
 /// How the agent reaches head office.
 public struct SyncSettings: Sendable {
@@ -29,6 +30,14 @@ public struct SyncSettings: Sendable {
         self.batchMaximumBytes = batchMaximumBytes
         self.maximumBatchesPerRun = maximumBatchesPerRun
         self.requestTimeoutSeconds = requestTimeoutSeconds
+    }
+
+    /// The secret this ledger signs with: the store's (read again from its file), or for one till of a store
+    /// with several (`0042.3`) the till's own, derived from it.
+    /// `forLedger`: another till of the store (the store hub relaying, or checking, its requests).
+    public func signingSecret(forLedger ledgerName: String? = nil) throws -> String {
+        let storeSecret = try secretFile.map { try SyncSettings.readSecret(path: $0) } ?? secret
+        return RequestSigning.ledgerSecret(storeSecret: storeSecret, ledgerName: ledgerName ?? storeId)
     }
 
     /// Reads the store secret from a file (never from argv): one line, surrounding spaces ignored.

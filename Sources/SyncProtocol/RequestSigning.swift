@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import LoyaltyCore
 
 /// HMAC-SHA256 request signatures: each request is signed with the store's secret over its method,
 /// path (with query), the SHA-256 of its body, a timestamp and a nonce.
@@ -48,6 +49,21 @@ public enum RequestSigning {
         var difference: UInt8 = 0
         for (a, b) in zip(presented.utf8, expected.utf8) { difference |= a ^ b }
         return difference == 0
+    }
+
+    /// The secret one till of a store signs with: derived from the store's secret and the till's number,
+    /// so every till has a secret of its own while the store is given one (`loyalty-hq stores add`). Head
+    /// office and the store hub derive the same; rotating or revoking the store's secret does it for its tills.
+    public static func tillSecret(storeSecret: String, till: Int) -> String {
+        let key = SymmetricKey(data: Data(storeSecret.utf8))
+        let code = HMAC<SHA256>.authenticationCode(for: Data("loyalty till \(till)".utf8), using: key)
+        return String(decoding: code.flatMap { [UInt8(ascii: "a") + ($0 >> 4), UInt8(ascii: "a") + ($0 & 0x0F)] }, as: UTF8.self)
+    }
+
+    /// The secret the ledger `ledgerName` signs with, given its store's secret.
+    public static func ledgerSecret(storeSecret: String, ledgerName: String) -> String {
+        guard let till = TillIdentity(ledgerName: ledgerName)?.till else { return storeSecret }
+        return tillSecret(storeSecret: storeSecret, till: till)
     }
 
     /// A new store secret: 32 random bytes, each half-byte written as one of the letters `a` to `p`.

@@ -382,6 +382,9 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     /// The program versions a store needs: the one in force now and any published for later (nil when
     /// head office has published none; stores keep the built-in version 1).
     public var programs: [ProgramRelease]?
+    /// For one till of a store with several: head office's acknowledged sequence of each other till of the
+    /// store, read before the page's snapshots (they hold at least those entries). Nil for a store's one box.
+    public var storeTillMarks: [String: Int64]? = nil
 
     public init(
         members: [MemberSnapshot], blockedCards: [String], unblockedCards: [String]? = nil, cursor: Int64, more: Bool,
@@ -406,6 +409,7 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
         case blockedCards = "blocked_cards"
         case unblockedCards = "unblocked_cards"
         case acknowledgedSeq = "acknowledged_seq"
+        case storeTillMarks = "store_till_marks"
     }
 }
 

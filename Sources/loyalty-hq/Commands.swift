@@ -197,7 +197,8 @@ struct Stores: AsyncParsableCommand {
             }
             if stores.isEmpty { Output.out("No stores yet: register one with `loyalty-hq stores add STORE_ID`.") }
             for store in stores {
-                Output.out("\(store.storeId)  acknowledged up to \(store.acknowledgedSeq)  backlog \(store.reportedBacklog)  last contact \(Output.iso(store.lastContactMilliseconds))")
+                let till = TillIdentity(ledgerName: store.storeId)?.till
+                Output.out("\(till.map { "  till \($0): " } ?? "")\(store.storeId)  acknowledged up to \(store.acknowledgedSeq)  backlog \(store.reportedBacklog)  last contact \(Output.iso(store.lastContactMilliseconds))")
             }
         }
     }
@@ -409,10 +410,17 @@ struct Report: AsyncParsableCommand {
             json = Output.json(Body(audit: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .totals:
             let totals = try await storage.withReportStore { store in try await store.totals() }
-            header = ["store", "entries", "points"]
-            rows = totals.map { [$0.storeId, String($0.entries), String($0.points)] }
-            struct Body: Encodable { var totals: [StoreTotal] }
-            json = Output.json(Body(totals: totals))
+            // Each ledger (a store's one box, or one till of a store with several), then the store's total.
+            header = ["store", "till", "entries", "points"]
+            let stores = StoreRollup.byStore(totals)
+            rows = stores.flatMap { store in
+                let tills = totals.filter { store.ledgers.contains($0.storeId) }.compactMap { total in
+                    TillIdentity(ledgerName: total.storeId)?.till.map { [store.storeId, String($0), String(total.entries), String(total.points)] }
+                }
+                return tills + [[store.storeId, "all", String(store.entries), String(store.points)]]
+            }
+            struct Body: Encodable { var totals: [StoreTotal]; var stores: [StoreRollup] }
+            json = Output.json(Body(totals: totals, stores: stores))
         case .coupons:
             let uses = try await storage.withReportStore { store in try await store.couponDoubleUses() }
             header = ["code", "card", "store", "receipt", "at", "problem"]

@@ -16,6 +16,7 @@ public struct HeadOfficeAPI: Sendable {
     /// Who may open `GET /dashboard`.
     public let dashboard: DashboardAccess
     let secrets: SecretCache
+    let tills = TillRegistry()
     let passwordThrottle = PasswordThrottle()
 
     /// - Parameter credentialCacheSeconds: how long a store's secrets are kept between database reads
@@ -144,7 +145,11 @@ public struct HeadOfficeAPI: Sendable {
             return response
         }
         do {
-            return APIResponse.json(.ok, try await store.updates(storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, now: clock()))
+            // A till of a store with several: its store's other tills' marks, read before the snapshots.
+            let tillMarks = try await tills.marksOfOtherTills(of: storeId, in: store)
+            var page = try await store.updates(storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, now: clock())
+            page.storeTillMarks = tillMarks
+            return APIResponse.json(.ok, page)
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)
         } catch {
@@ -189,7 +194,7 @@ public struct HeadOfficeAPI: Sendable {
         let credentials: StoreCredentials?
         do {
             credentials = try await secrets.credentials(storeId: caller, now: now) {
-                try await store.credentials(storeId: $0, now: now)
+                try await tills.credentials(ledgerName: $0, in: store, now: now)
             }
         } catch {
             return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
@@ -216,6 +221,12 @@ public struct HeadOfficeAPI: Sendable {
             return .refused(
                 APIResponse.error(
                     .unauthorized, "store_revoked", "head office revoked this store; ask head office for a new registration"))
+        }
+        // A till of a registered store joins at its first signed request (its own ledger, mark and sequence).
+        do {
+            try await tills.joinIfNew(ledgerName: caller, in: store, now: now)
+        } catch {
+            return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
         guard caller == storeId else {
             return .refused(APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(PaymentCardDetector.redacted(String(storeId.prefix(64))))'s"))

@@ -175,6 +175,12 @@ extension LedgerDatabase {
                 tier = hqTier
             }
         }
+        // The store's other tills' entries the snapshot does not hold yet (a store hub relayed them).
+        let (withPeers, peersOverflowed) = vouched.addingReportingOverflow(try peerPoints(memberId: memberId, db))
+        guard !peersOverflowed else {
+            throw LoyaltyError.refused("balance_out_of_range", "card \(card.masked)'s balance is out of range; sync again")
+        }
+        vouched = withPeers
         let holder = CardHolder(
             memberId: memberId, card: card.value, cardStatus: row.status, balance: row.balance, tier: tier, vouchedBalance: vouched,
             provisional: row.provisional,

@@ -433,6 +433,44 @@ enum LedgerSchema {
             // as an unknown record, added to a member, hid its points until the next sync).
             try db.execute(sql: "ALTER TABLE members ADD COLUMN merged_at_seq INTEGER")
         }
+        migrator.registerMigration("v26-store-hub") { db in
+            // A store of several tills: the entries of the store's other tills, as the store hub relayed them
+            // (they count in a member's balance here until head office's snapshot holds them), and, on the hub,
+            // every till's entries it holds for the store and relays to head office.
+            try db.execute(
+                sql: """
+                    CREATE TABLE store_peer_entries (
+                        ledger TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        card TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        points INTEGER NOT NULL,
+                        amount_minor INTEGER NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        PRIMARY KEY (ledger, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX store_peer_entries_by_card ON store_peer_entries(card);
+                    CREATE TABLE store_peer_marks (
+                        ledger TEXT PRIMARY KEY,
+                        head_office_seq INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hub_ledgers (
+                        ledger TEXT PRIMARY KEY,
+                        ledger_id TEXT NOT NULL,
+                        hub_acknowledged INTEGER NOT NULL DEFAULT 0,
+                        head_office_acknowledged INTEGER NOT NULL DEFAULT 0,
+                        report TEXT,
+                        last_seen_ms INTEGER
+                    );
+                    CREATE TABLE hub_entries (
+                        id INTEGER PRIMARY KEY,
+                        ledger TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        entry TEXT NOT NULL,
+                        UNIQUE (ledger, seq)
+                    );
+                    """)
+        }
         return migrator
     }
 }

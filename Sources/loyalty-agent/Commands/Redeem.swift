@@ -3,7 +3,7 @@ import Foundation
 import LedgerStore
 import LoyaltyCore
 
-struct Redeem: LedgerCommand {
+struct Redeem: AsyncLedgerCommand {
     static let configuration = CommandConfiguration(
         abstract: "Spend points as a discount on a sale; refused beyond the member's balance.")
 
@@ -14,9 +14,11 @@ struct Redeem: LedgerCommand {
     var offlineCap: Int64?
     @Option(help: ArgumentHelp("The sale's amount, when the program limits the share of a sale points may pay.", valueName: "amount"))
     var saleAmount: String?
+    @OptionGroup var hub: StoreHubOptions
+    @OptionGroup var sync: SyncOptions
     @OptionGroup var global: GlobalOptions
 
-    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+    func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
         let card = try global.memberCard(card)
         let receipt = try ReceiptReference(receipt)
         guard let points = Int64(points), points > 0 else {
@@ -26,7 +28,12 @@ struct Redeem: LedgerCommand {
             ?? AgentConfigFile.current.withLock { $0.int("offline_redeem_cap") }.map(Int64.init)
         if let cap, cap < 0 { throw LoyaltyError.badInput("bad_option", "--offline-cap takes a number of points ≥ 0") }
         let sale = try saleAmount.map { try Money(parsing: $0, currency: ledger.program().currency) }
+        // In a store with a hub: the store's other tills' redemptions first (a member cannot spend the same
+        // points at two tills), and this one to the hub at once. A hub out of reach: this till decides alone.
+        let hubSettings = try hub.hubURL() == nil ? nil : try sync.settings(for: ledger)
+        if let hubSettings { _ = try await hub.exchangeIfConfigured(ledger: ledger, settings: hubSettings) }
         let result = try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap, saleAmount: sale)
+        if let hubSettings, !result.replayed { _ = try await hub.exchangeIfConfigured(ledger: ledger, settings: hubSettings) }
         let human =
             result.replayed
             ? "Already recorded: receipt \(result.receipt) redeemed \(result.points) points. Nothing new was written."

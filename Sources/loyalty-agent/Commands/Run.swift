@@ -8,6 +8,7 @@ import Logging
 import LoyaltyCore
 import PointOfSaleAPI
 import ServiceLifecycle
+import StoreHub
 import SyncClient
 
 /// `loyalty-agent run`: the store agent as one process — the local POS API on loopback, the
@@ -38,6 +39,15 @@ struct Run: AsyncParsableCommand {
     var layout: String?
     @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double =
         30
+    @Option(
+        help: ArgumentHelp(
+            "Serve as the store hub for the store's other tills on HOST:PORT, e.g. 0.0.0.0:8790 (default: "
+                + "$LOYALTY_HUB_LISTEN, else hub.listen in agent.yaml; none: not the hub).",
+            valueName: "host:port"))
+    var hubListen: String?
+    @Option(help: ArgumentHelp("Milliseconds between exchanges with the store hub.", valueName: "milliseconds"))
+    var hubIntervalMilliseconds: Int64 = 2_000
+    @OptionGroup var hub: StoreHubOptions
     @OptionGroup var sync: SyncOptions
     @OptionGroup var apiToken: APITokenOptions
     @OptionGroup var global: GlobalOptions
@@ -127,6 +137,9 @@ struct Run: AsyncParsableCommand {
         } else {
             logger.warning("no head office configured (--hq-url, LOYALTY_HQ_URL or hq.url in agent.yaml): not syncing")
         }
+        services += try storeHubServices(
+            ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
+            serverLogger: serverLogger)
         if let interval = SystemdNotifier.watchdogIntervalMicroseconds() {
             services.append(WatchdogService(notifier: notifier, intervalMicroseconds: interval))
         }
@@ -150,6 +163,67 @@ struct Run: AsyncParsableCommand {
     }
 
     /// `HOST:PORT` on loopback.
+    /// The store hub's listener and loop (this agent is the hub), or the loop of a till that uses one.
+    private func storeHubServices(
+        ledger: LedgerDatabase, syncSettings: SyncSettings?, syncClient: SyncClient?, board: ScannerBoard, logger: Logger,
+        serverLogger: Logger
+    ) throws -> [any Service] {
+        let environment = ProcessInfo.processInfo.environment
+        let listen = hubListen ?? environment["LOYALTY_HUB_LISTEN"] ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
+        let hubURL = try hub.hubURL()
+        guard listen != nil || hubURL != nil else { return [] }
+        guard (100...600_000).contains(hubIntervalMilliseconds) else {
+            throw LoyaltyError.badInput("bad_option", "--hub-interval-milliseconds takes 100 to 600000")
+        }
+        guard !(listen != nil && hubURL != nil) else {
+            throw LoyaltyError.badInput("bad_option", "a till is the store hub (--hub-listen) or uses one (--hub-url), not both")
+        }
+        guard TillIdentity(ledgerName: ledger.storeId)?.till != nil else {
+            throw LoyaltyError.badInput(
+                "bad_option", "the store hub joins the tills of one store: give this till its number (--store-id STORE --till N)")
+        }
+        guard let syncSettings, let syncClient else {
+            throw LoyaltyError.badInput(
+                "bad_option",
+                "the store hub needs head office's settings too (--hq-url and the store's secret file): the tills sign with "
+                    + "the store's secret, and the hub relays them to head office")
+        }
+        let scanners: @Sendable () -> [String] = { board.attachedScanners.map(\.name) }
+        if let listen {
+            let (host, port) = try Self.hubAddress(listen)
+            let service = HubService(ledger: ledger)
+            let router = StoreHubRouter(hub: service, settings: syncSettings)
+            let server = TimerlessHTTPService(router: router.router(), address: .hostname(host, port: port), logger: serverLogger) {
+                channel in
+                Printer.out("loyalty-agent store hub ready on http://\(host):\(channel.localAddress?.port ?? port)")
+            }
+            let loop = StoreHubService(
+                exchange: HubExchange(ledger: ledger, connection: LocalHubConnection(hub: service), scanners: scanners),
+                relay: HubRelay(ledger: ledger, headOffice: syncClient), intervalMilliseconds: hubIntervalMilliseconds,
+                logger: logger)
+            logger.notice("serving as the store hub of store \(service.storeId ?? "?") on \(host):\(port)")
+            return [server, loop]
+        }
+        guard let hubURL else { return [] }
+        let connection = HTTPHubConnection(hubURL: hubURL, settings: syncSettings, http: syncClient.http)
+        logger.notice("exchanging with the store hub \(hubURL.absoluteString) every \(hubIntervalMilliseconds) ms")
+        return [
+            StoreHubService(
+                exchange: HubExchange(ledger: ledger, connection: connection, scanners: scanners), relay: nil,
+                intervalMilliseconds: hubIntervalMilliseconds, logger: logger)
+        ]
+    }
+
+    /// The hub listens on the store's LAN (its requests are signed); any host, a port 0 to 65535.
+    static func hubAddress(_ text: String) throws(LoyaltyError) -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port),
+            colon > text.startIndex
+        else {
+            throw .badInput("bad_listen", "--hub-listen (hub.listen in agent.yaml) takes HOST:PORT, e.g. 0.0.0.0:8790")
+        }
+        return (String(text[..<colon]), port)
+    }
+
     static func address(_ text: String) throws(LoyaltyError) -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65_535).contains(port)

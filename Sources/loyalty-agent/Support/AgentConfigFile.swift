@@ -9,6 +9,9 @@ import Synchronization
 /// ```yaml
 /// db: /var/lib/loyalty-agent/ledger.db
 /// store_id: store-0042
+/// till: 3                  # one till of a store with several (its ledger is store-0042.3)
+/// hub:
+///   url: http://10.0.0.5:8790   # the store hub on the LAN (on the hub itself: listen: 0.0.0.0:8790)
 /// currency: EUR
 /// offline_redeem_cap: 500
 /// hq:
@@ -29,7 +32,8 @@ struct AgentConfigFile: Sendable {
         "db": .text, "store_id": .text, "currency": .text, "offline_redeem_cap": .wholeNumber(0...1_000_000_000_000),
         "hq.url": .text, "hq.store_secret_file": .text, "scanner.layout": .text,
         "member_ranges": .text, "listen": .text, "scanner.allow": .text, "scanner.device_layouts": .text,
-        "api.token_file": .text, "hq.ca_file": .text,
+        "api.token_file": .text, "hq.ca_file": .text, "till": .wholeNumber(1...999), "hub.url": .text,
+        "hub.listen": .text,
     ]
 
     let file: ConfigurationFile

@@ -25,6 +25,14 @@ struct GlobalOptions: ParsableArguments {
     var storeId: String?
 
     @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "This till's number in a store with several tills, 1 to 999: its ledger is STORE.TILL at head office and the "
+                + "store hub (default: $LOYALTY_TILL, else till in agent.yaml; none: the store's only box).",
+            valueName: "number"))
+    var till: String?
+
+    @Option(
         name: .customLong("member-range"),
         help: ArgumentHelp(
             "Member card numbers: a prefix or FROM-TO (repeatable; default: $LOYALTY_MEMBER_RANGES or member_ranges in agent.yaml, comma-separated).",
@@ -68,11 +76,25 @@ struct GlobalOptions: ParsableArguments {
                 throw LoyaltyError.badInput("bad_store_id", "the store id holds a bank card number; choose another store id")
             }
         }
+        let requestedTill = till ?? environment["LOYALTY_TILL"] ?? file.int("till").map(String.init)
+        if let requestedTill {
+            guard requestedStore != nil else {
+                throw LoyaltyError.badInput("store_unassigned", "--till needs the store id too: --store-id STORE_ID --till \(requestedTill)")
+            }
+            guard requestedTill.count <= 3, let number = Int(requestedTill), (1...TillIdentity.maximumTill).contains(number),
+                !requestedTill.hasPrefix("0")
+            else {
+                throw LoyaltyError.badInput("bad_till", "a till number is a whole number from 1 to \(TillIdentity.maximumTill), not '\(requestedTill)'")
+            }
+        }
+        let requestedLedger = requestedStore.map { store in
+            TillIdentity(storeId: store, till: requestedTill.flatMap { Int($0) }).ledgerName
+        }
         let currency = try Currency.named(environment["LOYALTY_CURRENCY"] ?? file.string("currency") ?? "EUR")
         let ledger = try LedgerDatabase(
-            path: databasePath, creating: .init(storeId: requestedStore, program: .standard(currency: currency)))
-        // A till used before it was configured binds to the store id it is given first.
-        if let requestedStore { try ledger.bindStore(requestedStore) }
+            path: databasePath, creating: .init(storeId: requestedLedger, program: .standard(currency: currency)))
+        // A till used before it was configured binds to the store id (and till) it is given first.
+        if let requestedLedger { try ledger.bindStore(requestedLedger) }
         MemberRanges.adopt(from: ledger)
         return ledger
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerStore
 import LoyaltyCore
+import StoreHub
 import SyncClient
 
 /// Where head office is and how this store proves who it is.
@@ -82,19 +83,54 @@ struct Sync: AsyncLedgerCommand {
         discussion: "Exit 4 when head office is unreachable: nothing is lost, the entries stay in the outbox.")
 
     @OptionGroup var sync: SyncOptions
+    @OptionGroup var hub: StoreHubOptions
     @OptionGroup var global: GlobalOptions
 
+    /// With a store hub: what the exchange with it moved (or why it failed), beside head office's report.
+    struct WithStoreHub: Encodable {
+        var headOffice: SyncReport?
+        var storeHub: HubExchangeReport?
+        var storeHubError: String?
+        var headOfficeError: String?
+    }
+
     func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
-        let report = try await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {
+        let settings = try sync.settings(for: ledger)
+        // The store hub first (the LAN): the store's other tills' entries count before head office's snapshots come.
+        if let exchanged = try await hub.exchangeIfConfigured(ledger: ledger, settings: settings) {
+            let hubLine: String
+            var body = WithStoreHub()
+            switch exchanged {
+            case .success(let report):
+                body.storeHub = report
+                hubLine = report.summary
+            case .failure(let failure):
+                body.storeHubError = failure.description
+                hubLine = "Store hub: \(failure.description); this till works alone until it is back."
+            }
+            do {
+                let report = try await SyncOptions.withClient(ledger: ledger, settings: settings) { try await $0.syncOnce() }
+                body.headOffice = report
+                return CommandOutput(json: body, human: hubLine + "\n" + Self.describe(report, ledger: ledger))
+            } catch let failure as SyncFailure where failure.isTransient {
+                body.headOfficeError = failure.description
+                return CommandOutput(
+                    json: body, human: hubLine + "\n" + failure.description + "; the entries stay in the outbox.",
+                    exitCode: 4)
+            }
+        }
+        let report = try await SyncOptions.withClient(ledger: ledger, settings: settings) {
             try await $0.syncOnce()
         }
-        return CommandOutput(
-            json: report,
-            human: """
+        return CommandOutput(json: report, human: Self.describe(report, ledger: ledger))
+    }
+
+    static func describe(_ report: SyncReport, ledger: LedgerDatabase) -> String {
+            """
                 Synced store \(ledger.storeId) with head office: pushed \(report.pushedEntries) entries in \(report.batches) batches\
                 \(report.duplicateEntries > 0 ? " (\(report.duplicateEntries) already there)" : ""); acknowledged up to \(report.acknowledgedSeq); \
                 \(report.backlog) still waiting. Pulled \(report.membersUpdated) member updates and \(report.blockedCards) blocked cards.
-                """ + (report.headOfficeClockAheadSeconds.map { Self.clockWarning(headOfficeAheadSeconds: $0) } ?? ""))
+                """ + (report.headOfficeClockAheadSeconds.map { Self.clockWarning(headOfficeAheadSeconds: $0) } ?? "")
     }
 }
 

@@ -25,6 +25,13 @@ struct RotateSecret: AsyncParsableCommand {
         guard (0...168).contains(overlapHours) else {
             throw CommandFailure(code: "bad_option", message: "--overlap-hours takes 0 to 168", exitCode: 2)
         }
+        if let identity = TillIdentity(ledgerName: storeId), identity.till != nil {
+            throw CommandFailure(
+                code: "bad_store_id",
+                message: "\(storeId) is one till of store \(identity.storeId): its secret comes from the store's; rotate "
+                    + "`loyalty-hq stores rotate-secret \(identity.storeId)` (every till of the store then uses the new one)",
+                exitCode: 2)
+        }
         let actor = try OperatorInput.actor(by)
         let (storeId, overlapSeconds) = (storeId, Int64(overlapHours) * 3600)
         let secret = RequestSigning.newSecret()

@@ -1,0 +1,24 @@
+public import LoyaltyCore
+
+/// A store's totals over all its tills (`0042`, `0042.1`, `0042.2`, ... add up to store `0042`).
+public struct StoreRollup: Codable, Hashable, Sendable {
+    public var storeId: String
+    /// The ledgers that wrote entries: the store's one box and each till, by ledger name.
+    public var ledgers: [String]
+    public var entries: Int64
+    public var points: Int64
+
+    /// Per-ledger totals added up per store, in store order.
+    public static func byStore(_ totals: [StoreTotal]) -> [StoreRollup] {
+        var rollups: [String: StoreRollup] = [:]
+        for total in totals {
+            let storeId = TillIdentity(ledgerName: total.storeId)?.storeId ?? total.storeId
+            var rollup = rollups[storeId] ?? StoreRollup(storeId: storeId, ledgers: [], entries: 0, points: 0)
+            rollup.ledgers.append(total.storeId)
+            rollup.entries += total.entries
+            rollup.points += total.points
+            rollups[storeId] = rollup
+        }
+        return rollups.values.sorted { $0.storeId < $1.storeId }
+    }
+}

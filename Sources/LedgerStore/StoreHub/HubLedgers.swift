@@ -1,0 +1,169 @@
+public import Foundation
+import GRDB
+import LoyaltyCore
+
+/// One entry of a till as the store hub holds it: the figures a till's view needs, and the entry as it
+/// travels to head office (`entry`, the sync contract's JSON, relayed as received).
+public struct HubEntryRecord: Hashable, Sendable {
+    public var ledger: String
+    public var seq: Int64
+    public var card: String
+    public var kind: String
+    public var points: Int64
+    public var amountMinor: Int64
+    public var createdAtMilliseconds: Int64
+    public var entry: String
+
+    public init(
+        ledger: String, seq: Int64, card: String, kind: String, points: Int64, amountMinor: Int64,
+        createdAtMilliseconds: Int64, entry: String
+    ) {
+        self.ledger = ledger
+        self.seq = seq
+        self.card = card
+        self.kind = kind
+        self.points = points
+        self.amountMinor = amountMinor
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.entry = entry
+    }
+}
+
+/// A till of the store as the hub last heard from it.
+public struct HubTillRecord: Hashable, Sendable {
+    public var ledger: String
+    /// The till's own account of itself (scanners, backlog), as JSON it sent.
+    public var report: String?
+    public var lastSeenMilliseconds: Int64?
+    /// How far the hub holds the till's entries, and how far head office does (as the hub knows).
+    public var hubAcknowledged: Int64
+    public var headOfficeAcknowledged: Int64
+}
+
+/// What the hub answers a till's push with.
+public struct HubReceipt: Hashable, Sendable {
+    /// The till's entries the hub holds, contiguous from 1.
+    public var hubAcknowledged: Int64
+    /// Set when the push did not continue from ``hubAcknowledged``: resend from this sequence.
+    public var expectedSeq: Int64?
+}
+
+/// The store hub's side: every till's entries for the store, held durably (the hub's ledger file) and
+/// relayed to head office. Like head office, it keeps each (till, seq) once and contiguous, so a push
+/// retried or cut mid-way neither loses nor doubles an entry.
+extension LedgerDatabase {
+    /// The most entries one push to the hub may carry.
+    public static let maximumHubBatchEntries = 500
+
+    /// Stores a till's entries (from the hub's mark on) and its report. A till whose ledger was replaced
+    /// (another ledger id under the same name) starts again from nothing: the hub drops what it held of
+    /// the old one, which head office has or refuses anyway.
+    public func hubReceive(
+        ledger: String, ledgerId: String, entries: [HubEntryRecord], report: String?, headOfficeAcknowledged: Int64,
+        at now: Date = Date()
+    ) throws -> HubReceipt {
+        precondition(entries.count <= Self.maximumHubBatchEntries, "a hub batch is bounded")
+        return try write { db in
+            let known = try Row.fetchOne(
+                db, sql: "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
+                arguments: [ledger])
+            var acknowledged: Int64 = known?[1] ?? 0
+            if let known, (known[0] as String) != ledgerId {
+                try db.execute(sql: "DELETE FROM hub_entries WHERE ledger = ?", arguments: [ledger])
+                try db.execute(sql: "DELETE FROM store_peer_entries WHERE ledger = ?", arguments: [ledger])
+                try db.execute(
+                    sql: "UPDATE hub_ledgers SET ledger_id = ?, hub_acknowledged = 0, head_office_acknowledged = 0 WHERE ledger = ?",
+                    arguments: [ledgerId, ledger])
+                acknowledged = 0
+            } else if known == nil {
+                try db.execute(
+                    sql: "INSERT INTO hub_ledgers (ledger, ledger_id) VALUES (?, ?)", arguments: [ledger, ledgerId])
+            }
+            var expected: Int64?
+            for entry in entries where entry.seq > acknowledged {
+                guard entry.seq == acknowledged + 1 else {
+                    expected = acknowledged + 1
+                    break
+                }
+                try db.execute(
+                    sql: "INSERT INTO hub_entries (ledger, seq, entry) VALUES (?, ?, ?)",
+                    arguments: [ledger, entry.seq, entry.entry])
+                acknowledged = entry.seq
+            }
+            try db.execute(
+                sql: """
+                    UPDATE hub_ledgers SET hub_acknowledged = ?, report = IFNULL(?, report), last_seen_ms = ?,
+                        head_office_acknowledged = MAX(head_office_acknowledged, MIN(?, ?))
+                    WHERE ledger = ?
+                    """,
+                arguments: [acknowledged, report, now.millisecondsSince1970, headOfficeAcknowledged, acknowledged, ledger])
+            return HubReceipt(hubAcknowledged: acknowledged, expectedSeq: expected)
+        }
+    }
+
+    /// The store's entries after `cursor` that are not `ledger`'s own, oldest first, at most `limit`,
+    /// with the cursor to ask from next.
+    public func hubEntries(
+        notOf ledger: String, after cursor: Int64, limit: Int
+    ) throws -> (entries: [(ledger: String, entry: String)], cursor: Int64) {
+        precondition(limit > 0)
+        return try read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, ledger, entry FROM hub_entries WHERE id > ? AND ledger <> ? ORDER BY id LIMIT ?",
+                arguments: [cursor, ledger, limit])
+            // The cursor moves past the caller's own entries too (they are not sent back).
+            let last = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM hub_entries") ?? 0
+            let next = rows.count == limit ? (rows.last?[0] as Int64? ?? cursor) : max(cursor, last)
+            return (rows.map { (ledger: $0[1], entry: $0[2]) }, next)
+        }
+    }
+
+    /// Every till the hub has heard from.
+    public func hubTills() throws -> [HubTillRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ledger, report, last_seen_ms, hub_acknowledged, head_office_acknowledged
+                    FROM hub_ledgers ORDER BY ledger
+                    """
+            ).map {
+                HubTillRecord(
+                    ledger: $0[0], report: $0[1], lastSeenMilliseconds: $0[2], hubAcknowledged: $0[3],
+                    headOfficeAcknowledged: $0[4])
+            }
+        }
+    }
+
+    /// A till's entries head office has not acknowledged yet (as the hub knows), oldest first, for relaying.
+    public func hubRelayBatch(ledger: String, limit: Int) throws -> (ledgerId: String, entries: [String], backlog: Int64)? {
+        precondition(limit > 0)
+        return try read { db in
+            guard
+                let known = try Row.fetchOne(
+                    db, sql: "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
+                    arguments: [ledger])
+            else { return nil }
+            let (ledgerId, held, mark): (String, Int64, Int64) = (known[0], known[1], known[2])
+            let entries = try String.fetchAll(
+                db, sql: "SELECT entry FROM hub_entries WHERE ledger = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [ledger, mark, limit])
+            return (ledgerId, entries, max(0, held - mark - Int64(entries.count)))
+        }
+    }
+
+    /// Head office's answer to a relayed push (or a till's word on it): its mark for the till's ledger.
+    /// Head office's own answer is authoritative and may rewind the mark (it was restored).
+    public func hubRecordHeadOfficeMark(ledger: String, acknowledged: Int64, fromHeadOffice: Bool) throws {
+        try write { db in
+            try db.execute(
+                sql: fromHeadOffice
+                    ? "UPDATE hub_ledgers SET head_office_acknowledged = MIN(?, hub_acknowledged) WHERE ledger = ?"
+                    : """
+                    UPDATE hub_ledgers SET head_office_acknowledged = MAX(head_office_acknowledged, MIN(?, hub_acknowledged))
+                    WHERE ledger = ?
+                    """,
+                arguments: [acknowledged, ledger])
+        }
+    }
+}

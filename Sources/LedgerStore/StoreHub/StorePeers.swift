@@ -1,0 +1,117 @@
+public import Foundation
+import GRDB
+import LoyaltyCore
+
+/// Where this till stands with its store hub.
+public struct HubPosition: Hashable, Sendable {
+    /// This till's entries the hub holds (its own sequence).
+    public var hubAcknowledged: Int64
+    /// The hub's cursor over the store's other tills' entries.
+    public var cursor: Int64
+}
+
+/// The till's side of a store of several tills: the entries of the store's other tills, as the hub
+/// relayed them, count in a member's balance here until head office's snapshot of the member holds
+/// them. So a member who redeemed at till 1 cannot spend the same points at till 2 while the WAN is down.
+///
+/// Which a snapshot holds: with each pull head office says how far it holds each other till of the store,
+/// read before the snapshots; an entry up to that mark is in them (a member an entry was ingested for
+/// after this till's last pull is in the next). Marks are kept when a whole pull completes.
+extension LedgerDatabase {
+    public func hubPosition() throws -> HubPosition {
+        try read { db in
+            HubPosition(
+                hubAcknowledged: try Self.meta("hub_acknowledged", db), cursor: try Self.meta("hub_cursor", db))
+        }
+    }
+
+    /// Keeps what the hub sent: the other tills' entries (this till's own are never taken), how far head
+    /// office has each till's entries, the hub's cursor, this till's mark at the hub, and the store's tills.
+    public func applyHubUpdates(
+        entries: [HubEntryRecord], cursor: Int64, hubAcknowledged: Int64?, storeTills: String?
+    ) throws {
+        let own = storeId
+        try write { db in
+            for entry in entries where entry.ledger != own {
+                try db.execute(
+                    sql: """
+                        INSERT INTO store_peer_entries (ledger, seq, card, kind, points, amount_minor, created_at_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                        """,
+                    arguments: [
+                        entry.ledger, entry.seq, entry.card, entry.kind, entry.points, entry.amountMinor,
+                        entry.createdAtMilliseconds,
+                    ])
+            }
+            try Self.setMeta("hub_cursor", max(cursor, 0), db)
+            if let hubAcknowledged { try Self.setMeta("hub_acknowledged", max(hubAcknowledged, 0), db) }
+            if let storeTills {
+                try db.execute(
+                    sql: """
+                        INSERT INTO store_meta (key, value) VALUES ('store_tills', ?)
+                        ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                        """,
+                    arguments: [storeTills])
+            }
+        }
+    }
+
+    /// This till's entries the hub holds, as the hub answered a push (it may rewind: a hub restored).
+    public func recordHubAcknowledged(_ mark: Int64) throws {
+        try write { db in try Self.setMeta("hub_acknowledged", max(mark, 0), db) }
+    }
+
+    /// A pull from head office completed: `marks` (read before its first page's snapshots) say how far the
+    /// snapshots hold each other till of the store. Head office's word, even lower than before (restored).
+    public func recordCompletedHeadOfficePull(storeTillMarks marks: [String: Int64]) throws {
+        let own = storeId
+        try write { db in
+            try db.execute(sql: "DELETE FROM store_peer_marks")
+            for (ledger, seq) in marks where ledger != own {
+                try db.execute(
+                    sql: "INSERT INTO store_peer_marks (ledger, head_office_seq) VALUES (?, ?)", arguments: [ledger, max(0, seq)])
+            }
+        }
+    }
+
+    /// The store's tills as the hub last described them (JSON), nil when this till has no hub.
+    public func storeTills() throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_tills'") }
+    }
+
+    /// The points of the store's other tills' entries for `memberId`'s cards that head office's snapshot
+    /// does not hold yet.
+    func peerPoints(memberId: Int64, _ db: Database) throws -> Int64 {
+        try db.cachedStatement(
+            sql: """
+                SELECT IFNULL(SUM(p.points), 0) FROM store_peer_entries p JOIN cards c ON c.number = p.card
+                WHERE c.member_id = ? AND p.seq > IFNULL((SELECT m.head_office_seq FROM store_peer_marks m WHERE m.ledger = p.ledger), 0)
+                """
+        ).firstRow([.integer(memberId)]) { $0.int64(0) } ?? 0
+    }
+
+    /// The store's other tills' entries, points and spend since `dayStartMilliseconds`, as the hub relayed
+    /// them: with this till's own, the manager's totals for the whole store.
+    public func peerTotals(since dayStartMilliseconds: Int64) throws -> (entries: Int64, points: Int64, amountMinor: Int64) {
+        try read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*), IFNULL(SUM(points), 0), IFNULL(SUM(CASE WHEN kind = 'earn' THEN amount_minor ELSE 0 END), 0)
+                    FROM store_peer_entries WHERE created_at_ms >= ?
+                    """,
+                arguments: [dayStartMilliseconds])
+            return (row?[0] ?? 0, row?[1] ?? 0, row?[2] ?? 0)
+        }
+    }
+
+    static func meta(_ key: String, _ db: Database) throws -> Int64 {
+        try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = ?", arguments: [key]).flatMap { Int64($0) } ?? 0
+    }
+
+    static func setMeta(_ key: String, _ value: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            arguments: [key, String(value)])
+    }
+}

@@ -1,0 +1,151 @@
+public import Foundation
+public import Hummingbird
+import HTTPTypes
+import Logging
+import LoyaltyCore
+import NIOCore
+import NIOFoundationCompat
+public import SyncClient
+import SyncProtocol
+import Synchronization
+
+/// The store hub's HTTP routes on the store's LAN (`loyalty-agent run --hub-listen`). Every request is
+/// signed as one till of the hub's store (its secret derived from the store's): the LAN is not trusted,
+/// a till of another store or a browser gets nothing.
+public struct StoreHubRouter: Sendable {
+    public let hub: HubService
+    /// The hub's head-office settings: the store's secret (file) the tills' secrets derive from.
+    public let settings: SyncSettings
+    let nonces = RecentNonces()
+
+    public init(hub: HubService, settings: SyncSettings) {
+        self.hub = hub
+        self.settings = settings
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/hub/health") { _, _ in Self.json(.ok, ["status": "ok"]) }
+        router.post("/v1/hub/ledgers/{ledger}/entries") { request, context in
+            await self.push(request, ledger: context.parameters.get("ledger") ?? "", logger: context.logger)
+        }
+        router.get("/v1/hub/ledgers/{ledger}/updates") { request, context in
+            await self.updates(request, ledger: context.parameters.get("ledger") ?? "", logger: context.logger)
+        }
+        return router
+    }
+
+    func push(_ request: Request, ledger: String, logger: Logger) async -> Response {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: HubPush.maximumBodyBytes)
+        } catch {
+            return Self.error(.contentTooLarge, "batch_too_large", "a push to the hub may be at most \(HubPush.maximumBodyBytes) bytes")
+        }
+        if let refusal = authenticate(request, body: body, ledger: ledger, logger: logger) { return refusal }
+        let push: HubPush
+        do {
+            push = try JSONDecoder().decode(HubPush.self, from: Data(buffer: body))
+        } catch {
+            return Self.error(.badRequest, "malformed_batch", "the body is not a hub push of the documented shape")
+        }
+        do {
+            return Self.json(.ok, try hub.receive(ledger: ledger, push))
+        } catch let refusal as HubRefusal {
+            return Self.error(.badRequest, refusal.code, refusal.message)
+        } catch {
+            logger.error("the hub could not store a till's entries", metadata: ["till": "\(ledger)", "error": "\(error)"])
+            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not store the entries; nothing was stored")
+        }
+    }
+
+    func updates(_ request: Request, ledger: String, logger: Logger) async -> Response {
+        var since: Int64 = 0
+        if let text = request.uri.queryParameters.get("since") {
+            guard let value = Int64(text), value >= 0 else {
+                return Self.error(.badRequest, "bad_cursor", "since must be a whole number ≥ 0")
+            }
+            since = value
+        }
+        if let refusal = authenticate(request, body: ByteBuffer(), ledger: ledger, logger: logger) { return refusal }
+        do {
+            return Self.json(.ok, try hub.updates(ledger: ledger, since: since))
+        } catch {
+            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not read its entries; retry later")
+        }
+    }
+
+    /// Nil when the request is signed by a till of this store for its own ledger, fresh and not replayed.
+    func authenticate(_ request: Request, body: ByteBuffer, ledger: String, logger: Logger) -> Response? {
+        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+        guard let caller = header(RequestSigning.storeHeader), let timestampText = header(RequestSigning.timestampHeader),
+            let nonce = header(RequestSigning.nonceHeader), let signature = header(RequestSigning.signatureHeader)
+        else {
+            return Self.error(.unauthorized, "unsigned", "requests to the store hub are signed like requests to head office")
+        }
+        let now = Date()
+        guard let timestamp = Int64(timestampText),
+            RequestSigning.isWithinClockSkew(timestamp: timestamp, nowSeconds: Int64(now.timeIntervalSince1970))
+        else {
+            return Self.error(.unauthorized, "stale", "the request's time is more than 5 minutes from the hub's clock; check the tills' clocks")
+        }
+        guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 70,
+            let identity = TillIdentity(ledgerName: caller), identity.till != nil
+        else {
+            return Self.error(.unauthorized, "bad_signature", "the store hub serves the tills of its store (STORE.TILL) only")
+        }
+        guard identity.storeId == hub.storeId, caller != hub.ledger.storeId else {
+            logger.warning("refused a till of another store", metadata: ["caller": "\(caller.prefix(70))"])
+            return Self.error(.forbidden, "wrong_store", "this hub serves the tills of store \(hub.storeId ?? "?") other than itself")
+        }
+        guard let secret = try? settings.signingSecret(forLedger: caller),
+            RequestSigning.isValid(
+                signature: signature, secret: secret, method: request.method.rawValue, path: request.uri.string,
+                body: body.readableBytesView, timestamp: timestamp, nonce: nonce)
+        else {
+            logger.warning("refused a request: signature does not match", metadata: ["caller": "\(caller.prefix(70))"])
+            return Self.error(.unauthorized, "bad_signature", "the signature does not match: check the till's store secret file")
+        }
+        guard caller == ledger else {
+            return Self.error(.forbidden, "wrong_store", "till \(caller) may only write and read as itself")
+        }
+        guard nonces.use(nonce, at: now) else {
+            return Self.error(.unauthorized, "replayed", "this request was already received; sign every request afresh")
+        }
+        return nil
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(status, ErrorBody(error: code, message: PaymentCardDetector.redacted(message)))
+    }
+}
+
+/// Nonces seen within the signing window (twice that, to be safe), bounded.
+final class RecentNonces: Sendable {
+    private let seen = Mutex<[String: Date]>([:])
+    static let maximumRemembered = 100_000
+    static let keptSeconds = TimeInterval(2 * RequestSigning.maximumClockSkewSeconds)
+
+    /// False when `nonce` was used already.
+    func use(_ nonce: String, at now: Date) -> Bool {
+        seen.withLock { seen in
+            if seen.count >= Self.maximumRemembered {
+                seen = seen.filter { now.timeIntervalSince($0.value) < Self.keptSeconds }
+                // Still full: the window is flooded; refuse rather than forget a nonce inside it.
+                if seen.count >= Self.maximumRemembered { return false }
+            }
+            guard seen[nonce] == nil else { return false }
+            seen[nonce] = now
+            return true
+        }
+    }
+}
