@@ -174,6 +174,17 @@ import Testing
             #expect(atHeadOffice == entries, "\(ledger): head office \(atHeadOffice), till \(entries)")
             if ledger.hasPrefix("0042.") { storeEntries += entries }
         }
+        // The manager's page at the hub lists every till of the store, with its scanners and backlog.
+        let hubOutput = try String(contentsOfFile: try #require(store.hub?.output), encoding: .utf8)
+        let apiURL = try #require(
+            hubOutput.split(separator: "\n").first { $0.hasPrefix("loyalty-agent ready on ") }?.split(separator: " ").last)
+        let token = try String(contentsOfFile: folder.file("api-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let page = try AgentProcess.run(
+            ["curl", "-s", "--max-time", "5", "-H", "Authorization: Bearer \(token)", "\(apiURL)/manager"], executable: "/usr/bin/env")
+        #expect(
+            page.stdout.contains("id=\"store-tills\"") && page.stdout.contains("0042.2") && page.stdout.contains("0042.3")
+                && page.stdout.contains("0042.1 (this till)") && page.stdout.contains("id=\"other-tills-today\""),
+            "\(page.stdout.suffix(3_000))")
         let stores = report["stores"] as? [[String: Any]] ?? []
         let store42 = stores.first { $0["store_id"] as? String == "0042" }
         #expect((store42?["entries"] as? NSNumber)?.intValue == storeEntries, "\(report)")

@@ -18,6 +18,9 @@ enum ManagerPage {
         var scannerProblems: [ScannerBoard.Problem]
         var prospects: [TierProspect]
         var now: Date
+        /// A store of several tills: the tills the hub knows, and the other tills' figures today.
+        var storeTills: [StoreTillsSection.Till] = []
+        var otherTillsToday: (entries: Int64, points: Int64, amountMinor: Int64)? = nil
     }
 
     /// What is wrong, each with what to do, worst first. Empty: all is well.
@@ -114,6 +117,7 @@ enum ManagerPage {
                 <tr><td>last error</td><td>\(HTML.escape(status.lastSyncError ?? "none"))</td></tr>
               </table>
             </section>
+            \(StoreTillsSection.render(view.storeTills, own: status.storeId, otherTillsToday: view.otherTillsToday))
             <section class="card" id="close-to-tier"><h2>Members close to their next tier</h2>
               \(prospectRows.isEmpty ? "<p class=\"muted\">None within 20 % of their next tier.</p>" : "<table><tr><th>name</th><th>card</th><th>tier</th><th>still to spend</th></tr>\(prospectRows)</table>")
             </section>

@@ -31,10 +31,17 @@ extension PointOfSaleRouter {
         }
         router.get("/manager") { _, _ in
             do {
+                let now = Date()
+                let status = try ledger.status(at: now)
+                let storeTills = StoreTillsSection.tills(try ledger.storeTills())
                 let view = ManagerPage.View(
-                    status: try ledger.status(), facts: facts, scanners: board.attachedScanners,
+                    status: status, facts: facts, scanners: board.attachedScanners,
                     likelyScanners: board.likelyScanners, scannerProblems: board.problems,
-                    prospects: try ledger.tierProspects(), now: Date())
+                    prospects: try ledger.tierProspects(), now: now, storeTills: storeTills,
+                    otherTillsToday: storeTills.isEmpty
+                        ? nil
+                        : try ledger.peerTotals(
+                            since: Int64((ISO8601DateFormatter().date(from: status.day) ?? now).timeIntervalSince1970 * 1000)))
                 return HTML.response(ManagerPage.render(view, capability: pages.manager))
             } catch {
                 let message = "The ledger could not be read: \(error). Check the disk and run `loyalty-agent verify`."

@@ -16,6 +16,8 @@ struct Init: LedgerCommand {
         var ledgerId: String
         var databasePath: String
         var entries: Int64
+        /// The till's number in a store with several tills (the ledger is then STORE.TILL).
+        var till: Int?
     }
 
     func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
@@ -23,9 +25,12 @@ struct Init: LedgerCommand {
             throw LoyaltyError.badInput("store_unassigned", "init needs the store id: loyalty-agent init --store-id STORE_ID")
         }
         let status = try ledger.status()
-        let result = Result(storeId: storeId, ledgerId: ledger.ledgerId, databasePath: ledger.path, entries: status.entries)
+        let identity = TillIdentity(ledgerName: storeId)
+        let result = Result(
+            storeId: storeId, ledgerId: ledger.ledgerId, databasePath: ledger.path, entries: status.entries, till: identity?.till)
+        let owner = identity.map { $0.till == nil ? "store \($0.storeId)" : "\($0) (ledger \(storeId))" } ?? "store \(storeId)"
         return CommandOutput(
             json: result,
-            human: "Ledger \(ledger.path) belongs to store \(storeId) (ledger id \(ledger.ledgerId), \(status.entries) entries).")
+            human: "Ledger \(ledger.path) belongs to \(owner) (ledger id \(ledger.ledgerId), \(status.entries) entries).")
     }
 }
