@@ -14,7 +14,8 @@ public struct CardLookup: Hashable, Sendable, Codable {
 
 extension LedgerDatabase {
     /// The member holding `card`, or `nil` when the card is not enrolled. Blocked cards are
-    /// returned with their status so the cashier can be told.
+    /// returned with their status so the cashier can be told. The balance counts the store's other
+    /// tills' entries head office's snapshot does not hold yet (a store hub relayed them), as a sale's does.
     public func lookup(card: CardNumber) throws -> CardLookup? {
         do {
             // One SELECT is atomic on its own: no transaction needed on this hot path.
@@ -23,7 +24,10 @@ extension LedgerDatabase {
                     sql: """
                         SELECT m.id, c.status,
                                IFNULL(s.balance + (SELECT IFNULL(SUM(e.points), 0) FROM entries e
-                                                   WHERE e.member_id = m.id AND e.seq > s.includes_store_seq), m.balance),
+                                                   WHERE e.member_id = m.id AND e.seq > s.includes_store_seq), m.balance)
+                               + (SELECT IFNULL(SUM(p.points), 0) FROM store_peer_entries p JOIN cards pc ON pc.number = p.card
+                                  WHERE pc.member_id = m.id AND p.seq > IFNULL(
+                                      (SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0)),
                                m.tier
                         FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
                         WHERE c.number = ?

@@ -1,0 +1,99 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LedgerStore
+@testable import LoyaltyCore
+
+/// The store hub's ledger and a till's view of the store's other tills (issue 20).
+@Suite struct StoreHubLedgerTests {
+    func record(_ ledger: String, _ seq: Int64, points: Int64 = 10, card: String = "2900000777774") -> HubEntryRecord {
+        HubEntryRecord(
+            ledger: ledger, seq: seq, card: card, kind: points < 0 ? "redeem" : "earn", points: points, amountMinor: 0,
+            createdAtMilliseconds: 1_000 + seq, entry: "{\"seq\":\(seq)}")
+    }
+
+    /// Pushes cut, retried, repeated and out of order: the hub holds each till's entries once and in
+    /// sequence from 1, and its answer says exactly how far.
+    @Test func theHubHoldsEachTillsEntriesOnceAndContiguousWhateverThePushes() throws {
+        let seed = TestSeed.make("store hub pushes")
+        var random = SeededRandom(seed: seed)
+        let folder = TemporaryFolder()
+        let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
+        let tills = ["0042.2", "0042.3", "0042.4"]
+        var written: [String: Int64] = Dictionary(uniqueKeysWithValues: tills.map { ($0, 0) })
+        var held: [String: Int64] = Dictionary(uniqueKeysWithValues: tills.map { ($0, 0) })
+        for _ in 0..<300 {
+            let till = tills[Int(random.next() % 3)]
+            written[till, default: 0] += Int64(random.next() % 3)
+            let last = written[till] ?? 0
+            guard last > 0 else { continue }
+            // Any window of what the till has written: a retry of old entries, a gap, or the next ones.
+            let from = 1 + Int64(random.next() % UInt64(last))
+            let to = min(last, from + Int64(random.next() % 5))
+            let receipt = try hub.hubReceive(
+                ledger: till, ledgerId: "ledger-\(till)", entries: (from...to).map { record(till, $0) }, report: nil,
+                headOfficeAcknowledged: 0)
+            let before = held[till] ?? 0
+            let expected = from <= before + 1 ? max(before, to) : before
+            #expect(receipt.hubAcknowledged == expected, "seed \(seed): \(till) \(from)...\(to) after \(before)")
+            #expect((receipt.expectedSeq != nil) == (from > before + 1), "seed \(seed): a gap is answered with where to resume")
+            held[till] = receipt.hubAcknowledged
+        }
+        for till in tills {
+            let page = try hub.hubEntries(notOf: "0042.9", after: 0, limit: 10_000).entries.filter { $0.ledger == till }
+            #expect(page.map(\.entry) == (0..<(held[till] ?? 0)).map { "{\"seq\":\($0 + 1)}" }, "seed \(seed): \(till)")
+        }
+        // A till never gets its own entries back.
+        #expect(try hub.hubEntries(notOf: "0042.2", after: 0, limit: 10_000).entries.allSatisfy { $0.ledger != "0042.2" })
+    }
+
+    /// A till re-initialised (a new ledger file under the same number) starts again at the hub: what the hub
+    /// held of the old file is not mixed with the new one's sequence.
+    @Test func aReplacedTillLedgerStartsAgainAtTheHub() throws {
+        let folder = TemporaryFolder()
+        let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
+        _ = try hub.hubReceive(
+            ledger: "0042.2", ledgerId: "old", entries: (1...3).map { record("0042.2", $0) }, report: nil, headOfficeAcknowledged: 0)
+        let receipt = try hub.hubReceive(
+            ledger: "0042.2", ledgerId: "new", entries: [record("0042.2", 1, points: 99)], report: nil, headOfficeAcknowledged: 0)
+        #expect(receipt.hubAcknowledged == 1)
+        let held = try hub.hubEntries(notOf: "0042.1", after: 0, limit: 100).entries
+        #expect(held.count == 1)
+    }
+
+    /// The other tills' entries count in a member's balance here until head office's marks (read before the
+    /// snapshots of a completed pull) say the snapshots hold them; this till's own entries never come back.
+    @Test func theOtherTillsEntriesCountUntilHeadOfficesSnapshotHoldsThem() throws {
+        let folder = TemporaryFolder()
+        let till = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "0042.3"))
+        let card = try CardNumber("2900000777774")
+        _ = try till.enroll(card: card, name: nil, birthday: nil)
+        _ = try till.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+        let own = try #require(try till.lookup(card: card)).balance
+        try till.applyHubUpdates(
+            entries: [record("0042.2", 1, points: 50), record("0042.2", 2, points: -30), record("0042.3", 1, points: 1_000)],
+            cursor: 3, hubAcknowledged: nil, storeTills: nil)
+        #expect(try till.lookup(card: card)?.balance == own + 20, "till 2's entries count; this till's own echo does not")
+        try till.recordCompletedHeadOfficePull(storeTillMarks: ["0042.2": 1])
+        #expect(try till.lookup(card: card)?.balance == own - 30, "head office's snapshot holds till 2's first entry")
+        try till.recordCompletedHeadOfficePull(storeTillMarks: ["0042.2": 2])
+        #expect(try till.lookup(card: card)?.balance == own)
+        // Head office restored (its mark rewound): the entries it lost count again until it has them back.
+        try till.recordCompletedHeadOfficePull(storeTillMarks: ["0042.2": 0])
+        #expect(try till.lookup(card: card)?.balance == own + 20)
+        #expect {
+            _ = try till.redeem(card: card, points: own + 21, receipt: ReceiptReference("R2"))
+        } throws: { ($0 as? LoyaltyError) != nil }
+        #expect(try till.verify().ok)
+    }
+
+    @Test func tillLedgerNames() {
+        #expect(TillIdentity(ledgerName: "0042.3") == TillIdentity(storeId: "0042", till: 3))
+        #expect(TillIdentity(ledgerName: "0042")?.till == nil)
+        #expect(TillIdentity(ledgerName: "store-7.999")?.ledgerName == "store-7.999")
+        for bad in ["", ".3", "0042.", "0042.0", "0042.1000", "0042.01", "0042.3.4", "00 42.3", "0042.x", "0042.-1"] {
+            #expect(TillIdentity(ledgerName: bad) == nil, "\(bad)")
+        }
+    }
+}
