@@ -67,7 +67,8 @@ public struct HubExchange: Sendable {
             let records = page.entries.filter { $0.entry.problem == nil && $0.ledger != name }.map {
                 HubEntryRecord(
                     ledger: $0.ledger, seq: $0.entry.seq, card: $0.entry.card, kind: $0.entry.kind, points: $0.entry.points,
-                    amountMinor: $0.entry.amountMinor, createdAtMilliseconds: $0.entry.createdAtMilliseconds, entry: "")
+                    amountMinor: $0.entry.amountMinor, createdAtMilliseconds: $0.entry.createdAtMilliseconds, entry: "",
+                    memberName: $0.entry.memberName)
             }
             let tills = String(decoding: try JSONEncoder().encode(page.tills), as: UTF8.self)
             // A hub that holds less than its cursor said (replaced) is read again from its start.

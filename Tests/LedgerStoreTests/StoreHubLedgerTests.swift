@@ -88,6 +88,26 @@ import Testing
         #expect(try till.verify().ok)
     }
 
+    /// A member enrolled at till 2 while the WAN is down is known at till 3 through the hub, with the points
+    /// earned at till 2 (and no more).
+    @Test func aMemberEnrolledAtAnotherTillOfTheStoreIsKnownHere() throws {
+        let folder = TemporaryFolder()
+        let till = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "0042.3"))
+        let card = try CardNumber("2900000777774")
+        var enrolment = record("0042.2", 1, points: 0)
+        enrolment.kind = "enroll"
+        enrolment.memberName = "Cleo"
+        try till.applyHubUpdates(
+            entries: [enrolment, record("0042.2", 2, points: 50)], cursor: 2, hubAcknowledged: nil, storeTills: nil)
+        let known = try #require(try till.lookup(card: card))
+        #expect(known.balance == 50)
+        #expect {
+            _ = try till.redeem(card: card, points: 51, receipt: ReceiptReference("R1"))
+        } throws: { ($0 as? LoyaltyError) != nil }
+        #expect(try till.redeem(card: card, points: 50, receipt: ReceiptReference("R1")).balance == 0)
+        #expect(try till.verify().ok)
+    }
+
     @Test func tillLedgerNames() {
         #expect(TillIdentity(ledgerName: "0042.3") == TillIdentity(storeId: "0042", till: 3))
         #expect(TillIdentity(ledgerName: "0042")?.till == nil)

@@ -13,11 +13,14 @@ public struct HubEntryRecord: Hashable, Sendable {
     public var amountMinor: Int64
     public var createdAtMilliseconds: Int64
     public var entry: String
+    /// An enrolment's name (a till that has not heard of the card knows the member by it).
+    public var memberName: String?
 
     public init(
         ledger: String, seq: Int64, card: String, kind: String, points: Int64, amountMinor: Int64,
-        createdAtMilliseconds: Int64, entry: String
+        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil
     ) {
+        self.memberName = memberName
         self.ledger = ledger
         self.seq = seq
         self.card = card

@@ -33,6 +33,22 @@ extension LedgerDatabase {
         let own = storeId
         try write { db in
             for entry in entries where entry.ledger != own {
+                // Enrolled at another till of the store: known here from now on, as one head office sent.
+                if entry.kind == "enroll",
+                    try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [entry.card]) == nil,
+                    (try? CardNumber(entry.card)) != nil
+                {
+                    let program = try currentProgram(db)
+                    try db.execute(
+                        sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (?, NULL, ?, ?)",
+                        arguments: [
+                            entry.memberName.flatMap { try? MemberName.validated($0) }, entry.createdAtMilliseconds,
+                            program.tiers[0].name,
+                        ])
+                    try db.execute(
+                        sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
+                        arguments: [entry.card, db.lastInsertedRowID, entry.createdAtMilliseconds])
+                }
                 try db.execute(
                     sql: """
                         INSERT INTO store_peer_entries (ledger, seq, card, kind, points, amount_minor, created_at_ms)
