@@ -190,7 +190,7 @@ let package = Package(
             name: "loyalty-demo",
             dependencies: [
                 "HeadOffice", "LoyaltyCore", "LedgerStore", "CardReader", "SyncClient", "SyncProtocol", "PointOfSaleAPI",
-                "CommandLineOutput",
+                "CommandLineOutput", "StoreHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

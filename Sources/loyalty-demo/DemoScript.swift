@@ -30,8 +30,10 @@ struct DemoScript {
         let south = try LedgerDatabase(path: work + "/south.db", creating: .init(storeId: "south"))
         let northScans = ScanFeed()
         let servers = DemoServers()
+        let east = try StoreWithTwoTills(work: work, headOffice: headOffice)
         try await servers.start(
-            headOffice: headOffice, stores: [("north", north, northScans), ("south", south, ScanFeed())])
+            headOffice: headOffice, stores: [("north", north, northScans), ("south", south, ScanFeed())],
+            others: [("east-hub", east.hubRouter)])
         defer { Task { await servers.stop() } }
         say(
             """
@@ -147,8 +149,11 @@ struct DemoScript {
             "   head office's total points \(headOfficeTotal) == the stores' ledgers \(storesTotal): \(headOfficeTotal == storesTotal)"
         )
 
+        step("8. East is one store with two tills; till 1 is the store hub on the LAN")
+        let eastChecked = try await east.run(headOfficeURL: servers.url("hq"), hubURL: servers.url("east-hub"), say: say)
+
         try await keepServing(serveSeconds, servers: servers, scans: northScans, ana: ana, north: north)
-        return northVerified && southVerified && headOfficeTotal == storesTotal
+        return northVerified && southVerified && headOfficeTotal == storesTotal && eastChecked
     }
 
     /// The recorded scans: under umockdev through udev + evdev + the decoder (`loyalty-agent scan`),

@@ -9,14 +9,15 @@ import ServiceLifecycle
 import Synchronization
 
 /// The demo's servers in this process: head office on SQLite and each store's POS API with its pages,
-/// all on loopback ports the kernel picks, as one service group.
+/// and any other router (a store hub), all on loopback ports the kernel picks, as one service group.
 final class DemoServers: Sendable {
     private let addresses = Mutex<[String: String]>([:])
     private let group: Mutex<ServiceGroup?> = Mutex(nil)
 
     /// Starts head office (`hq`) and one POS API per store; returns once every server listens.
     func start(
-        headOffice: any HeadOfficeStore, stores: [(id: String, ledger: LedgerDatabase, scans: ScanFeed)]
+        headOffice: any HeadOfficeStore, stores: [(id: String, ledger: LedgerDatabase, scans: ScanFeed)],
+        others: [(name: String, router: Router<BasicRequestContext>)] = []
     ) async throws {
         var logger = Logger(label: "loyalty-demo")
         logger.logLevel = .error
@@ -29,6 +30,7 @@ final class DemoServers: Sendable {
             ) { CardScanRules(memberRanges: []) }
             services.append(app(name: store.id, router: router.router(), logger: logger))
         }
+        for other in others { services.append(app(name: other.name, router: other.router, logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         self.group.withLock { $0 = group }
         Task { try? await group.run() }

@@ -27,6 +27,10 @@ import Testing
         #expect(text.contains("provisional: true"))
         #expect(text.contains("member •••••••••7774: balance 57"), "head office's one balance across both stores")
         #expect(text.contains("head office's total points 64 == the stores' ledgers 64: true"))
+        // A store with two tills and a hub: the same points cannot be spent at both while the WAN is down.
+        #expect(text.contains("till 1 knows Cleo through the hub: balance 50"))
+        #expect(text.contains("the same 40 points at till 2: refused (the member has 10 points"), "\(text)")
+        #expect(text.contains("head office's balance == till 1's == till 2's: true"))
     }
 
     /// Defect: the demo run outside the checkout (after the README's own `install` line) failed with
