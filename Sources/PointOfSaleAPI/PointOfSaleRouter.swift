@@ -23,6 +23,9 @@ public struct PointOfSaleRouter: Sendable {
     public let pages = PageCapabilities()
     /// Takes a return of a sale another store made (through head office); nil: such a return is refused.
     public var returnElsewhere: (@Sendable (ReturnElsewhereRequest) async throws -> RefundResult)?
+    /// In a store with a hub: an exchange with it, run just before and after a redemption (the store's other
+    /// tills' redemptions count first; this one reaches them at once). Nil: no hub.
+    public var storeHubExchange: (@Sendable () async -> Void)?
 
     /// Request bodies are small; anything larger is refused before it is read.
     public static let maximumBodyBytes = 256 * 1024
@@ -68,10 +71,14 @@ public struct PointOfSaleRouter: Sendable {
                 let body = try await decode(RedemptionRequest.self, request, context)
                 let currency = try ledger.currency()
                 let card = try cardRules().memberCard(typed: body.card)
+                await storeHubExchange?()
                 let result = try ledger.redeem(
                     card: card, points: body.points, receipt: try ReceiptReference(body.receipt),
                     saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
-                if !result.replayed { metrics?.redemptions.increment() }
+                if !result.replayed {
+                    metrics?.redemptions.increment()
+                    await storeHubExchange?()
+                }
                 showOnKiosk(card)
                 return JSONResponses.json(.ok, result)
             }

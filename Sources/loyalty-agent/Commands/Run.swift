@@ -98,6 +98,12 @@ struct Run: AsyncParsableCommand {
         ) {
             (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
         }
+        let storeHub = try storeHubServices(
+            ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
+            serverLogger: serverLogger)
+        if let exchange = storeHub.exchange {
+            api.storeHubExchange = { _ = try? await exchange.exchangeOnce() }
+        }
         let returns = ReturnAnywhere(ledger: ledger, headOffice: syncClient)
         api.returnElsewhere = { request in
             try await returns.refund(
@@ -114,7 +120,7 @@ struct Run: AsyncParsableCommand {
             CodePageAdvice.releaseCodePages()
         }
         let reload = ReloadRequest()
-        var services: [any Service] = [app]
+        var services: [any Service] = [app] + storeHub.services
         if !noScanners {
             // The scanner settings as `scan` reads them (agent.yaml's scanner.* included), read again on SIGHUP.
             let arguments =
@@ -137,9 +143,6 @@ struct Run: AsyncParsableCommand {
         } else {
             logger.warning("no head office configured (--hq-url, LOYALTY_HQ_URL or hq.url in agent.yaml): not syncing")
         }
-        services += try storeHubServices(
-            ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
-            serverLogger: serverLogger)
         if let interval = SystemdNotifier.watchdogIntervalMicroseconds() {
             services.append(WatchdogService(notifier: notifier, intervalMicroseconds: interval))
         }
@@ -167,11 +170,11 @@ struct Run: AsyncParsableCommand {
     private func storeHubServices(
         ledger: LedgerDatabase, syncSettings: SyncSettings?, syncClient: SyncClient?, board: ScannerBoard, logger: Logger,
         serverLogger: Logger
-    ) throws -> [any Service] {
+    ) throws -> (services: [any Service], exchange: HubExchange?) {
         let environment = ProcessInfo.processInfo.environment
         let listen = hubListen ?? environment["LOYALTY_HUB_LISTEN"] ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
         let hubURL = try hub.hubURL()
-        guard listen != nil || hubURL != nil else { return [] }
+        guard listen != nil || hubURL != nil else { return ([], nil) }
         guard (100...600_000).contains(hubIntervalMilliseconds) else {
             throw LoyaltyError.badInput("bad_option", "--hub-interval-milliseconds takes 100 to 600000")
         }
@@ -197,21 +200,23 @@ struct Run: AsyncParsableCommand {
                 channel in
                 Printer.out("loyalty-agent store hub ready on http://\(host):\(channel.localAddress?.port ?? port)")
             }
+            let exchange = HubExchange(ledger: ledger, connection: LocalHubConnection(hub: service), scanners: scanners)
             let loop = StoreHubService(
-                exchange: HubExchange(ledger: ledger, connection: LocalHubConnection(hub: service), scanners: scanners),
-                relay: HubRelay(ledger: ledger, headOffice: syncClient), intervalMilliseconds: hubIntervalMilliseconds,
-                logger: logger)
+                exchange: exchange, relay: HubRelay(ledger: ledger, headOffice: syncClient),
+                intervalMilliseconds: hubIntervalMilliseconds, logger: logger)
             logger.notice("serving as the store hub of store \(service.storeId ?? "?") on \(host):\(port)")
-            return [server, loop]
+            return ([server, loop], exchange)
         }
-        guard let hubURL else { return [] }
+        guard let hubURL else { return ([], nil) }
         let connection = HTTPHubConnection(hubURL: hubURL, settings: syncSettings, http: syncClient.http)
         logger.notice("exchanging with the store hub \(hubURL.absoluteString) every \(hubIntervalMilliseconds) ms")
-        return [
-            StoreHubService(
-                exchange: HubExchange(ledger: ledger, connection: connection, scanners: scanners), relay: nil,
-                intervalMilliseconds: hubIntervalMilliseconds, logger: logger)
-        ]
+        let exchange = HubExchange(ledger: ledger, connection: connection, scanners: scanners)
+        return (
+            [
+                StoreHubService(
+                    exchange: exchange, relay: nil, intervalMilliseconds: hubIntervalMilliseconds, logger: logger)
+            ], exchange
+        )
     }
 
     /// The hub listens on the store's LAN (its requests are signed); any host, a port 0 to 65535.
