@@ -73,7 +73,8 @@ public struct HubExchange: Sendable {
             let tills = String(decoding: try JSONEncoder().encode(page.tills), as: UTF8.self)
             // A hub that holds less than its cursor said (replaced) is read again from its start.
             let next = page.cursor < cursor ? 0 : page.cursor
-            try ledger.applyHubUpdates(entries: records, cursor: next, hubAcknowledged: nil, storeTills: tills)
+            try ledger.applyHubUpdates(
+                entries: records, cursor: next, hubAcknowledged: nil, storeTills: tills, withdrawn: page.withdrawn ?? [])
             report.receivedEntries += records.count
             report.tills = page.tills
             if !page.more || next == cursor { break }
@@ -107,6 +108,9 @@ public struct HubRelay: Sendable {
         self.maximumBatchesPerTill = maximumBatchesPerTill
     }
 
+    /// Head office's refusals that no retry changes: the till was revoked, or another ledger file holds its name.
+    static let refusedForGood: Set<String> = ["store_revoked", "ledger_conflict"]
+
     /// Relays what head office lacks; returns the entries head office took, and each till it could not relay.
     public func relayOnce() async -> (relayed: Int, failures: [String: String]) {
         var relayed = 0
@@ -127,6 +131,10 @@ public struct HubRelay: Sendable {
                     try ledger.hubRecordHeadOfficeMark(ledger: till.ledger, acknowledged: mark, fromHeadOffice: true)
                     if result.accepted == 0 && result.duplicates == 0 && result.expectedSeq == nil { break }
                 }
+            } catch SyncFailure.refused(_, let code, let message) where Self.refusedForGood.contains(code) {
+                // Head office will never hold these entries: the store's tills must stop counting them.
+                try? ledger.hubWithdraw(ledger: till.ledger, reason: "\(code): \(message)")
+                failures[till.ledger] = "head office refuses it for good (\(code)); its entries are withdrawn"
             } catch {
                 failures[till.ledger] = "\(error)"
             }

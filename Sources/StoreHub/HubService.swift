@@ -30,9 +30,14 @@ public struct HubService: Sendable {
             throw HubRefusal(code: "malformed_batch", message: "entries must come in sequence order without gaps")
         }
         let reportText = String(decoding: try JSONEncoder().encode(push.report), as: UTF8.self)
-        let receipt = try ledger.hubReceive(
-            ledger: name, ledgerId: push.ledgerId, entries: try push.entries.map { try HubEntryRecord(ledger: name, entry: $0) },
-            report: reportText, headOfficeAcknowledged: push.report.headOfficeAcknowledged, at: now)
+        let receipt: HubReceipt
+        do {
+            receipt = try ledger.hubReceive(
+                ledger: name, ledgerId: push.ledgerId, entries: try push.entries.map { try HubEntryRecord(ledger: name, entry: $0) },
+                report: reportText, headOfficeAcknowledged: push.report.headOfficeAcknowledged, at: now)
+        } catch let refusal as LoyaltyError {
+            throw HubRefusal(code: refusal.code, message: refusal.message)
+        }
         return HubPushResult(hubAcknowledged: receipt.hubAcknowledged, expectedSeq: receipt.expectedSeq)
     }
 
@@ -51,9 +56,10 @@ public struct HubService: Sendable {
                 HubTill(
                     ledger: $0.ledger, report: $0.report.flatMap { try? decoder.decode(TillReport.self, from: Data($0.utf8)) },
                     lastSeenMilliseconds: $0.lastSeenMilliseconds, hubAcknowledged: $0.hubAcknowledged,
-                    headOfficeAcknowledged: $0.headOfficeAcknowledged)
+                    headOfficeAcknowledged: $0.headOfficeAcknowledged, refused: $0.refused)
             },
-            hubAcknowledged: tills.first { $0.ledger == name }?.hubAcknowledged ?? 0)
+            hubAcknowledged: tills.first { $0.ledger == name }?.hubAcknowledged ?? 0,
+            withdrawn: tills.filter { $0.refused != nil }.map(\.ledger))
     }
 }
 

@@ -7,7 +7,6 @@ import NIOCore
 import NIOFoundationCompat
 public import SyncClient
 import SyncProtocol
-import Synchronization
 
 /// The store hub's HTTP routes on the store's LAN (`loyalty-agent run --hub-listen`). Every request is
 /// signed as one till of the hub's store (its secret derived from the store's): the LAN is not trusted,
@@ -16,7 +15,6 @@ public struct StoreHubRouter: Sendable {
     public let hub: HubService
     /// The hub's head-office settings: the store's secret (file) the tills' secrets derive from.
     public let settings: SyncSettings
-    let nonces = RecentNonces()
 
     public init(hub: HubService, settings: SyncSettings) {
         self.hub = hub
@@ -53,7 +51,13 @@ public struct StoreHubRouter: Sendable {
         do {
             return Self.json(.ok, try hub.receive(ledger: ledger, push))
         } catch let refusal as HubRefusal {
-            return Self.error(.badRequest, refusal.code, refusal.message)
+            let status: HTTPResponse.Status =
+                switch refusal.code {
+                case "ledger_conflict": .conflict
+                case "till_refused": .forbidden
+                default: .badRequest
+                }
+            return Self.error(status, refusal.code, refusal.message)
         } catch {
             logger.error("the hub could not store a till's entries", metadata: ["till": "\(ledger)", "error": "\(error)"])
             return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not store the entries; nothing was stored")
@@ -110,7 +114,12 @@ public struct StoreHubRouter: Sendable {
         guard caller == ledger else {
             return Self.error(.forbidden, "wrong_store", "till \(caller) may only write and read as itself")
         }
-        guard nonces.use(nonce, at: now) else {
+        // Kept in the hub's ledger file: a hub restarted within the window takes no request twice (found by attack).
+        let expiresAt = now.addingTimeInterval(TimeInterval(2 * RequestSigning.maximumClockSkewSeconds))
+        guard let fresh = try? hub.ledger.hubUseNonce(nonce, expiresAt: expiresAt, now: now) else {
+            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not record the request; retry")
+        }
+        guard fresh else {
             return Self.error(.unauthorized, "replayed", "this request was already received; sign every request afresh")
         }
         return nil
@@ -126,26 +135,5 @@ public struct StoreHubRouter: Sendable {
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         json(status, ErrorBody(error: code, message: PaymentCardDetector.redacted(message)))
-    }
-}
-
-/// Nonces seen within the signing window (twice that, to be safe), bounded.
-final class RecentNonces: Sendable {
-    private let seen = Mutex<[String: Date]>([:])
-    static let maximumRemembered = 100_000
-    static let keptSeconds = TimeInterval(2 * RequestSigning.maximumClockSkewSeconds)
-
-    /// False when `nonce` was used already.
-    func use(_ nonce: String, at now: Date) -> Bool {
-        seen.withLock { seen in
-            if seen.count >= Self.maximumRemembered {
-                seen = seen.filter { now.timeIntervalSince($0.value) < Self.keptSeconds }
-                // Still full: the window is flooded; refuse rather than forget a nonce inside it.
-                if seen.count >= Self.maximumRemembered { return false }
-            }
-            guard seen[nonce] == nil else { return false }
-            seen[nonce] = now
-            return true
-        }
     }
 }

@@ -74,10 +74,14 @@ public struct HubTill: Codable, Hashable, Sendable {
     public var lastSeenMilliseconds: Int64?
     public var hubAcknowledged: Int64
     public var headOfficeAcknowledged: Int64
+    /// Why head office refuses this till (revoked, another ledger file); nil when it does not.
+    public var refused: String?
 
     public init(
-        ledger: String, report: TillReport?, lastSeenMilliseconds: Int64?, hubAcknowledged: Int64, headOfficeAcknowledged: Int64
+        ledger: String, report: TillReport?, lastSeenMilliseconds: Int64?, hubAcknowledged: Int64, headOfficeAcknowledged: Int64,
+        refused: String? = nil
     ) {
+        self.refused = refused
         self.ledger = ledger
         self.report = report
         self.lastSeenMilliseconds = lastSeenMilliseconds
@@ -86,7 +90,7 @@ public struct HubTill: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ledger, report
+        case ledger, report, refused
         case lastSeenMilliseconds = "last_seen_ms"
         case hubAcknowledged = "hub_acknowledged"
         case headOfficeAcknowledged = "head_office_acknowledged"
@@ -115,11 +119,14 @@ public struct HubUpdates: Codable, Hashable, Sendable {
     public var tills: [HubTill]
     /// The caller's entries the hub holds.
     public var hubAcknowledged: Int64
+    /// Tills head office refuses for good (revoked, another ledger file): their entries no longer count.
+    public var withdrawn: [String]?
 
     public init(
         entries: [HubEntry], cursor: Int64, more: Bool, headOfficeMarks: [String: Int64], tills: [HubTill],
-        hubAcknowledged: Int64
+        hubAcknowledged: Int64, withdrawn: [String]? = nil
     ) {
+        self.withdrawn = withdrawn
         self.entries = entries
         self.cursor = cursor
         self.more = more
@@ -129,7 +136,7 @@ public struct HubUpdates: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case entries, cursor, more, tills
+        case entries, cursor, more, tills, withdrawn
         case headOfficeMarks = "head_office_marks"
         case hubAcknowledged = "hub_acknowledged"
     }

@@ -41,9 +41,9 @@ import Testing
             headOfficeOptions(secret: "0042.secret") + ["--hub-url", "http://127.0.0.1:\(hubPort ?? self.hubPort)"]
         }
 
-        func startHeadOffice() throws {
+        func startHeadOffice(_ extra: [String] = []) throws {
             let server = try SyncChaosTests.Background(
-                SyncChaosTests.hqBinary, ["serve", "--port", String(hqPort), "--db", hqDatabase],
+                SyncChaosTests.hqBinary, ["serve", "--port", String(hqPort), "--db", hqDatabase] + extra,
                 output: folder.file("hq-\(UUID().uuidString.prefix(6)).out"))
             try #require(server.waitFor(" (storage:"), "head office did not start")
             headOffice = server
@@ -100,6 +100,14 @@ import Testing
         store.headOffice?.stop()
         let first = try store.till("t2", ["redeem", card, "--points", "60", "--receipt", "R2"] + store.withHub())
         #expect(first.exitCode == 0, "\(first.stdout)\(first.stderr)")
+        // The hub's own till (agent.yaml's hub.listen, here from the environment) sees it too (found by attack).
+        let atTheHub = try AgentProcess.run(
+            ["redeem", card, "--points", "100", "--receipt", "H1", "--db", folder.file("t1.db"), "--json"]
+                + store.headOfficeOptions(secret: "0042.secret"),
+            environment: ["LOYALTY_HUB_LISTEN": "127.0.0.1:\(store.hubPort)"])
+        #expect(
+            atTheHub.exitCode != 0 && (atTheHub.stdout + atTheHub.stderr).contains("over_balance"),
+            "\(atTheHub.stdout)\(atTheHub.stderr)")
         let second = try store.till("t3", ["redeem", card, "--points", "100", "--receipt", "R3"] + store.withHub())
         #expect(second.exitCode != 0, "the same points spent again at another till of the store: \(second.stdout)")
         #expect(second.stderr.contains("60 points"), "\(second.stderr)")
@@ -178,16 +186,63 @@ import Testing
         let hubOutput = try String(contentsOfFile: try #require(store.hub?.output), encoding: .utf8)
         let apiURL = try #require(
             hubOutput.split(separator: "\n").first { $0.hasPrefix("loyalty-agent ready on ") }?.split(separator: " ").last)
-        let token = try String(contentsOfFile: folder.file("api-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let page = try AgentProcess.run(
-            ["curl", "-s", "--max-time", "5", "-H", "Authorization: Bearer \(token)", "\(apiURL)/manager"], executable: "/usr/bin/env")
+        // In Chromium, as the manager opens it on the hub's box.
+        let dom = folder.file("manager.html")
+        try PageDriver.run(
+            [
+                ["open": "\(apiURL)/manager"],
+                ["waitFor": "#store-tills table"],
+                ["dom": dom],
+                ["screenshot": PageDriver.screenshots.appendingPathComponent("manager-store-tills.png").path],
+            ], folder: folder)
+        let html = try String(contentsOfFile: dom, encoding: .utf8)
         #expect(
-            page.stdout.contains("id=\"store-tills\"") && page.stdout.contains("0042.2") && page.stdout.contains("0042.3")
-                && page.stdout.contains("0042.1 (this till)") && page.stdout.contains("id=\"other-tills-today\""),
-            "\(page.stdout.suffix(3_000))")
+            html.contains("0042.2") && html.contains("0042.3") && html.contains("0042.1 (this till)")
+                && html.contains("none attached") && html.contains("id=\"other-tills-today\""),
+            "\(html.suffix(3_000))")
         let stores = report["stores"] as? [[String: Any]] ?? []
         let store42 = stores.first { $0["store_id"] as? String == "0042" }
         #expect((store42?["entries"] as? NSNumber)?.intValue == storeEntries, "\(report)")
+    }
+
+    /// Found by attack: a till head office revoked still wrote through the hub, and the other tills counted
+    /// its points for good (5,000 points spent that head office never held). The hub withdraws it.
+    @Test func aTillHeadOfficeRevokedIsWithdrawnFromTheStore() throws {
+        let store = Store(folder: folder)
+        let added = try store.hq(["stores", "add", "0042"])
+        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        FileManager.default.createFile(
+            atPath: folder.file("0042.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        for till in 1...3 {
+            #expect(try store.till("t\(till)", ["init", "--store-id", "0042", "--till", String(till)]).exitCode == 0)
+        }
+        // A revocation reaches head office at once (not after its 10 s credential cache).
+        try store.startHeadOffice(["--credential-cache-seconds", "0"])
+        try store.startHub()
+        defer {
+            store.hub?.stop()
+            store.headOffice?.stop()
+        }
+        #expect(try store.till("t2", ["enroll", card, "--name", "Ann"]).exitCode == 0)
+        #expect(try store.till("t2", ["award", card, "--amount", "60.00", "--receipt", "R1"]).exitCode == 0)
+        #expect(try store.till("t2", ["sync"] + store.withHub()).exitCode == 0)
+        #expect(try store.till("t3", ["sync"] + store.withHub()).exitCode == 0)
+        #expect(try store.hq(["stores", "revoke", "0042.3"]).exitCode == 0)
+        #expect(try store.till("t3", ["award", card, "--amount", "5000.00", "--receipt", "REV1"]).exitCode == 0)
+        _ = try store.till("t3", ["sync"] + store.withHub())  // head office refuses it; the hub takes it first
+        var withdrawn = false
+        for _ in 0..<100 where !withdrawn {
+            let exchanged = try store.till("t2", ["sync"] + store.withHub() + ["--hq-url", "http://127.0.0.1:1"])
+            let tills = (exchanged.json["store_hub"] as? [String: Any])?["tills"] as? [[String: Any]] ?? []
+            withdrawn = tills.contains { $0["ledger"] as? String == "0042.3" && $0["refused"] != nil }
+            if !withdrawn { usleep(200_000) }
+        }
+        #expect(withdrawn, "the hub learnt from head office that till 3 is revoked")
+        #expect(balance(try store.till("t2", ["member", card])) == 60, "till 3's refused points do not count")
+        let overspend = try store.till("t2", ["redeem", card, "--points", "61", "--receipt", "R2"] + store.withHub())
+        #expect(overspend.exitCode != 0, "\(overspend.stdout)")
+        let refused = try store.till("t3", ["sync"] + store.withHub() + ["--hq-url", "http://127.0.0.1:1"])
+        #expect((refused.json["store_hub_error"] as? String)?.contains("till_refused") == true, "\(refused.stdout)")
     }
 
     /// A till of another store, or a request not signed by a till of the store, gets nothing from the hub.

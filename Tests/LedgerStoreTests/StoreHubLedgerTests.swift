@@ -48,18 +48,57 @@ import Testing
         #expect(try hub.hubEntries(notOf: "0042.2", after: 0, limit: 10_000).entries.allSatisfy { $0.ledger != "0042.2" })
     }
 
-    /// A till re-initialised (a new ledger file under the same number) starts again at the hub: what the hub
-    /// held of the old file is not mixed with the new one's sequence.
-    @Test func aReplacedTillLedgerStartsAgainAtTheHub() throws {
+    /// Found by attack: a till re-initialised, or a second box given the same number, made the hub drop the
+    /// first ledger's entries (lost while head office was away; balances disagreeing between tills). The hub
+    /// refuses a second ledger file under a till's name, as head office does, and keeps the first.
+    @Test func aSecondLedgerFileUnderATillsNameIsRefusedAndTheFirstKept() throws {
         let folder = TemporaryFolder()
         let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
         _ = try hub.hubReceive(
-            ledger: "0042.2", ledgerId: "old", entries: (1...3).map { record("0042.2", $0) }, report: nil, headOfficeAcknowledged: 0)
-        let receipt = try hub.hubReceive(
-            ledger: "0042.2", ledgerId: "new", entries: [record("0042.2", 1, points: 99)], report: nil, headOfficeAcknowledged: 0)
-        #expect(receipt.hubAcknowledged == 1)
+            ledger: "0042.2", ledgerId: "first", entries: (1...3).map { record("0042.2", $0) }, report: nil, headOfficeAcknowledged: 0)
+        #expect {
+            _ = try hub.hubReceive(
+                ledger: "0042.2", ledgerId: "second", entries: [record("0042.2", 1, points: 99)], report: nil,
+                headOfficeAcknowledged: 0)
+        } throws: { ($0 as? LoyaltyError)?.code == "ledger_conflict" }
         let held = try hub.hubEntries(notOf: "0042.1", after: 0, limit: 100).entries
-        #expect(held.count == 1)
+        #expect(held.map(\.entry) == (1...3).map { "{\"seq\":\($0)}" })
+    }
+
+    /// Found by attack: a till head office revoked still wrote through the hub and the other tills counted its
+    /// points for good (head office never holds them). A till withdrawn at the hub gives nothing more, its
+    /// entries leave the pages, and a till told so stops counting them.
+    @Test func aTillHeadOfficeRefusesIsWithdrawnEverywhere() throws {
+        let folder = TemporaryFolder()
+        let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
+        let till = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "0042.2"))
+        let card = try CardNumber("2900000777774")
+        _ = try till.enroll(card: card, name: nil, birthday: nil)
+        _ = try hub.hubReceive(
+            ledger: "0042.3", ledgerId: "t3", entries: [record("0042.3", 1, points: 5_000)], report: nil, headOfficeAcknowledged: 0)
+        try till.applyHubUpdates(entries: [record("0042.3", 1, points: 5_000)], cursor: 1, hubAcknowledged: nil, storeTills: nil)
+        #expect(try till.lookup(card: card)?.balance == 5_000)
+        try hub.hubWithdraw(ledger: "0042.3", reason: "store_revoked")
+        #expect(try hub.hubEntries(notOf: "0042.2", after: 0, limit: 100).entries.isEmpty)
+        #expect {
+            _ = try hub.hubReceive(
+                ledger: "0042.3", ledgerId: "t3", entries: [record("0042.3", 2)], report: nil, headOfficeAcknowledged: 0)
+        } throws: { ($0 as? LoyaltyError)?.code == "till_refused" }
+        try till.applyHubUpdates(entries: [], cursor: 1, hubAcknowledged: nil, storeTills: nil, withdrawn: ["0042.3"])
+        #expect(try till.lookup(card: card)?.balance == 0)
+    }
+
+    /// A nonce is kept in the hub's file: a request replayed after the hub restarted is still refused.
+    @Test func aNonceIsUsedOnceAcrossRestarts() throws {
+        let folder = TemporaryFolder()
+        let expires = Date().addingTimeInterval(600)
+        do {
+            let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
+            #expect(try hub.hubUseNonce("n-1", expiresAt: expires))
+        }
+        let reopened = try LedgerDatabase(path: folder.file("hub.db"))
+        #expect(try reopened.hubUseNonce("n-1", expiresAt: expires) == false)
+        #expect(try reopened.hubUseNonce("n-2", expiresAt: expires))
     }
 
     /// The other tills' entries count in a member's balance here until head office's marks (read before the

@@ -460,8 +460,13 @@ enum LedgerSchema {
                         hub_acknowledged INTEGER NOT NULL DEFAULT 0,
                         head_office_acknowledged INTEGER NOT NULL DEFAULT 0,
                         report TEXT,
-                        last_seen_ms INTEGER
+                        last_seen_ms INTEGER,
+                        refused TEXT
                     );
+                    CREATE TABLE hub_nonces (
+                        nonce TEXT PRIMARY KEY,
+                        expires_at_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
                     CREATE TABLE hub_entries (
                         id INTEGER PRIMARY KEY,
                         ledger TEXT NOT NULL,

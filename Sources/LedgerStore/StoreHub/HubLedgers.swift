@@ -41,6 +41,8 @@ public struct HubTillRecord: Hashable, Sendable {
     /// How far the hub holds the till's entries, and how far head office does (as the hub knows).
     public var hubAcknowledged: Int64
     public var headOfficeAcknowledged: Int64
+    /// Why head office refuses this till (revoked, another ledger file): its entries are withdrawn.
+    public var refused: String? = nil
 }
 
 /// What the hub answers a till's push with.
@@ -71,13 +73,16 @@ extension LedgerDatabase {
                 db, sql: "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
                 arguments: [ledger])
             var acknowledged: Int64 = known?[1] ?? 0
+            if let refused = try String.fetchOne(db, sql: "SELECT refused FROM hub_ledgers WHERE ledger = ?", arguments: [ledger]) {
+                throw LoyaltyError.refused("till_refused", "head office refuses till \(ledger) (\(refused)); the hub takes nothing from it")
+            }
             if let known, (known[0] as String) != ledgerId {
-                try db.execute(sql: "DELETE FROM hub_entries WHERE ledger = ?", arguments: [ledger])
-                try db.execute(sql: "DELETE FROM store_peer_entries WHERE ledger = ?", arguments: [ledger])
-                try db.execute(
-                    sql: "UPDATE hub_ledgers SET ledger_id = ?, hub_acknowledged = 0, head_office_acknowledged = 0 WHERE ledger = ?",
-                    arguments: [ledgerId, ledger])
-                acknowledged = 0
+                // As head office does: one ledger file per till name (found by attack: a second box under the same
+                // number, or a till re-initialised, made the hub drop the first one's entries).
+                throw LoyaltyError.refused(
+                    "ledger_conflict",
+                    "till \(ledger) is another ledger file at the hub (a till re-initialised, or two boxes with one number); "
+                        + "nothing was stored: give this box its own till number (`loyalty-agent init --store-id STORE --till N`)")
             } else if known == nil {
                 try db.execute(
                     sql: "INSERT INTO hub_ledgers (ledger, ledger_id) VALUES (?, ?)", arguments: [ledger, ledgerId])
@@ -112,7 +117,12 @@ extension LedgerDatabase {
         precondition(limit > 0)
         return try read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, ledger, entry FROM hub_entries WHERE id > ? AND ledger <> ? ORDER BY id LIMIT ?",
+                db,
+                sql: """
+                    SELECT id, ledger, entry FROM hub_entries
+                    WHERE id > ? AND ledger <> ? AND ledger NOT IN (SELECT ledger FROM hub_ledgers WHERE refused IS NOT NULL)
+                    ORDER BY id LIMIT ?
+                    """,
                 arguments: [cursor, ledger, limit])
             // The cursor moves past the caller's own entries too (they are not sent back).
             let last = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM hub_entries") ?? 0
@@ -127,13 +137,13 @@ extension LedgerDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT ledger, report, last_seen_ms, hub_acknowledged, head_office_acknowledged
+                    SELECT ledger, report, last_seen_ms, hub_acknowledged, head_office_acknowledged, refused
                     FROM hub_ledgers ORDER BY ledger
                     """
             ).map {
                 HubTillRecord(
                     ledger: $0[0], report: $0[1], lastSeenMilliseconds: $0[2], hubAcknowledged: $0[3],
-                    headOfficeAcknowledged: $0[4])
+                    headOfficeAcknowledged: $0[4], refused: $0[5])
             }
         }
     }
@@ -152,6 +162,28 @@ extension LedgerDatabase {
                 db, sql: "SELECT entry FROM hub_entries WHERE ledger = ? AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [ledger, mark, limit])
             return (ledgerId, entries, max(0, held - mark - Int64(entries.count)))
+        }
+    }
+
+    /// Head office refuses the till for good (revoked, or another ledger file holds its name there): the hub
+    /// takes nothing more from it and withdraws its entries from the store's other tills (they would count
+    /// for ever, head office never holding them; found by attack: a revoked till's 5,000 points were spent).
+    public func hubWithdraw(ledger: String, reason: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE hub_ledgers SET refused = ? WHERE ledger = ? AND refused IS NULL", arguments: [reason, ledger])
+        }
+    }
+
+    /// Records a signed request's nonce, durably (a hub restarted must not take a request again); false
+    /// when it was used already. Expired nonces go on the way.
+    public func hubUseNonce(_ nonce: String, expiresAt: Date, now: Date = Date()) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM hub_nonces WHERE expires_at_ms < ?", arguments: [now.millisecondsSince1970])
+            try db.execute(
+                sql: "INSERT INTO hub_nonces (nonce, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                arguments: [nonce, expiresAt.millisecondsSince1970])
+            return db.changesCount == 1
         }
     }
 

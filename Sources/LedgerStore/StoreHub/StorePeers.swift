@@ -27,12 +27,16 @@ extension LedgerDatabase {
 
     /// Keeps what the hub sent: the other tills' entries (this till's own are never taken), how far head
     /// office has each till's entries, the hub's cursor, this till's mark at the hub, and the store's tills.
+    /// `withdrawn`: tills head office refuses (revoked, another ledger file): their entries no longer count.
     public func applyHubUpdates(
-        entries: [HubEntryRecord], cursor: Int64, hubAcknowledged: Int64?, storeTills: String?
+        entries: [HubEntryRecord], cursor: Int64, hubAcknowledged: Int64?, storeTills: String?, withdrawn: [String] = []
     ) throws {
         let own = storeId
         try write { db in
-            for entry in entries where entry.ledger != own {
+            for ledger in withdrawn where ledger != own {
+                try db.execute(sql: "DELETE FROM store_peer_entries WHERE ledger = ?", arguments: [ledger])
+            }
+            for entry in entries where entry.ledger != own && !withdrawn.contains(entry.ledger) {
                 // Enrolled at another till of the store: known here from now on, as one head office sent.
                 if entry.kind == "enroll",
                     try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [entry.card]) == nil,

@@ -29,11 +29,38 @@ struct StoreHubOptions: ParsableArguments {
         return url
     }
 
+    /// Whether this box is the store hub itself (`hub.listen` in agent.yaml or `$LOYALTY_HUB_LISTEN`): its
+    /// commands then exchange with the hub's tables in its own ledger file, as its daemon does.
+    var isTheHub: Bool {
+        let listen = ProcessInfo.processInfo.environment["LOYALTY_HUB_LISTEN"]
+            ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
+        return !(listen ?? "").isEmpty
+    }
+
+    /// Whether this till has a store hub (or is it).
+    var configured: Bool {
+        get throws(LoyaltyError) {
+            if isTheHub { return true }
+            return try hubURL() != nil
+        }
+    }
+
     /// An exchange with the store hub when one is configured (nil when none); a hub that cannot be reached
     /// is an answer too: the till then works alone.
     func exchangeIfConfigured(
         ledger: LedgerDatabase, settings: SyncSettings
     ) async throws -> Result<HubExchangeReport, StoreHubFailure>? {
+        if isTheHub {
+            // Found by attack: the hub's own till redeemed from its own view, points another till had just spent.
+            let exchange = HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger)))
+            do {
+                return .success(try await exchange.exchangeOnce())
+            } catch let failure as StoreHubFailure {
+                return .failure(failure)
+            } catch let refusal as HubRefusal {
+                return .failure(.refused(status: 0, code: refusal.code, message: refusal.message))
+            }
+        }
         guard let url = try hubURL() else { return nil }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow

@@ -26,7 +26,14 @@ struct SyncOptions: ParsableArguments {
         return !(url ?? "").isEmpty
     }
 
-    func settings(for ledger: LedgerDatabase) throws -> SyncSettings {
+    /// The settings a store hub exchange needs: the ledger's name and the store's secret file. Head office's
+    /// URL may be missing (a till that reaches only its hub); nothing then goes to head office with them.
+    func storeSecretSettings(for ledger: LedgerDatabase) throws -> SyncSettings {
+        if headOfficeConfigured { return try settings(for: ledger) }
+        return try settings(for: ledger, headOfficeURL: "http://127.0.0.1:9")
+    }
+
+    func settings(for ledger: LedgerDatabase, headOfficeURL fallbackURL: String? = nil) throws -> SyncSettings {
         guard let storeId = ledger.assignedStoreId else {
             throw LoyaltyError.badInput(
                 "store_unassigned",
@@ -35,7 +42,7 @@ struct SyncOptions: ParsableArguments {
         }
         let environment = ProcessInfo.processInfo.environment
         let file = AgentConfigFile.current.withLock { $0 }
-        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"] ?? file.string("hq.url"), !text.isEmpty else {
+        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"] ?? file.string("hq.url") ?? fallbackURL, !text.isEmpty else {
             throw SyncFailure.configuration("no head office URL: pass --hq-url https://hq.example.com, set LOYALTY_HQ_URL, or set hq.url in agent.yaml")
         }
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
@@ -109,7 +116,12 @@ struct Sync: AsyncLedgerCommand {
                 hubLine = "Store hub: \(failure.description); this till works alone until it is back."
             }
             do {
-                let report = try await SyncOptions.withClient(ledger: ledger, settings: settings) { try await $0.syncOnce() }
+                let report = try await SyncOptions.withClient(ledger: ledger, settings: settings) { client in
+                    let report = try await client.syncOnce()
+                    // On the hub's own box: the store's other tills' entries go on to head office too.
+                    if hub.isTheHub { _ = await HubRelay(ledger: ledger, headOffice: client).relayOnce() }
+                    return report
+                }
                 body.headOffice = report
                 return CommandOutput(json: body, human: hubLine + "\n" + Self.describe(report, ledger: ledger))
             } catch let failure as SyncFailure where failure.isTransient {
