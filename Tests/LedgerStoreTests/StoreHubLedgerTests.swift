@@ -10,7 +10,7 @@ import Testing
     func record(_ ledger: String, _ seq: Int64, points: Int64 = 10, card: String = "2900000777774") -> HubEntryRecord {
         HubEntryRecord(
             ledger: ledger, seq: seq, card: card, kind: points < 0 ? "redeem" : "earn", points: points, amountMinor: 0,
-            createdAtMilliseconds: 1_000 + seq, entry: "{\"seq\":\(seq)}")
+            createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) + seq, entry: "{\"seq\":\(seq)}")
     }
 
     /// Pushes cut, retried, repeated and out of order: the hub holds each till's entries once and in
@@ -86,6 +86,23 @@ import Testing
         } throws: { ($0 as? LoyaltyError)?.code == "till_refused" }
         try till.applyHubUpdates(entries: [], cursor: 1, hubAcknowledged: nil, storeTills: nil, withdrawn: ["0042.3"])
         #expect(try till.lookup(card: card)?.balance == 0)
+    }
+
+    /// The hub's file is bounded: entries head office holds go after a week; those it does not hold stay.
+    @Test func theHubKeepsAWeekOfWhatHeadOfficeHolds() throws {
+        let folder = TemporaryFolder()
+        let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
+        let now = Date()
+        _ = try hub.hubReceive(
+            ledger: "0042.2", ledgerId: "t2", entries: (1...3).map { record("0042.2", $0) }, report: nil,
+            headOfficeAcknowledged: 0, at: now.addingTimeInterval(-8 * 86_400))
+        _ = try hub.hubReceive(
+            ledger: "0042.2", ledgerId: "t2", entries: [record("0042.2", 4)], report: nil, headOfficeAcknowledged: 0, at: now)
+        try hub.hubRecordHeadOfficeMark(ledger: "0042.2", acknowledged: 2, fromHeadOffice: true, now: now)
+        try hub.hubRecordHeadOfficeMark(ledger: "0042.2", acknowledged: 4, fromHeadOffice: true, now: now)
+        let held = try hub.hubEntries(notOf: "0042.1", after: 0, limit: 100).entries.map(\.entry)
+        #expect(held == ["{\"seq\":3}", "{\"seq\":4}"], "seq 1-2 were held by head office a week ago; 3 was not then")
+        #expect(try hub.hubRelayBatch(ledger: "0042.2", limit: 10)?.entries.isEmpty == true)
     }
 
     /// A nonce is kept in the hub's file: a request replayed after the hub restarted is still refused.

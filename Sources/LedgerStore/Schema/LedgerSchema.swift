@@ -472,6 +472,7 @@ enum LedgerSchema {
                         ledger TEXT NOT NULL,
                         seq INTEGER NOT NULL,
                         entry TEXT NOT NULL,
+                        received_at_ms INTEGER NOT NULL,
                         UNIQUE (ledger, seq)
                     );
                     """)

@@ -94,8 +94,8 @@ extension LedgerDatabase {
                     break
                 }
                 try db.execute(
-                    sql: "INSERT INTO hub_entries (ledger, seq, entry) VALUES (?, ?, ?)",
-                    arguments: [ledger, entry.seq, entry.entry])
+                    sql: "INSERT INTO hub_entries (ledger, seq, entry, received_at_ms) VALUES (?, ?, ?, ?)",
+                    arguments: [ledger, entry.seq, entry.entry, now.millisecondsSince1970])
                 acknowledged = entry.seq
             }
             try db.execute(
@@ -187,10 +187,23 @@ extension LedgerDatabase {
         }
     }
 
+    /// How long the hub keeps an entry head office holds: a till cut off from head office (not from the hub)
+    /// still needs it while its own snapshots are older.
+    public static let hubRetentionMilliseconds: Int64 = 7 * 86_400_000
+
     /// Head office's answer to a relayed push (or a till's word on it): its mark for the till's ledger.
-    /// Head office's own answer is authoritative and may rewind the mark (it was restored).
-    public func hubRecordHeadOfficeMark(ledger: String, acknowledged: Int64, fromHeadOffice: Bool) throws {
+    /// Head office's own answer is authoritative and may rewind the mark (it was restored). Entries head office
+    /// holds that are older than ``hubRetentionMilliseconds`` go: the hub's file is bounded by a week of sales.
+    public func hubRecordHeadOfficeMark(
+        ledger: String, acknowledged: Int64, fromHeadOffice: Bool, now: Date = Date()
+    ) throws {
         try write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM hub_entries WHERE ledger = ? AND received_at_ms < ?
+                        AND seq <= (SELECT head_office_acknowledged FROM hub_ledgers WHERE ledger = ?)
+                    """,
+                arguments: [ledger, now.millisecondsSince1970 - Self.hubRetentionMilliseconds, ledger])
             try db.execute(
                 sql: fromHeadOffice
                     ? "UPDATE hub_ledgers SET head_office_acknowledged = MIN(?, hub_acknowledged) WHERE ledger = ?"

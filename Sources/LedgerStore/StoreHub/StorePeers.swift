@@ -86,6 +86,14 @@ extension LedgerDatabase {
     public func recordCompletedHeadOfficePull(storeTillMarks marks: [String: Int64]) throws {
         let own = storeId
         try write { db in
+            // Entries the snapshots hold count no more; kept two days for the manager's figures of today.
+            try db.execute(
+                sql: """
+                    DELETE FROM store_peer_entries WHERE created_at_ms < ?
+                        AND seq <= IFNULL((SELECT m.head_office_seq FROM store_peer_marks m
+                                           WHERE m.ledger = store_peer_entries.ledger), 0)
+                    """,
+                arguments: [Date().millisecondsSince1970 - 2 * 86_400_000])
             try db.execute(sql: "DELETE FROM store_peer_marks")
             for (ledger, seq) in marks where ledger != own {
                 try db.execute(
