@@ -182,6 +182,10 @@ import Testing
             #expect(atHeadOffice == entries, "\(ledger): head office \(atHeadOffice), till \(entries)")
             if ledger.hasPrefix("0042.") { storeEntries += entries }
         }
+        // `status` says the hub is in use: how many tills it knows, and how far it holds this till's entries.
+        let tillThree = try store.till("t3", ["status"]).json
+        #expect((tillThree["store_hub_tills"] as? NSNumber)?.intValue == 3, "\(tillThree)")
+        #expect((tillThree["store_hub_acknowledged"] as? NSNumber)?.intValue == (tillThree["last_seq"] as? NSNumber)?.intValue)
         // The manager's page at the hub lists every till of the store, with its scanners and backlog.
         let hubOutput = try String(contentsOfFile: try #require(store.hub?.output), encoding: .utf8)
         let apiURL = try #require(

@@ -190,6 +190,11 @@ public struct StoreStatus: Hashable, Sendable, Codable {
     public var journalMode: String
     /// `ok` when SQLite's quick check passes, else its first complaint.
     public var health: String
+    /// A store of several tills: the tills the store hub knows, when this till last exchanged with it
+    /// (ISO 8601), and how far the hub holds this till's entries. Nil without a hub.
+    public var storeHubTills: Int64? = nil
+    public var lastStoreHubExchange: String? = nil
+    public var storeHubAcknowledged: Int64? = nil
 }
 
 /// The result of `verify`: each invariant checked, and whether all hold.

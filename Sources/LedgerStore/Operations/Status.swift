@@ -31,7 +31,15 @@ extension LedgerDatabase {
             let quickCheck = try String.fetchAll(db, sql: "PRAGMA quick_check")
             let sync = try syncMeta(db)
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
-            return StoreStatus(
+            let hub = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT json_array_length(value) FROM store_meta WHERE key = 'store_tills' AND json_valid(value)),
+                           (SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'hub_last_exchange_ms'),
+                           (SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'hub_acknowledged')
+                    """)
+            let lastExchange = (hub?[1] as Int64?).map { Date(millisecondsSince1970: $0).chainTime(program.chainTimeZone) }
+            var status = StoreStatus(
                 storeId: assignedStoreId, ledgerId: ledgerId,
                 members: try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM members m WHERE NOT \(Self.holdsOnlyBlockedCards)") ?? 0,
                 entries: entryCount, lastSeq: lastSeq, acknowledgedSeq: acknowledged,
@@ -47,6 +55,12 @@ extension LedgerDatabase {
                 currency: program.currency.code, programVersion: program.version, databasePath: path,
                 databaseBytes: fileSize(path) + fileSize(path + "-wal"), journalMode: journalMode,
                 health: quickCheck == ["ok"] ? "ok" : quickCheck.prefix(3).joined(separator: "; "))
+            if let lastExchange {
+                status.storeHubTills = hub?[0] ?? 0
+                status.lastStoreHubExchange = lastExchange
+                status.storeHubAcknowledged = hub?[2] ?? 0
+            }
+            return status
         }
     }
 

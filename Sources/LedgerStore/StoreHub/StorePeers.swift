@@ -64,6 +64,7 @@ extension LedgerDatabase {
                     ])
             }
             try Self.setMeta("hub_cursor", max(cursor, 0), db)
+            try Self.setMeta("hub_last_exchange_ms", Date().millisecondsSince1970, db)
             if let hubAcknowledged { try Self.setMeta("hub_acknowledged", max(hubAcknowledged, 0), db) }
             if let storeTills {
                 try db.execute(

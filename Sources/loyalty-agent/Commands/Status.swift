@@ -15,7 +15,7 @@ struct Status: LedgerCommand {
               members           \(status.members)
               entries           \(status.entries) (last sequence \(status.lastSeq))
               unsynced          \(status.unsyncedEntries) entries not yet at head office (acknowledged up to \(status.acknowledgedSeq))
-              last sync         \(status.lastSyncSuccess ?? "never")\(syncProblem(status))
+              last sync         \(status.lastSyncSuccess ?? "never")\(syncProblem(status))\(storeHub(status))
               today (\(status.timeZone), from \(status.day)):
                 entries         \(status.entriesToday)
                 net sales       \(status.salesToday) \(status.currency)
@@ -25,6 +25,15 @@ struct Status: LedgerCommand {
               program version   \(status.programVersion)
             """
         return CommandOutput(json: status, human: human, exitCode: status.health == "ok" ? 0 : AgentExit.storage.rawValue)
+    }
+
+    /// A store of several tills: the hub's line.
+    private func storeHub(_ status: StoreStatus) -> String {
+        guard let last = status.lastStoreHubExchange else { return "" }
+        return """
+
+              store hub         \(status.storeHubTills ?? 0) tills known, last exchange \(last); it holds this till's entries up to \(status.storeHubAcknowledged ?? 0)
+            """
     }
 
     /// The failing sync's lines, aligned with the others: since when head office is unreachable, and why.
