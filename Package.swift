@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "SyncProtocol", "SyncClient", "HeadOffice", "LedgerStore", "LoyaltyCore", "TestSupport",
+                "SyncProtocol", "SyncClient", "HeadOffice", "StoreHub", "LedgerStore", "LoyaltyCore", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

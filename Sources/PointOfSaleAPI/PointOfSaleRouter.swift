@@ -23,9 +23,11 @@ public struct PointOfSaleRouter: Sendable {
     public let pages = PageCapabilities()
     /// Takes a return of a sale another store made (through head office); nil: such a return is refused.
     public var returnElsewhere: (@Sendable (ReturnElsewhereRequest) async throws -> RefundResult)?
-    /// In a store with a hub: an exchange with it, run just before and after a redemption (the store's other
-    /// tills' redemptions count first; this one reaches them at once). Nil: no hub.
-    public var storeHubExchange: (@Sendable () async -> Void)?
+    /// In a store with a hub: run before a redemption is written (the store's other tills' entries first, then
+    /// the hub holds the points or refuses; returns whether it holds them), and after (the entry to the hub, or
+    /// the hold released). Nil: no hub.
+    public var storeHubBeforeRedemption: (@Sendable (CardNumber, Int64, ReceiptReference) async throws -> Bool)?
+    public var storeHubAfterRedemption: (@Sendable (_ held: Bool, _ written: Bool, CardNumber, ReceiptReference) async -> Void)?
 
     /// Request bodies are small; anything larger is refused before it is read.
     public static let maximumBodyBytes = 256 * 1024
@@ -71,14 +73,19 @@ public struct PointOfSaleRouter: Sendable {
                 let body = try await decode(RedemptionRequest.self, request, context)
                 let currency = try ledger.currency()
                 let card = try cardRules().memberCard(typed: body.card)
-                await storeHubExchange?()
-                let result = try ledger.redeem(
-                    card: card, points: body.points, receipt: try ReceiptReference(body.receipt),
-                    saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
-                if !result.replayed {
-                    metrics?.redemptions.increment()
-                    await storeHubExchange?()
+                let receipt = try ReceiptReference(body.receipt)
+                let held = try await storeHubBeforeRedemption?(card, body.points, receipt) ?? false
+                let result: RedeemResult
+                do {
+                    result = try ledger.redeem(
+                        card: card, points: body.points, receipt: receipt,
+                        saleAmount: try body.saleAmount.map { try Money(parsing: $0, currency: currency) })
+                } catch {
+                    await storeHubAfterRedemption?(held, false, card, receipt)
+                    throw error
                 }
+                await storeHubAfterRedemption?(held, !result.replayed, card, receipt)
+                if !result.replayed { metrics?.redemptions.increment() }
                 showOnKiosk(card)
                 return JSONResponses.json(.ok, result)
             }

@@ -32,6 +32,10 @@ public struct HTTPHubConnection: StoreHubConnection {
         try await send(.GET, path: "/v1/hub/ledgers/\(ledger)/updates?since=\(cursor)", body: Data())
     }
 
+    public func hold(ledger: String, _ request: HubHoldRequest) async throws -> HubHoldResult {
+        try await send(.POST, path: "/v1/hub/ledgers/\(ledger)/holds", body: try JSONEncoder().encode(request))
+    }
+
     func send<Answer: Decodable>(_ method: HTTPMethod, path: String, body: Data) async throws -> Answer {
         var base = hubURL.absoluteString
         while base.hasSuffix("/") { base.removeLast() }

@@ -48,22 +48,35 @@ public struct HubExchange: Sendable {
         }
         var report = HubExchangeReport(pushedEntries: 0, hubAcknowledged: 0, receivedEntries: 0, tills: [])
         var mark = try ledger.hubPosition().hubAcknowledged
+        let lastSeq = try ledger.syncPosition().lastSeq
         for _ in 0..<maximumBatches {
             let entries = try ledger.outbox(after: mark, limit: HubPush.maximumEntries)
             let result = try await connection.push(
                 ledger: name, HubPush(ledgerId: ledger.ledgerId, entries: entries.map { SyncEntry($0) }, report: try tillReport()))
-            // The hub's answer is authoritative (a hub restored from a backup holds less): resend from there.
-            let answered = result.expectedSeq.map { max(0, $0 - 1) } ?? result.hubAcknowledged
-            let taken = max(0, answered - mark)
-            report.pushedEntries += Int(min(taken, Int64(entries.count)))
-            mark = max(0, min(answered, entries.last?.seq ?? answered))
+            let answered = max(0, result.expectedSeq.map { $0 - 1 } ?? result.hubAcknowledged)
+            // The hub holds less than this till thought (it was restored from an older copy): resend from there
+            // now (found by attack: the lost redemption was spent again at another till meanwhile).
+            if answered < mark {
+                mark = answered
+                try ledger.recordHubAcknowledged(mark)
+                continue
+            }
+            let held = min(answered, entries.last?.seq ?? mark, lastSeq)
+            report.pushedEntries += Int(max(0, held - mark))
+            mark = max(mark, held)
             try ledger.recordHubAcknowledged(mark)
             if entries.isEmpty || (result.expectedSeq == nil && entries.count < HubPush.maximumEntries) { break }
         }
         report.hubAcknowledged = mark
         var cursor = try ledger.hubPosition().cursor
         for _ in 0..<maximumBatches {
-            let page = try await connection.updates(ledger: name, since: cursor)
+            var page = try await connection.updates(ledger: name, since: cursor)
+            // Another hub generation (restarted, perhaps from an older copy): its cursor is read from the start
+            // (found by attack: a till whose cursor was beyond a restored hub's got nothing new from it).
+            if try ledger.adoptHubGeneration(page.hubGeneration), cursor != 0 {
+                cursor = 0
+                page = try await connection.updates(ledger: name, since: 0)
+            }
             let records = page.entries.filter { $0.entry.problem == nil && $0.ledger != name }.map {
                 HubEntryRecord(
                     ledger: $0.ledger, seq: $0.entry.seq, card: $0.entry.card, kind: $0.entry.kind, points: $0.entry.points,

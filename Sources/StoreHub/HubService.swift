@@ -42,15 +42,15 @@ public struct HubService: Sendable {
     }
 
     public func updates(ledger name: String, since cursor: Int64) throws -> HubUpdates {
-        let page = try ledger.hubEntries(notOf: name, after: cursor, limit: HubUpdates.maximumEntries)
+        let held = try ledger.hubEntries(notOf: name, after: cursor, limit: HubUpdates.maximumEntries)
         let decoder = JSONDecoder()
         let tills = try ledger.hubTills()
-        let entries = page.entries.compactMap { stored -> HubEntry? in
+        let entries = held.entries.compactMap { stored -> HubEntry? in
             guard let entry = try? decoder.decode(SyncEntry.self, from: Data(stored.entry.utf8)) else { return nil }
             return HubEntry(ledger: stored.ledger, entry: entry)
         }
-        return HubUpdates(
-            entries: entries, cursor: page.cursor, more: page.entries.count == HubUpdates.maximumEntries,
+        var page = HubUpdates(
+            entries: entries, cursor: held.cursor, more: held.entries.count == HubUpdates.maximumEntries,
             headOfficeMarks: Dictionary(uniqueKeysWithValues: tills.map { ($0.ledger, $0.headOfficeAcknowledged) }),
             tills: tills.map {
                 HubTill(
@@ -60,6 +60,32 @@ public struct HubService: Sendable {
             },
             hubAcknowledged: tills.first { $0.ledger == name }?.hubAcknowledged ?? 0,
             withdrawn: tills.filter { $0.refused != nil }.map(\.ledger))
+        page.hubGeneration = try ledger.hubGeneration()
+        return page
+    }
+}
+
+extension HubService {
+    public func hold(ledger name: String, _ request: HubHoldRequest) throws -> HubHoldResult {
+        guard (0...1_000_000_000_000).contains(request.points), request.balance.magnitude <= 1_000_000_000_000_000,
+            request.cursor >= 0, !request.cards.isEmpty, request.cards.count <= HubHoldQuestion.maximumCards
+        else {
+            throw HubRefusal(code: "bad_request", message: "a hold is of 0 to 10^12 points for 1 to 100 cards, a cursor ≥ 0")
+        }
+        let cards: [String]
+        let receipt: ReceiptReference
+        do {
+            cards = try request.cards.map { try CardNumber($0).value }
+            receipt = try ReceiptReference(request.receipt)
+        } catch {
+            throw HubRefusal(code: "bad_request", message: "a hold needs member cards and a receipt reference")
+        }
+        let question = HubHoldQuestion(
+            cards: cards, vouchedBalance: request.balance, cursor: request.cursor, points: request.points, receipt: receipt.value)
+        switch try ledger.hubHold(question, ledger: name) {
+        case .held: return HubHoldResult(outcome: HubHoldResult.held)
+        case .refused(let available): return HubHoldResult(outcome: HubHoldResult.refused, available: available)
+        }
     }
 }
 
@@ -83,5 +109,9 @@ public struct LocalHubConnection: StoreHubConnection {
 
     public func updates(ledger: String, since cursor: Int64) async throws -> HubUpdates {
         try hub.updates(ledger: ledger, since: cursor)
+    }
+
+    public func hold(ledger: String, _ request: HubHoldRequest) async throws -> HubHoldResult {
+        try hub.hold(ledger: ledger, request)
     }
 }

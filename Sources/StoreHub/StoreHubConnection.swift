@@ -9,6 +9,8 @@ public protocol StoreHubConnection: Sendable {
     func push(ledger: String, _ push: HubPush) async throws -> HubPushResult
     /// The store's other tills' entries after `cursor`.
     func updates(ledger: String, since cursor: Int64) async throws -> HubUpdates
+    /// Holds points for a redemption the till is about to write (0 points: releases the hold).
+    func hold(ledger: String, _ request: HubHoldRequest) async throws -> HubHoldResult
 }
 
 /// Why an exchange with the store hub did not complete.
@@ -34,6 +36,6 @@ extension HubEntryRecord {
         self.init(
             ledger: ledger, seq: entry.seq, card: entry.card, kind: entry.kind, points: entry.points,
             amountMinor: entry.amountMinor, createdAtMilliseconds: entry.createdAtMilliseconds,
-            entry: String(decoding: try encoder.encode(entry), as: UTF8.self))
+            entry: String(decoding: try encoder.encode(entry), as: UTF8.self), receipt: entry.receipt)
     }
 }

@@ -27,6 +27,9 @@ public struct StoreHubRouter: Sendable {
         router.post("/v1/hub/ledgers/{ledger}/entries") { request, context in
             await self.push(request, ledger: context.parameters.get("ledger") ?? "", logger: context.logger)
         }
+        router.post("/v1/hub/ledgers/{ledger}/holds") { request, context in
+            await self.hold(request, ledger: context.parameters.get("ledger") ?? "", logger: context.logger)
+        }
         router.get("/v1/hub/ledgers/{ledger}/updates") { request, context in
             await self.updates(request, ledger: context.parameters.get("ledger") ?? "", logger: context.logger)
         }
@@ -61,6 +64,30 @@ public struct StoreHubRouter: Sendable {
         } catch {
             logger.error("the hub could not store a till's entries", metadata: ["till": "\(ledger)", "error": "\(error)"])
             return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not store the entries; nothing was stored")
+        }
+    }
+
+    func hold(_ request: Request, ledger: String, logger: Logger) async -> Response {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: 4096)
+        } catch {
+            return Self.error(.contentTooLarge, "body_too_large", "a hold is a small JSON object")
+        }
+        if let refusal = authenticate(request, body: body, ledger: ledger, logger: logger) { return refusal }
+        let hold: HubHoldRequest
+        do {
+            hold = try JSONDecoder().decode(HubHoldRequest.self, from: Data(buffer: body))
+        } catch {
+            return Self.error(.badRequest, "malformed_hold", "the body is not a hold of the documented shape")
+        }
+        do {
+            return Self.json(.ok, try hub.hold(ledger: ledger, hold))
+        } catch let refusal as HubRefusal {
+            return Self.error(.badRequest, refusal.code, refusal.message)
+        } catch {
+            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not decide; the till decides alone")
         }
     }
 
@@ -99,9 +126,14 @@ public struct StoreHubRouter: Sendable {
         else {
             return Self.error(.unauthorized, "bad_signature", "the store hub serves the tills of its store (STORE.TILL) only")
         }
-        guard identity.storeId == hub.storeId, caller != hub.ledger.storeId else {
+        guard caller != hub.ledger.storeId else {
+            return Self.error(
+                .forbidden, "own_ledger",
+                "\(caller) is the hub's own till: on its box, commands use the hub's tables directly (hub.listen in agent.yaml)")
+        }
+        guard identity.storeId == hub.storeId else {
             logger.warning("refused a till of another store", metadata: ["caller": "\(caller.prefix(70))"])
-            return Self.error(.forbidden, "wrong_store", "this hub serves the tills of store \(hub.storeId ?? "?") other than itself")
+            return Self.error(.forbidden, "wrong_store", "this hub serves the tills of store \(hub.storeId ?? "?") only")
         }
         guard let secret = try? settings.signingSecret(forLedger: caller),
             RequestSigning.isValid(

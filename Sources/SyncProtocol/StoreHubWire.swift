@@ -121,6 +121,8 @@ public struct HubUpdates: Codable, Hashable, Sendable {
     public var hubAcknowledged: Int64
     /// Tills head office refuses for good (revoked, another ledger file): their entries no longer count.
     public var withdrawn: [String]?
+    /// The hub's generation (new at each start of its daemon): cursors of another generation mean nothing.
+    public var hubGeneration: String?
 
     public init(
         entries: [HubEntry], cursor: Int64, more: Bool, headOfficeMarks: [String: Int64], tills: [HubTill],
@@ -137,10 +139,43 @@ public struct HubUpdates: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case entries, cursor, more, tills, withdrawn
+        case hubGeneration = "hub_generation"
         case headOfficeMarks = "head_office_marks"
         case hubAcknowledged = "hub_acknowledged"
     }
 
     /// The most entries one page carries.
     public static let maximumEntries = 1_000
+}
+
+/// `POST /v1/hub/ledgers/{ledger}/holds`: a till about to redeem asks the hub to hold the points (0: release),
+/// giving the member as it sees them: their cards, its balance and the hub cursor it has read up to.
+public struct HubHoldRequest: Codable, Hashable, Sendable {
+    public var cards: [String]
+    public var balance: Int64
+    public var cursor: Int64
+    public var points: Int64
+    public var receipt: String
+
+    public init(cards: [String], balance: Int64, cursor: Int64, points: Int64, receipt: String) {
+        self.cards = cards
+        self.balance = balance
+        self.cursor = cursor
+        self.points = points
+        self.receipt = receipt
+    }
+}
+
+/// The hub's answer to a hold: `held`, or `refused` with the points `available` across the store's tills.
+public struct HubHoldResult: Codable, Hashable, Sendable {
+    public var outcome: String
+    public var available: Int64?
+
+    public init(outcome: String, available: Int64? = nil) {
+        self.outcome = outcome
+        self.available = available
+    }
+
+    public static let held = "held"
+    public static let refused = "refused"
 }

@@ -249,6 +249,74 @@ import Testing
         #expect((refused.json["store_hub_error"] as? String)?.contains("till_refused") == true, "\(refused.stdout)")
     }
 
+    /// Found by attack: two till daemons asked to redeem the same points at the same moment (POS API) both
+    /// spent them. The hub holds points for one redemption at a time: exactly one is taken.
+    @Test func twoTillDaemonsRedeemingTheSamePointsAtOnceSpendThemOnce() throws {
+        let store = Store(folder: folder)
+        let added = try store.hq(["stores", "add", "0042"])
+        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        FileManager.default.createFile(
+            atPath: folder.file("0042.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        for till in 1...3 {
+            #expect(try store.till("t\(till)", ["init", "--store-id", "0042", "--till", String(till)]).exitCode == 0)
+        }
+        try store.startHeadOffice()
+        try store.startHub()
+        #expect(try store.till("t2", ["enroll", card, "--name", "Ann"]).exitCode == 0)
+        #expect(try store.till("t2", ["award", card, "--amount", "100.00", "--receipt", "R1"]).exitCode == 0)
+        for till in ["t2", "t3"] { #expect(try store.till(till, ["sync"] + store.withHub()).exitCode == 0) }
+        store.headOffice?.stop()
+        var daemons: [SyncChaosTests.Background] = []
+        defer {
+            for daemon in daemons { daemon.stop() }
+            store.hub?.stop()
+        }
+        var urls: [String] = []
+        for till in ["t2", "t3"] {
+            let daemon = try SyncChaosTests.Background(
+                AgentProcess.binary,
+                ["run", "--db", folder.file("\(till).db"), "--no-scanners", "--listen", "127.0.0.1:0"] + store.withHub(),
+                output: folder.file("\(till)-daemon.out"), environment: ["LOYALTY_API_TOKEN_FILE": folder.file("api-token")])
+            daemons.append(daemon)
+            try #require(daemon.waitFor("loyalty-agent ready on"), "till \(till)'s daemon did not start")
+            let line = try String(contentsOfFile: daemon.output, encoding: .utf8)
+            urls.append(String(try #require(line.split(separator: "\n").first?.split(separator: " ").last)))
+        }
+        let token = try String(contentsOfFile: folder.file("api-token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // Both at the same moment.
+        let requests = try urls.enumerated().map { index, url in
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            curl.arguments = [
+                "curl", "-s", "--max-time", "20", "-X", "POST", "-H", "Content-Type: application/json", "-H",
+                "Authorization: Bearer \(token)", "-d", #"{"card":"\#(card)","points":60,"receipt":"Z\#(index)"}"#,
+                url + "/v1/redemptions",
+            ]
+            let output = Pipe()
+            curl.standardOutput = output
+            try curl.run()
+            return (curl, output)
+        }
+        let answers = requests.map { curl, output in
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            curl.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        let taken = answers.filter { $0.contains(#""balance":40"#) }
+        #expect(taken.count == 1 && answers.contains { $0.contains("over_balance") }, "\(answers)")
+        // Every till ends with 40 (the hub relays both tills' entries; no till shows -20).
+        for till in ["t2", "t3"] {
+            var shown: Int?
+            for _ in 0..<50 {
+                shown = balance(try store.till(till, ["member", card]))
+                if shown == 40 { break }
+                usleep(200_000)
+            }
+            #expect(shown == 40, "\(till)")
+        }
+    }
+
     /// A till of another store, or a request not signed by a till of the store, gets nothing from the hub.
     @Test func theHubServesOnlyItsOwnStoresTills() throws {
         let store = Store(folder: folder)

@@ -473,8 +473,22 @@ enum LedgerSchema {
                         seq INTEGER NOT NULL,
                         entry TEXT NOT NULL,
                         received_at_ms INTEGER NOT NULL,
+                        card TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        points INTEGER NOT NULL,
+                        receipt TEXT NOT NULL,
                         UNIQUE (ledger, seq)
                     );
+                    CREATE INDEX hub_entries_by_card ON hub_entries(card);
+                    CREATE INDEX hub_entries_by_receipt ON hub_entries(ledger, receipt) WHERE kind = 'redeem';
+                    CREATE TABLE hub_holds (
+                        ledger TEXT NOT NULL,
+                        receipt TEXT NOT NULL,
+                        card TEXT NOT NULL,
+                        points INTEGER NOT NULL,
+                        expires_at_ms INTEGER NOT NULL,
+                        PRIMARY KEY (ledger, receipt)
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator

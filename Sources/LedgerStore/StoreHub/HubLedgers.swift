@@ -15,12 +15,15 @@ public struct HubEntryRecord: Hashable, Sendable {
     public var entry: String
     /// An enrolment's name (a till that has not heard of the card knows the member by it).
     public var memberName: String?
+    /// The POS receipt (a redemption's matches the hold the till took for it at the hub).
+    public var receipt: String
 
     public init(
         ledger: String, seq: Int64, card: String, kind: String, points: Int64, amountMinor: Int64,
-        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil
+        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil, receipt: String = ""
     ) {
         self.memberName = memberName
+        self.receipt = receipt
         self.ledger = ledger
         self.seq = seq
         self.card = card
@@ -88,14 +91,38 @@ extension LedgerDatabase {
                     sql: "INSERT INTO hub_ledgers (ledger, ledger_id) VALUES (?, ?)", arguments: [ledger, ledgerId])
             }
             var expected: Int64?
+            // An entry the hub holds comes again only as it was: other content under its sequence is another ledger
+            // history (a till restored from its own old copy), refused like head office refuses it.
+            for entry in entries where entry.seq <= acknowledged {
+                if let stored = try String.fetchOne(
+                    db, sql: "SELECT entry FROM hub_entries WHERE ledger = ? AND seq = ?", arguments: [ledger, entry.seq]),
+                    stored != entry.entry
+                {
+                    throw LoyaltyError.refused(
+                        "ledger_conflict",
+                        "till \(ledger)'s entry \(entry.seq) differs from the one the hub holds (a till restored from an old copy?); "
+                            + "nothing was stored: give this box its own till number")
+                }
+            }
             for entry in entries where entry.seq > acknowledged {
                 guard entry.seq == acknowledged + 1 else {
                     expected = acknowledged + 1
                     break
                 }
                 try db.execute(
-                    sql: "INSERT INTO hub_entries (ledger, seq, entry, received_at_ms) VALUES (?, ?, ?, ?)",
-                    arguments: [ledger, entry.seq, entry.entry, now.millisecondsSince1970])
+                    sql: """
+                        INSERT INTO hub_entries (ledger, seq, entry, received_at_ms, card, kind, points, receipt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        ledger, entry.seq, entry.entry, now.millisecondsSince1970, entry.card, entry.kind, entry.points,
+                        entry.receipt,
+                    ])
+                // The redemption a hold was taken for has arrived: it counts itself from now on.
+                if entry.kind == "redeem" {
+                    try db.execute(
+                        sql: "DELETE FROM hub_holds WHERE ledger = ? AND receipt = ?", arguments: [ledger, entry.receipt])
+                }
                 acknowledged = entry.seq
             }
             try db.execute(
@@ -173,6 +200,32 @@ extension LedgerDatabase {
             try db.execute(
                 sql: "UPDATE hub_ledgers SET refused = ? WHERE ledger = ? AND refused IS NULL", arguments: [reason, ledger])
         }
+    }
+
+    /// The hub's generation: cursors into its entries mean something only within one.
+    public func hubGeneration() throws -> String {
+        if let generation = try read({ db in
+            try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hub_generation'")
+        }) {
+            return generation
+        }
+        return try rotateHubGeneration()
+    }
+
+    /// A new generation, as the hub's daemon starts: a hub restored from an older copy of its file reuses the
+    /// ids of entries the tills' cursors had passed, so every till reads it again from the start.
+    @discardableResult
+    public func rotateHubGeneration() throws -> String {
+        let generation = UUID().uuidString.lowercased()
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO store_meta (key, value) VALUES ('hub_generation', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """,
+                arguments: [generation])
+        }
+        return generation
     }
 
     /// Records a signed request's nonce, durably (a hub restarted must not take a request again); false

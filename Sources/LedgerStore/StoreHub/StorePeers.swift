@@ -77,6 +77,24 @@ extension LedgerDatabase {
         }
     }
 
+    /// The hub's generation as a page gave it: true when it differs from the one this till last read (its
+    /// cursor is then read from the start).
+    public func adoptHubGeneration(_ generation: String?) throws -> Bool {
+        guard let generation else { return false }
+        return try write { db in
+            let known = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hub_generation_seen'")
+            guard known != generation else { return false }
+            try db.execute(
+                sql: """
+                    INSERT INTO store_meta (key, value) VALUES ('hub_generation_seen', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """,
+                arguments: [generation])
+            if known != nil { try Self.setMeta("hub_cursor", 0, db) }
+            return known != nil
+        }
+    }
+
     /// This till's entries the hub holds, as the hub answered a push (it may rewind: a hub restored).
     public func recordHubAcknowledged(_ mark: Int64) throws {
         try write { db in try Self.setMeta("hub_acknowledged", max(mark, 0), db) }

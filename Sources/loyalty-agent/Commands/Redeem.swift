@@ -31,9 +31,9 @@ struct Redeem: AsyncLedgerCommand {
         // In a store with a hub: the store's other tills' redemptions first (a member cannot spend the same
         // points at two tills), and this one to the hub at once. A hub out of reach: this till decides alone.
         let hubSettings = try hub.configured ? try sync.storeSecretSettings(for: ledger) : nil
-        if let hubSettings { _ = try await hub.exchangeIfConfigured(ledger: ledger, settings: hubSettings) }
-        let result = try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap, saleAmount: sale)
-        if let hubSettings, !result.replayed { _ = try await hub.exchangeIfConfigured(ledger: ledger, settings: hubSettings) }
+        let result = try await hub.withRedemption(ledger: ledger, settings: hubSettings, card: card, points: points, receipt: receipt) {
+            try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap, saleAmount: sale)
+        }
         let human =
             result.replayed
             ? "Already recorded: receipt \(result.receipt) redeemed \(result.points) points. Nothing new was written."

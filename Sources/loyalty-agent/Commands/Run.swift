@@ -102,7 +102,9 @@ struct Run: AsyncParsableCommand {
             ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
             serverLogger: serverLogger)
         if let exchange = storeHub.exchange {
-            api.storeHubExchange = { _ = try? await exchange.exchangeOnce() }
+            let redemption = HubRedemption(exchange: exchange)
+            api.storeHubBeforeRedemption = { try await redemption.prepare(card: $0, points: $1, receipt: $2) }
+            api.storeHubAfterRedemption = { await redemption.finish(held: $0, written: $1, card: $2, receipt: $3) }
         }
         let returns = ReturnAnywhere(ledger: ledger, headOffice: syncClient)
         api.returnElsewhere = { request in
@@ -195,6 +197,8 @@ struct Run: AsyncParsableCommand {
         if let listen {
             let (host, port) = try Self.hubAddress(listen)
             let service = HubService(ledger: ledger)
+            // A new generation at each start: tills read the hub again from the start (it may be an older copy).
+            try ledger.rotateHubGeneration()
             let router = StoreHubRouter(hub: service, settings: syncSettings)
             let server = TimerlessHTTPService(router: router.router(), address: .hostname(host, port: port), logger: serverLogger) {
                 channel in

@@ -17,6 +17,7 @@ struct StoreHubService: Service {
     func run() async throws {
         precondition(intervalMilliseconds >= 100, "the hub is not polled more than ten times a second")
         let lostSince = Mutex<Date?>(nil)
+        let relayFailures = Mutex<[String: String]>([:])
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -35,7 +36,12 @@ struct StoreHubService: Service {
                 }
                 if let relay {
                     let outcome = await relay.relayOnce()
-                    for (till, failure) in outcome.failures.sorted(by: { $0.key < $1.key }) {
+                    // Said when a till's relay starts failing or its reason changes, not every few hundred ms.
+                    let changed = relayFailures.withLock { known in
+                        defer { known = outcome.failures }
+                        return outcome.failures.filter { known[$0.key] != $0.value }
+                    }
+                    for (till, failure) in changed.sorted(by: { $0.key < $1.key }) {
                         logger.info("relaying till \(till) to head office failed: \(failure)")
                     }
                 }

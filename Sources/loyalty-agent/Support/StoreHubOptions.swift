@@ -45,41 +45,69 @@ struct StoreHubOptions: ParsableArguments {
         }
     }
 
-    /// An exchange with the store hub when one is configured (nil when none); a hub that cannot be reached
-    /// is an answer too: the till then works alone.
-    func exchangeIfConfigured(
-        ledger: LedgerDatabase, settings: SyncSettings
-    ) async throws -> Result<HubExchangeReport, StoreHubFailure>? {
-        if isTheHub {
-            // Found by attack: the hub's own till redeemed from its own view, points another till had just spent.
-            let exchange = HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger)))
+    /// Runs `redeem` (which writes the redemption) inside the hub's decision when a hub is configured
+    /// (`settings` non-nil): held at the hub first, the entry to the hub after; a refused hold refuses it.
+    func withRedemption(
+        ledger: LedgerDatabase, settings: SyncSettings?, card: CardNumber, points: Int64, receipt: ReceiptReference,
+        _ redeem: () throws -> RedeemResult
+    ) async throws -> RedeemResult {
+        guard let settings else { return try redeem() }
+        return try await withExchange(ledger: ledger, settings: settings) { exchange in
+            let redemption = HubRedemption(exchange: exchange)
+            let held = try await redemption.prepare(card: card, points: points, receipt: receipt)
+            let result: RedeemResult
             do {
-                return .success(try await exchange.exchangeOnce())
-            } catch let failure as StoreHubFailure {
-                return .failure(failure)
-            } catch let refusal as HubRefusal {
-                return .failure(.refused(status: 0, code: refusal.code, message: refusal.message))
+                result = try redeem()
+            } catch {
+                await redemption.finish(held: held, written: false, card: card, receipt: receipt)
+                throw error
             }
+            await redemption.finish(held: held, written: !result.replayed, card: card, receipt: receipt)
+            return result
         }
-        guard let url = try hubURL() else { return nil }
+    }
+
+    /// Runs `body` with an exchange with the hub: the hub's tables in this ledger file on the hub's own box,
+    /// else over the LAN (its HTTP client shut down after).
+    func withExchange<T>(
+        ledger: LedgerDatabase, settings: SyncSettings, _ body: (HubExchange) async throws -> T
+    ) async throws -> T {
+        if isTheHub {
+            return try await body(HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger))))
+        }
+        guard let url = try hubURL() else { throw LoyaltyError.badInput("bad_hub_url", "no store hub is configured") }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(3)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let exchange = HubExchange(ledger: ledger, connection: HTTPHubConnection(hubURL: url, settings: settings, http: http))
-        let result: Result<HubExchangeReport, any Error>
+        let result: Result<T, any Error>
         do {
-            result = .success(try await exchange.exchangeOnce())
+            result = .success(
+                try await body(HubExchange(ledger: ledger, connection: HTTPHubConnection(hubURL: url, settings: settings, http: http))))
         } catch {
             result = .failure(error)
         }
         // A client dropped without a shutdown traps (AsyncHTTPClient's precondition).
         try? await http.shutdown()
-        switch result {
-        case .success(let report): return .success(report)
-        case .failure(let failure as StoreHubFailure): return .failure(failure)
-        case .failure(let error): throw error
+        return try result.get()
+    }
+
+    /// An exchange with the store hub when one is configured (nil when none); a hub that cannot be reached
+    /// is an answer too: the till then works alone.
+    func exchangeIfConfigured(
+        ledger: LedgerDatabase, settings: SyncSettings
+    ) async throws -> Result<HubExchangeReport, StoreHubFailure>? {
+        guard try configured else { return nil }
+        return try await withExchange(ledger: ledger, settings: settings) { exchange in
+            do {
+                return .success(try await exchange.exchangeOnce())
+            } catch let failure as StoreHubFailure {
+                return .failure(failure)
+            } catch let refusal as HubRefusal {
+                // The hub's own box: its tables refused (a conflict, a withdrawn till).
+                return .failure(.refused(status: 0, code: refusal.code, message: refusal.message))
+            }
         }
     }
 }
