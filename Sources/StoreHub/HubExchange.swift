@@ -81,7 +81,7 @@ public struct HubExchange: Sendable {
                 HubEntryRecord(
                     ledger: $0.ledger, seq: $0.entry.seq, card: $0.entry.card, kind: $0.entry.kind, points: $0.entry.points,
                     amountMinor: $0.entry.amountMinor, createdAtMilliseconds: $0.entry.createdAtMilliseconds, entry: "",
-                    memberName: $0.entry.memberName)
+                    memberName: $0.entry.memberName, receipt: $0.entry.receipt, joinsCard: $0.entry.joinsCard)
             }
             let tills = String(decoding: try JSONEncoder().encode(page.tills), as: UTF8.self)
             // A hub that holds less than its cursor said (replaced) is read again from its start.

@@ -164,6 +164,28 @@ import Testing
         #expect(try till.verify().ok)
     }
 
+    /// Found by attack: a card added to a member at another till was taken here for a new member, so a
+    /// redemption on it was not charged to the member (who then spent the same points again here).
+    @Test func aCardAddedAtAnotherTillIsTheMembersHereToo() throws {
+        let folder = TemporaryFolder()
+        let till = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "0042.3"))
+        let card = try CardNumber("2900000777774")
+        let added = try CardNumber("2900000123458")
+        var enrolment = record("0042.2", 1, points: 0)
+        enrolment.kind = "enroll"
+        var join = record("0042.2", 3, points: 0, card: added.value)
+        join.kind = "enroll"
+        join.joinsCard = card.value
+        try till.applyHubUpdates(
+            entries: [enrolment, record("0042.2", 2, points: 50), join, record("0042.2", 4, points: -10, card: added.value)],
+            cursor: 4, hubAcknowledged: nil, storeTills: nil)
+        #expect(try till.lookup(card: card)?.balance == 40)
+        #expect(try till.lookup(card: added)?.memberId == till.lookup(card: card)?.memberId)
+        #expect {
+            _ = try till.redeem(card: card, points: 41, receipt: ReceiptReference("R1"))
+        } throws: { ($0 as? LoyaltyError) != nil }
+    }
+
     @Test func tillLedgerNames() {
         #expect(TillIdentity(ledgerName: "0042.3") == TillIdentity(storeId: "0042", till: 3))
         #expect(TillIdentity(ledgerName: "0042")?.till == nil)

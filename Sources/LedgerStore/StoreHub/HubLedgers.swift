@@ -17,11 +17,14 @@ public struct HubEntryRecord: Hashable, Sendable {
     public var memberName: String?
     /// The POS receipt (a redemption's matches the hold the till took for it at the hub).
     public var receipt: String
+    /// A card added to a member (an enrol entry joining `card` to the member holding this one).
+    public var joinsCard: String? = nil
 
     public init(
         ledger: String, seq: Int64, card: String, kind: String, points: Int64, amountMinor: Int64,
-        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil, receipt: String = ""
+        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil, receipt: String = "", joinsCard: String? = nil
     ) {
+        self.joinsCard = joinsCard
         self.memberName = memberName
         self.receipt = receipt
         self.ledger = ledger

@@ -37,8 +37,19 @@ extension LedgerDatabase {
                 try db.execute(sql: "DELETE FROM store_peer_entries WHERE ledger = ?", arguments: [ledger])
             }
             for entry in entries where entry.ledger != own && !withdrawn.contains(entry.ledger) {
+                // A card added to a member at another till of the store: the member's here too (found by attack:
+                // taken for a new member, the card's redemptions were not charged to the member anywhere else).
+                if entry.kind == "enroll", let joined = entry.joinsCard,
+                    try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [entry.card]) == nil,
+                    (try? CardNumber(entry.card)) != nil,
+                    let member = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [joined])
+                {
+                    try db.execute(
+                        sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
+                        arguments: [entry.card, member, entry.createdAtMilliseconds])
+                }
                 // Enrolled at another till of the store: known here from now on, as one head office sent.
-                if entry.kind == "enroll",
+                if entry.kind == "enroll", entry.joinsCard == nil,
                     try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [entry.card]) == nil,
                     (try? CardNumber(entry.card)) != nil
                 {
