@@ -369,6 +369,20 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         ON CONFLICT DO NOTHING
                         """, logger: logger)
                 }
+                if try await connection.query(PostgresQuery(unsafeSQL: StoreOverdrafts.anyRecorded), logger: logger)
+                    .collect().isEmpty == false
+                {
+                    var bindings = PostgresBindings()
+                    bindings.append(entries.map(\.card))
+                    let members = "member_id IN (SELECT member_id FROM hq_cards WHERE card = ANY($1::text[]))"
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: StoreOverdrafts.settle(membersPredicate: members), binds: bindings), logger: logger)
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: StoreOverdrafts.clearFlags(
+                                membersPredicate: "id IN (SELECT member_id FROM hq_cards WHERE card = ANY($1::text[]))"),
+                            binds: bindings), logger: logger)
+                }
                 // Last, so the lock is held briefly: the counter row lock serialises the end of changing
                 // transactions, so versions (pull cursors) follow commit order. One statement (data-changing
                 // WITH parts always run to completion).

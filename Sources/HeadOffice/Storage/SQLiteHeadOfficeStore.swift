@@ -323,6 +323,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                             arguments: [memberId, storeId, entry.seq, balance, entry.createdAtMilliseconds])
                     }
                 }
+                if try Bool.fetchOne(db, sql: StoreOverdrafts.anyRecorded) == true {
+                    for memberId in Set(plan.newEntries.compactMap { memberIds[$0.card] }) {
+                        try db.execute(sql: StoreOverdrafts.settle(membersPredicate: "member_id = ?1"), arguments: [memberId])
+                        try db.execute(sql: StoreOverdrafts.clearFlags(membersPredicate: "id = ?1"), arguments: [memberId])
+                    }
+                }
             }
             try db.execute(
                 sql: "UPDATE hq_stores SET acknowledged_seq = ?, reported_backlog = ?, last_contact_ms = ? WHERE id = ?",
