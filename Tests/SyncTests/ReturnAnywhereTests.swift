@@ -370,4 +370,27 @@ import Testing
             } throws: { ($0 as? LoyaltyError)?.code == "receipt_conflict" }
         }
     }
+
+    /// Found by attack: a redemption with no sale on its receipt, given back at the till that made it and, before
+    /// that reached head office, at another till (head office said it was not given back yet): 30 points
+    /// created. Head office corrects it as it does a sale's returns taken twice.
+    @Test(arguments: Driver.allCases)
+    func aRedemptionGivenBackAtTwoStoresIsCorrectedOnce(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+            _ = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("R-1"))
+            _ = try a.ledger.redeem(card: card, points: 30, receipt: ReceiptReference("S-3"))
+            for till in [a, b] { _ = try await till.client.syncOnce() }
+            _ = try a.ledger.refund(receipt: ReceiptReference("S-3"), amount: nil, returnReceipt: ReceiptReference("RET-A"))
+            let atB = try await returns(b).refund(
+                receipt: ReceiptReference("S-3"), soldAt: nil, amount: nil, lines: nil, returnReceipt: ReceiptReference("RET-B"))
+            #expect(atB.soldAtStore == "A")
+            for till in [a, b, a] { _ = try await till.client.syncOnce() }
+            let member = try #require(try await store.member(card: card.value, now: Date()))
+            #expect(member.balance == 100, "given back once: 100 - 30 + 30")
+            // Running it again changes nothing.
+            _ = try await store.reconcileReturns(cards: [card.value], actor: "test", now: Date())
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 100)
+        }
+    }
 }

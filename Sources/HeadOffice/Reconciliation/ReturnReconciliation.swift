@@ -31,7 +31,9 @@ public struct SaleReturnFacts: Sendable {
 
 /// SQL shared by the drivers; `members` is the driver's `IN (…)` over the cards' members.
 enum ReturnReconciliationQueries {
-    /// The members' sales that another store returned (part of). `d.kind IN ('earn', 'redeem')` is the receipt
+    /// The members' sales that another store returned (part of), and their redemptions made with no sale on
+    /// the receipt that another store gave back (as a sale of nothing that redeemed them; found by attack: given
+    /// back at two tills, 30 points were created). `d.kind IN ('earn', 'redeem')` is the receipt
     /// index's condition, written out so SQLite uses it (fleet-benchmark: without it SQLite read every entry of
     /// the store for each sale, 40 ms a batch after 40,000 entries, growing with the store's history).
     static func sales(members: String) -> String {
@@ -44,6 +46,14 @@ enum ReturnReconciliationQueries {
         WHERE e.member_id \(members) AND e.kind = 'earn'
           AND EXISTS (SELECT 1 FROM hq_entries r WHERE r.kind = 'reverse' AND r.refers_to_store = e.store_id
                                                   AND (r.refers_to_seq = e.seq OR r.refers_to_seq = d.seq))
+        UNION ALL
+        SELECT d.member_id, m.first_card, d.store_id, d.seq, d.receipt, 0, 0, NULL, d.seq, -d.points
+        FROM hq_entries d JOIN hq_members m ON m.id = d.member_id
+        WHERE d.member_id \(members) AND d.kind = 'redeem'
+          AND NOT EXISTS (SELECT 1 FROM hq_entries e WHERE e.receipt = d.receipt AND e.store_id = d.store_id
+                                                     AND e.kind = 'earn' AND e.kind IN ('earn', 'redeem'))
+          AND EXISTS (SELECT 1 FROM hq_entries r WHERE r.kind = 'reverse' AND r.refers_to_store = d.store_id
+                                                  AND r.refers_to_seq = d.seq)
         """
     }
 
@@ -150,10 +160,13 @@ extension HeadOfficeStore {
         var records: [ReconciliationRecord] = []
         var overlaps: [(storeId: String, seq: Int64, amountMinor: Int64)] = []
         for sale in try await returnFacts(cards: cards).sorted(by: { ($0.storeId, $0.seq) < ($1.storeId, $1.seq) }) {
+            let redemptionAlone = sale.saleMinor == 0 && sale.redeemSeq == sale.seq
             guard
-                let expected = ReturnRecount.expected(
-                    saleMinor: sale.saleMinor, earnedPoints: sale.points, redeemedPoints: sale.redeemedPoints,
-                    lines: sale.lines, returns: sale.returns)
+                let expected = redemptionAlone
+                    ? ReturnRecount.givingBackARedemption(redeemedPoints: sale.redeemedPoints)
+                    : ReturnRecount.expected(
+                        saleMinor: sale.saleMinor, earnedPoints: sale.points, redeemedPoints: sale.redeemedPoints,
+                        lines: sale.lines, returns: sale.returns)
             else { continue }
             let taken = -sale.returns.reduce(0) { $0 + $1.points }
             let refunded = -sale.returns.reduce(0) { $0 + $1.amountMinor }

@@ -72,6 +72,12 @@ public enum ReturnRecount {
         return Expected(takeBack: takeBack, restore: restore, returnedMinor: returnedMinor)
     }
 
+    /// A redemption made with no sale on its receipt, given back (by any number of returns): once, all of it.
+    public static func givingBackARedemption(redeemedPoints: Int64) -> Expected? {
+        guard redeemedPoints >= 0 else { return nil }
+        return Expected(takeBack: 0, restore: redeemedPoints, returnedMinor: 0)
+    }
+
     /// What each return should have taken back, in the order they were taken: the always-online figure
     /// after it less the figure before it, at its time. Nil when ``expected(saleMinor:earnedPoints:redeemedPoints:lines:returns:)``
     /// cannot say. The per-day cap counts a sale's returns so, at the moments the program would have.
