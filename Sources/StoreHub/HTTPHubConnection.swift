@@ -66,7 +66,8 @@ public struct HTTPHubConnection: StoreHubConnection {
                 throw StoreHubFailure.unreachable("\(hubURL.absoluteString) answered \(response.status.code)")
             }
             throw StoreHubFailure.refused(
-                status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
+                status: Int(response.status.code), code: body?.error ?? "refused",
+                message: body?.message ?? response.status.reasonPhrase)
         }
         do {
             return try JSONDecoder().decode(Answer.self, from: data)

@@ -52,7 +52,8 @@ public struct HubExchange: Sendable {
         for _ in 0..<maximumBatches {
             let entries = try ledger.outbox(after: mark, limit: HubPush.maximumEntries)
             let result = try await connection.push(
-                ledger: name, HubPush(ledgerId: ledger.ledgerId, entries: entries.map { SyncEntry($0) }, report: try tillReport()))
+                ledger: name,
+                HubPush(ledgerId: ledger.ledgerId, entries: entries.map { SyncEntry($0) }, report: try tillReport()))
             let answered = max(0, result.expectedSeq.map { $0 - 1 } ?? result.hubAcknowledged)
             // The hub holds less than this till thought (it was restored from an older copy): resend from there
             // now (found by attack: the lost redemption was spent again at another till meanwhile).
@@ -79,7 +80,8 @@ public struct HubExchange: Sendable {
             }
             let records = page.entries.filter { $0.entry.problem == nil && $0.ledger != name }.map {
                 HubEntryRecord(
-                    ledger: $0.ledger, seq: $0.entry.seq, card: $0.entry.card, kind: $0.entry.kind, points: $0.entry.points,
+                    ledger: $0.ledger, seq: $0.entry.seq, card: $0.entry.card, kind: $0.entry.kind,
+                    points: $0.entry.points,
                     amountMinor: $0.entry.amountMinor, createdAtMilliseconds: $0.entry.createdAtMilliseconds, entry: "",
                     memberName: $0.entry.memberName, receipt: $0.entry.receipt, joinsCard: $0.entry.joinsCard)
             }
@@ -87,7 +89,8 @@ public struct HubExchange: Sendable {
             // A hub that holds less than its cursor said (replaced) is read again from its start.
             let next = page.cursor < cursor ? 0 : page.cursor
             try ledger.applyHubUpdates(
-                entries: records, cursor: next, hubAcknowledged: nil, storeTills: tills, withdrawn: page.withdrawn ?? [])
+                entries: records, cursor: next, hubAcknowledged: nil, storeTills: tills, withdrawn: page.withdrawn ?? []
+            )
             report.receivedEntries += records.count
             report.tills = page.tills
             if !page.more || next == cursor { break }
@@ -136,11 +139,15 @@ public struct HubRelay: Sendable {
                     guard let batch = try ledger.hubRelayBatch(ledger: till.ledger, limit: HubPush.maximumEntries),
                         !batch.entries.isEmpty
                     else { break }
-                    let entries = try batch.entries.map { try JSONDecoder().decode(SyncEntry.self, from: Data($0.utf8)) }
+                    let entries = try batch.entries.map {
+                        try JSONDecoder().decode(SyncEntry.self, from: Data($0.utf8))
+                    }
                     let result = try await headOffice.pushRelayed(
-                        ledgerName: till.ledger, batch: PushBatch(entries: entries, backlog: batch.backlog, ledgerId: batch.ledgerId))
+                        ledgerName: till.ledger,
+                        batch: PushBatch(entries: entries, backlog: batch.backlog, ledgerId: batch.ledgerId))
                     relayed += result.accepted
-                    let mark = result.expectedSeq.map { min(result.acknowledgedSeq, max(0, $0 - 1)) } ?? result.acknowledgedSeq
+                    let mark =
+                        result.expectedSeq.map { min(result.acknowledgedSeq, max(0, $0 - 1)) } ?? result.acknowledgedSeq
                     try ledger.hubRecordHeadOfficeMark(ledger: till.ledger, acknowledged: mark, fromHeadOffice: true)
                     if result.accepted == 0 && result.duplicates == 0 && result.expectedSeq == nil { break }
                 }

@@ -1,5 +1,5 @@
-public import LoyaltyCore
 import LedgerStore
+public import LoyaltyCore
 import SyncProtocol
 
 /// A redemption at a till of a store with a hub: the store's other tills' entries first, then a hold at the
@@ -19,13 +19,16 @@ public struct HubRedemption: Sendable {
         if try exchange.ledger.hasRedemption(receipt: receipt.value) { return false }
         _ = try? await exchange.exchangeOnce()
         // The member as this till sees them now (a card it does not vouch for: its own checks refuse).
-        guard let member = try? exchange.ledger.member(card: card, recentLimit: 0), !member.provisional else { return false }
+        guard let member = try? exchange.ledger.member(card: card, recentLimit: 0), !member.provisional else {
+            return false
+        }
         let answer: HubHoldResult
         do {
             answer = try await exchange.connection.hold(
                 ledger: exchange.ledger.storeId,
                 HubHoldRequest(
-                    cards: Array(([card.value] + member.cards).prefix(HubHoldQuestion.maximumCards)), balance: member.balance,
+                    cards: Array(([card.value] + member.cards).prefix(HubHoldQuestion.maximumCards)),
+                    balance: member.balance,
                     cursor: try exchange.ledger.hubPosition().cursor, points: points, receipt: receipt.value))
         } catch {
             return false

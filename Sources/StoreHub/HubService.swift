@@ -18,7 +18,8 @@ public struct HubService: Sendable {
 
     public func receive(ledger name: String, _ push: HubPush, at now: Date = Date()) throws -> HubPushResult {
         guard push.entries.count <= HubPush.maximumEntries else {
-            throw HubRefusal(code: "batch_too_large", message: "a push to the hub holds at most \(HubPush.maximumEntries) entries")
+            throw HubRefusal(
+                code: "batch_too_large", message: "a push to the hub holds at most \(HubPush.maximumEntries) entries")
         }
         guard !push.ledgerId.isEmpty, push.ledgerId.count <= 64 else {
             throw HubRefusal(code: "malformed_batch", message: "ledger_id must be 1 to 64 characters")
@@ -33,7 +34,8 @@ public struct HubService: Sendable {
         let receipt: HubReceipt
         do {
             receipt = try ledger.hubReceive(
-                ledger: name, ledgerId: push.ledgerId, entries: try push.entries.map { try HubEntryRecord(ledger: name, entry: $0) },
+                ledger: name, ledgerId: push.ledgerId,
+                entries: try push.entries.map { try HubEntryRecord(ledger: name, entry: $0) },
                 report: reportText, headOfficeAcknowledged: push.report.headOfficeAcknowledged, at: now)
         } catch let refusal as LoyaltyError {
             throw HubRefusal(code: refusal.code, message: refusal.message)
@@ -54,7 +56,8 @@ public struct HubService: Sendable {
             headOfficeMarks: Dictionary(uniqueKeysWithValues: tills.map { ($0.ledger, $0.headOfficeAcknowledged) }),
             tills: tills.map {
                 HubTill(
-                    ledger: $0.ledger, report: $0.report.flatMap { try? decoder.decode(TillReport.self, from: Data($0.utf8)) },
+                    ledger: $0.ledger,
+                    report: $0.report.flatMap { try? decoder.decode(TillReport.self, from: Data($0.utf8)) },
                     lastSeenMilliseconds: $0.lastSeenMilliseconds, hubAcknowledged: $0.hubAcknowledged,
                     headOfficeAcknowledged: $0.headOfficeAcknowledged, refused: $0.refused)
             },
@@ -70,7 +73,8 @@ extension HubService {
         guard (0...1_000_000_000_000).contains(request.points), request.balance.magnitude <= 1_000_000_000_000_000,
             request.cursor >= 0, !request.cards.isEmpty, request.cards.count <= HubHoldQuestion.maximumCards
         else {
-            throw HubRefusal(code: "bad_request", message: "a hold is of 0 to 10^12 points for 1 to 100 cards, a cursor ≥ 0")
+            throw HubRefusal(
+                code: "bad_request", message: "a hold is of 0 to 10^12 points for 1 to 100 cards, a cursor ≥ 0")
         }
         let cards: [String]
         let receipt: ReceiptReference
@@ -81,7 +85,8 @@ extension HubService {
             throw HubRefusal(code: "bad_request", message: "a hold needs member cards and a receipt reference")
         }
         let question = HubHoldQuestion(
-            cards: cards, vouchedBalance: request.balance, cursor: request.cursor, points: request.points, receipt: receipt.value)
+            cards: cards, vouchedBalance: request.balance, cursor: request.cursor, points: request.points,
+            receipt: receipt.value)
         switch try ledger.hubHold(question, ledger: name) {
         case .held: return HubHoldResult(outcome: HubHoldResult.held)
         case .refused(let available): return HubHoldResult(outcome: HubHoldResult.refused, available: available)

@@ -1,6 +1,6 @@
+import Foundation
 public import LedgerStore
 public import SyncProtocol
-import Foundation
 
 /// How a till reaches its store hub: over the LAN (``HTTPHubConnection``), or in the hub's own process
 /// (``LocalHubConnection``: the hub is a till of the store too).

@@ -1,6 +1,6 @@
 public import Foundation
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 import Logging
 import LoyaltyCore
 import NIOCore
@@ -42,7 +42,9 @@ public struct StoreHubRouter: Sendable {
         do {
             body = try await request.collectBody(upTo: HubPush.maximumBodyBytes)
         } catch {
-            return Self.error(.contentTooLarge, "batch_too_large", "a push to the hub may be at most \(HubPush.maximumBodyBytes) bytes")
+            return Self.error(
+                .contentTooLarge, "batch_too_large",
+                "a push to the hub may be at most \(HubPush.maximumBodyBytes) bytes")
         }
         if let refusal = authenticate(request, body: body, ledger: ledger, logger: logger) { return refusal }
         let push: HubPush
@@ -62,8 +64,10 @@ public struct StoreHubRouter: Sendable {
                 }
             return Self.error(status, refusal.code, refusal.message)
         } catch {
-            logger.error("the hub could not store a till's entries", metadata: ["till": "\(ledger)", "error": "\(error)"])
-            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not store the entries; nothing was stored")
+            logger.error(
+                "the hub could not store a till's entries", metadata: ["till": "\(ledger)", "error": "\(error)"])
+            return Self.error(
+                .serviceUnavailable, "storage_unavailable", "the hub could not store the entries; nothing was stored")
         }
     }
 
@@ -87,7 +91,8 @@ public struct StoreHubRouter: Sendable {
         } catch let refusal as HubRefusal {
             return Self.error(.badRequest, refusal.code, refusal.message)
         } catch {
-            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not decide; the till decides alone")
+            return Self.error(
+                .serviceUnavailable, "storage_unavailable", "the hub could not decide; the till decides alone")
         }
     }
 
@@ -103,37 +108,45 @@ public struct StoreHubRouter: Sendable {
         do {
             return Self.json(.ok, try hub.updates(ledger: ledger, since: since))
         } catch {
-            return Self.error(.serviceUnavailable, "storage_unavailable", "the hub could not read its entries; retry later")
+            return Self.error(
+                .serviceUnavailable, "storage_unavailable", "the hub could not read its entries; retry later")
         }
     }
 
     /// Nil when the request is signed by a till of this store for its own ledger, fresh and not replayed.
     func authenticate(_ request: Request, body: ByteBuffer, ledger: String, logger: Logger) -> Response? {
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
-        guard let caller = header(RequestSigning.storeHeader), let timestampText = header(RequestSigning.timestampHeader),
+        guard let caller = header(RequestSigning.storeHeader),
+            let timestampText = header(RequestSigning.timestampHeader),
             let nonce = header(RequestSigning.nonceHeader), let signature = header(RequestSigning.signatureHeader)
         else {
-            return Self.error(.unauthorized, "unsigned", "requests to the store hub are signed like requests to head office")
+            return Self.error(
+                .unauthorized, "unsigned", "requests to the store hub are signed like requests to head office")
         }
         let now = Date()
         guard let timestamp = Int64(timestampText),
             RequestSigning.isWithinClockSkew(timestamp: timestamp, nowSeconds: Int64(now.timeIntervalSince1970))
         else {
-            return Self.error(.unauthorized, "stale", "the request's time is more than 5 minutes from the hub's clock; check the tills' clocks")
+            return Self.error(
+                .unauthorized, "stale",
+                "the request's time is more than 5 minutes from the hub's clock; check the tills' clocks")
         }
         guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 70,
             let identity = TillIdentity(ledgerName: caller), identity.till != nil
         else {
-            return Self.error(.unauthorized, "bad_signature", "the store hub serves the tills of its store (STORE.TILL) only")
+            return Self.error(
+                .unauthorized, "bad_signature", "the store hub serves the tills of its store (STORE.TILL) only")
         }
         guard caller != hub.ledger.storeId else {
             return Self.error(
                 .forbidden, "own_ledger",
-                "\(caller) is the hub's own till: on its box, commands use the hub's tables directly (hub.listen in agent.yaml)")
+                "\(caller) is the hub's own till: on its box, commands use the hub's tables directly (hub.listen in agent.yaml)"
+            )
         }
         guard identity.storeId == hub.storeId else {
             logger.warning("refused a till of another store", metadata: ["caller": "\(caller.prefix(70))"])
-            return Self.error(.forbidden, "wrong_store", "this hub serves the tills of store \(hub.storeId ?? "?") only")
+            return Self.error(
+                .forbidden, "wrong_store", "this hub serves the tills of store \(hub.storeId ?? "?") only")
         }
         guard let secret = try? settings.signingSecret(forLedger: caller),
             RequestSigning.isValid(
@@ -141,7 +154,8 @@ public struct StoreHubRouter: Sendable {
                 body: body.readableBytesView, timestamp: timestamp, nonce: nonce)
         else {
             logger.warning("refused a request: signature does not match", metadata: ["caller": "\(caller.prefix(70))"])
-            return Self.error(.unauthorized, "bad_signature", "the signature does not match: check the till's store secret file")
+            return Self.error(
+                .unauthorized, "bad_signature", "the signature does not match: check the till's store secret file")
         }
         guard caller == ledger else {
             return Self.error(.forbidden, "wrong_store", "till \(caller) may only write and read as itself")
@@ -162,7 +176,8 @@ public struct StoreHubRouter: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {

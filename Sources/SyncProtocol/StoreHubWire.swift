@@ -11,7 +11,10 @@ public struct TillReport: Codable, Hashable, Sendable {
     /// When the till last synced with head office (nil: never).
     public var lastHeadOfficeSyncMilliseconds: Int64?
 
-    public init(scanners: [String], headOfficeBacklog: Int64, headOfficeAcknowledged: Int64, lastHeadOfficeSyncMilliseconds: Int64?) {
+    public init(
+        scanners: [String], headOfficeBacklog: Int64, headOfficeAcknowledged: Int64,
+        lastHeadOfficeSyncMilliseconds: Int64?
+    ) {
         self.scanners = scanners
         self.headOfficeBacklog = headOfficeBacklog
         self.headOfficeAcknowledged = headOfficeAcknowledged
@@ -78,7 +81,8 @@ public struct HubTill: Codable, Hashable, Sendable {
     public var refused: String?
 
     public init(
-        ledger: String, report: TillReport?, lastSeenMilliseconds: Int64?, hubAcknowledged: Int64, headOfficeAcknowledged: Int64,
+        ledger: String, report: TillReport?, lastSeenMilliseconds: Int64?, hubAcknowledged: Int64,
+        headOfficeAcknowledged: Int64,
         refused: String? = nil
     ) {
         self.refused = refused

@@ -27,7 +27,8 @@ struct StoreWithTwoTills {
     }
 
     func settings(_ ledger: String, headOfficeURL: String) -> SyncSettings {
-        SyncSettings(headOfficeURL: URL(string: headOfficeURL)!, storeId: ledger, secret: secret, requestTimeoutSeconds: 3)
+        SyncSettings(
+            headOfficeURL: URL(string: headOfficeURL)!, storeId: ledger, secret: secret, requestTimeoutSeconds: 3)
     }
 
     /// The hub's routes (served by the demo's servers).
@@ -42,12 +43,16 @@ struct StoreWithTwoTills {
         let tillTwo = HubExchange(
             ledger: till,
             connection: HTTPHubConnection(
-                hubURL: URL(string: hubURL)!, settings: settings("east.2", headOfficeURL: headOfficeURL), http: .shared))
+                hubURL: URL(string: hubURL)!, settings: settings("east.2", headOfficeURL: headOfficeURL), http: .shared)
+        )
         let tillOne = HubExchange(ledger: hub, connection: LocalHubConnection(hub: hubService))
-        say("   store east registered once at head office; its tills east.1 (the hub) and east.2 sign with secrets derived from it")
+        say(
+            "   store east registered once at head office; its tills east.1 (the hub) and east.2 sign with secrets derived from it"
+        )
         say("   the WAN is down: head office is unreachable from east")
         _ = try till.enroll(card: cleo, name: "Cleo Park", birthday: nil)
-        let sale = try till.award(card: cleo, amount: try Money(parsing: "50.00", currency: eur), receipt: try ReceiptReference("E2-0001"))
+        let sale = try till.award(
+            card: cleo, amount: try Money(parsing: "50.00", currency: eur), receipt: try ReceiptReference("E2-0001"))
         say("   Cleo enrols at till 2 and buys for 50.00: +\(sale.points) points")
         _ = try await tillTwo.exchangeOnce()
         _ = try await tillOne.exchangeOnce()
@@ -69,7 +74,9 @@ struct StoreWithTwoTills {
         }
         let atHeadOffice = try await headOffice.member(card: cleo.value, now: Date())
         let byTill = atHeadOffice?.stores.map { "\($0.storeId) \($0.points)" }.joined(separator: ", ") ?? ""
-        let balances = [atHeadOffice?.balance, try hub.lookup(card: cleo)?.balance, try till.lookup(card: cleo)?.balance]
+        let balances = [
+            atHeadOffice?.balance, try hub.lookup(card: cleo)?.balance, try till.lookup(card: cleo)?.balance,
+        ]
         let agree = Set(balances).count == 1 && balances[0] != nil
         let verified = try hub.verify().ok && (try till.verify().ok)
         say("   head office: Cleo's balance \(atHeadOffice?.balance ?? 0) (by till: \(byTill))")

@@ -71,11 +71,14 @@ import Testing
             let added = try store.hq(["stores", "add", id])
             let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init), "\(added.stderr)")
             FileManager.default.createFile(
-                atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+                atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]
+            )
         }
         for till in 1...3 {
             let joined = try store.till("t\(till)", ["init", "--store-id", "0042", "--till", String(till)])
-            #expect(joined.exitCode == 0 && joined.json["store_id"] as? String == "0042.\(till)", "\(joined.stdout)\(joined.stderr)")
+            #expect(
+                joined.exitCode == 0 && joined.json["store_id"] as? String == "0042.\(till)",
+                "\(joined.stdout)\(joined.stderr)")
         }
         #expect(try store.till("t50", ["init", "--store-id", "0050"]).exitCode == 0)
         try store.startHeadOffice()
@@ -124,7 +127,8 @@ import Testing
 
         // The hub is killed with a push in flight; the tills then work alone, each on its own view.
         let pushing = try SyncChaosTests.Background(
-            AgentProcess.binary, ["sync", "--db", folder.file("t2.db")] + store.withHub(), output: folder.file("push.out"))
+            AgentProcess.binary, ["sync", "--db", folder.file("t2.db")] + store.withHub(),
+            output: folder.file("push.out"))
         usleep(20_000)
         store.hub?.kill9()
         pushing.stop()
@@ -136,7 +140,8 @@ import Testing
         try store.startHeadOffice()
         try store.startHub()
         let partitioned = try store.till("t3", ["sync"] + store.withHub(SyncChaosTests.freePort()))
-        #expect(partitioned.exitCode == 0, "head office reachable, the hub not: \(partitioned.stdout)\(partitioned.stderr)")
+        #expect(
+            partitioned.exitCode == 0, "head office reachable, the hub not: \(partitioned.stdout)\(partitioned.stderr)")
         #expect(partitioned.json["store_hub_error"] != nil, "\(partitioned.stdout)")
         // Till 2 gives its entries to the hub only: the hub relays them to head office.
         let relayedFrom = try store.till("t2", ["sync"] + store.withHub() + ["--hq-url", "http://127.0.0.1:1"])
@@ -170,7 +175,8 @@ import Testing
             #expect(try store.till(till, ["verify"]).exitCode == 0, "\(till)'s ledger verifies")
         }
         for till in ["t2", "t3"] {
-            #expect(balance(try store.till(till, ["member", card])) == hqBalance, "\(till) shows head office's balance")
+            #expect(
+                balance(try store.till(till, ["member", card])) == hqBalance, "\(till) shows head office's balance")
         }
         // Head office's totals per till equal each till's ledger; the store's total adds them up.
         let report = try store.hq(["report", "totals", "--json"]).json
@@ -178,18 +184,22 @@ import Testing
         var storeEntries = 0
         for (till, ledger) in [("t1", "0042.1"), ("t2", "0042.2"), ("t3", "0042.3"), ("t50", "0050")] {
             let entries = (try store.till(till, ["status"]).json["entries"] as? NSNumber)?.intValue ?? -1
-            let atHeadOffice = (totals.first { $0["store_id"] as? String == ledger }?["entries"] as? NSNumber)?.intValue ?? 0
+            let atHeadOffice =
+                (totals.first { $0["store_id"] as? String == ledger }?["entries"] as? NSNumber)?.intValue ?? 0
             #expect(atHeadOffice == entries, "\(ledger): head office \(atHeadOffice), till \(entries)")
             if ledger.hasPrefix("0042.") { storeEntries += entries }
         }
         // `status` says the hub is in use: how many tills it knows, and how far it holds this till's entries.
         let tillThree = try store.till("t3", ["status"]).json
         #expect((tillThree["store_hub_tills"] as? NSNumber)?.intValue == 3, "\(tillThree)")
-        #expect((tillThree["store_hub_acknowledged"] as? NSNumber)?.intValue == (tillThree["last_seq"] as? NSNumber)?.intValue)
+        #expect(
+            (tillThree["store_hub_acknowledged"] as? NSNumber)?.intValue
+                == (tillThree["last_seq"] as? NSNumber)?.intValue)
         // The manager's page at the hub lists every till of the store, with its scanners and backlog.
         let hubOutput = try String(contentsOfFile: try #require(store.hub?.output), encoding: .utf8)
         let apiURL = try #require(
-            hubOutput.split(separator: "\n").first { $0.hasPrefix("loyalty-agent ready on ") }?.split(separator: " ").last)
+            hubOutput.split(separator: "\n").first { $0.hasPrefix("loyalty-agent ready on ") }?.split(separator: " ")
+                .last)
         // In Chromium, as the manager opens it on the hub's box.
         let dom = folder.file("manager.html")
         try PageDriver.run(
@@ -275,8 +285,10 @@ import Testing
         for till in ["t2", "t3"] {
             let daemon = try SyncChaosTests.Background(
                 AgentProcess.binary,
-                ["run", "--db", folder.file("\(till).db"), "--no-scanners", "--listen", "127.0.0.1:0"] + store.withHub(),
-                output: folder.file("\(till)-daemon.out"), environment: ["LOYALTY_API_TOKEN_FILE": folder.file("api-token")])
+                ["run", "--db", folder.file("\(till).db"), "--no-scanners", "--listen", "127.0.0.1:0"]
+                    + store.withHub(),
+                output: folder.file("\(till)-daemon.out"),
+                environment: ["LOYALTY_API_TOKEN_FILE": folder.file("api-token")])
             daemons.append(daemon)
             try #require(daemon.waitFor("loyalty-agent ready on"), "till \(till)'s daemon did not start")
             let line = try String(contentsOfFile: daemon.output, encoding: .utf8)
@@ -324,7 +336,8 @@ import Testing
             let added = try store.hq(["stores", "add", id])
             let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
             FileManager.default.createFile(
-                atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+                atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]
+            )
         }
         #expect(try store.till("t1", ["init", "--store-id", "0042", "--till", "1"]).exitCode == 0)
         #expect(try store.till("t9", ["init", "--store-id", "0050", "--till", "9"]).exitCode == 0)
@@ -337,14 +350,21 @@ import Testing
         #expect(try store.till("t9", ["award", card, "--amount", "10.00", "--receipt", "X1"]).exitCode == 0)
         let foreign = try store.till(
             "t9",
-            ["sync"] + store.headOfficeOptions(secret: "0050.secret") + ["--hub-url", "http://127.0.0.1:\(store.hubPort)"])
+            ["sync"] + store.headOfficeOptions(secret: "0050.secret") + [
+                "--hub-url", "http://127.0.0.1:\(store.hubPort)",
+            ])
         #expect((foreign.json["store_hub_error"] as? String)?.contains("wrong_store") == true, "\(foreign.stdout)")
         // Signed with another store's secret while claiming a till of 0042: refused.
         #expect(try store.till("t2", ["init", "--store-id", "0042", "--till", "2"]).exitCode == 0)
         let offline = ["--hq-url", "http://127.0.0.1:1"]
         let forged = try store.till(
-            "t2", ["sync"] + store.headOfficeOptions(secret: "0050.secret") + ["--hub-url", "http://127.0.0.1:\(store.hubPort)"] + offline)
-        #expect((forged.json["store_hub_error"] as? String)?.contains("bad_signature") == true, "\(forged.stdout)\(forged.stderr)")
+            "t2",
+            ["sync"] + store.headOfficeOptions(secret: "0050.secret") + [
+                "--hub-url", "http://127.0.0.1:\(store.hubPort)",
+            ] + offline)
+        #expect(
+            (forged.json["store_hub_error"] as? String)?.contains("bad_signature") == true,
+            "\(forged.stdout)\(forged.stderr)")
         // Signed rightly: the hub lists the store's tills, none of another store.
         let honest = try store.till("t2", ["sync"] + store.withHub() + offline)
         let known = (honest.json["store_hub"] as? [String: Any])?["tills"] as? [[String: Any]] ?? []

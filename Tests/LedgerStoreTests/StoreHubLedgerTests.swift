@@ -37,7 +37,9 @@ import Testing
             let before = held[till] ?? 0
             let expected = from <= before + 1 ? max(before, to) : before
             #expect(receipt.hubAcknowledged == expected, "seed \(seed): \(till) \(from)...\(to) after \(before)")
-            #expect((receipt.expectedSeq != nil) == (from > before + 1), "seed \(seed): a gap is answered with where to resume")
+            #expect(
+                (receipt.expectedSeq != nil) == (from > before + 1),
+                "seed \(seed): a gap is answered with where to resume")
             held[till] = receipt.hubAcknowledged
         }
         for till in tills {
@@ -45,7 +47,8 @@ import Testing
             #expect(page.map(\.entry) == (0..<(held[till] ?? 0)).map { "{\"seq\":\($0 + 1)}" }, "seed \(seed): \(till)")
         }
         // A till never gets its own entries back.
-        #expect(try hub.hubEntries(notOf: "0042.2", after: 0, limit: 10_000).entries.allSatisfy { $0.ledger != "0042.2" })
+        #expect(
+            try hub.hubEntries(notOf: "0042.2", after: 0, limit: 10_000).entries.allSatisfy { $0.ledger != "0042.2" })
     }
 
     /// Found by attack: a till re-initialised, or a second box given the same number, made the hub drop the
@@ -55,7 +58,8 @@ import Testing
         let folder = TemporaryFolder()
         let hub = try LedgerDatabase(path: folder.file("hub.db"), creating: .init(storeId: "0042.1"))
         _ = try hub.hubReceive(
-            ledger: "0042.2", ledgerId: "first", entries: (1...3).map { record("0042.2", $0) }, report: nil, headOfficeAcknowledged: 0)
+            ledger: "0042.2", ledgerId: "first", entries: (1...3).map { record("0042.2", $0) }, report: nil,
+            headOfficeAcknowledged: 0)
         #expect {
             _ = try hub.hubReceive(
                 ledger: "0042.2", ledgerId: "second", entries: [record("0042.2", 1, points: 99)], report: nil,
@@ -75,14 +79,17 @@ import Testing
         let card = try CardNumber("2900000777774")
         _ = try till.enroll(card: card, name: nil, birthday: nil)
         _ = try hub.hubReceive(
-            ledger: "0042.3", ledgerId: "t3", entries: [record("0042.3", 1, points: 5_000)], report: nil, headOfficeAcknowledged: 0)
-        try till.applyHubUpdates(entries: [record("0042.3", 1, points: 5_000)], cursor: 1, hubAcknowledged: nil, storeTills: nil)
+            ledger: "0042.3", ledgerId: "t3", entries: [record("0042.3", 1, points: 5_000)], report: nil,
+            headOfficeAcknowledged: 0)
+        try till.applyHubUpdates(
+            entries: [record("0042.3", 1, points: 5_000)], cursor: 1, hubAcknowledged: nil, storeTills: nil)
         #expect(try till.lookup(card: card)?.balance == 5_000)
         try hub.hubWithdraw(ledger: "0042.3", reason: "store_revoked")
         #expect(try hub.hubEntries(notOf: "0042.2", after: 0, limit: 100).entries.isEmpty)
         #expect {
             _ = try hub.hubReceive(
-                ledger: "0042.3", ledgerId: "t3", entries: [record("0042.3", 2)], report: nil, headOfficeAcknowledged: 0)
+                ledger: "0042.3", ledgerId: "t3", entries: [record("0042.3", 2)], report: nil, headOfficeAcknowledged: 0
+            )
         } throws: { ($0 as? LoyaltyError)?.code == "till_refused" }
         try till.applyHubUpdates(entries: [], cursor: 1, hubAcknowledged: nil, storeTills: nil, withdrawn: ["0042.3"])
         #expect(try till.lookup(card: card)?.balance == 0)
@@ -97,7 +104,8 @@ import Testing
             ledger: "0042.2", ledgerId: "t2", entries: (1...3).map { record("0042.2", $0) }, report: nil,
             headOfficeAcknowledged: 0, at: now.addingTimeInterval(-8 * 86_400))
         _ = try hub.hubReceive(
-            ledger: "0042.2", ledgerId: "t2", entries: [record("0042.2", 4)], report: nil, headOfficeAcknowledged: 0, at: now)
+            ledger: "0042.2", ledgerId: "t2", entries: [record("0042.2", 4)], report: nil, headOfficeAcknowledged: 0,
+            at: now)
         try hub.hubRecordHeadOfficeMark(ledger: "0042.2", acknowledged: 2, fromHeadOffice: true, now: now)
         try hub.hubRecordHeadOfficeMark(ledger: "0042.2", acknowledged: 4, fromHeadOffice: true, now: now)
         let held = try hub.hubEntries(notOf: "0042.1", after: 0, limit: 100).entries.map(\.entry)
@@ -125,12 +133,16 @@ import Testing
         let till = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "0042.3"))
         let card = try CardNumber("2900000777774")
         _ = try till.enroll(card: card, name: nil, birthday: nil)
-        _ = try till.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+        _ = try till.award(
+            card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
         let own = try #require(try till.lookup(card: card)).balance
         try till.applyHubUpdates(
-            entries: [record("0042.2", 1, points: 50), record("0042.2", 2, points: -30), record("0042.3", 1, points: 1_000)],
+            entries: [
+                record("0042.2", 1, points: 50), record("0042.2", 2, points: -30), record("0042.3", 1, points: 1_000),
+            ],
             cursor: 3, hubAcknowledged: nil, storeTills: nil)
-        #expect(try till.lookup(card: card)?.balance == own + 20, "till 2's entries count; this till's own echo does not")
+        #expect(
+            try till.lookup(card: card)?.balance == own + 20, "till 2's entries count; this till's own echo does not")
         try till.recordCompletedHeadOfficePull(storeTillMarks: ["0042.2": 1])
         #expect(try till.lookup(card: card)?.balance == own - 30, "head office's snapshot holds till 2's first entry")
         try till.recordCompletedHeadOfficePull(storeTillMarks: ["0042.2": 2])
@@ -177,7 +189,9 @@ import Testing
         join.kind = "enroll"
         join.joinsCard = card.value
         try till.applyHubUpdates(
-            entries: [enrolment, record("0042.2", 2, points: 50), join, record("0042.2", 4, points: -10, card: added.value)],
+            entries: [
+                enrolment, record("0042.2", 2, points: 50), join, record("0042.2", 4, points: -10, card: added.value),
+            ],
             cursor: 4, hubAcknowledged: nil, storeTills: nil)
         #expect(try till.lookup(card: card)?.balance == 40)
         #expect(try till.lookup(card: added)?.memberId == till.lookup(card: card)?.memberId)

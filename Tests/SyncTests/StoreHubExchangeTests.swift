@@ -29,7 +29,8 @@ import Testing
         let exchangeThree = HubExchange(ledger: three, connection: hub)
         let hubsOwn = HubExchange(ledger: hubLedger, connection: hub)
         _ = try two.enroll(card: card, name: "Ann", birthday: nil)
-        _ = try two.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+        _ = try two.award(
+            card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
         for exchange in [exchangeTwo, exchangeThree, hubsOwn] { _ = try await exchange.exchangeOnce() }
         let atTwo = HubRedemption(exchange: exchangeTwo)
         let atThree = HubRedemption(exchange: exchangeThree)
@@ -44,7 +45,8 @@ import Testing
         #expect(try await atThree.prepare(card: card, points: 40, receipt: ReceiptReference("C")))
         // Till 3's own checks refuse (say, the share of the sale): its hold is released for the others.
         await atThree.finish(held: true, written: false, card: card, receipt: try ReceiptReference("C"))
-        #expect(try await HubRedemption(exchange: hubsOwn).prepare(card: card, points: 40, receipt: ReceiptReference("D")))
+        #expect(
+            try await HubRedemption(exchange: hubsOwn).prepare(card: card, points: 40, receipt: ReceiptReference("D")))
         // A retry of till 2's redemption needs no hold and is not refused.
         #expect(try await atTwo.prepare(card: card, points: 60, receipt: ReceiptReference("A")) == false)
     }
@@ -58,12 +60,16 @@ import Testing
         var hubLedger = ledgers.hub
         let (two, three) = (ledgers.two, ledgers.three)
         _ = try two.enroll(card: card, name: "Ann", birthday: nil)
-        _ = try two.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+        _ = try two.award(
+            card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
         var hub = LocalHubConnection(hub: HubService(ledger: hubLedger))
-        for ledger in [two, three, hubLedger] { _ = try await HubExchange(ledger: ledger, connection: hub).exchangeOnce() }
+        for ledger in [two, three, hubLedger] {
+            _ = try await HubExchange(ledger: ledger, connection: hub).exchangeOnce()
+        }
         // A copy of the hub's file (and its write-ahead log) as a backup would take it.
         for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: folder.file("t1.db" + suffix)) {
-            try FileManager.default.copyItem(atPath: folder.file("t1.db" + suffix), toPath: folder.file("t1-copy.db" + suffix))
+            try FileManager.default.copyItem(
+                atPath: folder.file("t1.db" + suffix), toPath: folder.file("t1-copy.db" + suffix))
         }
         _ = try two.redeem(card: card, points: 60, receipt: ReceiptReference("A"))
         _ = try await HubExchange(ledger: two, connection: hub).exchangeOnce()

@@ -12,13 +12,17 @@ import Testing
 @Suite(.serialized) struct StoreOverdraftTests {
     let card = try! CardNumber("2900000777774")
 
-    func withStore(_ driver: Driver, _ body: (any HeadOfficeStore, [AgentSyncTests.Till], LocalHubConnection) async throws -> Void)
+    func withStore(
+        _ driver: Driver, _ body: (any HeadOfficeStore, [AgentSyncTests.Till], LocalHubConnection) async throws -> Void
+    )
         async throws
     {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "0042", secret: "s0042", now: Date())
             try await Harness.withServer(store) { base in
-                let tills = try ["0042.1", "0042.2", "0042.3"].map { try AgentSyncTests.Till($0, secret: "s0042", base: base) }
+                let tills = try ["0042.1", "0042.2", "0042.3"].map {
+                    try AgentSyncTests.Till($0, secret: "s0042", base: base)
+                }
                 let hub = LocalHubConnection(hub: HubService(ledger: tills[0].ledger))
                 try await body(store, tills, hub)
             }
@@ -32,7 +36,8 @@ import Testing
         try await withStore(driver) { store, tills, hub in
             let (two, three) = (tills[1], tills[2])
             _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
-            _ = try two.ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try two.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
             _ = try await HubExchange(ledger: two.ledger, connection: hub).exchangeOnce()
             let atThree = HubRedemption(exchange: HubExchange(ledger: three.ledger, connection: hub))
             #expect(try await atThree.prepare(card: card, points: 60, receipt: ReceiptReference("X")))
@@ -52,7 +57,8 @@ import Testing
         try await withStore(driver) { store, tills, hub in
             let (two, three) = (tills[1], tills[2])
             _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
-            _ = try two.ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try two.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
             _ = try await HubExchange(ledger: two.ledger, connection: hub).exchangeOnce()
             _ = try await HubExchange(ledger: three.ledger, connection: hub).exchangeOnce()
             // The hub is gone: each till decides alone.

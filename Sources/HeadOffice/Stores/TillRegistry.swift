@@ -17,7 +17,9 @@ final class TillRegistry: Sendable {
         guard let identity = TillIdentity(ledgerName: ledgerName), let till = identity.till else {
             return try await store.credentials(storeId: ledgerName, now: now)
         }
-        guard let storeCredentials = try await store.credentials(storeId: identity.storeId, now: now) else { return nil }
+        guard let storeCredentials = try await store.credentials(storeId: identity.storeId, now: now) else {
+            return nil
+        }
         let own = try await store.credentials(storeId: ledgerName, now: now)
         return StoreCredentials(
             secrets: storeCredentials.secrets.map { RequestSigning.tillSecret(storeSecret: $0, till: till) },
@@ -31,7 +33,8 @@ final class TillRegistry: Sendable {
         guard let identity = TillIdentity(ledgerName: ledgerName), identity.till != nil else { return nil }
         let prefix = identity.storeId + "."
         var marks: [String: Int64] = [:]
-        for summary in try await store.stores() where summary.storeId.hasPrefix(prefix) && summary.storeId != ledgerName {
+        for summary in try await store.stores() where summary.storeId.hasPrefix(prefix) && summary.storeId != ledgerName
+        {
             marks[summary.storeId] = summary.acknowledgedSeq
         }
         return marks
@@ -42,7 +45,8 @@ final class TillRegistry: Sendable {
         guard let identity = TillIdentity(ledgerName: ledgerName), let till = identity.till else { return }
         if joined.withLock({ $0.contains(ledgerName) }) { return }
         if try await store.credentials(storeId: ledgerName, now: now) == nil {
-            guard let storeSecret = try await store.credentials(storeId: identity.storeId, now: now)?.secrets.first else { return }
+            guard let storeSecret = try await store.credentials(storeId: identity.storeId, now: now)?.secrets.first
+            else { return }
             do {
                 try await store.addStore(
                     id: ledgerName, secret: RequestSigning.tillSecret(storeSecret: storeSecret, till: till), now: now)

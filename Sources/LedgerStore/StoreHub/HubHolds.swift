@@ -45,7 +45,8 @@ extension LedgerDatabase {
     /// it). Asked again for the same receipt (a retry), the hold is replaced; a redemption the hub already has
     /// for the receipt is held already.
     public func hubHold(_ question: HubHoldQuestion, ledger: String, now: Date = Date()) throws -> HubHoldAnswer {
-        precondition(question.points >= 0 && !question.cards.isEmpty && question.cards.count <= HubHoldQuestion.maximumCards)
+        precondition(
+            question.points >= 0 && !question.cards.isEmpty && question.cards.count <= HubHoldQuestion.maximumCards)
         let nowMilliseconds = now.millisecondsSince1970
         return try write { db in
             try db.execute(sql: "DELETE FROM hub_holds WHERE expires_at_ms < ?", arguments: [nowMilliseconds])
@@ -78,7 +79,8 @@ extension LedgerDatabase {
             try db.execute(
                 sql: "INSERT INTO hub_holds (ledger, receipt, card, points, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
-                    ledger, question.receipt, question.cards[0], question.points, nowMilliseconds + Self.hubHoldMilliseconds,
+                    ledger, question.receipt, question.cards[0], question.points,
+                    nowMilliseconds + Self.hubHoldMilliseconds,
                 ])
             return .held
         }

@@ -22,7 +22,8 @@ public struct HubEntryRecord: Hashable, Sendable {
 
     public init(
         ledger: String, seq: Int64, card: String, kind: String, points: Int64, amountMinor: Int64,
-        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil, receipt: String = "", joinsCard: String? = nil
+        createdAtMilliseconds: Int64, entry: String, memberName: String? = nil, receipt: String = "",
+        joinsCard: String? = nil
     ) {
         self.joinsCard = joinsCard
         self.memberName = memberName
@@ -76,11 +77,15 @@ extension LedgerDatabase {
         precondition(entries.count <= Self.maximumHubBatchEntries, "a hub batch is bounded")
         return try write { db in
             let known = try Row.fetchOne(
-                db, sql: "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
+                db,
+                sql: "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
                 arguments: [ledger])
             var acknowledged: Int64 = known?[1] ?? 0
-            if let refused = try String.fetchOne(db, sql: "SELECT refused FROM hub_ledgers WHERE ledger = ?", arguments: [ledger]) {
-                throw LoyaltyError.refused("till_refused", "head office refuses till \(ledger) (\(refused)); the hub takes nothing from it")
+            if let refused = try String.fetchOne(
+                db, sql: "SELECT refused FROM hub_ledgers WHERE ledger = ?", arguments: [ledger])
+            {
+                throw LoyaltyError.refused(
+                    "till_refused", "head office refuses till \(ledger) (\(refused)); the hub takes nothing from it")
             }
             if let known, (known[0] as String) != ledgerId {
                 // As head office does: one ledger file per till name (found by attack: a second box under the same
@@ -88,7 +93,8 @@ extension LedgerDatabase {
                 throw LoyaltyError.refused(
                     "ledger_conflict",
                     "till \(ledger) is another ledger file at the hub (a till re-initialised, or two boxes with one number); "
-                        + "nothing was stored: give this box its own till number (`loyalty-agent init --store-id STORE --till N`)")
+                        + "nothing was stored: give this box its own till number (`loyalty-agent init --store-id STORE --till N`)"
+                )
             } else if known == nil {
                 try db.execute(
                     sql: "INSERT INTO hub_ledgers (ledger, ledger_id) VALUES (?, ?)", arguments: [ledger, ledgerId])
@@ -98,7 +104,8 @@ extension LedgerDatabase {
             // history (a till restored from its own old copy), refused like head office refuses it.
             for entry in entries where entry.seq <= acknowledged {
                 if let stored = try String.fetchOne(
-                    db, sql: "SELECT entry FROM hub_entries WHERE ledger = ? AND seq = ?", arguments: [ledger, entry.seq]),
+                    db, sql: "SELECT entry FROM hub_entries WHERE ledger = ? AND seq = ?",
+                    arguments: [ledger, entry.seq]),
                     stored != entry.entry
                 {
                     throw LoyaltyError.refused(
@@ -124,7 +131,8 @@ extension LedgerDatabase {
                 // The redemption a hold was taken for has arrived: it counts itself from now on.
                 if entry.kind == "redeem" {
                     try db.execute(
-                        sql: "DELETE FROM hub_holds WHERE ledger = ? AND receipt = ?", arguments: [ledger, entry.receipt])
+                        sql: "DELETE FROM hub_holds WHERE ledger = ? AND receipt = ?",
+                        arguments: [ledger, entry.receipt])
                 }
                 acknowledged = entry.seq
             }
@@ -134,7 +142,9 @@ extension LedgerDatabase {
                         head_office_acknowledged = MAX(head_office_acknowledged, MIN(?, ?))
                     WHERE ledger = ?
                     """,
-                arguments: [acknowledged, report, now.millisecondsSince1970, headOfficeAcknowledged, acknowledged, ledger])
+                arguments: [
+                    acknowledged, report, now.millisecondsSince1970, headOfficeAcknowledged, acknowledged, ledger,
+                ])
             return HubReceipt(hubAcknowledged: acknowledged, expectedSeq: expected)
         }
     }
@@ -179,12 +189,16 @@ extension LedgerDatabase {
     }
 
     /// A till's entries head office has not acknowledged yet (as the hub knows), oldest first, for relaying.
-    public func hubRelayBatch(ledger: String, limit: Int) throws -> (ledgerId: String, entries: [String], backlog: Int64)? {
+    public func hubRelayBatch(
+        ledger: String, limit: Int
+    ) throws -> (ledgerId: String, entries: [String], backlog: Int64)? {
         precondition(limit > 0)
         return try read { db in
             guard
                 let known = try Row.fetchOne(
-                    db, sql: "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
+                    db,
+                    sql:
+                        "SELECT ledger_id, hub_acknowledged, head_office_acknowledged FROM hub_ledgers WHERE ledger = ?",
                     arguments: [ledger])
             else { return nil }
             let (ledgerId, held, mark): (String, Int64, Int64) = (known[0], known[1], known[2])
@@ -201,7 +215,8 @@ extension LedgerDatabase {
     public func hubWithdraw(ledger: String, reason: String) throws {
         try write { db in
             try db.execute(
-                sql: "UPDATE hub_ledgers SET refused = ? WHERE ledger = ? AND refused IS NULL", arguments: [reason, ledger])
+                sql: "UPDATE hub_ledgers SET refused = ? WHERE ledger = ? AND refused IS NULL",
+                arguments: [reason, ledger])
         }
     }
 
@@ -235,7 +250,8 @@ extension LedgerDatabase {
     /// when it was used already. Expired nonces go on the way.
     public func hubUseNonce(_ nonce: String, expiresAt: Date, now: Date = Date()) throws -> Bool {
         try write { db in
-            try db.execute(sql: "DELETE FROM hub_nonces WHERE expires_at_ms < ?", arguments: [now.millisecondsSince1970])
+            try db.execute(
+                sql: "DELETE FROM hub_nonces WHERE expires_at_ms < ?", arguments: [now.millisecondsSince1970])
             try db.execute(
                 sql: "INSERT INTO hub_nonces (nonce, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 arguments: [nonce, expiresAt.millisecondsSince1970])

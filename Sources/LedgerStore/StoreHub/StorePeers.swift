@@ -42,7 +42,8 @@ extension LedgerDatabase {
                 if entry.kind == "enroll", let joined = entry.joinsCard,
                     try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [entry.card]) == nil,
                     (try? CardNumber(entry.card)) != nil,
-                    let member = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [joined])
+                    let member = try Int64.fetchOne(
+                        db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [joined])
                 {
                     try db.execute(
                         sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
@@ -127,7 +128,8 @@ extension LedgerDatabase {
             try db.execute(sql: "DELETE FROM store_peer_marks")
             for (ledger, seq) in marks where ledger != own {
                 try db.execute(
-                    sql: "INSERT INTO store_peer_marks (ledger, head_office_seq) VALUES (?, ?)", arguments: [ledger, max(0, seq)])
+                    sql: "INSERT INTO store_peer_marks (ledger, head_office_seq) VALUES (?, ?)",
+                    arguments: [ledger, max(0, seq)])
             }
         }
     }
@@ -150,7 +152,9 @@ extension LedgerDatabase {
 
     /// The store's other tills' entries, points and spend since `dayStartMilliseconds`, as the hub relayed
     /// them: with this till's own, the manager's totals for the whole store.
-    public func peerTotals(since dayStartMilliseconds: Int64) throws -> (entries: Int64, points: Int64, amountMinor: Int64) {
+    public func peerTotals(
+        since dayStartMilliseconds: Int64
+    ) throws -> (entries: Int64, points: Int64, amountMinor: Int64) {
         try read { db in
             let row = try Row.fetchOne(
                 db,
@@ -164,12 +168,15 @@ extension LedgerDatabase {
     }
 
     static func meta(_ key: String, _ db: Database) throws -> Int64 {
-        try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = ?", arguments: [key]).flatMap { Int64($0) } ?? 0
+        try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = ?", arguments: [key]).flatMap {
+            Int64($0)
+        } ?? 0
     }
 
     static func setMeta(_ key: String, _ value: Int64, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            sql:
+                "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             arguments: [key, String(value)])
     }
 }

@@ -24,21 +24,26 @@ enum StoreTillsSection {
         return (try? JSONDecoder().decode([Till].self, from: Data(json.utf8))) ?? []
     }
 
-    static func render(_ tills: [Till], own: String?, otherTillsToday: (entries: Int64, points: Int64, amountMinor: Int64)?) -> String {
+    static func render(
+        _ tills: [Till], own: String?, otherTillsToday: (entries: Int64, points: Int64, amountMinor: Int64)?
+    ) -> String {
         guard !tills.isEmpty else { return "" }
         func time(_ milliseconds: Int64?) -> String {
-            milliseconds.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never"
+            milliseconds.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000)) }
+                ?? "never"
         }
         let rows = tills.map { till in
-            let scanners = till.report.map { $0.scanners.isEmpty ? "none attached" : $0.scanners.joined(separator: ", ") } ?? "—"
+            let scanners =
+                till.report.map { $0.scanners.isEmpty ? "none attached" : $0.scanners.joined(separator: ", ") } ?? "—"
             return "<tr class=\"till\"><td>\(HTML.escape(till.ledger))\(till.ledger == own ? " (this till)" : "")</td>"
                 + "<td>\(HTML.escape(scanners))</td><td>\(till.report.map { String($0.head_office_backlog) } ?? "—")</td>"
                 + "<td>\(HTML.escape(time(till.report?.last_head_office_sync_ms)))</td><td>\(HTML.escape(time(till.last_seen_ms)))</td></tr>"
         }.joined()
-        let others = otherTillsToday.map {
-            "<p id=\"other-tills-today\">The store's other tills today: \($0.entries) entries, \($0.points) points net, sales "
-                + "\(String(format: "%.2f", Double($0.amountMinor) / 100)).</p>"
-        } ?? ""
+        let others =
+            otherTillsToday.map {
+                "<p id=\"other-tills-today\">The store's other tills today: \($0.entries) entries, \($0.points) points net, sales "
+                    + "\(String(format: "%.2f", Double($0.amountMinor) / 100)).</p>"
+            } ?? ""
         return """
             <section class="card" id="store-tills"><h2>The store's tills (through the store hub)</h2>
               <table><tr><th>till</th><th>scanners</th><th>entries not yet at head office</th><th>last head-office sync</th><th>last heard by the hub</th></tr>\(rows)</table>

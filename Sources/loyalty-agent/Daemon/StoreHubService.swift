@@ -22,7 +22,10 @@ struct StoreHubService: Service {
             while !Task.isCancelled {
                 do {
                     _ = try await exchange.exchangeOnce()
-                    if let since = lostSince.withLock({ since in defer { since = nil }; return since }) {
+                    if let since = lostSince.withLock({ since in
+                        defer { since = nil }
+                        return since
+                    }) {
                         logger.notice("store hub reachable again after \(Int(Date().timeIntervalSince(since))) s")
                     }
                 } catch {

@@ -18,13 +18,17 @@ struct StoreHubOptions: ParsableArguments {
     func hubURL() throws(LoyaltyError) -> URL? {
         let environment = ProcessInfo.processInfo.environment
         guard
-            let text = hubUrl ?? environment["LOYALTY_HUB_URL"] ?? AgentConfigFile.current.withLock({ $0.string("hub.url") }),
+            let text = hubUrl ?? environment["LOYALTY_HUB_URL"]
+                ?? AgentConfigFile.current.withLock({ $0.string("hub.url") }),
             !text.isEmpty
         else { return nil }
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
-            (url.port.map { (1...65_535).contains($0) } ?? true)
+            url.port.map { (1...65_535).contains($0) } ?? true
         else {
-            throw .badInput("bad_hub_url", "--hub-url '\(text.prefix(80))' must be an http(s) URL with a port 1 to 65535, e.g. http://10.0.0.5:8790")
+            throw .badInput(
+                "bad_hub_url",
+                "--hub-url '\(text.prefix(80))' must be an http(s) URL with a port 1 to 65535, e.g. http://10.0.0.5:8790"
+            )
         }
         return url
     }
@@ -32,7 +36,8 @@ struct StoreHubOptions: ParsableArguments {
     /// Whether this box is the store hub itself (`hub.listen` in agent.yaml or `$LOYALTY_HUB_LISTEN`): its
     /// commands then exchange with the hub's tables in its own ledger file, as its daemon does.
     var isTheHub: Bool {
-        let listen = ProcessInfo.processInfo.environment["LOYALTY_HUB_LISTEN"]
+        let listen =
+            ProcessInfo.processInfo.environment["LOYALTY_HUB_LISTEN"]
             ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
         return !(listen ?? "").isEmpty
     }
@@ -73,7 +78,8 @@ struct StoreHubOptions: ParsableArguments {
         ledger: LedgerDatabase, settings: SyncSettings, _ body: (HubExchange) async throws -> T
     ) async throws -> T {
         if isTheHub {
-            return try await body(HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger))))
+            return try await body(
+                HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger))))
         }
         guard let url = try hubURL() else { throw LoyaltyError.badInput("bad_hub_url", "no store hub is configured") }
         var configuration = HTTPClient.Configuration()
@@ -84,7 +90,9 @@ struct StoreHubOptions: ParsableArguments {
         let result: Result<T, any Error>
         do {
             result = .success(
-                try await body(HubExchange(ledger: ledger, connection: HTTPHubConnection(hubURL: url, settings: settings, http: http))))
+                try await body(
+                    HubExchange(
+                        ledger: ledger, connection: HTTPHubConnection(hubURL: url, settings: settings, http: http))))
         } catch {
             result = .failure(error)
         }
