@@ -39,6 +39,8 @@ public struct HubRedemption: Sendable {
             throw LoyaltyError.refused(
                 "over_balance",
                 "the member has \(available) points across the store's tills; redeem at most \(available)")
+        case HubHoldResult.blocked:
+            throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         case HubHoldResult.held: return true
         default: return false
         }

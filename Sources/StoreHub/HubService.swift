@@ -90,6 +90,7 @@ extension HubService {
         switch try ledger.hubHold(question, ledger: name) {
         case .held: return HubHoldResult(outcome: HubHoldResult.held)
         case .refused(let available): return HubHoldResult(outcome: HubHoldResult.refused, available: available)
+        case .blocked: return HubHoldResult(outcome: HubHoldResult.blocked)
         }
     }
 }

@@ -182,4 +182,5 @@ public struct HubHoldResult: Codable, Hashable, Sendable {
 
     public static let held = "held"
     public static let refused = "refused"
+    public static let blocked = "blocked"
 }

@@ -71,4 +71,48 @@ import Testing
             #expect(try await store.overdrafts().count == 1)
         }
     }
+
+    /// Found by attack: head office merged two records (cards P and Q) that till 2 still held apart; till 3
+    /// spent 150 of the merged 200 on P, then till 2 was let spend Q's 100. The hub, which has heard of the merge,
+    /// holds for every card of the member and by its own view too.
+    @Test(arguments: Driver.allCases)
+    func aMergeTheHubHasHeardOfHoldsForTheWholeMember(_ driver: Driver) async throws {
+        try await withStore(driver) { store, tills, hub in
+            let (one, two, three) = (tills[0], tills[1], tills[2])
+            let (p, q) = (card, try CardNumber("2900000123458"))
+            _ = try one.ledger.enroll(card: p, name: "Ann", birthday: nil)
+            _ = try one.ledger.award(card: p, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("P1"))
+            _ = try two.ledger.enroll(card: q, name: "Ann B", birthday: nil)
+            _ = try two.ledger.award(card: q, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("Q1"))
+            for till in tills { _ = try await till.client.syncOnce() }
+            try await store.mergeMembers(keep: p.value, other: q.value, actor: "test", reason: nil, now: Date())
+            for till in [one, three] { _ = try await till.client.syncOnce() }
+            let exchanges = tills.map { HubExchange(ledger: $0.ledger, connection: hub) }
+            for exchange in exchanges { _ = try await exchange.exchangeOnce() }
+            let atThree = HubRedemption(exchange: exchanges[2])
+            #expect(try await atThree.prepare(card: p, points: 150, receipt: ReceiptReference("PR1")))
+            _ = try three.ledger.redeem(card: p, points: 150, receipt: ReceiptReference("PR1"))
+            await atThree.finish(held: true, written: true, card: p, receipt: try ReceiptReference("PR1"))
+            await #expect {
+                _ = try await HubRedemption(exchange: exchanges[1]).prepare(card: q, points: 100, receipt: ReceiptReference("QR1"))
+            } throws: { ($0 as? LoyaltyError)?.code == "over_balance" }
+        }
+    }
+
+    /// Found by attack: a card head office blocked, heard of at the hub but not yet at the till, was redeemed.
+    @Test(arguments: Driver.allCases)
+    func aCardBlockedAtHeadOfficeIsRefusedByTheHubBeforeTheTillHears(_ driver: Driver) async throws {
+        try await withStore(driver) { store, tills, hub in
+            let (one, two) = (tills[0], tills[1])
+            _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try two.ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            for till in tills { _ = try await till.client.syncOnce() }
+            _ = try await store.blockCard(card.value, force: false, now: Date())
+            _ = try await one.client.syncOnce()
+            await #expect {
+                _ = try await HubRedemption(exchange: HubExchange(ledger: two.ledger, connection: hub))
+                    .prepare(card: card, points: 10, receipt: ReceiptReference("K1"))
+            } throws: { ($0 as? LoyaltyError)?.code == "blocked_card" }
+        }
+    }
 }

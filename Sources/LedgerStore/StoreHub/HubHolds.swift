@@ -8,6 +8,8 @@ public enum HubHoldAnswer: Hashable, Sendable {
     case held
     /// The member has only `available` points: the redemption must be refused.
     case refused(available: Int64)
+    /// Head office blocked one of the cards (the hub has heard; the till may not have yet).
+    case blocked
 }
 
 /// What a till asks the hub to hold: the member as the till sees them (its balance, with the store's other
@@ -38,8 +40,9 @@ public struct HubHoldQuestion: Hashable, Sendable {
 /// since the till's cursor and what they hold for redemptions not yet arrived. The redemption's entry,
 /// pushed right after, takes the hold's place.
 extension LedgerDatabase {
-    /// How long a hold stands without its redemption arriving (a till that crashed in between).
-    public static let hubHoldMilliseconds: Int64 = 30_000
+    /// How long a hold stands without its redemption arriving or being released: a till that crashed between its
+    /// redemption and its push (found by attack: after 30 s the same points were spent again) pushes it on restart.
+    public static let hubHoldMilliseconds: Int64 = 10 * 60_000
 
     /// Holds points for till `ledger`'s redemption; 0 points releases the hold (the till's own checks refused
     /// it). Asked again for the same receipt (a retry), the hold is replaced; a redemption the hub already has
@@ -59,7 +62,24 @@ extension LedgerDatabase {
             {
                 return .held
             }
-            let cards = question.cards.map { _ in "?" }.joined(separator: ", ")
+            // The member as the hub knows them: the till's cards and every card of the same member here (head office
+            // may have merged two records the till still holds apart; found by attack).
+            var known = Set(question.cards)
+            for card in question.cards {
+                known.formUnion(
+                    try String.fetchAll(
+                        db,
+                        sql: "SELECT c.number FROM cards c JOIN cards o ON o.member_id = c.member_id WHERE o.number = ?",
+                        arguments: [card]))
+            }
+            if try Int64.fetchOne(
+                db, sql: "SELECT 1 FROM cards WHERE status = 'blocked' AND number IN (\(known.map { _ in "?" }.joined(separator: ", ")))",
+                arguments: StatementArguments(Array(known))) != nil
+            {
+                return .blocked
+            }
+            let allCards = Array(known.prefix(HubHoldQuestion.maximumCards * 2))
+            let cards = allCards.map { _ in "?" }.joined(separator: ", ")
             let spentSince =
                 try Int64.fetchOne(
                     db,
@@ -68,13 +88,24 @@ extension LedgerDatabase {
                         WHERE card IN (\(cards)) AND id > ? AND ledger <> ? AND points < 0
                           AND ledger NOT IN (SELECT ledger FROM hub_ledgers WHERE refused IS NOT NULL)
                         """,
-                    arguments: StatementArguments(question.cards) + [question.cursor, ledger]) ?? 0
+                    arguments: StatementArguments(allCards) + [question.cursor, ledger]) ?? 0
             let heldByOthers =
                 try Int64.fetchOne(
                     db, sql: "SELECT IFNULL(SUM(points), 0) FROM hub_holds WHERE card IN (\(cards)) AND ledger <> ?",
-                    arguments: StatementArguments(question.cards) + [ledger]) ?? 0
+                    arguments: StatementArguments(allCards) + [ledger]) ?? 0
             let (sum, overflow) = question.vouchedBalance.addingReportingOverflow(spentSince)
-            let available = overflow ? 0 : sum - heldByOthers
+            var available = overflow ? 0 : sum - heldByOthers
+            // The hub's own view too, when it knows the member: its head-office snapshot, its own entries and every
+            // till's entries it holds, less the holds. The lower stands: a stale view refuses, never overspends.
+            if try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [question.cards[0]]) != nil,
+                let card = try? CardNumber(question.cards[0])
+            {
+                let holder = try cardHolder(card, program: try currentProgram(db), db, allowBlocked: true)
+                let hubView =
+                    holder.vouchedBalance - (try peerPoints(memberId: holder.memberId, db))
+                    + (try heldTillsPoints(memberId: holder.memberId, db)) - heldByOthers
+                available = min(available, hubView)
+            }
             guard question.points <= available else { return .refused(available: max(0, available)) }
             try db.execute(
                 sql: "INSERT INTO hub_holds (ledger, receipt, card, points, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
@@ -92,5 +123,18 @@ extension LedgerDatabase {
             try Int64.fetchOne(
                 db, sql: "SELECT 1 FROM entries WHERE idempotency_key = ?", arguments: ["redeem:\(receipt)"]) != nil
         }
+    }
+
+    /// The points of the store's tills' entries the hub holds for `memberId`'s cards (not the hub's own, not a
+    /// withdrawn till's) that head office's last snapshot at the hub does not hold.
+    func heldTillsPoints(memberId: Int64, _ db: Database) throws -> Int64 {
+        try db.cachedStatement(
+            sql: """
+                SELECT IFNULL(SUM(h.points), 0) FROM hub_entries h JOIN cards c ON c.number = h.card
+                WHERE c.member_id = ? AND h.ledger <> ?
+                  AND h.ledger NOT IN (SELECT ledger FROM hub_ledgers WHERE refused IS NOT NULL)
+                  AND h.seq > IFNULL((SELECT m.head_office_seq FROM store_peer_marks m WHERE m.ledger = h.ledger), 0)
+                """
+        ).firstRow([.integer(memberId), .text(storeId)]) { $0.int64(0) } ?? 0
     }
 }

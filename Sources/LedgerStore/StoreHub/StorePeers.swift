@@ -134,6 +134,27 @@ extension LedgerDatabase {
         }
     }
 
+    /// The store hub this till's daemon last ran with (its URL, or a mark that it is the hub), so commands run
+    /// without the daemon's settings use it too.
+    public func rememberStoreHub(_ hub: String?) throws {
+        try write { db in
+            if let hub {
+                try db.execute(
+                    sql: """
+                        INSERT INTO store_meta (key, value) VALUES ('store_hub', ?)
+                        ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                        """,
+                    arguments: [hub])
+            } else {
+                try db.execute(sql: "DELETE FROM store_meta WHERE key = 'store_hub'")
+            }
+        }
+    }
+
+    public func rememberedStoreHub() throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_hub'") }
+    }
+
     /// The store's tills as the hub last described them (JSON), nil when this till has no hub.
     public func storeTills() throws -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_tills'") }

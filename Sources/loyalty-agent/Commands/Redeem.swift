@@ -30,7 +30,7 @@ struct Redeem: AsyncLedgerCommand {
         let sale = try saleAmount.map { try Money(parsing: $0, currency: ledger.program().currency) }
         // In a store with a hub: the store's other tills' redemptions first (a member cannot spend the same
         // points at two tills), and this one to the hub at once. A hub out of reach: this till decides alone.
-        let hubSettings = try hub.configured ? try sync.storeSecretSettings(for: ledger) : nil
+        let hubSettings = try hub.configured(ledger) ? try sync.storeSecretSettings(for: ledger) : nil
         let result = try await hub.withRedemption(ledger: ledger, settings: hubSettings, card: card, points: points, receipt: receipt) {
             try ledger.redeem(card: card, points: points, receipt: receipt, offlineCap: cap, saleAmount: sale)
         }

@@ -176,7 +176,10 @@ struct Run: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let listen = hubListen ?? environment["LOYALTY_HUB_LISTEN"] ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
         let hubURL = try hub.hubURL()
-        guard listen != nil || hubURL != nil else { return ([], nil) }
+        guard listen != nil || hubURL != nil else {
+            try ledger.rememberStoreHub(nil)
+            return ([], nil)
+        }
         guard (100...600_000).contains(hubIntervalMilliseconds) else {
             throw LoyaltyError.badInput("bad_option", "--hub-interval-milliseconds takes 100 to 600000")
         }
@@ -194,6 +197,8 @@ struct Run: AsyncParsableCommand {
                     + "the store's secret, and the hub relays them to head office")
         }
         let scanners: @Sendable () -> [String] = { board.attachedScanners.map(\.name) }
+        // Commands run on this box later use the same hub, given it or not.
+        try ledger.rememberStoreHub(listen != nil ? StoreHubOptions.theHubItself : hubURL?.absoluteString)
         if let listen {
             let (host, port) = try Self.hubAddress(listen)
             let service = HubService(ledger: ledger)

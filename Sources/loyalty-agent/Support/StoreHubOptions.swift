@@ -14,12 +14,14 @@ struct StoreHubOptions: ParsableArguments {
             valueName: "url"))
     var hubUrl: String?
 
-    /// The configured hub URL, nil when this till has none.
-    func hubURL() throws(LoyaltyError) -> URL? {
+    /// The configured hub URL (flag, environment, agent.yaml, else the one this till's daemon last ran with),
+    /// nil when this till has none.
+    func hubURL(_ ledger: LedgerDatabase? = nil) throws(LoyaltyError) -> URL? {
         let environment = ProcessInfo.processInfo.environment
+        let remembered = (try? ledger?.rememberedStoreHub()).flatMap { $0 == Self.theHubItself ? nil : $0 }
         guard
             let text = hubUrl ?? environment["LOYALTY_HUB_URL"]
-                ?? AgentConfigFile.current.withLock({ $0.string("hub.url") }),
+                ?? AgentConfigFile.current.withLock({ $0.string("hub.url") }) ?? remembered,
             !text.isEmpty
         else { return nil }
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
@@ -33,21 +35,24 @@ struct StoreHubOptions: ParsableArguments {
         return url
     }
 
-    /// Whether this box is the store hub itself (`hub.listen` in agent.yaml or `$LOYALTY_HUB_LISTEN`): its
-    /// commands then exchange with the hub's tables in its own ledger file, as its daemon does.
-    var isTheHub: Bool {
+    /// Whether this box is the store hub itself (`hub.listen` in agent.yaml, `$LOYALTY_HUB_LISTEN`, or its daemon
+    /// last ran as the hub): its commands then exchange with the hub's tables in its own ledger file, as its
+    /// daemon does. (Found by attack: a command run without the daemon's settings redeemed alone, beside the hub.)
+    func isTheHub(_ ledger: LedgerDatabase? = nil) -> Bool {
         let listen =
             ProcessInfo.processInfo.environment["LOYALTY_HUB_LISTEN"]
             ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
-        return !(listen ?? "").isEmpty
+        if !(listen ?? "").isEmpty { return true }
+        return hubUrl == nil && (try? ledger?.rememberedStoreHub()) == Self.theHubItself
     }
 
+    /// What the daemon remembers in the ledger when it is the hub itself (else the hub's URL).
+    static let theHubItself = "this-till"
+
     /// Whether this till has a store hub (or is it).
-    var configured: Bool {
-        get throws(LoyaltyError) {
-            if isTheHub { return true }
-            return try hubURL() != nil
-        }
+    func configured(_ ledger: LedgerDatabase) throws(LoyaltyError) -> Bool {
+        if isTheHub(ledger) { return true }
+        return try hubURL(ledger) != nil
     }
 
     /// Runs `redeem` (which writes the redemption) inside the hub's decision when a hub is configured
@@ -77,11 +82,11 @@ struct StoreHubOptions: ParsableArguments {
     func withExchange<T>(
         ledger: LedgerDatabase, settings: SyncSettings, _ body: (HubExchange) async throws -> T
     ) async throws -> T {
-        if isTheHub {
+        if isTheHub(ledger) {
             return try await body(
                 HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger))))
         }
-        guard let url = try hubURL() else { throw LoyaltyError.badInput("bad_hub_url", "no store hub is configured") }
+        guard let url = try hubURL(ledger) else { throw LoyaltyError.badInput("bad_hub_url", "no store hub is configured") }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -106,7 +111,7 @@ struct StoreHubOptions: ParsableArguments {
     func exchangeIfConfigured(
         ledger: LedgerDatabase, settings: SyncSettings
     ) async throws -> Result<HubExchangeReport, StoreHubFailure>? {
-        guard try configured else { return nil }
+        guard try configured(ledger) else { return nil }
         return try await withExchange(ledger: ledger, settings: settings) { exchange in
             do {
                 return .success(try await exchange.exchangeOnce())

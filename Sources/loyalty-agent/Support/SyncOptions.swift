@@ -119,7 +119,7 @@ struct Sync: AsyncLedgerCommand {
                 let report = try await SyncOptions.withClient(ledger: ledger, settings: settings) { client in
                     let report = try await client.syncOnce()
                     // On the hub's own box: the store's other tills' entries go on to head office too.
-                    if hub.isTheHub { _ = await HubRelay(ledger: ledger, headOffice: client).relayOnce() }
+                    if hub.isTheHub(ledger) { _ = await HubRelay(ledger: ledger, headOffice: client).relayOnce() }
                     return report
                 }
                 body.headOffice = report
