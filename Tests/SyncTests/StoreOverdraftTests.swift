@@ -72,6 +72,30 @@ import Testing
         }
     }
 
+    /// Found by attack: till 2's redemption reached head office last although it was made first (its daemon was
+    /// killed before it pushed); the overdraft went unlisted. It is listed on the redemption that overdrew.
+    @Test(arguments: Driver.allCases)
+    func aDoubleSpendWhoseFirstRedemptionArrivesLastIsStillListed(_ driver: Driver) async throws {
+        try await withStore(driver) { store, tills, hub in
+            let (two, three) = (tills[1], tills[2])
+            _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try two.ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try await two.client.syncOnce()
+            _ = try await three.client.syncOnce()
+            let now = Date()
+            _ = try two.ledger.redeem(card: card, points: 100, receipt: ReceiptReference("X"), at: now)
+            _ = try three.ledger.redeem(card: card, points: 100, receipt: ReceiptReference("Y"), at: now.addingTimeInterval(1))
+            _ = try await three.client.syncOnce()
+            #expect(try await store.overdrafts().isEmpty, "nothing overdrawn as it arrived")
+            _ = try await two.client.syncOnce()
+            let member = try #require(try await store.member(card: card.value, now: Date()))
+            #expect(member.balance == -100 && member.overdrawn)
+            let overdrafts = try await store.overdrafts()
+            #expect(overdrafts.map(\.storeId) == ["0042.3"], "the redemption that overdrew: \(overdrafts)")
+            _ = hub
+        }
+    }
+
     /// Found by attack: head office merged two records (cards P and Q) that till 2 still held apart; till 3
     /// spent 150 of the merged 200 on P, then till 2 was let spend Q's 100. The hub, which has heard of the merge,
     /// holds for every card of the member and by its own view too.

@@ -1,33 +1,51 @@
-/// Overdrafts recorded for a redemption at one till of a store with several that the store's other tills'
-/// entries, arriving later, show was covered (found by attack: a till vouched for points a sale at another
-/// till of the store had earned, both via the store hub; the redemption reached head office first and the
-/// member was flagged "OVERDRAWN" for good). Such an overdraft stands only while the member's balance at the
-/// redemption's time, counting every entry dated up to it, is below zero. Between stores nothing changes:
-/// a store vouches only for what head office had sent it.
+/// Overdrafts of redemptions at the tills of a store with several, judged by the member's balance at the
+/// redemption's time (every entry dated up to it, on any card the member holds now), not by the order entries
+/// reached head office: a till vouches for points another till of the store earned (through the store hub), so
+/// its redemption may arrive first. Found by attack: such a redemption left the member "OVERDRAWN" for good;
+/// and the other way, a real double spend whose earlier redemption arrived last was no longer listed. Between
+/// stores nothing changes: a store vouches only for what head office had sent it.
 enum StoreOverdrafts {
     /// Whether any overdraft of a till of a store with several is recorded (the settlement is skipped otherwise).
     static let anyRecorded = "SELECT 1 FROM hq_overdrafts WHERE store_id LIKE '%.%' LIMIT 1"
 
-    /// Deletes the tills' overdrafts of the members `membersPredicate` selects (an SQL condition on
-    /// `member_id`) whose balance at the redemption's time is not below zero.
-    static func settle(membersPredicate: String) -> String {
+    /// The balance of the member `member` (an SQL expression) at the time `time` (an SQL expression).
+    static func balance(member: String, at time: String) -> String {
         """
-        DELETE FROM hq_overdrafts
-        WHERE \(membersPredicate) AND store_id LIKE '%.%'
-          AND COALESCE((SELECT SUM(e.points) FROM hq_entries e
-                        WHERE e.member_id = hq_overdrafts.member_id AND e.created_at_ms <= hq_overdrafts.at_ms), 0)
-            + COALESCE((SELECT SUM(i.points) FROM hq_issued i
-                        WHERE i.member_id = hq_overdrafts.member_id
-                          AND COALESCE(i.counts_at_ms, i.created_at_ms) <= hq_overdrafts.at_ms), 0) >= 0
+        (COALESCE((SELECT SUM(x.points) FROM hq_entries x JOIN hq_cards y ON y.card = x.card
+                   WHERE y.member_id = \(member) AND x.created_at_ms <= \(time)), 0)
+         + COALESCE((SELECT SUM(i.points) FROM hq_issued i
+                     WHERE i.member_id = \(member) AND COALESCE(i.counts_at_ms, i.created_at_ms) <= \(time)), 0))
         """
     }
 
-    /// Clears the flag of the members `membersPredicate` (on `id`) left without any overdraft.
-    static func clearFlags(membersPredicate: String) -> String {
+    /// Records the tills' redemptions of the members `members` (an SQL condition on `c.member_id`) after which the
+    /// balance at their time is below zero.
+    static func record(members: String) -> String {
+        let after = balance(member: "c.member_id", at: "e.created_at_ms")
+        return """
+            INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms)
+            SELECT c.member_id, e.store_id, e.seq, \(after), e.created_at_ms
+            FROM hq_entries e JOIN hq_cards c ON c.card = e.card
+            WHERE \(members) AND e.kind = 'redeem' AND e.store_id LIKE '%.%' AND \(after) < 0
+            ON CONFLICT DO NOTHING
+            """
+    }
+
+    /// Deletes the tills' overdrafts of the members `members` (an SQL condition on `member_id`) whose balance at
+    /// the redemption's time is not below zero.
+    static func settle(members: String) -> String {
         """
-        UPDATE hq_members SET overdrawn = FALSE
-        WHERE \(membersPredicate) AND overdrawn
-          AND NOT EXISTS (SELECT 1 FROM hq_overdrafts o WHERE o.member_id = hq_members.id)
+        DELETE FROM hq_overdrafts
+        WHERE \(members) AND store_id LIKE '%.%'
+          AND \(balance(member: "hq_overdrafts.member_id", at: "hq_overdrafts.at_ms")) >= 0
+        """
+    }
+
+    /// Sets the flag of the members `members` (an SQL condition on `id`) as their overdrafts say.
+    static func flags(members: String) -> String {
+        """
+        UPDATE hq_members SET overdrawn = EXISTS (SELECT 1 FROM hq_overdrafts o WHERE o.member_id = hq_members.id)
+        WHERE \(members) AND overdrawn <> EXISTS (SELECT 1 FROM hq_overdrafts o WHERE o.member_id = hq_members.id)
         """
     }
 }

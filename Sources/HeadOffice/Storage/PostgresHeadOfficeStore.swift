@@ -374,14 +374,14 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 {
                     var bindings = PostgresBindings()
                     bindings.append(entries.map(\.card))
-                    let members = "member_id IN (SELECT member_id FROM hq_cards WHERE card = ANY($1::text[]))"
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: StoreOverdrafts.settle(membersPredicate: members), binds: bindings), logger: logger)
-                    try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: StoreOverdrafts.clearFlags(
-                                membersPredicate: "id IN (SELECT member_id FROM hq_cards WHERE card = ANY($1::text[]))"),
-                            binds: bindings), logger: logger)
+                    let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1::text[]))"
+                    for statement in [
+                        StoreOverdrafts.record(members: "c.member_id " + members),
+                        StoreOverdrafts.settle(members: "member_id " + members),
+                        StoreOverdrafts.flags(members: "id " + members),
+                    ] {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
+                    }
                 }
                 // Last, so the lock is held briefly: the counter row lock serialises the end of changing
                 // transactions, so versions (pull cursors) follow commit order. One statement (data-changing

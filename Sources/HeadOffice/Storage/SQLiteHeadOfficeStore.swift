@@ -325,8 +325,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 }
                 if try Bool.fetchOne(db, sql: StoreOverdrafts.anyRecorded) == true {
                     for memberId in Set(plan.newEntries.compactMap { memberIds[$0.card] }) {
-                        try db.execute(sql: StoreOverdrafts.settle(membersPredicate: "member_id = ?1"), arguments: [memberId])
-                        try db.execute(sql: StoreOverdrafts.clearFlags(membersPredicate: "id = ?1"), arguments: [memberId])
+                        try db.execute(sql: StoreOverdrafts.record(members: "c.member_id = ?1"), arguments: [memberId])
+                        try db.execute(sql: StoreOverdrafts.settle(members: "member_id = ?1"), arguments: [memberId])
+                        try db.execute(sql: StoreOverdrafts.flags(members: "id = ?1"), arguments: [memberId])
                     }
                 }
             }
