@@ -13,6 +13,41 @@ import Testing
     let card = try! CardNumber("2900000777774")
 
     func withStore(
+        _ driver: Driver, program: ProgramDefinition,
+        _ body: (any HeadOfficeStore, [AgentSyncTests.Till], LocalHubConnection) async throws -> Void
+    ) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "0042", secret: "s0042", now: Date())
+            _ = try await store.publishProgram(program, actor: "test", now: Date())
+            try await Harness.withServer(store) { base in
+                let tills = try ["0042.1", "0042.2", "0042.3"].map { try AgentSyncTests.Till($0, secret: "s0042", base: base) }
+                for till in tills { _ = try await till.client.syncOnce() }
+                try await body(store, tills, LocalHubConnection(hub: HubService(ledger: tills[0].ledger)))
+            }
+        }
+    }
+
+    /// Found by attack: with the day cap at 100, a sale at till 2 earned 100 and the next at till 3 (which had
+    /// the first through the hub) earned 100 more; the member spent them before head office took 100 back.
+    @Test(arguments: Driver.allCases)
+    func theDayCapCountsTheOtherTillsSalesOfTheDay(_ driver: Driver) async throws {
+        try await withStore(driver, program: try MemberFactsTravelTests.dayCapProgram()) { _, tills, hub in
+            let (two, three) = (tills[1], tills[2])
+            let euros = { (minor: Int64) in Money(minorUnits: minor, currency: .euro) }
+            _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try await HubExchange(ledger: two.ledger, connection: hub).exchangeOnce()
+            _ = try await HubExchange(ledger: three.ledger, connection: hub).exchangeOnce()
+            // Till 3's first sale of the member's day: its kept count of the day must not hide till 2's sale.
+            _ = try three.ledger.award(card: card, amount: euros(3_000), receipt: ReceiptReference("T3a"))
+            #expect(try two.ledger.award(card: card, amount: euros(6_000), receipt: ReceiptReference("T2")).points == 60)
+            _ = try await HubExchange(ledger: two.ledger, connection: hub).exchangeOnce()
+            _ = try await HubExchange(ledger: three.ledger, connection: hub).exchangeOnce()
+            let capped = try three.ledger.award(card: card, amount: euros(10_000), receipt: ReceiptReference("T3b"))
+            #expect(capped.points == 10, "100 a day: 30 + 60 earned already at the two tills")
+        }
+    }
+
+    func withStore(
         _ driver: Driver, _ body: (any HeadOfficeStore, [AgentSyncTests.Till], LocalHubConnection) async throws -> Void
     )
         async throws

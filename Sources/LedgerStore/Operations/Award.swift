@@ -345,7 +345,8 @@ extension LedgerDatabase {
 
     /// Points the member's sales of today (the rules' time zone) earned before this sale, net of what
     /// refunds took back, across the chain: head office's figure for the day (every store's sales it has)
-    /// plus this till's entries newer than that snapshot. Only the first award of a member's day needs it:
+    /// plus this till's entries newer than that snapshot, plus the store's other tills' sales of the day the
+    /// store hub brought that the snapshot does not hold (found by attack: each till granted the whole cap). Only the first award of a member's day needs it:
     /// the member's row then keeps the day's count (`earned_day`, `earned_day_points`), cleared by a pull
     /// or a refund, so later awards scan nothing.
     func pointsEarnedBefore(holder: CardHolder, day: String, now: Date, timeZone: String, _ db: Database) throws -> Int64 {
@@ -382,6 +383,9 @@ extension LedgerDatabase {
              + IFNULL((SELECT SUM(r.points) FROM entries r JOIN entries e ON e.seq = r.refers_to_seq
                        WHERE r.member_id = ?1 AND r.kind = 'reverse' AND r.points < 0 AND e.kind = 'earn' AND e.created_at >= ?2
                          AND r.seq > IFNULL((SELECT includes_store_seq FROM member_snapshots WHERE member_id = ?1), 0)), 0)
+             + IFNULL((SELECT SUM(p.points) FROM store_peer_entries p JOIN cards c ON c.number = p.card
+                       WHERE c.member_id = ?1 AND p.kind = 'earn' AND p.created_at_ms >= ?2
+                         AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0)), 0)
         """
 }
 

@@ -65,6 +65,12 @@ extension LedgerDatabase {
                         sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                         arguments: [entry.card, db.lastInsertedRowID, entry.createdAtMilliseconds])
                 }
+                // The member's kept count of the day's points is read again at their next sale (the day cap).
+                if entry.kind == "earn" {
+                    try db.execute(
+                        sql: "UPDATE members SET earned_day = NULL WHERE id = (SELECT member_id FROM cards WHERE number = ?)",
+                        arguments: [entry.card])
+                }
                 try db.execute(
                     sql: """
                         INSERT INTO store_peer_entries (ledger, seq, card, kind, points, amount_minor, created_at_ms)
