@@ -113,7 +113,9 @@ struct Sync: AsyncLedgerCommand {
                 hubLine = report.summary
             case .failure(let failure):
                 body.storeHubError = failure.description
-                hubLine = "Store hub: \(failure.description); this till works alone until it is back."
+                // Out of reach: alone until it is back. Refused: alone until the till's settings are put right.
+                let until = if case .unreachable = failure { "until it is back" } else { "until this is put right" }
+                hubLine = "Store hub: \(failure.description); this till works alone \(until)."
             }
             do {
                 let report = try await SyncOptions.withClient(ledger: ledger, settings: settings) { client in
