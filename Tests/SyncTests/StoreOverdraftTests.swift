@@ -27,6 +27,37 @@ import Testing
         }
     }
 
+    static func bonusAndTierProgram() throws -> ProgramDefinition {
+        try ProgramFile.parse(
+            """
+            valid_from: 2020-01-01T00:00:00Z
+            earning: {points_per_unit: 1, rounding: down}
+            tiers:
+              - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+              - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 200}
+            redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+            bonuses: {first_purchase_points: 200}
+            """)
+    }
+
+    /// Found by attack: the first-purchase bonus was paid again at a second till that had the first sale through
+    /// the hub, and a tier reached by sales at two tills was not priced at the third.
+    @Test(arguments: Driver.allCases)
+    func theFirstPurchaseAndTheTierCountTheOtherTillsSales(_ driver: Driver) async throws {
+        try await withStore(driver, program: try Self.bonusAndTierProgram()) { _, tills, hub in
+            let euros = { (minor: Int64) in Money(minorUnits: minor, currency: .euro) }
+            _ = try tills[1].ledger.enroll(card: card, name: "Ann", birthday: nil)
+            let first = try tills[1].ledger.award(card: card, amount: euros(30_000), receipt: ReceiptReference("S1"))
+            #expect(first.points + (first.firstPurchaseBonus ?? 0) == 500)
+            for till in tills { _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce() }
+            let second = try tills[2].ledger.award(card: card, amount: euros(30_000), receipt: ReceiptReference("S2"))
+            #expect((second.firstPurchaseBonus ?? 0) == 0, "one first purchase in the store")
+            for till in tills.reversed() { _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce() }
+            let third = try tills[0].ledger.award(card: card, amount: euros(10_000), receipt: ReceiptReference("S3"))
+            #expect(third.points == 200 && third.tier == "silver", "600.00 spent at the other two tills: silver; \(third)")
+        }
+    }
+
     /// Found by attack: with the day cap at 100, a sale at till 2 earned 100 and the next at till 3 (which had
     /// the first through the hub) earned 100 more; the member spent them before head office took 100 back.
     @Test(arguments: Driver.allCases)

@@ -282,6 +282,8 @@ extension LedgerDatabase {
     static let memberRowWithStanding = """
         SELECT m.birthday, m.earned_day, m.earned_day_points, s.flags, m.enrolled_at,
                EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id AND e.kind = 'earn') OR IFNULL(s.purchases, 0) > 0
+               OR EXISTS (SELECT 1 FROM store_peer_entries p JOIN cards pc ON pc.number = p.card
+                          WHERE pc.member_id = m.id AND p.kind = 'earn')
                OR EXISTS (SELECT 1 FROM members g LEFT JOIN member_snapshots gs ON gs.member_id = g.id
                           WHERE g.merged_into = m.id AND (IFNULL(gs.purchases, 0) > 0
                                 OR EXISTS (SELECT 1 FROM entries ge WHERE ge.member_id = g.id AND ge.kind = 'earn'))),

@@ -253,6 +253,14 @@ extension LedgerDatabase {
             local.spendMinorUnits += separate.spendMinorUnits
             local.pointsEarned += separate.pointsEarned
         }
+        // The store's other tills' entries in the window the snapshot does not hold (a store hub brought them;
+        // found by attack: a tier reached by sales at two tills was not priced at the third).
+        if let peers = try db.cachedStatement(sql: Self.rollingOfPeers).firstRow(
+            [.integer(holder.memberId), .integer(windowStart)], { (spend: $0.int64(0), points: $0.int64(1)) })
+        {
+            local.spendMinorUnits += peers.spend
+            local.pointsEarned += peers.points
+        }
         if !pointsToo { local.pointsEarned = 0 }
         return TierProgress(
             spendMinorUnits: (snapshot?.spend ?? 0) + local.spendMinorUnits, pointsEarned: (snapshot?.points ?? 0) + local.pointsEarned)
@@ -280,6 +288,15 @@ extension LedgerDatabase {
         FROM entries e
         WHERE e.member_id IN (SELECT ?1 UNION ALL SELECT id FROM members WHERE merged_into = ?1 AND IFNULL(merged_at_seq, 0) <= ?3)
           AND \(countedAt("e")) > ?2 AND e.seq > ?3
+        """
+    /// The store's other tills' spend and points earned in the window (`?2`) for the member `?1`'s cards, above
+    /// head office's marks.
+    static let rollingOfPeers = """
+        SELECT IFNULL(SUM(p.amount_minor), 0),
+               IFNULL(SUM(CASE WHEN p.kind IN ('earn', 'bonus') OR (p.kind = 'reverse' AND p.points < 0) THEN p.points ELSE 0 END), 0)
+        FROM store_peer_entries p JOIN cards c ON c.number = p.card
+        WHERE c.member_id = ?1 AND p.created_at_ms > ?2
+          AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0)
         """
     static let keepRolling = """
         UPDATE members SET local_rolling_after_seq = ?, local_rolling_from_ms = ?, local_rolling_oldest_ms = ?,
