@@ -79,11 +79,15 @@ public struct HubExchange: Sendable {
                 page = try await connection.updates(ledger: name, since: 0)
             }
             let records = page.entries.filter { $0.entry.problem == nil && $0.ledger != name }.map {
-                HubEntryRecord(
+                var record = HubEntryRecord(
                     ledger: $0.ledger, seq: $0.entry.seq, card: $0.entry.card, kind: $0.entry.kind,
                     points: $0.entry.points,
                     amountMinor: $0.entry.amountMinor, createdAtMilliseconds: $0.entry.createdAtMilliseconds, entry: "",
                     memberName: $0.entry.memberName, receipt: $0.entry.receipt, joinsCard: $0.entry.joinsCard)
+                record.couponCode = $0.entry.couponCode
+                record.reason = $0.entry.reason
+                record.ruleVersion = $0.entry.ruleVersion
+                return record
             }
             let tills = String(decoding: try JSONEncoder().encode(page.tills), as: UTF8.self)
             // A hub that holds less than its cursor said (replaced) is read again from its start.

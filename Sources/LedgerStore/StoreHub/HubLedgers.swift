@@ -19,6 +19,10 @@ public struct HubEntryRecord: Hashable, Sendable {
     public var receipt: String
     /// A card added to a member (an enrol entry joining `card` to the member holding this one).
     public var joinsCard: String? = nil
+    /// A coupon entry's coupon, what happened to it (`issued`, `used`, `voided`) and its program version.
+    public var couponCode: String? = nil
+    public var reason: String? = nil
+    public var ruleVersion: Int = 0
 
     public init(
         ledger: String, seq: Int64, card: String, kind: String, points: Int64, amountMinor: Int64,

@@ -49,6 +49,19 @@ extension LedgerDatabase {
                         sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
                         arguments: [entry.card, member, entry.createdAtMilliseconds])
                 }
+                // A coupon issued, used or voided at another till of the store (found by attack: a welcome coupon
+                // used at one till was taken again at the next; one issued there was unknown here).
+                if entry.kind == "coupon", let code = entry.couponCode,
+                    let status = ["issued": "open", "used": "used", "voided": "voided"][entry.reason ?? ""],
+                    let member = try Int64.fetchOne(db, sql: "SELECT member_id FROM cards WHERE number = ?", arguments: [entry.card])
+                {
+                    try applyHeadOfficeCoupons(
+                        [
+                            HeadOfficeCoupon(
+                                code: code, status: status, ruleVersion: entry.ruleVersion,
+                                issuedAtMilliseconds: entry.createdAtMilliseconds)
+                        ], memberId: member, db)
+                }
                 // Enrolled at another till of the store: known here from now on, as one head office sent.
                 if entry.kind == "enroll", entry.joinsCard == nil,
                     try Int64.fetchOne(db, sql: "SELECT 1 FROM cards WHERE number = ?", arguments: [entry.card]) == nil,
