@@ -54,7 +54,8 @@ public struct HubExchange: Sendable {
             let result = try await connection.push(
                 ledger: name,
                 HubPush(ledgerId: ledger.ledgerId, entries: entries.map { SyncEntry($0) }, report: try tillReport()))
-            let answered = max(0, result.expectedSeq.map { $0 - 1 } ?? result.hubAcknowledged)
+            // Overflow-safe: these numbers come from the network.
+            let answered = max(0, result.expectedSeq.map { $0 > 0 ? $0 - 1 : 0 } ?? result.hubAcknowledged)
             // The hub holds less than this till thought (it was restored from an older copy): resend from there
             // now (found by attack: the lost redemption was spent again at another till meanwhile).
             if answered < mark {
@@ -151,7 +152,7 @@ public struct HubRelay: Sendable {
                         batch: PushBatch(entries: entries, backlog: batch.backlog, ledgerId: batch.ledgerId))
                     relayed += result.accepted
                     let mark =
-                        result.expectedSeq.map { min(result.acknowledgedSeq, max(0, $0 - 1)) } ?? result.acknowledgedSeq
+                        result.expectedSeq.map { min(result.acknowledgedSeq, $0 > 0 ? $0 - 1 : 0) } ?? result.acknowledgedSeq
                     try ledger.hubRecordHeadOfficeMark(ledger: till.ledger, acknowledged: mark, fromHeadOffice: true)
                     if result.accepted == 0 && result.duplicates == 0 && result.expectedSeq == nil { break }
                 }

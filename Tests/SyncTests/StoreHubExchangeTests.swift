@@ -88,4 +88,34 @@ import Testing
         #expect(try three.lookup(card: card)?.balance == 30, "till 3 sees the hub's redemption and till 2's resent one")
         #expect(try two.verify().ok && (try three.verify().ok))
     }
+
+    /// A hub (or something on the LAN posing as one) answering with extreme numbers: the till neither traps nor
+    /// takes them for its marks.
+    @Test func extremeAnswersFromAHubChangeNothingAndTrapNothing() async throws {
+        struct Wild: StoreHubConnection {
+            let value: Int64
+            func push(ledger: String, _ push: HubPush) async throws -> HubPushResult {
+                HubPushResult(hubAcknowledged: value, expectedSeq: value)
+            }
+            func updates(ledger: String, since cursor: Int64) async throws -> HubUpdates {
+                HubUpdates(entries: [], cursor: value, more: false, headOfficeMarks: [:], tills: [], hubAcknowledged: value)
+            }
+            func hold(ledger: String, _ request: HubHoldRequest) async throws -> HubHoldResult {
+                HubHoldResult(outcome: HubHoldResult.refused, available: value)
+            }
+        }
+        let folder = TemporaryFolder()
+        let till = try LedgerDatabase(path: folder.file("t2.db"), creating: .init(storeId: "0042.2"))
+        _ = try till.enroll(card: card, name: "Ann", birthday: nil)
+        for value in [Int64.min, -1, 0, Int64.max] {
+            let report = try await HubExchange(ledger: till, connection: Wild(value: value)).exchangeOnce()
+            #expect((0...1).contains(report.hubAcknowledged), "\(value): \(report)")
+            #expect(try till.hubPosition().cursor >= 0)
+            await #expect(throws: LoyaltyError.self) {
+                _ = try await HubRedemption(exchange: HubExchange(ledger: till, connection: Wild(value: value)))
+                    .prepare(card: card, points: 1, receipt: ReceiptReference("W"))
+            }
+        }
+        #expect(try till.verify().ok)
+    }
 }
