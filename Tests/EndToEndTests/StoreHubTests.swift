@@ -32,6 +32,16 @@ import Testing
             try AgentProcess.run(arguments + ["--db", folder.file("\(name).db"), "--json"])
         }
 
+        /// Registers the stores at head office; each one's secret goes to `ID.secret` (mode 0600).
+        func register(_ ids: [String]) throws {
+            for id in ids {
+                let added = try hq(["stores", "add", id])
+                let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init), "\(added.stderr)")
+                FileManager.default.createFile(
+                    atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            }
+        }
+
         func headOfficeOptions(secret: String) -> [String] {
             ["--hq-url", "http://127.0.0.1:\(hqPort)", "--store-secret-file", folder.file(secret)]
         }
@@ -67,13 +77,7 @@ import Testing
 
     @Test func theStoresTillsShareOneViewThroughTheHubAndHeadOfficeGetsEveryEntryOnce() throws {
         let store = Store(folder: folder)
-        for id in ["0042", "0050"] {
-            let added = try store.hq(["stores", "add", id])
-            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init), "\(added.stderr)")
-            FileManager.default.createFile(
-                atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]
-            )
-        }
+        try store.register(["0042", "0050"])
         for till in 1...3 {
             let joined = try store.till("t\(till)", ["init", "--store-id", "0042", "--till", String(till)])
             #expect(
@@ -226,10 +230,7 @@ import Testing
     /// its points for good (5,000 points spent that head office never held). The hub withdraws it.
     @Test func aTillHeadOfficeRevokedIsWithdrawnFromTheStore() throws {
         let store = Store(folder: folder)
-        let added = try store.hq(["stores", "add", "0042"])
-        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-        FileManager.default.createFile(
-            atPath: folder.file("0042.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        try store.register(["0042"])
         for till in 1...3 {
             #expect(try store.till("t\(till)", ["init", "--store-id", "0042", "--till", String(till)]).exitCode == 0)
         }
@@ -266,10 +267,7 @@ import Testing
     /// spent them. The hub holds points for one redemption at a time: exactly one is taken.
     @Test func twoTillDaemonsRedeemingTheSamePointsAtOnceSpendThemOnce() throws {
         let store = Store(folder: folder)
-        let added = try store.hq(["stores", "add", "0042"])
-        let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-        FileManager.default.createFile(
-            atPath: folder.file("0042.secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        try store.register(["0042"])
         for till in 1...3 {
             #expect(try store.till("t\(till)", ["init", "--store-id", "0042", "--till", String(till)]).exitCode == 0)
         }
@@ -335,13 +333,7 @@ import Testing
     /// A till of another store, or a request not signed by a till of the store, gets nothing from the hub.
     @Test func theHubServesOnlyItsOwnStoresTills() throws {
         let store = Store(folder: folder)
-        for id in ["0042", "0050"] {
-            let added = try store.hq(["stores", "add", id])
-            let secret = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-            FileManager.default.createFile(
-                atPath: folder.file("\(id).secret"), contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]
-            )
-        }
+        try store.register(["0042", "0050"])
         #expect(try store.till("t1", ["init", "--store-id", "0042", "--till", "1"]).exitCode == 0)
         #expect(try store.till("t9", ["init", "--store-id", "0050", "--till", "9"]).exitCode == 0)
         try store.startHeadOffice()

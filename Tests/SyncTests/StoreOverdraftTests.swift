@@ -12,13 +12,14 @@ import Testing
 @Suite(.serialized) struct StoreOverdraftTests {
     let card = try! CardNumber("2900000777774")
 
+    /// Store 0042's three tills (till 1 the hub, in process) and head office (`program` published first).
     func withStore(
-        _ driver: Driver, program: ProgramDefinition,
+        _ driver: Driver, program: ProgramDefinition? = nil,
         _ body: (any HeadOfficeStore, [AgentSyncTests.Till], LocalHubConnection) async throws -> Void
     ) async throws {
         try await Harness.withStore(driver) { store in
             try await store.addStore(id: "0042", secret: "s0042", now: Date())
-            _ = try await store.publishProgram(program, actor: "test", now: Date())
+            if let program { _ = try await store.publishProgram(program, actor: "test", now: Date()) }
             try await Harness.withServer(store) { base in
                 let tills = try ["0042.1", "0042.2", "0042.3"].map { try AgentSyncTests.Till($0, secret: "s0042", base: base) }
                 for till in tills { _ = try await till.client.syncOnce() }
@@ -104,22 +105,6 @@ import Testing
         }
     }
 
-    func withStore(
-        _ driver: Driver, _ body: (any HeadOfficeStore, [AgentSyncTests.Till], LocalHubConnection) async throws -> Void
-    )
-        async throws
-    {
-        try await Harness.withStore(driver) { store in
-            try await store.addStore(id: "0042", secret: "s0042", now: Date())
-            try await Harness.withServer(store) { base in
-                let tills = try ["0042.1", "0042.2", "0042.3"].map {
-                    try AgentSyncTests.Till($0, secret: "s0042", base: base)
-                }
-                let hub = LocalHubConnection(hub: HubService(ledger: tills[0].ledger))
-                try await body(store, tills, hub)
-            }
-        }
-    }
 
     /// The redemption at till 3 reaches head office before the sale at till 2 that earned its points: once the
     /// sale is there, no overdraft stands and the member is not flagged.

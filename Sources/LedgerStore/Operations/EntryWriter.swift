@@ -176,7 +176,8 @@ extension LedgerDatabase {
             }
         }
         // The store's other tills' entries the snapshot does not hold yet (a store hub relayed them).
-        let (withPeers, peersOverflowed) = vouched.addingReportingOverflow(try peerPoints(memberId: memberId, db))
+        let peers = isTillOfStore ? try peerPoints(memberId: memberId, db) : 0
+        let (withPeers, peersOverflowed) = vouched.addingReportingOverflow(peers)
         guard !peersOverflowed else {
             throw LoyaltyError.refused("balance_out_of_range", "card \(card.masked)'s balance is out of range; sync again")
         }
@@ -255,7 +256,7 @@ extension LedgerDatabase {
         }
         // The store's other tills' entries in the window the snapshot does not hold (a store hub brought them;
         // found by attack: a tier reached by sales at two tills was not priced at the third).
-        if let peers = try db.cachedStatement(sql: Self.rollingOfPeers).firstRow(
+        if isTillOfStore, let peers = try db.cachedStatement(sql: Self.rollingOfPeers).firstRow(
             [.integer(holder.memberId), .integer(windowStart)], { (spend: $0.int64(0), points: $0.int64(1)) })
         {
             local.spendMinorUnits += peers.spend

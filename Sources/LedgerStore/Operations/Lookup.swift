@@ -20,18 +20,7 @@ extension LedgerDatabase {
         do {
             // One SELECT is atomic on its own: no transaction needed on this hot path.
             return try queue.unsafeRead { db in
-                let statement = try db.cachedStatement(
-                    sql: """
-                        SELECT m.id, c.status,
-                               IFNULL(s.balance + (SELECT IFNULL(SUM(e.points), 0) FROM entries e
-                                                   WHERE e.member_id = m.id AND e.seq > s.includes_store_seq), m.balance)
-                               + (SELECT IFNULL(SUM(p.points), 0) FROM store_peer_entries p JOIN cards pc ON pc.number = p.card
-                                  WHERE pc.member_id = m.id AND p.seq > IFNULL(
-                                      (SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0)),
-                               m.tier
-                        FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
-                        WHERE c.number = ?
-                        """)
+                let statement = try db.cachedStatement(sql: isTillOfStore ? Self.lookupAtATill : Self.lookup)
                 // The scanner's hot path: bind and read through SQLite's C API on GRDB's cached
                 // statement. GRDB's generic row decoding costs as much as the query itself here.
                 let handle = statement.sqliteStatement
@@ -58,6 +47,28 @@ extension LedgerDatabase {
             throw StorageError.wrapping(error, path: path)
         }
     }
+}
+
+extension LedgerDatabase {
+    /// The scan's lookup; `peers` adds to the balance (at one till of a store with several: the store's other
+    /// tills' entries the snapshot does not hold).
+    private static func lookup(peers: String) -> String {
+        """
+        SELECT m.id, c.status,
+               IFNULL(s.balance + (SELECT IFNULL(SUM(e.points), 0) FROM entries e
+                                   WHERE e.member_id = m.id AND e.seq > s.includes_store_seq), m.balance) \(peers),
+               m.tier
+        FROM cards c JOIN members m ON m.id = c.member_id LEFT JOIN member_snapshots s ON s.member_id = m.id
+        WHERE c.number = ?
+        """
+    }
+    static let lookup = lookup(peers: "")
+    static let lookupAtATill = lookup(
+        peers: """
+            + (SELECT IFNULL(SUM(p.points), 0) FROM store_peer_entries p JOIN cards pc ON pc.number = p.card
+                  WHERE pc.member_id = m.id
+                    AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0))
+            """)
 }
 
 /// SQLite copies the bound text (SQLITE_TRANSIENT, which does not import into Swift).

@@ -18,6 +18,10 @@ public struct HubPosition: Hashable, Sendable {
 /// read before the snapshots; an entry up to that mark is in them (a member an entry was ingested for
 /// after this till's last pull is in the next). Marks are kept when a whole pull completes.
 extension LedgerDatabase {
+    /// Whether this ledger is one till of a store with several (`0042.3`): only such a ledger holds the store's
+    /// other tills' entries, so a store's one box skips their queries on the award and lookup paths.
+    var isTillOfStore: Bool { storeId.contains(".") }
+
     public func hubPosition() throws -> HubPosition {
         try read { db in
             HubPosition(
