@@ -6,6 +6,8 @@
 //      swift run -c release --package-path Benchmarks segments-benchmark sqlite 200000 4000000
 //      swift build -c release --package-path Benchmarks --product loyalty-hq --product fleet-benchmark
 //      scripts/with-postgres Benchmarks/.build/release/fleet-benchmark postgres 1000 2 20
+//      swift build -c release --package-path Benchmarks --product growth-benchmark
+//      scripts/with-postgres Benchmarks/.build/release/growth-benchmark 1000000,10000000,50000000
 import PackageDescription
 
 let package = Package(
@@ -66,6 +68,18 @@ let package = Package(
             ],
             path: "Sources/FleetBenchmark",
             // A straight-line script, like sync-benchmark.
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "growth-benchmark",
+            dependencies: [
+                .product(name: "HeadOffice", package: "loyalty-agent"),
+                .product(name: "SyncProtocol", package: "loyalty-agent"),
+                .product(name: "LoyaltyCore", package: "loyalty-agent"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Sources/GrowthBenchmark",
+            // A straight-line script, like fleet-benchmark.
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(

@@ -21,7 +21,9 @@ import Testing
             try await store.addStore(id: "0042", secret: "s0042", now: Date())
             if let program { _ = try await store.publishProgram(program, actor: "test", now: Date()) }
             try await Harness.withServer(store) { base in
-                let tills = try ["0042.1", "0042.2", "0042.3"].map { try AgentSyncTests.Till($0, secret: "s0042", base: base) }
+                let tills = try ["0042.1", "0042.2", "0042.3"].map {
+                    try AgentSyncTests.Till($0, secret: "s0042", base: base)
+                }
                 for till in tills { _ = try await till.client.syncOnce() }
                 try await body(store, tills, LocalHubConnection(hub: HubService(ledger: tills[0].ledger)))
             }
@@ -53,9 +55,12 @@ import Testing
             for till in tills { _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce() }
             let second = try tills[2].ledger.award(card: card, amount: euros(30_000), receipt: ReceiptReference("S2"))
             #expect((second.firstPurchaseBonus ?? 0) == 0, "one first purchase in the store")
-            for till in tills.reversed() { _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce() }
+            for till in tills.reversed() {
+                _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce()
+            }
             let third = try tills[0].ledger.award(card: card, amount: euros(10_000), receipt: ReceiptReference("S3"))
-            #expect(third.points == 200 && third.tier == "silver", "600.00 spent at the other two tills: silver; \(third)")
+            #expect(
+                third.points == 200 && third.tier == "silver", "600.00 spent at the other two tills: silver; \(third)")
         }
     }
 
@@ -78,7 +83,9 @@ import Testing
             let code = try #require(enrolled.couponsIssued?.first)
             for till in tills { _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce() }
             _ = try tills[2].ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("C1"))
-            for till in tills.reversed() { _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce() }
+            for till in tills.reversed() {
+                _ = try await HubExchange(ledger: till.ledger, connection: hub).exchangeOnce()
+            }
             #expect {
                 _ = try tills[1].ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("C2"))
             } throws: { ($0 as? LoyaltyError) != nil }
@@ -97,7 +104,8 @@ import Testing
             _ = try await HubExchange(ledger: three.ledger, connection: hub).exchangeOnce()
             // Till 3's first sale of the member's day: its kept count of the day must not hide till 2's sale.
             _ = try three.ledger.award(card: card, amount: euros(3_000), receipt: ReceiptReference("T3a"))
-            #expect(try two.ledger.award(card: card, amount: euros(6_000), receipt: ReceiptReference("T2")).points == 60)
+            #expect(
+                try two.ledger.award(card: card, amount: euros(6_000), receipt: ReceiptReference("T2")).points == 60)
             _ = try await HubExchange(ledger: two.ledger, connection: hub).exchangeOnce()
             _ = try await HubExchange(ledger: three.ledger, connection: hub).exchangeOnce()
             let capped = try three.ledger.award(card: card, amount: euros(10_000), receipt: ReceiptReference("T3b"))
@@ -105,6 +113,31 @@ import Testing
         }
     }
 
+    /// Found by attack: till 3 capped its sale knowing till 2's through the hub, then reached head office first;
+    /// head office, without till 2's sale, gave back the cap and paid the first purchase, and till 3 counted those
+    /// corrections on top of till 2's entries from the hub (5500 shown for 3300, and spent). Corrections made
+    /// without entries the hub has relayed wait for them before they count at a till.
+    @Test(arguments: Driver.allCases)
+    func correctionsMadeWithoutTheOtherTillsEntriesDoNotCountTwice(_ driver: Driver) async throws {
+        let program = try MemberFactsTravelTests.dayCapProgram(extra: "\nbonuses: {first_purchase_points: 200}")
+        try await withStore(driver, program: program) { store, tills, hub in
+            let (two, three) = (tills[1], tills[2])
+            let euros = { (minor: Int64) in Money(minorUnits: minor, currency: .euro) }
+            _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try two.ledger.award(card: card, amount: euros(40_000), receipt: ReceiptReference("T2"))
+            _ = try await HubExchange(ledger: two.ledger, connection: hub).exchangeOnce()
+            _ = try await HubExchange(ledger: three.ledger, connection: hub).exchangeOnce()
+            #expect(
+                try three.ledger.award(card: card, amount: euros(40_000), receipt: ReceiptReference("T3")).points == 0)
+            _ = try await three.client.syncOnce()
+            let shown = try #require(try three.ledger.lookup(card: card)).balance
+            #expect(shown <= 300, "100 a day and the first purchase's 200, whatever head office holds yet: \(shown)")
+            _ = try await two.client.syncOnce()
+            _ = try await three.client.syncOnce()
+            #expect(try await store.member(card: card.value, now: Date())?.balance == 300)
+            #expect(try three.ledger.lookup(card: card)?.balance == 300)
+        }
+    }
 
     /// The redemption at till 3 reaches head office before the sale at till 2 that earned its points: once the
     /// sale is there, no overdraft stands and the member is not flagged.
@@ -156,12 +189,14 @@ import Testing
         try await withStore(driver) { store, tills, hub in
             let (two, three) = (tills[1], tills[2])
             _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
-            _ = try two.ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try two.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
             _ = try await two.client.syncOnce()
             _ = try await three.client.syncOnce()
             let now = Date()
             _ = try two.ledger.redeem(card: card, points: 100, receipt: ReceiptReference("X"), at: now)
-            _ = try three.ledger.redeem(card: card, points: 100, receipt: ReceiptReference("Y"), at: now.addingTimeInterval(1))
+            _ = try three.ledger.redeem(
+                card: card, points: 100, receipt: ReceiptReference("Y"), at: now.addingTimeInterval(1))
             _ = try await three.client.syncOnce()
             #expect(try await store.overdrafts().isEmpty, "nothing overdrawn as it arrived")
             _ = try await two.client.syncOnce()
@@ -182,9 +217,11 @@ import Testing
             let (one, two, three) = (tills[0], tills[1], tills[2])
             let (p, q) = (card, try CardNumber("2900000123458"))
             _ = try one.ledger.enroll(card: p, name: "Ann", birthday: nil)
-            _ = try one.ledger.award(card: p, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("P1"))
+            _ = try one.ledger.award(
+                card: p, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("P1"))
             _ = try two.ledger.enroll(card: q, name: "Ann B", birthday: nil)
-            _ = try two.ledger.award(card: q, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("Q1"))
+            _ = try two.ledger.award(
+                card: q, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("Q1"))
             for till in tills { _ = try await till.client.syncOnce() }
             try await store.mergeMembers(keep: p.value, other: q.value, actor: "test", reason: nil, now: Date())
             for till in [one, three] { _ = try await till.client.syncOnce() }
@@ -195,7 +232,8 @@ import Testing
             _ = try three.ledger.redeem(card: p, points: 150, receipt: ReceiptReference("PR1"))
             await atThree.finish(held: true, written: true, card: p, receipt: try ReceiptReference("PR1"))
             await #expect {
-                _ = try await HubRedemption(exchange: exchanges[1]).prepare(card: q, points: 100, receipt: ReceiptReference("QR1"))
+                _ = try await HubRedemption(exchange: exchanges[1]).prepare(
+                    card: q, points: 100, receipt: ReceiptReference("QR1"))
             } throws: { ($0 as? LoyaltyError)?.code == "over_balance" }
         }
     }
@@ -206,7 +244,8 @@ import Testing
         try await withStore(driver) { store, tills, hub in
             let (one, two) = (tills[0], tills[1])
             _ = try two.ledger.enroll(card: card, name: "Ann", birthday: nil)
-            _ = try two.ledger.award(card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try two.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
             for till in tills { _ = try await till.client.syncOnce() }
             _ = try await store.blockCard(card.value, force: false, now: Date())
             _ = try await one.client.syncOnce()

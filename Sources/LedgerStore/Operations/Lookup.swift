@@ -1,6 +1,6 @@
-public import LoyaltyCore
 import GRDB
 import GRDBSQLite
+public import LoyaltyCore
 
 /// The member behind a scanned card, as the till needs it at once: no history, one indexed read.
 /// `balance` is the vouched balance (head office's snapshot plus this store's newer entries).
@@ -40,7 +40,9 @@ extension LedgerDatabase {
                 case SQLITE_DONE:
                     return nil
                 case let code:
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: code),
+                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
             }
         } catch {
@@ -68,6 +70,7 @@ extension LedgerDatabase {
             + (SELECT IFNULL(SUM(p.points), 0) FROM store_peer_entries p JOIN cards pc ON pc.number = p.card
                   WHERE pc.member_id = m.id
                     AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0))
+            - \(LedgerDatabase.withheldCorrections(member: "m.id"))
             """)
 }
 

@@ -1,0 +1,238 @@
+// Head office as history grows (issue 21): ingest rate and report times at 1 M, 10 M and 50 M entries on
+// PostgreSQL, the history generated inside the database.
+//
+//   swift build -c release --package-path Benchmarks --product growth-benchmark
+//   scripts/with-postgres Benchmarks/.build/release/growth-benchmark [sizes=1000000,10000000,50000000] [members=500000]
+//
+// History grows backwards from now at a fixed pace (one entry every 2.5 s across 100 stores, about four years
+// for 50 M), so every stage has the same recent traffic and only the history behind it grows: a report that
+// reads only what it needs stays flat; one that reads all history grows with it. At each stage, with the same
+// program (tiers, points lapsing after a year):
+//   - ingest: 20 live stores push 10 batches of 50 sales each, in order, through head office's ingest (the
+//     store's lock, duplicate check, cards, balances, reconcilers), timed as entries/s;
+//   - reports, each timed: store totals, the dashboard's 14 days and tier counts, overdrafts, stores, 200
+//     member look-ups, a store's pull, and points expiring within 30 days.
+// Prints one row per stage and each figure against the first stage's (goal: within ±15 %).
+import Foundation
+import HeadOffice
+import Logging
+import LoyaltyCore
+import PostgresNIO
+import SyncProtocol
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let sizes = (arguments.first ?? "1000000,10000000,50000000").split(separator: ",").compactMap { Int($0) }
+let memberCount = arguments.dropFirst().first.flatMap(Int.init) ?? 500_000
+guard !sizes.isEmpty, sizes == sizes.sorted(), sizes.allSatisfy({ $0 >= 100_000 && $0 % 100 == 0 }),
+    memberCount >= 1_000
+else {
+    print("usage: growth-benchmark [sizes=1000000,10000000,50000000 (ascending, multiples of 100)] [members=500000]")
+    exit(2)
+}
+guard let url = ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"] else {
+    print("growth-benchmark needs a PostgreSQL server: run it through scripts/with-postgres")
+    exit(2)
+}
+var logger = Logger(label: "growth-benchmark")
+logger.logLevel = .error
+let clock = ContinuousClock()
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+let now = Date()
+let nowMilliseconds = Int64(now.timeIntervalSince1970 * 1000)
+/// One entry every 2.5 s, across the chain.
+let paceMilliseconds: Int64 = 2_500
+let historyStores = 100
+let liveStores = (0..<20).map { String(format: "live%02d", $0) }
+let calendar = try ChainCalendar(identifier: "UTC")
+let database = "bench_growth_" + UUID().uuidString.prefix(8).lowercased()
+
+func card(member: Int) -> String { "29" + String(format: "%010d", member) + "0" }
+/// SQL of entry i's member: a quadratic skew (a few members buy far more often than most).
+let memberOfEntry =
+    "(1 + (((i * 2654435761) % 1000003) * ((i * 2654435761) % 1000003) / 1000003) * \(memberCount) / 1000003)"
+
+func withClient<T>(_ database: String?, _ body: (PostgresClient) async throws -> T) async throws -> T {
+    var configuration = try PostgresHeadOfficeStore.configuration(url: url)
+    if let database { configuration.database = database }
+    let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}
+
+/// Entries `from` < i ≤ `to`: entry i belongs to history store i mod 100 (its sequences stay contiguous), is
+/// i × pace before now; every 10th takes back part of the sale before it, every 25th redeems.
+func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
+    let chunk = 1_000_000
+    var start = from
+    while start < to {
+        let end = min(to, start + chunk)
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
+                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
+                    SELECT 'h' || lpad((i % \(historyStores))::text, 2, '0'), i / \(historyStores) + 1, 'g' || i,
+                           m, '29' || lpad(m::text, 10, '0') || '0',
+                           CASE WHEN i % 10 = 0 THEN 'reverse' WHEN i % 25 = 0 THEN 'redeem' ELSE 'earn' END,
+                           CASE WHEN i % 10 = 0 THEN -1 WHEN i % 25 = 0 THEN -20 ELSE 10 END,
+                           CASE WHEN i % 10 = 0 THEN -50 WHEN i % 25 = 0 THEN 0 ELSE 100 + (i * 48271) % 20000 END,
+                           'EUR', 'R' || i, NULL, 1, NULL, \(nowMilliseconds) - i * \(paceMilliseconds),
+                           \(nowMilliseconds) - i * \(paceMilliseconds)
+                    FROM (SELECT i, \(memberOfEntry) AS m FROM generate_series(\(start + 1)::bigint, \(end)::bigint) AS i) AS g
+                    """), logger: logger)
+        start = end
+    }
+    // The stores' marks and the members' balances, as ingest would have left them.
+    try await client.query(
+        PostgresQuery(
+            unsafeSQL: """
+                UPDATE hq_stores s SET acknowledged_seq = c.n FROM (
+                    SELECT 'h' || lpad(k::text, 2, '0') AS id, (\(to) - k) / \(historyStores) + CASE WHEN k = 0 THEN 0 ELSE 1 END AS n
+                    FROM generate_series(0, \(historyStores - 1)) AS k) AS c
+                WHERE s.id = c.id
+                """), logger: logger)
+    try await client.query(
+        PostgresQuery(
+            unsafeSQL: """
+                UPDATE hq_members m SET balance = t.points, lifetime_spend_minor = t.spend FROM (
+                    SELECT member_id, SUM(points)::bigint AS points, SUM(amount_minor)::bigint AS spend FROM hq_entries GROUP BY member_id) t
+                WHERE m.id = t.member_id
+                """), logger: logger)
+    try await client.query("VACUUM ANALYZE", logger: logger)
+}
+
+struct Stage {
+    var entries: Int
+    var ingestPerSecond: Double
+    var times: [(name: String, seconds: Double)]
+}
+
+func timed(_ name: String, _ body: () async throws -> Void) async throws -> (name: String, seconds: Double) {
+    let start = clock.now
+    try await body()
+    return (name, seconds(clock.now - start))
+}
+
+var batchNumber = 0
+func measure(_ store: PostgresHeadOfficeStore, entries: Int) async throws -> Stage {
+    // Ingest: every live store pushes 10 batches of 50 sales of members with a history, in order.
+    let ingestStart = clock.now
+    var pushed = 0
+    for number in 0..<10 {
+        for (index, storeId) in liveStores.enumerated() {
+            let base = Int64(batchNumber * 50)
+            let batch = PushBatch(
+                entries: (0..<50).map { offset in
+                    let serial = batchNumber * 50 + offset
+                    let member = 1 + (serial * 7_919 + index * 104_729) % memberCount
+                    return SyncEntry(
+                        seq: base + Int64(offset) + 1, id: "\(storeId)-\(serial)", card: card(member: member),
+                        kind: "earn",
+                        points: 10, amountMinor: 1_000, currency: "EUR", receipt: "L\(storeId)-\(serial)",
+                        refersToSeq: nil,
+                        ruleVersion: 1, reason: nil, createdAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                }, backlog: 0)
+            let result = try await store.ingest(storeId: storeId, batch: batch, nonce: nil, now: Date())
+            precondition(result.acknowledgedSeq == base + 50, "ingest of \(storeId) answered \(result)")
+            pushed += 50
+        }
+        batchNumber += 1
+        _ = number
+    }
+    let ingestRate = Double(pushed) / seconds(clock.now - ingestStart)
+    let today = calendar.today(now)
+    var times: [(name: String, seconds: Double)] = []
+    times.append(try await timed("totals") { _ = try await store.totals() })
+    times.append(
+        try await timed("dashboard 14 days") {
+            _ = try await store.dailyTotals(sinceMilliseconds: nowMilliseconds - 14 * 86_400_000, calendar: calendar)
+        })
+    times.append(try await timed("tier counts") { _ = try await store.tierCounts(now: Date()) })
+    times.append(try await timed("overdrafts") { _ = try await store.overdrafts() })
+    times.append(try await timed("stores") { _ = try await store.stores() })
+    times.append(
+        try await timed("200 look-ups") {
+            for index in 0..<200 {
+                _ = try await store.member(card: card(member: 1 + index * 2_477 % memberCount), now: Date())
+            }
+        })
+    times.append(
+        try await timed("pull") {
+            _ = try await store.updates(storeId: liveStores[0], since: 0, storeAcknowledged: nil, now: Date())
+        })
+    times.append(
+        try await timed("expiring 30 d") {
+            _ = try await store.expiringPoints(asOfDay: today, withinDays: 30, calendar: calendar)
+        })
+    return Stage(entries: entries, ingestPerSecond: ingestRate, times: times)
+}
+
+print(
+    "growth-benchmark: PostgreSQL, \(memberCount) members, stages \(sizes.map(String.init).joined(separator: ", ")) entries"
+)
+try await withClient(nil) {
+    try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"), logger: logger)
+}
+var stages: [Stage] = []
+try await withClient(database) { client in
+    let store = PostgresHeadOfficeStore(client: client, logger: logger)
+    try await store.migrate()
+    for index in 0..<historyStores {
+        try await store.addStore(id: String(format: "h%02d", index), secret: "growth-secret-0123456789", now: now)
+    }
+    for id in liveStores { try await store.addStore(id: id, secret: "growth-secret-0123456789", now: now) }
+    try await client.query(
+        PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO hq_members (id, first_card, balance, lifetime_spend_minor, version, created_at_ms)
+                SELECT i, '29' || lpad(i::text, 10, '0') || '0', 0, 0, 0, \(nowMilliseconds - 5 * 365 * 86_400_000)
+                FROM generate_series(1, \(memberCount)) AS i;
+                """), logger: logger)
+    try await client.query(
+        PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO hq_cards (card, member_id, blocked, version) SELECT first_card, id, FALSE, 0 FROM hq_members
+                """), logger: logger)
+    try await client.query(
+        PostgresQuery(unsafeSQL: "SELECT setval(pg_get_serial_sequence('hq_members', 'id'), \(memberCount))"),
+        logger: logger)
+    let program = try ProgramFile.parse(
+        """
+        valid_from: 2000-01-01T00:00:00Z
+        earning: {points_per_unit: 1, rounding: down}
+        tiers:
+          - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+          - {name: silver, min_rolling_spend: "500.00", earn_multiplier_percent: 125}
+        redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+        expiry: {after_days: 365}
+        """)
+    _ = try await store.publishProgram(program, actor: "growth-benchmark", now: now)
+    var generatedUpTo = 0
+    for size in sizes {
+        let generation = clock.now
+        try await generate(from: generatedUpTo, to: size, client)
+        generatedUpTo = size
+        print(String(format: "%d entries generated (%.0f s); measuring…", size, seconds(clock.now - generation)))
+        let stage = try await measure(store, entries: size)
+        stages.append(stage)
+        let first = stages[0]
+        var line = String(
+            format: "%11d entries: ingest %6.0f entries/s (%.2f×)", size, stage.ingestPerSecond,
+            stage.ingestPerSecond / first.ingestPerSecond)
+        for (index, time) in stage.times.enumerated() {
+            line += String(
+                format: "; %@ %.3f s (%.2f×)", time.name, time.seconds,
+                time.seconds / max(first.times[index].seconds, 1e-6))
+        }
+        print(line)
+    }
+}
+try await withClient(nil) {
+    try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"), logger: logger)
+}
+print("goal: every figure within ±15 % of the first stage's (0.85× … 1.15×)")
