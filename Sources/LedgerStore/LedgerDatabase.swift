@@ -25,8 +25,8 @@ public final class LedgerDatabase: Sendable {
     /// cost more than the award's own SQL.
     /// Every installed program version, oldest first; reloaded when a newer version is installed.
     private let programCache = Mutex<[LoyaltyProgram]?>(nil)
-    /// Head office's time minus this till's (``headOfficeNow(_:)``), loaded at open.
-    let headOfficeClockOffset: Mutex<Int64>
+    /// Head office's clock as this till last learnt it (``headOfficeNow()``), loaded at open.
+    let headOfficeClock: Mutex<HeadOfficeClock>
 
     /// Options for a ledger created on first use.
     public struct CreationOptions: Sendable {
@@ -53,7 +53,8 @@ public final class LedgerDatabase: Sendable {
                 // WAL lets the manager's reads run beside the till's writes. Set here rather than via
                 // GRDB's `.wal` option, which lowers synchronous to NORMAL.
                 guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
-                    throw StorageError(code: "cannot_open", message: "ledger \(path): SQLite could not switch to WAL mode")
+                    throw StorageError(
+                        code: "cannot_open", message: "ledger \(path): SQLite could not switch to WAL mode")
                 }
                 // FULL: every commit fsyncs the WAL, so an acknowledged award survives power loss.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -62,9 +63,9 @@ public final class LedgerDatabase: Sendable {
             try LedgerSchema.migrator.migrate(queue)
             let (storeId, ledgerId, offset) = try queue.write { db in
                 let (storeId, ledgerId) = try Self.initialiseMeta(db, options: options, now: now)
-                return (storeId, ledgerId, try Self.storedHeadOfficeClockOffset(db))
+                return (storeId, ledgerId, try Self.storedHeadOfficeClock(db))
             }
-            self.headOfficeClockOffset = Mutex(offset)
+            self.headOfficeClock = Mutex(offset)
             self.storeIdentity = Mutex(storeId)
             self.ledgerId = ledgerId
             self.queue = queue
@@ -97,7 +98,9 @@ public final class LedgerDatabase: Sendable {
             } catch {
                 throw StorageError(
                     code: "cannot_open",
-                    message: "ledger \(path): cannot create the folder \(folder); create it and give the agent's user write access")
+                    message:
+                        "ledger \(path): cannot create the folder \(folder); create it and give the agent's user write access"
+                )
             }
         } else if !isDirectory.boolValue {
             throw StorageError(code: "cannot_open", message: "ledger \(path): \(folder) is not a folder")
@@ -118,10 +121,12 @@ public final class LedgerDatabase: Sendable {
     /// Names that cannot be a store id (they mean "unassigned").
     public static var unassignedStoreIdNames: Set<String> { unassignedStoreIds }
 
-    private static func initialiseMeta(_ db: Database, options: CreationOptions, now: Date) throws -> (String?, String) {
+    private static func initialiseMeta(_ db: Database, options: CreationOptions, now: Date) throws -> (String?, String)
+    {
         if try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'store_id'") == nil {
             try db.execute(
-                sql: "INSERT INTO store_meta (key, value) VALUES ('store_id', ?), ('hq_acknowledged_seq', '0'), ('created_at', ?)",
+                sql:
+                    "INSERT INTO store_meta (key, value) VALUES ('store_id', ?), ('hq_acknowledged_seq', '0'), ('created_at', ?)",
                 arguments: [options.storeId ?? "", now.millisecondsSince1970])
             let document = String(decoding: try JSONEncoder().encode(options.program), as: UTF8.self)
             try db.execute(
@@ -197,10 +202,14 @@ public final class LedgerDatabase: Sendable {
     /// The program version currently in force (the highest installed).
     /// The program in force now: the highest installed version whose valid_from has come (head
     /// office publishes versions ahead of time; a till offline keeps the last one it has).
-    func currentProgram(_ db: Database, at now: Date = Date()) throws -> LoyaltyProgram {
-        let newest = try db.cachedStatement(sql: "SELECT MAX(version) FROM program_versions").firstRow([]) { row in
-            row.optionalInt64(0).map(Int.init)
-        } ?? nil
+    /// `now` defaults to head office's clock as this till last learnt it (found by attack: a till two days fast priced
+    /// sales by a version published for tomorrow, and head office kept it).
+    func currentProgram(_ db: Database, at now: Date? = nil) throws -> LoyaltyProgram {
+        let now = now ?? headOfficeNow()
+        let newest =
+            try db.cachedStatement(sql: "SELECT MAX(version) FROM program_versions").firstRow([]) { row in
+                row.optionalInt64(0).map(Int.init)
+            } ?? nil
         var programs = programCache.withLock { $0 }
         if programs?.last?.version != newest {
             programs = try String.fetchAll(db, sql: "SELECT document FROM program_versions ORDER BY version").map {

@@ -2,10 +2,10 @@ public import AsyncHTTPClient
 import CompressNIO
 public import Foundation
 public import LedgerStore
+import LoyaltyCore
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
-import LoyaltyCore
 public import SyncProtocol
 
 /// What one sync run moved.
@@ -63,7 +63,9 @@ public struct SyncClient: Sendable {
     }
 
     func push() async throws -> SyncReport {
-        var report = SyncReport(pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0, blockedCards: 0, cursor: 0)
+        var report = SyncReport(
+            pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
+            blockedCards: 0, cursor: 0)
         var limit = settings.batchMaximumEntries
         for _ in 0..<settings.maximumBatchesPerRun {
             let position = try ledger.syncPosition()
@@ -72,18 +74,22 @@ public struct SyncClient: Sendable {
             guard position.backlog > 0 else { break }
             let outbox = try ledger.outbox(limit: limit)
             let entries = outbox.map { SyncEntry($0) }
-            let body = try JSONEncoder().encode(PushBatch(entries: entries, backlog: position.backlog - Int64(entries.count), ledgerId: ledger.ledgerId))
+            let body = try JSONEncoder().encode(
+                PushBatch(entries: entries, backlog: position.backlog - Int64(entries.count), ledgerId: ledger.ledgerId)
+            )
             if body.count > settings.batchMaximumBytes && limit > 1 {
                 limit = max(1, limit / 2)  // stay under the byte bound: fewer entries per batch
                 continue
             }
-            let result: PushResult = try await send(.POST, path: "/v1/stores/\(settings.storeId)/batches", body: body, gzip: true)
+            let result: PushResult = try await send(
+                .POST, path: "/v1/stores/\(settings.storeId)/batches", body: body, gzip: true)
             report.batches += 1
             report.pushedEntries += result.accepted
             report.duplicateEntries += result.duplicates
             // Advance only from head office's answer; on a gap it names where to resend from.
             // Overflow-safe: these numbers come from the network.
-            let mark = result.expectedSeq.map { min(result.acknowledgedSeq, $0 > 0 ? $0 - 1 : 0) } ?? result.acknowledgedSeq
+            let mark =
+                result.expectedSeq.map { min(result.acknowledgedSeq, $0 > 0 ? $0 - 1 : 0) } ?? result.acknowledgedSeq
             report.acknowledgedSeq = try ledger.acknowledge(upTo: mark)
             report.backlog = position.lastSeq - report.acknowledgedSeq
             if result.accepted == 0 && result.expectedSeq == nil && result.duplicates == 0 { break }
@@ -101,12 +107,15 @@ public struct SyncClient: Sendable {
             // Our mark tells head office when its history was rewound (restored): it then starts a new epoch.
             let mark = try ledger.syncPosition().acknowledgedSeq
             let page: UpdatesPage = try await send(
-                .GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)&acknowledged=\(mark)", body: Data(), gzip: false)
+                .GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)&acknowledged=\(mark)", body: Data(),
+                gzip: false)
             // Figures from the wire are bounded before they reach the ledger (a till adds its own points to them).
             if let wild = page.members.first(where: { $0.balance.magnitude > Self.maximumBalanceMagnitude }) {
                 throw SyncFailure.refused(
                     status: 200, code: "balance_out_of_range",
-                    message: "head office sent a balance of \(wild.balance) points, beyond any real one; nothing was applied")
+                    message:
+                        "head office sent a balance of \(wild.balance) points, beyond any real one; nothing was applied"
+                )
             }
             // The first page's marks: read before any of the pull's snapshots, so they hold at least that much.
             if storeTillMarks == nil { storeTillMarks = page.storeTillMarks }
@@ -129,9 +138,12 @@ public struct SyncClient: Sendable {
                             }
                         },
                         coupons: ($0.coupons ?? []).map {
-                            HeadOfficeCoupon(code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion, issuedAtMilliseconds: $0.issuedAtMilliseconds)
+                            HeadOfficeCoupon(
+                                code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion,
+                                issuedAtMilliseconds: $0.issuedAtMilliseconds)
                         },
-                        rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday, enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
+                        rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday,
+                        enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
                         dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card,
                         salesSinceEnrolment: $0.salesSinceEnrolment, name: $0.name)
                 },
@@ -173,7 +185,8 @@ public struct SyncClient: Sendable {
         // The secret file is read for every request: a secret head office rotated is used without a restart.
         let secret = try settings.signingSecret(forLedger: ledgerName)
         for (name, value) in RequestSigning.headers(
-            storeId: ledgerName ?? settings.storeId, secret: secret, method: method.rawValue, path: path, body: payload.readableBytesView,
+            storeId: ledgerName ?? settings.storeId, secret: secret, method: method.rawValue, path: path,
+            body: payload.readableBytesView,
             now: ledger.headOfficeNow())
         {
             request.headers.add(name: name, value: value)
@@ -185,6 +198,7 @@ public struct SyncClient: Sendable {
         }
         let response: HTTPClientResponse
         let answer: ByteBuffer
+        let sentAt = Date()
         do {
             response = try await http.execute(request, timeout: .seconds(settings.requestTimeoutSeconds))
             answer = try await response.body.collect(upTo: 8 << 20)
@@ -196,6 +210,8 @@ public struct SyncClient: Sendable {
         let data = Data(buffer: answer)
         switch response.status.code {
         case 200..<300:
+            try followHeadOfficesClock(
+                response.headers.first(name: RequestSigning.headOfficeTimeHeader), sentAt: sentAt)
             do {
                 return try JSONDecoder().decode(Answer.self, from: data)
             } catch {
@@ -209,15 +225,21 @@ public struct SyncClient: Sendable {
                 throw SyncFailure.unreachable("the request reached head office twice and its answer was lost; retrying")
             }
             // This till's clock is off: sign by head office's clock (and date entries by it) and send again, once.
-            if body?.error == "stale", !resignedByHeadOfficesClock, let headOfficeTime = body?.headOfficeTimeMilliseconds {
-                let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(Int64(Date().timeIntervalSince1970 * 1000))
+            if body?.error == "stale", !resignedByHeadOfficesClock,
+                let headOfficeTime = body?.headOfficeTimeMilliseconds
+            {
+                let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(
+                    Int64(Date().timeIntervalSince1970 * 1000))
                 if !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) {
                     try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
                     return try await send(
-                        method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true, asLedger: ledgerName)
+                        method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true,
+                        asLedger: ledgerName)
                 }
             }
-            throw SyncFailure.refused(status: Int(response.status.code), code: body?.error ?? "refused", message: body?.message ?? response.status.reasonPhrase)
+            throw SyncFailure.refused(
+                status: Int(response.status.code), code: body?.error ?? "refused",
+                message: body?.message ?? response.status.reasonPhrase)
         default:
             throw SyncFailure.headOfficeError(status: Int(response.status.code), message: response.status.reasonPhrase)
         }
@@ -225,25 +247,55 @@ public struct SyncClient: Sendable {
 }
 
 extension SyncClient {
+    /// The longest round trip whose answer sets this till's clock: the answer's time is taken as the trip's middle.
+    static let clockReadingMaximumRoundTripMilliseconds: Int64 = 2_000
+
+    /// Follows head office's clock from an answer's time (found by attack: a till whose clock was set right after
+    /// a `stale` refusal kept the offset it had learnt and dated every sale two days back, out of the day cap).
+    /// Moves the offset only by a second or more, and only from a quick answer.
+    func followHeadOfficesClock(_ header: String?, sentAt: Date) throws {
+        guard let header, let headOfficeTime = Int64(header) else { return }
+        let sent = Int64(sentAt.timeIntervalSince1970 * 1000)
+        let received = Int64(Date().timeIntervalSince1970 * 1000)
+        guard received >= sent, received - sent <= Self.clockReadingMaximumRoundTripMilliseconds else { return }
+        let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(sent + (received - sent) / 2)
+        guard !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) else {
+            return
+        }
+        let (change, changeOverflow) = offset.subtractingReportingOverflow(ledger.headOfficeClockOffsetMilliseconds)
+        guard !changeOverflow, change.magnitude >= 1_000 else { return }
+        try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
+    }
+
     /// Pushes a batch of another till of this store (the store hub relaying it), signed as that till.
     public func pushRelayed(ledgerName: String, batch: PushBatch) async throws -> PushResult {
-        guard let identity = TillIdentity(ledgerName: ledgerName), identity.storeId == TillIdentity(ledgerName: settings.storeId)?.storeId
-        else { throw SyncFailure.configuration("\(ledgerName) is not a till of this store; the hub relays only its own store's tills") }
+        guard let identity = TillIdentity(ledgerName: ledgerName),
+            identity.storeId == TillIdentity(ledgerName: settings.storeId)?.storeId
+        else {
+            throw SyncFailure.configuration(
+                "\(ledgerName) is not a till of this store; the hub relays only its own store's tills")
+        }
         let body = try JSONEncoder().encode(batch)
-        return try await send(.POST, path: "/v1/stores/\(ledgerName)/batches", body: body, gzip: true, asLedger: ledgerName)
+        return try await send(
+            .POST, path: "/v1/stores/\(ledgerName)/batches", body: body, gzip: true, asLedger: ledgerName)
     }
 }
 
 extension SyncEntry {
     public init(_ entry: OutboxEntry) {
         self.init(
-            seq: entry.seq, id: entry.id, card: entry.card, kind: entry.kind, points: entry.points, amountMinor: entry.amountMinor,
-            currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq, ruleVersion: entry.ruleVersion, reason: entry.reason,
-            createdAtMilliseconds: entry.createdAtMilliseconds, memberName: entry.memberName, memberBirthday: entry.memberBirthday,
+            seq: entry.seq, id: entry.id, card: entry.card, kind: entry.kind, points: entry.points,
+            amountMinor: entry.amountMinor,
+            currency: entry.currency, receipt: entry.receipt, refersToSeq: entry.refersToSeq,
+            ruleVersion: entry.ruleVersion, reason: entry.reason,
+            createdAtMilliseconds: entry.createdAtMilliseconds, memberName: entry.memberName,
+            memberBirthday: entry.memberBirthday,
             joinsCard: entry.joinsCard, referredBy: entry.referredBy, feedbackScore: entry.feedbackScore,
             couponCode: entry.couponCode, refersToStore: entry.refersToStore,
             lines: entry.lines?.map { SyncSaleLine(sku: $0.sku, amountMinor: $0.amountMinor, points: $0.points) },
-            returnedLines: entry.returnedLines?.map { SyncLineReturn(line: $0.line, amountMinor: $0.amountMinor, points: $0.points) })
+            returnedLines: entry.returnedLines?.map {
+                SyncLineReturn(line: $0.line, amountMinor: $0.amountMinor, points: $0.points)
+            })
         earningBase = entry.earningBase
         pricedTier = entry.pricedTier
         pricedBirthday = entry.pricedBirthday

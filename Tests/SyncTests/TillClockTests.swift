@@ -1,11 +1,13 @@
 import Foundation
 import HeadOffice
-import LedgerStore
 import LoyaltyCore
 import SyncClient
 import SyncProtocol
+import Synchronization
 import TestSupport
 import Testing
+
+@testable import LedgerStore
 
 /// A till's wall clock can be wrong. Head office keeps what the till stated, but a sale cannot have happened
 /// after it arrived: an entry dated ahead of head office's clock counts from its arrival.
@@ -24,7 +26,8 @@ import Testing
                 let card = try CardNumber(GTIN.withCheckDigit("290000091001"))
                 let ahead = Date().addingTimeInterval(200 * 86_400)
                 _ = try till.ledger.enroll(card: card, name: "Ana", birthday: nil)
-                _ = try till.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("A-1"), at: ahead)
+                _ = try till.ledger.award(
+                    card: card, amount: money("50.00"), receipt: ReceiptReference("A-1"), at: ahead)
                 _ = try await till.client.syncOnce()
                 let now = Date()
                 #expect(try await store.member(card: card.value, now: now)?.rollingSpendMinor == 5_000)
@@ -59,12 +62,80 @@ import Testing
                 let history = try await store.pointHistories(cards: [card.value], expiredOnly: false)
                 let dated = try #require(history.first?.events.first { $0.key == "A:3" }?.atMilliseconds)
                 let headOfficeNow = Date().addingTimeInterval(headOfficeAheadSeconds).timeIntervalSince1970 * 1000
-                #expect(abs(Double(dated) - headOfficeNow) < 30_000, "dated \(dated), head office's now \(headOfficeNow)")
+                #expect(
+                    abs(Double(dated) - headOfficeNow) < 30_000, "dated \(dated), head office's now \(headOfficeNow)")
                 // A later process (the next command) starts from what was learnt.
                 let reopened = try LedgerDatabase(path: till.folder.file("A.db"))
                 #expect(abs(Double(reopened.headOfficeClockOffsetMilliseconds) - headOfficeAheadSeconds * 1000) < 5_000)
             }
         }
+    }
+
+    /// A till a minute and a half behind was never refused as `stale` (five minutes allowed), so it never learnt head
+    /// office's clock: its sale near midnight landed on the day before. Every sync's answer carries head office's
+    /// clock now; the till follows it, and follows it back when the difference goes (found by attack: a clock set
+    /// right after a `stale` refusal kept the old offset and dated every sale two days back).
+    @Test func aTillFollowsHeadOfficesClockAtEverySync() async throws {
+        let headOfficeAheadSeconds = Mutex(90.0)
+        try await Harness.withStore(.sqlite) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            let clock: @Sendable () -> Date = { Date().addingTimeInterval(headOfficeAheadSeconds.withLock { $0 }) }
+            try await Harness.withServer(store, clock: clock) { base in
+                let till = try AgentSyncTests.Till("A", secret: "s", base: base)
+                #expect(till.ledger.headOfficeClockOffsetMilliseconds.magnitude < 1_000)
+                _ = try await till.client.syncOnce()
+                #expect(abs(Double(till.ledger.headOfficeClockOffsetMilliseconds) - 90_000) < 2_000)
+                let reopened = try LedgerDatabase(path: till.folder.file("A.db"))
+                #expect(abs(Double(reopened.headOfficeClockOffsetMilliseconds) - 90_000) < 2_000)
+                headOfficeAheadSeconds.withLock { $0 = 0 }
+                _ = try await till.client.syncOnce()
+                #expect(till.ledger.headOfficeClockOffsetMilliseconds.magnitude < 2_000)
+            }
+        }
+    }
+
+    /// Found by attack: a till two days fast priced a sale by a version head office published for tomorrow. The till
+    /// chooses the version in force by head office's clock once it has learnt it.
+    @Test func theProgramInForceIsChosenByHeadOfficesClock() async throws {
+        let twoDays = 2 * 86_400.0
+        try await Harness.withStore(.sqlite) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            let headOfficeNow = Date().addingTimeInterval(-twoDays)
+            let tomorrow = ISO8601DateFormatter().string(from: headOfficeNow.addingTimeInterval(86_400))
+            let later = try ProgramFile.parse(
+                """
+                valid_from: \(tomorrow)
+                earning: {points_per_unit: 3, rounding: down}
+                tiers:
+                  - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                """)
+            _ = try await store.publishProgram(later, actor: "test", now: headOfficeNow)
+            try await Harness.withServer(store, clock: { Date().addingTimeInterval(-twoDays) }) { base in
+                let till = try AgentSyncTests.Till("A", secret: "s", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000091017"))
+                _ = try await till.client.syncOnce()
+                _ = try till.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                let sale = try till.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("P-1"))
+                #expect(sale.ruleVersion == 1 && sale.points == 100, "\(sale)")
+            }
+        }
+    }
+
+    /// Head office's clock as read holds for the rest of the boot, whatever the wall clock does after; after a restart
+    /// the wall clock and the offset stand in.
+    @Test func headOfficesClockHoldsWhenTheWallClockIsSetRight() {
+        let learnt = HeadOfficeClock(offsetMilliseconds: -172_800_000, reading: ("boot-1", 1_000_000_000, 5_000))
+        // The till's wall clock was two days fast when it learnt; it is set right, and 60 s pass.
+        #expect(
+            learnt.now(wallClockMilliseconds: 1_000_060_000, bootId: "boot-1", sinceBootMilliseconds: 65_000)
+                == 1_000_060_000)
+        #expect(
+            learnt.now(wallClockMilliseconds: 1_000_060_000, bootId: "boot-2", sinceBootMilliseconds: 1_000)
+                == 827_260_000)
+        let extreme = HeadOfficeClock(offsetMilliseconds: 1, reading: ("b", Int64.max, 0))
+        #expect(
+            extreme.now(wallClockMilliseconds: Int64.max, bootId: "b", sinceBootMilliseconds: Int64.max) == Int64.max)
     }
 
     @Test(arguments: Driver.allCases)
@@ -74,7 +145,8 @@ import Testing
             let ahead = Int64(Date().addingTimeInterval(30 * 86_400).timeIntervalSince1970 * 1000)
             let batch = PushBatch(entries: [Harness.entry(1, points: 40, at: ahead)], backlog: 0)
             _ = try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: Date())
-            let again = try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: Date().addingTimeInterval(60))
+            let again = try await store.ingest(
+                storeId: "A", batch: batch, nonce: nil, now: Date().addingTimeInterval(60))
             #expect(again.duplicates == 1 && again.acknowledgedSeq == 1)
             #expect(try await store.member(card: "2900000777774", now: Date())?.rollingSpendMinor == 4_000)
         }

@@ -1,11 +1,11 @@
 import CompressNIO
 public import Foundation
+import HTTPTypes
 public import Hummingbird
 import Logging
+import LoyaltyCore
 import NIOCore
 import NIOFoundationCompat
-import HTTPTypes
-import LoyaltyCore
 import SyncProtocol
 
 /// The head-office HTTP API (`/v1/...`, see sync/openapi.yaml): signed push and pull per store.
@@ -57,7 +57,9 @@ public struct HeadOfficeAPI: Sendable {
         do {
             body = try await request.collectBody(upTo: PushBatch.maximumBodyBytes)
         } catch {
-            return APIResponse.error(.contentTooLarge, "batch_too_large", "a batch body may be at most \(PushBatch.maximumBodyBytes) bytes; send fewer entries per batch")
+            return APIResponse.error(
+                .contentTooLarge, "batch_too_large",
+                "a batch body may be at most \(PushBatch.maximumBodyBytes) bytes; send fewer entries per batch")
         }
         // The nonce is recorded by the ingest transaction itself: one commit per batch.
         let nonce: String
@@ -70,17 +72,22 @@ public struct HeadOfficeAPI: Sendable {
             do {
                 json = try json.decompress(with: .gzip, maxSize: PushBatch.maximumBodyBytes)
             } catch {
-                return APIResponse.error(.badRequest, "bad_encoding", "the body is not valid gzip, or inflates beyond \(PushBatch.maximumBodyBytes) bytes")
+                return APIResponse.error(
+                    .badRequest, "bad_encoding",
+                    "the body is not valid gzip, or inflates beyond \(PushBatch.maximumBodyBytes) bytes")
             }
         }
         let batch: PushBatch
         do {
             batch = try JSONDecoder().decode(PushBatch.self, from: Data(buffer: json))
         } catch {
-            return APIResponse.error(.badRequest, "malformed_batch", "the batch is not valid JSON of the documented shape: \(APIResponse.describe(error))")
+            return APIResponse.error(
+                .badRequest, "malformed_batch",
+                "the batch is not valid JSON of the documented shape: \(APIResponse.describe(error))")
         }
         guard batch.entries.count <= PushBatch.maximumEntries else {
-            return APIResponse.error(.contentTooLarge, "batch_too_large", "a batch may hold at most \(PushBatch.maximumEntries) entries")
+            return APIResponse.error(
+                .contentTooLarge, "batch_too_large", "a batch may hold at most \(PushBatch.maximumEntries) entries")
         }
         guard batch.backlog >= 0 else {
             return APIResponse.error(.badRequest, "malformed_batch", "backlog must not be negative")
@@ -108,52 +115,74 @@ public struct HeadOfficeAPI: Sendable {
             // stores (a redemption arriving late changes what a return gives back): corrected now, visibly.
             // Stored whatever happens here; the member's next batch retries.
             // (A profile brings a birthday: sales priced without it are priced again.)
-            let touched = batch.entries.filter { ["enroll", "profile", "earn", "bonus", "reverse", "redeem"].contains($0.kind) }
-                .map(\.card)
+            let touched = batch.entries.filter {
+                ["enroll", "profile", "earn", "bonus", "reverse", "redeem"].contains($0.kind)
+            }
+            .map(\.card)
             _ = try? await store.reconcileGrants(cards: touched, actor: "ingest", now: clock())
             // The tier each sale reached holds until the next review, whatever refund comes with or after it; counted
             // after the corrections above (a tier reached only on a bonus paid twice is not held).
             let sales = batch.entries.filter { $0.kind == "earn" && $0.amountMinor > 0 }
             if !sales.isEmpty {
                 _ = try? await store.holdTiersReached(
-                    sales: sales.map { ($0.card, IngestPlan.countedAt($0.createdAtMilliseconds, receivedAt: receivedAt.milliseconds)) })
+                    sales: sales.map {
+                        ($0.card, IngestPlan.countedAt($0.createdAtMilliseconds, receivedAt: receivedAt.milliseconds))
+                    })
             }
-            return APIResponse.json(.ok, result)
+            return stampedWithTheTime(APIResponse.json(.ok, result))
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)
         } catch {
-            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office could not store the batch; nothing was stored, retry later")
+            return APIResponse.error(
+                .serviceUnavailable, "storage_unavailable",
+                "head office could not store the batch; nothing was stored, retry later")
         }
+    }
+
+    /// A push's or a pull's answer with head office's clock on it (``RequestSigning/headOfficeTimeHeader``).
+    func stampedWithTheTime(_ response: Response) -> Response {
+        var response = response
+        if let name = HTTPField.Name(RequestSigning.headOfficeTimeHeader) {
+            response.headers[name] = String(clock().milliseconds)
+        }
+        return response
     }
 
     func pull(_ request: Request, storeId: String, logger: Logger) async -> Response {
         var since: Int64 = 0
         if let text = request.uri.queryParameters.get("since") {
             guard let value = Int64(text), value >= 0 else {
-                return APIResponse.error(.badRequest, "bad_cursor", "since must be a whole number ≥ 0 (the cursor from the last pull)")
+                return APIResponse.error(
+                    .badRequest, "bad_cursor", "since must be a whole number ≥ 0 (the cursor from the last pull)")
             }
             since = value
         }
         var storeAcknowledged: Int64?
         if let text = request.uri.queryParameters.get("acknowledged") {
             guard let value = Int64(text), value >= 0 else {
-                return APIResponse.error(.badRequest, "bad_cursor", "acknowledged must be a whole number ≥ 0 (the store's acknowledged mark)")
+                return APIResponse.error(
+                    .badRequest, "bad_cursor", "acknowledged must be a whole number ≥ 0 (the store's acknowledged mark)"
+                )
             }
             storeAcknowledged = value
         }
-        if case .refused(let response) = await authenticate(request, body: ByteBuffer(), storeId: storeId, consumeNonce: true, logger: logger) {
+        if case .refused(let response) = await authenticate(
+            request, body: ByteBuffer(), storeId: storeId, consumeNonce: true, logger: logger)
+        {
             return response
         }
         do {
             // A till of a store with several: its store's other tills' marks, read before the snapshots.
             let tillMarks = try await tills.marksOfOtherTills(of: storeId, in: store)
-            var page = try await store.updates(storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, now: clock())
+            var page = try await store.updates(
+                storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, now: clock())
             page.storeTillMarks = tillMarks
-            return APIResponse.json(.ok, page)
+            return stampedWithTheTime(APIResponse.json(.ok, page))
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)
         } catch {
-            return APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office could not read updates; retry later")
+            return APIResponse.error(
+                .serviceUnavailable, "storage_unavailable", "head office could not read updates; retry later")
         }
     }
 
@@ -167,10 +196,15 @@ public struct HeadOfficeAPI: Sendable {
         _ request: Request, body: ByteBuffer, storeId: String, consumeNonce: Bool, logger: Logger
     ) async -> Authentication {
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
-        guard let caller = header(RequestSigning.storeHeader), let timestampText = header(RequestSigning.timestampHeader),
+        guard let caller = header(RequestSigning.storeHeader),
+            let timestampText = header(RequestSigning.timestampHeader),
             let nonce = header(RequestSigning.nonceHeader), let signature = header(RequestSigning.signatureHeader)
         else {
-            return .refused(APIResponse.error(.unauthorized, "unsigned", "requests must carry the \(RequestSigning.storeHeader), \(RequestSigning.timestampHeader), \(RequestSigning.nonceHeader) and \(RequestSigning.signatureHeader) headers"))
+            return .refused(
+                APIResponse.error(
+                    .unauthorized, "unsigned",
+                    "requests must carry the \(RequestSigning.storeHeader), \(RequestSigning.timestampHeader), \(RequestSigning.nonceHeader) and \(RequestSigning.signatureHeader) headers"
+                ))
         }
         let now = clock()
         // Compared as a distance without subtracting: a timestamp from the wire may be any Int64.
@@ -184,7 +218,8 @@ public struct HeadOfficeAPI: Sendable {
                     .unauthorized,
                     ErrorBody(
                         error: "stale",
-                        message: "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head "
+                        message:
+                            "the request timestamp is more than \(RequestSigning.maximumClockSkewSeconds) s from head "
                             + "office's clock; check the store's clock (NTP)",
                         headOfficeTimeMilliseconds: now.milliseconds)))
         }
@@ -197,13 +232,18 @@ public struct HeadOfficeAPI: Sendable {
                 try await tills.credentials(ledgerName: $0, in: store, now: now)
             }
         } catch {
-            return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
+            return .refused(
+                APIResponse.error(
+                    .serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
         // The operator needs to tell a store head office does not know from a wrong secret file (the
         // store is told only that the signature does not match).
         guard let credentials else {
             logger.warning("refused a request: unknown store", metadata: ["store": "\(caller.prefix(64))"])
-            return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
+            return .refused(
+                APIResponse.error(
+                    .unauthorized, "bad_signature",
+                    "the signature does not match: check the store id and its secret file"))
         }
         // During a rotation the previous secret is still good: tills are given the new one one by one.
         let signed = credentials.secrets.contains { secret in
@@ -213,31 +253,47 @@ public struct HeadOfficeAPI: Sendable {
         }
         guard signed else {
             logger.warning(
-                "refused a request: signature does not match", metadata: ["store": "\(caller.prefix(64))", "path": "\(request.uri.path)"])
-            return .refused(APIResponse.error(.unauthorized, "bad_signature", "the signature does not match: check the store id and its secret file"))
+                "refused a request: signature does not match",
+                metadata: ["store": "\(caller.prefix(64))", "path": "\(request.uri.path)"])
+            return .refused(
+                APIResponse.error(
+                    .unauthorized, "bad_signature",
+                    "the signature does not match: check the store id and its secret file"))
         }
         guard !credentials.revoked else {
             logger.warning("refused a request: store revoked", metadata: ["store": "\(caller.prefix(64))"])
             return .refused(
                 APIResponse.error(
-                    .unauthorized, "store_revoked", "head office revoked this store; ask head office for a new registration"))
+                    .unauthorized, "store_revoked",
+                    "head office revoked this store; ask head office for a new registration"))
         }
         // A till of a registered store joins at its first signed request (its own ledger, mark and sequence).
         do {
             try await tills.joinIfNew(ledgerName: caller, in: store, now: now)
         } catch {
-            return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
+            return .refused(
+                APIResponse.error(
+                    .serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
         guard caller == storeId else {
-            return .refused(APIResponse.error(.forbidden, "wrong_store", "store \(caller) may only read and write its own ledger, not \(PaymentCardDetector.redacted(String(storeId.prefix(64))))'s"))
+            return .refused(
+                APIResponse.error(
+                    .forbidden, "wrong_store",
+                    "store \(caller) may only read and write its own ledger, not \(PaymentCardDetector.redacted(String(storeId.prefix(64))))'s"
+                ))
         }
         guard consumeNonce else { return .accepted(nonce: nonce) }
         do {
             guard try await store.useNonce(storeId: caller, nonce: nonce, now: now) else {
-                return .refused(APIResponse.error(.unauthorized, "replayed", "this request was already received (nonce reused); sign every request afresh"))
+                return .refused(
+                    APIResponse.error(
+                        .unauthorized, "replayed",
+                        "this request was already received (nonce reused); sign every request afresh"))
             }
         } catch {
-            return .refused(APIResponse.error(.serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
+            return .refused(
+                APIResponse.error(
+                    .serviceUnavailable, "storage_unavailable", "head office storage is unavailable; retry later"))
         }
         return .accepted(nonce: nonce)
     }
@@ -250,10 +306,13 @@ enum APIResponse {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, expectedSeq: Int64? = nil) -> Response {
+    static func error(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, expectedSeq: Int64? = nil
+    ) -> Response {
         // A message may quote what the store sent: a bank card number in it goes.
         json(status, ErrorBody(error: code, message: PaymentCardDetector.redacted(message), expectedSeq: expectedSeq))
     }
@@ -278,7 +337,8 @@ enum APIResponse {
         case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)' at '\(path(context))'"
         case .typeMismatch(let type, let context): return "'\(path(context))' should be \(type)"
         case .valueNotFound(let type, let context): return "'\(path(context))' should be \(type), found null"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not JSON" : "bad value at '\(path(context))'"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not JSON" : "bad value at '\(path(context))'"
         @unknown default: return "unreadable JSON"
         }
     }

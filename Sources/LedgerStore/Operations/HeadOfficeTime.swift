@@ -1,42 +1,125 @@
 public import Foundation
 import GRDB
 
-/// The time this till writes on its entries: its own clock, moved by how far head office's clock is from it
-/// when a sync learnt that (a `stale` refusal). Found by attack: a till 20 minutes behind dated a sale on the
-/// day before, where the per-day cap of the member's real day did not reach it (+300 points, nothing
-/// reconciled). Operations given a time (`at:`) use it as given.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Head office's clock as this till last learnt it: the offset from the till's wall clock, and, for the rest of the
+/// machine's boot, the reading itself tied to the time since boot. A wall clock set right (or wrong) after the
+/// reading moves nothing: found by attack, a till two days fast learnt the offset, was set right as its message
+/// asked, and then dated every sale two days back (out of reach of the day cap) until its next sync.
+struct HeadOfficeClock: Sendable, Equatable {
+    /// Head office's time minus the till's wall clock when last learnt (0 when never).
+    var offsetMilliseconds: Int64
+    /// Head office's time at `sinceBootMilliseconds` of boot `bootId` (nil when never learnt in this boot).
+    var reading: (bootId: String, headOfficeMilliseconds: Int64, sinceBootMilliseconds: Int64)?
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.offsetMilliseconds == rhs.offsetMilliseconds && lhs.reading?.bootId == rhs.reading?.bootId
+            && lhs.reading?.headOfficeMilliseconds == rhs.reading?.headOfficeMilliseconds
+            && lhs.reading?.sinceBootMilliseconds == rhs.reading?.sinceBootMilliseconds
+    }
+
+    /// Head office's time now: from the reading while the machine has not restarted, else the wall clock moved by
+    /// the offset.
+    func now(wallClockMilliseconds: Int64, bootId: String?, sinceBootMilliseconds: Int64) -> Int64 {
+        if let reading, reading.bootId == bootId, sinceBootMilliseconds >= reading.sinceBootMilliseconds {
+            let (elapsed, overflow) = sinceBootMilliseconds.subtractingReportingOverflow(reading.sinceBootMilliseconds)
+            let (time, later) = reading.headOfficeMilliseconds.addingReportingOverflow(elapsed)
+            if !overflow && !later { return time }
+        }
+        let (time, overflow) = wallClockMilliseconds.addingReportingOverflow(offsetMilliseconds)
+        return overflow ? wallClockMilliseconds : time
+    }
+
+    /// `"BOOT_ID HEAD_OFFICE_MS SINCE_BOOT_MS"` as kept in the ledger's meta.
+    var storedReading: String? {
+        reading.map { "\($0.bootId) \($0.headOfficeMilliseconds) \($0.sinceBootMilliseconds)" }
+    }
+
+    static func reading(
+        _ text: String?
+    ) -> (bootId: String, headOfficeMilliseconds: Int64, sinceBootMilliseconds: Int64)? {
+        guard let parts = text?.split(separator: " "), parts.count == 3, let time = Int64(parts[1]),
+            let sinceBoot = Int64(parts[2]), sinceBoot >= 0
+        else { return nil }
+        return (String(parts[0]), time, sinceBoot)
+    }
+
+    /// This boot of the machine (nil where the kernel does not say).
+    static let bootId: String? = {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8) else {
+            return nil
+        }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty || id.contains(" ") ? nil : id
+    }()
+
+    /// Milliseconds since boot, suspended time included (CLOCK_BOOTTIME: the wall clock's changes do not touch it).
+    static func sinceBootMilliseconds() -> Int64 {
+        var time = timespec()
+        #if canImport(Glibc)
+            clock_gettime(clockid_t(CLOCK_BOOTTIME), &time)
+        #endif
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+}
+
+/// The time this till writes on its entries: head office's clock as last learnt (a `stale` refusal, or the time on
+/// every sync's answer). Found by attack: a till 20 minutes behind dated a sale on the day before, where the per-day
+/// cap of the member's real day did not reach it (+300 points, nothing reconciled). Operations given a time (`at:`)
+/// use it as given.
 extension LedgerDatabase {
     /// The largest difference followed (as the sync client's): beyond it the clock is a configuration error.
     public static let maximumHeadOfficeClockOffsetMilliseconds: Int64 = 7 * 86_400_000
 
-    /// Head office's time minus this till's, as last learnt (0 when never).
-    public var headOfficeClockOffsetMilliseconds: Int64 { headOfficeClockOffset.withLock { $0 } }
-
-    /// Now, by head office's clock as last learnt.
-    public func headOfficeNow(_ local: Date = Date()) -> Date {
-        local.addingTimeInterval(Double(headOfficeClockOffsetMilliseconds) / 1000)
+    /// Head office's time minus this till's wall clock, now.
+    public var headOfficeClockOffsetMilliseconds: Int64 {
+        let wall = Date().millisecondsSince1970
+        return headOfficeNowMilliseconds(wall: wall) - wall
     }
 
-    /// Keeps how far head office's clock is from this till's (a later process starts from it).
+    /// Now, by head office's clock as last learnt.
+    public func headOfficeNow() -> Date {
+        Date(millisecondsSince1970: headOfficeNowMilliseconds(wall: Date().millisecondsSince1970))
+    }
+
+    private func headOfficeNowMilliseconds(wall: Int64) -> Int64 {
+        headOfficeClock.withLock {
+            $0.now(
+                wallClockMilliseconds: wall, bootId: HeadOfficeClock.bootId,
+                sinceBootMilliseconds: HeadOfficeClock.sinceBootMilliseconds())
+        }
+    }
+
+    /// Keeps head office's clock, read now as `milliseconds` ahead of this till's wall clock (a later process
+    /// starts from it).
     public func recordHeadOfficeClockOffset(milliseconds: Int64) throws {
         guard milliseconds.magnitude <= UInt64(Self.maximumHeadOfficeClockOffsetMilliseconds) else { return }
+        let wall = Date().millisecondsSince1970
+        var clock = HeadOfficeClock(offsetMilliseconds: milliseconds, reading: nil)
+        if let bootId = HeadOfficeClock.bootId {
+            clock.reading = (bootId, wall + milliseconds, HeadOfficeClock.sinceBootMilliseconds())
+        }
         try write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO store_meta (key, value) VALUES ('hq_clock_offset_ms', ?)
+                    INSERT INTO store_meta (key, value) VALUES ('hq_clock_offset_ms', ?), ('hq_clock_reading', ?)
                     ON CONFLICT (key) DO UPDATE SET value = excluded.value
                     """,
-                arguments: [String(milliseconds)])
+                arguments: [String(milliseconds), clock.storedReading ?? ""])
         }
-        headOfficeClockOffset.withLock { $0 = milliseconds }
+        headOfficeClock.withLock { $0 = clock }
     }
 
-    /// The offset kept in the ledger's meta (0 when none or out of bounds).
-    static func storedHeadOfficeClockOffset(_ db: Database) throws -> Int64 {
+    /// The clock kept in the ledger's meta (offset 0 when none or out of bounds).
+    static func storedHeadOfficeClock(_ db: Database) throws -> HeadOfficeClock {
         let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_clock_offset_ms'")
         guard let offset = stored.flatMap({ Int64($0) }),
             offset.magnitude <= UInt64(maximumHeadOfficeClockOffsetMilliseconds)
-        else { return 0 }
-        return offset
+        else { return HeadOfficeClock(offsetMilliseconds: 0, reading: nil) }
+        let reading = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_clock_reading'")
+        return HeadOfficeClock(offsetMilliseconds: offset, reading: HeadOfficeClock.reading(reading))
     }
 }
