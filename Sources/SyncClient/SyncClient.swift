@@ -247,18 +247,19 @@ public struct SyncClient: Sendable {
 }
 
 extension SyncClient {
-    /// The longest round trip whose answer sets this till's clock: the answer's time is taken as the trip's middle.
-    static let clockReadingMaximumRoundTripMilliseconds: Int64 = 2_000
+    /// The longest round trip whose answer sets this till's clock (a request's timeout is longer).
+    static let clockReadingMaximumRoundTripMilliseconds: Int64 = 30_000
 
     /// Follows head office's clock from an answer's time (found by attack: a till whose clock was set right after
     /// a `stale` refusal kept the offset it had learnt and dated every sale two days back, out of the day cap).
-    /// Moves the offset only by a second or more, and only from a quick answer.
-    func followHeadOfficesClock(_ header: String?, sentAt: Date) throws {
+    /// Head office stamps its answer when it is ready, after the request's work, so the reading is taken as of the
+    /// answer's arrival: late by the answer's way back only, never ahead. Moves the offset by a second or more only.
+    func followHeadOfficesClock(_ header: String?, sentAt: Date, receivedAt: Date = Date()) throws {
         guard let header, let headOfficeTime = Int64(header) else { return }
         let sent = Int64(sentAt.timeIntervalSince1970 * 1000)
-        let received = Int64(Date().timeIntervalSince1970 * 1000)
+        let received = Int64(receivedAt.timeIntervalSince1970 * 1000)
         guard received >= sent, received - sent <= Self.clockReadingMaximumRoundTripMilliseconds else { return }
-        let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(sent + (received - sent) / 2)
+        let (offset, overflow) = headOfficeTime.subtractingReportingOverflow(received)
         guard !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) else {
             return
         }

@@ -11,7 +11,9 @@ import Testing
 /// bonuses once a referred member's first sale arrives, expiry of lapsed lots, stores recording each
 /// head-office entry once, and a refund after the expiry taking the expired points only once.
 @Suite struct ExpiryAndReferralTests {
-    static func program(enrolment: Int = 0, firstPurchase: Int = 0, referral: Int = 0, expiryDays: Int? = nil) throws -> ProgramDefinition {
+    static func program(
+        enrolment: Int = 0, firstPurchase: Int = 0, referral: Int = 0, expiryDays: Int? = nil
+    ) throws -> ProgramDefinition {
         try ProgramFile.parse(
             """
             valid_from: 2020-01-01T00:00:00Z
@@ -36,16 +38,19 @@ import Testing
                 _ = try await till.client.syncOnce()
                 let referrer = try CardNumber(GTIN.withCheckDigit("290000055501"))
                 let member = try CardNumber(GTIN.withCheckDigit("290000055502"))
-                #expect(try till.ledger.enroll(card: referrer, name: nil, birthday: nil).balance == 50, "enrolment bonus")
+                #expect(
+                    try till.ledger.enroll(card: referrer, name: nil, birthday: nil).balance == 50, "enrolment bonus")
                 let enrolled = try till.ledger.enroll(card: member, name: nil, birthday: nil, referredBy: referrer)
                 #expect(enrolled.balance == 50 && enrolled.enrolmentBonus == 50)
                 // Enrolled and not bought yet: no referral bonus.
                 _ = try await till.client.syncOnce()
                 #expect(try await store.member(card: member.value, now: Date())?.balance == 50)
 
-                let first = try till.ledger.award(card: member, amount: money("40.00"), receipt: ReceiptReference("R-1"))
+                let first = try till.ledger.award(
+                    card: member, amount: money("40.00"), receipt: ReceiptReference("R-1"))
                 #expect(first.points == 40 && first.firstPurchaseBonus == 100 && first.balance == 190)
-                let second = try till.ledger.award(card: member, amount: money("10.00"), receipt: ReceiptReference("R-2"))
+                let second = try till.ledger.award(
+                    card: member, amount: money("10.00"), receipt: ReceiptReference("R-2"))
                 #expect(second.firstPurchaseBonus == nil && second.balance == 200, "one first purchase")
                 _ = try await till.client.syncOnce()
                 #expect(try await store.member(card: member.value, now: Date())?.balance == 225)
@@ -67,14 +72,18 @@ import Testing
                                 atMilliseconds: $0.createdAtMilliseconds)
                         })
                 }
-                for _ in 0..<2 { try till.ledger.applyHeadOfficeUpdates(members: snapshots, blockedCards: [], cursor: page.cursor) }
+                for _ in 0..<2 {
+                    try till.ledger.applyHeadOfficeUpdates(members: snapshots, blockedCards: [], cursor: page.cursor)
+                }
                 #expect(try till.ledger.member(card: member).headOfficeEntries.count == 1)
                 #expect(try till.ledger.member(card: member).balance == 225)
 
                 // The full refund of the first sale takes back its points and its first-purchase bonus.
-                let refund = try till.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                let refund = try till.ledger.refund(
+                    receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
                 #expect(refund.reversedPoints == -40 && refund.reversedBonusPoints == -100)
-                let again = try till.ledger.refund(receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
+                let again = try till.ledger.refund(
+                    receipt: ReceiptReference("R-1"), amount: nil, returnReceipt: ReceiptReference("X-1"))
                 #expect(again.replayed && again.reversedBonusPoints == -100 && again.balance == refund.balance)
                 _ = try await till.client.syncOnce()
                 // R-2 is now the member's first purchase that stands: head office pays its bonus (the till,
@@ -82,6 +91,42 @@ import Testing
                 #expect(try await store.member(card: member.value, now: Date())?.balance == 185)
                 #expect(try await store.reconciliations().map(\.reasonCode) == ["reconcile:first_purchase_missing"])
                 #expect(try till.ledger.verify().ok)
+            }
+        }
+    }
+
+    /// Found by attack: a merge after an expiry run listed its corrections (−100 enrolment, −200 first purchase) but
+    /// not the +300 of expired points it gave back, so the listing did not add up to the balance's change.
+    @Test(arguments: Driver.allCases)
+    func aMergeAfterAnExpiryRunListsEveryCorrectionItMade(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let day: TimeInterval = 86_400
+            try await store.addStore(id: "A", secret: "sa", now: now)
+            try await store.addStore(id: "B", secret: "sb", now: now)
+            let program = try Self.program(enrolment: 100, firstPurchase: 200, expiryDays: 30)
+            _ = try await store.publishProgram(program, actor: "test", now: now.addingTimeInterval(-100 * day))
+            let calendar = try ChainCalendar(identifier: "UTC")
+            try await Harness.withServer(store) { base in
+                let (p, q) = (try CardNumber("2900000777774"), try CardNumber("2900000888883"))
+                for (id, secret, card) in [("A", "sa", p), ("B", "sb", q)] {
+                    let till = try AgentSyncTests.Till(id, secret: secret, base: base)
+                    _ = try await till.client.syncOnce()
+                    _ = try till.ledger.enroll(
+                        card: card, name: "Ann", birthday: nil, at: now.addingTimeInterval(-40 * day))
+                    _ = try till.ledger.award(
+                        card: card, amount: money("50.00"), receipt: ReceiptReference("S-\(id)"),
+                        at: now.addingTimeInterval(-40 * day))
+                    _ = try await till.client.syncOnce()
+                }
+                _ = try await store.runExpiry(asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
+                var before: [Int64] = []
+                for card in [p, q] { before.append(try await store.member(card: card.value, now: now)?.balance ?? 0) }
+                try await store.mergeMembers(keep: p.value, other: q.value, actor: "test", reason: nil, now: now)
+                let merged = try await store.reconcileAfterMerge(keep: p.value, actor: "members merge", now: now)
+                let after = try #require(try await store.member(card: p.value, now: now)).balance
+                let listed = merged.grants.map(\.points).reduce(0, +) + merged.others.map(\.points).reduce(0, +)
+                #expect(listed == after - before.reduce(0, +), "listed \(merged), balance \(before) → \(after)")
             }
         }
     }
@@ -100,10 +145,17 @@ import Testing
                 _ = try await till.client.syncOnce()
                 let card = try CardNumber(GTIN.withCheckDigit("290000055503"))
                 _ = try till.ledger.enroll(card: card, name: nil, birthday: nil, at: now.addingTimeInterval(-900 * day))
-                _ = try till.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("E-1"), at: now.addingTimeInterval(-800 * day))
-                _ = try till.ledger.award(card: card, amount: money("50.00"), receipt: ReceiptReference("E-2"), at: now.addingTimeInterval(-500 * day))
-                _ = try till.ledger.redeem(card: card, points: 30, receipt: ReceiptReference("E-3"), at: now.addingTimeInterval(-400 * day))
-                _ = try till.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("E-4"), at: now.addingTimeInterval(-10 * day))
+                _ = try till.ledger.award(
+                    card: card, amount: money("100.00"), receipt: ReceiptReference("E-1"),
+                    at: now.addingTimeInterval(-800 * day))
+                _ = try till.ledger.award(
+                    card: card, amount: money("50.00"), receipt: ReceiptReference("E-2"),
+                    at: now.addingTimeInterval(-500 * day))
+                _ = try till.ledger.redeem(
+                    card: card, points: 30, receipt: ReceiptReference("E-3"), at: now.addingTimeInterval(-400 * day))
+                _ = try till.ledger.award(
+                    card: card, amount: money("30.00"), receipt: ReceiptReference("E-4"),
+                    at: now.addingTimeInterval(-10 * day))
                 _ = try await till.client.syncOnce()
                 #expect(try await store.member(card: card.value, now: now)?.balance == 150)
 
@@ -122,7 +174,8 @@ import Testing
 
                 // E-2 is refunded after its points expired: the refund and the expiry took the same 50 points;
                 // head office gives them back, ending where a refund before the expiry would have.
-                _ = try till.ledger.refund(receipt: ReceiptReference("E-2"), amount: nil, returnReceipt: ReceiptReference("E-2r"))
+                _ = try till.ledger.refund(
+                    receipt: ReceiptReference("E-2"), amount: nil, returnReceipt: ReceiptReference("E-2r"))
                 _ = try await till.client.syncOnce()
                 // Settled as the refund arrives (no waiting for the next run, no balance below zero meanwhile).
                 #expect(try await store.member(card: card.value, now: now)?.balance == 30)
@@ -160,23 +213,30 @@ import Testing
                 let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
                 let card = try CardNumber(GTIN.withCheckDigit("290000055504"))
                 _ = try a.ledger.enroll(card: card, name: nil, birthday: nil, at: now.addingTimeInterval(-800 * day))
-                _ = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("X-1"), at: now.addingTimeInterval(-800 * day))
+                _ = try a.ledger.award(
+                    card: card, amount: money("100.00"), receipt: ReceiptReference("X-1"),
+                    at: now.addingTimeInterval(-800 * day))
                 _ = try await a.client.syncOnce()
                 _ = try await b.client.syncOnce()
                 // B redeems the 100 points before head office expires them, and syncs only after the run.
                 _ = try b.ledger.redeem(card: card, points: 100, receipt: ReceiptReference("X-2"), at: now)
-                let run = try await store.runExpiry(asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
+                let run = try await store.runExpiry(
+                    asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
                 #expect(run.expiredPoints == 100)
                 _ = try await b.client.syncOnce()
                 let member = try #require(try await store.member(card: card.value, now: now))
                 #expect(member.balance == 0 && !member.overdrawn)
                 #expect(try await store.overdrafts().isEmpty)
-                #expect(try await store.reconciliations().contains { $0.reasonCode == "reconcile:expired_twice" && $0.points == 100 })
+                #expect(
+                    try await store.reconciliations().contains {
+                        $0.reasonCode == "reconcile:expired_twice" && $0.points == 100
+                    })
                 for till in [a, b] {
                     _ = try await till.client.syncOnce()
                     #expect(try till.ledger.member(card: card).balance == 0 && till.ledger.verify().ok)
                 }
-                let later = try await store.runExpiry(asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
+                let later = try await store.runExpiry(
+                    asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
                 #expect(later.expiredPoints == 0 && later.givenBackPoints == 0, "nothing is given back twice")
             }
         }
@@ -194,11 +254,14 @@ import Testing
             let at = Int64(now.timeIntervalSince1970 * 1000) - 86_400_000
             let entries = (1...3).map { seq in
                 SyncEntry(
-                    seq: seq, id: "promo-\(seq)", card: card, kind: "earn", points: 20, amountMinor: 1_000, currency: "EUR",
-                    receipt: "P\(seq)", refersToSeq: nil, ruleVersion: 1, reason: seq == 3 ? nil : "promotion: double points day",
+                    seq: seq, id: "promo-\(seq)", card: card, kind: "earn", points: 20, amountMinor: 1_000,
+                    currency: "EUR",
+                    receipt: "P\(seq)", refersToSeq: nil, ruleVersion: 1,
+                    reason: seq == 3 ? nil : "promotion: double points day",
                     createdAtMilliseconds: at + seq)
             }
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             let calendar = try ChainCalendar(identifier: "UTC")
             let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
             #expect(facts.map(\.windowSales) == [3] && facts.map(\.windowIncentiveSales) == [2])

@@ -20,10 +20,19 @@ extension HeadOfficeStore {
         // A record with a sale joined a referred one: the referral may be due now.
         try await grantReferralBonuses(now: now)
         let (grants, others) = try await reconcileMembers(cards: [keep], actor: actor, now: now)
-        // A redemption one record overdrew, covered by the other record's points in sale order: no overdraft.
-        try await settleLateEntries(cards: [keep], actor: actor, now: now, expiredOnly: false)
+        // A redemption one record overdrew, covered by the other record's points in sale order: no overdraft. Points
+        // an expiry run took that the other record's history spent are given back, and listed (found by attack: the
+        // listing left them out and did not add up to the balance's change).
+        let givenBack = try await settleLateEntries(cards: [keep], actor: actor, now: now, expiredOnly: false)
+        let settled = givenBack.sorted { $0.key < $1.key }.map { card, points in
+            ReconciliationRecord(
+                card: card, reasonCode: "reconcile:expired_twice", points: points,
+                reason: "points an expiry run took were already spent or refunded in the merged history; given back",
+                atMilliseconds: now.milliseconds, by: actor)
+        }
         return MergeReconciliation(
-            grants: grants, others: others, coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
+            grants: grants, others: others + settled,
+            coupons: try await reconcileCoupons(cards: [keep], actor: actor, now: now))
     }
 
     /// Of each coupon rule, the members holding `cards` keep one coupon (a used one, else the earliest
