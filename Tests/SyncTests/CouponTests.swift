@@ -27,6 +27,39 @@ import Testing
 
     func money(_ text: String) -> Money { try! Money(parsing: text, currency: .euro) }
 
+    /// Found by attack: a member enrolled at a till that had not yet received the program (published before the
+    /// enrolment) got the enrolment bonus from head office's reconciliation but never the welcome coupon, anywhere.
+    /// Head office issues it, once, with the code a till would have made, and every till learns it.
+    @Test(arguments: Driver.allCases)
+    func aWelcomeCouponMissedByATillWithoutTheProgramIsIssuedByHeadOffice(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            try await Harness.withServer(store) { base in
+                let a = try AgentSyncTests.Till("A", secret: "sa", base: base)
+                let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                _ = try await store.publishProgram(
+                    try Self.program(), actor: "test", now: Date().addingTimeInterval(-1))
+                let card = try CardNumber(GTIN.withCheckDigit("290000077718"))
+                #expect(try a.ledger.enroll(card: card, name: nil, birthday: nil).couponsIssued == nil)
+                for till in [a, b, a] { _ = try await till.client.syncOnce() }
+                let codes = try a.ledger.member(card: card).coupons.map(\.code)
+                #expect(codes.count == 1 && codes.allSatisfy { $0.hasPrefix("WELCOME-") }, "\(codes)")
+                #expect(try b.ledger.member(card: card).coupons.map(\.code) == codes)
+                let reconciliations = try await store.reconciliations()
+                #expect(
+                    reconciliations.filter { $0.reasonCode == "reconcile:coupon_missing" }.count == 1,
+                    "\(reconciliations)")
+                // Used once, anywhere; syncing again issues nothing more.
+                _ = try b.ledger.useCoupon(code: codes[0], card: card, receipt: ReceiptReference("B-1"))
+                for till in [b, a, b] { _ = try await till.client.syncOnce() }
+                #expect(try a.ledger.member(card: card).coupons.map(\.code) == codes)
+            }
+        }
+    }
+
     @Test(arguments: Driver.allCases)
     func aCouponWorksOnceAnywhereAndTwoOfflineUsesAreReported(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
@@ -43,7 +76,9 @@ import Testing
                 let code = try #require(enrolled.couponsIssued?.first)
                 #expect(enrolled.couponsIssued?.count == 1 && code.hasPrefix("WELCOME-") && !code.contains(card.value))
                 // B has not heard of the coupon before a sync.
-                #expect(throws: LoyaltyError.self) { try b.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("B-1")) }
+                #expect(throws: LoyaltyError.self) {
+                    try b.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("B-1"))
+                }
                 _ = try await a.client.syncOnce()
                 _ = try await b.client.syncOnce()
                 #expect(try b.ledger.member(card: card).coupons.map(\.code) == [code])
@@ -53,7 +88,9 @@ import Testing
                 let atA = try a.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("A-1"))
                 #expect(atA.discount == "5.00" && !atA.replayed)
                 #expect(try a.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("A-1")).replayed)
-                #expect(throws: LoyaltyError.self) { try a.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("A-2")) }
+                #expect(throws: LoyaltyError.self) {
+                    try a.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("A-2"))
+                }
                 _ = try b.ledger.useCoupon(code: code, card: card, receipt: ReceiptReference("B-1"))
                 #expect(try await store.couponDoubleUses().isEmpty)
                 _ = try await a.client.syncOnce()
@@ -77,14 +114,20 @@ import Testing
                 _ = try await a.client.syncOnce()
                 let card = try CardNumber(GTIN.withCheckDigit("290000077702"))
                 _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
-                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-1")).couponsIssued == nil)
+                #expect(
+                    try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-1"))
+                        .couponsIssued == nil)
                 let second = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-2"))
                 let offer = try #require(second.couponsIssued?.first)
                 #expect(second.couponsIssued?.count == 1 && offer.hasPrefix("COME_BACK-"))
-                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-3")).couponsIssued == nil)
+                #expect(
+                    try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-3"))
+                        .couponsIssued == nil)
                 let refund = try a.ledger.refund(receipt: ReceiptReference("V-2"), amount: nil, returnReceipt: nil)
                 #expect(refund.voidedCoupons == [offer])
-                #expect(throws: LoyaltyError.self) { try a.ledger.useCoupon(code: offer, card: card, receipt: ReceiptReference("V-4")) }
+                #expect(throws: LoyaltyError.self) {
+                    try a.ledger.useCoupon(code: offer, card: card, receipt: ReceiptReference("V-4"))
+                }
                 _ = try await a.client.syncOnce()
                 let page = try await store.updates(storeId: "A", since: 0, now: Date())
                 let states = page.members.first?.coupons?.sorted { $0.code < $1.code }.map(\.status)
@@ -104,9 +147,12 @@ import Testing
             _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
             _ = try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-1"))
             let offer = try #require(
-                try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-2")).couponsIssued?.first)
+                try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("V-2")).couponsIssued?
+                    .first)
             for till in [a, b] { _ = try await till.client.syncOnce() }
-            #expect(try a.ledger.refund(receipt: ReceiptReference("V-2"), amount: nil, returnReceipt: nil).voidedCoupons == [offer])
+            #expect(
+                try a.ledger.refund(receipt: ReceiptReference("V-2"), amount: nil, returnReceipt: nil).voidedCoupons
+                    == [offer])
             _ = try await a.client.syncOnce()
             // B has not heard of the refund: it sells and accepts the offer.
             _ = try b.ledger.award(card: card, amount: money("30.00"), receipt: ReceiptReference("B-1"))
@@ -137,13 +183,19 @@ import Testing
                 let b = try AgentSyncTests.Till("B", secret: "sb", base: base)
                 let card = try CardNumber(GTIN.withCheckDigit("290000077721"))
                 _ = try a.ledger.enroll(card: card, name: nil, birthday: nil)
-                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-1")).couponsIssued == nil)
+                #expect(
+                    try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-1"))
+                        .couponsIssued == nil)
                 for till in [a, b] { _ = try await till.client.syncOnce() }
                 let second = try b.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-2"))
-                #expect(second.couponsIssued?.first?.hasPrefix("COME_BACK-") == true, "\(String(describing: second.couponsIssued))")
+                #expect(
+                    second.couponsIssued?.first?.hasPrefix("COME_BACK-") == true,
+                    "\(String(describing: second.couponsIssued))")
                 // Once per member: A's next sale, after syncing, issues no second one.
                 for till in [b, a] { _ = try await till.client.syncOnce() }
-                #expect(try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-3")).couponsIssued == nil)
+                #expect(
+                    try a.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("E-3"))
+                        .couponsIssued == nil)
             }
         }
     }
@@ -162,10 +214,12 @@ import Testing
                 let first = try CardNumber(GTIN.withCheckDigit("290000077711"))
                 let second = try CardNumber(GTIN.withCheckDigit("290000077712"))
                 let kept = try #require(try a.ledger.enroll(card: first, name: nil, birthday: nil).couponsIssued?.first)
-                let merged = try #require(try a.ledger.enroll(card: second, name: nil, birthday: nil).couponsIssued?.first)
+                let merged = try #require(
+                    try a.ledger.enroll(card: second, name: nil, birthday: nil).couponsIssued?.first)
                 #expect(kept != merged)
                 _ = try await a.client.syncOnce()
-                try await store.mergeMembers(keep: first.value, other: second.value, actor: "test", reason: nil, now: Date())
+                try await store.mergeMembers(
+                    keep: first.value, other: second.value, actor: "test", reason: nil, now: Date())
                 let withdrawn = try await store.reconcileAfterMerge(keep: first.value, actor: "test", now: Date())
                 #expect(withdrawn.coupons == [merged])
                 _ = try await a.client.syncOnce()
@@ -175,9 +229,12 @@ import Testing
                 #expect(throws: LoyaltyError.self) {
                     try a.ledger.useCoupon(code: merged, card: first, receipt: ReceiptReference("M-1"))
                 }
-                #expect(try a.ledger.useCoupon(code: kept, card: first, receipt: ReceiptReference("M-2")).discount == "5.00")
+                #expect(
+                    try a.ledger.useCoupon(code: kept, card: first, receipt: ReceiptReference("M-2")).discount == "5.00"
+                )
                 // Running again withdraws nothing more.
-                #expect(try await store.reconcileAfterMerge(keep: first.value, actor: "test", now: Date()).coupons.isEmpty)
+                #expect(
+                    try await store.reconcileAfterMerge(keep: first.value, actor: "test", now: Date()).coupons.isEmpty)
             }
         }
     }

@@ -1,6 +1,6 @@
+import CouponCodes
 public import Foundation
 public import LoyaltyCore
-import CouponCodes
 
 /// What the early-visit coupons of one member are decided from: the first enrolment at any store, every store's
 /// sales, and the coupons the member holds (issued by a till or by head office).
@@ -67,11 +67,8 @@ extension HeadOfficeStore {
     @discardableResult
     public func reconcileEarlyVisitCoupons(cards: [String], actor: String, now: Date) async throws -> [String] {
         let published = try await programs()
-        let hasRule = published.contains { release in
-            release.program.coupons?.contains { rule in
-                if case .earlyVisits = rule.trigger { true } else { false }
-            } ?? false
-        }
+        // Enrolment coupons too: a till that had not received the program enrolled without it (found by attack).
+        let hasRule = published.contains { release in !(release.program.coupons ?? []).isEmpty }
         let cards = Array(Set(cards).prefix(Self.maximumMembersPerReconciliation))
         guard hasRule, !cards.isEmpty else { return [] }
         var issues: [HeadOfficeCouponIssue] = []
@@ -83,7 +80,22 @@ extension HeadOfficeStore {
             guard let enrolled = member.enrolledAtMilliseconds else { continue }
             let held = Set(member.codes.compactMap { code in code.lastIndex(of: "-").map { code[..<$0].lowercased() } })
             let due = EarlyVisitCoupons.due(enrolledAtMilliseconds: enrolled, sales: member.sales, held: held) { sale in
-                HeadOfficeProgram.deciding(published, atMilliseconds: sale.atMilliseconds, recordedVersion: sale.ruleVersion)
+                HeadOfficeProgram.deciding(
+                    published, atMilliseconds: sale.atMilliseconds, recordedVersion: sale.ruleVersion)
+            }
+            let atEnrolment = HeadOfficeProgram.deciding(published, atMilliseconds: enrolled, recordedVersion: 0)
+            for rule in atEnrolment.coupons ?? []
+            where rule.trigger == .enrolment && !held.contains(rule.name.lowercased()) {
+                issues.append(
+                    HeadOfficeCouponIssue(
+                        memberId: member.memberId,
+                        code: rule.code(
+                            card: member.firstCard, couponKey: atEnrolment.couponKey, digest: CouponRule.codeDigest),
+                        ruleVersion: atEnrolment.version, issuedAtMilliseconds: enrolled,
+                        reason:
+                            "reconcile:coupon_missing: \(rule.name) is given at enrolment; the till that enrolled the "
+                            + "member did not have the program yet",
+                        saleStore: "", saleSeq: 0))
             }
             for coupon in due {
                 let key = published.first { $0.program.version == coupon.programVersion }?.program.couponKey
@@ -92,7 +104,8 @@ extension HeadOfficeStore {
                     HeadOfficeCouponIssue(
                         memberId: member.memberId, code: code, ruleVersion: coupon.programVersion,
                         issuedAtMilliseconds: coupon.atMilliseconds,
-                        reason: "reconcile:coupon_missing: the member's visits reached \(coupon.rule.name)'s count across "
+                        reason:
+                            "reconcile:coupon_missing: the member's visits reached \(coupon.rule.name)'s count across "
                             + "stores; no till had seen them all",
                         saleStore: String(coupon.sale.key.split(separator: ":").first ?? ""),
                         saleSeq: Int64(coupon.sale.key.split(separator: ":").last ?? "") ?? 0))

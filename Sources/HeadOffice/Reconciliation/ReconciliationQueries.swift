@@ -65,10 +65,18 @@ enum ReconciliationQueries {
     }
 
     /// Every correction, newest first (the report): key, card, points, reason, time.
+    /// Head office's corrections, newest first: the entries it wrote and the coupons it issued itself (0 points).
     static let report = """
-        SELECT i.idempotency_key, i.card, i.points, i.reason, i.created_at_ms, i.issued_by FROM hq_issued i
-        WHERE i.idempotency_key LIKE 'reconcile:%'
-        ORDER BY i.created_at_ms DESC, i.seq DESC LIMIT 10000
+        SELECT k, card, points, reason, at_ms, actor FROM (
+            SELECT i.idempotency_key AS k, i.card AS card, i.points AS points, i.reason AS reason,
+                   i.created_at_ms AS at_ms, i.issued_by AS actor, i.seq AS s
+            FROM hq_issued i WHERE i.idempotency_key LIKE 'reconcile:%'
+            UNION ALL
+            SELECT 'coupon:' || c.coupon_code, m.first_card, 0, c.reason || ' (coupon ' || c.coupon_code || ')',
+                   c.written_at_ms, c.issued_by, 0
+            FROM hq_issued_coupons c JOIN hq_members m ON m.id = c.member_id WHERE c.reason LIKE 'reconcile:%'
+        ) AS corrections
+        ORDER BY at_ms DESC, s DESC LIMIT 10000
         """
 
     /// Folds the four queries' rows into facts by member.
@@ -128,7 +136,8 @@ enum ReconciliationQueries {
         /// is still referred by that referrer (a later-arriving earlier enrolment may name another, or none).
         mutating func finish() {
             for id in facts.keys where facts[id]?.referral != nil {
-                facts[id]!.referral!.standing.saleStands = facts[id]!.firstStandingSale != nil && referredNow[id] != false
+                facts[id]!.referral!.standing.saleStands =
+                    facts[id]!.firstStandingSale != nil && referredNow[id] != false
             }
         }
 
