@@ -72,17 +72,22 @@ public struct SyncClient: Sendable {
             report.acknowledgedSeq = position.acknowledgedSeq
             report.backlog = position.backlog
             guard position.backlog > 0 else { break }
-            let outbox = try ledger.outbox(limit: limit)
-            let entries = outbox.map { SyncEntry($0) }
-            let body = try JSONEncoder().encode(
-                PushBatch(entries: entries, backlog: position.backlog - Int64(entries.count), ledgerId: ledger.ledgerId)
-            )
+            let batchLimit = limit
+            let encodeBatch = { [ledger] () throws -> Data in
+                let entries = try ledger.outbox(limit: batchLimit).map { SyncEntry($0) }
+                return try JSONEncoder().encode(
+                    PushBatch(
+                        entries: entries, backlog: position.backlog - Int64(entries.count), ledgerId: ledger.ledgerId))
+            }
+            let body = try encodeBatch()
             if body.count > settings.batchMaximumBytes && limit > 1 {
                 limit = max(1, limit / 2)  // stay under the byte bound: fewer entries per batch
                 continue
             }
+            // After a `stale` refusal the batch is made again: its entries dated by this till's own clock now carry
+            // the correction the refusal taught.
             let result: PushResult = try await send(
-                .POST, path: "/v1/stores/\(settings.storeId)/batches", body: body, gzip: true)
+                .POST, path: "/v1/stores/\(settings.storeId)/batches", body: body, gzip: true, remake: encodeBatch)
             report.batches += 1
             report.pushedEntries += result.accepted
             report.duplicateEntries += result.duplicates
@@ -173,7 +178,7 @@ public struct SyncClient: Sendable {
     /// Sends one signed request and decodes the answer, mapping failures to ``SyncFailure``.
     func send<Answer: Decodable>(
         _ method: HTTPMethod, path: String, body: Data, gzip: Bool, resignedByHeadOfficesClock: Bool = false,
-        asLedger ledgerName: String? = nil
+        asLedger ledgerName: String? = nil, remake: (() throws -> Data)? = nil
     ) async throws -> Answer {
         let requestBody = body
         var payload = ByteBuffer(bytes: body)
@@ -233,7 +238,8 @@ public struct SyncClient: Sendable {
                 if !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) {
                     try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
                     return try await send(
-                        method, path: path, body: requestBody, gzip: gzip, resignedByHeadOfficesClock: true,
+                        method, path: path, body: try remake?() ?? requestBody, gzip: gzip,
+                        resignedByHeadOfficesClock: true,
                         asLedger: ledgerName)
                 }
             }
@@ -301,5 +307,6 @@ extension SyncEntry {
         pricedTier = entry.pricedTier
         pricedBirthday = entry.pricedBirthday
         pointsBeforeCaps = entry.pointsBeforeCaps
+        clockCorrectionMilliseconds = entry.clockCorrectionMilliseconds
     }
 }

@@ -42,12 +42,17 @@ public struct SyncEntry: Codable, Hashable, Sendable {
     /// What the sale earned before the per-sale and per-day caps (with `earning_base`): a till that capped it from
     /// a stale view of the member's day is topped up by head office.
     public var pointsBeforeCaps: Int64?
+    /// The till learnt head office's clock after it dated this entry by its own, in the same boot of the machine:
+    /// head office's time at the entry's writing minus `created_at_ms`. Head office counts the entry at the sum
+    /// (never after its arrival); `created_at_ms` stays what the till stated. Absent when none is known.
+    public var clockCorrectionMilliseconds: Int64?
 
     public init(
         seq: Int64, id: String, card: String, kind: String, points: Int64, amountMinor: Int64, currency: String,
         receipt: String, refersToSeq: Int64?, ruleVersion: Int, reason: String?, createdAtMilliseconds: Int64,
         memberName: String? = nil, memberBirthday: String? = nil, joinsCard: String? = nil, referredBy: String? = nil,
-        feedbackScore: Int? = nil, couponCode: String? = nil, refersToStore: String? = nil, lines: [SyncSaleLine]? = nil,
+        feedbackScore: Int? = nil, couponCode: String? = nil, refersToStore: String? = nil,
+        lines: [SyncSaleLine]? = nil,
         returnedLines: [SyncLineReturn]? = nil
     ) {
         self.refersToStore = refersToStore
@@ -92,6 +97,7 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         case pricedTier = "priced_tier"
         case pricedBirthday = "priced_birthday"
         case pointsBeforeCaps = "points_before_caps"
+        case clockCorrectionMilliseconds = "clock_correction_ms"
     }
 
     /// Largest |points| or |amount_minor| head office accepts on one entry.
@@ -101,7 +107,9 @@ public struct SyncEntry: Codable, Hashable, Sendable {
 
     /// What a coupon entry records.
     public static let couponEvents: Set<String> = ["issued", "used", "voided"]
-    public static let kinds: Set<String> = ["earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll", "profile", "coupon"]
+    public static let kinds: Set<String> = [
+        "earn", "redeem", "reverse", "adjust", "bonus", "expire", "enroll", "profile", "coupon",
+    ]
 
     /// The last millisecond of the year 9999: no till writes a later time.
     public static let latestMilliseconds: Int64 = 253_402_300_799_999
@@ -113,15 +121,21 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         if card.isEmpty || card.count > 40 || !card.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
             return "entry \(seq): card must be 1 to 40 letters or digits"
         }
-        if !Self.kinds.contains(kind) { return "entry \(seq): kind '\(kind.prefix(20))' is not one of \(Self.kinds.sorted().joined(separator: ", "))" }
+        if !Self.kinds.contains(kind) {
+            return
+                "entry \(seq): kind '\(kind.prefix(20))' is not one of \(Self.kinds.sorted().joined(separator: ", "))"
+        }
         // `magnitude`, not `abs`: abs(Int64.min) traps, and these values come from the wire.
         if points.magnitude > Self.maximumMagnitude || amountMinor.magnitude > Self.maximumMagnitude {
             return "entry \(seq): points and amount_minor must lie within ±\(Self.maximumMagnitude)"
         }
         if !Self.ruleVersions.contains(ruleVersion) {
-            return "entry \(seq): rule_version must be \(Self.ruleVersions.lowerBound) to \(Self.ruleVersions.upperBound)"
+            return
+                "entry \(seq): rule_version must be \(Self.ruleVersions.lowerBound) to \(Self.ruleVersions.upperBound)"
         }
-        if kind == "earn" && (points < 0 || amountMinor <= 0) { return "entry \(seq): an earn has points ≥ 0 and an amount > 0" }
+        if kind == "earn" && (points < 0 || amountMinor <= 0) {
+            return "entry \(seq): an earn has points ≥ 0 and an amount > 0"
+        }
         if kind == "redeem" && points >= 0 { return "entry \(seq): a redeem has negative points" }
         if currency.count != 3 { return "entry \(seq): currency must be a 3-letter code" }
         if receipt.isEmpty || receipt.count > 64 { return "entry \(seq): receipt must be 1 to 64 characters" }
@@ -130,38 +144,51 @@ public struct SyncEntry: Codable, Hashable, Sendable {
         }
         if let lineProblem { return lineProblem }
         if earningBase != nil || pricedTier != nil || pricedBirthday != nil {
-            guard kind == "earn", let earningBase, let pricedTier, earningBase >= 0, earningBase.magnitude <= Self.maximumMagnitude, !pricedTier.isEmpty, pricedTier.count <= 64
+            guard kind == "earn", let earningBase, let pricedTier, earningBase >= 0,
+                earningBase.magnitude <= Self.maximumMagnitude, !pricedTier.isEmpty, pricedTier.count <= 64
             else {
-                return "entry \(seq): earning_base and priced_tier go together on an earn entry (base ≥ 0, a tier name of 1 to 64 characters)"
+                return
+                    "entry \(seq): earning_base and priced_tier go together on an earn entry (base ≥ 0, a tier name of 1 to 64 characters)"
             }
         }
-        if let pointsBeforeCaps, earningBase == nil || pointsBeforeCaps < points
-            || pointsBeforeCaps.magnitude > Self.maximumMagnitude
+        if let pointsBeforeCaps,
+            earningBase == nil || pointsBeforeCaps < points
+                || pointsBeforeCaps.magnitude > Self.maximumMagnitude
         {
             return "entry \(seq): points_before_caps comes with earning_base, at least the points and at most 10^12"
         }
-        if let reason, reason.isEmpty || reason.count > 200 { return "entry \(seq): reason must be absent or 1 to 200 characters" }
+        if let reason, reason.isEmpty || reason.count > 200 {
+            return "entry \(seq): reason must be absent or 1 to 200 characters"
+        }
         if createdAtMilliseconds < 0 { return "entry \(seq): created_at_ms is negative" }
         // Found by attack: Int64.max here trapped head office when it turned the time into a date.
-        if createdAtMilliseconds > Self.latestMilliseconds { return "entry \(seq): created_at_ms is beyond the year 9999" }
+        if createdAtMilliseconds > Self.latestMilliseconds {
+            return "entry \(seq): created_at_ms is beyond the year 9999"
+        }
         if (kind == "enroll" || kind == "profile") && (points != 0 || amountMinor != 0) {
             return "entry \(seq): an enroll or profile entry has 0 points and 0 amount"
         }
-        if kind == "profile" && (joinsCard != nil || (memberName == nil && memberBirthday == nil && feedbackScore == nil)) {
-            return "entry \(seq): a profile entry carries member_name, member_birthday or feedback_score, and no joins_card"
+        if kind == "profile"
+            && (joinsCard != nil || (memberName == nil && memberBirthday == nil && feedbackScore == nil))
+        {
+            return
+                "entry \(seq): a profile entry carries member_name, member_birthday or feedback_score, and no joins_card"
         }
         if let feedbackScore, kind != "profile" || !(1...5).contains(feedbackScore) {
             return "entry \(seq): feedback_score belongs on a profile entry and is 1 to 5"
         }
-        if let joinsCard, joinsCard.isEmpty || joinsCard.count > 40 || joinsCard == card
-            || !joinsCard.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        if let joinsCard,
+            joinsCard.isEmpty || joinsCard.count > 40 || joinsCard == card
+                || !joinsCard.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         {
             return "entry \(seq): joins_card must be another card of 1 to 40 letters or digits"
         }
-        if let referredBy, kind != "enroll" || joinsCard != nil || referredBy.isEmpty || referredBy.count > 40
-            || referredBy == card || !referredBy.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        if let referredBy,
+            kind != "enroll" || joinsCard != nil || referredBy.isEmpty || referredBy.count > 40
+                || referredBy == card || !referredBy.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         {
-            return "entry \(seq): referred_by belongs on a new member's enroll entry: another card of 1 to 40 letters or digits"
+            return
+                "entry \(seq): referred_by belongs on a new member's enroll entry: another card of 1 to 40 letters or digits"
         }
         if kind != "enroll" && kind != "profile" && (memberName != nil || memberBirthday != nil || joinsCard != nil) {
             return "entry \(seq): only an enroll or profile entry carries member_name, member_birthday or joins_card"
@@ -175,7 +202,8 @@ public struct SyncEntry: Codable, Hashable, Sendable {
                 couponCode.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_" || $0 == "-") }),
                 let reason, Self.couponEvents.contains(reason)
             else {
-                return "entry \(seq): a coupon entry has 0 points and amount, a coupon_code of 1 to 64 characters (A-Z, 0-9, '-', '_') "
+                return
+                    "entry \(seq): a coupon entry has 0 points and amount, a coupon_code of 1 to 64 characters (A-Z, 0-9, '-', '_') "
                     + "and reason issued, used or voided"
             }
         } else if couponCode != nil {
@@ -277,7 +305,8 @@ public struct MemberSnapshot: Codable, Hashable, Sendable {
 
     public init(
         card: String, cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
-        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil, coupons: [CouponState]? = nil,
+        flags: [String]? = nil, purchases: Int64? = nil, headOfficeEntries: [HeadOfficeEntry]? = nil,
+        coupons: [CouponState]? = nil,
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
         dayPointsDay: String? = nil, dayPoints: Int64? = nil, salesSinceEnrolment: Int64? = nil, name: String? = nil
     ) {

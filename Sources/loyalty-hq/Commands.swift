@@ -12,21 +12,27 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the head-office HTTP API (/v1/...).")
 
     @Option(help: "Address to listen on (default: hq.yaml's listen, else 127.0.0.1).") var host: String?
-    @Option(help: "Port (0 picks a free one; the chosen port is printed; default: hq.yaml's listen, else 8080).") var port: Int?
-    @Option(help: ArgumentHelp(
-        "A file holding the dashboard's password (HTTP Basic, any user name); required to serve /dashboard beyond loopback.",
-        valueName: "path"))
+    @Option(help: "Port (0 picks a free one; the chosen port is printed; default: hq.yaml's listen, else 8080).")
+    var port: Int?
+    @Option(
+        help: ArgumentHelp(
+            "A file holding the dashboard's password (HTTP Basic, any user name); required to serve /dashboard beyond loopback.",
+            valueName: "path"))
     var dashboardPasswordFile: String?
     @Option(help: "Open connections in total; at the limit the longest-waiting idle or slow one is closed.")
     var maxConnections: Int?
-    @Option(help: "Open connections from one address (raise it behind a proxy; default 512, at most --max-connections).")
+    @Option(
+        help: "Open connections from one address (raise it behind a proxy; default 512, at most --max-connections).")
     var maxConnectionsPerClient: Int?
     @Option(help: "Seconds a request may take to arrive in full (also how long an idle connection stays open).")
     var requestTimeout: Int?
     @Option(help: "Bytes of request headers.") var maxHeaderBytes: Int?
     @Option(help: "Seconds a store's secrets are cached (how long a rotation or revocation takes to apply, 0 to 3600).")
     var credentialCacheSeconds: Int?
-    @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM); with --tls-key. SIGHUP reads both again.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Serve HTTPS with this certificate chain (PEM); with --tls-key. SIGHUP reads both again.", valueName: "path"
+        ))
     var tlsCertificate: String?
     @Option(help: ArgumentHelp("The certificate's private key (PEM, not readable by others).", valueName: "path"))
     var tlsKey: String?
@@ -38,7 +44,8 @@ struct Serve: AsyncParsableCommand {
         let description = try storage.storageDescription
         let dashboard = try dashboardAccess(host: host)
         let standard = ConnectionLimits.standard
-        let maxConnections = HQConfigFile.number("limits.max_connections", flag: maxConnections, standard: standard.maximumConnections)
+        let maxConnections = HQConfigFile.number(
+            "limits.max_connections", flag: maxConnections, standard: standard.maximumConnections)
         var limits = ConnectionLimits(
             maximumConnections: maxConnections,
             maximumConnectionsPerClient: HQConfigFile.number(
@@ -46,7 +53,8 @@ struct Serve: AsyncParsableCommand {
                 standard: min(standard.maximumConnectionsPerClient, maxConnections)),
             requestTimeoutSeconds: HQConfigFile.number(
                 "limits.request_timeout_seconds", flag: requestTimeout, standard: standard.requestTimeoutSeconds),
-            maximumHeaderBytes: HQConfigFile.number("limits.max_header_bytes", flag: maxHeaderBytes, standard: standard.maximumHeaderBytes))
+            maximumHeaderBytes: HQConfigFile.number(
+                "limits.max_header_bytes", flag: maxHeaderBytes, standard: standard.maximumHeaderBytes))
         let credentialCacheSeconds = HQConfigFile.number(
             "limits.credential_cache_seconds", flag: self.credentialCacheSeconds, standard: 10)
         guard (0...3600).contains(credentialCacheSeconds) else {
@@ -71,15 +79,22 @@ struct Serve: AsyncParsableCommand {
             var logger = Logger(label: "loyalty-hq")
             logger.logLevel = .notice
             let app = Application(
-                router: HeadOfficeAPI(store: store, dashboard: dashboard, credentialCacheSeconds: credentialCacheSeconds).router(),
+                router: HeadOfficeAPI(
+                    store: store, dashboard: dashboard, credentialCacheSeconds: credentialCacheSeconds
+                ).router(),
                 server: server,
                 configuration: .init(address: .hostname(host, port: port), serverName: "loyalty-hq"),
                 onServerRunning: { channel in
                     let actual = channel.localAddress?.port ?? 0
                     // One line, one address: scripts read the port from it.
-                    let pages = if case .disabled = dashboard { "dashboard off: no --dashboard-password-file" } else { "dashboard at /dashboard" }
+                    let pages =
+                        if case .disabled = dashboard { "dashboard off: no --dashboard-password-file" } else {
+                            "dashboard at /dashboard"
+                        }
                     let shownHost = host.contains(":") ? "[\(host)]" : host
-                    Output.out("loyalty-hq listening on \(scheme)://\(shownHost):\(actual) (storage: \(description); \(pages))")
+                    Output.out(
+                        "loyalty-hq listening on \(scheme)://\(shownHost):\(actual) (storage: \(description); \(pages))"
+                    )
                 },
                 logger: logger)
             try await app.runService()
@@ -97,7 +112,8 @@ struct Serve: AsyncParsableCommand {
             let bracketed = flag.contains(":") && !flag.hasPrefix("[") ? "[\(flag)]" : flag
             guard let address = ConfigurationFile.address("\(bracketed):0") else {
                 throw CommandFailure(
-                    code: "bad_option", message: "--host takes an IPv4 or IPv6 address or a host name, not '\(flag)'", exitCode: 2)
+                    code: "bad_option", message: "--host takes an IPv4 or IPv6 address or a host name, not '\(flag)'",
+                    exitCode: 2)
             }
             host = address.host
         }
@@ -110,12 +126,16 @@ struct Serve: AsyncParsableCommand {
 
     /// The certificate and key named by --tls-certificate and --tls-key (both or neither).
     private func serverTLS() throws -> ServerTLS? {
-        switch (HQConfigFile.text("tls.certificate", flag: tlsCertificate), HQConfigFile.text("tls.key", flag: tlsKey)) {
+        switch (HQConfigFile.text("tls.certificate", flag: tlsCertificate), HQConfigFile.text("tls.key", flag: tlsKey))
+        {
         case (nil, nil): return nil
         case (let certificate?, let key?):
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: key))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: key))?[.posixPermissions] as? Int,
+                mode & 0o077 != 0
+            {
                 throw CommandFailure(
-                    code: "bad_option", message: "--tls-key \(key) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
+                    code: "bad_option",
+                    message: "--tls-key \(key) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it",
                     exitCode: 2)
             }
             do {
@@ -124,7 +144,8 @@ struct Serve: AsyncParsableCommand {
                 throw CommandFailure(code: "bad_option", message: error.description, exitCode: 2)
             }
         default:
-            throw CommandFailure(code: "bad_option", message: "--tls-certificate and --tls-key go together", exitCode: 2)
+            throw CommandFailure(
+                code: "bad_option", message: "--tls-certificate and --tls-key go together", exitCode: 2)
         }
     }
 
@@ -135,29 +156,38 @@ struct Serve: AsyncParsableCommand {
             return ["127.0.0.1", "::1", "localhost"].contains(host) ? .loopbackOnly : .disabled
         }
         // The file a link points to is what others could read.
-        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+        let attributes = try? FileManager.default.attributesOfItem(
+            atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure(code: "bad_option", message: "--dashboard-password-file \(path) cannot be read", exitCode: 2)
+            throw CommandFailure(
+                code: "bad_option", message: "--dashboard-password-file \(path) cannot be read", exitCode: 2)
         }
         if let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
             throw CommandFailure(
-                code: "bad_option", message: "\(path) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it", exitCode: 2)
+                code: "bad_option",
+                message: "\(path) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it", exitCode: 2)
         }
         let password = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard password.count >= 12 else {
-            throw CommandFailure(code: "bad_option", message: "the dashboard password in \(path) needs at least 12 characters", exitCode: 2)
+            throw CommandFailure(
+                code: "bad_option", message: "the dashboard password in \(path) needs at least 12 characters",
+                exitCode: 2)
         }
         return .password(password)
     }
 }
 
 struct Stores: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Register stores and see how far each is synced.", subcommands: [Add.self, List.self, RotateSecret.self, RevokeStore.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Register stores and see how far each is synced.",
+        subcommands: [Add.self, List.self, RotateSecret.self, RevokeStore.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a store; prints its secret once, alone on the last line of stdout.",
-            discussion: "Put the secret in a file on the store's box (mode 0600) and point the agent's --store-secret-file at it.")
+            discussion:
+                "Put the secret in a file on the store's box (mode 0600) and point the agent's --store-secret-file at it."
+        )
         @Argument(help: "The store id (letters, digits, '-', '_').") var storeId: String
         @OptionGroup var storage: StorageOptions
 
@@ -165,47 +195,61 @@ struct Stores: AsyncParsableCommand {
             guard !storeId.isEmpty, storeId.count <= 64,
                 storeId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
             else {
-                throw CommandFailure(code: "bad_store_id", message: "a store id is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
+                throw CommandFailure(
+                    code: "bad_store_id", message: "a store id is 1 to 64 letters, digits, '-' or '_'", exitCode: 2)
             }
             guard !PaymentCardDetector.mentionsPaymentCard(storeId) else {
                 throw CommandFailure(
-                    code: "bad_store_id", message: "the store id holds a bank card number; choose another store id", exitCode: 2)
+                    code: "bad_store_id", message: "the store id holds a bank card number; choose another store id",
+                    exitCode: 2)
             }
             let secret = RequestSigning.newSecret()
             let storeId = storeId
-            try await storage.withStore { store, _ in try await store.addStore(id: storeId, secret: secret, now: Date()) }
+            try await storage.withStore { store, _ in try await store.addStore(id: storeId, secret: secret, now: Date())
+            }
             if storage.json {
-                struct Body: Encodable { var storeId: String; var secret: String }
+                struct Body: Encodable {
+                    var storeId: String
+                    var secret: String
+                }
                 Output.out(Output.json(Body(storeId: storeId, secret: secret)))
             } else {
-                Output.out("Registered store \(storeId). Its secret (shown once; store it in the agent's secret file, mode 0600):")
+                Output.out(
+                    "Registered store \(storeId). Its secret (shown once; store it in the agent's secret file, mode 0600):"
+                )
                 Output.out(secret)
             }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Each store's acknowledged sequence, last contact and reported backlog.")
+        static let configuration = CommandConfiguration(
+            abstract: "Each store's acknowledged sequence, last contact and reported backlog.")
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
             let stores = try await storage.withStore { store, _ in try await store.stores() }
             if storage.json {
                 struct Body: Encodable { var stores: [WithTimes<StoreSummary>] }
-                Output.out(Output.json(Body(stores: stores.map { WithTimes($0, ["last_contact": $0.lastContactMilliseconds]) })))
+                Output.out(
+                    Output.json(
+                        Body(stores: stores.map { WithTimes($0, ["last_contact": $0.lastContactMilliseconds]) })))
                 return
             }
             if stores.isEmpty { Output.out("No stores yet: register one with `loyalty-hq stores add STORE_ID`.") }
             for store in stores {
                 let till = TillIdentity(ledgerName: store.storeId)?.till
-                Output.out("\(till.map { "  till \($0): " } ?? "")\(store.storeId)  acknowledged up to \(store.acknowledgedSeq)  backlog \(store.reportedBacklog)  last contact \(Output.iso(store.lastContactMilliseconds))")
+                Output.out(
+                    "\(till.map { "  till \($0): " } ?? "")\(store.storeId)  acknowledged up to \(store.acknowledgedSeq)  backlog \(store.reportedBacklog)  last contact \(Output.iso(store.lastContactMilliseconds))"
+                )
             }
         }
     }
 }
 
 struct Member: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A member's head-office balance, tier and per-store totals.")
+    static let configuration = CommandConfiguration(
+        abstract: "A member's head-office balance, tier and per-store totals.")
     @Argument var card: String
     @OptionGroup var storage: StorageOptions
 
@@ -215,16 +259,25 @@ struct Member: AsyncParsableCommand {
             (try await store.member(card: card, now: Date()), try await store.analyticsSettings().currency)
         }
         guard let member = found else {
-            throw CommandFailure(code: "unknown_card", message: "head office has no entries for card \(card.suffix(4)) yet", exitCode: 1)
+            throw CommandFailure(
+                code: "unknown_card", message: "head office has no entries for card \(card.suffix(4)) yet", exitCode: 1)
         }
-        func money(_ minor: Int64) -> String { "\(Money(minorUnits: minor, currency: currency).decimalString) \(currency.code)" }
+        func money(_ minor: Int64) -> String {
+            "\(Money(minorUnits: minor, currency: currency).decimalString) \(currency.code)"
+        }
         if storage.json {
             Output.out(Output.json(WithTimes(member, ["enrolled_at": member.enrolledAtMilliseconds])))
             return
         }
-        Output.out("Card \(member.card): balance \(member.balance) points, tier \(member.tier)\(member.overdrawn ? ", OVERDRAWN while offline" : "")\(member.blocked ? ", BLOCKED" : "")")
+        // Not "while offline": two tills cut off from each other overdraw with head office reachable too.
+        let overdrawn = member.overdrawn ? ", OVERDRAWN (see `loyalty-hq report overdrafts`)" : ""
+        Output.out(
+            "Card \(member.card): balance \(member.balance) points, tier \(member.tier)\(overdrawn)\(member.blocked ? ", BLOCKED" : "")"
+        )
         if let store = member.enrolledStore {
-            Output.out("  enrolled at \(store) on \(Output.iso(member.enrolledAtMilliseconds))\(member.name.map { " as \($0)" } ?? "")")
+            Output.out(
+                "  enrolled at \(store) on \(Output.iso(member.enrolledAtMilliseconds))\(member.name.map { " as \($0)" } ?? "")"
+            )
         } else if member.stores.isEmpty {
             Output.out(
                 member.blocked
@@ -237,14 +290,17 @@ struct Member: AsyncParsableCommand {
             "  last 12 months: spend \(money(member.rollingSpendMinor)), \(member.rollingPointsEarned) points earned "
                 + "(what tiers count)")
         for share in member.stores {
-            Output.out("  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(money(share.spendMinor))")
+            Output.out(
+                "  \(share.storeId): \(share.points) points over \(share.entries) entries, spend \(money(share.spendMinor))"
+            )
         }
     }
 }
 
 struct Cards: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Block lost cards everywhere, unblock them, replace them (after each store's next sync), or resolve a conflict.",
+        abstract:
+            "Block lost cards everywhere, unblock them, replace them (after each store's next sync), or resolve a conflict.",
         subcommands: [Block.self, Unblock.self, Replace.self, ResolveConflict.self])
 
     struct Replace: AsyncParsableCommand {
@@ -259,7 +315,8 @@ struct Cards: AsyncParsableCommand {
 
         func run() async throws {
             let (old, new) = try OperatorInput.twoCards(
-                self.old, self.new, sameCode: "same_card", sameMessage: "OLD and NEW are the same card; give the new card's number")
+                self.old, self.new, sameCode: "same_card",
+                sameMessage: "OLD and NEW are the same card; give the new card's number")
             // The new card must be one every till accepts, or the member is left with no usable card.
             _ = try await OperatorInput.memberCard(new, storage)
             let actor = try OperatorInput.actor(by)
@@ -270,7 +327,8 @@ struct Cards: AsyncParsableCommand {
             Output.out(
                 storage.json
                     ? Output.json(["old": old, "new": new, "status": "replaced"])
-                    : "Card \(old) is blocked and \(new) carries its member's balance and history at every store after their next sync.")
+                    : "Card \(old) is blocked and \(new) carries its member's balance and history at every store after their next sync."
+            )
         }
     }
 
@@ -296,7 +354,8 @@ struct Cards: AsyncParsableCommand {
                 let changed = try await store.blockCard(card, force: force, now: Date())
                 if changed {
                     try await store.recordAudit(
-                        actor: actor, action: "cards block", detail: "card \(card) blocked", reason: reason, now: Date())
+                        actor: actor, action: "cards block", detail: "card \(card) blocked", reason: reason, now: Date()
+                    )
                 }
                 return changed
             }
@@ -325,7 +384,8 @@ struct Cards: AsyncParsableCommand {
             try await storage.withStore { store, _ in
                 try await store.unblockCard(card, now: Date())
                 try await store.recordAudit(
-                    actor: actor, action: "cards unblock", detail: "card \(card) unblocked", reason: reason, now: Date())
+                    actor: actor, action: "cards unblock", detail: "card \(card) unblocked", reason: reason, now: Date()
+                )
             }
             Output.out(
                 storage.json
@@ -337,20 +397,30 @@ struct Cards: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reports: overdrafts, stores, totals, audit, members, reconciliations, card-conflicts; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
+        abstract:
+            "Reports: overdrafts, stores, totals, audit, members, reconciliations, card-conflicts; segments rfm, lifecycle, super-users, clv, churn, loyalty-types, tiers, win-back; expiring points.",
         discussion: """
             The segment reports count whole days in the chain's time zone (`loyalty-hq settings`) up to --as-of.             A sale is an earn entry's receipt (or an imported sale), dated by its first entry, net of its refunds             up to the as-of date; the window is the 365 days ending on the as-of date.
             """)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case overdrafts, stores, totals, audit, members
-        case rfm, lifecycle, superUsers = "super-users", clv, churn, loyaltyTypes = "loyalty-types", tiers, winBack = "win-back"
-        case expiring, coupons, reconciliations, cardConflicts = "card-conflicts", replica
+        case rfm, lifecycle
+        case superUsers = "super-users"
+        case clv, churn
+        case loyaltyTypes = "loyalty-types"
+        case tiers
+        case winBack = "win-back"
+        case expiring, coupons, reconciliations
+        case cardConflicts = "card-conflicts"
+        case replica
     }
 
-    @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|"))) var kind: Kind
+    @Argument(help: ArgumentHelp("The report.", valueName: Kind.allCases.map(\.rawValue).joined(separator: "|")))
+    var kind: Kind
     @Flag(help: "CSV instead of a table.") var csv = false
-    @Option(help: ArgumentHelp("For `expiring`: how far ahead to look (30d, 4w).", valueName: "days")) var within = "30d"
+    @Option(help: ArgumentHelp("For `expiring`: how far ahead to look (30d, 4w).", valueName: "days")) var within =
+        "30d"
     @OptionGroup var asOf: AsOfOption
     @OptionGroup var storage: StorageOptions
 
@@ -371,13 +441,23 @@ struct Report: AsyncParsableCommand {
         case .overdrafts:
             let overdrafts = try await storage.withReportStore { store in try await store.overdrafts() }
             header = ["card", "store", "seq", "receipt", "points", "balance_after", "at"]
-            rows = overdrafts.map { [$0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter), Output.iso($0.atMilliseconds)] }
+            rows = overdrafts.map {
+                [
+                    $0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter),
+                    Output.iso($0.atMilliseconds),
+                ]
+            }
             struct Body: Encodable { var overdrafts: [WithTimes<Overdraft>] }
             json = Output.json(Body(overdrafts: overdrafts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .stores:
             let stores = try await storage.withReportStore { store in try await store.stores() }
             header = ["store", "acknowledged_seq", "reported_backlog", "last_contact"]
-            rows = stores.map { [$0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog), Output.iso($0.lastContactMilliseconds)] }
+            rows = stores.map {
+                [
+                    $0.storeId, String($0.acknowledgedSeq), String($0.reportedBacklog),
+                    Output.iso($0.lastContactMilliseconds),
+                ]
+            }
             struct Body: Encodable { var stores: [WithTimes<StoreSummary>] }
             json = Output.json(Body(stores: stores.map { WithTimes($0, ["last_contact": $0.lastContactMilliseconds]) }))
         case .members:
@@ -415,11 +495,16 @@ struct Report: AsyncParsableCommand {
             let stores = StoreRollup.byStore(totals)
             rows = stores.flatMap { store in
                 let tills = totals.filter { store.ledgers.contains($0.storeId) }.compactMap { total in
-                    TillIdentity(ledgerName: total.storeId)?.till.map { [store.storeId, String($0), String(total.entries), String(total.points)] }
+                    TillIdentity(ledgerName: total.storeId)?.till.map {
+                        [store.storeId, String($0), String(total.entries), String(total.points)]
+                    }
                 }
                 return tills + [[store.storeId, "all", String(store.entries), String(store.points)]]
             }
-            struct Body: Encodable { var totals: [StoreTotal]; var stores: [StoreRollup] }
+            struct Body: Encodable {
+                var totals: [StoreTotal]
+                var stores: [StoreRollup]
+            }
             json = Output.json(Body(totals: totals, stores: stores))
         case .coupons:
             let uses = try await storage.withReportStore { store in try await store.couponDoubleUses() }
@@ -437,7 +522,9 @@ struct Report: AsyncParsableCommand {
         case .reconciliations:
             let records = try await storage.withReportStore { store in try await store.reconciliations() }
             header = ["at", "card", "code", "points", "by", "reason"]
-            rows = records.map { [Output.iso($0.atMilliseconds), $0.card, $0.reasonCode, String($0.points), $0.by, $0.reason] }
+            rows = records.map {
+                [Output.iso($0.atMilliseconds), $0.card, $0.reasonCode, String($0.points), $0.by, $0.reason]
+            }
             struct Body: Encodable { var reconciliations: [WithTimes<ReconciliationRecord>] }
             json = Output.json(Body(reconciliations: records.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
         case .cardConflicts:
@@ -457,7 +544,8 @@ struct Report: AsyncParsableCommand {
         }
         ReplicaNote.printBefore(csv: csv)
         if csv {
-            Output.out(([header] + rows).map { $0.map(ReportTable.csvField).joined(separator: ",") }.joined(separator: "\n"))
+            Output.out(
+                ([header] + rows).map { $0.map(ReportTable.csvField).joined(separator: ",") }.joined(separator: "\n"))
         } else {
             if rows.isEmpty { Output.out("No \(kind.rawValue) to report.") }
             for row in rows { Output.out(zip(header, row).map { "\($0)=\($1)" }.joined(separator: "  ")) }
@@ -467,7 +555,8 @@ struct Report: AsyncParsableCommand {
     /// The segment and model reports; nil for the operational ones.
     func analyticsReport(_ kind: Kind) async throws -> ReportTable? {
         switch kind {
-        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations, .cardConflicts, .replica: return nil
+        case .overdrafts, .stores, .totals, .audit, .members, .coupons, .reconciliations, .cardConflicts, .replica:
+            return nil
         case .expiring: return try await ExpiringReport.table(storage, asOf: asOf.asOf, within: within)
         default: break
         }
@@ -484,7 +573,8 @@ struct Report: AsyncParsableCommand {
             let heldNow = try await storage.withReportStore { store in try await store.tierCounts(now: Date()) }
             return AnalyticsReports.tiers(context, heldNow: heldNow)
         case .winBack: return AnalyticsReports.winBack(context)
-        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations, .cardConflicts, .replica:
+        case .overdrafts, .stores, .totals, .audit, .members, .expiring, .coupons, .reconciliations, .cardConflicts,
+            .replica:
             return nil
         }
     }
@@ -540,7 +630,8 @@ struct Epoch: AsyncParsableCommand {
             let reason = try OperatorInput.reason(reason)
             let epoch = try await storage.withStore { store, _ in
                 let epoch = try await store.rotateEpoch(now: Date())
-                try await store.recordAudit(actor: actor, action: "epoch rotate", detail: "new epoch \(epoch)", reason: reason, now: Date())
+                try await store.recordAudit(
+                    actor: actor, action: "epoch rotate", detail: "new epoch \(epoch)", reason: reason, now: Date())
                 return epoch
             }
             Output.out(
@@ -591,14 +682,16 @@ struct Members: AsyncParsableCommand {
                 (corrections, withdrawn) = try await storage.withStore { store, _ in
                     try await store.mergeMembers(keep: keep, other: other, actor: actor, reason: reason, now: Date())
                     // One person now: the grants and coupons each record had are corrected to once, visibly.
-                    let reconciled = try await store.reconcileAfterMerge(keep: keep, actor: "members merge", now: Date())
+                    let reconciled = try await store.reconcileAfterMerge(
+                        keep: keep, actor: "members merge", now: Date())
                     let grants = reconciled.grants.map {
                         Correction(
                             grant: $0.grant.rawValue, points: $0.points, reasonCode: $0.reasonCode, reason: $0.reason,
                             stores: $0.stores)
                     }
                     let others = reconciled.others.map {
-                        Correction(grant: nil, points: $0.points, reasonCode: $0.reasonCode, reason: $0.reason, stores: [])
+                        Correction(
+                            grant: nil, points: $0.points, reasonCode: $0.reasonCode, reason: $0.reason, stores: [])
                     }
                     return (grants + others, reconciled.coupons)
                 }
@@ -616,9 +709,14 @@ struct Members: AsyncParsableCommand {
                 Output.out(
                     Output.json(Body(keep: keep, other: other, corrections: corrections, couponsWithdrawn: withdrawn)))
             } else {
-                Output.out("Merged the member of \(other) into the member of \(keep); stores converge at their next sync.")
-                for correction in corrections { Output.out("Corrected \(correction.points) points: \(correction.reason)") }
-                for code in withdrawn { Output.out("Withdrew coupon \(code): the member already holds one of its rule") }
+                Output.out(
+                    "Merged the member of \(other) into the member of \(keep); stores converge at their next sync.")
+                for correction in corrections {
+                    Output.out("Corrected \(correction.points) points: \(correction.reason)")
+                }
+                for code in withdrawn {
+                    Output.out("Withdrew coupon \(code): the member already holds one of its rule")
+                }
             }
         }
     }
@@ -643,18 +741,22 @@ struct MemberRangesCommand: AsyncParsableCommand {
             Output.out(
                 storage.json
                     ? Output.json(["member_ranges": ranges ?? []])
-                    : ranges.map { "Member ranges: \($0.joined(separator: ", "))" } ?? "No member ranges set (stores use in-store EAN-13 numbers starting with 2).")
+                    : ranges.map { "Member ranges: \($0.joined(separator: ", "))" }
+                        ?? "No member ranges set (stores use in-store EAN-13 numbers starting with 2).")
         }
     }
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the ranges: each a prefix or FROM-TO of equal length.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set the ranges: each a prefix or FROM-TO of equal length.")
         @Argument(help: "Ranges, e.g. 29 or 2900000000000-2999999999999.") var ranges: [String]
         @Option(help: "Who (default: $USER).") var by: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            guard !ranges.isEmpty else { throw CommandFailure(code: "bad_member_range", message: "give at least one range", exitCode: 2) }
+            guard !ranges.isEmpty else {
+                throw CommandFailure(code: "bad_member_range", message: "give at least one range", exitCode: 2)
+            }
             do {
                 _ = try CardScanRules(memberRanges: ranges).validated()
             } catch {
@@ -662,7 +764,8 @@ struct MemberRangesCommand: AsyncParsableCommand {
             }
             let ranges = ranges
             let actor = try OperatorInput.actor(by)
-            try await storage.withStore { store, _ in try await store.setMemberRanges(ranges, actor: actor, now: Date()) }
+            try await storage.withStore { store, _ in try await store.setMemberRanges(ranges, actor: actor, now: Date())
+            }
             Output.out(
                 storage.json
                     ? Output.json(["member_ranges": ranges])
@@ -671,7 +774,8 @@ struct MemberRangesCommand: AsyncParsableCommand {
     }
 
     struct Clear: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove the ranges (stores fall back to the in-store default).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the ranges (stores fall back to the in-store default).")
         @Option(help: "Who (default: $USER).") var by: String?
         @OptionGroup var storage: StorageOptions
 
@@ -707,7 +811,9 @@ enum OperatorInput {
     }
 
     /// Two member cards, validated (a bank card is refused without being repeated) and distinct.
-    static func twoCards(_ first: String, _ second: String, sameCode: String, sameMessage: String) throws -> (String, String) {
+    static func twoCards(
+        _ first: String, _ second: String, sameCode: String, sameMessage: String
+    ) throws -> (String, String) {
         let cards: (String, String)
         do {
             cards = (try CardNumber(first).value, try CardNumber(second).value)
@@ -724,7 +830,8 @@ enum OperatorInput {
         try text(actor, option: by == nil ? "$USER" : "--by")
         // The audit trail names who acted: an empty name says nothing.
         guard !actor.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw CommandFailure(code: "bad_text", message: "--by takes the operator's name (empty: $USER)", exitCode: 2)
+            throw CommandFailure(
+                code: "bad_text", message: "--by takes the operator's name (empty: $USER)", exitCode: 2)
         }
         return actor
     }
@@ -743,15 +850,18 @@ enum OperatorInput {
         } catch {
             throw CommandFailure(code: error.code, message: error.message, exitCode: 2)
         }
-        guard value.count <= 200, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard value.count <= 200, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw CommandFailure(
-                code: "bad_text", message: "\(option) takes at most 200 characters without control characters", exitCode: 2)
+                code: "bad_text", message: "\(option) takes at most 200 characters without control characters",
+                exitCode: 2)
         }
         // The audit trail names who and why: nothing that makes one name read as another, nor nothing at all.
         guard !VisibleText.hidesOrReorders(value), value.isEmpty || VisibleText.showsSomething(value) else {
             throw CommandFailure(
                 code: "bad_text",
-                message: "\(option) holds invisible or text-direction characters (copied from another app?); type it again",
+                message:
+                    "\(option) holds invisible or text-direction characters (copied from another app?); type it again",
                 exitCode: 2)
         }
     }

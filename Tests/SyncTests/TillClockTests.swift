@@ -148,6 +148,45 @@ import Testing
         #expect(abs(till.ledger.headOfficeClockOffsetMilliseconds - 60_000) < 1_000)
     }
 
+    /// Found by attack: a till two days behind sold before its first sync; head office counted the sale two days back,
+    /// and with another store's sale the same real day the member earned the day cap twice. The till keeps when the
+    /// sale was written (time since boot); the clock learnt at the sync dates it exactly, and head office counts it on
+    /// the real day (the stated time stays as the till wrote it).
+    @Test(arguments: Driver.allCases)
+    func aSaleMadeBeforeTheTillLearntHeadOfficesClockCountsOnTheRealDay(_ driver: Driver) async throws {
+        let twoDays = 2 * 86_400.0
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "sa", now: Date())
+            try await store.addStore(id: "B", secret: "sb", now: Date())
+            let program = try MemberFactsTravelTests.dayCapProgram()
+            _ = try await store.publishProgram(program, actor: "test", now: Date().addingTimeInterval(twoDays - 86_400))
+            try await Harness.withServer(store, clock: { Date().addingTimeInterval(twoDays) }) { base in
+                let (a, b) = (
+                    try AgentSyncTests.Till("A", secret: "sa", base: base),
+                    try AgentSyncTests.Till("B", secret: "sb", base: base)
+                )
+                _ = try await b.client.syncOnce()
+                // Till A has never synced: its clock, two days behind, dates the enrolment and the sale.
+                let card = try CardNumber(GTIN.withCheckDigit("290000091025"))
+                _ = try a.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                _ = try a.ledger.award(card: card, amount: money("150.00"), receipt: ReceiptReference("A-1"))
+                _ = try await a.client.syncOnce()
+                _ = try await b.client.syncOnce()
+                let atB = try b.ledger.award(card: card, amount: money("150.00"), receipt: ReceiptReference("B-1"))
+                #expect(atB.points == 0, "the day's 100 were earned at A today: \(atB)")
+                _ = try await b.client.syncOnce()
+                #expect(
+                    try await store.member(card: card.value, now: Date().addingTimeInterval(twoDays))?.balance == 100)
+                let history = try await store.pointHistories(cards: [card.value], expiredOnly: false)
+                let counted = try #require(history.first?.events.first { $0.key == "A:2" }?.atMilliseconds)
+                let headOfficeNow = Date().addingTimeInterval(twoDays).timeIntervalSince1970 * 1000
+                #expect(
+                    abs(Double(counted) - headOfficeNow) < 60_000,
+                    "counted \(counted), head office's now \(headOfficeNow)")
+            }
+        }
+    }
+
     /// Head office's clock as read holds for the rest of the boot, whatever the wall clock does after; after a restart
     /// the wall clock and the offset stand in.
     @Test func headOfficesClockHoldsWhenTheWallClockIsSetRight() {

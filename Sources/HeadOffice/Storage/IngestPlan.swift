@@ -23,6 +23,16 @@ struct IngestPlan {
     static let maximumClockAheadMilliseconds: Int64 = 15 * 60_000
 
     /// When an entry stated at `stated` and received at `receivedAt` counts at head office.
+    /// The entry's time by head office's clock: what the till stated, moved by the correction it learnt after
+    /// (``SyncEntry/clockCorrectionMilliseconds``, at most a week either way; beyond, the stated time stands).
+    static func correctedTime(of entry: SyncEntry) -> Int64 {
+        guard let correction = entry.clockCorrectionMilliseconds, correction.magnitude <= 7 * 86_400_000 else {
+            return entry.createdAtMilliseconds
+        }
+        let (time, overflow) = entry.createdAtMilliseconds.addingReportingOverflow(correction)
+        return overflow || time < 0 ? entry.createdAtMilliseconds : time
+    }
+
     static func countedAt(_ stated: Int64, receivedAt: Int64) -> Int64 {
         stated > receivedAt &+ maximumClockAheadMilliseconds ? receivedAt : stated
     }
@@ -38,13 +48,18 @@ struct IngestPlan {
         for entry in batch {
             if let problem = entry.problem { throw IngestRefusal(kind: .invalid, message: problem) }
             try HeadOfficeCards.refusePaymentCard(entry.card, context: "entry \(entry.seq)")
-            if let joins = entry.joinsCard { try HeadOfficeCards.refusePaymentCard(joins, context: "entry \(entry.seq)") }
-            if let referrer = entry.referredBy { try HeadOfficeCards.refusePaymentCard(referrer, context: "entry \(entry.seq)") }
+            if let joins = entry.joinsCard {
+                try HeadOfficeCards.refusePaymentCard(joins, context: "entry \(entry.seq)")
+            }
+            if let referrer = entry.referredBy {
+                try HeadOfficeCards.refusePaymentCard(referrer, context: "entry \(entry.seq)")
+            }
             // Every free-text field goes through the one check the till applies to a receipt. Ids shaped
             // like UUIDs are a till's own (older tills drew them at random: a false match would refuse the
             // store's stream for ever), so they are left out of the check; any other id goes through it.
             if let birthday = entry.memberBirthday, (try? CalendarDate(parsing: birthday)) == nil {
-                throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): member_birthday is not a real YYYY-MM-DD date")
+                throw IngestRefusal(
+                    kind: .invalid, message: "entry \(entry.seq): member_birthday is not a real YYYY-MM-DD date")
             }
             let freeText = [
                 ("receipt", entry.receipt), ("member_name", entry.memberName),
@@ -53,7 +68,8 @@ struct IngestPlan {
                 ("id", MachineToken.isUUIDShaped(entry.id) ? nil : entry.id),
             ]
             for (field, text) in freeText where text.map(PaymentCardDetector.mentionsPaymentCard) == true {
-                throw IngestRefusal(kind: .invalid, message: "entry \(entry.seq): \(field) holds a bank card number; it is not stored")
+                throw IngestRefusal(
+                    kind: .invalid, message: "entry \(entry.seq): \(field) holds a bank card number; it is not stored")
             }
             guard seen.insert(entry.seq).inserted else {
                 throw IngestRefusal(kind: .invalid, message: "seq \(entry.seq) appears twice in the batch")
@@ -70,12 +86,14 @@ struct IngestPlan {
                 if let difference = existing.difference(from: entry) {
                     throw IngestRefusal(
                         kind: .conflict,
-                        message: "entry \(entry.seq) is already stored with different content (\(difference)); a store's entries never change")
+                        message:
+                            "entry \(entry.seq) is already stored with different content (\(difference)); a store's entries never change"
+                    )
                 }
                 plan.duplicates += 1
             } else if entry.seq == plan.acknowledgedAfter + 1 {
                 var entry = entry
-                let counted = countedAt(entry.createdAtMilliseconds, receivedAt: receivedAt)
+                let counted = countedAt(correctedTime(of: entry), receivedAt: receivedAt)
                 if counted != entry.createdAtMilliseconds {
                     plan.statedAtMilliseconds[entry.seq] = entry.createdAtMilliseconds
                     entry.createdAtMilliseconds = counted
@@ -124,7 +142,8 @@ extension SyncEntry {
             ("currency", currency == other.currency), ("receipt", receipt == other.receipt),
             ("refers_to_seq", refersToSeq == other.refersToSeq), ("rule_version", ruleVersion == other.ruleVersion),
             ("reason", reason == other.reason), ("created_at_ms", createdAtMilliseconds == other.createdAtMilliseconds),
-            ("member_name", memberName == other.memberName), ("member_birthday", memberBirthday == other.memberBirthday),
+            ("member_name", memberName == other.memberName),
+            ("member_birthday", memberBirthday == other.memberBirthday),
             ("joins_card", joinsCard == other.joinsCard), ("referred_by", referredBy == other.referredBy),
             ("feedback_score", feedbackScore == other.feedbackScore),
             ("coupon_code", couponCode == other.couponCode), ("refers_to_store", refersToStore == other.refersToStore),
@@ -158,10 +177,13 @@ enum HeadOfficeProgram {
     /// The program a chain-wide rule judges an event by: the version in force at the event among those
     /// published by then (a version published later with a past valid_from does not re-price what was
     /// decided), or the newer version the till recorded (its clock was behind head office's).
-    static func deciding(_ published: [PublishedProgram], atMilliseconds at: Int64, recordedVersion: Int) -> LoyaltyProgram {
+    static func deciding(
+        _ published: [PublishedProgram], atMilliseconds at: Int64, recordedVersion: Int
+    ) -> LoyaltyProgram {
         let then = inForce(
             published.filter { $0.publishedAtMilliseconds <= at }, now: Date(timeIntervalSince1970: Double(at) / 1000))
-        guard recordedVersion > then.version, let recorded = published.first(where: { $0.program.version == recordedVersion })
+        guard recordedVersion > then.version,
+            let recorded = published.first(where: { $0.program.version == recordedVersion })
         else { return then }
         return recorded.program
     }

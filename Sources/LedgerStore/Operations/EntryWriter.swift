@@ -91,10 +91,14 @@ extension LedgerDatabase {
                 RETURNING seq, balance_after
                 """)
         let arguments: [SQLiteArgument] = [
-            .text(EntryIdentifier.make(atMilliseconds: millis)), SQLiteArgument(storeId), .integer(entry.memberId), .text(entry.card),
-            .text(entry.kind.rawValue), .integer(entry.points), .integer(entry.amountMinorUnits), .integer(entry.memberId),
-            .integer(entry.points), .text(entry.receipt), .text(entry.idempotencyKey), SQLiteArgument(entry.refersToSeq),
-            .integer(Int64(entry.ruleVersion)), SQLiteArgument(entry.reason), .integer(millis), SQLiteArgument(entry.reportedBalance),
+            .text(EntryIdentifier.make(atMilliseconds: millis)), SQLiteArgument(storeId), .integer(entry.memberId),
+            .text(entry.card),
+            .text(entry.kind.rawValue), .integer(entry.points), .integer(entry.amountMinorUnits),
+            .integer(entry.memberId),
+            .integer(entry.points), .text(entry.receipt), .text(entry.idempotencyKey),
+            SQLiteArgument(entry.refersToSeq),
+            .integer(Int64(entry.ruleVersion)), SQLiteArgument(entry.reason), .integer(millis),
+            SQLiteArgument(entry.reportedBalance),
             SQLiteArgument(entry.reportedTier), SQLiteArgument(entry.memberName), SQLiteArgument(entry.memberBirthday),
             SQLiteArgument(entry.joinsCard), SQLiteArgument(entry.referredBy), SQLiteArgument(entry.feedbackScore),
             SQLiteArgument(entry.couponCode), SQLiteArgument(entry.saleAnswer), SQLiteArgument(entry.elsewhereStore),
@@ -103,6 +107,7 @@ extension LedgerDatabase {
         guard let stored = try statement.firstRow(arguments, { ($0.int64(0), $0.int64(1)) }) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")
         }
+        try rememberBootTime(ofEntry: stored.0, datedAt: millis, db)
         return stored
     }
 
@@ -110,7 +115,9 @@ extension LedgerDatabase {
     /// with one member, so a refund can never move points between members.
     func requireReceiptBelongs(to memberId: Int64, receipt: ReceiptReference, _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem', 'coupon') LIMIT 1")
+            sql:
+                "SELECT card FROM entries WHERE receipt = ? AND member_id != ? AND kind IN ('earn', 'redeem', 'coupon') LIMIT 1"
+        )
         if let other = try statement.firstRow([.text(receipt.value), .integer(memberId)], { $0.text(0) }) {
             throw LoyaltyError.refused(
                 "receipt_other_member",
@@ -120,7 +127,9 @@ extension LedgerDatabase {
     }
 
     /// The member holding `card`, or a refusal the cashier understands.
-    func cardHolder(_ card: CardNumber, program: LoyaltyProgram, _ db: Database, allowBlocked: Bool = false) throws -> CardHolder {
+    func cardHolder(
+        _ card: CardNumber, program: LoyaltyProgram, _ db: Database, allowBlocked: Bool = false
+    ) throws -> CardHolder {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT m.id, c.status, m.balance, m.tier, s.balance, s.includes_store_seq, s.tier, m.provisional,
@@ -165,7 +174,8 @@ extension LedgerDatabase {
             let (sum, overflowed) = snapshotBalance.addingReportingOverflow(newer)
             guard !overflowed else {
                 throw LoyaltyError.refused(
-                    "balance_out_of_range", "card \(card.masked)'s balance from head office is out of range; sync again")
+                    "balance_out_of_range", "card \(card.masked)'s balance from head office is out of range; sync again"
+                )
             }
             vouched = sum
             // Head office knows the member's figures at every store: its tier wins when higher.
@@ -179,11 +189,13 @@ extension LedgerDatabase {
         let peers = isTillOfStore ? try peerPoints(memberId: memberId, db) : 0
         let (withPeers, peersOverflowed) = vouched.addingReportingOverflow(peers)
         guard !peersOverflowed else {
-            throw LoyaltyError.refused("balance_out_of_range", "card \(card.masked)'s balance is out of range; sync again")
+            throw LoyaltyError.refused(
+                "balance_out_of_range", "card \(card.masked)'s balance is out of range; sync again")
         }
         vouched = withPeers
         let holder = CardHolder(
-            memberId: memberId, card: card.value, cardStatus: row.status, balance: row.balance, tier: tier, vouchedBalance: vouched,
+            memberId: memberId, card: card.value, cardStatus: row.status, balance: row.balance, tier: tier,
+            vouchedBalance: vouched,
             provisional: row.provisional,
             snapshotProgress: row.included.flatMap { included in
                 row.snapshotSpend.map { (spend: $0, points: row.snapshotPoints, included: included) }
@@ -191,7 +203,8 @@ extension LedgerDatabase {
             // The kept figures are the member's own entries: with members merged into it, they are summed.
             keptRolling: row.hasMergedMembers ? nil : row.kept, hasMergedMembers: row.hasMergedMembers)
         if holder.cardStatus == "blocked" && !allowBlocked {
-            throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
+            throw LoyaltyError.refused(
+                "blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         }
         return holder
     }
@@ -202,10 +215,12 @@ extension LedgerDatabase {
         _ card: CardNumber, program: LoyaltyProgram, provisionalIfUnknown: Bool, at millis: Int64, _ db: Database
     ) throws -> CardHolder {
         if provisionalIfUnknown,
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cards WHERE number = ?"), arguments: [card.value]) == nil
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cards WHERE number = ?"), arguments: [card.value])
+                == nil
         {
             try db.execute(
-                sql: "INSERT INTO members (name, birthday, enrolled_at, tier, provisional) VALUES (NULL, NULL, ?, ?, 1)",
+                sql:
+                    "INSERT INTO members (name, birthday, enrolled_at, tier, provisional) VALUES (NULL, NULL, ?, ?, 1)",
                 arguments: [millis, program.tiers[0].name])
             try db.execute(
                 sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?)",
@@ -239,7 +254,9 @@ extension LedgerDatabase {
         if let kept = holder.keptRolling, kept.answers(basis: basis, windowStart: windowStart) {
             local = kept.progress
         } else {
-            let summed = try db.cachedStatement(sql: holder.hasMergedMembers ? Self.rollingOfEntriesWithMerged : Self.rollingOfEntries).firstRow(
+            let summed = try db.cachedStatement(
+                sql: holder.hasMergedMembers ? Self.rollingOfEntriesWithMerged : Self.rollingOfEntries
+            ).firstRow(
                 [.integer(holder.memberId), .integer(windowStart), .integer(basis)]
             ) { (spend: $0.int64(0), points: $0.int64(1), oldest: $0.optionalInt64(2)) }
             local = TierProgress(spendMinorUnits: summed?.spend ?? 0, pointsEarned: summed?.points ?? 0)
@@ -256,15 +273,17 @@ extension LedgerDatabase {
         }
         // The store's other tills' entries in the window the snapshot does not hold (a store hub brought them;
         // found by attack: a tier reached by sales at two tills was not priced at the third).
-        if isTillOfStore, let peers = try db.cachedStatement(sql: Self.rollingOfPeers).firstRow(
-            [.integer(holder.memberId), .integer(windowStart)], { (spend: $0.int64(0), points: $0.int64(1)) })
+        if isTillOfStore,
+            let peers = try db.cachedStatement(sql: Self.rollingOfPeers).firstRow(
+                [.integer(holder.memberId), .integer(windowStart)], { (spend: $0.int64(0), points: $0.int64(1)) })
         {
             local.spendMinorUnits += peers.spend
             local.pointsEarned += peers.points
         }
         if !pointsToo { local.pointsEarned = 0 }
         return TierProgress(
-            spendMinorUnits: (snapshot?.spend ?? 0) + local.spendMinorUnits, pointsEarned: (snapshot?.points ?? 0) + local.pointsEarned)
+            spendMinorUnits: (snapshot?.spend ?? 0) + local.spendMinorUnits,
+            pointsEarned: (snapshot?.points ?? 0) + local.pointsEarned)
     }
 
     /// The member's entries after a sequence and within a window: spend, points earned, oldest time.

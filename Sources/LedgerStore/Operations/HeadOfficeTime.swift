@@ -24,14 +24,36 @@ struct HeadOfficeClock: Sendable, Equatable {
     /// Head office's time now: from the reading while the machine has not restarted, else the wall clock moved by
     /// the offset.
     func now(wallClockMilliseconds: Int64, bootId: String?, sinceBootMilliseconds: Int64) -> Int64 {
-        if let reading, reading.bootId == bootId, sinceBootMilliseconds >= reading.sinceBootMilliseconds {
-            let (elapsed, overflow) = sinceBootMilliseconds.subtractingReportingOverflow(reading.sinceBootMilliseconds)
-            let (time, later) = reading.headOfficeMilliseconds.addingReportingOverflow(elapsed)
-            if !overflow && !later { return time }
+        if let reading, reading.bootId == bootId {
+            // Time since boot that went back within one boot: the reading came from a process whose clocks were
+            // not the machine's (a clock-faking tool); neither it nor its offset is trusted.
+            guard sinceBootMilliseconds >= reading.sinceBootMilliseconds,
+                let time = headOfficeTime(atSinceBootMilliseconds: sinceBootMilliseconds, bootId: bootId)
+            else { return wallClockMilliseconds }
+            return time
         }
         let (time, overflow) = wallClockMilliseconds.addingReportingOverflow(offsetMilliseconds)
         return overflow ? wallClockMilliseconds : time
     }
+
+    /// Head office's time at `sinceBootMilliseconds` of boot `bootId`, from a reading of the same boot taken at or
+    /// after it (an entry written before the reading is dated exactly), nil without one.
+    func headOfficeTime(atSinceBootMilliseconds sinceBoot: Int64, bootId: String?) -> Int64? {
+        guard let reading, reading.bootId == bootId, sinceBoot >= 0 else { return nil }
+        let (elapsed, overflow) = sinceBoot.subtractingReportingOverflow(reading.sinceBootMilliseconds)
+        guard !overflow, elapsed.magnitude <= UInt64(HeadOfficeClock.longestBootMilliseconds) else { return nil }
+        let (time, later) = reading.headOfficeMilliseconds.addingReportingOverflow(elapsed)
+        return later ? nil : time
+    }
+
+    /// Whether head office's time now comes from a reading of this boot (entries are then dated exactly).
+    func hasReading(bootId: String?, sinceBootMilliseconds: Int64) -> Bool {
+        guard let reading, reading.bootId == bootId else { return false }
+        return sinceBootMilliseconds >= reading.sinceBootMilliseconds
+    }
+
+    /// A bound on one boot's length for the arithmetic above (a century).
+    static let longestBootMilliseconds: Int64 = 100 * 366 * 86_400_000
 
     /// `"BOOT_ID HEAD_OFFICE_MS SINCE_BOOT_MS"` as kept in the ledger's meta.
     var storedReading: String? {
@@ -91,6 +113,53 @@ extension LedgerDatabase {
                 wallClockMilliseconds: wall, bootId: HeadOfficeClock.bootId,
                 sinceBootMilliseconds: HeadOfficeClock.sinceBootMilliseconds())
         }
+    }
+
+    /// Whether entries written now are dated by a reading of head office's clock taken in this boot.
+    func isDatedByAReadingOfThisBoot() -> Bool {
+        headOfficeClock.withLock {
+            $0.hasReading(
+                bootId: HeadOfficeClock.bootId, sinceBootMilliseconds: HeadOfficeClock.sinceBootMilliseconds())
+        }
+    }
+
+    /// Keeps when an entry dated by this till's own clock was written, in time since boot, so that head office's
+    /// clock learnt later in the same boot dates it exactly (found by attack: a till two days behind sold before
+    /// its first sync, and head office counted the sale on a day two days back, out of the day cap).
+    func rememberBootTime(ofEntry seq: Int64, datedAt millis: Int64, _ db: Database) throws {
+        guard let bootId = HeadOfficeClock.bootId, !isDatedByAReadingOfThisBoot(),
+            (millis - headOfficeNow().millisecondsSince1970).magnitude <= 1_000
+        else { return }
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO entry_boot_times (seq, boot_id, since_boot_ms) VALUES (?, ?, ?)"
+        )
+        .execute(arguments: [seq, bootId, HeadOfficeClock.sinceBootMilliseconds()])
+    }
+
+    /// How far head office's clock, as learnt since, puts each of `seqs` from the time it was dated by: only entries
+    /// dated by this till's own clock in the boot of the reading, and only a minute or more (a clock's usual drift
+    /// is no correction).
+    func clockCorrections(seqs: ClosedRange<Int64>, _ db: Database) throws -> [Int64: Int64] {
+        let clock = headOfficeClock.withLock { $0 }
+        guard let bootId = HeadOfficeClock.bootId, clock.reading?.bootId == bootId else { return [:] }
+        var corrections: [Int64: Int64] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT b.seq, b.since_boot_ms, e.created_at FROM entry_boot_times b JOIN entries e ON e.seq = b.seq
+                WHERE b.seq BETWEEN ? AND ? AND b.boot_id = ?
+                """,
+            arguments: [seqs.lowerBound, seqs.upperBound, bootId])
+        {
+            let (seq, sinceBoot, dated): (Int64, Int64, Int64) = (row[0], row[1], row[2])
+            guard let time = clock.headOfficeTime(atSinceBootMilliseconds: sinceBoot, bootId: bootId) else { continue }
+            let (correction, overflow) = time.subtractingReportingOverflow(dated)
+            guard !overflow, correction.magnitude >= 60_000,
+                correction.magnitude <= UInt64(Self.maximumHeadOfficeClockOffsetMilliseconds)
+            else { continue }
+            corrections[seq] = correction
+        }
+        return corrections
     }
 
     /// Keeps head office's clock, read now as `milliseconds` ahead of this till's wall clock (a later process

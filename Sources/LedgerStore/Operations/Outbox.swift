@@ -40,6 +40,8 @@ public struct OutboxEntry: Hashable, Sendable {
     public var pricedBirthday: Bool? = nil
     /// What the sale earned before the per-sale and per-day caps (a sale priced by the program's rules).
     public var pointsBeforeCaps: Int64? = nil
+    /// How far head office's clock, learnt after this entry was dated by the till's own, puts it from its time.
+    public var clockCorrectionMilliseconds: Int64? = nil
 
     /// A sale's line: what it cost and what it earned.
     public struct Line: Hashable, Sendable {
@@ -95,10 +97,12 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
     static let maximumSalesSinceEnrolment: Int64 = 1_000_000_000
 
     public init(
-        cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64, flags: [String] = [],
+        cards: [String], balance: Int64, tier: String, rollingSpendMinor: Int64, includesStoreSeq: Int64,
+        flags: [String] = [],
         purchases: Int64? = nil, headOfficeEntries: [HeadOfficeIssuedEntry] = [], coupons: [HeadOfficeCoupon] = [],
         rollingPointsEarned: Int64? = nil, birthday: String? = nil, enrolledAtMilliseconds: Int64? = nil,
-        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil, salesSinceEnrolment: Int64? = nil,
+        dayPointsDay: String? = nil, dayPoints: Int64? = nil, firstCard: String? = nil,
+        salesSinceEnrolment: Int64? = nil,
         name: String? = nil
     ) {
         self.name = name.flatMap { try? MemberName.validated($0) }
@@ -118,7 +122,9 @@ public struct HeadOfficeSnapshot: Hashable, Sendable {
         self.tier = tier
         self.rollingSpendMinor = rollingSpendMinor
         self.includesStoreSeq = includesStoreSeq
-        self.flags = flags.filter { (1...32).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0 == "_") } }
+        self.flags = flags.filter {
+            (1...32).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0 == "_") }
+        }
     }
 }
 
@@ -164,7 +170,9 @@ extension LedgerDatabase {
         precondition(limit > 0)
         var entries = try outboxRows(after: seq, limit: limit + 1)
         guard entries.count > limit, let next = entries.popLast() else { return entries }
-        let cut = entries.lastIndex { $0.receipt != next.receipt || $0.createdAtMilliseconds != next.createdAtMilliseconds }
+        let cut = entries.lastIndex {
+            $0.receipt != next.receipt || $0.createdAtMilliseconds != next.createdAtMilliseconds
+        }
         if let cut { entries.removeSubrange((cut + 1)...) }
         return entries
     }
@@ -184,9 +192,11 @@ extension LedgerDatabase {
                 arguments: [acknowledged, limit])
             var entries = rows.map {
                 OutboxEntry(
-                    seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5], currency: currency, receipt: $0[6],
+                    seq: $0[0], id: $0[1], card: $0[2], kind: $0[3], points: $0[4], amountMinor: $0[5],
+                    currency: currency, receipt: $0[6],
                     refersToSeq: $0[18] ?? $0[7], ruleVersion: $0[8], reason: $0[9], createdAtMilliseconds: $0[10],
-                    memberName: $0[11], memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14], feedbackScore: $0[15],
+                    memberName: $0[11], memberBirthday: $0[12], joinsCard: $0[13], referredBy: $0[14],
+                    feedbackScore: $0[15],
                     couponCode: $0[16], refersToStore: $0[17],
                     returnedLines: ($0[19] as String?).flatMap {
                         try? JSONDecoder().decode([OutboxEntry.ReturnedLine].self, from: Data($0.utf8))
@@ -208,7 +218,9 @@ extension LedgerDatabase {
             // exactly what the returned lines earned.
             var lines: [Int64: [OutboxEntry.Line]] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT earn_seq, sku, amount_minor, points FROM sale_lines WHERE earn_seq BETWEEN ? AND ? ORDER BY earn_seq, line",
+                db,
+                sql:
+                    "SELECT earn_seq, sku, amount_minor, points FROM sale_lines WHERE earn_seq BETWEEN ? AND ? ORDER BY earn_seq, line",
                 arguments: [first, last])
             {
                 lines[row[0], default: []].append(OutboxEntry.Line(sku: row[1], amountMinor: row[2], points: row[3]))
@@ -216,14 +228,18 @@ extension LedgerDatabase {
             var returned: [Int64: [OutboxEntry.ReturnedLine]] = [:]
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT reverse_seq, line, amount_minor, points FROM line_returns WHERE reverse_seq BETWEEN ? AND ? ORDER BY reverse_seq, line",
+                sql:
+                    "SELECT reverse_seq, line, amount_minor, points FROM line_returns WHERE reverse_seq BETWEEN ? AND ? ORDER BY reverse_seq, line",
                 arguments: [first, last])
             {
-                returned[row[0], default: []].append(OutboxEntry.ReturnedLine(line: row[1], amountMinor: row[2], points: row[3]))
+                returned[row[0], default: []].append(
+                    OutboxEntry.ReturnedLine(line: row[1], amountMinor: row[2], points: row[3]))
             }
+            let corrections = try clockCorrections(seqs: first...last, db)
             for index in entries.indices {
                 if let saleLines = lines[entries[index].seq] { entries[index].lines = saleLines }
                 if let returnedLines = returned[entries[index].seq] { entries[index].returnedLines = returnedLines }
+                entries[index].clockCorrectionMilliseconds = corrections[entries[index].seq]
             }
             return entries
         }
@@ -248,15 +264,20 @@ extension LedgerDatabase {
             guard seq <= last else {
                 throw StorageError(
                     code: "hq_ahead",
-                    message: "head office says it has entries up to \(seq) but this ledger ends at \(last); this box's ledger may have been replaced — call support")
+                    message:
+                        "head office says it has entries up to \(seq) but this ledger ends at \(last); this box's ledger may have been replaced — call support"
+                )
             }
             let mark = max(0, seq)
+            // Head office holds these entries with their times: their boot times are no longer needed.
+            try db.execute(sql: "DELETE FROM entry_boot_times WHERE seq <= ?", arguments: [mark])
             if mark < (try acknowledgedSeq(db)) {
                 // Head office lost entries it had acknowledged (restored from a backup): the pull cursor
                 // is from that lost history too. Pull everything again.
                 try setMeta("hq_cursor", "0", db)
             }
-            try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_acknowledged_seq'", arguments: [String(mark)])
+            try db.execute(
+                sql: "UPDATE store_meta SET value = ? WHERE key = 'hq_acknowledged_seq'", arguments: [String(mark)])
             return mark
         }
     }
@@ -277,7 +298,8 @@ extension LedgerDatabase {
                     program.version == release.version
                 else { continue }
                 try db.execute(
-                    sql: "INSERT INTO program_versions (version, document, installed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    sql:
+                        "INSERT INTO program_versions (version, document, installed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     arguments: [release.version, release.document, millis])
             }
             for snapshot in members {
@@ -285,7 +307,8 @@ extension LedgerDatabase {
                 guard !cards.isEmpty else { continue }
                 let memberId = try memberId(forAnyOf: cards, headOfficeFirstCard: snapshot.firstCard, at: millis, db)
                 // Head office knows the member: its balance is vouched for from now on.
-                try db.execute(sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])
+                try db.execute(
+                    sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])
                 try db.execute(
                     sql: """
                         INSERT INTO member_snapshots (member_id, balance, tier, rolling_spend_minor, includes_store_seq, received_at, flags,
@@ -300,7 +323,8 @@ extension LedgerDatabase {
                             sales_since_enrolment = excluded.sales_since_enrolment
                         """,
                     arguments: [
-                        memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor, snapshot.includesStoreSeq, millis,
+                        memberId, snapshot.balance, snapshot.tier, snapshot.rollingSpendMinor,
+                        snapshot.includesStoreSeq, millis,
                         snapshot.flags.isEmpty ? nil : snapshot.flags.joined(separator: ","), snapshot.purchases,
                         snapshot.rollingPointsEarned, snapshot.dayPointsDay, snapshot.dayPoints, snapshot.firstCard,
                         snapshot.enrolledAtMilliseconds, snapshot.salesSinceEnrolment,
@@ -311,7 +335,8 @@ extension LedgerDatabase {
                 // unless this till holds a newer profile change it has not synced yet.
                 if let enrolledAt = snapshot.enrolledAtMilliseconds {
                     try db.execute(
-                        sql: "UPDATE members SET enrolled_at = MIN(enrolled_at, ?) WHERE id = ?", arguments: [enrolledAt, memberId])
+                        sql: "UPDATE members SET enrolled_at = MIN(enrolled_at, ?) WHERE id = ?",
+                        arguments: [enrolledAt, memberId])
                 }
                 for (column, value) in [("name", snapshot.name), ("birthday", snapshot.birthday)] {
                     guard let value else { continue }
@@ -335,7 +360,8 @@ extension LedgerDatabase {
                             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET member_id = excluded.member_id
                             """,
                         arguments: [
-                            String(entry.id.prefix(64)), memberId, entry.kind.rawValue, entry.points, String(entry.reason.prefix(200)),
+                            String(entry.id.prefix(64)), memberId, entry.kind.rawValue, entry.points,
+                            String(entry.reason.prefix(200)),
                             entry.atMilliseconds, millis,
                         ])
                 }
@@ -452,12 +478,15 @@ extension LedgerDatabase {
             }
             if !conflicting.isEmpty {
                 let own = try Int64.fetchOne(
-                    db, sql: "SELECT member_id FROM member_snapshots WHERE first_card = ? LIMIT 1", arguments: [headOfficeFirstCard])
+                    db, sql: "SELECT member_id FROM member_snapshots WHERE first_card = ? LIMIT 1",
+                    arguments: [headOfficeFirstCard])
                 let target: Int64
                 if let own {
                     target = own
                     // Head office holds the card on that member, not on the one this till merged it into.
-                    try db.execute(sql: "UPDATE members SET merged_into = NULL, merged_at_seq = NULL WHERE id = ?", arguments: [own])
+                    try db.execute(
+                        sql: "UPDATE members SET merged_into = NULL, merged_at_seq = NULL WHERE id = ?",
+                        arguments: [own])
                 } else {
                     let program = try currentProgram(db)
                     try db.execute(
@@ -466,7 +495,8 @@ extension LedgerDatabase {
                     target = db.lastInsertedRowID
                 }
                 for row in conflicting {
-                    try db.execute(sql: "UPDATE cards SET member_id = ? WHERE number = ?", arguments: [target, row[0] as String])
+                    try db.execute(
+                        sql: "UPDATE cards SET member_id = ? WHERE number = ?", arguments: [target, row[0] as String])
                 }
             }
         }
@@ -481,14 +511,16 @@ extension LedgerDatabase {
                 // another member here move to it. Entries keep their member; balances count by card.
                 let absorbed = try Int64.fetchAll(
                     db,
-                    sql: "SELECT DISTINCT member_id FROM cards WHERE number IN (\(cards.map { _ in "?" }.joined(separator: ", "))) AND member_id != ?",
+                    sql:
+                        "SELECT DISTINCT member_id FROM cards WHERE number IN (\(cards.map { _ in "?" }.joined(separator: ", "))) AND member_id != ?",
                     arguments: StatementArguments(cards) + [id])
                 for member in absorbed {
                     try db.execute(sql: "UPDATE cards SET member_id = ? WHERE member_id = ?", arguments: [id, member])
                     try db.execute(sql: "DELETE FROM member_snapshots WHERE member_id = ?", arguments: [member])
                     // Merged by head office: this snapshot covers it (merged_at_seq NULL).
                     try db.execute(
-                        sql: "UPDATE members SET merged_into = ?, merged_at_seq = NULL WHERE id = ?", arguments: [id, member])
+                        sql: "UPDATE members SET merged_into = ?, merged_at_seq = NULL WHERE id = ?",
+                        arguments: [id, member])
                 }
                 return id
             }
@@ -496,16 +528,20 @@ extension LedgerDatabase {
         // Enrolled at another store: known here from now on.
         let program = try currentProgram(db)
         try db.execute(
-            sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (NULL, NULL, ?, ?)", arguments: [millis, program.tiers[0].name])
+            sql: "INSERT INTO members (name, birthday, enrolled_at, tier) VALUES (NULL, NULL, ?, ?)",
+            arguments: [millis, program.tiers[0].name])
         let id = db.lastInsertedRowID
         for card in cards {
-            try db.execute(sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", arguments: [card, id, millis])
+            try db.execute(
+                sql: "INSERT INTO cards (number, member_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [card, id, millis])
         }
         return id
     }
 
     func acknowledgedSeq(_ db: Database) throws -> Int64 {
-        Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_acknowledged_seq'") ?? "0") ?? 0
+        Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'hq_acknowledged_seq'") ?? "0")
+            ?? 0
     }
 
     func syncMeta(_ db: Database) throws -> [String: String] {
@@ -516,7 +552,8 @@ extension LedgerDatabase {
 
     private func setMeta(_ key: String, _ value: String, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            sql:
+                "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             arguments: [key, value])
     }
 }

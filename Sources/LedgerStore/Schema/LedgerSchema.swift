@@ -170,7 +170,8 @@ enum LedgerSchema {
             // A new member's enrol entry names the member who referred them (head office counts referrals);
             // a profile entry may carry the member's satisfaction answer (head office averages them).
             try db.execute(sql: "ALTER TABLE entries ADD COLUMN referred_by TEXT")
-            try db.execute(sql: "ALTER TABLE entries ADD COLUMN feedback_score INTEGER CHECK (feedback_score BETWEEN 1 AND 5)")
+            try db.execute(
+                sql: "ALTER TABLE entries ADD COLUMN feedback_score INTEGER CHECK (feedback_score BETWEEN 1 AND 5)")
         }
         migrator.registerMigration("v10-member-day-points") { db in
             // The points the member's sales earned on their latest earning day (the program's time zone),
@@ -394,7 +395,8 @@ enum LedgerSchema {
         migrator.registerMigration("v23-merged-members-index") { db in
             // A member's balance and 12-month figures count the members merged into it here (a card sold as
             // unknown, then added to the member): found through this index on every award.
-            try db.execute(sql: "CREATE INDEX members_by_merged_into ON members(merged_into) WHERE merged_into IS NOT NULL")
+            try db.execute(
+                sql: "CREATE INDEX members_by_merged_into ON members(merged_into) WHERE merged_into IS NOT NULL")
         }
         migrator.registerMigration("v24-returns-count-at-their-sale") { db in
             // A return of a sale of this ledger counts in the kept 12-month figures at its sale's time: a return
@@ -489,6 +491,18 @@ enum LedgerSchema {
                         expires_at_ms INTEGER NOT NULL,
                         PRIMARY KEY (ledger, receipt)
                     ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v27-entry-boot-times") { db in
+            // When an entry dated by the till's own clock (no reading of head office's in this boot yet) was written,
+            // in time since boot: a reading later in the same boot dates it exactly for head office.
+            try db.execute(
+                sql: """
+                    CREATE TABLE entry_boot_times (
+                        seq INTEGER PRIMARY KEY REFERENCES entries(seq),
+                        boot_id TEXT NOT NULL,
+                        since_boot_ms INTEGER NOT NULL
+                    );
                     """)
         }
         return migrator
