@@ -201,12 +201,12 @@ extension LedgerDatabase {
     /// the earliest of the store's other tills' entries head office does not hold yet. Head office decided them
     /// without those entries (found by attack: a day cap given back and a first purchase paid because till 2's sale
     /// had not arrived, counted at till 3 on top of that sale from the hub: 5,500 shown for 3,300, and spent). They
-    /// wait until head office holds the entries and decides again; a correction taking points counts at once, so
-    /// the view errs low, never high.
+    /// wait until head office holds the entries and decides again. What those corrections give and take back nets out
+    /// first (a reversal that came with them), and only a net gift waits, so the view errs low, never high.
     static func withheldCorrections(member: String) -> String {
         """
-        IFNULL((SELECT SUM(h.points) FROM head_office_entries h
-                WHERE h.member_id = \(member) AND h.points > 0 AND h.reason LIKE 'reconcile:%'
+        IFNULL((SELECT MAX(0, SUM(h.points)) FROM head_office_entries h
+                WHERE h.member_id = \(member) AND h.reason LIKE 'reconcile:%'
                   AND h.received_at >= (
                       SELECT MIN(w.created_at_ms) FROM store_peer_entries w JOIN cards wc ON wc.number = w.card
                       WHERE wc.member_id = \(member)
