@@ -107,7 +107,7 @@ extension LedgerDatabase {
         guard let stored = try statement.firstRow(arguments, { ($0.int64(0), $0.int64(1)) }) else {
             throw StorageError(code: "storage_failure", message: "ledger \(path): the entry was not stored")
         }
-        try rememberBootTime(ofEntry: stored.0, datedAt: millis, db)
+        try rememberHowEntryWasDated(stored.0, datedAt: millis, db)
         return stored
     }
 

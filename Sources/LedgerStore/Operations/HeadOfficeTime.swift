@@ -123,17 +123,30 @@ extension LedgerDatabase {
         }
     }
 
-    /// Keeps when an entry dated by this till's own clock was written, in time since boot, so that head office's
-    /// clock learnt later in the same boot dates it exactly (found by attack: a till two days behind sold before
-    /// its first sync, and head office counted the sale on a day two days back, out of the day cap).
-    func rememberBootTime(ofEntry seq: Int64, datedAt millis: Int64, _ db: Database) throws {
-        guard let bootId = HeadOfficeClock.bootId, !isDatedByAReadingOfThisBoot(),
-            (millis - headOfficeNow().millisecondsSince1970).magnitude <= 1_000
-        else { return }
+    /// Keeps how this till dated entry `seq` when the way of dating changes (found by attack: a till two days behind
+    /// sold before its first sync, and head office counted the sale two days back, out of the day cap). An entry
+    /// dated by the till's own clock (no reading of head office's in this boot; within a second of that clock, so
+    /// not a time a caller gave) keeps its time since boot through its epoch; a reading later in the same boot then
+    /// dates it exactly. One read per entry; a write only when the way changes.
+    func rememberHowEntryWasDated(_ seq: Int64, datedAt millis: Int64, _ db: Database) throws {
+        let sinceBoot = HeadOfficeClock.sinceBootMilliseconds()
+        let bootId = HeadOfficeClock.bootId
+        let ownClock =
+            bootId != nil && !isDatedByAReadingOfThisBoot()
+            && (millis - headOfficeNow().millisecondsSince1970).magnitude <= 1_000
+        let epoch: (bootId: String?, delta: Int64) = ownClock ? (bootId, millis - sinceBoot) : (nil, 0)
+        let last = try db.cachedStatement(
+            sql: "SELECT boot_id, dated_minus_since_boot_ms FROM entry_clock_epochs ORDER BY from_seq DESC LIMIT 1"
+        ).firstRow([]) { row in (bootId: row.optionalText(0), delta: row.int64(1)) }
+        // No row yet: every entry so far was dated exactly (or by a caller).
+        let current = last ?? (bootId: nil, delta: 0)
+        let same =
+            current.bootId == epoch.bootId && (epoch.bootId == nil || (current.delta - epoch.delta).magnitude <= 1_000)
+        guard !same else { return }
         try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO entry_boot_times (seq, boot_id, since_boot_ms) VALUES (?, ?, ?)"
-        )
-        .execute(arguments: [seq, bootId, HeadOfficeClock.sinceBootMilliseconds()])
+            sql:
+                "INSERT OR REPLACE INTO entry_clock_epochs (from_seq, boot_id, dated_minus_since_boot_ms) VALUES (?, ?, ?)"
+        ).execute(arguments: [seq, epoch.bootId, epoch.delta])
     }
 
     /// How far head office's clock, as learnt since, puts each of `seqs` from the time it was dated by: only entries
@@ -142,19 +155,29 @@ extension LedgerDatabase {
     func clockCorrections(seqs: ClosedRange<Int64>, _ db: Database) throws -> [Int64: Int64] {
         let clock = headOfficeClock.withLock { $0 }
         guard let bootId = HeadOfficeClock.bootId, clock.reading?.bootId == bootId else { return [:] }
-        var corrections: [Int64: Int64] = [:]
-        for row in try Row.fetchAll(
+        let epochs = try Row.fetchAll(
             db,
             sql: """
-                SELECT b.seq, b.since_boot_ms, e.created_at FROM entry_boot_times b JOIN entries e ON e.seq = b.seq
-                WHERE b.seq BETWEEN ? AND ? AND b.boot_id = ?
+                SELECT from_seq, boot_id, dated_minus_since_boot_ms FROM entry_clock_epochs
+                WHERE from_seq <= ? AND from_seq >= IFNULL((SELECT MAX(from_seq) FROM entry_clock_epochs WHERE from_seq <= ?), 0)
+                ORDER BY from_seq
                 """,
-            arguments: [seqs.lowerBound, seqs.upperBound, bootId])
+            arguments: [seqs.upperBound, seqs.lowerBound]
+        ).map { (from: $0[0] as Int64, bootId: $0[1] as String?, delta: $0[2] as Int64) }
+        guard epochs.contains(where: { $0.bootId == bootId }) else { return [:] }
+        var corrections: [Int64: Int64] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT seq, created_at FROM entries WHERE seq BETWEEN ? AND ?",
+            arguments: [seqs.lowerBound, seqs.upperBound])
         {
-            let (seq, sinceBoot, dated): (Int64, Int64, Int64) = (row[0], row[1], row[2])
-            guard let time = clock.headOfficeTime(atSinceBootMilliseconds: sinceBoot, bootId: bootId) else { continue }
-            let (correction, overflow) = time.subtractingReportingOverflow(dated)
-            guard !overflow, correction.magnitude >= 60_000,
+            let (seq, dated): (Int64, Int64) = (row[0], row[1])
+            guard let epoch = epochs.last(where: { $0.from <= seq }), epoch.bootId == bootId else { continue }
+            let (sinceBoot, overflow) = dated.subtractingReportingOverflow(epoch.delta)
+            guard !overflow, let time = clock.headOfficeTime(atSinceBootMilliseconds: sinceBoot, bootId: bootId) else {
+                continue
+            }
+            let (correction, wrapped) = time.subtractingReportingOverflow(dated)
+            guard !wrapped, correction.magnitude >= 60_000,
                 correction.magnitude <= UInt64(Self.maximumHeadOfficeClockOffsetMilliseconds)
             else { continue }
             corrections[seq] = correction

@@ -269,8 +269,13 @@ extension LedgerDatabase {
                 )
             }
             let mark = max(0, seq)
-            // Head office holds these entries with their times: their boot times are no longer needed.
-            try db.execute(sql: "DELETE FROM entry_boot_times WHERE seq <= ?", arguments: [mark])
+            // Head office holds these entries with their times: only the way of dating of the entries after them stays.
+            try db.execute(
+                sql: """
+                    DELETE FROM entry_clock_epochs
+                    WHERE from_seq < (SELECT MAX(from_seq) FROM entry_clock_epochs WHERE from_seq <= ?)
+                    """,
+                arguments: [mark])
             if mark < (try acknowledgedSeq(db)) {
                 // Head office lost entries it had acknowledged (restored from a backup): the pull cursor
                 // is from that lost history too. Pull everything again.

@@ -493,15 +493,17 @@ enum LedgerSchema {
                     ) WITHOUT ROWID;
                     """)
         }
-        migrator.registerMigration("v27-entry-boot-times") { db in
-            // When an entry dated by the till's own clock (no reading of head office's in this boot yet) was written,
-            // in time since boot: a reading later in the same boot dates it exactly for head office.
+        migrator.registerMigration("v27-entry-clock-epochs") { db in
+            // How this till dated its entries, from each sequence on: by its own clock (`boot_id` and the entry's time
+            // minus the time since boot, while no reading of head office's clock was had in that boot), or exactly
+            // (`boot_id` NULL). A reading later in the same boot dates the former exactly for head office. A row is
+            // written only when the way of dating changes, never per entry.
             try db.execute(
                 sql: """
-                    CREATE TABLE entry_boot_times (
-                        seq INTEGER PRIMARY KEY REFERENCES entries(seq),
-                        boot_id TEXT NOT NULL,
-                        since_boot_ms INTEGER NOT NULL
+                    CREATE TABLE entry_clock_epochs (
+                        from_seq INTEGER PRIMARY KEY,
+                        boot_id TEXT,
+                        dated_minus_since_boot_ms INTEGER NOT NULL
                     );
                     """)
         }
