@@ -99,6 +99,12 @@ func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
     try await client.query(
         PostgresQuery(
             unsafeSQL: """
+                UPDATE hq_stores s SET points_total = t.points
+                FROM (SELECT store_id, SUM(points)::bigint AS points FROM hq_entries GROUP BY store_id) t WHERE s.id = t.store_id
+                """), logger: logger)
+    try await client.query(
+        PostgresQuery(
+            unsafeSQL: """
                 UPDATE hq_members m SET balance = t.points, lifetime_spend_minor = t.spend FROM (
                     SELECT member_id, SUM(points)::bigint AS points, SUM(amount_minor)::bigint AS spend FROM hq_entries GROUP BY member_id) t
                 WHERE m.id = t.member_id

@@ -447,7 +447,8 @@ enum HeadOfficeSchema {
     /// Version 22: when the member's name and birthday were last changed at a store, so the newest change
     /// wins whichever store syncs last.
     static let profileTimes = [
-        "ALTER TABLE hq_members ADD COLUMN name_at_ms BIGINT", "ALTER TABLE hq_members ADD COLUMN birthday_at_ms BIGINT",
+        "ALTER TABLE hq_members ADD COLUMN name_at_ms BIGINT",
+        "ALTER TABLE hq_members ADD COLUMN birthday_at_ms BIGINT",
     ]
 
     static let sqliteProfileTimes = profileTimes.joined(separator: ";\n") + ";"
@@ -636,7 +637,8 @@ enum HeadOfficeSchema {
     /// `tiers review` keeps the tier it gave and when, so head office knows the tier a member held at any sale.
     static let pricedSales: [String] = [
         "ALTER TABLE hq_entries ADD COLUMN earning_base BIGINT", "ALTER TABLE hq_entries ADD COLUMN priced_tier TEXT",
-        "ALTER TABLE hq_members ADD COLUMN review_floor TEXT", "ALTER TABLE hq_members ADD COLUMN reviewed_at_ms BIGINT",
+        "ALTER TABLE hq_members ADD COLUMN review_floor TEXT",
+        "ALTER TABLE hq_members ADD COLUMN reviewed_at_ms BIGINT",
     ]
     static let sqlitePricedSales = pricedSales.joined(separator: ";\n") + ";"
     static let postgresPricedSales: [String] = pricedSales + ["INSERT INTO hq_schema (version) VALUES (35)"]
@@ -675,6 +677,19 @@ enum HeadOfficeSchema {
     static let pointsBeforeCaps = "ALTER TABLE hq_entries ADD COLUMN points_before_caps BIGINT"
     static let sqlitePointsBeforeCaps = pointsBeforeCaps + ";"
     static let postgresPointsBeforeCaps: [String] = [pointsBeforeCaps, "INSERT INTO hq_schema (version) VALUES (39)"]
+
+    /// Version 40: each store's points total kept with its acknowledged sequence (its entry count), so `report totals`
+    /// reads one row per store instead of every entry of the chain's history (growth-benchmark: 2.3× slower at 3 M
+    /// entries than at 1 M before).
+    static let storePointTotals = [
+        "ALTER TABLE hq_stores ADD COLUMN points_total BIGINT NOT NULL DEFAULT 0",
+        "UPDATE hq_stores SET points_total = COALESCE((SELECT SUM(e.points) FROM hq_entries e WHERE e.store_id = hq_stores.id), 0)",
+    ]
+    static let sqliteStorePointTotals = storePointTotals.joined(separator: ";\n") + ";"
+    static let postgresStorePointTotals: [String] = storePointTotals + ["INSERT INTO hq_schema (version) VALUES (40)"]
+    /// The totals `report totals` prints: stores with entries, by store.
+    static let storeTotals =
+        "SELECT id, acknowledged_seq, points_total FROM hq_stores WHERE acknowledged_seq > 0 ORDER BY id"
 
     /// Whether the sale `e` still stands: its amount less the refunds of it (an amount returned twice counted
     /// once) is above zero.

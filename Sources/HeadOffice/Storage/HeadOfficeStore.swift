@@ -73,7 +73,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// The segment and model settings (defaults for keys never set).
     func analyticsSettings() async throws -> AnalyticsSettings
     /// Stores one setting, checked, in the audit trail; returns all settings.
-    func setAnalyticsSetting(_ key: String, to value: String, actor: String, now: Date) async throws -> AnalyticsSettings
+    func setAnalyticsSetting(
+        _ key: String, to value: String, actor: String, now: Date
+    ) async throws -> AnalyticsSettings
     /// Every member who existed on `asOfDay` with their sales folded in, ordered by card. Streams the
     /// history: memory grows with members, not with entries.
     func memberFacts(asOfDay: Int, calendar: ChainCalendar) async throws -> [MemberFacts]
@@ -93,7 +95,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// Stores `program` as the next version (2, 3, ...; version 1 is the built-in standard) and
     /// returns it with its number. Stores receive it with their next pull and switch at its valid_from.
     /// The audit trail keeps who published it and why.
-    func publishProgram(_ definition: ProgramDefinition, actor: String, reason: String?, now: Date) async throws -> PublishedProgram
+    func publishProgram(
+        _ definition: ProgramDefinition, actor: String, reason: String?, now: Date
+    ) async throws -> PublishedProgram
     /// Every published version, oldest first.
     func programs() async throws -> [PublishedProgram]
     /// Stores the tiers of a review (`tiers review`); members whose tier changed reach the stores
@@ -133,7 +137,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// The coupons of the members holding `cards` as head office knows them, by member.
     func coupons(cards: [String]) async throws -> [Int64: [CouponState]]
     /// Withdraws coupons (voided at every store after its next pull), each once; returns how many were new.
-    func withdrawCoupons(_ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date) async throws -> Int
+    func withdrawCoupons(
+        _ coupons: [(memberId: Int64, code: String)], reason: String, actor: String, now: Date
+    ) async throws -> Int
     /// What decides the per-day cap of the members holding `cards`.
     func dayCapFacts(cards: [String]) async throws -> [MemberDayCapFacts]
     /// What the sales of the members holding `cards` are priced again from (``reconcileSalePrices(cards:actor:now:)``).
@@ -158,7 +164,9 @@ public protocol HeadOfficeStore: DashboardFigures {
 
 extension HeadOfficeStore {
     /// Publishes a program with no reason in the audit trail (scripts and tests).
-    public func publishProgram(_ definition: ProgramDefinition, actor: String, now: Date) async throws -> PublishedProgram {
+    public func publishProgram(
+        _ definition: ProgramDefinition, actor: String, now: Date
+    ) async throws -> PublishedProgram {
         try await publishProgram(definition, actor: actor, reason: nil, now: now)
     }
 }
@@ -177,7 +185,8 @@ public struct PublishedProgram: Hashable, Sendable, Codable {
 
     /// The published version in force at `milliseconds` (the highest whose valid_from has come), nil
     /// before the first one: the built-in standard program is then in force.
-    public static func inForce(_ published: [PublishedProgram], atMilliseconds milliseconds: Int64) -> PublishedProgram? {
+    public static func inForce(_ published: [PublishedProgram], atMilliseconds milliseconds: Int64) -> PublishedProgram?
+    {
         published.last { ($0.program.validFromMilliseconds ?? 0) <= milliseconds }
     }
 
@@ -337,7 +346,9 @@ enum LedgerBinding {
     ///   - recorded: the ledger id head office holds for the store (nil before the first one).
     ///   - presented: the ledger id of this batch (nil from agents older than ledger ids).
     ///   - acknowledged: the store's acknowledged sequence: a store with entries keeps its ledger.
-    static func resolve(storeId: String, recorded: String?, presented: String?, acknowledged: Int64) throws(IngestRefusal) -> String? {
+    static func resolve(
+        storeId: String, recorded: String?, presented: String?, acknowledged: Int64
+    ) throws(IngestRefusal) -> String? {
         guard let presented, presented != recorded else { return recorded }
         guard presented.count <= 64, !presented.isEmpty else {
             throw IngestRefusal(kind: .invalid, message: "ledger_id must be 1 to 64 characters")
@@ -345,7 +356,8 @@ enum LedgerBinding {
         if let recorded, recorded != presented, acknowledged > 0 {
             throw IngestRefusal(
                 kind: .ledgerConflict,
-                message: "store \(storeId) already has \(acknowledged) entries from another ledger file (another box, or a "
+                message:
+                    "store \(storeId) already has \(acknowledged) entries from another ledger file (another box, or a "
                     + "replaced ledger); nothing was stored. Give this box its own store id (`loyalty-hq stores add`), "
                     + "or keep using the original ledger file")
         }
@@ -375,7 +387,8 @@ extension HeadOfficeCards {
     static func unknown(_ card: String) -> IngestRefusal {
         IngestRefusal(
             kind: .unknownCard,
-            message: "head office has no card ending \(card.suffix(4)); check the number (it must have synced from a store)")
+            message:
+                "head office has no card ending \(card.suffix(4)); check the number (it must have synced from a store)")
     }
 
     static func inUse(_ card: String) -> IngestRefusal {
@@ -403,7 +416,8 @@ public struct MemberSummary: Codable, Hashable, Sendable {
     public var purchases: Int64
 
     public init(
-        card: String, name: String?, birthday: String?, enrolledStore: String?, enrolledAtMilliseconds: Int64?, balance: Int64,
+        card: String, name: String?, birthday: String?, enrolledStore: String?, enrolledAtMilliseconds: Int64?,
+        balance: Int64,
         purchases: Int64
     ) {
         self.card = card

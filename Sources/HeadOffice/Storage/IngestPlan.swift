@@ -109,6 +109,10 @@ struct IngestPlan {
         return plan
     }
 
+    /// The points of the entries this batch stores (the store's kept total moves by them). Each entry's points are
+    /// bounded (±10¹²) and a batch holds at most ``PushBatch/maximumEntries``: the sum cannot overflow.
+    var newPoints: Int64 { newEntries.reduce(0) { $0 + $1.points } }
+
     /// Cards added to existing members by this batch: (new card, a card of the member it joins).
     var addedCards: [(card: String, joins: String)] {
         newEntries.compactMap { entry in entry.joinsCard.map { (entry.card, $0) } }

@@ -21,10 +21,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
 
     /// Parses `postgres://user[:password]@host[:port]/database`.
     public static func configuration(url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+        guard let components = URLComponents(string: url),
+            ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, let user = components.user
         else {
-            throw IngestRefusal(kind: .invalid, message: "--postgres must look like postgres://user:password@host:5432/database")
+            throw IngestRefusal(
+                kind: .invalid, message: "--postgres must look like postgres://user:password@host:5432/database")
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         var configuration = PostgresClient.Configuration(
@@ -48,9 +50,11 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
 
     /// The schema's versions in order, each with its statements.
     static let migrations: [(Int, [String])] = [
-        (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch), (3, HeadOfficeSchema.postgresLedgerBinding),
+        (1, HeadOfficeSchema.postgres), (2, HeadOfficeSchema.postgresEpoch),
+        (3, HeadOfficeSchema.postgresLedgerBinding),
         (4, HeadOfficeSchema.postgresEnrolments), (5, HeadOfficeSchema.postgresAudit),
-        (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge), (8, HeadOfficeSchema.postgresSettings),
+        (6, HeadOfficeSchema.postgresAddedCards), (7, HeadOfficeSchema.postgresMerge),
+        (8, HeadOfficeSchema.postgresSettings),
         (9, HeadOfficeSchema.postgresImportedSales),
         (10, HeadOfficeSchema.postgresMemberFlags),
         (11, HeadOfficeSchema.postgresReferrals),
@@ -82,6 +86,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (37, HeadOfficeSchema.postgresPricedBirthdays),
         (38, HeadOfficeSchema.postgresSalePrices),
         (39, HeadOfficeSchema.postgresPointsBeforeCaps),
+        (40, HeadOfficeSchema.postgresStorePointTotals),
     ]
 
     public func migrate() async throws {
@@ -131,7 +136,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 logger: logger)
             var fresh = false
             for try await _ in rows.decode(Int.self) { fresh = true }
-            try await connection.query("UPDATE hq_stores SET last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_stores SET last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)", logger: logger)
             return fresh
         }
     }
@@ -166,7 +172,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             let ledger = try LedgerBinding.resolve(
                 storeId: storeId, recorded: recordedLedger, presented: batch.ledgerId, acknowledged: acknowledged)
             if ledger != recordedLedger {
-                try await connection.query("UPDATE hq_stores SET ledger_id = \(ledger) WHERE id = \(storeId)", logger: logger)
+                try await connection.query(
+                    "UPDATE hq_stores SET ledger_id = \(ledger) WHERE id = \(storeId)", logger: logger)
             }
             let stored = try await Self.storedEntries(
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, connection, logger)
@@ -185,7 +192,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 var bindings = PostgresBindings()
                 bindings.append(storeId)
                 for try await card in try await connection.query(
-                    PostgresQuery(unsafeSQL: CardConflictQueries.cardsOfMembersThatLostACard, binds: bindings), logger: logger
+                    PostgresQuery(unsafeSQL: CardConflictQueries.cardsOfMembersThatLostACard, binds: bindings),
+                    logger: logger
                 ).decode(String.self) {
                     losing.append(card)
                 }
@@ -286,7 +294,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     bindings.append(entry.createdAtMilliseconds)
                     try await connection.query(
                         PostgresQuery(
-                            unsafeSQL: CardConflictQueries.enrolledAfterAnotherStoreAdded(store: "$1", seq: "$2", card: "$3", at: "$4"),
+                            unsafeSQL: CardConflictQueries.enrolledAfterAnotherStoreAdded(
+                                store: "$1", seq: "$2", card: "$3", at: "$4"),
                             binds: bindings),
                         logger: logger)
                     try await connection.query(
@@ -316,7 +325,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     .sorted { ($0.createdAtMilliseconds, $0.seq) < ($1.createdAtMilliseconds, $1.seq) }
                 for enrolment in enrolling {
                     // Enrolments: the member is known (balance 0 without sales), enrolled at the earliest store.
-                    let (card, created, referrer) = (enrolment.card, enrolment.createdAtMilliseconds, enrolment.referredBy ?? "")
+                    let (card, created, referrer) = (
+                        enrolment.card, enrolment.createdAtMilliseconds, enrolment.referredBy ?? ""
+                    )
                     try await connection.query(
                         """
                         UPDATE hq_members m SET enrolled_store = CASE WHEN m.enrolled_at_ms IS NULL OR p.created < m.enrolled_at_ms THEN \(storeId)
@@ -397,12 +408,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE card = ANY(\(cards)::text[]) AND version = 0
                     )
                     UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)),
-                        last_contact_ms = \(now.milliseconds)
+                        last_contact_ms = \(now.milliseconds), points_total = points_total + \(plan.newPoints)
                     WHERE id = \(storeId)
                     """, logger: logger)
             } else {
                 try await connection.query(
-                    "UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)), last_contact_ms = \(now.milliseconds) WHERE id = \(storeId)",
+                    """
+                    UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)),
+                        last_contact_ms = \(now.milliseconds), points_total = points_total + \(plan.newPoints)
+                    WHERE id = \(storeId)
+                    """,
                     logger: logger)
             }
             return PushResult(
@@ -427,14 +442,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             FROM hq_entries WHERE store_id = \(storeId) AND seq = ANY(\(seqs)::bigint[])
             """, logger: logger)
         typealias Columns = (
-            Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?, String?,
+            Int64, String, String, String, Int64, Int64, String, String, Int64?, Int, String?, Int64, String?, String?,
+            String?,
             String?, Int?, String?, String?, String?, String?, Int64?, String?, Int64?, Int64?
         )
         for try await row in rows.decode(Columns.self) {
             stored[row.0] = SyncEntry(
                 seq: row.0, id: row.1, card: row.2, kind: row.3, points: row.4, amountMinor: row.5, currency: row.6,
                 receipt: row.7, refersToSeq: row.8, ruleVersion: row.9, reason: row.10, createdAtMilliseconds: row.11,
-                memberName: row.12, memberBirthday: row.13, joinsCard: row.14, referredBy: row.15, feedbackScore: row.16,
+                memberName: row.12, memberBirthday: row.13, joinsCard: row.14, referredBy: row.15,
+                feedbackScore: row.16,
                 couponCode: row.17, refersToStore: row.18, lines: SyncEntry.decodedLines(row.19),
                 returnedLines: SyncEntry.decodedLines(row.20))
             stored[row.0]?.earningBase = row.21
@@ -448,7 +465,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     /// Test access to ``storedEntries(storeId:seqs:_:_:)``.
     func storedEntries(storeId: String, seqs: [Int64]) async throws -> [Int64: SyncEntry] {
         let logger = self.logger
-        return try await client.withConnection { try await Self.storedEntries(storeId: storeId, seqs: seqs, $0, logger) }
+        return try await client.withConnection {
+            try await Self.storedEntries(storeId: storeId, seqs: seqs, $0, logger)
+        }
     }
 
     public func epoch() async throws -> String {
@@ -490,7 +509,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             """, logger: logger)
     }
 
-    public func updates(storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+    public func updates(
+        storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date
+    ) async throws -> UpdatesPage {
         let logger = self.logger
         // A store mark beyond ours comes from a history head office no longer has (restored from a
         // backup): evidence from the store's own stream, so the whole chain starts a new epoch. A cursor
@@ -506,13 +527,17 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
         let cursor = cursorBeyond ? 0 : requestedCursor
         if rewound {
-            try await transaction { try await Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, $0, logger) }
+            try await transaction {
+                try await Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, $0, logger)
+            }
         }
         try await ageRollingFigures(now: now)
         return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             var acknowledged: Int64?
-            for try await value in try await connection.query("SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId)", logger: logger).decode(Int64.self) {
+            for try await value in try await connection.query(
+                "SELECT acknowledged_seq FROM hq_stores WHERE id = \(storeId)", logger: logger
+            ).decode(Int64.self) {
                 acknowledged = value
             }
             guard let acknowledged else {
@@ -544,13 +569,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 ).decode((Int64, Int64).self) {
                     keys.append(row)
                 }
-                for try await _ in try await connection.query("SELECT 1 FROM hq_members WHERE version > \(last.version) LIMIT 1", logger: logger).decode(Int.self) {
+                for try await _ in try await connection.query(
+                    "SELECT 1 FROM hq_members WHERE version > \(last.version) LIMIT 1", logger: logger
+                ).decode(Int.self) {
                     more = true
                 }
             }
             // Snapshots an earlier pull computed at the same version; the rest computed here, once for every till.
             let cacheKeys = keys.map {
-                SnapshotCache.Key(memberId: $0.id, version: $0.version, dayStart: today?.start ?? 0, programVersion: program.version)
+                SnapshotCache.Key(
+                    memberId: $0.id, version: $0.version, dayStart: today?.start ?? 0, programVersion: program.version)
             }
             var values = snapshotCache.lookup(cacheKeys, now: now.milliseconds)
             let missing = cacheKeys.filter { values[$0] == nil }
@@ -575,7 +603,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 values.merge(fresh) { _, new in new }
             }
             let page = cacheKeys.compactMap { key in
-                values[key].map { (SnapshotCache.snapshot($0, includesStoreSeq: acknowledged, cursor: cursor), key.version) }
+                values[key].map {
+                    (SnapshotCache.snapshot($0, includesStoreSeq: acknowledged, cursor: cursor), key.version)
+                }
             }
             var newCursor = keys.last?.version ?? cursor
             let ceiling = more ? newCursor : Int64.max
@@ -594,9 +624,11 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 if !more { newCursor = max(newCursor, version) }
             }
             return UpdatesPage(
-                members: page.map(\.0), blockedCards: blocked, unblockedCards: unblocked.isEmpty ? nil : unblocked, cursor: newCursor, more: more,
+                members: page.map(\.0), blockedCards: blocked, unblockedCards: unblocked.isEmpty ? nil : unblocked,
+                cursor: newCursor, more: more,
                 acknowledgedSeq: acknowledged,
-                epoch: try await Self.epoch(connection, logger), memberRanges: try await Self.memberRanges(connection, logger),
+                epoch: try await Self.epoch(connection, logger),
+                memberRanges: try await Self.memberRanges(connection, logger),
                 programs: PublishedProgram.releases(published, now: now))
         }
     }
@@ -606,7 +638,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         for try await (id, acknowledged, contact, backlog) in try await client.query(
             "SELECT id, acknowledged_seq, last_contact_ms, reported_backlog FROM hq_stores ORDER BY id", logger: logger
         ).decode((String, Int64, Int64?, Int64).self) {
-            result.append(StoreSummary(storeId: id, acknowledgedSeq: acknowledged, lastContactMilliseconds: contact, reportedBacklog: backlog))
+            result.append(
+                StoreSummary(
+                    storeId: id, acknowledgedSeq: acknowledged, lastContactMilliseconds: contact,
+                    reportedBacklog: backlog))
         }
         return result
     }
@@ -620,7 +655,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             """,
             logger: logger
         ).decode((Int64, Int64, Bool, Bool, String?, String?, String?, Int64?, String?).self) { found = row }
-        guard let (memberId, balance, overdrawn, blocked, name, birthday, enrolledStore, enrolledAt, reviewed) = found else { return nil }
+        guard let (memberId, balance, overdrawn, blocked, name, birthday, enrolledStore, enrolledAt, reviewed) = found
+        else { return nil }
         let program = HeadOfficeProgram.inForce(try await programs(), now: now)
         let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
         var progress = TierProgress(spendMinorUnits: 0, pointsEarned: 0)
@@ -642,14 +678,17 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             shares.append(.init(storeId: store, points: points, spendMinor: spent, entries: count))
         }
         var cards: [String] = []
-        for try await value in try await client.query("SELECT card FROM hq_cards WHERE member_id = \(memberId) ORDER BY card", logger: logger).decode(String.self) {
+        for try await value in try await client.query(
+            "SELECT card FROM hq_cards WHERE member_id = \(memberId) ORDER BY card", logger: logger
+        ).decode(String.self) {
             cards.append(value)
         }
         return HeadOfficeMember(
             card: card, cards: cards, balance: balance,
             tier: HeadOfficeProgram.tier(progress: progress, reviewed: reviewed, program: program),
             rollingSpendMinor: progress.spendMinorUnits, rollingPointsEarned: progress.pointsEarned,
-            overdrawn: overdrawn, blocked: blocked, stores: shares, name: name, birthday: birthday, enrolledStore: enrolledStore,
+            overdrawn: overdrawn, blocked: blocked, stores: shares, name: name, birthday: birthday,
+            enrolledStore: enrolledStore,
             enrolledAtMilliseconds: enrolledAt, memberId: memberId)
     }
 
@@ -662,7 +701,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             ORDER BY o.at_ms, o.store_id, o.seq
             """, logger: logger
         ).decode((String, String, Int64, String, Int64, Int64, Int64).self) {
-            result.append(Overdraft(card: card, storeId: store, seq: seq, receipt: receipt, points: points, balanceAfter: balance, atMilliseconds: at))
+            result.append(
+                Overdraft(
+                    card: card, storeId: store, seq: seq, receipt: receipt, points: points, balanceAfter: balance,
+                    atMilliseconds: at))
         }
         return result
     }
@@ -699,7 +741,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     /// Whether `card` is blocked; nil when head office has no such card.
-    private static func blockedState(of card: String, _ connection: PostgresConnection, _ logger: Logger) async throws
+    private static func blockedState(
+        of card: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws
         -> Bool?
     {
         var blocked: Bool?
@@ -743,7 +787,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             guard let memberId else { throw HeadOfficeCards.unknown(old) }
             if newTaken { throw HeadOfficeCards.inUse(new) }
             try await connection.query(
-                "INSERT INTO hq_cards (card, member_id, blocked, version, replaces_card) VALUES (\(new), \(memberId), FALSE, 0, \(old))", logger: logger)
+                "INSERT INTO hq_cards (card, member_id, blocked, version, replaces_card) VALUES (\(new), \(memberId), FALSE, 0, \(old))",
+                logger: logger)
             try await connection.query("SELECT id FROM hq_members WHERE id = \(memberId) FOR UPDATE", logger: logger)
             try await connection.query(
                 """
@@ -782,14 +827,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             guard kept != merged else { throw HeadOfficeCards.sameMember() }
             try await connection.query(
                 "SELECT id FROM hq_members WHERE id IN (\(kept), \(merged)) ORDER BY id FOR UPDATE", logger: logger)
-            try await connection.query("UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
-            try await connection.query("UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
-            try await connection.query("UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
-            try await connection.query("UPDATE hq_issued SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                "UPDATE hq_issued SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 "UPDATE hq_issued_coupons SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
-                "UPDATE hq_cards SET member_id = \(kept), merged_at_ms = \(now.milliseconds) WHERE member_id = \(merged)", logger: logger)
+                "UPDATE hq_cards SET member_id = \(kept), merged_at_ms = \(now.milliseconds) WHERE member_id = \(merged)",
+                logger: logger)
             try await connection.query(
                 """
                 UPDATE hq_members k SET balance = k.balance + o.balance, lifetime_spend_minor = k.lifetime_spend_minor + o.lifetime_spend_minor,
@@ -857,7 +907,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         ).decode((String, String?, String?, String?, Int64?, Int64, Int64).self) {
             result.append(
                 MemberSummary(
-                    card: card, name: name, birthday: birthday, enrolledStore: store, enrolledAtMilliseconds: at, balance: balance,
+                    card: card, name: name, birthday: birthday, enrolledStore: store, enrolledAtMilliseconds: at,
+                    balance: balance,
                     purchases: purchases))
         }
         return result
@@ -868,7 +919,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         for try await (at, actor, action, detail, reason) in try await client.query(
             "SELECT at_ms, actor, action, detail, reason FROM hq_audit ORDER BY id", logger: logger
         ).decode((Int64, String, String, String, String?).self) {
-            records.append(AuditRecord(atMilliseconds: at, actor: actor, action: action, detail: detail, reason: reason))
+            records.append(
+                AuditRecord(atMilliseconds: at, actor: actor, action: action, detail: detail, reason: reason))
         }
         return records
     }
@@ -906,7 +958,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     public func totals() async throws -> [StoreTotal] {
         var result: [StoreTotal] = []
         for try await (store, count, points) in try await client.query(
-            "SELECT store_id, COUNT(*), COALESCE(SUM(points), 0)::bigint FROM hq_entries GROUP BY store_id ORDER BY store_id", logger: logger
+            PostgresQuery(unsafeSQL: HeadOfficeSchema.storeTotals), logger: logger
         ).decode((String, Int64, Int64).self) {
             result.append(StoreTotal(storeId: store, entries: count, points: points))
         }

@@ -63,9 +63,10 @@ extension PostgresHeadOfficeStore {
     func ageRollingFigures(now: Date) async throws {
         let until = RollingAging.windowStart(now)
         var through: Int64?
-        for try await value in try await client.query("SELECT aged_through_ms FROM hq_counter WHERE id = 1", logger: logger)
-            .decode(Int64?.self)
-        {
+        for try await value in try await client.query(
+            "SELECT aged_through_ms FROM hq_counter WHERE id = 1", logger: logger
+        )
+        .decode(Int64?.self) {
             through = value
         }
         guard let mark = through, abs(until - mark) >= RollingAging.minimumStepMilliseconds else { return }

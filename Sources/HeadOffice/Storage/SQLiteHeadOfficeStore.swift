@@ -11,7 +11,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
     public init(path: String) throws {
         self.path = path
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
@@ -143,6 +144,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v39-points-before-caps") { db in
             try db.execute(sql: HeadOfficeSchema.sqlitePointsBeforeCaps)
         }
+        migrator.registerMigration("hq-v40-store-point-totals") { db in
+            try db.execute(sql: HeadOfficeSchema.sqliteStorePointTotals)
+        }
         try migrator.migrate(pool)
     }
 
@@ -152,13 +156,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 throw HeadOfficeStores.alreadyRegistered(id)
             }
             try db.execute(
-                sql: "INSERT INTO hq_stores (id, secret, acknowledged_seq, reported_backlog, created_at_ms) VALUES (?, ?, 0, 0, ?)",
+                sql:
+                    "INSERT INTO hq_stores (id, secret, acknowledged_seq, reported_backlog, created_at_ms) VALUES (?, ?, 0, 0, ?)",
                 arguments: [id, secret, now.milliseconds])
         }
     }
 
     public func secret(storeId: String) async throws -> String? {
-        try await pool.read { try String.fetchOne($0, sql: "SELECT secret FROM hq_stores WHERE id = ?", arguments: [storeId]) }
+        try await pool.read {
+            try String.fetchOne($0, sql: "SELECT secret FROM hq_stores WHERE id = ?", arguments: [storeId])
+        }
     }
 
     public func useNonce(storeId: String, nonce: String, now: Date) async throws -> Bool {
@@ -169,7 +176,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 sql: "INSERT INTO hq_nonces (store_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [storeId, nonce, seconds + HeadOfficeProgram.nonceLifetimeSeconds])
             let fresh = db.changesCount == 1
-            try db.execute(sql: "UPDATE hq_stores SET last_contact_ms = ? WHERE id = ?", arguments: [now.milliseconds, storeId])
+            try db.execute(
+                sql: "UPDATE hq_stores SET last_contact_ms = ? WHERE id = ?", arguments: [now.milliseconds, storeId])
             return fresh
         }
     }
@@ -181,9 +189,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 try db.execute(
                     sql: "INSERT INTO hq_nonces (store_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     arguments: [storeId, nonce, seconds + HeadOfficeProgram.nonceLifetimeSeconds])
-                guard db.changesCount == 1 else { throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)") }
+                guard db.changesCount == 1 else {
+                    throw IngestRefusal(kind: .replayed, message: "this request was already received (nonce reused)")
+                }
             }
-            guard let store = try Row.fetchOne(db, sql: "SELECT acknowledged_seq, ledger_id FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
+            guard
+                let store = try Row.fetchOne(
+                    db, sql: "SELECT acknowledged_seq, ledger_id FROM hq_stores WHERE id = ?", arguments: [storeId])
+            else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
             let acknowledged: Int64 = store[0]
@@ -214,14 +227,20 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                             WHERE c.card = ? AND c.member_id IS NOT (SELECT member_id FROM hq_cards WHERE card = ?)
                             ON CONFLICT DO NOTHING
                             """,
-                        arguments: [storeId, entry.seq, entry.card, joins, entry.createdAtMilliseconds, entry.card, joins])
+                        arguments: [
+                            storeId, entry.seq, entry.card, joins, entry.createdAtMilliseconds, entry.card, joins,
+                        ])
                 }
                 for (card, joins) in plan.addedCards
-                where try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card]) == nil {
-                    var memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [joins])
+                where try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card])
+                    == nil
+                {
+                    var memberId = try Int64.fetchOne(
+                        db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [joins])
                     if memberId == nil {
                         try db.execute(
-                            sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                            sql:
+                                "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
                             arguments: [joins, version, now.milliseconds])
                         memberId = db.lastInsertedRowID
                         try db.execute(
@@ -231,13 +250,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     try db.execute(
                         sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 0, ?)",
                         arguments: [card, memberId, version])
-                    try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, memberId])
+                    try db.execute(
+                        sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, memberId])
                 }
                 for (card, points, spend) in plan.memberDeltas {
-                    var memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card])
+                    var memberId = try Int64.fetchOne(
+                        db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [card])
                     if memberId == nil {
                         try db.execute(
-                            sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                            sql:
+                                "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
                             arguments: [card, version, now.milliseconds])
                         memberId = db.lastInsertedRowID
                         try db.execute(
@@ -246,7 +268,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     }
                     memberIds[card] = memberId
                     try db.execute(
-                        sql: "UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?, version = ? WHERE id = ?",
+                        sql:
+                            "UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?, version = ? WHERE id = ?",
                         arguments: [points, spend, version, memberId])
                 }
                 let insert = try db.cachedStatement(
@@ -263,9 +286,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     try insert.execute(arguments: [
                         storeId, entry.seq, entry.id, memberId, entry.card, entry.kind, entry.points, entry.amountMinor,
                         entry.currency, entry.receipt, entry.refersToSeq, entry.ruleVersion, entry.reason,
-                        entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday, entry.joinsCard,
+                        entry.createdAtMilliseconds, now.milliseconds, entry.memberName, entry.memberBirthday,
+                        entry.joinsCard,
                         entry.referredBy, entry.feedbackScore, entry.couponCode, entry.refersToStore, entry.linesText,
-                        entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq], entry.earningBase, entry.pricedTier,
+                        entry.returnedLinesText, plan.statedAtMilliseconds[entry.seq], entry.earningBase,
+                        entry.pricedTier,
                         entry.pricedBirthday.map { $0 ? 1 : 0 }, entry.pointsBeforeCaps,
                     ])
                 }
@@ -279,26 +304,34 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 // another member: one card, two people.
                 for entry in plan.enrolments {
                     try db.cachedStatement(
-                        sql: CardConflictQueries.enrolledAfterAnotherStoreAdded(store: "?1", seq: "?2", card: "?3", at: "?4")
+                        sql: CardConflictQueries.enrolledAfterAnotherStoreAdded(
+                            store: "?1", seq: "?2", card: "?3", at: "?4")
                     ).execute(arguments: [storeId, entry.seq, entry.card, entry.createdAtMilliseconds])
                     try db.cachedStatement(
-                        sql: CardConflictQueries.enrolledOnAnotherMembersCard(store: "?1", seq: "?2", card: "?3", at: "?4")
+                        sql: CardConflictQueries.enrolledOnAnotherMembersCard(
+                            store: "?1", seq: "?2", card: "?3", at: "?4")
                     ).execute(arguments: [storeId, entry.seq, entry.card, entry.createdAtMilliseconds])
                 }
                 // Enrolments and profile changes: the newest name and birthday win, whichever store syncs last;
                 // the enrolment is the earliest at any store, whichever store synced first. An enrolment in
                 // conflict is another person's: their name and birthday change no member.
                 for entry in plan.enrolments + plan.profileChanges
-                where try Bool.fetchOne(db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true {
+                where try Bool.fetchOne(
+                    db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true
+                {
                     try db.cachedStatement(
                         sql: HeadOfficeSchema.newestProfile(name: "?1", birthday: "?2", at: "?3", member: "?4")
-                    ).execute(arguments: [entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!])
+                    ).execute(arguments: [
+                        entry.memberName, entry.memberBirthday, entry.createdAtMilliseconds, memberIds[entry.card]!,
+                    ])
                 }
                 // An enrolment in conflict enrols nobody: not the earliest enrolment, no referrer (found by attack:
                 // a referral bonus was paid for another person's enrolment of a member's card); nor does an enrolment
                 // of a card enrolled before (``EnrolmentReferral``).
                 for entry in plan.enrolments
-                where try Bool.fetchOne(db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true {
+                where try Bool.fetchOne(
+                    db, sql: CardConflictQueries.enrolmentInConflict, arguments: [storeId, entry.seq]) != true
+                {
                     try db.execute(
                         sql: """
                             UPDATE hq_members SET
@@ -308,18 +341,23 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                                     current: "referred_by_card", card: "?5", at: "?2", referrer: "?3"))
                             WHERE id = ?4
                             """,
-                        arguments: [storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!, entry.card])
+                        arguments: [
+                            storeId, entry.createdAtMilliseconds, entry.referredBy, memberIds[entry.card]!, entry.card,
+                        ])
                 }
                 try db.execute(
-                    sql: CardConflictQueries.refreshMembersThatLostACard(version: "?1", store: "?2"), arguments: [version, storeId])
+                    sql: CardConflictQueries.refreshMembersThatLostACard(version: "?1", store: "?2"),
+                    arguments: [version, storeId])
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
                 for entry in plan.newEntries where entry.kind == "redeem" {
                     let memberId = memberIds[entry.card]!
-                    let balance = try Int64.fetchOne(db, sql: "SELECT balance FROM hq_members WHERE id = ?", arguments: [memberId])!
+                    let balance = try Int64.fetchOne(
+                        db, sql: "SELECT balance FROM hq_members WHERE id = ?", arguments: [memberId])!
                     if balance < 0 {
                         try db.execute(sql: "UPDATE hq_members SET overdrawn = 1 WHERE id = ?", arguments: [memberId])
                         try db.execute(
-                            sql: "INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            sql:
+                                "INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                             arguments: [memberId, storeId, entry.seq, balance, entry.createdAtMilliseconds])
                     }
                 }
@@ -332,8 +370,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 }
             }
             try db.execute(
-                sql: "UPDATE hq_stores SET acknowledged_seq = ?, reported_backlog = ?, last_contact_ms = ? WHERE id = ?",
-                arguments: [plan.acknowledgedAfter, max(0, batch.backlog), now.milliseconds, storeId])
+                sql: """
+                    UPDATE hq_stores SET acknowledged_seq = ?, reported_backlog = ?, last_contact_ms = ?, points_total = points_total + ?
+                    WHERE id = ?
+                    """,
+                arguments: [plan.acknowledgedAfter, max(0, batch.backlog), now.milliseconds, plan.newPoints, storeId])
             return PushResult(
                 acknowledgedSeq: plan.acknowledgedAfter, accepted: plan.newEntries.count, duplicates: plan.duplicates,
                 expectedSeq: plan.expectedSeq)
@@ -400,13 +441,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             arguments: [now.milliseconds, "store \(storeId)", EpochPolicy.rotationByStore(storeId)])
     }
 
-    public func updates(storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+    public func updates(
+        storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date
+    ) async throws -> UpdatesPage {
         // A store mark beyond ours comes from a history head office no longer has (restored from a
         // backup): evidence from the store's own stream, so the whole chain starts a new epoch. A cursor
         // beyond the change counter alone is only this store's word: it pulls from zero, nobody else does.
         let (rewound, cursorBeyond) = try await pool.read { db in
             let counter = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter")!
-            let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId])
+            let acknowledged = try Int64.fetchOne(
+                db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId])
             return ((storeAcknowledged ?? 0) > (acknowledged ?? Int64.max), requestedCursor > counter)
         }
         let cursor = cursorBeyond ? 0 : requestedCursor
@@ -417,21 +461,31 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try await pool.write { try RollingAging.step(now: now, $0) }
         }
         return try await pool.read { db in
-            guard let acknowledged = try Int64.fetchOne(db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId]) else {
+            guard
+                let acknowledged = try Int64.fetchOne(
+                    db, sql: "SELECT acknowledged_seq FROM hq_stores WHERE id = ?", arguments: [storeId])
+            else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
             let limit = UpdatesPage.maximumMembers
             var rows = try Row.fetchAll(
-                db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version > ? AND \(AnalyticsQueries.isMember) ORDER BY version, id LIMIT ?",
+                db,
+                sql:
+                    "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version > ? AND \(AnalyticsQueries.isMember) ORDER BY version, id LIMIT ?",
                 arguments: [cursor, limit])
             var more = false
             if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
                 // Never split one version across pages: the cursor is a version.
                 let lastId: Int64 = rows.last!["id"]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version = ? AND id > ? AND \(AnalyticsQueries.isMember) ORDER BY id",
+                    db,
+                    sql:
+                        "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version = ? AND id > ? AND \(AnalyticsQueries.isMember) ORDER BY id",
                     arguments: [lastVersion, lastId])
-                more = try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion]) ?? false
+                more =
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion])
+                    ?? false
             }
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try Self.programs(db)
@@ -439,23 +493,30 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             let today = ChainDayPoints.today(program: program, now: now)
             let members = try rows.map { row -> MemberSnapshot in
                 let memberId: Int64 = row["id"]
-                let cards = try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card", arguments: [memberId])
+                let cards = try String.fetchAll(
+                    db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card",
+                    arguments: [memberId])
                 let progress = try Self.rollingProgress(memberId: memberId, since: since, db)
                 let (purchases, issued) = try Self.snapshotExtras(memberId: memberId, since: cursor, db)
                 return MemberSnapshot(
                     card: row["first_card"], cards: cards, balance: row["balance"],
                     tier: HeadOfficeProgram.tier(progress: progress, reviewed: row["reviewed_tier"], program: program),
-                    rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: acknowledged, flags: MemberFlags.decode(row["flags"]),
-                    purchases: purchases, headOfficeEntries: issued, coupons: try Self.couponStates(memberId: memberId, db),
-                    rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"], enrolledAtMilliseconds: row["enrolled_at_ms"],
+                    rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: acknowledged,
+                    flags: MemberFlags.decode(row["flags"]),
+                    purchases: purchases, headOfficeEntries: issued,
+                    coupons: try Self.couponStates(memberId: memberId, db),
+                    rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"],
+                    enrolledAtMilliseconds: row["enrolled_at_ms"],
                     dayPointsDay: today?.day,
                     dayPoints: try today.flatMap {
                         try Int64.fetchOne(
-                            db.cachedStatement(sql: "SELECT " + ChainDayPoints.sql(member: "?1", start: "?2", end: "?3")),
+                            db.cachedStatement(
+                                sql: "SELECT " + ChainDayPoints.sql(member: "?1", start: "?2", end: "?3")),
                             arguments: [memberId, $0.start, $0.end])
                     },
                     salesSinceEnrolment: try Int64.fetchOne(
-                        db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]),
+                        db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]
+                    ),
                     name: row["name"])
             }
             var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
@@ -482,39 +543,48 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
 
     public func stores() async throws -> [StoreSummary] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, acknowledged_seq, last_contact_ms, reported_backlog FROM hq_stores ORDER BY id").map {
-                StoreSummary(storeId: $0[0], acknowledgedSeq: $0[1], lastContactMilliseconds: $0[2], reportedBacklog: $0[3])
+            try Row.fetchAll(
+                db, sql: "SELECT id, acknowledged_seq, last_contact_ms, reported_backlog FROM hq_stores ORDER BY id"
+            ).map {
+                StoreSummary(
+                    storeId: $0[0], acknowledgedSeq: $0[1], lastContactMilliseconds: $0[2], reportedBacklog: $0[3])
             }
         }
     }
 
     public func member(card: String, now: Date) async throws -> HeadOfficeMember? {
         try await pool.read { db in
-            guard let member = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms,
-                           m.reviewed_tier
-                    FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = ?
-                    """,
-                arguments: [card])
+            guard
+                let member = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT m.id, m.first_card, m.balance, m.overdrawn, c.blocked, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms,
+                               m.reviewed_tier
+                        FROM hq_cards c JOIN hq_members m ON m.id = c.member_id WHERE c.card = ?
+                        """,
+                    arguments: [card])
             else { return nil }
             let memberId: Int64 = member["id"]
             let progress = try Self.rollingProgress(
                 memberId: memberId, since: now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds, db)
             let shares = try Row.fetchAll(
-                db, sql: "SELECT store_id, SUM(points), SUM(amount_minor), COUNT(*) FROM hq_entries WHERE member_id = ? GROUP BY store_id ORDER BY store_id",
+                db,
+                sql:
+                    "SELECT store_id, SUM(points), SUM(amount_minor), COUNT(*) FROM hq_entries WHERE member_id = ? GROUP BY store_id ORDER BY store_id",
                 arguments: [memberId]
             ).map { HeadOfficeMember.StoreShare(storeId: $0[0], points: $0[1], spendMinor: $0[2], entries: $0[3]) }
             return HeadOfficeMember(
-                card: card, cards: try String.fetchAll(db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY card", arguments: [memberId]),
+                card: card,
+                cards: try String.fetchAll(
+                    db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY card", arguments: [memberId]),
                 balance: member["balance"],
                 tier: HeadOfficeProgram.tier(
                     progress: progress, reviewed: member["reviewed_tier"],
                     program: HeadOfficeProgram.inForce(try Self.programs(db), now: now)),
                 rollingSpendMinor: progress.spendMinorUnits, rollingPointsEarned: progress.pointsEarned,
                 overdrawn: member["overdrawn"], blocked: member["blocked"], stores: shares, name: member["name"],
-                birthday: member["birthday"], enrolledStore: member["enrolled_store"], enrolledAtMilliseconds: member["enrolled_at_ms"],
+                birthday: member["birthday"], enrolledStore: member["enrolled_store"],
+                enrolledAtMilliseconds: member["enrolled_at_ms"],
                 memberId: memberId)
         }
     }
@@ -528,7 +598,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     JOIN hq_members m ON m.id = o.member_id JOIN hq_entries e ON e.store_id = o.store_id AND e.seq = o.seq
                     ORDER BY o.at_ms, o.store_id, o.seq
                     """
-            ).map { Overdraft(card: $0[0], storeId: $0[1], seq: $0[2], receipt: $0[3], points: $0[4], balanceAfter: $0[5], atMilliseconds: $0[6]) }
+            ).map {
+                Overdraft(
+                    card: $0[0], storeId: $0[1], seq: $0[2], receipt: $0[3], points: $0[4], balanceAfter: $0[5],
+                    atMilliseconds: $0[6])
+            }
         }
     }
 
@@ -541,10 +615,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
             if blocked != nil {
-                try db.execute(sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, card])
+                try db.execute(
+                    sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, card])
             } else {
                 try db.execute(
-                    sql: "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
+                    sql:
+                        "INSERT INTO hq_members (first_card, balance, lifetime_spend_minor, version, created_at_ms) VALUES (?, 0, 0, ?, ?)",
                     arguments: [card, version, now.milliseconds])
                 try db.execute(
                     sql: "INSERT INTO hq_cards (card, member_id, blocked, version) VALUES (?, ?, 1, ?)",
@@ -556,7 +632,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
 
     public func unblockCard(_ card: String, now: Date) async throws {
         try await pool.write { db in
-            guard let blocked = try Bool.fetchOne(db, sql: "SELECT blocked FROM hq_cards WHERE card = ?", arguments: [card])
+            guard
+                let blocked = try Bool.fetchOne(
+                    db, sql: "SELECT blocked FROM hq_cards WHERE card = ?", arguments: [card])
             else { throw HeadOfficeCards.unknown(card) }
             guard blocked else { throw HeadOfficeCards.notBlocked(card) }
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
@@ -570,7 +648,10 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
     public func replaceCard(_ old: String, with new: String, actor: String, reason: String?, now: Date) async throws {
         try HeadOfficeCards.refusePaymentCard(new, context: "cards replace")
         try await pool.write { db in
-            guard let memberId = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [old]) else {
+            guard
+                let memberId = try Int64.fetchOne(
+                    db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [old])
+            else {
                 throw HeadOfficeCards.unknown(old)
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM hq_cards WHERE card = ?", arguments: [new]) == true {
@@ -578,7 +659,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
-            try db.execute(sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, old])
+            try db.execute(
+                sql: "UPDATE hq_cards SET blocked = 1, version = ? WHERE card = ?", arguments: [version, old])
             try db.execute(
                 sql: "INSERT INTO hq_cards (card, member_id, blocked, version, replaces_card) VALUES (?, ?, 0, ?, ?)",
                 arguments: [new, memberId, version, old])
@@ -591,10 +673,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
 
     public func mergeMembers(keep: String, other: String, actor: String, reason: String?, now: Date) async throws {
         try await pool.write { db in
-            guard let kept = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [keep]) else {
+            guard
+                let kept = try Int64.fetchOne(
+                    db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [keep])
+            else {
                 throw HeadOfficeCards.unknown(keep)
             }
-            guard let merged = try Int64.fetchOne(db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [other]) else {
+            guard
+                let merged = try Int64.fetchOne(
+                    db, sql: "SELECT member_id FROM hq_cards WHERE card = ?", arguments: [other])
+            else {
                 throw HeadOfficeCards.unknown(other)
             }
             guard kept != merged else { throw HeadOfficeCards.sameMember() }
@@ -608,12 +696,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     """,
                 arguments: [merged])!
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
-            try db.execute(sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
-            try db.execute(sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(
+                sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(
+                sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             // Sent again with the member (found by attack: tills that had the merged record's entries kept them there).
             try db.execute(
-                sql: "UPDATE hq_issued SET member_id = ?, version = ? WHERE member_id = ?", arguments: [kept, version, merged])
-            try db.execute(sql: "UPDATE hq_issued_coupons SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+                sql: "UPDATE hq_issued SET member_id = ?, version = ? WHERE member_id = ?",
+                arguments: [kept, version, merged])
+            try db.execute(
+                sql: "UPDATE hq_issued_coupons SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(
                 sql: "UPDATE hq_cards SET member_id = ?, version = ?, merged_at_ms = ? WHERE member_id = ?",
                 arguments: [kept, version, now.milliseconds, merged])
@@ -626,12 +718,16 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     WHERE id = ?10
                     """,
                 arguments: [
-                    absorbed[0], absorbed[1], absorbed[2], absorbed[3], absorbed[4], absorbed[5], absorbed[6], absorbed[7], version, kept,
+                    absorbed[0], absorbed[1], absorbed[2], absorbed[3], absorbed[4], absorbed[5], absorbed[6],
+                    absorbed[7], version, kept,
                 ])
             try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'members merge', ?, ?)",
-                arguments: [now.milliseconds, actor, "member \(merged) (card \(other)) merged into member \(kept) (card \(keep))", reason])
+                arguments: [
+                    now.milliseconds, actor,
+                    "member \(merged) (card \(other)) merged into member \(kept) (card \(keep))", reason,
+                ])
         }
     }
 
@@ -639,20 +735,23 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         try await pool.write { db in
             if let value = MemberRangeSetting.encode(ranges) {
                 try db.execute(
-                    sql: "INSERT INTO hq_settings (key, value) VALUES ('member_ranges', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    sql:
+                        "INSERT INTO hq_settings (key, value) VALUES ('member_ranges', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     arguments: [value])
             } else {
                 try db.execute(sql: "DELETE FROM hq_settings WHERE key = 'member_ranges'")
             }
             try db.execute(
-                sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'member-ranges set', ?, NULL)",
+                sql:
+                    "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'member-ranges set', ?, NULL)",
                 arguments: [now.milliseconds, actor, MemberRangeSetting.encode(ranges) ?? "(cleared)"])
         }
     }
 
     public func memberRanges() async throws -> [String]? {
         try await pool.read { db in
-            MemberRangeSetting.decode(try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'"))
+            MemberRangeSetting.decode(
+                try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'"))
         }
     }
 
@@ -660,7 +759,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         try await pool.read { db in
             try Row.fetchAll(db, sql: MemberListQuery.sql).map {
                 MemberSummary(
-                    card: $0[0], name: $0[1], birthday: $0[2], enrolledStore: $0[3], enrolledAtMilliseconds: $0[4], balance: $0[5],
+                    card: $0[0], name: $0[1], birthday: $0[2], enrolledStore: $0[3], enrolledAtMilliseconds: $0[4],
+                    balance: $0[5],
                     purchases: $0[6])
             }
         }
@@ -676,7 +776,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
 
     public func totals() async throws -> [StoreTotal] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT store_id, COUNT(*), IFNULL(SUM(points), 0) FROM hq_entries GROUP BY store_id ORDER BY store_id").map {
+            try Row.fetchAll(db, sql: HeadOfficeSchema.storeTotals).map {
                 StoreTotal(storeId: $0[0], entries: $0[1], points: $0[2])
             }
         }
@@ -689,10 +789,12 @@ extension SyncEntry {
             seq: row["seq"], id: row["id"], card: row["card"], kind: row["kind"], points: row["points"],
             amountMinor: row["amount_minor"], currency: row["currency"], receipt: row["receipt"],
             refersToSeq: row["refers_to_seq"], ruleVersion: row["rule_version"], reason: row["reason"],
-            createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"], memberBirthday: row["member_birthday"],
+            createdAtMilliseconds: row["created_at_ms"], memberName: row["member_name"],
+            memberBirthday: row["member_birthday"],
             joinsCard: row["joins_card"], referredBy: row["referred_by"], feedbackScore: row["feedback_score"],
             couponCode: row["coupon_code"], refersToStore: row["refers_to_store"],
-            lines: SyncEntry.decodedLines(row["sale_lines"]), returnedLines: SyncEntry.decodedLines(row["returned_lines"]))
+            lines: SyncEntry.decodedLines(row["sale_lines"]),
+            returnedLines: SyncEntry.decodedLines(row["returned_lines"]))
     }
 }
 
