@@ -34,6 +34,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     ///   head office's own mark, it proves head office's history was rewound: the epoch rotates.
     func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage
     func stores() async throws -> [StoreSummary]
+    /// The acknowledged sequence of each ledger whose name starts with `prefix` (a store's tills: `0042.`), read
+    /// without the rest of the chain's stores (every till's pull asks).
+    func acknowledgedMarks(ofLedgersStartingWith prefix: String) async throws -> [String: Int64]
     /// The sale with `receipt` made at another store than `askingStore` (at `soldAt` when named), with
     /// what returns at every store but the asking one took of it: a return at any store.
     func saleElsewhere(receipt: String, soldAt: String?, askingStore: String) async throws -> SaleLookup

@@ -633,6 +633,18 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
+    public func acknowledgedMarks(ofLedgersStartingWith prefix: String) async throws -> [String: Int64] {
+        var bindings = PostgresBindings()
+        bindings.append(prefix)
+        var marks: [String: Int64] = [:]
+        for try await (id, mark) in try await client.query(
+            PostgresQuery(unsafeSQL: LedgerPrefixQueries.marks(prefix: "$1::text"), binds: bindings), logger: logger
+        ).decode((String, Int64).self) {
+            marks[id] = mark
+        }
+        return marks
+    }
+
     public func stores() async throws -> [StoreSummary] {
         var result: [StoreSummary] = []
         for try await (id, acknowledged, contact, backlog) in try await client.query(

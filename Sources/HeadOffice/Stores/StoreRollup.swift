@@ -22,3 +22,11 @@ public struct StoreRollup: Codable, Hashable, Sendable {
         return rollups.values.sorted { $0.storeId < $1.storeId }
     }
 }
+
+/// SQL shared by the drivers: the marks of the ledgers whose name starts with `?1` (one small scan of the stores,
+/// whatever the collation: no range or LIKE on the text).
+enum LedgerPrefixQueries {
+    static func marks(prefix: String) -> String {
+        "SELECT id, acknowledged_seq FROM hq_stores WHERE substr(id, 1, length(\(prefix))) = \(prefix)"
+    }
+}

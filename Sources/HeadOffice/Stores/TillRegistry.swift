@@ -31,12 +31,8 @@ final class TillRegistry: Sendable {
     /// hold them, and these marks, read before the snapshots, say which they hold.
     func marksOfOtherTills(of ledgerName: String, in store: any HeadOfficeStore) async throws -> [String: Int64]? {
         guard let identity = TillIdentity(ledgerName: ledgerName), identity.till != nil else { return nil }
-        let prefix = identity.storeId + "."
-        var marks: [String: Int64] = [:]
-        for summary in try await store.stores() where summary.storeId.hasPrefix(prefix) && summary.storeId != ledgerName
-        {
-            marks[summary.storeId] = summary.acknowledgedSeq
-        }
+        var marks = try await store.acknowledgedMarks(ofLedgersStartingWith: identity.storeId + ".")
+        marks[ledgerName] = nil
         return marks
     }
 
