@@ -187,6 +187,44 @@ import Testing
         }
     }
 
+    /// Found by attack: a till restarted a day fast sold before its first sync by a version valid only from tomorrow;
+    /// head office moved the sale to today by its clock correction but kept the version's 300 points. A version the
+    /// till recorded is trusted only from its valid_from on, at the sale's corrected time.
+    @Test(arguments: Driver.allCases)
+    func aSalePricedByAVersionNotYetInForceIsRepricedByTheOneThatWas(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let tomorrow = ISO8601DateFormatter().string(from: now.addingTimeInterval(12 * 3_600))
+            try await store.addStore(id: "A", secret: "s", now: now)
+            let rules = { (points: Int, from: String) in
+                try ProgramFile.parse(
+                    """
+                    valid_from: \(from)
+                    earning: {points_per_unit: \(points), rounding: down}
+                    tiers:
+                      - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+                    redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+                    """)
+            }
+            _ = try await store.publishProgram(try rules(1, "2020-01-01T00:00:00Z"), actor: "test", now: now)
+            _ = try await store.publishProgram(try rules(3, tomorrow), actor: "test", now: now)
+            let card = "2900000777774"
+            let dayAhead: Int64 = 86_400_000
+            var sale = Harness.entry(
+                2, card: card, points: 300, amount: 10_000, at: Int64(now.timeIntervalSince1970 * 1000) + dayAhead)
+            sale.ruleVersion = 3
+            (sale.earningBase, sale.pricedTier, sale.pricedBirthday, sale.pointsBeforeCaps) = (300, "base", false, 300)
+            sale.clockCorrectionMilliseconds = -dayAhead
+            let enrol = Harness.entry(
+                1, card: card, kind: "enroll", points: 0, at: Int64(now.timeIntervalSince1970 * 1000) + dayAhead)
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [enrol, sale], backlog: 0), nonce: nil, now: now)
+            let corrections = try await store.reconcileSalePrices(cards: [card], actor: "test", now: now)
+            #expect(corrections.map(\.points) == [-200], "\(corrections)")
+            #expect(try await store.member(card: card, now: now)?.balance == 100)
+        }
+    }
+
     /// Head office's clock as read holds for the rest of the boot, whatever the wall clock does after; after a restart
     /// the wall clock and the offset stand in.
     @Test func headOfficesClockHoldsWhenTheWallClockIsSetRight() {

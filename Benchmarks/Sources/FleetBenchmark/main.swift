@@ -3,6 +3,7 @@
 //   swift build -c release --package-path Benchmarks --product loyalty-hq --product fleet-benchmark
 //   scripts/with-postgres Benchmarks/.build/release/fleet-benchmark postgres [tills=1000] [batches=2] [entries=20]
 //   Benchmarks/.build/release/fleet-benchmark sqlite [tills=1000] [batches=2] [entries=20]
+//   … [--tills-per-store 4]: 1,000 tills in 250 stores (each till joins head office at its first signed request)
 //   … [--with-program]: a program is published (tiers, a day cap, an early-visit coupon) and the sales come
 //   priced by it, so head office's reconcilers (sale prices, day cap, coupons) run at every batch; the prices
 //   agree with head office's, so the balances stay the sums sent.
@@ -28,7 +29,18 @@ import NIOHTTP1
 import PostgresNIO
 import SyncProtocol
 
-let words = CommandLine.arguments.dropFirst().filter { !["--push-only", "--with-program"].contains($0) }
+/// `--tills-per-store N`: the tills are grouped N to a store (ledgers `s0042.1` … `s0042.N`), registered as stores
+/// once and joining head office at their first signed request with the secret derived from the store's, as tills do.
+let tillsPerStore: Int = {
+    guard let index = CommandLine.arguments.firstIndex(of: "--tills-per-store"), index + 1 < CommandLine.arguments.count,
+        let count = Int(CommandLine.arguments[index + 1]), (1...999).contains(count)
+    else { return 1 }
+    return count
+}()
+let words = CommandLine.arguments.dropFirst().enumerated().filter { index, word in
+    !["--push-only", "--with-program", "--tills-per-store"].contains(word)
+        && CommandLine.arguments[index] != "--tills-per-store"
+}.map(\.element)
 /// Sales priced by a published program: head office prices each again, caps the day and counts visits.
 let withProgram = CommandLine.arguments.contains("--with-program")
 /// Diagnosis: tills push and never pull (the baseline then does not pull either).
@@ -94,7 +106,16 @@ func batch(till: Int, tillId: String, number: Int) -> [SyncEntry] {
 
 let secret = "fleet-benchmark-secret-0123456789abcdef"
 let soloId = "solo"
-let tillIds = (0..<tillCount).map { String(format: "till-%04d", $0) }
+let tillIds = (0..<tillCount).map {
+    tillsPerStore == 1 ? String(format: "till-%04d", $0) : String(format: "s%04d.%d", $0 / tillsPerStore, $0 % tillsPerStore + 1)
+}
+/// The stores to register: each till alone, or each store of several tills once.
+let registeredIds = tillsPerStore == 1 ? tillIds : Array(Set(tillIds.map { String($0.split(separator: ".")[0]) })).sorted()
+/// A ledger's signing secret: a till of a store of several signs with the secret derived from the store's.
+func signingSecret(_ ledger: String) -> String {
+    guard let dot = ledger.lastIndex(of: "."), let till = Int(ledger[ledger.index(after: dot)...]) else { return secret }
+    return RequestSigning.tillSecret(storeSecret: secret, till: till)
+}
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-benchmark-\(getpid())")
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: folder) }
@@ -130,7 +151,7 @@ if backend == "postgres" {
 let setupStart = clock.now
 try await withStore { store in
     try await store.migrate()
-    for id in [soloId] + tillIds { try await store.addStore(id: id, secret: secret, now: Date()) }
+    for id in [soloId] + registeredIds { try await store.addStore(id: id, secret: secret, now: Date()) }
     if withProgram {
         let program = try ProgramFile.parse(
             """
@@ -146,7 +167,8 @@ try await withStore { store in
         _ = try await store.publishProgram(program, actor: "fleet-benchmark", now: Date())
     }
 }
-print("fleet-benchmark: \(backend), \(tillCount) tills × \(batchesPerTill) batches × \(entriesPerBatch) entries" + (withProgram ? ", priced by a published program" : "")
+print("fleet-benchmark: \(backend), \(tillCount) tills" + (tillsPerStore > 1 ? " in \(registeredIds.count) stores" : "")
+    + " × \(batchesPerTill) batches × \(entriesPerBatch) entries" + (withProgram ? ", priced by a published program" : "")
     + String(format: " (registered in %.1f s)", seconds(clock.now - setupStart)))
 
 // Every connection of the fleet comes from this one address: the per-client limit is raised, as behind a proxy.
@@ -211,7 +233,7 @@ func signedRequest(_ method: HTTPMethod, tillId: String, path: String, body: Byt
     var request = HTTPClientRequest(url: base + path)
     request.method = method
     let bytes = body.map { Array($0.readableBytesView) } ?? []
-    for (name, value) in RequestSigning.headers(storeId: tillId, secret: secret, method: method.rawValue, path: path, body: bytes) {
+    for (name, value) in RequestSigning.headers(storeId: tillId, secret: signingSecret(tillId), method: method.rawValue, path: path, body: bytes) {
         request.headers.add(name: name, value: value)
     }
     if let body {

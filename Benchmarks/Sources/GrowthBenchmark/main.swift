@@ -125,6 +125,7 @@ func timed(_ name: String, _ body: () async throws -> Void) async throws -> (nam
 }
 
 var batchNumber = 0
+var pullCursor: Int64 = 0
 func measure(_ store: PostgresHeadOfficeStore, entries: Int) async throws -> Stage {
     // Ingest: every live store pushes 10 batches of 50 sales of members with a history, in order.
     let ingestStart = clock.now
@@ -169,7 +170,12 @@ func measure(_ store: PostgresHeadOfficeStore, entries: Int) async throws -> Sta
         })
     times.append(
         try await timed("pull") {
-            _ = try await store.updates(storeId: liveStores[0], since: 0, storeAcknowledged: nil, now: Date())
+            // Every page of what changed since this till's last pull (the previous stage's): the same sales each time.
+            for _ in 0..<1_000 {
+                let page = try await store.updates(storeId: liveStores[0], since: pullCursor, storeAcknowledged: nil, now: Date())
+                pullCursor = page.cursor
+                if !page.more { break }
+            }
         })
     times.append(
         try await timed("expiring 30 d") {

@@ -100,7 +100,8 @@ enum SaleRepricingQueries {
         ) {
             var member = MemberSaleFacts(
                 memberId: id, card: card, birthdayMonth: birthday.flatMap(BirthdayMonthDay.init)?.month,
-                birthdayKnownFromMilliseconds: birthdayAt, flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [])
+                birthdayKnownFromMilliseconds: birthdayAt,
+                flags: flags.map { $0.split(separator: ",").map(String.init) } ?? [])
             if let reviewFloor, let reviewedAt { member.reviewFloor = (reviewFloor, reviewedAt) }
             facts[id] = member
         }
@@ -137,14 +138,25 @@ extension HeadOfficeStore {
             let corrections = SaleRepricing.corrections(
                 sales: member.sales, rows: member.rows, reviewFloor: member.reviewFloor,
                 windowMilliseconds: HeadOfficeProgram.rollingWindowMilliseconds, birthdayMonth: member.birthdayMonth,
-                birthdayKnownFromMilliseconds: member.birthdayKnownFromMilliseconds, flags: member.flags
+                birthdayKnownFromMilliseconds: member.birthdayKnownFromMilliseconds, flags: member.flags,
+                chainProgram: { sale in
+                    // Not a version before its valid_from at the sale's time as counted (found by attack: a till whose
+                    // clock ran a day ahead priced by tomorrow's version): the one in force then.
+                    guard let recorded = published.first(where: { $0.program.version == sale.ruleVersion })?.program,
+                        (recorded.validFromMilliseconds ?? 0) > sale.atMilliseconds
+                    else { return nil }
+                    return HeadOfficeProgram.deciding(
+                        published, atMilliseconds: sale.atMilliseconds, recordedVersion: 0)
+                }
             ) { sale in
                 // The version the till priced under: an offline till keeps the last version it has, by design.
                 published.first { $0.program.version == sale.ruleVersion }?.program
             }
             for correction in corrections {
                 let earlier = member.corrected[correction.sale.key] ?? (0, 0)
-                if correction.fullPoints != 0 || earlier.count > 0 { prices.append((correction.sale.key, correction.fullPoints)) }
+                if correction.fullPoints != 0 || earlier.count > 0 {
+                    prices.append((correction.sale.key, correction.fullPoints))
+                }
                 let points = correction.points - earlier.points
                 guard points != 0 else { continue }
                 let reason = earlier.count == 0 ? correction.reason : correction.reason + " (recounted)"

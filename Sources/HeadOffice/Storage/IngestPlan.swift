@@ -180,14 +180,17 @@ enum HeadOfficeProgram {
 
     /// The program a chain-wide rule judges an event by: the version in force at the event among those
     /// published by then (a version published later with a past valid_from does not re-price what was
-    /// decided), or the newer version the till recorded (its clock was behind head office's).
+    /// decided), or the newer version the till recorded (its clock was behind head office's) when it was in force
+    /// at the event's time as counted (found by attack: a till restarted a day fast priced a sale by tomorrow's
+    /// version, and head office, which had moved the sale to today, kept it).
     static func deciding(
         _ published: [PublishedProgram], atMilliseconds at: Int64, recordedVersion: Int
     ) -> LoyaltyProgram {
         let then = inForce(
             published.filter { $0.publishedAtMilliseconds <= at }, now: Date(timeIntervalSince1970: Double(at) / 1000))
         guard recordedVersion > then.version,
-            let recorded = published.first(where: { $0.program.version == recordedVersion })
+            let recorded = published.first(where: { $0.program.version == recordedVersion }),
+            (recorded.program.validFromMilliseconds ?? 0) <= at
         else { return then }
         return recorded.program
     }

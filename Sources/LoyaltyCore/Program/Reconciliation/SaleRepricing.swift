@@ -57,7 +57,9 @@ public enum SaleRepricing {
         public var atMilliseconds: Int64
         public var knownAtMilliseconds: Int64
 
-        public init(kind: String, points: Int64, amountMinor: Int64, atMilliseconds: Int64, knownAtMilliseconds: Int64? = nil) {
+        public init(
+            kind: String, points: Int64, amountMinor: Int64, atMilliseconds: Int64, knownAtMilliseconds: Int64? = nil
+        ) {
             self.kind = kind
             self.points = points
             self.amountMinor = amountMinor
@@ -85,9 +87,10 @@ public enum SaleRepricing {
     ///   - reviewFloor: the tier `tiers review` last gave the member, and when.
     ///   - program: the program a sale was priced under (its version, at its time); nil skips the sale.
     public static func corrections(
-        sales: [Sale], rows: [FigureRow], reviewFloor: (tier: String, atMilliseconds: Int64)?, windowMilliseconds: Int64,
+        sales: [Sale], rows: [FigureRow], reviewFloor: (tier: String, atMilliseconds: Int64)?,
+        windowMilliseconds: Int64,
         birthdayMonth: Int?, birthdayKnownFromMilliseconds: Int64? = nil, flags: [String],
-        program: (Sale) -> LoyaltyProgram?
+        chainProgram: ((Sale) -> LoyaltyProgram?)? = nil, program: (Sale) -> LoyaltyProgram?
     ) -> [Correction] {
         var added: [FigureRow] = []
         var reached: [(atMilliseconds: Int64, tier: String)] = []
@@ -145,10 +148,22 @@ public enum SaleRepricing {
             let birthdayDiffers =
                 birthdayRule && knownThen && sale.pricedBirthday != nil
                 && (chainBirthday == counted.month) != sale.pricedBirthday
-            if held != sale.pricedTier || moved || birthdayDiffers {
-                let chain = try? program.pointsBeforeDayCap(
-                    base: sale.base, tier: program.tier(named: held), moment: counted, birthdayMonth: chainBirthday,
-                    flags: flags)
+            // The version in force at the sale's time as counted, when the till priced by one not yet in force (its
+            // clock ran ahead): its base from the amount (a sale's categories do not travel with its lines).
+            let chainRules = chainProgram?(sale).flatMap { $0.version == program.version ? nil : $0 }
+            if held != sale.pricedTier || moved || birthdayDiffers || chainRules != nil {
+                let chain =
+                    if let chainRules {
+                        try? chainRules.pointsBeforeDayCap(
+                            base: chainRules.basePoints(minorUnits: sale.amountMinor) ?? sale.base,
+                            tier: chainRules.tier(named: held), moment: counted, birthdayMonth: chainBirthday,
+                            flags: flags)
+                    } else {
+                        try? program.pointsBeforeDayCap(
+                            base: sale.base, tier: program.tier(named: held), moment: counted,
+                            birthdayMonth: chainBirthday,
+                            flags: flags)
+                    }
                 let till = try? program.pointsBeforeDayCap(
                     base: sale.base, tier: program.tier(named: sale.pricedTier), moment: stated,
                     birthdayMonth: sale.pricedBirthday == nil ? chainBirthday : tillBirthday, flags: flags)
@@ -167,7 +182,8 @@ public enum SaleRepricing {
             // The whole difference was known with the sale; the share returns took, from the newest return on (a
             // later sale saw the whole correction, as it saw the whole sale).
             if fullPoints != 0 {
-                added.append(FigureRow(kind: "bonus", points: fullPoints, amountMinor: 0, atMilliseconds: sale.atMilliseconds))
+                added.append(
+                    FigureRow(kind: "bonus", points: fullPoints, amountMinor: 0, atMilliseconds: sale.atMilliseconds))
             }
             if points != fullPoints {
                 added.append(
@@ -176,21 +192,26 @@ public enum SaleRepricing {
                         knownAtMilliseconds: sale.lastReturnAtMilliseconds ?? sale.atMilliseconds))
             }
             let why =
-                held != sale.pricedTier
-                ? "priced at \(sale.pricedTier), the tier the member held across the chain then was \(held)"
-                : moved
-                    ? "dated ahead of head office's clock, priced at the time it arrived"
-                    : birthdayDiffers
-                        ? (sale.pricedBirthday == true
-                            ? "priced with a birthday month the chain did not know then"
-                            : "priced without the member's birthday month, which the chain knew")
-                        : "priced at \(sale.pricedTier), the tier the member held across the chain then"
+                chainRules != nil
+                ? "priced by program version \(program.version), not yet in force at the time it counts"
+                : held != sale.pricedTier
+                    ? "priced at \(sale.pricedTier), the tier the member held across the chain then was \(held)"
+                    : moved
+                        ? "dated ahead of head office's clock, priced at the time it arrived"
+                        : birthdayDiffers
+                            ? (sale.pricedBirthday == true
+                                ? "priced with a birthday month the chain did not know then"
+                                : "priced without the member's birthday month, which the chain knew")
+                            : "priced at \(sale.pricedTier), the tier the member held across the chain then"
             result.append(
                 Correction(
                     sale: sale, points: points, fullPoints: fullPoints, chainTier: held,
                     reason: "\(reasonCode): sale \(sale.receipt) \(why)"))
             reached.append(
-                (sale.atMilliseconds, program.tier(for: progress(from: from, through: sale.atMilliseconds, inclusive: true)).name))
+                (
+                    sale.atMilliseconds,
+                    program.tier(for: progress(from: from, through: sale.atMilliseconds, inclusive: true)).name
+                ))
         }
         return result
     }
