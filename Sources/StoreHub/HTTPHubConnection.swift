@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
+public import LedgerStore
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -15,13 +16,18 @@ public struct HTTPHubConnection: StoreHubConnection {
     public let settings: SyncSettings
     let http: HTTPClient
     public var timeoutSeconds: Int64
+    /// The till's ledger, whose head-office clock signs the requests and learns the hub's (nil: the wall clock).
+    let clock: LedgerDatabase?
 
-    public init(hubURL: URL, settings: SyncSettings, http: HTTPClient, timeoutSeconds: Int64 = 5) {
+    public init(
+        hubURL: URL, settings: SyncSettings, http: HTTPClient, timeoutSeconds: Int64 = 5, clock: LedgerDatabase? = nil
+    ) {
         precondition((1...60).contains(timeoutSeconds), "a hub answers within a minute or not at all")
         self.hubURL = hubURL
         self.settings = settings
         self.http = http
         self.timeoutSeconds = timeoutSeconds
+        self.clock = clock
     }
 
     public func push(ledger: String, _ push: HubPush) async throws -> HubPushResult {
@@ -36,14 +42,17 @@ public struct HTTPHubConnection: StoreHubConnection {
         try await send(.POST, path: "/v1/hub/ledgers/\(ledger)/holds", body: try JSONEncoder().encode(request))
     }
 
-    func send<Answer: Decodable>(_ method: HTTPMethod, path: String, body: Data) async throws -> Answer {
+    func send<Answer: Decodable>(
+        _ method: HTTPMethod, path: String, body: Data, resignedByTheHubsClock: Bool = false
+    ) async throws -> Answer {
         var base = hubURL.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         let secret = try settings.signingSecret()
         for (name, value) in RequestSigning.headers(
-            storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: body)
+            storeId: settings.storeId, secret: secret, method: method.rawValue, path: path, body: body,
+            now: clock?.headOfficeNow() ?? Date())
         {
             request.headers.add(name: name, value: value)
         }
@@ -61,13 +70,26 @@ public struct HTTPHubConnection: StoreHubConnection {
         }
         let data = Data(buffer: answer)
         guard (200..<300).contains(response.status.code) else {
-            let body = try? JSONDecoder().decode(ErrorBody.self, from: data)
+            let refusal = try? JSONDecoder().decode(ErrorBody.self, from: data)
             if response.status.code >= 500 {
                 throw StoreHubFailure.unreachable("\(hubURL.absoluteString) answered \(response.status.code)")
             }
+            // This till's clock is off (a box restarted with a wrong clock while head office is out of reach): the hub's
+            // clock is head office's as the hub learnt it; sign by it and date entries by it, and ask again, once.
+            // Found by attack: the hub refused the till as stale and the till redeemed alone the points it held.
+            if refusal?.error == "stale", !resignedByTheHubsClock, let clock,
+                let hubTime = refusal?.headOfficeTimeMilliseconds
+            {
+                let (offset, overflow) = hubTime.subtractingReportingOverflow(
+                    Int64(Date().timeIntervalSince1970 * 1000))
+                if !overflow, offset.magnitude <= UInt64(LedgerDatabase.maximumHeadOfficeClockOffsetMilliseconds) {
+                    try clock.recordHeadOfficeClockOffset(milliseconds: offset)
+                    return try await send(method, path: path, body: body, resignedByTheHubsClock: true)
+                }
+            }
             throw StoreHubFailure.refused(
-                status: Int(response.status.code), code: body?.error ?? "refused",
-                message: body?.message ?? response.status.reasonPhrase)
+                status: Int(response.status.code), code: refusal?.error ?? "refused",
+                message: refusal?.message ?? response.status.reasonPhrase)
         }
         do {
             return try JSONDecoder().decode(Answer.self, from: data)

@@ -152,7 +152,8 @@ public struct HubRelay: Sendable {
                         batch: PushBatch(entries: entries, backlog: batch.backlog, ledgerId: batch.ledgerId))
                     relayed += result.accepted
                     let mark =
-                        result.expectedSeq.map { min(result.acknowledgedSeq, $0 > 0 ? $0 - 1 : 0) } ?? result.acknowledgedSeq
+                        result.expectedSeq.map { min(result.acknowledgedSeq, $0 > 0 ? $0 - 1 : 0) }
+                        ?? result.acknowledgedSeq
                     try ledger.hubRecordHeadOfficeMark(ledger: till.ledger, acknowledged: mark, fromHeadOffice: true)
                     if result.accepted == 0 && result.duplicates == 0 && result.expectedSeq == nil { break }
                 }

@@ -30,6 +30,13 @@ public struct HubRedemption: Sendable {
                     cards: Array(([card.value] + member.cards).prefix(HubHoldQuestion.maximumCards)),
                     balance: member.balance,
                     cursor: try exchange.ledger.hubPosition().cursor, points: points, receipt: receipt.value))
+        } catch StoreHubFailure.refused(_, let code, let message) {
+            // The hub answers but will not hold for this till (revoked, another store, a clock it cannot follow): the
+            // till deciding alone could spend points another till holds (found by attack), so it does not redeem.
+            throw LoyaltyError.refused(
+                "hub_refused",
+                "the store hub refuses this till (\(code): \(message)); no redemption until it is fixed "
+                    + "(other sales go on)")
         } catch {
             return false
         }
@@ -40,7 +47,8 @@ public struct HubRedemption: Sendable {
                 "over_balance",
                 "the member has \(available) points across the store's tills; redeem at most \(available)")
         case HubHoldResult.blocked:
-            throw LoyaltyError.refused("blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
+            throw LoyaltyError.refused(
+                "blocked_card", "card \(card.masked) is blocked; ask the member for their current card")
         case HubHoldResult.held: return true
         default: return false
         }

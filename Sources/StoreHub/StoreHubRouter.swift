@@ -123,13 +123,17 @@ public struct StoreHubRouter: Sendable {
             return Self.error(
                 .unauthorized, "unsigned", "requests to the store hub are signed like requests to head office")
         }
-        let now = Date()
+        // Head office's clock as the hub learnt it (the tills sign by head office's clock as they learnt it).
+        let now = hub.ledger.headOfficeNow()
         guard let timestamp = Int64(timestampText),
             RequestSigning.isWithinClockSkew(timestamp: timestamp, nowSeconds: Int64(now.timeIntervalSince1970))
         else {
-            return Self.error(
-                .unauthorized, "stale",
-                "the request's time is more than 5 minutes from the hub's clock; check the tills' clocks")
+            return Self.json(
+                .unauthorized,
+                ErrorBody(
+                    error: "stale",
+                    message: "the request's time is more than 5 minutes from the hub's clock; check the tills' clocks",
+                    headOfficeTimeMilliseconds: Int64(now.timeIntervalSince1970 * 1000)))
         }
         guard !nonce.isEmpty, nonce.count <= 64, caller.count <= 70,
             let identity = TillIdentity(ledgerName: caller), identity.till != nil

@@ -43,7 +43,8 @@ struct StoreWithTwoTills {
         let tillTwo = HubExchange(
             ledger: till,
             connection: HTTPHubConnection(
-                hubURL: URL(string: hubURL)!, settings: settings("east.2", headOfficeURL: headOfficeURL), http: .shared)
+                hubURL: URL(string: hubURL)!, settings: settings("east.2", headOfficeURL: headOfficeURL), http: .shared,
+                clock: till)
         )
         let tillOne = HubExchange(ledger: hub, connection: LocalHubConnection(hub: hubService))
         say(

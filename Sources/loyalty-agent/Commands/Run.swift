@@ -170,11 +170,14 @@ struct Run: AsyncParsableCommand {
     /// `HOST:PORT` on loopback.
     /// The store hub's listener and loop (this agent is the hub), or the loop of a till that uses one.
     private func storeHubServices(
-        ledger: LedgerDatabase, syncSettings: SyncSettings?, syncClient: SyncClient?, board: ScannerBoard, logger: Logger,
+        ledger: LedgerDatabase, syncSettings: SyncSettings?, syncClient: SyncClient?, board: ScannerBoard,
+        logger: Logger,
         serverLogger: Logger
     ) throws -> (services: [any Service], exchange: HubExchange?) {
         let environment = ProcessInfo.processInfo.environment
-        let listen = hubListen ?? environment["LOYALTY_HUB_LISTEN"] ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
+        let listen =
+            hubListen ?? environment["LOYALTY_HUB_LISTEN"]
+            ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
         let hubURL = try hub.hubURL()
         guard listen != nil || hubURL != nil else {
             try ledger.rememberStoreHub(nil)
@@ -184,11 +187,13 @@ struct Run: AsyncParsableCommand {
             throw LoyaltyError.badInput("bad_option", "--hub-interval-milliseconds takes 100 to 600000")
         }
         guard !(listen != nil && hubURL != nil) else {
-            throw LoyaltyError.badInput("bad_option", "a till is the store hub (--hub-listen) or uses one (--hub-url), not both")
+            throw LoyaltyError.badInput(
+                "bad_option", "a till is the store hub (--hub-listen) or uses one (--hub-url), not both")
         }
         guard TillIdentity(ledgerName: ledger.storeId)?.till != nil else {
             throw LoyaltyError.badInput(
-                "bad_option", "the store hub joins the tills of one store: give this till its number (--store-id STORE --till N)")
+                "bad_option",
+                "the store hub joins the tills of one store: give this till its number (--store-id STORE --till N)")
         }
         guard let syncSettings, let syncClient else {
             throw LoyaltyError.badInput(
@@ -205,7 +210,9 @@ struct Run: AsyncParsableCommand {
             // A new generation at each start: tills read the hub again from the start (it may be an older copy).
             try ledger.rotateHubGeneration()
             let router = StoreHubRouter(hub: service, settings: syncSettings)
-            let server = TimerlessHTTPService(router: router.router(), address: .hostname(host, port: port), logger: serverLogger) {
+            let server = TimerlessHTTPService(
+                router: router.router(), address: .hostname(host, port: port), logger: serverLogger
+            ) {
                 channel in
                 Printer.out("loyalty-agent store hub ready on http://\(host):\(channel.localAddress?.port ?? port)")
             }
@@ -217,7 +224,7 @@ struct Run: AsyncParsableCommand {
             return ([server, loop], exchange)
         }
         guard let hubURL else { return ([], nil) }
-        let connection = HTTPHubConnection(hubURL: hubURL, settings: syncSettings, http: syncClient.http)
+        let connection = HTTPHubConnection(hubURL: hubURL, settings: syncSettings, http: syncClient.http, clock: ledger)
         logger.notice("exchanging with the store hub \(hubURL.absoluteString) every \(hubIntervalMilliseconds) ms")
         let exchange = HubExchange(ledger: ledger, connection: connection, scanners: scanners)
         return (
@@ -230,7 +237,8 @@ struct Run: AsyncParsableCommand {
 
     /// The hub listens on the store's LAN (its requests are signed); any host, a port 0 to 65535.
     static func hubAddress(_ text: String) throws(LoyaltyError) -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port),
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port),
             colon > text.startIndex
         else {
             throw .badInput("bad_listen", "--hub-listen (hub.listen in agent.yaml) takes HOST:PORT, e.g. 0.0.0.0:8790")
@@ -248,7 +256,8 @@ struct Run: AsyncParsableCommand {
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
             throw .badInput(
                 "bad_listen",
-                "--listen (listen in agent.yaml) serves on loopback only (127.0.0.1, ::1 or localhost): the API has no authentication")
+                "--listen (listen in agent.yaml) serves on loopback only (127.0.0.1, ::1 or localhost): the API has no authentication"
+            )
         }
         return (host, port)
     }

@@ -86,7 +86,9 @@ struct StoreHubOptions: ParsableArguments {
             return try await body(
                 HubExchange(ledger: ledger, connection: LocalHubConnection(hub: HubService(ledger: ledger))))
         }
-        guard let url = try hubURL(ledger) else { throw LoyaltyError.badInput("bad_hub_url", "no store hub is configured") }
+        guard let url = try hubURL(ledger) else {
+            throw LoyaltyError.badInput("bad_hub_url", "no store hub is configured")
+        }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -97,7 +99,8 @@ struct StoreHubOptions: ParsableArguments {
             result = .success(
                 try await body(
                     HubExchange(
-                        ledger: ledger, connection: HTTPHubConnection(hubURL: url, settings: settings, http: http))))
+                        ledger: ledger,
+                        connection: HTTPHubConnection(hubURL: url, settings: settings, http: http, clock: ledger))))
         } catch {
             result = .failure(error)
         }
