@@ -225,6 +225,50 @@ import Testing
         }
     }
 
+    /// Found by attack: a till four minutes slow (never refused as `stale`) sold before its first sync; the push went
+    /// before any reading of head office's clock and the sale counted four minutes early (the day before, at
+    /// midnight). The till reads the clock from head office's health answer before that push.
+    @Test func aSaleOfATillAFewMinutesOffBeforeItsFirstSyncCountsAtTheRealTime() async throws {
+        try await Harness.withStore(.sqlite) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            try await Harness.withServer(store, clock: { Date().addingTimeInterval(240) }) { base in
+                let till = try AgentSyncTests.Till("A", secret: "s", base: base)
+                let card = try CardNumber(GTIN.withCheckDigit("290000091041"))
+                _ = try till.ledger.enroll(card: card, name: "Ana", birthday: nil)
+                _ = try till.ledger.award(card: card, amount: money("10.00"), receipt: ReceiptReference("F-1"))
+                _ = try await till.client.syncOnce()
+                let history = try await store.pointHistories(cards: [card.value], expiredOnly: false)
+                let counted = try #require(history.first?.events.first { $0.key == "A:2" }?.atMilliseconds)
+                let headOfficeNow = Date().addingTimeInterval(240).timeIntervalSince1970 * 1000
+                #expect(
+                    abs(Double(counted) - headOfficeNow) < 30_000,
+                    "counted \(counted), head office's now \(headOfficeNow)")
+            }
+        }
+    }
+
+    /// Found by attack: a till restarted with its clock 40 minutes slow, 20 minutes after its last sync, saw that sync
+    /// "in the future" and redeemed 500 points past its 100-point offline cap. A last sync of another boot that seems
+    /// to come after now counts as long ago; one of this boot is measured by the time since boot.
+    @Test func theOfflineCapHoldsWhenTheClockWentBack() throws {
+        let till = try AgentSyncTests.Till("A", secret: "s", base: URL(string: "http://127.0.0.1:9")!)
+        let card = try CardNumber(GTIN.withCheckDigit("290000091033"))
+        _ = try till.ledger.enroll(card: card, name: "Ana", birthday: nil)
+        _ = try till.ledger.award(card: card, amount: money("1000.00"), receipt: ReceiptReference("C-1"))
+        try till.ledger.recordSync(error: nil)
+        _ = try till.ledger.redeem(card: card, points: 500, receipt: ReceiptReference("C-2"), offlineCap: 100)
+        // The box restarts (another boot) with its clock 40 minutes behind the last sync's.
+        let later = String(Int64(Date().timeIntervalSince1970 * 1000) + 40 * 60_000)
+        try till.ledger.write { db in
+            try db.execute(
+                sql: "UPDATE store_meta SET value = ? WHERE key = 'last_sync_ok_ms'", arguments: [later])
+            try db.execute(sql: "UPDATE store_meta SET value = 'another-boot 1000' WHERE key = 'last_sync_ok_boot'")
+        }
+        #expect {
+            _ = try till.ledger.redeem(card: card, points: 300, receipt: ReceiptReference("C-3"), offlineCap: 100)
+        } throws: { ($0 as? LoyaltyError)?.code == "offline_cap" }
+    }
+
     /// Head office's clock as read holds for the rest of the boot, whatever the wall clock does after; after a restart
     /// the wall clock and the offset stand in.
     @Test func headOfficesClockHoldsWhenTheWallClockIsSetRight() {

@@ -116,7 +116,7 @@ extension LedgerDatabase {
     }
 
     /// Whether entries written now are dated by a reading of head office's clock taken in this boot.
-    func isDatedByAReadingOfThisBoot() -> Bool {
+    public func isDatedByAReadingOfThisBoot() -> Bool {
         headOfficeClock.withLock {
             $0.hasReading(
                 bootId: HeadOfficeClock.bootId, sinceBootMilliseconds: HeadOfficeClock.sinceBootMilliseconds())

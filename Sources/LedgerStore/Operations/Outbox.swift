@@ -446,6 +446,11 @@ extension LedgerDatabase {
                 }
             } else {
                 try setMeta("last_sync_ok_ms", millis, db)
+                // The time since boot too: how long ago holds whatever the wall clock does after (offline cap).
+                if let bootId = HeadOfficeClock.bootId {
+                    let ago = Date().millisecondsSince1970 - now.millisecondsSince1970
+                    try setMeta("last_sync_ok_boot", "\(bootId) \(HeadOfficeClock.sinceBootMilliseconds() - ago)", db)
+                }
                 try db.execute(
                     sql: """
                         DELETE FROM store_meta WHERE key IN ('last_sync_error', 'last_sync_error_ms', 'offline_since_ms')
@@ -455,9 +460,20 @@ extension LedgerDatabase {
     }
 
     /// Whether head office has not confirmed a sync within ``offlineAfterSeconds``.
+    /// Measured by the time since boot when the last sync was in this boot; else by the clock, and a last sync that
+    /// seems to come after now (a clock set back, a box restarted with a slow clock) counts as long ago (found by
+    /// attack: a till restarted 40 minutes slow redeemed 500 points past its 100-point offline cap).
     func isOffline(at now: Date, _ db: Database) throws -> Bool {
-        guard let last = try syncMeta(db)["last_sync_ok_ms"].flatMap(Int64.init) else { return true }
-        return now.millisecondsSince1970 - last > LedgerDatabase.offlineAfterSeconds * 1000
+        let meta = try syncMeta(db)
+        guard let last = meta["last_sync_ok_ms"].flatMap(Int64.init) else { return true }
+        let limit = LedgerDatabase.offlineAfterSeconds * 1000
+        if let boot = meta["last_sync_ok_boot"]?.split(separator: " "), boot.count == 2,
+            String(boot[0]) == HeadOfficeClock.bootId, let then = Int64(boot[1])
+        {
+            return HeadOfficeClock.sinceBootMilliseconds() - then > limit
+        }
+        let elapsed = now.millisecondsSince1970 - last
+        return elapsed < 0 || elapsed > limit
     }
 
     /// A till that has not reached head office for this long counts as offline.
