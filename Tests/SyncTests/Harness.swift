@@ -1,15 +1,15 @@
-import TestSupport
 import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
 import HeadOffice
 import Hummingbird
 import Logging
 import LoyaltyCore
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import PostgresNIO
 import SyncProtocol
+import TestSupport
 import Testing
 
 /// Both head-office storage drivers; every store test runs against each.
@@ -28,7 +28,9 @@ enum Harness {
 
     /// A fresh, migrated head-office store of `driver`, removed afterwards. PostgreSQL comes from
     /// $LOYALTY_TEST_POSTGRES_URL (scripts/test starts a private server); without it the test fails.
-    static func withStore<T: Sendable>(_ driver: Driver, _ body: (any HeadOfficeStore) async throws -> T) async throws -> T {
+    static func withStore<T: Sendable>(
+        _ driver: Driver, _ body: (any HeadOfficeStore) async throws -> T
+    ) async throws -> T {
         switch driver {
         case .sqlite:
             let folder = TemporaryFolder()
@@ -40,7 +42,8 @@ enum Harness {
         case .postgres:
             let url = try #require(
                 ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"],
-                "PostgreSQL tests need LOYALTY_TEST_POSTGRES_URL: run them through scripts/test (or scripts/with-postgres swift test)")
+                "PostgreSQL tests need LOYALTY_TEST_POSTGRES_URL: run them through scripts/test (or scripts/with-postgres swift test)"
+            )
             let database = "hq_test_" + UUID().uuidString.prefix(8).lowercased()
             try await withPostgres(url) { client in
                 try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"), logger: logger)
@@ -56,14 +59,16 @@ enum Harness {
                 return try await body(store)
             }
             try? await withPostgres(url) { client in
-                try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"), logger: logger)
+                try await client.query(
+                    PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"), logger: logger)
             }
             return result
         }
     }
 
     static func withPostgres(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
-        let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -90,11 +95,19 @@ enum Harness {
 
     /// The head-office HTTP API on a free loopback port, for the duration of `body`.
     static func withServer<T: Sendable>(
-        _ store: any HeadOfficeStore, clock: @escaping @Sendable () -> Date = { Date() }, _ body: (URL) async throws -> T
+        _ store: any HeadOfficeStore, clock: @escaping @Sendable () -> Date = { Date() },
+        _ body: (URL) async throws -> T
+    ) async throws -> T {
+        try await withRouter(HeadOfficeAPI(store: store, clock: clock).router(), body)
+    }
+
+    /// `router` served on a free loopback port, for the duration of `body`.
+    static func withRouter<T: Sendable>(
+        _ router: Router<BasicRequestContext>, _ body: (URL) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: HeadOfficeAPI(store: store, clock: clock).router(),
+            router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -108,7 +121,10 @@ enum Harness {
     }
 
     /// An entry as a store would send it.
-    static func entry(_ seq: Int64, card: String = "2900000777774", kind: String = "earn", points: Int64 = 10, amount: Int64? = nil, at: Int64 = 1_795_340_000_000) -> SyncEntry {
+    static func entry(
+        _ seq: Int64, card: String = "2900000777774", kind: String = "earn", points: Int64 = 10, amount: Int64? = nil,
+        at: Int64 = 1_795_340_000_000
+    ) -> SyncEntry {
         SyncEntry(
             seq: seq, id: "id:\(seq):\(card)", card: card, kind: kind, points: points,
             amountMinor: amount ?? (kind == "earn" ? points * 100 : 0), currency: "EUR", receipt: "R\(seq)",
@@ -130,7 +146,8 @@ enum Harness {
             request.headers.add(name: RequestSigning.nonceHeader, value: nonce)
             request.headers.add(
                 name: RequestSigning.signatureHeader,
-                value: RequestSigning.signature(secret: secret, method: method.rawValue, path: path, body: body, timestamp: seconds, nonce: nonce))
+                value: RequestSigning.signature(
+                    secret: secret, method: method.rawValue, path: path, body: body, timestamp: seconds, nonce: nonce))
         }
         for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
         if method == .POST { request.body = .bytes(ByteBuffer(bytes: body)) }

@@ -1,7 +1,5 @@
 import Foundation
-import Hummingbird
 import LedgerStore
-import Logging
 import LoyaltyCore
 import StoreHub
 import SyncClient
@@ -18,19 +16,8 @@ import Testing
     func withHub<T: Sendable>(_ hub: LedgerDatabase, _ body: (URL) async throws -> T) async throws -> T {
         let settings = SyncSettings(
             headOfficeURL: URL(string: "http://127.0.0.1:9")!, storeId: "0042.1", secret: "s0042")
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: StoreHubRouter(hub: HubService(ledger: hub), settings: settings).router(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "hub-test"))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            return try await body(URL(string: "http://127.0.0.1:\(port)")!)
-        }
+        return try await Harness.withRouter(
+            StoreHubRouter(hub: HubService(ledger: hub), settings: settings).router(), body)
     }
 
     func connection(_ hubURL: URL, ledger: String, clock: LedgerDatabase?) -> HTTPHubConnection {
