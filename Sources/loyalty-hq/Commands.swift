@@ -439,16 +439,29 @@ struct Report: AsyncParsableCommand {
         let json: String
         switch kind {
         case .overdrafts:
-            let overdrafts = try await storage.withReportStore { store in try await store.overdrafts() }
-            header = ["card", "store", "seq", "receipt", "points", "balance_after", "at"]
-            rows = overdrafts.map {
-                [
-                    $0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter),
-                    Output.iso($0.atMilliseconds),
-                ]
+            let (overdrafts, belowZero) = try await storage.withReportStore { store in
+                (try await store.overdrafts(), try await store.membersBelowZero())
             }
-            struct Body: Encodable { var overdrafts: [WithTimes<Overdraft>] }
-            json = Output.json(Body(overdrafts: overdrafts.map { WithTimes($0, ["at": $0.atMilliseconds]) }))
+            // Below zero with no redemption that overdrew: head office's own correction took more than was left
+            // (found by attack: a sale repriced after its points were spent left −190 and no line here).
+            let listed = Set(overdrafts.map(\.card))
+            let byCorrection = belowZero.filter { !listed.contains($0.card) }
+            header = ["card", "store", "seq", "receipt", "points", "balance_after", "at"]
+            rows =
+                overdrafts.map {
+                    [
+                        $0.card, $0.storeId, String($0.seq), $0.receipt, String($0.points), String($0.balanceAfter),
+                        Output.iso($0.atMilliseconds),
+                    ]
+                } + byCorrection.map { [$0.card, "head office (a correction)", "", "", "", String($0.balance), ""] }
+            struct Body: Encodable {
+                var overdrafts: [WithTimes<Overdraft>]
+                var belowZeroByCorrection: [MemberBelowZero]
+            }
+            json = Output.json(
+                Body(
+                    overdrafts: overdrafts.map { WithTimes($0, ["at": $0.atMilliseconds]) },
+                    belowZeroByCorrection: byCorrection))
         case .stores:
             let stores = try await storage.withReportStore { store in try await store.stores() }
             header = ["store", "acknowledged_seq", "reported_backlog", "last_contact"]

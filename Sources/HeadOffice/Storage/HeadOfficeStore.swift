@@ -42,6 +42,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     func saleElsewhere(receipt: String, soldAt: String?, askingStore: String) async throws -> SaleLookup
     func member(card: String, now: Date) async throws -> HeadOfficeMember?
     func overdrafts() async throws -> [Overdraft]
+    /// Members whose balance is below zero, by first card (at most ``MemberBelowZero/maximumListed``): an overdraft, or
+    /// head office's own correction that took back more than was left (a sale repriced, a bonus paid twice).
+    func membersBelowZero() async throws -> [MemberBelowZero]
     /// Blocks a card everywhere after the stores' next pull. A card no member holds is refused
     /// (`unknown_card`: a mistyped number) unless `force` (a card lost before any store used it).
     /// Returns false when the card was blocked already (nothing changes).
@@ -447,4 +450,20 @@ enum MemberListQuery {
                (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn') AS purchases
         FROM hq_members m WHERE \(AnalyticsQueries.isMember) ORDER BY m.first_card
         """
+}
+
+/// A member below zero at head office.
+public struct MemberBelowZero: Codable, Hashable, Sendable {
+    public var card: String
+    public var balance: Int64
+
+    public init(card: String, balance: Int64) {
+        self.card = card
+        self.balance = balance
+    }
+
+    /// The most one report lists.
+    public static let maximumListed = 10_000
+    static let sql =
+        "SELECT first_card, balance FROM hq_members WHERE balance < 0 ORDER BY first_card LIMIT \(maximumListed)"
 }

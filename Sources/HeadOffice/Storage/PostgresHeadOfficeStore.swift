@@ -645,6 +645,17 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         return marks
     }
 
+    public func membersBelowZero() async throws -> [MemberBelowZero] {
+        var result: [MemberBelowZero] = []
+        for try await (card, balance) in try await client.query(
+            PostgresQuery(unsafeSQL: MemberBelowZero.sql), logger: logger
+        )
+        .decode((String, Int64).self) {
+            result.append(MemberBelowZero(card: card, balance: balance))
+        }
+        return result
+    }
+
     public func stores() async throws -> [StoreSummary] {
         var result: [StoreSummary] = []
         for try await (id, acknowledged, contact, backlog) in try await client.query(

@@ -551,6 +551,12 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
     }
 
+    public func membersBelowZero() async throws -> [MemberBelowZero] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: MemberBelowZero.sql).map { MemberBelowZero(card: $0[0], balance: $0[1]) }
+        }
+    }
+
     public func stores() async throws -> [StoreSummary] {
         try await pool.read { db in
             try Row.fetchAll(
