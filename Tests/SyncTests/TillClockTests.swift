@@ -274,6 +274,17 @@ import Testing
         #expect {
             _ = try till.ledger.redeem(card: card, points: 300, receipt: ReceiptReference("C-3"), offlineCap: 100)
         } throws: { ($0 as? LoyaltyError)?.code == "offline_cap" }
+        // A meta edited to extremes traps nothing: the till counts as offline.
+        for (time, boot) in [("-9223372036854775808", "x -9223372036854775808"), ("9223372036854775807", "y 1")] {
+            try till.ledger.write { db in
+                try db.execute(sql: "UPDATE store_meta SET value = ? WHERE key = 'last_sync_ok_ms'", arguments: [time])
+                try db.execute(
+                    sql: "UPDATE store_meta SET value = ? WHERE key = 'last_sync_ok_boot'", arguments: [boot])
+            }
+            #expect {
+                _ = try till.ledger.redeem(card: card, points: 300, receipt: ReceiptReference("C-4"), offlineCap: 100)
+            } throws: { ($0 as? LoyaltyError)?.code == "offline_cap" }
+        }
     }
 
     /// Head office's clock as read holds for the rest of the boot, whatever the wall clock does after; after a restart

@@ -470,10 +470,12 @@ extension LedgerDatabase {
         if let boot = meta["last_sync_ok_boot"]?.split(separator: " "), boot.count == 2,
             String(boot[0]) == HeadOfficeClock.bootId, let then = Int64(boot[1])
         {
-            return HeadOfficeClock.sinceBootMilliseconds() - then > limit
+            let (elapsed, overflow) = HeadOfficeClock.sinceBootMilliseconds().subtractingReportingOverflow(then)
+            return overflow || elapsed < 0 || elapsed > limit
         }
-        let elapsed = now.millisecondsSince1970 - last
-        return elapsed < 0 || elapsed > limit
+        // Overflow-safe: the ledger file's meta is read as written, whatever wrote it.
+        let (elapsed, overflow) = now.millisecondsSince1970.subtractingReportingOverflow(last)
+        return overflow || elapsed < 0 || elapsed > limit
     }
 
     /// A till that has not reached head office for this long counts as offline.
