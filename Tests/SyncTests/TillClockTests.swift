@@ -254,6 +254,26 @@ import Testing
         }
     }
 
+    /// A correction comes from the network: beyond a week either way, or at the extremes, the stated time stands and
+    /// nothing traps.
+    @Test(arguments: Driver.allCases)
+    func extremeClockCorrectionsLeaveTheStatedTime(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            let stated = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            let corrections: [Int64] = [Int64.min, Int64.max, 8 * 86_400_000, -8 * 86_400_000, -stated - 1]
+            let entries = corrections.enumerated().map { index, correction in
+                var entry = Harness.entry(Int64(index + 1), at: stated)
+                entry.clockCorrectionMilliseconds = correction
+                return entry
+            }
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: Date())
+            let history = try await store.pointHistories(cards: ["2900000777774"], expiredOnly: false)
+            #expect(history.first?.events.map(\.atMilliseconds) == Array(repeating: stated, count: corrections.count))
+        }
+    }
+
     /// Found by attack: a till restarted with its clock 40 minutes slow, 20 minutes after its last sync, saw that sync
     /// "in the future" and redeemed 500 points past its 100-point offline cap. A last sync of another boot that seems
     /// to come after now counts as long ago; one of this boot is measured by the time since boot.
