@@ -184,9 +184,7 @@ public struct SyncClient: Sendable {
         let requestBody = body
         var payload = ByteBuffer(bytes: body)
         if gzip { payload = try payload.compress(with: .gzip) }
-        var base = settings.headOfficeURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: base + path)
+        var request = HTTPClientRequest(url: headOfficeBase + path)
         request.method = method
         // The secret file is read for every request: a secret head office rotated is used without a restart.
         let secret = try settings.signingSecret(forLedger: ledgerName)
@@ -254,14 +252,19 @@ public struct SyncClient: Sendable {
 }
 
 extension SyncClient {
+    /// Head office's URL without a trailing `/`: a request's path follows.
+    var headOfficeBase: String {
+        var base = settings.headOfficeURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+
     /// Before the first push of a boot with entries the till dated by its own clock: head office's clock from its
     /// health answer, so those entries go with their correction in that push (found by attack: a till four minutes
     /// slow, never refused as stale, sent its sale of 00:00:10 uncorrected and it counted on the day before).
     func readHeadOfficesClockFirst() async throws {
         guard !ledger.isDatedByAReadingOfThisBoot(), try ledger.syncPosition().backlog > 0 else { return }
-        var base = settings.headOfficeURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: base + "/v1/health")
+        var request = HTTPClientRequest(url: headOfficeBase + "/v1/health")
         request.method = .GET
         let sentAt = Date()
         // Unreachable or old: the push that follows says so, or learns the clock from its answer.

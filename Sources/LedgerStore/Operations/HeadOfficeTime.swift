@@ -9,25 +9,19 @@ import GRDB
 /// machine's boot, the reading itself tied to the time since boot. A wall clock set right (or wrong) after the
 /// reading moves nothing: found by attack, a till two days fast learnt the offset, was set right as its message
 /// asked, and then dated every sale two days back (out of reach of the day cap) until its next sync.
-struct HeadOfficeClock: Sendable, Equatable {
+struct HeadOfficeClock: Sendable {
     /// Head office's time minus the till's wall clock when last learnt (0 when never).
     var offsetMilliseconds: Int64
     /// Head office's time at `sinceBootMilliseconds` of boot `bootId` (nil when never learnt in this boot).
     var reading: (bootId: String, headOfficeMilliseconds: Int64, sinceBootMilliseconds: Int64)?
 
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.offsetMilliseconds == rhs.offsetMilliseconds && lhs.reading?.bootId == rhs.reading?.bootId
-            && lhs.reading?.headOfficeMilliseconds == rhs.reading?.headOfficeMilliseconds
-            && lhs.reading?.sinceBootMilliseconds == rhs.reading?.sinceBootMilliseconds
-    }
-
     /// Head office's time now: from the reading while the machine has not restarted, else the wall clock moved by
     /// the offset.
     func now(wallClockMilliseconds: Int64, bootId: String?, sinceBootMilliseconds: Int64) -> Int64 {
-        if let reading, reading.bootId == bootId {
+        if reading?.bootId == bootId, reading != nil {
             // Time since boot that went back within one boot: the reading came from a process whose clocks were
             // not the machine's (a clock-faking tool); neither it nor its offset is trusted.
-            guard sinceBootMilliseconds >= reading.sinceBootMilliseconds,
+            guard hasReading(bootId: bootId, sinceBootMilliseconds: sinceBootMilliseconds),
                 let time = headOfficeTime(atSinceBootMilliseconds: sinceBootMilliseconds, bootId: bootId)
             else { return wallClockMilliseconds }
             return time
@@ -129,11 +123,15 @@ extension LedgerDatabase {
     /// not a time a caller gave) keeps its time since boot through its epoch; a reading later in the same boot then
     /// dates it exactly. One read per entry; a write only when the way changes.
     func rememberHowEntryWasDated(_ seq: Int64, datedAt millis: Int64, _ db: Database) throws {
+        // One reading of the clocks for the whole decision (this runs with every entry).
         let sinceBoot = HeadOfficeClock.sinceBootMilliseconds()
         let bootId = HeadOfficeClock.bootId
+        let clock = headOfficeClock.withLock { $0 }
+        let dated = clock.now(
+            wallClockMilliseconds: Date().millisecondsSince1970, bootId: bootId, sinceBootMilliseconds: sinceBoot)
         let ownClock =
-            bootId != nil && !isDatedByAReadingOfThisBoot()
-            && (millis - headOfficeNow().millisecondsSince1970).magnitude <= 1_000
+            bootId != nil && !clock.hasReading(bootId: bootId, sinceBootMilliseconds: sinceBoot)
+            && (millis - dated).magnitude <= 1_000
         let epoch: (bootId: String?, delta: Int64) = ownClock ? (bootId, millis - sinceBoot) : (nil, 0)
         let last = try db.cachedStatement(
             sql: "SELECT boot_id, dated_minus_since_boot_ms FROM entry_clock_epochs ORDER BY from_seq DESC LIMIT 1"
