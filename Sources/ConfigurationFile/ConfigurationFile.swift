@@ -17,6 +17,8 @@ public struct ConfigurationFile: Sendable {
         case wholeNumber(ClosedRange<Int>)
         /// `HOST:PORT`: an IPv4 address, `[IPv6]` or a host name, and a port 0–65535.
         case address
+        /// One of the words listed.
+        case choice([String])
 
         /// Why `text` is not a value of this kind (nil: it is).
         public func problem(_ text: String) -> String? {
@@ -31,6 +33,8 @@ public struct ConfigurationFile: Sendable {
             case .address:
                 return ConfigurationFile.address(text) == nil
                     ? "must be HOST:PORT such as 127.0.0.1:8080 or [::1]:8080 (port 0 to 65535)" : nil
+            case .choice(let words):
+                return words.contains(text) ? nil : "must be one of " + words.joined(separator: ", ")
             }
         }
     }

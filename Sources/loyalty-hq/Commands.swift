@@ -31,6 +31,11 @@ struct Serve: AsyncParsableCommand {
     var credentialCacheSeconds: Int?
     @Option(
         help: ArgumentHelp(
+            "Which members a till's pull brings: chain (every member, the default) or store (the members its store "
+                + "has served; for chains of hundreds of tills).", valueName: "chain|store"))
+    var pullScope: String?
+    @Option(
+        help: ArgumentHelp(
             "Serve HTTPS with this certificate chain (PEM); with --tls-key. SIGHUP reads both again.", valueName: "path"
         ))
     var tlsCertificate: String?
@@ -60,6 +65,11 @@ struct Serve: AsyncParsableCommand {
         guard (0...3600).contains(credentialCacheSeconds) else {
             throw CommandFailure(code: "bad_option", message: "--credential-cache-seconds takes 0 to 3600", exitCode: 2)
         }
+        let scopeName = HQConfigFile.text("sync.pull_scope", flag: pullScope) ?? PullScope.chain.rawValue
+        guard let scope = PullScope(rawValue: scopeName) else {
+            throw CommandFailure(
+                code: "bad_option", message: "--pull-scope takes chain or store, not '\(scopeName)'", exitCode: 2)
+        }
         if let (option, reason) = limits.problem {
             throw CommandFailure(code: "bad_option", message: "\(option) \(reason)", exitCode: 2)
         }
@@ -80,7 +90,7 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = .notice
             let app = Application(
                 router: HeadOfficeAPI(
-                    store: store, dashboard: dashboard, credentialCacheSeconds: credentialCacheSeconds
+                    store: store, dashboard: dashboard, credentialCacheSeconds: credentialCacheSeconds, pullScope: scope
                 ).router(),
                 server: server,
                 configuration: .init(address: .hostname(host, port: port), serverName: "loyalty-hq"),

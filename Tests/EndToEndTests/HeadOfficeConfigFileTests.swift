@@ -23,6 +23,7 @@ import Testing
         ("listen: \"[::1:0\"\n", "line 1: 'listen' must be HOST:PORT"),
         ("storage:\n  db: ~\n", "line 2: 'storage.db' is empty"),
         ("limits:\n", "line 1: 'limits' is empty"),
+        ("sync:\n  pull_scope: everyone\n", "line 2: 'sync.pull_scope' must be one of chain, store"),
     ])
     func aWrongKeyOrValueStopsItWithItsLine(_ yaml: String, _ said: String) throws {
         let config = folder.file("hq-\(abs(yaml.hashValue)).yaml")

@@ -4,6 +4,7 @@
 //   scripts/with-postgres Benchmarks/.build/release/fleet-benchmark postgres [tills=1000] [batches=2] [entries=20]
 //   Benchmarks/.build/release/fleet-benchmark sqlite [tills=1000] [batches=2] [entries=20]
 //   … [--tills-per-store 4]: 1,000 tills in 250 stores (each till joins head office at its first signed request)
+//   … [--pull-scope store]: each till pulls the members its store served (`loyalty-hq serve --pull-scope store`)
 //   … [--with-program]: a program is published (tiers, a day cap, an early-visit coupon) and the sales come
 //   priced by it, so head office's reconcilers (sale prices, day cap, coupons) run at every batch; the prices
 //   agree with head office's, so the balances stay the sums sent.
@@ -37,9 +38,17 @@ let tillsPerStore: Int = {
     else { return 1 }
     return count
 }()
+/// `--pull-scope store`: head office serves each till's pull with the members its store served
+/// (`loyalty-hq serve --pull-scope`); `chain` (the default) with every changed member.
+let pullScope: String = {
+    guard let index = CommandLine.arguments.firstIndex(of: "--pull-scope"), index + 1 < CommandLine.arguments.count,
+        ["chain", "store"].contains(CommandLine.arguments[index + 1])
+    else { return "chain" }
+    return CommandLine.arguments[index + 1]
+}()
 let words = CommandLine.arguments.dropFirst().enumerated().filter { index, word in
-    !["--push-only", "--with-program", "--tills-per-store"].contains(word)
-        && CommandLine.arguments[index] != "--tills-per-store"
+    !["--push-only", "--with-program", "--tills-per-store", "--pull-scope"].contains(word)
+        && !["--tills-per-store", "--pull-scope"].contains(CommandLine.arguments[index])
 }.map(\.element)
 /// Sales priced by a published program: head office prices each again, caps the day and counts visits.
 let withProgram = CommandLine.arguments.contains("--with-program")
@@ -169,6 +178,7 @@ try await withStore { store in
 }
 print("fleet-benchmark: \(backend), \(tillCount) tills" + (tillsPerStore > 1 ? " in \(registeredIds.count) stores" : "")
     + " × \(batchesPerTill) batches × \(entriesPerBatch) entries" + (withProgram ? ", priced by a published program" : "")
+    + (pushOnly ? ", push only" : ", pulls of the \(pullScope)'s members")
     + String(format: " (registered in %.1f s)", seconds(clock.now - setupStart)))
 
 // Every connection of the fleet comes from this one address: the per-client limit is raised, as behind a proxy.
@@ -176,6 +186,7 @@ let server = Process()
 server.executableURL = URL(fileURLWithPath: headOfficeBinary)
 server.arguments = serveArguments + [
     "--max-connections", String(tillCount + 1_000), "--max-connections-per-client", String(tillCount + 1_000),
+    "--pull-scope", pullScope,
 ]
 if backend == "postgres" {
     // The URL (a password in it) goes by the environment, not argv.

@@ -15,6 +15,8 @@ public struct HeadOfficeAPI: Sendable {
     public let clock: @Sendable () -> Date
     /// Who may open `GET /dashboard`.
     public let dashboard: DashboardAccess
+    /// Which members a store's pull brings.
+    public let pullScope: PullScope
     let secrets: SecretCache
     let tills = TillRegistry()
     let passwordThrottle = PasswordThrottle()
@@ -23,12 +25,13 @@ public struct HeadOfficeAPI: Sendable {
     ///   (how long a rotation or revocation may take to reach this process).
     public init(
         store: any HeadOfficeStore, dashboard: DashboardAccess = .loopbackOnly, credentialCacheSeconds: Int = 10,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        pullScope: PullScope = .chain, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         precondition((0...3600).contains(credentialCacheSeconds), "credentials are cached at most an hour")
         self.secrets = SecretCache(lifetimeSeconds: TimeInterval(credentialCacheSeconds))
         self.store = store
         self.dashboard = dashboard
+        self.pullScope = pullScope
         self.clock = clock
     }
 
@@ -176,7 +179,7 @@ public struct HeadOfficeAPI: Sendable {
             // A till of a store with several: its store's other tills' marks, read before the snapshots.
             let tillMarks = try await tills.marksOfOtherTills(of: storeId, in: store)
             var page = try await store.updates(
-                storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, now: clock())
+                storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, scope: pullScope, now: clock())
             page.storeTillMarks = tillMarks
             return stampedWithTheTime(APIResponse.json(.ok, page))
         } catch let refusal as IngestRefusal {

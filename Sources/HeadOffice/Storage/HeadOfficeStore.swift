@@ -32,7 +32,10 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// Member snapshots and blocked cards changed since `cursor`.
     /// - Parameter storeAcknowledged: the mark the store holds from head office's earlier answers. Beyond
     ///   head office's own mark, it proves head office's history was rewound: the epoch rotates.
-    func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage
+    /// - Parameter scope: every changed member, or those the store has served (``PullScope``).
+    func updates(
+        storeId: String, since cursor: Int64, storeAcknowledged: Int64?, scope: PullScope, now: Date
+    ) async throws -> UpdatesPage
     func stores() async throws -> [StoreSummary]
     /// The acknowledged sequence of each ledger whose name starts with `prefix` (a store's tills: `0042.`), read
     /// without the rest of the chain's stores (every till's pull asks).
@@ -339,9 +342,14 @@ extension HeadOfficeStore {
         _ = try await blockCard(card, force: true, now: now)
     }
 
-    /// ``updates(storeId:since:storeAcknowledged:now:)`` without the store's mark.
+    /// ``updates(storeId:since:storeAcknowledged:scope:now:)`` without the store's mark, every changed member.
     public func updates(storeId: String, since cursor: Int64, now: Date) async throws -> UpdatesPage {
-        try await updates(storeId: storeId, since: cursor, storeAcknowledged: nil, now: now)
+        try await updates(storeId: storeId, since: cursor, storeAcknowledged: nil, scope: .chain, now: now)
+    }
+
+    /// ``updates(storeId:since:storeAcknowledged:scope:now:)`` with every changed member.
+    public func updates(storeId: String, since cursor: Int64, storeAcknowledged: Int64?, now: Date) async throws -> UpdatesPage {
+        try await updates(storeId: storeId, since: cursor, storeAcknowledged: storeAcknowledged, scope: .chain, now: now)
     }
 }
 

@@ -87,6 +87,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (38, HeadOfficeSchema.postgresSalePrices),
         (39, HeadOfficeSchema.postgresPointsBeforeCaps),
         (40, HeadOfficeSchema.postgresStorePointTotals),
+        (41, MemberStores.postgres),
     ]
 
     public func migrate() async throws {
@@ -406,6 +407,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     ),
                     cards AS (
                         UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE card = ANY(\(cards)::text[]) AND version = 0
+                    ),
+                    known AS (
+                        INSERT INTO hq_member_stores (store, member_id, version)
+                        SELECT DISTINCT \(MemberStores.store(ofLedger: storeId)), c.member_id, (SELECT change_seq FROM version)
+                        FROM hq_cards c WHERE c.card = ANY(\(cards)::text[])
+                        ON CONFLICT (store, member_id) DO UPDATE SET version = EXCLUDED.version
                     )
                     UPDATE hq_stores SET acknowledged_seq = \(plan.acknowledgedAfter), reported_backlog = \(max(0, batch.backlog)),
                         last_contact_ms = \(now.milliseconds), points_total = points_total + \(plan.newPoints)
@@ -510,7 +517,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
     }
 
     public func updates(
-        storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date
+        storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, scope: PullScope, now: Date
     ) async throws -> UpdatesPage {
         let logger = self.logger
         // A store mark beyond ours comes from a history head office no longer has (restored from a
@@ -550,30 +557,31 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             // Without a day cap: an empty window ($3 = $4), and no day in the snapshot.
             let today = ChainDayPoints.today(program: program, now: now)
             // The page: members changed since the cursor, one version never split across pages (the cursor is one).
-            var keys: [(id: Int64, version: Int64)] = []
-            for try await row in try await connection.query(
-                """
-                SELECT m.id, m.version FROM hq_members m WHERE m.version > \(cursor) AND \(unescaped: AnalyticsQueries.isMember)
-                ORDER BY m.version, m.id LIMIT \(Int64(limit))
-                """, logger: logger
-            ).decode((Int64, Int64).self) {
-                keys.append(row)
+            // With `store` scope, only the members its store has served (``PullScope``).
+            func feed(_ sql: String, _ numbers: Int64...) async throws -> [(id: Int64, version: Int64)] {
+                var bindings = PostgresBindings()
+                bindings.append(MemberStores.store(ofLedger: storeId))
+                for number in numbers { bindings.append(number) }
+                var rows: [(id: Int64, version: Int64)] = []
+                for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                    .decode((Int64, Int64).self)
+                {
+                    rows.append(row)
+                }
+                return rows
             }
+            var keys = try await feed(
+                MemberStores.page(scope, store: "$1::text", cursor: "$2::bigint", limit: "$3::bigint"), cursor, Int64(limit))
             var more = false
             if keys.count == limit, let last = keys.last {
-                for try await row in try await connection.query(
-                    """
-                    SELECT m.id, m.version FROM hq_members m
-                    WHERE m.version = \(last.version) AND m.id > \(last.id) AND \(unescaped: AnalyticsQueries.isMember) ORDER BY m.id
-                    """, logger: logger
-                ).decode((Int64, Int64).self) {
-                    keys.append(row)
-                }
-                for try await _ in try await connection.query(
-                    "SELECT 1 FROM hq_members WHERE version > \(last.version) LIMIT 1", logger: logger
-                ).decode(Int.self) {
-                    more = true
-                }
+                keys += try await feed(
+                    MemberStores.restOfVersion(scope, store: "$1::text", version: "$2::bigint", afterMember: "$3::bigint"),
+                    last.version, last.id)
+                // (PostgresNIO states each binding's type: a placeholder the chain's query does not use is fine.)
+                more = try await !feed(
+                    "SELECT 1::bigint, 1::bigint FROM (\(MemberStores.anyAfter(scope, store: "$1::text", version: "$2::bigint"))) AS later",
+                    last.version
+                ).isEmpty
             }
             // Snapshots an earlier pull computed at the same version; the rest computed here, once for every till.
             let cacheKeys = keys.map {
@@ -872,6 +880,14 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 FROM hq_members o WHERE k.id = \(kept) AND o.id = \(merged)
                 """, logger: logger)
             try await connection.query("DELETE FROM hq_members WHERE id = \(merged)", logger: logger)
+            // The stores that served either record pull the one kept (its version moves next).
+            var moving = PostgresBindings()
+            moving.append(merged)
+            moving.append(kept)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: MemberStores.move(merged: "$1::bigint", kept: "$2::bigint"), binds: moving),
+                logger: logger)
+            try await connection.query("DELETE FROM hq_member_stores WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 """
                 WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),

@@ -147,6 +147,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v40-store-point-totals") { db in
             try db.execute(sql: HeadOfficeSchema.sqliteStorePointTotals)
         }
+        migrator.registerMigration("hq-v41-member-stores") { db in
+            try db.execute(sql: MemberStores.sqlite)
+        }
         try migrator.migrate(pool)
     }
 
@@ -271,6 +274,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         sql:
                             "UPDATE hq_members SET balance = balance + ?, lifetime_spend_minor = lifetime_spend_minor + ?, version = ? WHERE id = ?",
                         arguments: [points, spend, version, memberId])
+                }
+                // The members this store served: its pulls bring them with `store` scope (``PullScope``).
+                let known = try db.cachedStatement(sql: MemberStores.know(store: "?1", member: "?2", version: "?3"))
+                for memberId in Set(memberIds.values) {
+                    try known.execute(arguments: [MemberStores.store(ofLedger: storeId), memberId, version])
                 }
                 let insert = try db.cachedStatement(
                     sql: """
@@ -442,7 +450,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
     }
 
     public func updates(
-        storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, now: Date
+        storeId: String, since requestedCursor: Int64, storeAcknowledged: Int64?, scope: PullScope, now: Date
     ) async throws -> UpdatesPage {
         // A store mark beyond ours comes from a history head office no longer has (restored from a
         // backup): evidence from the store's own stream, so the whole chain starts a new epoch. A cursor
@@ -468,31 +476,28 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
             let limit = UpdatesPage.maximumMembers
-            var rows = try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version > ? AND \(AnalyticsQueries.isMember) ORDER BY version, id LIMIT ?",
-                arguments: [cursor, limit])
-            var more = false
-            if rows.count == limit, let lastVersion: Int64 = rows.last?["version"] {
-                // Never split one version across pages: the cursor is a version.
-                let lastId: Int64 = rows.last!["id"]
-                rows += try Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT id, first_card, balance, version, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members m WHERE version = ? AND id > ? AND \(AnalyticsQueries.isMember) ORDER BY id",
-                    arguments: [lastVersion, lastId])
-                more =
-                    try Bool.fetchOne(
-                        db, sql: "SELECT 1 FROM hq_members WHERE version > ? LIMIT 1", arguments: [lastVersion])
-                    ?? false
+            // With `store` scope, only the members its store has served (``PullScope``).
+            let store = MemberStores.store(ofLedger: storeId)
+            func feed(_ sql: String, _ arguments: StatementArguments) throws -> [(id: Int64, version: Int64)] {
+                try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [store] + arguments).map { ($0[0], $0[1]) }
             }
+            var keys = try feed(MemberStores.page(scope, store: "?1", cursor: "?2", limit: "?3"), [cursor, limit])
+            var more = false
+            if keys.count == limit, let last = keys.last {
+                keys += try feed(
+                    MemberStores.restOfVersion(scope, store: "?1", version: "?2", afterMember: "?3"), [last.version, last.id])
+                more = try Bool.fetchOne(
+                    db.cachedStatement(sql: MemberStores.anyAfter(scope, store: "?1", version: "?2")),
+                    arguments: [store, last.version]) ?? false
+            }
+            let memberRow = try db.cachedStatement(
+                sql: "SELECT first_card, balance, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE id = ?")
+            let rows = try keys.map { key in (key.id, try Row.fetchOne(memberRow, arguments: [key.id])!) }
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try Self.programs(db)
             let program = HeadOfficeProgram.inForce(published, now: now)
             let today = ChainDayPoints.today(program: program, now: now)
-            let members = try rows.map { row -> MemberSnapshot in
-                let memberId: Int64 = row["id"]
+            let members = try rows.map { memberId, row -> MemberSnapshot in
                 let cards = try String.fetchAll(
                     db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card",
                     arguments: [memberId])
@@ -519,7 +524,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     ),
                     name: row["name"])
             }
-            var newCursor = rows.last.map { $0["version"] as Int64 } ?? cursor
+            var newCursor = keys.last?.version ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max
             // Blocked cards, and cards whose block was lifted since the cursor (only cards once blocked).
             let changed = try Row.fetchAll(
@@ -738,6 +743,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     absorbed[7], version, kept,
                 ])
             try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
+            // The stores that served either record pull the one kept.
+            try db.execute(sql: MemberStores.move(merged: "?1", kept: "?2"), arguments: [merged, kept])
+            try db.execute(sql: MemberStores.forget(member: "?"), arguments: [merged])
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'members merge', ?, ?)",
                 arguments: [

@@ -17,6 +17,8 @@ import Synchronization
 /// tls:
 ///   certificate: /etc/loyalty-hq/tls/chain.pem
 ///   key: /etc/loyalty-hq/tls/key.pem
+/// sync:
+///   pull_scope: store        # each store pulls the members it has served (chain: every member; the default)
 /// limits:
 ///   max_connections: 4096
 ///   max_connections_per_client: 512
@@ -35,6 +37,7 @@ struct HQConfigFile: Sendable {
         "limits.request_timeout_seconds": .wholeNumber(1...3600),
         "limits.max_header_bytes": .wholeNumber(1024...1_048_576),
         "limits.credential_cache_seconds": .wholeNumber(0...3600),
+        "sync.pull_scope": .choice(["chain", "store"]),
     ]
     /// The environment variable of each key: `LOYALTY_HQ_` and the key in capitals (`.` → `_`), but for
     /// the storage keys, which keep their earlier names.
@@ -61,7 +64,8 @@ struct HQConfigFile: Sendable {
 
     /// `flag` if given, else the key's environment variable, else the file's value.
     static func text(_ key: String, flag: String?) -> String? {
-        precondition(keys[key] == .text || keys[key] == .address, "\(key) is a text key of hq.yaml")
+        if case .wholeNumber = keys[key] { preconditionFailure("\(key) is a number key of hq.yaml") }
+        precondition(keys[key] != nil, "\(key) is a key of hq.yaml")
         if let flag { return flag }
         if let value = ProcessInfo.processInfo.environment[environmentVariable(key)], !value.isEmpty { return value }
         return current.withLock { $0.file.string(key) }

@@ -1,0 +1,41 @@
+import Foundation
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// Head office serving `--pull-scope store` (a chain of many tills): each store's tills pull the members the
+/// store served, so a member from another store is new to a till until the store's first sale for them
+/// reaches head office: that sale earns provisionally, and the next sync brings the member's whole standing.
+@Suite(.serialized) struct PullScopeEndToEndTests {
+    let folder = TemporaryFolder()
+    let card = "2900000777774"
+
+    @Test func aMemberFromAnotherStoreEarnsProvisionallyThenCountsWithTheirWholeStanding() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-scoped", stores: ["A", "B", "C"])
+        try chain.start(["--pull-scope", "store"])
+        defer { chain.stop() }
+        #expect(try chain.till("A", ["enroll", card, "--name", "Ana"]).exitCode == 0)
+        #expect(try chain.till("A", ["award", card, "--amount", "30", "--receipt", "A-1"]).exitCode == 0)
+        for store in ["A", "B", "C"] { #expect(try chain.sync(store).exitCode == 0) }
+
+        // Store B has not served Ana: her card is new there; the sale earns for a provisional member.
+        let unknown = try chain.till("B", ["member", card])
+        #expect(unknown.exitCode == 1, "store B was sent a member it never served: \(unknown.stdout)")
+        let earned = try chain.till("B", ["award", card, "--amount", "20", "--receipt", "B-1"])
+        #expect(earned.json["provisional"] as? Bool == true, "\(earned.stdout)")
+        #expect(try chain.sync("B").exitCode == 0)
+
+        // After B's sync: her one member with A's enrolment and both sales, and B may spend from it.
+        let atB = try chain.till("B", ["member", card])
+        #expect(atB.json["provisional"] as? Bool == false && atB.json["balance"] as? Int == 50, "\(atB.stdout)")
+        #expect(atB.json["name"] as? String == "Ana")
+        #expect(
+            try chain.till("B", ["redeem", card, "--points", "40", "--receipt", "B-2"]).json["balance"] as? Int == 10)
+        for store in ["B", "A", "C"] { #expect(try chain.sync(store).exitCode == 0) }
+        // A, which served her, follows B's redemption; C, which never did, was sent nothing of her.
+        #expect(try chain.till("A", ["member", card]).json["balance"] as? Int == 10)
+        #expect(try chain.till("C", ["member", card]).exitCode == 1)
+        #expect(try chain.hq(["member", card, "--json"]).json["balance"] as? Int == 10)
+        for store in ["A", "B", "C"] { #expect(try chain.till(store, ["verify"]).exitCode == 0) }
+    }
+}

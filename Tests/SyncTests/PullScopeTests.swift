@@ -1,0 +1,149 @@
+import Foundation
+import HeadOffice
+import LoyaltyCore
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// `--pull-scope store`: a till pulls the members its store has served (entries from any of its tills), and
+/// every later change of them, whoever made it; nothing else.
+@Suite struct PullScopeTests {
+    static let now = Date(timeIntervalSince1970: 1_795_340_000)
+
+    /// Every page of a store's pull since `cursor`: the members (first card → balance) and the new cursor.
+    static func pullAll(
+        _ store: any HeadOfficeStore, ledger: String, since cursor: Int64, scope: PullScope
+    ) async throws -> (members: [String: Int64], cursor: Int64) {
+        var members: [String: Int64] = [:]
+        var cursor = cursor
+        for _ in 0..<100 {
+            let page = try await store.updates(
+                storeId: ledger, since: cursor, storeAcknowledged: nil, scope: scope, now: now)
+            for member in page.members { members[member.card] = member.balance }
+            cursor = page.cursor
+            if !page.more { break }
+        }
+        return (members, cursor)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func aStorePullsTheMembersItServedAndTheirChangesElsewhere(_ driver: Driver) async throws {
+        let alice = "2900000777774"
+        let bob = "2900000123458"
+        try await Harness.withStore(driver) { store in
+            for id in ["A.1", "A.2", "B"] { try await store.addStore(id: id, secret: id, now: Self.now) }
+            _ = try await store.ingest(
+                storeId: "A.1", batch: PushBatch(entries: [Harness.entry(1, card: alice, points: 40)], backlog: 0),
+                nonce: nil, now: Self.now)
+            _ = try await store.ingest(
+                storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: bob, points: 7)], backlog: 0),
+                nonce: nil, now: Self.now)
+            // Both tills of store A see Alice (served at till 1), not Bob; the chain scope brings both.
+            for till in ["A.1", "A.2"] {
+                #expect(try await Self.pullAll(store, ledger: till, since: 0, scope: .store).members == [alice: 40])
+            }
+            #expect(
+                try await Self.pullAll(store, ledger: "A.2", since: 0, scope: .chain).members == [alice: 40, bob: 7])
+            let cursorA = try await Self.pullAll(store, ledger: "A.2", since: 0, scope: .store).cursor
+            let cursorB = try await Self.pullAll(store, ledger: "B", since: 0, scope: .store).cursor
+
+            // Alice buys at B: store B now pulls her (her whole balance), and store A pulls the change made at B.
+            _ = try await store.ingest(
+                storeId: "B", batch: PushBatch(entries: [Harness.entry(2, card: alice, points: 5)], backlog: 0),
+                nonce: nil, now: Self.now)
+            #expect(try await Self.pullAll(store, ledger: "B", since: cursorB, scope: .store).members == [alice: 45])
+            let afterSale = try await Self.pullAll(store, ledger: "A.1", since: cursorA, scope: .store)
+            #expect(afterSale.members == [alice: 45])
+
+            // Head office's own entry for Bob (served only at B) reaches B, not A.
+            let bobId = try #require(try await store.member(card: bob, now: Self.now)?.memberId)
+            _ = try await store.issue(
+                [
+                    IssuedEntryRequest(
+                        memberId: bobId, card: bob, kind: .adjust, points: 3, reason: "goodwill", idempotencyKey: "k1",
+                        createdAtMilliseconds: 1_795_340_000_000)
+                ], actor: "ops", now: Self.now)
+            #expect(
+                try await Self.pullAll(store, ledger: "A.1", since: afterSale.cursor, scope: .store).members.isEmpty)
+
+            // Bob's record merged into Alice's: store A pulls the merged member; B still has her.
+            try await store.mergeMembers(keep: alice, other: bob, actor: "ops", reason: "same person", now: Self.now)
+            #expect(
+                try await Self.pullAll(store, ledger: "A.2", since: afterSale.cursor, scope: .store).members == [
+                    alice: 55
+                ])
+        }
+    }
+
+    /// Property: from any cursor, a store's pull with `store` scope brings exactly the chain scope's members that the
+    /// store has served (an entry from one of its tills, on any card of the member, before or after a merge), with
+    /// the same balances; random entries at three stores' tills, head-office adjustments and merges.
+    @Test(arguments: Driver.allCases)
+    func theStoreScopeIsTheChainScopeLimitedToTheMembersTheStoreServed(_ driver: Driver) async throws {
+        let ledgers = ["A.1", "A.2", "B", "C.1"]
+        let cards = (0..<8).map { GTIN.withCheckDigit(String(format: "29000%07d", $0 * 37 + 11)) }
+        for seed in UInt64(1)...6 {
+            var random = SeededRandom(seed: seed)
+            try await Harness.withStore(driver) { store in
+                for id in ledgers { try await store.addStore(id: id, secret: id, now: Self.now) }
+                var seqs: [String: Int64] = [:]
+                /// The oracle's view: each known card's member (a set of cards), and the cards each store served.
+                var memberOf: [String: Set<String>] = [:]
+                var served: [String: Set<String>] = [:]
+                var cursors: [String: Int64] = ["A": 0, "B": 0, "C": 0]
+                for step in 0..<30 {
+                    let choice = Int.random(in: 0..<10, using: &random)
+                    if choice < 7 || memberOf.count < 2 {
+                        let ledger = ledgers.randomElement(using: &random)!
+                        let card = cards.randomElement(using: &random)!
+                        seqs[ledger, default: 0] += 1
+                        _ = try await store.ingest(
+                            storeId: ledger,
+                            batch: PushBatch(
+                                entries: [
+                                    Harness.entry(
+                                        seqs[ledger]!, card: card, points: Int64.random(in: 1...50, using: &random))
+                                ],
+                                backlog: 0),
+                            nonce: nil, now: Self.now)
+                        if memberOf[card] == nil { memberOf[card] = [card] }
+                        served[String(ledger.prefix(1)), default: []].insert(card)
+                    } else if choice < 8 {
+                        let card = memberOf.keys.sorted().randomElement(using: &random)!
+                        let member = try #require(try await store.member(card: card, now: Self.now))
+                        _ = try await store.issue(
+                            [
+                                IssuedEntryRequest(
+                                    memberId: member.memberId, card: card, kind: .adjust, points: 2, reason: "goodwill",
+                                    idempotencyKey: "seed \(seed) step \(step)",
+                                    createdAtMilliseconds: 1_795_340_000_000)
+                            ], actor: "ops", now: Self.now)
+                    } else {
+                        let known = memberOf.keys.sorted()
+                        let keep = known.randomElement(using: &random)!
+                        let other = known.randomElement(using: &random)!
+                        guard memberOf[keep] != memberOf[other] else { continue }
+                        try await store.mergeMembers(keep: keep, other: other, actor: "ops", reason: nil, now: Self.now)
+                        let joined = memberOf[keep]!.union(memberOf[other]!)
+                        for card in joined { memberOf[card] = joined }
+                    }
+                    guard step % 5 == 4 else { continue }
+                    for (storeName, ledger) in [("A", "A.2"), ("B", "B"), ("C", "C.1")] {
+                        let cursor = cursors[storeName]!
+                        let scoped = try await Self.pullAll(store, ledger: ledger, since: cursor, scope: .store)
+                        let chain = try await Self.pullAll(store, ledger: ledger, since: cursor, scope: .chain)
+                        let servedCards = served[storeName, default: []]
+                        let expected = chain.members.filter { card, _ in
+                            memberOf[card, default: [card]].contains { servedCards.contains($0) }
+                        }
+                        #expect(
+                            scoped.members == expected,
+                            "seed \(seed) step \(step) \(driver): store \(storeName) pulled \(scoped.members), chain less others \(expected)"
+                        )
+                        cursors[storeName] = scoped.cursor
+                    }
+                }
+            }
+        }
+    }
+}
