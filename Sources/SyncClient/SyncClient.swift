@@ -107,6 +107,7 @@ public struct SyncClient: Sendable {
     static let maximumBalanceMagnitude: UInt64 = 1_000_000_000_000_000
 
     func pull(into report: inout SyncReport) async throws {
+        try await askForCardsNewToThisTill()
         var storeTillMarks: [String: Int64]?
         var cursor = try ledger.syncPosition().cursor
         for _ in 0..<settings.maximumBatchesPerRun {

@@ -37,5 +37,16 @@ import Testing
         #expect(try chain.till("C", ["member", card]).exitCode == 1)
         #expect(try chain.hq(["member", card, "--json"]).json["balance"] as? Int == 10)
         for store in ["A", "B", "C"] { #expect(try chain.till(store, ["verify"]).exitCode == 0) }
+
+        // Ana comes to store C to spend her points before buying anything there: the till does not know her yet and
+        // refuses, asking head office at its next sync; after it, C vouches for her balance.
+        let refused = try chain.till("C", ["redeem", card, "--points", "5", "--receipt", "C-1"])
+        #expect(refused.exitCode == 1 && refused.json["error"] as? String == "unknown_card", "\(refused.stdout)")
+        #expect(try chain.sync("C").exitCode == 0)
+        let redeemed = try chain.till("C", ["redeem", card, "--points", "5", "--receipt", "C-1"])
+        #expect(redeemed.exitCode == 0 && redeemed.json["balance"] as? Int == 5, "\(redeemed.stdout)")
+        for store in ["C", "A"] { #expect(try chain.sync(store).exitCode == 0) }
+        #expect(try chain.till("A", ["member", card]).json["balance"] as? Int == 5)
+        #expect(try chain.hq(["member", card, "--json"]).json["balance"] as? Int == 5)
     }
 }

@@ -75,6 +75,30 @@ import Testing
         }
     }
 
+    /// A till's asked cards (met without knowing them): the members holding them come with the store's next pull
+    /// and every change after; a card no member holds is answered as unknown.
+    @Test(arguments: Driver.allCases)
+    func askedCardsJoinTheStoresPull(_ driver: Driver) async throws {
+        let alice = "2900000777774"
+        let nobody = "2900000555555"
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "C.2"] { try await store.addStore(id: id, secret: id, now: Self.now) }
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: alice, points: 40)], backlog: 0),
+                nonce: nil, now: Self.now)
+            let cursor = try await Self.pullAll(store, ledger: "C.2", since: 0, scope: .store).cursor
+            #expect(try await store.markServed(storeId: "C.2", cards: [nobody], now: Self.now).isEmpty)
+            #expect(try await Self.pullAll(store, ledger: "C.2", since: cursor, scope: .store).members.isEmpty)
+            #expect(try await store.markServed(storeId: "C.2", cards: [alice, nobody], now: Self.now) == [alice])
+            let asked = try await Self.pullAll(store, ledger: "C.2", since: cursor, scope: .store)
+            #expect(asked.members == [alice: 40])
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [Harness.entry(2, card: alice, points: 2)], backlog: 0),
+                nonce: nil, now: Self.now)
+            #expect(try await Self.pullAll(store, ledger: "C.2", since: asked.cursor, scope: .store).members == [alice: 42])
+        }
+    }
+
     /// Property: from any cursor, a store's pull with `store` scope brings exactly the chain scope's members that the
     /// store has served (an entry from one of its tills, on any card of the member, before or after a merge), with
     /// the same balances; random entries at three stores' tills, head-office adjustments and merges.

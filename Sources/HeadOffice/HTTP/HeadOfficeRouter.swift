@@ -48,6 +48,9 @@ public struct HeadOfficeAPI: Sendable {
         router.get("/v1/stores/{storeId}/updates") { request, context in
             await self.pull(request, storeId: context.parameters.get("storeId") ?? "", logger: context.logger)
         }
+        router.post("/v1/stores/{storeId}/asked-cards") { request, context in
+            await self.askedCards(request, storeId: context.parameters.get("storeId") ?? "", logger: context.logger)
+        }
         router.get("/v1/stores/{storeId}/sales") { request, context in
             await self.saleElsewhere(request, storeId: context.parameters.get("storeId") ?? "", logger: context.logger)
         }

@@ -36,6 +36,9 @@ public protocol HeadOfficeStore: DashboardFigures {
     func updates(
         storeId: String, since cursor: Int64, storeAcknowledged: Int64?, scope: PullScope, now: Date
     ) async throws -> UpdatesPage
+    /// Adds the members holding `cards` to the pull of `storeId`'s store (a till met the cards without knowing
+    /// them); returns the cards a member holds.
+    func markServed(storeId: String, cards: [String], now: Date) async throws -> [String]
     func stores() async throws -> [StoreSummary]
     /// The acknowledged sequence of each ledger whose name starts with `prefix` (a store's tills: `0042.`), read
     /// without the rest of the chain's stores (every till's pull asks).

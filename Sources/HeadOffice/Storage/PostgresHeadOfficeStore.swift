@@ -880,14 +880,6 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 FROM hq_members o WHERE k.id = \(kept) AND o.id = \(merged)
                 """, logger: logger)
             try await connection.query("DELETE FROM hq_members WHERE id = \(merged)", logger: logger)
-            // The stores that served either record pull the one kept (its version moves next).
-            var moving = PostgresBindings()
-            moving.append(merged)
-            moving.append(kept)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: MemberStores.move(merged: "$1::bigint", kept: "$2::bigint"), binds: moving),
-                logger: logger)
-            try await connection.query("DELETE FROM hq_member_stores WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 """
                 WITH version AS (UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1 RETURNING change_seq),
@@ -896,6 +888,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 issued AS (UPDATE hq_issued SET version = (SELECT change_seq FROM version) WHERE member_id = \(kept))
                 UPDATE hq_cards SET version = (SELECT change_seq FROM version) WHERE member_id = \(kept)
                 """, logger: logger)
+            // The stores that served either record pull the one kept, at its new version (after the counter, as
+            // every change of the stores' rows: one lock order).
+            var moving = PostgresBindings()
+            moving.append(merged)
+            moving.append(kept)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: MemberStores.move(merged: "$1::bigint", kept: "$2::bigint"), binds: moving),
+                logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: MemberStores.forget(member: "$1::bigint"), binds: moving), logger: logger)
             try await connection.query(
                 """
                 INSERT INTO hq_audit (at_ms, actor, action, detail, reason)

@@ -156,7 +156,9 @@ extension LedgerDatabase {
         }
         guard let row = found else {
             throw LoyaltyError.refused(
-                "unknown_card", "card \(card.masked) is not enrolled; enroll it with `loyalty-agent enroll CARD`")
+                "unknown_card",
+                "card \(card.masked) is not enrolled at this till: a member of another store is asked for at the next "
+                    + "sync (`loyalty-agent sync`); a new member is enrolled with `loyalty-agent enroll CARD`")
         }
         let memberId = row.memberId
         // Members merged into this one here (a card sold as unknown, then added to the member) are theirs.

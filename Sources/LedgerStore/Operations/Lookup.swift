@@ -16,7 +16,14 @@ extension LedgerDatabase {
     /// The member holding `card`, or `nil` when the card is not enrolled. Blocked cards are
     /// returned with their status so the cashier can be told. The balance counts the store's other
     /// tills' entries head office's snapshot does not hold yet (a store hub relayed them), as a sale's does.
+    /// A card unknown here is asked for at the next sync (``cardsToAsk(limit:)``).
     public func lookup(card: CardNumber) throws -> CardLookup? {
+        let found = try lookupWithoutNoting(card: card)
+        if found == nil { noteCardToAsk(card) }
+        return found
+    }
+
+    private func lookupWithoutNoting(card: CardNumber) throws -> CardLookup? {
         do {
             // One SELECT is atomic on its own: no transaction needed on this hot path.
             return try queue.unsafeRead { db in

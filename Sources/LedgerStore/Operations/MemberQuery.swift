@@ -3,8 +3,13 @@ import GRDB
 public import LoyaltyCore
 
 extension LedgerDatabase {
-    /// The member holding `card` (blocked cards included), with their newest entries.
+    /// The member holding `card` (blocked cards included), with their newest entries. A card unknown here is asked
+    /// for at the next sync (``cardsToAsk(limit:)``).
     public func member(card: CardNumber, recentLimit: Int = 10, at now: Date = Date()) throws -> MemberView {
+        try notingUnknownCard(card) { try memberView(card: card, recentLimit: recentLimit, at: now) }
+    }
+
+    private func memberView(card: CardNumber, recentLimit: Int, at now: Date) throws -> MemberView {
         try read { db in
             let program = try currentProgram(db)
             let holder = try cardHolder(card, program: program, db, allowBlocked: true)

@@ -7,9 +7,19 @@ extension LedgerDatabase {
     /// A retry with the same receipt and points returns the original result and writes nothing.
     /// - Parameter offlineCap: when set and head office has not confirmed a sync within
     ///   ``offlineAfterSeconds``, a single redemption may not exceed this many points.
+    /// A card unknown here is asked for at the next sync (``cardsToAsk(limit:)``).
     public func redeem(
         card: CardNumber, points: Int64, receipt: ReceiptReference, offlineCap: Int64? = nil, saleAmount: Money? = nil,
         at now: Date? = nil
+    ) throws -> RedeemResult {
+        try notingUnknownCard(card) {
+            try redeemKnown(
+                card: card, points: points, receipt: receipt, offlineCap: offlineCap, saleAmount: saleAmount, at: now)
+        }
+    }
+
+    private func redeemKnown(
+        card: CardNumber, points: Int64, receipt: ReceiptReference, offlineCap: Int64?, saleAmount: Money?, at now: Date?
     ) throws -> RedeemResult {
         let now = now ?? headOfficeNow()
         return try write { db in

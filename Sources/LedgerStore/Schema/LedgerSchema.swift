@@ -507,6 +507,12 @@ enum LedgerSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v28-cards-to-ask") { db in
+            // Member cards this till met without knowing them: its next sync asks head office for their members
+            // (under `--pull-scope store` a till holds only the members its store served). Bounded in code.
+            try db.execute(
+                sql: "CREATE TABLE cards_to_ask (card TEXT PRIMARY KEY, noted_at_ms INTEGER NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 }
