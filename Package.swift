@@ -212,6 +212,7 @@ let package = Package(
             dependencies: [
                 "SyncProtocol", "SyncClient", "HeadOffice", "StoreHub", "LedgerStore", "LoyaltyCore", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

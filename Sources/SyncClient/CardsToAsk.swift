@@ -1,5 +1,6 @@
 import Foundation
 import LedgerStore
+public import LoyaltyCore
 import SyncProtocol
 
 extension SyncClient {
@@ -17,5 +18,25 @@ extension SyncClient {
             // A head office from before the route: it sends every member anyway.
         }
         try ledger.forgetCardsToAsk(cards)
+    }
+}
+
+extension SyncClient {
+    /// How long a cashier waits for head office before a till decides alone.
+    public static let learningTimeoutSeconds: Int64 = 5
+
+    /// Before a decision only head office can inform (enrolling a card, a return of another store's sale): when
+    /// this till does not know `card`, head office is asked for it and a pull brings its member, within
+    /// ``learningTimeoutSeconds`` a request. Under `--pull-scope store` a member of another store is otherwise unknown
+    /// here (found by attack: a card enrolled at another store was enrolled again here, a second bonus paid and
+    /// spent). A failure is the caller's to ignore: offline, the till decides alone as it always did.
+    public func learnMemberIfUnknown(card: CardNumber) async throws {
+        guard try ledger.lookup(card: card) == nil else { return }  // (an unknown card is noted by the look-up)
+        var quick = settings
+        quick.requestTimeoutSeconds = min(settings.requestTimeoutSeconds, Self.learningTimeoutSeconds)
+        var report = SyncReport(
+            pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
+            blockedCards: 0, cursor: 0)
+        try await SyncClient(ledger: ledger, settings: quick, http: http).pull(into: &report)
     }
 }

@@ -132,6 +132,12 @@ public struct SyncClient: Sendable {
                 cursor = epochCursor
                 continue
             }
+            // Head office sends another set of members than before (``LedgerDatabase/adoptHeadOfficePullScope(_:)``).
+            let scopeCursor = try ledger.adoptHeadOfficePullScope(page.pullScope)
+            if scopeCursor != cursor {
+                cursor = scopeCursor
+                continue
+            }
             try ledger.applyHeadOfficeUpdates(
                 members: page.members.map {
                     HeadOfficeSnapshot(

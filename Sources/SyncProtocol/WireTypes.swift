@@ -414,6 +414,9 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
     /// For one till of a store with several: head office's acknowledged sequence of each other till of the
     /// store, read before the page's snapshots (they hold at least those entries). Nil for a store's one box.
     public var storeTillMarks: [String: Int64]? = nil
+    /// Which members head office sends: `chain` (every member) or `store` (those the store served). A till whose
+    /// scope changes pulls again from 0 (nil: a head office that does not say).
+    public var pullScope: String? = nil
 
     public init(
         members: [MemberSnapshot], blockedCards: [String], unblockedCards: [String]? = nil, cursor: Int64, more: Bool,
@@ -439,6 +442,7 @@ public struct UpdatesPage: Codable, Hashable, Sendable {
         case unblockedCards = "unblocked_cards"
         case acknowledgedSeq = "acknowledged_seq"
         case storeTillMarks = "store_till_marks"
+        case pullScope = "pull_scope"
     }
 }
 

@@ -103,7 +103,8 @@ struct Serve: AsyncParsableCommand {
                         }
                     let shownHost = host.contains(":") ? "[\(host)]" : host
                     Output.out(
-                        "loyalty-hq listening on \(scheme)://\(shownHost):\(actual) (storage: \(description); \(pages))"
+                        "loyalty-hq listening on \(scheme)://\(shownHost):\(actual) (storage: \(description); \(pages); "
+                            + "pull scope \(scope.rawValue))"
                     )
                 },
                 logger: logger)

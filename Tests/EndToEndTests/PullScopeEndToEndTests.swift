@@ -49,4 +49,63 @@ import Testing
         #expect(try chain.till("A", ["member", card]).json["balance"] as? Int == 5)
         #expect(try chain.hq(["member", card, "--json"]).json["balance"] as? Int == 5)
     }
+
+    /// Found by attack: a card enrolled at another store was enrolled again at a till that did not know it (a second
+    /// enrolment bonus, spent), and a return of another store's sale showed the member's balance as this return's
+    /// alone. A till with head office configured asks it first.
+    @Test func aTillAsksHeadOfficeBeforeEnrollingACardOrReturningForAMemberItDoesNotKnow() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-asks", stores: ["A", "B"])
+        try chain.start(["--pull-scope", "store"])
+        defer { chain.stop() }
+        func headOffice(_ store: String) -> [String] {
+            ["--hq-url", "http://127.0.0.1:\(chain.port)", "--store-secret-file", folder.file("\(store).secret")]
+        }
+        #expect(try chain.till("A", ["enroll", card, "--name", "Ana"]).exitCode == 0)
+        #expect(try chain.till("A", ["award", card, "--amount", "80", "--receipt", "A-1"]).exitCode == 0)
+        #expect(try chain.till("A", ["award", card, "--amount", "300", "--receipt", "A-2"]).exitCode == 0)
+        for store in ["A", "B"] { #expect(try chain.sync(store).exitCode == 0) }
+
+        let again = try chain.till("B", ["enroll", card, "--name", "Mallory"] + headOffice("B"))
+        #expect(again.exitCode == 1 && again.json["error"] as? String == "card_taken", "\(again.stdout)")
+        let returned = try chain.till(
+            "B", ["refund", "--receipt", "A-1", "--sold-at", "A", "--return-receipt", "B-R1"] + headOffice("B"))
+        #expect(
+            returned.exitCode == 0 && returned.json["balance"] as? Int == 300, "\(returned.stdout) \(returned.stderr)")
+        for store in ["B", "A"] { #expect(try chain.sync(store).exitCode == 0) }
+        let atHeadOffice = try chain.hq(["member", card, "--json"])
+        #expect(atHeadOffice.json["balance"] as? Int == 300 && atHeadOffice.json["name"] as? String == "Ana")
+        #expect(try chain.till("A", ["member", card]).json["balance"] as? Int == 300)
+    }
+
+    /// Found by attack: tills that pulled every member under `chain` kept members head office no longer sent them
+    /// under `store` (a balance of 50 shown and spent for a member holding 10); back under `chain`, members
+    /// changed before a till's cursor never came. A till whose scope changes pulls again from the start, and going
+    /// to `store` first forgets the members it held only from head office.
+    @Test func aTillFollowsAChangeOfPullScopeWithoutStaleMembers() throws {
+        let chain = try ChainHarness(folder: folder, name: "hq-switch", stores: ["A", "B"])
+        let bea = "2900000123458"
+        try chain.start()
+        #expect(try chain.till("A", ["enroll", card, "--name", "Ana"]).exitCode == 0)
+        #expect(try chain.till("A", ["award", card, "--amount", "50", "--receipt", "A-1"]).exitCode == 0)
+        for store in ["A", "B"] { #expect(try chain.sync(store).exitCode == 0) }
+        #expect(try chain.till("B", ["member", card]).json["balance"] as? Int == 50)
+        chain.stop()
+
+        try chain.start(["--pull-scope", "store"])
+        #expect(try chain.till("A", ["redeem", card, "--points", "40", "--receipt", "A-2"]).exitCode == 0)
+        #expect(try chain.till("A", ["enroll", bea, "--name", "Bea"]).exitCode == 0)
+        for store in ["A", "B"] { #expect(try chain.sync(store).exitCode == 0) }
+        let stale = try chain.till("B", ["redeem", card, "--points", "50", "--receipt", "B-1"])
+        #expect(stale.exitCode == 1, "store B spent points Ana no longer has: \(stale.stdout)")
+        #expect(try chain.sync("B").exitCode == 0)
+        #expect(try chain.till("B", ["member", card]).json["balance"] as? Int == 10, "asked for at the sync")
+        chain.stop()
+
+        try chain.start()
+        defer { chain.stop() }
+        #expect(try chain.sync("B").exitCode == 0)
+        let learned = try chain.till("B", ["member", bea])
+        #expect(learned.exitCode == 0 && learned.json["name"] as? String == "Bea", "\(learned.stdout)")
+        for store in ["A", "B"] { #expect(try chain.till(store, ["verify"]).exitCode == 0) }
+    }
 }

@@ -1,9 +1,12 @@
 import Foundation
-import HeadOffice
+import GRDB
 import LoyaltyCore
+import PostgresNIO
 import SyncProtocol
 import TestSupport
 import Testing
+
+@testable import HeadOffice
 
 /// `--pull-scope store`: a till pulls the members its store has served (entries from any of its tills), and
 /// every later change of them, whoever made it; nothing else.
@@ -75,6 +78,48 @@ import Testing
         }
     }
 
+    /// A head office upgraded to schema v41 feeds every store the members it served before the upgrade (entries of
+    /// any of its tills, imported sales), and follows their changes from then on.
+    @Test(arguments: Driver.allCases)
+    func anUpgradedHeadOfficeFeedsEachStoreTheMembersItServedBefore(_ driver: Driver) async throws {
+        let alice = "2900000777774"
+        let bob = "2900000123458"
+        try await Harness.withStore(driver) { store in
+            for id in ["A.1", "B"] { try await store.addStore(id: id, secret: id, now: Self.now) }
+            _ = try await store.ingest(
+                storeId: "A.1", batch: PushBatch(entries: [Harness.entry(1, card: alice, points: 40)], backlog: 0),
+                nonce: nil, now: Self.now)
+            _ = try await store.ingest(
+                storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: bob, points: 7)], backlog: 0),
+                nonce: nil, now: Self.now)
+            // Back to schema v40 (no feed), then migrated again as an upgrade would be.
+            if let sqlite = store as? SQLiteHeadOfficeStore {
+                try await sqlite.pool.write { db in
+                    try db.execute(
+                        sql: """
+                            DROP TRIGGER hq_member_stores_follow; DROP TABLE hq_member_stores;
+                            DELETE FROM grdb_migrations WHERE identifier = 'hq-v41-member-stores';
+                            """)
+                }
+            } else if let postgres = store as? PostgresHeadOfficeStore {
+                for statement in [
+                    "DROP TABLE hq_member_stores", "DROP TRIGGER hq_member_stores_follow ON hq_members",
+                    "DROP FUNCTION hq_member_stores_follow()", "DELETE FROM hq_schema WHERE version = 41",
+                ] {
+                    try await postgres.client.query(PostgresQuery(unsafeSQL: statement), logger: Harness.logger)
+                }
+            }
+            try await store.migrate()
+            #expect(try await Self.pullAll(store, ledger: "A.1", since: 0, scope: .store).members == [alice: 40])
+            let cursor = try await Self.pullAll(store, ledger: "B", since: 0, scope: .store)
+            #expect(cursor.members == [bob: 7])
+            _ = try await store.ingest(
+                storeId: "A.1", batch: PushBatch(entries: [Harness.entry(2, card: bob, points: 1)], backlog: 0),
+                nonce: nil, now: Self.now)
+            #expect(try await Self.pullAll(store, ledger: "B", since: cursor.cursor, scope: .store).members == [bob: 8])
+        }
+    }
+
     /// A till's asked cards (met without knowing them): the members holding them come with the store's next pull
     /// and every change after; a card no member holds is answered as unknown.
     @Test(arguments: Driver.allCases)
@@ -95,7 +140,8 @@ import Testing
             _ = try await store.ingest(
                 storeId: "A", batch: PushBatch(entries: [Harness.entry(2, card: alice, points: 2)], backlog: 0),
                 nonce: nil, now: Self.now)
-            #expect(try await Self.pullAll(store, ledger: "C.2", since: asked.cursor, scope: .store).members == [alice: 42])
+            #expect(
+                try await Self.pullAll(store, ledger: "C.2", since: asked.cursor, scope: .store).members == [alice: 42])
         }
     }
 

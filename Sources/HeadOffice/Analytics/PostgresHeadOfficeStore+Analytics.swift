@@ -149,6 +149,14 @@ extension PostgresHeadOfficeStore {
                     JOIN hq_cards c ON c.card = r.card
                     """, logger: logger)
             }
+            // The stores that sold them serve them (``PullScope``).
+            try await connection.query(
+                """
+                INSERT INTO hq_member_stores (store, member_id, version)
+                SELECT DISTINCT split_part(i.store_id, '.', 1), i.member_id, m.version
+                FROM hq_imported_sales i JOIN hq_members m ON m.id = i.member_id WHERE i.imported_at_ms = \(now.milliseconds)
+                ON CONFLICT (store, member_id) DO UPDATE SET version = EXCLUDED.version
+                """, logger: logger)
             let detail = "\(summary.sales) sales, \(summary.refunds) refunds, \(summary.membersCreated) new members"
             try await connection.query(
                 "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (\(now.milliseconds), \(actor), 'history import', \(detail), NULL)",

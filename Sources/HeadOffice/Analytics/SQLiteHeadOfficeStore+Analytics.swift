@@ -119,6 +119,13 @@ extension SQLiteHeadOfficeStore {
                     row.atMilliseconds, row.amountMinor, now.milliseconds,
                 ])
             }
+            // The stores that sold them serve them (``PullScope``).
+            let known = try db.cachedStatement(sql: MemberStores.know(store: "?1", member: "?2", version: "?3"))
+            let served = Set(
+                newRows.compactMap { row in
+                    memberIds[row.card].map { MemberStores.Served(store: MemberStores.store(ofLedger: row.storeId), member: $0) }
+                })
+            for pair in served { try known.execute(arguments: [pair.store, pair.member, version]) }
             try db.execute(
                 sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'history import', ?, NULL)",
                 arguments: [

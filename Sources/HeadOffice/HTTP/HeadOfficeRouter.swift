@@ -184,6 +184,7 @@ public struct HeadOfficeAPI: Sendable {
             var page = try await store.updates(
                 storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, scope: pullScope, now: clock())
             page.storeTillMarks = tillMarks
+            page.pullScope = pullScope.rawValue
             return stampedWithTheTime(APIResponse.json(.ok, page))
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)

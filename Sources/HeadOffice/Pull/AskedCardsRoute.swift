@@ -26,19 +26,23 @@ extension HeadOfficeAPI {
             return APIResponse.error(.badRequest, "bad_json", #"the body must be {"cards": ["CARD", ...]}"#)
         }
         guard (1...AskedCards.maximumCards).contains(asked.cards.count),
-            asked.cards.allSatisfy({ (1...AskedCards.maximumCardLength).contains($0.count) })
+            asked.cards.allSatisfy({
+                (1...AskedCards.maximumCardLength).contains($0.count)
+                    && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+            })
         else {
             return APIResponse.error(
                 .badRequest, "bad_cards",
                 "cards must hold 1 to \(AskedCards.maximumCards) card numbers of 1 to \(AskedCards.maximumCardLength) "
-                    + "characters")
+                    + "letters and digits")
         }
         // A bank card read by mistake is refused without being read further (nor logged).
         guard !asked.cards.contains(where: PaymentCardDetector.mentionsPaymentCard) else {
             return APIResponse.error(.badRequest, "payment_card", "a payment card is not a member card")
         }
         do {
-            let known = try await store.markServed(storeId: storeId, cards: Array(Set(asked.cards)).sorted(), now: clock())
+            let known = try await store.markServed(
+                storeId: storeId, cards: Array(Set(asked.cards)).sorted(), now: clock())
             return stampedWithTheTime(APIResponse.json(.ok, AskedCardsAnswer(known: known)))
         } catch let refusal as IngestRefusal {
             return APIResponse.refusal(refusal)

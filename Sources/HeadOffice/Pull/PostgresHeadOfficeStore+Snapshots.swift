@@ -33,11 +33,13 @@ extension PostgresHeadOfficeStore {
         var result: [Int64: SnapshotCache.Value] = [:]
         let rows = try await connection.query(query, logger: logger)
         for try await (
-            id, card, balance, _, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day, sinceEnrolment, name
+            id, card, balance, _, progress, cards, flags, reviewed, purchases, issued, birthday, enrolledAt, day,
+            sinceEnrolment, name
         )
             in rows.decode(
                 (
-                    Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?, Int64,
+                    Int64, String, Int64, Int64, [Int64], [String], String?, String?, Int64, String?, String?, Int64?,
+                    Int64,
                     Int64?, String?
                 ).self)
         {
@@ -47,10 +49,13 @@ extension PostgresHeadOfficeStore {
             let snapshot = MemberSnapshot(
                 card: card, cards: cards, balance: balance,
                 tier: HeadOfficeProgram.tier(
-                    progress: TierProgress(spendMinorUnits: spend, pointsEarned: progress[1]), reviewed: reviewed, program: program),
+                    progress: TierProgress(spendMinorUnits: spend, pointsEarned: progress[1]), reviewed: reviewed,
+                    program: program),
                 rollingSpendMinor: spend, includesStoreSeq: 0, flags: MemberFlags.decode(flags), purchases: purchases,
-                headOfficeEntries: nil, rollingPointsEarned: progress[1], birthday: birthday, enrolledAtMilliseconds: enrolledAt,
-                dayPointsDay: today?.day, dayPoints: today.map { _ in day }, salesSinceEnrolment: sinceEnrolment, name: name)
+                headOfficeEntries: nil, rollingPointsEarned: progress[1], birthday: birthday,
+                enrolledAtMilliseconds: enrolledAt,
+                dayPointsDay: today?.day, dayPoints: today.map { _ in day }, salesSinceEnrolment: sinceEnrolment,
+                name: name)
             result[id] = SnapshotCache.Value(
                 snapshot: snapshot, issued: zip(entries, versions).map { ($0, $1.version) }, computedAtMilliseconds: 0)
         }

@@ -18,6 +18,12 @@ public enum PullScope: String, Sendable, CaseIterable {
 /// tills of one store see the same members. Its version follows the member's (a trigger on `hq_members.version`),
 /// so a store's changed members are one range of an index, whoever changed them.
 enum MemberStores {
+    /// One row's key: a member a store served.
+    struct Served: Hashable {
+        var store: String
+        var member: Int64
+    }
+
     /// The store a ledger belongs to, as the rows name it.
     static func store(ofLedger ledger: String) -> String {
         ledger.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ledger
@@ -43,7 +49,9 @@ enum MemberStores {
                         ELSE e.store_id END, e.member_id, m.version
             FROM hq_entries e JOIN hq_members m ON m.id = e.member_id;
             INSERT OR IGNORE INTO hq_member_stores (store, member_id, version)
-            SELECT i.store_id, i.member_id, m.version FROM hq_imported_sales i JOIN hq_members m ON m.id = i.member_id;
+            SELECT CASE WHEN instr(i.store_id, '.') > 0 THEN substr(i.store_id, 1, instr(i.store_id, '.') - 1)
+                        ELSE i.store_id END, i.member_id, m.version
+            FROM hq_imported_sales i JOIN hq_members m ON m.id = i.member_id;
             """
 
     static let postgres: [String] =
@@ -67,7 +75,8 @@ enum MemberStores {
             """,
             """
             INSERT INTO hq_member_stores (store, member_id, version)
-            SELECT DISTINCT i.store_id, i.member_id, m.version FROM hq_imported_sales i JOIN hq_members m ON m.id = i.member_id
+            SELECT DISTINCT split_part(i.store_id, '.', 1), i.member_id, m.version
+            FROM hq_imported_sales i JOIN hq_members m ON m.id = i.member_id
             ON CONFLICT DO NOTHING
             """,
             "INSERT INTO hq_schema (version) VALUES (41)",

@@ -19,7 +19,8 @@ extension SQLiteHeadOfficeStore {
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
             for member in Set(held.map(\.member)) {
                 try db.execute(
-                    sql: MemberStores.know(store: "?1", member: "?2", version: "?3"), arguments: [store, member, version])
+                    sql: MemberStores.know(store: "?1", member: "?2", version: "?3"),
+                    arguments: [store, member, version])
             }
             return held.map(\.card).sorted()
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SyncProtocol
+import Synchronization
 
 /// Member snapshots as a pull computed them, for the next tills that pull the same member at the same
 /// version. Every till pulls every changed member, so without it a fleet of tills made head office compute

@@ -573,7 +573,7 @@ extension LedgerDatabase {
         return meta
     }
 
-    private func setMeta(_ key: String, _ value: String, _ db: Database) throws {
+    func setMeta(_ key: String, _ value: String, _ db: Database) throws {
         try db.execute(
             sql:
                 "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

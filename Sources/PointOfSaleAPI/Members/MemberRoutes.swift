@@ -18,6 +18,7 @@ extension PointOfSaleRouter {
                 let body = try await decode(EnrolmentRequest.self, request, context)
                 let rules = cardRules()
                 let card = try rules.memberCard(typed: body.card)
+                await beforeEnrolment?(card)
                 let result = try ledger.enroll(
                     card: card, name: try body.name.map(MemberName.validated),
                     birthday: try body.birthday.map(CalendarDate.init(parsing:)),

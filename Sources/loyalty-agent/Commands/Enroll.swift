@@ -1,8 +1,9 @@
 import ArgumentParser
 import LedgerStore
 import LoyaltyCore
+import SyncClient
 
-struct Enroll: LedgerCommand {
+struct Enroll: AsyncLedgerCommand {
     static let configuration = CommandConfiguration(abstract: "Enrol a new member holding CARD.")
 
     @Argument(help: "The member card number (as scanned or typed).") var card: String
@@ -10,13 +11,20 @@ struct Enroll: LedgerCommand {
     @Option(help: ArgumentHelp("The member's birthday.", valueName: "YYYY-MM-DD")) var birthday: String?
     @Option(help: ArgumentHelp("The card of the member who referred them (head office counts referrals).", valueName: "card"))
     var referredBy: String?
+    @OptionGroup var sync: SyncOptions
     @OptionGroup var global: GlobalOptions
 
-    func execute(_ ledger: LedgerDatabase) throws -> CommandOutput {
+    func execute(_ ledger: LedgerDatabase) async throws -> CommandOutput {
         let card = try global.memberCard(card)
         let name = try name.map(MemberName.validated)
         let birthday = try birthday.map(CalendarDate.init(parsing:))
         let referrer = try referredBy.map { try global.memberCard($0) }
+        // A card this till does not know may be another store's member (`--pull-scope store`): head office first.
+        if sync.headOfficeConfigured {
+            try? await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {
+                try await $0.learnMemberIfUnknown(card: card)
+            }
+        }
         let result = try ledger.enroll(card: card, name: name, birthday: birthday, referredBy: referrer)
         return CommandOutput(
             json: result,
