@@ -28,9 +28,9 @@ public struct PointOfSaleRouter: Sendable {
     /// the hold released). Nil: no hub.
     public var storeHubBeforeRedemption: (@Sendable (CardNumber, Int64, ReceiptReference) async throws -> Bool)?
     public var storeHubAfterRedemption: (@Sendable (_ held: Bool, _ written: Bool, CardNumber, ReceiptReference) async -> Void)?
-    /// Run before an enrolment: head office is asked for a card this till does not know (another store's member
-    /// under `--pull-scope store`). Nil: no head office; the till decides alone.
-    public var beforeEnrolment: (@Sendable (CardNumber) async -> Void)?
+    /// Run before an enrolment or an added card: head office is asked for the cards this till does not know
+    /// (another store's members under `--pull-scope store`). Nil: no head office; the till decides alone.
+    public var learnCards: (@Sendable ([CardNumber]) async -> Void)?
 
     /// Request bodies are small; anything larger is refused before it is read.
     public static let maximumBodyBytes = 256 * 1024

@@ -22,21 +22,34 @@ extension SyncClient {
 }
 
 extension SyncClient {
-    /// How long a cashier waits for head office before a till decides alone.
+    /// How long in all a cashier waits for head office before a till decides alone.
     public static let learningTimeoutSeconds: Int64 = 5
 
-    /// Before a decision only head office can inform (enrolling a card, a return of another store's sale): when
-    /// this till does not know `card`, head office is asked for it and a pull brings its member, within
-    /// ``learningTimeoutSeconds`` a request. Under `--pull-scope store` a member of another store is otherwise unknown
-    /// here (found by attack: a card enrolled at another store was enrolled again here, a second bonus paid and
-    /// spent). A failure is the caller's to ignore: offline, the till decides alone as it always did.
-    public func learnMemberIfUnknown(card: CardNumber) async throws {
-        guard try ledger.lookup(card: card) == nil else { return }  // (an unknown card is noted by the look-up)
+    /// Before a decision only head office can inform (enrolling a card, adding one, a return of another store's
+    /// sale): when this till does not know some of `cards`, head office is asked for them and a pull brings their
+    /// members, within ``learningTimeoutSeconds`` in all. Under `--pull-scope store` a member of another store is
+    /// otherwise unknown here (found by attack: a card enrolled at another store was enrolled again here, a second
+    /// bonus paid and spent). A failure is the caller's to ignore: offline, the till decides alone as it always did.
+    public func learnMembersIfUnknown(cards: [CardNumber]) async throws {
+        // (An unknown card is noted by the look-up: the pull asks for it.)
+        guard try cards.contains(where: { try ledger.lookup(card: $0) == nil }) else { return }
         var quick = settings
         quick.requestTimeoutSeconds = min(settings.requestTimeoutSeconds, Self.learningTimeoutSeconds)
-        var report = SyncReport(
-            pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
-            blockedCards: 0, cursor: 0)
-        try await SyncClient(ledger: ledger, settings: quick, http: http).pull(into: &report)
+        let client = SyncClient(ledger: ledger, settings: quick, http: http)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var report = SyncReport(
+                    pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0,
+                    membersUpdated: 0, blockedCards: 0, cursor: 0)
+                try await client.pull(into: &report)
+            }
+            // The whole wait is bounded, not each request (found by attack: 13.6 s with a slow head office).
+            group.addTask {
+                try await Task.sleep(for: .seconds(Self.learningTimeoutSeconds))
+                throw SyncFailure.unreachable("head office did not answer within \(Self.learningTimeoutSeconds) s")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 }

@@ -62,7 +62,7 @@ public struct ReturnAnywhere: Sendable {
         }
         // The member, when this till does not know them yet (`--pull-scope store`): the balance the cashier is told
         // is then the member's, not this return's alone (found by attack: "-80 points" for a member holding 300).
-        if let card = try? CardNumber(sale.card) { try? await headOffice.learnMemberIfUnknown(card: card) }
+        if let card = try? CardNumber(sale.card) { try? await headOffice.learnMembersIfUnknown(cards: [card]) }
         let result = try ledger.refundElsewhere(
             sale.sold(receipt), amount: amount, lines: lines, returnReceipt: returnReceipt, at: now)
         // Sent at once, so the next return of the sale anywhere counts this one; if it fails the sync loop sends it.

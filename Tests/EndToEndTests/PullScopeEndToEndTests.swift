@@ -67,6 +67,14 @@ import Testing
 
         let again = try chain.till("B", ["enroll", card, "--name", "Mallory"] + headOffice("B"))
         #expect(again.exitCode == 1 && again.json["error"] as? String == "card_taken", "\(again.stdout)")
+        // Adding Ana's card to a member of this store, or a new card to Ana through her card: head office first.
+        let yara = "2900000123458"
+        #expect(try chain.till("B", ["enroll", yara, "--name", "Yara"]).exitCode == 0)
+        let taken = try chain.till("B", ["cards", "add", yara, card] + headOffice("B"))
+        #expect(taken.exitCode == 1, "Ana's card was added to Yara: \(taken.stdout)")
+        let phone = "2900000555556"
+        let added = try chain.till("B", ["cards", "add", card, phone] + headOffice("B"))
+        #expect(added.exitCode == 0 && (added.json["cards"] as? [String])?.contains(phone) == true, "\(added.stdout)")
         let returned = try chain.till(
             "B", ["refund", "--receipt", "A-1", "--sold-at", "A", "--return-receipt", "B-R1"] + headOffice("B"))
         #expect(

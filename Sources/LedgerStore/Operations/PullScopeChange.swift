@@ -1,20 +1,14 @@
 import GRDB
 
 extension LedgerDatabase {
-    /// Members this till holds only from head office's snapshots: no entry of theirs was ever written here, no
-    /// other till of the store relayed one, and no member was merged into or from them here.
-    static let heldOnlyFromSnapshots = """
-        NOT EXISTS (SELECT 1 FROM entries e WHERE e.member_id = m.id)
-        AND m.merged_into IS NULL AND NOT EXISTS (SELECT 1 FROM members g WHERE g.merged_into = m.id)
-        AND NOT EXISTS (SELECT 1 FROM cards c JOIN store_peer_entries p ON p.card = c.number WHERE c.member_id = m.id)
-        """
-
     /// Adopts the pull scope a page names (`chain` or `store`; nil: a head office that does not say, nothing
     /// changes) and returns the cursor to pull from. When the scope changes the pull starts again from 0: members
     /// changed before the cursor were never sent under the other scope. From `chain` to `store`, the members this
     /// till holds only from snapshots are forgotten first (found by attack: head office no longer sent their
     /// changes, so the till vouched for balances already spent elsewhere); a store's members come back with the
     /// pull, and any other card is asked for when met. Entries are never touched.
+    /// A pull cut short afterwards leaves the forgetting done: what a till holds only from snapshots is never a
+    /// fact of its own, and blocked cards stay (found by attack: a stolen card enrolled offline after the cut).
     public func adoptHeadOfficePullScope(_ scope: String?) throws -> Int64 {
         try write { db in
             let meta = try syncMeta(db)
@@ -22,20 +16,48 @@ extension LedgerDatabase {
             // A till that never heard a scope had every member sent to it: the chain's.
             let held = meta["hq_pull_scope"] ?? "chain"
             guard let scope, scope == "chain" || scope == "store", scope != held else { return cursor }
-            if scope == "store" {
-                let forgotten = try Int64.fetchAll(
-                    db, sql: "SELECT m.id FROM members m WHERE \(Self.heldOnlyFromSnapshots)")
-                let statements =
-                    try ["cards", "member_snapshots", "coupons", "head_office_entries"].map {
-                        try db.makeStatement(sql: "DELETE FROM \($0) WHERE member_id = ?")
-                    } + [try db.makeStatement(sql: "DELETE FROM members WHERE id = ?")]
-                for member in forgotten {
-                    for statement in statements { try statement.execute(arguments: [member]) }
-                }
-            }
+            if scope == "store" { try forgetMembersHeldOnlyFromSnapshots(db) }
             try setMeta("hq_pull_scope", scope, db)
             try setMeta("hq_cursor", "0", db)
             return 0
+        }
+    }
+
+    /// Forgets the members this till holds only from head office's snapshots: a member and those merged into it here
+    /// are one group, and a group none of whose members has an entry here, or one another till of the store relayed,
+    /// is forgotten whole (found by attack: a member merged at head office kept its stale snapshot here and was
+    /// overspent). Its blocked cards stay, on a member holding only them, so they are still refused.
+    private func forgetMembersHeldOnlyFromSnapshots(_ db: Database) throws {
+        let links = try Row.fetchAll(db, sql: "SELECT id, merged_into FROM members").map {
+            (id: $0[0] as Int64, into: $0[1] as Int64?)
+        }
+        let mergedInto = Dictionary(uniqueKeysWithValues: links.map { ($0.id, $0.into) })
+        func group(_ member: Int64) -> Int64 {
+            var member = member
+            for _ in 0..<64 {
+                guard let next = mergedInto[member] ?? nil else { break }
+                member = next
+            }
+            return member
+        }
+        let withFacts =
+            try Int64.fetchAll(db, sql: "SELECT DISTINCT member_id FROM entries")
+            + Int64.fetchAll(
+                db, sql: "SELECT DISTINCT c.member_id FROM cards c JOIN store_peer_entries p ON p.card = c.number")
+        let groupsWithFacts = Set(withFacts.map(group))
+        let forgotten = links.map(\.id).filter { !groupsWithFacts.contains(group($0)) }
+        guard !forgotten.isEmpty else { return }
+        // The members of a group point at each other: checked at commit, when the group is gone or unlinked.
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        let statements = try [
+            "DELETE FROM member_snapshots WHERE member_id = ?", "DELETE FROM coupons WHERE member_id = ?",
+            "DELETE FROM head_office_entries WHERE member_id = ?",
+            "DELETE FROM cards WHERE member_id = ? AND status <> 'blocked'",
+            "UPDATE members SET merged_into = NULL WHERE id = ?",
+            "DELETE FROM members WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM cards WHERE member_id = ?1)",
+        ].map { try db.makeStatement(sql: $0) }
+        for member in forgotten {
+            for statement in statements { try statement.execute(arguments: [member]) }
         }
     }
 }

@@ -18,7 +18,7 @@ extension PointOfSaleRouter {
                 let body = try await decode(EnrolmentRequest.self, request, context)
                 let rules = cardRules()
                 let card = try rules.memberCard(typed: body.card)
-                await beforeEnrolment?(card)
+                await learnCards?([card])
                 let result = try ledger.enroll(
                     card: card, name: try body.name.map(MemberName.validated),
                     birthday: try body.birthday.map(CalendarDate.init(parsing:)),
@@ -48,6 +48,7 @@ extension PointOfSaleRouter {
                 guard existing != new else {
                     throw LoyaltyError.badInput("same_card", "the card in the path and `card` are the same; give the card to add")
                 }
+                await learnCards?([existing, new])
                 return JSONResponses.json(.ok, try ledger.addCard(new, toMemberOf: existing))
             }
         }

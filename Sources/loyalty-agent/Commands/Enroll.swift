@@ -9,7 +9,9 @@ struct Enroll: AsyncLedgerCommand {
     @Argument(help: "The member card number (as scanned or typed).") var card: String
     @Option(help: "The member's name.") var name: String?
     @Option(help: ArgumentHelp("The member's birthday.", valueName: "YYYY-MM-DD")) var birthday: String?
-    @Option(help: ArgumentHelp("The card of the member who referred them (head office counts referrals).", valueName: "card"))
+    @Option(
+        help: ArgumentHelp(
+            "The card of the member who referred them (head office counts referrals).", valueName: "card"))
     var referredBy: String?
     @OptionGroup var sync: SyncOptions
     @OptionGroup var global: GlobalOptions
@@ -22,13 +24,15 @@ struct Enroll: AsyncLedgerCommand {
         // A card this till does not know may be another store's member (`--pull-scope store`): head office first.
         if sync.headOfficeConfigured {
             try? await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {
-                try await $0.learnMemberIfUnknown(card: card)
+                try await $0.learnMembersIfUnknown(cards: [card])
             }
         }
         let result = try ledger.enroll(card: card, name: name, birthday: birthday, referredBy: referrer)
         return CommandOutput(
             json: result,
-            human: (result.replayed ? "Already enrolled (nothing changed): card \(result.card) is member" : "Enrolled card \(result.card) as member")
+            human: (result.replayed
+                ? "Already enrolled (nothing changed): card \(result.card) is member"
+                : "Enrolled card \(result.card) as member")
                 + " \(result.memberId)\(name.map { " (\($0))" } ?? ""): tier \(result.tier), balance \(result.balance) points."
                 + (result.enrolmentBonus.map { " Includes the enrolment bonus of \($0) points." } ?? "")
                 + (referrer.map { " Referred by card \($0.value)." } ?? "")

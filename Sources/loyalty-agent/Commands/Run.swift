@@ -107,7 +107,7 @@ struct Run: AsyncParsableCommand {
             api.storeHubAfterRedemption = { await redemption.finish(held: $0, written: $1, card: $2, receipt: $3) }
         }
         let returns = ReturnAnywhere(ledger: ledger, headOffice: syncClient)
-        if let syncClient { api.beforeEnrolment = { try? await syncClient.learnMemberIfUnknown(card: $0) } }
+        if let syncClient { api.learnCards = { try? await syncClient.learnMembersIfUnknown(cards: $0) } }
         api.returnElsewhere = { request in
             try await returns.refund(
                 receipt: request.receipt, soldAt: request.soldAt, amount: request.amount, lines: request.lines,
