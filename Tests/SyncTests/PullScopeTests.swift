@@ -13,6 +13,15 @@ import Testing
 @Suite struct PullScopeTests {
     static let now = Date(timeIntervalSince1970: 1_795_340_000)
 
+    /// One sale of `points` on `card` from `ledger`, its entry `seq`.
+    static func earn(
+        _ store: any HeadOfficeStore, _ ledger: String, seq: Int64, card: String, points: Int64
+    ) async throws {
+        _ = try await store.ingest(
+            storeId: ledger, batch: PushBatch(entries: [Harness.entry(seq, card: card, points: points)], backlog: 0),
+            nonce: nil, now: now)
+    }
+
     /// Every page of a store's pull since `cursor`: the members (first card → balance) and the new cursor.
     static func pullAll(
         _ store: any HeadOfficeStore, ledger: String, since cursor: Int64, scope: PullScope
@@ -35,12 +44,8 @@ import Testing
         let bob = "2900000123458"
         try await Harness.withStore(driver) { store in
             for id in ["A.1", "A.2", "B"] { try await store.addStore(id: id, secret: id, now: Self.now) }
-            _ = try await store.ingest(
-                storeId: "A.1", batch: PushBatch(entries: [Harness.entry(1, card: alice, points: 40)], backlog: 0),
-                nonce: nil, now: Self.now)
-            _ = try await store.ingest(
-                storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: bob, points: 7)], backlog: 0),
-                nonce: nil, now: Self.now)
+            try await Self.earn(store, "A.1", seq: 1, card: alice, points: 40)
+            try await Self.earn(store, "B", seq: 1, card: bob, points: 7)
             // Both tills of store A see Alice (served at till 1), not Bob; the chain scope brings both.
             for till in ["A.1", "A.2"] {
                 #expect(try await Self.pullAll(store, ledger: till, since: 0, scope: .store).members == [alice: 40])
@@ -51,9 +56,7 @@ import Testing
             let cursorB = try await Self.pullAll(store, ledger: "B", since: 0, scope: .store).cursor
 
             // Alice buys at B: store B now pulls her (her whole balance), and store A pulls the change made at B.
-            _ = try await store.ingest(
-                storeId: "B", batch: PushBatch(entries: [Harness.entry(2, card: alice, points: 5)], backlog: 0),
-                nonce: nil, now: Self.now)
+            try await Self.earn(store, "B", seq: 2, card: alice, points: 5)
             #expect(try await Self.pullAll(store, ledger: "B", since: cursorB, scope: .store).members == [alice: 45])
             let afterSale = try await Self.pullAll(store, ledger: "A.1", since: cursorA, scope: .store)
             #expect(afterSale.members == [alice: 45])
@@ -86,12 +89,8 @@ import Testing
         let bob = "2900000123458"
         try await Harness.withStore(driver) { store in
             for id in ["A.1", "B"] { try await store.addStore(id: id, secret: id, now: Self.now) }
-            _ = try await store.ingest(
-                storeId: "A.1", batch: PushBatch(entries: [Harness.entry(1, card: alice, points: 40)], backlog: 0),
-                nonce: nil, now: Self.now)
-            _ = try await store.ingest(
-                storeId: "B", batch: PushBatch(entries: [Harness.entry(1, card: bob, points: 7)], backlog: 0),
-                nonce: nil, now: Self.now)
+            try await Self.earn(store, "A.1", seq: 1, card: alice, points: 40)
+            try await Self.earn(store, "B", seq: 1, card: bob, points: 7)
             // Back to schema v40 (no feed), then migrated again as an upgrade would be.
             if let sqlite = store as? SQLiteHeadOfficeStore {
                 try await sqlite.pool.write { db in
@@ -113,9 +112,7 @@ import Testing
             #expect(try await Self.pullAll(store, ledger: "A.1", since: 0, scope: .store).members == [alice: 40])
             let cursor = try await Self.pullAll(store, ledger: "B", since: 0, scope: .store)
             #expect(cursor.members == [bob: 7])
-            _ = try await store.ingest(
-                storeId: "A.1", batch: PushBatch(entries: [Harness.entry(2, card: bob, points: 1)], backlog: 0),
-                nonce: nil, now: Self.now)
+            try await Self.earn(store, "A.1", seq: 2, card: bob, points: 1)
             #expect(try await Self.pullAll(store, ledger: "B", since: cursor.cursor, scope: .store).members == [bob: 8])
         }
     }
@@ -128,18 +125,14 @@ import Testing
         let nobody = "2900000555555"
         try await Harness.withStore(driver) { store in
             for id in ["A", "C.2"] { try await store.addStore(id: id, secret: id, now: Self.now) }
-            _ = try await store.ingest(
-                storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: alice, points: 40)], backlog: 0),
-                nonce: nil, now: Self.now)
+            try await Self.earn(store, "A", seq: 1, card: alice, points: 40)
             let cursor = try await Self.pullAll(store, ledger: "C.2", since: 0, scope: .store).cursor
             #expect(try await store.markServed(storeId: "C.2", cards: [nobody], now: Self.now).isEmpty)
             #expect(try await Self.pullAll(store, ledger: "C.2", since: cursor, scope: .store).members.isEmpty)
             #expect(try await store.markServed(storeId: "C.2", cards: [alice, nobody], now: Self.now) == [alice])
             let asked = try await Self.pullAll(store, ledger: "C.2", since: cursor, scope: .store)
             #expect(asked.members == [alice: 40])
-            _ = try await store.ingest(
-                storeId: "A", batch: PushBatch(entries: [Harness.entry(2, card: alice, points: 2)], backlog: 0),
-                nonce: nil, now: Self.now)
+            try await Self.earn(store, "A", seq: 2, card: alice, points: 2)
             #expect(
                 try await Self.pullAll(store, ledger: "C.2", since: asked.cursor, scope: .store).members == [alice: 42])
         }

@@ -1,6 +1,6 @@
 // Head office under a fleet of tills, measured from outside (issue 21).
 //
-//   swift build -c release --package-path Benchmarks --product loyalty-hq --product fleet-benchmark
+//   swift build -c release --package-path Benchmarks --product loyalty-hq  (then --product fleet-benchmark)
 //   scripts/with-postgres Benchmarks/.build/release/fleet-benchmark postgres [tills=1000] [batches=2] [entries=20]
 //   Benchmarks/.build/release/fleet-benchmark sqlite [tills=1000] [batches=2] [entries=20]
 //   … [--tills-per-store 4]: 1,000 tills in 250 stores (each till joins head office at its first signed request)
