@@ -65,6 +65,18 @@ import Testing
         #expect(try chain.till("A", ["award", card, "--amount", "300", "--receipt", "A-2"]).exitCode == 0)
         for store in ["A", "B"] { #expect(try chain.sync(store).exitCode == 0) }
 
+        // Head office refusing the till (a wrong secret) is said, not taken for being offline.
+        let wrongSecret = folder.file("wrong.secret")
+        FileManager.default.createFile(
+            atPath: wrongSecret, contents: Data("not the secret".utf8), attributes: [.posixPermissions: 0o600])
+        let refused = try chain.till(
+            "B",
+            [
+                "enroll", "2900000999992", "--hq-url", "http://127.0.0.1:\(chain.port)", "--store-secret-file",
+                wrongSecret,
+            ])
+        #expect(refused.exitCode == 0, "the till decides alone: \(refused.stdout)")
+        #expect(refused.stderr.contains("head office refused"), "\(refused.stdout) \(refused.stderr)")
         let again = try chain.till("B", ["enroll", card, "--name", "Mallory"] + headOffice("B"))
         #expect(again.exitCode == 1 && again.json["error"] as? String == "card_taken", "\(again.stdout)")
         // Adding Ana's card to a member of this store, or a new card to Ana through her card: head office first.

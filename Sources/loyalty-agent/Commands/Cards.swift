@@ -1,7 +1,6 @@
 import ArgumentParser
 import LedgerStore
 import LoyaltyCore
-import SyncClient
 
 /// A member's cards at this till: a phone barcode beside the plastic card, a second card.
 struct Cards: ParsableCommand {
@@ -25,11 +24,7 @@ struct Cards: ParsableCommand {
                 throw LoyaltyError.badInput("same_card", "EXISTING and NEW are the same card; give the card to add")
             }
             // Either card may be another store's member's (`--pull-scope store`): head office first, as `enroll` does.
-            if sync.headOfficeConfigured {
-                try? await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {
-                    try await $0.learnMembersIfUnknown(cards: [existing, new])
-                }
-            }
+            await sync.learnBeforeDeciding(ledger: ledger, cards: [existing, new])
             let added = try ledger.addCard(new, toMemberOf: existing)
             let holds = added.cards.joined(separator: ", ")
             return CommandOutput(

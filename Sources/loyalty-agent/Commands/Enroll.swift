@@ -1,7 +1,6 @@
 import ArgumentParser
 import LedgerStore
 import LoyaltyCore
-import SyncClient
 
 struct Enroll: AsyncLedgerCommand {
     static let configuration = CommandConfiguration(abstract: "Enrol a new member holding CARD.")
@@ -22,11 +21,7 @@ struct Enroll: AsyncLedgerCommand {
         let birthday = try birthday.map(CalendarDate.init(parsing:))
         let referrer = try referredBy.map { try global.memberCard($0) }
         // A card this till does not know may be another store's member (`--pull-scope store`): head office first.
-        if sync.headOfficeConfigured {
-            try? await SyncOptions.withClient(ledger: ledger, settings: sync.settings(for: ledger)) {
-                try await $0.learnMembersIfUnknown(cards: [card])
-            }
-        }
+        await sync.learnBeforeDeciding(ledger: ledger, cards: [card])
         let result = try ledger.enroll(card: card, name: name, birthday: birthday, referredBy: referrer)
         return CommandOutput(
             json: result,

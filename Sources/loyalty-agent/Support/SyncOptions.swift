@@ -9,19 +9,26 @@ import SyncClient
 struct SyncOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Head office base URL (default: $LOYALTY_HQ_URL).", valueName: "url"))
     var hqURL: String?
-    @Option(help: ArgumentHelp("File holding this store's secret (default: $LOYALTY_STORE_SECRET_FILE, else /etc/loyalty-agent/store-secret).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "File holding this store's secret (default: $LOYALTY_STORE_SECRET_FILE, else /etc/loyalty-agent/store-secret).",
+            valueName: "path"))
     var storeSecretFile: String?
     @Option(
         help: ArgumentHelp(
             "PEM file of the CA that signed head office's certificate (default: $LOYALTY_HQ_CA_FILE, else hq.ca_file in agent.yaml, else the system's).",
             valueName: "path"))
     var hqCaFile: String?
-    @Flag(help: "Allow plain http:// to a head office beyond loopback (entries and secrets' signatures travel unencrypted).")
+    @Flag(
+        help:
+            "Allow plain http:// to a head office beyond loopback (entries and secrets' signatures travel unencrypted)."
+    )
     var insecureHttp = false
 
     /// Whether a head office URL is given (flag, environment or agent.yaml).
     var headOfficeConfigured: Bool {
-        let url = hqURL ?? ProcessInfo.processInfo.environment["LOYALTY_HQ_URL"]
+        let url =
+            hqURL ?? ProcessInfo.processInfo.environment["LOYALTY_HQ_URL"]
             ?? AgentConfigFile.current.withLock { $0.string("hq.url") }
         return !(url ?? "").isEmpty
     }
@@ -42,11 +49,15 @@ struct SyncOptions: ParsableArguments {
         }
         let environment = ProcessInfo.processInfo.environment
         let file = AgentConfigFile.current.withLock { $0 }
-        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"] ?? file.string("hq.url") ?? fallbackURL, !text.isEmpty else {
-            throw SyncFailure.configuration("no head office URL: pass --hq-url https://hq.example.com, set LOYALTY_HQ_URL, or set hq.url in agent.yaml")
+        guard let text = hqURL ?? environment["LOYALTY_HQ_URL"] ?? file.string("hq.url") ?? fallbackURL, !text.isEmpty
+        else {
+            throw SyncFailure.configuration(
+                "no head office URL: pass --hq-url https://hq.example.com, set LOYALTY_HQ_URL, or set hq.url in agent.yaml"
+            )
         }
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-            throw SyncFailure.configuration("--hq-url '\(text.prefix(80))' must be an http(s) URL, e.g. https://hq.example.com")
+            throw SyncFailure.configuration(
+                "--hq-url '\(text.prefix(80))' must be an http(s) URL, e.g. https://hq.example.com")
         }
         // (Found by review: port 70000 trapped in NIO's socket address, killing the process.)
         if let port = url.port, !(1...65_535).contains(port) {
@@ -59,15 +70,35 @@ struct SyncOptions: ParsableArguments {
                 "--hq-url \(url.absoluteString.prefix(80)) is plain http beyond this box: the store's entries would travel "
                     + "unencrypted; use https:// (with --hq-ca-file for a private CA), or pass --insecure-http")
         }
-        let secretPath = storeSecretFile ?? environment["LOYALTY_STORE_SECRET_FILE"] ?? file.string("hq.store_secret_file")
+        let secretPath =
+            storeSecretFile ?? environment["LOYALTY_STORE_SECRET_FILE"] ?? file.string("hq.store_secret_file")
             ?? "/etc/loyalty-agent/store-secret"
-        var settings = SyncSettings(headOfficeURL: url, storeId: storeId, secret: try SyncSettings.readSecret(path: secretPath))
+        var settings = SyncSettings(
+            headOfficeURL: url, storeId: storeId, secret: try SyncSettings.readSecret(path: secretPath))
         settings.secretFile = secretPath
         settings.certificateAuthorityFile = hqCaFile ?? environment["LOYALTY_HQ_CA_FILE"] ?? file.string("hq.ca_file")
         return settings
     }
 
     /// A sync client for one command's run; its HTTP client (when it has its own) is shut down after.
+    /// Before `enroll` or `cards add`: head office is asked for the cards this till does not know (another store's
+    /// members under `--pull-scope store`), within 5 s. Unreachable, the till decides alone as offline; a refusal
+    /// (a wrong secret, a revoked store) is said on standard error, so it is not taken for being offline.
+    func learnBeforeDeciding(ledger: LedgerDatabase, cards: [CardNumber]) async {
+        guard headOfficeConfigured else { return }
+        do {
+            try await Self.withClient(ledger: ledger, settings: settings(for: ledger)) {
+                try await $0.learnMembersIfUnknown(cards: cards)
+            }
+        } catch SyncFailure.refused(_, let code, let message) {
+            Printer.err(
+                "loyalty-agent: head office refused to say whether it knows the card (\(code): \(message)); "
+                    + "this till decided alone")
+        } catch {
+            // Offline: the till decides alone, as it always did.
+        }
+    }
+
     static func withClient<T>(
         ledger: LedgerDatabase, settings: SyncSettings, _ body: (SyncClient) async throws -> T
     ) async throws -> T {
@@ -86,7 +117,8 @@ struct SyncOptions: ParsableArguments {
 
 struct Sync: AsyncLedgerCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Push the entries head office has not acknowledged, pull member balances and blocked cards; print what moved.",
+        abstract:
+            "Push the entries head office has not acknowledged, pull member balances and blocked cards; print what moved.",
         discussion: "Exit 4 when head office is unreachable: nothing is lost, the entries stay in the outbox.")
 
     @OptionGroup var sync: SyncOptions
@@ -140,11 +172,11 @@ struct Sync: AsyncLedgerCommand {
     }
 
     static func describe(_ report: SyncReport, ledger: LedgerDatabase) -> String {
-            """
-                Synced store \(ledger.storeId) with head office: pushed \(report.pushedEntries) entries in \(report.batches) batches\
-                \(report.duplicateEntries > 0 ? " (\(report.duplicateEntries) already there)" : ""); acknowledged up to \(report.acknowledgedSeq); \
-                \(report.backlog) still waiting. Pulled \(report.membersUpdated) member updates and \(report.blockedCards) blocked cards.
-                """ + (report.headOfficeClockAheadSeconds.map { Self.clockWarning(headOfficeAheadSeconds: $0) } ?? "")
+        """
+        Synced store \(ledger.storeId) with head office: pushed \(report.pushedEntries) entries in \(report.batches) batches\
+        \(report.duplicateEntries > 0 ? " (\(report.duplicateEntries) already there)" : ""); acknowledged up to \(report.acknowledgedSeq); \
+        \(report.backlog) still waiting. Pulled \(report.membersUpdated) member updates and \(report.blockedCards) blocked cards.
+        """ + (report.headOfficeClockAheadSeconds.map { Self.clockWarning(headOfficeAheadSeconds: $0) } ?? "")
     }
 }
 
@@ -152,18 +184,21 @@ extension Sync {
     /// Said after a sync signed by head office's clock: the till's own clock is off (its sales keep its times).
     static func clockWarning(headOfficeAheadSeconds: Int64) -> String {
         let minutes = max(1, headOfficeAheadSeconds.magnitude / 60)
-        return "\nThis till's clock is \(minutes) min \(headOfficeAheadSeconds > 0 ? "behind" : "ahead of") head office's: "
+        return
+            "\nThis till's clock is \(minutes) min \(headOfficeAheadSeconds > 0 ? "behind" : "ahead of") head office's: "
             + "synced and dating entries by head office's clock; set the till's clock right (NTP)."
     }
 }
 
 struct Daemon: AsyncLedgerCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the sync loop: sync every --interval seconds; on failure back off (exponential, jittered, capped).",
+        abstract:
+            "Run the sync loop: sync every --interval seconds; on failure back off (exponential, jittered, capped).",
         discussion: "Stops on SIGTERM or SIGINT. Each attempt is logged as one JSON line on stdout.")
 
     @OptionGroup var sync: SyncOptions
-    @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double = 30
+    @Option(help: ArgumentHelp("Seconds between syncs when all is well.", valueName: "seconds")) var interval: Double =
+        30
     @Option(help: ArgumentHelp("Longest wait between retries.", valueName: "seconds")) var maxBackoff: Double = 300
     @OptionGroup var global: GlobalOptions
 
