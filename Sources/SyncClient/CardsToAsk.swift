@@ -24,6 +24,8 @@ extension SyncClient {
 extension SyncClient {
     /// How long in all a cashier waits for head office before a till decides alone.
     public static let learningTimeoutSeconds: Int64 = 5
+    /// Pages a cashier's pull reads at most (500 members each); a till further behind waits for its regular sync.
+    static let learningMaximumPages = 20
 
     /// Before a decision only head office can inform (enrolling a card, adding one, a return of another store's
     /// sale): when this till does not know some of `cards`, head office is asked for them and a pull brings their
@@ -37,12 +39,7 @@ extension SyncClient {
         quick.requestTimeoutSeconds = min(settings.requestTimeoutSeconds, Self.learningTimeoutSeconds)
         let client = SyncClient(ledger: ledger, settings: quick, http: http)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                var report = SyncReport(
-                    pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0,
-                    membersUpdated: 0, blockedCards: 0, cursor: 0)
-                try await client.pull(into: &report)
-            }
+            group.addTask { try await client.pullWhole(maximumPages: Self.learningMaximumPages) }
             // The whole wait is bounded, not each request (found by attack: 13.6 s with a slow head office).
             group.addTask {
                 try await Task.sleep(for: .seconds(Self.learningTimeoutSeconds))

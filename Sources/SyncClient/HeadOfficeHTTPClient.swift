@@ -6,7 +6,7 @@ public enum HeadOfficeHTTPClient {
     /// A client for head office: it trusts `settings.certificateAuthorityFile` (a private CA's PEM) or
     /// else the system's roots, and never follows a redirect (a redirect could lead the store's signed
     /// entries to plain http, or to another host). The caller shuts it down.
-    /// - Parameter failFast: no connection retries inside one attempt, 10 s to connect (the daemon's
+    /// - Parameter failFast: no connection retries inside one attempt, 10 s to connect at most (the daemon's
     ///   loop backs off between attempts instead; a command reports an unreachable head office at once).
     public static func make(for settings: SyncSettings, failFast: Bool) throws(SyncFailure) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
@@ -16,7 +16,9 @@ public enum HeadOfficeHTTPClient {
         configuration.timeout.read = .seconds(settings.requestTimeoutSeconds)
         if failFast {
             configuration.connectionPool.retryConnectionEstablishment = false
-            configuration.timeout.connect = .seconds(10)
+            // Never beyond the request's own deadline (a cashier's 5 s wait for head office included: found by attack,
+            // shutting the client down waited out a 10 s connect to a port that drops connections).
+            configuration.timeout.connect = .seconds(min(10, settings.requestTimeoutSeconds))
         }
         if let path = settings.certificateAuthorityFile {
             let roots: [NIOSSLCertificate]

@@ -111,19 +111,7 @@ public struct SyncClient: Sendable {
         var storeTillMarks: [String: Int64]?
         var cursor = try ledger.syncPosition().cursor
         for _ in 0..<settings.maximumBatchesPerRun {
-            // Our mark tells head office when its history was rewound (restored): it then starts a new epoch.
-            let mark = try ledger.syncPosition().acknowledgedSeq
-            let page: UpdatesPage = try await send(
-                .GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)&acknowledged=\(mark)", body: Data(),
-                gzip: false)
-            // Figures from the wire are bounded before they reach the ledger (a till adds its own points to them).
-            if let wild = page.members.first(where: { $0.balance.magnitude > Self.maximumBalanceMagnitude }) {
-                throw SyncFailure.refused(
-                    status: 200, code: "balance_out_of_range",
-                    message:
-                        "head office sent a balance of \(wild.balance) points, beyond any real one; nothing was applied"
-                )
-            }
+            let page = try await fetchPage(since: cursor)
             // The first page's marks: read before any of the pull's snapshots, so they hold at least that much.
             if storeTillMarks == nil { storeTillMarks = page.storeTillMarks }
             // A new epoch: head office's history was rewound, the cursor means nothing there. From 0.
@@ -138,42 +126,7 @@ public struct SyncClient: Sendable {
                 cursor = scopeCursor
                 continue
             }
-            try ledger.applyHeadOfficeUpdates(
-                members: page.members.map {
-                    HeadOfficeSnapshot(
-                        cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor,
-                        includesStoreSeq: $0.includesStoreSeq, flags: $0.flags ?? [], purchases: $0.purchases,
-                        headOfficeEntries: ($0.headOfficeEntries ?? []).compactMap { entry in
-                            EntryKind(rawValue: entry.kind).map {
-                                HeadOfficeIssuedEntry(
-                                    id: entry.id, kind: $0, points: entry.points, reason: entry.reason,
-                                    atMilliseconds: entry.createdAtMilliseconds)
-                            }
-                        },
-                        coupons: ($0.coupons ?? []).map {
-                            HeadOfficeCoupon(
-                                code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion,
-                                issuedAtMilliseconds: $0.issuedAtMilliseconds)
-                        },
-                        rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday,
-                        enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
-                        dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card,
-                        salesSinceEnrolment: $0.salesSinceEnrolment, name: $0.name)
-                },
-                blockedCards: page.blockedCards, unblockedCards: page.unblockedCards ?? [], cursor: page.cursor,
-                programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })
-            // Ranges head office refuses to validate are not adopted: the till keeps what it had.
-            if (try? CardScanRules(memberRanges: page.memberRanges ?? []).validated()) != nil {
-                try ledger.setHeadOfficeMemberRanges(page.memberRanges)
-            }
-            report.membersUpdated += page.members.count
-            report.blockedCards += page.blockedCards.count
-            // Head office's mark is authoritative: after a restore it may ask to resend, and a rewound
-            // mark resets the cursor (the ledger does both in one transaction).
-            report.acknowledgedSeq = try ledger.acknowledge(upTo: page.acknowledgedSeq)
-            let position = try ledger.syncPosition()
-            report.backlog = position.backlog
-            cursor = position.cursor
+            cursor = try apply(page, into: &report)
             if !page.more && cursor == page.cursor {
                 // Every page read: the store's other tills' entries up to the first page's marks are in the snapshots.
                 if let storeTillMarks { try ledger.recordCompletedHeadOfficePull(storeTillMarks: storeTillMarks) }
@@ -181,6 +134,91 @@ public struct SyncClient: Sendable {
             }
         }
         report.cursor = cursor
+    }
+
+    /// A pull whose pages are all fetched before any is applied, so one cut short (a cashier's deadline) applies
+    /// nothing (found by attack: at a till of a store with a hub, a pull cut after its first page counted another
+    /// till's sale twice, in the snapshot and from the hub, until the next whole pull). At most `maximumPages`; a till
+    /// further behind, a new epoch or a new scope is left to the regular sync.
+    func pullWhole(maximumPages: Int) async throws {
+        precondition(maximumPages > 0, "a pull reads at least one page")
+        try await askForCardsNewToThisTill()
+        let held = try ledger.headOfficeEpochAndPullScope()
+        guard let epoch = held.epoch else { return }
+        var cursor = try ledger.syncPosition().cursor
+        var pages: [UpdatesPage] = []
+        for _ in 0..<maximumPages {
+            let page = try await fetchPage(since: cursor)
+            guard page.epoch == epoch, (page.pullScope ?? held.scope) == held.scope else { return }
+            pages.append(page)
+            if !page.more { break }
+            cursor = page.cursor
+        }
+        guard let last = pages.last, !last.more else { return }
+        var report = SyncReport(
+            pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
+            blockedCards: 0, cursor: 0)
+        for page in pages { cursor = try apply(page, into: &report) }
+        if cursor == last.cursor, let marks = pages[0].storeTillMarks {
+            try ledger.recordCompletedHeadOfficePull(storeTillMarks: marks)
+        }
+    }
+
+    /// One page of head office's changes since `cursor`, its figures checked.
+    func fetchPage(since cursor: Int64) async throws -> UpdatesPage {
+        // Our mark tells head office when its history was rewound (restored): it then starts a new epoch.
+        let mark = try ledger.syncPosition().acknowledgedSeq
+        let page: UpdatesPage = try await send(
+            .GET, path: "/v1/stores/\(settings.storeId)/updates?since=\(cursor)&acknowledged=\(mark)", body: Data(),
+            gzip: false)
+        // Figures from the wire are bounded before they reach the ledger (a till adds its own points to them).
+        if let wild = page.members.first(where: { $0.balance.magnitude > Self.maximumBalanceMagnitude }) {
+            throw SyncFailure.refused(
+                status: 200, code: "balance_out_of_range",
+                message:
+                    "head office sent a balance of \(wild.balance) points, beyond any real one; nothing was applied")
+        }
+        return page
+    }
+
+    /// Applies one page to the ledger; returns the ledger's cursor after it.
+    func apply(_ page: UpdatesPage, into report: inout SyncReport) throws -> Int64 {
+        try ledger.applyHeadOfficeUpdates(
+            members: page.members.map {
+                HeadOfficeSnapshot(
+                    cards: $0.cards, balance: $0.balance, tier: $0.tier, rollingSpendMinor: $0.rollingSpendMinor,
+                    includesStoreSeq: $0.includesStoreSeq, flags: $0.flags ?? [], purchases: $0.purchases,
+                    headOfficeEntries: ($0.headOfficeEntries ?? []).compactMap { entry in
+                        EntryKind(rawValue: entry.kind).map {
+                            HeadOfficeIssuedEntry(
+                                id: entry.id, kind: $0, points: entry.points, reason: entry.reason,
+                                atMilliseconds: entry.createdAtMilliseconds)
+                        }
+                    },
+                    coupons: ($0.coupons ?? []).map {
+                        HeadOfficeCoupon(
+                            code: $0.code, status: $0.status, ruleVersion: $0.ruleVersion,
+                            issuedAtMilliseconds: $0.issuedAtMilliseconds)
+                    },
+                    rollingPointsEarned: $0.rollingPointsEarned, birthday: $0.birthday,
+                    enrolledAtMilliseconds: $0.enrolledAtMilliseconds,
+                    dayPointsDay: $0.dayPointsDay, dayPoints: $0.dayPoints, firstCard: $0.card,
+                    salesSinceEnrolment: $0.salesSinceEnrolment, name: $0.name)
+            },
+            blockedCards: page.blockedCards, unblockedCards: page.unblockedCards ?? [], cursor: page.cursor,
+            programs: (page.programs ?? []).map { (version: $0.version, document: $0.document) })
+        // Ranges head office refuses to validate are not adopted: the till keeps what it had.
+        if (try? CardScanRules(memberRanges: page.memberRanges ?? []).validated()) != nil {
+            try ledger.setHeadOfficeMemberRanges(page.memberRanges)
+        }
+        report.membersUpdated += page.members.count
+        report.blockedCards += page.blockedCards.count
+        // Head office's mark is authoritative: after a restore it may ask to resend, and a rewound
+        // mark resets the cursor (the ledger does both in one transaction).
+        report.acknowledgedSeq = try ledger.acknowledge(upTo: page.acknowledgedSeq)
+        let position = try ledger.syncPosition()
+        report.backlog = position.backlog
+        return position.cursor
     }
 
     /// Sends one signed request and decodes the answer, mapping failures to ``SyncFailure``.

@@ -157,8 +157,8 @@ extension LedgerDatabase {
         guard let row = found else {
             throw LoyaltyError.refused(
                 "unknown_card",
-                "card \(card.masked) is not enrolled at this till: a member of another store is asked for at the next "
-                    + "sync (`loyalty-agent sync`); a new member is enrolled with `loyalty-agent enroll CARD`")
+                "card \(card.masked) is not enrolled at this till: if head office knows it (a member who joined elsewhere), "
+                    + "the till learns it at its next sync; a new member is enrolled first")
         }
         let memberId = row.memberId
         // Members merged into this one here (a card sold as unknown, then added to the member) are theirs.

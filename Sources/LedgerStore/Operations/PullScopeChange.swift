@@ -1,6 +1,15 @@
 import GRDB
 
 extension LedgerDatabase {
+    /// Head office's epoch and pull scope as this till last adopted them (`chain` when never told); nil epoch: never
+    /// pulled.
+    public func headOfficeEpochAndPullScope() throws -> (epoch: String?, scope: String) {
+        try read { db in
+            let meta = try syncMeta(db)
+            return (meta["hq_epoch"], meta["hq_pull_scope"] ?? "chain")
+        }
+    }
+
     /// Adopts the pull scope a page names (`chain` or `store`; nil: a head office that does not say, nothing
     /// changes) and returns the cursor to pull from. When the scope changes the pull starts again from 0: members
     /// changed before the cursor were never sent under the other scope. From `chain` to `store`, the members this

@@ -87,7 +87,9 @@ struct SyncOptions: ParsableArguments {
     func learnBeforeDeciding(ledger: LedgerDatabase, cards: [CardNumber]) async {
         guard headOfficeConfigured else { return }
         do {
-            try await Self.withClient(ledger: ledger, settings: settings(for: ledger)) {
+            var quick = try settings(for: ledger)
+            quick.requestTimeoutSeconds = min(quick.requestTimeoutSeconds, SyncClient.learningTimeoutSeconds)
+            try await Self.withClient(ledger: ledger, settings: quick) {
                 try await $0.learnMembersIfUnknown(cards: cards)
             }
         } catch SyncFailure.refused(_, let code, let message) {
