@@ -156,6 +156,39 @@ import Testing
         #expect(try till.verify().ok)
     }
 
+    /// Found by attack: a pull cut short after a page whose snapshot already held till 2's sale counted that sale
+    /// twice (in the snapshot and from the hub) until the next whole pull, and it could be spent with the hub out of
+    /// reach. A snapshot holds the other tills' entries up to its pull's marks, whole pull or not.
+    @Test func aSnapshotFromAPullCutShortHoldsTheOtherTillsEntriesUpToItsMarks() throws {
+        let folder = TemporaryFolder()
+        let till = try LedgerDatabase(path: folder.file("till.db"), creating: .init(storeId: "0042.3"))
+        let card = try CardNumber("2900000777774")
+        let other = try CardNumber("2900000123458")
+        for enrolled in [card, other] { _ = try till.enroll(card: enrolled, name: nil, birthday: nil) }
+        try till.applyHubUpdates(
+            entries: [record("0042.2", 1, points: 50), record("0042.2", 2, points: 7, card: other.value)],
+            cursor: 2, hubAcknowledged: nil, storeTills: nil)
+        #expect(try till.lookup(card: card)?.balance == 50, "till 2's sale, through the hub")
+        // The first page of a pull brings the member's snapshot holding that sale; the pull stops there.
+        try till.applyHeadOfficeUpdates(
+            members: [
+                HeadOfficeSnapshot(
+                    cards: [card.value], balance: 50, tier: "base", rollingSpendMinor: 0, includesStoreSeq: 2)
+            ],
+            blockedCards: [], cursor: 5, storeTillMarks: ["0042.2": 1])
+        #expect(try till.lookup(card: card)?.balance == 50, "counted once")
+        #expect(try till.member(card: card).balance == 50)
+        #expect {
+            _ = try till.redeem(card: card, points: 51, receipt: ReceiptReference("R1"))
+        } throws: { ($0 as? LoyaltyError)?.code == "over_balance" }
+        // A member the cut pull did not bring still counts till 2's entries.
+        #expect(try till.lookup(card: other)?.balance == 7)
+        // Its next whole pull: the store's marks hold, the members' own are no longer needed.
+        try till.recordCompletedHeadOfficePull(storeTillMarks: ["0042.2": 2])
+        #expect(try till.lookup(card: card)?.balance == 50)
+        #expect(try till.verify().ok)
+    }
+
     /// A member enrolled at till 2 while the WAN is down is known at till 3 through the hub, with the points
     /// earned at till 2 (and no more).
     @Test func aMemberEnrolledAtAnotherTillOfTheStoreIsKnownHere() throws {

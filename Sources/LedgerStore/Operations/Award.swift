@@ -387,7 +387,7 @@ extension LedgerDatabase {
                          AND r.seq > IFNULL((SELECT includes_store_seq FROM member_snapshots WHERE member_id = ?1), 0)), 0)
              + IFNULL((SELECT SUM(p.points) FROM store_peer_entries p JOIN cards c ON c.number = p.card
                        WHERE c.member_id = ?1 AND p.kind = 'earn' AND p.created_at_ms >= ?2
-                         AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0)), 0)
+                         AND \(LedgerDatabase.notInSnapshot("p", member: "c.member_id"))), 0)
         """
 }
 

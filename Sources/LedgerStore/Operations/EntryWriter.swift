@@ -318,7 +318,7 @@ extension LedgerDatabase {
                IFNULL(SUM(CASE WHEN p.kind IN ('earn', 'bonus') OR (p.kind = 'reverse' AND p.points < 0) THEN p.points ELSE 0 END), 0)
         FROM store_peer_entries p JOIN cards c ON c.number = p.card
         WHERE c.member_id = ?1 AND p.created_at_ms > ?2
-          AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0)
+          AND \(LedgerDatabase.notInSnapshot("p", member: "c.member_id"))
         """
     static let keepRolling = """
         UPDATE members SET local_rolling_after_seq = ?, local_rolling_from_ms = ?, local_rolling_oldest_ms = ?,

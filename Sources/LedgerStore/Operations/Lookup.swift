@@ -76,7 +76,7 @@ extension LedgerDatabase {
         peers: """
             + (SELECT IFNULL(SUM(p.points), 0) FROM store_peer_entries p JOIN cards pc ON pc.number = p.card
                   WHERE pc.member_id = m.id
-                    AND p.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = p.ledger), 0))
+                    AND \(LedgerDatabase.notInSnapshot("p", member: "pc.member_id")))
             - \(LedgerDatabase.withheldCorrections(member: "m.id"))
             """)
 }

@@ -291,7 +291,7 @@ extension LedgerDatabase {
     /// here), blocked cards, and the cursor for the next pull — all in one transaction.
     public func applyHeadOfficeUpdates(
         members: [HeadOfficeSnapshot], blockedCards: [String], unblockedCards: [String] = [], cursor: Int64,
-        programs: [(version: Int, document: String)] = [],
+        programs: [(version: Int, document: String)] = [], storeTillMarks: [String: Int64]? = nil,
         at now: Date = Date()
     ) throws {
         try write { db in
@@ -311,6 +311,18 @@ extension LedgerDatabase {
                 let cards = snapshot.cards.compactMap { try? CardNumber($0).value }
                 guard !cards.isEmpty else { continue }
                 let memberId = try memberId(forAnyOf: cards, headOfficeFirstCard: snapshot.firstCard, at: millis, db)
+                // The store's other tills' entries up to the pull's marks are in this snapshot, even if the pull is cut
+                // short before its end (found by attack: a till of a store with a hub counted another till's sale
+                // twice, in the snapshot and from the hub, and spent it with the hub out of reach).
+                for (ledger, seq) in storeTillMarks ?? [:] where ledger != storeId {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO member_peer_marks (member_id, ledger, head_office_seq) VALUES (?, ?, ?)
+                            ON CONFLICT (member_id, ledger) DO UPDATE
+                            SET head_office_seq = MAX(head_office_seq, excluded.head_office_seq)
+                            """,
+                        arguments: [memberId, ledger, max(0, seq)])
+                }
                 // Head office knows the member: its balance is vouched for from now on.
                 try db.execute(
                     sql: "UPDATE members SET provisional = 0 WHERE id = ? AND provisional = 1", arguments: [memberId])

@@ -513,6 +513,17 @@ enum LedgerSchema {
             try db.execute(
                 sql: "CREATE TABLE cards_to_ask (card TEXT PRIMARY KEY, noted_at_ms INTEGER NOT NULL) WITHOUT ROWID")
         }
+        migrator.registerMigration("v29-member-peer-marks") { db in
+            // The store's other tills' marks as of the pull that brought each member's snapshot: a pull cut short holds
+            // them for the members it applied (the store's marks are set only by a whole pull).
+            try db.execute(
+                sql: """
+                    CREATE TABLE member_peer_marks (
+                        member_id INTEGER NOT NULL, ledger TEXT NOT NULL, head_office_seq INTEGER NOT NULL,
+                        PRIMARY KEY (member_id, ledger)
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 }

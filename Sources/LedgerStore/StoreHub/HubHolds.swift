@@ -133,7 +133,7 @@ extension LedgerDatabase {
                 SELECT IFNULL(SUM(h.points), 0) FROM hub_entries h JOIN cards c ON c.number = h.card
                 WHERE c.member_id = ? AND h.ledger <> ?
                   AND h.ledger NOT IN (SELECT ledger FROM hub_ledgers WHERE refused IS NOT NULL)
-                  AND h.seq > IFNULL((SELECT m.head_office_seq FROM store_peer_marks m WHERE m.ledger = h.ledger), 0)
+                  AND \(Self.notInSnapshot("h", member: "c.member_id"))
                 """
         ).firstRow([.integer(memberId), .text(storeId)]) { $0.int64(0) } ?? 0
     }

@@ -151,6 +151,8 @@ extension LedgerDatabase {
                     """,
                 arguments: [Date().millisecondsSince1970 - 2 * 86_400_000])
             try db.execute(sql: "DELETE FROM store_peer_marks")
+            // A whole pull's marks are at least any earlier pull's: the members' own are no longer needed.
+            try db.execute(sql: "DELETE FROM member_peer_marks")
             for (ledger, seq) in marks where ledger != own {
                 try db.execute(
                     sql: "INSERT INTO store_peer_marks (ledger, head_office_seq) VALUES (?, ?)",
@@ -192,9 +194,21 @@ extension LedgerDatabase {
             sql: """
                 SELECT IFNULL(SUM(p.points), 0) - \(Self.withheldCorrections(member: "?1"))
                 FROM store_peer_entries p JOIN cards c ON c.number = p.card
-                WHERE c.member_id = ?1 AND p.seq > IFNULL((SELECT m.head_office_seq FROM store_peer_marks m WHERE m.ledger = p.ledger), 0)
+                WHERE c.member_id = ?1 AND \(Self.notInSnapshot("p", member: "c.member_id"))
                 """
         ).firstRow([.integer(memberId)]) { $0.int64(0) } ?? 0
+    }
+
+    /// SQL: whether the store's other till's entry `entry` (an alias with `seq` and `ledger`) on a card of member `member`
+    /// is one head office's snapshot at this till does not hold yet: above the marks of the last whole pull, and above
+    /// those of the pull that brought the member's snapshot (``applyHeadOfficeUpdates``: a pull cut short).
+    static func notInSnapshot(_ entry: String, member: String) -> String {
+        """
+        \(entry).seq > MAX(
+            IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = \(entry).ledger), 0),
+            IFNULL((SELECT q.head_office_seq FROM member_peer_marks q
+                    WHERE q.member_id = \(member) AND q.ledger = \(entry).ledger), 0))
+        """
     }
 
     /// SQL: head office's positive corrections (`reconcile:…`) of the member `member` that reached this till after
@@ -210,7 +224,7 @@ extension LedgerDatabase {
                   AND h.received_at >= (
                       SELECT MIN(w.created_at_ms) FROM store_peer_entries w JOIN cards wc ON wc.number = w.card
                       WHERE wc.member_id = \(member)
-                        AND w.seq > IFNULL((SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = w.ledger), 0))), 0)
+                        AND \(notInSnapshot("w", member: "wc.member_id")))), 0)
         """
     }
 
