@@ -126,7 +126,8 @@ public struct SyncClient: Sendable {
                 cursor = scopeCursor
                 continue
             }
-            cursor = try apply(page, into: &report, storeTillMarks: storeTillMarks)
+            // Each page's snapshots hold the other tills' entries up to the page's own marks (read with them).
+            cursor = try apply(page, into: &report, storeTillMarks: page.storeTillMarks ?? storeTillMarks)
             if !page.more && cursor == page.cursor {
                 // Every page read: the store's other tills' entries up to the first page's marks are in the snapshots.
                 if let storeTillMarks { try ledger.recordCompletedHeadOfficePull(storeTillMarks: storeTillMarks) }
@@ -158,7 +159,7 @@ public struct SyncClient: Sendable {
         var report = SyncReport(
             pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
             blockedCards: 0, cursor: 0)
-        for page in pages { cursor = try apply(page, into: &report, storeTillMarks: pages[0].storeTillMarks) }
+        for page in pages { cursor = try apply(page, into: &report, storeTillMarks: page.storeTillMarks) }
         if cursor == last.cursor, let marks = pages[0].storeTillMarks {
             try ledger.recordCompletedHeadOfficePull(storeTillMarks: marks)
         }
@@ -181,8 +182,8 @@ public struct SyncClient: Sendable {
         return page
     }
 
-    /// Applies one page to the ledger, its snapshots holding the store's other tills' entries up to the pull's first
-    /// page's `storeTillMarks`; returns the ledger's cursor after it.
+    /// Applies one page to the ledger, its snapshots holding the store's other tills' entries up to the page's
+    /// `storeTillMarks`; returns the ledger's cursor after it.
     func apply(_ page: UpdatesPage, into report: inout SyncReport, storeTillMarks: [String: Int64]?) throws -> Int64 {
         try ledger.applyHeadOfficeUpdates(
             members: page.members.map {

@@ -138,6 +138,53 @@ import Testing
         }
     }
 
+    /// `POST /v1/stores/{id}/asked-cards` from outside: every bad body gets a clear 4xx and changes nothing; a bank
+    /// card number is refused without being echoed; only a signed store's own path is served.
+    @Test(arguments: Driver.allCases)
+    func askedCardsRefuseBadInputWithAClearError(_ driver: Driver) async throws {
+        let alice = "2900000777774"
+        try await Harness.withStore(driver) { store in
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: id, now: Self.now) }
+            try await Self.earn(store, "A", seq: 1, card: alice, points: 40)
+            try await Harness.withServer(store) { base in
+                let path = "/v1/stores/B/asked-cards"
+                func post(
+                    _ json: String, store: String = "B", secret: String = "B", sign: Bool = true
+                ) async throws
+                    -> (status: Int, body: [String: Any])
+                {
+                    try await Harness.request(
+                        base, method: .POST, path: path, body: Data(json.utf8), storeId: store, secret: secret,
+                        sign: sign)
+                }
+                let cases: [(String, Int, String)] = [
+                    ("{}", 400, "bad_json"), ("[]", 400, "bad_json"), (#"{"cards": []}"#, 400, "bad_cards"),
+                    (#"{"cards": ["29\u0000"]}"#, 400, "bad_cards"), (#"{"cards": ["٢٩٠٠"]}"#, 400, "bad_cards"),
+                    (#"{"cards": ["\#(String(repeating: "9", count: 65))"]}"#, 400, "bad_cards"),
+                    (
+                        "{\"cards\": [\(Array(repeating: "\"29\"", count: 101).joined(separator: ","))]}", 400,
+                        "bad_cards"
+                    ),
+                    (#"{"cards": ["4111111111111111"]}"#, 400, "payment_card"),
+                    (#"{"cards": "\#(String(repeating: "x", count: 20_000))"}"#, 413, "too_large"),
+                ]
+                for (index, (json, status, code)) in cases.enumerated() {
+                    let answer = try await post(json)
+                    #expect(
+                        answer.status == status && answer.body["error"] as? String == code, "case \(index): \(answer)")
+                    #expect(!"\(answer.body)".contains("4111111111111111"))
+                }
+                #expect(try await post(#"{"cards": ["\#(alice)"]}"#, sign: false).status == 401)
+                #expect(try await post(#"{"cards": ["\#(alice)"]}"#, secret: "guess").status == 401)
+                #expect(try await post(#"{"cards": ["\#(alice)"]}"#, store: "A", secret: "A").status == 403)
+                #expect(try await Self.pullAll(store, ledger: "B", since: 0, scope: .store).members.isEmpty)
+                let asked = try await post(#"{"cards": ["\#(alice)", "2900000123458"]}"#)
+                #expect(asked.status == 200 && asked.body["known"] as? [String] == [alice], "\(asked)")
+                #expect(try await Self.pullAll(store, ledger: "B", since: 0, scope: .store).members == [alice: 40])
+            }
+        }
+    }
+
     /// Property: from any cursor, a store's pull with `store` scope brings exactly the chain scope's members that the
     /// store has served (an entry from one of its tills, on any card of the member, before or after a merge), with
     /// the same balances; random entries at three stores' tills, head-office adjustments and merges.

@@ -179,11 +179,9 @@ public struct HeadOfficeAPI: Sendable {
             return response
         }
         do {
-            // A till of a store with several: its store's other tills' marks, read before the snapshots.
-            let tillMarks = try await tills.marksOfOtherTills(of: storeId, in: store)
+            // (A till of a store with several gets its store's other tills' marks with the page, read with its snapshots.)
             var page = try await store.updates(
                 storeId: storeId, since: since, storeAcknowledged: storeAcknowledged, scope: pullScope, now: clock())
-            page.storeTillMarks = tillMarks
             page.pullScope = pullScope.rawValue
             return stampedWithTheTime(APIResponse.json(.ok, page))
         } catch let refusal as IngestRefusal {

@@ -631,13 +631,26 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 if isBlocked { blocked.append(card) } else { unblocked.append(card) }
                 if !more { newCursor = max(newCursor, version) }
             }
-            return UpdatesPage(
+            var updates = UpdatesPage(
                 members: page.map(\.0), blockedCards: blocked, unblockedCards: unblocked.isEmpty ? nil : unblocked,
                 cursor: newCursor, more: more,
                 acknowledgedSeq: acknowledged,
                 epoch: try await Self.epoch(connection, logger),
                 memberRanges: try await Self.memberRanges(connection, logger),
                 programs: PublishedProgram.releases(published, now: now))
+            // The store's other tills' marks, read in the snapshots' own transaction: they hold exactly those entries.
+            if let prefix = LedgerPrefixQueries.otherTillsPrefix(of: storeId) {
+                var bindings = PostgresBindings()
+                bindings.append(prefix)
+                var marks: [String: Int64] = [:]
+                for try await (id, mark) in try await connection.query(
+                    PostgresQuery(unsafeSQL: LedgerPrefixQueries.marks(prefix: "$1::text"), binds: bindings), logger: logger
+                ).decode((String, Int64).self) where id != storeId {
+                    marks[id] = mark
+                }
+                updates.storeTillMarks = marks
+            }
+            return updates
         }
     }
 

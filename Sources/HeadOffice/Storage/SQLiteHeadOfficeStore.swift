@@ -485,13 +485,17 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             var more = false
             if keys.count == limit, let last = keys.last {
                 keys += try feed(
-                    MemberStores.restOfVersion(scope, store: "?1", version: "?2", afterMember: "?3"), [last.version, last.id])
-                more = try Bool.fetchOne(
-                    db.cachedStatement(sql: MemberStores.anyAfter(scope, store: "?1", version: "?2")),
-                    arguments: [store, last.version]) ?? false
+                    MemberStores.restOfVersion(scope, store: "?1", version: "?2", afterMember: "?3"),
+                    [last.version, last.id])
+                more =
+                    try Bool.fetchOne(
+                        db.cachedStatement(sql: MemberStores.anyAfter(scope, store: "?1", version: "?2")),
+                        arguments: [store, last.version]) ?? false
             }
             let memberRow = try db.cachedStatement(
-                sql: "SELECT first_card, balance, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE id = ?")
+                sql:
+                    "SELECT first_card, balance, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE id = ?"
+            )
             let rows = try keys.map { key in (key.id, try Row.fetchOne(memberRow, arguments: [key.id])!) }
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try Self.programs(db)
@@ -536,13 +540,23 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 arguments: [cursor, blockedCeiling])
             if !more { newCursor = max(newCursor, changed.last.map { $0["version"] as Int64 } ?? cursor) }
             let unblocked: [String] = changed.filter { !($0["blocked"] as Bool) }.map { $0["card"] }
-            return UpdatesPage(
+            var updates = UpdatesPage(
                 members: members, blockedCards: changed.filter { $0["blocked"] as Bool }.map { $0["card"] },
                 unblockedCards: unblocked.isEmpty ? nil : unblocked, cursor: newCursor, more: more,
                 acknowledgedSeq: acknowledged, epoch: try Self.epoch(db),
                 memberRanges: MemberRangeSetting.decode(
                     try String.fetchOne(db, sql: "SELECT value FROM hq_settings WHERE key = 'member_ranges'")),
                 programs: PublishedProgram.releases(published, now: now))
+            // The store's other tills' marks, read in the snapshots' own transaction: they hold exactly those entries.
+            if let prefix = LedgerPrefixQueries.otherTillsPrefix(of: storeId) {
+                var marks: [String: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: LedgerPrefixQueries.marks(prefix: "?1"), arguments: [prefix])
+                where row[0] as String != storeId {
+                    marks[row[0]] = row[1]
+                }
+                updates.storeTillMarks = marks
+            }
+            return updates
         }
     }
 

@@ -29,4 +29,10 @@ enum LedgerPrefixQueries {
     static func marks(prefix: String) -> String {
         "SELECT id, acknowledged_seq FROM hq_stores WHERE substr(id, 1, length(\(prefix))) = \(prefix)"
     }
+
+    /// The prefix of `ledger`'s store's tills (`0042.` for `0042.3`); nil for a store's one box.
+    static func otherTillsPrefix(of ledger: String) -> String? {
+        guard let identity = TillIdentity(ledgerName: ledger), identity.till != nil else { return nil }
+        return identity.storeId + "."
+    }
 }

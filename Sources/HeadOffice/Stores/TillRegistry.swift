@@ -26,16 +26,6 @@ final class TillRegistry: Sendable {
             revoked: storeCredentials.revoked || own?.revoked == true)
     }
 
-    /// Head office's acknowledged sequence of every other ledger of `ledgerName`'s store (nil for a store's
-    /// one box): a till counts the entries of the store's other tills the hub relayed until its snapshots
-    /// hold them, and these marks, read before the snapshots, say which they hold.
-    func marksOfOtherTills(of ledgerName: String, in store: any HeadOfficeStore) async throws -> [String: Int64]? {
-        guard let identity = TillIdentity(ledgerName: ledgerName), identity.till != nil else { return nil }
-        var marks = try await store.acknowledgedMarks(ofLedgersStartingWith: identity.storeId + ".")
-        marks[ledgerName] = nil
-        return marks
-    }
-
     /// Registers a till's ledger the first time it is seen (after its signature was verified).
     func joinIfNew(ledgerName: String, in store: any HeadOfficeStore, now: Date) async throws {
         guard let identity = TillIdentity(ledgerName: ledgerName), let till = identity.till else { return }

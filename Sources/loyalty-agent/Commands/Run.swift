@@ -88,80 +88,88 @@ struct Run: AsyncParsableCommand {
         // (no secret file, no store id, plain http beyond loopback, a bad URL) stops start-up with the reason.
         let syncSettings = sync.headOfficeConfigured ? try sync.settings(for: ledger) : nil
         let syncHTTP = try syncSettings.map { try HeadOfficeHTTPClient.make(for: $0, failFast: true) }
-        let syncClient = syncSettings.flatMap { settings in
-            syncHTTP.map { SyncClient(ledger: ledger, settings: settings, http: $0) }
-        }
-        var api = PointOfSaleRouter(
-            ledger: ledger, scans: scans, board: board, metrics: metrics,
-            facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil),
-            apiToken: tokenFile
-        ) {
-            (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
-        }
-        let storeHub = try storeHubServices(
-            ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
-            serverLogger: serverLogger)
-        if let exchange = storeHub.exchange {
-            let redemption = HubRedemption(exchange: exchange)
-            api.storeHubBeforeRedemption = { try await redemption.prepare(card: $0, points: $1, receipt: $2) }
-            api.storeHubAfterRedemption = { await redemption.finish(held: $0, written: $1, card: $2, receipt: $3) }
-        }
-        let returns = ReturnAnywhere(ledger: ledger, headOffice: syncClient)
-        if let syncClient { api.learnCards = { try? await syncClient.learnMembersIfUnknown(cards: $0) } }
-        api.returnElsewhere = { request in
-            try await returns.refund(
-                receipt: request.receipt, soldAt: request.soldAt, amount: request.amount, lines: request.lines,
-                returnReceipt: request.returnReceipt)
-        }
-        // Not Hummingbird's Application: its date cache would wake the idle daemon every second.
-        let app = TimerlessHTTPService(
-            router: api.router(), address: .hostname(host, port: port), logger: serverLogger
-        ) { channel in
-            let url = "http://\(host):\(channel.localAddress?.port ?? port)"
-            Printer.out("loyalty-agent ready on \(url)")
-            notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
-            CodePageAdvice.releaseCodePages()
-        }
-        let reload = ReloadRequest()
-        var services: [any Service] = [app] + storeHub.services
-        if !noScanners {
-            // The scanner settings as `scan` reads them (agent.yaml's scanner.* included), read again on SIGHUP.
-            let arguments =
-                scanners.flatMap { ["--scanner", $0] } + (layout.map { ["--layout", $0] } ?? [])
-                + memberRanges.flatMap { ["--member-range", $0] }
-            let configuration: @Sendable () throws -> ScannerConfiguration = {
-                try ScannerOptions.parse(arguments).configuration()
+        // Whatever stops start-up or the run (a port in use, a bad scanner setting), the client is shut down first:
+        // one dropped without a shutdown traps (found by attack: a daemon that could not start crashed instead).
+        do {
+            let syncClient = syncSettings.flatMap { settings in
+                syncHTTP.map { SyncClient(ledger: ledger, settings: settings, http: $0) }
             }
-            _ = try configuration()  // a bad setting stops start-up with its reason
-            services.append(
-                ScannerService(
-                    configuration: configuration, ledger: ledger, scans: scans, board: board, metrics: metrics,
-                    reload: reload,
-                    logger: logger))
-        }
-        if let syncClient {
-            var loop = SyncLoop(client: syncClient, intervalSeconds: interval)
-            loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
-            services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
-        } else {
-            logger.warning("no head office configured (--hq-url, LOYALTY_HQ_URL or hq.url in agent.yaml): not syncing")
-        }
-        if let interval = SystemdNotifier.watchdogIntervalMicroseconds() {
-            services.append(WatchdogService(notifier: notifier, intervalMicroseconds: interval))
-        }
-        // Last, so it stops first: ending the scan streams lets the server's graceful shutdown finish.
-        services.append(ScanFeedService(scans: scans, notifier: notifier))
-        let group = ServiceGroup(
-            configuration: .init(services: services, logger: logger))
-        // SIGTERM/SIGINT stop the group gracefully, SIGHUP reloads; a thread in sigwait hears them
-        // (a Dispatch signal source would start Dispatch's pool and its once-a-second monitor).
-        let reloader = ConfigReloader(reload: reload, notifier: notifier, logger: logger)
-        SignalWaiter { signal in
-            Task {
-                if signal == SIGHUP { await reloader.reloadNow() } else { await group.triggerGracefulShutdown() }
+            var api = PointOfSaleRouter(
+                ledger: ledger, scans: scans, board: board, metrics: metrics,
+                facts: AgentFacts(scannersWatched: !noScanners, headOfficeConfigured: syncSettings != nil),
+                apiToken: tokenFile
+            ) {
+                (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
             }
-        }.start()
-        try await group.run()
+            let storeHub = try storeHubServices(
+                ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
+                serverLogger: serverLogger)
+            if let exchange = storeHub.exchange {
+                let redemption = HubRedemption(exchange: exchange)
+                api.storeHubBeforeRedemption = { try await redemption.prepare(card: $0, points: $1, receipt: $2) }
+                api.storeHubAfterRedemption = { await redemption.finish(held: $0, written: $1, card: $2, receipt: $3) }
+            }
+            let returns = ReturnAnywhere(ledger: ledger, headOffice: syncClient)
+            if let syncClient { api.learnCards = { try? await syncClient.learnMembersIfUnknown(cards: $0) } }
+            api.returnElsewhere = { request in
+                try await returns.refund(
+                    receipt: request.receipt, soldAt: request.soldAt, amount: request.amount, lines: request.lines,
+                    returnReceipt: request.returnReceipt)
+            }
+            // Not Hummingbird's Application: its date cache would wake the idle daemon every second.
+            let app = TimerlessHTTPService(
+                router: api.router(), address: .hostname(host, port: port), logger: serverLogger
+            ) { channel in
+                let url = "http://\(host):\(channel.localAddress?.port ?? port)"
+                Printer.out("loyalty-agent ready on \(url)")
+                notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
+                CodePageAdvice.releaseCodePages()
+            }
+            let reload = ReloadRequest()
+            var services: [any Service] = [app] + storeHub.services
+            if !noScanners {
+                // The scanner settings as `scan` reads them (agent.yaml's scanner.* included), read again on SIGHUP.
+                let arguments =
+                    scanners.flatMap { ["--scanner", $0] } + (layout.map { ["--layout", $0] } ?? [])
+                    + memberRanges.flatMap { ["--member-range", $0] }
+                let configuration: @Sendable () throws -> ScannerConfiguration = {
+                    try ScannerOptions.parse(arguments).configuration()
+                }
+                _ = try configuration()  // a bad setting stops start-up with its reason
+                services.append(
+                    ScannerService(
+                        configuration: configuration, ledger: ledger, scans: scans, board: board, metrics: metrics,
+                        reload: reload,
+                        logger: logger))
+            }
+            if let syncClient {
+                var loop = SyncLoop(client: syncClient, intervalSeconds: interval)
+                loop.sleep = { try await DispatchFreeWaiting.sleep(milliseconds: $0) }
+                services.append(SyncService(loop: loop, metrics: metrics, logger: logger))
+            } else {
+                logger.warning(
+                    "no head office configured (--hq-url, LOYALTY_HQ_URL or hq.url in agent.yaml): not syncing")
+            }
+            if let interval = SystemdNotifier.watchdogIntervalMicroseconds() {
+                services.append(WatchdogService(notifier: notifier, intervalMicroseconds: interval))
+            }
+            // Last, so it stops first: ending the scan streams lets the server's graceful shutdown finish.
+            services.append(ScanFeedService(scans: scans, notifier: notifier))
+            let group = ServiceGroup(
+                configuration: .init(services: services, logger: logger))
+            // SIGTERM/SIGINT stop the group gracefully, SIGHUP reloads; a thread in sigwait hears them
+            // (a Dispatch signal source would start Dispatch's pool and its once-a-second monitor).
+            let reloader = ConfigReloader(reload: reload, notifier: notifier, logger: logger)
+            SignalWaiter { signal in
+                Task {
+                    if signal == SIGHUP { await reloader.reloadNow() } else { await group.triggerGracefulShutdown() }
+                }
+            }.start()
+            try await group.run()
+        } catch {
+            try? await syncHTTP?.shutdown()
+            throw error
+        }
         // A client dropped without a shutdown traps (AsyncHTTPClient's precondition, release builds too).
         try? await syncHTTP?.shutdown()
         scans.finish()
