@@ -418,6 +418,7 @@ extension LedgerDatabase {
             let meta = try syncMeta(db)
             let cursor = Int64(meta["hq_cursor"] ?? "0") ?? 0
             guard meta["hq_epoch"] != epoch else { return cursor }
+            // (The members' peer marks stay: until head office has the other tills' entries back, a view errs low.)
             if meta["hq_epoch"] != nil { try db.execute(sql: "DELETE FROM head_office_entries") }
             try setMeta("hq_epoch", epoch, db)
             try setMeta("hq_cursor", "0", db)

@@ -151,13 +151,18 @@ extension LedgerDatabase {
                     """,
                 arguments: [Date().millisecondsSince1970 - 2 * 86_400_000])
             try db.execute(sql: "DELETE FROM store_peer_marks")
-            // A whole pull's marks are at least any earlier pull's: the members' own are no longer needed.
-            try db.execute(sql: "DELETE FROM member_peer_marks")
             for (ledger, seq) in marks where ledger != own {
                 try db.execute(
                     sql: "INSERT INTO store_peer_marks (ledger, head_office_seq) VALUES (?, ?)",
                     arguments: [ledger, max(0, seq)])
             }
+            // The first page's marks hold for every member; a member a later page brought keeps its own higher ones
+            // (found by attack: a sale of another till that reached head office mid-pull was counted twice).
+            try db.execute(
+                sql: """
+                    DELETE FROM member_peer_marks WHERE head_office_seq <= IFNULL(
+                        (SELECT k.head_office_seq FROM store_peer_marks k WHERE k.ledger = member_peer_marks.ledger), 0)
+                    """)
         }
     }
 
