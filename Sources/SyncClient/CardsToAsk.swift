@@ -33,8 +33,9 @@ extension SyncClient {
     /// otherwise unknown here (found by attack: a card enrolled at another store was enrolled again here, a second
     /// bonus paid and spent). A failure is the caller's to ignore: offline, the till decides alone as it always did.
     public func learnMembersIfUnknown(cards: [CardNumber]) async throws {
-        // (An unknown card is noted by the look-up: the pull asks for it.)
-        guard try cards.contains(where: { try ledger.lookup(card: $0) == nil }) else { return }
+        // Each card looked up (an unknown one is noted by its look-up, and the pull asks for it).
+        let unknown = try cards.filter { try ledger.lookup(card: $0) == nil }
+        guard !unknown.isEmpty else { return }
         var quick = settings
         quick.requestTimeoutSeconds = min(settings.requestTimeoutSeconds, Self.learningTimeoutSeconds)
         let client = SyncClient(ledger: ledger, settings: quick, http: http)

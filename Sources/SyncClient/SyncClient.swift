@@ -20,6 +20,11 @@ public struct SyncReport: Codable, Hashable, Sendable {
     public var cursor: Int64
     /// How far head office's clock is ahead of this till's (negative: behind), when a minute or more.
     public var headOfficeClockAheadSeconds: Int64? = nil
+
+    /// A run that moved nothing yet.
+    static let nothing = SyncReport(
+        pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
+        blockedCards: 0, cursor: 0)
 }
 
 /// The agent's side of the sync contract: push the outbox in bounded, gzip'd, signed batches and
@@ -64,9 +69,7 @@ public struct SyncClient: Sendable {
     }
 
     func push() async throws -> SyncReport {
-        var report = SyncReport(
-            pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
-            blockedCards: 0, cursor: 0)
+        var report = SyncReport.nothing
         var limit = settings.batchMaximumEntries
         for _ in 0..<settings.maximumBatchesPerRun {
             let position = try ledger.syncPosition()
@@ -156,9 +159,7 @@ public struct SyncClient: Sendable {
             cursor = page.cursor
         }
         guard let last = pages.last, !last.more else { return }
-        var report = SyncReport(
-            pushedEntries: 0, duplicateEntries: 0, batches: 0, acknowledgedSeq: 0, backlog: 0, membersUpdated: 0,
-            blockedCards: 0, cursor: 0)
+        var report = SyncReport.nothing
         for page in pages { cursor = try apply(page, into: &report, storeTillMarks: page.storeTillMarks) }
         if cursor == last.cursor, let marks = pages[0].storeTillMarks {
             try ledger.recordCompletedHeadOfficePull(storeTillMarks: marks)

@@ -40,9 +40,6 @@ public protocol HeadOfficeStore: DashboardFigures {
     /// them); returns the cards a member holds.
     func markServed(storeId: String, cards: [String], now: Date) async throws -> [String]
     func stores() async throws -> [StoreSummary]
-    /// The acknowledged sequence of each ledger whose name starts with `prefix` (a store's tills: `0042.`), read
-    /// without the rest of the chain's stores (every till's pull asks).
-    func acknowledgedMarks(ofLedgersStartingWith prefix: String) async throws -> [String: Int64]
     /// The sale with `receipt` made at another store than `askingStore` (at `soldAt` when named), with
     /// what returns at every store but the asking one took of it: a return at any store.
     func saleElsewhere(receipt: String, soldAt: String?, askingStore: String) async throws -> SaleLookup

@@ -654,18 +654,6 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func acknowledgedMarks(ofLedgersStartingWith prefix: String) async throws -> [String: Int64] {
-        var bindings = PostgresBindings()
-        bindings.append(prefix)
-        var marks: [String: Int64] = [:]
-        for try await (id, mark) in try await client.query(
-            PostgresQuery(unsafeSQL: LedgerPrefixQueries.marks(prefix: "$1::text"), binds: bindings), logger: logger
-        ).decode((String, Int64).self) {
-            marks[id] = mark
-        }
-        return marks
-    }
-
     public func membersBelowZero() async throws -> [MemberBelowZero] {
         var result: [MemberBelowZero] = []
         for try await (card, balance) in try await client.query(

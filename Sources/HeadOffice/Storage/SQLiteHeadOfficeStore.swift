@@ -560,16 +560,6 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         }
     }
 
-    public func acknowledgedMarks(ofLedgersStartingWith prefix: String) async throws -> [String: Int64] {
-        try await pool.read { db in
-            var marks: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: LedgerPrefixQueries.marks(prefix: "?1"), arguments: [prefix]) {
-                marks[row[0]] = row[1]
-            }
-            return marks
-        }
-    }
-
     public func membersBelowZero() async throws -> [MemberBelowZero] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: MemberBelowZero.sql).map { MemberBelowZero(card: $0[0], balance: $0[1]) }
