@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import HeadOffice
+@testable import HeadOffice
 import Hummingbird
 import Logging
 import LoyaltyCore
@@ -28,8 +28,9 @@ enum Harness {
 
     /// A fresh, migrated head-office store of `driver`, removed afterwards. PostgreSQL comes from
     /// $LOYALTY_TEST_POSTGRES_URL (scripts/test starts a private server); without it the test fails.
+    /// - Parameter postgresSchemaVersion: PostgreSQL migrated only this far (an upgrade test).
     static func withStore<T: Sendable>(
-        _ driver: Driver, _ body: (any HeadOfficeStore) async throws -> T
+        _ driver: Driver, postgresSchemaVersion: Int = Int.max, _ body: (any HeadOfficeStore) async throws -> T
     ) async throws -> T {
         switch driver {
         case .sqlite:
@@ -55,7 +56,7 @@ enum Harness {
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
                 let store = PostgresHeadOfficeStore(client: client, logger: logger)
-                try await store.migrate()
+                try await store.migrate(throughVersion: postgresSchemaVersion)
                 return try await body(store)
             }
             try? await withPostgres(url) { client in

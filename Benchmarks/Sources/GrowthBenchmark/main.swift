@@ -68,6 +68,13 @@ func withClient<T>(_ database: String?, _ body: (PostgresClient) async throws ->
 /// i × pace before now; every 10th takes back part of the sale before it, every 25th redeems.
 func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
     let chunk = 1_000_000
+    // Their months' partitions first (head office makes only the current and coming months by itself).
+    try await client.query(
+        PostgresQuery(
+            unsafeSQL: """
+                SELECT hq_prepare_entry_months(\(nowMilliseconds) - \(to) * \(paceMilliseconds),
+                                               \(nowMilliseconds) - \(from + 1) * \(paceMilliseconds))
+                """), logger: logger)
     var start = from
     while start < to {
         let end = min(to, start + chunk)

@@ -219,13 +219,50 @@ extension SQLiteHeadOfficeStore {
         return states.isEmpty ? nil : states
     }
 
-    /// The member's sales count and head office's own entries newer than `cursor`, for a snapshot.
-    static func snapshotExtras(memberId: Int64, since cursor: Int64, _ db: Database) throws -> (Int64, [HeadOfficeEntry]?) {
-        let purchases = try Int64.fetchOne(db, sql: "SELECT " + IssuedEntryQueries.purchasesSQLite, arguments: [memberId]) ?? 0
+    /// One member's snapshot as every store sees it at this version, without the store's parts (its mark, and
+    /// which of head office's own entries are newer than its cursor: ``SnapshotCache/snapshot(_:includesStoreSeq:cursor:)``).
+    static func snapshot(
+        memberId: Int64, since: Int64, program: LoyaltyProgram, today: (day: String, start: Int64, end: Int64)?,
+        now: Date, _ db: Database
+    ) throws -> SnapshotCache.Value? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT first_card, balance, flags, reviewed_tier, birthday, enrolled_at_ms, name
+                        FROM hq_members WHERE id = ?
+                        """), arguments: [memberId])
+        else { return nil }
+        let cards = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card"),
+            arguments: [memberId])
+        let progress = try rollingProgress(memberId: memberId, since: since, db)
+        let purchases =
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT " + IssuedEntryQueries.purchasesSQLite), arguments: [memberId])
+            ?? 0
         let issued = try Row.fetchAll(
-            db, sql: "SELECT id, kind, points, reason, created_at_ms FROM hq_issued WHERE member_id = ? AND version > ? ORDER BY seq",
-            arguments: [memberId, cursor]
-        ).map { HeadOfficeEntry(id: $0[0], kind: $0[1], points: $0[2], reason: $0[3], createdAtMilliseconds: $0[4]) }
-        return (purchases, issued.isEmpty ? nil : issued)
+            db.cachedStatement(
+                sql: "SELECT id, kind, points, reason, created_at_ms, version FROM hq_issued WHERE member_id = ? ORDER BY seq"),
+            arguments: [memberId]
+        ).map {
+            (entry: HeadOfficeEntry(id: $0[0], kind: $0[1], points: $0[2], reason: $0[3], createdAtMilliseconds: $0[4]),
+             version: $0[5] as Int64)
+        }
+        let snapshot = MemberSnapshot(
+            card: row["first_card"], cards: cards, balance: row["balance"],
+            tier: HeadOfficeProgram.tier(progress: progress, reviewed: row["reviewed_tier"], program: program),
+            rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: 0, flags: MemberFlags.decode(row["flags"]),
+            purchases: purchases, headOfficeEntries: nil, coupons: try couponStates(memberId: memberId, db),
+            rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"],
+            enrolledAtMilliseconds: row["enrolled_at_ms"], dayPointsDay: today?.day,
+            dayPoints: try today.flatMap {
+                try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT " + ChainDayPoints.sql(member: "?1", start: "?2", end: "?3")),
+                    arguments: [memberId, $0.start, $0.end])
+            },
+            salesSinceEnrolment: try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]),
+            name: row["name"])
+        return SnapshotCache.Value(snapshot: snapshot, issued: issued, computedAtMilliseconds: now.milliseconds)
     }
 }

@@ -88,9 +88,13 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (39, HeadOfficeSchema.postgresPointsBeforeCaps),
         (40, HeadOfficeSchema.postgresStorePointTotals),
         (41, MemberStores.postgres),
+        (42, MonthlyEntryPartitions.postgres),
     ]
 
-    public func migrate() async throws {
+    public func migrate() async throws { try await migrate(throughVersion: Int.max) }
+
+    /// The versions up to `throughVersion` (an upgrade test starts from an earlier schema).
+    func migrate(throughVersion: Int) async throws {
         try await transaction { connection in
             // One migrator at a time, even with several servers starting together.
             try await connection.query("SELECT pg_advisory_xact_lock(7318001)", logger: logger)
@@ -102,12 +106,13 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 let rows = try await connection.query("SELECT version FROM hq_schema", logger: logger)
                 for try await version in rows.decode(Int.self) { versions.insert(version) }
             }
-            for (version, statements) in Self.migrations where !versions.contains(version) {
+            for (version, statements) in Self.migrations where !versions.contains(version) && version <= throughVersion {
                 for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
         }
+        if throughVersion >= 42 { try await prepareEntryMonths(now: Date()) }
     }
 
     public func addStore(id: String, secret: String, now: Date) async throws {

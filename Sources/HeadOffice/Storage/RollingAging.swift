@@ -73,7 +73,7 @@ extension PostgresHeadOfficeStore {
         let logger = self.logger
         // Moved back too after head office's clock was set back (see ``RollingAging/due(now:_:)``).
         let (from, to) = (min(mark, until), max(mark, until))
-        try await transaction { connection in
+        let moved = try await transaction { connection in
             var moved = false
             for try await _ in try await connection.query(
                 "UPDATE hq_counter SET aged_through_ms = \(until) WHERE id = 1 AND aged_through_ms = \(mark) RETURNING id",
@@ -81,7 +81,7 @@ extension PostgresHeadOfficeStore {
             ).decode(Int64.self) {
                 moved = true
             }
-            guard moved else { return }
+            guard moved else { return false }
             try await connection.query(
                 """
                 WITH aged AS (SELECT member_id FROM hq_entries WHERE created_at_ms > \(from) AND created_at_ms <= \(to)
@@ -92,6 +92,9 @@ extension PostgresHeadOfficeStore {
                 UPDATE hq_members SET version = (SELECT change_seq FROM bumped)
                 WHERE id IN (SELECT member_id FROM aged) AND EXISTS (SELECT 1 FROM bumped)
                 """, logger: logger)
+            return true
         }
+        // The step that moved the mark (one server, at most once a minute) also makes the coming months.
+        if moved { try await prepareEntryMonths(now: now) }
     }
 }

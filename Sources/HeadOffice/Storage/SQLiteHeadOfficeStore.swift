@@ -7,6 +7,7 @@ public import SyncProtocol
 public final class SQLiteHeadOfficeStore: HeadOfficeStore {
     let pool: DatabasePool
     public let path: String
+    let snapshotCache = SnapshotCache()
 
     public init(path: String) throws {
         self.path = path
@@ -492,41 +493,26 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                         db.cachedStatement(sql: MemberStores.anyAfter(scope, store: "?1", version: "?2")),
                         arguments: [store, last.version]) ?? false
             }
-            let memberRow = try db.cachedStatement(
-                sql:
-                    "SELECT first_card, balance, flags, reviewed_tier, birthday, enrolled_at_ms, name FROM hq_members WHERE id = ?"
-            )
-            let rows = try keys.map { key in (key.id, try Row.fetchOne(memberRow, arguments: [key.id])!) }
             let since = now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds
             let published = try Self.programs(db)
             let program = HeadOfficeProgram.inForce(published, now: now)
             let today = ChainDayPoints.today(program: program, now: now)
-            let members = try rows.map { memberId, row -> MemberSnapshot in
-                let cards = try String.fetchAll(
-                    db, sql: "SELECT card FROM hq_cards WHERE member_id = ? ORDER BY version, card",
-                    arguments: [memberId])
-                let progress = try Self.rollingProgress(memberId: memberId, since: since, db)
-                let (purchases, issued) = try Self.snapshotExtras(memberId: memberId, since: cursor, db)
-                return MemberSnapshot(
-                    card: row["first_card"], cards: cards, balance: row["balance"],
-                    tier: HeadOfficeProgram.tier(progress: progress, reviewed: row["reviewed_tier"], program: program),
-                    rollingSpendMinor: progress.spendMinorUnits, includesStoreSeq: acknowledged,
-                    flags: MemberFlags.decode(row["flags"]),
-                    purchases: purchases, headOfficeEntries: issued,
-                    coupons: try Self.couponStates(memberId: memberId, db),
-                    rollingPointsEarned: progress.pointsEarned, birthday: row["birthday"],
-                    enrolledAtMilliseconds: row["enrolled_at_ms"],
-                    dayPointsDay: today?.day,
-                    dayPoints: try today.flatMap {
-                        try Int64.fetchOne(
-                            db.cachedStatement(
-                                sql: "SELECT " + ChainDayPoints.sql(member: "?1", start: "?2", end: "?3")),
-                            arguments: [memberId, $0.start, $0.end])
-                    },
-                    salesSinceEnrolment: try Int64.fetchOne(
-                        db.cachedStatement(sql: "SELECT " + SalesSinceEnrolment.sql(member: "?")), arguments: [memberId]
-                    ),
-                    name: row["name"])
+            // Snapshots an earlier pull computed at the same version; the rest computed here, once for every till
+            // (the four tills of a store pull the same members).
+            let cacheKeys = keys.map {
+                SnapshotCache.Key(
+                    memberId: $0.id, version: $0.version, dayStart: today?.start ?? 0, programVersion: program.version)
+            }
+            var values = snapshotCache.lookup(cacheKeys, now: now.milliseconds)
+            var fresh: [SnapshotCache.Key: SnapshotCache.Value] = [:]
+            for key in cacheKeys where values[key] == nil {
+                fresh[key] = try Self.snapshot(
+                    memberId: key.memberId, since: since, program: program, today: today, now: now, db)
+            }
+            snapshotCache.store(fresh, now: now.milliseconds)
+            values.merge(fresh) { _, new in new }
+            let members = cacheKeys.compactMap { key in
+                values[key].map { SnapshotCache.snapshot($0, includesStoreSeq: acknowledged, cursor: cursor) }
             }
             var newCursor = keys.last?.version ?? cursor
             let blockedCeiling = more ? newCursor : Int64.max

@@ -1,0 +1,180 @@
+import Foundation
+import LoyaltyCore
+import PostgresNIO
+import SyncProtocol
+import TestSupport
+import Testing
+
+@testable import HeadOffice
+
+/// PostgreSQL keeps head office's entries in one partition per month (schema v42): each entry lands in its
+/// month's table, what a member, a store or a report sees is the same as before, and entries stay immutable.
+@Suite struct MonthlyEntryPartitionsTests {
+    static let alice = "2900000777774"
+    static let bob = "2900000123458"
+    static let dayMilliseconds: Int64 = 86_400_000
+
+    /// The partition holding the month of `milliseconds` (UTC), as head office names it.
+    static func partition(_ milliseconds: Int64) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return String(format: "hq_entries_%04d_%02d", parts.year!, parts.month!)
+    }
+
+    static func values<T: PostgresDecodable>(
+        _ store: PostgresHeadOfficeStore, _ sql: String, as type: T.Type
+    ) async throws -> [T] {
+        var result: [T] = []
+        for try await value in try await store.client.query(PostgresQuery(unsafeSQL: sql), logger: Harness.logger)
+            .decode(T.self)
+        {
+            result.append(value)
+        }
+        return result
+    }
+
+    /// Which table holds each entry of `storeId`, by seq.
+    static func tables(_ store: PostgresHeadOfficeStore, storeId: String) async throws -> [Int64: String] {
+        var result: [Int64: String] = [:]
+        for try await (seq, table) in try await store.client.query(
+            "SELECT seq, tableoid::regclass::text FROM hq_entries WHERE store_id = \(storeId)", logger: Harness.logger
+        ).decode((Int64, String).self) {
+            result[seq] = table
+        }
+        return result
+    }
+
+    static func sale(
+        _ seq: Int64, card: String = alice, kind: String = "earn", points: Int64, at: Int64, refersTo: Int64? = nil
+    ) -> SyncEntry {
+        var entry = Harness.entry(seq, card: card, kind: kind, points: points, at: at)
+        entry.refersToSeq = refersTo
+        if kind == "reverse" { entry.amountMinor = points * 100 }
+        return entry
+    }
+
+    /// What a head-office operator and a till see: the members, the stores' totals, tier counts, the
+    /// dashboard's days and a till's whole pull.
+    struct Views: Equatable {
+        var members: [HeadOfficeMember?]
+        var totals: [StoreTotal]
+        var tiers: [String: Int]
+        var days: [DailyStoreTotal]
+        var pulled: [String: Int64]
+    }
+
+    static func views(_ store: PostgresHeadOfficeStore, now: Date) async throws -> Views {
+        var pulled: [String: Int64] = [:]
+        var cursor: Int64 = 0
+        for _ in 0..<100 {
+            let page = try await store.updates(storeId: "S", since: cursor, storeAcknowledged: nil, now: now)
+            for member in page.members { pulled[member.card] = member.balance }
+            cursor = page.cursor
+            if !page.more { break }
+        }
+        return Views(
+            members: [try await store.member(card: alice, now: now), try await store.member(card: bob, now: now)],
+            totals: try await store.totals(), tiers: try await store.tierCounts(now: now),
+            days: try await store.dailyTotals(
+                sinceMilliseconds: now.milliseconds - 40 * dayMilliseconds, calendar: try ChainCalendar(identifier: "UTC")),
+            pulled: pulled)
+    }
+
+    @Test func eachEntryLandsInItsMonthAndStaysImmutable() async throws {
+        try await Harness.withStore(.postgres) { any in
+            let store = try #require(any as? PostgresHeadOfficeStore)
+            let now = Date()
+            let nowMs = now.milliseconds
+            try await store.addStore(id: "S", secret: "S", now: now)
+            #expect(try await Self.values(store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
+            // This month has its partition from start-up; a month five months back does not (default partition).
+            let old = nowMs - 150 * Self.dayMilliseconds
+            let batch = PushBatch(
+                entries: [
+                    Self.sale(1, points: 40, at: nowMs - 1000), Self.sale(2, card: Self.bob, points: 7, at: old),
+                    Self.sale(3, kind: "reverse", points: -10, at: nowMs - 500, refersTo: 1),
+                ], backlog: 0)
+            #expect(try await store.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == 3)
+            #expect(
+                try await Self.tables(store, storeId: "S") == [
+                    1: Self.partition(nowMs), 2: "hq_entries_default", 3: Self.partition(nowMs),
+                ])
+            // The coming months exist; preparing the old month leaves its entry where it is, counted.
+            for month in 1...MonthlyEntryPartitions.monthsAhead {
+                let name = Self.partition(nowMs + Int64(month) * 31 * Self.dayMilliseconds - 20 * Self.dayMilliseconds)
+                #expect(try await Self.values(store, "SELECT to_regclass('\(name)')::text", as: String?.self) == [name])
+            }
+            #expect(
+                try await Self.values(store, "SELECT hq_prepare_entry_months(\(old), \(old))", as: Int32.self) == [0])
+            #expect(try await store.member(card: Self.bob, now: now)?.balance == 7)
+            #expect(try await store.member(card: Self.alice, now: now)?.balance == 30)
+
+            // A replayed batch adds nothing (the key holds the month too: the store's mark keeps a seq once).
+            #expect(try await store.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == 3)
+            #expect(try await Self.values(store, "SELECT COUNT(*) FROM hq_entries", as: Int64.self) == [3])
+            #expect(try await store.totals().map(\.points) == [37])
+
+            // Immutable through the parent and through a month's own table.
+            for statement in [
+                "UPDATE hq_entries SET points = 0", "DELETE FROM hq_entries",
+                "UPDATE \(Self.partition(nowMs)) SET points = 0", "DELETE FROM hq_entries_default",
+            ] {
+                await #expect(throws: (any Error).self, "\(statement)") {
+                    try await store.client.query(PostgresQuery(unsafeSQL: statement), logger: Harness.logger)
+                }
+            }
+            #expect(try await Self.values(store, "SELECT SUM(points)::bigint FROM hq_entries", as: Int64.self) == [37])
+        }
+    }
+
+    /// A head office upgraded from schema v41 moves every entry into its month and answers as before.
+    @Test func anUpgradeKeepsEveryEntryAndEveryFigure() async throws {
+        try await Harness.withStore(.postgres, postgresSchemaVersion: 41) { any in
+            let store = try #require(any as? PostgresHeadOfficeStore)
+            let now = Date()
+            let nowMs = now.milliseconds
+            #expect(try await Self.values(store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["r"])
+            try await store.addStore(id: "S", secret: "S", now: now)
+            let times: [Int64] = [
+                nowMs - 4_000 * Self.dayMilliseconds,  // eleven years back: the default partition
+                nowMs - 400 * Self.dayMilliseconds, nowMs - 60 * Self.dayMilliseconds, nowMs - 20 * Self.dayMilliseconds,
+                nowMs - 1000,
+            ]
+            let entries =
+                times.enumerated().map { Self.sale(Int64($0.offset + 1), points: 10 * Int64($0.offset + 1), at: $0.element) }
+                + [
+                    Self.sale(6, card: Self.bob, points: 5, at: nowMs - 30 * Self.dayMilliseconds),
+                    Self.sale(7, kind: "reverse", points: -20, at: nowMs - 10 * Self.dayMilliseconds, refersTo: 4),
+                    Self.sale(8, kind: "redeem", points: -15, at: nowMs - 900),
+                ]
+            _ = try await store.ingest(storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            let before = try await Self.views(store, now: now)
+            let aliceBefore = try #require(before.members[0])
+            #expect(aliceBefore.balance == 150 - 20 - 15)
+
+            try await store.migrate()
+
+            #expect(try await Self.values(store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
+            #expect(try await Self.values(store, "SELECT MAX(version) FROM hq_schema", as: Int.self) == [42])
+            let tables = try await Self.tables(store, storeId: "S")
+            #expect(tables.count == 8)
+            #expect(tables[1] == "hq_entries_default")
+            for seq in 2...8 {
+                let at = entries[seq - 1].createdAtMilliseconds
+                #expect(tables[Int64(seq)] == Self.partition(at), "entry \(seq)")
+            }
+            #expect(try await Self.views(store, now: now) == before)
+
+            // It goes on: the next sale lands in this month, a replay of an old one adds nothing, entries stay fixed.
+            let next = PushBatch(entries: [Self.sale(9, points: 3, at: nowMs)], backlog: 0)
+            #expect(try await store.ingest(storeId: "S", batch: next, nonce: nil, now: now).acknowledgedSeq == 9)
+            _ = try await store.ingest(storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            #expect(try await store.member(card: Self.alice, now: now)?.balance == 118)
+            #expect(try await Self.tables(store, storeId: "S")[9] == Self.partition(nowMs))
+            await #expect(throws: (any Error).self) {
+                try await store.client.query("UPDATE hq_entries SET points = 0 WHERE seq = 9", logger: Harness.logger)
+            }
+        }
+    }
+}
