@@ -18,7 +18,8 @@ import Testing
     static func partition(_ milliseconds: Int64) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        let parts = calendar.dateComponents(
+            [.year, .month], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
         return String(format: "hq_entries_%04d_%02d", parts.year!, parts.month!)
     }
 
@@ -77,7 +78,8 @@ import Testing
             members: [try await store.member(card: alice, now: now), try await store.member(card: bob, now: now)],
             totals: try await store.totals(), tiers: try await store.tierCounts(now: now),
             days: try await store.dailyTotals(
-                sinceMilliseconds: now.milliseconds - 40 * dayMilliseconds, calendar: try ChainCalendar(identifier: "UTC")),
+                sinceMilliseconds: now.milliseconds - 40 * dayMilliseconds,
+                calendar: try ChainCalendar(identifier: "UTC")),
             pulled: pulled)
     }
 
@@ -87,7 +89,9 @@ import Testing
             let now = Date()
             let nowMs = now.milliseconds
             try await store.addStore(id: "S", secret: "S", now: now)
-            #expect(try await Self.values(store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
+            #expect(
+                try await Self.values(
+                    store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
             // This month has its partition from start-up; a month five months back does not (default partition).
             let old = nowMs - 150 * Self.dayMilliseconds
             let batch = PushBatch(
@@ -134,28 +138,36 @@ import Testing
             let store = try #require(any as? PostgresHeadOfficeStore)
             let now = Date()
             let nowMs = now.milliseconds
-            #expect(try await Self.values(store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["r"])
+            #expect(
+                try await Self.values(
+                    store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["r"])
             try await store.addStore(id: "S", secret: "S", now: now)
             let times: [Int64] = [
                 nowMs - 4_000 * Self.dayMilliseconds,  // eleven years back: the default partition
-                nowMs - 400 * Self.dayMilliseconds, nowMs - 60 * Self.dayMilliseconds, nowMs - 20 * Self.dayMilliseconds,
+                nowMs - 400 * Self.dayMilliseconds, nowMs - 60 * Self.dayMilliseconds,
+                nowMs - 20 * Self.dayMilliseconds,
                 nowMs - 1000,
             ]
             let entries =
-                times.enumerated().map { Self.sale(Int64($0.offset + 1), points: 10 * Int64($0.offset + 1), at: $0.element) }
+                times.enumerated().map {
+                    Self.sale(Int64($0.offset + 1), points: 10 * Int64($0.offset + 1), at: $0.element)
+                }
                 + [
                     Self.sale(6, card: Self.bob, points: 5, at: nowMs - 30 * Self.dayMilliseconds),
                     Self.sale(7, kind: "reverse", points: -20, at: nowMs - 10 * Self.dayMilliseconds, refersTo: 4),
                     Self.sale(8, kind: "redeem", points: -15, at: nowMs - 900),
                 ]
-            _ = try await store.ingest(storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             let before = try await Self.views(store, now: now)
             let aliceBefore = try #require(before.members[0])
             #expect(aliceBefore.balance == 150 - 20 - 15)
 
             try await store.migrate()
 
-            #expect(try await Self.values(store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
+            #expect(
+                try await Self.values(
+                    store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
             #expect(try await Self.values(store, "SELECT MAX(version) FROM hq_schema", as: Int.self) == [42])
             let tables = try await Self.tables(store, storeId: "S")
             #expect(tables.count == 8)
@@ -169,7 +181,8 @@ import Testing
             // It goes on: the next sale lands in this month, a replay of an old one adds nothing, entries stay fixed.
             let next = PushBatch(entries: [Self.sale(9, points: 3, at: nowMs)], backlog: 0)
             #expect(try await store.ingest(storeId: "S", batch: next, nonce: nil, now: now).acknowledgedSeq == 9)
-            _ = try await store.ingest(storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             #expect(try await store.member(card: Self.alice, now: now)?.balance == 118)
             #expect(try await Self.tables(store, storeId: "S")[9] == Self.partition(nowMs))
             await #expect(throws: (any Error).self) {

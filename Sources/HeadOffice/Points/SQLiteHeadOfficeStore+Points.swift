@@ -18,7 +18,8 @@ extension SQLiteHeadOfficeStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
                         """,
                     arguments: [
-                        MachineToken.uuid(), entry.memberId, entry.card, entry.kind.rawValue, entry.points, entry.reason,
+                        MachineToken.uuid(), entry.memberId, entry.card, entry.kind.rawValue, entry.points,
+                        entry.reason,
                         entry.idempotencyKey, entry.createdAtMilliseconds, now.milliseconds, actor, version,
                         entry.countsAtMilliseconds,
                     ])
@@ -46,7 +47,8 @@ extension SQLiteHeadOfficeStore {
                     current = MemberPointHistory(memberId: memberId, card: row[1], events: [])
                 }
                 guard let kind = EntryKind(rawValue: row[3]) else { continue }
-                current!.events.append(PointEvent(key: row[2], kind: kind, points: row[4], atMilliseconds: row[5], refersTo: row[6]))
+                current!.events.append(
+                    PointEvent(key: row[2], kind: kind, points: row[4], atMilliseconds: row[5], refersTo: row[6]))
             }
             if let current { try step(&result, current) }
             return result
@@ -125,9 +127,11 @@ extension SQLiteHeadOfficeStore {
                     arguments: [coupon.code, coupon.memberId, reason, now.milliseconds, actor])
                 guard db.changesCount > 0 else { continue }
                 written += 1
-                try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, coupon.memberId])
                 try db.execute(
-                    sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'coupon withdrawn', ?, ?)",
+                    sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, coupon.memberId])
+                try db.execute(
+                    sql:
+                        "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'coupon withdrawn', ?, ?)",
                     arguments: [now.milliseconds, actor, "coupon \(coupon.code) (member \(coupon.memberId))", reason])
             }
             return written
@@ -138,7 +142,8 @@ extension SQLiteHeadOfficeStore {
         try await pool.read { db in
             try Row.fetchOne(db, sql: IssuedEntryQueries.byKey, arguments: [idempotencyKey]).map {
                 IssuedEntryRequest(
-                    memberId: $0[0], card: $0[1], kind: EntryKind(rawValue: $0[2]) ?? .adjust, points: $0[3], reason: $0[4],
+                    memberId: $0[0], card: $0[1], kind: EntryKind(rawValue: $0[2]) ?? .adjust, points: $0[3],
+                    reason: $0[4],
                     idempotencyKey: idempotencyKey, createdAtMilliseconds: $0[5])
             }
         }
@@ -168,7 +173,9 @@ extension SQLiteHeadOfficeStore {
             for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.codes(members: members), arguments: [list]) {
                 facts[row[0]]?.codes.insert(row[1])
             }
-            for row in try Row.fetchAll(db, sql: EarlyVisitCouponQueries.openIssued(members: members), arguments: [list]) {
+            for row in try Row.fetchAll(
+                db, sql: EarlyVisitCouponQueries.openIssued(members: members), arguments: [list])
+            {
                 facts[row[0]]?.openIssued.append((row[1], row[2]))
             }
             return Array(facts.values)
@@ -189,15 +196,20 @@ extension SQLiteHeadOfficeStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (coupon_code) DO NOTHING
                         """,
                     arguments: [
-                        coupon.code, coupon.memberId, coupon.ruleVersion, coupon.issuedAtMilliseconds, coupon.reason, actor,
+                        coupon.code, coupon.memberId, coupon.ruleVersion, coupon.issuedAtMilliseconds, coupon.reason,
+                        actor,
                         now.milliseconds, coupon.saleStore, coupon.saleSeq,
                     ])
                 guard db.changesCount > 0 else { continue }
                 written += 1
-                try db.execute(sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, coupon.memberId])
                 try db.execute(
-                    sql: "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'coupon issued', ?, ?)",
-                    arguments: [now.milliseconds, actor, "coupon \(coupon.code) (member \(coupon.memberId))", coupon.reason])
+                    sql: "UPDATE hq_members SET version = ? WHERE id = ?", arguments: [version, coupon.memberId])
+                try db.execute(
+                    sql:
+                        "INSERT INTO hq_audit (at_ms, actor, action, detail, reason) VALUES (?, ?, 'coupon issued', ?, ?)",
+                    arguments: [
+                        now.milliseconds, actor, "coupon \(coupon.code) (member \(coupon.memberId))", coupon.reason,
+                    ])
             }
             return written
         }
@@ -206,16 +218,19 @@ extension SQLiteHeadOfficeStore {
     public func couponDoubleUses() async throws -> [CouponUse] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: IssuedEntryQueries.couponDoubleUses).map {
-                CouponUse(code: $0[0], card: $0[1], storeId: $0[2], receipt: $0[3], atMilliseconds: $0[4], problem: $0[5])
+                CouponUse(
+                    code: $0[0], card: $0[1], storeId: $0[2], receipt: $0[3], atMilliseconds: $0[4], problem: $0[5])
             }
         }
     }
 
     /// The member's coupons as head office knows them.
     static func couponStates(memberId: Int64, _ db: Database) throws -> [CouponState]? {
-        let states = try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: "= ?1"), arguments: [memberId]).compactMap {
-            IssuedEntryQueries.couponState(code: $0[1], voided: $0[2] as Int64 == 1, uses: $0[3], ruleVersion: $0[4], issuedAt: $0[5])
-        }
+        let states = try Row.fetchAll(db, sql: IssuedEntryQueries.couponStates(members: "= ?1"), arguments: [memberId])
+            .compactMap {
+                IssuedEntryQueries.couponState(
+                    code: $0[1], voided: $0[2] as Int64 == 1, uses: $0[3], ruleVersion: $0[4], issuedAt: $0[5])
+            }
         return states.isEmpty ? nil : states
     }
 
@@ -238,15 +253,21 @@ extension SQLiteHeadOfficeStore {
             arguments: [memberId])
         let progress = try rollingProgress(memberId: memberId, since: since, db)
         let purchases =
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT " + IssuedEntryQueries.purchasesSQLite), arguments: [memberId])
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT " + IssuedEntryQueries.purchasesSQLite), arguments: [memberId])
             ?? 0
         let issued = try Row.fetchAll(
             db.cachedStatement(
-                sql: "SELECT id, kind, points, reason, created_at_ms, version FROM hq_issued WHERE member_id = ? ORDER BY seq"),
+                sql:
+                    "SELECT id, kind, points, reason, created_at_ms, version FROM hq_issued WHERE member_id = ? ORDER BY seq"
+            ),
             arguments: [memberId]
         ).map {
-            (entry: HeadOfficeEntry(id: $0[0], kind: $0[1], points: $0[2], reason: $0[3], createdAtMilliseconds: $0[4]),
-             version: $0[5] as Int64)
+            (
+                entry: HeadOfficeEntry(
+                    id: $0[0], kind: $0[1], points: $0[2], reason: $0[3], createdAtMilliseconds: $0[4]),
+                version: $0[5] as Int64
+            )
         }
         let snapshot = MemberSnapshot(
             card: row["first_card"], cards: cards, balance: row["balance"],
