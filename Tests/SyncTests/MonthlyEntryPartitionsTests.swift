@@ -119,6 +119,15 @@ import Testing
             #expect(try await Self.values(store, "SELECT COUNT(*) FROM hq_entries", as: Int64.self) == [3])
             #expect(try await store.totals().map(\.points) == [37])
 
+            // The database itself holds a store's sequence once, whatever month a second copy would go to.
+            let copy =
+                "INSERT INTO hq_entries SELECT store_id, seq, id || 'x', member_id, card, kind, points, amount_minor, "
+                + "currency, receipt, refers_to_seq, rule_version, reason, created_at_ms - 40 * 86400000::bigint, "
+                + "received_at_ms FROM hq_entries WHERE store_id = 'S' AND seq = 1"
+            let refusal = await #expect(throws: PSQLError.self) {
+                try await store.client.query(PostgresQuery(unsafeSQL: copy), logger: Harness.logger)
+            }
+            #expect(refusal?.serverInfo?[.sqlState] == "23505", "a unique violation: \(String(reflecting: refusal))")
             // Immutable through the parent and through a month's own table.
             for statement in [
                 "UPDATE hq_entries SET points = 0", "DELETE FROM hq_entries",
@@ -171,6 +180,7 @@ import Testing
             #expect(try await Self.values(store, "SELECT MAX(version) FROM hq_schema", as: Int.self) == [42])
             let tables = try await Self.tables(store, storeId: "S")
             #expect(tables.count == 8)
+            #expect(try await Self.values(store, "SELECT COUNT(*) FROM hq_entry_keys", as: Int64.self) == [8])
             #expect(tables[1] == "hq_entries_default")
             for seq in 2...8 {
                 let at = entries[seq - 1].createdAtMilliseconds

@@ -1,10 +1,10 @@
-import TestSupport
 import Foundation
 import HeadOffice
-import LoyaltyCore
-import SyncProtocol
-import SyncClient
 import LedgerStore
+import LoyaltyCore
+import SyncClient
+import SyncProtocol
+import TestSupport
 import Testing
 
 /// The segment reports against an independent, deliberately naive calculation from the raw rows,
@@ -30,7 +30,8 @@ import Testing
         let calendar = try ChainCalendar(identifier: Self.zone)
         let asOfDay = try #require(ChainCalendar.day(Self.asOf))
         let end = calendar.startMilliseconds(ofDay: asOfDay + 1)
-        let (imported, live) = Self.generate(members: 1_500, liveMembers: 150, asOfDay: asOfDay, calendar: calendar, &random)
+        let (imported, live) = Self.generate(
+            members: 1_500, liveMembers: 150, asOfDay: asOfDay, calendar: calendar, &random)
         let created = Date(timeIntervalSince1970: Double(end) / 1000 + 86_400 * 3)
         try await Harness.withStore(driver) { store in
             _ = try await store.setAnalyticsSetting("time_zone", to: Self.zone, actor: "test", now: created)
@@ -39,7 +40,8 @@ import Testing
             #expect(summary.sales == imported.count)
             #expect(summary.refunds == imported.reduce(0) { $0 + $1.refunds.count })
             try await store.addStore(id: "LIVE", secret: "s", now: created)
-            _ = try await store.ingest(storeId: "LIVE", batch: PushBatch(entries: Self.entries(live), backlog: 0), nonce: nil, now: created)
+            _ = try await store.ingest(
+                storeId: "LIVE", batch: PushBatch(entries: Self.entries(live), backlog: 0), nonce: nil, now: created)
 
             let settings = try await store.analyticsSettings()
             #expect(settings.timeZone == Self.zone)
@@ -51,7 +53,9 @@ import Testing
             #expect(scores.count > 500, "the generator must give the scores something to rank")
             for (score, naive) in zip(scores, expected.rfm) {
                 #expect(score.card == naive.card)
-                #expect([score.recencyDays, score.frequency, score.recencyScore, score.frequencyScore, score.monetaryScore] == naive.numbers)
+                #expect(
+                    [score.recencyDays, score.frequency, score.recencyScore, score.frequencyScore, score.monetaryScore]
+                        == naive.numbers)
                 #expect(score.monetaryMinor == naive.monetary)
                 #expect(score.segment.rawValue == naive.segment, "card \(score.card)")
             }
@@ -77,12 +81,14 @@ import Testing
             let now = Date(timeIntervalSince1970: 1_790_000_000)
             let card = GTIN.withCheckDigit("290000012345")
             func row(_ line: Int, _ receipt: String, _ amount: Int64, at: Int64 = 1_780_000_000_000) -> HistoryRow {
-                HistoryRow(line: line, card: card, storeId: "OLD", receipt: receipt, atMilliseconds: at, amountMinor: amount)
+                HistoryRow(
+                    line: line, card: card, storeId: "OLD", receipt: receipt, atMilliseconds: at, amountMinor: amount)
             }
             _ = try await store.importHistory([row(2, "R1", 1000)], actor: "test", now: now)
             let error = await #expect(throws: HistoryImportError.self) {
                 try await store.importHistory(
-                    [row(2, "R1", 1200), row(3, "R2", 500), row(4, "R3", -100), row(5, "R2", -600)], actor: "test", now: now)
+                    [row(2, "R1", 1200), row(3, "R2", 500), row(4, "R3", -100), row(5, "R2", -600)], actor: "test",
+                    now: now)
             }
             #expect(error?.problems.map(\.line) == [2, 4, 5])
             let calendar = try ChainCalendar(identifier: "UTC")
@@ -102,18 +108,54 @@ import Testing
             _ = try await store.importHistory(
                 [
                     HistoryRow(line: 2, card: card, storeId: "A", receipt: "R1", atMilliseconds: at, amountMinor: 1000),
-                    HistoryRow(line: 3, card: card, storeId: "A", receipt: "R0", atMilliseconds: at - 1, amountMinor: 500),
+                    HistoryRow(
+                        line: 3, card: card, storeId: "A", receipt: "R0", atMilliseconds: at - 1, amountMinor: 500),
                 ],
                 actor: "test", now: Date())
             _ = try await store.ingest(
-                storeId: "A", batch: PushBatch(entries: [Harness.entry(1, card: card, points: 10, amount: 1000, at: at)], backlog: 0),
+                storeId: "A",
+                batch: PushBatch(entries: [Harness.entry(1, card: card, points: 10, amount: 1000, at: at)], backlog: 0),
                 nonce: nil, now: Date())
             let calendar = try ChainCalendar(identifier: "UTC")
             let facts = try await store.memberFacts(asOfDay: calendar.today(Date()), calendar: calendar)
             #expect(facts.map(\.sales) == [2], "R0 imported and R1 from the till: \(facts.map(\.sales))")
             // One 12-month spend everywhere: the imported 5.00 and the till's 10.00, in the member's figures.
-            let member = try #require(try await store.member(card: card, now: Date(timeIntervalSince1970: 1_795_400_000)))
+            let member = try #require(
+                try await store.member(card: card, now: Date(timeIntervalSince1970: 1_795_400_000)))
             #expect(member.rollingSpendMinor == 1500)
+        }
+    }
+
+    /// Another member's sale on a receipt number the old system also used at that store is another sale: the
+    /// imported one stays with its member, in head office's figures and in what the tills pull.
+    @Test(arguments: Driver.allCases)
+    func anotherMembersSaleOnAnImportedReceiptLeavesTheImportedSaleStanding(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_795_400_000)
+            try await store.addStore(id: "A", secret: "sa", now: now)
+            let (imported, other) = ("2900000777774", "2900000123458")
+            let at: Int64 = 1_795_340_000_000
+            _ = try await store.importHistory(
+                [
+                    HistoryRow(
+                        line: 2, card: imported, storeId: "A", receipt: "1001", atMilliseconds: at, amountMinor: 80_000)
+                ],
+                actor: "test", now: now)
+            let pulled = try await store.updates(storeId: "A", since: 0, now: now)
+            #expect(pulled.members.map(\.rollingSpendMinor) == [80_000])
+            _ = try await store.ingest(
+                storeId: "A",
+                batch: PushBatch(
+                    entries: [Harness.entry(1, card: other, points: 1, amount: 100, at: at + 1000)], backlog: 0),
+                nonce: nil, now: now)
+            let member = try #require(try await store.member(card: imported, now: now))
+            #expect(member.rollingSpendMinor == 80_000)
+            #expect(try await store.member(card: other, now: now)?.rollingSpendMinor == 100)
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let sales = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar).map {
+                ($0.card, $0.sales)
+            }
+            #expect(sales.map(\.0) == [other, imported] && sales.map(\.1) == [1, 1])
         }
     }
 
@@ -137,10 +179,13 @@ import Testing
             #expect(try await store.publishFlags(flags, actor: "test", now: now) == 2)
             #expect(try await store.publishFlags(flags, actor: "test", now: now) == 0)
             let pulled = try await store.updates(storeId: "A", since: before.cursor, now: now)
-            #expect(Dictionary(uniqueKeysWithValues: pulled.members.map { ($0.card, $0.flags ?? []) })
-                == [cards[0]: ["welcome_back", "super_user"], cards[1]: ["at_risk"]])
+            #expect(
+                Dictionary(uniqueKeysWithValues: pulled.members.map { ($0.card, $0.flags ?? []) })
+                    == [cards[0]: ["welcome_back", "super_user"], cards[1]: ["at_risk"]])
             // Clearing a member's flags is a change the stores must hear about too.
-            #expect(try await store.publishFlags([ids[cards[0]]!: ["welcome_back", "super_user"]], actor: "test", now: now) == 1)
+            #expect(
+                try await store.publishFlags([ids[cards[0]]!: ["welcome_back", "super_user"]], actor: "test", now: now)
+                    == 1)
             let cleared = try await store.updates(storeId: "A", since: pulled.cursor, now: now)
             #expect(cleared.members.map(\.card) == [cards[1]] && cleared.members[0].flags == nil)
         }
@@ -151,51 +196,67 @@ import Testing
         try await Harness.withStore(driver) { store in
             let now = Date(timeIntervalSince1970: 1_790_000_000)
             let (referrer, first, second) = (
-                GTIN.withCheckDigit("290000077701"), GTIN.withCheckDigit("290000077702"), GTIN.withCheckDigit("290000077703")
+                GTIN.withCheckDigit("290000077701"), GTIN.withCheckDigit("290000077702"),
+                GTIN.withCheckDigit("290000077703")
             )
             func enrol(_ seq: Int64, _ card: String, referredBy: String?) -> SyncEntry {
                 SyncEntry(
-                    seq: seq, id: "enrol-\(seq)", card: card, kind: "enroll", points: 0, amountMinor: 0, currency: "EUR",
+                    seq: seq, id: "enrol-\(seq)", card: card, kind: "enroll", points: 0, amountMinor: 0,
+                    currency: "EUR",
                     receipt: "enroll-\(card)", refersToSeq: nil, ruleVersion: 1, reason: nil,
                     createdAtMilliseconds: 1_789_000_000_000 + seq, referredBy: referredBy)
             }
             try await store.addStore(id: "A", secret: "s", now: now)
             let batch = PushBatch(
-                entries: [enrol(1, referrer, referredBy: nil), enrol(2, first, referredBy: referrer), enrol(3, second, referredBy: referrer)],
+                entries: [
+                    enrol(1, referrer, referredBy: nil), enrol(2, first, referredBy: referrer),
+                    enrol(3, second, referredBy: referrer),
+                ],
                 backlog: 0)
             #expect(try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now).accepted == 3)
-            #expect(try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now).duplicates == 3, "a resend compares equal")
+            #expect(
+                try await store.ingest(storeId: "A", batch: batch, nonce: nil, now: now).duplicates == 3,
+                "a resend compares equal")
             var changed = batch.entries[2]
             changed.referredBy = first
             let refusal = await #expect(throws: IngestRefusal.self) {
-                try await store.ingest(storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), nonce: nil, now: now)
+                try await store.ingest(
+                    storeId: "A", batch: PushBatch(entries: [changed], backlog: 0), nonce: nil, now: now)
             }
             #expect(refusal?.message.contains("referred_by") == true)
             let calendar = try ChainCalendar(identifier: "UTC")
             let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
-            #expect(Dictionary(uniqueKeysWithValues: facts.map { ($0.card, $0.referrals) }) == [referrer: 2, first: 0, second: 0])
+            #expect(
+                Dictionary(uniqueKeysWithValues: facts.map { ($0.card, $0.referrals) }) == [
+                    referrer: 2, first: 0, second: 0,
+                ])
             let types = LoyaltyTypeAnalysis.types(facts, asOfDay: calendar.today(now), settings: AnalyticsSettings())
             #expect(types.first { $0.card == referrer }?.type == .latent, "referred others, has not bought: latent")
 
             // Satisfaction answers arrive as profile entries; head office averages them per member.
             func answer(_ seq: Int64, _ card: String, _ score: Int) -> SyncEntry {
                 SyncEntry(
-                    seq: seq, id: "answer-\(seq)", card: card, kind: "profile", points: 0, amountMinor: 0, currency: "EUR",
+                    seq: seq, id: "answer-\(seq)", card: card, kind: "profile", points: 0, amountMinor: 0,
+                    currency: "EUR",
                     receipt: "feedback-\(card)", refersToSeq: nil, ruleVersion: 1, reason: nil,
                     createdAtMilliseconds: 1_789_000_000_000 + seq, feedbackScore: score)
             }
-            let answers = PushBatch(entries: [answer(4, first, 5), answer(5, first, 4), answer(6, second, 2)], backlog: 0)
+            let answers = PushBatch(
+                entries: [answer(4, first, 5), answer(5, first, 4), answer(6, second, 2)], backlog: 0)
             #expect(try await store.ingest(storeId: "A", batch: answers, nonce: nil, now: now).accepted == 3)
             #expect(try await store.ingest(storeId: "A", batch: answers, nonce: nil, now: now).duplicates == 3)
             var outOfRange = answer(7, first, 5)
             outOfRange.feedbackScore = 6
             await #expect(throws: IngestRefusal.self) {
-                try await store.ingest(storeId: "A", batch: PushBatch(entries: [outOfRange], backlog: 0), nonce: nil, now: now)
+                try await store.ingest(
+                    storeId: "A", batch: PushBatch(entries: [outOfRange], backlog: 0), nonce: nil, now: now)
             }
             let withAnswers = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
-            #expect(Dictionary(uniqueKeysWithValues: withAnswers.map { ($0.card, $0.averageFeedback) })
-                == [referrer: nil, first: 4.5, second: 2.0])
-            let attitude = LoyaltyTypeAnalysis.types(withAnswers, asOfDay: calendar.today(now), settings: AnalyticsSettings())
+            #expect(
+                Dictionary(uniqueKeysWithValues: withAnswers.map { ($0.card, $0.averageFeedback) })
+                    == [referrer: nil, first: 4.5, second: 2.0])
+            let attitude = LoyaltyTypeAnalysis.types(
+                withAnswers, asOfDay: calendar.today(now), settings: AnalyticsSettings())
             #expect(attitude.map(\.attitudeHigh) == withAnswers.map { $0.card != second })
         }
     }
@@ -226,7 +287,8 @@ import Testing
                     left -= part
                 }
                 let generated = GeneratedSale(
-                    card: card, store: isLive ? "LIVE" : "S\(index % 7)", receipt: "R\(index)-\(sale)", atMilliseconds: at,
+                    card: card, store: isLive ? "LIVE" : "S\(index % 7)", receipt: "R\(index)-\(sale)",
+                    atMilliseconds: at,
                     amount: amount, refunds: refunds, redeemed: isLive && Bool.random(using: &random))
                 if isLive { live.append(generated) } else { imported.append(generated) }
             }
@@ -237,13 +299,16 @@ import Testing
     static func historyRows(_ sales: [GeneratedSale]) -> [HistoryRow] {
         var rows: [HistoryRow] = []
         for sale in sales {
-            rows.append(HistoryRow(
-                line: rows.count + 2, card: sale.card, storeId: sale.store, receipt: sale.receipt,
-                atMilliseconds: sale.atMilliseconds, amountMinor: sale.amount))
+            rows.append(
+                HistoryRow(
+                    line: rows.count + 2, card: sale.card, storeId: sale.store, receipt: sale.receipt,
+                    atMilliseconds: sale.atMilliseconds, amountMinor: sale.amount))
             for (at, amount) in sale.refunds {
-                rows.append(HistoryRow(
-                    line: rows.count + 2, card: sale.card, storeId: sale.store, receipt: sale.receipt, atMilliseconds: at,
-                    amountMinor: -amount))
+                rows.append(
+                    HistoryRow(
+                        line: rows.count + 2, card: sale.card, storeId: sale.store, receipt: sale.receipt,
+                        atMilliseconds: at,
+                        amountMinor: -amount))
             }
         }
         return rows
@@ -254,10 +319,13 @@ import Testing
         var entries: [SyncEntry] = []
         func append(_ sale: GeneratedSale, kind: String, points: Int64, amount: Int64, at: Int64, refersTo: Int64?) {
             let seq = Int64(entries.count + 1)
-            entries.append(SyncEntry(
-                seq: seq, id: "live-\(seq)", card: sale.card, kind: kind, points: points, amountMinor: amount, currency: "EUR",
-                receipt: sale.receipt, refersToSeq: refersTo, ruleVersion: 1, reason: kind == "reverse" ? "refund" : nil,
-                createdAtMilliseconds: at))
+            entries.append(
+                SyncEntry(
+                    seq: seq, id: "live-\(seq)", card: sale.card, kind: kind, points: points, amountMinor: amount,
+                    currency: "EUR",
+                    receipt: sale.receipt, refersToSeq: refersTo, ruleVersion: 1,
+                    reason: kind == "reverse" ? "refund" : nil,
+                    createdAtMilliseconds: at))
         }
         // The ledger writes in time order.
         var events: [(Int64, GeneratedSale, Int)] = []
@@ -272,7 +340,9 @@ import Testing
                 append(sale, kind: "earn", points: sale.amount / 100, amount: sale.amount, at: at, refersTo: nil)
                 earnSeq[sale.receipt] = Int64(entries.count)
             } else {
-                append(sale, kind: "reverse", points: 0, amount: -sale.refunds[refund].1, at: at, refersTo: earnSeq[sale.receipt])
+                append(
+                    sale, kind: "reverse", points: 0, amount: -sale.refunds[refund].1, at: at,
+                    refersTo: earnSeq[sale.receipt])
             }
         }
         return entries
@@ -345,15 +415,23 @@ import Testing
             } else {
                 segment = "needs_attention"
             }
-            rfm.append(.init(
-                card: card, numbers: [recency, member.windowSales, r, f, m], monetary: member.windowSpend, segment: segment))
+            rfm.append(
+                .init(
+                    card: card, numbers: [recency, member.windowSales, r, f, m], monetary: member.windowSpend,
+                    segment: segment))
         }
         var lifecycle: [(String, String)] = []
         for (card, member) in members {
             let sinceFirst = asOfDay - member.days.min()!
             let sinceLast = asOfDay - member.days.max()!
-            let stage = sinceFirst <= 30 ? "new" : sinceLast <= 60 ? "active" : sinceLast <= 120 ? "at_risk"
-                : sinceLast <= 365 ? "dormant" : "churned"
+            let stage =
+                sinceFirst <= 30
+                ? "new"
+                : sinceLast <= 60
+                    ? "active"
+                    : sinceLast <= 120
+                        ? "at_risk"
+                        : sinceLast <= 365 ? "dormant" : "churned"
             lifecycle.append((card, stage))
         }
         let ranked = scored.sorted { ($1.value.windowSpend, $0.key) < ($0.value.windowSpend, $1.key) }
@@ -406,7 +484,11 @@ import Testing
                 _ = try await till.client.syncOnce()
                 let at = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
                 _ = try await store.importHistory(
-                    [HistoryRow(line: 2, card: card.value, storeId: "OLD", receipt: "H1", atMilliseconds: at, amountMinor: 60_000)],
+                    [
+                        HistoryRow(
+                            line: 2, card: card.value, storeId: "OLD", receipt: "H1", atMilliseconds: at,
+                            amountMinor: 60_000)
+                    ],
                     actor: "test", now: Date())
                 #expect(try await till.client.syncOnce().membersUpdated == 1)
                 #expect(try till.ledger.member(card: card).tier == "silver")

@@ -57,8 +57,11 @@ enum MonthlyEntryPartitions {
     /// Head office schema v42: `hq_entries` becomes a partitioned table holding the same rows. Its indexes,
     /// triggers (immutability), foreign keys and the view reading it are read from the catalog and made again
     /// on the new table, so the upgrade follows whatever the earlier versions left. The key gains
-    /// `created_at_ms` (PostgreSQL requires the partition column in it); a store's `(store_id, seq)` stays
-    /// unique because ingest writes only the sequences after the store's acknowledged mark, under its lock.
+    /// `created_at_ms` (PostgreSQL requires the partition column in it), so `(store_id, seq)` is held once by a
+    /// table of its own, `hq_entry_keys`, filled by a statement trigger: a second row of a store's sequence in
+    /// any month is refused by the database, as the old key did (found by attack: ingest writes only the
+    /// sequences after the store's mark under its lock, but nothing below it stopped a second copy).
+    /// Grants on the old table are given again on the new one.
     static let postgres: [String] = [
         prepareFunction,
         """
@@ -68,6 +71,7 @@ enum MonthlyEntryPartitions {
             indexes text[];
             triggers text[];
             constraints text[];
+            grants text[];
             statement text;
         BEGIN
             SELECT COALESCE(array_agg(indexdef), '{}') INTO indexes FROM pg_indexes
@@ -77,11 +81,16 @@ enum MonthlyEntryPartitions {
             SELECT COALESCE(array_agg(format('ALTER TABLE hq_entries ADD CONSTRAINT %I %s', conname,
                                              pg_get_constraintdef(oid))), '{}') INTO constraints
             FROM pg_constraint WHERE conrelid = 'hq_entries'::regclass AND contype IN ('f', 'c');
+            SELECT COALESCE(array_agg(format('GRANT %s ON hq_entries TO %I', privilege_type, grantee)), '{}')
+            INTO grants FROM information_schema.role_table_grants
+            WHERE table_schema = current_schema() AND table_name = 'hq_entries' AND grantee <> current_user;
 
             DROP VIEW hq_tier_rows;
             ALTER TABLE hq_entries RENAME TO hq_entries_unpartitioned;
+            ALTER TABLE hq_entries_unpartitioned RENAME CONSTRAINT hq_entries_pkey TO hq_entries_unpartitioned_pkey;
             CREATE TABLE hq_entries (LIKE hq_entries_unpartitioned INCLUDING DEFAULTS,
-                                     PRIMARY KEY (store_id, seq, created_at_ms)) PARTITION BY RANGE (created_at_ms);
+                                     CONSTRAINT hq_entries_pkey PRIMARY KEY (store_id, seq, created_at_ms))
+                PARTITION BY RANGE (created_at_ms);
             CREATE TABLE hq_entries_default PARTITION OF hq_entries DEFAULT;
             -- The months that hold entries (the last ten years), then this month and the next ones.
             PERFORM hq_prepare_entry_months(month_ms, month_ms)
@@ -94,8 +103,17 @@ enum MonthlyEntryPartitions {
             PERFORM hq_prepare_entry_months((extract(epoch FROM now()) * 1000)::bigint,
                                             (extract(epoch FROM now() + interval '\(monthsAhead) months') * 1000)::bigint);
             INSERT INTO hq_entries SELECT * FROM hq_entries_unpartitioned;
+            CREATE TABLE hq_entry_keys (store_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (store_id, seq));
+            INSERT INTO hq_entry_keys SELECT store_id, seq FROM hq_entries_unpartitioned;
             DROP TABLE hq_entries_unpartitioned;
-            FOREACH statement IN ARRAY indexes || triggers || constraints LOOP
+            CREATE FUNCTION hq_entry_keys_hold() RETURNS trigger LANGUAGE plpgsql AS $keys$
+            BEGIN
+                INSERT INTO hq_entry_keys SELECT store_id, seq FROM inserted;
+                RETURN NULL;
+            END $keys$;
+            CREATE TRIGGER hq_entries_once AFTER INSERT ON hq_entries REFERENCING NEW TABLE AS inserted
+                FOR EACH STATEMENT EXECUTE FUNCTION hq_entry_keys_hold();
+            FOREACH statement IN ARRAY indexes || triggers || constraints || grants LOOP
                 EXECUTE statement;
             END LOOP;
             EXECUTE 'CREATE VIEW hq_tier_rows AS ' || tier_rows;

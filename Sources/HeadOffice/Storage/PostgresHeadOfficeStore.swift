@@ -362,10 +362,16 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
                 // the fact, the imported copy of the receipt (sale and refunds) goes, so nothing counts twice.
-                let sold = entries.filter { $0.kind == "earn" }.map(\.receipt)
+                // Only the same member's (``ImportedSaleQueries/deleteSupersededSQLite``).
+                let sold = entries.filter { $0.kind == "earn" }
                 if !sold.isEmpty {
                     try await connection.query(
-                        "DELETE FROM hq_imported_sales WHERE store_id = \(storeId) AND receipt = ANY(\(sold)::text[])",
+                        """
+                        DELETE FROM hq_imported_sales s
+                        USING UNNEST(\(sold.map(\.receipt))::text[], \(sold.map(\.card))::text[]) AS u(receipt, card)
+                        JOIN hq_cards c ON c.card = u.card
+                        WHERE s.store_id = \(storeId) AND s.receipt = u.receipt AND s.member_id = c.member_id
+                        """,
                         logger: logger)
                 }
                 let redeemed = entries.filter { $0.kind == "redeem" }

@@ -305,9 +305,11 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 }
                 // A sale imported from the old system that the store's ledger now brings: the ledger's entry is
                 // the fact, the imported copy of the receipt (sale and refunds) goes, so nothing counts twice.
+                // Only the same member's (found by attack: a new till's receipt numbers met the old system's,
+                // and another member's imported sale vanished from their 12-month spend, unseen by any till).
                 for entry in plan.newEntries where entry.kind == "earn" {
-                    try db.cachedStatement(sql: "DELETE FROM hq_imported_sales WHERE store_id = ? AND receipt = ?")
-                        .execute(arguments: [storeId, entry.receipt])
+                    try db.cachedStatement(sql: ImportedSaleQueries.deleteSupersededSQLite)
+                        .execute(arguments: [storeId, entry.receipt, entry.card])
                 }
                 // A new member enrolled here on a card another store added to its member, or head office gave
                 // another member: one card, two people.
