@@ -200,4 +200,56 @@ import Testing
             }
         }
     }
+
+    /// A head office whose servers connect as another role than the one that migrates (grants on the tables, one
+    /// of them to PUBLIC) still syncs after the upgrade, and the grants hold on the new table and its view.
+    @Test func aServerConnectingAsAnotherRoleStillSyncsAfterTheUpgrade() async throws {
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let (app, reader) = ("hq_app_\(suffix)", "hq_reader_\(suffix)")
+        try await Harness.withStore(.postgres, postgresSchemaVersion: 41) { any in
+            let store = try #require(any as? PostgresHeadOfficeStore)
+            let now = Date()
+            try await store.addStore(id: "S", secret: "S", now: now)
+            _ = try await store.ingest(
+                storeId: "S", batch: PushBatch(entries: [Self.sale(1, points: 40, at: now.milliseconds)], backlog: 0),
+                nonce: nil, now: now)
+            for statement in [
+                "CREATE ROLE \(app) LOGIN", "CREATE ROLE \(reader) LOGIN",
+                "GRANT ALL ON ALL TABLES IN SCHEMA public TO \(app)",
+                "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO \(app)", "GRANT SELECT ON hq_entries TO PUBLIC",
+            ] {
+                try await store.client.query(PostgresQuery(unsafeSQL: statement), logger: Harness.logger)
+            }
+            try await store.migrate()
+            let database = try await Self.values(store, "SELECT current_database()::text", as: String.self)[0]
+            #expect(
+                try await Self.values(
+                    store, "SELECT has_table_privilege('\(reader)', 'hq_entries', 'SELECT')", as: Bool.self) == [true])
+
+            let url = try #require(ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"])
+            var configuration = try PostgresHeadOfficeStore.configuration(url: url)
+            configuration.database = database
+            configuration.username = app
+            let client = PostgresClient(configuration: configuration, backgroundLogger: Harness.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let server = PostgresHeadOfficeStore(client: client, logger: Harness.logger)
+                let batch = PushBatch(entries: [Self.sale(2, points: 5, at: now.milliseconds)], backlog: 0)
+                #expect(try await server.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == 2)
+                #expect(try await server.member(card: Self.alice, now: now)?.balance == 45)
+                try await server.prepareEntryMonths(now: now.addingTimeInterval(200 * 86_400))
+                let page = try await server.updates(storeId: "S", since: 0, storeAcknowledged: nil, now: now)
+                #expect(page.members.map(\.balance) == [45])
+            }
+            #expect(
+                try await Self.values(
+                    store,
+                    "SELECT to_regclass('\(Self.partition(now.milliseconds + 200 * Self.dayMilliseconds))') IS NOT NULL",
+                    as: Bool.self) == [true])
+            for statement in ["DROP OWNED BY \(app), \(reader)", "DROP ROLE \(app)", "DROP ROLE \(reader)"] {
+                try await store.client.query(PostgresQuery(unsafeSQL: statement), logger: Harness.logger)
+            }
+        }
+    }
 }

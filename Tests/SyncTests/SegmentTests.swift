@@ -143,11 +143,10 @@ import Testing
                 actor: "test", now: now)
             let pulled = try await store.updates(storeId: "A", since: 0, now: now)
             #expect(pulled.members.map(\.rollingSpendMinor) == [80_000])
+            var sale = Harness.entry(1, card: other, points: 1, amount: 100, at: at + 1000)
+            sale.receipt = "1001"
             _ = try await store.ingest(
-                storeId: "A",
-                batch: PushBatch(
-                    entries: [Harness.entry(1, card: other, points: 1, amount: 100, at: at + 1000)], backlog: 0),
-                nonce: nil, now: now)
+                storeId: "A", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
             let member = try #require(try await store.member(card: imported, now: now))
             #expect(member.rollingSpendMinor == 80_000)
             #expect(try await store.member(card: other, now: now)?.rollingSpendMinor == 100)
@@ -156,6 +155,21 @@ import Testing
                 ($0.card, $0.sales)
             }
             #expect(sales.map(\.0) == [other, imported] && sales.map(\.1) == [1, 1])
+
+            // The other way round: the ledger's sale first, then an import of another member's sale on that receipt.
+            _ = try await store.ingest(
+                storeId: "A",
+                batch: PushBatch(
+                    entries: [Harness.entry(2, card: other, points: 1, amount: 100, at: at + 2000)], backlog: 0),
+                nonce: nil, now: now)
+            let summary = try await store.importHistory(
+                [
+                    HistoryRow(
+                        line: 2, card: imported, storeId: "A", receipt: "R2", atMilliseconds: at, amountMinor: 20_000)
+                ],
+                actor: "test", now: now)
+            #expect(summary.sales == 1 && summary.inLedger == 0)
+            #expect(try await store.member(card: imported, now: now)?.rollingSpendMinor == 100_000)
         }
     }
 

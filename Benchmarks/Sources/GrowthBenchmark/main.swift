@@ -72,8 +72,8 @@ func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
     try await client.query(
         PostgresQuery(
             unsafeSQL: """
-                SELECT hq_prepare_entry_months(\(nowMilliseconds) - \(to) * \(paceMilliseconds),
-                                               \(nowMilliseconds) - \(from + 1) * \(paceMilliseconds))
+                SELECT hq_prepare_entry_months(\(nowMilliseconds - Int64(to) * paceMilliseconds),
+                                               \(nowMilliseconds - Int64(from + 1) * paceMilliseconds))
                 """), logger: logger)
     var start = from
     while start < to {

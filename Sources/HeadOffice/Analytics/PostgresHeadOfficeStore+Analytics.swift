@@ -82,7 +82,7 @@ extension PostgresHeadOfficeStore {
             try await connection.query("SELECT pg_advisory_xact_lock(7318003)", logger: logger)
             var storedSales: [Key: HistoryImportPlan.Stored] = [:]
             var storedRefunds: [Key: [HistoryImportPlan.Stored]] = [:]
-            var ledgerReceipts: Set<Key> = []
+            var ledgerCards: [Key: Set<String>] = [:]
             let keys = Array(Set(rows.map { Key(storeId: $0.storeId, receipt: $0.receipt) }))
             for chunkStart in stride(from: 0, to: keys.count, by: Self.importChunk) {
                 let chunk = keys[chunkStart..<min(keys.count, chunkStart + Self.importChunk)]
@@ -99,18 +99,19 @@ extension PostgresHeadOfficeStore {
                     let stored = HistoryImportPlan.Stored(card: card, atMilliseconds: at, amountMinor: amount)
                     if kind == "sale" { storedSales[key] = stored } else { storedRefunds[key, default: []].append(stored) }
                 }
-                for try await (store, receipt) in try await connection.query(
+                for try await (store, receipt, card) in try await connection.query(
                     """
-                    SELECT DISTINCT e.store_id, e.receipt
+                    SELECT DISTINCT e.store_id, e.receipt, c.card
                     FROM UNNEST(\(stores)::text[], \(receipts)::text[]) AS k(store_id, receipt)
                     JOIN hq_entries e ON e.store_id = k.store_id AND e.receipt = k.receipt AND e.kind = 'earn'
+                    JOIN hq_cards c ON c.member_id = e.member_id
                     """, logger: logger
-                ).decode((String, String).self) {
-                    ledgerReceipts.insert(Key(storeId: store, receipt: receipt))
+                ).decode((String, String, String).self) {
+                    ledgerCards[Key(storeId: store, receipt: receipt), default: []].insert(card)
                 }
             }
             let plan = try HistoryImportPlan.make(
-                rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerReceipts: ledgerReceipts)
+                rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerCards: ledgerCards)
             var summary = plan.summary
             let newRows = plan.sales + plan.refunds
             guard !newRows.isEmpty else { return summary }

@@ -69,20 +69,24 @@ extension SQLiteHeadOfficeStore {
             typealias Key = HistoryImportPlan.ReceiptKey
             var storedSales: [Key: HistoryImportPlan.Stored] = [:]
             var storedRefunds: [Key: [HistoryImportPlan.Stored]] = [:]
-            var ledgerReceipts: Set<Key> = []
+            var ledgerCards: [Key: Set<String>] = [:]
             let imported = try db.cachedStatement(
                 sql: "SELECT kind, card, at_ms, amount_minor FROM hq_imported_sales WHERE store_id = ? AND receipt = ?")
             let ledger = try db.cachedStatement(
-                sql: "SELECT 1 FROM hq_entries WHERE receipt = ? AND store_id = ? AND kind = 'earn' AND kind IN ('earn', 'redeem') LIMIT 1")
+                sql: """
+                    SELECT DISTINCT c.card FROM hq_entries e JOIN hq_cards c ON c.member_id = e.member_id
+                    WHERE e.receipt = ? AND e.store_id = ? AND e.kind = 'earn'
+                    """)
             for key in Set(rows.map { Key(storeId: $0.storeId, receipt: $0.receipt) }) {
                 for row in try Row.fetchAll(imported, arguments: [key.storeId, key.receipt]) {
                     let stored = HistoryImportPlan.Stored(card: row[1], atMilliseconds: row[2], amountMinor: row[3])
                     if row[0] == "sale" { storedSales[key] = stored } else { storedRefunds[key, default: []].append(stored) }
                 }
-                if try Bool.fetchOne(ledger, arguments: [key.receipt, key.storeId]) == true { ledgerReceipts.insert(key) }
+                let cards = try String.fetchAll(ledger, arguments: [key.receipt, key.storeId])
+                if !cards.isEmpty { ledgerCards[key] = Set(cards) }
             }
             let plan = try HistoryImportPlan.make(
-                rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerReceipts: ledgerReceipts)
+                rows, storedSales: storedSales, storedRefunds: storedRefunds, ledgerCards: ledgerCards)
             var summary = plan.summary
             let newRows = plan.sales + plan.refunds
             guard !newRows.isEmpty else { return summary }

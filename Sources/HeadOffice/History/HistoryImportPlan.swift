@@ -22,17 +22,20 @@ struct HistoryImportPlan {
     /// - Parameters:
     ///   - storedSales: imported sales already at head office, for the file's receipts.
     ///   - storedRefunds: imported refunds already at head office, for the file's receipts.
-    ///   - ledgerReceipts: the file's receipts that stores' ledgers already delivered.
+    ///   - ledgerCards: for the file's receipts that stores' ledgers already delivered as sales, every card of the
+    ///     members those sales were for. A receipt is left to the ledger only when the file's line is one of those
+    ///     members' (found by attack: another member's sale on a receipt number the old system also used made
+    ///     the import drop the old sale).
     static func make(
         _ rows: [HistoryRow], storedSales: [ReceiptKey: Stored], storedRefunds: [ReceiptKey: [Stored]],
-        ledgerReceipts: Set<ReceiptKey>
+        ledgerCards: [ReceiptKey: Set<String>]
     ) throws(HistoryImportError) -> HistoryImportPlan {
         var plan = HistoryImportPlan()
         var problems: [HistoryImportError.Problem] = []
         let byReceipt = Dictionary(grouping: rows) { ReceiptKey(storeId: $0.storeId, receipt: $0.receipt) }
         for key in byReceipt.keys.sorted() {
             let lines = byReceipt[key]!.sorted { $0.line < $1.line }
-            if ledgerReceipts.contains(key) {
+            if let cards = ledgerCards[key], lines.contains(where: { cards.contains($0.card) }) {
                 plan.summary.inLedger += lines.count
                 continue
             }

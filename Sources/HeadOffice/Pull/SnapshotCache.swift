@@ -37,7 +37,11 @@ final class SnapshotCache: Sendable {
         entries.withLock { entries in
             var found: [Key: Value] = [:]
             for key in keys {
-                if let value = entries[key], now - value.computedAtMilliseconds < Self.maximumAgeMilliseconds {
+                // Never from the future either: after head office's clock was set back, a snapshot computed
+                // "later" would otherwise stay fresh until it came round again (found by review).
+                if let value = entries[key],
+                    (0..<Self.maximumAgeMilliseconds).contains(now - value.computedAtMilliseconds)
+                {
                     found[key] = value
                 }
             }

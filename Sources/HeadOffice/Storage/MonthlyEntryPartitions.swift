@@ -24,7 +24,7 @@ enum MonthlyEntryPartitions {
     /// `from_ms` through the month holding `until_ms` that do not exist yet; returns how many it created.
     static let prepareFunction = """
         CREATE OR REPLACE FUNCTION hq_prepare_entry_months(from_ms bigint, until_ms bigint) RETURNS integer
-        LANGUAGE plpgsql SET lock_timeout = '500ms' AS $$
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET lock_timeout = '500ms' AS $$
         DECLARE
             month timestamp := date_trunc('month', to_timestamp(from_ms / 1000.0) AT TIME ZONE 'UTC');
             last timestamp := date_trunc('month', to_timestamp(until_ms / 1000.0) AT TIME ZONE 'UTC');
@@ -61,7 +61,9 @@ enum MonthlyEntryPartitions {
     /// table of its own, `hq_entry_keys`, filled by a statement trigger: a second row of a store's sequence in
     /// any month is refused by the database, as the old key did (found by attack: ingest writes only the
     /// sequences after the store's mark under its lock, but nothing below it stopped a second copy).
-    /// Grants on the old table are given again on the new one.
+    /// Grants on the old table and its view are given again on the new ones; the key table and the making of
+    /// months work as the migrating role (`SECURITY DEFINER`), so a server connecting as another role with
+    /// the old grants still syncs (found by verification: 503 with "permission denied for table hq_entry_keys").
     static let postgres: [String] = [
         prepareFunction,
         """
@@ -81,9 +83,12 @@ enum MonthlyEntryPartitions {
             SELECT COALESCE(array_agg(format('ALTER TABLE hq_entries ADD CONSTRAINT %I %s', conname,
                                              pg_get_constraintdef(oid))), '{}') INTO constraints
             FROM pg_constraint WHERE conrelid = 'hq_entries'::regclass AND contype IN ('f', 'c');
-            SELECT COALESCE(array_agg(format('GRANT %s ON hq_entries TO %I', privilege_type, grantee)), '{}')
+            SELECT COALESCE(array_agg(format('GRANT %s ON %I TO %s', privilege_type, table_name,
+                                             CASE WHEN grantee = 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(grantee) END)),
+                            '{}')
             INTO grants FROM information_schema.role_table_grants
-            WHERE table_schema = current_schema() AND table_name = 'hq_entries' AND grantee <> current_user;
+            WHERE table_schema = current_schema() AND table_name IN ('hq_entries', 'hq_tier_rows')
+              AND grantee <> current_user;
 
             DROP VIEW hq_tier_rows;
             ALTER TABLE hq_entries RENAME TO hq_entries_unpartitioned;
@@ -106,17 +111,18 @@ enum MonthlyEntryPartitions {
             CREATE TABLE hq_entry_keys (store_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (store_id, seq));
             INSERT INTO hq_entry_keys SELECT store_id, seq FROM hq_entries_unpartitioned;
             DROP TABLE hq_entries_unpartitioned;
-            CREATE FUNCTION hq_entry_keys_hold() RETURNS trigger LANGUAGE plpgsql AS $keys$
+            CREATE FUNCTION hq_entry_keys_hold() RETURNS trigger LANGUAGE plpgsql
+                SECURITY DEFINER SET search_path FROM CURRENT AS $keys$
             BEGIN
                 INSERT INTO hq_entry_keys SELECT store_id, seq FROM inserted;
                 RETURN NULL;
             END $keys$;
             CREATE TRIGGER hq_entries_once AFTER INSERT ON hq_entries REFERENCING NEW TABLE AS inserted
                 FOR EACH STATEMENT EXECUTE FUNCTION hq_entry_keys_hold();
+            EXECUTE 'CREATE VIEW hq_tier_rows AS ' || tier_rows;
             FOREACH statement IN ARRAY indexes || triggers || constraints || grants LOOP
                 EXECUTE statement;
             END LOOP;
-            EXECUTE 'CREATE VIEW hq_tier_rows AS ' || tier_rows;
         END $$
         """,
         "ANALYZE hq_entries",
