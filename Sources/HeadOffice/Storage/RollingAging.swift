@@ -94,7 +94,14 @@ extension PostgresHeadOfficeStore {
                 """, logger: logger)
             return true
         }
-        // The step that moved the mark (one server, at most once a minute) also makes the coming months.
-        if moved { try await prepareEntryMonths(now: now) }
+        // The step that moved the mark (one server, at most once a minute) also makes the coming months; a pull
+        // never fails for it (an entry of a month not made yet goes to the default partition, and counts).
+        if moved {
+            do {
+                try await prepareEntryMonths(now: now)
+            } catch {
+                logger.warning("could not make the coming months' entry tables (next step tries again): \(error)")
+            }
+        }
     }
 }
