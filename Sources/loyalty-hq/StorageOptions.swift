@@ -96,7 +96,12 @@ struct StorageOptions: ParsableArguments {
     ) async throws -> T {
         var logger = Logger(label: "loyalty-hq")
         logger.logLevel = .warning
-        let client = PostgresClient(configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: logger)
+        // The pool's only warning is that a query came before `run()` began, which is a race with the task
+        // below that the pool waits out; printed, it looked like a fault on every command's stderr.
+        var poolLogger = logger
+        poolLogger.logLevel = .error
+        let client = PostgresClient(
+            configuration: try PostgresHeadOfficeStore.configuration(url: url), backgroundLogger: poolLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

@@ -177,7 +177,27 @@ import Testing
             #expect(
                 try await Self.values(
                     store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["p"])
-            #expect(try await Self.values(store, "SELECT MAX(version) FROM hq_schema", as: Int.self) == [42])
+            #expect(
+                try await Self.values(store, "SELECT MAX(version) FROM hq_schema", as: Int.self)
+                    == [PostgresHeadOfficeStore.migrations.last?.0])
+            // Every month reads a member's figures from its index alone (v43): one index by member and time, holding
+            // the columns the figures sum, on the table and each month.
+            let memberIndexes = try await Self.values(
+                store,
+                """
+                SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+                WHERE (c.oid = 'hq_entries'::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits
+                                                             WHERE inhparent = 'hq_entries'::regclass))
+                  AND pg_get_indexdef(i.indexrelid) LIKE '%(member_id, created_at_ms)%'
+                """, as: String.self)
+            let months = try await Self.values(
+                store, "SELECT COUNT(*) FROM pg_inherits WHERE inhparent = 'hq_entries'::regclass", as: Int64.self)
+            #expect(Int64(memberIndexes.count) == (months.first ?? 0) + 1, "\(memberIndexes)")
+            #expect(
+                memberIndexes.allSatisfy {
+                    $0.hasSuffix("INCLUDE (kind, points, amount_minor, store_id, refers_to_seq, refers_to_store)")
+                }, "\(memberIndexes)")
+
             let tables = try await Self.tables(store, storeId: "S")
             #expect(tables.count == 8)
             #expect(try await Self.values(store, "SELECT COUNT(*) FROM hq_entry_keys", as: Int64.self) == [8])

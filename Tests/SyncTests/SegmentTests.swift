@@ -173,6 +173,47 @@ import Testing
         }
     }
 
+    /// Found by review: an import names the store as the old system did (`north`), its tills sync ledgers of their
+    /// own (`north.1`); the same sale from both counted twice. A till's sale supersedes its store's import, in both
+    /// orders; another store whose name begins the same (`northeast`) does not.
+    @Test(arguments: Driver.allCases)
+    func aTillsSaleSupersedesTheImportOfItsStore(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_795_400_000)
+            for id in ["north", "north.1", "north.2", "northeast.1"] { try await store.addStore(id: id, secret: "s", now: now) }
+            let card = "2900000777774"
+            let at: Int64 = 1_795_340_000_000
+            func spend() async throws -> Int64? { try await store.member(card: card, now: now)?.rollingSpendMinor }
+            _ = try await store.importHistory(
+                [HistoryRow(line: 2, card: card, storeId: "north", receipt: "1001", atMilliseconds: at, amountMinor: 80_000)],
+                actor: "test", now: now)
+            var sale = Harness.entry(1, card: card, points: 800, amount: 80_000, at: at)
+            sale.receipt = "1001"
+            _ = try await store.ingest(storeId: "north.1", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
+            #expect(try await spend() == 80_000)
+
+            // The till's sale first, then the old system's copy of it.
+            var second = Harness.entry(1, card: card, points: 200, amount: 20_000, at: at + 1000)
+            second.receipt = "R2"
+            _ = try await store.ingest(storeId: "north.2", batch: PushBatch(entries: [second], backlog: 0), nonce: nil, now: now)
+            let summary = try await store.importHistory(
+                [HistoryRow(line: 2, card: card, storeId: "north", receipt: "R2", atMilliseconds: at + 1000, amountMinor: 20_000)],
+                actor: "test", now: now)
+            #expect(summary.sales == 0 && summary.inLedger == 1)
+            #expect(try await spend() == 100_000)
+
+            // Another store's till with the same receipt number is another sale.
+            var elsewhere = Harness.entry(1, card: card, points: 5, amount: 500, at: at + 2000)
+            elsewhere.receipt = "1001"
+            _ = try await store.ingest(
+                storeId: "northeast.1", batch: PushBatch(entries: [elsewhere], backlog: 0), nonce: nil, now: now)
+            #expect(try await spend() == 100_500)
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            #expect(facts.map(\.sales) == [3])
+        }
+    }
+
     @Test(arguments: Driver.allCases)
     func publishedFlagsTravelInThePullAndPublishingAgainChangesNothing(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in

@@ -179,7 +179,8 @@ func measure(_ store: PostgresHeadOfficeStore, entries: Int) async throws -> Sta
         try await timed("pull") {
             // Every page of what changed since this till's last pull (the previous stage's): the same sales each time.
             for _ in 0..<1_000 {
-                let page = try await store.updates(storeId: liveStores[0], since: pullCursor, storeAcknowledged: nil, now: Date())
+                let page = try await store.updates(
+                    storeId: liveStores[0], since: pullCursor, storeAcknowledged: nil, now: Date())
                 pullCursor = page.cursor
                 if !page.more { break }
             }
@@ -251,7 +252,11 @@ try await withClient(database) { client in
         print(line)
     }
 }
-try await withClient(nil) {
-    try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"), logger: logger)
+if ProcessInfo.processInfo.environment["GROWTH_BENCHMARK_KEEP_DATABASE"] == "1" {
+    print("kept database \(database) for a look with psql")  // to read a query's plan on the last stage's history
+} else {
+    try await withClient(nil) {
+        try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"), logger: logger)
+    }
 }
 print("goal: every figure within ±15 % of the first stage's (0.85× … 1.15×)")

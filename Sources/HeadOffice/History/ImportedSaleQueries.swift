@@ -1,12 +1,21 @@
 /// What happens to a sale imported from the old system (`loyalty-hq import`) when a store's ledger brings a sale
 /// on the same receipt.
+///
+/// An import names a store as the old system did (`north`); a store with several tills syncs a ledger per till
+/// (`north.1`). A till's sale supersedes an imported sale of its own ledger's name or of its store's (found by
+/// review: the same sale counted twice, once from `north.1` and once from the import of `north`).
 enum ImportedSaleQueries {
     /// The ledger's sale is the fact: the imported copy of that receipt (its sale and refunds) goes, so nothing
     /// counts twice. Only when it is the same member's: another member's sale on a receipt number the old system
     /// also used is another sale, and stays (found by attack: it vanished from that member's 12-month spend, and
-    /// no till heard of it). `?1` store, `?2` receipt, `?3` the ledger sale's card.
+    /// no till heard of it). `?1` the ledger, `?2` receipt, `?3` the ledger sale's card, `?4` the ledger's store.
     static let deleteSupersededSQLite = """
         DELETE FROM hq_imported_sales
-        WHERE store_id = ?1 AND receipt = ?2 AND member_id = (SELECT member_id FROM hq_cards WHERE card = ?3)
+        WHERE store_id IN (?1, ?4) AND receipt = ?2 AND member_id = (SELECT member_id FROM hq_cards WHERE card = ?3)
         """
+
+    /// Whether the ledger `ledger` (an expression) is the imported store `store` or one of its tills.
+    static func ledger(_ ledger: String, isOfImportedStore store: String) -> String {
+        "(\(ledger) = \(store) OR substr(\(ledger), 1, length(\(store)) + 1) = \(store) || '.')"
+    }
 }

@@ -14,6 +14,8 @@ import PostgresNIO
 ///
 /// SQLite has no partitions; its driver keeps one table.
 enum MonthlyEntryPartitions {
+    static let schemaVersion = 42
+
     /// How many months after the current one exist before their first entry.
     static let monthsAhead = 2
 
@@ -126,7 +128,7 @@ enum MonthlyEntryPartitions {
         END $$
         """,
         "ANALYZE hq_entries",
-        "INSERT INTO hq_schema (version) VALUES (42)",
+        "INSERT INTO hq_schema (version) VALUES (\(schemaVersion))",
     ]
 }
 

@@ -309,7 +309,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 // and another member's imported sale vanished from their 12-month spend, unseen by any till).
                 for entry in plan.newEntries where entry.kind == "earn" {
                     try db.cachedStatement(sql: ImportedSaleQueries.deleteSupersededSQLite)
-                        .execute(arguments: [storeId, entry.receipt, entry.card])
+                        .execute(arguments: [storeId, entry.receipt, entry.card, MemberStores.store(ofLedger: storeId)])
                 }
                 // A new member enrolled here on a card another store added to its member, or head office gave
                 // another member: one card, two people.

@@ -101,9 +101,15 @@ struct Run: AsyncParsableCommand {
             ) {
                 (try? MemberRanges.rules(flags: memberRanges)) ?? CardScanRules(memberRanges: [])
             }
+            let hubListens = hubListenAddress() != nil
+            let readiness = ListenerReadiness(listeners: hubListens ? 2 : 1) { lines in
+                for line in lines { Printer.out(line) }
+                notifier.notify("READY=1\nSTATUS=" + lines.joined(separator: "; "))
+                CodePageAdvice.releaseCodePages()
+            }
             let storeHub = try storeHubServices(
                 ledger: ledger, syncSettings: syncSettings, syncClient: syncClient, board: board, logger: logger,
-                serverLogger: serverLogger)
+                serverLogger: serverLogger, readiness: readiness)
             if let exchange = storeHub.exchange {
                 let redemption = HubRedemption(exchange: exchange)
                 api.storeHubBeforeRedemption = { try await redemption.prepare(card: $0, points: $1, receipt: $2) }
@@ -121,9 +127,7 @@ struct Run: AsyncParsableCommand {
                 router: api.router(), address: .hostname(host, port: port), logger: serverLogger
             ) { channel in
                 let url = "http://\(host):\(channel.localAddress?.port ?? port)"
-                Printer.out("loyalty-agent ready on \(url)")
-                notifier.notify("READY=1\nSTATUS=serving the POS API on \(url)")
-                CodePageAdvice.releaseCodePages()
+                readiness.bound(order: 1, line: "loyalty-agent ready on \(url)")
             }
             let reload = ReloadRequest()
             var services: [any Service] = [app] + storeHub.services
@@ -176,17 +180,19 @@ struct Run: AsyncParsableCommand {
         logger.notice("stopped")
     }
 
-    /// `HOST:PORT` on loopback.
+    /// Where this till serves as the store hub, if it is the hub.
+    private func hubListenAddress() -> String? {
+        hubListen ?? ProcessInfo.processInfo.environment["LOYALTY_HUB_LISTEN"]
+            ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
+    }
+
     /// The store hub's listener and loop (this agent is the hub), or the loop of a till that uses one.
     private func storeHubServices(
         ledger: LedgerDatabase, syncSettings: SyncSettings?, syncClient: SyncClient?, board: ScannerBoard,
         logger: Logger,
-        serverLogger: Logger
+        serverLogger: Logger, readiness: ListenerReadiness
     ) throws -> (services: [any Service], exchange: HubExchange?) {
-        let environment = ProcessInfo.processInfo.environment
-        let listen =
-            hubListen ?? environment["LOYALTY_HUB_LISTEN"]
-            ?? AgentConfigFile.current.withLock { $0.string("hub.listen") }
+        let listen = hubListenAddress()
         let hubURL = try hub.hubURL()
         guard listen != nil || hubURL != nil else {
             try ledger.rememberStoreHub(nil)
@@ -223,7 +229,9 @@ struct Run: AsyncParsableCommand {
                 router: router.router(), address: .hostname(host, port: port), logger: serverLogger
             ) {
                 channel in
-                Printer.out("loyalty-agent store hub ready on http://\(host):\(channel.localAddress?.port ?? port)")
+                readiness.bound(
+                    order: 0,
+                    line: "loyalty-agent store hub ready on http://\(host):\(channel.localAddress?.port ?? port)")
             }
             let exchange = HubExchange(ledger: ledger, connection: LocalHubConnection(hub: service), scanners: scanners)
             let loop = StoreHubService(
