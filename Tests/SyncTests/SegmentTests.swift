@@ -180,24 +180,35 @@ import Testing
     func aTillsSaleSupersedesTheImportOfItsStore(_ driver: Driver) async throws {
         try await Harness.withStore(driver) { store in
             let now = Date(timeIntervalSince1970: 1_795_400_000)
-            for id in ["north", "north.1", "north.2", "northeast.1"] { try await store.addStore(id: id, secret: "s", now: now) }
+            for id in ["north", "north.1", "north.2", "northeast.1"] {
+                try await store.addStore(id: id, secret: "s", now: now)
+            }
             let card = "2900000777774"
             let at: Int64 = 1_795_340_000_000
             func spend() async throws -> Int64? { try await store.member(card: card, now: now)?.rollingSpendMinor }
             _ = try await store.importHistory(
-                [HistoryRow(line: 2, card: card, storeId: "north", receipt: "1001", atMilliseconds: at, amountMinor: 80_000)],
+                [
+                    HistoryRow(
+                        line: 2, card: card, storeId: "north", receipt: "1001", atMilliseconds: at, amountMinor: 80_000)
+                ],
                 actor: "test", now: now)
             var sale = Harness.entry(1, card: card, points: 800, amount: 80_000, at: at)
             sale.receipt = "1001"
-            _ = try await store.ingest(storeId: "north.1", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "north.1", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
             #expect(try await spend() == 80_000)
 
             // The till's sale first, then the old system's copy of it.
             var second = Harness.entry(1, card: card, points: 200, amount: 20_000, at: at + 1000)
             second.receipt = "R2"
-            _ = try await store.ingest(storeId: "north.2", batch: PushBatch(entries: [second], backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "north.2", batch: PushBatch(entries: [second], backlog: 0), nonce: nil, now: now)
             let summary = try await store.importHistory(
-                [HistoryRow(line: 2, card: card, storeId: "north", receipt: "R2", atMilliseconds: at + 1000, amountMinor: 20_000)],
+                [
+                    HistoryRow(
+                        line: 2, card: card, storeId: "north", receipt: "R2", atMilliseconds: at + 1000,
+                        amountMinor: 20_000)
+                ],
                 actor: "test", now: now)
             #expect(summary.sales == 0 && summary.inLedger == 1)
             #expect(try await spend() == 100_000)
@@ -211,6 +222,43 @@ import Testing
             let calendar = try ChainCalendar(identifier: "UTC")
             let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
             #expect(facts.map(\.sales) == [3])
+        }
+    }
+
+    /// Found by attack: two records of one person, one holding an imported sale and the other the till's sale on
+    /// that receipt at that store, kept both after `members merge` (and after a till joined the imported card to its
+    /// member: the same merge). Once one member, the ledger's sale supersedes the import; other receipts stay.
+    @Test(arguments: Driver.allCases)
+    func aMergeLeavesOneCopyOfASaleBothTheImportAndTheLedgerHeld(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date(timeIntervalSince1970: 1_795_400_000)
+            for id in ["north", "north.1"] { try await store.addStore(id: id, secret: "s", now: now) }
+            let (imported, enrolled) = ("2900000000124", "2900000000131")
+            let at: Int64 = 1_795_340_000_000
+            _ = try await store.importHistory(
+                [
+                    HistoryRow(
+                        line: 2, card: imported, storeId: "north", receipt: "R7", atMilliseconds: at, amountMinor: 5_000
+                    ),
+                    HistoryRow(
+                        line: 3, card: imported, storeId: "north", receipt: "R6", atMilliseconds: at - 1000,
+                        amountMinor: 700),
+                ],
+                actor: "test", now: now)
+            var sale = Harness.entry(1, card: enrolled, points: 50, amount: 5_000, at: at)
+            sale.receipt = "R7"
+            _ = try await store.ingest(
+                storeId: "north.1", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
+            #expect(try await store.member(card: imported, now: now)?.rollingSpendMinor == 5_700)
+            #expect(try await store.member(card: enrolled, now: now)?.rollingSpendMinor == 5_000)
+
+            try await store.mergeMembers(keep: enrolled, other: imported, actor: "test", reason: "one person", now: now)
+            #expect(try await store.member(card: imported, now: now)?.rollingSpendMinor == 5_700)
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let facts = try await store.memberFacts(asOfDay: calendar.today(now), calendar: calendar)
+            #expect(facts.map(\.sales) == [2])
+            let pulled = try await store.updates(storeId: "north.1", since: 0, now: now)
+            #expect(pulled.members.map(\.rollingSpendMinor) == [5_700])
         }
     }
 

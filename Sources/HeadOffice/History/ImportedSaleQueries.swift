@@ -14,6 +14,20 @@ enum ImportedSaleQueries {
         WHERE store_id IN (?1, ?4) AND receipt = ?2 AND member_id = (SELECT member_id FROM hq_cards WHERE card = ?3)
         """
 
+    /// After a merge, the same rule for the member kept (`member`, the driver's placeholder): an imported sale of
+    /// theirs that one of their ledger sales brings (same receipt, the store or one of its tills) goes (found by
+    /// attack: a till that added an imported card to its member and sold on the imported receipt in one batch, and
+    /// `members merge` of the two records, counted the sale twice).
+    static func deleteSuperseded(ofMember member: String) -> String {
+        """
+        DELETE FROM hq_imported_sales
+        WHERE member_id = \(member) AND EXISTS (
+            SELECT 1 FROM hq_entries e
+            WHERE e.member_id = \(member) AND e.kind = 'earn' AND e.receipt = hq_imported_sales.receipt
+              AND \(ledger("e.store_id", isOfImportedStore: "hq_imported_sales.store_id")))
+        """
+    }
+
     /// Whether the ledger `ledger` (an expression) is the imported store `store` or one of its tills.
     static func ledger(_ ledger: String, isOfImportedStore store: String) -> String {
         "(\(ledger) = \(store) OR substr(\(ledger), 1, length(\(store)) + 1) = \(store) || '.')"

@@ -880,6 +880,11 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 "UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
                 "UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            var keptMember = PostgresBindings()
+            keptMember.append(kept)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: ImportedSaleQueries.deleteSuperseded(ofMember: "$1::bigint"), binds: keptMember),
+                logger: logger)
             try await connection.query(
                 "UPDATE hq_overdrafts SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(

@@ -711,6 +711,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(
                 sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: ImportedSaleQueries.deleteSuperseded(ofMember: "?1"), arguments: [kept])
             try db.execute(
                 sql: "UPDATE hq_overdrafts SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             // Sent again with the member (found by attack: tills that had the merged record's entries kept them there).
