@@ -1,5 +1,7 @@
+import Foundation
 import LedgerStore
 import LoyaltyCore
+import NIOCore
 import SyncClient
 
 /// The agent's exit codes, shared with the head-office tool.
@@ -49,7 +51,16 @@ struct ReportedError: Encodable {
                 self.error = "bad_configuration"
                 self.exitCode = AgentExit.badInput.rawValue
             }
-            self.message = error.description + (error.isTransient ? "; the sale data is safe in the local ledger, sync again later" : "")
+            self.message =
+                error.description
+                + (error.isTransient ? "; the sale data is safe in the local ledger, sync again later" : "")
+        case let error as IOError where error.errnoCode == EADDRINUSE:
+            // `run` could not listen (found by attack: "unexpected failure: bind(...)" told nobody what to do).
+            self.error = "address_in_use"
+            self.message =
+                "another program already listens there (\(error)): stop it or choose another port "
+                + "(--listen or --hub-listen; listen or hub.listen in agent.yaml)"
+            self.exitCode = AgentExit.storage.rawValue
         default:
             self.error = "storage_failure"
             self.message = "unexpected failure: \(error)"
