@@ -217,6 +217,35 @@ import Testing
         }
     }
 
+    /// Found by attack: a till of a store with several spent 80 of 100, a one-box store spent 80 a second later,
+    /// and the one-box store synced first. Head office judged the till's redemption by its time (20 left: not
+    /// overdrawn) and the one-box store's by its arrival (20 left), so a real double spend went unlisted and the
+    /// member was not flagged. Every redemption is judged by the balance at its time too.
+    @Test(arguments: Driver.allCases)
+    func aDoubleSpendAtATillAndAOneBoxStoreIsListedWhicheverSyncsFirst(_ driver: Driver) async throws {
+        try await withStore(driver) { store, tills, _ in
+            try await store.addStore(id: "south", secret: "south-secret", now: Date())
+            let south = try AgentSyncTests.Till("south", secret: "south-secret", base: tills[0].client.settings.headOfficeURL)
+            let one = tills[0]
+            _ = try one.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try one.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try await one.client.syncOnce()
+            _ = try await south.client.syncOnce()
+            let now = Date()
+            _ = try one.ledger.redeem(card: card, points: 80, receipt: ReceiptReference("X"), at: now)
+            _ = try south.ledger.redeem(
+                card: card, points: 80, receipt: ReceiptReference("Y"), at: now.addingTimeInterval(1))
+            _ = try await south.client.syncOnce()
+            _ = try await one.client.syncOnce()
+            let member = try #require(try await store.member(card: card.value, now: Date()))
+            #expect(member.balance == -60 && member.overdrawn)
+            let overdrafts = try await store.overdrafts()
+            #expect(overdrafts.map(\.storeId) == ["south"], "the redemption that overdrew: \(overdrafts)")
+            #expect(overdrafts.map(\.balanceAfter) == [-60])
+        }
+    }
+
     /// Found by attack: head office merged two records (cards P and Q) that till 2 still held apart; till 3
     /// spent 150 of the merged 200 on P, then till 2 was let spend Q's 100. The hub, which has heard of the merge,
     /// holds for every card of the member and by its own view too.

@@ -2,8 +2,9 @@
 /// redemption's time (every entry dated up to it, on any card the member holds now), not by the order entries
 /// reached head office: a till vouches for points another till of the store earned (through the store hub), so
 /// its redemption may arrive first. Found by attack: such a redemption left the member "OVERDRAWN" for good;
-/// and the other way, a real double spend whose earlier redemption arrived last was no longer listed. Between
-/// stores nothing changes: a store vouches only for what head office had sent it.
+/// and the other way, a real double spend whose earlier redemption arrived last was no longer listed. A
+/// redemption at a one-box store is judged as it arrives, and by its time too: a till's redemption settled by its
+/// time and a one-box store's that arrived first left a real double spend unlisted (found by attack).
 enum StoreOverdrafts {
     /// Whether any overdraft of a till of a store with several is recorded (the settlement is skipped otherwise).
     static let anyRecorded = "SELECT 1 FROM hq_overdrafts WHERE store_id LIKE '%.%' LIMIT 1"
@@ -18,15 +19,15 @@ enum StoreOverdrafts {
         """
     }
 
-    /// Records the tills' redemptions of the members `members` (an SQL condition on `c.member_id`) after which the
-    /// balance at their time is below zero.
+    /// Records the redemptions of the members `members` (an SQL condition on `c.member_id`), at any store, after
+    /// which the balance at their time is below zero.
     static func record(members: String) -> String {
         let after = balance(member: "c.member_id", at: "e.created_at_ms")
         return """
             INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms)
             SELECT c.member_id, e.store_id, e.seq, \(after), e.created_at_ms
             FROM hq_entries e JOIN hq_cards c ON c.card = e.card
-            WHERE \(members) AND e.kind = 'redeem' AND e.store_id LIKE '%.%' AND \(after) < 0
+            WHERE \(members) AND e.kind = 'redeem' AND \(after) < 0
             ON CONFLICT DO NOTHING
             """
     }
