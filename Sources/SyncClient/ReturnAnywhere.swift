@@ -31,7 +31,9 @@ public struct ReturnAnywhere: Sendable {
             }
         }
         let ownStore = ledger.assignedStoreId
-        if soldAt == nil || soldAt == ownStore, try ledger.holdsSale(receipt: receipt) {
+        // A till names its store by the store's id too (`north` for `north.1`).
+        let ownStoreNames = [ownStore, ownStore.flatMap { TillIdentity(ledgerName: $0)?.storeId }]
+        if soldAt == nil || ownStoreNames.contains(soldAt), try ledger.holdsSale(receipt: receipt) {
             return try await refundOwnSale(
                 receipt: receipt, named: soldAt != nil, amount: amount, lines: lines, returnReceipt: returnReceipt,
                 at: now)

@@ -127,6 +127,34 @@ import Testing
         }
     }
 
+    /// Found by attack: a cashier names the store that sold by its id (`north`), and its tills sync ledgers of their
+    /// own (`north.1`): head office found no sale "from store north". The store's id means any of its tills; the
+    /// selling till naming its own store returns its own sale.
+    @Test(arguments: Driver.allCases)
+    func theStoreThatSoldIsNamedByItsIdWhenItHasTills(_ driver: Driver) async throws {
+        try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
+            try await store.addStore(id: "north", secret: "sn", now: Date())
+            // Till 1 of store north signs with the store's secret and joins head office at its first request.
+            let north = try AgentSyncTests.Till("north.1", secret: "sn", base: a.client.settings.headOfficeURL)
+            _ = try await north.client.syncOnce()  // the program
+            _ = try north.ledger.enroll(card: card, name: nil, birthday: nil)
+            #expect(try sell(north, receipt: "R9").points == 2000)
+            for till in [north, b] { _ = try await till.client.syncOnce() }
+            let atB = try await returns(b).refund(
+                receipt: ReceiptReference("R9"), soldAt: "north", amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 50_000)], returnReceipt: ReceiptReference("RET-9"))
+            #expect(atB.soldAtStore == "north.1" && atB.reversedPoints == -1000 && !atB.fullyRefunded)
+            let atNorth = try await returns(north).refund(
+                receipt: ReceiptReference("R9"), soldAt: "north", amount: nil,
+                lines: [LineReturn(sku: "salmon", amountMinor: 50_000)], returnReceipt: ReceiptReference("RET-10"))
+            #expect(atNorth.reversedPoints == -1000)
+            for till in [b, north] { _ = try await till.client.syncOnce() }
+            let atHeadOffice = try await store.member(card: card.value, now: Date())?.balance
+            #expect(atHeadOffice == 0)
+            #expect(try north.ledger.member(card: card).balance == atHeadOffice)
+        }
+    }
+
     @Test(arguments: Driver.allCases)
     func aReceiptUsedByTwoStoresNeedsTheStoreThatSold(_ driver: Driver) async throws {
         try await travel.twoTills(driver, program: try Self.program()) { a, b, store in
@@ -181,7 +209,9 @@ import Testing
             // Found by review: the spend was taken down twice (-20.00 of a 2000.00 sale); the gift cards stand.
             #expect(try await store.member(card: card.value, now: Date())?.rollingSpendMinor == 100_000)
             for till in [a, b] { _ = try await till.client.syncOnce() }
-            #expect(try a.ledger.member(card: card).rollingSpend == "1000.00" && b.ledger.member(card: card).rollingSpend == "1000.00")
+            #expect(
+                try a.ledger.member(card: card).rollingSpend == "1000.00"
+                    && b.ledger.member(card: card).rollingSpend == "1000.00")
         }
     }
 
@@ -381,9 +411,11 @@ import Testing
             _ = try a.ledger.award(card: card, amount: money("100.00"), receipt: ReceiptReference("R-1"))
             _ = try a.ledger.redeem(card: card, points: 30, receipt: ReceiptReference("S-3"))
             for till in [a, b] { _ = try await till.client.syncOnce() }
-            _ = try a.ledger.refund(receipt: ReceiptReference("S-3"), amount: nil, returnReceipt: ReceiptReference("RET-A"))
+            _ = try a.ledger.refund(
+                receipt: ReceiptReference("S-3"), amount: nil, returnReceipt: ReceiptReference("RET-A"))
             let atB = try await returns(b).refund(
-                receipt: ReceiptReference("S-3"), soldAt: nil, amount: nil, lines: nil, returnReceipt: ReceiptReference("RET-B"))
+                receipt: ReceiptReference("S-3"), soldAt: nil, amount: nil, lines: nil,
+                returnReceipt: ReceiptReference("RET-B"))
             #expect(atB.soldAtStore == "A")
             for till in [a, b, a] { _ = try await till.client.syncOnce() }
             let member = try #require(try await store.member(card: card.value, now: Date()))

@@ -225,7 +225,8 @@ import Testing
     func aDoubleSpendAtATillAndAOneBoxStoreIsListedWhicheverSyncsFirst(_ driver: Driver) async throws {
         try await withStore(driver) { store, tills, _ in
             try await store.addStore(id: "south", secret: "south-secret", now: Date())
-            let south = try AgentSyncTests.Till("south", secret: "south-secret", base: tills[0].client.settings.headOfficeURL)
+            let south = try AgentSyncTests.Till(
+                "south", secret: "south-secret", base: tills[0].client.settings.headOfficeURL)
             let one = tills[0]
             _ = try one.ledger.enroll(card: card, name: "Ann", birthday: nil)
             _ = try one.ledger.award(

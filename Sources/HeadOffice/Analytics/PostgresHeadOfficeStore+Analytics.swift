@@ -104,7 +104,7 @@ extension PostgresHeadOfficeStore {
                     SELECT DISTINCT k.store_id, e.receipt, c.card
                     FROM UNNEST(\(stores)::text[], \(receipts)::text[]) AS k(store_id, receipt)
                     JOIN hq_entries e ON e.receipt = k.receipt AND e.kind = 'earn'
-                                     AND \(unescaped: ImportedSaleQueries.ledger("e.store_id", isOfImportedStore: "k.store_id"))
+                                     AND \(unescaped: StoreLedgers.ledger("e.store_id", isOfStore: "k.store_id"))
                     JOIN hq_cards c ON c.member_id = e.member_id
                     """, logger: logger
                 ).decode((String, String, String).self) {

@@ -75,7 +75,7 @@ extension SQLiteHeadOfficeStore {
             let ledger = try db.cachedStatement(
                 sql: """
                     SELECT DISTINCT c.card FROM hq_entries e JOIN hq_cards c ON c.member_id = e.member_id
-                    WHERE e.receipt = ?1 AND e.kind = 'earn' AND \(ImportedSaleQueries.ledger("e.store_id", isOfImportedStore: "?2"))
+                    WHERE e.receipt = ?1 AND e.kind = 'earn' AND \(StoreLedgers.ledger("e.store_id", isOfStore: "?2"))
                     """)
             for key in Set(rows.map { Key(storeId: $0.storeId, receipt: $0.receipt) }) {
                 for row in try Row.fetchAll(imported, arguments: [key.storeId, key.receipt]) {

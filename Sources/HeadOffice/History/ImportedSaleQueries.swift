@@ -24,12 +24,7 @@ enum ImportedSaleQueries {
         WHERE member_id = \(member) AND EXISTS (
             SELECT 1 FROM hq_entries e
             WHERE e.member_id = \(member) AND e.kind = 'earn' AND e.receipt = hq_imported_sales.receipt
-              AND \(ledger("e.store_id", isOfImportedStore: "hq_imported_sales.store_id")))
+              AND \(StoreLedgers.ledger("e.store_id", isOfStore: "hq_imported_sales.store_id")))
         """
-    }
-
-    /// Whether the ledger `ledger` (an expression) is the imported store `store` or one of its tills.
-    static func ledger(_ ledger: String, isOfImportedStore store: String) -> String {
-        "(\(ledger) = \(store) OR substr(\(ledger), 1, length(\(store)) + 1) = \(store) || '.')"
     }
 }

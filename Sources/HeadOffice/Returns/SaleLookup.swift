@@ -35,13 +35,15 @@ enum SaleLookupFolding {
     }
 
     /// The sales with the receipt: `earn` and `redeem` entries of other stores, or of the one store named
-    /// (the asking store too: the store that sold asks what returns elsewhere took of its own sale).
-    /// Placeholders: receipt, asking store, the store that sold (or NULL for any).
+    /// (the asking store too: the store that sold asks what returns elsewhere took of its own sale; a store with
+    /// tills named by its id, `north`, means any of its tills but the asking one: found by attack, `--sold-at north`
+    /// found nothing when `north.1` sold). Placeholders: receipt, asking store, the store that sold (or NULL for any).
     static func salesSQL(receipt: String, asking: String, soldAt: String) -> String {
         """
         SELECT store_id, seq, kind, card, currency, created_at_ms, amount_minor, points, rule_version, sale_lines
         FROM hq_entries WHERE receipt = \(receipt) AND kind IN ('earn', 'redeem')
-          AND ((\(soldAt) IS NULL AND store_id <> \(asking)) OR store_id = \(soldAt))
+          AND ((\(soldAt) IS NULL AND store_id <> \(asking)) OR store_id = \(soldAt)
+               OR (\(StoreLedgers.ledger("store_id", isOfStore: soldAt)) AND store_id <> \(asking)))
         ORDER BY store_id, seq LIMIT 100
         """
     }
