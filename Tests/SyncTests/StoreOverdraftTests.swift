@@ -247,6 +247,62 @@ import Testing
         }
     }
 
+    /// Found by review: two one-box stores each spent 80 of 100, the later redemption's store synced first, and
+    /// head office listed the earlier one (judged as it arrived, −60). The redemption that overdrew is the later.
+    @Test(arguments: Driver.allCases)
+    func aDoubleSpendAtTwoOneBoxStoresListsTheLaterRedemption(_ driver: Driver) async throws {
+        try await withStore(driver) { store, tills, _ in
+            let base = tills[0].client.settings.headOfficeURL
+            for id in ["east", "south"] { try await store.addStore(id: id, secret: "\(id)-secret", now: Date()) }
+            let east = try AgentSyncTests.Till("east", secret: "east-secret", base: base)
+            let south = try AgentSyncTests.Till("south", secret: "south-secret", base: base)
+            _ = try east.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try east.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            _ = try await east.client.syncOnce()
+            _ = try await south.client.syncOnce()
+            let now = Date()
+            _ = try east.ledger.redeem(card: card, points: 80, receipt: ReceiptReference("X"), at: now)
+            _ = try south.ledger.redeem(
+                card: card, points: 80, receipt: ReceiptReference("Y"), at: now.addingTimeInterval(1))
+            _ = try await south.client.syncOnce()
+            #expect(try await store.overdrafts().isEmpty, "20 left when south's arrived")
+            _ = try await east.client.syncOnce()
+            let member = try #require(try await store.member(card: card.value, now: Date()))
+            #expect(member.balance == -60 && member.overdrawn)
+            let overdrafts = try await store.overdrafts()
+            #expect(overdrafts.map(\.storeId) == ["south"], "the redemption that overdrew: \(overdrafts)")
+            #expect(overdrafts.map(\.balanceAfter) == [-60])
+        }
+    }
+
+    /// Found by attack: three redemptions of 80 from 100 (tills 1 and 2 of a store, then a one-box store, a second
+    /// apart) arrived last first. Both overdrawing ones were listed, but each with the balance after its arrival
+    /// (−140 and −60) rather than at its time: a later-arriving earlier redemption changes the balance after.
+    @Test(arguments: Driver.allCases)
+    func eachOverdraftShowsTheBalanceAtItsTimeWhateverArrivedFirst(_ driver: Driver) async throws {
+        try await withStore(driver) { store, tills, _ in
+            try await store.addStore(id: "south", secret: "south-secret", now: Date())
+            let south = try AgentSyncTests.Till(
+                "south", secret: "south-secret", base: tills[0].client.settings.headOfficeURL)
+            let (one, two) = (tills[0], tills[1])
+            _ = try one.ledger.enroll(card: card, name: "Ann", birthday: nil)
+            _ = try one.ledger.award(
+                card: card, amount: Money(minorUnits: 10_000, currency: .euro), receipt: ReceiptReference("R1"))
+            for till in [one, two, south] { _ = try await till.client.syncOnce() }
+            let now = Date()
+            _ = try one.ledger.redeem(card: card, points: 80, receipt: ReceiptReference("X"), at: now)
+            _ = try two.ledger.redeem(card: card, points: 80, receipt: ReceiptReference("Y"), at: now + 1)
+            _ = try south.ledger.redeem(card: card, points: 80, receipt: ReceiptReference("Z"), at: now + 2)
+            for till in [south, two, one] { _ = try await till.client.syncOnce() }
+            let member = try #require(try await store.member(card: card.value, now: Date()))
+            #expect(member.balance == -140 && member.overdrawn)
+            let overdrafts = try await store.overdrafts().sorted { $0.storeId < $1.storeId }
+            #expect(overdrafts.map(\.storeId) == ["0042.2", "south"], "\(overdrafts)")
+            #expect(overdrafts.map(\.balanceAfter) == [-60, -140], "the balance at each one's time")
+        }
+    }
+
     /// Found by attack: head office merged two records (cards P and Q) that till 2 still held apart; till 3
     /// spent 150 of the merged 200 on P, then till 2 was let spend Q's 100. The hub, which has heard of the merge,
     /// holds for every card of the member and by its own view too.

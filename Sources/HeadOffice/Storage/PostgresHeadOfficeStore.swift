@@ -380,37 +380,23 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                         """,
                         logger: logger)
                 }
-                let redeemed = entries.filter { $0.kind == "redeem" }
-                if !redeemed.isEmpty {
-                    // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
+                // Offline redemptions at several stores can overdraw a member: record it, never refuse it. Judged
+                // by time (``StoreOverdrafts``): an entry taking points may overdraw a later redemption, any entry of
+                // a member already overdrawn may settle one.
+                var overdraftBindings = PostgresBindings()
+                overdraftBindings.append(entries.map(\.card))
+                overdraftBindings.append(entries.filter { $0.points < 0 }.map(\.card))
+                let members = """
+                    IN (SELECT c.member_id FROM hq_cards c JOIN hq_members m ON m.id = c.member_id
+                        WHERE c.card = ANY($1::text[]) AND (c.card = ANY($2::text[]) OR m.overdrawn))
+                    """
+                for statement in [
+                    StoreOverdrafts.record(members: "c.member_id " + members),
+                    StoreOverdrafts.settle(members: "member_id " + members),
+                    StoreOverdrafts.flags(members: "id " + members),
+                ] {
                     try await connection.query(
-                        """
-                        WITH overdrawn AS (
-                            UPDATE hq_members m SET overdrawn = TRUE FROM hq_cards c
-                            WHERE c.member_id = m.id AND c.card = ANY(\(redeemed.map(\.card))::text[]) AND m.balance < 0
-                            RETURNING m.id, m.balance
-                        )
-                        INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms)
-                        SELECT o.id, \(storeId), r.seq, o.balance, r.created
-                        FROM UNNEST(\(redeemed.map(\.seq))::bigint[], \(redeemed.map(\.card))::text[], \(redeemed.map(\.createdAtMilliseconds))::bigint[])
-                             AS r(seq, card, created)
-                        JOIN hq_cards c ON c.card = r.card JOIN overdrawn o ON o.id = c.member_id
-                        ON CONFLICT DO NOTHING
-                        """, logger: logger)
-                }
-                if try await connection.query(PostgresQuery(unsafeSQL: StoreOverdrafts.anyRecorded), logger: logger)
-                    .collect().isEmpty == false
-                {
-                    var bindings = PostgresBindings()
-                    bindings.append(entries.map(\.card))
-                    let members = "IN (SELECT member_id FROM hq_cards WHERE card = ANY($1::text[]))"
-                    for statement in [
-                        StoreOverdrafts.record(members: "c.member_id " + members),
-                        StoreOverdrafts.settle(members: "member_id " + members),
-                        StoreOverdrafts.flags(members: "id " + members),
-                    ] {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
-                    }
+                        PostgresQuery(unsafeSQL: statement, binds: overdraftBindings), logger: logger)
                 }
                 // Last, so the lock is held briefly: the counter row lock serialises the end of changing
                 // transactions, so versions (pull cursors) follow commit order. One statement (data-changing

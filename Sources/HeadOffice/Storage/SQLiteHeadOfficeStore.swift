@@ -359,25 +359,17 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 try db.execute(
                     sql: CardConflictQueries.refreshMembersThatLostACard(version: "?1", store: "?2"),
                     arguments: [version, storeId])
-                // Offline redemptions at several stores can overdraw a member: record it, never refuse it.
-                for entry in plan.newEntries where entry.kind == "redeem" {
-                    let memberId = memberIds[entry.card]!
-                    let balance = try Int64.fetchOne(
-                        db, sql: "SELECT balance FROM hq_members WHERE id = ?", arguments: [memberId])!
-                    if balance < 0 {
-                        try db.execute(sql: "UPDATE hq_members SET overdrawn = 1 WHERE id = ?", arguments: [memberId])
-                        try db.execute(
-                            sql:
-                                "INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                            arguments: [memberId, storeId, entry.seq, balance, entry.createdAtMilliseconds])
-                    }
-                }
-                if try Bool.fetchOne(db, sql: StoreOverdrafts.anyRecorded) == true {
-                    for memberId in Set(plan.newEntries.compactMap { memberIds[$0.card] }) {
-                        try db.execute(sql: StoreOverdrafts.record(members: "c.member_id = ?1"), arguments: [memberId])
-                        try db.execute(sql: StoreOverdrafts.settle(members: "member_id = ?1"), arguments: [memberId])
-                        try db.execute(sql: StoreOverdrafts.flags(members: "id = ?1"), arguments: [memberId])
-                    }
+                // Offline redemptions at several stores can overdraw a member: record it, never refuse it. Judged
+                // by time (``StoreOverdrafts``): an entry taking points may overdraw a later redemption, any entry of
+                // a member already overdrawn may settle one.
+                let takers = Set(plan.newEntries.filter { $0.points < 0 }.compactMap { memberIds[$0.card] })
+                for memberId in Set(plan.newEntries.compactMap { memberIds[$0.card] }) {
+                    let overdrawn = try Bool.fetchOne(
+                        db, sql: "SELECT overdrawn FROM hq_members WHERE id = ?", arguments: [memberId])
+                    guard takers.contains(memberId) || overdrawn == true else { continue }
+                    try db.execute(sql: StoreOverdrafts.record(members: "c.member_id = ?1"), arguments: [memberId])
+                    try db.execute(sql: StoreOverdrafts.settle(members: "member_id = ?1"), arguments: [memberId])
+                    try db.execute(sql: StoreOverdrafts.flags(members: "id = ?1"), arguments: [memberId])
                 }
             }
             try db.execute(
