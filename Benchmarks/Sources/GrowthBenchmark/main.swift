@@ -26,7 +26,9 @@ let memberCount = arguments.dropFirst().first.flatMap(Int.init) ?? 500_000
 guard !sizes.isEmpty, sizes == sizes.sorted(), sizes.allSatisfy({ $0 >= 100_000 && $0 % 100 == 0 }),
     memberCount >= 1_000
 else {
-    print("usage: growth-benchmark [sizes=1000000,10000000,50000000 (ascending, multiples of 100)] [members=500000]")
+    print(
+        "usage: growth-benchmark [sizes=1000000,10000000,50000000 (ascending, multiples of 100)] [members=500000]"
+            + " [pace-milliseconds=2500]")
     exit(2)
 }
 guard let url = ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"] else {
@@ -41,17 +43,19 @@ func seconds(_ duration: Duration) -> Double {
 }
 let now = Date()
 let nowMilliseconds = Int64(now.timeIntervalSince1970 * 1000)
-/// One entry every 2.5 s, across the chain.
-let paceMilliseconds: Int64 = 2_500
+/// One entry every 2.5 s across the chain, unless a third argument says otherwise (a slower pace puts more
+/// history behind the 12-month window in fewer entries).
+let paceMilliseconds: Int64 = arguments.dropFirst(2).first.flatMap(Int64.init) ?? 2_500
 let historyStores = 100
 let liveStores = (0..<20).map { String(format: "live%02d", $0) }
 let calendar = try ChainCalendar(identifier: "UTC")
 let database = "bench_growth_" + UUID().uuidString.prefix(8).lowercased()
 
 func card(member: Int) -> String { "29" + String(format: "%010d", member) + "0" }
-/// SQL of entry i's member: a quadratic skew (a few members buy far more often than most).
-let memberOfEntry =
-    "(1 + (((i * 2654435761) % 1000003) * ((i * 2654435761) % 1000003) / 1000003) * \(memberCount) / 1000003)"
+/// SQL of entry `i`'s member (`i` an SQL expression): a quadratic skew (a few members buy far more often).
+func member(ofEntry i: String) -> String {
+    "(1 + ((((\(i)) * 2654435761) % 1000003) * (((\(i)) * 2654435761) % 1000003) / 1000003) * \(memberCount) / 1000003)"
+}
 
 func withClient<T>(_ database: String?, _ body: (PostgresClient) async throws -> T) async throws -> T {
     var configuration = try PostgresHeadOfficeStore.configuration(url: url)
@@ -65,7 +69,8 @@ func withClient<T>(_ database: String?, _ body: (PostgresClient) async throws ->
 }
 
 /// Entries `from` < i ≤ `to`: entry i belongs to history store i mod 100 (its sequences stay contiguous), is
-/// i × pace before now; every 10th takes back part of the sale before it, every 25th redeems.
+/// i × pace before now; every 10th is the return, at another store, of part of the sale a pace before it (entry
+/// i + 1, the same member's, named by store and sequence), every 25th redeems.
 func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
     let chunk = 1_000_000
     // Their months' partitions first (head office makes only the current and coming months by itself).
@@ -82,15 +87,19 @@ func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO hq_entries (store_id, seq, id, member_id, card, kind, points, amount_minor, currency, receipt,
-                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms)
+                                            refers_to_seq, rule_version, reason, created_at_ms, received_at_ms,
+                                            refers_to_store)
                     SELECT 'h' || lpad((i % \(historyStores))::text, 2, '0'), i / \(historyStores) + 1, 'g' || i,
                            m, '29' || lpad(m::text, 10, '0') || '0',
                            CASE WHEN i % 10 = 0 THEN 'reverse' WHEN i % 25 = 0 THEN 'redeem' ELSE 'earn' END,
                            CASE WHEN i % 10 = 0 THEN -1 WHEN i % 25 = 0 THEN -20 ELSE 10 END,
                            CASE WHEN i % 10 = 0 THEN -50 WHEN i % 25 = 0 THEN 0 ELSE 100 + (i * 48271) % 20000 END,
-                           'EUR', 'R' || i, NULL, 1, NULL, \(nowMilliseconds) - i * \(paceMilliseconds),
-                           \(nowMilliseconds) - i * \(paceMilliseconds)
-                    FROM (SELECT i, \(memberOfEntry) AS m FROM generate_series(\(start + 1)::bigint, \(end)::bigint) AS i) AS g
+                           'EUR', 'R' || i, CASE WHEN i % 10 = 0 THEN (i + 1) / \(historyStores) + 1 END, 1, NULL,
+                           \(nowMilliseconds) - i * \(paceMilliseconds),
+                           \(nowMilliseconds) - i * \(paceMilliseconds),
+                           CASE WHEN i % 10 = 0 THEN 'h' || lpad(((i + 1) % \(historyStores))::text, 2, '0') END
+                    FROM (SELECT i, CASE WHEN i % 10 = 0 THEN \(member(ofEntry: "i + 1")) ELSE \(member(ofEntry: "i")) END AS m
+                          FROM generate_series(\(start + 1)::bigint, \(end)::bigint) AS i) AS g
                     """), logger: logger)
         start = end
     }
@@ -193,7 +202,8 @@ func measure(_ store: PostgresHeadOfficeStore, entries: Int) async throws -> Sta
 }
 
 print(
-    "growth-benchmark: PostgreSQL, \(memberCount) members, stages \(sizes.map(String.init).joined(separator: ", ")) entries"
+    "growth-benchmark: PostgreSQL, \(memberCount) members, stages \(sizes.map(String.init).joined(separator: ", ")) entries,"
+        + " one every \(paceMilliseconds) ms (12 months: \(365 * 86_400_000 / paceMilliseconds) entries)"
 )
 try await withClient(nil) {
     try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"), logger: logger)

@@ -94,6 +94,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (41, MemberStores.postgres),
         (MonthlyEntryPartitions.schemaVersion, MonthlyEntryPartitions.postgres),
         (MemberFiguresIndex.schemaVersion, MemberFiguresIndex.postgres),
+        (TierRowsByWindow.schemaVersion, TierRowsByWindow.postgres),
     ]
 
     public func migrate() async throws { try await migrate(throughVersion: Int.max) }

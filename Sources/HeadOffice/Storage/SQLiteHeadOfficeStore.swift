@@ -151,6 +151,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v41-member-stores") { db in
             try db.execute(sql: MemberStores.sqlite)
         }
+        migrator.registerMigration("hq-v44-tier-rows-by-window") { db in
+            try db.execute(sql: TierRowsByWindow.sqlite)
+        }
         try migrator.migrate(pool)
     }
 
