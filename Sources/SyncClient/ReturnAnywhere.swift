@@ -10,10 +10,16 @@ public struct ReturnAnywhere: Sendable {
     public let ledger: LedgerDatabase
     /// Head office, when this till has one configured.
     public let headOffice: SyncClient?
+    /// How long a return of this store's own sale waits for head office's view of it before it goes on from the
+    /// ledger alone: the customer is at the counter, and the sale is in the ledger (found by review: a head office
+    /// that accepted connections and never answered held every such return for two request timeouts, 30 s).
+    public let ownSaleConsultMilliseconds: Int64
 
-    public init(ledger: LedgerDatabase, headOffice: SyncClient?) {
+    public init(ledger: LedgerDatabase, headOffice: SyncClient?, ownSaleConsultMilliseconds: Int64 = 5_000) {
+        precondition(ownSaleConsultMilliseconds > 0, "a positive wait")
         self.ledger = ledger
         self.headOffice = headOffice
+        self.ownSaleConsultMilliseconds = ownSaleConsultMilliseconds
     }
 
     /// - Parameter soldAt: the store that sold, when the receipt reference alone is not unique in the chain.
@@ -80,29 +86,57 @@ public struct ReturnAnywhere: Sendable {
         at now: Date
     ) async throws -> RefundResult {
         var elsewhere: SoldElsewhere?
-        if let headOffice, let ownStore = ledger.assignedStoreId, (try? await headOffice.syncOnce()) != nil {
-            if !named {
-                do {
-                    let other = try await headOffice.saleElsewhere(receipt: receipt.value, soldAt: nil)
-                    throw Self.ambiguous(receipt, stores: [ownStore, other.storeId])
-                } catch SyncFailure.refused(_, let code, let message) where code == "ambiguous_receipt" {
-                    throw LoyaltyError.refused(
-                        code,
-                        message + "; this store (\(ownStore)) sold one too: --sold-at \(ownStore) returns this store's")
-                } catch SyncFailure.refused(_, let code, _) where code == "unknown_receipt" {
-                    // Ours alone.
-                } catch is SyncFailure {
-                    // Head office stopped answering: the store's own sale is returned by its own view.
-                }
-            }
-            if let sale = try? await headOffice.saleElsewhere(receipt: receipt.value, soldAt: ownStore),
-                sale.problem == nil
-            {
-                elsewhere = sale.sold(receipt)
-            }
+        if let headOffice, let ownStore = ledger.assignedStoreId {
+            elsewhere =
+                try await Self.within(milliseconds: ownSaleConsultMilliseconds) {
+                    try await Self.consult(headOffice, ownStore: ownStore, receipt: receipt, named: named)
+                } ?? nil
         }
         return try ledger.refund(
             receipt: receipt, amount: amount, lines: lines, returnReceipt: returnReceipt, elsewhere: elsewhere, at: now)
+    }
+
+    /// Head office's view of this store's own sale: our backlog up first, then whether another store used the same
+    /// receipt reference (throws `ambiguous_receipt`), then what returns elsewhere took of it. Nil when head office
+    /// does not answer: the ledger's own view stands.
+    private static func consult(
+        _ headOffice: SyncClient, ownStore: String, receipt: ReceiptReference, named: Bool
+    ) async throws -> SoldElsewhere? {
+        guard (try? await headOffice.syncOnce()) != nil else { return nil }
+        if !named {
+            do {
+                let other = try await headOffice.saleElsewhere(receipt: receipt.value, soldAt: nil)
+                throw Self.ambiguous(receipt, stores: [ownStore, other.storeId])
+            } catch SyncFailure.refused(_, let code, let message) where code == "ambiguous_receipt" {
+                throw LoyaltyError.refused(
+                    code,
+                    message + "; this store (\(ownStore)) sold one too: --sold-at \(ownStore) returns this store's")
+            } catch SyncFailure.refused(_, let code, _) where code == "unknown_receipt" {
+                // Ours alone.
+            } catch is SyncFailure {
+                // Head office stopped answering: the store's own sale is returned by its own view.
+            }
+        }
+        guard let sale = try? await headOffice.saleElsewhere(receipt: receipt.value, soldAt: ownStore),
+            sale.problem == nil
+        else { return nil }
+        return sale.sold(receipt)
+    }
+
+    /// `body`'s result, or nil when it has not finished within `milliseconds` (it is then cancelled: a request
+    /// in flight is abandoned, and nothing is marked synced without head office's answer).
+    static func within<T: Sendable>(
+        milliseconds: Int64, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 
     static func ambiguous(_ receipt: ReceiptReference, stores: [String]) -> LoyaltyError {

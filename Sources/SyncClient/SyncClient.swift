@@ -62,6 +62,8 @@ public struct SyncClient: Sendable {
             if ahead.magnitude >= 60 { report.headOfficeClockAheadSeconds = ahead }
             return report
         } catch {
+            // A run given up by its caller (a return that stopped waiting for head office) is no sync error.
+            guard !Task.isCancelled else { throw error }
             let unreachable = if case SyncFailure.unreachable = error { true } else { false }
             try? ledger.recordSync(error: "\(error)", unreachable: unreachable)
             throw error

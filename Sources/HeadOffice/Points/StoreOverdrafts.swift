@@ -5,13 +5,14 @@
 /// double spend whose earlier redemption arrived last was no longer listed, or was listed on the wrong store's
 /// redemption, or with the balance after its arrival instead of at its time (found by review and attack).
 enum StoreOverdrafts {
-    /// The balance of the member `member` (an SQL expression) just after the entry `e` (an alias of `hq_entries`):
+    /// The balance of the member `member` (an SQL expression) just after the entry `e` (an alias of `hq_entries`),
+    /// read from the index by member and time (a merge moves the entries to the member kept):
     /// every entry dated before it and, of those in its millisecond, the ones that arrived first (the balance of
     /// two redemptions in one millisecond at two stores is judged in arrival order, then by store and sequence).
     static func balance(member: String, after e: String) -> String {
         """
-        (COALESCE((SELECT SUM(x.points) FROM hq_entries x JOIN hq_cards y ON y.card = x.card
-                   WHERE y.member_id = \(member) AND x.created_at_ms <= \(e).created_at_ms
+        (COALESCE((SELECT SUM(x.points) FROM hq_entries x
+                   WHERE x.member_id = \(member) AND x.created_at_ms <= \(e).created_at_ms
                      AND (x.created_at_ms, x.received_at_ms, x.store_id, x.seq)
                          <= (\(e).created_at_ms, \(e).received_at_ms, \(e).store_id, \(e).seq)), 0)
          + COALESCE((SELECT SUM(i.points) FROM hq_issued i
@@ -19,14 +20,14 @@ enum StoreOverdrafts {
         """
     }
 
-    /// Records the redemptions of the members `members` (an SQL condition on `c.member_id`), at any store, after
+    /// Records the redemptions of the members `members` (an SQL condition on `e.member_id`), at any store, after
     /// which the balance at their time is below zero; one recorded before gets the balance as it stands now.
     static func record(members: String) -> String {
-        let after = balance(member: "c.member_id", after: "e")
+        let after = balance(member: "e.member_id", after: "e")
         return """
             INSERT INTO hq_overdrafts (member_id, store_id, seq, balance_after, at_ms)
-            SELECT c.member_id, e.store_id, e.seq, \(after), e.created_at_ms
-            FROM hq_entries e JOIN hq_cards c ON c.card = e.card
+            SELECT e.member_id, e.store_id, e.seq, \(after), e.created_at_ms
+            FROM hq_entries e
             WHERE \(members) AND e.kind = 'redeem' AND \(after) < 0
             ON CONFLICT (store_id, seq)
                 DO UPDATE SET balance_after = excluded.balance_after, member_id = excluded.member_id
@@ -39,7 +40,9 @@ enum StoreOverdrafts {
         """
         DELETE FROM hq_overdrafts
         WHERE \(members)
-          AND EXISTS (SELECT 1 FROM hq_entries e WHERE e.store_id = hq_overdrafts.store_id AND e.seq = hq_overdrafts.seq
+          AND EXISTS (SELECT 1 FROM hq_entries e
+                      WHERE e.store_id = hq_overdrafts.store_id AND e.seq = hq_overdrafts.seq
+                        AND e.created_at_ms = hq_overdrafts.at_ms
                         AND \(balance(member: "hq_overdrafts.member_id", after: "e")) >= 0)
         """
     }

@@ -384,20 +384,23 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 // Offline redemptions at several stores can overdraw a member: record it, never refuse it. Judged
                 // by time (``StoreOverdrafts``): an entry taking points may overdraw a later redemption, any entry of
                 // a member already overdrawn may settle one.
-                var overdraftBindings = PostgresBindings()
-                overdraftBindings.append(entries.map(\.card))
-                overdraftBindings.append(entries.filter { $0.points < 0 }.map(\.card))
-                let members = """
-                    IN (SELECT c.member_id FROM hq_cards c JOIN hq_members m ON m.id = c.member_id
-                        WHERE c.card = ANY($1::text[]) AND (c.card = ANY($2::text[]) OR m.overdrawn))
+                let judged = try await connection.query(
                     """
-                for statement in [
-                    StoreOverdrafts.record(members: "c.member_id " + members),
-                    StoreOverdrafts.settle(members: "member_id " + members),
-                    StoreOverdrafts.flags(members: "id " + members),
-                ] {
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: statement, binds: overdraftBindings), logger: logger)
+                    SELECT DISTINCT c.member_id FROM hq_cards c JOIN hq_members m ON m.id = c.member_id
+                    WHERE c.card = ANY(\(entries.map(\.card))::text[])
+                      AND (c.card = ANY(\(entries.filter { $0.points < 0 }.map(\.card))::text[]) OR m.overdrawn)
+                    """, logger: logger
+                ).collect().map { try $0.decode(Int64.self) }
+                if !judged.isEmpty {
+                    var bindings = PostgresBindings()
+                    bindings.append(judged)
+                    for statement in [
+                        StoreOverdrafts.record(members: "e.member_id = ANY($1::bigint[])"),
+                        StoreOverdrafts.settle(members: "member_id = ANY($1::bigint[])"),
+                        StoreOverdrafts.flags(members: "id = ANY($1::bigint[])"),
+                    ] {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
+                    }
                 }
                 // Last, so the lock is held briefly: the counter row lock serialises the end of changing
                 // transactions, so versions (pull cursors) follow commit order. One statement (data-changing

@@ -370,7 +370,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     let overdrawn = try Bool.fetchOne(
                         db, sql: "SELECT overdrawn FROM hq_members WHERE id = ?", arguments: [memberId])
                     guard takers.contains(memberId) || overdrawn == true else { continue }
-                    try db.execute(sql: StoreOverdrafts.record(members: "c.member_id = ?1"), arguments: [memberId])
+                    try db.execute(sql: StoreOverdrafts.record(members: "e.member_id = ?1"), arguments: [memberId])
                     try db.execute(sql: StoreOverdrafts.settle(members: "member_id = ?1"), arguments: [memberId])
                     try db.execute(sql: StoreOverdrafts.flags(members: "id = ?1"), arguments: [memberId])
                 }
