@@ -128,28 +128,6 @@ func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
     try await client.query("VACUUM ANALYZE", logger: logger)
 }
 
-/// Schema v43's `hq_tier_rows`, for a baseline run (`GROWTH_BENCHMARK_VIEW=computed`).
-let computedTierRows = """
-    CREATE OR REPLACE VIEW hq_tier_rows AS
-        SELECT e.member_id, e.kind, e.points, e.amount_minor,
-               CASE WHEN e.kind = 'reverse' AND e.refers_to_seq IS NOT NULL
-                    THEN COALESCE((SELECT s.created_at_ms FROM hq_entries s
-                                   WHERE s.store_id = COALESCE(e.refers_to_store, e.store_id) AND s.seq = e.refers_to_seq),
-                                  e.created_at_ms)
-                    ELSE e.created_at_ms END AS created_at_ms
-        FROM hq_entries e
-        UNION ALL
-        SELECT member_id, 'bonus', points, 0, COALESCE(counts_at_ms, created_at_ms) FROM hq_issued
-        WHERE kind = 'bonus'
-           OR (kind = 'adjust' AND idempotency_key LIKE 'reconcile:%' AND idempotency_key NOT LIKE 'reconcile:restore:%')
-        UNION ALL
-        SELECT member_id, CASE WHEN kind = 'sale' THEN 'earn' ELSE 'reverse' END, 0, amount_minor, at_ms
-        FROM hq_imported_sales
-        UNION ALL
-        SELECT s.member_id, 'adjust', 0, o.amount_minor, s.created_at_ms
-        FROM hq_return_overlaps o JOIN hq_entries s ON s.store_id = o.store_id AND s.seq = o.seq
-    """
-
 struct Stage {
     var entries: Int
     var ingestPerSecond: Double
@@ -236,7 +214,8 @@ try await withClient(database) { client in
     try await store.migrate()
     if ProcessInfo.processInfo.environment["GROWTH_BENCHMARK_VIEW"] == "computed" {
         // The baseline: schema v43's view, whose time is computed for every entry (no index reaches the window).
-        try await client.query(PostgresQuery(unsafeSQL: computedTierRows), logger: logger)
+        try await client.query(
+            PostgresQuery(unsafeSQL: PostgresHeadOfficeStore.tierRowsBeforeWindowStatement), logger: logger)
         try await client.query("DROP INDEX hq_entries_member_returns", logger: logger)
         print("baseline: hq_tier_rows as in schema v43 (each entry's time computed)")
     }

@@ -559,11 +559,9 @@ enum HeadOfficeSchema {
         "DROP VIEW hq_tier_rows", tierRowsCorrected, "INSERT INTO hq_schema (version) VALUES (29)",
     ]
 
-    /// Version 30, found by review: a return of a sale 13 months old made the 12-month spend negative. A
-    /// return counts at its sale's time (the window holds sales and what came back of them); the times of
-    /// issued entries and imported sales are indexed for the aging step (``RollingAging``).
-    static let tierRowsReturnsAtTheirSale = """
-        CREATE VIEW hq_tier_rows AS
+    /// The entries of `hq_tier_rows` in versions 30 to 43, each with its time computed: a return naming its sale
+    /// counts at the sale's time (``TierRowsByWindow`` gives v44's shape).
+    static let tierRowsEntriesAtTheirSale = """
             SELECT e.member_id, e.kind, e.points, e.amount_minor,
                    CASE WHEN e.kind = 'reverse' AND e.refers_to_seq IS NOT NULL
                         THEN COALESCE((SELECT s.created_at_ms FROM hq_entries s
@@ -571,6 +569,14 @@ enum HeadOfficeSchema {
                                       e.created_at_ms)
                         ELSE e.created_at_ms END AS created_at_ms
             FROM hq_entries e
+        """
+
+    /// Version 30, found by review: a return of a sale 13 months old made the 12-month spend negative. A
+    /// return counts at its sale's time (the window holds sales and what came back of them); the times of
+    /// issued entries and imported sales are indexed for the aging step (``RollingAging``).
+    static let tierRowsReturnsAtTheirSale = """
+        CREATE VIEW hq_tier_rows AS
+        \(tierRowsEntriesAtTheirSale)
             UNION ALL
             SELECT member_id, 'bonus', points, 0, created_at_ms FROM hq_issued
             WHERE kind = 'bonus'

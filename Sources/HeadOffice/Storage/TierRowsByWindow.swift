@@ -11,16 +11,6 @@
 enum TierRowsByWindow {
     static let schemaVersion = 44
 
-    static let entriesCountedAtTheirSale = """
-            SELECT e.member_id, e.kind, e.points, e.amount_minor,
-                   CASE WHEN e.kind = 'reverse' AND e.refers_to_seq IS NOT NULL
-                        THEN COALESCE((SELECT s.created_at_ms FROM hq_entries s
-                                       WHERE s.store_id = COALESCE(e.refers_to_store, e.store_id) AND s.seq = e.refers_to_seq),
-                                      e.created_at_ms)
-                        ELSE e.created_at_ms END AS created_at_ms
-            FROM hq_entries e
-        """
-
     static let entriesByWindow = """
             SELECT e.member_id, e.kind, e.points, e.amount_minor, e.created_at_ms
             FROM hq_entries e WHERE e.kind <> 'reverse' OR e.refers_to_seq IS NULL
@@ -34,8 +24,8 @@ enum TierRowsByWindow {
     /// The view of v34 (``HeadOfficeSchema/tierRowsCountedAtTheirGrant``) with its entries in two branches.
     static var view: String {
         let earlier = HeadOfficeSchema.tierRowsCountedAtTheirGrant
-        precondition(earlier.contains(entriesCountedAtTheirSale), "the v34 view's entries branch")
-        return earlier.replacingOccurrences(of: entriesCountedAtTheirSale, with: entriesByWindow)
+        precondition(earlier.contains(HeadOfficeSchema.tierRowsEntriesAtTheirSale), "the v34 view's entries branch")
+        return earlier.replacingOccurrences(of: HeadOfficeSchema.tierRowsEntriesAtTheirSale, with: entriesByWindow)
     }
 
     static let returnsIndex = """
@@ -51,4 +41,11 @@ enum TierRowsByWindow {
     ]
 
     static let sqlite = "DROP VIEW hq_tier_rows;\n\(view);\n\(returnsIndex);"
+}
+
+extension PostgresHeadOfficeStore {
+    /// Schema v43's `hq_tier_rows` (each entry's time computed, so no index reaches the window), as a statement
+    /// that puts it back: the baseline a benchmark measures v44 against in the same run.
+    public static let tierRowsBeforeWindowStatement = HeadOfficeSchema.tierRowsCountedAtTheirGrant
+        .replacingOccurrences(of: "CREATE VIEW", with: "CREATE OR REPLACE VIEW")
 }
