@@ -343,8 +343,16 @@ extension SyncClient {
             return
         }
         let (change, changeOverflow) = offset.subtractingReportingOverflow(ledger.headOfficeClockOffsetMilliseconds)
-        guard !changeOverflow, change.magnitude >= 1_000 else { return }
-        try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
+        guard !changeOverflow else { return }
+        if change.magnitude >= 1_000 {
+            try ledger.recordHeadOfficeClockOffset(milliseconds: offset)
+        } else if !ledger.isDatedByAReadingOfThisBoot() {
+            // The offset as it stands (a change under a second is the answer's way back, no correction), tied to
+            // this boot's time: a wall clock set back later in the boot, and right again before the next sync, then
+            // dates nothing in the past (found by attack: a till whose clock was right at its sync, then two hours
+            // behind for a redemption, was judged before a redemption really made earlier).
+            try ledger.recordHeadOfficeClockOffset(milliseconds: ledger.headOfficeClockOffsetMilliseconds)
+        }
     }
 
     /// Pushes a batch of another till of this store (the store hub relaying it), signed as that till.

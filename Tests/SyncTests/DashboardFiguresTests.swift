@@ -33,6 +33,7 @@ import Testing
                 entry.id = "\(store)-\(seq)"
                 batches[store, default: []].append(entry)
             }
+            batches[store] = Harness.inSequenceOrder(batches[store] ?? [])
         }
         try await Harness.withStore(driver) { store in
             for (id, entries) in batches {

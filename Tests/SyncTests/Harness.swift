@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-@testable import HeadOffice
 import Hummingbird
 import Logging
 import LoyaltyCore
@@ -11,6 +10,8 @@ import PostgresNIO
 import SyncProtocol
 import TestSupport
 import Testing
+
+@testable import HeadOffice
 
 /// Both head-office storage drivers; every store test runs against each.
 enum Driver: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -122,6 +123,19 @@ enum Harness {
     }
 
     /// An entry as a store would send it.
+    /// `entries` as one till writes them: in time order, numbered from 1 (a till's clock does not run back
+    /// within its sequence; head office counts an entry dated before the one before it from that one).
+    static func inSequenceOrder(_ entries: [SyncEntry]) -> [SyncEntry] {
+        entries.enumerated().sorted {
+            ($0.element.createdAtMilliseconds, $0.offset) < ($1.element.createdAtMilliseconds, $1.offset)
+        }
+        .enumerated().map { index, element in
+            var entry = element.element
+            entry.seq = Int64(index + 1)
+            return entry
+        }
+    }
+
     static func entry(
         _ seq: Int64, card: String = "2900000777774", kind: String = "earn", points: Int64 = 10, amount: Int64? = nil,
         at: Int64 = 1_795_340_000_000

@@ -46,6 +46,13 @@ import Testing
         return result
     }
 
+    /// Today's ingest writes the store's time floor (v45): an earlier schema under test gets that column first (the
+    /// upgrade adds it only if missing), so its history can be written the way stores send it.
+    static func addTheColumnTodaysIngestWrites(_ store: PostgresHeadOfficeStore) async throws {
+        try await store.client.query(
+            "ALTER TABLE hq_stores ADD COLUMN IF NOT EXISTS entries_not_before_ms BIGINT", logger: Harness.logger)
+    }
+
     static func sale(
         _ seq: Int64, card: String = alice, kind: String = "earn", points: Int64, at: Int64, refersTo: Int64? = nil
     ) -> SyncEntry {
@@ -96,13 +103,13 @@ import Testing
             let old = nowMs - 150 * Self.dayMilliseconds
             let batch = PushBatch(
                 entries: [
-                    Self.sale(1, points: 40, at: nowMs - 1000), Self.sale(2, card: Self.bob, points: 7, at: old),
-                    Self.sale(3, kind: "reverse", points: -10, at: nowMs - 500, refersTo: 1),
+                    Self.sale(1, card: Self.bob, points: 7, at: old), Self.sale(2, points: 40, at: nowMs - 1000),
+                    Self.sale(3, kind: "reverse", points: -10, at: nowMs - 500, refersTo: 2),
                 ], backlog: 0)
             #expect(try await store.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == 3)
             #expect(
                 try await Self.tables(store, storeId: "S") == [
-                    1: Self.partition(nowMs), 2: "hq_entries_default", 3: Self.partition(nowMs),
+                    1: "hq_entries_default", 2: Self.partition(nowMs), 3: Self.partition(nowMs),
                 ])
             // The coming months exist; preparing the old month leaves its entry where it is, counted.
             for month in 1...MonthlyEntryPartitions.monthsAhead {
@@ -123,7 +130,7 @@ import Testing
             let copy =
                 "INSERT INTO hq_entries SELECT store_id, seq, id || 'x', member_id, card, kind, points, amount_minor, "
                 + "currency, receipt, refers_to_seq, rule_version, reason, created_at_ms - 40 * 86400000::bigint, "
-                + "received_at_ms FROM hq_entries WHERE store_id = 'S' AND seq = 1"
+                + "received_at_ms FROM hq_entries WHERE store_id = 'S' AND seq = 2"
             let refusal = await #expect(throws: PSQLError.self) {
                 try await store.client.query(PostgresQuery(unsafeSQL: copy), logger: Harness.logger)
             }
@@ -151,21 +158,17 @@ import Testing
                 try await Self.values(
                     store, "SELECT relkind::text FROM pg_class WHERE relname = 'hq_entries'", as: String.self) == ["r"])
             try await store.addStore(id: "S", secret: "S", now: now)
-            let times: [Int64] = [
-                nowMs - 4_000 * Self.dayMilliseconds,  // eleven years back: the default partition
-                nowMs - 400 * Self.dayMilliseconds, nowMs - 60 * Self.dayMilliseconds,
-                nowMs - 20 * Self.dayMilliseconds,
-                nowMs - 1000,
+            try await Self.addTheColumnTodaysIngestWrites(store)
+            // A till's entries in sequence, oldest first.
+            let day = Self.dayMilliseconds
+            let entries = [
+                Self.sale(1, points: 10, at: nowMs - 4_000 * day),  // eleven years back: the default partition
+                Self.sale(2, points: 20, at: nowMs - 400 * day), Self.sale(3, points: 30, at: nowMs - 60 * day),
+                Self.sale(4, card: Self.bob, points: 5, at: nowMs - 30 * day),
+                Self.sale(5, points: 40, at: nowMs - 20 * day),
+                Self.sale(6, kind: "reverse", points: -20, at: nowMs - 10 * day, refersTo: 5),
+                Self.sale(7, points: 50, at: nowMs - 1000), Self.sale(8, kind: "redeem", points: -15, at: nowMs - 900),
             ]
-            let entries =
-                times.enumerated().map {
-                    Self.sale(Int64($0.offset + 1), points: 10 * Int64($0.offset + 1), at: $0.element)
-                }
-                + [
-                    Self.sale(6, card: Self.bob, points: 5, at: nowMs - 30 * Self.dayMilliseconds),
-                    Self.sale(7, kind: "reverse", points: -20, at: nowMs - 10 * Self.dayMilliseconds, refersTo: 4),
-                    Self.sale(8, kind: "redeem", points: -15, at: nowMs - 900),
-                ]
             _ = try await store.ingest(
                 storeId: "S", batch: PushBatch(entries: entries, backlog: 0), nonce: nil, now: now)
             let before = try await Self.views(store, now: now)
@@ -230,6 +233,7 @@ import Testing
             let store = try #require(any as? PostgresHeadOfficeStore)
             let now = Date()
             try await store.addStore(id: "S", secret: "S", now: now)
+            try await Self.addTheColumnTodaysIngestWrites(store)
             _ = try await store.ingest(
                 storeId: "S", batch: PushBatch(entries: [Self.sale(1, points: 40, at: now.milliseconds)], backlog: 0),
                 nonce: nil, now: now)

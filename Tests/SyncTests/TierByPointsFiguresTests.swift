@@ -51,6 +51,7 @@ import Testing
                 }
             entries.append(Harness.entry(seq, card: card, kind: kind, points: points, at: at))
         }
+        entries = Harness.inSequenceOrder(entries)
         try await Harness.withStore(driver) { store in
             _ = try await store.publishProgram(try ProgramFile.parse(Self.program), actor: "test", now: now)
             try await store.addStore(id: "A", secret: "s", now: now)
@@ -104,7 +105,9 @@ import Testing
             return member
         }
         let tiers = TierReview.tiers(facts, program: program)
-        #expect(tiers.filter { $0.value == "gold" }.keys.sorted() == [1, 2, 3, 4, 5], "the top 25 % of 20 members by points")
+        #expect(
+            tiers.filter { $0.value == "gold" }.keys.sorted() == [1, 2, 3, 4, 5], "the top 25 % of 20 members by points"
+        )
         #expect(tiers.filter { $0.value == "base" }.count == 15, "no one reaches 400 points")
     }
 }

@@ -98,6 +98,58 @@ import Testing
         }
     }
 
+    /// Found by attack: a till whose clock was right at its sync kept no reading of head office's clock (the change was
+    /// under a second), so a wall clock set two hours back afterwards dated the next redemption two hours back. The
+    /// first answer of a boot is kept: the till then dates entries by it and the time since boot, and a process
+    /// opening the ledger later in the boot does too.
+    @Test func aTillWhoseClockIsRightKeepsHeadOfficesReadingOfThisBoot() async throws {
+        try await Harness.withStore(.sqlite) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            try await Harness.withServer(store) { base in
+                let till = try AgentSyncTests.Till("A", secret: "s", base: base)
+                #expect(!till.ledger.isDatedByAReadingOfThisBoot())
+                let card = try CardNumber(GTIN.withCheckDigit("290000091018"))
+                _ = try till.ledger.enroll(card: card, name: nil, birthday: nil)
+                _ = try await till.client.syncOnce()
+                #expect(till.ledger.headOfficeClockOffsetMilliseconds.magnitude < 1_000)
+                #expect(till.ledger.isDatedByAReadingOfThisBoot(), "a reading of this boot kept")
+                let reopened = try LedgerDatabase(path: till.folder.file("A.db"))
+                #expect(reopened.isDatedByAReadingOfThisBoot())
+            }
+        }
+    }
+
+    /// Found by attack: a till's clock ran 400 days behind when it sold and was set right before it synced; head
+    /// office counted the sale 400 days back, out of the member's 12-month spend. A till's entries come in sequence:
+    /// an entry dated before the one before it counts from that one (its stated time kept, so a resend is the same
+    /// entry), in a later batch or the same.
+    @Test(arguments: Driver.allCases)
+    func anEntryDatedBeforeTheEntryBeforeItCountsFromIt(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            try await store.addStore(id: "A", secret: "s", now: Date())
+            let now = Date()
+            let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+            let first = PushBatch(entries: [Harness.entry(1, points: 10, at: nowMs - 60_000)], backlog: 0)
+            _ = try await store.ingest(storeId: "A", batch: first, nonce: nil, now: now)
+            // 400 days back, and one more a minute "before" it in the same batch.
+            let back = nowMs - 400 * 86_400_000
+            let late = PushBatch(
+                entries: [Harness.entry(2, points: 20, at: back), Harness.entry(3, points: 30, at: back - 60_000)],
+                backlog: 0)
+            _ = try await store.ingest(storeId: "A", batch: late, nonce: nil, now: now.addingTimeInterval(3_600))
+            let member = try #require(try await store.member(card: "2900000777774", now: now.addingTimeInterval(3_600)))
+            #expect(member.balance == 60)
+            #expect(member.rollingSpendMinor == 6_000, "all three sales in the 12 months: \(member.rollingSpendMinor)")
+            let again = try await store.ingest(
+                storeId: "A", batch: late, nonce: nil, now: now.addingTimeInterval(7_200))
+            #expect(again.duplicates == 2 && again.acknowledgedSeq == 3, "the same entries sent again")
+            // Dated correctly after: counted at its own time.
+            let next = PushBatch(entries: [Harness.entry(4, points: 40, at: nowMs + 7_300_000)], backlog: 0)
+            _ = try await store.ingest(storeId: "A", batch: next, nonce: nil, now: now.addingTimeInterval(7_400))
+            #expect(try await store.member(card: "2900000777774", now: now.addingTimeInterval(7_400))?.balance == 100)
+        }
+    }
+
     /// Found by attack: a till two days fast priced a sale by a version head office published for tomorrow. The till
     /// chooses the version in force by head office's clock once it has learnt it.
     @Test func theProgramInForceIsChosenByHeadOfficesClock() async throws {

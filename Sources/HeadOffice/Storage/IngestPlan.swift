@@ -41,8 +41,10 @@ struct IngestPlan {
     ///   - acknowledged: the store's contiguous acknowledged sequence before this batch.
     ///   - stored: entries already stored among the batch's sequences (by seq).
     ///   - receivedAt: head office's clock (ms since 1970).
+    ///   - notBefore: the time of the store's newest entry as counted (``LedgerTimeFloor``).
     static func make(
-        acknowledged: Int64, batch: [SyncEntry], stored: [Int64: SyncEntry], receivedAt: Int64
+        acknowledged: Int64, batch: [SyncEntry], stored: [Int64: SyncEntry], receivedAt: Int64,
+        notBefore: Int64? = nil
     ) throws(IngestRefusal) -> IngestPlan {
         var seen = Set<Int64>()
         for entry in batch {
@@ -93,7 +95,10 @@ struct IngestPlan {
                 plan.duplicates += 1
             } else if entry.seq == plan.acknowledgedAfter + 1 {
                 var entry = entry
-                let counted = countedAt(correctedTime(of: entry), receivedAt: receivedAt)
+                var counted = countedAt(correctedTime(of: entry), receivedAt: receivedAt)
+                // Never before the entry before it (``LedgerTimeFloor``).
+                let floor = max(notBefore ?? counted, plan.newEntries.last?.createdAtMilliseconds ?? counted)
+                if counted < floor { counted = min(floor, receivedAt) }
                 if counted != entry.createdAtMilliseconds {
                     plan.statedAtMilliseconds[entry.seq] = entry.createdAtMilliseconds
                     entry.createdAtMilliseconds = counted

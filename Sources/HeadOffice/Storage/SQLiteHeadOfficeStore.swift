@@ -154,6 +154,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v44-tier-rows-by-window") { db in
             try db.execute(sql: TierRowsByWindow.sqlite)
         }
+        migrator.registerMigration("hq-v45-ledger-time-floor") { db in
+            try db.execute(sql: LedgerTimeFloor.sqlite)
+        }
         try migrator.migrate(pool)
     }
 
@@ -202,7 +205,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             guard
                 let store = try Row.fetchOne(
-                    db, sql: "SELECT acknowledged_seq, ledger_id FROM hq_stores WHERE id = ?", arguments: [storeId])
+                    db, sql: "SELECT acknowledged_seq, ledger_id, entries_not_before_ms FROM hq_stores WHERE id = ?",
+                    arguments: [storeId])
             else {
                 throw IngestRefusal(kind: .unknownStore, message: "store \(storeId) is not registered at head office")
             }
@@ -215,8 +219,10 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             let stored = try Self.storedEntries(
                 storeId: storeId, seqs: batch.entries.map(\.seq).filter { $0 <= acknowledged }, db)
+            let floor: Int64? = store[2]
             let plan = try IngestPlan.make(
-                acknowledged: acknowledged, batch: batch.entries, stored: stored, receivedAt: now.milliseconds)
+                acknowledged: acknowledged, batch: batch.entries, stored: stored, receivedAt: now.milliseconds,
+                notBefore: floor)
             if plan.storeIsAhead { try Self.rotateEpoch(now: now, onlyIfDue: true, becauseOf: storeId, db) }
             if !plan.newEntries.isEmpty {
                 try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
@@ -377,10 +383,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
             }
             try db.execute(
                 sql: """
-                    UPDATE hq_stores SET acknowledged_seq = ?, reported_backlog = ?, last_contact_ms = ?, points_total = points_total + ?
+                    UPDATE hq_stores SET acknowledged_seq = ?, reported_backlog = ?, last_contact_ms = ?, points_total = points_total + ?,
+                        entries_not_before_ms = ?
                     WHERE id = ?
                     """,
-                arguments: [plan.acknowledgedAfter, max(0, batch.backlog), now.milliseconds, plan.newPoints, storeId])
+                arguments: [
+                    plan.acknowledgedAfter, max(0, batch.backlog), now.milliseconds, plan.newPoints,
+                    LedgerTimeFloor.after(plan, floor: floor),
+                    storeId,
+                ])
             return PushResult(
                 acknowledgedSeq: plan.acknowledgedAfter, accepted: plan.newEntries.count, duplicates: plan.duplicates,
                 expectedSeq: plan.expectedSeq)
@@ -730,6 +741,14 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     absorbed[0], absorbed[1], absorbed[2], absorbed[3], absorbed[4], absorbed[5], absorbed[6],
                     absorbed[7], version, kept,
                 ])
+            // Each overdraft judged again on the whole member's entries (found by attack: one the other record's
+            // earlier sale half covered kept its balance until the member's next sale arrived).
+            for statement in [
+                StoreOverdrafts.record(members: "e.member_id = ?1"), StoreOverdrafts.settle(members: "member_id = ?1"),
+                StoreOverdrafts.flags(members: "id = ?1"),
+            ] {
+                try db.execute(sql: statement, arguments: [kept])
+            }
             try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
             // The stores that served either record pull the one kept.
             try db.execute(sql: MemberStores.move(merged: "?1", kept: "?2"), arguments: [merged, kept])
