@@ -216,7 +216,7 @@ try await withClient(database) { client in
         // The baseline: schema v43's view, whose time is computed for every entry (no index reaches the window).
         try await client.query(
             PostgresQuery(unsafeSQL: PostgresHeadOfficeStore.tierRowsBeforeWindowStatement), logger: logger)
-        try await client.query("DROP INDEX hq_entries_member_returns", logger: logger)
+        try await client.query("DROP INDEX IF EXISTS hq_entries_member_returns", logger: logger)
         print("baseline: hq_tier_rows as in schema v43 (each entry's time computed)")
     }
     for index in 0..<historyStores {

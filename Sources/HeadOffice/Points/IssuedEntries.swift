@@ -174,8 +174,5 @@ enum IssuedEntryQueries {
         """
 
     /// Sales a member made across every store, imported history included.
-    static let purchasesSQLite = """
-        (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = ?1 AND e.kind = 'earn')
-        + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = ?1 AND s.kind = 'sale')
-        """
+    static let purchasesSQLite = MemberLedgerTotals.purchases(member: "?1")
 }

@@ -14,8 +14,7 @@ extension PostgresHeadOfficeStore {
                              COALESCE(SUM(\(TierBasis.pointsEarnedSQL)), 0)::bigint]
                 FROM hq_tier_rows e WHERE e.member_id = m.id AND e.created_at_ms > $1),
                ARRAY(SELECT card FROM hq_cards c WHERE c.member_id = m.id ORDER BY c.version, c.card), m.flags, m.reviewed_tier,
-               ((SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn')
-                + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = m.id AND s.kind = 'sale'))::bigint,
+               \(MemberLedgerTotals.purchases(member: "m.id"))::bigint,
                (SELECT json_agg(json_build_object('id', i.id, 'kind', i.kind, 'points', i.points, 'reason', i.reason,
                                                   'created_at_ms', i.created_at_ms, 'version', i.version) ORDER BY i.seq)::text
                 FROM hq_issued i WHERE i.member_id = m.id),

@@ -455,7 +455,7 @@ enum MemberRangeSetting {
 enum MemberListQuery {
     static let sql = """
         SELECT m.first_card, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms, m.balance,
-               (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m.id AND e.kind = 'earn') AS purchases
+               \(MemberLedgerTotals.sales(member: "m.id")) AS purchases
         FROM hq_members m WHERE \(AnalyticsQueries.isMember) ORDER BY m.first_card
         """
 }

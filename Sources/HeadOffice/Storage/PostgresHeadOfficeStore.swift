@@ -96,6 +96,8 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (MemberFiguresIndex.schemaVersion, MemberFiguresIndex.postgres),
         (TierRowsByWindow.schemaVersion, TierRowsByWindow.postgres),
         (LedgerTimeFloor.schemaVersion, LedgerTimeFloor.postgres),
+        (MemberLedgerTotals.schemaVersion, MemberLedgerTotals.postgres),
+        (ReturnsAtTheirSale.schemaVersion, ReturnsAtTheirSale.postgres),
     ]
 
     public func migrate() async throws { try await migrate(throughVersion: Int.max) }
@@ -723,9 +725,10 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                     """, binds: bindings), logger: logger
         ).decode((Int64, Int64).self) { progress = TierProgress(spendMinorUnits: spend, pointsEarned: earned) }
         var shares: [HeadOfficeMember.StoreShare] = []
+        var memberBinding = PostgresBindings()
+        memberBinding.append(memberId)
         for try await (store, points, spent, count) in try await client.query(
-            "SELECT store_id, SUM(points)::bigint, SUM(amount_minor)::bigint, COUNT(*) FROM hq_entries WHERE member_id = \(memberId) GROUP BY store_id ORDER BY store_id",
-            logger: logger
+            PostgresQuery(unsafeSQL: MemberLedgerTotals.perStore(member: "$1"), binds: memberBinding), logger: logger
         ).decode((String, Int64, Int64, Int64).self) {
             shares.append(.init(storeId: store, points: points, spendMinor: spent, entries: count))
         }
@@ -881,6 +884,12 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 "SELECT id FROM hq_members WHERE id IN (\(kept), \(merged)) ORDER BY id FOR UPDATE", logger: logger)
             try await connection.query(
                 "UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: MemberLedgerTotals.move(merged: "\(merged)", kept: "\(kept)")), logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: MemberLedgerTotals.forget(member: "\(merged)")), logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: ReturnsAtTheirSale.move(merged: "\(merged)", kept: "\(kept)")), logger: logger)
             try await connection.query(
                 "UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             var keptMember = PostgresBindings()

@@ -157,6 +157,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v45-ledger-time-floor") { db in
             try db.execute(sql: LedgerTimeFloor.sqlite)
         }
+        migrator.registerMigration("hq-v46-member-ledger-totals") { db in
+            try db.execute(sql: MemberLedgerTotals.sqlite)
+        }
         try migrator.migrate(pool)
     }
 
@@ -588,8 +591,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 memberId: memberId, since: now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds, db)
             let shares = try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT store_id, SUM(points), SUM(amount_minor), COUNT(*) FROM hq_entries WHERE member_id = ? GROUP BY store_id ORDER BY store_id",
+                sql: MemberLedgerTotals.perStore(member: "?"),
                 arguments: [memberId]
             ).map { HeadOfficeMember.StoreShare(storeId: $0[0], points: $0[1], spendMinor: $0[2], entries: $0[3]) }
             return HeadOfficeMember(
@@ -715,6 +717,8 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     """,
                 arguments: [merged])!
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
+            try db.execute(sql: MemberLedgerTotals.move(merged: "?1", kept: "?2"), arguments: [merged, kept])
+            try db.execute(sql: MemberLedgerTotals.forget(member: "?"), arguments: [merged])
             try db.execute(
                 sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: ImportedSaleQueries.deleteSuperseded(ofMember: "?1"), arguments: [kept])

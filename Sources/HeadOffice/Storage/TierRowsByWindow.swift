@@ -15,6 +15,11 @@ enum TierRowsByWindow {
             SELECT e.member_id, e.kind, e.points, e.amount_minor, e.created_at_ms
             FROM hq_entries e WHERE e.kind <> 'reverse' OR e.refers_to_seq IS NULL
             UNION ALL
+        \(returnsJoiningTheirSale)
+        """
+
+    /// The returns that name their sale, each at the sale's time (at its own when head office lacks the sale).
+    static let returnsJoiningTheirSale = """
             SELECT e.member_id, e.kind, e.points, e.amount_minor, COALESCE(s.created_at_ms, e.created_at_ms)
             FROM hq_entries e LEFT JOIN hq_entries s
                 ON s.store_id = COALESCE(e.refers_to_store, e.store_id) AND s.seq = e.refers_to_seq
