@@ -8,7 +8,7 @@ import Testing
 
 /// What head office keeps per member so that its figures do not read the member's whole history (schema v46: the
 /// totals per store ledger; v47 on PostgreSQL: returns at their sale's time) must always say what the entries say.
-/// Three stores deliver their ledgers in random interleavings, returns of another store's sale sometimes arrive
+/// The sales since enrolment read only history before it. Three stores deliver their ledgers in random interleavings, returns of another store's sale sometimes arrive
 /// before the sale, and members are merged along the way; after every delivery each card's look-up and the pull
 /// are checked against the same figures summed straight from the entries delivered.
 @Suite struct KeptMemberFiguresTests {
@@ -50,6 +50,10 @@ import Testing
                 entry.points = -(sale.entry.points * amount / sale.entry.amountMinor)
                 entry.refersToSeq = sale.entry.seq
                 entry.refersToStore = sale.store == store ? nil : sale.store
+            case 4:
+                entry.kind = "enroll"
+                entry.amountMinor = 0
+                entry.memberName = "Member \(card.suffix(4))"
             case 3:
                 entry.kind = "redeem"
                 entry.points = -5
@@ -69,6 +73,7 @@ import Testing
         var balance: Int64 = 0
         var rollingSpendMinor: Int64 = 0
         var purchases: Int64 = 0
+        var salesSinceEnrolment: Int64? = nil
         var stores: [String: HeadOfficeMember.StoreShare] = [:]
     }
 
@@ -97,6 +102,17 @@ import Testing
             share.entries += 1
             figures.stores[sent.store] = share
             result[memberOf(entry.card)] = figures
+        }
+        // Sales dated at or after the member's first enrolment (at any of its cards), none before any enrolment.
+        for (member, enrolledAt) in Dictionary(
+            delivered.filter { $0.entry.kind == "enroll" }.map { (memberOf($0.entry.card), $0.entry.createdAtMilliseconds) },
+            uniquingKeysWith: min)
+        {
+            result[member]?.salesSinceEnrolment = Int64(
+                delivered.filter {
+                    memberOf($0.entry.card) == member && $0.entry.kind == "earn"
+                        && $0.entry.createdAtMilliseconds >= enrolledAt
+                }.count)
         }
         return result
     }
@@ -150,7 +166,7 @@ import Testing
                     let member = try #require(try await store.member(card: card, now: now))
                     let seen = Figures(
                         balance: member.balance, rollingSpendMinor: member.rollingSpendMinor,
-                        purchases: figures.purchases,
+                        purchases: figures.purchases, salesSinceEnrolment: figures.salesSinceEnrolment,
                         stores: Dictionary(uniqueKeysWithValues: member.stores.map { ($0.storeId, $0) }))
                     #expect(seen == figures, "card \(card) after \(delivered.count) entries")
                     #expect(member.stores.map(\.storeId) == member.stores.map(\.storeId).sorted())
@@ -166,8 +182,8 @@ import Testing
                 for (member, figures) in expected {
                     let snapshot = try #require(pulled[member], "member of \(member) pulled")
                     #expect(
-                        [snapshot.balance, snapshot.rollingSpendMinor, snapshot.purchases]
-                            == [figures.balance, figures.rollingSpendMinor, figures.purchases],
+                        [snapshot.balance, snapshot.rollingSpendMinor, snapshot.purchases, snapshot.salesSinceEnrolment]
+                            == [figures.balance, figures.rollingSpendMinor, figures.purchases, figures.salesSinceEnrolment],
                         "snapshot of \(member) after \(delivered.count) entries")
                 }
             }

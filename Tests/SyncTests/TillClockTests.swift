@@ -196,6 +196,10 @@ import Testing
         try till.client.followHeadOfficesClock(soon, sentAt: now.addingTimeInterval(1), receivedAt: now)
         #expect(
             till.ledger.headOfficeClockOffsetMilliseconds.magnitude < 1_000, "an answer before its request is not read")
+        // A slow answer from a head office whose clock agrees: stamped three seconds before it arrived, no correction.
+        let stampedEarly = String(Int64(now.timeIntervalSince1970 * 1000) - 3_000)
+        try till.client.followHeadOfficesClock(stampedEarly, sentAt: now.addingTimeInterval(-3.5), receivedAt: now)
+        #expect(till.ledger.headOfficeClockOffsetMilliseconds.magnitude < 1_000, "a slow answer is no clock difference")
         try till.client.followHeadOfficesClock(soon, sentAt: now.addingTimeInterval(-2), receivedAt: now)
         #expect(abs(till.ledger.headOfficeClockOffsetMilliseconds - 60_000) < 1_000)
     }

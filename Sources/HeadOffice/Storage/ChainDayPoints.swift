@@ -2,13 +2,20 @@ import Foundation
 import LoyaltyCore
 
 /// The member's sales at every store since their first enrolment (the early-visit coupon's count), given
-/// the member as the driver's expression; nil before any enrolment.
+/// the member as the driver's expression; nil before any enrolment. The member's sales (kept per store ledger,
+/// ``MemberLedgerTotals``) less those before the enrolment, which are read only when the first sale came before
+/// it, and then only from the first sale's time on: the count reads no history after the enrolment.
 enum SalesSinceEnrolment {
+    private static let firstSale = "(SELECT MIN(t.first_sale_at_ms) FROM hq_member_ledgers t WHERE t.member_id = m2.id)"
+
     static func sql(member: String) -> String {
         """
         (SELECT CASE WHEN m2.enrolled_at_ms IS NULL THEN NULL ELSE
-             (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m2.id AND e.kind = 'earn'
-                AND e.created_at_ms >= m2.enrolled_at_ms) END
+             \(MemberLedgerTotals.sales(member: "m2.id"))
+             - CASE WHEN \(firstSale) < m2.enrolled_at_ms
+                    THEN (SELECT COUNT(*) FROM hq_entries e WHERE e.member_id = m2.id AND e.kind = 'earn'
+                            AND e.created_at_ms >= \(firstSale) AND e.created_at_ms < m2.enrolled_at_ms)
+                    ELSE 0 END END
          FROM hq_members m2 WHERE m2.id = \(member))
         """
     }
