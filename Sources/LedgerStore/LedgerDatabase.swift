@@ -60,6 +60,15 @@ public final class LedgerDatabase: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
+            // A ledger a newer agent upgraded: this one would not keep what the newer one keeps (a downgrade).
+            let unknown = try queue.read { try LedgerSchema.migrator.appliedIdentifiers($0) }
+                .subtracting(LedgerSchema.migrator.migrations)
+            if let newest = unknown.sorted().last {
+                throw StorageError(
+                    code: "newer_ledger",
+                    message: "ledger \(path) was upgraded by a newer loyalty-agent (migration \(newest)): install that "
+                        + "version or newer; this one does not know what it keeps")
+            }
             try LedgerSchema.migrator.migrate(queue)
             let (storeId, ledgerId, offset) = try queue.write { db in
                 let (storeId, ledgerId) = try Self.initialiseMeta(db, options: options, now: now)

@@ -9,6 +9,26 @@ import Testing
 /// A ledger written by an earlier version opens, is migrated in place (the entries table is rebuilt
 /// for enrolment entries) and keeps every entry, balance, trigger and invariant.
 @Suite struct LedgerMigrationTests {
+    /// A ledger a newer agent upgraded is refused by this one, with what to do, and stays as it was (a downgrade
+    /// would write entries without what the newer version keeps beside them).
+    @Test func aLedgerANewerAgentUpgradedIsRefusedAndKept() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("ledger.db")
+        let card = try CardNumber("2900000777774")
+        do {
+            let ledger = try LedgerDatabase(path: path)
+            _ = try ledger.enroll(card: card, name: "Ana", birthday: nil)
+            _ = try ledger.award(
+                card: card, amount: try Money(parsing: "12.00", currency: .euro), receipt: ReceiptReference("R1"))
+        }
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999-from-the-future')") }
+        let refusal = #expect(throws: StorageError.self) { _ = try LedgerDatabase(path: path) }
+        #expect(refusal?.code == "newer_ledger")
+        #expect(refusal?.message.contains("newer loyalty-agent") == true, "\(String(describing: refusal))")
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM entries") } == 2)
+    }
+
     @Test func aLedgerFromBeforeEnrolmentEntriesMigratesWithEverythingKept() throws {
         let folder = TemporaryFolder()
         let path = folder.file("old.db")

@@ -104,7 +104,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
 
     /// The versions up to `throughVersion` (an upgrade test starts from an earlier schema).
     func migrate(throughVersion: Int) async throws {
-        try await transaction { connection in
+        let refusal: NewerSchemaRefusal? = try await transaction { connection in
             // One migrator at a time, even with several servers starting together.
             try await connection.query("SELECT pg_advisory_xact_lock(7318001)", logger: logger)
             let exists = try await connection.query("SELECT to_regclass('hq_schema') IS NOT NULL", logger: logger)
@@ -115,13 +115,19 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 let rows = try await connection.query("SELECT version FROM hq_schema", logger: logger)
                 for try await version in rows.decode(Int.self) { versions.insert(version) }
             }
+            let known = Self.migrations.map(\.0).max() ?? 0
+            if let newest = versions.max(), newest > known {
+                return NewerSchemaRefusal(found: String(newest), known: String(known))
+            }
             for (version, statements) in Self.migrations where !versions.contains(version) && version <= throughVersion
             {
                 for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
+            return nil
         }
+        if let refusal { throw refusal }
         if throughVersion >= MonthlyEntryPartitions.schemaVersion { try await prepareEntryMonths(now: Date()) }
     }
 
