@@ -6,9 +6,10 @@ import LoyaltyCore
 public enum AnalyticsQueries {
     /// Whether the member record `m` is a member: enrolled, or with entries or imported sales. A card
     /// blocked by force before any store used it has a record holding nothing but the card: no report,
-    /// export or dashboard counts it.
+    /// export or dashboard counts it. Entries are looked for in the member's totals per store ledger (one index
+    /// probe; on PostgreSQL the entries' own index is one probe per month).
     public static let isMember = """
-        (m.enrolled_at_ms IS NOT NULL OR EXISTS (SELECT 1 FROM hq_entries e WHERE e.member_id = m.id)
+        (m.enrolled_at_ms IS NOT NULL OR EXISTS (SELECT 1 FROM hq_member_ledgers e WHERE e.member_id = m.id)
          OR EXISTS (SELECT 1 FROM hq_imported_sales i WHERE i.member_id = m.id))
         """
 

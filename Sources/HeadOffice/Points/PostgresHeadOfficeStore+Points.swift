@@ -185,8 +185,21 @@ extension PostgresHeadOfficeStore {
     /// The coupons of `memberIds` as head office knows them.
     static func couponStates(memberIds: [Int64], _ connection: PostgresConnection, _ logger: Logger) async throws -> [Int64: [CouponState]] {
         guard !memberIds.isEmpty else { return [:] }
+        var asked = PostgresBindings()
+        asked.append(memberIds)
+        // Most members hold no coupon: their entries are not read (one probe a month each, found by the growth
+        // benchmark: a third of a pull at 3.2 years of history).
+        var holding: [Int64] = []
+        for try await member in try await connection.query(
+            PostgresQuery(
+                unsafeSQL: MemberLedgerTotals.holdingCoupons(members: "= ANY($1::bigint[])"), binds: asked),
+            logger: logger
+        ).decode(Int64.self) {
+            holding.append(member)
+        }
+        guard !holding.isEmpty else { return [:] }
         var bindings = PostgresBindings()
-        bindings.append(memberIds)
+        bindings.append(holding)
         var result: [Int64: [CouponState]] = [:]
         for try await (memberId, code, voided, uses, version, issuedAt) in try await connection.query(
             PostgresQuery(unsafeSQL: IssuedEntryQueries.couponStates(members: "= ANY($1::bigint[])"), binds: bindings), logger: logger

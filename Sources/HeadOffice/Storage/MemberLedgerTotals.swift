@@ -1,5 +1,5 @@
 /// Head office schema v46: each member's totals per store ledger (`hq_member_ledgers`: points, spend, entries,
-/// sales and the first sale's time), kept as entries arrive. A look-up's per-store figures and a snapshot's purchase count summed the
+/// sales, the first sale's time and coupon entries), kept as entries arrive. A look-up's per-store figures and a snapshot's purchase count summed the
 /// member's whole history, one index probe per month on PostgreSQL (found by the growth benchmark: look-ups and
 /// pulls took 2–3× as long with four times the history behind the same recent traffic).
 ///
@@ -12,14 +12,15 @@ enum MemberLedgerTotals {
     static let table = """
         CREATE TABLE hq_member_ledgers (
             member_id BIGINT NOT NULL, store_id TEXT NOT NULL, points BIGINT NOT NULL, spend_minor BIGINT NOT NULL,
-            entries BIGINT NOT NULL, sales BIGINT NOT NULL, first_sale_at_ms BIGINT, PRIMARY KEY (member_id, store_id))
+            entries BIGINT NOT NULL, sales BIGINT NOT NULL, first_sale_at_ms BIGINT, coupons BIGINT NOT NULL,
+            PRIMARY KEY (member_id, store_id))
         """
 
     /// The rows of the entries already held (the upgrade).
     static let fill = """
-        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms)
+        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons)
         SELECT member_id, store_id, SUM(points), SUM(amount_minor), COUNT(*), SUM(CASE WHEN kind = 'earn' THEN 1 ELSE 0 END),
-               MIN(CASE WHEN kind = 'earn' THEN created_at_ms END)
+               MIN(CASE WHEN kind = 'earn' THEN created_at_ms END), SUM(CASE WHEN kind = 'coupon' THEN 1 ELSE 0 END)
         FROM hq_entries GROUP BY member_id, store_id
         """
 
@@ -30,6 +31,7 @@ enum MemberLedgerTotals {
             spend_minor = hq_member_ledgers.spend_minor + excluded.spend_minor,
             entries = hq_member_ledgers.entries + excluded.entries,
             sales = hq_member_ledgers.sales + excluded.sales,
+            coupons = hq_member_ledgers.coupons + excluded.coupons,
             first_sale_at_ms = CASE WHEN excluded.first_sale_at_ms IS NULL
                                       OR hq_member_ledgers.first_sale_at_ms <= excluded.first_sale_at_ms
                                     THEN hq_member_ledgers.first_sale_at_ms ELSE excluded.first_sale_at_ms END
@@ -39,9 +41,10 @@ enum MemberLedgerTotals {
         \(table);
         \(fill);
         CREATE TRIGGER hq_entries_add_to_member_ledgers AFTER INSERT ON hq_entries BEGIN
-            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms)
+            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
+                                           coupons)
             VALUES (NEW.member_id, NEW.store_id, NEW.points, NEW.amount_minor, 1, NEW.kind = 'earn',
-                    CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END)
+                    CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END, NEW.kind = 'coupon')
             \(addToRow);
         END;
         """
@@ -55,9 +58,10 @@ enum MemberLedgerTotals {
         CREATE FUNCTION hq_member_ledgers_add() RETURNS trigger LANGUAGE plpgsql
             SECURITY DEFINER SET search_path FROM CURRENT AS $totals$
         BEGIN
-            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms)
+            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
+                                           coupons)
             SELECT member_id, store_id, SUM(points), SUM(amount_minor), COUNT(*), COUNT(*) FILTER (WHERE kind = 'earn'),
-                   MIN(created_at_ms) FILTER (WHERE kind = 'earn')
+                   MIN(created_at_ms) FILTER (WHERE kind = 'earn'), COUNT(*) FILTER (WHERE kind = 'coupon')
             FROM inserted GROUP BY member_id, store_id
             \(addToRow);
             RETURN NULL;
@@ -74,8 +78,8 @@ enum MemberLedgerTotals {
     /// A merge: the merged record's totals (placeholder `merged`) are added to the kept one's, store by store.
     static func move(merged: String, kept: String) -> String {
         """
-        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms)
-        SELECT \(kept), store_id, points, spend_minor, entries, sales, first_sale_at_ms FROM hq_member_ledgers
+        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons)
+        SELECT \(kept), store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons FROM hq_member_ledgers
         WHERE member_id = \(merged)
         \(addToRow)
         """
@@ -94,6 +98,15 @@ enum MemberLedgerTotals {
         """
         (\(sales(member: member))
          + (SELECT COUNT(*) FROM hq_imported_sales s WHERE s.member_id = \(member) AND s.kind = 'sale'))
+        """
+    }
+
+    /// Of the members `members` selects (the driver's condition on `member_id`), those with a coupon: an entry of
+    /// one at a store, or one head office issued. A pull reads the coupons of these only.
+    static func holdingCoupons(members: String) -> String {
+        """
+        SELECT member_id FROM hq_member_ledgers WHERE member_id \(members) AND coupons > 0
+        UNION SELECT member_id FROM hq_issued_coupons WHERE member_id \(members)
         """
     }
 
