@@ -47,6 +47,15 @@ enum StoreOverdrafts {
         """
     }
 
+    /// The statements that judge again the overdrafts of the members `memberId` selects (the driver's condition on a
+    /// member id: `= ANY($1::bigint[])`, `= ?1`), in order: record, settle, set the flags.
+    static func judge(memberId condition: String) -> [String] {
+        [
+            record(members: "e.member_id \(condition)"), settle(members: "member_id \(condition)"),
+            flags(members: "id \(condition)"),
+        ]
+    }
+
     /// Sets the flag of the members `members` (an SQL condition on `id`) as their overdrafts say.
     static func flags(members: String) -> String {
         """

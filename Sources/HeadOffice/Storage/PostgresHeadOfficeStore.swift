@@ -409,11 +409,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 if !judged.isEmpty {
                     var bindings = PostgresBindings()
                     bindings.append(judged)
-                    for statement in [
-                        StoreOverdrafts.record(members: "e.member_id = ANY($1::bigint[])"),
-                        StoreOverdrafts.settle(members: "member_id = ANY($1::bigint[])"),
-                        StoreOverdrafts.flags(members: "id = ANY($1::bigint[])"),
-                    ] {
+                    for statement in StoreOverdrafts.judge(memberId: "= ANY($1::bigint[])") {
                         try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
                     }
                 }
@@ -923,11 +919,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 """, logger: logger)
             // Each overdraft judged again on the whole member's entries (found by attack: one the other record's
             // earlier sale half covered kept its balance until the member's next sale arrived).
-            for statement in [
-                StoreOverdrafts.record(members: "e.member_id = $1::bigint"),
-                StoreOverdrafts.settle(members: "member_id = $1::bigint"),
-                StoreOverdrafts.flags(members: "id = $1::bigint"),
-            ] {
+            for statement in StoreOverdrafts.judge(memberId: "= $1::bigint") {
                 try await connection.query(PostgresQuery(unsafeSQL: statement, binds: keptMember), logger: logger)
             }
             try await connection.query("DELETE FROM hq_members WHERE id = \(merged)", logger: logger)

@@ -380,13 +380,15 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 // by time (``StoreOverdrafts``): an entry taking points may overdraw a later redemption, any entry of
                 // a member already overdrawn may settle one.
                 let takers = Set(plan.newEntries.filter { $0.points < 0 }.compactMap { memberIds[$0.card] })
-                for memberId in Set(plan.newEntries.compactMap { memberIds[$0.card] }) {
-                    let overdrawn = try Bool.fetchOne(
-                        db, sql: "SELECT overdrawn FROM hq_members WHERE id = ?", arguments: [memberId])
-                    guard takers.contains(memberId) || overdrawn == true else { continue }
-                    try db.execute(sql: StoreOverdrafts.record(members: "e.member_id = ?1"), arguments: [memberId])
-                    try db.execute(sql: StoreOverdrafts.settle(members: "member_id = ?1"), arguments: [memberId])
-                    try db.execute(sql: StoreOverdrafts.flags(members: "id = ?1"), arguments: [memberId])
+                let touched = Array(Set(plan.newEntries.compactMap { memberIds[$0.card] }))
+                let overdrawn = try Int64.fetchSet(
+                    db,
+                    sql: "SELECT id FROM hq_members WHERE overdrawn AND id IN (SELECT value FROM json_each(?))",
+                    arguments: [String(decoding: try JSONEncoder().encode(touched), as: UTF8.self)])
+                for memberId in touched where takers.contains(memberId) || overdrawn.contains(memberId) {
+                    for statement in StoreOverdrafts.judge(memberId: "= ?1") {
+                        try db.execute(sql: statement, arguments: [memberId])
+                    }
                 }
             }
             try db.execute(
@@ -752,10 +754,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 ])
             // Each overdraft judged again on the whole member's entries (found by attack: one the other record's
             // earlier sale half covered kept its balance until the member's next sale arrived).
-            for statement in [
-                StoreOverdrafts.record(members: "e.member_id = ?1"), StoreOverdrafts.settle(members: "member_id = ?1"),
-                StoreOverdrafts.flags(members: "id = ?1"),
-            ] {
+            for statement in StoreOverdrafts.judge(memberId: "= ?1") {
                 try db.execute(sql: statement, arguments: [kept])
             }
             try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
