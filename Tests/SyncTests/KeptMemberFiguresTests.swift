@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import PostgresNIO
 import LoyaltyCore
 import SyncProtocol
 import TestSupport
@@ -188,6 +190,58 @@ import Testing
                 }
             }
             #expect(delivered.count == history.count)
+        }
+    }
+}
+
+extension KeptMemberFiguresTests {
+    /// An older `loyalty-hq` merged by moving the entries and the cards itself: the kept figures follow the entries
+    /// whoever moves them (found by attack: an older binary's merge on an upgraded database left the totals behind).
+    @Test(arguments: Driver.allCases)
+    func entriesMovedToAnotherMemberByAnyWriterTakeTheirFiguresAlong(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let day = Self.dayMilliseconds
+            for id in ["A", "B"] { try await store.addStore(id: id, secret: "s\(id)", now: now) }
+            let (kept, merged) = (Self.cards[0], Self.cards[1])
+            var sale = Harness.entry(1, card: merged, points: 30, at: now.milliseconds - 100 * day)
+            sale.receipt = "A-1"
+            var keptSale = Harness.entry(2, card: kept, points: 20, at: now.milliseconds - 90 * day)
+            keptSale.receipt = "A-2"
+            var back = Harness.entry(1, card: merged, kind: "reverse", points: -10, at: now.milliseconds - 50 * day)
+            back.amountMinor = -1_000
+            back.refersToSeq = 1
+            back.refersToStore = "A"
+            back.receipt = "B-1"
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [sale, keptSale], backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(storeId: "B", batch: PushBatch(entries: [back], backlog: 0), nonce: nil, now: now)
+            // The older binary's merge, as it wrote it: entries, cards and balance; nothing of v46 or v47.
+            let statements = [
+                "UPDATE hq_entries SET member_id = (SELECT member_id FROM hq_cards WHERE card = '\(kept)') "
+                    + "WHERE member_id = (SELECT member_id FROM hq_cards WHERE card = '\(merged)')",
+                "UPDATE hq_members SET balance = 40 WHERE id = (SELECT member_id FROM hq_cards WHERE card = '\(kept)')",
+                "UPDATE hq_cards SET member_id = (SELECT member_id FROM hq_cards WHERE card = '\(kept)') "
+                    + "WHERE card = '\(merged)'",
+            ]
+            for statement in statements {
+                if let postgres = store as? PostgresHeadOfficeStore {
+                    try await postgres.client.query(PostgresQuery(unsafeSQL: statement), logger: Harness.logger)
+                } else if let sqlite = store as? SQLiteHeadOfficeStore {
+                    try await sqlite.pool.write { try $0.execute(sql: statement) }
+                }
+            }
+            let member = try #require(try await store.member(card: merged, now: now))
+            #expect(member.balance == 40)
+            #expect(
+                member.stores == [
+                    .init(storeId: "A", points: 50, spendMinor: 5_000, entries: 2),
+                    .init(storeId: "B", points: -10, spendMinor: -1_000, entries: 1),
+                ])
+            #expect(member.rollingSpendMinor == 4_000, "the return still counts with its sale, for the member kept")
+            let page = try await store.updates(storeId: "A", since: 0, storeAcknowledged: nil, now: now)
+            let snapshot = try #require(page.members.first { $0.cards.contains(kept) })
+            #expect(snapshot.purchases == 2 && snapshot.rollingSpendMinor == 4_000)
         }
     }
 }

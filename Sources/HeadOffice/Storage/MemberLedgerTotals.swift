@@ -3,9 +3,10 @@
 /// member's whole history, one index probe per month on PostgreSQL (found by the growth benchmark: look-ups and
 /// pulls took 2–3× as long with four times the history behind the same recent traffic).
 ///
-/// A trigger adds every entry written to `hq_entries` (ingest, or anything else that writes entries), so the
-/// totals cannot miss one; a merge moves the merged record's rows (``move(merged:kept:)``), as it moves its
-/// entries. Entries are never deleted.
+/// Triggers keep them whoever writes: every entry written to `hq_entries` is added, and an entry moved to another
+/// member (`members merge`) moves with its figures, so the totals cannot miss one (found by attack: an older
+/// `loyalty-hq`'s merge on an upgraded database left them behind when the merge moved them itself). Entries are
+/// never deleted; a member's row with no entry left goes.
 enum MemberLedgerTotals {
     static let schemaVersion = 46
 
@@ -47,6 +48,18 @@ enum MemberLedgerTotals {
                     CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END, NEW.kind = 'coupon')
             \(addToRow);
         END;
+        CREATE TRIGGER hq_entries_move_member_ledgers AFTER UPDATE OF member_id ON hq_entries
+        WHEN NEW.member_id IS NOT OLD.member_id BEGIN
+            UPDATE hq_member_ledgers SET points = points - OLD.points, spend_minor = spend_minor - OLD.amount_minor,
+                entries = entries - 1, sales = sales - (OLD.kind = 'earn'), coupons = coupons - (OLD.kind = 'coupon')
+            WHERE member_id = OLD.member_id AND store_id = OLD.store_id;
+            DELETE FROM hq_member_ledgers WHERE member_id = OLD.member_id AND store_id = OLD.store_id AND entries = 0;
+            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
+                                           coupons)
+            VALUES (NEW.member_id, NEW.store_id, NEW.points, NEW.amount_minor, 1, NEW.kind = 'earn',
+                    CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END, NEW.kind = 'coupon')
+            \(addToRow);
+        END;
         """
 
     /// One statement per batch (the statement trigger sees the batch's rows), as the migrating role: a server
@@ -71,22 +84,35 @@ enum MemberLedgerTotals {
         CREATE TRIGGER hq_entries_add_to_member_ledgers AFTER INSERT ON hq_entries REFERENCING NEW TABLE AS inserted
             FOR EACH STATEMENT EXECUTE FUNCTION hq_member_ledgers_add()
         """,
+        """
+        CREATE FUNCTION hq_member_ledgers_move() RETURNS trigger LANGUAGE plpgsql
+            SECURITY DEFINER SET search_path FROM CURRENT AS $totals$
+        BEGIN
+            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
+                                           coupons)
+            SELECT member_id, store_id, -SUM(points), -SUM(amount_minor), -COUNT(*), -COUNT(*) FILTER (WHERE kind = 'earn'),
+                   NULL::bigint, -COUNT(*) FILTER (WHERE kind = 'coupon')
+            FROM moved_from GROUP BY member_id, store_id
+            \(addToRow);
+            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
+                                           coupons)
+            SELECT member_id, store_id, SUM(points), SUM(amount_minor), COUNT(*), COUNT(*) FILTER (WHERE kind = 'earn'),
+                   MIN(created_at_ms) FILTER (WHERE kind = 'earn'), COUNT(*) FILTER (WHERE kind = 'coupon')
+            FROM moved_to GROUP BY member_id, store_id
+            \(addToRow);
+            DELETE FROM hq_member_ledgers t USING (SELECT DISTINCT member_id, store_id FROM moved_from) o
+            WHERE t.member_id = o.member_id AND t.store_id = o.store_id AND t.entries = 0;
+            RETURN NULL;
+        END $totals$
+        """,
+        """
+        CREATE TRIGGER hq_entries_move_member_ledgers AFTER UPDATE ON hq_entries
+            REFERENCING OLD TABLE AS moved_from NEW TABLE AS moved_to
+            FOR EACH STATEMENT EXECUTE FUNCTION hq_member_ledgers_move()
+        """,
         SchemaGrants.likeMembers("hq_member_ledgers"),
         "INSERT INTO hq_schema (version) VALUES (\(schemaVersion))",
     ]
-
-    /// A merge: the merged record's totals (placeholder `merged`) are added to the kept one's, store by store.
-    static func move(merged: String, kept: String) -> String {
-        """
-        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons)
-        SELECT \(kept), store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons FROM hq_member_ledgers
-        WHERE member_id = \(merged)
-        \(addToRow)
-        """
-    }
-
-    /// After ``move(merged:kept:)``: the merged record's rows go.
-    static func forget(member: String) -> String { "DELETE FROM hq_member_ledgers WHERE member_id = \(member)" }
 
     /// A member's sales at every store (placeholder `member`): the `earn` entries head office holds.
     static func sales(member: String) -> String {

@@ -887,12 +887,6 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             try await connection.query(
                 "UPDATE hq_entries SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             try await connection.query(
-                PostgresQuery(unsafeSQL: MemberLedgerTotals.move(merged: "\(merged)", kept: "\(kept)")), logger: logger)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: MemberLedgerTotals.forget(member: "\(merged)")), logger: logger)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: ReturnsAtTheirSale.move(merged: "\(merged)", kept: "\(kept)")), logger: logger)
-            try await connection.query(
                 "UPDATE hq_imported_sales SET member_id = \(kept) WHERE member_id = \(merged)", logger: logger)
             var keptMember = PostgresBindings()
             keptMember.append(kept)

@@ -63,15 +63,23 @@ enum ReturnsAtTheirSale {
         CREATE TRIGGER hq_entries_add_to_returns_at_sale AFTER INSERT ON hq_entries REFERENCING NEW TABLE AS inserted
             FOR EACH STATEMENT EXECUTE FUNCTION hq_returns_at_sale_add()
         """,
+        """
+        CREATE FUNCTION hq_returns_at_sale_move() RETURNS trigger LANGUAGE plpgsql
+            SECURITY DEFINER SET search_path FROM CURRENT AS $returns$
+        BEGIN
+            UPDATE hq_returns_at_sale r SET member_id = n.member_id FROM moved_to n
+            WHERE r.store_id = n.store_id AND r.seq = n.seq AND r.member_id <> n.member_id;
+            RETURN NULL;
+        END $returns$
+        """,
+        """
+        CREATE TRIGGER hq_entries_move_returns_at_sale AFTER UPDATE ON hq_entries REFERENCING NEW TABLE AS moved_to
+            FOR EACH STATEMENT EXECUTE FUNCTION hq_returns_at_sale_move()
+        """,
         view,
         "DROP INDEX IF EXISTS hq_entries_member_returns",
         SchemaGrants.likeMembers("hq_returns_at_sale"),
         "ANALYZE hq_returns_at_sale",
         "INSERT INTO hq_schema (version) VALUES (\(schemaVersion))",
     ]
-
-    /// A merge: the merged record's returns (placeholder `merged`) belong to the kept one, as its entries do.
-    static func move(merged: String, kept: String) -> String {
-        "UPDATE hq_returns_at_sale SET member_id = \(kept) WHERE member_id = \(merged)"
-    }
 }

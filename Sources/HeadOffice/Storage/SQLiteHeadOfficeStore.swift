@@ -724,8 +724,6 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     """,
                 arguments: [merged])!
             try db.execute(sql: "UPDATE hq_entries SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
-            try db.execute(sql: MemberLedgerTotals.move(merged: "?1", kept: "?2"), arguments: [merged, kept])
-            try db.execute(sql: MemberLedgerTotals.forget(member: "?"), arguments: [merged])
             try db.execute(
                 sql: "UPDATE hq_imported_sales SET member_id = ? WHERE member_id = ?", arguments: [kept, merged])
             try db.execute(sql: ImportedSaleQueries.deleteSuperseded(ofMember: "?1"), arguments: [kept])
