@@ -245,3 +245,33 @@ extension KeptMemberFiguresTests {
         }
     }
 }
+
+extension KeptMemberFiguresTests {
+    /// The member list counts a member's purchases as the tills' snapshot does: the stores' sales and the imported
+    /// ones (found by attack: the list left the imported sales out).
+    @Test(arguments: Driver.allCases)
+    func theMemberListCountsPurchasesAsTheSnapshotDoes(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let card = Self.cards[0]
+            let day = Self.dayMilliseconds
+            _ = try await store.importHistory(
+                [
+                    HistoryRow(
+                        line: 1, card: card, storeId: "OLD", receipt: "H1", atMilliseconds: now.milliseconds - 40 * day,
+                        amountMinor: 2_000),
+                    HistoryRow(
+                        line: 2, card: card, storeId: "OLD", receipt: "H2", atMilliseconds: now.milliseconds - 30 * day,
+                        amountMinor: 1_000),
+                ], actor: "test", now: now)
+            try await store.addStore(id: "A", secret: "sA", now: now)
+            var sale = Harness.entry(1, card: card, points: 10, at: now.milliseconds - day)
+            sale.receipt = "A-1"
+            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
+            let listed = try #require(try await store.memberList().first { $0.card == card })
+            let page = try await store.updates(storeId: "A", since: 0, storeAcknowledged: nil, now: now)
+            let snapshot = try #require(page.members.first { $0.cards.contains(card) })
+            #expect(listed.purchases == 3 && snapshot.purchases == 3)
+        }
+    }
+}

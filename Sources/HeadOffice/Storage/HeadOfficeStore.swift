@@ -452,10 +452,12 @@ enum MemberRangeSetting {
     }
 }
 
+/// The member list (`report members`): purchases as the snapshot counts them, imported sales included (found by
+/// attack: the list counted only the stores' sales, the snapshot both).
 enum MemberListQuery {
     static let sql = """
         SELECT m.first_card, m.name, m.birthday, m.enrolled_store, m.enrolled_at_ms, m.balance,
-               \(MemberLedgerTotals.sales(member: "m.id")) AS purchases
+               \(MemberLedgerTotals.purchases(member: "m.id")) AS purchases
         FROM hq_members m WHERE \(AnalyticsQueries.isMember) ORDER BY m.first_card
         """
 }
