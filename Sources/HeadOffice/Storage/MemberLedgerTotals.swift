@@ -38,15 +38,30 @@ enum MemberLedgerTotals {
                                     THEN hq_member_ledgers.first_sale_at_ms ELSE excluded.first_sale_at_ms END
         """
 
+    /// SQLite: adds the entry `NEW` to its member's row (in a row trigger).
+    private static let addNewRow = """
+        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons)
+        VALUES (NEW.member_id, NEW.store_id, NEW.points, NEW.amount_minor, 1, NEW.kind = 'earn',
+                CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END, NEW.kind = 'coupon')
+        \(addToRow)
+        """
+
+    /// PostgreSQL: adds the entries of `rows` (a trigger's transition table) to their members' rows.
+    private static func add(rows: String) -> String {
+        """
+        INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms, coupons)
+        SELECT member_id, store_id, SUM(points), SUM(amount_minor), COUNT(*), COUNT(*) FILTER (WHERE kind = 'earn'),
+               MIN(created_at_ms) FILTER (WHERE kind = 'earn'), COUNT(*) FILTER (WHERE kind = 'coupon')
+        FROM \(rows) GROUP BY member_id, store_id
+        \(addToRow)
+        """
+    }
+
     static let sqlite = """
         \(table);
         \(fill);
         CREATE TRIGGER hq_entries_add_to_member_ledgers AFTER INSERT ON hq_entries BEGIN
-            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
-                                           coupons)
-            VALUES (NEW.member_id, NEW.store_id, NEW.points, NEW.amount_minor, 1, NEW.kind = 'earn',
-                    CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END, NEW.kind = 'coupon')
-            \(addToRow);
+            \(addNewRow);
         END;
         CREATE TRIGGER hq_entries_move_member_ledgers AFTER UPDATE OF member_id ON hq_entries
         WHEN NEW.member_id IS NOT OLD.member_id BEGIN
@@ -54,11 +69,7 @@ enum MemberLedgerTotals {
                 entries = entries - 1, sales = sales - (OLD.kind = 'earn'), coupons = coupons - (OLD.kind = 'coupon')
             WHERE member_id = OLD.member_id AND store_id = OLD.store_id;
             DELETE FROM hq_member_ledgers WHERE member_id = OLD.member_id AND store_id = OLD.store_id AND entries = 0;
-            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
-                                           coupons)
-            VALUES (NEW.member_id, NEW.store_id, NEW.points, NEW.amount_minor, 1, NEW.kind = 'earn',
-                    CASE WHEN NEW.kind = 'earn' THEN NEW.created_at_ms END, NEW.kind = 'coupon')
-            \(addToRow);
+            \(addNewRow);
         END;
         """
 
@@ -71,12 +82,7 @@ enum MemberLedgerTotals {
         CREATE FUNCTION hq_member_ledgers_add() RETURNS trigger LANGUAGE plpgsql
             SECURITY DEFINER SET search_path FROM CURRENT AS $totals$
         BEGIN
-            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
-                                           coupons)
-            SELECT member_id, store_id, SUM(points), SUM(amount_minor), COUNT(*), COUNT(*) FILTER (WHERE kind = 'earn'),
-                   MIN(created_at_ms) FILTER (WHERE kind = 'earn'), COUNT(*) FILTER (WHERE kind = 'coupon')
-            FROM inserted GROUP BY member_id, store_id
-            \(addToRow);
+            \(add(rows: "inserted"));
             RETURN NULL;
         END $totals$
         """,
@@ -94,12 +100,7 @@ enum MemberLedgerTotals {
                    NULL::bigint, -COUNT(*) FILTER (WHERE kind = 'coupon')
             FROM moved_from GROUP BY member_id, store_id
             \(addToRow);
-            INSERT INTO hq_member_ledgers (member_id, store_id, points, spend_minor, entries, sales, first_sale_at_ms,
-                                           coupons)
-            SELECT member_id, store_id, SUM(points), SUM(amount_minor), COUNT(*), COUNT(*) FILTER (WHERE kind = 'earn'),
-                   MIN(created_at_ms) FILTER (WHERE kind = 'earn'), COUNT(*) FILTER (WHERE kind = 'coupon')
-            FROM moved_to GROUP BY member_id, store_id
-            \(addToRow);
+            \(add(rows: "moved_to"));
             DELETE FROM hq_member_ledgers t USING (SELECT DISTINCT member_id, store_id FROM moved_from) o
             WHERE t.member_id = o.member_id AND t.store_id = o.store_id AND t.entries = 0;
             RETURN NULL;
