@@ -29,6 +29,15 @@ public struct ExpiringPoints: Codable, Hashable, Sendable {
     public var balance: Int64
 }
 
+/// What an expiry run gathers from the members' histories.
+struct ExpiryFold: Sendable {
+    var requests: [IssuedEntryRequest] = []
+    /// The latest expiry run's time found in any member's history.
+    var latestRun = Int64.min
+    /// The lots of members whose kept lots change with this run.
+    var kept: [KeptPointLots] = []
+}
+
 /// Why an expiry run refused to start.
 public struct ExpiryRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
@@ -40,29 +49,53 @@ extension HeadOfficeStore {
     /// first, under the program in force then, and gives back points an earlier run expired that a
     /// refund also took. Each member gets at most one entry of each kind per run; running again writes
     /// nothing new. The entries reach the members' stores with their next pull.
-    public func runExpiry(asOfDay: Int, calendar: ChainCalendar, actor: String, now: Date) async throws -> ExpiryRunSummary {
+    public func runExpiry(
+        asOfDay: Int, calendar: ChainCalendar, actor: String, now: Date
+    ) async throws -> ExpiryRunSummary {
         guard asOfDay <= calendar.today(now) else {
-            throw ExpiryRefusal(message: "--as-of \(ChainCalendar.string(day: asOfDay)) is in the future: points expire on days that have come")
+            throw ExpiryRefusal(
+                message:
+                    "--as-of \(ChainCalendar.string(day: asOfDay)) is in the future: points expire on days that have come"
+            )
         }
         let asOfEnd = calendar.startMilliseconds(ofDay: asOfDay + 1) - 1
-        let program = HeadOfficeProgram.inForce(try await programs(), now: Date(timeIntervalSince1970: Double(asOfEnd) / 1000))
+        let program = HeadOfficeProgram.inForce(
+            try await programs(), now: Date(timeIntervalSince1970: Double(asOfEnd) / 1000))
         let dayText = ChainCalendar.string(day: asOfDay)
         var summary = ExpiryRunSummary(
             asOf: dayText, programVersion: program.version, afterDays: program.pointsExpireAfterDays, expiredPoints: 0,
             givenBackPoints: 0, members: [])
         guard let days = program.pointsExpireAfterDays else { return summary }
         let lifetime = Int64(days) * 86_400_000
-        let (requests, latestRun) = try await foldPointHistories(into: ([IssuedEntryRequest](), Int64.min)) { state, history in
-            var lots = PointLots(lifetimeMilliseconds: lifetime)
-            var expiries = 0
+        // The lots are kept as at the end of the day before this run's entries (which count at `asOfEnd`).
+        let checkpoint = asOfEnd - 1
+        let generation = try await prepareKeptPointLots(checkpointMilliseconds: checkpoint)
+        let resuming = PointLotsResumption(lifetimeMilliseconds: lifetime, asOfMilliseconds: checkpoint)
+        let (run, fold) = try await foldPointHistories(resuming: resuming, into: ExpiryFold()) { state, history in
+            var lots = history.resumed?.lots ?? PointLots(lifetimeMilliseconds: lifetime)
+            var expiries = history.resumed?.expiryRuns ?? 0
+            var latestRun = history.resumed?.latestRunMilliseconds ?? Int64.min
+            // Kept lots change only with events up to the checkpoint; a history read in full is kept anew.
+            var changed = history.resumed == nil
+            var kept: KeptPointLots?
+            func keep() {
+                guard kept == nil else { return }
+                kept = KeptPointLots(
+                    memberId: history.memberId, lots: lots.checkpointBytes(), expiryRuns: expiries,
+                    latestRunMilliseconds: latestRun)
+            }
             for event in history.events {
+                if event.atMilliseconds > checkpoint { keep() } else { changed = true }
                 if event.kind == .expire && event.key.hasPrefix("hq:") {
-                    state.1 = max(state.1, event.atMilliseconds)
+                    latestRun = max(latestRun, event.atMilliseconds)
                     expiries += 1
                 }
                 guard event.atMilliseconds <= asOfEnd else { continue }
                 lots.apply(event)
             }
+            keep()
+            state.latestRun = max(state.latestRun, latestRun)
+            if changed, let kept { state.kept.append(kept) }
             let givenBack = lots.owedBack
             let due = lots.dueForExpiry(atMilliseconds: asOfEnd)
             // The member's count of expiry entries makes the key: a second run that finds the same work
@@ -70,26 +103,36 @@ extension HeadOfficeStore {
             // The member's first card, never its row id (a merge deletes a row; SQLite may reuse its id).
             let key = "expire:\(history.card):\(dayText):\(expiries)"
             if givenBack > 0 {
-                state.0.append(
+                state.requests.append(
                     IssuedEntryRequest(
                         memberId: history.memberId, card: history.card, kind: .expire, points: givenBack,
-                        reason: "expired points given back: a refund took them too", idempotencyKey: key + ":given-back",
+                        reason: "expired points given back: a refund took them too",
+                        idempotencyKey: key + ":given-back",
                         createdAtMilliseconds: asOfEnd))
             }
             if due > 0 {
-                state.0.append(
+                state.requests.append(
                     IssuedEntryRequest(
                         memberId: history.memberId, card: history.card, kind: .expire, points: -due,
-                        reason: "points earned more than \(days) days before \(dayText) expired", idempotencyKey: key + ":expired",
+                        reason: "points earned more than \(days) days before \(dayText) expired",
+                        idempotencyKey: key + ":expired",
                         createdAtMilliseconds: asOfEnd))
             }
         }
-        guard latestRun <= asOfEnd else {
+        let requests = run.requests
+        guard run.latestRun <= asOfEnd else {
             throw ExpiryRefusal(
-                message: "expiry already ran as of \(ChainCalendar.string(day: calendar.day(milliseconds: latestRun))); runs move "
+                message:
+                    "expiry already ran as of \(ChainCalendar.string(day: calendar.day(milliseconds: run.latestRun))); runs move "
                     + "forward: give that day or a later one")
         }
         _ = try await issue(requests, actor: actor, now: now)
+        if let generation {
+            // Another run keeping lots since this one read them wins; the next run keeps them again.
+            _ = try await keepPointLots(
+                run.kept, checkpointMilliseconds: checkpoint, lifetimeMilliseconds: lifetime, after: fold,
+                settlingGeneration: generation)
+        }
         var byCard: [String: ExpiryRunSummary.Member] = [:]
         for request in requests {
             var member = byCard[request.card] ?? .init(card: request.card, expired: 0, givenBack: 0)
@@ -104,14 +147,17 @@ extension HeadOfficeStore {
 
     /// Members whose points lapse after `asOfDay` and within `withinDays` days, by card: what the next
     /// expiry runs will take unless the points are spent first.
-    public func expiringPoints(asOfDay: Int, withinDays: Int, calendar: ChainCalendar) async throws -> [ExpiringPoints] {
+    public func expiringPoints(asOfDay: Int, withinDays: Int, calendar: ChainCalendar) async throws -> [ExpiringPoints]
+    {
         let asOfEnd = calendar.startMilliseconds(ofDay: asOfDay + 1) - 1
         let untilEnd = calendar.startMilliseconds(ofDay: asOfDay + withinDays + 1) - 1
-        let program = HeadOfficeProgram.inForce(try await programs(), now: Date(timeIntervalSince1970: Double(asOfEnd) / 1000))
+        let program = HeadOfficeProgram.inForce(
+            try await programs(), now: Date(timeIntervalSince1970: Double(asOfEnd) / 1000))
         guard let days = program.pointsExpireAfterDays else { return [] }
         let lifetime = Int64(days) * 86_400_000
-        let rows = try await foldPointHistories(into: [ExpiringPoints]()) { rows, history in
-            var lots = PointLots(lifetimeMilliseconds: lifetime)
+        let resuming = PointLotsResumption(lifetimeMilliseconds: lifetime, asOfMilliseconds: asOfEnd)
+        let (rows, _) = try await foldPointHistories(resuming: resuming, into: [ExpiringPoints]()) { rows, history in
+            var lots = history.resumed?.lots ?? PointLots(lifetimeMilliseconds: lifetime)
             for event in history.events where event.atMilliseconds <= asOfEnd { lots.apply(event) }
             let soon = lots.expiring(after: asOfEnd, until: untilEnd)
             // Never more than the member can lose: the balance caps what expiry takes.

@@ -39,11 +39,49 @@ public struct MemberPointHistory: Sendable {
     public var memberId: Int64
     public var card: String
     public var events: [PointEvent]
+    /// The member's lots as an expiry run kept them; `events` are then only those after them.
+    public var resumed: ResumedPointLots?
 
-    public init(memberId: Int64, card: String, events: [PointEvent]) {
+    public init(memberId: Int64, card: String, events: [PointEvent], resumed: ResumedPointLots? = nil) {
         self.memberId = memberId
         self.card = card
         self.events = events
+        self.resumed = resumed
+    }
+}
+
+/// Groups a fold's rows (ordered by member) into members' histories.
+struct PointHistoryGrouping {
+    let lifetimeMilliseconds: Int64?
+    private(set) var current: MemberPointHistory?
+
+    init(lifetimeMilliseconds: Int64?) { self.lifetimeMilliseconds = lifetimeMilliseconds }
+
+    /// Adds one row; answers the previous member's history when the row starts another member. A row with `lots`
+    /// carries the member's kept lots and leads its history.
+    mutating func add(
+        memberId: Int64, card: String, key: String, kind: String, points: Int64, atMilliseconds: Int64,
+        refersTo: String?, lots: [UInt8]? = nil, expiryRuns: Int64? = nil, latestRunMilliseconds: Int64? = nil
+    ) throws -> MemberPointHistory? {
+        var finished: MemberPointHistory?
+        if current?.memberId != memberId {
+            finished = current
+            current = MemberPointHistory(memberId: memberId, card: card, events: [])
+        }
+        if let lots {
+            guard let lifetimeMilliseconds, let restored = PointLots(lifetimeMilliseconds: lifetimeMilliseconds, checkpointBytes: lots)
+            else {
+                throw ExpiryRefusal(
+                    message: "the kept point lots of member \(memberId) are unreadable: run `loyalty-hq expire` again after "
+                        + "`DELETE FROM hq_lot_checkpoints WHERE member_id = \(memberId)`")
+            }
+            current!.resumed = ResumedPointLots(
+                lots: restored, expiryRuns: expiryRuns ?? 0, latestRunMilliseconds: latestRunMilliseconds ?? Int64.min)
+        } else if let kind = EntryKind(rawValue: kind) {
+            current!.events.append(
+                PointEvent(key: key, kind: kind, points: points, atMilliseconds: atMilliseconds, refersTo: refersTo))
+        }
+        return finished
     }
 }
 

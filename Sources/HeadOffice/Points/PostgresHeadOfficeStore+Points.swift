@@ -40,28 +40,6 @@ extension PostgresHeadOfficeStore {
         }
     }
 
-    public func foldPointHistories<Result: Sendable>(
-        into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
-    ) async throws -> Result {
-        let logger = self.logger
-        return try await client.withConnection { connection in
-            var result = initial
-            var current: MemberPointHistory?
-            for try await (memberId, card, key, kindText, points, at, refersTo) in try await connection.query(
-                PostgresQuery(unsafeSQL: IssuedEntryQueries.pointHistory), logger: logger
-            ).decode((Int64, String, String, String, Int64, Int64, String?).self) {
-                if current?.memberId != memberId {
-                    if let current { try step(&result, current) }
-                    current = MemberPointHistory(memberId: memberId, card: card, events: [])
-                }
-                guard let kind = EntryKind(rawValue: kindText) else { continue }
-                current!.events.append(PointEvent(key: key, kind: kind, points: points, atMilliseconds: at, refersTo: refersTo))
-            }
-            if let current { try step(&result, current) }
-            return result
-        }
-    }
-
     public func pointHistories(cards: [String], expiredOnly: Bool) async throws -> [MemberPointHistory] {
         let members = """
             IN (SELECT c.member_id FROM hq_cards c WHERE c.card = ANY($1)

@@ -33,28 +33,6 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
-    public func foldPointHistories<Result: Sendable>(
-        into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
-    ) async throws -> Result {
-        try await pool.read { db in
-            var result = initial
-            let rows = try Row.fetchCursor(db, sql: IssuedEntryQueries.pointHistory)
-            var current: MemberPointHistory?
-            while let row = try rows.next() {
-                let memberId: Int64 = row[0]
-                if current?.memberId != memberId {
-                    if let current { try step(&result, current) }
-                    current = MemberPointHistory(memberId: memberId, card: row[1], events: [])
-                }
-                guard let kind = EntryKind(rawValue: row[3]) else { continue }
-                current!.events.append(
-                    PointEvent(key: row[2], kind: kind, points: row[4], atMilliseconds: row[5], refersTo: row[6]))
-            }
-            if let current { try step(&result, current) }
-            return result
-        }
-    }
-
     public func pointHistories(cards: [String], expiredOnly: Bool) async throws -> [MemberPointHistory] {
         let members = """
             IN (SELECT c.member_id FROM hq_cards c WHERE c.card IN (SELECT value FROM json_each(?))

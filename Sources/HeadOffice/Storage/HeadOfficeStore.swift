@@ -120,9 +120,25 @@ public protocol HeadOfficeStore: DashboardFigures {
     func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int
     /// Folds every member's points history (every store's entries and head office's own, in time order)
     /// into a result, one member at a time: memory grows with one member's history, not everyone's.
+    ///
+    /// With `resuming`, a member whose lots an expiry run kept (at or before `asOfMilliseconds`, under the same
+    /// lifetime) comes with those lots (`resumed`) and only the events after them; a member marked by a late entry,
+    /// and every member when no such lots are kept, comes with the whole history. Answers what the fold started from.
     func foldPointHistories<Result: Sendable>(
-        into initial: Result, _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
-    ) async throws -> Result
+        resuming: PointLotsResumption?, into initial: Result,
+        _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
+    ) async throws -> (Result, PointLotsFold)
+    /// Before a run's fold: entries dated at or before `checkpointMilliseconds` that arrive from now on mark their
+    /// member; waits until writers that may have missed this are done. Answers the generation of marks the fold
+    /// settles, or nil when those writers did not finish within ``PointLotCheckpoints/writerWaitMilliseconds``.
+    func prepareKeptPointLots(checkpointMilliseconds: Int64) async throws -> Int64?
+    /// Keeps the members' lots as at `checkpointMilliseconds` and settles the marks of
+    /// generations up to `settlingGeneration`. After a fold that read every history, replaces every member's lots.
+    /// Writes nothing and answers false when another run kept lots since `fold` read them.
+    func keepPointLots(
+        _ lots: [KeptPointLots], checkpointMilliseconds: Int64, lifetimeMilliseconds: Int64, after fold: PointLotsFold,
+        settlingGeneration: Int64
+    ) async throws -> Bool
     /// The point histories (every store's entries and head office's own, in time order) of the members
     /// holding `cards` (at most ``maximumMembersPerReconciliation``); with `expiredOnly`, only of members
     /// whose points an expiry run touched.

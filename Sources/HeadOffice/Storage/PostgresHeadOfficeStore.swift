@@ -98,6 +98,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (LedgerTimeFloor.schemaVersion, LedgerTimeFloor.postgres),
         (MemberLedgerTotals.schemaVersion, MemberLedgerTotals.postgres),
         (ReturnsAtTheirSale.schemaVersion, ReturnsAtTheirSale.postgres),
+        (PointLotCheckpoints.schemaVersion, PointLotCheckpoints.postgres),
     ]
 
     public func migrate() async throws { try await migrate(throughVersion: Int.max) }

@@ -160,6 +160,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration("hq-v46-member-ledger-totals") { db in
             try db.execute(sql: MemberLedgerTotals.sqlite)
         }
+        migrator.registerMigration(PointLotCheckpoints.sqliteMigration) { db in
+            try db.execute(sql: PointLotCheckpoints.sqlite)
+        }
         let registered = migrator
         let unknown = try await pool.read { try registered.appliedIdentifiers($0) }.subtracting(registered.migrations)
         if let newest = unknown.sorted().last {

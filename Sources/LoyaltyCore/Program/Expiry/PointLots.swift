@@ -40,18 +40,19 @@ public struct PointLots: Sendable {
     }
 
     public let lifetimeMilliseconds: Int64
-    public private(set) var lots: [Lot] = []
+    public internal(set) var lots: [Lot] = []
     /// Points spent beyond every lot (an overdraft); new lots pay it first.
-    public private(set) var debt: Int64 = 0
+    public internal(set) var debt: Int64 = 0
     /// Points taken twice (expired, then refunded or expired again) that head office owes back.
-    public private(set) var owedBack: Int64 = 0
-    public private(set) var balance: Int64 = 0
-    private var indexByKey: [String: Int] = [:]
+    public internal(set) var owedBack: Int64 = 0
+    public internal(set) var balance: Int64 = 0
+    // Internal, not private: `PointLots+Checkpoint.swift` writes and reads them.
+    var indexByKey: [String: Int] = [:]
     /// What each spending event took from which lot, so a refund of a redemption puts the points back
     /// into the lots they came from, with their original expiry.
-    private var takenByKey: [String: [(lot: Int, points: Int64)]] = [:]
+    var takenByKey: [String: [(lot: Int, points: Int64)]] = [:]
     /// Lots before this index are empty: spending starts here.
-    private var firstLive = 0
+    var firstLive = 0
 
     public init(lifetimeMilliseconds: Int64) {
         precondition(lifetimeMilliseconds > 0, "points live for some time")
@@ -168,7 +169,7 @@ public struct PointLots: Sendable {
         owedBack += needed
     }
 
-    private mutating func advanceFirstLive() {
+    mutating func advanceFirstLive() {
         while firstLive < lots.count && lots[firstLive].remaining == 0 && lots[firstLive].expired == 0 { firstLive += 1 }
     }
 }

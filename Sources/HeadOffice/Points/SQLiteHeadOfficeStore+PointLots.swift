@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import LoyaltyCore
+
+extension SQLiteHeadOfficeStore {
+    public func foldPointHistories<Result: Sendable>(
+        resuming: PointLotsResumption?, into initial: Result,
+        _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
+    ) async throws -> (Result, PointLotsFold) {
+        // A read is one snapshot: the kept lots, the marks and the events agree.
+        try await pool.read { db in
+            var fold = PointLotsFold(checkpointMilliseconds: nil, lifetimeMilliseconds: nil, resumed: false)
+            if let row = try Row.fetchOne(db, sql: PointLotCheckpoints.horizon) {
+                fold.checkpointMilliseconds = row[0]
+                fold.lifetimeMilliseconds = row[1]
+            }
+            var marked: [Int64] = []
+            if let resuming, let checkpoint = fold.checkpointMilliseconds,
+                fold.lifetimeMilliseconds == resuming.lifetimeMilliseconds, checkpoint <= resuming.asOfMilliseconds
+            {
+                marked = try Int64.fetchAll(db, sql: PointLotCheckpoints.markedMembers)
+                fold.resumed = marked.count <= PointLotCheckpoints.maximumMarkedMembers
+            }
+            var result = initial
+            var grouping = PointHistoryGrouping(lifetimeMilliseconds: resuming?.lifetimeMilliseconds)
+            let rows: RowCursor
+            if fold.resumed, let checkpoint = fold.checkpointMilliseconds {
+                let list = String(decoding: try JSONEncoder().encode(marked), as: UTF8.self)
+                rows = try Row.fetchCursor(
+                    db,
+                    sql: PointLotCheckpoints.resumedHistories(
+                        checkpoint: checkpoint, marked: "(SELECT value FROM json_each(?1))", blobType: "BLOB"),
+                    arguments: [list])
+            } else {
+                rows = try Row.fetchCursor(db, sql: IssuedEntryQueries.pointHistory)
+            }
+            let resumed = fold.resumed
+            while let row = try rows.next() {
+                let lots: Data? = resumed ? row[7] : nil
+                if let finished = try grouping.add(
+                    memberId: row[0], card: row[1], key: row[2], kind: row[3], points: row[4], atMilliseconds: row[5],
+                    refersTo: row[6], lots: lots.map { Array($0) }, expiryRuns: resumed ? row[8] : nil,
+                    latestRunMilliseconds: resumed ? row[9] : nil)
+                {
+                    try step(&result, finished)
+                }
+            }
+            if let last = grouping.current { try step(&result, last) }
+            return (result, fold)
+        }
+    }
+
+    public func prepareKeptPointLots(checkpointMilliseconds: Int64) async throws -> Int64? {
+        // One writer at a time: a write that read the old horizon has committed before this one starts.
+        try await pool.write { db in
+            try Int64.fetchOne(
+                db, sql: PointLotCheckpoints.raiseHorizon.replacingOccurrences(of: "$1", with: "?1"),
+                arguments: [checkpointMilliseconds])
+        }
+    }
+
+    public func keepPointLots(
+        _ lots: [KeptPointLots], checkpointMilliseconds: Int64, lifetimeMilliseconds: Int64, after fold: PointLotsFold,
+        settlingGeneration: Int64
+    ) async throws -> Bool {
+        try await pool.write { db in
+            let row = try Row.fetchOne(db, sql: PointLotCheckpoints.horizon)
+            let current = PointLotsFold(
+                checkpointMilliseconds: row?[0], lifetimeMilliseconds: row?[1], resumed: fold.resumed)
+            guard current == fold else { return false }
+            if !fold.resumed { try db.execute(sql: "DELETE FROM hq_lot_checkpoints") }
+            let upsert = try db.makeStatement(
+                sql: """
+                    INSERT INTO hq_lot_checkpoints (member_id, expiry_runs, latest_run_ms, lots)
+                    SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM hq_members WHERE id = ?1)
+                    ON CONFLICT (member_id) DO UPDATE SET expiry_runs = excluded.expiry_runs,
+                        latest_run_ms = excluded.latest_run_ms, lots = excluded.lots
+                    """)
+            for member in lots {
+                try upsert.execute(
+                    arguments: [member.memberId, member.expiryRuns, member.latestRunMilliseconds, Data(member.lots)])
+            }
+            try db.execute(
+                sql: "UPDATE hq_lot_horizon SET checkpoint_ms = ?, lifetime_ms = ? WHERE id = 1",
+                arguments: [checkpointMilliseconds, lifetimeMilliseconds])
+            try db.execute(sql: "DELETE FROM hq_lot_dirty WHERE generation <= ?", arguments: [settlingGeneration])
+            return true
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import LoyaltyCore
+import TestSupport
+import Testing
+
+/// Kept lots (what head office writes down at an expiry run and starts the next one from): restoring them and
+/// applying the rest of a history gives exactly what replaying the whole history gives, whatever the history.
+@Suite struct PointLotsCheckpointTests {
+    static let day: Int64 = 86_400_000
+    static let lifetime = 90 * day
+
+    /// A random history over about two years, in time order, with everything that touches lots: sales, refunds of
+    /// sales (partial, before and after their points lapse), redemptions (sometimes beyond the balance, as two
+    /// offline tills can), refunds of redemptions (points back into their lots), bonuses, and expiry runs with the
+    /// entries head office writes (points expired, points given back).
+    static func history(_ random: inout SeededRandom) -> [PointEvent] {
+        var lots = PointLots(lifetimeMilliseconds: lifetime)
+        var events: [PointEvent] = []
+        var sales: [(key: String, points: Int64)] = []
+        var redemptions: [(key: String, points: Int64)] = []
+        var time: Int64 = 0
+        func add(_ event: PointEvent) {
+            events.append(event)
+            lots.apply(event)
+        }
+        for index in 0..<Int.random(in: 10...60, using: &random) {
+            time += Int64.random(in: 0...30, using: &random) * day + Int64.random(in: 0...3, using: &random)
+            let key = "S:\(index)"
+            switch Int.random(in: 0..<12, using: &random) {
+            case 0..<4:
+                let points = Int64.random(in: 1...500, using: &random)
+                sales.append((key, points))
+                add(PointEvent(key: key, kind: .earn, points: points, atMilliseconds: time))
+            case 4..<6 where !sales.isEmpty:
+                let pick = Int.random(in: 0..<sales.count, using: &random)
+                guard sales[pick].points > 0 else { continue }
+                let points = Int64.random(in: 1...sales[pick].points, using: &random)
+                sales[pick].points -= points
+                add(
+                    PointEvent(
+                        key: key, kind: .reverse, points: -points, atMilliseconds: time, refersTo: sales[pick].key))
+            case 6..<8:
+                let points = Int64.random(in: 1...max(1, lots.balance + 50), using: &random)
+                redemptions.append((key, points))
+                add(PointEvent(key: key, kind: .redeem, points: -points, atMilliseconds: time))
+            case 8 where !redemptions.isEmpty:
+                let pick = Int.random(in: 0..<redemptions.count, using: &random)
+                guard redemptions[pick].points > 0 else { continue }
+                let points = Int64.random(in: 1...redemptions[pick].points, using: &random)
+                redemptions[pick].points -= points
+                add(
+                    PointEvent(
+                        key: key, kind: .reverse, points: points, atMilliseconds: time, refersTo: redemptions[pick].key)
+                )
+            case 9:
+                add(
+                    PointEvent(
+                        key: "hq:\(index)", kind: .bonus, points: Int64.random(in: 1...100, using: &random),
+                        atMilliseconds: time))
+            default:
+                // An expiry run, as head office writes it.
+                let back = lots.owedBack
+                let due = lots.dueForExpiry(atMilliseconds: time)
+                if back > 0 {
+                    add(PointEvent(key: "hq:\(index):back", kind: .expire, points: back, atMilliseconds: time))
+                }
+                if due > 0 {
+                    add(PointEvent(key: "hq:\(index):due", kind: .expire, points: -due, atMilliseconds: time))
+                }
+            }
+        }
+        return events
+    }
+
+    /// What a report or a run reads from lots.
+    struct Reading: Equatable {
+        var balance: Int64
+        var debt: Int64
+        var owedBack: Int64
+        var due: [Int64]
+        var expiring: [[Int64]]
+    }
+
+    static func read(_ lots: PointLots, end: Int64) -> Reading {
+        let moments = stride(from: Int64(0), through: end + lifetime, by: Int(17 * day)).map { $0 }
+        return Reading(
+            balance: lots.balance, debt: lots.debt, owedBack: lots.owedBack,
+            due: moments.map { lots.dueForExpiry(atMilliseconds: $0) },
+            expiring: moments.map { moment in
+                lots.expiring(after: moment, until: moment + 30 * day).flatMap {
+                    [$0.expiresAtMilliseconds, $0.points]
+                }
+            })
+    }
+
+    @Test func keptLotsRestoredAndContinuedEqualTheWholeHistoryReplayed() throws {
+        let seed = TestSeed.make("keptLots")
+        var random = SeededRandom(seed: seed)
+        for round in 0..<400 {
+            let events = Self.history(&random)
+            var whole = PointLots(lifetimeMilliseconds: Self.lifetime)
+            for event in events { whole.apply(event) }
+            // Written down and read back at up to three random places along the way, as successive runs would.
+            var resumed = PointLots(lifetimeMilliseconds: Self.lifetime)
+            let cuts = Set((0..<3).map { _ in Int.random(in: 0...events.count, using: &random) })
+            for (index, event) in events.enumerated() {
+                if cuts.contains(index) {
+                    resumed = try #require(
+                        PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: resumed.checkpointBytes()),
+                        "seed \(seed) round \(round)")
+                }
+                resumed.apply(event)
+            }
+            let end = events.last?.atMilliseconds ?? 0
+            #expect(Self.read(resumed, end: end) == Self.read(whole, end: end), "seed \(seed) round \(round)")
+            #expect(resumed.checkpointBytes() == whole.checkpointBytes(), "seed \(seed) round \(round)")
+        }
+    }
+
+    @Test func spentLotsAreNotKeptSoKeptLotsStaySmall() {
+        var lots = PointLots(lifetimeMilliseconds: Self.lifetime)
+        for index in 0..<1_000 {
+            lots.apply(PointEvent(key: "S:\(index)", kind: .earn, points: 10, atMilliseconds: Int64(index) * Self.day))
+            lots.apply(
+                PointEvent(
+                    key: "S:\(index)r", kind: .reverse, points: -10, atMilliseconds: Int64(index) * Self.day,
+                    refersTo: "S:\(index)"))
+        }
+        lots.apply(PointEvent(key: "S:last", kind: .earn, points: 7, atMilliseconds: 1_000 * Self.day))
+        let bytes = lots.checkpointBytes()
+        #expect(bytes.count < 40, "one lot left of a thousand: \(bytes.count) bytes")
+        #expect(PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: bytes)?.balance == 7)
+    }
+
+    @Test func damagedBytesAreRefusedNeverTrusted() {
+        let seed = TestSeed.make("keptLotsDamaged")
+        var random = SeededRandom(seed: seed)
+        var refused = 0
+        for _ in 0..<300 {
+            var lots = PointLots(lifetimeMilliseconds: Self.lifetime)
+            for event in Self.history(&random) { lots.apply(event) }
+            var bytes = lots.checkpointBytes()
+            if Bool.random(using: &random) {
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
+            } else {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
+            }
+            // Never a crash; what is read back (if anything) still adds up to its balance.
+            if let read = PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: bytes) {
+                #expect(read.balance == read.lots.reduce(0) { $0 + $1.remaining } - read.debt - read.owedBack)
+            } else {
+                refused += 1
+            }
+        }
+        #expect(refused > 0, "seed \(seed): damage is caught (\(refused) of 300)")
+        #expect(PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: []) == nil)
+        #expect(
+            PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: [2, 0, 0, 0, 0, 0]) == nil,
+            "unknown version")
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import LoyaltyCore
+import PostgresNIO
+import SyncProtocol
+import TestSupport
+import Testing
+
+@testable import HeadOffice
+
+/// Expiry runs keep each member's lots (schema v48) and the next run and `report expiring` start from them. Whatever
+/// arrives late (a till offline across a run, a return of a sale whose points already lapsed, a merge), their answers
+/// must be those of a head office that replays every history in full: a twin fed the same entries whose kept lots are
+/// wiped before each question is the oracle.
+@Suite struct KeptPointLotsTests {
+    static let cards = ["2900000777774", "2900000123458", "2900000999990", "2900000555555"]
+    static let stores = ["A", "B", "C"]
+    static let day: Int64 = 86_400_000
+
+    static let program = """
+        valid_from: 2020-01-01T00:00:00Z
+        earning: {points_per_unit: 1, rounding: down}
+        tiers:
+          - {name: base, min_rolling_spend: "0", earn_multiplier_percent: 100}
+        redemption: {point_value_minor: 1, minimum_points: 1, step_points: 1}
+        expiry: {after_days: 60}
+        """
+
+    /// Each store's entries in time order over 300 days: sales, returns of sales at any store (often after their
+    /// points lapsed), redemptions (sometimes more than the balance, as offline tills can).
+    static func history(nowMilliseconds: Int64, _ random: inout SeededRandom) -> [KeptMemberFiguresTests.Sent] {
+        var times = (0..<50).map { _ in nowMilliseconds - Int64.random(in: 2...300, using: &random) * day }
+        times.sort()
+        var sequence: [String: Int64] = [:]
+        var sales: [(store: String, entry: SyncEntry, left: Int64)] = []
+        var result: [KeptMemberFiguresTests.Sent] = []
+        for (index, time) in times.enumerated() {
+            let store = stores.randomElement(using: &random)!
+            let seq = (sequence[store] ?? 0) + 1
+            sequence[store] = seq
+            var entry = Harness.entry(
+                seq, card: cards.randomElement(using: &random)!, points: 0, at: time + Int64(index))
+            entry.id = "\(store):\(seq)"
+            entry.receipt = "\(store)-R\(seq)"
+            let open = sales.indices.filter { sales[$0].left > 0 }
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<3 where !open.isEmpty:
+                let chosen = open.randomElement(using: &random)!
+                let sale = sales[chosen]
+                let amount = Int64.random(in: 1...sale.left, using: &random)
+                sales[chosen].left -= amount
+                entry.card = sale.entry.card
+                entry.kind = "reverse"
+                entry.amountMinor = -amount
+                entry.points = -(sale.entry.points * amount / sale.entry.amountMinor)
+                entry.refersToSeq = sale.entry.seq
+                entry.refersToStore = sale.store == store ? nil : sale.store
+            case 3..<5:
+                entry.kind = "redeem"
+                entry.points = -Int64.random(in: 1...120, using: &random)
+                entry.amountMinor = 0
+            default:
+                entry.amountMinor = Int64.random(in: 100...20_000, using: &random)
+                entry.points = entry.amountMinor / 100
+                sales.append((store, entry, entry.amountMinor))
+            }
+            result.append(.init(store: store, entry: entry))
+        }
+        return result
+    }
+
+    /// Runs `statement` on the store's own database.
+    static func execute(_ statement: String, on store: any HeadOfficeStore) async throws {
+        if let postgres = store as? PostgresHeadOfficeStore {
+            try await postgres.client.query(PostgresQuery(unsafeSQL: statement), logger: Harness.logger)
+        } else if let sqlite = store as? SQLiteHeadOfficeStore {
+            try await sqlite.pool.write { try $0.execute(sql: statement) }
+        }
+    }
+
+    /// The twin forgets its kept lots: its next answer replays every history.
+    static func forget(_ twin: any HeadOfficeStore) async throws {
+        try await execute("DELETE FROM hq_lot_checkpoints", on: twin)
+        try await execute("UPDATE hq_lot_horizon SET checkpoint_ms = NULL, lifetime_ms = NULL", on: twin)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func runsAndReportsFromKeptLotsAnswerAsAFullReplayWhateverArrivesLate(_ driver: Driver) async throws {
+        var random = SeededRandom(seed: TestSeed.make("KeptPointLotsTests.\(driver)"))
+        var resumedFolds = 0
+        for _ in 0..<3 {
+            resumedFolds += try await Self.compareWithTwin(driver, &random)
+        }
+        #expect(resumedFolds > 0, "the runs did start from kept lots")
+    }
+
+    /// One history delivered to a head office and its twin; answers the number of folds that started from kept lots.
+    static func compareWithTwin(_ driver: Driver, _ random: inout SeededRandom) async throws -> Int {
+        try await Harness.withStore(driver) { store in
+            try await Harness.withStore(driver) { twin in
+                let now = Date()
+                let calendar = try ChainCalendar(identifier: "UTC")
+                let today = calendar.today(now)
+                for head in [store, twin] {
+                    for id in stores { try await head.addStore(id: id, secret: "s\(id)", now: now) }
+                    _ = try await head.publishProgram(try ProgramFile.parse(program), actor: "test", now: now)
+                }
+                let history = Self.history(nowMilliseconds: now.milliseconds, &random)
+                var queues = Dictionary(grouping: history, by: \.store)
+                var runDay = today - 300
+                var resumedFolds = 0
+                var delivered = 0
+                var known: Set<String> = []
+                while delivered < history.count || runDay < today {
+                    switch Int.random(in: 0..<8, using: &random) {
+                    case 0..<4:
+                        guard
+                            let storeId = queues.filter({ !$0.value.isEmpty }).keys.sorted().randomElement(
+                                using: &random)
+                        else { continue }
+                        let count = min(queues[storeId]!.count, Int.random(in: 1...5, using: &random))
+                        let batch = PushBatch(entries: queues[storeId]!.prefix(count).map(\.entry), backlog: 0)
+                        queues[storeId]!.removeFirst(count)
+                        delivered += count
+                        known.formUnion(batch.entries.map(\.card))
+                        for head in [store, twin] {
+                            _ = try await head.ingest(storeId: storeId, batch: batch, nonce: nil, now: now)
+                        }
+                    case 4..<6 where runDay < today:
+                        runDay = min(today, runDay + Int.random(in: 1...40, using: &random))
+                        let run = try await store.runExpiry(
+                            asOfDay: runDay, calendar: calendar, actor: "test", now: now)
+                        try await forget(twin)
+                        let expected = try await twin.runExpiry(
+                            asOfDay: runDay, calendar: calendar, actor: "test", now: now)
+                        #expect(run == expected, "run as of day \(runDay) after \(delivered) entries")
+                        let lifetime = 60 * day
+                        let (_, fold) = try await store.foldPointHistories(
+                            resuming: .init(lifetimeMilliseconds: lifetime, asOfMilliseconds: Int64.max), into: 0
+                        ) { _, _ in }
+                        if fold.resumed { resumedFolds += 1 }
+                    case 6:
+                        let pair = known.sorted().shuffled(using: &random).prefix(2)
+                        guard pair.count == 2,
+                            try await store.member(card: pair.first!, now: now)?.cards.contains(pair.last!) == false
+                        else { continue }
+                        for head in [store, twin] {
+                            try await head.mergeMembers(
+                                keep: pair.first!, other: pair.last!, actor: "test", reason: nil, now: now)
+                        }
+                    default:
+                        let asOf = runDay + Int.random(in: 0...20, using: &random)
+                        guard asOf <= today else { continue }
+                        let within = Int.random(in: 1...70, using: &random)
+                        let report = try await store.expiringPoints(
+                            asOfDay: asOf, withinDays: within, calendar: calendar)
+                        try await forget(twin)
+                        let expected = try await twin.expiringPoints(
+                            asOfDay: asOf, withinDays: within, calendar: calendar)
+                        #expect(
+                            report == expected, "expiring as of day \(asOf) within \(within) after \(delivered) entries"
+                        )
+                    }
+                }
+                for card in cards {
+                    let balance = try await store.member(card: card, now: now)?.balance
+                    #expect(balance == (try await twin.member(card: card, now: now)?.balance), "balance of \(card)")
+                }
+                return resumedFolds
+            }
+        }
+    }
+}
