@@ -95,25 +95,46 @@ import Testing
     @Test func keptLotsRestoredAndContinuedEqualTheWholeHistoryReplayed() throws {
         let seed = TestSeed.make("keptLots")
         var random = SeededRandom(seed: seed)
+        var resumedEvents = 0
+        var wholeHistoriesRead = 0
         for round in 0..<400 {
             let events = Self.history(&random)
             var whole = PointLots(lifetimeMilliseconds: Self.lifetime)
             for event in events { whole.apply(event) }
-            // Written down and read back at up to three random places along the way, as successive runs would.
+            // Written down and read back at up to three random places along the way, as successive runs would,
+            // leaving out what was spent or redeemed more than 0–120 days before.
             var resumed = PointLots(lifetimeMilliseconds: Self.lifetime)
+            var fromKeptLots = false
             let cuts = Set((0..<3).map { _ in Int.random(in: 0...events.count, using: &random) })
             for (index, event) in events.enumerated() {
                 if cuts.contains(index) {
+                    let moment = index == 0 ? 0 : events[index - 1].atMilliseconds
+                    let since = moment - Int64.random(in: 0...120, using: &random) * Self.day
                     resumed = try #require(
-                        PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: resumed.checkpointBytes()),
+                        PointLots(
+                            lifetimeMilliseconds: Self.lifetime,
+                            checkpointBytes: resumed.checkpointBytes(keepingSince: since)),
                         "seed \(seed) round \(round)")
+                    fromKeptLots = true
                 }
+                if fromKeptLots && !resumed.canApplyToKeptLots(event) {
+                    // As head office does: the member's whole history instead.
+                    resumed = PointLots(lifetimeMilliseconds: Self.lifetime)
+                    for earlier in events[..<index] { resumed.apply(earlier) }
+                    fromKeptLots = false
+                    wholeHistoriesRead += 1
+                }
+                if fromKeptLots { resumedEvents += 1 }
                 resumed.apply(event)
             }
             let end = events.last?.atMilliseconds ?? 0
             #expect(Self.read(resumed, end: end) == Self.read(whole, end: end), "seed \(seed) round \(round)")
-            #expect(resumed.checkpointBytes() == whole.checkpointBytes(), "seed \(seed) round \(round)")
+            #expect(
+                resumed.checkpointBytes(keepingSince: end) == whole.checkpointBytes(keepingSince: end),
+                "seed \(seed) round \(round)")
         }
+        // Both ways are exercised: events taken on kept lots, and refunds of what they left out.
+        #expect(resumedEvents > 1_000 && wholeHistoriesRead > 0, "\(resumedEvents) / \(wholeHistoriesRead)")
     }
 
     @Test func spentLotsAreNotKeptSoKeptLotsStaySmall() {
@@ -126,8 +147,9 @@ import Testing
                     refersTo: "S:\(index)"))
         }
         lots.apply(PointEvent(key: "S:last", kind: .earn, points: 7, atMilliseconds: 1_000 * Self.day))
-        let bytes = lots.checkpointBytes()
-        #expect(bytes.count < 40, "one lot left of a thousand: \(bytes.count) bytes")
+        let bytes = lots.checkpointBytes(keepingSince: 900 * Self.day)
+        #expect(bytes.count < 40 * 100, "the lots of 100 days are kept of 1,000: \(bytes.count) bytes")
+        #expect(lots.checkpointBytes(keepingSince: 1_000 * Self.day).count < 40, "one lot of a thousand")
         #expect(PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: bytes)?.balance == 7)
     }
 

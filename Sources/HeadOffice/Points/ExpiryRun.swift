@@ -67,33 +67,32 @@ extension HeadOfficeStore {
             givenBackPoints: 0, members: [])
         guard let days = program.pointsExpireAfterDays else { return summary }
         let lifetime = Int64(days) * 86_400_000
-        // The lots are kept as at the end of the day before this run's entries (which count at `asOfEnd`).
-        let checkpoint = asOfEnd - 1
+        // The lots are kept as at the end of the day, before this run's entries (which count at `asOfEnd`), and
+        // never later than what tills syncing as usual have sent: the rest of today's sales are not late entries.
+        let checkpoint = min(asOfEnd - 1, now.milliseconds - PointLotCheckpoints.syncedWithinMilliseconds)
         let generation = try await prepareKeptPointLots(checkpointMilliseconds: checkpoint)
+        let keepingSince = checkpoint - PointLotCheckpoints.refundsKeptMilliseconds
         let resuming = PointLotsResumption(lifetimeMilliseconds: lifetime, asOfMilliseconds: checkpoint)
         let (run, fold) = try await foldPointHistories(resuming: resuming, into: ExpiryFold()) { state, history in
-            var lots = history.resumed?.lots ?? PointLots(lifetimeMilliseconds: lifetime)
             var expiries = history.resumed?.expiryRuns ?? 0
             var latestRun = history.resumed?.latestRunMilliseconds ?? Int64.min
             // Kept lots change only with events up to the checkpoint; a history read in full is kept anew.
             var changed = history.resumed == nil
             var kept: KeptPointLots?
-            func keep() {
+            func keep(_ lots: PointLots) {
                 guard kept == nil else { return }
                 kept = KeptPointLots(
-                    memberId: history.memberId, lots: lots.checkpointBytes(), expiryRuns: expiries,
-                    latestRunMilliseconds: latestRun)
+                    memberId: history.memberId, lots: lots.checkpointBytes(keepingSince: keepingSince),
+                    expiryRuns: expiries, latestRunMilliseconds: latestRun)
             }
-            for event in history.events {
-                if event.atMilliseconds > checkpoint { keep() } else { changed = true }
+            let lots = try history.replayLots(lifetimeMilliseconds: lifetime, through: asOfEnd) { event, lots in
+                if event.atMilliseconds > checkpoint { keep(lots) } else { changed = true }
                 if event.kind == .expire && event.key.hasPrefix("hq:") {
                     latestRun = max(latestRun, event.atMilliseconds)
                     expiries += 1
                 }
-                guard event.atMilliseconds <= asOfEnd else { continue }
-                lots.apply(event)
             }
-            keep()
+            keep(lots)
             state.latestRun = max(state.latestRun, latestRun)
             if changed, let kept { state.kept.append(kept) }
             let givenBack = lots.owedBack
@@ -157,8 +156,7 @@ extension HeadOfficeStore {
         let lifetime = Int64(days) * 86_400_000
         let resuming = PointLotsResumption(lifetimeMilliseconds: lifetime, asOfMilliseconds: asOfEnd)
         let (rows, _) = try await foldPointHistories(resuming: resuming, into: [ExpiringPoints]()) { rows, history in
-            var lots = history.resumed?.lots ?? PointLots(lifetimeMilliseconds: lifetime)
-            for event in history.events where event.atMilliseconds <= asOfEnd { lots.apply(event) }
+            let lots = try history.replayLots(lifetimeMilliseconds: lifetime, through: asOfEnd)
             let soon = lots.expiring(after: asOfEnd, until: untilEnd)
             // Never more than the member can lose: the balance caps what expiry takes.
             let points = min(soon.reduce(0) { $0 + $1.points }, max(0, lots.balance))

@@ -21,7 +21,9 @@ public struct IssuedEntryRequest: Hashable, Sendable {
         memberId: Int64, card: String, kind: EntryKind, points: Int64, reason: String, idempotencyKey: String,
         createdAtMilliseconds: Int64, countsAtMilliseconds: Int64? = nil
     ) {
-        precondition(kind == .expire || kind == .bonus || kind == .adjust, "head office writes expire, bonus and adjust entries only")
+        precondition(
+            kind == .expire || kind == .bonus || kind == .adjust,
+            "head office writes expire, bonus and adjust entries only")
         self.memberId = memberId
         self.card = card
         self.kind = kind
@@ -50,6 +52,32 @@ public struct MemberPointHistory: Sendable {
     }
 }
 
+/// A history that starts from kept lots met a refund naming a sale or redemption the kept lots left out: the fold
+/// reads the member's whole history instead (``MemberPointHistory/replayLots(lifetimeMilliseconds:through:observing:)``).
+public struct WholeHistoryNeeded: Error, Sendable {
+    public var memberId: Int64
+}
+
+extension MemberPointHistory {
+    /// The member's lots after the events up to `throughMilliseconds`, starting from the kept lots if there are;
+    /// `observe` sees every event (later ones too) with the lots before it. Throws ``WholeHistoryNeeded`` when the kept
+    /// lots cannot take an event: a fold's step calls this before it changes its result, and is called again with
+    /// the whole history.
+    public func replayLots(
+        lifetimeMilliseconds: Int64, through throughMilliseconds: Int64,
+        observing observe: (PointEvent, PointLots) -> Void = { _, _ in }
+    ) throws -> PointLots {
+        var lots = resumed?.lots ?? PointLots(lifetimeMilliseconds: lifetimeMilliseconds)
+        for event in events {
+            observe(event, lots)
+            guard event.atMilliseconds <= throughMilliseconds else { continue }
+            if resumed != nil, !lots.canApplyToKeptLots(event) { throw WholeHistoryNeeded(memberId: memberId) }
+            lots.apply(event)
+        }
+        return lots
+    }
+}
+
 /// Groups a fold's rows (ordered by member) into members' histories.
 struct PointHistoryGrouping {
     let lifetimeMilliseconds: Int64?
@@ -69,10 +97,12 @@ struct PointHistoryGrouping {
             current = MemberPointHistory(memberId: memberId, card: card, events: [])
         }
         if let lots {
-            guard let lifetimeMilliseconds, let restored = PointLots(lifetimeMilliseconds: lifetimeMilliseconds, checkpointBytes: lots)
+            guard let lifetimeMilliseconds,
+                let restored = PointLots(lifetimeMilliseconds: lifetimeMilliseconds, checkpointBytes: lots)
             else {
                 throw ExpiryRefusal(
-                    message: "the kept point lots of member \(memberId) are unreadable: run `loyalty-hq expire` again after "
+                    message:
+                        "the kept point lots of member \(memberId) are unreadable: run `loyalty-hq expire` again after "
                         + "`DELETE FROM hq_lot_checkpoints WHERE member_id = \(memberId)`")
             }
             current!.resumed = ResumedPointLots(
@@ -112,7 +142,8 @@ public struct CouponUse: Codable, Hashable, Sendable {
     public var problem: String
 
     public init(
-        code: String, card: String, storeId: String, receipt: String, atMilliseconds: Int64, problem: String = "used_twice"
+        code: String, card: String, storeId: String, receipt: String, atMilliseconds: Int64,
+        problem: String = "used_twice"
     ) {
         self.problem = problem
         self.code = code
@@ -151,7 +182,9 @@ enum IssuedEntryQueries {
     }
 
     /// A coupon's state from its entries, nil while its issue has not arrived.
-    static func couponState(code: String, voided: Bool, uses: Int64, ruleVersion: Int?, issuedAt: Int64?) -> CouponState? {
+    static func couponState(
+        code: String, voided: Bool, uses: Int64, ruleVersion: Int?, issuedAt: Int64?
+    ) -> CouponState? {
         guard let ruleVersion, let issuedAt else { return nil }
         // A use stands over a void: the discount was given (a till offline accepted it; `report coupons` lists it).
         return CouponState(
@@ -182,10 +215,13 @@ enum IssuedEntryQueries {
     /// millisecond, expired points given back come last: they settle what the other events took twice. Head
     /// office's corrections of a sale, a grant or a day count at that moment, not when they were written (found by
     /// attack: a correction written today started a new lot, so points earned two months ago outlived expiry).
-    static func pointHistory(members: String?) -> String {
+    /// With `blobType`, three more columns (kept lots, expiry runs, latest run: all null) as
+    /// ``PointLotCheckpoints/resumedHistories(checkpoint:marked:blobType:)`` has them.
+    static func pointHistory(members: String?, blobType: String? = nil) -> String {
         let only = members.map { "AND member_id \($0)" } ?? ""
+        let noLots = blobType.map { ", CAST(NULL AS \($0)), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)" } ?? ""
         return """
-            SELECT x.member_id, m.first_card, x.key, x.kind, x.points, x.at_ms, x.refers_to FROM (
+            SELECT x.member_id, m.first_card, x.key, x.kind, x.points, x.at_ms, x.refers_to\(noLots) FROM (
                 SELECT member_id, store_id || ':' || seq AS key, kind, points, created_at_ms AS at_ms,
                        CASE WHEN refers_to_seq IS NULL THEN NULL
                             ELSE COALESCE(refers_to_store, store_id) || ':' || refers_to_seq END AS refers_to

@@ -26,8 +26,10 @@ extension HeadOfficeStore {
             let lastRun = history.events.last { $0.kind == .expire && $0.points < 0 }
             let days =
                 lastRun.flatMap {
-                    HeadOfficeProgram.inForce(published, now: Date(timeIntervalSince1970: Double($0.atMilliseconds) / 1000))
-                        .pointsExpireAfterDays
+                    HeadOfficeProgram.inForce(
+                        published, now: Date(timeIntervalSince1970: Double($0.atMilliseconds) / 1000)
+                    )
+                    .pointsExpireAfterDays
                 } ?? 365
             if expiredOnly && lastRun == nil { continue }
             var lots = PointLots(lifetimeMilliseconds: Int64(days) * 86_400_000)

@@ -32,14 +32,19 @@ extension PostgresHeadOfficeStore {
             }
             var result = initial
             var grouping = PointHistoryGrouping(lifetimeMilliseconds: resuming?.lifetimeMilliseconds)
-            if fold.resumed, let checkpoint = fold.checkpointMilliseconds {
-                var bindings = PostgresBindings()
-                bindings.append(marked)
-                let sql = PointLotCheckpoints.resumedHistories(
-                    checkpoint: checkpoint, marked: "(SELECT unnest($1::bigint[]))", blobType: "BYTEA")
+            // Members whose kept lots could not take an event: their whole histories, after the stream.
+            var wholeHistoryNeeded: [Int64] = []
+            func offer(_ history: MemberPointHistory) throws {
+                do {
+                    try step(&result, history)
+                } catch let needed as WholeHistoryNeeded where history.resumed != nil {
+                    wholeHistoryNeeded.append(needed.memberId)
+                }
+            }
+            func stream(_ query: PostgresQuery) async throws {
                 for try await (memberId, card, key, kind, points, at, refersTo, lots, runs, latestRun)
                     in try await connection
-                    .query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                    .query(query, logger: logger)
                     .decode((Int64, String, String, String, Int64, Int64, String?, ByteBuffer?, Int64?, Int64?).self)
                 {
                     if let finished = try grouping.add(
@@ -47,22 +52,30 @@ extension PostgresHeadOfficeStore {
                         refersTo: refersTo, lots: lots.map { Array($0.readableBytesView) }, expiryRuns: runs,
                         latestRunMilliseconds: latestRun)
                     {
-                        try step(&result, finished)
+                        try offer(finished)
                     }
+                }
+                if let last = grouping.current { try offer(last) }
+                grouping = PointHistoryGrouping(lifetimeMilliseconds: resuming?.lifetimeMilliseconds)
+            }
+            if fold.resumed, let checkpoint = fold.checkpointMilliseconds {
+                var bindings = PostgresBindings()
+                bindings.append(marked)
+                let sql = PointLotCheckpoints.resumedHistories(
+                    checkpoint: checkpoint, marked: "(SELECT unnest($1::bigint[]))", blobType: "BYTEA")
+                try await stream(PostgresQuery(unsafeSQL: sql, binds: bindings))
+                if !wholeHistoryNeeded.isEmpty {
+                    var members = PostgresBindings()
+                    members.append(wholeHistoryNeeded)
+                    wholeHistoryNeeded = []
+                    let whole = IssuedEntryQueries.pointHistory(
+                        members: "IN (SELECT unnest($1::bigint[]))", blobType: "BYTEA")
+                    try await stream(PostgresQuery(unsafeSQL: whole, binds: members))
                 }
             } else {
-                for try await (memberId, card, key, kind, points, at, refersTo) in try await connection.query(
-                    PostgresQuery(unsafeSQL: IssuedEntryQueries.pointHistory), logger: logger
-                ).decode((Int64, String, String, String, Int64, Int64, String?).self) {
-                    if let finished = try grouping.add(
-                        memberId: memberId, card: card, key: key, kind: kind, points: points, atMilliseconds: at,
-                        refersTo: refersTo)
-                    {
-                        try step(&result, finished)
-                    }
-                }
+                let whole = IssuedEntryQueries.pointHistory(members: nil, blobType: "BYTEA")
+                try await stream(PostgresQuery(unsafeSQL: whole))
             }
-            if let last = grouping.current { try step(&result, last) }
             return (result, fold)
         }
     }

@@ -69,7 +69,8 @@ extension PostgresHeadOfficeStore {
         bindings.append(memberId)
         try bindings.append(entries)
         let delete = PostgresQuery(
-            unsafeSQL: "DELETE FROM hq_overdrafts WHERE member_id = $1 AND store_id || ':' || seq = ANY($2)", binds: bindings)
+            unsafeSQL: "DELETE FROM hq_overdrafts WHERE member_id = $1 AND store_id || ':' || seq = ANY($2)",
+            binds: bindings)
         let update: PostgresQuery = """
             UPDATE hq_members SET overdrawn = EXISTS (SELECT 1 FROM hq_overdrafts o WHERE o.member_id = hq_members.id)
             WHERE id = \(memberId)
@@ -96,7 +97,8 @@ extension PostgresHeadOfficeStore {
                 try query(EarlyVisitCouponQueries.sales(members: members)), logger: logger
             ).decode((Int64, Int64, Int, String, Int64, Int32).self) {
                 facts[id]?.sales.append(
-                    .init(atMilliseconds: at, ruleVersion: version, key: "\(store):\(seq)", fullyRefunded: refunded == 1))
+                    .init(
+                        atMilliseconds: at, ruleVersion: version, key: "\(store):\(seq)", fullyRefunded: refunded == 1))
             }
             for try await (id, code) in try await connection.query(
                 try query(EarlyVisitCouponQueries.codes(members: members)), logger: logger
@@ -154,14 +156,17 @@ extension PostgresHeadOfficeStore {
                 PostgresQuery(unsafeSQL: IssuedEntryQueries.couponDoubleUses), logger: logger
             ).decode((String, String, String, String, Int64, String).self) {
                 result.append(
-                    CouponUse(code: code, card: card, storeId: store, receipt: receipt, atMilliseconds: at, problem: problem))
+                    CouponUse(
+                        code: code, card: card, storeId: store, receipt: receipt, atMilliseconds: at, problem: problem))
             }
             return result
         }
     }
 
     /// The coupons of `memberIds` as head office knows them.
-    static func couponStates(memberIds: [Int64], _ connection: PostgresConnection, _ logger: Logger) async throws -> [Int64: [CouponState]] {
+    static func couponStates(
+        memberIds: [Int64], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Int64: [CouponState]] {
         guard !memberIds.isEmpty else { return [:] }
         var asked = PostgresBindings()
         asked.append(memberIds)
@@ -180,9 +185,12 @@ extension PostgresHeadOfficeStore {
         bindings.append(holding)
         var result: [Int64: [CouponState]] = [:]
         for try await (memberId, code, voided, uses, version, issuedAt) in try await connection.query(
-            PostgresQuery(unsafeSQL: IssuedEntryQueries.couponStates(members: "= ANY($1::bigint[])"), binds: bindings), logger: logger
+            PostgresQuery(unsafeSQL: IssuedEntryQueries.couponStates(members: "= ANY($1::bigint[])"), binds: bindings),
+            logger: logger
         ).decode((Int64, String, Int32, Int64, Int?, Int64?).self) {
-            if let state = IssuedEntryQueries.couponState(code: code, voided: voided == 1, uses: uses, ruleVersion: version, issuedAt: issuedAt) {
+            if let state = IssuedEntryQueries.couponState(
+                code: code, voided: voided == 1, uses: uses, ruleVersion: version, issuedAt: issuedAt)
+            {
                 result[memberId, default: []].append(state)
             }
         }
@@ -194,9 +202,10 @@ extension PostgresHeadOfficeStore {
         let logger = self.logger
         return try await client.withConnection { connection in
             var result: [Int64: [CouponState]] = [:]
-            for try await (memberId, code, voided, uses, version, issuedAt) in try await connection.query(query, logger: logger)
-                .decode((Int64, String, Int32, Int64, Int?, Int64?).self)
-            {
+            for try await (memberId, code, voided, uses, version, issuedAt) in try await connection.query(
+                query, logger: logger
+            )
+            .decode((Int64, String, Int32, Int64, Int?, Int64?).self) {
                 guard
                     let state = IssuedEntryQueries.couponState(
                         code: code, voided: voided == 1, uses: uses, ruleVersion: version, issuedAt: issuedAt)
@@ -246,11 +255,13 @@ extension PostgresHeadOfficeStore {
         bindings.append(idempotencyKey)
         var found: IssuedEntryRequest?
         for try await (memberId, card, kind, points, reason, at) in try await client.query(
-            PostgresQuery(unsafeSQL: IssuedEntryQueries.byKey.replacingOccurrences(of: "?", with: "$1"), binds: bindings),
+            PostgresQuery(
+                unsafeSQL: IssuedEntryQueries.byKey.replacingOccurrences(of: "?", with: "$1"), binds: bindings),
             logger: logger
         ).decode((Int64, String, String, Int64, String, Int64).self) {
             found = IssuedEntryRequest(
-                memberId: memberId, card: card, kind: EntryKind(rawValue: kind) ?? .adjust, points: points, reason: reason,
+                memberId: memberId, card: card, kind: EntryKind(rawValue: kind) ?? .adjust, points: points,
+                reason: reason,
                 idempotencyKey: idempotencyKey, createdAtMilliseconds: at)
         }
         return found
@@ -263,7 +274,9 @@ extension PostgresHeadOfficeStore {
             for try await (memberId, card, referrerId, referrerCard) in try await connection.query(
                 PostgresQuery(unsafeSQL: IssuedEntryQueries.pendingReferrals), logger: logger
             ).decode((Int64, String, Int64, String).self) {
-                result.append(PendingReferral(memberId: memberId, card: card, referrerMemberId: referrerId, referrerCard: referrerCard))
+                result.append(
+                    PendingReferral(
+                        memberId: memberId, card: card, referrerMemberId: referrerId, referrerCard: referrerCard))
             }
             return result
         }

@@ -22,30 +22,48 @@ extension SQLiteHeadOfficeStore {
                 fold.resumed = marked.count <= PointLotCheckpoints.maximumMarkedMembers
             }
             var result = initial
-            var grouping = PointHistoryGrouping(lifetimeMilliseconds: resuming?.lifetimeMilliseconds)
-            let rows: RowCursor
-            if fold.resumed, let checkpoint = fold.checkpointMilliseconds {
-                let list = String(decoding: try JSONEncoder().encode(marked), as: UTF8.self)
-                rows = try Row.fetchCursor(
-                    db,
-                    sql: PointLotCheckpoints.resumedHistories(
-                        checkpoint: checkpoint, marked: "(SELECT value FROM json_each(?1))", blobType: "BLOB"),
-                    arguments: [list])
-            } else {
-                rows = try Row.fetchCursor(db, sql: IssuedEntryQueries.pointHistory)
-            }
-            let resumed = fold.resumed
-            while let row = try rows.next() {
-                let lots: Data? = resumed ? row[7] : nil
-                if let finished = try grouping.add(
-                    memberId: row[0], card: row[1], key: row[2], kind: row[3], points: row[4], atMilliseconds: row[5],
-                    refersTo: row[6], lots: lots.map { Array($0) }, expiryRuns: resumed ? row[8] : nil,
-                    latestRunMilliseconds: resumed ? row[9] : nil)
-                {
-                    try step(&result, finished)
+            // Members whose kept lots could not take an event: their whole histories, after the stream.
+            var wholeHistoryNeeded: [Int64] = []
+            func stream(_ sql: String, _ arguments: StatementArguments) throws {
+                var grouping = PointHistoryGrouping(lifetimeMilliseconds: resuming?.lifetimeMilliseconds)
+                func offer(_ history: MemberPointHistory) throws {
+                    do {
+                        try step(&result, history)
+                    } catch let needed as WholeHistoryNeeded where history.resumed != nil {
+                        wholeHistoryNeeded.append(needed.memberId)
+                    }
                 }
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try rows.next() {
+                    let lots: Data? = row[7]
+                    if let finished = try grouping.add(
+                        memberId: row[0], card: row[1], key: row[2], kind: row[3], points: row[4],
+                        atMilliseconds: row[5], refersTo: row[6], lots: lots.map { Array($0) }, expiryRuns: row[8],
+                        latestRunMilliseconds: row[9])
+                    {
+                        try offer(finished)
+                    }
+                }
+                if let last = grouping.current { try offer(last) }
             }
-            if let last = grouping.current { try step(&result, last) }
+            func list(_ ids: [Int64]) throws -> String {
+                String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+            }
+            if fold.resumed, let checkpoint = fold.checkpointMilliseconds {
+                try stream(
+                    PointLotCheckpoints.resumedHistories(
+                        checkpoint: checkpoint, marked: "(SELECT value FROM json_each(?1))", blobType: "BLOB"),
+                    [try list(marked)])
+                if !wholeHistoryNeeded.isEmpty {
+                    let members = try list(wholeHistoryNeeded)
+                    wholeHistoryNeeded = []
+                    let whole = IssuedEntryQueries.pointHistory(
+                        members: "IN (SELECT value FROM json_each(?1))", blobType: "BLOB")
+                    try stream(whole, [members])
+                }
+            } else {
+                try stream(IssuedEntryQueries.pointHistory(members: nil, blobType: "BLOB"), [])
+            }
             return (result, fold)
         }
     }

@@ -51,6 +51,8 @@ public struct PointLots: Sendable {
     /// What each spending event took from which lot, so a refund of a redemption puts the points back
     /// into the lots they came from, with their original expiry.
     var takenByKey: [String: [(lot: Int, points: Int64)]] = [:]
+    /// When each of those spending events happened (kept lots leave out old ones).
+    var takenAtByKey: [String: Int64] = [:]
     /// Lots before this index are empty: spending starts here.
     var firstLive = 0
 
@@ -90,7 +92,7 @@ public struct PointLots: Sendable {
                 owedBack += twice
                 needed -= twice
             }
-            spend(needed, key: event.key)
+            spend(needed, key: event.key, at: event.atMilliseconds)
         }
         assert(balance == lots.reduce(0) { $0 + $1.remaining } - debt - owedBack, "lots add up to the balance")
     }
@@ -121,7 +123,7 @@ public struct PointLots: Sendable {
     }
 
     /// Takes `points` from the oldest lots; what no lot holds becomes debt.
-    private mutating func spend(_ points: Int64, key: String) {
+    private mutating func spend(_ points: Int64, key: String, at milliseconds: Int64) {
         var needed = points
         var index = firstLive
         var taken: [(lot: Int, points: Int64)] = []
@@ -132,7 +134,10 @@ public struct PointLots: Sendable {
             if take > 0 { taken.append((index, take)) }
             index += 1
         }
-        if !taken.isEmpty { takenByKey[key] = taken }
+        if !taken.isEmpty {
+            takenByKey[key] = taken
+            takenAtByKey[key] = milliseconds
+        }
         advanceFirstLive()
         debt += needed
     }
