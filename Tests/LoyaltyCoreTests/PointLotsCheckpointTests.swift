@@ -1,6 +1,7 @@
-import LoyaltyCore
 import TestSupport
 import Testing
+
+@testable import LoyaltyCore
 
 /// Kept lots (what head office writes down at an expiry run and starts the next one from): restoring them and
 /// applying the rest of a history gives exactly what replaying the whole history gives, whatever the history.
@@ -166,17 +167,36 @@ import Testing
             } else {
                 bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
             }
-            // Never a crash; what is read back (if anything) still adds up to its balance.
-            if let read = PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: bytes) {
-                #expect(read.balance == read.lots.reduce(0) { $0 + $1.remaining } - read.debt - read.owedBack)
-            } else {
-                refused += 1
-            }
+            // Never a crash, never damaged lots taken for kept ones (they carry their hash).
+            if PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: bytes) == nil { refused += 1 }
         }
-        #expect(refused > 0, "seed \(seed): damage is caught (\(refused) of 300)")
+        #expect(refused == 300, "seed \(seed): every damaged row is refused (\(refused) of 300)")
         #expect(PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: []) == nil)
         #expect(
             PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: [2, 0, 0, 0, 0, 0]) == nil,
             "unknown version")
+    }
+
+    /// Bytes that carry a right hash but were never lots (a bug elsewhere, a hand-made row): read without a crash, and
+    /// whatever is taken adds up to its balance.
+    @Test func arbitraryBytesWithARightHashNeverCrashTheReader() {
+        let seed = TestSeed.make("keptLotsArbitrary")
+        var random = SeededRandom(seed: seed)
+        for round in 0..<2_000 {
+            var writer = CheckpointWriter()
+            writer.byte(1)
+            for _ in 0..<Int.random(in: 0...40, using: &random) {
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: writer.signed(Int64.random(in: -3...300, using: &random))
+                case 1: writer.signed(Int64.random(in: .min ... .max, using: &random))
+                default: writer.text("S:\(Int.random(in: 0...9, using: &random))")
+                }
+            }
+            if let read = PointLots(lifetimeMilliseconds: Self.lifetime, checkpointBytes: writer.sealed()) {
+                #expect(
+                    read.balance == read.lots.reduce(0) { $0 + $1.remaining } - read.debt - read.owedBack,
+                    "seed \(seed) round \(round)")
+            }
+        }
     }
 }

@@ -225,4 +225,68 @@ import Testing
             #expect(again == report)
         }
     }
+
+    /// Kept lots deleted by hand (a "cache" cleared, the advice for a damaged row) or damaged: the members are read in
+    /// full and answer as before; the next run keeps their lots again (found by attack: deleted rows were taken for
+    /// members without history before the kept moment, and 100 points never expired).
+    @Test(arguments: Driver.allCases)
+    func keptLotsDeletedOrDamagedAreReadPast(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let calendar = try ChainCalendar(identifier: "UTC")
+            let today = calendar.today(now)
+            try await store.addStore(id: "A", secret: "sA", now: now)
+            _ = try await store.publishProgram(try ProgramFile.parse(Self.program), actor: "test", now: now)
+            for (index, card) in Self.cards.enumerated() {
+                var entry = Harness.entry(
+                    Int64(index + 1), card: card, points: 100, at: now.milliseconds - 70 * Self.day)
+                entry.id = "A:\(index + 1)"
+                entry.receipt = "A-R\(index + 1)"
+                _ = try await store.ingest(
+                    storeId: "A", batch: PushBatch(entries: [entry], backlog: 0), nonce: nil, now: now)
+            }
+            // Kept before anything lapsed (60 days: they lapse 10 days ago).
+            #expect(
+                try await store.runExpiry(asOfDay: today - 40, calendar: calendar, actor: "test", now: now)
+                    .expiredPoints == 0)
+            let expected = try await store.expiringPoints(asOfDay: today - 20, withinDays: 20, calendar: calendar)
+            #expect(expected.count == 4 && expected.allSatisfy { $0.points == 100 })
+
+            try await Self.execute(
+                "DELETE FROM hq_lot_checkpoints WHERE member_id IN (SELECT member_id FROM hq_cards WHERE card = '\(Self.cards[0])')",
+                on: store)
+            let damaged = driver == .postgres ? "'\\x01'::bytea" : "x'01'"
+            try await Self.execute(
+                "UPDATE hq_lot_checkpoints SET lots = \(damaged) WHERE member_id IN (SELECT member_id FROM hq_cards WHERE card = '\(Self.cards[1])')",
+                on: store)
+            #expect(try await store.expiringPoints(asOfDay: today - 20, withinDays: 20, calendar: calendar) == expected)
+            let run = try await store.runExpiry(asOfDay: today - 5, calendar: calendar, actor: "test", now: now)
+            #expect(run.expiredPoints == 400 && run.members.count == 4, "every member's lapsed points, kept or not")
+            #expect(try await store.expiringPoints(asOfDay: today - 5, withinDays: 20, calendar: calendar).isEmpty)
+            // All kept again: a cleared table reads everything in full, and answers the same.
+            try await Self.execute("DELETE FROM hq_lot_checkpoints", on: store)
+            for card in Self.cards { #expect(try await store.member(card: card, now: now)?.balance == 0) }
+            #expect(
+                try await store.runExpiry(asOfDay: today, calendar: calendar, actor: "test", now: now).members.isEmpty)
+        }
+    }
+
+    /// Two runs for different days at once took the same points twice (found by attack: balance -100): a run waits
+    /// for none, it is refused while another holds the lock, and runs one after the other as before.
+    @Test(arguments: Driver.allCases)
+    func aSecondRunWhileOneIsInProgressIsRefused(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let calendar = try ChainCalendar(identifier: "UTC")
+            _ = try await store.publishProgram(try ProgramFile.parse(Self.program), actor: "test", now: now)
+            try await store.withExpiryRunLock {
+                await #expect(throws: ExpiryRefusal.self) {
+                    try await store.runExpiry(asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
+                }
+            }
+            let run = try await store.runExpiry(
+                asOfDay: calendar.today(now), calendar: calendar, actor: "test", now: now)
+            #expect(run.expiredPoints == 0)
+        }
+    }
 }

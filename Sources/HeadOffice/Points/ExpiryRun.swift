@@ -52,6 +52,14 @@ extension HeadOfficeStore {
     public func runExpiry(
         asOfDay: Int, calendar: ChainCalendar, actor: String, now: Date
     ) async throws -> ExpiryRunSummary {
+        try await withExpiryRunLock {
+            try await runExpiryLocked(asOfDay: asOfDay, calendar: calendar, actor: actor, now: now)
+        }
+    }
+
+    private func runExpiryLocked(
+        asOfDay: Int, calendar: ChainCalendar, actor: String, now: Date
+    ) async throws -> ExpiryRunSummary {
         guard asOfDay <= calendar.today(now) else {
             throw ExpiryRefusal(
                 message:

@@ -81,7 +81,12 @@ extension MemberPointHistory {
 /// Groups a fold's rows (ordered by member) into members' histories.
 struct PointHistoryGrouping {
     let lifetimeMilliseconds: Int64?
-    private(set) var current: MemberPointHistory?
+    private var pending: MemberPointHistory?
+    /// Whether `pending`'s kept lots could not be read: its whole history is needed.
+    private var pendingUnreadable = false
+    /// Members whose kept lots could not be read (damaged): their whole histories are read instead, and the next run
+    /// keeps their lots anew.
+    private(set) var unreadable: [Int64] = []
 
     init(lifetimeMilliseconds: Int64?) { self.lifetimeMilliseconds = lifetimeMilliseconds }
 
@@ -90,28 +95,41 @@ struct PointHistoryGrouping {
     mutating func add(
         memberId: Int64, card: String, key: String, kind: String, points: Int64, atMilliseconds: Int64,
         refersTo: String?, lots: [UInt8]? = nil, expiryRuns: Int64? = nil, latestRunMilliseconds: Int64? = nil
-    ) throws -> MemberPointHistory? {
+    ) -> MemberPointHistory? {
         var finished: MemberPointHistory?
-        if current?.memberId != memberId {
-            finished = current
-            current = MemberPointHistory(memberId: memberId, card: card, events: [])
+        if pending?.memberId != memberId {
+            finished = finish()
+            pending = MemberPointHistory(memberId: memberId, card: card, events: [])
         }
         if let lots {
-            guard let lifetimeMilliseconds,
+            if let lifetimeMilliseconds,
                 let restored = PointLots(lifetimeMilliseconds: lifetimeMilliseconds, checkpointBytes: lots)
-            else {
-                throw ExpiryRefusal(
-                    message:
-                        "the kept point lots of member \(memberId) are unreadable: run `loyalty-hq expire` again after "
-                        + "`DELETE FROM hq_lot_checkpoints WHERE member_id = \(memberId)`")
+            {
+                pending!.resumed = ResumedPointLots(
+                    lots: restored, expiryRuns: expiryRuns ?? 0,
+                    latestRunMilliseconds: latestRunMilliseconds ?? Int64.min)
+            } else {
+                pendingUnreadable = true
             }
-            current!.resumed = ResumedPointLots(
-                lots: restored, expiryRuns: expiryRuns ?? 0, latestRunMilliseconds: latestRunMilliseconds ?? Int64.min)
         } else if let kind = EntryKind(rawValue: kind) {
-            current!.events.append(
+            pending!.events.append(
                 PointEvent(key: key, kind: kind, points: points, atMilliseconds: atMilliseconds, refersTo: refersTo))
         }
         return finished
+    }
+
+    /// The last member's history, once the rows are done (nil if its kept lots were unreadable).
+    mutating func finish() -> MemberPointHistory? {
+        defer {
+            pending = nil
+            pendingUnreadable = false
+        }
+        guard let pending else { return nil }
+        if pendingUnreadable {
+            unreadable.append(pending.memberId)
+            return nil
+        }
+        return pending
     }
 }
 

@@ -13,7 +13,8 @@ public import LoyaltyCore
 /// A run raises `horizon_ms` and the `generation` of marks before it reads, then waits until every writer that may
 /// have missed the new horizon has finished (PostgreSQL: every transaction id below the snapshot's `xmax` once the
 /// horizon is committed), so an entry either is in what the run read or marks its member. The run then settles only
-/// the marks of the generations it read.
+/// the marks of the generations it read. Kept lots that go (deleted by hand, or with a member merged away) mark their
+/// member too, and lots that cannot be read (damaged) are read past: the member's whole history is read instead.
 enum PointLotCheckpoints {
     static let schemaVersion = 48
     static let sqliteMigration = "hq-v48-point-lot-checkpoints"
@@ -73,6 +74,11 @@ enum PointLotCheckpoints {
                 END
                 """,
                 """
+                CREATE TRIGGER hq_lot_checkpoints_mark_removed AFTER DELETE ON hq_lot_checkpoints BEGIN
+                    \(marked) SELECT OLD.member_id, generation FROM hq_lot_horizon WHERE id = 1;
+                END
+                """,
+                """
                 CREATE TRIGGER hq_issued_mark_moved_lots AFTER UPDATE ON hq_issued
                 WHEN (SELECT horizon_ms FROM hq_lot_horizon WHERE id = 1) IS NOT NULL BEGIN
                     \(marked) SELECT NEW.member_id, generation FROM hq_lot_horizon WHERE id = 1
@@ -107,6 +113,7 @@ enum PointLotCheckpoints {
             function("hq_lot_mark_late_entries", rows: "SELECT member_id, created_at_ms AS at_ms FROM inserted"),
             function("hq_lot_mark_late_issued", rows: "SELECT member_id, \(issuedTime) AS at_ms FROM inserted"),
             function("hq_lot_mark_moved", rows: moved),
+            function("hq_lot_mark_removed", rows: "SELECT member_id, 0::bigint AS at_ms FROM removed"),
             """
             CREATE TRIGGER hq_entries_mark_late_lots AFTER INSERT ON hq_entries REFERENCING NEW TABLE AS inserted
                 FOR EACH STATEMENT EXECUTE FUNCTION hq_lot_mark_late_entries()
@@ -125,6 +132,10 @@ enum PointLotCheckpoints {
                 REFERENCING OLD TABLE AS moved_from NEW TABLE AS moved_to
                 FOR EACH STATEMENT EXECUTE FUNCTION hq_lot_mark_moved()
             """,
+            """
+            CREATE TRIGGER hq_lot_checkpoints_mark_removed AFTER DELETE ON hq_lot_checkpoints
+                REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION hq_lot_mark_removed()
+            """,
             SchemaGrants.likeMembers("hq_lot_horizon"),
             SchemaGrants.likeMembers("hq_lot_checkpoints"),
             SchemaGrants.likeMembers("hq_lot_dirty"),
@@ -132,6 +143,10 @@ enum PointLotCheckpoints {
             "INSERT INTO hq_schema (version) VALUES (\(schemaVersion))",
         ]
     }()
+
+    /// Said when another expiry run holds the lock.
+    static let anotherRun = ExpiryRefusal(
+        message: "another expiry run (`loyalty-hq expire`) is in progress: run again when it has finished")
 
     /// Raises the horizon to `horizon` (never lowers it) and starts a new generation of marks; answers the
     /// generation the coming fold settles.

@@ -47,7 +47,7 @@ extension PostgresHeadOfficeStore {
                     .query(query, logger: logger)
                     .decode((Int64, String, String, String, Int64, Int64, String?, ByteBuffer?, Int64?, Int64?).self)
                 {
-                    if let finished = try grouping.add(
+                    if let finished = grouping.add(
                         memberId: memberId, card: card, key: key, kind: kind, points: points, atMilliseconds: at,
                         refersTo: refersTo, lots: lots.map { Array($0.readableBytesView) }, expiryRuns: runs,
                         latestRunMilliseconds: latestRun)
@@ -55,7 +55,8 @@ extension PostgresHeadOfficeStore {
                         try offer(finished)
                     }
                 }
-                if let last = grouping.current { try offer(last) }
+                if let last = grouping.finish() { try offer(last) }
+                wholeHistoryNeeded += grouping.unreadable
                 grouping = PointHistoryGrouping(lifetimeMilliseconds: resuming?.lifetimeMilliseconds)
             }
             if fold.resumed, let checkpoint = fold.checkpointMilliseconds {
@@ -77,6 +78,22 @@ extension PostgresHeadOfficeStore {
                 try await stream(PostgresQuery(unsafeSQL: whole))
             }
             return (result, fold)
+        }
+    }
+
+    public func withExpiryRunLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let logger = self.logger
+        // Held by an open transaction (no writes, so no transaction id): a pooler keeps it on one server connection,
+        // and a run that dies rolls it back.
+        return try await transaction { connection in
+            var locked = false
+            for try await value in try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(7318048)", logger: logger
+            ).decode(Bool.self) {
+                locked = value
+            }
+            guard locked else { throw PointLotCheckpoints.anotherRun }
+            return try await body()
         }
     }
 
@@ -127,9 +144,8 @@ extension PostgresHeadOfficeStore {
                 current.lifetimeMilliseconds = lifetime
             }
             guard current == fold else { return false }
-            if !fold.resumed {
-                try await connection.query("DELETE FROM hq_lot_checkpoints", logger: logger)
-            }
+            // After a fold that read everything, every member with points has new lots here: nothing to delete (a
+            // deletion marks its member).
             let chunkSize = 5_000
             for start in stride(from: 0, to: lots.count, by: chunkSize) {
                 let chunk = lots[start..<min(start + chunkSize, lots.count)]

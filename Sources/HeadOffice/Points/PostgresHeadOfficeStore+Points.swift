@@ -14,27 +14,50 @@ extension PostgresHeadOfficeStore {
             ).decode(Int64.self) {
                 version = value
             }
+            // A chunk at a time in one statement each (an expiry run writes an entry for most members: one round trip
+            // per entry took 200 s for 200,000 members); within a chunk, entries keep their order (`seq`).
             var written = 0
-            for entry in entries {
-                let id = MachineToken.uuid()
-                var inserted = false
-                for try await _ in try await connection.query(
+            let chunkSize = 5_000
+            for start in stride(from: 0, to: entries.count, by: chunkSize) {
+                let chunk = entries[start..<min(start + chunkSize, entries.count)]
+                var bindings = PostgresBindings()
+                bindings.append(chunk.map { _ in MachineToken.uuid() })
+                bindings.append(chunk.map(\.memberId))
+                bindings.append(chunk.map(\.card))
+                bindings.append(chunk.map(\.kind.rawValue))
+                bindings.append(chunk.map(\.points))
+                bindings.append(chunk.map(\.reason))
+                bindings.append(chunk.map(\.idempotencyKey))
+                bindings.append(chunk.map(\.createdAtMilliseconds))
+                bindings.append(chunk.map { $0.countsAtMilliseconds ?? 0 })
+                bindings.append(chunk.map { $0.countsAtMilliseconds == nil })
+                bindings.append(now.milliseconds)
+                bindings.append(actor)
+                bindings.append(version)
+                let statement = """
+                    WITH input AS (
+                        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+                                             $7::text[], $8::bigint[], $9::bigint[], $10::bool[]) WITH ORDINALITY
+                            AS u(id, member_id, card, kind, points, reason, key, created_at_ms, counts_at_ms, no_counts, n)
+                    ), inserted AS (
+                        INSERT INTO hq_issued (id, member_id, card, kind, points, reason, idempotency_key, created_at_ms,
+                                               issued_at_ms, issued_by, version, counts_at_ms)
+                        SELECT id, member_id, card, kind, points, reason, key, created_at_ms, $11, $12, $13,
+                               CASE WHEN no_counts THEN NULL ELSE counts_at_ms END
+                        FROM input ORDER BY n
+                        ON CONFLICT (idempotency_key) DO NOTHING RETURNING member_id, points
+                    ), moved AS (
+                        UPDATE hq_members m SET balance = m.balance + t.points, version = $13
+                        FROM (SELECT member_id, SUM(points) AS points FROM inserted GROUP BY member_id) t
+                        WHERE m.id = t.member_id
+                    )
+                    SELECT COUNT(*) FROM inserted
                     """
-                    INSERT INTO hq_issued (id, member_id, card, kind, points, reason, idempotency_key, created_at_ms,
-                                           issued_at_ms, issued_by, version, counts_at_ms)
-                    VALUES (\(id), \(entry.memberId), \(entry.card), \(entry.kind.rawValue), \(entry.points), \(entry.reason),
-                            \(entry.idempotencyKey), \(entry.createdAtMilliseconds), \(now.milliseconds), \(actor), \(version),
-                            \(entry.countsAtMilliseconds))
-                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq
-                    """, logger: logger
+                for try await count in try await connection.query(
+                    PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger
                 ).decode(Int64.self) {
-                    inserted = true
+                    written += Int(count)
                 }
-                guard inserted else { continue }
-                written += 1
-                try await connection.query(
-                    "UPDATE hq_members SET balance = balance + \(entry.points), version = \(version) WHERE id = \(entry.memberId)",
-                    logger: logger)
             }
             return written
         }

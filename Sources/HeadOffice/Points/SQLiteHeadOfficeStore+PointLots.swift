@@ -36,7 +36,7 @@ extension SQLiteHeadOfficeStore {
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
                 while let row = try rows.next() {
                     let lots: Data? = row[7]
-                    if let finished = try grouping.add(
+                    if let finished = grouping.add(
                         memberId: row[0], card: row[1], key: row[2], kind: row[3], points: row[4],
                         atMilliseconds: row[5], refersTo: row[6], lots: lots.map { Array($0) }, expiryRuns: row[8],
                         latestRunMilliseconds: row[9])
@@ -44,7 +44,8 @@ extension SQLiteHeadOfficeStore {
                         try offer(finished)
                     }
                 }
-                if let last = grouping.current { try offer(last) }
+                if let last = grouping.finish() { try offer(last) }
+                wholeHistoryNeeded += grouping.unreadable
             }
             func list(_ ids: [Int64]) throws -> String {
                 String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
@@ -68,6 +69,17 @@ extension SQLiteHeadOfficeStore {
         }
     }
 
+    public func withExpiryRunLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        // A lock on a file beside the database: the system lets go of it when the process ends, however it ends.
+        let descriptor = open(path + ".expiry-lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ExpiryRefusal(message: "cannot open \(path).expiry-lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { throw PointLotCheckpoints.anotherRun }
+        return try await body()
+    }
+
     public func prepareKeptPointLots(checkpointMilliseconds: Int64) async throws -> Int64? {
         // One writer at a time: a write that read the old horizon has committed before this one starts.
         try await pool.write { db in
@@ -86,7 +98,8 @@ extension SQLiteHeadOfficeStore {
             let current = PointLotsFold(
                 checkpointMilliseconds: row?[0], lifetimeMilliseconds: row?[1], resumed: fold.resumed)
             guard current == fold else { return false }
-            if !fold.resumed { try db.execute(sql: "DELETE FROM hq_lot_checkpoints") }
+            // After a fold that read everything, every member with points has new lots here: nothing to delete (a
+            // deletion marks its member).
             let upsert = try db.makeStatement(
                 sql: """
                     INSERT INTO hq_lot_checkpoints (member_id, expiry_runs, latest_run_ms, lots)

@@ -128,12 +128,16 @@ public protocol HeadOfficeStore: DashboardFigures {
         resuming: PointLotsResumption?, into initial: Result,
         _ step: @Sendable (inout Result, MemberPointHistory) throws -> Void
     ) async throws -> (Result, PointLotsFold)
+    /// Runs `body` while no other expiry run does, in any process: two runs for different days at once each took
+    /// the same points (found by attack). Throws ``ExpiryRefusal`` at once when another run holds the lock; a run
+    /// that dies lets go of it.
+    func withExpiryRunLock<T: Sendable>(_ body: () async throws -> T) async throws -> T
     /// Before a run's fold: entries dated at or before `checkpointMilliseconds` that arrive from now on mark their
     /// member; waits until writers that may have missed this are done. Answers the generation of marks the fold
     /// settles, or nil when those writers did not finish within ``PointLotCheckpoints/writerWaitMilliseconds``.
     func prepareKeptPointLots(checkpointMilliseconds: Int64) async throws -> Int64?
     /// Keeps the members' lots as at `checkpointMilliseconds` and settles the marks of
-    /// generations up to `settlingGeneration`. After a fold that read every history, replaces every member's lots.
+    /// generations up to `settlingGeneration`. After a fold that read every history, `lots` has every member's.
     /// Writes nothing and answers false when another run kept lots since `fold` read them.
     func keepPointLots(
         _ lots: [KeptPointLots], checkpointMilliseconds: Int64, lifetimeMilliseconds: Int64, after fold: PointLotsFold,

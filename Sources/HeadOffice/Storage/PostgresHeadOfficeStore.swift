@@ -48,6 +48,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
             if let refusal = error.closureError as? IngestRefusal { throw refusal }
             if let problems = error.closureError as? HistoryImportError { throw problems }
             if let refusal = error.closureError as? LoyaltyError { throw refusal }
+            if let refusal = error.closureError as? ExpiryRefusal { throw refusal }
             throw error
         }
     }

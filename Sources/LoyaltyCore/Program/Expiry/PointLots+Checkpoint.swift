@@ -42,7 +42,7 @@ extension PointLots {
                 writer.signed(part.points)
             }
         }
-        return writer.bytes
+        return writer.sealed()
     }
 
     /// Whether `event` gives the same result on lots read back from ``checkpointBytes(keepingSince:)`` as on the
@@ -59,7 +59,8 @@ extension PointLots {
     /// Lots read back from ``checkpointBytes(keepingSince:)``, with this lifetime; nil when the bytes are not such lots.
     public init?(lifetimeMilliseconds: Int64, checkpointBytes bytes: [UInt8]) {
         self.init(lifetimeMilliseconds: lifetimeMilliseconds)
-        var reader = CheckpointReader(bytes: bytes)
+        guard let payload = CheckpointWriter.unsealed(bytes) else { return nil }
+        var reader = CheckpointReader(bytes: payload)
         guard reader.byte() == 1, let balance = reader.signed(), let debt = reader.signed(),
             let owedBack = reader.signed(), let lotCount = reader.count()
         else { return nil }
@@ -127,6 +128,27 @@ struct CheckpointWriter {
         let utf8 = Array(value.utf8)
         unsigned(UInt64(utf8.count))
         bytes.append(contentsOf: utf8)
+    }
+
+    /// The bytes and their FNV-1a hash (8 bytes, little-endian): a damaged row is told from kept lots.
+    func sealed() -> [UInt8] {
+        let hash = Self.hash(bytes[...])
+        return bytes + (0..<8).map { UInt8(truncatingIfNeeded: hash >> (8 * UInt64($0))) }
+    }
+
+    /// What ``sealed()`` sealed, or nil when the hash does not match.
+    static func unsealed(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count > 8 else { return nil }
+        let payload = bytes[..<(bytes.count - 8)]
+        var stored: UInt64 = 0
+        for (offset, byte) in bytes[(bytes.count - 8)...].enumerated() {
+            stored |= UInt64(byte) << (8 * UInt64(offset))
+        }
+        return stored == hash(payload) ? Array(payload) : nil
+    }
+
+    private static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
 }
 
