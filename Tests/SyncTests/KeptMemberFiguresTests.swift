@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import PostgresNIO
 import LoyaltyCore
+import PostgresNIO
 import SyncProtocol
 import TestSupport
 import Testing
@@ -42,16 +42,7 @@ import Testing
             let open = sales.indices.filter { sales[$0].left > 0 }
             switch Int.random(in: 0..<10, using: &random) {
             case 0..<3 where !open.isEmpty:
-                let chosen = open.randomElement(using: &random)!
-                let sale = sales[chosen]
-                let amount = Int64.random(in: 1...sale.left, using: &random)
-                sales[chosen].left -= amount
-                entry.card = sale.entry.card
-                entry.kind = "reverse"
-                entry.amountMinor = -amount
-                entry.points = -(sale.entry.points * amount / sale.entry.amountMinor)
-                entry.refersToSeq = sale.entry.seq
-                entry.refersToStore = sale.store == store ? nil : sale.store
+                returnPart(of: &sales[open.randomElement(using: &random)!], as: &entry, at: store, &random)
             case 4:
                 entry.kind = "enroll"
                 entry.amountMinor = 0
@@ -68,6 +59,21 @@ import Testing
             result.append(Sent(store: store, entry: entry))
         }
         return result
+    }
+
+    /// Makes `entry` (at `store`) the return of part of what is left of `sale`, its points pro rata.
+    static func returnPart(
+        of sale: inout (store: String, entry: SyncEntry, left: Int64), as entry: inout SyncEntry, at store: String,
+        _ random: inout SeededRandom
+    ) {
+        let amount = Int64.random(in: 1...sale.left, using: &random)
+        sale.left -= amount
+        entry.card = sale.entry.card
+        entry.kind = "reverse"
+        entry.amountMinor = -amount
+        entry.points = -(sale.entry.points * amount / sale.entry.amountMinor)
+        entry.refersToSeq = sale.entry.seq
+        entry.refersToStore = sale.store == store ? nil : sale.store
     }
 
     /// A member's figures as the delivered entries give them.
@@ -107,7 +113,9 @@ import Testing
         }
         // Sales dated at or after the member's first enrolment (at any of its cards), none before any enrolment.
         for (member, enrolledAt) in Dictionary(
-            delivered.filter { $0.entry.kind == "enroll" }.map { (memberOf($0.entry.card), $0.entry.createdAtMilliseconds) },
+            delivered.filter { $0.entry.kind == "enroll" }.map {
+                (memberOf($0.entry.card), $0.entry.createdAtMilliseconds)
+            },
             uniquingKeysWith: min)
         {
             result[member]?.salesSinceEnrolment = Int64(
@@ -184,8 +192,14 @@ import Testing
                 for (member, figures) in expected {
                     let snapshot = try #require(pulled[member], "member of \(member) pulled")
                     #expect(
-                        [snapshot.balance, snapshot.rollingSpendMinor, snapshot.purchases, snapshot.salesSinceEnrolment]
-                            == [figures.balance, figures.rollingSpendMinor, figures.purchases, figures.salesSinceEnrolment],
+                        [
+                            snapshot.balance, snapshot.rollingSpendMinor, snapshot.purchases,
+                            snapshot.salesSinceEnrolment,
+                        ]
+                            == [
+                                figures.balance, figures.rollingSpendMinor, figures.purchases,
+                                figures.salesSinceEnrolment,
+                            ],
                         "snapshot of \(member) after \(delivered.count) entries")
                 }
             }
@@ -215,7 +229,8 @@ extension KeptMemberFiguresTests {
             back.receipt = "B-1"
             _ = try await store.ingest(
                 storeId: "A", batch: PushBatch(entries: [sale, keptSale], backlog: 0), nonce: nil, now: now)
-            _ = try await store.ingest(storeId: "B", batch: PushBatch(entries: [back], backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "B", batch: PushBatch(entries: [back], backlog: 0), nonce: nil, now: now)
             // The older binary's merge, as it wrote it: entries, cards and balance; nothing of v46 or v47.
             let statements = [
                 "UPDATE hq_entries SET member_id = (SELECT member_id FROM hq_cards WHERE card = '\(kept)') "
@@ -267,7 +282,8 @@ extension KeptMemberFiguresTests {
             try await store.addStore(id: "A", secret: "sA", now: now)
             var sale = Harness.entry(1, card: card, points: 10, at: now.milliseconds - day)
             sale.receipt = "A-1"
-            _ = try await store.ingest(storeId: "A", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
+            _ = try await store.ingest(
+                storeId: "A", batch: PushBatch(entries: [sale], backlog: 0), nonce: nil, now: now)
             let listed = try #require(try await store.memberList().first { $0.card == card })
             let page = try await store.updates(storeId: "A", since: 0, storeAcknowledged: nil, now: now)
             let snapshot = try #require(page.members.first { $0.cards.contains(card) })

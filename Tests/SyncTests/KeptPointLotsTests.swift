@@ -45,16 +45,8 @@ import Testing
             let open = sales.indices.filter { sales[$0].left > 0 }
             switch Int.random(in: 0..<10, using: &random) {
             case 0..<3 where !open.isEmpty:
-                let chosen = open.randomElement(using: &random)!
-                let sale = sales[chosen]
-                let amount = Int64.random(in: 1...sale.left, using: &random)
-                sales[chosen].left -= amount
-                entry.card = sale.entry.card
-                entry.kind = "reverse"
-                entry.amountMinor = -amount
-                entry.points = -(sale.entry.points * amount / sale.entry.amountMinor)
-                entry.refersToSeq = sale.entry.seq
-                entry.refersToStore = sale.store == store ? nil : sale.store
+                KeptMemberFiguresTests.returnPart(
+                    of: &sales[open.randomElement(using: &random)!], as: &entry, at: store, &random)
             case 3..<5:
                 entry.kind = "redeem"
                 entry.points = -Int64.random(in: 1...120, using: &random)

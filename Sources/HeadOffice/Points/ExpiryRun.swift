@@ -87,8 +87,10 @@ extension HeadOfficeStore {
             // Kept lots change only with events up to the checkpoint; a history read in full is kept anew.
             var changed = history.resumed == nil
             var kept: KeptPointLots?
+            // Called before the first event after the checkpoint: by then `changed` is known (events come in time
+            // order), and unchanged lots are not encoded at all.
             func keep(_ lots: PointLots) {
-                guard kept == nil else { return }
+                guard kept == nil, changed else { return }
                 kept = KeptPointLots(
                     memberId: history.memberId, lots: lots.checkpointBytes(keepingSince: keepingSince),
                     expiryRuns: expiries, latestRunMilliseconds: latestRun)
@@ -102,7 +104,7 @@ extension HeadOfficeStore {
             }
             keep(lots)
             state.latestRun = max(state.latestRun, latestRun)
-            if changed, let kept { state.kept.append(kept) }
+            if let kept { state.kept.append(kept) }
             let givenBack = lots.owedBack
             let due = lots.dueForExpiry(atMilliseconds: asOfEnd)
             // The member's count of expiry entries makes the key: a second run that finds the same work

@@ -48,43 +48,38 @@ enum PointLotCheckpoints {
     private static let blob = "BLOB_TYPE"
 
     static let sqlite: String = {
-        let marked = "INSERT INTO hq_lot_dirty (member_id, generation)"
+        let horizon = "(SELECT horizon_ms FROM hq_lot_horizon WHERE id = 1)"
+        func mark(_ members: [String]) -> String {
+            "INSERT INTO hq_lot_dirty (member_id, generation) "
+                + members.map { "SELECT \($0), generation FROM hq_lot_horizon WHERE id = 1" }
+                .joined(separator: " UNION ALL ")
+        }
+        /// Entries of `table` dated (`time`) at or before the horizon mark their member; a moved one marks both.
+        func triggers(_ table: String, time: String) -> [String] {
+            [
+                """
+                CREATE TRIGGER \(table)_mark_late_lots AFTER INSERT ON \(table) WHEN \(time) <= \(horizon) BEGIN
+                    \(mark(["NEW.member_id"]));
+                END
+                """,
+                """
+                CREATE TRIGGER \(table)_mark_moved_lots AFTER UPDATE ON \(table) WHEN \(horizon) IS NOT NULL BEGIN
+                    \(mark(["NEW.member_id", "OLD.member_id"]));
+                END
+                """,
+            ]
+        }
         return
             (tables.map { $0.replacingOccurrences(of: "BLOB_TYPE", with: "BLOB") } + [
                 "CREATE TABLE hq_lot_dirty (id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, generation INTEGER NOT NULL)",
                 "CREATE INDEX hq_lot_dirty_member ON hq_lot_dirty (member_id)",
-                """
-                CREATE TRIGGER hq_entries_mark_late_lots AFTER INSERT ON hq_entries
-                WHEN NEW.created_at_ms <= (SELECT horizon_ms FROM hq_lot_horizon WHERE id = 1) BEGIN
-                    \(marked) SELECT NEW.member_id, generation FROM hq_lot_horizon WHERE id = 1;
-                END
-                """,
-                """
-                CREATE TRIGGER hq_entries_mark_moved_lots AFTER UPDATE ON hq_entries
-                WHEN (SELECT horizon_ms FROM hq_lot_horizon WHERE id = 1) IS NOT NULL BEGIN
-                    \(marked) SELECT NEW.member_id, generation FROM hq_lot_horizon WHERE id = 1
-                    UNION ALL SELECT OLD.member_id, generation FROM hq_lot_horizon WHERE id = 1;
-                END
-                """,
-                """
-                CREATE TRIGGER hq_issued_mark_late_lots AFTER INSERT ON hq_issued
-                WHEN COALESCE(NEW.counts_at_ms, NEW.created_at_ms) <= (SELECT horizon_ms FROM hq_lot_horizon WHERE id = 1)
-                BEGIN
-                    \(marked) SELECT NEW.member_id, generation FROM hq_lot_horizon WHERE id = 1;
-                END
-                """,
+            ] + triggers("hq_entries", time: "NEW.created_at_ms")
+            + triggers("hq_issued", time: "COALESCE(NEW.counts_at_ms, NEW.created_at_ms)") + [
                 """
                 CREATE TRIGGER hq_lot_checkpoints_mark_removed AFTER DELETE ON hq_lot_checkpoints BEGIN
-                    \(marked) SELECT OLD.member_id, generation FROM hq_lot_horizon WHERE id = 1;
+                    \(mark(["OLD.member_id"]));
                 END
-                """,
                 """
-                CREATE TRIGGER hq_issued_mark_moved_lots AFTER UPDATE ON hq_issued
-                WHEN (SELECT horizon_ms FROM hq_lot_horizon WHERE id = 1) IS NOT NULL BEGIN
-                    \(marked) SELECT NEW.member_id, generation FROM hq_lot_horizon WHERE id = 1
-                    UNION ALL SELECT OLD.member_id, generation FROM hq_lot_horizon WHERE id = 1;
-                END
-                """,
             ]).joined(separator: ";\n") + ";"
     }()
 
