@@ -281,4 +281,51 @@ import Testing
             #expect(run.expiredPoints == 0)
         }
     }
+
+    /// The lock holds whichever way the database is named (found by attack: a symbolic link to the SQLite file took
+    /// another lock, and two runs took the same points), and outlives a server's idle-in-transaction timeout (found by
+    /// attack: PostgreSQL ended the lock's connection during a run and the run died).
+    @Test(arguments: Driver.allCases)
+    func theLockHoldsThroughALinkAndAServersIdleTimeout(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let calendar = try ChainCalendar(identifier: "UTC")
+            _ = try await store.publishProgram(try ProgramFile.parse(Self.program), actor: "test", now: now)
+            if let sqlite = store as? SQLiteHeadOfficeStore {
+                let link = sqlite.path + "-link.db"
+                try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: sqlite.path)
+                let linked = try SQLiteHeadOfficeStore(path: link)
+                try await store.withExpiryRunLock {
+                    await #expect(throws: ExpiryRefusal.self) {
+                        try await linked.runExpiry(
+                            asOfDay: calendar.today(now), calendar: calendar, actor: "t", now: now)
+                    }
+                }
+            } else if let postgres = store as? PostgresHeadOfficeStore {
+                var database = ""
+                for try await name in try await postgres.client.query(
+                    "SELECT current_database()", logger: Harness.logger
+                )
+                .decode(String.self) {
+                    database = name
+                }
+                try await Self.execute(
+                    "ALTER DATABASE \(database) SET idle_in_transaction_session_timeout = 200", on: store)
+                // A client of its own: its connections start with the setting; the lock waits idle for longer.
+                var configuration = try PostgresHeadOfficeStore.configuration(
+                    url: try #require(ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"]))
+                configuration.database = database
+                let client = PostgresClient(configuration: configuration, backgroundLogger: Harness.logger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    defer { group.cancelAll() }
+                    let fresh = PostgresHeadOfficeStore(client: client, logger: Harness.logger)
+                    try await fresh.withExpiryRunLock { try await Task.sleep(for: .milliseconds(800)) }
+                }
+            }
+            #expect(
+                try await store.runExpiry(asOfDay: calendar.today(now), calendar: calendar, actor: "t", now: now)
+                    .members.isEmpty)
+        }
+    }
 }

@@ -84,8 +84,10 @@ extension PostgresHeadOfficeStore {
     public func withExpiryRunLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let logger = self.logger
         // Held by an open transaction (no writes, so no transaction id): a pooler keeps it on one server connection,
-        // and a run that dies rolls it back.
+        // and a run that dies rolls it back. The transaction waits idle for the whole run: a server's
+        // `idle_in_transaction_session_timeout` must not end it (found by attack: the run died with the connection).
         return try await transaction { connection in
+            try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
             var locked = false
             for try await value in try await connection.query(
                 "SELECT pg_try_advisory_xact_lock(7318048)", logger: logger

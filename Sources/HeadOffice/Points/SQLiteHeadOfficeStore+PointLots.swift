@@ -70,10 +70,12 @@ extension SQLiteHeadOfficeStore {
     }
 
     public func withExpiryRunLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        // A lock on a file beside the database: the system lets go of it when the process ends, however it ends.
-        let descriptor = open(path + ".expiry-lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        // A lock on a file beside the database: the system lets go of it when the process ends, however it ends. Named
+        // from the database's real path, so a run through a symbolic link takes the same lock (found by attack).
+        let lockPath = URL(fileURLWithPath: path).resolvingSymlinksInPath().path + ".expiry-lock"
+        let descriptor = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw ExpiryRefusal(message: "cannot open \(path).expiry-lock: \(String(cString: strerror(errno)))")
+            throw ExpiryRefusal(message: "cannot open \(lockPath): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { throw PointLotCheckpoints.anotherRun }
