@@ -100,6 +100,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (MemberLedgerTotals.schemaVersion, MemberLedgerTotals.postgres),
         (ReturnsAtTheirSale.schemaVersion, ReturnsAtTheirSale.postgres),
         (PointLotCheckpoints.schemaVersion, PointLotCheckpoints.postgres),
+        (MemberCouponIndex.schemaVersion, MemberCouponIndex.postgres),
     ]
 
     public func migrate() async throws { try await migrate(throughVersion: Int.max) }

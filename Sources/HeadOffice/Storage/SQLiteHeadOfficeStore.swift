@@ -163,6 +163,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
         migrator.registerMigration(PointLotCheckpoints.sqliteMigration) { db in
             try db.execute(sql: PointLotCheckpoints.sqlite)
         }
+        migrator.registerMigration(MemberCouponIndex.sqliteMigration) { db in
+            try db.execute(sql: MemberCouponIndex.sqlite)
+        }
         let registered = migrator
         let unknown = try await pool.read { try registered.appliedIdentifiers($0) }.subtracting(registered.migrations)
         if let newest = unknown.sorted().last {
