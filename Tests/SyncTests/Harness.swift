@@ -50,13 +50,7 @@ enum Harness {
             try await withPostgres(url) { client in
                 try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"), logger: logger)
             }
-            var configuration = try PostgresHeadOfficeStore.configuration(url: url)
-            configuration.database = database
-            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            let result: T = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
-                let store = PostgresHeadOfficeStore(client: client, logger: logger)
+            let result: T = try await withServer(database: database) { store in
                 try await store.migrate(throughVersion: postgresSchemaVersion)
                 return try await body(store)
             }
@@ -65,6 +59,23 @@ enum Harness {
                     PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"), logger: logger)
             }
             return result
+        }
+    }
+
+    /// A head office on its own client to `database` of the test server (as `username` when given): its connections
+    /// start with that database's and role's settings, as another server process's would.
+    static func withServer<T: Sendable>(
+        database: String, username: String? = nil, _ body: (PostgresHeadOfficeStore) async throws -> T
+    ) async throws -> T {
+        let url = try #require(ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"])
+        var configuration = try PostgresHeadOfficeStore.configuration(url: url)
+        configuration.database = database
+        if let username { configuration.username = username }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(PostgresHeadOfficeStore(client: client, logger: logger))
         }
     }
 

@@ -312,14 +312,7 @@ import Testing
                 try await Self.execute(
                     "ALTER DATABASE \(database) SET idle_in_transaction_session_timeout = 200", on: store)
                 // A client of its own: its connections start with the setting; the lock waits idle for longer.
-                var configuration = try PostgresHeadOfficeStore.configuration(
-                    url: try #require(ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"]))
-                configuration.database = database
-                let client = PostgresClient(configuration: configuration, backgroundLogger: Harness.logger)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await client.run() }
-                    defer { group.cancelAll() }
-                    let fresh = PostgresHeadOfficeStore(client: client, logger: Harness.logger)
+                try await Harness.withServer(database: database) { fresh in
                     try await fresh.withExpiryRunLock { try await Task.sleep(for: .milliseconds(800)) }
                 }
             }

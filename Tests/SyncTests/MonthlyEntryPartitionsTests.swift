@@ -262,15 +262,7 @@ import Testing
                 try await Self.values(
                     store, "SELECT has_table_privilege('\(reader)', 'hq_entries', 'SELECT')", as: Bool.self) == [true])
 
-            let url = try #require(ProcessInfo.processInfo.environment["LOYALTY_TEST_POSTGRES_URL"])
-            var configuration = try PostgresHeadOfficeStore.configuration(url: url)
-            configuration.database = database
-            configuration.username = app
-            let client = PostgresClient(configuration: configuration, backgroundLogger: Harness.logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
-                let server = PostgresHeadOfficeStore(client: client, logger: Harness.logger)
+            try await Harness.withServer(database: database, username: app) { server in
                 let batch = PushBatch(entries: [Self.sale(2, points: 5, at: now.milliseconds)], backlog: 0)
                 #expect(try await server.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == 2)
                 #expect(try await server.member(card: Self.alice, now: now)?.balance == 45)
