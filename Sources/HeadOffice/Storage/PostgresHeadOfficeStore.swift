@@ -101,6 +101,7 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
         (ReturnsAtTheirSale.schemaVersion, ReturnsAtTheirSale.postgres),
         (PointLotCheckpoints.schemaVersion, PointLotCheckpoints.postgres),
         (MemberCouponIndex.schemaVersion, MemberCouponIndex.postgres),
+        (EntryKeyTimes.schemaVersion, EntryKeyTimes.postgres),
     ]
 
     public func migrate() async throws { try await migrate(throughVersion: Int.max) }

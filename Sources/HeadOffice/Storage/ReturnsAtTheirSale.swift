@@ -17,13 +17,14 @@ enum ReturnsAtTheirSale {
             PRIMARY KEY (store_id, seq))
         """
 
-    /// The returns of `source` (a table of entries, `hq_entries` or the trigger's new rows), at their sale's time.
-    static func returns(of source: String) -> String {
+    /// The returns of `source` (a table of entries, `hq_entries` or the trigger's new rows), at their sale's time,
+    /// read from `sales` (`hq_entries`, or from v50 the key table, ``EntryKeyTimes``).
+    static func returns(of source: String, salesIn sales: String = "hq_entries") -> String {
         """
         INSERT INTO hq_returns_at_sale (store_id, seq, member_id, points, amount_minor, sale_store, sale_seq, counts_at_ms)
         SELECT r.store_id, r.seq, r.member_id, r.points, r.amount_minor, COALESCE(r.refers_to_store, r.store_id),
                r.refers_to_seq,
-               COALESCE((SELECT s.created_at_ms FROM hq_entries s
+               COALESCE((SELECT s.created_at_ms FROM \(sales) s
                          WHERE s.store_id = COALESCE(r.refers_to_store, r.store_id) AND s.seq = r.refers_to_seq),
                         r.created_at_ms)
         FROM \(source) r WHERE r.kind = 'reverse' AND r.refers_to_seq IS NOT NULL
@@ -42,23 +43,29 @@ enum ReturnsAtTheirSale {
             .replacingOccurrences(of: "CREATE VIEW", with: "CREATE OR REPLACE VIEW")
     }
 
+    /// The statement trigger's function: a sale after its return gives it its time; new returns take their sale's,
+    /// read from `sales`.
+    static func addFunction(salesIn sales: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION hq_returns_at_sale_add() RETURNS trigger LANGUAGE plpgsql
+            SECURITY DEFINER SET search_path FROM CURRENT AS $returns$
+        BEGIN
+            -- A sale after its return: the return counts from the sale's time now.
+            UPDATE hq_returns_at_sale r SET counts_at_ms = s.created_at_ms FROM inserted s
+            WHERE r.sale_store = s.store_id AND r.sale_seq = s.seq;
+            \(returns(of: "inserted", salesIn: sales));
+            RETURN NULL;
+        END $returns$
+        """
+    }
+
     static let postgres: [String] = [
         table,
         "CREATE INDEX hq_returns_at_sale_sale ON hq_returns_at_sale (sale_store, sale_seq)",
         "CREATE INDEX hq_returns_at_sale_member ON hq_returns_at_sale (member_id, counts_at_ms) INCLUDE (points, amount_minor)",
         "CREATE INDEX hq_returns_at_sale_time ON hq_returns_at_sale (counts_at_ms) INCLUDE (member_id, points, amount_minor)",
         returns(of: "hq_entries"),
-        """
-        CREATE FUNCTION hq_returns_at_sale_add() RETURNS trigger LANGUAGE plpgsql
-            SECURITY DEFINER SET search_path FROM CURRENT AS $returns$
-        BEGIN
-            -- A sale after its return: the return counts from the sale's time now.
-            UPDATE hq_returns_at_sale r SET counts_at_ms = s.created_at_ms FROM inserted s
-            WHERE r.sale_store = s.store_id AND r.sale_seq = s.seq;
-            \(returns(of: "inserted"));
-            RETURN NULL;
-        END $returns$
-        """,
+        addFunction(salesIn: "hq_entries"),
         """
         CREATE TRIGGER hq_entries_add_to_returns_at_sale AFTER INSERT ON hq_entries REFERENCING NEW TABLE AS inserted
             FOR EACH STATEMENT EXECUTE FUNCTION hq_returns_at_sale_add()
