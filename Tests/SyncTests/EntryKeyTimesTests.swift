@@ -70,7 +70,8 @@ import Testing
         #expect(try await store.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == seq + 3)
         // Store T takes back S's next sale before S's push reaches head office.
         _ = try await store.ingest(
-            storeId: "T", batch: PushBatch(entries: [`return`(1, of: seq + 4, at: nowMs - 500, soldAt: "S")], backlog: 0),
+            storeId: "T",
+            batch: PushBatch(entries: [`return`(1, of: seq + 4, at: nowMs - 500, soldAt: "S")], backlog: 0),
             nonce: nil, now: now)
         #expect(try await returnTimes(store, storeId: "T")[1] == nowMs - 500, "its own time until its sale arrives")
         _ = try await store.ingest(
@@ -104,7 +105,8 @@ import Testing
             for id in ["S", "T"] { try await store.addStore(id: id, secret: id, now: now) }
             let nowMs = now.milliseconds
             let history = [
-                Self.sale(1, points: 10, at: nowMs - 4_000 * Self.day), Self.sale(2, points: 20, at: nowMs - 400 * Self.day),
+                Self.sale(1, points: 10, at: nowMs - 4_000 * Self.day),
+                Self.sale(2, points: 20, at: nowMs - 400 * Self.day),
                 Self.return(3, of: 2, at: nowMs - 390 * Self.day), Self.sale(4, points: 5, at: nowMs - 300 * Self.day),
             ]
             _ = try await store.ingest(

@@ -74,13 +74,19 @@ func withClient<T>(_ database: String?, _ body: (PostgresClient) async throws ->
 /// i + 1, the same member's, named by store and sequence), every 25th redeems.
 func generate(from: Int, to: Int, _ client: PostgresClient) async throws {
     let chunk = 1_000_000
-    // Their months' partitions first (head office makes only the current and coming months by itself).
-    try await client.query(
-        PostgresQuery(
-            unsafeSQL: """
-                SELECT hq_prepare_entry_months(\(nowMilliseconds - Int64(to) * paceMilliseconds),
-                                               \(nowMilliseconds - Int64(from + 1) * paceMilliseconds))
-                """), logger: logger)
+    // Their months' partitions first (head office makes only the current and coming months by itself), at most
+    // nine years of months a call (the function refuses more than ten).
+    let nineYearsMilliseconds: Int64 = 9 * 365 * 86_400_000
+    var monthsFrom = nowMilliseconds - Int64(to) * paceMilliseconds
+    let monthsUntil = nowMilliseconds - Int64(from + 1) * paceMilliseconds
+    while monthsFrom <= monthsUntil {
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT hq_prepare_entry_months(\(monthsFrom), \(min(monthsUntil, monthsFrom + nineYearsMilliseconds)))
+                    """), logger: logger)
+        monthsFrom += nineYearsMilliseconds
+    }
     var start = from
     while start < to {
         let end = min(to, start + chunk)
