@@ -97,6 +97,29 @@ import Testing
         }
     }
 
+    /// A till offline for a year pushes a sale, its partial return and a later sale in one batch: the member's
+    /// 12 months hold the later sale alone (the return counts at its sale's time, outside the window), the same on
+    /// both drivers (found by attack: counted at its own time, the return took 500 off the 12 months).
+    @Test(arguments: Driver.allCases)
+    func aReturnPushedWithItsYearOldSaleLeavesTheTwelveMonths(_ driver: Driver) async throws {
+        try await Harness.withStore(driver) { store in
+            let now = Date()
+            let nowMs = now.milliseconds
+            try await store.addStore(id: "S", secret: "S", now: now)
+            var sale = Self.sale(1, points: 1_000, at: nowMs - 370 * Self.day)
+            sale.amountMinor = 100_000
+            var partReturn = Self.return(2, of: 1, at: nowMs - 350 * Self.day)
+            (partReturn.points, partReturn.amountMinor) = (-500, -50_000)
+            var later = Self.sale(3, points: 600, at: nowMs - 10 * Self.day)
+            later.amountMinor = 60_000
+            let batch = PushBatch(entries: [sale, partReturn, later], backlog: 0)
+            #expect(try await store.ingest(storeId: "S", batch: batch, nonce: nil, now: now).acknowledgedSeq == 3)
+            let member = try #require(try await store.member(card: Self.alice, now: now))
+            #expect(member.balance == 1_100)
+            #expect(member.rollingSpendMinor == 60_000)
+        }
+    }
+
     /// An upgrade from v49 gives every key its entry's time, and returns pushed after it count as before.
     @Test func anUpgradeGivesEveryKeyItsEntrysTime() async throws {
         try await Harness.withStore(.postgres, postgresSchemaVersion: 49) { any in
