@@ -115,8 +115,19 @@ struct StorageOptions: ParsableArguments {
                             + "check that it runs and the URL (\(settings))",
                         exitCode: 3))
             }
+            // A server that answers with a refusal says why at once, instead of the watchdog's guess.
+            let startUpCheck = Task {
+                guard let refusal = await PostgresStartUpCheck.refusal(url: url) else { return }
+                HQEntryPoint.fail(
+                    CommandFailure(
+                        code: "storage_failure",
+                        message: "\(named) (\(redacted(url))) refused the connection: \(refusal): check the URL "
+                            + "(\(settings))",
+                        exitCode: 3))
+            }
             try await firstAnswer(store)
             watchdog.cancel()
+            startUpCheck.cancel()
             try await adoptChainTimeZone(of: store)
             return try await body(store, client)
         }
