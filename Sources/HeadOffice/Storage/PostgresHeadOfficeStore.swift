@@ -624,7 +624,9 @@ public final class PostgresHeadOfficeStore: HeadOfficeStore {
                 bindings.append(today?.start ?? 0)
                 bindings.append(today?.end ?? 0)
                 let computed = try await Self.snapshots(
-                    PostgresQuery(unsafeSQL: Self.snapshotSelect + " WHERE m.id = ANY($2::bigint[])", binds: bindings),
+                    PostgresQuery(
+                        unsafeSQL: Self.snapshotSelect(dayCapped: today != nil) + " WHERE m.id = ANY($2::bigint[])",
+                        binds: bindings),
                     program: program, today: today, connection, logger)
                 let coupons = try await Self.couponStates(memberIds: missing.map(\.memberId), connection, logger)
                 var fresh: [SnapshotCache.Key: SnapshotCache.Value] = [:]
