@@ -6,7 +6,11 @@ import LoyaltyCore
 /// ``MemberLedgerTotals``) less those before the enrolment, which are read only when the first sale came before
 /// it, and then only from the first sale's time on: the count reads no history after the enrolment.
 enum SalesSinceEnrolment {
-    static let firstSale = "(SELECT MIN(t.first_sale_at_ms) FROM hq_member_ledgers t WHERE t.member_id = m2.id)"
+    /// The member's first sale's time, `member` the driver's expression.
+    static func firstSale(of member: String) -> String {
+        "(SELECT MIN(t.first_sale_at_ms) FROM hq_member_ledgers t WHERE t.member_id = \(member))"
+    }
+    private static let firstSale = firstSale(of: "m2.id")
 
     static func sql(member: String) -> String {
         """
@@ -25,10 +29,10 @@ enum SalesSinceEnrolment {
     /// time it starts from. That count is read by ``beforeEnrolment`` only for the members who need it, with its
     /// bounds as values: inside the snapshot query it was planned over every month's table for each page of a
     /// pull, enrolled members or not (growth-benchmark: 126 of 129 ms a page of 500 went to planning at 613 months).
-    static let salesIfEnrolled = "CASE WHEN m.enrolled_at_ms IS NULL THEN NULL ELSE \(MemberLedgerTotals.sales(member: "m.id")) END"
+    static let salesIfEnrolled =
+        "CASE WHEN m.enrolled_at_ms IS NULL THEN NULL ELSE \(MemberLedgerTotals.sales(member: "m.id")) END"
     static let countBeforeEnrolmentFrom = """
-        CASE WHEN \(firstSale.replacingOccurrences(of: "m2.id", with: "m.id")) < m.enrolled_at_ms
-             THEN \(firstSale.replacingOccurrences(of: "m2.id", with: "m.id")) END
+        CASE WHEN \(firstSale(of: "m.id")) < m.enrolled_at_ms THEN \(firstSale(of: "m.id")) END
         """
     /// The member's sales from `$2` to `$3` (the first sale's time and the enrolment's), `$1` the member.
     static let beforeEnrolment = """
