@@ -391,8 +391,9 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                     db,
                     sql: "SELECT id FROM hq_members WHERE overdrawn AND id IN (SELECT value FROM json_each(?))",
                     arguments: [String(decoding: try JSONEncoder().encode(touched), as: UTF8.self)])
+                let since = plan.newEntries.map(\.createdAtMilliseconds).min() ?? Int64.min
                 for memberId in touched where takers.contains(memberId) || overdrawn.contains(memberId) {
-                    for statement in StoreOverdrafts.judge(memberId: "= ?1") {
+                    for statement in StoreOverdrafts.judge(memberId: "= ?1", since: since) {
                         try db.execute(sql: statement, arguments: [memberId])
                     }
                 }
@@ -758,7 +759,7 @@ public final class SQLiteHeadOfficeStore: HeadOfficeStore {
                 ])
             // Each overdraft judged again on the whole member's entries (found by attack: one the other record's
             // earlier sale half covered kept its balance until the member's next sale arrived).
-            for statement in StoreOverdrafts.judge(memberId: "= ?1") {
+            for statement in StoreOverdrafts.judge(memberId: "= ?1", since: Int64.min) {
                 try db.execute(sql: statement, arguments: [kept])
             }
             try db.execute(sql: "DELETE FROM hq_members WHERE id = ?", arguments: [merged])
