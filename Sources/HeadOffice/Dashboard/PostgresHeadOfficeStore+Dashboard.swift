@@ -29,9 +29,10 @@ extension PostgresHeadOfficeStore {
             var counts: [String: Int] = [:]
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: Self.tierInputsSQL, binds: bindings), logger: logger)
-            for try await (reviewed, spend, earned) in rows.decode((String?, Int64, Int64).self) {
+            for try await (reviewed, spend, earned, members) in rows.decode((String?, Int64, Int64, Int64).self) {
                 let progress = TierProgress(spendMinorUnits: spend, pointsEarned: earned)
-                counts[HeadOfficeProgram.tier(progress: progress, reviewed: reviewed, program: program), default: 0] += 1
+                counts[HeadOfficeProgram.tier(progress: progress, reviewed: reviewed, program: program), default: 0] +=
+                    Int(members)
             }
             return counts
         }
@@ -44,12 +45,16 @@ extension PostgresHeadOfficeStore {
         FROM hq_entries WHERE created_at_ms >= $1 GROUP BY store_id, quarter
         """
 
+    /// The members by reviewed tier, 12-month spend and points earned, counted: the members who bought nothing in
+    /// the window (most of a chain's, as its history grows) come as one row per reviewed tier, not one each.
     static let tierInputsSQL = """
-        SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint, COALESCE(s.earned, 0)::bigint FROM hq_members m
+        SELECT m.reviewed_tier, COALESCE(s.spend, 0)::bigint, COALESCE(s.earned, 0)::bigint, COUNT(*)::bigint
+        FROM hq_members m
         LEFT JOIN (
             SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
             FROM hq_tier_rows WHERE created_at_ms > $1 GROUP BY member_id) s
         ON s.member_id = m.id
         WHERE \(AnalyticsQueries.isMember)
+        GROUP BY 1, 2, 3
         """
 }

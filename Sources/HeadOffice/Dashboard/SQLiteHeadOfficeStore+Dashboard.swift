@@ -23,7 +23,8 @@ extension SQLiteHeadOfficeStore {
                 arguments: [now.milliseconds - HeadOfficeProgram.rollingWindowMilliseconds])
             while let row = try rows.next() {
                 let progress = TierProgress(spendMinorUnits: row[1], pointsEarned: row[2])
-                counts[HeadOfficeProgram.tier(progress: progress, reviewed: row[0], program: program), default: 0] += 1
+                counts[HeadOfficeProgram.tier(progress: progress, reviewed: row[0], program: program), default: 0] +=
+                    row[3] as Int
             }
             return counts
         }
@@ -38,14 +39,15 @@ extension SQLiteHeadOfficeStore {
         FROM hq_entries WHERE created_at_ms >= ? GROUP BY store_id, quarter
         """
 
-    /// Each member's reviewed tier, 12-month spend and points earned (members without entries in the
-    /// window too).
+    /// The members by reviewed tier, 12-month spend and points earned (members without entries in the window too),
+    /// counted.
     static let tierInputsSQL = """
-        SELECT m.reviewed_tier, IFNULL(s.spend, 0), IFNULL(s.earned, 0) FROM hq_members m
+        SELECT m.reviewed_tier, IFNULL(s.spend, 0), IFNULL(s.earned, 0), COUNT(*) FROM hq_members m
         LEFT JOIN (
             SELECT member_id, SUM(amount_minor) AS spend, SUM(\(TierBasis.pointsEarnedSQL)) AS earned
             FROM hq_tier_rows WHERE created_at_ms > ? GROUP BY member_id) s
         ON s.member_id = m.id
         WHERE \(AnalyticsQueries.isMember)
+        GROUP BY 1, 2, 3
         """
 }

@@ -17,6 +17,7 @@ extension PostgresHeadOfficeStore {
             // A chunk at a time in one statement each (an expiry run writes an entry for most members: one round trip
             // per entry took 200 s for 200,000 members); within a chunk, entries keep their order (`seq`).
             var written = 0
+            var judged: Set<Int64> = []
             let chunkSize = 5_000
             for start in stride(from: 0, to: entries.count, by: chunkSize) {
                 let chunk = entries[start..<min(start + chunkSize, entries.count)]
@@ -45,18 +46,27 @@ extension PostgresHeadOfficeStore {
                         SELECT id, member_id, card, kind, points, reason, key, created_at_ms, $11, $12, $13,
                                CASE WHEN no_counts THEN NULL ELSE counts_at_ms END
                         FROM input ORDER BY n
-                        ON CONFLICT (idempotency_key) DO NOTHING RETURNING member_id, points
+                        ON CONFLICT (idempotency_key) DO NOTHING RETURNING member_id, points, kind
                     ), moved AS (
                         UPDATE hq_members m SET balance = m.balance + t.points, version = $13
                         FROM (SELECT member_id, SUM(points) AS points FROM inserted GROUP BY member_id) t
                         WHERE m.id = t.member_id
                     )
-                    SELECT COUNT(*) FROM inserted
+                    SELECT member_id, points > 0 OR kind = 'expire' FROM inserted
                     """
-                for try await count in try await connection.query(
+                for try await (member, judging) in try await connection.query(
                     PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger
-                ).decode(Int64.self) {
-                    written += Int(count)
+                ).decode((Int64, Bool).self) {
+                    written += 1
+                    if judging { judged.insert(member) }
+                }
+            }
+            if !judged.isEmpty {
+                let since = StoreOverdrafts.judgedSince(entries)
+                var members = PostgresBindings()
+                members.append(judged.sorted())
+                for statement in StoreOverdrafts.judge(memberId: "= ANY($1::bigint[])", since: since) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement, binds: members), logger: logger)
                 }
             }
             return written

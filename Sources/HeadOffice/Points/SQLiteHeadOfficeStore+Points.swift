@@ -10,6 +10,7 @@ extension SQLiteHeadOfficeStore {
             try db.execute(sql: "UPDATE hq_counter SET change_seq = change_seq + 1 WHERE id = 1")
             let version = try Int64.fetchOne(db, sql: "SELECT change_seq FROM hq_counter WHERE id = 1")!
             var written = 0
+            var judged: Set<Int64> = []
             for entry in entries {
                 try db.execute(
                     sql: """
@@ -25,9 +26,17 @@ extension SQLiteHeadOfficeStore {
                     ])
                 guard db.changesCount > 0 else { continue }
                 written += 1
+                if StoreOverdrafts.judgesAgain(entry) { judged.insert(entry.memberId) }
                 try db.execute(
                     sql: "UPDATE hq_members SET balance = balance + ?, version = ? WHERE id = ?",
                     arguments: [entry.points, version, entry.memberId])
+            }
+            if !judged.isEmpty {
+                let since = StoreOverdrafts.judgedSince(entries)
+                let members = String(decoding: try JSONEncoder().encode(judged.sorted()), as: UTF8.self)
+                for statement in StoreOverdrafts.judge(memberId: "IN (SELECT value FROM json_each(?1))", since: since) {
+                    try db.execute(sql: statement, arguments: [members])
+                }
             }
             return written
         }

@@ -71,6 +71,22 @@ enum StoreOverdrafts {
         ]
     }
 
+    /// Whether head office's own entry `entry` has its member's overdrafts judged again when written. Such entries
+    /// count at their time, often before a redemption already judged: points given (a missing bonus paid, counted at
+    /// its sale) settle an overdraft they cover, and an expiry at the end of its day makes a later redemption of the
+    /// lapsed points an overdraft (found by attack: neither was judged until the member's next redemption, and since
+    /// a batch judges only from its own earliest entry, never). Points head office takes back (a sale repriced, a
+    /// bonus withdrawn) are not judged here: the redemption did not overdraw, the correction did, and the member is
+    /// listed below zero by correction.
+    static func judgesAgain(_ entry: IssuedEntryRequest) -> Bool {
+        entry.points > 0 || entry.kind == .expire
+    }
+
+    /// The earliest time at which any of `entries` that ``judgesAgain(_:)`` counts.
+    static func judgedSince(_ entries: [IssuedEntryRequest]) -> Int64 {
+        entries.filter(judgesAgain).map { $0.countsAtMilliseconds ?? $0.createdAtMilliseconds }.min() ?? .min
+    }
+
     /// Sets the flag of the members `members` (an SQL condition on `id`) as their overdrafts say.
     static func flags(members: String) -> String {
         """

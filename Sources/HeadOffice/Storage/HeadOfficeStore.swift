@@ -116,7 +116,8 @@ public protocol HeadOfficeStore: DashboardFigures {
     // MARK: Head office's own entries (see `Points/`)
 
     /// Writes head office's own entries (expiry, referral bonuses), each at most once by its key, moving
-    /// the members' balances; the members reach the stores with their next pull. Returns how many were new.
+    /// the members' balances and judging their overdrafts again from the earliest entry's time; the members reach the
+    /// stores with their next pull. Returns how many were new.
     func issue(_ entries: [IssuedEntryRequest], actor: String, now: Date) async throws -> Int
     /// Folds every member's points history (every store's entries and head office's own, in time order)
     /// into a result, one member at a time: memory grows with one member's history, not everyone's.
